@@ -1,0 +1,20 @@
+//! Subcommands. Exit codes are shared: 0 success, 1 the network did not do what was
+//! asked or expected, 2 bad input (invalid topology, bad arguments).
+
+pub mod bench;
+pub mod check;
+pub mod run;
+pub mod trace;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// The network did not deliver, or an expectation was not met.
+pub const EXIT_FAILED: u8 = 1;
+/// Invalid input.
+pub const EXIT_INVALID: u8 = 2;
+
+/// Print that a subcommand is not implemented yet and return [`EXIT_INVALID`].
+pub(crate) fn not_available(what: &str) -> u8 {
+    eprintln!("peeremu {what}: not available yet in this version");
+    EXIT_INVALID
+}

@@ -1,0 +1,1 @@
+//! See DESIGN.md §2. Filled in by its issue.

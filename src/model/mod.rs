@@ -1,0 +1,19 @@
+//! The compiled network: plain data, cross-references by index, never by string.
+//!
+//! `topology` builds a [`Network`] after validation; everything downstream
+//! (`dataplane`, `sim`, `host`, `output`) reads it. Ids (`vpc-…`, `sg-…`) are kept
+//! only for messages and outputs.
+
+mod index;
+mod network;
+mod objects;
+mod reason;
+mod rules;
+mod traffic;
+
+pub use index::*;
+pub use network::*;
+pub use objects::*;
+pub use reason::*;
+pub use rules::*;
+pub use traffic::*;

@@ -1,0 +1,190 @@
+//! The whole compiled network, latency defaults and quotas.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Everything `topology` compiles from a file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Network {
+    /// The topology's name (file stem unless set): names the output folder.
+    pub name: String,
+    pub regions: Vec<Region>,
+    pub azs: Vec<Az>,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub nacls: Vec<Nacl>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub prefix_lists: Vec<PrefixList>,
+    pub enis: Vec<Eni>,
+    pub instances: Vec<Instance>,
+    pub peerings: Vec<Peering>,
+    pub internet_gateways: Vec<InternetGateway>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub vpn_gateways: Vec<VpnGateway>,
+    pub gateway_endpoints: Vec<GatewayEndpoint>,
+    pub external_hosts: Vec<ExternalHost>,
+    pub flows: Vec<Flow>,
+    pub latency: LatencyTable,
+    pub quotas: Quotas,
+}
+
+impl Network {
+    pub fn vpc(&self, i: VpcIdx) -> &Vpc {
+        &self.vpcs[i.ix()]
+    }
+    pub fn subnet(&self, i: SubnetIdx) -> &Subnet {
+        &self.subnets[i.ix()]
+    }
+    pub fn eni(&self, i: EniIdx) -> &Eni {
+        &self.enis[i.ix()]
+    }
+    pub fn route_table(&self, i: RtbIdx) -> &RouteTable {
+        &self.route_tables[i.ix()]
+    }
+    pub fn nacl(&self, i: NaclIdx) -> &Nacl {
+        &self.nacls[i.ix()]
+    }
+    pub fn sg(&self, i: SgIdx) -> &SecurityGroup {
+        &self.security_groups[i.ix()]
+    }
+    pub fn peering(&self, i: PcxIdx) -> &Peering {
+        &self.peerings[i.ix()]
+    }
+
+    /// The region a VPC lives in.
+    pub fn vpc_region(&self, i: VpcIdx) -> RegionIdx {
+        self.vpcs[i.ix()].region
+    }
+
+    /// The AZ of an ENI (through its subnet).
+    pub fn eni_az(&self, i: EniIdx) -> AzIdx {
+        self.subnets[self.enis[i.ix()].subnet.ix()].az
+    }
+
+    /// The ENI that owns `ip` (private IPv4 or IPv6) inside `vpc`.
+    pub fn eni_by_ip(&self, vpc: VpcIdx, ip: IpAddr) -> Option<EniIdx> {
+        self.enis
+            .iter()
+            .position(|e| {
+                e.vpc == vpc
+                    && match ip {
+                        IpAddr::V4(v4) => e.private_ip == v4,
+                        IpAddr::V6(v6) => e.ipv6 == Some(v6),
+                    }
+            })
+            .map(|p| EniIdx(p as u32))
+    }
+
+    /// Look an object up by id or name: instance (first ENI), ENI, or external host.
+    pub fn endpoint_by_name(&self, name: &str) -> Option<Endpoint> {
+        if let Some(inst) = self
+            .instances
+            .iter()
+            .find(|i| i.id == name || i.name == name)
+        {
+            return inst.enis.first().map(|&e| Endpoint::Eni(e));
+        }
+        if let Some(p) = self.enis.iter().position(|e| e.id == name) {
+            return Some(Endpoint::Eni(EniIdx(p as u32)));
+        }
+        self.external_hosts
+            .iter()
+            .position(|h| h.name == name)
+            .map(|p| Endpoint::External(HostIdx(p as u32)))
+    }
+}
+
+/// One-way latency defaults (DESIGN.md §4), overridable in the topology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyTable {
+    pub same_az_ns: u64,
+    pub cross_az_ns: u64,
+    /// Used between two regions missing from `region_pairs`.
+    pub inter_region_default_ns: u64,
+    /// Keys are region names in sorted order.
+    pub region_pairs: BTreeMap<(String, String), u64>,
+    /// One-way latency from a VPC edge to the internet host.
+    pub internet_ns: u64,
+}
+
+impl Default for LatencyTable {
+    fn default() -> Self {
+        let mut pairs = BTreeMap::new();
+        let ms = 1_000_000u64;
+        for (a, b, one_way_ms) in [
+            ("us-east-1", "us-east-2", 6),
+            ("us-east-1", "us-west-2", 32),
+            ("us-east-1", "eu-west-1", 40),
+            ("us-east-1", "eu-central-1", 45),
+            ("us-east-1", "ap-southeast-1", 110),
+            ("us-east-1", "ap-northeast-1", 75),
+            ("us-west-2", "eu-west-1", 65),
+            ("us-west-2", "ap-northeast-1", 50),
+            ("eu-west-1", "eu-central-1", 12),
+            ("eu-west-1", "ap-southeast-1", 85),
+            ("ap-southeast-1", "ap-northeast-1", 35),
+        ] {
+            pairs.insert(Self::key(a, b), one_way_ms * ms);
+        }
+        LatencyTable {
+            same_az_ns: 100_000,
+            cross_az_ns: 500_000,
+            inter_region_default_ns: 50 * ms,
+            region_pairs: pairs,
+            internet_ns: 10 * ms,
+        }
+    }
+}
+
+impl LatencyTable {
+    /// The canonical (sorted) key for a region pair.
+    pub fn key(a: &str, b: &str) -> (String, String) {
+        if a <= b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        }
+    }
+
+    /// One-way latency between two regions (0 when they are the same).
+    pub fn between_regions(&self, a: &str, b: &str) -> u64 {
+        if a == b {
+            return 0;
+        }
+        self.region_pairs
+            .get(&Self::key(a, b))
+            .copied()
+            .unwrap_or(self.inter_region_default_ns)
+    }
+}
+
+/// AWS quotas that validation enforces; defaults are AWS's, overridable in `[quotas]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quotas {
+    pub active_peerings_per_vpc: u32,
+    pub pending_peerings_per_vpc: u32,
+    pub routes_per_table: u32,
+    pub nacl_rules_per_direction: u32,
+    pub sg_rules_per_direction: u32,
+    pub sgs_per_eni: u32,
+    pub secondary_cidrs_per_vpc: u32,
+    /// Connection-tracking entries per ENI before `CONNTRACK_FULL`.
+    pub conntrack_entries_per_eni: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            active_peerings_per_vpc: 50,
+            pending_peerings_per_vpc: 25,
+            routes_per_table: 50,
+            nacl_rules_per_direction: 20,
+            sg_rules_per_direction: 60,
+            sgs_per_eni: 5,
+            secondary_cidrs_per_vpc: 4,
+            conntrack_entries_per_eni: 65_536,
+        }
+    }
+}

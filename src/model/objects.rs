@@ -1,0 +1,228 @@
+//! VPCs, subnets, route tables, ENIs, instances, peerings and gateways.
+
+use super::*;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Az {
+    pub name: String,
+    pub region: RegionIdx,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vpc {
+    pub id: String,
+    pub region: RegionIdx,
+    /// Primary block first, then secondary blocks.
+    pub cidrs: Vec<Ipv4Net>,
+    pub ipv6: Option<Ipv6Net>,
+    pub main_route_table: RtbIdx,
+    pub default_nacl: NaclIdx,
+    pub default_sg: SgIdx,
+    pub internet_gateway: Option<IgwIdx>,
+}
+
+impl Vpc {
+    /// Whether `ip` lies inside one of this VPC's IPv4 or IPv6 blocks.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => self.cidrs.iter().any(|c| c.contains(&v4)),
+            IpAddr::V6(v6) => self.ipv6.is_some_and(|c| c.contains(&v6)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub az: AzIdx,
+    pub cidr: Ipv4Net,
+    pub ipv6: Option<Ipv6Net>,
+    /// The associated table, or the VPC's main table when unassociated.
+    pub route_table: RtbIdx,
+    /// The associated NACL, or the VPC's default NACL when unassociated.
+    pub nacl: NaclIdx,
+}
+
+/// What a route matches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteDestination {
+    Cidr(IpNet),
+    /// A prefix list (gateway endpoint routes).
+    PrefixList(PlIdx),
+}
+
+/// Where a route sends matching traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteTarget {
+    Local,
+    Peering(PcxIdx),
+    InternetGateway(IgwIdx),
+    NatGateway(NatIdx),
+    VpnGateway(VgwIdx),
+    GatewayEndpoint(VpceIdx),
+    Eni(EniIdx),
+    Blackhole,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub destination: RouteDestination,
+    pub target: RouteTarget,
+    /// Propagated (from a VGW) rather than static: loses ties to static routes.
+    pub propagated: bool,
+}
+
+/// A route table. The implicit local routes (one per VPC block) are included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub is_main: bool,
+    pub routes: Vec<Route>,
+}
+
+/// An elastic network interface: where frames enter and leave the VPC router.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eni {
+    pub id: String,
+    pub instance: InstanceIdx,
+    pub subnet: SubnetIdx,
+    pub vpc: VpcIdx,
+    pub private_ip: Ipv4Addr,
+    pub ipv6: Option<Ipv6Addr>,
+    /// Public or Elastic IP, reachable through the VPC's internet gateway.
+    pub public_ip: Option<Ipv4Addr>,
+    /// Interface MTU (AWS: 9001 for current instance types).
+    pub mtu: u16,
+    pub security_groups: Vec<SgIdx>,
+    pub source_dest_check: bool,
+    /// Locally administered, derived from the index: stable across runs.
+    pub mac: [u8; 6],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub id: String,
+    /// The user's name for it, or the id.
+    pub name: String,
+    pub enis: Vec<EniIdx>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeeringStatus {
+    PendingAcceptance,
+    Active,
+    Rejected,
+    Expired,
+    Failed,
+    Deleted,
+}
+
+impl PeeringStatus {
+    pub const ALL: [PeeringStatus; 6] = [
+        PeeringStatus::PendingAcceptance,
+        PeeringStatus::Active,
+        PeeringStatus::Rejected,
+        PeeringStatus::Expired,
+        PeeringStatus::Failed,
+        PeeringStatus::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeeringStatus::PendingAcceptance => "pending-acceptance",
+            PeeringStatus::Active => "active",
+            PeeringStatus::Rejected => "rejected",
+            PeeringStatus::Expired => "expired",
+            PeeringStatus::Failed => "failed",
+            PeeringStatus::Deleted => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peering {
+    pub id: String,
+    pub requester: VpcIdx,
+    pub accepter: VpcIdx,
+    pub status: PeeringStatus,
+    /// Link MTU: 9001 in one region; inter-region 1500 by default (8500 optional).
+    pub mtu: u16,
+    pub inter_region: bool,
+}
+
+impl Peering {
+    /// The VPC on the other side from `vpc`, if `vpc` is one of the two.
+    pub fn other_side(&self, vpc: VpcIdx) -> Option<VpcIdx> {
+        if vpc == self.requester {
+            Some(self.accepter)
+        } else if vpc == self.accepter {
+            Some(self.requester)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InternetGateway {
+    pub id: String,
+    /// Attached VPC (one IGW per VPC); a detached IGW carries nothing.
+    pub vpc: Option<VpcIdx>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NatGateway {
+    pub id: String,
+    pub subnet: SubnetIdx,
+    pub vpc: VpcIdx,
+    pub private_ip: Ipv4Addr,
+    /// The Elastic IP that translated traffic leaves with.
+    pub public_ip: Ipv4Addr,
+}
+
+/// A virtual private gateway and the on-premises network behind its VPN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VpnGateway {
+    pub id: String,
+    pub vpc: Option<VpcIdx>,
+    pub onprem_cidrs: Vec<IpNet>,
+    /// One-way latency from the VGW to on-premises hosts.
+    pub latency_ns: u64,
+    /// VPN tunnel MTU (1500 less nothing: AWS advertises 1500 to the VPC side).
+    pub mtu: u16,
+}
+
+/// A gateway endpoint (S3, DynamoDB) reached through a prefix-list route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayEndpoint {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub service: String,
+    pub prefix_list: PlIdx,
+}
+
+/// Where an external host lives: on the internet or behind a VGW on premises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalSite {
+    Internet,
+    OnPrem(VgwIdx),
+}
+
+/// A host outside the VPCs (the "internet" host, an on-premises server, or an AWS
+/// service address behind a gateway endpoint) so traffic has somewhere to go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalHost {
+    pub name: String,
+    pub ip: IpAddr,
+    pub site: ExternalSite,
+    pub mtu: u16,
+}

@@ -1,0 +1,87 @@
+//! Stable drop reason codes (DESIGN.md §3). Their spelling is part of the file
+//! format (`expect = "dropped:NACL_DENY"`) and of every output.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Why the data plane dropped a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DropReason {
+    NoRoute,
+    BlackholeRoute,
+    PeeringNotActive,
+    NonTransitivePeering,
+    EdgeToEdge,
+    NaclDeny,
+    SgNoMatch,
+    MtuExceeded,
+    UnknownDestination,
+    SourceDestCheck,
+    ConntrackFull,
+    QueueOverflow,
+    Malformed,
+}
+
+impl DropReason {
+    /// Every reason, in a stable order (for tables and "did you mean").
+    pub const ALL: [DropReason; 13] = [
+        DropReason::NoRoute,
+        DropReason::BlackholeRoute,
+        DropReason::PeeringNotActive,
+        DropReason::NonTransitivePeering,
+        DropReason::EdgeToEdge,
+        DropReason::NaclDeny,
+        DropReason::SgNoMatch,
+        DropReason::MtuExceeded,
+        DropReason::UnknownDestination,
+        DropReason::SourceDestCheck,
+        DropReason::ConntrackFull,
+        DropReason::QueueOverflow,
+        DropReason::Malformed,
+    ];
+
+    /// The stable code, e.g. `NACL_DENY`.
+    pub fn code(self) -> &'static str {
+        match self {
+            DropReason::NoRoute => "NO_ROUTE",
+            DropReason::BlackholeRoute => "BLACKHOLE_ROUTE",
+            DropReason::PeeringNotActive => "PEERING_NOT_ACTIVE",
+            DropReason::NonTransitivePeering => "NON_TRANSITIVE_PEERING",
+            DropReason::EdgeToEdge => "EDGE_TO_EDGE",
+            DropReason::NaclDeny => "NACL_DENY",
+            DropReason::SgNoMatch => "SG_NO_MATCH",
+            DropReason::MtuExceeded => "MTU_EXCEEDED",
+            DropReason::UnknownDestination => "UNKNOWN_DESTINATION",
+            DropReason::SourceDestCheck => "SOURCE_DEST_CHECK",
+            DropReason::ConntrackFull => "CONNTRACK_FULL",
+            DropReason::QueueOverflow => "QUEUE_OVERFLOW",
+            DropReason::Malformed => "MALFORMED",
+        }
+    }
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for DropReason {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        DropReason::ALL.into_iter().find(|r| r.code() == s).ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in DropReason::ALL {
+            assert_eq!(r.code().parse::<DropReason>(), Ok(r));
+        }
+        assert!("NACL".parse::<DropReason>().is_err());
+    }
+}

@@ -1,0 +1,65 @@
+//! Traffic flows declared in a topology and the expectations they carry.
+
+use super::{DropReason, EniIdx, HostIdx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowKind {
+    /// ICMP echo request/reply; measures RTT.
+    Ping,
+    /// Constant-rate UDP datagrams.
+    Udp,
+    /// A TCP transfer (bulk or request/response).
+    Tcp,
+}
+
+impl FlowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowKind::Ping => "ping",
+            FlowKind::Udp => "udp",
+            FlowKind::Tcp => "tcp",
+        }
+    }
+}
+
+/// One end of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// An instance's ENI (an instance name resolves to its first ENI).
+    Eni(EniIdx),
+    /// A host on the internet or on premises.
+    External(HostIdx),
+}
+
+/// What the author of the topology expects to happen to a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation {
+    Delivered,
+    Dropped(DropReason),
+}
+
+/// A traffic flow to run (`peeremu run`) and check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    pub name: String,
+    pub kind: FlowKind,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    /// Destination port for UDP/TCP; ignored for ping.
+    pub port: u16,
+    /// IP payload bytes per packet (ping/UDP) or segment payload cap (TCP: 0 = MSS).
+    pub size: u32,
+    /// Packets to send (ping/UDP).
+    pub count: u64,
+    /// Bytes to transfer (TCP bulk).
+    pub bytes: u64,
+    /// Packets per second (ping/UDP).
+    pub rate_pps: f64,
+    /// Virtual start time.
+    pub start_ns: u64,
+    /// Set the IPv4 Don't Fragment bit (ping/UDP; TCP always sets it, like Linux).
+    pub df: bool,
+    /// Use IPv6 addresses of both ends.
+    pub ipv6: bool,
+    pub expect: Option<Expectation>,
+}
