@@ -69,7 +69,10 @@ impl fmt::Display for DropReason {
 impl FromStr for DropReason {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        DropReason::ALL.into_iter().find(|r| r.code() == s).ok_or(())
+        DropReason::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or(())
     }
 }
 
