@@ -1,1 +1,6 @@
-//! See DESIGN.md §2. Filled in by its issue.
+//! What a run leaves behind (DESIGN.md §5): pcapng captures, `drops.pcapng`,
+//! HdrHistogram `.hgrm` files, AWS flow log v2 lines, `summary.json`, a terminal table.
+
+mod report;
+
+pub use report::*;

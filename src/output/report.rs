@@ -1,0 +1,67 @@
+//! Per-flow results and run totals: what `sim`/`host` hand to `output` at the end.
+
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+
+/// How a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every packet (or every byte, for TCP) arrived.
+    Delivered,
+    /// Some arrived, some did not.
+    Partial,
+    /// Nothing arrived.
+    Dropped,
+    /// A TCP transfer made no progress before the run ended (e.g. PMTUD black hole).
+    Stalled,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Partial => "partial",
+            Outcome::Dropped => "dropped",
+            Outcome::Stalled => "stalled",
+        }
+    }
+}
+
+/// One flow's statistics (the `flows[]` entries of `summary.json`).
+#[derive(Debug, Clone)]
+pub struct FlowReport {
+    pub name: String,
+    /// Instance/host names of both ends.
+    pub src: String,
+    pub dst: String,
+    /// `ping`, `udp` or `tcp`.
+    pub protocol: &'static str,
+    pub sent_packets: u64,
+    pub delivered_packets: u64,
+    pub dropped_packets: u64,
+    pub bytes_delivered: u64,
+    /// Drop reason code → count.
+    pub drops: BTreeMap<String, u64>,
+    /// One-way latency of delivered packets, nanoseconds.
+    pub latency_ns: Histogram<u64>,
+    /// Ping round-trip times, nanoseconds.
+    pub rtt_ns: Option<Histogram<u64>>,
+    /// TCP: virtual time from connect to last byte acknowledged.
+    pub completion_ns: Option<u64>,
+    /// TCP: bytes per second of virtual time.
+    pub goodput_bps: Option<f64>,
+    pub outcome: Outcome,
+    /// The expectation as written (`delivered`, `dropped:NACL_DENY`) and whether met.
+    pub expectation: Option<(String, bool)>,
+    /// Plain-language remarks (e.g. "stalled: ICMP fragmentation-needed blocked").
+    pub notes: Vec<String>,
+}
+
+/// Totals for the run (`summary.json` top level).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunTotals {
+    pub events: u64,
+    pub frames: u64,
+    pub sim_time_ns: u64,
+    pub wall_time_s: f64,
+}

@@ -1,0 +1,53 @@
+//! What the simulation reports as it runs; `output` implements [`Observer`] to write
+//! captures and flow logs. Frames are borrowed: observers copy what they keep.
+
+use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx};
+
+/// Where a frame was seen (one pcapng interface each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CapturePoint {
+    Eni(EniIdx),
+    /// The peering link between two VPCs.
+    Peering(PcxIdx),
+    /// An external host (internet or on-premises).
+    External(HostIdx),
+}
+
+/// Direction relative to the capture point (pcapng `epb_flags` inbound/outbound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FrameDirection {
+    /// Leaving the point (an ENI transmitting; a peering link carrying the frame).
+    Outbound,
+    /// Arriving at the point.
+    Inbound,
+}
+
+/// A drop as observed: reason code plus the exact object (e.g. `acl-1 rule 100
+/// inbound`), where it happened, and the frame.
+#[derive(Debug, Clone, Copy)]
+pub struct DropEvent<'a> {
+    pub time_ns: u64,
+    pub reason: DropReason,
+    /// The object that caused it, human readable (`acl-0a1 rule * inbound`).
+    pub detail: &'a str,
+    /// The ENI on whose behalf the frame was dropped (flow logs: REJECT), if any.
+    pub eni: Option<EniIdx>,
+    pub frame: &'a [u8],
+}
+
+/// Receives everything the simulation wants recorded.
+pub trait Observer {
+    /// A frame seen at a capture point.
+    fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]);
+    /// A frame dropped by the data plane or a link.
+    fn dropped(&mut self, event: DropEvent<'_>);
+}
+
+/// An observer that records nothing (captures off, benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullObserver;
+
+impl Observer for NullObserver {
+    fn frame(&mut self, _: u64, _: CapturePoint, _: FrameDirection, _: &[u8]) {}
+    fn dropped(&mut self, _: DropEvent<'_>) {}
+}
