@@ -1,1 +1,24 @@
-//! See DESIGN.md §2. Filled in by its issue.
+//! Endpoints: each ENI or external host is a smoltcp [`Interface`](smoltcp::iface::Interface)
+//! over a virtual-time device, with traffic generators (ping, UDP, TCP bulk) and the
+//! servers that answer them.
+//!
+//! Where smoltcp differs from a Linux host, the host layer fills the gap on the
+//! frames themselves (see [`packet`]): IPv4 identification and DF as Linux sets them,
+//! and path-MTU discovery through a per-destination PMTU cache plus segmentation on
+//! the virtual NIC.
+
+mod device;
+mod host;
+pub mod packet;
+mod ping;
+mod plan;
+mod stats;
+mod tag;
+mod tcp;
+mod udp;
+
+pub use device::VirtualDevice;
+pub use host::{GeneratorTimeouts, Host, HostConfig};
+pub use plan::FlowPlan;
+pub use stats::{new_histogram, FlowStats, TcpEnd};
+pub use tag::{Tag, TAG_LEN};

@@ -1,0 +1,332 @@
+//! One endpoint: a smoltcp `Interface` over a [`VirtualDevice`], its sockets, and
+//! the generators and servers of the flows it takes part in.
+
+use super::device::VirtualDevice;
+use super::packet::{self, endpoint_key, fix_ipv4_header, packet_too_big, resegment_tcp};
+use super::ping::{request_tag, PingClient};
+use super::stats::{record, FlowStats};
+use super::tcp::{TcpClient, TcpServers};
+use super::udp::{UdpClient, UdpSink};
+use super::FlowPlan;
+use crate::model::{proto, FlowIdx, FlowKind};
+use crate::sim::{Attachment, BufferPool};
+use crate::wire::ETHERNET_HEADER_LEN;
+use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
+use smoltcp::time::Instant;
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// How to build a host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostConfig {
+    pub attachment: Attachment,
+    pub name: String,
+    pub mac: [u8; 6],
+    /// The MAC every frame is addressed to (the VPC router's).
+    pub gateway_mac: [u8; 6],
+    /// Address and prefix length.
+    pub ipv4: Option<(Ipv4Addr, u8)>,
+    pub ipv6: Option<(Ipv6Addr, u8)>,
+    /// Interface MTU (IP bytes).
+    pub mtu: u16,
+    /// smoltcp's random seed (ISNs, ephemeral choices): derived from `--seed`.
+    pub seed: u64,
+}
+
+/// Timing knobs for the generators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratorTimeouts {
+    /// How long a ping waits for the last reply.
+    pub ping_reply_ns: u64,
+    /// How long after its last datagram a UDP flow counts as finished.
+    pub udp_linger_ns: u64,
+    /// A TCP transfer with no acknowledged progress for this long is stalled.
+    pub tcp_stall_ns: u64,
+}
+
+impl Default for GeneratorTimeouts {
+    fn default() -> Self {
+        GeneratorTimeouts {
+            ping_reply_ns: 2_000_000_000,
+            udp_linger_ns: 1_000_000_000,
+            tcp_stall_ns: 20_000_000_000,
+        }
+    }
+}
+
+enum Generator {
+    Ping(PingClient),
+    Udp(UdpClient),
+    Tcp(TcpClient),
+}
+
+/// A host in virtual time.
+pub struct Host {
+    pub config: HostConfig,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    device: VirtualDevice,
+    generators: Vec<Generator>,
+    sinks: Vec<UdpSink>,
+    servers: TcpServers,
+    /// TCP flows to start listening for, by start time.
+    pending_listens: Vec<FlowPlan>,
+    /// Ping flows answered here (their one-way latency is measured here).
+    ping_targets: Vec<FlowIdx>,
+    /// (remote, protocol, local port, remote port) → flow, for TCP segment counts.
+    tcp_keys: BTreeMap<(IpAddr, u8, u16, u16), (FlowIdx, bool)>,
+    /// (destination, protocol, local port) of flows that send with DF clear.
+    no_df: Vec<(IpAddr, u8, u16)>,
+    /// Per-destination path MTU learned from ICMP (Linux's route cache).
+    pmtu: BTreeMap<IpAddr, u16>,
+    next_ident: u16,
+    /// The time of the poll event currently scheduled (lazy deletion of others).
+    pub scheduled_ns: Option<u64>,
+}
+
+fn instant(ns: u64) -> Instant {
+    Instant::from_micros((ns / 1000) as i64)
+}
+
+impl Host {
+    pub fn new(config: HostConfig) -> Self {
+        let mut device = VirtualDevice {
+            mtu: config.mtu as usize,
+            ..Default::default()
+        };
+        let mut cfg = Config::new(HardwareAddress::Ip);
+        cfg.random_seed = config.seed;
+        let mut iface = Interface::new(cfg, &mut device, Instant::ZERO);
+        iface.update_ip_addrs(|addrs| {
+            if let Some((a, len)) = config.ipv4 {
+                let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(a), len));
+            }
+            if let Some((a, len)) = config.ipv6 {
+                let _ = addrs.push(IpCidr::new(IpAddress::Ipv6(a), len));
+            }
+        });
+        // Everything off-link goes to the VPC router; with Medium::Ip the gateway
+        // address only has to exist (no neighbour resolution).
+        if let Some((a, _)) = config.ipv4 {
+            let _ = iface.routes_mut().add_default_ipv4_route(a);
+        }
+        if let Some((a, _)) = config.ipv6 {
+            let _ = iface.routes_mut().add_default_ipv6_route(a);
+        }
+        let next_ident = (config.seed >> 16) as u16;
+        Host {
+            config,
+            iface,
+            sockets: SocketSet::new(Vec::new()),
+            device,
+            generators: Vec::new(),
+            sinks: Vec::new(),
+            servers: TcpServers::default(),
+            pending_listens: Vec::new(),
+            ping_targets: Vec::new(),
+            tcp_keys: BTreeMap::new(),
+            no_df: Vec::new(),
+            pmtu: BTreeMap::new(),
+            next_ident,
+            scheduled_ns: None,
+        }
+    }
+
+    /// Take the sending side of `plan`.
+    pub fn add_client(&mut self, plan: FlowPlan, t: GeneratorTimeouts) {
+        let proto = match (plan.kind, plan.dst_ip) {
+            (FlowKind::Ping, IpAddr::V4(_)) => proto::ICMP,
+            (FlowKind::Ping, IpAddr::V6(_)) => proto::ICMPV6,
+            (FlowKind::Udp, _) => proto::UDP,
+            (FlowKind::Tcp, _) => proto::TCP,
+        };
+        if !plan.df && plan.kind != FlowKind::Tcp {
+            self.no_df.push((plan.dst_ip, proto, plan.local_port));
+        }
+        let g = match plan.kind {
+            FlowKind::Ping => Generator::Ping(PingClient::new(plan, &mut self.sockets, t.ping_reply_ns)),
+            FlowKind::Udp => Generator::Udp(UdpClient::new(plan, &mut self.sockets, t.udp_linger_ns)),
+            FlowKind::Tcp => {
+                self.tcp_keys.insert((plan.dst_ip, proto, plan.local_port, plan.port), (plan.flow, true));
+                Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
+            }
+        };
+        self.generators.push(g);
+    }
+
+    /// Take the receiving side of `plan`.
+    pub fn add_server(&mut self, plan: &FlowPlan) {
+        match plan.kind {
+            FlowKind::Ping => self.ping_targets.push(plan.flow),
+            FlowKind::Udp => {
+                let idx = match self.sinks.iter().position(|s| s.port == plan.port) {
+                    Some(i) => i,
+                    None => {
+                        let sink = UdpSink::new(plan.port, self.config.mtu as usize, &mut self.sockets);
+                        self.sinks.push(sink);
+                        self.sinks.len() - 1
+                    }
+                };
+                self.sinks[idx].add_flow(plan);
+            }
+            FlowKind::Tcp => {
+                self.tcp_keys.insert((plan.src_ip, proto::TCP, plan.port, plan.local_port), (plan.flow, false));
+                self.pending_listens.push(plan.clone());
+                self.pending_listens.sort_by_key(|p| std::cmp::Reverse(p.start_ns));
+            }
+        }
+    }
+
+    /// The path MTU this host has learned towards `dst`, if any.
+    pub fn path_mtu(&self, dst: IpAddr) -> Option<u16> {
+        self.pmtu.get(&dst).copied()
+    }
+
+    /// A frame arrives (`sent_ns`: when its source put it on the wire).
+    pub fn receive(&mut self, frame: Vec<u8>, now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+        if let Some((dst, mtu)) = packet_too_big(&frame) {
+            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
+            if mtu < current {
+                self.pmtu.insert(dst, mtu);
+            }
+        }
+        if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
+            self.account_ingress(ip, now_ns, sent_ns, stats);
+        }
+        self.device.rx.push_back(frame);
+    }
+
+    fn account_ingress(&self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+        let Some((src, _, protocol, l4)) = packet::split_ip(ip) else {
+            return;
+        };
+        match protocol {
+            proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
+                if let Some(tag) = request_tag(l4) {
+                    if self.ping_targets.contains(&FlowIdx(tag.flow)) {
+                        if let Some(st) = stats.get_mut(tag.flow as usize) {
+                            record(&mut st.latency_ns, now_ns.saturating_sub(tag.sent_ns));
+                        }
+                    }
+                }
+            }
+            proto::TCP if l4.len() >= 20 => {
+                let sport = u16::from_be_bytes([l4[0], l4[1]]);
+                let dport = u16::from_be_bytes([l4[2], l4[3]]);
+                if let Some(&(flow, false)) = self.tcp_keys.get(&(src, protocol, dport, sport)) {
+                    if let Some(st) = stats.get_mut(flow.ix()) {
+                        st.delivered_packets += 1;
+                        let data = l4.len().saturating_sub(((l4[12] >> 4) as usize) * 4);
+                        if data > 0 {
+                            record(&mut st.latency_ns, now_ns.saturating_sub(sent_ns));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Run generators and smoltcp at `now_ns`; frames to transmit go to `out`.
+    /// Returns when the host next needs polling.
+    pub fn poll(&mut self, now_ns: u64, pool: &mut BufferPool, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) -> Option<u64> {
+        std::mem::swap(&mut self.device.pool, pool);
+        while self.pending_listens.last().is_some_and(|p| p.start_ns <= now_ns) {
+            if let Some(p) = self.pending_listens.pop() {
+                self.servers.listen(&p, &mut self.sockets);
+            }
+        }
+        let now = instant(now_ns);
+        for round in 0..4 {
+            for g in &mut self.generators {
+                match g {
+                    Generator::Ping(p) => p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()]),
+                    Generator::Udp(u) => u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()]),
+                    Generator::Tcp(t) => {
+                        let f = t.plan.flow.ix();
+                        t.before_poll(now_ns, self.iface.context(), &mut self.sockets, &mut stats[f])
+                    }
+                }
+            }
+            let tx_before = self.device.tx.len();
+            let r = self.iface.poll(now, &mut self.device, &mut self.sockets);
+            for g in &mut self.generators {
+                match g {
+                    Generator::Ping(p) => p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()]),
+                    Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
+                    Generator::Tcp(t) => t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()]),
+                }
+            }
+            for s in &mut self.sinks {
+                s.after_poll(now_ns, &mut self.sockets, stats);
+            }
+            self.servers.after_poll(&mut self.sockets, stats);
+            if round > 0 && r == PollResult::None && self.device.tx.len() == tx_before {
+                break;
+            }
+        }
+        self.finish_tx(stats, out);
+        std::mem::swap(&mut self.device.pool, pool);
+        for buf in self.device.rx_spent.drain(..) {
+            pool.give(buf);
+        }
+        self.next_wake(now_ns, stats)
+    }
+
+    /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
+    fn finish_tx(&mut self, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
+        let mut tx = std::mem::take(&mut self.device.tx);
+        for mut frame in tx.drain(..) {
+            let ip = &mut frame[ETHERNET_HEADER_LEN..];
+            let key = endpoint_key(ip, true);
+            let mut clear_df = packet::is_icmpv4_echo_reply(ip);
+            if let Some((dst, protocol, lport, rport)) = key {
+                clear_df |= self.no_df.iter().any(|&(d, p, l)| d == dst && p == protocol && l == lport);
+                if protocol == proto::TCP {
+                    if let Some(&(flow, true)) = self.tcp_keys.get(&(dst, protocol, lport, rport)) {
+                        if let Some(st) = stats.get_mut(flow.ix()) {
+                            st.sent_packets += 1;
+                        }
+                    }
+                }
+            }
+            fix_ipv4_header(ip, self.next_ident, clear_df);
+            self.next_ident = self.next_ident.wrapping_add(1);
+            let pmtu = key.and_then(|k| self.pmtu.get(&k.0).copied());
+            let start = out.len();
+            match pmtu {
+                Some(mtu) if key.is_some_and(|k| k.1 == proto::TCP) => {
+                    if let Err(f) = resegment_tcp(frame, mtu, &mut self.next_ident, &mut self.device.pool, out) {
+                        out.push(f);
+                    }
+                }
+                _ => out.push(frame),
+            }
+            for f in &mut out[start..] {
+                packet::write_ethernet(f, self.config.mac, self.config.gateway_mac);
+            }
+        }
+        self.device.tx = tx;
+    }
+
+    fn next_wake(&mut self, now_ns: u64, stats: &[FlowStats]) -> Option<u64> {
+        let smol = self
+            .iface
+            .poll_at(instant(now_ns), &self.sockets)
+            .map(|t| (t.total_micros().max(0) as u64) * 1000);
+        let gens = self.generators.iter().filter_map(|g| match g {
+            Generator::Ping(p) => p.next_wake(&stats[p.plan.flow.ix()]),
+            Generator::Udp(u) => u.next_wake(&stats[u.plan.flow.ix()]),
+            Generator::Tcp(t) => t.next_wake(&stats[t.plan.flow.ix()]),
+        });
+        let listens = self.pending_listens.last().map(|p| p.start_ns);
+        let next = smol.into_iter().chain(gens).chain(listens).min()?;
+        // smoltcp counts in microseconds: never ask for a time already passed.
+        Some(if next > now_ns {
+            next
+        } else {
+            (now_ns / 1000 + 1) * 1000
+        })
+    }
+}

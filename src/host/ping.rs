@@ -1,0 +1,151 @@
+//! ICMP echo generator. The far end answers from smoltcp's automatic echo reply,
+//! like a kernel; the request carries a [`Tag`] so both one-way latency (at the
+//! responder) and round-trip time (here) are measured.
+
+use super::stats::{record, FlowStats};
+use super::tag::{Tag, TAG_LEN};
+use super::FlowPlan;
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::socket::icmp;
+use smoltcp::wire::{
+    IpAddress, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, Ipv4Address, Ipv6Address,
+};
+use std::net::IpAddr;
+
+/// ICMP header bytes before the echo data.
+const ICMP_ECHO_HEADER: usize = 8;
+
+pub struct PingClient {
+    pub plan: FlowPlan,
+    handle: SocketHandle,
+    next_seq: u64,
+    reply_timeout_ns: u64,
+    data: Vec<u8>,
+}
+
+impl PingClient {
+    pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, reply_timeout_ns: u64) -> Self {
+        let packet = (plan.size as usize).max(ICMP_ECHO_HEADER);
+        let buffer = || {
+            icmp::PacketBuffer::new(
+                vec![icmp::PacketMetadata::EMPTY; 8],
+                vec![0u8; 8 * (packet + 64)],
+            )
+        };
+        let mut socket = icmp::Socket::new(buffer(), buffer());
+        // Binding only fails for an identifier of 0 on an unbound socket: never here.
+        let _ = socket.bind(icmp::Endpoint::Ident(plan.local_port));
+        let handle = sockets.add(socket);
+        PingClient {
+            data: vec![0u8; packet - ICMP_ECHO_HEADER],
+            plan,
+            handle,
+            next_seq: 0,
+            reply_timeout_ns,
+        }
+    }
+
+    /// Send the requests that are due.
+    pub fn before_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+        while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
+            let socket = sockets.get_mut::<icmp::Socket>(self.handle);
+            let tag = Tag {
+                flow: self.plan.flow.0,
+                seq: self.next_seq as u32,
+                sent_ns: now_ns,
+            };
+            tag.write(&mut self.data);
+            let seq_no = self.next_seq as u16;
+            let ident = self.plan.local_port;
+            let ok = match (self.plan.src_ip, self.plan.dst_ip) {
+                (IpAddr::V4(_), IpAddr::V4(dst)) => {
+                    let repr = Icmpv4Repr::EchoRequest {
+                        ident,
+                        seq_no,
+                        data: &self.data,
+                    };
+                    match socket.send(repr.buffer_len(), IpAddress::Ipv4(Ipv4Address::from(dst))) {
+                        Ok(buf) => {
+                            repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &ChecksumCapabilities::default());
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                }
+                (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                    let repr = Icmpv6Repr::EchoRequest {
+                        ident,
+                        seq_no,
+                        data: &self.data,
+                    };
+                    let (src, dst) = (Ipv6Address::from(src), Ipv6Address::from(dst));
+                    match socket.send(repr.buffer_len(), IpAddress::Ipv6(dst)) {
+                        Ok(buf) => {
+                            repr.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(buf), &ChecksumCapabilities::default());
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                }
+                _ => false,
+            };
+            if !ok {
+                break;
+            }
+            st.sent_packets += 1;
+            self.next_seq += 1;
+        }
+    }
+
+    /// Read echo replies.
+    pub fn after_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+        let socket = sockets.get_mut::<icmp::Socket>(self.handle);
+        while let Ok((payload, _)) = socket.recv() {
+            // Echo reply: type 0 (ICMPv4) or 129 (ICMPv6), ident and seq, then data.
+            let is_reply = matches!(payload.first(), Some(0) | Some(129));
+            if !is_reply || payload.len() < ICMP_ECHO_HEADER {
+                continue;
+            }
+            let ident = u16::from_be_bytes([payload[4], payload[5]]);
+            if ident != self.plan.local_port {
+                continue;
+            }
+            let data = &payload[ICMP_ECHO_HEADER..];
+            st.delivered_packets += 1;
+            st.bytes_delivered += data.len() as u64;
+            if let (Some(tag), Some(rtt)) = (Tag::read(data), st.rtt_ns.as_mut()) {
+                if tag.flow == self.plan.flow.0 {
+                    record(rtt, now_ns.saturating_sub(tag.sent_ns));
+                }
+            }
+        }
+        if self.next_seq >= self.plan.count
+            && (st.delivered_packets >= self.plan.count
+                || now_ns >= self.plan.last_send_ns() + self.reply_timeout_ns)
+        {
+            st.done = true;
+        }
+    }
+
+    /// The next time this generator needs the host polled.
+    pub fn next_wake(&self, st: &FlowStats) -> Option<u64> {
+        if st.done {
+            None
+        } else if self.next_seq < self.plan.count {
+            Some(self.plan.send_time(self.next_seq))
+        } else {
+            Some(self.plan.last_send_ns() + self.reply_timeout_ns)
+        }
+    }
+}
+
+/// One-way latency of an echo request arriving at its responder (read from its tag).
+pub fn request_tag(icmp: &[u8]) -> Option<Tag> {
+    match icmp.first() {
+        Some(8) | Some(128) if icmp.len() >= ICMP_ECHO_HEADER + TAG_LEN => {
+            Tag::read(&icmp[ICMP_ECHO_HEADER..])
+        }
+        _ => None,
+    }
+}

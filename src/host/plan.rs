@@ -1,0 +1,45 @@
+//! A flow resolved for the hosts: addresses, ports and timing.
+
+use crate::model::{FlowIdx, FlowKind};
+use std::net::IpAddr;
+
+/// Everything a generator and its server need about one flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowPlan {
+    pub flow: FlowIdx,
+    pub kind: FlowKind,
+    /// Index of the sending and receiving host in the simulation.
+    pub src_host: usize,
+    pub dst_host: usize,
+    pub src_ip: IpAddr,
+    pub dst_ip: IpAddr,
+    /// Destination port (UDP/TCP).
+    pub port: u16,
+    /// Source port (UDP/TCP, an ephemeral port drawn from the seed) or ICMP echo
+    /// identifier (ping).
+    pub local_port: u16,
+    /// IP payload bytes per packet (ping/UDP).
+    pub size: u32,
+    /// Packets to send (ping/UDP).
+    pub count: u64,
+    /// Bytes to transfer (TCP).
+    pub bytes: u64,
+    /// Nanoseconds between packets (ping/UDP).
+    pub interval_ns: u64,
+    pub start_ns: u64,
+    /// IPv4 DF bit for ping/UDP.
+    pub df: bool,
+}
+
+impl FlowPlan {
+    /// When packet `i` (from 0) is due.
+    pub fn send_time(&self, i: u64) -> u64 {
+        self.start_ns
+            .saturating_add(i.saturating_mul(self.interval_ns))
+    }
+
+    /// When the last packet is due.
+    pub fn last_send_ns(&self) -> u64 {
+        self.send_time(self.count.saturating_sub(1))
+    }
+}

@@ -1,0 +1,61 @@
+//! The measurement tag at the start of ping and UDP payloads: which flow, which
+//! packet, and when it was sent, so the receiver measures one-way latency from the
+//! bytes alone (like iperf/owping timestamps). 16 bytes, big endian.
+
+/// Tag length; payloads shorter than this carry a truncated (unusable) tag.
+pub const TAG_LEN: usize = 16;
+
+/// A decoded tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag {
+    pub flow: u32,
+    pub seq: u32,
+    pub sent_ns: u64,
+}
+
+impl Tag {
+    /// Fill `payload` with the tag followed by a deterministic pattern.
+    pub fn write(self, payload: &mut [u8]) {
+        let mut bytes = [0u8; TAG_LEN];
+        bytes[0..4].copy_from_slice(&self.flow.to_be_bytes());
+        bytes[4..8].copy_from_slice(&self.seq.to_be_bytes());
+        bytes[8..16].copy_from_slice(&self.sent_ns.to_be_bytes());
+        let n = payload.len().min(TAG_LEN);
+        payload[..n].copy_from_slice(&bytes[..n]);
+        for (i, b) in payload.iter_mut().enumerate().skip(TAG_LEN) {
+            *b = i as u8;
+        }
+    }
+
+    /// Read a tag back; `None` when the payload is too short.
+    pub fn read(payload: &[u8]) -> Option<Tag> {
+        let b = payload.get(..TAG_LEN)?;
+        let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let mut ts = [0u8; 8];
+        ts.copy_from_slice(&b[8..16]);
+        Some(Tag {
+            flow: u32_at(0),
+            seq: u32_at(4),
+            sent_ns: u64::from_be_bytes(ts),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let t = Tag {
+            flow: 7,
+            seq: 9,
+            sent_ns: 123_456_789_000,
+        };
+        let mut buf = [0u8; 40];
+        t.write(&mut buf);
+        assert_eq!(Tag::read(&buf), Some(t));
+        assert_eq!(buf[20], 20);
+        assert_eq!(Tag::read(&buf[..10]), None);
+    }
+}

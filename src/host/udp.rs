@@ -1,0 +1,134 @@
+//! Constant-rate UDP: a sender and a sink that counts datagrams per flow by the tag
+//! they carry (several flows may share one sink port).
+
+use super::stats::{record, FlowStats};
+use super::tag::Tag;
+use super::FlowPlan;
+use crate::model::FlowIdx;
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::socket::udp;
+use smoltcp::wire::{IpAddress, IpEndpoint};
+use std::net::IpAddr;
+
+/// UDP header bytes (the flow size counts IP payload, so data = size - 8).
+const UDP_HEADER: usize = 8;
+
+fn buffer(max_datagram: usize) -> udp::PacketBuffer<'static> {
+    udp::PacketBuffer::new(
+        vec![udp::PacketMetadata::EMPTY; 16],
+        vec![0u8; 16 * max_datagram.max(64)],
+    )
+}
+
+pub fn smol_addr(ip: IpAddr) -> IpAddress {
+    match ip {
+        IpAddr::V4(a) => IpAddress::Ipv4(a),
+        IpAddr::V6(a) => IpAddress::Ipv6(a),
+    }
+}
+
+pub struct UdpClient {
+    pub plan: FlowPlan,
+    handle: SocketHandle,
+    next_seq: u64,
+    linger_ns: u64,
+    data: Vec<u8>,
+}
+
+impl UdpClient {
+    pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64) -> Self {
+        let len = (plan.size as usize).saturating_sub(UDP_HEADER);
+        let mut socket = udp::Socket::new(buffer(len), buffer(64));
+        // Binding fails only for port 0; plans never use it.
+        let _ = socket.bind(plan.local_port);
+        let handle = sockets.add(socket);
+        UdpClient {
+            data: vec![0u8; len],
+            plan,
+            handle,
+            next_seq: 0,
+            linger_ns,
+        }
+    }
+
+    pub fn before_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+        let socket = sockets.get_mut::<udp::Socket>(self.handle);
+        let to = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
+        while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
+            Tag {
+                flow: self.plan.flow.0,
+                seq: self.next_seq as u32,
+                sent_ns: now_ns,
+            }
+            .write(&mut self.data);
+            if socket.send_slice(&self.data, to).is_err() {
+                break;
+            }
+            st.sent_packets += 1;
+            self.next_seq += 1;
+        }
+    }
+
+    pub fn after_poll(&mut self, now_ns: u64, st: &mut FlowStats) {
+        if self.next_seq >= self.plan.count && now_ns >= self.plan.last_send_ns() + self.linger_ns {
+            st.done = true;
+        }
+    }
+
+    pub fn next_wake(&self, st: &FlowStats) -> Option<u64> {
+        if st.done {
+            None
+        } else if self.next_seq < self.plan.count {
+            Some(self.plan.send_time(self.next_seq))
+        } else {
+            Some(self.plan.last_send_ns() + self.linger_ns)
+        }
+    }
+}
+
+/// Receives every flow sent to one port of this host.
+pub struct UdpSink {
+    pub port: u16,
+    handle: SocketHandle,
+    /// (source address, source port) → flow, for datagrams too short for a tag.
+    by_source: Vec<(IpAddr, u16, FlowIdx)>,
+}
+
+impl UdpSink {
+    pub fn new(port: u16, max_datagram: usize, sockets: &mut SocketSet<'static>) -> Self {
+        let mut socket = udp::Socket::new(buffer(max_datagram), buffer(64));
+        let _ = socket.bind(port);
+        UdpSink {
+            port,
+            handle: sockets.add(socket),
+            by_source: Vec::new(),
+        }
+    }
+
+    pub fn add_flow(&mut self, plan: &FlowPlan) {
+        self.by_source.push((plan.src_ip, plan.local_port, plan.flow));
+    }
+
+    pub fn after_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, stats: &mut [FlowStats]) {
+        let socket = sockets.get_mut::<udp::Socket>(self.handle);
+        while let Ok((data, meta)) = socket.recv() {
+            let src: IpAddr = match meta.endpoint.addr {
+                IpAddress::Ipv4(a) => IpAddr::V4(a),
+                IpAddress::Ipv6(a) => IpAddr::V6(a),
+            };
+            let by_src = self
+                .by_source
+                .iter()
+                .find(|(ip, port, _)| *ip == src && *port == meta.endpoint.port)
+                .map(|&(_, _, f)| f);
+            let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
+            let Some(flow) = by_src else { continue };
+            let Some(st) = stats.get_mut(flow.ix()) else { continue };
+            st.delivered_packets += 1;
+            st.bytes_delivered += data.len() as u64;
+            if let Some(tag) = tag {
+                record(&mut st.latency_ns, now_ns.saturating_sub(tag.sent_ns));
+            }
+        }
+    }
+}

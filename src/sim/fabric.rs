@@ -1,0 +1,45 @@
+//! What the simulation plugs a router into: a frame from an attachment in, actions
+//! out. The VPC router (`dataplane`) implements it through a thin adapter; tests use
+//! [`DirectFabric`](super::DirectFabric).
+
+use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx};
+
+/// Where a frame enters or leaves the fabric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Attachment {
+    Eni(EniIdx),
+    External(HostIdx),
+}
+
+/// What the fabric decided for one frame (a frame may yield several: fragments, an
+/// ICMP error back to the source).
+#[derive(Debug)]
+pub enum FabricAction {
+    /// Hand `frame` to `to` after `latency_ns` of propagation.
+    Deliver {
+        to: Attachment,
+        frame: Vec<u8>,
+        latency_ns: u64,
+        /// The peering link it crossed (captured on that link).
+        via_peering: Option<PcxIdx>,
+    },
+    /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
+    Drop {
+        reason: DropReason,
+        detail: String,
+        eni: Option<EniIdx>,
+        frame: Vec<u8>,
+    },
+}
+
+/// A router: pure apart from its own state (conntrack, NAT tables), no clock.
+pub trait Fabric {
+    /// Process `frame` arriving from `from` at `now_ns`; push the outcome to `out`.
+    fn forward(
+        &mut self,
+        now_ns: u64,
+        from: Attachment,
+        frame: Vec<u8>,
+        out: &mut Vec<FabricAction>,
+    );
+}

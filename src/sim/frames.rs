@@ -1,0 +1,104 @@
+//! Frames in flight: a slab of slots holding `Vec<u8>` buffers, and a pool of
+//! spare buffers so the steady state allocates nothing.
+//!
+//! Events carry a [`FrameId`] (a slot index) instead of the bytes, keeping the event
+//! queue entries small and `Copy`.
+
+/// Index of a frame slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameId(pub u32);
+
+/// Spare byte buffers, reused across frames.
+#[derive(Debug, Default)]
+pub struct BufferPool {
+    spare: Vec<Vec<u8>>,
+}
+
+/// Buffers above this capacity are not kept (a jumbo frame fits comfortably).
+const MAX_POOLED_CAPACITY: usize = 16 * 1024;
+/// Spare buffers kept at most: bounds memory by the topology's burstiness.
+const MAX_POOLED: usize = 4096;
+
+impl BufferPool {
+    /// An empty buffer, recycled when one is available.
+    #[inline]
+    pub fn take(&mut self) -> Vec<u8> {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    /// Give a buffer back for reuse.
+    #[inline]
+    pub fn give(&mut self, mut buf: Vec<u8>) {
+        if buf.capacity() <= MAX_POOLED_CAPACITY && self.spare.len() < MAX_POOLED {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+}
+
+/// Frames currently travelling (queued on a link or in flight).
+#[derive(Debug, Default)]
+pub struct FrameSlab {
+    slots: Vec<Vec<u8>>,
+    free: Vec<u32>,
+}
+
+impl FrameSlab {
+    /// Store a frame; returns its id.
+    #[inline]
+    pub fn insert(&mut self, frame: Vec<u8>) -> FrameId {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = frame;
+                FrameId(i)
+            }
+            None => {
+                self.slots.push(frame);
+                FrameId((self.slots.len() - 1) as u32)
+            }
+        }
+    }
+
+    /// Take a frame out; its slot becomes free.
+    #[inline]
+    pub fn remove(&mut self, id: FrameId) -> Vec<u8> {
+        self.free.push(id.0);
+        std::mem::take(&mut self.slots[id.0 as usize])
+    }
+
+    /// Frames currently stored.
+    pub fn in_flight(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_reused() {
+        let mut slab = FrameSlab::default();
+        let a = slab.insert(vec![1]);
+        let b = slab.insert(vec![2]);
+        assert_eq!(slab.remove(a), vec![1]);
+        let c = slab.insert(vec![3]);
+        assert_eq!(c, a);
+        assert_eq!(slab.in_flight(), 2);
+        assert_eq!(slab.remove(b), vec![2]);
+        assert_eq!(slab.remove(c), vec![3]);
+        assert_eq!(slab.in_flight(), 0);
+    }
+
+    #[test]
+    fn pool_recycles_cleared_buffers() {
+        let mut pool = BufferPool::default();
+        let mut buf = pool.take();
+        buf.extend_from_slice(&[0u8; 100]);
+        let cap = buf.capacity();
+        pool.give(buf);
+        let again = pool.take();
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), cap);
+    }
+}
