@@ -145,10 +145,17 @@ impl Host {
             self.no_df.push((plan.dst_ip, proto, plan.local_port));
         }
         let g = match plan.kind {
-            FlowKind::Ping => Generator::Ping(PingClient::new(plan, &mut self.sockets, t.ping_reply_ns)),
-            FlowKind::Udp => Generator::Udp(UdpClient::new(plan, &mut self.sockets, t.udp_linger_ns)),
+            FlowKind::Ping => {
+                Generator::Ping(PingClient::new(plan, &mut self.sockets, t.ping_reply_ns))
+            }
+            FlowKind::Udp => {
+                Generator::Udp(UdpClient::new(plan, &mut self.sockets, t.udp_linger_ns))
+            }
             FlowKind::Tcp => {
-                self.tcp_keys.insert((plan.dst_ip, proto, plan.local_port, plan.port), (plan.flow, true));
+                self.tcp_keys.insert(
+                    (plan.dst_ip, proto, plan.local_port, plan.port),
+                    (plan.flow, true),
+                );
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
         };
@@ -163,7 +170,8 @@ impl Host {
                 let idx = match self.sinks.iter().position(|s| s.port == plan.port) {
                     Some(i) => i,
                     None => {
-                        let sink = UdpSink::new(plan.port, self.config.mtu as usize, &mut self.sockets);
+                        let sink =
+                            UdpSink::new(plan.port, self.config.mtu as usize, &mut self.sockets);
                         self.sinks.push(sink);
                         self.sinks.len() - 1
                     }
@@ -171,9 +179,13 @@ impl Host {
                 self.sinks[idx].add_flow(plan);
             }
             FlowKind::Tcp => {
-                self.tcp_keys.insert((plan.src_ip, proto::TCP, plan.port, plan.local_port), (plan.flow, false));
+                self.tcp_keys.insert(
+                    (plan.src_ip, proto::TCP, plan.port, plan.local_port),
+                    (plan.flow, false),
+                );
                 self.pending_listens.push(plan.clone());
-                self.pending_listens.sort_by_key(|p| std::cmp::Reverse(p.start_ns));
+                self.pending_listens
+                    .sort_by_key(|p| std::cmp::Reverse(p.start_ns));
             }
         }
     }
@@ -230,9 +242,19 @@ impl Host {
 
     /// Run generators and smoltcp at `now_ns`; frames to transmit go to `out`.
     /// Returns when the host next needs polling.
-    pub fn poll(&mut self, now_ns: u64, pool: &mut BufferPool, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) -> Option<u64> {
+    pub fn poll(
+        &mut self,
+        now_ns: u64,
+        pool: &mut BufferPool,
+        stats: &mut [FlowStats],
+        out: &mut Vec<Vec<u8>>,
+    ) -> Option<u64> {
         std::mem::swap(&mut self.device.pool, pool);
-        while self.pending_listens.last().is_some_and(|p| p.start_ns <= now_ns) {
+        while self
+            .pending_listens
+            .last()
+            .is_some_and(|p| p.start_ns <= now_ns)
+        {
             if let Some(p) = self.pending_listens.pop() {
                 self.servers.listen(&p, &mut self.sockets);
             }
@@ -241,11 +263,20 @@ impl Host {
         for round in 0..4 {
             for g in &mut self.generators {
                 match g {
-                    Generator::Ping(p) => p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()]),
-                    Generator::Udp(u) => u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()]),
+                    Generator::Ping(p) => {
+                        p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
+                    }
+                    Generator::Udp(u) => {
+                        u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
+                    }
                     Generator::Tcp(t) => {
                         let f = t.plan.flow.ix();
-                        t.before_poll(now_ns, self.iface.context(), &mut self.sockets, &mut stats[f])
+                        t.before_poll(
+                            now_ns,
+                            self.iface.context(),
+                            &mut self.sockets,
+                            &mut stats[f],
+                        )
                     }
                 }
             }
@@ -253,9 +284,13 @@ impl Host {
             let r = self.iface.poll(now, &mut self.device, &mut self.sockets);
             for g in &mut self.generators {
                 match g {
-                    Generator::Ping(p) => p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()]),
+                    Generator::Ping(p) => {
+                        p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
+                    }
                     Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
-                    Generator::Tcp(t) => t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()]),
+                    Generator::Tcp(t) => {
+                        t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
+                    }
                 }
             }
             for s in &mut self.sinks {
@@ -282,7 +317,10 @@ impl Host {
             let key = endpoint_key(ip, true);
             let mut clear_df = packet::is_icmpv4_echo_reply(ip);
             if let Some((dst, protocol, lport, rport)) = key {
-                clear_df |= self.no_df.iter().any(|&(d, p, l)| d == dst && p == protocol && l == lport);
+                clear_df |= self
+                    .no_df
+                    .iter()
+                    .any(|&(d, p, l)| d == dst && p == protocol && l == lport);
                 if protocol == proto::TCP {
                     if let Some(&(flow, true)) = self.tcp_keys.get(&(dst, protocol, lport, rport)) {
                         if let Some(st) = stats.get_mut(flow.ix()) {
@@ -297,7 +335,9 @@ impl Host {
             let start = out.len();
             match pmtu {
                 Some(mtu) if key.is_some_and(|k| k.1 == proto::TCP) => {
-                    if let Err(f) = resegment_tcp(frame, mtu, &mut self.next_ident, &mut self.device.pool, out) {
+                    if let Err(f) =
+                        resegment_tcp(frame, mtu, &mut self.next_ident, &mut self.device.pool, out)
+                    {
                         out.push(f);
                     }
                 }

@@ -15,9 +15,7 @@
 use crate::model::proto;
 use crate::sim::BufferPool;
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::wire::{
-    IpAddress, Ipv4Address, Ipv4Packet, Ipv6Address, Ipv6Packet, TcpPacket,
-};
+use smoltcp::wire::{IpAddress, Ipv4Address, Ipv4Packet, Ipv6Address, Ipv6Packet, TcpPacket};
 use std::net::IpAddr;
 
 const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
@@ -184,13 +182,16 @@ pub fn resegment_tcp(
         buf.extend_from_slice(chunk);
         let ip = &mut buf[ETHERNET_HEADER_LEN..];
         let ip_len = ip.len();
-        if let (IpAddr::V4(_), Ok(mut p)) = (src, Ipv4Packet::new_checked(&mut *ip)) {
+        // The headers were validated above; lengths still describe the original
+        // packet, so the unchecked views are the right ones here.
+        if src.is_ipv4() {
+            let mut p = Ipv4Packet::new_unchecked(&mut *ip);
             p.set_total_len(ip_len as u16);
             p.set_ident(*next_ident);
             *next_ident = next_ident.wrapping_add(1);
             p.fill_checksum();
-        } else if let Ok(mut p) = Ipv6Packet::new_checked(&mut *ip) {
-            p.set_payload_len((ip_len - ip_hl) as u16);
+        } else {
+            Ipv6Packet::new_unchecked(&mut *ip).set_payload_len((ip_len - ip_hl) as u16);
         }
         let mut tcp = TcpPacket::new_unchecked(&mut ip[ip_hl..]);
         tcp.set_seq_number(tcp.seq_number() + i * room);

@@ -9,7 +9,7 @@ use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::socket::icmp;
 use smoltcp::wire::{
-    IpAddress, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, Ipv4Address, Ipv6Address,
+    Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpAddress, Ipv4Address, Ipv6Address,
 };
 use std::net::IpAddr;
 
@@ -47,7 +47,12 @@ impl PingClient {
     }
 
     /// Send the requests that are due.
-    pub fn before_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+    pub fn before_poll(
+        &mut self,
+        now_ns: u64,
+        sockets: &mut SocketSet<'static>,
+        st: &mut FlowStats,
+    ) {
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
             let socket = sockets.get_mut::<icmp::Socket>(self.handle);
             let tag = Tag {
@@ -67,7 +72,10 @@ impl PingClient {
                     };
                     match socket.send(repr.buffer_len(), IpAddress::Ipv4(Ipv4Address::from(dst))) {
                         Ok(buf) => {
-                            repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &ChecksumCapabilities::default());
+                            repr.emit(
+                                &mut Icmpv4Packet::new_unchecked(buf),
+                                &ChecksumCapabilities::default(),
+                            );
                             true
                         }
                         Err(_) => false,
@@ -82,7 +90,12 @@ impl PingClient {
                     let (src, dst) = (Ipv6Address::from(src), Ipv6Address::from(dst));
                     match socket.send(repr.buffer_len(), IpAddress::Ipv6(dst)) {
                         Ok(buf) => {
-                            repr.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(buf), &ChecksumCapabilities::default());
+                            repr.emit(
+                                &src,
+                                &dst,
+                                &mut Icmpv6Packet::new_unchecked(buf),
+                                &ChecksumCapabilities::default(),
+                            );
                             true
                         }
                         Err(_) => false,
@@ -99,7 +112,12 @@ impl PingClient {
     }
 
     /// Read echo replies.
-    pub fn after_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+    pub fn after_poll(
+        &mut self,
+        now_ns: u64,
+        sockets: &mut SocketSet<'static>,
+        st: &mut FlowStats,
+    ) {
         let socket = sockets.get_mut::<icmp::Socket>(self.handle);
         while let Ok((payload, _)) = socket.recv() {
             // Echo reply: type 0 (ICMPv4) or 129 (ICMPv6), ident and seq, then data.

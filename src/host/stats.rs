@@ -5,9 +5,8 @@ use hdrhistogram::Histogram;
 /// Histogram bounds: 1 ns to one hour, 3 significant digits.
 pub fn new_histogram() -> Histogram<u64> {
     // Constant, valid bounds: this cannot fail.
-    Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).unwrap_or_else(|_| {
-        unreachable!("constant histogram bounds are valid")
-    })
+    Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
+        .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"))
 }
 
 /// Record a duration, clamped into the histogram's range.

@@ -56,7 +56,13 @@ impl TcpClient {
         }
     }
 
-    pub fn before_poll(&mut self, now_ns: u64, cx: &mut Context, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+    pub fn before_poll(
+        &mut self,
+        now_ns: u64,
+        cx: &mut Context,
+        sockets: &mut SocketSet<'static>,
+        st: &mut FlowStats,
+    ) {
         if let Some(h) = self.retired.take() {
             sockets.remove(h);
         }
@@ -92,7 +98,12 @@ impl TcpClient {
     }
 
     /// Track acknowledged progress; finish on completion, stall or close.
-    pub fn after_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+    pub fn after_poll(
+        &mut self,
+        now_ns: u64,
+        sockets: &mut SocketSet<'static>,
+        st: &mut FlowStats,
+    ) {
         let Some(h) = self.handle else { return };
         let (state, queued) = {
             let s = sockets.get::<tcp::Socket>(h);

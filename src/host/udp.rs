@@ -38,7 +38,8 @@ pub struct UdpClient {
 impl UdpClient {
     pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64) -> Self {
         let len = (plan.size as usize).saturating_sub(UDP_HEADER);
-        let mut socket = udp::Socket::new(buffer(len), buffer(64));
+        // (receive buffer, transmit buffer): a sender only needs room to send.
+        let mut socket = udp::Socket::new(buffer(64), buffer(len));
         // Binding fails only for port 0; plans never use it.
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);
@@ -51,7 +52,12 @@ impl UdpClient {
         }
     }
 
-    pub fn before_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, st: &mut FlowStats) {
+    pub fn before_poll(
+        &mut self,
+        now_ns: u64,
+        sockets: &mut SocketSet<'static>,
+        st: &mut FlowStats,
+    ) {
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         let to = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
@@ -96,6 +102,7 @@ pub struct UdpSink {
 
 impl UdpSink {
     pub fn new(port: u16, max_datagram: usize, sockets: &mut SocketSet<'static>) -> Self {
+        // (receive buffer, transmit buffer): a sink only receives.
         let mut socket = udp::Socket::new(buffer(max_datagram), buffer(64));
         let _ = socket.bind(port);
         UdpSink {
@@ -106,10 +113,16 @@ impl UdpSink {
     }
 
     pub fn add_flow(&mut self, plan: &FlowPlan) {
-        self.by_source.push((plan.src_ip, plan.local_port, plan.flow));
+        self.by_source
+            .push((plan.src_ip, plan.local_port, plan.flow));
     }
 
-    pub fn after_poll(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>, stats: &mut [FlowStats]) {
+    pub fn after_poll(
+        &mut self,
+        now_ns: u64,
+        sockets: &mut SocketSet<'static>,
+        stats: &mut [FlowStats],
+    ) {
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         while let Ok((data, meta)) = socket.recv() {
             let src: IpAddr = match meta.endpoint.addr {
@@ -123,7 +136,9 @@ impl UdpSink {
                 .map(|&(_, _, f)| f);
             let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
             let Some(flow) = by_src else { continue };
-            let Some(st) = stats.get_mut(flow.ix()) else { continue };
+            let Some(st) = stats.get_mut(flow.ix()) else {
+                continue;
+            };
             st.delivered_packets += 1;
             st.bytes_delivered += data.len() as u64;
             if let Some(tag) = tag {

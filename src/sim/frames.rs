@@ -66,6 +66,12 @@ impl FrameSlab {
         std::mem::take(&mut self.slots[id.0 as usize])
     }
 
+    /// A stored frame's bytes.
+    #[inline]
+    pub fn get(&self, id: FrameId) -> &[u8] {
+        &self.slots[id.0 as usize]
+    }
+
     /// Frames currently stored.
     pub fn in_flight(&self) -> usize {
         self.slots.len() - self.free.len()

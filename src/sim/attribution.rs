@@ -1,0 +1,136 @@
+//! Which flow a dropped frame belongs to, by its addresses and ports (either
+//! direction), or — for an ICMP error — by the packet it quotes.
+
+use crate::host::packet::split_ip;
+use crate::host::FlowPlan;
+use crate::model::{proto, FlowIdx, FlowKind};
+use crate::wire::ETHERNET_HEADER_LEN;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+type Key = (IpAddr, IpAddr, u8, u16, u16);
+
+/// What a dropped frame was, relative to a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropKind {
+    /// A packet of the flow itself (either direction).
+    Packet,
+    /// An ICMP "fragmentation needed"/"packet too big" about the flow's packets.
+    PacketTooBig,
+    /// Another ICMP error about the flow's packets.
+    IcmpError,
+}
+
+/// Lookup tables built once per run.
+#[derive(Debug, Default)]
+pub struct Attribution {
+    exact: BTreeMap<Key, FlowIdx>,
+    /// (src, dst, protocol) for fragments without ports; `None` when ambiguous.
+    by_addresses: BTreeMap<(IpAddr, IpAddr, u8), Option<FlowIdx>>,
+}
+
+impl Attribution {
+    pub fn new(plans: &[FlowPlan]) -> Self {
+        let mut a = Attribution::default();
+        for p in plans {
+            let protocol = match (p.kind, p.dst_ip) {
+                (FlowKind::Ping, IpAddr::V4(_)) => proto::ICMP,
+                (FlowKind::Ping, IpAddr::V6(_)) => proto::ICMPV6,
+                (FlowKind::Udp, _) => proto::UDP,
+                (FlowKind::Tcp, _) => proto::TCP,
+            };
+            let (sport, dport) = match p.kind {
+                FlowKind::Ping => (p.local_port, p.local_port),
+                _ => (p.local_port, p.port),
+            };
+            a.exact
+                .insert((p.src_ip, p.dst_ip, protocol, sport, dport), p.flow);
+            a.exact
+                .insert((p.dst_ip, p.src_ip, protocol, dport, sport), p.flow);
+            for k in [
+                (p.src_ip, p.dst_ip, protocol),
+                (p.dst_ip, p.src_ip, protocol),
+            ] {
+                a.by_addresses
+                    .entry(k)
+                    .and_modify(|v| {
+                        if *v != Some(p.flow) {
+                            *v = None
+                        }
+                    })
+                    .or_insert(Some(p.flow));
+            }
+        }
+        a
+    }
+
+    /// The flow an Ethernet frame belongs to.
+    pub fn classify(&self, frame: &[u8]) -> Option<(FlowIdx, DropKind)> {
+        let ip = frame.get(ETHERNET_HEADER_LEN..)?;
+        match split_ip(ip) {
+            Some((_, _, protocol @ (proto::ICMP | proto::ICMPV6), l4))
+                if is_error(protocol, l4) =>
+            {
+                let kind = if is_too_big(protocol, l4) {
+                    DropKind::PacketTooBig
+                } else {
+                    DropKind::IcmpError
+                };
+                self.lookup(l4.get(8..)?).map(|f| (f, kind))
+            }
+            _ => self.lookup(ip).map(|f| (f, DropKind::Packet)),
+        }
+    }
+
+    fn lookup(&self, ip: &[u8]) -> Option<FlowIdx> {
+        match split_ip(ip) {
+            Some((src, dst, protocol, l4)) => {
+                let ports = match protocol {
+                    proto::TCP | proto::UDP => l4.get(..4).map(|p| {
+                        (
+                            u16::from_be_bytes([p[0], p[1]]),
+                            u16::from_be_bytes([p[2], p[3]]),
+                        )
+                    }),
+                    proto::ICMP | proto::ICMPV6 => l4.get(4..6).map(|p| {
+                        let id = u16::from_be_bytes([p[0], p[1]]);
+                        (id, id)
+                    }),
+                    _ => None,
+                };
+                match ports {
+                    Some((s, d)) => self.exact.get(&(src, dst, protocol, s, d)).copied(),
+                    None => self
+                        .by_addresses
+                        .get(&(src, dst, protocol))
+                        .copied()
+                        .flatten(),
+                }
+            }
+            // A non-first IPv4 fragment: addresses and protocol only.
+            None => {
+                if ip.first()? >> 4 != 4 || ip.len() < 20 {
+                    return None;
+                }
+                let src = IpAddr::from([ip[12], ip[13], ip[14], ip[15]]);
+                let dst = IpAddr::from([ip[16], ip[17], ip[18], ip[19]]);
+                self.by_addresses.get(&(src, dst, ip[9])).copied().flatten()
+            }
+        }
+    }
+}
+
+fn is_error(protocol: u8, l4: &[u8]) -> bool {
+    match (protocol, l4.first()) {
+        (proto::ICMP, Some(3 | 11 | 12)) => true,
+        (proto::ICMPV6, Some(1..=4)) => true,
+        _ => false,
+    }
+}
+
+fn is_too_big(protocol: u8, l4: &[u8]) -> bool {
+    match protocol {
+        proto::ICMP => l4.first() == Some(&3) && l4.get(1) == Some(&4),
+        _ => l4.first() == Some(&2),
+    }
+}

@@ -1,0 +1,157 @@
+//! From counters to [`FlowReport`]s: outcome, expectation check and plain-language
+//! notes.
+//!
+//! Outcome rules:
+//! * ping/UDP: `delivered` when every packet sent arrived (ping: every reply came
+//!   back), `dropped` when none did, else `partial`.
+//! * TCP: `delivered` when every byte was acknowledged; `dropped` when the
+//!   connection never opened; otherwise `stalled` (no acknowledged progress for the
+//!   stall timeout, reset, or the run ended first).
+//!
+//! Expectations: `delivered` is met iff the outcome is `delivered`.
+//! `dropped:REASON` is met iff the outcome is not `delivered` and at least one of the
+//! flow's frames (either direction, or an ICMP error about them) was dropped for
+//! REASON — so a flow dropped for a different reason than expected fails, which is
+//! what a CI check wants.
+
+use crate::host::{FlowPlan, FlowStats, TcpEnd};
+use crate::model::{DropReason, Expectation, FlowKind, Network};
+use crate::output::{FlowReport, Outcome};
+use std::collections::BTreeMap;
+
+use super::setup::endpoint_name;
+
+/// Drops attributed to one flow.
+#[derive(Debug, Clone, Default)]
+pub struct FlowDrops {
+    pub by_reason: BTreeMap<DropReason, u64>,
+    pub total: u64,
+    /// The first ICMP fragmentation-needed / packet-too-big about this flow that was
+    /// dropped, and by what.
+    pub icmp_too_big_dropped: Option<String>,
+    /// The flow's generator finished (engine bookkeeping).
+    pub finished: bool,
+}
+
+impl FlowDrops {
+    pub fn count(&mut self, reason: DropReason) {
+        *self.by_reason.entry(reason).or_insert(0) += 1;
+        self.total += 1;
+    }
+}
+
+fn outcome(plan: &FlowPlan, st: &FlowStats) -> Outcome {
+    match plan.kind {
+        FlowKind::Tcp => match st.tcp_end {
+            Some(TcpEnd::Completed) => Outcome::Delivered,
+            _ if !st.tcp_connected => Outcome::Dropped,
+            _ => Outcome::Stalled,
+        },
+        _ => {
+            if st.sent_packets > 0 && st.delivered_packets >= st.sent_packets {
+                Outcome::Delivered
+            } else if st.delivered_packets == 0 {
+                Outcome::Dropped
+            } else {
+                Outcome::Partial
+            }
+        }
+    }
+}
+
+fn notes(
+    plan: &FlowPlan,
+    st: &FlowStats,
+    d: &FlowDrops,
+    outcome: Outcome,
+    pmtu: Option<u16>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mtu_drops = d.by_reason.contains_key(&DropReason::MtuExceeded);
+    if let (Some(mtu), true) = (pmtu, mtu_drops) {
+        notes.push(format!(
+            "path MTU to {} lowered to {mtu} by ICMP fragmentation-needed/packet-too-big",
+            plan.dst_ip
+        ));
+    }
+    if outcome == Outcome::Stalled {
+        match (&d.icmp_too_big_dropped, mtu_drops) {
+            (Some(by), true) => notes.push(format!(
+                "stalled: path MTU discovery black hole (ICMP fragmentation-needed dropped by {by})"
+            )),
+            (None, true) => notes.push(
+                "stalled: segments larger than the path MTU were dropped (MTU_EXCEEDED)"
+                    .to_string(),
+            ),
+            _ => {}
+        }
+        match st.tcp_end {
+            Some(TcpEnd::Closed) => notes.push("connection reset or timed out".to_string()),
+            Some(TcpEnd::Stalled) => notes.push(format!(
+                "no acknowledged progress: {} of {} bytes acknowledged",
+                st.bytes_acked, plan.bytes
+            )),
+            _ => notes.push(format!(
+                "run ended first: {} of {} bytes acknowledged",
+                st.bytes_acked, plan.bytes
+            )),
+        }
+    }
+    if plan.kind == FlowKind::Tcp && outcome == Outcome::Dropped {
+        notes.push("connection never established".to_string());
+    }
+    notes
+}
+
+/// One report per flow, in flow order.
+pub fn build_reports(
+    net: &Network,
+    plans: &[FlowPlan],
+    stats: &[FlowStats],
+    drops: &[FlowDrops],
+    pmtu: &[Option<u16>],
+) -> Vec<FlowReport> {
+    plans
+        .iter()
+        .zip(stats)
+        .zip(drops)
+        .zip(pmtu)
+        .map(|(((plan, st), d), &pmtu)| {
+            let flow = &net.flows[plan.flow.ix()];
+            let outcome = outcome(plan, st);
+            let expectation = flow.expect.map(|e| match e {
+                Expectation::Delivered => ("delivered".to_string(), outcome == Outcome::Delivered),
+                Expectation::Dropped(r) => (
+                    format!("dropped:{}", r.code()),
+                    outcome != Outcome::Delivered && d.by_reason.contains_key(&r),
+                ),
+            });
+            let goodput_bps = st
+                .completion_ns
+                .filter(|&ns| ns > 0)
+                .map(|ns| st.bytes_acked as f64 * 1e9 / ns as f64);
+            FlowReport {
+                name: flow.name.clone(),
+                src: endpoint_name(net, flow.src),
+                dst: endpoint_name(net, flow.dst),
+                protocol: plan.kind.as_str(),
+                sent_packets: st.sent_packets,
+                delivered_packets: st.delivered_packets,
+                dropped_packets: d.total,
+                bytes_delivered: st.bytes_delivered,
+                drops: d
+                    .by_reason
+                    .iter()
+                    .map(|(r, n)| (r.code().to_string(), *n))
+                    .collect(),
+                latency_ns: st.latency_ns.clone(),
+                rtt_ns: st.rtt_ns.clone(),
+                completion_ns: st.completion_ns,
+                goodput_bps,
+                outcome,
+                expectation,
+                notes: notes(plan, st, d, outcome, pmtu),
+            }
+        })
+        .collect()
+}

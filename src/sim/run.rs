@@ -1,0 +1,438 @@
+//! The event loop that runs a whole topology: hosts emit frames, links carry them
+//! to the fabric (the VPC router) and on to their destination, in virtual time.
+//!
+//! Per frame hop: the sender's uplink (serialization + drop-tail queue), the fabric
+//! (its `latency_ns` is the propagation delay between the two ends), then the
+//! receiver's downlink. Hosts are polled only when a frame arrives or when their
+//! own timers (smoltcp's `poll_at`, generator schedules) are due.
+
+use super::attribution::{Attribution, DropKind};
+use super::report::{build_reports, FlowDrops};
+use super::setup::{self, SetupError};
+use super::{
+    Attachment, BufferPool, CapturePoint, DropEvent, EventQueue, Fabric, FabricAction,
+    FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
+};
+use crate::host::{FlowStats, GeneratorTimeouts, Host};
+use crate::model::{DropReason, FlowKind, Network};
+use crate::output::{FlowReport, RunTotals};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How to run.
+#[derive(Debug, Clone, Copy)]
+pub struct SimConfig<'a> {
+    /// `--seed`: ephemeral ports, echo identifiers, smoltcp's ISNs.
+    pub seed: u64,
+    /// Stop at this virtual time; default: the last flow's last send + 60 s.
+    pub time_limit_ns: Option<u64>,
+    /// Every host's uplink and downlink (latency is taken from the fabric).
+    pub host_link: LinkParams,
+    pub timeouts: GeneratorTimeouts,
+    /// Checked between events (Ctrl-C); the run stops cleanly when set.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+impl Default for SimConfig<'_> {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            time_limit_ns: None,
+            host_link: LinkParams::default(),
+            timeouts: GeneratorTimeouts::default(),
+            stop: None,
+        }
+    }
+}
+
+/// What a run hands back.
+#[derive(Debug)]
+pub struct RunResult {
+    pub reports: Vec<FlowReport>,
+    /// `wall_time_s` is left 0: the caller measures wall time.
+    pub totals: RunTotals,
+    /// Stopped by `stop` before finishing.
+    pub interrupted: bool,
+}
+
+/// Default slack after the last scheduled send before a run is cut off.
+pub const DEFAULT_TAIL_NS: u64 = 60_000_000_000;
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// Poll a host (lazy: ignored unless it is the host's current schedule).
+    Poll(u32),
+    /// A frame reaches the fabric from a host's uplink.
+    ToFabric {
+        frame: FrameId,
+        host: u32,
+        sent_ns: u64,
+    },
+    /// A frame reaches a host's downlink queue.
+    ToDownlink {
+        frame: FrameId,
+        host: u32,
+        sent_ns: u64,
+    },
+    /// A frame has crossed the downlink: the host receives it.
+    ToHost {
+        frame: FrameId,
+        host: u32,
+        sent_ns: u64,
+    },
+}
+
+struct Node {
+    host: Host,
+    point: CapturePoint,
+    uplink: Link,
+    downlink: Link,
+    /// Flows this host sends (to notice when they finish).
+    clients: Vec<usize>,
+}
+
+/// Run every flow of `net` through `fabric`, reporting to `observer`.
+pub fn run(
+    net: &Network,
+    config: &SimConfig<'_>,
+    fabric: &mut dyn Fabric,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, SetupError> {
+    let setup = setup::build(net, config.seed)?;
+    let attribution = Attribution::new(&setup.plans);
+    let mut nodes: Vec<Node> = setup
+        .hosts
+        .into_iter()
+        .map(|cfg| {
+            let point = match cfg.attachment {
+                Attachment::Eni(e) => CapturePoint::Eni(e),
+                Attachment::External(h) => CapturePoint::External(h),
+            };
+            Node {
+                host: Host::new(cfg),
+                point,
+                uplink: Link::new(config.host_link),
+                downlink: Link::new(config.host_link),
+                clients: Vec::new(),
+            }
+        })
+        .collect();
+    let mut stats: Vec<FlowStats> = setup
+        .plans
+        .iter()
+        .map(|p| FlowStats::new(p.kind == FlowKind::Ping))
+        .collect();
+    for p in &setup.plans {
+        nodes[p.dst_host].host.add_server(p);
+        nodes[p.src_host].clients.push(p.flow.ix());
+        nodes[p.src_host]
+            .host
+            .add_client(p.clone(), config.timeouts);
+    }
+    let time_limit = config.time_limit_ns.unwrap_or_else(|| {
+        let last = setup
+            .plans
+            .iter()
+            .map(|p| p.last_send_ns())
+            .max()
+            .unwrap_or(0);
+        last.saturating_add(DEFAULT_TAIL_NS)
+    });
+
+    let mut e = Engine {
+        queue: EventQueue::new(),
+        slab: FrameSlab::default(),
+        pool: BufferPool::default(),
+        out: Vec::new(),
+        actions: Vec::new(),
+        drops: vec![FlowDrops::default(); setup.plans.len()],
+        attribution,
+        host_of: setup.host_of,
+        events: 0,
+        frames: 0,
+        pending_flows: setup.plans.len(),
+    };
+    for (i, n) in nodes.iter_mut().enumerate() {
+        n.host.scheduled_ns = Some(0);
+        e.queue.push(0, Event::Poll(i as u32));
+    }
+    let mut now = 0u64;
+    let mut interrupted = false;
+    while let Some((t, ev)) = e.queue.pop() {
+        if t > time_limit {
+            break;
+        }
+        if config.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            interrupted = true;
+            break;
+        }
+        now = t;
+        e.events += 1;
+        e.handle(t, ev, &mut nodes, &mut stats, fabric, observer);
+        if e.pending_flows == 0 {
+            break;
+        }
+    }
+    let reports = build_reports(
+        net,
+        &setup.plans,
+        &stats,
+        &e.drops,
+        &nodes_pmtu(&nodes, &setup.plans),
+    );
+    Ok(RunResult {
+        reports,
+        totals: RunTotals {
+            events: e.events,
+            frames: e.frames,
+            sim_time_ns: now,
+            wall_time_s: 0.0,
+        },
+        interrupted,
+    })
+}
+
+/// The path MTU each flow's source learned towards its destination.
+fn nodes_pmtu(nodes: &[Node], plans: &[crate::host::FlowPlan]) -> Vec<Option<u16>> {
+    plans
+        .iter()
+        .map(|p| nodes[p.src_host].host.path_mtu(p.dst_ip))
+        .collect()
+}
+
+struct Engine {
+    queue: EventQueue<Event>,
+    slab: FrameSlab,
+    pool: BufferPool,
+    out: Vec<Vec<u8>>,
+    actions: Vec<FabricAction>,
+    drops: Vec<FlowDrops>,
+    attribution: Attribution,
+    host_of: std::collections::BTreeMap<Attachment, usize>,
+    events: u64,
+    frames: u64,
+    pending_flows: usize,
+}
+
+impl Engine {
+    fn handle(
+        &mut self,
+        t: u64,
+        ev: Event,
+        nodes: &mut [Node],
+        stats: &mut [FlowStats],
+        fabric: &mut dyn Fabric,
+        observer: &mut dyn Observer,
+    ) {
+        match ev {
+            Event::Poll(h) => {
+                let n = &mut nodes[h as usize];
+                if n.host.scheduled_ns != Some(t) {
+                    return; // superseded
+                }
+                n.host.scheduled_ns = None;
+                self.poll(t, h as usize, nodes, stats, observer);
+            }
+            Event::ToFabric {
+                frame,
+                host,
+                sent_ns,
+            } => {
+                let bytes = self.slab.remove(frame);
+                self.frames += 1;
+                let from = nodes[host as usize].host.config.attachment;
+                fabric.forward(t, from, bytes, &mut self.actions);
+                let mut actions = std::mem::take(&mut self.actions);
+                for a in actions.drain(..) {
+                    self.apply(t, a, sent_ns, observer);
+                }
+                self.actions = actions;
+            }
+            Event::ToDownlink {
+                frame,
+                host,
+                sent_ns,
+            } => {
+                let len = self.slab_len(frame);
+                let n = &mut nodes[host as usize];
+                match n.downlink.send(t, len) {
+                    Ok(at) => self.queue.push(
+                        at,
+                        Event::ToHost {
+                            frame,
+                            host,
+                            sent_ns,
+                        },
+                    ),
+                    Err(_) => {
+                        let bytes = self.slab.remove(frame);
+                        let eni = match n.host.config.attachment {
+                            Attachment::Eni(e) => Some(e),
+                            Attachment::External(_) => None,
+                        };
+                        self.drop_frame(
+                            t,
+                            DropReason::QueueOverflow,
+                            "downlink queue full",
+                            eni,
+                            bytes,
+                            observer,
+                        );
+                    }
+                }
+            }
+            Event::ToHost {
+                frame,
+                host,
+                sent_ns,
+            } => {
+                let bytes = self.slab.remove(frame);
+                let n = &mut nodes[host as usize];
+                observer.frame(t, n.point, FrameDirection::Inbound, &bytes);
+                n.host.receive(bytes, t, sent_ns, stats);
+                self.poll(t, host as usize, nodes, stats, observer);
+            }
+        }
+    }
+
+    fn slab_len(&self, id: FrameId) -> usize {
+        self.slab.get(id).len()
+    }
+
+    fn poll(
+        &mut self,
+        t: u64,
+        h: usize,
+        nodes: &mut [Node],
+        stats: &mut [FlowStats],
+        observer: &mut dyn Observer,
+    ) {
+        let n = &mut nodes[h];
+        let mut out = std::mem::take(&mut self.out);
+        let next = n.host.poll(t, &mut self.pool, stats, &mut out);
+        for frame in out.drain(..) {
+            observer.frame(t, n.point, FrameDirection::Outbound, &frame);
+            match n.uplink.send(t, frame.len()) {
+                Ok(at) => {
+                    let id = self.slab.insert(frame);
+                    self.queue.push(
+                        at,
+                        Event::ToFabric {
+                            frame: id,
+                            host: h as u32,
+                            sent_ns: t,
+                        },
+                    );
+                }
+                Err(_) => {
+                    let eni = match n.host.config.attachment {
+                        Attachment::Eni(e) => Some(e),
+                        Attachment::External(_) => None,
+                    };
+                    self.drop_frame(
+                        t,
+                        DropReason::QueueOverflow,
+                        "uplink queue full",
+                        eni,
+                        frame,
+                        observer,
+                    );
+                }
+            }
+        }
+        self.out = out;
+        if let Some(next) = next {
+            if n.host.scheduled_ns.is_none_or(|s| next < s) {
+                n.host.scheduled_ns = Some(next);
+                self.queue.push(next, Event::Poll(h as u32));
+            }
+        }
+        for &f in &n.clients {
+            if stats[f].done && !self.drops[f].finished {
+                self.drops[f].finished = true;
+                self.pending_flows -= 1;
+            }
+        }
+    }
+
+    fn apply(&mut self, t: u64, action: FabricAction, sent_ns: u64, observer: &mut dyn Observer) {
+        match action {
+            FabricAction::Deliver {
+                to,
+                frame,
+                latency_ns,
+                via_peering,
+            } => {
+                if let Some(p) = via_peering {
+                    observer.frame(
+                        t,
+                        CapturePoint::Peering(p),
+                        FrameDirection::Outbound,
+                        &frame,
+                    );
+                }
+                match self.host_of.get(&to) {
+                    Some(&h) => {
+                        let id = self.slab.insert(frame);
+                        self.queue.push(
+                            t + latency_ns,
+                            Event::ToDownlink {
+                                frame: id,
+                                host: h as u32,
+                                sent_ns,
+                            },
+                        );
+                    }
+                    // An endpoint that takes part in no flow: it would ignore the
+                    // frame, so it is only captured on arrival.
+                    None => {
+                        let point = match to {
+                            Attachment::Eni(e) => CapturePoint::Eni(e),
+                            Attachment::External(x) => CapturePoint::External(x),
+                        };
+                        observer.frame(t + latency_ns, point, FrameDirection::Inbound, &frame);
+                        self.pool.give(frame);
+                    }
+                }
+            }
+            FabricAction::Drop {
+                reason,
+                detail,
+                eni,
+                frame,
+            } => {
+                self.drop_frame(t, reason, &detail, eni, frame, observer);
+            }
+        }
+    }
+
+    fn drop_frame(
+        &mut self,
+        t: u64,
+        reason: DropReason,
+        detail: &str,
+        eni: Option<crate::model::EniIdx>,
+        frame: Vec<u8>,
+        observer: &mut dyn Observer,
+    ) {
+        observer.dropped(DropEvent {
+            time_ns: t,
+            reason,
+            detail,
+            eni,
+            frame: &frame,
+        });
+        if let Some((flow, kind)) = self.attribution.classify(&frame) {
+            let d = &mut self.drops[flow.ix()];
+            match kind {
+                DropKind::Packet => d.count(reason),
+                DropKind::PacketTooBig => {
+                    d.count(reason);
+                    d.icmp_too_big_dropped
+                        .get_or_insert_with(|| detail.to_string());
+                }
+                DropKind::IcmpError => d.count(reason),
+            }
+        }
+        self.pool.give(frame);
+    }
+}

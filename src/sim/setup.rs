@@ -1,0 +1,231 @@
+//! From a [`Network`] to hosts and flow plans: which endpoints take part, their
+//! addresses, seeds, ephemeral ports and echo identifiers.
+
+use super::rng::SplitMix64;
+use super::Attachment;
+use crate::host::{FlowPlan, HostConfig};
+use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+/// The MAC of the VPC router, the destination of every frame a host sends.
+pub const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
+/// Linux's default `ip_local_port_range`.
+const EPHEMERAL_PORTS: (u16, u16) = (32768, 60999);
+
+/// A flow the simulation cannot run as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError(pub String);
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// Hosts (in attachment order) and one plan per flow.
+pub struct Setup {
+    pub hosts: Vec<HostConfig>,
+    pub host_of: BTreeMap<Attachment, usize>,
+    pub plans: Vec<FlowPlan>,
+}
+
+fn attachment(e: Endpoint) -> Attachment {
+    match e {
+        Endpoint::Eni(i) => Attachment::Eni(i),
+        Endpoint::External(h) => Attachment::External(h),
+    }
+}
+
+/// A human name for an endpoint (instance name or external host name).
+pub fn endpoint_name(net: &Network, e: Endpoint) -> String {
+    match e {
+        Endpoint::Eni(i) => net
+            .enis
+            .get(i.ix())
+            .and_then(|eni| net.instances.get(eni.instance.ix()))
+            .map(|inst| inst.name.clone())
+            .unwrap_or_else(|| format!("eni#{}", i.0)),
+        Endpoint::External(h) => net
+            .external_hosts
+            .get(h.ix())
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| format!("host#{}", h.0)),
+    }
+}
+
+fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, SetupError> {
+    match a {
+        Attachment::Eni(i) => {
+            let eni = net
+                .enis
+                .get(i.ix())
+                .ok_or_else(|| SetupError(format!("flow refers to unknown ENI #{}", i.0)))?;
+            let subnet = net.subnets.get(eni.subnet.ix());
+            Ok(HostConfig {
+                attachment: a,
+                name: endpoint_name(net, Endpoint::Eni(i)),
+                mac: eni.mac,
+                gateway_mac: ROUTER_MAC,
+                ipv4: Some((eni.private_ip, subnet.map_or(32, |s| s.cidr.prefix_len()))),
+                ipv6: eni.ipv6.map(|v6| {
+                    (
+                        v6,
+                        subnet.and_then(|s| s.ipv6).map_or(128, |c| c.prefix_len()),
+                    )
+                }),
+                mtu: eni.mtu,
+                seed: SplitMix64::derive(seed, 1, i.0 as u64),
+            })
+        }
+        Attachment::External(h) => {
+            let x = net.external_hosts.get(h.ix()).ok_or_else(|| {
+                SetupError(format!("flow refers to unknown external host #{}", h.0))
+            })?;
+            let n = h.0.to_be_bytes();
+            Ok(HostConfig {
+                attachment: a,
+                name: x.name.clone(),
+                mac: [0x02, 0xee, n[0], n[1], n[2], n[3]],
+                gateway_mac: ROUTER_MAC,
+                ipv4: match x.ip {
+                    IpAddr::V4(v4) => Some((v4, 32)),
+                    IpAddr::V6(_) => None,
+                },
+                ipv6: match x.ip {
+                    IpAddr::V6(v6) => Some((v6, 128)),
+                    IpAddr::V4(_) => None,
+                },
+                mtu: x.mtu,
+                seed: SplitMix64::derive(seed, 2, h.0 as u64),
+            })
+        }
+    }
+}
+
+/// The address `from` uses to reach `to`, and `from`'s own source address.
+fn addresses(
+    net: &Network,
+    src: Endpoint,
+    dst: Endpoint,
+    v6: bool,
+    flow: &str,
+) -> Result<(IpAddr, IpAddr), SetupError> {
+    let own = |e: Endpoint| -> Option<IpAddr> {
+        match e {
+            Endpoint::Eni(i) => {
+                let eni = net.enis.get(i.ix())?;
+                if v6 {
+                    eni.ipv6.map(IpAddr::V6)
+                } else {
+                    Some(IpAddr::V4(eni.private_ip))
+                }
+            }
+            Endpoint::External(h) => net
+                .external_hosts
+                .get(h.ix())
+                .map(|x| x.ip)
+                .filter(|ip| ip.is_ipv6() == v6),
+        }
+    };
+    let family = if v6 { "IPv6" } else { "IPv4" };
+    let src_ip = own(src).ok_or_else(|| {
+        SetupError(format!(
+            "flow {flow}: {} has no {family} address",
+            endpoint_name(net, src)
+        ))
+    })?;
+    // From the internet an instance is reached at its public IPv4 address.
+    let from_internet = matches!(src, Endpoint::External(h)
+        if net.external_hosts.get(h.ix()).is_some_and(|x| x.site == ExternalSite::Internet));
+    let dst_ip = match dst {
+        Endpoint::Eni(i) if from_internet && !v6 => net
+            .enis
+            .get(i.ix())
+            .and_then(|e| e.public_ip)
+            .map(IpAddr::V4)
+            .ok_or_else(|| {
+                SetupError(format!(
+                    "flow {flow}: {} has no public IP to be reached from the internet",
+                    endpoint_name(net, dst)
+                ))
+            })?,
+        _ => own(dst).ok_or_else(|| {
+            SetupError(format!(
+                "flow {flow}: {} has no {family} address",
+                endpoint_name(net, dst)
+            ))
+        })?,
+    };
+    Ok((src_ip, dst_ip))
+}
+
+/// Decide hosts and plans. Ports and identifiers come from `seed`, drawn in flow
+/// order, unique per source host.
+pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
+    let mut host_of = BTreeMap::new();
+    for f in &net.flows {
+        host_of.insert(attachment(f.src), 0);
+        host_of.insert(attachment(f.dst), 0);
+    }
+    let mut hosts = Vec::with_capacity(host_of.len());
+    for (a, slot) in host_of.iter_mut() {
+        *slot = hosts.len();
+        hosts.push(host_config(net, *a, seed)?);
+    }
+    let mut rng = SplitMix64::new(SplitMix64::derive(seed, 3, 0));
+    let mut used: BTreeMap<(usize, u16), ()> = BTreeMap::new();
+    let mut plans = Vec::with_capacity(net.flows.len());
+    for (i, f) in net.flows.iter().enumerate() {
+        let src_host = host_of[&attachment(f.src)];
+        let dst_host = host_of[&attachment(f.dst)];
+        if src_host == dst_host {
+            return Err(SetupError(format!(
+                "flow {}: source and destination are the same host",
+                f.name
+            )));
+        }
+        let (src_ip, dst_ip) = addresses(net, f.src, f.dst, f.ipv6, &f.name)?;
+        let local_port = loop {
+            let p = match f.kind {
+                FlowKind::Ping => (rng.next_u64() as u16).max(1),
+                _ => {
+                    let span = (EPHEMERAL_PORTS.1 - EPHEMERAL_PORTS.0 + 1) as u64;
+                    EPHEMERAL_PORTS.0 + (rng.next_u64() % span) as u16
+                }
+            };
+            if used.insert((src_host, p), ()).is_none() {
+                break p;
+            }
+        };
+        let interval_ns = if f.rate_pps > 0.0 && f.rate_pps.is_finite() {
+            (1e9 / f.rate_pps).round().max(1.0) as u64
+        } else {
+            1_000_000_000
+        };
+        plans.push(FlowPlan {
+            flow: FlowIdx(i as u32),
+            kind: f.kind,
+            src_host,
+            dst_host,
+            src_ip,
+            dst_ip,
+            port: f.port,
+            local_port,
+            size: f.size,
+            count: f.count,
+            bytes: f.bytes,
+            interval_ns,
+            start_ns: f.start_ns,
+            df: f.df,
+        });
+    }
+    Ok(Setup {
+        hosts,
+        host_of,
+        plans,
+    })
+}
