@@ -1,1 +1,4 @@
-//! See DESIGN.md §2. Filled in by its issue.
+//! The VPC router pipeline (DESIGN.md §3).
+
+#[cfg(test)]
+pub(crate) mod test_net;
