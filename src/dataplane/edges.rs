@@ -1,0 +1,521 @@
+//! The VPC's edges: internet gateway (1:1 public IP translation), NAT gateway
+//! (source translation), virtual private gateway (on-premises), gateway
+//! endpoints, and frames entering from external hosts.
+
+use super::pipeline::{Leg, Sink, Source};
+use super::routes::RouteLookup;
+use super::trace::{Gateway, Hop, Tracer};
+use super::{Dataplane, DropDetail, Edge, Egress, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU};
+use crate::model::*;
+use crate::wire::{self, FlowKey, FragmentKind};
+use std::net::{IpAddr, Ipv4Addr};
+
+impl Dataplane {
+    /// The external host at `dst` on `site` (internet, or behind a given VGW).
+    fn host_at(&self, dst: IpAddr, on_prem: Option<VgwIdx>) -> Option<(HostIdx, u16)> {
+        let h = self.host_by_ip(dst)?;
+        let host = &self.net.external_hosts[h.ix()];
+        let ok = match (host.site, on_prem) {
+            (ExternalSite::Internet, None) => true,
+            (ExternalSite::OnPrem(g), Some(want)) => g == want,
+            _ => false,
+        };
+        ok.then_some((h, host.mtu))
+    }
+
+    /// Check the MTU towards an external host, rewrite MACs and hand the frame on.
+    #[allow(clippy::too_many_arguments)]
+    fn to_external<T: Tracer>(
+        &mut self,
+        src: EniIdx,
+        h: HostIdx,
+        mtu: u16,
+        latency_ns: u64,
+        key: &FlowKey,
+        frame: Vec<u8>,
+        translate: Option<(Ipv4Addr, Option<u16>)>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let subnet = self.net.enis[src.ix()].subnet;
+        let Some((mut frame, fragment)) =
+            self.mtu_step(Source::Eni(src), subnet, mtu, key, frame, sink)
+        else {
+            return;
+        };
+        if let Some((ip, port)) = translate {
+            if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((ip, port)), None) {
+                return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+            }
+            sink.tr.hop(Hop::Translate {
+                from: key.src,
+                from_port: key.src_port,
+                to: IpAddr::V4(ip),
+                to_port: port.unwrap_or(key.src_port),
+            });
+        }
+        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
+            return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+        }
+        sink.tr.hop(Hop::External {
+            host: h,
+            dir: Direction::Inbound,
+        });
+        self.emit(Egress::External(h), frame, latency_ns, None, fragment, sink);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_igw<T: Tracer>(
+        &mut self,
+        _now: u64,
+        src: EniIdx,
+        g: IgwIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let eni = &self.net.enis[src.ix()];
+        let (vpc, public) = (eni.vpc, eni.public_ip);
+        if !self
+            .net
+            .internet_gateways
+            .get(g.ix())
+            .is_some_and(|i| i.vpc == Some(vpc))
+        {
+            return sink.drop(not_attached, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        let translate = match key.src {
+            IpAddr::V4(_) => match public {
+                Some(p) => Some((p, None)),
+                None => {
+                    return sink.drop(
+                        DropDetail::NoPublicIp { eni: src, igw: g },
+                        Some(src),
+                        frame,
+                    )
+                }
+            },
+            IpAddr::V6(_) => None,
+        };
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let latency = self.net.latency.internet_ns;
+        self.to_external(
+            src,
+            h,
+            INTERNET_MTU.min(host_mtu),
+            latency,
+            &key,
+            frame,
+            translate,
+            sink,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_nat<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        n: NatIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let (src_subnet, vpc) = (self.net.enis[src.ix()].subnet, self.net.enis[src.ix()].vpc);
+        let Some(nat) = self.net.nat_gateways.get(n.ix()).filter(|g| g.vpc == vpc) else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        let (nat_subnet, nat_private, nat_public) = (nat.subnet, nat.private_ip, nat.public_ip);
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Nat(n),
+        });
+        let (IpAddr::V4(sip), IpAddr::V4(dip)) = (key.src, key.dst) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        if key.fragment != FragmentKind::Whole && key.protocol != proto::UDP {
+            return sink.drop(DropDetail::NatFragment { nat: n }, Some(src), frame);
+        }
+        if nat_subnet != src_subnet {
+            if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &key, sink) {
+                return sink.drop(d, Some(src), frame);
+            }
+        }
+        // The NAT gateway's own subnet routes the translated packet.
+        let rtb = self.net.subnets[nat_subnet.ix()].route_table;
+        let Some((prefix, route)) = self.routes[rtb.ix()].route_for(key.dst) else {
+            return sink.drop(DropDetail::NoRoute { rtb, dst: key.dst }, Some(src), frame);
+        };
+        sink.tr.hop(Hop::Route { rtb, prefix, route });
+        let g = match self.net.route_tables[rtb.ix()].routes[route as usize].target {
+            RouteTarget::InternetGateway(g)
+                if self
+                    .net
+                    .internet_gateways
+                    .get(g.ix())
+                    .is_some_and(|i| i.vpc == Some(vpc)) =>
+            {
+                g
+            }
+            RouteTarget::Blackhole => {
+                return sink.drop(DropDetail::Blackhole { rtb, route }, Some(src), frame)
+            }
+            _ => {
+                return sink.drop(
+                    DropDetail::TargetNotAttached { rtb, route },
+                    Some(src),
+                    frame,
+                )
+            }
+        };
+        let translated = FlowKey {
+            src: IpAddr::V4(nat_private),
+            ..key
+        };
+        if let Err(d) = self.nacl_check(nat_subnet, Direction::Outbound, &translated, sink) {
+            return sink.drop(d, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let port = match (key.fragment, key.protocol) {
+            (FragmentKind::NonFirst, _) => None,
+            (_, proto::TCP | proto::UDP) => {
+                match self.nat[n.ix()].outbound(now, key.protocol, sip, key.src_port, dip) {
+                    Some(p) => Some(p),
+                    None => {
+                        return sink.drop(
+                            DropDetail::NatPortsExhausted { nat: n },
+                            Some(src),
+                            frame,
+                        )
+                    }
+                }
+            }
+            _ => {
+                let _ = self.nat[n.ix()].outbound(now, key.protocol, sip, 0, dip);
+                None
+            }
+        };
+        let latency = self.net.latency.same_az_ns + self.net.latency.internet_ns;
+        self.to_external(
+            src,
+            h,
+            INTERNET_MTU.min(host_mtu),
+            latency,
+            &key,
+            frame,
+            Some((nat_public, port)),
+            sink,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_vgw<T: Tracer>(
+        &mut self,
+        _now: u64,
+        src: EniIdx,
+        g: VgwIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let vpc = self.net.enis[src.ix()].vpc;
+        let Some(vgw) = self
+            .net
+            .vpn_gateways
+            .get(g.ix())
+            .filter(|v| v.vpc == Some(vpc))
+        else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        let (mtu, latency) = (vgw.mtu, vgw.latency_ns);
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Vpn(g),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, Some(g)) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        self.to_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_vpce<T: Tracer>(
+        &mut self,
+        _now: u64,
+        src: EniIdx,
+        e: VpceIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let vpc = self.net.enis[src.ix()].vpc;
+        if !self
+            .net
+            .gateway_endpoints
+            .get(e.ix())
+            .is_some_and(|v| v.vpc == vpc)
+        {
+            return sink.drop(not_attached, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Endpoint(e),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let latency = self.net.latency.same_az_ns;
+        self.to_external(
+            src,
+            h,
+            VPC_MTU.min(host_mtu),
+            latency,
+            &key,
+            frame,
+            None,
+            sink,
+        );
+    }
+
+    /// A frame from an external host: through the internet gateway (to a public
+    /// IP, a NAT gateway's address, or an IPv6 address), a gateway endpoint (a
+    /// service replying to a private address), or a VGW from on premises.
+    pub(super) fn from_external<T: Tracer>(
+        &mut self,
+        now: u64,
+        h: HostIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let Some(host) = self.net.external_hosts.get(h.ix()) else {
+            return sink.drop(DropDetail::UnknownIngress, None, frame);
+        };
+        let site = host.site;
+        sink.tr.hop(Hop::External {
+            host: h,
+            dir: Direction::Outbound,
+        });
+        let unknown = DropDetail::UnknownDestination { dst: key.dst };
+        let src = Source::External(h);
+        let internet = self.net.latency.internet_ns;
+        if let ExternalSite::OnPrem(g) = site {
+            let Some(vgw) = self.net.vpn_gateways.get(g.ix()) else {
+                return sink.drop(unknown, None, frame);
+            };
+            let (vpc, mtu, latency_ns) = (vgw.vpc, vgw.mtu, vgw.latency_ns);
+            let Some(vpc) = vpc else {
+                return sink.drop(unknown, None, frame);
+            };
+            sink.tr.hop(Hop::Gateway {
+                gateway: Gateway::Vpn(g),
+            });
+            if !self.net.vpcs[vpc.ix()].contains(key.dst) {
+                let d = self.onward_detail(Edge::Vpn(g), vpc, key.dst);
+                return sink.drop(d, None, frame);
+            }
+            return match self.eni_in_vpc(vpc, key.dst) {
+                Some(e) => self.to_eni(
+                    now,
+                    Leg {
+                        src,
+                        mtu,
+                        latency_ns,
+                        via: None,
+                    },
+                    e,
+                    key,
+                    frame,
+                    sink,
+                ),
+                None => sink.drop(unknown, None, frame),
+            };
+        }
+        if let IpAddr::V4(d) = key.dst {
+            if let Some(e) = self.eni_by_public_ip(d) {
+                let eni = &self.net.enis[e.ix()];
+                let private = eni.private_ip;
+                let Some(g) = self.net.vpcs[eni.vpc.ix()].internet_gateway else {
+                    return sink.drop(unknown, None, frame);
+                };
+                sink.tr.hop(Hop::Gateway {
+                    gateway: Gateway::Internet(g),
+                });
+                return self.in_translated(now, h, e, key, (private, None), frame, sink);
+            }
+            if let Some(&n) = self.nat_by_public_ip.get(&d) {
+                return self.in_via_nat(now, h, n, key, frame, sink);
+            }
+        }
+        // IPv6 through an internet gateway, or a service behind a gateway endpoint.
+        for (i, v) in self.net.vpcs.iter().enumerate() {
+            let vpc = VpcIdx(i as u32);
+            let Some(e) = self.eni_in_vpc(vpc, key.dst) else {
+                continue;
+            };
+            if key.dst.is_ipv6() {
+                if let Some(g) = v.internet_gateway {
+                    sink.tr.hop(Hop::Gateway {
+                        gateway: Gateway::Internet(g),
+                    });
+                    let leg = Leg {
+                        src,
+                        mtu: INTERNET_MTU,
+                        latency_ns: internet,
+                        via: None,
+                    };
+                    return self.to_eni(now, leg, e, key, frame, sink);
+                }
+            }
+            let endpoint = self.net.gateway_endpoints.iter().position(|ep| {
+                ep.vpc == vpc
+                    && self
+                        .net
+                        .prefix_lists
+                        .get(ep.prefix_list.ix())
+                        .is_some_and(|pl| pl.cidrs.iter().any(|c| c.contains(&key.src)))
+            });
+            if let Some(ep) = endpoint {
+                sink.tr.hop(Hop::Gateway {
+                    gateway: Gateway::Endpoint(VpceIdx(ep as u32)),
+                });
+                let leg = Leg {
+                    src,
+                    mtu: VPC_MTU,
+                    latency_ns: self.net.latency.same_az_ns,
+                    via: None,
+                };
+                return self.to_eni(now, leg, e, key, frame, sink);
+            }
+        }
+        sink.drop(unknown, None, frame)
+    }
+
+    /// Translate the destination to a private address and deliver.
+    #[allow(clippy::too_many_arguments)]
+    fn in_translated<T: Tracer>(
+        &mut self,
+        now: u64,
+        h: HostIdx,
+        e: EniIdx,
+        key: FlowKey,
+        to: (Ipv4Addr, Option<u16>),
+        mut frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        if let Err(m) = wire::rewrite_ipv4(&mut frame, None, Some(to)) {
+            return sink.drop(DropDetail::Malformed(m.0), Some(e), frame);
+        }
+        let dst_port = to.1.unwrap_or(key.dst_port);
+        sink.tr.hop(Hop::Translate {
+            from: key.dst,
+            from_port: key.dst_port,
+            to: IpAddr::V4(to.0),
+            to_port: dst_port,
+        });
+        let key = FlowKey {
+            dst: IpAddr::V4(to.0),
+            dst_port,
+            ..key
+        };
+        let leg = Leg {
+            src: Source::External(h),
+            mtu: INTERNET_MTU,
+            latency_ns: self.net.latency.internet_ns,
+            via: None,
+        };
+        self.to_eni(now, leg, e, key, frame, sink)
+    }
+
+    /// A reply to a NAT gateway's public address: reverse the translation.
+    fn in_via_nat<T: Tracer>(
+        &mut self,
+        now: u64,
+        h: HostIdx,
+        n: NatIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let nat = &self.net.nat_gateways[n.ix()];
+        let (vpc, nat_subnet) = (nat.vpc, nat.subnet);
+        let unknown = DropDetail::UnknownDestination { dst: key.dst };
+        let IpAddr::V4(remote) = key.src else {
+            return sink.drop(unknown, None, frame);
+        };
+        if let Some(g) = self.net.vpcs[vpc.ix()].internet_gateway {
+            sink.tr.hop(Hop::Gateway {
+                gateway: Gateway::Internet(g),
+            });
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Nat(n),
+        });
+        let table = &mut self.nat[n.ix()];
+        let private = match (key.fragment, key.protocol) {
+            (FragmentKind::NonFirst, proto::UDP) => {
+                table.fragment_owner(remote).map(|ip| (ip, None))
+            }
+            (FragmentKind::Whole, _) | (FragmentKind::First, proto::UDP) => match key.protocol {
+                proto::TCP | proto::UDP => table
+                    .inbound(now, key.protocol, key.dst_port, remote)
+                    .map(|(ip, p)| (ip, Some(p))),
+                p => table.inbound(now, p, 0, remote).map(|(ip, _)| (ip, None)),
+            },
+            _ => return sink.drop(DropDetail::NatFragment { nat: n }, None, frame),
+        };
+        let Some(private) = private else {
+            return sink.drop(unknown, None, frame);
+        };
+        if key.fragment == FragmentKind::First {
+            table.note_first_fragment(remote, private.0);
+        }
+        if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &key, sink) {
+            return sink.drop(d, None, frame);
+        }
+        let Some(e) = self.eni_in_vpc(vpc, IpAddr::V4(private.0)) else {
+            return sink.drop(unknown, None, frame);
+        };
+        let translated = FlowKey {
+            dst: IpAddr::V4(private.0),
+            dst_port: private.1.unwrap_or(key.dst_port),
+            ..key
+        };
+        if self.net.enis[e.ix()].subnet != nat_subnet {
+            if let Err(d) = self.nacl_check(nat_subnet, Direction::Outbound, &translated, sink) {
+                return sink.drop(d, Some(e), frame);
+            }
+        }
+        self.in_translated(now, h, e, key, private, frame, sink)
+    }
+}
