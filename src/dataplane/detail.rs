@@ -152,7 +152,8 @@ impl DropDetail {
                     Direction::Inbound => key.src,
                     Direction::Outbound => key.dst,
                 };
-                let ephemeral = key.dst_port >= 1024 && key.src_port < 1024;
+                // A reply: from a service port to a higher, ephemeral one.
+                let ephemeral = matches!(key.protocol, proto::TCP | proto::UDP) && key.dst_port >= 1024 && key.src_port < key.dst_port;
                 format!(
                     "{} {} rule {} denies {what} {} {peer}: add an allow rule{} numbered below it",
                     nacl_id(net, nacl),

@@ -15,8 +15,8 @@ mod pipeline;
 mod routes;
 mod trace;
 
-#[cfg(test)]
-pub(crate) mod test_net;
+#[doc(hidden)]
+pub mod test_net;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! A builder for small hand-made networks in unit tests (no topology file needed).
+//! A builder for small hand-made networks in tests and benches (no topology file
+//! needed). Arguments are literals written by the programmer: it panics on a
+//! malformed CIDR or address, so never feed it input.
 //! Defaults follow AWS: a VPC gets a main route table with its local route, a
 //! default NACL allowing everything, and a default group (inbound from itself,
 //! all outbound).
@@ -7,7 +9,7 @@ use crate::model::*;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub(crate) struct TestNet {
+pub struct TestNet {
     pub net: Network,
 }
 
@@ -21,7 +23,7 @@ fn allow_all(number: u16) -> NaclRule {
 }
 
 /// An SG rule allowing everything to/from `cidr`.
-pub(crate) fn sg_all(cidr: &str) -> SgRule {
+pub fn sg_all(cidr: &str) -> SgRule {
     SgRule {
         traffic: TrafficMatch::ALL,
         peer: SgPeer::Cidr(cidr.parse().unwrap()),
@@ -30,7 +32,7 @@ pub(crate) fn sg_all(cidr: &str) -> SgRule {
 }
 
 /// An SG rule allowing one TCP port from/to `peer`.
-pub(crate) fn sg_tcp(port: u16, peer: SgPeer) -> SgRule {
+pub fn sg_tcp(port: u16, peer: SgPeer) -> SgRule {
     SgRule {
         traffic: TrafficMatch {
             protocol: ProtocolMatch::Number(proto::TCP),
@@ -46,7 +48,7 @@ pub(crate) fn sg_tcp(port: u16, peer: SgPeer) -> SgRule {
 }
 
 /// A NACL rule for TCP `ports` from/to `cidr`.
-pub(crate) fn nacl_tcp(number: u16, cidr: &str, ports: (u16, u16), action: RuleAction) -> NaclRule {
+pub fn nacl_tcp(number: u16, cidr: &str, ports: (u16, u16), action: RuleAction) -> NaclRule {
     NaclRule {
         number,
         traffic: TrafficMatch {
@@ -143,6 +145,12 @@ impl TestNet {
         self.net.vpcs[vpc.ix()].ipv6 = Some(c);
         let rtb = self.net.vpcs[vpc.ix()].main_route_table;
         self.route(rtb, cidr, RouteTarget::Local);
+        // AWS adds ::/0 allow rules to the default NACL of an IPv6 VPC.
+        let n = self.net.vpcs[vpc.ix()].default_nacl;
+        let mut all6 = allow_all(101);
+        all6.cidr = "::/0".parse().unwrap();
+        self.net.nacls[n.ix()].inbound.push(all6.clone());
+        self.net.nacls[n.ix()].outbound.push(all6);
     }
 
     pub fn subnet(&mut self, vpc: VpcIdx, cidr: &str, az: u32) -> SubnetIdx {
@@ -344,5 +352,87 @@ impl TestNet {
             mtu: 1500,
         });
         h
+    }
+}
+
+impl Default for TestNet {
+    fn default() -> Self {
+        TestNet::new()
+    }
+}
+
+/// Frames for tests and benches.
+pub mod frames {
+    use crate::wire::{build_packet, PacketSpec, Transport};
+    use std::net::IpAddr;
+
+    fn build(src: &str, dst: &str, transport: Transport, payload_len: usize, df: bool) -> Vec<u8> {
+        build_packet(&PacketSpec {
+            src_mac: [0x02, 0, 0, 0, 0xaa, 0x01],
+            dst_mac: super::super::ROUTER_MAC,
+            src: src.parse::<IpAddr>().unwrap(),
+            dst: dst.parse::<IpAddr>().unwrap(),
+            transport,
+            payload_len,
+            dont_fragment: df,
+            identification: 7,
+            ttl: 64,
+        })
+        .unwrap()
+    }
+
+    /// A TCP segment with `flags` (SYN = 0x02, SYN-ACK = 0x12, ACK = 0x10).
+    pub fn tcp(
+        src: &str,
+        dst: &str,
+        sport: u16,
+        dport: u16,
+        flags: u8,
+        payload_len: usize,
+    ) -> Vec<u8> {
+        let t = Transport::Tcp {
+            src_port: sport,
+            dst_port: dport,
+            flags,
+            seq: 1,
+            ack: 0,
+        };
+        build(src, dst, t, payload_len, true)
+    }
+
+    /// A UDP datagram; `df` sets Don't Fragment (IPv4).
+    pub fn udp(
+        src: &str,
+        dst: &str,
+        sport: u16,
+        dport: u16,
+        payload_len: usize,
+        df: bool,
+    ) -> Vec<u8> {
+        build(
+            src,
+            dst,
+            Transport::Udp {
+                src_port: sport,
+                dst_port: dport,
+            },
+            payload_len,
+            df,
+        )
+    }
+
+    /// An ICMP(v6) echo request or reply.
+    pub fn echo(src: &str, dst: &str, reply: bool) -> Vec<u8> {
+        build(
+            src,
+            dst,
+            Transport::Echo {
+                id: 1,
+                seq: 1,
+                reply,
+            },
+            56,
+            false,
+        )
     }
 }
