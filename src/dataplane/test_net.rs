@@ -400,6 +400,25 @@ pub mod frames {
         build(src, dst, t, payload_len, true)
     }
 
+    /// A TCP segment with DF clear (so the network may fragment it).
+    pub fn tcp_no_df(
+        src: &str,
+        dst: &str,
+        sport: u16,
+        dport: u16,
+        flags: u8,
+        payload_len: usize,
+    ) -> Vec<u8> {
+        let t = Transport::Tcp {
+            src_port: sport,
+            dst_port: dport,
+            flags,
+            seq: 1,
+            ack: 0,
+        };
+        build(src, dst, t, payload_len, false)
+    }
+
     /// A UDP datagram; `df` sets Don't Fragment (IPv4).
     pub fn udp(
         src: &str,
