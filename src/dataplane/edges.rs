@@ -25,7 +25,7 @@ impl Dataplane {
 
     /// Check the MTU towards an external host, rewrite MACs and hand the frame on.
     #[allow(clippy::too_many_arguments)]
-    fn to_external<T: Tracer>(
+    fn deliver_external<T: Tracer>(
         &mut self,
         src: EniIdx,
         h: HostIdx,
@@ -76,11 +76,11 @@ impl Dataplane {
     ) {
         let eni = &self.net.enis[src.ix()];
         let (vpc, public) = (eni.vpc, eni.public_ip);
-        if !self
+        if self
             .net
             .internet_gateways
             .get(g.ix())
-            .is_some_and(|i| i.vpc == Some(vpc))
+            .is_none_or(|i| i.vpc != Some(vpc))
         {
             return sink.drop(not_attached, Some(src), frame);
         }
@@ -108,7 +108,7 @@ impl Dataplane {
             );
         };
         let latency = self.net.latency.internet_ns;
-        self.to_external(
+        self.deliver_external(
             src,
             h,
             INTERNET_MTU.min(host_mtu),
@@ -218,7 +218,7 @@ impl Dataplane {
             }
         };
         let latency = self.net.latency.same_az_ns + self.net.latency.internet_ns;
-        self.to_external(
+        self.deliver_external(
             src,
             h,
             INTERNET_MTU.min(host_mtu),
@@ -261,7 +261,7 @@ impl Dataplane {
                 frame,
             );
         };
-        self.to_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
+        self.deliver_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -276,11 +276,11 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) {
         let vpc = self.net.enis[src.ix()].vpc;
-        if !self
+        if self
             .net
             .gateway_endpoints
             .get(e.ix())
-            .is_some_and(|v| v.vpc == vpc)
+            .is_none_or(|v| v.vpc != vpc)
         {
             return sink.drop(not_attached, Some(src), frame);
         }
@@ -295,7 +295,7 @@ impl Dataplane {
             );
         };
         let latency = self.net.latency.same_az_ns;
-        self.to_external(
+        self.deliver_external(
             src,
             h,
             VPC_MTU.min(host_mtu),
@@ -310,7 +310,7 @@ impl Dataplane {
     /// A frame from an external host: through the internet gateway (to a public
     /// IP, a NAT gateway's address, or an IPv6 address), a gateway endpoint (a
     /// service replying to a private address), or a VGW from on premises.
-    pub(super) fn from_external<T: Tracer>(
+    pub(super) fn ingress_external<T: Tracer>(
         &mut self,
         now: u64,
         h: HostIdx,
@@ -345,7 +345,7 @@ impl Dataplane {
                 return sink.drop(d, None, frame);
             }
             return match self.eni_in_vpc(vpc, key.dst) {
-                Some(e) => self.to_eni(
+                Some(e) => self.deliver_eni(
                     now,
                     Leg {
                         src,
@@ -394,7 +394,7 @@ impl Dataplane {
                         latency_ns: internet,
                         via: None,
                     };
-                    return self.to_eni(now, leg, e, key, frame, sink);
+                    return self.deliver_eni(now, leg, e, key, frame, sink);
                 }
             }
             let endpoint = self.net.gateway_endpoints.iter().position(|ep| {
@@ -415,7 +415,7 @@ impl Dataplane {
                     latency_ns: self.net.latency.same_az_ns,
                     via: None,
                 };
-                return self.to_eni(now, leg, e, key, frame, sink);
+                return self.deliver_eni(now, leg, e, key, frame, sink);
             }
         }
         sink.drop(unknown, None, frame)
@@ -454,7 +454,7 @@ impl Dataplane {
             latency_ns: self.net.latency.internet_ns,
             via: None,
         };
-        self.to_eni(now, leg, e, key, frame, sink)
+        self.deliver_eni(now, leg, e, key, frame, sink)
     }
 
     /// A reply to a NAT gateway's public address: reverse the translation.

@@ -10,6 +10,9 @@ use crate::policy::{nacl, sg};
 use crate::wire::{self, FlowKey, FragmentKind};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// `Some((packet length, mtu))` when a frame must be fragmented on the way out.
+pub(super) type Fragmenting = Option<(u16, u16)>;
+
 /// Where the packet being processed came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Source {
@@ -93,12 +96,12 @@ impl Dataplane {
             }
         };
         match ingress {
-            Ingress::Eni(e) => self.from_eni(now_ns, e, key, frame, &mut sink),
-            Ingress::External(h) => self.from_external(now_ns, h, key, frame, &mut sink),
+            Ingress::Eni(e) => self.ingress_eni(now_ns, e, key, frame, &mut sink),
+            Ingress::External(h) => self.ingress_external(now_ns, h, key, frame, &mut sink),
         }
     }
 
-    fn from_eni<T: Tracer>(
+    fn ingress_eni<T: Tracer>(
         &mut self,
         now: u64,
         src: EniIdx,
@@ -153,7 +156,7 @@ impl Dataplane {
                             latency_ns: self.eni_latency(src, d),
                             ..leg
                         };
-                        self.to_eni(now, leg, d, key, frame, sink)
+                        self.deliver_eni(now, leg, d, key, frame, sink)
                     }
                     None => sink.drop(
                         DropDetail::UnknownDestination { dst: key.dst },
@@ -223,7 +226,7 @@ impl Dataplane {
             latency_ns: self.eni_latency(src, dst),
             via: Some(p),
         };
-        self.to_eni(now, leg, dst, key, frame, sink)
+        self.deliver_eni(now, leg, dst, key, frame, sink)
     }
 
     /// Why a packet that crossed `edge` into `vpc` for an address outside it may
@@ -259,7 +262,7 @@ impl Dataplane {
 
     /// Deliver to an ENI: MTU, source/destination check, NACL inbound (unless
     /// within one subnet), security group ingress.
-    pub(super) fn to_eni<T: Tracer>(
+    pub(super) fn deliver_eni<T: Tracer>(
         &mut self,
         now: u64,
         leg: Leg,
@@ -314,7 +317,7 @@ impl Dataplane {
         frame: Vec<u8>,
         latency_ns: u64,
         via: Option<PcxIdx>,
-        fragment: Option<(u16, u16)>,
+        fragment: Fragmenting,
         sink: &mut Sink<'_, T>,
     ) {
         if let Some((packet, mtu)) = fragment {
@@ -363,7 +366,7 @@ impl Dataplane {
         key: &FlowKey,
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
-    ) -> Option<(Vec<u8>, Option<(u16, u16)>)> {
+    ) -> Option<(Vec<u8>, Fragmenting)> {
         if key.ip_len <= mtu {
             sink.tr.hop(Hop::Mtu {
                 packet: key.ip_len,
