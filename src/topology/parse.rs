@@ -115,9 +115,22 @@ fn deserialize<T: DeserializeOwned>(
             let span: Range<usize> = e.span().unwrap_or_else(|| value.span());
             let msg = clean(e.message());
             let (rule, msg) = explain(&msg);
-            diags.push(rule, span, format!("[[{key}]]"), msg);
+            diags.push(rule, span, object_label(value, key), msg);
             None
         }
+    }
+}
+
+/// `vpc vpc-a` when the table has an id (or name), else `[[vpc]]`.
+fn object_label(value: &toml::Spanned<DeValue<'_>>, key: &str) -> String {
+    let word = key.replace('_', " ").replace("network acl", "network ACL").replace("nat ", "NAT ").replace("vpn ", "VPN ");
+    let id = ["id", "name"]
+        .iter()
+        .find_map(|k| value.get_ref().get(*k).and_then(|v| v.get_ref().as_str().map(str::to_string)));
+    match id {
+        Some(id) if !matches!(key, "latency" | "quotas") => format!("{word} {id}"),
+        _ if matches!(key, "latency" | "quotas") => format!("[{key}]"),
+        _ => format!("[[{key}]]"),
     }
 }
 

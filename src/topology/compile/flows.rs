@@ -126,7 +126,7 @@ fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectati
             return Some(Expectation::Dropped(r));
         }
         let hint = suggest::did_you_mean(code.trim(), DropReason::ALL.iter().map(|r| r.code()));
-        c.err("unknown-reason", s.span(), o, format!("unknown drop reason `{}`{hint}; reasons are the codes of DESIGN.md §3 (NO_ROUTE, NACL_DENY, …)", code.trim()));
+        c.err("unknown-reason", s.span(), o, format!("unknown drop reason `{}` (reasons are the codes of DESIGN.md §3: NO_ROUTE, NACL_DENY, …){hint}", code.trim()));
         return None;
     }
     let all = expectations();
@@ -135,7 +135,7 @@ fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectati
         "unknown-reason",
         s.span(),
         o,
-        format!("unknown expectation `{text}`{hint}; use `delivered` or `dropped:<REASON>`"),
+        format!("unknown expectation `{text}` (use `delivered` or `dropped:<REASON>`){hint}"),
     );
     None
 }
@@ -188,7 +188,7 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
                     "unknown-protocol",
                     f.kind.span(),
                     &o,
-                    format!("unknown flow kind `{other}`{hint} (ping, udp or tcp)"),
+                    format!("unknown flow kind `{other}` (ping, udp or tcp){hint}"),
                 );
                 None
             }

@@ -88,7 +88,7 @@ fn nacl_rules(
                     "nacl-action",
                     r.action.span(),
                     o,
-                    format!("unknown action `{other}`{hint} (allow or deny)"),
+                    format!("unknown action `{other}` (allow or deny){hint}"),
                 );
                 None
             }

@@ -147,7 +147,7 @@ impl Values<'_> {
                         self.err(
                             "unknown-protocol",
                             p.span(),
-                            format!("unknown protocol `{name}`{hint} (use all, tcp, udp, icmp, icmpv6 or a number)"),
+                            format!("unknown protocol `{name}` (use all, tcp, udp, icmp, icmpv6 or a number){hint}"),
                         );
                         None
                     }
