@@ -80,6 +80,14 @@ pub fn load_str(text: &str, file_name: &str) -> Result<Network, LoadError> {
 fn load_named(text: &str, file_name: &str, stem: &str) -> Result<Network, LoadError> {
     let mut diags = diag::Diags::default();
     let doc = parse::parse(text, &mut diags);
+    if diags.list.iter().any(|d| d.rule == "syntax") {
+        // After a syntax error the recovered document is a guess: report only
+        // the syntax errors rather than what they make the rest look like.
+        diags.list.retain(|d| d.rule == "syntax");
+        return Err(LoadError::from_located(diag::locate(
+            file_name, text, diags.list,
+        )));
+    }
     let (net, spans) = compile::compile(doc, stem, &mut diags);
     validate::validate(&net, &spans, &mut diags);
     if diags.is_empty() {

@@ -123,10 +123,17 @@ fn deserialize<T: DeserializeOwned>(
 
 /// `vpc vpc-a` when the table has an id (or name), else `[[vpc]]`.
 fn object_label(value: &toml::Spanned<DeValue<'_>>, key: &str) -> String {
-    let word = key.replace('_', " ").replace("network acl", "network ACL").replace("nat ", "NAT ").replace("vpn ", "VPN ");
-    let id = ["id", "name"]
-        .iter()
-        .find_map(|k| value.get_ref().get(*k).and_then(|v| v.get_ref().as_str().map(str::to_string)));
+    let word = key
+        .replace('_', " ")
+        .replace("network acl", "network ACL")
+        .replace("nat ", "NAT ")
+        .replace("vpn ", "VPN ");
+    let id = ["id", "name"].iter().find_map(|k| {
+        value
+            .get_ref()
+            .get(*k)
+            .and_then(|v| v.get_ref().as_str().map(str::to_string))
+    });
     match id {
         Some(id) if !matches!(key, "latency" | "quotas") => format!("{word} {id}"),
         _ if matches!(key, "latency" | "quotas") => format!("[{key}]"),

@@ -155,6 +155,7 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
                         format!("peering {tname} connects {} and {}, not {vpc_id}; a route can only use a peering of its own VPC", c.net.vpcs[pcx.requester.ix()].id, c.net.vpcs[pcx.accepter.ix()].id)
                     })
                 }
+                RouteTarget::Blackhole | RouteTarget::Local => None,
                 RouteTarget::GatewayEndpoint(_) => Some(format!("routes to gateway endpoint {tname} are added by the endpoint itself (its `route_tables`), not written by hand")),
                 t => match target_vpc(&c.net, t) {
                     Some(v) if v == vpc => None,
