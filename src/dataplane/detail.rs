@@ -163,10 +163,7 @@ impl DropDetail {
                     if ephemeral { " for the return ports (ephemeral 1024-65535)" } else { "" }
                 )
             }
-            NoRoute { rtb, dst } => format!(
-                "add a route for {dst} to {} (peering, gateway or local)",
-                rtb_id(net, rtb)
-            ),
+            NoRoute { rtb, dst } => no_route_hint(net, rtb, dst),
             TargetNotAttached { rtb, .. } => format!(
                 "the route's target in {} is not attached to its VPC: attach it or fix the route",
                 rtb_id(net, rtb)
@@ -196,6 +193,62 @@ impl DropDetail {
             NatFragment { nat } => format!("{} passes fragments of UDP only: avoid fragmenting", nat_id(net, nat)),
         }
     }
+}
+
+/// Name the route that is missing: to the peer VPC holding `dst` (over their
+/// peering), to on-premises (VGW), or to the internet (IGW).
+fn no_route_hint(net: &Network, rtb: RtbIdx, dst: IpAddr) -> String {
+    let table = rtb_id(net, rtb);
+    let Some(src_vpc) = net.route_tables.get(rtb.ix()).map(|t| t.vpc) else {
+        return format!("add a route for {dst} to {table}");
+    };
+    for (i, v) in net.vpcs.iter().enumerate() {
+        let vpc = VpcIdx(i as u32);
+        if vpc == src_vpc || !v.contains(dst) {
+            continue;
+        }
+        let block = match dst {
+            IpAddr::V4(a) => v
+                .cidrs
+                .iter()
+                .find(|c| c.contains(&a))
+                .map(|c| c.to_string()),
+            IpAddr::V6(_) => v.ipv6.map(|c| c.to_string()),
+        }
+        .unwrap_or_else(|| dst.to_string());
+        let pcx = net
+            .peerings
+            .iter()
+            .find(|p| p.other_side(src_vpc) == Some(vpc));
+        return match pcx {
+            Some(p) => format!(
+                "add a route for {block} to {table} (target {}); the peer needs one back",
+                p.id
+            ),
+            None => format!(
+                "peer {} with {} first, then add a route for {block} to {table}",
+                net.vpcs[src_vpc.ix()].id,
+                v.id
+            ),
+        };
+    }
+    if let Some(g) = net
+        .vpn_gateways
+        .iter()
+        .find(|g| g.vpc == Some(src_vpc) && g.onprem_cidrs.iter().any(|c| c.contains(&dst)))
+    {
+        return format!(
+            "add a route for {dst} to {table} (target {}) or enable route propagation",
+            g.id
+        );
+    }
+    if let Some(g) = net.vpcs.get(src_vpc.ix()).and_then(|v| v.internet_gateway) {
+        return format!(
+            "add a route for 0.0.0.0/0 to {table} (target {} or a NAT gateway)",
+            igw_id(net, g)
+        );
+    }
+    format!("add a route for {dst} to {table} (peering, gateway or local)")
 }
 
 /// `tcp 5432`, `udp 53`, `icmp`.

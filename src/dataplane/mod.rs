@@ -10,6 +10,7 @@
 
 mod detail;
 mod edges;
+pub mod explain;
 mod nat;
 mod pipeline;
 mod routes;
