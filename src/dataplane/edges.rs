@@ -371,7 +371,8 @@ impl Dataplane {
                 sink.tr.hop(Hop::Gateway {
                     gateway: Gateway::Internet(g),
                 });
-                return self.in_translated(now, h, e, key, (private, None), frame, sink);
+                let latency = self.net.latency.internet_ns;
+                return self.in_translated(now, (h, latency), e, key, (private, None), frame, sink);
             }
             if let Some(&n) = self.nat_by_public_ip.get(&d) {
                 return self.in_via_nat(now, h, n, key, frame, sink);
@@ -426,7 +427,7 @@ impl Dataplane {
     fn in_translated<T: Tracer>(
         &mut self,
         now: u64,
-        h: HostIdx,
+        (h, latency_ns): (HostIdx, u64),
         e: EniIdx,
         key: FlowKey,
         to: (Ipv4Addr, Option<u16>),
@@ -451,7 +452,7 @@ impl Dataplane {
         let leg = Leg {
             src: Source::External(h),
             mtu: INTERNET_MTU,
-            latency_ns: self.net.latency.internet_ns,
+            latency_ns,
             via: None,
         };
         self.deliver_eni(now, leg, e, key, frame, sink)
@@ -516,6 +517,7 @@ impl Dataplane {
                 return sink.drop(d, Some(e), frame);
             }
         }
-        self.in_translated(now, h, e, key, private, frame, sink)
+        let latency = self.net.latency.internet_ns + self.net.latency.same_az_ns;
+        self.in_translated(now, (h, latency), e, key, private, frame, sink)
     }
 }

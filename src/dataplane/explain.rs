@@ -259,6 +259,10 @@ pub fn hop_text(net: &Network, hop: &Hop) -> String {
             latency_ns as f64 / 1e6
         ),
         Hop::Drop { detail } => format!("DROPPED {}: {}", detail.reason(), detail.display(net)),
+        Hop::IcmpError { to, mtu } => format!(
+            "router sends ICMP \"fragmentation needed\" (MTU {mtu}) back to {}",
+            egress_label(net, to)
+        ),
     }
 }
 
@@ -311,5 +315,6 @@ pub fn hop_json(net: &Network, hop: &Hop) -> Value {
         Hop::Drop { detail } => {
             json!({"kind": "drop", "reason": detail.reason().code(), "detail": detail.display(net).to_string(), "text": text})
         }
+        Hop::IcmpError { mtu, .. } => json!({"kind": "icmp_error", "mtu": mtu, "text": text}),
     }
 }

@@ -412,6 +412,11 @@ impl Dataplane {
             frame,
         );
         if let Ok(icmp) = icmp {
+            let to = match src {
+                Source::Eni(e) => Egress::Eni(e),
+                Source::External(h) => Egress::External(h),
+            };
+            sink.tr.hop(Hop::IcmpError { to, mtu });
             self.send_icmp_error(src, icmp, sink);
         }
         None

@@ -98,6 +98,12 @@ pub enum Hop {
     Drop {
         detail: DropDetail,
     },
+    /// The router sends an ICMP error (fragmentation needed / packet too big,
+    /// advertising `mtu`) back to the source.
+    IcmpError {
+        to: Egress,
+        mtu: u16,
+    },
 }
 
 /// Receives the pipeline's decisions.
