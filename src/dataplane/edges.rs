@@ -340,7 +340,7 @@ impl Dataplane {
             sink.tr.hop(Hop::Gateway {
                 gateway: Gateway::Vpn(g),
             });
-            if !self.net.vpcs[vpc.ix()].contains(key.dst) {
+            if !super::pipeline::vpc_contains(&self.net.vpcs[vpc.ix()], key.dst) {
                 let d = self.onward_detail(Edge::Vpn(g), vpc, key.dst);
                 return sink.drop(d, None, frame);
             }

@@ -90,6 +90,15 @@ pub enum Action {
     },
 }
 
+/// The address-map key: IPv4 as its IPv4-mapped IPv6 bits, so families never collide.
+fn addr_key(vpc: VpcIdx, ip: IpAddr) -> (u32, u128) {
+    let bits = match ip {
+        IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    (vpc.0, bits)
+}
+
 /// The compiled router for a whole network, with its state (conntrack, NAT).
 #[derive(Debug, Clone)]
 pub struct Dataplane {
@@ -97,7 +106,10 @@ pub struct Dataplane {
     routes: Vec<CompiledRoutes>,
     sgs: Vec<CompiledSg>,
     conntrack: Vec<ConnTrack>,
-    eni_by_ip: HashMap<(VpcIdx, IpAddr), EniIdx, FxBuild>,
+    /// (VPC index, address bits) → ENI; see [`addr_key`].
+    eni_by_ip: HashMap<(u32, u128), EniIdx, FxBuild>,
+    /// Each ENI's region and AZ, for latency without chasing indices.
+    eni_region_az: Vec<(u32, u32)>,
     eni_by_public_ip: HashMap<Ipv4Addr, EniIdx, FxBuild>,
     nat_by_public_ip: HashMap<Ipv4Addr, NatIdx, FxBuild>,
     host_by_ip: HashMap<IpAddr, HostIdx, FxBuild>,
@@ -121,9 +133,9 @@ impl Dataplane {
         let mut eni_by_public_ip = HashMap::default();
         for (i, e) in net.enis.iter().enumerate() {
             let idx = EniIdx(i as u32);
-            eni_by_ip.insert((e.vpc, IpAddr::V4(e.private_ip)), idx);
+            eni_by_ip.insert(addr_key(e.vpc, IpAddr::V4(e.private_ip)), idx);
             if let Some(v6) = e.ipv6 {
-                eni_by_ip.insert((e.vpc, IpAddr::V6(v6)), idx);
+                eni_by_ip.insert(addr_key(e.vpc, IpAddr::V6(v6)), idx);
             }
             if let Some(p) = e.public_ip {
                 eni_by_public_ip.insert(p, idx);
@@ -148,12 +160,19 @@ impl Dataplane {
                 region_latency[a * n + b] = net.latency.between_regions(&ra.name, &rb.name);
             }
         }
+        let eni_region_az = (0..net.enis.len())
+            .map(|i| {
+                let az = net.eni_az(EniIdx(i as u32));
+                (net.azs.get(az.ix()).map_or(0, |a| a.region.0), az.0)
+            })
+            .collect();
         let cap = net.quotas.conntrack_entries_per_eni;
         let mut dp = Dataplane {
             routes,
             sgs: Vec::new(),
             conntrack: (0..net.enis.len()).map(|_| ConnTrack::new(cap)).collect(),
             eni_by_ip,
+            eni_region_az,
             eni_by_public_ip,
             nat_by_public_ip,
             host_by_ip,
@@ -232,7 +251,7 @@ impl Dataplane {
     /// The ENI owning `ip` inside `vpc`.
     #[inline]
     pub fn eni_in_vpc(&self, vpc: VpcIdx, ip: IpAddr) -> Option<EniIdx> {
-        self.eni_by_ip.get(&(vpc, ip)).copied()
+        self.eni_by_ip.get(&addr_key(vpc, ip)).copied()
     }
 
     /// The external host at `ip`.
@@ -245,23 +264,23 @@ impl Dataplane {
         self.eni_by_public_ip.get(&ip).copied()
     }
 
-    fn region_of_eni(&self, e: EniIdx) -> usize {
-        let az = self.net.eni_az(e);
-        self.net.azs[az.ix()].region.ix()
-    }
-
     /// One-way latency between two ENIs: same AZ, cross AZ, or the region pair.
     pub fn eni_latency(&self, a: EniIdx, b: EniIdx) -> u64 {
-        let (ra, rb) = (self.region_of_eni(a), self.region_of_eni(b));
+        let (Some(&(ra, aza)), Some(&(rb, azb))) = (
+            self.eni_region_az.get(a.ix()),
+            self.eni_region_az.get(b.ix()),
+        ) else {
+            return self.net.latency.inter_region_default_ns;
+        };
         if ra != rb {
             let n = self.net.regions.len();
             return self
                 .region_latency
-                .get(ra * n + rb)
+                .get(ra as usize * n + rb as usize)
                 .copied()
                 .unwrap_or(self.net.latency.inter_region_default_ns);
         }
-        if self.net.eni_az(a) == self.net.eni_az(b) {
+        if aza == azb {
             self.net.latency.same_az_ns
         } else {
             self.net.latency.cross_az_ns

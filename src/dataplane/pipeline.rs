@@ -6,8 +6,9 @@ use super::routes::RouteLookup;
 use super::trace::{Hop, MtuDecision, SgVerdict, Tracer};
 use super::{Action, Dataplane, DropDetail, Edge, Egress, Ingress, ROUTER_MAC, VPC_MTU};
 use crate::model::*;
-use crate::policy::{nacl, sg};
+use crate::policy::{nacl, net_contains, sg};
 use crate::wire::{self, FlowKey, FragmentKind};
+use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// `Some((packet length, mtu))` when a frame must be fragmented on the way out.
@@ -56,8 +57,16 @@ pub(super) fn owns(eni: &Eni, ip: IpAddr) -> bool {
 
 fn subnet_contains(s: &Subnet, ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => s.cidr.contains(&v4),
-        IpAddr::V6(v6) => s.ipv6.is_some_and(|n| n.contains(&v6)),
+        IpAddr::V4(_) => net_contains(&IpNet::V4(s.cidr), ip),
+        IpAddr::V6(_) => s.ipv6.is_some_and(|n| net_contains(&IpNet::V6(n), ip)),
+    }
+}
+
+/// [`Vpc::contains`] with the fast [`net_contains`].
+pub(super) fn vpc_contains(v: &Vpc, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(_) => v.cidrs.iter().any(|c| net_contains(&IpNet::V4(*c), ip)),
+        IpAddr::V6(_) => v.ipv6.is_some_and(|n| net_contains(&IpNet::V6(n), ip)),
     }
 }
 
@@ -209,7 +218,7 @@ impl Dataplane {
         };
         let mtu = pcx.mtu;
         sink.tr.hop(Hop::Peering { pcx: p });
-        if !self.net.vpcs[peer_vpc.ix()].contains(key.dst) {
+        if !vpc_contains(&self.net.vpcs[peer_vpc.ix()], key.dst) {
             let d = self.onward_detail(Edge::Peering(p), peer_vpc, key.dst);
             return sink.drop(d, Some(src), frame);
         }

@@ -14,4 +14,4 @@ mod traffic;
 pub use conntrack::{ConnTrack, ConntrackFull, Tracked};
 pub use nacl::NaclVerdict;
 pub use sg::{CompiledSg, MatchedRule};
-pub use traffic::traffic_matches;
+pub use traffic::{net_contains, traffic_matches};

@@ -1,7 +1,7 @@
 //! Network ACL evaluation: stateless, rules in ascending number order, first
 //! match wins, and an implicit final `*` rule that denies.
 
-use super::traffic_matches;
+use super::{net_contains, traffic_matches};
 use crate::model::{Direction, Nacl, RuleAction};
 use crate::wire::FlowKey;
 use std::net::IpAddr;
@@ -32,7 +32,7 @@ pub fn evaluate(nacl: &Nacl, dir: Direction, key: &FlowKey) -> NaclVerdict {
         Direction::Outbound => key.dst,
     };
     for rule in nacl.rules(dir) {
-        if rule.cidr.contains(&peer) && traffic_matches(&rule.traffic, key) {
+        if net_contains(&rule.cidr, peer) && traffic_matches(&rule.traffic, key) {
             return NaclVerdict {
                 action: rule.action,
                 rule: Some(rule.number),

@@ -6,7 +6,7 @@
 //! matches the members' private IPv4/IPv6 addresses), so evaluation is a scan with
 //! no lookups into the [`Network`].
 
-use super::traffic_matches;
+use super::{net_contains, traffic_matches};
 use crate::model::{proto, Direction, EniIdx, Network, ProtocolMatch, SgIdx, SgPeer, SgRule};
 use crate::wire::FlowKey;
 use ipnet::IpNet;
@@ -195,7 +195,7 @@ pub fn evaluate(
             continue;
         }
         let nets = &sg.nets[rule.nets.0 as usize..rule.nets.1 as usize];
-        if !nets.iter().any(|n| n.contains(&peer)) {
+        if !nets.iter().any(|n| net_contains(n, peer)) {
             continue;
         }
         let open = if fam == 0 { rule.open_v4 } else { rule.open_v6 };

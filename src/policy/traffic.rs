@@ -3,6 +3,30 @@
 
 use crate::model::{proto, ProtocolMatch, TrafficMatch};
 use crate::wire::{FlowKey, FragmentKind};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// Whether `net` contains `ip`: one XOR and mask. Hand-written because
+/// `ipnet`'s `Contains<&IpAddr>` recomputes network and broadcast addresses on
+/// every call, which showed up as the largest single cost of a router hop.
+#[inline]
+pub fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
+    match (net, ip) {
+        (IpNet::V4(n), IpAddr::V4(a)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(n.prefix_len()))
+                .unwrap_or(0);
+            (u32::from(n.addr()) ^ u32::from(a)) & mask == 0
+        }
+        (IpNet::V6(n), IpAddr::V6(a)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(n.prefix_len()))
+                .unwrap_or(0);
+            (u128::from(n.addr()) ^ u128::from(a)) & mask == 0
+        }
+        _ => false,
+    }
+}
 
 /// Does `rule` match the packet `key`?
 ///
@@ -56,6 +80,27 @@ pub(crate) mod tests {
             protocol: ProtocolMatch::Number(proto::TCP),
             ports: PortRange { from, to },
             icmp: IcmpMatch::ANY,
+        }
+    }
+
+    #[test]
+    fn net_contains_agrees_with_ipnet() {
+        for (net, ip) in [
+            ("10.0.0.0/16", "10.0.255.1"),
+            ("10.0.0.0/16", "10.1.0.1"),
+            ("0.0.0.0/0", "8.8.8.8"),
+            ("10.0.1.10/32", "10.0.1.10"),
+            ("10.0.1.10/32", "10.0.1.11"),
+            ("10.0.1.77/24", "10.0.1.1"),
+            ("2600::/56", "2600::ff"),
+            ("2600::/56", "2601::1"),
+            ("::/0", "2600::1"),
+            ("::/0", "10.0.0.1"),
+            ("0.0.0.0/0", "::1"),
+        ] {
+            let n: IpNet = net.parse().unwrap();
+            let a: IpAddr = ip.parse().unwrap();
+            assert_eq!(net_contains(&n, a), n.contains(&a), "{net} {ip}");
         }
     }
 
