@@ -33,7 +33,8 @@ fn hop(c: &mut Criterion, name: &str, dp: &mut Dataplane, ingress: Ingress, fram
     group.throughput(Throughput::Elements(1));
     let mut out = Vec::with_capacity(8);
     let mut frame = Some(frame);
-    let mut now = 1_000_000u64;
+    let start = 1_000_000u64;
+    let mut now = start;
     group.bench_function(name, |b| {
         b.iter(|| {
             now += 1_000;
@@ -47,6 +48,11 @@ fn hop(c: &mut Criterion, name: &str, dp: &mut Dataplane, ingress: Ingress, fram
         })
     });
     group.finish();
+    // With PEEREMU_BENCH_COUNT set, report how many frames were processed so CPU
+    // time from `perf stat` can be turned into ns/frame on a busy machine.
+    if std::env::var_os("PEEREMU_BENCH_COUNT").is_some() {
+        eprintln!("{name}: {} frames", (now - start) / 1_000);
+    }
 }
 
 fn bench(c: &mut Criterion) {

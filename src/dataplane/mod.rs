@@ -90,13 +90,26 @@ pub enum Action {
     },
 }
 
-/// The address-map key: IPv4 as its IPv4-mapped IPv6 bits, so families never collide.
-fn addr_key(vpc: VpcIdx, ip: IpAddr) -> (u32, u128) {
+/// An address inside a VPC: IPv4 as its IPv4-mapped IPv6 bits, so families never
+/// collide. Hashed in one round (see `ConnKey`'s `Hash`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AddrKey(u32, u128);
+
+impl std::hash::Hash for AddrKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(
+            crate::policy::conntrack::fold128(self.1) ^ u64::from(self.0).rotate_left(48),
+        );
+    }
+}
+
+fn addr_key(vpc: VpcIdx, ip: IpAddr) -> AddrKey {
     let bits = match ip {
         IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
         IpAddr::V6(a) => u128::from(a),
     };
-    (vpc.0, bits)
+    AddrKey(vpc.0, bits)
 }
 
 /// The compiled router for a whole network, with its state (conntrack, NAT).
@@ -107,7 +120,7 @@ pub struct Dataplane {
     sgs: Vec<CompiledSg>,
     conntrack: Vec<ConnTrack>,
     /// (VPC index, address bits) → ENI; see [`addr_key`].
-    eni_by_ip: HashMap<(u32, u128), EniIdx, FxBuild>,
+    eni_by_ip: HashMap<AddrKey, EniIdx, FxBuild>,
     /// Each ENI's region and AZ, for latency without chasing indices.
     eni_region_az: Vec<(u32, u32)>,
     eni_by_public_ip: HashMap<Ipv4Addr, EniIdx, FxBuild>,

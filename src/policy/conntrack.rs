@@ -9,7 +9,7 @@
 use crate::model::proto;
 use crate::wire::FlowKey;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
 
 const SEC: u64 = 1_000_000_000;
@@ -70,13 +70,31 @@ impl FlowState {
 
 /// The normalized 5-tuple: endpoint `a` sorts before endpoint `b`.
 /// ICMP has no ports in [`FlowKey`], so all ICMP between two hosts is one flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ConnKey {
     a: u128,
     b: u128,
     a_port: u16,
     b_port: u16,
     protocol: u8,
+}
+
+/// Fold a 128-bit value to 64 bits (for hashing).
+#[inline]
+pub fn fold128(x: u128) -> u64 {
+    (x as u64) ^ ((x >> 64) as u64).rotate_left(29)
+}
+
+impl Hash for ConnKey {
+    /// One hasher round for the whole key: the fields are folded first, since
+    /// FxHash costs a dependent multiply per `write` and this runs twice per hop.
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let ports = (u64::from(self.a_port) << 40)
+            | (u64::from(self.b_port) << 16)
+            | u64::from(self.protocol);
+        state.write_u64(fold128(self.a) ^ fold128(self.b).rotate_left(17) ^ ports.rotate_left(7));
+    }
 }
 
 fn addr_bits(ip: IpAddr) -> u128 {
