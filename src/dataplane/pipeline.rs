@@ -516,26 +516,32 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) -> Result<(), DropDetail> {
         let ct = &mut self.conntrack[eni.ix()];
-        if let Some(t) = ct.lookup(now, key) {
-            sink.tr.hop(Hop::Sg {
-                eni,
-                dir,
-                verdict: SgVerdict::Tracked(t),
-            });
+        // A non-first fragment has no ports: it passes when its first fragment did.
+        if key.fragment == FragmentKind::NonFirst && ct.follows_first_fragment(now, key) {
+            let verdict = SgVerdict::Tracked(crate::policy::Tracked::Original);
+            sink.tr.hop(Hop::Sg { eni, dir, verdict });
             return Ok(());
         }
-        let Some(m) = sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) else {
-            return Err(DropDetail::SgNoMatch { eni, dir });
+        let verdict = match ct.lookup(now, key) {
+            Some(t) => SgVerdict::Tracked(t),
+            None => {
+                let Some(m) = sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) else {
+                    return Err(DropDetail::SgNoMatch { eni, dir });
+                };
+                // Non-first fragments carry no ports: they never open a flow.
+                if m.tracked
+                    && key.fragment != FragmentKind::NonFirst
+                    && ct.insert(now, key).is_err()
+                {
+                    return Err(DropDetail::ConntrackFull { eni });
+                }
+                SgVerdict::Rule(m)
+            }
         };
-        // Non-first fragments carry no ports: they never open a flow.
-        if m.tracked && key.fragment != FragmentKind::NonFirst && ct.insert(now, key).is_err() {
-            return Err(DropDetail::ConntrackFull { eni });
+        if key.fragment == FragmentKind::First {
+            ct.note_first_fragment(now, key);
         }
-        sink.tr.hop(Hop::Sg {
-            eni,
-            dir,
-            verdict: SgVerdict::Rule(m),
-        });
+        sink.tr.hop(Hop::Sg { eni, dir, verdict });
         Ok(())
     }
 }

@@ -599,3 +599,67 @@ fn trace_records_every_decision_in_order() {
     };
     assert_eq!((m.sg, m.index, m.tracked), (f.db_sg, 0, true));
 }
+
+#[test]
+fn host_fragmented_reply_of_a_tracked_flow_passes_whole() {
+    let mut f = fixture();
+    f.net.net.security_groups[f.db_sg.ix()]
+        .ingress
+        .push(SgRule {
+            traffic: TrafficMatch {
+                protocol: ProtocolMatch::Number(proto::UDP),
+                ports: PortRange { from: 53, to: 53 },
+                icmp: IcmpMatch::ANY,
+            },
+            peer: SgPeer::Group(f.app_sg),
+            description: String::new(),
+        });
+    let mut dp = Dataplane::new(&f.net.net);
+    let q = frames::udp("10.0.1.10", "10.0.2.20", 5000, 53, 40, false);
+    delivered(&run(&mut dp, 0, Ingress::Eni(f.app), q));
+    // db answers with a big datagram its own stack fragmented: db has no egress
+    // rule and app no ingress rule, so every fragment rides on the tracked flow.
+    let answer = frames::udp("10.0.2.20", "10.0.1.10", 53, 5000, 4000, false);
+    let mut fragments = Vec::new();
+    crate::wire::fragment_ipv4(&answer, 1500, &mut fragments).unwrap();
+    assert_eq!(fragments.len(), 3);
+    for (i, frag) in fragments.into_iter().enumerate() {
+        let out = run(&mut dp, 10 + i as u64, Ingress::Eni(f.db), frag);
+        assert_eq!(delivered(&out).0, Egress::Eni(f.app), "fragment {i}");
+    }
+    // A stray non-first fragment of no known train is judged by the rules alone.
+    let mut stray = Vec::new();
+    let other = frames::udp("10.0.2.20", "10.0.1.10", 53, 6000, 4000, false);
+    crate::wire::fragment_ipv4(&other, 1500, &mut stray).unwrap();
+    let mut dp = Dataplane::new(&f.net.net);
+    let out = run(&mut dp, 0, Ingress::Eni(f.db), stray.pop().unwrap());
+    assert_eq!(
+        dropped(&out),
+        DropDetail::SgNoMatch {
+            eni: f.db,
+            dir: Direction::Outbound
+        }
+    );
+}
+
+#[test]
+fn route_to_a_detached_gateway_is_no_route() {
+    let mut f = fixture();
+    let other = f.net.vpc("172.16.0.0/16");
+    let igw = f.net.igw(other);
+    let rtb = f.net.net.vpcs[0].main_route_table;
+    f.net
+        .route(rtb, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
+    let mut dp = Dataplane::new(&f.net.net);
+    let out = run(
+        &mut dp,
+        0,
+        Ingress::Eni(f.app),
+        frames::echo("10.0.1.10", "8.8.8.8", false),
+    );
+    assert_eq!(
+        dropped(&out),
+        DropDetail::TargetNotAttached { rtb, route: 1 }
+    );
+    assert_eq!(dropped(&out).reason(), DropReason::NoRoute);
+}

@@ -216,10 +216,34 @@ impl Hasher for FxHasher {
 /// A deterministic fast `BuildHasher` for index maps in the hot path.
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 
+/// How long a first fragment vouches for the non-first fragments that follow it
+/// (Linux's default reassembly timeout, `ipfrag_time`).
+pub const FRAGMENT_TIMEOUT_NS: u64 = 30 * SEC;
+
+/// A fragment train: non-first fragments have no ports, only addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FragKey {
+    src: u128,
+    dst: u128,
+    protocol: u8,
+}
+
+impl FragKey {
+    fn of(key: &FlowKey) -> FragKey {
+        FragKey {
+            src: addr_bits(key.src),
+            dst: addr_bits(key.dst),
+            protocol: key.protocol,
+        }
+    }
+}
+
 /// One ENI's connection-tracking table.
 #[derive(Debug, Clone)]
 pub struct ConnTrack {
     map: HashMap<ConnKey, Entry, FxBuild>,
+    /// First fragments that passed, by train, with when they passed.
+    fragments: HashMap<FragKey, u64, FxBuild>,
     capacity: usize,
 }
 
@@ -229,6 +253,7 @@ impl ConnTrack {
     pub fn new(capacity: u32) -> ConnTrack {
         ConnTrack {
             map: HashMap::default(),
+            fragments: HashMap::default(),
             capacity: capacity as usize,
         }
     }
@@ -303,9 +328,33 @@ impl ConnTrack {
         Ok(())
     }
 
+    /// Remember that a first fragment of `key`'s train passed, so the non-first
+    /// fragments that follow (which carry no ports) pass too. Bounded like the
+    /// flow table; when full of live trains the note is skipped.
+    pub fn note_first_fragment(&mut self, now_ns: u64, key: &FlowKey) {
+        let k = FragKey::of(key);
+        if !self.fragments.contains_key(&k) && self.fragments.len() >= self.capacity {
+            self.fragments
+                .retain(|_, t| now_ns.saturating_sub(*t) <= FRAGMENT_TIMEOUT_NS);
+            if self.fragments.len() >= self.capacity {
+                return;
+            }
+        }
+        self.fragments.insert(k, now_ns);
+    }
+
+    /// Whether the non-first fragment `key` follows a first fragment that passed
+    /// within [`FRAGMENT_TIMEOUT_NS`].
+    pub fn follows_first_fragment(&self, now_ns: u64, key: &FlowKey) -> bool {
+        self.fragments
+            .get(&FragKey::of(key))
+            .is_some_and(|t| now_ns.saturating_sub(*t) <= FRAGMENT_TIMEOUT_NS)
+    }
+
     /// Forget everything (an ENI detached).
     pub fn clear(&mut self) {
         self.map.clear();
+        self.fragments.clear();
     }
 }
 
@@ -443,6 +492,28 @@ mod tests {
         assert_eq!(ct.insert(41 * SEC, &c), Ok(()));
         assert_eq!(ct.len(), 2);
         assert_eq!(ct.state(41 * SEC, &b), None);
+    }
+
+    #[test]
+    fn non_first_fragments_follow_their_first_fragment() {
+        let mut ct = ConnTrack::new(4);
+        let mut first = key(proto::UDP, "10.0.0.2", "10.0.0.1", 53, 5000);
+        first.fragment = crate::wire::FragmentKind::First;
+        let rest = FlowKey {
+            src_port: 0,
+            dst_port: 0,
+            fragment: crate::wire::FragmentKind::NonFirst,
+            ..first
+        };
+        assert!(!ct.follows_first_fragment(0, &rest));
+        ct.note_first_fragment(0, &first);
+        assert!(ct.follows_first_fragment(SEC, &rest));
+        assert!(!ct.follows_first_fragment(FRAGMENT_TIMEOUT_NS + 1, &rest));
+        let other = FlowKey {
+            src: "10.0.0.3".parse().unwrap(),
+            ..rest
+        };
+        assert!(!ct.follows_first_fragment(SEC, &other));
     }
 
     #[test]
