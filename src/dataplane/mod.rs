@@ -8,9 +8,12 @@
 //! the router carry source MAC [`ROUTER_MAC`] and the destination ENI's MAC
 //! ([`EXTERNAL_MAC`] towards external hosts).
 
+mod checks;
+mod deliver;
 mod detail;
-mod edges;
+mod egress;
 pub mod explain;
+mod ingress;
 mod nat;
 mod pipeline;
 mod routes;
@@ -22,6 +25,10 @@ pub mod test_net;
 mod tests;
 #[cfg(test)]
 mod tests_edges;
+#[cfg(test)]
+mod tests_gateways;
+#[cfg(test)]
+mod tests_mtu;
 
 pub use detail::{DetailDisplay, DropDetail, Edge};
 pub use nat::NAT_IDLE_TIMEOUT_NS;

@@ -6,6 +6,7 @@
 //! (virtual nanoseconds) and tables are built once from the [`crate::model::Network`].
 
 pub mod conntrack;
+pub mod fxhash;
 pub mod nacl;
 pub mod sg;
 
