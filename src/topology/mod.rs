@@ -98,3 +98,6 @@ fn load_named(text: &str, file_name: &str, stem: &str) -> Result<Network, LoadEr
         )))
     }
 }
+
+#[cfg(test)]
+mod tests;
