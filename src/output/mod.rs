@@ -6,5 +6,7 @@ pub mod hgrm;
 pub mod paths;
 pub mod pcap;
 mod report;
+pub mod summary;
+pub mod table;
 
 pub use report::*;
