@@ -3,10 +3,17 @@
 
 pub mod flowlog;
 pub mod hgrm;
+pub mod interrupt;
 pub mod paths;
 pub mod pcap;
+pub mod progress;
+pub mod recorder;
 mod report;
 pub mod summary;
 pub mod table;
 
 pub use report::*;
+
+pub use interrupt::Interrupt;
+pub use recorder::{Recorder, RecorderConfig};
+pub use summary::Summary;
