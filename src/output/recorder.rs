@@ -153,14 +153,14 @@ impl Recorder {
     }
 
     /// Close the streaming outputs and write `summary.json` and the `.hgrm` files.
-    /// Everything that can be written is written even after an error; the first
-    /// error is returned.
+    /// Everything that can be written is written even after an error; the summary
+    /// is returned with the first error (if any).
     pub fn finish(
         mut self,
         reports: &[FlowReport],
         totals: RunTotals,
         interrupted: bool,
-    ) -> io::Result<Summary> {
+    ) -> (Summary, io::Result<()>) {
         self.progress.finish();
         let mut first_error = self.error.take();
         let mut keep = |r: io::Result<()>| {
@@ -176,10 +176,11 @@ impl Recorder {
             open(&self.dir, SUMMARY_FILE)
                 .and_then(|mut f| f.write_all(summary.to_json().as_bytes()).and_then(|()| f.flush())),
         );
-        match first_error {
+        let result = match first_error {
             Some(e) => Err(e),
-            None => Ok(summary),
-        }
+            None => Ok(()),
+        };
+        (summary, result)
     }
 
     fn capture_iface(&self, point: CapturePoint) -> u32 {
