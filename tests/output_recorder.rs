@@ -83,8 +83,20 @@ fn capture_has_one_interface_per_point_with_ns_timestamps_and_directions() {
     assert_eq!(packets[0].ts_ns, base + 1_000);
     assert_eq!(packets[1].ts_ns, base + 1_005);
     assert_eq!(packets[0].flags, Some(2)); // outbound
-    assert_eq!(packets[2].flags, Some(1)); // inbound at the destination ENI
+    let arrival = packets.iter().find(|p| p.ts_ns == base + 1_000 + HOP_NS as u128).unwrap();
+    assert_eq!((arrival.iface.as_str(), arrival.flags), ("eni-0b", Some(1))); // inbound
+    // Written in time order.
+    assert!(packets.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns));
     assert!(packets.iter().all(|p| p.comment.is_none()));
+    // Per-point files hold the same frames, one interface each.
+    let mut total = 0;
+    for (name, n) in &per_iface {
+        let own = read_pcapng(&dir.join("points").join(format!("{name}.pcapng")));
+        assert_eq!(own.len(), *n, "{name}");
+        assert!(own.iter().all(|p| p.iface == *name));
+        total += own.len();
+    }
+    assert_eq!(total, packets.len());
 }
 
 #[test]
@@ -203,7 +215,7 @@ fn flow_logs_aggregate_per_eni_window_and_action() {
     let log = std::fs::read_to_string(dir.join("flowlogs.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     assert!(lines.iter().all(|l| l.starts_with("2 123456789012 eni-0") && l.ends_with(" OK")));
-    assert!(lines.contains(&"2 123456789012 eni-0a 10.0.1.10 10.1.1.20 40000 5432 6 2 184 1700000000 1700000000 ACCEPT OK"));
+    assert!(lines.contains(&"2 123456789012 eni-0a 10.0.1.10 10.1.1.20 40000 45000 6 2 180 1700000000 1700000000 ACCEPT OK"));
     assert!(lines.contains(&"2 123456789012 eni-0b 10.0.1.10 10.1.1.20 4001 5432 17 1 128 1700000000 1700000000 REJECT OK"));
     // The ping at 61 s opens a second window, written last.
     let last = lines.last().unwrap();

@@ -3,6 +3,9 @@
 //!
 //! ```text
 //! <out>/capture.pcapng   one interface per ENI, per peering link, per external host
+//! <out>/points/<id>.pcapng  the same frames, one file per capture point (opened when
+//!                        the point first sees a frame; at most MAX_POINT_FILES), so
+//!                        Wireshark's TCP analysis and IP reassembly see each copy once
 //! <out>/drops.pcapng     every dropped frame, commented "REASON object"
 //! <out>/flowlogs.log     VPC flow log v2, per ENI / 5-tuple / 60 s window / action
 //! <out>/summary.json     per-flow statistics and run totals
@@ -32,6 +35,10 @@ pub const FLOWLOG_FILE: &str = "flowlogs.log";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const LATENCY_DIR: &str = "latency";
 pub const RTT_DIR: &str = "rtt";
+pub const POINTS_DIR: &str = "points";
+/// Per-point capture files kept open at most (file descriptors are finite); points
+/// beyond this are only in `capture.pcapng`.
+pub const MAX_POINT_FILES: usize = 256;
 
 /// How a run's outputs are written.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +78,14 @@ pub struct Recorder {
     seed: u64,
     flows: Vec<Flow>,
     capture: Option<PcapngFile<FileWriter>>,
+    /// Per-point files by capture interface id.
+    points: Vec<PointFile>,
+    points_open: usize,
+    /// The capture interfaces and their file stems under `points/`.
+    interfaces: Vec<CaptureInterface>,
+    point_stems: Vec<String>,
+    /// Points that saw frames but got no file because of [`MAX_POINT_FILES`].
+    points_skipped: u64,
     drops: Option<PcapngFile<FileWriter>>,
     flowlog: FlowLog<FileWriter>,
     /// Interface id offsets in `capture.pcapng`: ENIs, then peerings, then hosts.
@@ -110,6 +125,12 @@ impl Recorder {
         } else {
             (None, None)
         };
+        let mut stems = UniqueNames::default();
+        let point_stems = interfaces
+            .iter()
+            .enumerate()
+            .map(|(i, iface)| stems.claim(&iface.name).or_else(|_| stems.claim(&format!("point-{i}"))))
+            .collect::<Result<Vec<_>, _>>()?;
         let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
         let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
         Ok(Recorder {
@@ -118,6 +139,11 @@ impl Recorder {
             seed: config.seed,
             flows: network.flows.clone(),
             capture,
+            points: Vec::new(),
+            points_open: 0,
+            point_stems,
+            interfaces,
+            points_skipped: 0,
             drops,
             flowlog,
             peering_base,
@@ -141,10 +167,20 @@ impl Recorder {
         (self.frames, self.dropped, self.unparsed)
     }
 
-    /// Push buffered capture and flow-log bytes to disk.
+    /// Capture points that had no `points/` file because of [`MAX_POINT_FILES`].
+    pub fn points_skipped(&self) -> u64 {
+        self.points_skipped
+    }
+
+    /// Push buffered capture bytes to disk.
     pub fn flush(&mut self) -> io::Result<()> {
         if let Some(c) = &mut self.capture {
             c.flush()?;
+        }
+        for p in &mut self.points {
+            if let PointFile::Open(f) = p {
+                f.flush()?;
+            }
         }
         if let Some(d) = &mut self.drops {
             d.flush()?;
@@ -191,10 +227,38 @@ impl Recorder {
         }
     }
 
+    /// Write to `points/<id>.pcapng`, opening it on the point's first frame.
+    fn write_point(&mut self, iface: u32, time_ns: u64, dir: FrameDirection, frame: &[u8]) -> io::Result<()> {
+        let i = iface as usize;
+        if i >= self.interfaces.len() {
+            return Ok(());
+        }
+        if self.points.len() < self.interfaces.len() {
+            self.points.resize_with(self.interfaces.len(), || PointFile::NotYet);
+        }
+        if let PointFile::NotYet = self.points[i] {
+            if self.points_open >= MAX_POINT_FILES {
+                self.points[i] = PointFile::Skipped;
+                self.points_skipped += 1;
+            } else {
+                let path = self.dir.file(Some(POINTS_DIR), &self.point_stems[i], ".pcapng")?;
+                let file = BufWriter::new(File::create(path)?);
+                let iface = std::slice::from_ref(&self.interfaces[i]);
+                self.points[i] = PointFile::Open(PcapngFile::new(file, iface)?);
+                self.points_open += 1;
+            }
+        }
+        match &mut self.points[i] {
+            PointFile::Open(p) => p.write(0, time_ns, Some(dir), None, frame),
+            _ => Ok(()),
+        }
+    }
+
     fn keep_error(&mut self, r: io::Result<()>) {
         if let Err(e) = r {
             // Stop capturing after the first failure (disk full): the run goes on.
             self.capture = None;
+            self.points.clear();
             self.drops = None;
             self.error.get_or_insert(e);
         }
@@ -211,6 +275,15 @@ impl Recorder {
     }
 }
 
+/// A capture point's own file.
+enum PointFile {
+    /// The point has seen no frame yet.
+    NotYet,
+    Open(PcapngFile<FileWriter>),
+    /// Over [`MAX_POINT_FILES`]: this point is only in `capture.pcapng`.
+    Skipped,
+}
+
 impl Observer for Recorder {
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
         self.frames += 1;
@@ -218,6 +291,7 @@ impl Observer for Recorder {
         let iface = self.capture_iface(point);
         if let Some(c) = &mut self.capture {
             let r = c.write(iface, time_ns, Some(dir), None, frame);
+            let r = r.and_then(|()| self.write_point(iface, time_ns, dir, frame));
             self.keep_error(r);
         }
         if let CapturePoint::Eni(eni) = point {

@@ -161,10 +161,11 @@ pub fn reports() -> Vec<FlowReport> {
     ]
 }
 
-pub fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, syn: bool, ack: Option<u32>, payload: usize) -> Vec<u8> {
+/// A TCP segment. Ports should be ones tshark has no payload dissector for.
+pub fn tcp(src: [u8; 4], dst: [u8; 4], ports: (u16, u16), seq: u32, syn: bool, ack: Option<u32>, payload: usize) -> Vec<u8> {
     let mut b = PacketBuilder::ethernet2(MAC_A, MAC_B)
         .ipv4(src, dst, 64)
-        .tcp(sport, dport, 1000, 65535);
+        .tcp(ports.0, ports.1, seq, 65535);
     if syn {
         b = b.syn();
     }
@@ -202,7 +203,7 @@ pub fn udp6(payload: usize) -> Vec<u8> {
     let mut out = Vec::new();
     PacketBuilder::ethernet2(MAC_A, MAC_B)
         .ipv6(src.octets(), dst.octets(), 64)
-        .udp(5000, 53)
+        .udp(40002, 9000)
         .write(&mut out, &vec![1u8; payload])
         .unwrap();
     out
@@ -250,58 +251,66 @@ use peeremu::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
 /// One-way latency across the peering in [`drive`].
 pub const HOP_NS: u64 = 40_000_000;
 
-/// What [`drive`] feeds in: frames per capture point and drops.
+/// What [`drive`] fed in.
 pub struct Driven {
     pub frames: usize,
     pub drops: usize,
 }
 
-/// Feed a deterministic mix of frames and drops to `obs`, as the simulation would.
+enum Ev {
+    Frame(CapturePoint, FrameDirection, Vec<u8>),
+    Drop(DropReason, &'static str, Option<EniIdx>, Vec<u8>),
+}
+
+/// Feed a deterministic mix of frames and drops to `obs` in time order, as the
+/// simulation would: each crossing is seen leaving the source ENI, on the peering
+/// link 5 ns later, and arriving at the destination ENI [`HOP_NS`] later.
 pub fn drive(obs: &mut dyn Observer) -> Driven {
-    let (mut frames, mut drops) = (0, 0);
-    let across = |obs: &mut dyn Observer, t: u64, f: &[u8], from: u32, to: u32| {
-        obs.frame(t, CapturePoint::Eni(EniIdx(from)), FrameDirection::Outbound, f);
-        obs.frame(t + 5, CapturePoint::Peering(PcxIdx(0)), FrameDirection::Outbound, f);
-        obs.frame(t + HOP_NS, CapturePoint::Eni(EniIdx(to)), FrameDirection::Inbound, f);
+    let mut evs: Vec<(u64, Ev)> = Vec::new();
+    let across = |evs: &mut Vec<(u64, Ev)>, t: u64, f: Vec<u8>, from: u32, to: u32| {
+        evs.push((t, Ev::Frame(CapturePoint::Eni(EniIdx(from)), FrameDirection::Outbound, f.clone())));
+        evs.push((t + 5, Ev::Frame(CapturePoint::Peering(PcxIdx(0)), FrameDirection::Outbound, f.clone())));
+        evs.push((t + HOP_NS, Ev::Frame(CapturePoint::Eni(EniIdx(to)), FrameDirection::Inbound, f)));
     };
     // TCP handshake a → b and a data segment.
-    across(obs, 1_000, &tcp(IP_A, IP_B, 40000, 5432, true, None, 0), 0, 1);
-    across(obs, 40_002_000, &tcp(IP_B, IP_A, 5432, 40000, true, Some(1001), 0), 1, 0);
-    across(obs, 80_003_000, &tcp(IP_A, IP_B, 40000, 5432, false, Some(1001), 100), 0, 1);
+    across(&mut evs, 1_000, tcp(IP_A, IP_B, (40000, 45000), 1000, true, None, 0), 0, 1);
+    across(&mut evs, 40_002_000, tcp(IP_B, IP_A, (45000, 40000), 7000, true, Some(1001), 0), 1, 0);
+    across(&mut evs, 80_003_000, tcp(IP_A, IP_B, (40000, 45000), 1001, false, Some(7001), 100), 0, 1);
     // Ping and its reply.
-    across(obs, 100_000_000, &ping(IP_A, IP_B, 1, false), 0, 1);
-    across(obs, 140_000_100, &ping(IP_B, IP_A, 1, true), 1, 0);
+    across(&mut evs, 100_000_000, ping(IP_A, IP_B, 1, false), 0, 1);
+    across(&mut evs, 140_000_100, ping(IP_B, IP_A, 1, true), 1, 0);
     // A 4000-byte UDP datagram fragmented for the 1500-byte inter-region peering.
-    for (i, frag) in udp_fragments(4000, 1500, 0x1234).iter().enumerate() {
-        across(obs, 200_000_000 + i as u64 * 1_000, frag, 0, 1);
+    for (i, frag) in udp_fragments(4000, 1500, 0x1234).into_iter().enumerate() {
+        across(&mut evs, 200_000_000 + i as u64 * 1_000, frag, 0, 1);
     }
     // IPv6.
-    across(obs, 300_000_000, &udp6(200), 0, 1);
-    across(obs, 300_001_000, &ping6(), 0, 1);
+    across(&mut evs, 300_000_000, udp6(200), 0, 1);
+    across(&mut evs, 300_001_000, ping6(), 0, 1);
+    // A later ping opens a second flow-log window.
+    across(&mut evs, 61_000_000_000, ping(IP_A, IP_B, 2, false), 0, 1);
     // Internet host.
-    obs.frame(400_000_000, CapturePoint::External(HostIdx(0)), FrameDirection::Inbound, &udp([10, 0, 1, 10], [198, 51, 100, 7], 1234, 53, 40));
-    frames += 1;
+    let to_internet = udp([10, 0, 1, 10], [198, 51, 100, 7], 33434, 9000, 40);
+    evs.push((400_000_000, Ev::Frame(CapturePoint::External(HostIdx(0)), FrameDirection::Inbound, to_internet)));
     // Drops: a NACL at the destination ENI, then an MTU drop on the link.
     let denied = udp(IP_A, IP_B, 4001, 5432, 100);
-    obs.frame(500_000_000, CapturePoint::Eni(EniIdx(0)), FrameDirection::Outbound, &denied);
-    frames += 1;
-    obs.dropped(DropEvent {
-        time_ns: 540_000_000,
-        reason: DropReason::NaclDeny,
-        detail: "acl-0b1 rule * inbound",
-        eni: Some(EniIdx(1)),
-        frame: &denied,
-    });
-    obs.dropped(DropEvent {
-        time_ns: 600_000_000,
-        reason: DropReason::MtuExceeded,
-        detail: "pcx-ab MTU 1500",
-        eni: None,
-        frame: &udp(IP_A, IP_B, 4002, 5432, 3000),
-    });
-    drops += 2;
-    // A second flow-log window.
-    across(obs, 61_000_000_000, &ping(IP_A, IP_B, 2, false), 0, 1);
-    frames += 3 * 11;
-    Driven { frames, drops }
+    evs.push((500_000_000, Ev::Frame(CapturePoint::Eni(EniIdx(0)), FrameDirection::Outbound, denied.clone())));
+    evs.push((540_000_000, Ev::Drop(DropReason::NaclDeny, "acl-0b1 rule * inbound", Some(EniIdx(1)), denied)));
+    let too_big = udp(IP_A, IP_B, 4002, 5432, 3000);
+    evs.push((600_000_000, Ev::Drop(DropReason::MtuExceeded, "pcx-ab MTU 1500", None, too_big)));
+
+    evs.sort_by_key(|(t, _)| *t);
+    let mut driven = Driven { frames: 0, drops: 0 };
+    for (time_ns, ev) in &evs {
+        match ev {
+            Ev::Frame(point, dir, f) => {
+                obs.frame(*time_ns, *point, *dir, f);
+                driven.frames += 1;
+            }
+            Ev::Drop(reason, detail, eni, f) => {
+                obs.dropped(DropEvent { time_ns: *time_ns, reason: *reason, detail, eni: *eni, frame: f });
+                driven.drops += 1;
+            }
+        }
+    }
+    driven
 }
