@@ -13,7 +13,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn totals(wall: f64) -> RunTotals {
-    RunTotals { events: 123, frames: 45, sim_time_ns: 61_040_000_000, wall_time_s: wall }
+    RunTotals {
+        events: 123,
+        frames: 45,
+        sim_time_ns: 61_040_000_000,
+        wall_time_s: wall,
+    }
 }
 
 /// Run a recorder over [`drive`] into `dir`.
@@ -40,10 +45,14 @@ fn read_pcapng(path: &Path) -> Vec<Packet> {
     let mut r = PcapNgReader::new(&bytes[..]).unwrap();
     let mut out = Vec::new();
     while let Some(block) = r.next_block() {
-        let Block::EnhancedPacket(p) = block.unwrap() else { continue };
+        let Block::EnhancedPacket(p) = block.unwrap() else {
+            continue;
+        };
         let p = p.into_owned();
         let idb = &r.interfaces()[p.interface_id as usize];
-        assert!(idb.options.contains(&InterfaceDescriptionOption::IfTsResol(9)));
+        assert!(idb
+            .options
+            .contains(&InterfaceDescriptionOption::IfTsResol(9)));
         let iface = idb
             .options
             .iter()
@@ -52,7 +61,13 @@ fn read_pcapng(path: &Path) -> Vec<Packet> {
                 _ => None,
             })
             .unwrap();
-        let mut pkt = Packet { iface, ts_ns: p.timestamp.as_nanos(), flags: None, comment: None, len: p.data.len() };
+        let mut pkt = Packet {
+            iface,
+            ts_ns: p.timestamp.as_nanos(),
+            flags: None,
+            comment: None,
+            len: p.data.len(),
+        };
         for o in &p.options {
             match o {
                 EnhancedPacketOption::Flags(f) => pkt.flags = Some(*f),
@@ -83,9 +98,12 @@ fn capture_has_one_interface_per_point_with_ns_timestamps_and_directions() {
     assert_eq!(packets[0].ts_ns, base + 1_000);
     assert_eq!(packets[1].ts_ns, base + 1_005);
     assert_eq!(packets[0].flags, Some(2)); // outbound
-    let arrival = packets.iter().find(|p| p.ts_ns == base + 1_000 + HOP_NS as u128).unwrap();
+    let arrival = packets
+        .iter()
+        .find(|p| p.ts_ns == base + 1_000 + HOP_NS as u128)
+        .unwrap();
     assert_eq!((arrival.iface.as_str(), arrival.flags), ("eni-0b", Some(1))); // inbound
-    // Written in time order.
+                                                                              // Written in time order.
     assert!(packets.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns));
     assert!(packets.iter().all(|p| p.comment.is_none()));
     // Per-point files hold the same frames, one interface each.
@@ -106,9 +124,15 @@ fn drops_carry_reason_and_object_comments() {
     let drops = read_pcapng(&dir.join("drops.pcapng"));
     assert_eq!(drops.len(), 2);
     assert_eq!(drops[0].iface, "eni-0b");
-    assert_eq!(drops[0].comment.as_deref(), Some("NACL_DENY acl-0b1 rule * inbound"));
+    assert_eq!(
+        drops[0].comment.as_deref(),
+        Some("NACL_DENY acl-0b1 rule * inbound")
+    );
     assert_eq!(drops[1].iface, "vpc-router");
-    assert_eq!(drops[1].comment.as_deref(), Some("MTU_EXCEEDED pcx-ab MTU 1500"));
+    assert_eq!(
+        drops[1].comment.as_deref(),
+        Some("MTU_EXCEEDED pcx-ab MTU 1500")
+    );
     assert_eq!(drops[1].len, 14 + 20 + 8 + 3000);
     assert_eq!(drops[0].flags, None);
 }
@@ -125,13 +149,28 @@ fn summary_histograms_and_safe_names() {
     assert_eq!(json["seed"], 1);
     assert_eq!(json["interrupted"], false);
     let f0 = &json["flows"][0];
-    for key in ["name", "src", "dst", "protocol", "sent_packets", "delivered_packets", "dropped_packets",
-        "bytes_delivered", "drops", "latency_ns", "outcome", "expectation"] {
+    for key in [
+        "name",
+        "src",
+        "dst",
+        "protocol",
+        "sent_packets",
+        "delivered_packets",
+        "dropped_packets",
+        "bytes_delivered",
+        "drops",
+        "latency_ns",
+        "outcome",
+        "expectation",
+    ] {
         assert!(f0.get(key).is_some(), "missing {key}");
     }
     assert_eq!(f0["expectation"]["expected"], "delivered");
     assert!(f0["rtt_ns"]["p50"].as_u64().unwrap() > 80_000_000);
-    assert_eq!(json["flows"][1]["expectation"]["expected"], "dropped:NACL_DENY");
+    assert_eq!(
+        json["flows"][1]["expectation"]["expected"],
+        "dropped:NACL_DENY"
+    );
     assert_eq!(json["flows"][1]["expectation"]["met"], true);
     for key in ["events", "frames", "sim_time_ns", "wall_time_s"] {
         assert!(json["totals"].get(key).is_some(), "missing totals.{key}");
@@ -153,17 +192,31 @@ fn same_input_gives_identical_files_except_wall_time() {
     let b = temp_dir("rec-det-b");
     record(&a, true, false, 0.25);
     record(&b, true, false, 7.5);
-    for f in ["capture.pcapng", "drops.pcapng", "flowlogs.log", "latency/web_db.hgrm", "rtt/web_db.hgrm"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    for f in [
+        "capture.pcapng",
+        "drops.pcapng",
+        "flowlogs.log",
+        "latency/web_db.hgrm",
+        "rtt/web_db.hgrm",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
     }
     let masked = |d: &Path| {
         let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap())
+                .unwrap();
         v["totals"]["wall_time_s"] = serde_json::Value::Null;
         v
     };
     assert_eq!(masked(&a), masked(&b));
-    assert_ne!(std::fs::read(a.join("summary.json")).unwrap(), std::fs::read(b.join("summary.json")).unwrap());
+    assert_ne!(
+        std::fs::read(a.join("summary.json")).unwrap(),
+        std::fs::read(b.join("summary.json")).unwrap()
+    );
 }
 
 #[test]
@@ -182,8 +235,12 @@ fn interrupted_run_leaves_complete_files_and_says_so() {
     let mut rec = Recorder::create(&network(), &RecorderConfig::new(&dir)).unwrap();
     let stop = peeremu::output::Interrupt::new();
     // Feed part of the traffic, as a simulation would before polling the flag.
-    rec.frame(5, peeremu::sim::CapturePoint::Eni(peeremu::model::EniIdx(0)),
-        peeremu::sim::FrameDirection::Outbound, &ping(IP_A, IP_B, 1, false));
+    rec.frame(
+        5,
+        peeremu::sim::CapturePoint::Eni(peeremu::model::EniIdx(0)),
+        peeremu::sim::FrameDirection::Outbound,
+        &ping(IP_A, IP_B, 1, false),
+    );
     stop.trigger();
     assert!(stop.is_set());
     let (summary, written) = rec.finish(&reports()[..1], totals(0.1), stop.is_set());
@@ -214,11 +271,17 @@ fn flow_logs_aggregate_per_eni_window_and_action() {
     record(&dir, false, false, 0.5);
     let log = std::fs::read_to_string(dir.join("flowlogs.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
-    assert!(lines.iter().all(|l| l.starts_with("2 123456789012 eni-0") && l.ends_with(" OK")));
+    assert!(lines
+        .iter()
+        .all(|l| l.starts_with("2 123456789012 eni-0") && l.ends_with(" OK")));
     assert!(lines.contains(&"2 123456789012 eni-0a 10.0.1.10 10.1.1.20 40000 45000 6 2 180 1700000000 1700000000 ACCEPT OK"));
     assert!(lines.contains(&"2 123456789012 eni-0b 10.0.1.10 10.1.1.20 4001 5432 17 1 128 1700000000 1700000000 REJECT OK"));
     // The ping at 61 s opens a second window, written last.
     let last = lines.last().unwrap();
     assert!(last.ends_with("1700000061 1700000061 ACCEPT OK"), "{last}");
-    assert!(last.contains(" 10.0.1.10 10.1.1.20 0 0 1 1 84 ") || last.contains(" 10.1.1.20 0 0 1 1 84 "), "{last}");
+    assert!(
+        last.contains(" 10.0.1.10 10.1.1.20 0 0 1 1 84 ")
+            || last.contains(" 10.1.1.20 0 0 1 1 84 "),
+        "{last}"
+    );
 }

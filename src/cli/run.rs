@@ -8,7 +8,9 @@ use crate::model::Network;
 use crate::output::flowlog::DEFAULT_ACCOUNT_ID;
 use crate::output::interrupt::EXIT_SIGINT;
 use crate::output::recorder::expected_duration_ns;
-use crate::output::{paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RunTotals, Summary};
+use crate::output::{
+    paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RunTotals, Summary,
+};
 use crate::sim::Observer;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -66,7 +68,13 @@ pub struct SimResult {
 // The `sim`/`host` work provides the engine; until it is merged this is the only
 // place to connect it (`sim::run(req, observer)` or similar).
 fn simulate(req: &SimRequest<'_>, observer: &mut dyn Observer) -> Result<SimResult, String> {
-    let _ = (req.network, req.seed, req.duration_limit_ns, req.stop, observer);
+    let _ = (
+        req.network,
+        req.seed,
+        req.duration_limit_ns,
+        req.stop,
+        observer,
+    );
     Err("the simulation engine is not available yet in this version".to_string())
 }
 
@@ -78,7 +86,10 @@ pub fn main(args: Args) -> u8 {
             return EXIT_INVALID;
         }
     };
-    let out_dir = args.out.clone().unwrap_or_else(|| default_out_dir(&network, &args.topology));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&network, &args.topology));
     let interrupt = Interrupt::new();
     if let Err(e) = interrupt.install_ctrlc() {
         eprintln!("peeremu run: warning: Ctrl-C handling unavailable ({e})");
@@ -94,7 +105,10 @@ pub fn main(args: Args) -> u8 {
     let mut recorder = match Recorder::create(&network, &config) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("peeremu run: cannot write outputs in {}: {e}", out_dir.display());
+            eprintln!(
+                "peeremu run: cannot write outputs in {}: {e}",
+                out_dir.display()
+            );
             return EXIT_INVALID;
         }
     };
@@ -119,7 +133,10 @@ pub fn main(args: Args) -> u8 {
     let (summary, written) = recorder.finish(&result.reports, totals, interrupted);
     report(&args, &summary, &out_dir);
     if let Err(e) = written {
-        eprintln!("peeremu run: writing outputs in {} failed: {e}", out_dir.display());
+        eprintln!(
+            "peeremu run: writing outputs in {} failed: {e}",
+            out_dir.display()
+        );
         return EXIT_INVALID;
     }
     exit_code(&summary)
@@ -155,7 +172,9 @@ pub fn exit_code(summary: &Summary) -> u8 {
 pub fn default_out_dir(network: &Network, topology_file: &Path) -> PathBuf {
     let name = paths::sanitize(&network.name)
         .or_else(|_| {
-            let stem = topology_file.file_stem().map(|s| s.to_string_lossy().into_owned());
+            let stem = topology_file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned());
             paths::sanitize(stem.as_deref().unwrap_or(""))
         })
         .unwrap_or_else(|_| "topology".to_string());
@@ -163,7 +182,10 @@ pub fn default_out_dir(network: &Network, topology_file: &Path) -> PathBuf {
 }
 
 fn parse_seconds(s: &str) -> Result<u64, String> {
-    let secs: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
         return Err(format!("{s:?}: expected seconds between 0 and 1e9"));
     }
@@ -196,9 +218,23 @@ mod tests {
     #[test]
     fn defaults_and_flags() {
         let a = parse(&["t.toml"]).unwrap();
-        assert_eq!((a.seed, a.no_capture, a.quiet, a.json, a.duration), (1, false, false, false, None));
+        assert_eq!(
+            (a.seed, a.no_capture, a.quiet, a.json, a.duration),
+            (1, false, false, false, None)
+        );
         assert_eq!(a.account_id, DEFAULT_ACCOUNT_ID);
-        let a = parse(&["t.toml", "--out", "o", "--seed", "9", "--no-capture", "--duration", "1.5", "--json"]).unwrap();
+        let a = parse(&[
+            "t.toml",
+            "--out",
+            "o",
+            "--seed",
+            "9",
+            "--no-capture",
+            "--duration",
+            "1.5",
+            "--json",
+        ])
+        .unwrap();
         assert_eq!(a.out, Some(PathBuf::from("o")));
         assert_eq!(a.duration, Some(1_500_000_000));
         assert!(a.no_capture && a.json);
@@ -216,12 +252,24 @@ mod tests {
 
     #[test]
     fn default_folder_uses_a_safe_name() {
-        let mut n = Network { name: "../evil".into(), ..Default::default() };
-        assert_eq!(default_out_dir(&n, Path::new("x.toml")), Path::new("pcaps/.._evil"));
+        let mut n = Network {
+            name: "../evil".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            default_out_dir(&n, Path::new("x.toml")),
+            Path::new("pcaps/.._evil")
+        );
         n.name = "..".into();
-        assert_eq!(default_out_dir(&n, Path::new("dir/peering-demo.toml")), Path::new("pcaps/peering-demo"));
+        assert_eq!(
+            default_out_dir(&n, Path::new("dir/peering-demo.toml")),
+            Path::new("pcaps/peering-demo")
+        );
         n.name = String::new();
-        assert_eq!(default_out_dir(&n, Path::new("..")), Path::new("pcaps/topology"));
+        assert_eq!(
+            default_out_dir(&n, Path::new("..")),
+            Path::new("pcaps/topology")
+        );
     }
 
     #[test]

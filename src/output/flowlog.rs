@@ -83,7 +83,13 @@ impl<W: Write> FlowLog<W> {
 
     /// Count one packet (`key.ip_len` bytes) for `eni`. Allocation-free unless it
     /// starts a new record or closes a window.
-    pub fn record(&mut self, time_ns: u64, eni: EniIdx, key: &FlowKey, action: Action) -> io::Result<()> {
+    pub fn record(
+        &mut self,
+        time_ns: u64,
+        eni: EniIdx,
+        key: &FlowKey,
+        action: Action,
+    ) -> io::Result<()> {
         let window = time_ns / WINDOW_NS;
         if window > self.newest_window {
             self.newest_window = window;
@@ -194,7 +200,11 @@ mod tests {
 
     #[test]
     fn aggregates_per_window_and_action() {
-        let mut log = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, vec!["eni-a".into(), "eni-b".into()]);
+        let mut log = FlowLog::new(
+            Vec::new(),
+            DEFAULT_ACCOUNT_ID,
+            vec!["eni-a".into(), "eni-b".into()],
+        );
         let k = key("10.0.1.5", "10.0.2.7", 40000, 5432, 60);
         let s = 1_000_000_000u64;
         log.record(s, EniIdx(0), &k, Action::Accept).unwrap();

@@ -42,10 +42,21 @@ pub fn percentile_distribution(hist: &Histogram<u64>) -> String {
     let (mean, stdev, max) = if hist.is_empty() {
         (0.0, 0.0, 0.0)
     } else {
-        (hist.mean() / scale, hist.stdev() / scale, hist.max() as f64 / scale)
+        (
+            hist.mean() / scale,
+            hist.stdev() / scale,
+            hist.max() as f64 / scale,
+        )
     };
-    let _ = writeln!(s, "#[Mean    = {mean:12.prec$}, StdDeviation   = {stdev:12.prec$}]");
-    let _ = writeln!(s, "#[Max     = {max:12.prec$}, Total count    = {:12}]", hist.len());
+    let _ = writeln!(
+        s,
+        "#[Mean    = {mean:12.prec$}, StdDeviation   = {stdev:12.prec$}]"
+    );
+    let _ = writeln!(
+        s,
+        "#[Max     = {max:12.prec$}, Total count    = {:12}]",
+        hist.len()
+    );
     let _ = writeln!(
         s,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
@@ -74,18 +85,30 @@ mod tests {
         }
         let text = percentile_distribution(&h);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "       Value     Percentile TotalCount 1/(1-Percentile)");
+        assert_eq!(
+            lines[0],
+            "       Value     Percentile TotalCount 1/(1-Percentile)"
+        );
         assert_eq!(lines[1], "");
-        assert_eq!(lines[2], "       0.100 0.000000000000          2           1.00");
+        assert_eq!(
+            lines[2],
+            "       0.100 0.000000000000          2           1.00"
+        );
         let last_data = lines[lines.len() - 4];
-        assert!(last_data.starts_with("      40." ), "{last_data}");
-        assert!(last_data.contains(" 1.000000000000          4"), "{last_data}");
+        assert!(last_data.starts_with("      40."), "{last_data}");
+        assert!(
+            last_data.contains(" 1.000000000000          4"),
+            "{last_data}"
+        );
         assert_eq!(last_data.split_whitespace().count(), 3);
         assert!(lines[lines.len() - 2].starts_with("#[Max     =       40.0"));
         assert!(lines[lines.len() - 2].ends_with("Total count    =            4]"));
         assert_eq!(
             lines[lines.len() - 1],
-            format!("#[Buckets = {:12}, SubBuckets     =         2048]", h.buckets())
+            format!(
+                "#[Buckets = {:12}, SubBuckets     =         2048]",
+                h.buckets()
+            )
         );
     }
 

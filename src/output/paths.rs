@@ -86,13 +86,8 @@ impl OutputDir {
     /// Refuse any path that leaves the root lexically or (for existing folders)
     /// after resolving symlinks.
     fn check_inside(&self, path: &Path) -> io::Result<()> {
-        let rel = path
-            .strip_prefix(&self.root)
-            .map_err(|_| outside(path))?;
-        if rel
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-        {
+        let rel = path.strip_prefix(&self.root).map_err(|_| outside(path))?;
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
             return Err(outside(path));
         }
         if let Some(parent) = path.parent() {
@@ -144,7 +139,10 @@ mod tests {
 
     #[test]
     fn sanitize_replaces_separators_and_unicode() {
-        assert_eq!(sanitize("../../etc/passwd").as_deref(), Ok(".._.._etc_passwd"));
+        assert_eq!(
+            sanitize("../../etc/passwd").as_deref(),
+            Ok(".._.._etc_passwd")
+        );
         assert_eq!(sanitize("web→db 1").as_deref(), Ok("web_db_1"));
         assert_eq!(sanitize("a\\b\0c").as_deref(), Ok("a_b_c"));
     }

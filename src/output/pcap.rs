@@ -167,8 +167,14 @@ mod tests {
         let mut f = PcapngFile::new(Vec::new(), &ifaces()).unwrap();
         f.write(0, 5, Some(FrameDirection::Outbound), None, &[1u8; 60])
             .unwrap();
-        f.write(1, 1_000_000_007, Some(FrameDirection::Inbound), Some("NACL_DENY acl-1 rule * inbound"), &[2u8; 61])
-            .unwrap();
+        f.write(
+            1,
+            1_000_000_007,
+            Some(FrameDirection::Inbound),
+            Some("NACL_DENY acl-1 rule * inbound"),
+            &[2u8; 61],
+        )
+        .unwrap();
         f.into_inner()
     }
 
@@ -191,8 +197,14 @@ mod tests {
             .options
             .contains(&InterfaceDescriptionOption::IfTsResol(9)));
         assert_eq!(packets.len(), 2);
-        assert_eq!(packets[0].timestamp.as_nanos(), EPOCH_BASE_S as u128 * 1_000_000_000 + 5);
-        assert_eq!(packets[1].timestamp.as_nanos(), (EPOCH_BASE_S as u128 + 1) * 1_000_000_000 + 7);
+        assert_eq!(
+            packets[0].timestamp.as_nanos(),
+            EPOCH_BASE_S as u128 * 1_000_000_000 + 5
+        );
+        assert_eq!(
+            packets[1].timestamp.as_nanos(),
+            (EPOCH_BASE_S as u128 + 1) * 1_000_000_000 + 7
+        );
         assert_eq!(packets[0].options, vec![EnhancedPacketOption::Flags(2)]);
         assert_eq!(
             packets[1].options,

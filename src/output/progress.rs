@@ -105,7 +105,9 @@ mod tests {
         }
         assert!(!p.is_shown());
         let mut off = Progress::new(None, false);
-        off.started = Instant::now().checked_sub(Duration::from_secs(5)).unwrap_or(off.started);
+        off.started = Instant::now()
+            .checked_sub(Duration::from_secs(5))
+            .unwrap_or(off.started);
         for t in 0..10_000 {
             off.update(t);
         }
@@ -115,7 +117,9 @@ mod tests {
     #[test]
     fn appears_after_a_second() {
         let mut p = Progress::new(None, true);
-        p.started = Instant::now().checked_sub(Duration::from_secs(2)).unwrap_or(p.started);
+        p.started = Instant::now()
+            .checked_sub(Duration::from_secs(2))
+            .unwrap_or(p.started);
         for t in 0..CHECK_EVERY as u64 {
             p.update(t);
         }

@@ -112,8 +112,7 @@ impl Recorder {
         let peering_base = n_enis;
         let host_base = peering_base + network.peerings.len() as u32;
         let (capture, drops) = if config.capture {
-            let mut drop_ifaces: Vec<CaptureInterface> =
-                interfaces[..network.enis.len()].to_vec();
+            let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
             drop_ifaces.push(CaptureInterface {
                 name: "vpc-router".into(),
                 description: "drops not attributed to an ENI (links, gateways)".into(),
@@ -129,7 +128,11 @@ impl Recorder {
         let point_stems = interfaces
             .iter()
             .enumerate()
-            .map(|(i, iface)| stems.claim(&iface.name).or_else(|_| stems.claim(&format!("point-{i}"))))
+            .map(|(i, iface)| {
+                stems
+                    .claim(&iface.name)
+                    .or_else(|_| stems.claim(&format!("point-{i}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
         let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
@@ -207,11 +210,18 @@ impl Recorder {
         keep(self.flowlog.finish());
         keep(self.flush());
         keep(write_histograms(&self.dir, reports));
-        let summary = Summary::build(&self.topology, self.seed, interrupted, reports, &self.flows, totals);
-        keep(
-            open(&self.dir, SUMMARY_FILE)
-                .and_then(|mut f| f.write_all(summary.to_json().as_bytes()).and_then(|()| f.flush())),
+        let summary = Summary::build(
+            &self.topology,
+            self.seed,
+            interrupted,
+            reports,
+            &self.flows,
+            totals,
         );
+        keep(open(&self.dir, SUMMARY_FILE).and_then(|mut f| {
+            f.write_all(summary.to_json().as_bytes())
+                .and_then(|()| f.flush())
+        }));
         let result = match first_error {
             Some(e) => Err(e),
             None => Ok(()),
@@ -228,20 +238,29 @@ impl Recorder {
     }
 
     /// Write to `points/<id>.pcapng`, opening it on the point's first frame.
-    fn write_point(&mut self, iface: u32, time_ns: u64, dir: FrameDirection, frame: &[u8]) -> io::Result<()> {
+    fn write_point(
+        &mut self,
+        iface: u32,
+        time_ns: u64,
+        dir: FrameDirection,
+        frame: &[u8],
+    ) -> io::Result<()> {
         let i = iface as usize;
         if i >= self.interfaces.len() {
             return Ok(());
         }
         if self.points.len() < self.interfaces.len() {
-            self.points.resize_with(self.interfaces.len(), || PointFile::NotYet);
+            self.points
+                .resize_with(self.interfaces.len(), || PointFile::NotYet);
         }
         if let PointFile::NotYet = self.points[i] {
             if self.points_open >= MAX_POINT_FILES {
                 self.points[i] = PointFile::Skipped;
                 self.points_skipped += 1;
             } else {
-                let path = self.dir.file(Some(POINTS_DIR), &self.point_stems[i], ".pcapng")?;
+                let path = self
+                    .dir
+                    .file(Some(POINTS_DIR), &self.point_stems[i], ".pcapng")?;
                 let file = BufWriter::new(File::create(path)?);
                 let iface = std::slice::from_ref(&self.interfaces[i]);
                 self.points[i] = PointFile::Open(PcapngFile::new(file, iface)?);
@@ -306,7 +325,13 @@ impl Observer for Recorder {
             self.comment.clear();
             let _ = write!(self.comment, "{} {}", event.reason.code(), event.detail);
             let iface = event.eni.map_or(self.unattributed_drop_iface, |e| e.0);
-            let r = d.write(iface, event.time_ns, None, Some(self.comment.trim_end()), event.frame);
+            let r = d.write(
+                iface,
+                event.time_ns,
+                None,
+                Some(self.comment.trim_end()),
+                event.frame,
+            );
             self.keep_error(r);
         }
         if let Some(eni) = event.eni {
@@ -321,8 +346,14 @@ pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
         network.enis.len() + network.peerings.len() + network.external_hosts.len(),
     );
     for e in &network.enis {
-        let instance = network.instances.get(e.instance.ix()).map_or("?", |i| i.name.as_str());
-        let subnet = network.subnets.get(e.subnet.ix()).map_or("?", |s| s.id.as_str());
+        let instance = network
+            .instances
+            .get(e.instance.ix())
+            .map_or("?", |i| i.name.as_str());
+        let subnet = network
+            .subnets
+            .get(e.subnet.ix())
+            .map_or("?", |s| s.id.as_str());
         let vpc = network.vpcs.get(e.vpc.ix()).map_or("?", |v| v.id.as_str());
         v.push(CaptureInterface {
             name: e.id.clone(),
@@ -330,7 +361,8 @@ pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
         });
     }
     for p in &network.peerings {
-        let side = |i: crate::model::VpcIdx| network.vpcs.get(i.ix()).map_or("?", |v| v.id.as_str());
+        let side =
+            |i: crate::model::VpcIdx| network.vpcs.get(i.ix()).map_or("?", |v| v.id.as_str());
         v.push(CaptureInterface {
             name: p.id.clone(),
             description: format!(
@@ -365,7 +397,10 @@ pub fn expected_duration_ns(network: &Network, limit_ns: Option<u64>) -> Option<
         .flows
         .iter()
         .filter(|f| f.rate_pps > 0.0)
-        .map(|f| f.start_ns.saturating_add((f.count as f64 / f.rate_pps * 1e9) as u64))
+        .map(|f| {
+            f.start_ns
+                .saturating_add((f.count as f64 / f.rate_pps * 1e9) as u64)
+        })
         .max()
 }
 
@@ -379,9 +414,15 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
     let mut names = UniqueNames::default();
     for r in reports {
         let stem = names.claim(&r.name)?;
-        std::fs::write(dir.file(Some(LATENCY_DIR), &stem, ".hgrm")?, percentile_distribution(&r.latency_ns))?;
+        std::fs::write(
+            dir.file(Some(LATENCY_DIR), &stem, ".hgrm")?,
+            percentile_distribution(&r.latency_ns),
+        )?;
         if let Some(rtt) = &r.rtt_ns {
-            std::fs::write(dir.file(Some(RTT_DIR), &stem, ".hgrm")?, percentile_distribution(rtt))?;
+            std::fs::write(
+                dir.file(Some(RTT_DIR), &stem, ".hgrm")?,
+                percentile_distribution(rtt),
+            )?;
         }
     }
     Ok(())

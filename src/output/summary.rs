@@ -264,26 +264,58 @@ pub(crate) mod tests {
         let denied = report("denied", Outcome::Dropped, &[("NACL_DENY", 3)]);
         assert!(expectation_met(Expectation::Delivered, &ok));
         assert!(!expectation_met(Expectation::Delivered, &denied));
-        assert!(expectation_met(Expectation::Dropped(DropReason::NaclDeny), &denied));
-        assert!(!expectation_met(Expectation::Dropped(DropReason::SgNoMatch), &denied));
-        assert!(!expectation_met(Expectation::Dropped(DropReason::NaclDeny), &ok));
-        assert_eq!(expectation_text(Expectation::Dropped(DropReason::NaclDeny)), "dropped:NACL_DENY");
+        assert!(expectation_met(
+            Expectation::Dropped(DropReason::NaclDeny),
+            &denied
+        ));
+        assert!(!expectation_met(
+            Expectation::Dropped(DropReason::SgNoMatch),
+            &denied
+        ));
+        assert!(!expectation_met(
+            Expectation::Dropped(DropReason::NaclDeny),
+            &ok
+        ));
+        assert_eq!(
+            expectation_text(Expectation::Dropped(DropReason::NaclDeny)),
+            "dropped:NACL_DENY"
+        );
     }
 
     #[test]
     fn json_shape_and_key_order() {
         let reports = vec![
             report("web-db", Outcome::Delivered, &[]),
-            report("blocked", Outcome::Dropped, &[("SG_NO_MATCH", 1), ("NACL_DENY", 2)]),
+            report(
+                "blocked",
+                Outcome::Dropped,
+                &[("SG_NO_MATCH", 1), ("NACL_DENY", 2)],
+            ),
         ];
         let flows = vec![
             flow("web-db", Some(Expectation::Delivered)),
             flow("blocked", Some(Expectation::Delivered)),
         ];
-        let totals = RunTotals { events: 10, frames: 8, sim_time_ns: 5, wall_time_s: 0.25 };
+        let totals = RunTotals {
+            events: 10,
+            frames: 8,
+            sim_time_ns: 5,
+            wall_time_s: 0.25,
+        };
         let s = Summary::build("demo", 7, false, &reports, &flows, totals);
-        assert_eq!(s.expectations, ExpectationTotals { checked: 2, failed: 1 });
-        assert_eq!(s.failed_expectations().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["blocked"]);
+        assert_eq!(
+            s.expectations,
+            ExpectationTotals {
+                checked: 2,
+                failed: 1
+            }
+        );
+        assert_eq!(
+            s.failed_expectations()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["blocked"]
+        );
         let json = s.to_json();
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let f0 = &v["flows"][0];
@@ -297,7 +329,11 @@ pub(crate) mod tests {
         // Keys in the documented order, optional ones absent.
         let keys: Vec<&str> = f0.as_object().unwrap().keys().map(String::as_str).collect();
         let pos = |k: &str| json.find(&format!("\"{k}\"")).unwrap();
-        assert!(pos("name") < pos("src") && pos("drops") < pos("latency_ns") && pos("outcome") < pos("expectation"));
+        assert!(
+            pos("name") < pos("src")
+                && pos("drops") < pos("latency_ns")
+                && pos("outcome") < pos("expectation")
+        );
         assert!(!keys.contains(&"rtt_ns") && !keys.contains(&"notes"));
         // NACL_DENY sorts before SG_NO_MATCH whatever the insertion order.
         assert!(json.find("NACL_DENY").unwrap() < json.find("SG_NO_MATCH").unwrap());
@@ -307,10 +343,20 @@ pub(crate) mod tests {
     fn report_expectation_wins_over_flow() {
         let mut r = report("x", Outcome::Delivered, &[]);
         r.expectation = Some(("dropped:NO_ROUTE".into(), false));
-        let s = Summary::build("t", 1, false, &[r], &[flow("x", Some(Expectation::Delivered))], RunTotals::default());
+        let s = Summary::build(
+            "t",
+            1,
+            false,
+            &[r],
+            &[flow("x", Some(Expectation::Delivered))],
+            RunTotals::default(),
+        );
         assert_eq!(
             s.flows[0].expectation,
-            Some(ExpectationResult { expected: "dropped:NO_ROUTE".into(), met: false })
+            Some(ExpectationResult {
+                expected: "dropped:NO_ROUTE".into(),
+                met: false
+            })
         );
     }
 }

@@ -4,8 +4,17 @@
 use super::summary::{FlowSummary, Summary};
 
 const HEADERS: [&str; 11] = [
-    "flow", "proto", "src → dst", "sent", "delivered", "dropped", "top drop", "p50", "p99",
-    "outcome", "expect",
+    "flow",
+    "proto",
+    "src → dst",
+    "sent",
+    "delivered",
+    "dropped",
+    "top drop",
+    "p50",
+    "p99",
+    "outcome",
+    "expect",
 ];
 
 /// Render the table (ends with a newline).
@@ -60,7 +69,9 @@ fn row(f: &FlowSummary) -> [String; 11] {
         .map_or("-".to_string(), |(k, _)| k.clone());
     let (p50, p99) = f
         .latency_ns
-        .map_or(("-".to_string(), "-".to_string()), |l| (duration(l.p50), duration(l.p99)));
+        .map_or(("-".to_string(), "-".to_string()), |l| {
+            (duration(l.p50), duration(l.p99))
+        });
     let expect = match &f.expectation {
         None => "-".to_string(),
         Some(e) if e.met => format!("✓ {}", e.expected),
@@ -147,13 +158,22 @@ mod tests {
     fn summary() -> Summary {
         let reports = vec![
             report("web-db", Outcome::Delivered, &[]),
-            report("blocked-flow", Outcome::Dropped, &[("NACL_DENY", 3), ("SG_NO_MATCH", 1)]),
+            report(
+                "blocked-flow",
+                Outcome::Dropped,
+                &[("NACL_DENY", 3), ("SG_NO_MATCH", 1)],
+            ),
         ];
         let flows = vec![
             flow("web-db", Some(Expectation::Delivered)),
             flow("blocked-flow", Some(Expectation::Delivered)),
         ];
-        let totals = RunTotals { events: 2000, frames: 1000, sim_time_ns: 3_000_000_000, wall_time_s: 0.5 };
+        let totals = RunTotals {
+            events: 2000,
+            frames: 1000,
+            sim_time_ns: 3_000_000_000,
+            wall_time_s: 0.5,
+        };
         Summary::build("demo", 1, false, &reports, &flows, totals)
     }
 
@@ -161,7 +181,10 @@ mod tests {
     fn table_columns_align_and_failures_are_listed() {
         let t = render(&summary());
         let lines: Vec<&str> = t.lines().collect();
-        assert!(lines[0].starts_with("flow          proto  src → dst"), "{t}");
+        assert!(
+            lines[0].starts_with("flow          proto  src → dst"),
+            "{t}"
+        );
         assert!(lines[1].contains("✓ delivered"));
         assert!(lines[2].contains("NACL_DENY") && lines[2].contains("✗ delivered"));
         // Right-aligned numbers end under the end of their header.

@@ -67,10 +67,21 @@ pub fn network() -> Network {
     Network {
         name: "output-test".into(),
         vpcs: vec![vpc("vpc-a", "10.0.0.0/16"), vpc("vpc-b", "10.1.0.0/16")],
-        subnets: vec![subnet("subnet-a", 0, "10.0.1.0/24"), subnet("subnet-b", 1, "10.1.1.0/24")],
+        subnets: vec![
+            subnet("subnet-a", 0, "10.0.1.0/24"),
+            subnet("subnet-b", 1, "10.1.1.0/24"),
+        ],
         instances: vec![
-            Instance { id: "i-a".into(), name: "web".into(), enis: vec![EniIdx(0)] },
-            Instance { id: "i-b".into(), name: "db".into(), enis: vec![EniIdx(1)] },
+            Instance {
+                id: "i-a".into(),
+                name: "web".into(),
+                enis: vec![EniIdx(0)],
+            },
+            Instance {
+                id: "i-b".into(),
+                name: "db".into(),
+                enis: vec![EniIdx(1)],
+            },
         ],
         enis: vec![
             eni("eni-0a", 0, 0, 0, IP_A, MAC_A),
@@ -90,7 +101,13 @@ pub fn network() -> Network {
             site: ExternalSite::Internet,
             mtu: 1500,
         }],
-        flows: vec![flow("web→db", Some(Expectation::Delivered)), flow("../../escape", Some(Expectation::Dropped(DropReason::NaclDeny)))],
+        flows: vec![
+            flow("web→db", Some(Expectation::Delivered)),
+            flow(
+                "../../escape",
+                Some(Expectation::Dropped(DropReason::NaclDeny)),
+            ),
+        ],
         ..Default::default()
     }
 }
@@ -162,7 +179,15 @@ pub fn reports() -> Vec<FlowReport> {
 }
 
 /// A TCP segment. Ports should be ones tshark has no payload dissector for.
-pub fn tcp(src: [u8; 4], dst: [u8; 4], ports: (u16, u16), seq: u32, syn: bool, ack: Option<u32>, payload: usize) -> Vec<u8> {
+pub fn tcp(
+    src: [u8; 4],
+    dst: [u8; 4],
+    ports: (u16, u16),
+    seq: u32,
+    syn: bool,
+    ack: Option<u32>,
+    payload: usize,
+) -> Vec<u8> {
     let mut b = PacketBuilder::ethernet2(MAC_A, MAC_B)
         .ipv4(src, dst, 64)
         .tcp(ports.0, ports.1, seq, 65535);
@@ -191,7 +216,11 @@ pub fn udp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: usize) -
 
 pub fn ping(src: [u8; 4], dst: [u8; 4], seq: u16, reply: bool) -> Vec<u8> {
     let b = PacketBuilder::ethernet2(MAC_A, MAC_B).ipv4(src, dst, 64);
-    let b = if reply { b.icmpv4_echo_reply(7, seq) } else { b.icmpv4_echo_request(7, seq) };
+    let b = if reply {
+        b.icmpv4_echo_reply(7, seq)
+    } else {
+        b.icmpv4_echo_request(7, seq)
+    };
     let mut out = Vec::new();
     b.write(&mut out, &[0x42u8; 56]).unwrap();
     out
@@ -268,14 +297,49 @@ enum Ev {
 pub fn drive(obs: &mut dyn Observer) -> Driven {
     let mut evs: Vec<(u64, Ev)> = Vec::new();
     let across = |evs: &mut Vec<(u64, Ev)>, t: u64, f: Vec<u8>, from: u32, to: u32| {
-        evs.push((t, Ev::Frame(CapturePoint::Eni(EniIdx(from)), FrameDirection::Outbound, f.clone())));
-        evs.push((t + 5, Ev::Frame(CapturePoint::Peering(PcxIdx(0)), FrameDirection::Outbound, f.clone())));
-        evs.push((t + HOP_NS, Ev::Frame(CapturePoint::Eni(EniIdx(to)), FrameDirection::Inbound, f)));
+        evs.push((
+            t,
+            Ev::Frame(
+                CapturePoint::Eni(EniIdx(from)),
+                FrameDirection::Outbound,
+                f.clone(),
+            ),
+        ));
+        evs.push((
+            t + 5,
+            Ev::Frame(
+                CapturePoint::Peering(PcxIdx(0)),
+                FrameDirection::Outbound,
+                f.clone(),
+            ),
+        ));
+        evs.push((
+            t + HOP_NS,
+            Ev::Frame(CapturePoint::Eni(EniIdx(to)), FrameDirection::Inbound, f),
+        ));
     };
     // TCP handshake a → b and a data segment.
-    across(&mut evs, 1_000, tcp(IP_A, IP_B, (40000, 45000), 1000, true, None, 0), 0, 1);
-    across(&mut evs, 40_002_000, tcp(IP_B, IP_A, (45000, 40000), 7000, true, Some(1001), 0), 1, 0);
-    across(&mut evs, 80_003_000, tcp(IP_A, IP_B, (40000, 45000), 1001, false, Some(7001), 100), 0, 1);
+    across(
+        &mut evs,
+        1_000,
+        tcp(IP_A, IP_B, (40000, 45000), 1000, true, None, 0),
+        0,
+        1,
+    );
+    across(
+        &mut evs,
+        40_002_000,
+        tcp(IP_B, IP_A, (45000, 40000), 7000, true, Some(1001), 0),
+        1,
+        0,
+    );
+    across(
+        &mut evs,
+        80_003_000,
+        tcp(IP_A, IP_B, (40000, 45000), 1001, false, Some(7001), 100),
+        0,
+        1,
+    );
     // Ping and its reply.
     across(&mut evs, 100_000_000, ping(IP_A, IP_B, 1, false), 0, 1);
     across(&mut evs, 140_000_100, ping(IP_B, IP_A, 1, true), 1, 0);
@@ -290,16 +354,44 @@ pub fn drive(obs: &mut dyn Observer) -> Driven {
     across(&mut evs, 61_000_000_000, ping(IP_A, IP_B, 2, false), 0, 1);
     // Internet host.
     let to_internet = udp([10, 0, 1, 10], [198, 51, 100, 7], 33434, 9000, 40);
-    evs.push((400_000_000, Ev::Frame(CapturePoint::External(HostIdx(0)), FrameDirection::Inbound, to_internet)));
+    evs.push((
+        400_000_000,
+        Ev::Frame(
+            CapturePoint::External(HostIdx(0)),
+            FrameDirection::Inbound,
+            to_internet,
+        ),
+    ));
     // Drops: a NACL at the destination ENI, then an MTU drop on the link.
     let denied = udp(IP_A, IP_B, 4001, 5432, 100);
-    evs.push((500_000_000, Ev::Frame(CapturePoint::Eni(EniIdx(0)), FrameDirection::Outbound, denied.clone())));
-    evs.push((540_000_000, Ev::Drop(DropReason::NaclDeny, "acl-0b1 rule * inbound", Some(EniIdx(1)), denied)));
+    evs.push((
+        500_000_000,
+        Ev::Frame(
+            CapturePoint::Eni(EniIdx(0)),
+            FrameDirection::Outbound,
+            denied.clone(),
+        ),
+    ));
+    evs.push((
+        540_000_000,
+        Ev::Drop(
+            DropReason::NaclDeny,
+            "acl-0b1 rule * inbound",
+            Some(EniIdx(1)),
+            denied,
+        ),
+    ));
     let too_big = udp(IP_A, IP_B, 4002, 5432, 3000);
-    evs.push((600_000_000, Ev::Drop(DropReason::MtuExceeded, "pcx-ab MTU 1500", None, too_big)));
+    evs.push((
+        600_000_000,
+        Ev::Drop(DropReason::MtuExceeded, "pcx-ab MTU 1500", None, too_big),
+    ));
 
     evs.sort_by_key(|(t, _)| *t);
-    let mut driven = Driven { frames: 0, drops: 0 };
+    let mut driven = Driven {
+        frames: 0,
+        drops: 0,
+    };
     for (time_ns, ev) in &evs {
         match ev {
             Ev::Frame(point, dir, f) => {
@@ -307,7 +399,13 @@ pub fn drive(obs: &mut dyn Observer) -> Driven {
                 driven.frames += 1;
             }
             Ev::Drop(reason, detail, eni, f) => {
-                obs.dropped(DropEvent { time_ns: *time_ns, reason: *reason, detail, eni: *eni, frame: f });
+                obs.dropped(DropEvent {
+                    time_ns: *time_ns,
+                    reason: *reason,
+                    detail,
+                    eni: *eni,
+                    frame: f,
+                });
                 driven.drops += 1;
             }
         }
