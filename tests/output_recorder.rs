@@ -265,7 +265,6 @@ use peeremu::sim::Observer;
 
 /// Flow logs come from `wire::parse_frame`: one line per ENI, 5-tuple, window, action.
 #[test]
-#[ignore = "needs wire::parse_frame (branch wire); un-ignore once merged"]
 fn flow_logs_aggregate_per_eni_window_and_action() {
     let dir = temp_dir("rec-flowlog");
     record(&dir, false, false, 0.5);
