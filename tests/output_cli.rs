@@ -11,7 +11,12 @@ fn peeremu(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn missing_topology_exits_2_naming_the_file() {
-    let out = peeremu(&["run", "/nonexistent/peeremu-topology.toml", "--out", "/nonexistent/out"]);
+    let out = peeremu(&[
+        "run",
+        "/nonexistent/peeremu-topology.toml",
+        "--out",
+        "/nonexistent/out",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/peeremu-topology.toml"), "{err}");
@@ -36,7 +41,15 @@ fn help_lists_every_option() {
     let out = peeremu(&["run", "--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for opt in ["--out", "--seed", "--no-capture", "--duration", "--quiet", "--json", "--account-id"] {
+    for opt in [
+        "--out",
+        "--seed",
+        "--no-capture",
+        "--duration",
+        "--quiet",
+        "--json",
+        "--account-id",
+    ] {
         assert!(help.contains(opt), "{opt} missing from\n{help}");
     }
 }

@@ -284,3 +284,40 @@ fn flow_logs_aggregate_per_eni_window_and_action() {
         "{last}"
     );
 }
+
+/// A frame reported leaving eni-0a and then rejected on eni-0a's behalf (egress)
+/// is logged as one REJECT, not ACCEPT + REJECT.
+#[test]
+fn egress_rejection_is_logged_only_as_reject() {
+    let dir = temp_dir("rec-egress");
+    let mut rec = Recorder::create(&network(), &RecorderConfig::new(&dir)).unwrap();
+    let f = udp(IP_A, IP_B, 4003, 5432, 10);
+    let a = peeremu::model::EniIdx(0);
+    rec.frame(
+        10,
+        peeremu::sim::CapturePoint::Eni(a),
+        peeremu::sim::FrameDirection::Outbound,
+        &f,
+    );
+    rec.frame(
+        20,
+        peeremu::sim::CapturePoint::Eni(a),
+        peeremu::sim::FrameDirection::Outbound,
+        &f,
+    );
+    rec.dropped(peeremu::sim::DropEvent {
+        time_ns: 30,
+        reason: peeremu::model::DropReason::SgNoMatch,
+        detail: "eni-0a sg-1 egress",
+        eni: Some(a),
+        frame: &f,
+    });
+    let (_, written) = rec.finish(&[], RunTotals::default(), false);
+    written.unwrap();
+    let log = std::fs::read_to_string(dir.join("flowlogs.log")).unwrap();
+    assert_eq!(
+        log,
+        "2 123456789012 eni-0a 10.0.1.10 10.1.1.20 4003 5432 17 1 38 1700000000 1700000000 ACCEPT OK\n\
+         2 123456789012 eni-0a 10.0.1.10 10.1.1.20 4003 5432 17 1 38 1700000000 1700000000 REJECT OK\n"
+    );
+}

@@ -2,8 +2,10 @@
 //! dstaddr srcport dstport protocol packets bytes start end action log-status`),
 //! aggregated like AWS does: per ENI, per 5-tuple, per action, per 60 s window.
 //!
-//! Windows close as virtual time moves past them (the simulation reports in time
-//! order), so memory stays bounded and an interrupted run keeps every closed window.
+//! A window is written out once virtual time is a whole window past it (the
+//! simulation reports nearly in time order; a frame may be reported at its future
+//! arrival time, so one extra window stays open). Memory stays bounded and the
+//! file is complete at every window boundary.
 //! Lines are sorted by (window, ENI index, src, dst, ports, protocol, action): the
 //! same run always writes the same file.
 
@@ -47,6 +49,21 @@ struct RecordKey {
     dst_port: u16,
     protocol: u8,
     action: Action,
+}
+
+impl RecordKey {
+    fn new(window: u64, eni: EniIdx, key: &FlowKey, action: Action) -> RecordKey {
+        RecordKey {
+            window,
+            eni,
+            src: key.src,
+            dst: key.dst,
+            src_port: key.src_port,
+            dst_port: key.dst_port,
+            protocol: key.protocol,
+            action,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,18 +110,9 @@ impl<W: Write> FlowLog<W> {
         let window = time_ns / WINDOW_NS;
         if window > self.newest_window {
             self.newest_window = window;
-            self.write_windows_before(window)?;
+            self.write_windows_before(window - 1)?;
         }
-        let rk = RecordKey {
-            window,
-            eni,
-            src: key.src,
-            dst: key.dst,
-            src_port: key.src_port,
-            dst_port: key.dst_port,
-            protocol: key.protocol,
-            action,
-        };
+        let rk = RecordKey::new(window, eni, key, action);
         let c = self.open.entry(rk).or_insert(Counters {
             packets: 0,
             bytes: 0,
@@ -116,6 +124,26 @@ impl<W: Write> FlowLog<W> {
         c.first_ns = c.first_ns.min(time_ns);
         c.last_ns = c.last_ns.max(time_ns);
         Ok(())
+    }
+
+    /// Take back one packet counted as `ACCEPT` for `eni` (in the window of
+    /// `time_ns` or the one before, if still open): the simulation reports a frame
+    /// leaving an ENI before the VPC router decides, and AWS logs a packet its
+    /// egress rules reject only as `REJECT`. Returns whether a packet was found.
+    pub fn retract_accept(&mut self, time_ns: u64, eni: EniIdx, key: &FlowKey) -> bool {
+        let window = time_ns / WINDOW_NS;
+        for w in [window, window.saturating_sub(1)] {
+            let rk = RecordKey::new(w, eni, key, Action::Accept);
+            if let Some(c) = self.open.get_mut(&rk) {
+                c.packets -= 1;
+                c.bytes = c.bytes.saturating_sub(u64::from(key.ip_len));
+                if c.packets == 0 {
+                    self.open.remove(&rk);
+                }
+                return true;
+            }
+        }
+        false
     }
 
     /// Write every record still open and flush. Safe to call more than once.
@@ -210,8 +238,12 @@ mod tests {
         log.record(s, EniIdx(0), &k, Action::Accept).unwrap();
         log.record(2 * s, EniIdx(0), &k, Action::Accept).unwrap();
         log.record(2 * s, EniIdx(1), &k, Action::Reject).unwrap();
-        // Next window: the first one is written out right away.
+        // The next window keeps the first open (late reports may still land there)…
         log.record(61 * s, EniIdx(0), &k, Action::Accept).unwrap();
+        log.record(59 * s, EniIdx(1), &k, Action::Reject).unwrap();
+        assert_eq!(log.lines(), 0);
+        // …the one after closes it.
+        log.record(125 * s, EniIdx(1), &k, Action::Accept).unwrap();
         assert_eq!(log.lines(), 2);
         log.finish().unwrap();
         let t = text(log);
@@ -220,9 +252,31 @@ mod tests {
             lines,
             vec![
                 "2 123456789012 eni-a 10.0.1.5 10.0.2.7 40000 5432 6 2 120 1700000001 1700000002 ACCEPT OK",
-                "2 123456789012 eni-b 10.0.1.5 10.0.2.7 40000 5432 6 1 60 1700000002 1700000002 REJECT OK",
+                "2 123456789012 eni-b 10.0.1.5 10.0.2.7 40000 5432 6 2 120 1700000002 1700000059 REJECT OK",
                 "2 123456789012 eni-a 10.0.1.5 10.0.2.7 40000 5432 6 1 60 1700000061 1700000061 ACCEPT OK",
+                "2 123456789012 eni-b 10.0.1.5 10.0.2.7 40000 5432 6 1 60 1700000125 1700000125 ACCEPT OK",
             ]
+        );
+    }
+
+    #[test]
+    fn retracted_accept_disappears_or_shrinks() {
+        let mut log = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, vec!["eni-a".into()]);
+        let k = key("10.0.1.5", "10.0.2.7", 40000, 5432, 60);
+        let other = key("10.0.1.5", "10.0.2.7", 40001, 5432, 60);
+        log.record(1, EniIdx(0), &k, Action::Accept).unwrap();
+        log.record(1, EniIdx(0), &k, Action::Accept).unwrap();
+        log.record(2, EniIdx(0), &other, Action::Accept).unwrap();
+        // Reported a little later, in the next window: the previous is still open.
+        assert!(log.retract_accept(WINDOW_NS + 5, EniIdx(0), &k));
+        assert!(log.retract_accept(3, EniIdx(0), &other));
+        assert!(!log.retract_accept(3, EniIdx(0), &other));
+        log.record(3, EniIdx(0), &other, Action::Reject).unwrap();
+        log.finish().unwrap();
+        assert_eq!(
+            text(log),
+            "2 123456789012 eni-a 10.0.1.5 10.0.2.7 40000 5432 6 1 60 1700000000 1700000000 ACCEPT OK\n\
+             2 123456789012 eni-a 10.0.1.5 10.0.2.7 40001 5432 6 1 60 1700000000 1700000000 REJECT OK\n"
         );
     }
 

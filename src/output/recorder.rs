@@ -12,6 +12,12 @@
 //! <out>/latency/<flow>.hgrm, <out>/rtt/<flow>.hgrm   HdrHistogram distributions
 //! ```
 //!
+//! Flow logs assume what the simulation does: a frame leaving an ENI is reported
+//! (`Outbound`) when the instance sends it, before the VPC router's checks. So a drop
+//! attributed to the ENI that sent the frame (its security group egress, its subnet's
+//! NACL outbound, its uplink queue) turns that packet's `ACCEPT` into a `REJECT`, as
+//! AWS logs it; a drop attributed to the receiving ENI adds a `REJECT` there.
+//!
 //! Observer calls cannot return errors, so the first I/O error is kept, further
 //! capture writes stop, and [`Recorder::finish`] reports it after writing what it can.
 
@@ -27,6 +33,7 @@ use crate::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub const CAPTURE_FILE: &str = "capture.pcapng";
@@ -93,6 +100,8 @@ pub struct Recorder {
     host_base: u32,
     /// Interface id in `drops.pcapng` for drops not attributed to an ENI.
     unattributed_drop_iface: u32,
+    /// Each ENI's private IPv4 and IPv6 address (is it the sender of a frame?).
+    eni_addrs: Vec<(IpAddr, Option<IpAddr>)>,
     error: Option<io::Error>,
     progress: Progress,
     /// Reused for drop comments (no allocation per drop once grown).
@@ -152,6 +161,11 @@ impl Recorder {
             peering_base,
             host_base,
             unattributed_drop_iface: n_enis,
+            eni_addrs: network
+                .enis
+                .iter()
+                .map(|e| (IpAddr::V4(e.private_ip), e.ipv6.map(IpAddr::V6)))
+                .collect(),
             error: None,
             progress: Progress::new(config.expected_duration_ns, config.progress),
             comment: String::new(),
@@ -284,13 +298,21 @@ impl Recorder {
     }
 
     fn log_flow(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8], action: Action) {
-        match crate::wire::parse_frame(frame) {
-            Ok(key) => {
-                let r = self.flowlog.record(time_ns, eni, &key, action);
-                self.keep_error(r);
-            }
-            Err(_) => self.unparsed += 1,
+        let Ok(key) = crate::wire::parse_frame(frame) else {
+            self.unparsed += 1;
+            return;
+        };
+        if action == Action::Reject && self.is_sender(eni, key.src) {
+            self.flowlog.retract_accept(time_ns, eni, &key);
         }
+        let r = self.flowlog.record(time_ns, eni, &key, action);
+        self.keep_error(r);
+    }
+
+    fn is_sender(&self, eni: EniIdx, src: IpAddr) -> bool {
+        self.eni_addrs
+            .get(eni.ix())
+            .is_some_and(|&(v4, v6)| src == v4 || Some(src) == v6)
     }
 }
 
