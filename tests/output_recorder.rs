@@ -186,19 +186,34 @@ fn summary_histograms_and_safe_names() {
     assert!(hgrm.contains("Total count    =            3]"));
 }
 
+/// Every file under `dir`, as sorted relative paths.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 #[test]
 fn same_input_gives_identical_files_except_wall_time() {
     let a = temp_dir("rec-det-a");
     let b = temp_dir("rec-det-b");
     record(&a, true, false, 0.25);
     record(&b, true, false, 7.5);
-    for f in [
-        "capture.pcapng",
-        "drops.pcapng",
-        "flowlogs.log",
-        "latency/web_db.hgrm",
-        "rtt/web_db.hgrm",
-    ] {
+    let files_a = files_under(&a);
+    assert_eq!(files_a, files_under(&b));
+    assert_eq!(files_a.len(), 11, "{files_a:?}"); // 5 top-level, 4 points, 3 hgrm
+    for f in files_a.iter().filter(|f| f.as_str() != "summary.json") {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
             std::fs::read(b.join(f)).unwrap(),
