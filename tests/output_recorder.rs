@@ -212,7 +212,7 @@ fn same_input_gives_identical_files_except_wall_time() {
     record(&b, true, false, 7.5);
     let files_a = files_under(&a);
     assert_eq!(files_a, files_under(&b));
-    assert_eq!(files_a.len(), 11, "{files_a:?}"); // 5 top-level, 4 points, 3 hgrm
+    assert_eq!(files_a.len(), 11, "{files_a:?}"); // 4 top-level, 4 points, 3 hgrm
     for f in files_a.iter().filter(|f| f.as_str() != "summary.json") {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),

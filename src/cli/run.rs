@@ -6,8 +6,8 @@
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
 use crate::model::Network;
 use crate::output::flowlog::DEFAULT_ACCOUNT_ID;
+use crate::output::interfaces::expected_duration_ns;
 use crate::output::interrupt::EXIT_SIGINT;
-use crate::output::recorder::expected_duration_ns;
 use crate::output::{
     paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RunTotals, Summary,
 };

@@ -17,7 +17,7 @@ impl Interrupt {
         Interrupt::default()
     }
 
-    /// Route Ctrl-C (SIGINT/SIGTERM with ctrlc's defaults) to this flag. Can be
+    /// Route Ctrl-C (SIGINT) to this flag. Can be
     /// installed once per process.
     pub fn install_ctrlc(&self) -> Result<(), ctrlc::Error> {
         let flag = Arc::clone(&self.0);

@@ -3,9 +3,11 @@
 
 pub mod flowlog;
 pub mod hgrm;
+pub mod interfaces;
 pub mod interrupt;
 pub mod paths;
 pub mod pcap;
+pub mod points;
 pub mod progress;
 pub mod recorder;
 mod report;

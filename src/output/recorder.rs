@@ -23,12 +23,14 @@
 
 use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
 use super::hgrm::percentile_distribution;
+use super::interfaces::capture_interfaces;
 use super::paths::{OutputDir, UniqueNames};
 use super::pcap::{CaptureInterface, PcapngFile};
+use super::points::PointCaptures;
 use super::progress::Progress;
 use super::report::{FlowReport, RunTotals};
 use super::summary::Summary;
-use crate::model::{EniIdx, Flow, FlowKind, Network};
+use crate::model::{EniIdx, Flow, Network};
 use crate::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -42,10 +44,6 @@ pub const FLOWLOG_FILE: &str = "flowlogs.log";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const LATENCY_DIR: &str = "latency";
 pub const RTT_DIR: &str = "rtt";
-pub const POINTS_DIR: &str = "points";
-/// Per-point capture files kept open at most (file descriptors are finite); points
-/// beyond this are only in `capture.pcapng`.
-pub const MAX_POINT_FILES: usize = 256;
 
 /// How a run's outputs are written.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,14 +83,8 @@ pub struct Recorder {
     seed: u64,
     flows: Vec<Flow>,
     capture: Option<PcapngFile<FileWriter>>,
-    /// Per-point files by capture interface id.
-    points: Vec<PointFile>,
-    points_open: usize,
-    /// The capture interfaces and their file stems under `points/`.
-    interfaces: Vec<CaptureInterface>,
-    point_stems: Vec<String>,
-    /// Points that saw frames but got no file because of [`MAX_POINT_FILES`].
-    points_skipped: u64,
+    /// `points/<id>.pcapng` (present when capturing).
+    points: Option<PointCaptures>,
     drops: Option<PcapngFile<FileWriter>>,
     flowlog: FlowLog<FileWriter>,
     /// Interface id offsets in `capture.pcapng`: ENIs, then peerings, then hosts.
@@ -120,7 +112,7 @@ impl Recorder {
         let n_enis = network.enis.len() as u32;
         let peering_base = n_enis;
         let host_base = peering_base + network.peerings.len() as u32;
-        let (capture, drops) = if config.capture {
+        let (capture, drops, points) = if config.capture {
             let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
             drop_ifaces.push(CaptureInterface {
                 name: "vpc-router".into(),
@@ -129,20 +121,11 @@ impl Recorder {
             (
                 Some(PcapngFile::new(open(&dir, CAPTURE_FILE)?, &interfaces)?),
                 Some(PcapngFile::new(open(&dir, DROPS_FILE)?, &drop_ifaces)?),
+                Some(PointCaptures::new(interfaces)?),
             )
         } else {
-            (None, None)
+            (None, None, None)
         };
-        let mut stems = UniqueNames::default();
-        let point_stems = interfaces
-            .iter()
-            .enumerate()
-            .map(|(i, iface)| {
-                stems
-                    .claim(&iface.name)
-                    .or_else(|_| stems.claim(&format!("point-{i}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
         let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
         Ok(Recorder {
@@ -151,11 +134,7 @@ impl Recorder {
             seed: config.seed,
             flows: network.flows.clone(),
             capture,
-            points: Vec::new(),
-            points_open: 0,
-            point_stems,
-            interfaces,
-            points_skipped: 0,
+            points,
             drops,
             flowlog,
             peering_base,
@@ -184,9 +163,9 @@ impl Recorder {
         (self.frames, self.dropped, self.unparsed)
     }
 
-    /// Capture points that had no `points/` file because of [`MAX_POINT_FILES`].
+    /// Capture points that had no `points/` file (over [`MAX_POINT_FILES`]).
     pub fn points_skipped(&self) -> u64 {
-        self.points_skipped
+        self.points.as_ref().map_or(0, PointCaptures::skipped)
     }
 
     /// Push buffered capture bytes to disk.
@@ -194,10 +173,8 @@ impl Recorder {
         if let Some(c) = &mut self.capture {
             c.flush()?;
         }
-        for p in &mut self.points {
-            if let PointFile::Open(f) = p {
-                f.flush()?;
-            }
+        if let Some(p) = &mut self.points {
+            p.flush()?;
         }
         if let Some(d) = &mut self.drops {
             d.flush()?;
@@ -251,47 +228,11 @@ impl Recorder {
         }
     }
 
-    /// Write to `points/<id>.pcapng`, opening it on the point's first frame.
-    fn write_point(
-        &mut self,
-        iface: u32,
-        time_ns: u64,
-        dir: FrameDirection,
-        frame: &[u8],
-    ) -> io::Result<()> {
-        let i = iface as usize;
-        if i >= self.interfaces.len() {
-            return Ok(());
-        }
-        if self.points.len() < self.interfaces.len() {
-            self.points
-                .resize_with(self.interfaces.len(), || PointFile::NotYet);
-        }
-        if let PointFile::NotYet = self.points[i] {
-            if self.points_open >= MAX_POINT_FILES {
-                self.points[i] = PointFile::Skipped;
-                self.points_skipped += 1;
-            } else {
-                let path = self
-                    .dir
-                    .file(Some(POINTS_DIR), &self.point_stems[i], ".pcapng")?;
-                let file = BufWriter::new(File::create(path)?);
-                let iface = std::slice::from_ref(&self.interfaces[i]);
-                self.points[i] = PointFile::Open(PcapngFile::new(file, iface)?);
-                self.points_open += 1;
-            }
-        }
-        match &mut self.points[i] {
-            PointFile::Open(p) => p.write(0, time_ns, Some(dir), None, frame),
-            _ => Ok(()),
-        }
-    }
-
     fn keep_error(&mut self, r: io::Result<()>) {
         if let Err(e) = r {
             // Stop capturing after the first failure (disk full): the run goes on.
             self.capture = None;
-            self.points.clear();
+            self.points = None;
             self.drops = None;
             self.error.get_or_insert(e);
         }
@@ -316,15 +257,6 @@ impl Recorder {
     }
 }
 
-/// A capture point's own file.
-enum PointFile {
-    /// The point has seen no frame yet.
-    NotYet,
-    Open(PcapngFile<FileWriter>),
-    /// Over [`MAX_POINT_FILES`]: this point is only in `capture.pcapng`.
-    Skipped,
-}
-
 impl Observer for Recorder {
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
         self.frames += 1;
@@ -332,7 +264,10 @@ impl Observer for Recorder {
         let iface = self.capture_iface(point);
         if let Some(c) = &mut self.capture {
             let r = c.write(iface, time_ns, Some(dir), None, frame);
-            let r = r.and_then(|()| self.write_point(iface, time_ns, dir, frame));
+            let r = match &mut self.points {
+                Some(p) => r.and_then(|()| p.write(&self.dir, iface, time_ns, dir, frame)),
+                None => r,
+            };
             self.keep_error(r);
         }
         if let CapturePoint::Eni(eni) = point {
@@ -360,70 +295,6 @@ impl Observer for Recorder {
             self.log_flow(event.time_ns, eni, event.frame, Action::Reject);
         }
     }
-}
-
-/// One interface per ENI, per peering link, per external host, in that order.
-pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
-    let mut v = Vec::with_capacity(
-        network.enis.len() + network.peerings.len() + network.external_hosts.len(),
-    );
-    for e in &network.enis {
-        let instance = network
-            .instances
-            .get(e.instance.ix())
-            .map_or("?", |i| i.name.as_str());
-        let subnet = network
-            .subnets
-            .get(e.subnet.ix())
-            .map_or("?", |s| s.id.as_str());
-        let vpc = network.vpcs.get(e.vpc.ix()).map_or("?", |v| v.id.as_str());
-        v.push(CaptureInterface {
-            name: e.id.clone(),
-            description: format!("ENI of {instance} in {subnet} ({vpc}), {}", e.private_ip),
-        });
-    }
-    for p in &network.peerings {
-        let side =
-            |i: crate::model::VpcIdx| network.vpcs.get(i.ix()).map_or("?", |v| v.id.as_str());
-        v.push(CaptureInterface {
-            name: p.id.clone(),
-            description: format!(
-                "peering {} <-> {} ({}, MTU {})",
-                side(p.requester),
-                side(p.accepter),
-                p.status.as_str(),
-                p.mtu
-            ),
-        });
-    }
-    for h in &network.external_hosts {
-        v.push(CaptureInterface {
-            name: h.name.clone(),
-            description: format!("external host {}", h.ip),
-        });
-    }
-    v
-}
-
-/// The virtual time a run's traffic is planned to take: the `--duration` limit if
-/// given, else the end of the last ping/UDP flow; `None` when TCP flows (whose end
-/// is not known in advance) or nothing bound it.
-pub fn expected_duration_ns(network: &Network, limit_ns: Option<u64>) -> Option<u64> {
-    if limit_ns.is_some() {
-        return limit_ns;
-    }
-    if network.flows.iter().any(|f| f.kind == FlowKind::Tcp) {
-        return None;
-    }
-    network
-        .flows
-        .iter()
-        .filter(|f| f.rate_pps > 0.0)
-        .map(|f| {
-            f.start_ns
-                .saturating_add((f.count as f64 / f.rate_pps * 1e9) as u64)
-        })
-        .max()
 }
 
 fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
