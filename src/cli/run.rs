@@ -66,7 +66,10 @@ pub struct SimResult {
 
 /// The one call into the simulation engine.
 // The `sim`/`host` work provides the engine; until it is merged this is the only
-// place to connect it (`sim::run(req, observer)` or similar).
+// place to connect it, along the lines of
+// `sim::run(req.network, &SimConfig { seed: req.seed, time_limit_ns:
+// req.duration_limit_ns, stop: Some(req.stop), ..Default::default() }, &mut fabric,
+// observer)` with the data plane as `fabric`, mapping its result into `SimResult`.
 fn simulate(req: &SimRequest<'_>, observer: &mut dyn Observer) -> Result<SimResult, String> {
     let _ = (
         req.network,
