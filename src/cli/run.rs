@@ -23,7 +23,7 @@ pub const DEFAULT_OUTPUT_ROOT: &str = "pcaps";
 pub struct Args {
     /// Topology file.
     pub topology: PathBuf,
-    /// Output folder [default: pcaps/<topology name>].
+    /// Output folder [default: pcaps/TOPOLOGY-NAME].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seed for every random choice (same seed and topology → identical outputs).

@@ -163,7 +163,8 @@ impl Recorder {
         (self.frames, self.dropped, self.unparsed)
     }
 
-    /// Capture points that had no `points/` file (over [`MAX_POINT_FILES`]).
+    /// Capture points that had no `points/` file (over
+    /// [`MAX_POINT_FILES`](super::points::MAX_POINT_FILES)).
     pub fn points_skipped(&self) -> u64 {
         self.points.as_ref().map_or(0, PointCaptures::skipped)
     }
