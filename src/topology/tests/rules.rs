@@ -806,3 +806,20 @@ df = \"yes\"
         .to_string()
         .starts_with("t.toml:4:8: vpc vpc-a: VPC CIDR block 10.0.0.0/12 is a /12"));
 }
+
+#[test]
+fn implicit_ids_never_clash_with_the_files_ids() {
+    let mine = "\n[[security_group]]\nid = \"sg-default-a\"\nvpc = \"vpc-a\"\n";
+    let n = ok(&format!("{VPC_A}{mine}"));
+    let default = n.sg(n.vpcs[0].default_sg);
+    assert_eq!(default.id, "sg-default-a-2");
+    assert!(default.is_default);
+}
+
+#[test]
+fn a_duplicate_table_is_reported_once() {
+    let t = "\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\nroutes = [{ destination = \"10.5.0.0/16\", target = \"blackhole\" }]\n";
+    only(&format!("{VPC_A}{t}{t}"), "duplicate-id");
+    let g = "\n[[security_group]]\nid = \"sg-a\"\nvpc = \"vpc-a\"\ningress = [{ protocol = \"tcp\", ports = 1, cidr = \"0.0.0.0/0\" }]\n";
+    only(&format!("{VPC_A}{g}{g}"), "duplicate-id");
+}
