@@ -2,7 +2,12 @@
 //! which rule each mistake breaks, where.
 
 mod compiled;
-mod rules;
+mod compiled_features;
+mod rules_cidr;
+mod rules_general;
+mod rules_peering;
+mod rules_policy;
+mod rules_routes;
 
 use super::{load_str, Located};
 use crate::model::Network;
@@ -47,3 +52,33 @@ vpc = "vpc-a"
 az = "us-east-1a"
 cidr = "10.0.1.0/24"
 "#;
+
+/// A `[[vpc]]` table.
+fn vpc(id: &str, region: &str, cidr: &str, extra: &str) -> String {
+    format!("\n[[vpc]]\nid = \"{id}\"\nregion = \"{region}\"\ncidr = \"{cidr}\"\n{extra}\n")
+}
+
+/// An `[[instance]]` in `subnet-a`.
+fn inst(id: &str, ip: &str, extra: &str) -> String {
+    format!(
+        "\n[[instance]]\nid = \"{id}\"\nsubnet = \"subnet-a\"\nprivate_ip = \"{ip}\"\n{extra}\n"
+    )
+}
+
+/// A `[[peering]]` table.
+fn pcx(id: &str, r: &str, a: &str, extra: &str) -> String {
+    format!("\n[[peering]]\nid = \"{id}\"\nrequester = \"{r}\"\naccepter = \"{a}\"\n{extra}\n")
+}
+
+/// Assert that `src` breaks exactly `rule` (once) and return that diagnostic.
+fn only(src: &str, rule: &str) -> Located {
+    let e = errors(src);
+    let rules: Vec<_> = e.iter().map(|d| d.diag.rule).collect();
+    assert_eq!(
+        rules,
+        vec![rule],
+        "{:#?}",
+        e.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+    );
+    e.into_iter().next().expect("one")
+}
