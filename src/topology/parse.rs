@@ -153,6 +153,10 @@ fn explain(msg: &str) -> (&'static str, String) {
     if msg.starts_with("missing field") {
         return ("missing-key", msg.replace("missing field", "missing key"));
     }
+    // Serde names our structs (`expected struct SubnetSpec`): say what the user wrote.
+    if let Some((head, _)) = msg.split_once("expected struct ") {
+        return ("type", format!("{head}expected a table"));
+    }
     ("type", msg.to_string())
 }
 
