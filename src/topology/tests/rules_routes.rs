@@ -134,3 +134,39 @@ fn gateways_per_vpc() {
         "vgw-per-vpc",
     );
 }
+
+#[test]
+fn gateway_endpoints_only_touch_their_own_vpcs_tables() {
+    let pl = "\n[[prefix_list]]\nid = \"pl-s3\"\ncidrs = [\"52.216.0.0/15\"]\n";
+    let rtb_b = "\n[[route_table]]\nid = \"rtb-b\"\nvpc = \"vpc-b\"\n";
+    let vpce = "\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nprefix_list = \"pl-s3\"\nroute_tables = [\"rtb-b\"]\n";
+    only(
+        &format!("{VPC_A}{VPC_B}{pl}{rtb_b}{vpce}"),
+        "association-other-vpc",
+    );
+    // Writing a route to an endpoint by hand is refused: the endpoint adds it.
+    let own = vpce.replace("rtb-b", "rtb-main-a");
+    let by_hand = "\n[[route_table]]\nid = \"rtb-x\"\nvpc = \"vpc-a\"\nroutes = [{ destination = \"pl-s3\", target = \"vpce-s3\" }]\n";
+    only(&format!("{VPC_A}{pl}{own}{by_hand}"), "route-target-vpc");
+}
+
+#[test]
+fn external_hosts() {
+    let vgw =
+        "\n[[vpn_gateway]]\nid = \"vgw-a\"\nvpc = \"vpc-a\"\nonprem_cidrs = [\"192.168.0.0/16\"]\n";
+    let host =
+        |ip: &str, extra: &str| format!("\n[[host]]\nname = \"h\"\nip = \"{ip}\"\n{extra}\n");
+    ok(&format!(
+        "{VPC_A}{vgw}{}",
+        host("192.168.1.1", "vgw = \"vgw-a\"")
+    ));
+    only(
+        &format!("{VPC_A}{vgw}{}", host("172.16.1.1", "vgw = \"vgw-a\"")),
+        "host-onprem",
+    );
+    only(&format!("{VPC_A}{}", host("10.0.3.3", "")), "host-in-vpc");
+    only(
+        &format!("{VPC_A}{}{}", host("8.8.8.8", ""), host("8.8.4.4", "")),
+        "duplicate-id",
+    );
+}
