@@ -186,3 +186,26 @@ fn a_duplicate_table_is_reported_once() {
     let g = "\n[[security_group]]\nid = \"sg-a\"\nvpc = \"vpc-a\"\ningress = [{ protocol = \"tcp\", ports = 1, cidr = \"0.0.0.0/0\" }]\n";
     only(&format!("{VPC_A}{g}{g}"), "duplicate-id");
 }
+
+#[test]
+fn instance_names_are_unambiguous() {
+    let named = |id: &str, ip: &str, name: &str| inst(id, ip, &format!("name = \"{name}\""));
+    let base = format!("{VPC_A}{SUBNET_A}");
+    only(
+        &format!(
+            "{base}{}{}",
+            named("i-1", "10.0.1.10", "web"),
+            named("i-2", "10.0.1.11", "web")
+        ),
+        "duplicate-id",
+    );
+    only(
+        &format!(
+            "{base}{}{}",
+            named("i-1", "10.0.1.10", "i-2"),
+            inst("i-2", "10.0.1.11", "")
+        ),
+        "duplicate-id",
+    );
+    ok(&format!("{base}{}", named("i-1", "10.0.1.10", "i-1")));
+}
