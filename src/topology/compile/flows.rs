@@ -18,18 +18,31 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
     for h in specs {
         let name = h.name.get_ref().clone();
         let o = obj(Kind::Host, &name);
-        if c.lookup(Kind::Host, &name).is_some() {
+        let taken = c.lookup(Kind::Host, &name).is_some()
+            || c.lookup(Kind::Instance, &name).is_some()
+            || c.defined_at.contains_key(&name);
+        if taken {
             c.err(
                 "duplicate-id",
                 h.name.span(),
                 &o,
-                format!("duplicate host name `{name}`; names must be unique"),
+                format!(
+                    "name `{name}` is already used by another object; names must be unambiguous"
+                ),
             );
             continue;
         }
         let Some(ip) = c.values(&o).ip(&h.ip) else {
             continue;
         };
+        if let Some(other) = c.net.external_hosts.iter().find(|x| x.ip == ip) {
+            let msg = format!(
+                "{ip} is already the address of host {}; host addresses are unique",
+                other.name
+            );
+            c.err("ip-duplicate", h.ip.span(), &o, msg);
+            continue;
+        }
         let mut site = ExternalSite::Internet;
         if let Some(r) = &h.vgw {
             let Some(g) = c.resolve(Kind::Vgw, r, &o).map(VgwIdx) else {
@@ -74,10 +87,16 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
         });
     }
     if c.lookup(Kind::Host, INTERNET_HOST).is_none() && !c.is_declared(Kind::Host, INTERNET_HOST) {
+        // The default address, or the next one in TEST-NET-3 the file left free.
+        let base = u32::from(INTERNET_HOST_IP);
+        let ip = (0..240)
+            .map(|k| IpAddr::V4(Ipv4Addr::from(base + k)))
+            .find(|ip| c.net.external_hosts.iter().all(|h| h.ip != *ip))
+            .unwrap_or(IpAddr::V4(INTERNET_HOST_IP));
         c.register(Kind::Host, INTERNET_HOST, c.net.external_hosts.len());
         c.net.external_hosts.push(ExternalHost {
             name: INTERNET_HOST.to_string(),
-            ip: IpAddr::V4(INTERNET_HOST_IP),
+            ip,
             site: ExternalSite::Internet,
             mtu: EXTERNAL_MTU,
         });

@@ -151,3 +151,18 @@ fn name_defaults_to_the_file_stem() {
     let n = load_str(VPC_A, "dir/my-topo.toml").expect("valid");
     assert_eq!(n.name, "my-topo");
 }
+
+#[test]
+fn the_implicit_internet_host_takes_a_free_address() {
+    let src = format!("{VPC_A}\n[[host]]\nname = \"cdn\"\nip = \"203.0.113.10\"\n");
+    let n = ok(&src);
+    let internet = n
+        .external_hosts
+        .iter()
+        .find(|h| h.name == "internet")
+        .expect("internet");
+    assert_eq!(
+        internet.ip,
+        "203.0.113.11".parse::<std::net::IpAddr>().expect("ip")
+    );
+}

@@ -170,3 +170,21 @@ fn external_hosts() {
         "duplicate-id",
     );
 }
+
+#[test]
+fn host_names_and_addresses_are_unambiguous() {
+    let host = |name: &str, ip: &str| format!("\n[[host]]\nname = \"{name}\"\nip = \"{ip}\"\n");
+    only(
+        &format!("{VPC_A}{}{}", host("a", "8.8.8.8"), host("b", "8.8.8.8")),
+        "ip-duplicate",
+    );
+    only(
+        &format!("{VPC_A}{}", host("vpc-a", "8.8.8.8")),
+        "duplicate-id",
+    );
+    let web = format!("{SUBNET_A}{}", inst("i-web", "10.0.1.10", "name = \"web\""));
+    only(
+        &format!("{VPC_A}{web}{}", host("web", "8.8.8.8")),
+        "duplicate-id",
+    );
+}
