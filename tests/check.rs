@@ -139,3 +139,42 @@ fn several_files_exit_2_if_any_is_invalid() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("two-vpc-peering.toml: OK"));
 }
+
+/// The README's format reference is one topology split into snippets: together
+/// they must load, so the documentation cannot drift from the loader.
+#[test]
+fn readme_format_snippets_form_a_valid_topology() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let mut toml = String::new();
+    let mut inside = false;
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = line.trim() == "```toml";
+            continue;
+        }
+        if inside {
+            toml.push_str(line);
+            toml.push('\n');
+        }
+    }
+    assert!(toml.contains("[[flow]]"), "no toml snippets found");
+    let net = match peeremu::topology::load_str(&toml, "README.md") {
+        Ok(n) => n,
+        Err(e) => panic!("README snippets are invalid:\n{e}\n{toml}"),
+    };
+    assert_eq!(net.name, "readme-example");
+    assert_eq!(net.vpcs.len(), 2);
+    assert_eq!(net.flows.len(), 1);
+    // Every top-level key of the format is documented.
+    for key in peeremu::topology::format::TOP_LEVEL_KEYS {
+        let table = format!("[[{key}]]");
+        let single = format!("[{key}]");
+        assert!(
+            readme.contains(&table)
+                || readme.contains(&single)
+                || readme.contains(&format!("{key} =")),
+            "README does not document `{key}`"
+        );
+    }
+}

@@ -132,20 +132,61 @@ pub struct RouteSpec {
 }
 
 /// A protocol given by name (`tcp`, `udp`, `icmp`, `icmpv6`, `all`) or number (`-1` = all).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum ProtocolValue {
     Number(i64),
     Name(String),
 }
 
 /// Ports: a number (`443`) or a range string (`"1024-65535"`, `"443"`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum PortsValue {
     Number(i64),
     Range(String),
 }
+
+/// A number or a string, with our own "expected" wording (serde's untagged enums
+/// only say "data did not match any variant").
+macro_rules! number_or_string {
+    ($ty:ident, $expecting:literal, $num:ident, $text:ident) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<$ty, E> {
+                        Ok($ty::$num(v))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<$ty, E> {
+                        i64::try_from(v)
+                            .map($ty::$num)
+                            .map_err(|_| E::custom(format!("{v} is too large")))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$ty, E> {
+                        Ok($ty::$text(v.to_string()))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+number_or_string!(
+    ProtocolValue,
+    "a protocol name (all, tcp, udp, icmp, icmpv6) or number",
+    Number,
+    Name
+);
+number_or_string!(
+    PortsValue,
+    "a port number or a range string like \"1024-65535\"",
+    Number,
+    Range
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,6 @@ mod validate;
 use crate::model::Network;
 use std::path::Path;
 
-pub use compile::Kind;
 pub use diag::{Diagnostic, Located};
 
 /// A topology that could not be loaded: every problem found, each already formatted
@@ -98,3 +97,6 @@ fn load_named(text: &str, file_name: &str, stem: &str) -> Result<Network, LoadEr
         )))
     }
 }
+
+#[cfg(test)]
+mod tests;

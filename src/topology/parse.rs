@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-/// Parse `src`; `None` only when nothing usable could be read.
+/// Parse `src` into a document holding every table that deserialised; the
+/// others are reported in `diags`.
 pub fn parse(src: &str, diags: &mut Diags) -> Document {
     let (root, errors) = DeTable::parse_recoverable(src);
     for e in errors {
@@ -25,7 +26,6 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
         );
     }
     let mut doc = Document::default();
-    let root_span = root.span();
     let root = root.into_inner();
     for (key, value) in root.iter() {
         let k: &str = key.get_ref();
@@ -62,7 +62,6 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             ),
         }
     }
-    let _ = root_span;
     doc
 }
 
@@ -152,6 +151,10 @@ fn explain(msg: &str) -> (&'static str, String) {
     }
     if msg.starts_with("missing field") {
         return ("missing-key", msg.replace("missing field", "missing key"));
+    }
+    // Serde names our structs (`expected struct SubnetSpec`): say what the user wrote.
+    if let Some((head, _)) = msg.split_once("expected struct ") {
+        return ("type", format!("{head}expected a table"));
     }
     ("type", msg.to_string())
 }

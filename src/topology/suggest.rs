@@ -10,10 +10,9 @@ where
         let score = strsim::jaro_winkler(&input.to_ascii_lowercase(), &c.to_ascii_lowercase());
         let lev = strsim::levenshtein(input, c);
         // Accept close spellings, or short edit distances on short names.
-        if score >= 0.8 || lev <= 2.max(input.len() / 4) {
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, c));
-            }
+        let plausible = score >= 0.8 || lev <= 2.max(input.len() / 4);
+        if plausible && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
         }
     }
     best.map(|(_, c)| c)

@@ -23,6 +23,10 @@ pub fn payload_byte(i: usize) -> u8 {
 /// Errors when the two addresses are of different families or the payload does not
 /// fit in one IP packet.
 pub fn build_packet(spec: &PacketSpec) -> Result<Vec<u8>, Malformed> {
+    // Refuse before allocating: the length may come straight from a traffic spec.
+    if spec.payload_len > usize::from(u16::MAX) {
+        return Err(Malformed("payload does not fit in one IP packet"));
+    }
     let payload: Vec<u8> = (0..spec.payload_len).map(payload_byte).collect();
     let is_v6 = spec.src.is_ipv6();
     let ip = match (spec.src, spec.dst) {

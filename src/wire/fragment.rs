@@ -22,9 +22,20 @@ pub const MIN_IPV4_MTU: u16 = 68;
 /// An already fragmented packet is split further (offsets stay relative to the original
 /// datagram, MF stays set when it was). Identification 0 (smoltcp's DF packets) is
 /// copied like any other. TTL is unchanged (the VPC router does not decrement it).
-/// The Ethernet header is copied into every fragment; Ethernet padding is dropped.
-/// Errors on a malformed frame, malformed IPv4 options, or `mtu` below 68.
+/// The Ethernet header is copied into every fragment; fragments carry no Ethernet
+/// padding (a frame that fits is appended byte for byte, padding and all).
+/// Errors on a malformed frame, malformed IPv4 options, or `mtu` below 68 (only
+/// checked when fragmenting is needed); on `Err` nothing is appended to `out`.
 pub fn fragment_ipv4(frame: &[u8], mtu: u16, out: &mut Vec<Vec<u8>>) -> Result<(), Malformed> {
+    let appended_before = out.len();
+    let result = fragment_into(frame, mtu, out);
+    if result.is_err() {
+        out.truncate(appended_before);
+    }
+    result
+}
+
+fn fragment_into(frame: &[u8], mtu: u16, out: &mut Vec<Vec<u8>>) -> Result<(), Malformed> {
     let (view, packet) = ipv4_of_frame(frame)?;
     if view.total_len <= usize::from(mtu) {
         out.push(frame.to_vec());

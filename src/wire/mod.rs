@@ -4,8 +4,10 @@
 //! The public functions are the contract the data plane and hosts code against. Each
 //! concept lives in its own file:
 //! - [`parse_frame`], [`ip_packet`] (`parse.rs`): the hot path, zero-copy, no allocation;
-//! - [`build_packet`] (`build.rs`): synthetic frames for `trace` and generators;
-//! - [`fragment_ipv4`] (`fragment.rs`) and [`reassemble_ipv4`] (`reassemble.rs`);
+//! - [`build_packet`], [`payload_byte`] (`build.rs`): synthetic frames for `trace` and
+//!   generators;
+//! - [`fragment_ipv4`], [`MIN_IPV4_MTU`] (`fragment.rs`) and [`reassemble_ipv4`]
+//!   (`reassemble.rs`);
 //! - [`icmpv4_frag_needed`], [`icmpv6_packet_too_big`] (`icmp_error.rs`);
 //! - [`rewrite_ipv4`] (`rewrite.rs`): in-place NAT with incremental checksums;
 //! - [`verify_checksums`] (`verify.rs`): what Wireshark would complain about.

@@ -45,8 +45,9 @@ pub fn parse_frame(frame: &[u8]) -> Result<FlowKey, Malformed> {
 /// (dropping Ethernet padding). Checks the IP header as [`parse_frame`] does, but not
 /// IPv6 extension headers or the transport header.
 pub fn ip_packet(frame: &[u8]) -> Result<&[u8], Malformed> {
-    let ip = &frame[ETHERNET_HEADER_LEN.min(frame.len())..];
-    match ethertype(frame)? {
+    let ethertype = ethertype(frame)?;
+    let ip = &frame[ETHERNET_HEADER_LEN..];
+    match ethertype {
         ETHERTYPE_IPV4 => checked_ipv4(ip).map(|v| &ip[..v.total_len]),
         ETHERTYPE_IPV6 => checked_ipv6(ip).map(|(_, len)| &ip[..len]),
         _ => Err(Malformed("ethertype is neither IPv4 nor IPv6")),

@@ -18,18 +18,31 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
     for h in specs {
         let name = h.name.get_ref().clone();
         let o = obj(Kind::Host, &name);
-        if c.lookup(Kind::Host, &name).is_some() {
+        let taken = c.lookup(Kind::Host, &name).is_some()
+            || c.lookup(Kind::Instance, &name).is_some()
+            || c.defined_at.contains_key(&name);
+        if taken {
             c.err(
                 "duplicate-id",
                 h.name.span(),
                 &o,
-                format!("duplicate host name `{name}`; names must be unique"),
+                format!(
+                    "name `{name}` is already used by another object; names must be unambiguous"
+                ),
             );
             continue;
         }
         let Some(ip) = c.values(&o).ip(&h.ip) else {
             continue;
         };
+        if let Some(other) = c.net.external_hosts.iter().find(|x| x.ip == ip) {
+            let msg = format!(
+                "{ip} is already the address of host {}; host addresses are unique",
+                other.name
+            );
+            c.err("ip-duplicate", h.ip.span(), &o, msg);
+            continue;
+        }
         let mut site = ExternalSite::Internet;
         if let Some(r) = &h.vgw {
             let Some(g) = c.resolve(Kind::Vgw, r, &o).map(VgwIdx) else {
@@ -74,10 +87,16 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
         });
     }
     if c.lookup(Kind::Host, INTERNET_HOST).is_none() && !c.is_declared(Kind::Host, INTERNET_HOST) {
+        // The default address, or the next one in TEST-NET-3 the file left free.
+        let base = u32::from(INTERNET_HOST_IP);
+        let ip = (0..240)
+            .map(|k| IpAddr::V4(Ipv4Addr::from(base + k)))
+            .find(|ip| c.net.external_hosts.iter().all(|h| h.ip != *ip))
+            .unwrap_or(IpAddr::V4(INTERNET_HOST_IP));
         c.register(Kind::Host, INTERNET_HOST, c.net.external_hosts.len());
         c.net.external_hosts.push(ExternalHost {
             name: INTERNET_HOST.to_string(),
-            ip: IpAddr::V4(INTERNET_HOST_IP),
+            ip,
             site: ExternalSite::Internet,
             mtu: EXTERNAL_MTU,
         });
@@ -163,6 +182,104 @@ fn positive(
     }
 }
 
+/// Port, size, count, bytes, rate and start of a flow, with the defaults of its kind.
+struct Numbers {
+    port: u16,
+    size: u32,
+    count: u64,
+    bytes: u64,
+    rate_pps: f64,
+    start_ns: u64,
+}
+
+fn numbers(c: &mut Compiler<'_>, f: &FlowSpec, kind: FlowKind, o: &str) -> Option<Numbers> {
+    let port = match (&f.port, kind) {
+        (None, _) => {
+            if kind == FlowKind::Ping {
+                0
+            } else {
+                5001
+            }
+        }
+        (Some(p), FlowKind::Ping) => {
+            c.err("flow-value", p.span(), o, "ping flows have no port");
+            return None;
+        }
+        (Some(p), _) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
+        (Some(p), _) => {
+            c.err(
+                "port-range",
+                p.span(),
+                o,
+                format!("port {} is out of range (1 to 65535)", p.get_ref()),
+            );
+            return None;
+        }
+    };
+    let max_payload = if f.ipv6 { 65_527 } else { 65_507 };
+    let default_size = match kind {
+        FlowKind::Ping => 56,
+        FlowKind::Udp => 1000,
+        FlowKind::Tcp => 0,
+    };
+    let size = match &f.size {
+        None => default_size,
+        Some(s) if (0..=max_payload).contains(s.get_ref()) => *s.get_ref() as u32,
+        Some(s) => {
+            c.err(
+                "flow-value",
+                s.span(),
+                o,
+                format!(
+                    "size {} is out of range (0 to {max_payload} payload bytes)",
+                    s.get_ref()
+                ),
+            );
+            return None;
+        }
+    };
+    let count = positive(c, &f.count, o, "count", 10, u64::from(u32::MAX))?;
+    // Non-TCP flows carry no byte budget; the value is still range-checked.
+    let default_bytes = if kind == FlowKind::Tcp { 100_000 } else { 1 };
+    let bytes = positive(c, &f.bytes, o, "bytes", default_bytes, u64::MAX >> 1)?;
+    let rate_pps = match &f.rate_pps {
+        None => 10.0,
+        Some(r) if r.get_ref().is_finite() && *r.get_ref() > 0.0 => *r.get_ref(),
+        Some(r) => {
+            c.err(
+                "flow-value",
+                r.span(),
+                o,
+                "rate_pps must be a positive number",
+            );
+            return None;
+        }
+    };
+    let start_ns = match &f.start_ms {
+        None => 0,
+        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => {
+            (s.get_ref() * 1e6).round() as u64
+        }
+        Some(s) => {
+            c.err(
+                "flow-value",
+                s.span(),
+                o,
+                "start_ms must be a non-negative number",
+            );
+            return None;
+        }
+    };
+    Some(Numbers {
+        port,
+        size,
+        count,
+        bytes,
+        rate_pps,
+        start_ns,
+    })
+}
+
 pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
     let mut seen: Vec<String> = Vec::new();
     for f in specs {
@@ -195,14 +312,17 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
         };
         let src = endpoint(c, &f.from, &o);
         let dst = endpoint(c, &f.to, &o);
+        // `None`: the expectation is broken (reported); `Some(None)`: no expectation.
         let expect = match &f.expect {
-            Some(s) => match expectation(c, s, &o) {
-                Some(e) => Some(e),
-                None => continue,
-            },
-            None => None,
+            Some(s) => expectation(c, s, &o).map(Some),
+            None => Some(None),
         };
-        let (Some(kind), Some(src), Some(dst)) = (kind, src, dst) else {
+        // Numbers are checked even when an endpoint is broken, so that every
+        // mistake of the flow is reported at once.
+        let numbers = numbers(c, f, kind.unwrap_or(FlowKind::Udp), &o);
+        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect)) =
+            (kind, src, dst, numbers, expect)
+        else {
             continue;
         };
         if src == dst {
@@ -223,104 +343,17 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             );
             continue;
         }
-        let port = match (&f.port, kind) {
-            (None, _) => {
-                if kind == FlowKind::Ping {
-                    0
-                } else {
-                    5001
-                }
-            }
-            (Some(p), FlowKind::Ping) => {
-                c.err("flow-value", p.span(), &o, "ping flows have no port");
-                continue;
-            }
-            (Some(p), _) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
-            (Some(p), _) => {
-                c.err(
-                    "port-range",
-                    p.span(),
-                    &o,
-                    format!("port {} is out of range (1 to 65535)", p.get_ref()),
-                );
-                continue;
-            }
-        };
-        let max_payload = if f.ipv6 { 65_527 } else { 65_507 };
-        let default_size = match kind {
-            FlowKind::Ping => 56,
-            FlowKind::Udp => 1000,
-            FlowKind::Tcp => 0,
-        };
-        let size = match &f.size {
-            None => default_size,
-            Some(s) if (0..=max_payload).contains(s.get_ref()) => *s.get_ref() as u32,
-            Some(s) => {
-                c.err(
-                    "flow-value",
-                    s.span(),
-                    &o,
-                    format!(
-                        "size {} is out of range (0 to {max_payload} payload bytes)",
-                        s.get_ref()
-                    ),
-                );
-                continue;
-            }
-        };
-        let Some(count) = positive(c, &f.count, &o, "count", 10, u32::MAX as u64) else {
-            continue;
-        };
-        let Some(bytes) = positive(
-            c,
-            &f.bytes,
-            &o,
-            "bytes",
-            if kind == FlowKind::Tcp { 100_000 } else { 0 }.max(1),
-            u64::MAX >> 1,
-        ) else {
-            continue;
-        };
-        let rate_pps = match &f.rate_pps {
-            None => 10.0,
-            Some(r) if r.get_ref().is_finite() && *r.get_ref() > 0.0 => *r.get_ref(),
-            Some(r) => {
-                c.err(
-                    "flow-value",
-                    r.span(),
-                    &o,
-                    "rate_pps must be a positive number",
-                );
-                continue;
-            }
-        };
-        let start_ns = match &f.start_ms {
-            None => 0,
-            Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => {
-                (s.get_ref() * 1e6).round() as u64
-            }
-            Some(s) => {
-                c.err(
-                    "flow-value",
-                    s.span(),
-                    &o,
-                    "start_ms must be a non-negative number",
-                );
-                continue;
-            }
-        };
-        let bytes = if kind == FlowKind::Tcp { bytes } else { 0 };
         c.net.flows.push(Flow {
             name,
             kind,
             src,
             dst,
-            port,
-            size,
-            count,
-            bytes,
-            rate_pps,
-            start_ns,
+            port: n.port,
+            size: n.size,
+            count: n.count,
+            bytes: if kind == FlowKind::Tcp { n.bytes } else { 0 },
+            rate_pps: n.rate_pps,
+            start_ns: n.start_ns,
             df: f.df.unwrap_or(kind == FlowKind::Tcp),
             ipv6: f.ipv6,
             expect,

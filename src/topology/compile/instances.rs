@@ -155,7 +155,31 @@ fn security_groups(
     ok.then_some(out)
 }
 
+/// Instance names are references (flows, routes) like ids: they must not be
+/// ambiguous with another instance's name or with another object's id.
+fn check_names(c: &mut Compiler<'_>, specs: &[InstanceSpec]) {
+    let mut names: Vec<&str> = Vec::new();
+    for spec in specs {
+        let Some(n) = &spec.name else { continue };
+        let name = n.get_ref().as_str();
+        let clash_id = name != spec.id.get_ref() && c.defined_at.contains_key(name);
+        if names.contains(&name) || clash_id {
+            let o = obj(Kind::Instance, spec.id.get_ref());
+            c.err(
+                "duplicate-id",
+                n.span(),
+                &o,
+                format!(
+                    "name `{name}` is already used by another object; names must be unambiguous"
+                ),
+            );
+        }
+        names.push(name);
+    }
+}
+
 pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
+    check_names(c, &specs);
     for mut spec in specs {
         let id = spec.id.get_ref().clone();
         let o = obj(Kind::Instance, &id);

@@ -118,8 +118,13 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
         c.net.route_tables[t].routes = routes;
     }
     let quota = c.net.quotas.routes_per_table as usize;
+    let mut seen = std::collections::HashSet::new();
     for t in specs {
         let id = t.id.get_ref();
+        // A duplicate id was reported; only the first definition gets routes.
+        if !seen.insert(id.as_str()) {
+            continue;
+        }
         let Some(ti) = c.lookup(Kind::RouteTable, id) else {
             continue;
         };

@@ -216,16 +216,16 @@ fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Opti
 
 pub fn security_group_rules(c: &mut Compiler<'_>, specs: &[SgSpec]) {
     let quota = c.net.quotas.sg_rules_per_direction as usize;
+    let mut seen = std::collections::HashSet::new();
     for g in specs {
         let id = g.id.get_ref().clone();
+        // A duplicate id was reported; only the first definition gets rules.
+        if !seen.insert(id.clone()) {
+            continue;
+        }
         let Some(own) = c.lookup(Kind::Sg, &id).map(SgIdx) else {
             continue;
         };
-        if c.net.security_groups[own.ix()].id != id
-            || !c.net.security_groups[own.ix()].ingress.is_empty()
-        {
-            continue; // a duplicate id: only the first definition is compiled
-        }
         let o = obj(Kind::Sg, &id);
         for (dir, rules) in [
             (Direction::Inbound, Some(&g.ingress)),

@@ -207,6 +207,16 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
             (v.id.clone(), v.ipv6.is_some())
         };
         let sfx = suffix(&id).to_string();
+        // The implicit objects' ids, made unique should the file use them already.
+        let fresh = |c: &Compiler<'_>, base: String| {
+            let mut id = base.clone();
+            let mut n = 1;
+            while c.defined_at.contains_key(&id) || c.index.keys().any(|(_, k)| *k == id) {
+                n += 1;
+                id = format!("{base}-{n}");
+            }
+            id
+        };
         let main = c
             .net
             .route_tables
@@ -215,7 +225,7 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
         let main = match main {
             Some(p) => p,
             None => {
-                let rid = format!("rtb-main-{sfx}");
+                let rid = fresh(c, format!("rtb-main-{sfx}"));
                 c.register(Kind::RouteTable, &rid, c.net.route_tables.len());
                 c.net.route_tables.push(RouteTable {
                     id: rid,
@@ -226,7 +236,7 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
                 c.net.route_tables.len() - 1
             }
         };
-        let nid = format!("acl-default-{sfx}");
+        let nid = fresh(c, format!("acl-default-{sfx}"));
         c.register(Kind::Nacl, &nid, c.net.nacls.len());
         c.net.nacls.push(Nacl {
             id: nid,
@@ -235,7 +245,7 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
             inbound: allow_all(ipv6),
             outbound: allow_all(ipv6),
         });
-        let sid = format!("sg-default-{sfx}");
+        let sid = fresh(c, format!("sg-default-{sfx}"));
         let six = SgIdx(c.net.security_groups.len() as u32);
         c.register(Kind::Sg, &sid, six.ix());
         let mut egress = vec![SgRule {

@@ -92,4 +92,8 @@ fn mixed_families_and_oversized_payloads_are_errors() {
     assert!(build_packet(&spec(false, UDP, 65_535 - 28 + 1)).is_err());
     assert!(build_packet(&spec(false, UDP, 65_535 - 28)).is_ok());
     assert!(build_packet(&spec(true, UDP, 65_535 - 8 + 1)).is_err());
+    assert!(
+        build_packet(&spec(true, UDP, usize::MAX)).is_err(),
+        "no huge allocation"
+    );
 }

@@ -141,10 +141,8 @@ fn ipv6_extension_chain_to_tcp() {
     assert_eq!(key.tcp_flags, 0x18);
     assert_eq!(usize::from(key.ip_len), 40 + rest.len());
 
-    let misplaced = [&dest_opts[..1], &[0, 1, 4, 0, 0, 0, 0]].concat(); // dest opts -> HBH
-    let mut bad = misplaced.clone();
-    bad[0] = 0;
-    let rest = [&bad[..], &hop_by_hop, tcp_part].concat();
+    let dest_opts_then_hop_by_hop = [0u8, 0, 1, 4, 0, 0, 0, 0];
+    let rest = [&dest_opts_then_hop_by_hop[..], &hop_by_hop, tcp_part].concat();
     assert_eq!(
         parse_frame(&ipv6_frame(60, &rest)),
         Err(Malformed("IPv6 hop-by-hop header not first"))
