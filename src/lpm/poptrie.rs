@@ -18,6 +18,8 @@
 //! zero-padded; prefixes expand over the padded slots as well, which keeps one code
 //! path for every stride alignment.
 
+use super::huge::HugeSlice;
+
 /// Direct-table entry flag: the entry is a leaf, not a node index.
 pub(crate) const LEAF: u32 = 1 << 31;
 
@@ -46,9 +48,9 @@ pub(crate) struct Entry {
 #[derive(Debug, Clone)]
 pub(crate) struct Poptrie {
     direct_bits: u32,
-    direct: Box<[u32]>,
-    nodes: Box<[Node]>,
-    leaves: Box<[u32]>,
+    direct: HugeSlice<u32>,
+    nodes: HugeSlice<Node>,
+    leaves: HugeSlice<u32>,
 }
 
 /// The 6-bit chunk of a left-aligned key at bit offset `off` (zero-padded).
@@ -106,9 +108,9 @@ impl Poptrie {
         }
         Poptrie {
             direct_bits: s,
-            direct: direct.into_boxed_slice(),
-            nodes: builder.nodes.into_boxed_slice(),
-            leaves: builder.leaves.into_boxed_slice(),
+            direct: HugeSlice::from_slice(&direct),
+            nodes: HugeSlice::from_slice(&builder.nodes),
+            leaves: HugeSlice::from_slice(&builder.leaves),
         }
     }
 
