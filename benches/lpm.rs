@@ -46,7 +46,9 @@ impl Lpm<Ipv4Addr> for Peeremu4 {
     const NAME: &'static str = "peeremu";
     fn build(routes: &[(Ipv4Addr, u8, u32)]) -> Self {
         Peeremu4(Lpm4::from_routes(
-            routes.iter().filter_map(|&(a, l, v)| Some((Ipv4Net::new(a, l).ok()?, v))),
+            routes
+                .iter()
+                .filter_map(|&(a, l, v)| Some((Ipv4Net::new(a, l).ok()?, v))),
         ))
     }
     #[inline]
@@ -63,7 +65,9 @@ impl Lpm<Ipv6Addr> for Peeremu6 {
     const NAME: &'static str = "peeremu";
     fn build(routes: &[(Ipv6Addr, u8, u32)]) -> Self {
         Peeremu6(Lpm6::from_routes(
-            routes.iter().filter_map(|&(a, l, v)| Some((Ipv6Net::new(a, l).ok()?, v))),
+            routes
+                .iter()
+                .filter_map(|&(a, l, v)| Some((Ipv6Net::new(a, l).ok()?, v))),
         ))
     }
     #[inline]

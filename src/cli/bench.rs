@@ -54,7 +54,10 @@ pub fn main(args: Args) -> u8 {
         return match crate::topology::load_file(path) {
             Ok(net) => bench_topology(&net, &args),
             Err(e) => {
-                eprint!("peeremu bench: cannot benchmark the route tables of {}:\n{e}", path.display());
+                eprint!(
+                    "peeremu bench: cannot benchmark the route tables of {}:\n{e}",
+                    path.display()
+                );
                 EXIT_INVALID
             }
         };
@@ -95,7 +98,12 @@ fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
     println!("table: {} IPv4 prefixes ({origin})", nets.len());
     let start = Instant::now();
     let table = Lpm4::from_routes(nets.iter().zip(0u32..).map(|(&n, i)| (n, i)));
-    print_build(start.elapsed(), table.len(), table.memory_bytes(), table.stats());
+    print_build(
+        start.elapsed(),
+        table.len(),
+        table.memory_bytes(),
+        table.stats(),
+    );
     let keys = generate::keys_v4(nets, key_count(args), args.seed);
     let hits = keys.iter().filter(|&&k| table.lookup(k).is_some()).count();
     print_keys(keys.len(), hits);
@@ -112,7 +120,12 @@ fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
     println!("table: {} IPv6 prefixes ({origin})", nets.len());
     let start = Instant::now();
     let table = Lpm6::from_routes(nets.iter().zip(0u32..).map(|(&n, i)| (n, i)));
-    print_build(start.elapsed(), table.len(), table.memory_bytes(), table.stats());
+    print_build(
+        start.elapsed(),
+        table.len(),
+        table.memory_bytes(),
+        table.stats(),
+    );
     let keys = generate::keys_v6(nets, key_count(args), args.seed);
     let hits = keys.iter().filter(|&&k| table.lookup(k).is_some()).count();
     print_keys(keys.len(), hits);
@@ -230,7 +243,12 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                 }
             }
         }
-        println!("route table {}: {} IPv4 and {} IPv6 destinations", rt.id, v4.len(), v6.len());
+        println!(
+            "route table {}: {} IPv4 and {} IPv6 destinations",
+            rt.id,
+            v4.len(),
+            v6.len()
+        );
         let n = args.lookups;
         if !v4.is_empty() {
             let nets: Vec<Ipv4Net> = v4.iter().map(|r| r.0).collect();
@@ -241,9 +259,12 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                 .filter(|k| nets.iter().any(|p| p.contains(k)))
                 .collect();
             if !keys.is_empty() {
-                let (ind, dep) = time_lookups(&keys, n, |k| t.lookup(k).copied().unwrap_or(0), |k, p| {
-                    Ipv4Addr::from(u32::from(k) ^ (p & 1))
-                });
+                let (ind, dep) = time_lookups(
+                    &keys,
+                    n,
+                    |k| t.lookup(k).copied().unwrap_or(0),
+                    |k, p| Ipv4Addr::from(u32::from(k) ^ (p & 1)),
+                );
                 print!("  IPv4: {} bytes; ", t.memory_bytes());
                 print_ns(n, ind, dep);
             }
@@ -256,9 +277,12 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                 .filter(|k| nets.iter().any(|p| p.contains(k)))
                 .collect();
             if !keys.is_empty() {
-                let (ind, dep) = time_lookups(&keys, n, |k| t.lookup(k).copied().unwrap_or(0), |k, p| {
-                    Ipv6Addr::from(u128::from(k) ^ u128::from(p & 1))
-                });
+                let (ind, dep) = time_lookups(
+                    &keys,
+                    n,
+                    |k| t.lookup(k).copied().unwrap_or(0),
+                    |k, p| Ipv6Addr::from(u128::from(k) ^ u128::from(p & 1)),
+                );
                 print!("  IPv6: {} bytes; ", t.memory_bytes());
                 print_ns(n, ind, dep);
             }

@@ -161,13 +161,15 @@ impl<V> Lpm6<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        self.table.route(self.table.trie.lookup128(u128::from(addr)))
+        self.table
+            .route(self.table.trie.lookup128(u128::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        self.table.value(self.table.trie.lookup128(u128::from(addr)))
+        self.table
+            .value(self.table.trie.lookup128(u128::from(addr)))
     }
 
     /// The value stored for exactly this prefix.
