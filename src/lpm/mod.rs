@@ -25,13 +25,16 @@
 //! # Costs
 //! - `lookup` allocates nothing and does not branch on the table size; `&self` only.
 //! - `from_routes` compiles once: O(n log n) (≈ 0.2 s for a full IPv4 table).
-//! - `insert` of a new prefix and `remove` recompile the whole table, O(n log n): fine
+//! - `insert` of a new prefix and `remove` recompile the whole table, O(n): fine
 //!   for VPC route tables (tens of routes) and for occasional updates; build big
 //!   tables with `from_routes`. Replacing the value of an existing prefix is O(1).
 //!
 //! Values live in a `Vec` indexed by `u32` route slots; the trie stores only slots.
+//! The big arrays sit on transparent huge pages ([`huge`]): on a full table the
+//! lookup's few random accesses would otherwise each miss the TLB too.
 
 pub mod generate;
+mod huge;
 pub mod load;
 mod poptrie;
 mod table;
@@ -80,15 +83,13 @@ impl<V> Lpm4<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv4Addr) -> Option<(Ipv4Net, &V)> {
-        let leaf = self.table.trie.lookup32(u32::from(addr));
-        self.table.route(leaf).map(|(n, v)| (*n, v))
+        self.table.route(self.table.trie.lookup32(u32::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
-        let leaf = self.table.trie.lookup32(u32::from(addr));
-        self.table.route(leaf).map(|(_, v)| v)
+        self.table.value(self.table.trie.lookup32(u32::from(addr)))
     }
 
     /// The value stored for exactly this prefix.
@@ -97,19 +98,20 @@ impl<V> Lpm4<V> {
     }
 
     pub fn len(&self) -> usize {
-        self.table.routes.len()
+        self.table.nets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.routes.is_empty()
+        self.table.nets.is_empty()
     }
 
-    /// The routes, in insertion order (removal moves the last route into the gap).
+    /// The routes, sorted by address then prefix length.
     pub fn iter(&self) -> impl Iterator<Item = (Ipv4Net, &V)> {
-        self.table.routes.iter().map(|(n, v)| (*n, v))
+        self.table.iter()
     }
 
-    /// Bytes of heap memory held (trie, routes with their values, prefix index).
+    /// Bytes of heap memory held: the compiled trie, the prefixes and the values
+    /// (not memory the values themselves own).
     pub fn memory_bytes(&self) -> usize {
         self.table.memory_bytes()
     }
@@ -159,15 +161,15 @@ impl<V> Lpm6<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        let leaf = self.table.trie.lookup128(u128::from(addr));
-        self.table.route(leaf).map(|(n, v)| (*n, v))
+        self.table
+            .route(self.table.trie.lookup128(u128::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        let leaf = self.table.trie.lookup128(u128::from(addr));
-        self.table.route(leaf).map(|(_, v)| v)
+        self.table
+            .value(self.table.trie.lookup128(u128::from(addr)))
     }
 
     /// The value stored for exactly this prefix.
@@ -176,19 +178,20 @@ impl<V> Lpm6<V> {
     }
 
     pub fn len(&self) -> usize {
-        self.table.routes.len()
+        self.table.nets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.routes.is_empty()
+        self.table.nets.is_empty()
     }
 
-    /// The routes, in insertion order (removal moves the last route into the gap).
+    /// The routes, sorted by address then prefix length.
     pub fn iter(&self) -> impl Iterator<Item = (Ipv6Net, &V)> {
-        self.table.routes.iter().map(|(n, v)| (*n, v))
+        self.table.iter()
     }
 
-    /// Bytes of heap memory held (trie, routes with their values, prefix index).
+    /// Bytes of heap memory held: the compiled trie, the prefixes and the values
+    /// (not memory the values themselves own).
     pub fn memory_bytes(&self) -> usize {
         self.table.memory_bytes()
     }

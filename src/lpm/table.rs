@@ -1,18 +1,25 @@
-//! The value-owning side shared by [`super::Lpm4`] and [`super::Lpm6`]: routes live
-//! in a `Vec` (slot = index), the compiled [`Poptrie`] holds only `u32` slots.
+//! The value-owning side shared by [`super::Lpm4`] and [`super::Lpm6`].
+//!
+//! Prefixes are kept sorted by (address, length) in `nets`, their values at the same
+//! index in `values`; the index is the route slot the compiled [`Poptrie`] stores.
+//! Keeping them sorted makes exact-prefix search a binary search, so no hash index is
+//! needed (that would cost more memory than the trie itself).
 
+use super::huge::advise_vec;
 use super::poptrie::{direct_bits_for, Entry, Poptrie};
 use ipnet::{Ipv4Net, Ipv6Net};
-use std::collections::HashMap;
-use std::hash::Hash;
 
 /// A CIDR prefix type the table can compile (IPv4 or IPv6).
-pub(crate) trait Prefix: Copy + Eq + Hash {
+pub(crate) trait Prefix: Copy + Eq {
     /// The network address left-aligned in 128 bits.
     fn key(&self) -> u128;
     fn length(&self) -> u8;
     /// The same prefix with host bits cleared.
     fn canonical(&self) -> Self;
+    /// Sort key: containing prefixes sort before the prefixes they contain.
+    fn order(&self) -> (u128, u8) {
+        (self.key(), self.length())
+    }
 }
 
 impl Prefix for Ipv4Net {
@@ -41,103 +48,120 @@ impl Prefix for Ipv6Net {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Table<P, V> {
-    pub(crate) routes: Vec<(P, V)>,
-    slots: HashMap<P, u32>,
+    /// Canonical prefixes, sorted by `order`, distinct.
+    pub(crate) nets: Vec<P>,
+    pub(crate) values: Vec<V>,
     pub(crate) trie: Poptrie,
 }
 
 impl<P: Prefix, V> Default for Table<P, V> {
     fn default() -> Self {
         Table {
-            routes: Vec::new(),
-            slots: HashMap::new(),
+            nets: Vec::new(),
+            values: Vec::new(),
             trie: Poptrie::build(Vec::new(), direct_bits_for(0)),
         }
     }
 }
 
 impl<P: Prefix, V> Table<P, V> {
+    /// Bulk build: later duplicates replace earlier ones. O(n log n).
     pub(crate) fn from_routes(routes: impl IntoIterator<Item = (P, V)>) -> Self {
+        let mut items: Vec<(P, Option<V>)> = routes
+            .into_iter()
+            .map(|(n, v)| (n.canonical(), Some(v)))
+            .collect();
+        // Stable sort keeps input order among duplicates; keep the last of each run.
+        items.sort_by_key(|(n, _)| n.order());
+        let mut nets = Vec::with_capacity(items.len());
+        let mut values = Vec::with_capacity(items.len());
+        advise_vec(&values);
+        let mut iter = items.into_iter().peekable();
+        while let Some((net, value)) = iter.next() {
+            if iter.peek().is_some_and(|(next, _)| *next == net) {
+                continue;
+            }
+            nets.push(net);
+            values.extend(value);
+        }
         let mut t = Table {
-            routes: Vec::new(),
-            slots: HashMap::new(),
+            nets,
+            values,
             trie: Poptrie::build(Vec::new(), direct_bits_for(0)),
         };
-        for (net, value) in routes {
-            t.put(net, value);
-        }
         t.rebuild();
         t
     }
 
-    /// Insert or replace without recompiling; returns the old value.
-    fn put(&mut self, net: P, value: V) -> Option<V> {
+    fn position(&self, net: &P) -> Result<usize, usize> {
+        self.nets.binary_search_by_key(&net.order(), |n| n.order())
+    }
+
+    /// Insert or replace; returns the old value. A new prefix recompiles: O(n).
+    pub(crate) fn insert(&mut self, net: P, value: V) -> Option<V> {
         let net = net.canonical();
-        match self.slots.get(&net) {
-            Some(&slot) => Some(std::mem::replace(&mut self.routes[slot as usize].1, value)),
-            None => {
-                let slot = u32::try_from(self.routes.len())
-                    .ok()
-                    .filter(|&s| s < super::poptrie::LEAF - 1)
-                    .expect("an LPM table holds fewer than 2^31 routes");
-                self.slots.insert(net, slot);
-                self.routes.push((net, value));
+        match self.position(&net) {
+            Ok(i) => Some(std::mem::replace(&mut self.values[i], value)),
+            Err(i) => {
+                self.nets.insert(i, net);
+                self.values.insert(i, value);
+                self.rebuild();
                 None
             }
         }
     }
 
-    pub(crate) fn insert(&mut self, net: P, value: V) -> Option<V> {
-        let old = self.put(net, value);
-        // Replacing a value keeps every slot: the compiled trie is still right.
-        if old.is_none() {
-            self.rebuild();
-        }
-        old
-    }
-
+    /// Remove an exact prefix; recompiles: O(n).
     pub(crate) fn remove(&mut self, net: P) -> Option<V> {
-        let net = net.canonical();
-        let slot = self.slots.remove(&net)? as usize;
-        let (_, value) = self.routes.swap_remove(slot);
-        if let Some((moved, _)) = self.routes.get(slot) {
-            self.slots.insert(*moved, slot as u32);
-        }
+        let i = self.position(&net.canonical()).ok()?;
+        self.nets.remove(i);
+        let value = self.values.remove(i);
         self.rebuild();
         Some(value)
     }
 
-    /// Recompile the trie from the routes: O(n log n).
-    pub(crate) fn rebuild(&mut self) {
+    /// Recompile the trie from `nets` (already sorted): O(n).
+    fn rebuild(&mut self) {
         let entries = self
-            .routes
+            .nets
             .iter()
-            .enumerate()
-            .map(|(slot, (net, _))| Entry {
+            .zip(0u32..)
+            .map(|(net, slot)| Entry {
                 key: net.key(),
                 len: net.length(),
-                slot: slot as u32,
+                slot,
             })
             .collect();
-        self.trie = Poptrie::build(entries, direct_bits_for(self.routes.len()));
+        self.trie = Poptrie::build(entries, direct_bits_for(self.nets.len()));
     }
 
-    /// The route for a leaf returned by the trie (0 = none).
+    /// The value for a leaf returned by the trie (0 = none).
     #[inline(always)]
-    pub(crate) fn route(&self, leaf: u32) -> Option<&(P, V)> {
-        // Leaf 0 wraps to u32::MAX as usize, out of bounds: `get` returns None.
-        self.routes.get(leaf.wrapping_sub(1) as usize)
+    pub(crate) fn value(&self, leaf: u32) -> Option<&V> {
+        // Leaf 0 wraps to u32::MAX, out of bounds: `get` returns None.
+        self.values.get(leaf.wrapping_sub(1) as usize)
+    }
+
+    /// The prefix and value for a leaf returned by the trie (0 = none).
+    #[inline(always)]
+    pub(crate) fn route(&self, leaf: u32) -> Option<(P, &V)> {
+        let i = leaf.wrapping_sub(1) as usize;
+        Some((*self.nets.get(i)?, self.values.get(i)?))
     }
 
     pub(crate) fn get(&self, net: P) -> Option<&V> {
-        let slot = *self.slots.get(&net.canonical())?;
-        Some(&self.routes[slot as usize].1)
+        let i = self.position(&net.canonical()).ok()?;
+        self.values.get(i)
     }
 
-    /// Bytes held: compiled trie, the route vector and the prefix index.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (P, &V)> {
+        self.nets.iter().copied().zip(self.values.iter())
+    }
+
+    /// Bytes held: compiled trie, prefixes and values.
     pub(crate) fn memory_bytes(&self) -> usize {
         self.trie.memory_bytes()
-            + self.routes.capacity() * size_of::<(P, V)>()
-            + self.slots.capacity() * (size_of::<(P, u32)>() + 1)
+            + self.nets.capacity() * size_of::<P>()
+            + self.values.capacity() * size_of::<V>()
     }
 }
