@@ -134,7 +134,7 @@ impl Dataplane {
             decision: MtuDecision::TooBig,
         });
         let router = match src {
-            Source::Eni(e) => self.net.enis[e.ix()].subnet,
+            Source::Eni(e) | Source::Hairpin(e) => self.net.enis[e.ix()].subnet,
             Source::External(_) => router_subnet,
         };
         let sn = &self.net.subnets[router.ix()];
@@ -149,7 +149,7 @@ impl Dataplane {
             wire::icmpv4_frag_needed(&frame, ip, mtu)
         };
         let eni = match src {
-            Source::Eni(e) => Some(e),
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
             Source::External(_) => None,
         };
         sink.drop(
@@ -162,7 +162,7 @@ impl Dataplane {
         );
         if let Ok(icmp) = icmp {
             let to = match src {
-                Source::Eni(e) => Egress::Eni(e),
+                Source::Eni(e) | Source::Hairpin(e) => Egress::Eni(e),
                 Source::External(h) => Egress::External(h),
             };
             sink.tr.hop(Hop::IcmpError { to, mtu });
@@ -181,7 +181,7 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) {
         match src {
-            Source::Eni(e) => {
+            Source::Eni(e) | Source::Hairpin(e) => {
                 let eni = &self.net.enis[e.ix()];
                 let (subnet, mac) = (eni.subnet, eni.mac);
                 if let Ok(k) = wire::parse_frame(&icmp) {

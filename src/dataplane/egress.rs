@@ -66,7 +66,7 @@ impl Dataplane {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn out_igw<T: Tracer>(
         &mut self,
-        _now: u64,
+        now: u64,
         src: EniIdx,
         g: IgwIdx,
         not_attached: DropDetail,
@@ -101,6 +101,11 @@ impl Dataplane {
             IpAddr::V6(_) => None,
         };
         let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            if let (IpAddr::V4(d), Some((public, _))) = (key.dst, translate) {
+                if let Some(target) = self.eni_by_public_ip(d) {
+                    return self.hairpin(now, src, public, target, key, frame, sink);
+                }
+            }
             return sink.drop(
                 DropDetail::UnknownDestination { dst: key.dst },
                 Some(src),
@@ -118,6 +123,83 @@ impl Dataplane {
             translate,
             sink,
         );
+    }
+
+    /// To another ENI's public IP: out of the internet gateway and back in, both
+    /// addresses translated (so the target's security group sees the public source
+    /// address, and group references do not match), MTU 1500.
+    #[allow(clippy::too_many_arguments)]
+    fn hairpin<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        public: Ipv4Addr,
+        target: EniIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let t = &self.net.enis[target.ix()];
+        let private = t.private_ip;
+        let Some(g) = self.net.vpcs[t.vpc.ix()].internet_gateway else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let subnet = self.net.enis[src.ix()].subnet;
+        let Some((mut frame, fragment)) =
+            self.mtu_step(Source::Eni(src), subnet, INTERNET_MTU, &key, frame, sink)
+        else {
+            return;
+        };
+        let to = (private, None);
+        if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((public, None)), Some(to)) {
+            return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+        }
+        let (from_ip, to_ip) = (IpAddr::V4(public), IpAddr::V4(private));
+        sink.tr.hop(Hop::Translate {
+            from: key.src,
+            from_port: key.src_port,
+            to: from_ip,
+            to_port: key.src_port,
+        });
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        sink.tr.hop(Hop::Translate {
+            from: key.dst,
+            from_port: key.dst_port,
+            to: to_ip,
+            to_port: key.dst_port,
+        });
+        let key = FlowKey {
+            src: from_ip,
+            dst: to_ip,
+            ..key
+        };
+        // Already fragmented to 1500 if needed: deliver the pieces one by one.
+        let leg = super::pipeline::Leg {
+            src: Source::Hairpin(src),
+            mtu: INTERNET_MTU,
+            // The round trip through the gateway stays inside the region.
+            latency_ns: self.net.latency.cross_az_ns,
+            via: None,
+        };
+        match fragment {
+            None => self.deliver_eni(now, leg, target, key, frame, sink),
+            Some((_, mtu)) => {
+                let mut pieces = Vec::new();
+                if let Err(m) = wire::fragment_ipv4(&frame, mtu, &mut pieces) {
+                    return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+                }
+                for piece in pieces {
+                    let k = wire::parse_frame(&piece).unwrap_or(key);
+                    self.deliver_eni(now, leg, target, k, piece, sink);
+                }
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -19,6 +19,9 @@ pub(super) type Fragmenting = Option<(u16, u16)>;
 pub(super) enum Source {
     Eni(EniIdx),
     External(HostIdx),
+    /// An ENI whose packet went out of the internet gateway and came back in to
+    /// another ENI's public IP: never "within one subnet".
+    Hairpin(EniIdx),
 }
 
 /// The link a packet crosses to its destination.

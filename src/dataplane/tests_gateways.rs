@@ -274,3 +274,49 @@ fn gateway_endpoint_reaches_the_prefix_list_and_the_reply_comes_back() {
         }
     );
 }
+
+#[test]
+fn to_another_instances_public_ip_goes_through_the_gateway_and_back() {
+    let mut i = internet();
+    let v = VpcIdx(0);
+    let public = i.t.net.enis[i.public_eni.ix()].subnet;
+    let app = i.t.sg(v, vec![], vec![sg_all("0.0.0.0/0")]);
+    // The target admits its peer's *group*: that does not match a public source.
+    let target_sg = i.t.sg(
+        v,
+        vec![super::test_net::sg_tcp(443, SgPeer::Group(app))],
+        vec![],
+    );
+    let client = i.t.eni(public, "10.0.0.30", &[app]);
+    i.t.public_ip(client, "54.0.0.30");
+    let server = i.t.eni(public, "10.0.0.40", &[target_sg]);
+    i.t.public_ip(server, "54.0.0.40");
+    let mut dp = Dataplane::new(&i.t.net);
+    let syn = frames::tcp("10.0.0.30", "54.0.0.40", 40000, 443, 0x02, 0);
+    assert_eq!(
+        dropped(&run(&mut dp, 0, Ingress::Eni(client), syn.clone())),
+        DropDetail::SgNoMatch {
+            eni: server,
+            dir: Direction::Inbound
+        }
+    );
+    dp.replace_security_group_rules(
+        target_sg,
+        vec![super::test_net::sg_tcp(
+            443,
+            SgPeer::Cidr("54.0.0.30/32".parse().unwrap()),
+        )],
+        vec![],
+    );
+    let out = run(&mut dp, 1, Ingress::Eni(client), syn);
+    let (to, frame, _, _) = delivered(&out);
+    assert_eq!(to, Egress::Eni(server));
+    let k = key(frame);
+    assert_eq!((k.src, k.dst), (ip("54.0.0.30"), ip("10.0.0.40")));
+    crate::wire::verify_checksums(frame).unwrap();
+    let synack = frames::tcp("10.0.0.40", "54.0.0.30", 443, 40000, 0x12, 0);
+    let out = run(&mut dp, 2, Ingress::Eni(server), synack);
+    let (to, frame, _, _) = delivered(&out);
+    assert_eq!(to, Egress::Eni(client));
+    assert_eq!(key(frame).src, ip("54.0.0.40"));
+}
