@@ -7,6 +7,22 @@
 //! frame without allocating (forwarding moves the frame's `Vec`). Frames leaving
 //! the router carry source MAC [`ROUTER_MAC`] and the destination ENI's MAC
 //! ([`EXTERNAL_MAC`] towards external hosts).
+//!
+//! ```
+//! use peeremu::dataplane::test_net::{frames, sg_all, TestNet};
+//! use peeremu::dataplane::{Action, Dataplane, Egress, Ingress};
+//!
+//! let mut t = TestNet::new();
+//! let vpc = t.vpc("10.0.0.0/16");
+//! let subnet = t.subnet(vpc, "10.0.1.0/24", 0);
+//! let open = t.sg(vpc, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+//! let a = t.eni(subnet, "10.0.1.10", &[open]);
+//! let b = t.eni(subnet, "10.0.1.20", &[open]);
+//! let mut dp = Dataplane::new(&t.build());
+//! let mut out = Vec::new(); // reused across frames
+//! dp.process(0, Ingress::Eni(a), frames::echo("10.0.1.10", "10.0.1.20", false), &mut out);
+//! assert!(matches!(out[0], Action::Deliver { to: Egress::Eni(e), .. } if e == b));
+//! ```
 
 mod checks;
 mod deliver;
