@@ -248,6 +248,20 @@ fn no_route_hint(net: &Network, rtb: RtbIdx, dst: IpAddr) -> String {
             igw_id(net, g)
         );
     }
+    // RFC 1918, shared (100.64/10) and unique-local addresses are not the internet.
+    let private = match dst {
+        IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64),
+        IpAddr::V6(a) => a.segments()[0] & 0xfe00 == 0xfc00,
+    };
+    if !private {
+        let vpc = net
+            .vpcs
+            .get(src_vpc.ix())
+            .map_or("the VPC", |v| v.id.as_str());
+        return format!(
+            "{dst} is on the internet: attach an internet gateway to {vpc} and add a route for 0.0.0.0/0 to {table}"
+        );
+    }
     format!("add a route for {dst} to {table} (peering, gateway or local)")
 }
 
