@@ -275,3 +275,21 @@ fn bad_input_exits_2() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn same_input_same_bytes() {
+    let args = ["--from", "a-app", "--to", "internet", "--proto", "icmp"];
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_peeremu"))
+            .arg("trace")
+            .arg(topo("edge-to-edge"))
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run();
+    assert!(!first.is_empty());
+    assert_eq!(first, run());
+}
