@@ -1,13 +1,301 @@
-//! `peeremu bench`.
+//! `peeremu bench`: build a longest-prefix-match table from a prefix file, a
+//! synthetic full-table-like list, or a topology's route tables, and time lookups.
+//!
+//! Two figures per table: *independent* lookups (a loop over keys, which the CPU may
+//! overlap: throughput) and *dependent* lookups (each key perturbed by the previous
+//! result, so they serialise: latency). Wall-clock timing is fine here: this is a
+//! benchmark, not the simulation (which only ever uses virtual time).
 
+use super::{EXIT_INVALID, EXIT_OK};
+use crate::lpm::{generate, load, Lpm4, Lpm6, Stats};
+use crate::model::{Network, RouteDestination};
+use indicatif::{ProgressBar, ProgressStyle};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::hint::black_box;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Size of a full IPv4 / IPv6 BGP table (the default synthetic size).
+const FULL_V4: usize = 901_899;
+const FULL_V6: usize = 160_147;
+/// Distinct keys per run (cycled when more lookups are asked for).
+const KEY_POOL: usize = 1 << 20;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Topology file.
+    /// Topology file: benchmark each of its route tables.
+    #[arg(conflicts_with_all = ["fib", "synthetic"])]
     pub topology: Option<PathBuf>,
+    /// Prefix file, one CIDR a line, plain or gzip (e.g. a BGP table dump).
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
+    pub fib: Option<PathBuf>,
+    /// Generate N prefixes with a full BGP table's prefix-length mix (the default,
+    /// with a full table's size, when neither --fib nor a topology is given).
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<usize>,
+    /// Use the IPv6 prefixes (default: IPv4).
+    #[arg(long)]
+    pub v6: bool,
+    /// Lookups per mode (independent, dependent).
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    pub lookups: u64,
+    /// Seed for the synthetic table and the keys.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
-pub fn main(_args: Args) -> u8 {
-    super::not_available("bench")
+pub fn main(args: Args) -> u8 {
+    if args.lookups == 0 {
+        eprintln!("peeremu bench: --lookups must be at least 1");
+        return EXIT_INVALID;
+    }
+    if let Some(path) = &args.topology {
+        return match crate::topology::load_file(path) {
+            Ok(net) => bench_topology(&net, &args),
+            Err(e) => {
+                eprint!(
+                    "peeremu bench: cannot benchmark the route tables of {}:\n{e}",
+                    path.display()
+                );
+                EXIT_INVALID
+            }
+        };
+    }
+    let (v4, v6, origin) = match (&args.fib, args.synthetic) {
+        (Some(path), _) => match load::load_file(path) {
+            Ok(list) => (list.v4, list.v6, path.display().to_string()),
+            Err(e) => {
+                eprintln!("peeremu bench: {e}");
+                return EXIT_INVALID;
+            }
+        },
+        (None, n) => {
+            let origin = format!("synthetic, seed {}", args.seed);
+            if args.v6 {
+                let n = n.unwrap_or(FULL_V6);
+                (Vec::new(), generate::synthetic_v6(n, args.seed), origin)
+            } else {
+                let n = n.unwrap_or(FULL_V4);
+                (generate::synthetic_v4(n, args.seed), Vec::new(), origin)
+            }
+        }
+    };
+    let family = if args.v6 { "IPv6" } else { "IPv4" };
+    if (args.v6 && v6.is_empty()) || (!args.v6 && v4.is_empty()) {
+        eprintln!("peeremu bench: no {family} prefixes in {origin}");
+        return EXIT_INVALID;
+    }
+    if args.v6 {
+        bench_v6(&v6, &origin, &args);
+    } else {
+        bench_v4(&v4, &origin, &args);
+    }
+    EXIT_OK
+}
+
+fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
+    println!("table: {} IPv4 prefixes ({origin})", nets.len());
+    let start = Instant::now();
+    let table = Lpm4::from_routes(nets.iter().zip(0u32..).map(|(&n, i)| (n, i)));
+    print_build(
+        start.elapsed(),
+        table.len(),
+        table.memory_bytes(),
+        table.stats(),
+    );
+    let keys = generate::keys_v4(nets, key_count(args), args.seed);
+    let hits = keys.iter().filter(|&&k| table.lookup(k).is_some()).count();
+    print_keys(keys.len(), hits);
+    let (ind, dep) = time_lookups(
+        &keys,
+        args.lookups,
+        |k| table.lookup(k).copied().unwrap_or(0),
+        |k, prev| Ipv4Addr::from(u32::from(k) ^ (prev & 1)),
+    );
+    print_times(args.lookups, ind, dep);
+}
+
+fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
+    println!("table: {} IPv6 prefixes ({origin})", nets.len());
+    let start = Instant::now();
+    let table = Lpm6::from_routes(nets.iter().zip(0u32..).map(|(&n, i)| (n, i)));
+    print_build(
+        start.elapsed(),
+        table.len(),
+        table.memory_bytes(),
+        table.stats(),
+    );
+    let keys = generate::keys_v6(nets, key_count(args), args.seed);
+    let hits = keys.iter().filter(|&&k| table.lookup(k).is_some()).count();
+    print_keys(keys.len(), hits);
+    let (ind, dep) = time_lookups(
+        &keys,
+        args.lookups,
+        |k| table.lookup(k).copied().unwrap_or(0),
+        |k, prev| Ipv6Addr::from(u128::from(k) ^ u128::from(prev & 1)),
+    );
+    print_times(args.lookups, ind, dep);
+}
+
+fn key_count(args: &Args) -> usize {
+    usize::try_from(args.lookups).map_or(KEY_POOL, |n| n.min(KEY_POOL))
+}
+
+fn print_build(took: Duration, routes: usize, bytes: usize, stats: Stats) {
+    println!(
+        "build: {:.1} ms, {routes} distinct prefixes; memory {bytes} bytes ({:.1} bytes/prefix; lookup structure {} bytes = {:.1} bytes/prefix, direct 2^{}, {} nodes)",
+        took.as_secs_f64() * 1e3,
+        bytes as f64 / routes.max(1) as f64,
+        stats.trie_bytes,
+        stats.trie_bytes as f64 / routes.max(1) as f64,
+        stats.direct_bits,
+        stats.nodes,
+    );
+}
+
+fn print_keys(n: usize, hits: usize) {
+    println!(
+        "keys: {n} (half inside table prefixes, half uniform), {:.1} % match a prefix",
+        100.0 * hits as f64 / n.max(1) as f64
+    );
+}
+
+fn print_times(n: u64, independent: Duration, dependent: Duration) {
+    for (mode, took) in [("independent", independent), ("dependent", dependent)] {
+        let secs = took.as_secs_f64().max(1e-9);
+        println!(
+            "{mode}: {n} lookups in {:.3} s: {:.1} M lookups/s, {:.2} ns/lookup",
+            secs,
+            n as f64 / secs / 1e6,
+            secs * 1e9 / n as f64
+        );
+    }
+}
+
+/// Time `n` independent then `n` dependent lookups over `keys` (cycled).
+fn time_lookups<K: Copy>(
+    keys: &[K],
+    n: u64,
+    lookup: impl Fn(K) -> u32,
+    chain: impl Fn(K, u32) -> K,
+) -> (Duration, Duration) {
+    let bar = ProgressBar::new(2 * n);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {percent:>3}% {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("independent");
+    let mut independent = Duration::ZERO;
+    let mut sum = 0u32;
+    let mut left = n;
+    while left > 0 {
+        let batch = &keys[..keys.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        let start = Instant::now();
+        for &k in batch {
+            sum = sum.wrapping_add(lookup(k));
+        }
+        independent += start.elapsed();
+        left -= batch.len() as u64;
+        bar.inc(batch.len() as u64);
+    }
+    black_box(sum);
+    bar.set_message("dependent");
+    let mut dependent = Duration::ZERO;
+    let mut prev = 0u32;
+    let mut left = n;
+    while left > 0 {
+        let batch = &keys[..keys.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        let start = Instant::now();
+        for &k in batch {
+            prev = lookup(chain(k, prev));
+        }
+        dependent += start.elapsed();
+        left -= batch.len() as u64;
+        bar.inc(batch.len() as u64);
+    }
+    black_box(prev);
+    bar.finish_and_clear();
+    (independent, dependent)
+}
+
+/// Benchmark every route table of a topology (both families, prefix lists expanded).
+fn bench_topology(net: &Network, args: &Args) -> u8 {
+    if net.route_tables.is_empty() {
+        println!("no route tables in this topology");
+        return EXIT_OK;
+    }
+    for rt in &net.route_tables {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for (i, route) in rt.routes.iter().enumerate() {
+            let cidrs: &[IpNet] = match &route.destination {
+                RouteDestination::Cidr(c) => std::slice::from_ref(c),
+                RouteDestination::PrefixList(pl) => net
+                    .prefix_lists
+                    .get(pl.ix())
+                    .map_or(&[][..], |p| p.cidrs.as_slice()),
+            };
+            for c in cidrs {
+                match c {
+                    IpNet::V4(n) => v4.push((*n, i as u32)),
+                    IpNet::V6(n) => v6.push((*n, i as u32)),
+                }
+            }
+        }
+        println!(
+            "route table {}: {} IPv4 and {} IPv6 destinations",
+            rt.id,
+            v4.len(),
+            v6.len()
+        );
+        let n = args.lookups;
+        if !v4.is_empty() {
+            let nets: Vec<Ipv4Net> = v4.iter().map(|r| r.0).collect();
+            let t = Lpm4::from_routes(v4);
+            // Keys drawn from the routes only: every lookup hits.
+            let keys: Vec<Ipv4Addr> = generate::keys_v4(&nets, key_count(args) * 2, args.seed)
+                .into_iter()
+                .filter(|k| nets.iter().any(|p| p.contains(k)))
+                .collect();
+            if !keys.is_empty() {
+                let (ind, dep) = time_lookups(
+                    &keys,
+                    n,
+                    |k| t.lookup(k).copied().unwrap_or(0),
+                    |k, p| Ipv4Addr::from(u32::from(k) ^ (p & 1)),
+                );
+                print!("  IPv4: {} bytes; ", t.memory_bytes());
+                print_ns(n, ind, dep);
+            }
+        }
+        if !v6.is_empty() {
+            let nets: Vec<Ipv6Net> = v6.iter().map(|r| r.0).collect();
+            let t = Lpm6::from_routes(v6);
+            let keys: Vec<Ipv6Addr> = generate::keys_v6(&nets, key_count(args) * 2, args.seed)
+                .into_iter()
+                .filter(|k| nets.iter().any(|p| p.contains(k)))
+                .collect();
+            if !keys.is_empty() {
+                let (ind, dep) = time_lookups(
+                    &keys,
+                    n,
+                    |k| t.lookup(k).copied().unwrap_or(0),
+                    |k, p| Ipv6Addr::from(u128::from(k) ^ u128::from(p & 1)),
+                );
+                print!("  IPv6: {} bytes; ", t.memory_bytes());
+                print_ns(n, ind, dep);
+            }
+        }
+    }
+    EXIT_OK
+}
+
+fn print_ns(n: u64, independent: Duration, dependent: Duration) {
+    let ns = |d: Duration| d.as_secs_f64() * 1e9 / n as f64;
+    println!(
+        "independent {:.2} ns/lookup, dependent {:.2} ns/lookup",
+        ns(independent),
+        ns(dependent)
+    );
 }

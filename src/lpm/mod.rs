@@ -1,20 +1,59 @@
 //! Longest-prefix-match tables for IPv4 and IPv6 with a generic value.
 //!
-//! This placeholder is a simple correct table (sorted by prefix length, linear
-//! scan) with the final API; the LPM work replaces its internals.
+//! # Algorithm: Poptrie with direct pointing
+//!
+//! We compile the route list into a Poptrie (Asai & Ohara, "Poptrie: A Compressed
+//! Trie with Population Count for Fast and Scalable Software IP Routing Table
+//! Lookup", SIGCOMM 2015): a direct-pointing array indexed by the top `s` bits of the
+//! address, then 64-ary nodes that each consume 6 bits and locate their children and
+//! leaves with one population count over a 64-bit bitmap. Why this one:
+//! - **Speed.** A lookup on a full IPv4 table is one direct-table read plus one or two
+//!   24-byte nodes and one leaf: three or four dependent loads, no branches that
+//!   depend on data other than "internal or leaf". The paper measures 174–240 million
+//!   lookups/s per core on full tables, on par with DXR and ahead of tree bitmap
+//!   (which needs a separate result-array walk) and SAIL.
+//! - **Memory.** Leaf pushing plus leaf compression (runs of equal leaves stored once)
+//!   keeps a full IPv4 table in a few MB, where DIR-24-8 needs 32–64 MB and thrashes
+//!   the cache on random keys.
+//! - **IPv6 for free.** The same nodes walk 128-bit keys 6 bits at a time; DIR-24-8
+//!   and DXR are IPv4-specific.
+//!
+//! The direct-pointing width adapts to the table size (see
+//! [`poptrie::direct_bits_for`]): 2^8 entries for a handful of routes (the table
+//! stays in L1), 2^18 for full tables as the paper recommends.
+//!
+//! # Costs
+//! - `lookup` allocates nothing and does not branch on the table size; `&self` only.
+//! - `from_routes` compiles once: O(n log n) (≈ 0.2 s for a full IPv4 table).
+//! - `insert` of a new prefix and `remove` recompile the whole table, O(n): fine
+//!   for VPC route tables (tens of routes) and for occasional updates; build big
+//!   tables with `from_routes`. Replacing the value of an existing prefix is O(1).
+//!
+//! Values live in a `Vec` indexed by `u32` route slots; the trie stores only slots.
+//! The big arrays sit on transparent huge pages ([`huge`]): on a full table the
+//! lookup's few random accesses would otherwise each miss the TLB too.
+
+pub mod generate;
+mod huge;
+pub mod load;
+mod poptrie;
+mod table;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::net::{Ipv4Addr, Ipv6Addr};
+use table::Table;
 
 /// IPv4 longest-prefix-match table.
 #[derive(Debug, Clone)]
 pub struct Lpm4<V> {
-    routes: Vec<(Ipv4Net, V)>,
+    table: Table<Ipv4Net, V>,
 }
 
 impl<V> Default for Lpm4<V> {
     fn default() -> Self {
-        Lpm4 { routes: Vec::new() }
+        Lpm4 {
+            table: Table::default(),
+        }
     }
 }
 
@@ -24,63 +63,76 @@ impl<V> Lpm4<V> {
     }
 
     /// Build from a route list; a later duplicate prefix replaces an earlier one.
+    /// Host bits are ignored (10.1.2.3/8 is 10.0.0.0/8).
     pub fn from_routes(routes: impl IntoIterator<Item = (Ipv4Net, V)>) -> Self {
-        let mut t = Self::new();
-        for (n, v) in routes {
-            t.insert(n, v);
+        Lpm4 {
+            table: Table::from_routes(routes),
         }
-        t
     }
 
-    /// Insert or replace; returns the old value.
+    /// Insert or replace; returns the old value. A new prefix recompiles the table.
     pub fn insert(&mut self, net: Ipv4Net, value: V) -> Option<V> {
-        let net = net.trunc();
-        if let Some(slot) = self.routes.iter_mut().find(|(n, _)| *n == net) {
-            return Some(std::mem::replace(&mut slot.1, value));
-        }
-        self.routes.push((net, value));
-        self.routes
-            .sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()));
-        None
+        self.table.insert(net, value)
     }
 
+    /// Remove a prefix (exact match); recompiles the table.
     pub fn remove(&mut self, net: Ipv4Net) -> Option<V> {
-        let net = net.trunc();
-        let pos = self.routes.iter().position(|(n, _)| *n == net)?;
-        Some(self.routes.remove(pos).1)
+        self.table.remove(net)
     }
 
     /// The value of the longest prefix containing `addr`, with that prefix.
+    #[inline]
     pub fn lookup_prefix(&self, addr: Ipv4Addr) -> Option<(Ipv4Net, &V)> {
-        self.routes
-            .iter()
-            .find(|(n, _)| n.contains(&addr))
-            .map(|(n, v)| (*n, v))
+        self.table.route(self.table.trie.lookup32(u32::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
+    #[inline]
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
-        self.lookup_prefix(addr).map(|(_, v)| v)
+        self.table.value(self.table.trie.lookup32(u32::from(addr)))
+    }
+
+    /// The value stored for exactly this prefix.
+    pub fn get(&self, net: Ipv4Net) -> Option<&V> {
+        self.table.get(net)
     }
 
     pub fn len(&self) -> usize {
-        self.routes.len()
+        self.table.nets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+        self.table.nets.is_empty()
+    }
+
+    /// The routes, sorted by address then prefix length.
+    pub fn iter(&self) -> impl Iterator<Item = (Ipv4Net, &V)> {
+        self.table.iter()
+    }
+
+    /// Bytes of heap memory held: the compiled trie, the prefixes and the values
+    /// (not memory the values themselves own).
+    pub fn memory_bytes(&self) -> usize {
+        self.table.memory_bytes()
+    }
+
+    /// Shape of the compiled structure, for reports.
+    pub fn stats(&self) -> Stats {
+        Stats::of(&self.table.trie)
     }
 }
 
 /// IPv6 longest-prefix-match table.
 #[derive(Debug, Clone)]
 pub struct Lpm6<V> {
-    routes: Vec<(Ipv6Net, V)>,
+    table: Table<Ipv6Net, V>,
 }
 
 impl<V> Default for Lpm6<V> {
     fn default() -> Self {
-        Lpm6 { routes: Vec::new() }
+        Lpm6 {
+            table: Table::default(),
+        }
     }
 }
 
@@ -89,47 +141,87 @@ impl<V> Lpm6<V> {
         Self::default()
     }
 
+    /// Build from a route list; a later duplicate prefix replaces an earlier one.
     pub fn from_routes(routes: impl IntoIterator<Item = (Ipv6Net, V)>) -> Self {
-        let mut t = Self::new();
-        for (n, v) in routes {
-            t.insert(n, v);
+        Lpm6 {
+            table: Table::from_routes(routes),
         }
-        t
     }
 
+    /// Insert or replace; returns the old value. A new prefix recompiles the table.
     pub fn insert(&mut self, net: Ipv6Net, value: V) -> Option<V> {
-        let net = net.trunc();
-        if let Some(slot) = self.routes.iter_mut().find(|(n, _)| *n == net) {
-            return Some(std::mem::replace(&mut slot.1, value));
-        }
-        self.routes.push((net, value));
-        self.routes
-            .sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()));
-        None
+        self.table.insert(net, value)
     }
 
+    /// Remove a prefix (exact match); recompiles the table.
     pub fn remove(&mut self, net: Ipv6Net) -> Option<V> {
-        let net = net.trunc();
-        let pos = self.routes.iter().position(|(n, _)| *n == net)?;
-        Some(self.routes.remove(pos).1)
+        self.table.remove(net)
     }
 
+    /// The value of the longest prefix containing `addr`, with that prefix.
+    #[inline]
     pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        self.routes
-            .iter()
-            .find(|(n, _)| n.contains(&addr))
-            .map(|(n, v)| (*n, v))
+        self.table
+            .route(self.table.trie.lookup128(u128::from(addr)))
     }
 
+    /// The value of the longest prefix containing `addr`.
+    #[inline]
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        self.lookup_prefix(addr).map(|(_, v)| v)
+        self.table
+            .value(self.table.trie.lookup128(u128::from(addr)))
+    }
+
+    /// The value stored for exactly this prefix.
+    pub fn get(&self, net: Ipv6Net) -> Option<&V> {
+        self.table.get(net)
     }
 
     pub fn len(&self) -> usize {
-        self.routes.len()
+        self.table.nets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+        self.table.nets.is_empty()
+    }
+
+    /// The routes, sorted by address then prefix length.
+    pub fn iter(&self) -> impl Iterator<Item = (Ipv6Net, &V)> {
+        self.table.iter()
+    }
+
+    /// Bytes of heap memory held: the compiled trie, the prefixes and the values
+    /// (not memory the values themselves own).
+    pub fn memory_bytes(&self) -> usize {
+        self.table.memory_bytes()
+    }
+
+    /// Shape of the compiled structure, for reports.
+    pub fn stats(&self) -> Stats {
+        Stats::of(&self.table.trie)
     }
 }
+
+/// Shape of a compiled table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Width of the direct-pointing array (2^bits entries).
+    pub direct_bits: u32,
+    /// 64-ary internal nodes.
+    pub nodes: usize,
+    /// Bytes of the lookup structure alone (direct array, nodes, leaves).
+    pub trie_bytes: usize,
+}
+
+impl Stats {
+    fn of(trie: &poptrie::Poptrie) -> Stats {
+        Stats {
+            direct_bits: trie.direct_bits(),
+            nodes: trie.node_count(),
+            trie_bytes: trie.memory_bytes(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

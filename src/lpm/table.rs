@@ -1,0 +1,167 @@
+//! The value-owning side shared by [`super::Lpm4`] and [`super::Lpm6`].
+//!
+//! Prefixes are kept sorted by (address, length) in `nets`, their values at the same
+//! index in `values`; the index is the route slot the compiled [`Poptrie`] stores.
+//! Keeping them sorted makes exact-prefix search a binary search, so no hash index is
+//! needed (that would cost more memory than the trie itself).
+
+use super::huge::advise_vec;
+use super::poptrie::{direct_bits_for, Entry, Poptrie};
+use ipnet::{Ipv4Net, Ipv6Net};
+
+/// A CIDR prefix type the table can compile (IPv4 or IPv6).
+pub(crate) trait Prefix: Copy + Eq {
+    /// The network address left-aligned in 128 bits.
+    fn key(&self) -> u128;
+    fn length(&self) -> u8;
+    /// The same prefix with host bits cleared.
+    fn canonical(&self) -> Self;
+    /// Sort key: containing prefixes sort before the prefixes they contain.
+    fn order(&self) -> (u128, u8) {
+        (self.key(), self.length())
+    }
+}
+
+impl Prefix for Ipv4Net {
+    fn key(&self) -> u128 {
+        u128::from(u32::from(self.network())) << 96
+    }
+    fn length(&self) -> u8 {
+        self.prefix_len()
+    }
+    fn canonical(&self) -> Self {
+        self.trunc()
+    }
+}
+
+impl Prefix for Ipv6Net {
+    fn key(&self) -> u128 {
+        u128::from(self.network())
+    }
+    fn length(&self) -> u8 {
+        self.prefix_len()
+    }
+    fn canonical(&self) -> Self {
+        self.trunc()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Table<P, V> {
+    /// Canonical prefixes, sorted by `order`, distinct.
+    pub(crate) nets: Vec<P>,
+    pub(crate) values: Vec<V>,
+    pub(crate) trie: Poptrie,
+}
+
+impl<P: Prefix, V> Default for Table<P, V> {
+    fn default() -> Self {
+        Table {
+            nets: Vec::new(),
+            values: Vec::new(),
+            trie: Poptrie::build(Vec::new(), direct_bits_for(0)),
+        }
+    }
+}
+
+impl<P: Prefix, V> Table<P, V> {
+    /// Bulk build: later duplicates replace earlier ones. O(n log n).
+    pub(crate) fn from_routes(routes: impl IntoIterator<Item = (P, V)>) -> Self {
+        let mut items: Vec<(P, Option<V>)> = routes
+            .into_iter()
+            .map(|(n, v)| (n.canonical(), Some(v)))
+            .collect();
+        // Stable sort keeps input order among duplicates; keep the last of each run.
+        items.sort_by_key(|(n, _)| n.order());
+        let mut nets = Vec::with_capacity(items.len());
+        let mut values = Vec::with_capacity(items.len());
+        advise_vec(&values);
+        let mut iter = items.into_iter().peekable();
+        while let Some((net, value)) = iter.next() {
+            if iter.peek().is_some_and(|(next, _)| *next == net) {
+                continue;
+            }
+            nets.push(net);
+            values.extend(value);
+        }
+        let mut t = Table {
+            nets,
+            values,
+            trie: Poptrie::build(Vec::new(), direct_bits_for(0)),
+        };
+        t.rebuild();
+        t
+    }
+
+    fn position(&self, net: &P) -> Result<usize, usize> {
+        self.nets.binary_search_by_key(&net.order(), |n| n.order())
+    }
+
+    /// Insert or replace; returns the old value. A new prefix recompiles: O(n).
+    pub(crate) fn insert(&mut self, net: P, value: V) -> Option<V> {
+        let net = net.canonical();
+        match self.position(&net) {
+            Ok(i) => Some(std::mem::replace(&mut self.values[i], value)),
+            Err(i) => {
+                self.nets.insert(i, net);
+                self.values.insert(i, value);
+                self.rebuild();
+                None
+            }
+        }
+    }
+
+    /// Remove an exact prefix; recompiles: O(n).
+    pub(crate) fn remove(&mut self, net: P) -> Option<V> {
+        let i = self.position(&net.canonical()).ok()?;
+        self.nets.remove(i);
+        let value = self.values.remove(i);
+        self.rebuild();
+        Some(value)
+    }
+
+    /// Recompile the trie from `nets` (already sorted): O(n).
+    fn rebuild(&mut self) {
+        let entries = self
+            .nets
+            .iter()
+            .zip(0u32..)
+            .map(|(net, slot)| Entry {
+                key: net.key(),
+                len: net.length(),
+                slot,
+            })
+            .collect();
+        self.trie = Poptrie::build(entries, direct_bits_for(self.nets.len()));
+    }
+
+    /// The value for a leaf returned by the trie (0 = none).
+    #[inline(always)]
+    pub(crate) fn value(&self, leaf: u32) -> Option<&V> {
+        // Leaf 0 wraps to u32::MAX, out of bounds: `get` returns None.
+        self.values.get(leaf.wrapping_sub(1) as usize)
+    }
+
+    /// The prefix and value for a leaf returned by the trie (0 = none).
+    #[inline(always)]
+    pub(crate) fn route(&self, leaf: u32) -> Option<(P, &V)> {
+        let i = leaf.wrapping_sub(1) as usize;
+        Some((*self.nets.get(i)?, self.values.get(i)?))
+    }
+
+    pub(crate) fn get(&self, net: P) -> Option<&V> {
+        let i = self.position(&net.canonical()).ok()?;
+        self.values.get(i)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (P, &V)> {
+        self.nets.iter().copied().zip(self.values.iter())
+    }
+
+    /// Bytes held: compiled trie, prefixes and values.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.trie.memory_bytes()
+            + self.nets.capacity() * size_of::<P>()
+            + self.values.capacity() * size_of::<V>()
+    }
+}
