@@ -316,6 +316,7 @@ impl Host {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
             let key = endpoint_key(ip, true);
             let mut clear_df = packet::is_icmpv4_echo_reply(ip);
+            let mut tcp_client_flow = None;
             if let Some((dst, protocol, lport, rport)) = key {
                 clear_df |= self
                     .no_df
@@ -323,9 +324,7 @@ impl Host {
                     .any(|&(d, p, l)| d == dst && p == protocol && l == lport);
                 if protocol == proto::TCP {
                     if let Some(&(flow, true)) = self.tcp_keys.get(&(dst, protocol, lport, rport)) {
-                        if let Some(st) = stats.get_mut(flow.ix()) {
-                            st.sent_packets += 1;
-                        }
+                        tcp_client_flow = Some(flow);
                     }
                 }
             }
@@ -345,6 +344,10 @@ impl Host {
             }
             for f in &mut out[start..] {
                 packet::write_ethernet(f, self.config.mac, self.config.gateway_mac);
+            }
+            // TCP counts segments as they leave the NIC (after re-segmentation).
+            if let Some(st) = tcp_client_flow.and_then(|f| stats.get_mut(f.ix())) {
+                st.sent_packets += (out.len() - start) as u64;
             }
         }
         self.device.tx = tx;

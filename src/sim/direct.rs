@@ -4,8 +4,8 @@
 //! blocked to model a NACL that denies ICMP). For tests and benchmarks of the engine
 //! and hosts without the full data plane.
 
-use super::setup::ROUTER_MAC;
 use super::{Attachment, Fabric, FabricAction};
+use crate::dataplane::ROUTER_MAC;
 use crate::host::packet::split_ip;
 use crate::model::DropReason;
 use crate::wire::ETHERNET_HEADER_LEN;

@@ -13,6 +13,7 @@ mod report;
 mod rng;
 mod run;
 mod setup;
+mod vpc;
 
 pub use attribution::{Attribution, DropKind};
 pub use direct::DirectFabric;
@@ -24,4 +25,5 @@ pub use queue::*;
 pub use report::FlowDrops;
 pub use rng::SplitMix64;
 pub use run::{run, RunResult, SimConfig, DEFAULT_TAIL_NS};
-pub use setup::{endpoint_name, SetupError, ROUTER_MAC};
+pub use setup::{endpoint_name, SetupError};
+pub use vpc::{run_network, VpcFabric};

@@ -68,7 +68,7 @@ fn notes(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     let mtu_drops = d.by_reason.contains_key(&DropReason::MtuExceeded);
-    if let (Some(mtu), true) = (pmtu, mtu_drops) {
+    if let Some(mtu) = pmtu {
         notes.push(format!(
             "path MTU to {} lowered to {mtu} by ICMP fragmentation-needed/packet-too-big",
             plan.dst_ip

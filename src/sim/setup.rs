@@ -3,14 +3,13 @@
 
 use super::rng::SplitMix64;
 use super::Attachment;
+use crate::dataplane::{EXTERNAL_MAC, ROUTER_MAC};
 use crate::host::{FlowPlan, HostConfig};
 use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
-/// The MAC of the VPC router, the destination of every frame a host sends.
-pub const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 /// Linux's default `ip_local_port_range`.
 const EPHEMERAL_PORTS: (u16, u16) = (32768, 60999);
 
@@ -85,11 +84,10 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
             let x = net.external_hosts.get(h.ix()).ok_or_else(|| {
                 SetupError(format!("flow refers to unknown external host #{}", h.0))
             })?;
-            let n = h.0.to_be_bytes();
             Ok(HostConfig {
                 attachment: a,
                 name: x.name.clone(),
-                mac: [0x02, 0xee, n[0], n[1], n[2], n[3]],
+                mac: EXTERNAL_MAC,
                 gateway_mac: ROUTER_MAC,
                 ipv4: match x.ip {
                     IpAddr::V4(v4) => Some((v4, 32)),

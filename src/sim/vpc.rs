@@ -1,0 +1,99 @@
+//! The adapter that plugs the VPC router ([`Dataplane`]) into the engine, and
+//! [`run_network`], the one call that runs a topology end to end.
+
+use super::{run, Attachment, Fabric, FabricAction, Observer, RunResult, SetupError, SimConfig};
+use crate::dataplane::{Action, Dataplane, Egress, Ingress};
+use crate::model::Network;
+use std::fmt::Write as _;
+
+/// [`Dataplane`] as a [`Fabric`]: translates attachments and actions, and renders
+/// drop details to text (drops are the rare path; forwarding allocates nothing).
+pub struct VpcFabric<'n> {
+    pub dataplane: Dataplane,
+    net: &'n Network,
+    actions: Vec<Action>,
+}
+
+impl<'n> VpcFabric<'n> {
+    pub fn new(net: &'n Network) -> Self {
+        VpcFabric {
+            dataplane: Dataplane::new(net),
+            net,
+            actions: Vec::new(),
+        }
+    }
+}
+
+fn attachment(e: Egress) -> Attachment {
+    match e {
+        Egress::Eni(i) => Attachment::Eni(i),
+        Egress::External(h) => Attachment::External(h),
+    }
+}
+
+impl Fabric for VpcFabric<'_> {
+    fn forward(
+        &mut self,
+        now_ns: u64,
+        from: Attachment,
+        frame: Vec<u8>,
+        out: &mut Vec<FabricAction>,
+    ) {
+        let ingress = match from {
+            Attachment::Eni(i) => Ingress::Eni(i),
+            Attachment::External(h) => Ingress::External(h),
+        };
+        self.dataplane
+            .process(now_ns, ingress, frame, &mut self.actions);
+        for a in self.actions.drain(..) {
+            out.push(match a {
+                Action::Deliver {
+                    to,
+                    frame,
+                    latency_ns,
+                    via_peering,
+                } => FabricAction::Deliver {
+                    to: attachment(to),
+                    frame,
+                    latency_ns,
+                    via_peering,
+                },
+                Action::IcmpError {
+                    to,
+                    frame,
+                    latency_ns,
+                } => FabricAction::Deliver {
+                    to: attachment(to),
+                    frame,
+                    latency_ns,
+                    via_peering: None,
+                },
+                Action::Drop {
+                    reason,
+                    detail,
+                    eni,
+                    frame,
+                } => {
+                    let mut text = String::new();
+                    let _ = write!(text, "{}", detail.display(self.net));
+                    FabricAction::Drop {
+                        reason,
+                        detail: text,
+                        eni,
+                        frame,
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Run every flow of `net` through the VPC router.
+pub fn run_network(
+    net: &Network,
+    config: &SimConfig<'_>,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, SetupError> {
+    let mut fabric = VpcFabric::new(net);
+    run(net, config, &mut fabric, observer)
+}
