@@ -148,7 +148,7 @@ fn tcp_bulk_transfer_completes() {
     let ns = t.completion_ns.expect("completion");
     assert!(ns > 2 * LATENCY, "{ns}");
     assert!(t.goodput_bps.expect("goodput") > 1e6);
-    assert!(t.latency_ns.len() > 0);
+    assert!(!t.latency_ns.is_empty());
 }
 
 #[test]

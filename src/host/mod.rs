@@ -8,7 +8,7 @@
 //! the virtual NIC.
 
 mod device;
-mod host;
+mod endpoint;
 pub mod packet;
 mod ping;
 mod plan;
@@ -18,7 +18,7 @@ mod tcp;
 mod udp;
 
 pub use device::VirtualDevice;
-pub use host::{GeneratorTimeouts, Host, HostConfig};
+pub use endpoint::{GeneratorTimeouts, Host, HostConfig};
 pub use plan::FlowPlan;
 pub use stats::{new_histogram, FlowStats, TcpEnd};
 pub use tag::{Tag, TAG_LEN};

@@ -15,7 +15,7 @@
 use crate::model::proto;
 use crate::sim::BufferPool;
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::wire::{IpAddress, Ipv4Address, Ipv4Packet, Ipv6Address, Ipv6Packet, TcpPacket};
+use smoltcp::wire::{IpAddress, Ipv4Packet, Ipv6Packet, TcpPacket};
 use std::net::IpAddr;
 
 const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
@@ -209,7 +209,7 @@ pub fn resegment_tcp(
 
 fn to_smol(ip: IpAddr) -> IpAddress {
     match ip {
-        IpAddr::V4(a) => IpAddress::Ipv4(Ipv4Address::from(a)),
-        IpAddr::V6(a) => IpAddress::Ipv6(Ipv6Address::from(a)),
+        IpAddr::V4(a) => IpAddress::Ipv4(a),
+        IpAddr::V6(a) => IpAddress::Ipv6(a),
     }
 }

@@ -8,9 +8,7 @@ use super::FlowPlan;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::socket::icmp;
-use smoltcp::wire::{
-    Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpAddress, Ipv4Address, Ipv6Address,
-};
+use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpAddress};
 use std::net::IpAddr;
 
 /// ICMP header bytes before the echo data.
@@ -70,7 +68,7 @@ impl PingClient {
                         seq_no,
                         data: &self.data,
                     };
-                    match socket.send(repr.buffer_len(), IpAddress::Ipv4(Ipv4Address::from(dst))) {
+                    match socket.send(repr.buffer_len(), IpAddress::Ipv4(dst)) {
                         Ok(buf) => {
                             repr.emit(
                                 &mut Icmpv4Packet::new_unchecked(buf),
@@ -87,7 +85,6 @@ impl PingClient {
                         seq_no,
                         data: &self.data,
                     };
-                    let (src, dst) = (Ipv6Address::from(src), Ipv6Address::from(dst));
                     match socket.send(repr.buffer_len(), IpAddress::Ipv6(dst)) {
                         Ok(buf) => {
                             repr.emit(

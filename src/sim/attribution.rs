@@ -121,11 +121,10 @@ impl Attribution {
 }
 
 fn is_error(protocol: u8, l4: &[u8]) -> bool {
-    match (protocol, l4.first()) {
-        (proto::ICMP, Some(3 | 11 | 12)) => true,
-        (proto::ICMPV6, Some(1..=4)) => true,
-        _ => false,
-    }
+    matches!(
+        (protocol, l4.first()),
+        (proto::ICMP, Some(3 | 11 | 12)) | (proto::ICMPV6, Some(1..=4))
+    )
 }
 
 fn is_too_big(protocol: u8, l4: &[u8]) -> bool {
