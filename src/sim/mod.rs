@@ -12,6 +12,7 @@ mod queue;
 mod report;
 mod rng;
 mod run;
+mod scenario;
 mod setup;
 mod vpc;
 
@@ -25,5 +26,6 @@ pub use queue::*;
 pub use report::FlowDrops;
 pub use rng::SplitMix64;
 pub use run::{run, RunResult, SimConfig, DEFAULT_TAIL_NS};
+pub use scenario::HubAndSpokes;
 pub use setup::{endpoint_name, SetupError};
 pub use vpc::{run_network, VpcFabric};
