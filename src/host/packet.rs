@@ -213,3 +213,133 @@ fn to_smol(ip: IpAddr) -> IpAddress {
         IpAddr::V6(a) => IpAddress::Ipv6(a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{IpProtocol, Ipv4Repr, TcpControl, TcpRepr, TcpSeqNumber};
+    use std::net::Ipv4Addr;
+
+    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    /// A frame (14 reserved bytes + IPv4 + TCP) with `len` payload bytes and FIN+PSH.
+    fn tcp_frame(len: usize) -> Vec<u8> {
+        let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let tcp = TcpRepr {
+            src_port: 40000,
+            dst_port: 5001,
+            control: TcpControl::Fin,
+            seq_number: TcpSeqNumber(1000),
+            ack_number: Some(TcpSeqNumber(1)),
+            window_len: 1024,
+            window_scale: None,
+            max_seg_size: None,
+            sack_permitted: false,
+            sack_ranges: [None; 3],
+            timestamp: None,
+            payload: &payload,
+        };
+        let ip = Ipv4Repr {
+            src_addr: A,
+            dst_addr: B,
+            next_header: IpProtocol::Tcp,
+            payload_len: tcp.buffer_len(),
+            hop_limit: 64,
+        };
+        let mut buf = vec![0u8; ETHERNET_HEADER_LEN + ip.buffer_len() + tcp.buffer_len()];
+        let caps = ChecksumCapabilities::default();
+        let mut p = Ipv4Packet::new_unchecked(&mut buf[ETHERNET_HEADER_LEN..]);
+        ip.emit(&mut p, &caps);
+        let mut t = TcpPacket::new_unchecked(p.payload_mut());
+        tcp.emit(&mut t, &IpAddress::Ipv4(A), &IpAddress::Ipv4(B), &caps);
+        t.set_psh(true);
+        t.fill_checksum(&IpAddress::Ipv4(A), &IpAddress::Ipv4(B));
+        buf
+    }
+
+    #[test]
+    fn resegmented_pieces_fit_and_verify() {
+        let mut pool = BufferPool::default();
+        let mut out = Vec::new();
+        let mut ident = 7u16;
+        assert!(resegment_tcp(tcp_frame(4000), 1500, &mut ident, &mut pool, &mut out).is_ok());
+        assert_eq!(out.len(), 3);
+        assert_eq!(ident, 10);
+        let mut seq = 1000;
+        let mut total = 0;
+        for (i, f) in out.iter().enumerate() {
+            let ip = Ipv4Packet::new_checked(&f[ETHERNET_HEADER_LEN..]).expect("valid IPv4");
+            assert!(ip.verify_checksum());
+            assert!(ip.total_len() <= 1500);
+            let tcp = TcpPacket::new_checked(ip.payload()).expect("valid TCP");
+            assert!(tcp.verify_checksum(&IpAddress::Ipv4(A), &IpAddress::Ipv4(B)));
+            assert_eq!(tcp.seq_number(), TcpSeqNumber(seq));
+            let last = i == out.len() - 1;
+            assert_eq!(tcp.fin(), last);
+            assert_eq!(tcp.psh(), last);
+            seq += tcp.payload().len() as i32;
+            total += tcp.payload().len();
+        }
+        assert_eq!(total, 4000);
+    }
+
+    #[test]
+    fn small_segments_are_left_alone() {
+        let mut pool = BufferPool::default();
+        let mut out = Vec::new();
+        let mut ident = 0;
+        let f = tcp_frame(100);
+        assert_eq!(
+            resegment_tcp(f.clone(), 1500, &mut ident, &mut pool, &mut out),
+            Err(f)
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn ipv4_header_gets_an_ident_and_df_cleared_on_request() {
+        let mut f = tcp_frame(10);
+        fix_ipv4_header(&mut f[ETHERNET_HEADER_LEN..], 42, true);
+        let ip = Ipv4Packet::new_checked(&f[ETHERNET_HEADER_LEN..]).expect("valid");
+        assert_eq!(ip.ident(), 42);
+        assert!(!ip.dont_frag());
+        assert!(ip.verify_checksum());
+    }
+
+    #[test]
+    fn frag_needed_is_recognised_and_clamped() {
+        let inner = tcp_frame(10);
+        let mut icmp = vec![3u8, 4, 0, 0, 0, 0, 0x02, 0x00]; // next-hop MTU 512
+        icmp.extend_from_slice(&inner[ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + 28]);
+        let ip = Ipv4Repr {
+            src_addr: Ipv4Addr::new(169, 254, 0, 1),
+            dst_addr: A,
+            next_header: IpProtocol::Icmp,
+            payload_len: icmp.len(),
+            hop_limit: 64,
+        };
+        let mut frame = vec![0u8; ETHERNET_HEADER_LEN + 20 + icmp.len()];
+        let mut p = Ipv4Packet::new_unchecked(&mut frame[ETHERNET_HEADER_LEN..]);
+        ip.emit(&mut p, &ChecksumCapabilities::default());
+        p.payload_mut().copy_from_slice(&icmp);
+        assert_eq!(packet_too_big(&frame), Some((IpAddr::V4(B), MIN_PMTU_V4)));
+        assert_eq!(packet_too_big(&inner), None);
+    }
+
+    #[test]
+    fn endpoint_keys_by_direction() {
+        let f = tcp_frame(0);
+        let ip = &f[ETHERNET_HEADER_LEN..];
+        assert_eq!(
+            endpoint_key(ip, true),
+            Some((IpAddr::V4(B), 6, 40000, 5001))
+        );
+        assert_eq!(
+            endpoint_key(ip, false),
+            Some((IpAddr::V4(A), 6, 5001, 40000))
+        );
+        assert_eq!(endpoint_key(&ip[..10], true), None);
+    }
+}

@@ -2,16 +2,28 @@
 
 use hdrhistogram::Histogram;
 
-/// Histogram bounds: 1 ns to one hour, 3 significant digits.
+/// Largest value recorded: one hour in nanoseconds.
+pub const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
+
+/// A latency histogram: 1 ns resolution, 3 significant digits, growing on demand up
+/// to one hour. Growing (rather than allocating the one-hour range up front, about
+/// 270 KB) keeps a 100 µs flow's histogram near 64 KB, which matters with 10k flows;
+/// recorded values and percentiles are the same either way.
 pub fn new_histogram() -> Histogram<u64> {
     // Constant, valid bounds: this cannot fail.
-    Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
-        .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"))
+    let mut h = Histogram::<u64>::new_with_bounds(1, 2, 3)
+        .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"));
+    h.auto(true);
+    h
 }
 
 /// Record a duration, clamped into the histogram's range.
 pub fn record(h: &mut Histogram<u64>, ns: u64) {
-    h.saturating_record(ns.clamp(1, 3_600_000_000_000));
+    let v = ns.clamp(1, HISTOGRAM_MAX_NS);
+    // `record` grows an auto-resizing histogram; `saturating_record` would not.
+    if h.record(v).is_err() {
+        h.saturating_record(v);
+    }
 }
 
 /// Why a TCP transfer ended without completing.
@@ -44,8 +56,6 @@ pub struct FlowStats {
     pub completion_ns: Option<u64>,
     /// The generator has nothing more to do.
     pub done: bool,
-    /// Path-MTU changes the source learned: (destination MTU) in order.
-    pub pmtu_updates: Vec<u16>,
 }
 
 impl FlowStats {
@@ -61,7 +71,27 @@ impl FlowStats {
             tcp_end: None,
             completion_ns: None,
             done: false,
-            pmtu_updates: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_grows_to_the_values_recorded() {
+        let mut h = new_histogram();
+        record(&mut h, 0);
+        record(&mut h, 100_000);
+        record(&mut h, u64::MAX);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.min(), 1);
+        assert!(
+            h.max().abs_diff(HISTOGRAM_MAX_NS) <= HISTOGRAM_MAX_NS / 1000,
+            "{}",
+            h.max()
+        );
+        assert!(h.value_at_quantile(0.5) >= 99_950 && h.value_at_quantile(0.5) <= 100_050);
     }
 }
