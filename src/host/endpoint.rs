@@ -69,6 +69,11 @@ pub struct Host {
     device: VirtualDevice,
     generators: Vec<Generator>,
     sinks: Vec<UdpSink>,
+    /// Sinks that may hold datagrams (a frame for their port arrived), so a poll
+    /// drains only those; `all_sinks_dirty` after a fragment (ports unknown).
+    dirty_sinks: Vec<usize>,
+    sink_by_port: BTreeMap<u16, usize>,
+    all_sinks_dirty: bool,
     servers: TcpServers,
     /// TCP flows to start listening for, by start time.
     pending_listens: Vec<FlowPlan>,
@@ -122,6 +127,9 @@ impl Host {
             device,
             generators: Vec::new(),
             sinks: Vec::new(),
+            dirty_sinks: Vec::new(),
+            sink_by_port: BTreeMap::new(),
+            all_sinks_dirty: false,
             servers: TcpServers::default(),
             pending_listens: Vec::new(),
             ping_targets: Vec::new(),
@@ -167,12 +175,13 @@ impl Host {
         match plan.kind {
             FlowKind::Ping => self.ping_targets.push(plan.flow),
             FlowKind::Udp => {
-                let idx = match self.sinks.iter().position(|s| s.port == plan.port) {
-                    Some(i) => i,
+                let idx = match self.sink_by_port.get(&plan.port) {
+                    Some(&i) => i,
                     None => {
                         let sink =
                             UdpSink::new(plan.port, self.config.mtu as usize, &mut self.sockets);
                         self.sinks.push(sink);
+                        self.sink_by_port.insert(plan.port, self.sinks.len() - 1);
                         self.sinks.len() - 1
                     }
                 };
@@ -209,11 +218,26 @@ impl Host {
         self.device.rx.push_back(frame);
     }
 
-    fn account_ingress(&self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+    fn account_ingress(&mut self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+        let fragment = ip.first().is_some_and(|b| b >> 4 == 4)
+            && ip
+                .get(6..8)
+                .is_some_and(|f| f[0] & 0x20 != 0 || (f[0] & 0x1f) | f[1] != 0);
+        if fragment {
+            self.all_sinks_dirty = true;
+        }
         let Some((src, _, protocol, l4)) = packet::split_ip(ip) else {
             return;
         };
         match protocol {
+            proto::UDP if l4.len() >= 4 => {
+                let port = u16::from_be_bytes([l4[2], l4[3]]);
+                if let Some(&i) = self.sink_by_port.get(&port) {
+                    if !self.dirty_sinks.contains(&i) {
+                        self.dirty_sinks.push(i);
+                    }
+                }
+            }
             proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
                 if let Some(tag) = request_tag(l4) {
                     if self.ping_targets.contains(&FlowIdx(tag.flow)) {
@@ -260,7 +284,7 @@ impl Host {
             }
         }
         let now = instant(now_ns);
-        for round in 0..4 {
+        for _round in 0..4 {
             for g in &mut self.generators {
                 match g {
                     Generator::Ping(p) => {
@@ -293,14 +317,22 @@ impl Host {
                     }
                 }
             }
-            for s in &mut self.sinks {
-                s.after_poll(now_ns, &mut self.sockets, stats);
+            if self.all_sinks_dirty {
+                for s in &mut self.sinks {
+                    s.after_poll(now_ns, &mut self.sockets, stats);
+                }
+            } else {
+                for &i in &self.dirty_sinks {
+                    self.sinks[i].after_poll(now_ns, &mut self.sockets, stats);
+                }
             }
             self.servers.after_poll(&mut self.sockets, stats);
-            if round > 0 && r == PollResult::None && self.device.tx.len() == tx_before {
+            if r == PollResult::None && self.device.tx.len() == tx_before {
                 break;
             }
         }
+        self.dirty_sinks.clear();
+        self.all_sinks_dirty = false;
         self.finish_tx(stats, out);
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {

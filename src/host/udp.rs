@@ -13,10 +13,13 @@ use std::net::IpAddr;
 /// UDP header bytes (the flow size counts IP payload, so data = size - 8).
 const UDP_HEADER: usize = 8;
 
-fn buffer(max_datagram: usize) -> udp::PacketBuffer<'static> {
+/// Room for `packets` datagrams of up to `max_datagram` bytes. Sinks are drained
+/// after every poll and senders hand over one datagram per due send, so a few
+/// suffice; memory per socket matters with thousands of flows.
+fn buffer(packets: usize, max_datagram: usize) -> udp::PacketBuffer<'static> {
     udp::PacketBuffer::new(
-        vec![udp::PacketMetadata::EMPTY; 16],
-        vec![0u8; 16 * max_datagram.max(64)],
+        vec![udp::PacketMetadata::EMPTY; packets],
+        vec![0u8; packets * max_datagram.max(64)],
     )
 }
 
@@ -39,7 +42,7 @@ impl UdpClient {
     pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64) -> Self {
         let len = (plan.size as usize).saturating_sub(UDP_HEADER);
         // (receive buffer, transmit buffer): a sender only needs room to send.
-        let mut socket = udp::Socket::new(buffer(64), buffer(len));
+        let mut socket = udp::Socket::new(buffer(1, 64), buffer(16, len));
         // Binding fails only for port 0; plans never use it.
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);
@@ -94,7 +97,6 @@ impl UdpClient {
 
 /// Receives every flow sent to one port of this host.
 pub struct UdpSink {
-    pub port: u16,
     handle: SocketHandle,
     /// (source address, source port) → flow, for datagrams too short for a tag.
     by_source: Vec<(IpAddr, u16, FlowIdx)>,
@@ -103,10 +105,9 @@ pub struct UdpSink {
 impl UdpSink {
     pub fn new(port: u16, max_datagram: usize, sockets: &mut SocketSet<'static>) -> Self {
         // (receive buffer, transmit buffer): a sink only receives.
-        let mut socket = udp::Socket::new(buffer(max_datagram), buffer(64));
+        let mut socket = udp::Socket::new(buffer(4, max_datagram), buffer(1, 64));
         let _ = socket.bind(port);
         UdpSink {
-            port,
             handle: sockets.add(socket),
             by_source: Vec::new(),
         }

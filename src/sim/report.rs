@@ -20,6 +20,12 @@ use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
 use super::setup::endpoint_name;
+use hdrhistogram::Histogram;
+
+/// A placeholder left behind when a histogram is moved into its report.
+fn empty_histogram() -> Histogram<u64> {
+    crate::host::new_histogram()
+}
 
 /// Drops attributed to one flow.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +113,7 @@ fn notes(
 pub fn build_reports(
     net: &Network,
     plans: &[FlowPlan],
-    stats: &[FlowStats],
+    stats: Vec<FlowStats>,
     drops: &[FlowDrops],
     pmtu: &[Option<u16>],
 ) -> Vec<FlowReport> {
@@ -116,9 +122,9 @@ pub fn build_reports(
         .zip(stats)
         .zip(drops)
         .zip(pmtu)
-        .map(|(((plan, st), d), &pmtu)| {
+        .map(|(((plan, mut st), d), &pmtu)| {
             let flow = &net.flows[plan.flow.ix()];
-            let outcome = outcome(plan, st);
+            let outcome = outcome(plan, &st);
             let expectation = flow.expect.map(|e| match e {
                 Expectation::Delivered => ("delivered".to_string(), outcome == Outcome::Delivered),
                 Expectation::Dropped(r) => (
@@ -144,13 +150,14 @@ pub fn build_reports(
                     .iter()
                     .map(|(r, n)| (r.code().to_string(), *n))
                     .collect(),
-                latency_ns: st.latency_ns.clone(),
-                rtt_ns: st.rtt_ns.clone(),
+                // Moved, not cloned: a histogram is tens of kilobytes.
+                latency_ns: std::mem::replace(&mut st.latency_ns, empty_histogram()),
+                rtt_ns: st.rtt_ns.take(),
                 completion_ns: st.completion_ns,
                 goodput_bps,
                 outcome,
                 expectation,
-                notes: notes(plan, st, d, outcome, pmtu),
+                notes: notes(plan, &st, d, outcome, pmtu),
             }
         })
         .collect()

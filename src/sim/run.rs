@@ -172,13 +172,9 @@ pub fn run(
             break;
         }
     }
-    let reports = build_reports(
-        net,
-        &setup.plans,
-        &stats,
-        &e.drops,
-        &nodes_pmtu(&nodes, &setup.plans),
-    );
+    let pmtu = nodes_pmtu(&nodes, &setup.plans);
+    drop(nodes);
+    let reports = build_reports(net, &setup.plans, stats, &e.drops, &pmtu);
     Ok(RunResult {
         reports,
         totals: RunTotals {

@@ -78,7 +78,7 @@ impl HubAndSpokes {
                 kind,
                 src: Endpoint::Eni(src),
                 dst: Endpoint::Eni(dst),
-                port: 5001 + (k % 1000) as u16,
+                port: 5001 + (k % 4) as u16,
                 size: 200,
                 count: self.packets_per_flow,
                 bytes: 100_000,
