@@ -259,3 +259,50 @@ fn udp_datagrams_above_the_eni_mtu_are_fragmented_and_reassembled() {
     assert_eq!(tape.frames, 5 * 2 * 2);
     assert_eq!(r.totals.frames, 10);
 }
+
+fn net_v6(flows: Vec<Flow>) -> (Network, DirectFabric) {
+    let mut n = net(flows);
+    let a6: std::net::Ipv6Addr = "2600:1f18::a".parse().expect("v6");
+    let b6: std::net::Ipv6Addr = "2600:1f18::b".parse().expect("v6");
+    n.enis[0].ipv6 = Some(a6);
+    n.enis[1].ipv6 = Some(b6);
+    let fab = DirectFabric::new(LATENCY)
+        .route(IpAddr::V6(a6), Attachment::Eni(EniIdx(0)))
+        .route(IpAddr::V6(b6), Attachment::Eni(EniIdx(1)));
+    (n, fab)
+}
+
+#[test]
+fn ipv6_ping_and_tcp_with_packet_too_big() {
+    let mut p = flow("p6", FlowKind::Ping);
+    p.ipv6 = true;
+    let mut t = flow("t6", FlowKind::Tcp);
+    t.ipv6 = true;
+    let (n, mut fab) = net_v6(vec![p, t]);
+    fab.mtu = Some(1500);
+    let (r, _) = run_with(&n, &mut fab, 1);
+    let (p, t) = (&r.reports[0], &r.reports[1]);
+    assert_eq!(p.outcome, Outcome::Delivered, "{:?}", p.drops);
+    assert_eq!(t.outcome, Outcome::Delivered, "{:?} {:?}", t.drops, t.notes);
+    assert_eq!(t.bytes_delivered, 1_000_000);
+    assert!(
+        t.notes.iter().any(|n| n.contains("lowered to 1500")),
+        "{:?}",
+        t.notes
+    );
+}
+
+#[test]
+fn a_flow_needing_a_missing_address_is_a_setup_error() {
+    let mut p = flow("p6", FlowKind::Ping);
+    p.ipv6 = true;
+    let err = run(
+        &net(vec![p]),
+        &SimConfig::default(),
+        &mut fabric(),
+        &mut NullObserver,
+    )
+    .err()
+    .expect("no IPv6 on the ENIs");
+    assert!(err.to_string().contains("has no IPv6 address"), "{err}");
+}

@@ -187,7 +187,16 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
             )));
         }
         let (src_ip, dst_ip) = addresses(net, f.src, f.dst, f.ipv6, &f.name)?;
+        let mut attempts = 0u32;
         let local_port = loop {
+            attempts += 1;
+            if attempts > 1_000_000 {
+                return Err(SetupError(format!(
+                    "flow {}: {} has no free ephemeral port or echo identifier left",
+                    f.name,
+                    endpoint_name(net, f.src)
+                )));
+            }
             let p = match f.kind {
                 FlowKind::Ping => (rng.next_u64() as u16).max(1),
                 _ => {
