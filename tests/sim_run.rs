@@ -32,7 +32,8 @@ fn flow(name: &str, kind: FlowKind) -> Flow {
         src: Endpoint::Eni(EniIdx(0)),
         dst: Endpoint::Eni(EniIdx(1)),
         port: 5001,
-        size: 1000,
+        // TCP: 0 = segments as large as the MSS allows.
+        size: if kind == FlowKind::Tcp { 0 } else { 1000 },
         count: 10,
         bytes: 1_000_000,
         rate_pps: 100.0,
@@ -305,4 +306,31 @@ fn a_flow_needing_a_missing_address_is_a_setup_error() {
     .err()
     .expect("no IPv6 on the ENIs");
     assert!(err.to_string().contains("has no IPv6 address"), "{err}");
+}
+
+#[test]
+fn tcp_size_caps_the_segment_payload() {
+    let mut t = flow("t", FlowKind::Tcp);
+    t.size = 1000;
+    t.bytes = 100_000;
+    #[derive(Default)]
+    struct Largest(usize);
+    impl Observer for Largest {
+        fn frame(&mut self, _: u64, _: CapturePoint, _: FrameDirection, f: &[u8]) {
+            self.0 = self.0.max(f.len());
+        }
+        fn dropped(&mut self, _: DropEvent<'_>) {}
+    }
+    let mut obs = Largest::default();
+    let r = run(
+        &net(vec![t]),
+        &SimConfig::default(),
+        &mut fabric(),
+        &mut obs,
+    )
+    .expect("setup");
+    assert_eq!(r.reports[0].outcome, Outcome::Delivered);
+    assert_eq!(r.reports[0].bytes_delivered, 100_000);
+    assert_eq!(obs.0, 14 + 40 + 1000);
+    assert!(r.reports[0].sent_packets >= 100);
 }

@@ -80,7 +80,9 @@ pub struct Host {
     /// Ping flows answered here (their one-way latency is measured here).
     ping_targets: Vec<FlowIdx>,
     /// (remote, protocol, local port, remote port) → flow, for TCP segment counts.
-    tcp_keys: BTreeMap<(IpAddr, u8, u16, u16), (FlowIdx, bool)>,
+    /// Value: (flow, this host is the client, cap on the IP size of data segments
+    /// from the flow's `size`, 0 = none).
+    tcp_keys: BTreeMap<(IpAddr, u8, u16, u16), (FlowIdx, bool, u16)>,
     /// (destination, protocol, local port) of flows that send with DF clear.
     no_df: Vec<(IpAddr, u8, u16)>,
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
@@ -160,9 +162,16 @@ impl Host {
                 Generator::Udp(UdpClient::new(plan, &mut self.sockets, t.udp_linger_ns))
             }
             FlowKind::Tcp => {
+                // `size` caps the segment payload, like TCP_MAXSEG: applied on the
+                // NIC by the same re-segmentation as the path MTU.
+                let headers = if plan.dst_ip.is_ipv4() { 40 } else { 60 };
+                let cap = match plan.size {
+                    0 => 0,
+                    n => (n.saturating_add(headers)).min(u16::MAX as u32) as u16,
+                };
                 self.tcp_keys.insert(
                     (plan.dst_ip, proto, plan.local_port, plan.port),
-                    (plan.flow, true),
+                    (plan.flow, true, cap),
                 );
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
@@ -190,7 +199,7 @@ impl Host {
             FlowKind::Tcp => {
                 self.tcp_keys.insert(
                     (plan.src_ip, proto::TCP, plan.port, plan.local_port),
-                    (plan.flow, false),
+                    (plan.flow, false, 0),
                 );
                 self.pending_listens.push(plan.clone());
                 self.pending_listens
@@ -250,7 +259,7 @@ impl Host {
             proto::TCP if l4.len() >= 20 => {
                 let sport = u16::from_be_bytes([l4[0], l4[1]]);
                 let dport = u16::from_be_bytes([l4[2], l4[3]]);
-                if let Some(&(flow, false)) = self.tcp_keys.get(&(src, protocol, dport, sport)) {
+                if let Some(&(flow, false, _)) = self.tcp_keys.get(&(src, protocol, dport, sport)) {
                     if let Some(st) = stats.get_mut(flow.ix()) {
                         st.delivered_packets += 1;
                         let data = l4.len().saturating_sub(((l4[12] >> 4) as usize) * 4);
@@ -349,22 +358,30 @@ impl Host {
             let key = endpoint_key(ip, true);
             let mut clear_df = packet::is_icmpv4_echo_reply(ip);
             let mut tcp_client_flow = None;
+            let mut segment_cap = None;
             if let Some((dst, protocol, lport, rport)) = key {
                 clear_df |= self
                     .no_df
                     .iter()
                     .any(|&(d, p, l)| d == dst && p == protocol && l == lport);
                 if protocol == proto::TCP {
-                    if let Some(&(flow, true)) = self.tcp_keys.get(&(dst, protocol, lport, rport)) {
+                    if let Some(&(flow, true, cap)) =
+                        self.tcp_keys.get(&(dst, protocol, lport, rport))
+                    {
                         tcp_client_flow = Some(flow);
+                        segment_cap = Some(cap).filter(|&c| c > 0);
                     }
                 }
             }
             fix_ipv4_header(ip, self.next_ident, clear_df);
             self.next_ident = self.next_ident.wrapping_add(1);
             let pmtu = key.and_then(|k| self.pmtu.get(&k.0).copied());
+            let limit = match (pmtu, segment_cap) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let start = out.len();
-            match pmtu {
+            match limit {
                 Some(mtu) if key.is_some_and(|k| k.1 == proto::TCP) => {
                     if let Err(f) =
                         resegment_tcp(frame, mtu, &mut self.next_ident, &mut self.device.pool, out)
