@@ -5,15 +5,27 @@ use peeremu::sim::*;
 use std::path::Path;
 
 #[derive(Default)]
-struct Tape(Vec<u8>);
+struct Tape(Vec<u8>, u64, bool);
+
+impl Tape {
+    /// Observers see time move forward only (pcapng writers rely on it).
+    fn tick(&mut self, t: u64) {
+        if t < self.1 {
+            self.2 = true;
+        }
+        self.1 = t;
+    }
+}
 
 impl Observer for Tape {
     fn frame(&mut self, t: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
+        self.tick(t);
         self.0
             .extend_from_slice(format!("{t} {point:?} {dir:?} ").as_bytes());
         self.0.extend_from_slice(frame);
     }
     fn dropped(&mut self, e: DropEvent<'_>) {
+        self.tick(e.time_ns);
         self.0.extend_from_slice(
             format!("{} {} {} {:?}", e.time_ns, e.reason, e.detail, e.eni).as_bytes(),
         );
@@ -75,7 +87,8 @@ fn every_example_meets_its_expectations() {
     assert!(!names.is_empty());
     let mut failures = String::new();
     for name in &names {
-        let (r, _) = run_file(name, 1);
+        let (r, tape) = run_file(name, 1);
+        assert!(!tape.2, "{name}: observer saw time go backwards");
         let known = |flow: &str| KNOWN_GAPS.iter().any(|g| g.0 == name && g.1 == flow);
         for f in &r.reports {
             let met = f.expectation.as_ref().is_none_or(|e| e.1);

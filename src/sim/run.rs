@@ -79,6 +79,9 @@ enum Event {
         host: u32,
         sent_ns: u64,
     },
+    /// A frame reaches an endpoint that takes part in no flow (it would ignore it):
+    /// captured on arrival, then discarded.
+    Absorb { frame: FrameId, point: CapturePoint },
 }
 
 struct Node {
@@ -276,6 +279,11 @@ impl Engine {
                     }
                 }
             }
+            Event::Absorb { frame, point } => {
+                let bytes = self.slab.remove(frame);
+                observer.frame(t, point, FrameDirection::Inbound, &bytes);
+                self.pool.give(bytes);
+            }
             Event::ToHost {
                 frame,
                 host,
@@ -385,8 +393,9 @@ impl Engine {
                             Attachment::Eni(e) => CapturePoint::Eni(e),
                             Attachment::External(x) => CapturePoint::External(x),
                         };
-                        observer.frame(t + latency_ns, point, FrameDirection::Inbound, &frame);
-                        self.pool.give(frame);
+                        let id = self.slab.insert(frame);
+                        self.queue
+                            .push(t + latency_ns, Event::Absorb { frame: id, point });
                     }
                 }
             }
