@@ -39,7 +39,8 @@ impl BufferPool {
 /// Frames currently travelling (queued on a link or in flight).
 #[derive(Debug, Default)]
 pub struct FrameSlab {
-    slots: Vec<Vec<u8>>,
+    /// Bytes and a stamp (the time the frame left its source host).
+    slots: Vec<(Vec<u8>, u64)>,
     free: Vec<u32>,
 }
 
@@ -47,13 +48,19 @@ impl FrameSlab {
     /// Store a frame; returns its id.
     #[inline]
     pub fn insert(&mut self, frame: Vec<u8>) -> FrameId {
+        self.insert_stamped(frame, 0)
+    }
+
+    /// Store a frame with a stamp (kept here so events stay small).
+    #[inline]
+    pub fn insert_stamped(&mut self, frame: Vec<u8>, stamp: u64) -> FrameId {
         match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = frame;
+                self.slots[i as usize] = (frame, stamp);
                 FrameId(i)
             }
             None => {
-                self.slots.push(frame);
+                self.slots.push((frame, stamp));
                 FrameId((self.slots.len() - 1) as u32)
             }
         }
@@ -62,6 +69,12 @@ impl FrameSlab {
     /// Take a frame out; its slot becomes free.
     #[inline]
     pub fn remove(&mut self, id: FrameId) -> Vec<u8> {
+        self.remove_stamped(id).0
+    }
+
+    /// Take a frame and its stamp out.
+    #[inline]
+    pub fn remove_stamped(&mut self, id: FrameId) -> (Vec<u8>, u64) {
         self.free.push(id.0);
         std::mem::take(&mut self.slots[id.0 as usize])
     }
@@ -69,7 +82,7 @@ impl FrameSlab {
     /// A stored frame's bytes.
     #[inline]
     pub fn get(&self, id: FrameId) -> &[u8] {
-        &self.slots[id.0 as usize]
+        &self.slots[id.0 as usize].0
     }
 
     /// Frames currently stored.

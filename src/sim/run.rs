@@ -62,23 +62,11 @@ enum Event {
     /// Poll a host (lazy: ignored unless it is the host's current schedule).
     Poll(u32),
     /// A frame reaches the fabric from a host's uplink.
-    ToFabric {
-        frame: FrameId,
-        host: u32,
-        sent_ns: u64,
-    },
+    ToFabric { frame: FrameId, host: u32 },
     /// A frame reaches a host's downlink queue.
-    ToDownlink {
-        frame: FrameId,
-        host: u32,
-        sent_ns: u64,
-    },
+    ToDownlink { frame: FrameId, host: u32 },
     /// A frame has crossed the downlink: the host receives it.
-    ToHost {
-        frame: FrameId,
-        host: u32,
-        sent_ns: u64,
-    },
+    ToHost { frame: FrameId, host: u32 },
     /// A frame reaches an endpoint that takes part in no flow (it would ignore it):
     /// captured on arrival, then discarded.
     Absorb { frame: FrameId, point: CapturePoint },
@@ -231,12 +219,8 @@ impl Engine {
                 n.host.scheduled_ns = None;
                 self.poll(t, h as usize, nodes, stats, observer);
             }
-            Event::ToFabric {
-                frame,
-                host,
-                sent_ns,
-            } => {
-                let bytes = self.slab.remove(frame);
+            Event::ToFabric { frame, host } => {
+                let (bytes, sent_ns) = self.slab.remove_stamped(frame);
                 self.frames += 1;
                 let from = nodes[host as usize].host.config.attachment;
                 fabric.forward(t, from, bytes, &mut self.actions);
@@ -246,22 +230,11 @@ impl Engine {
                 }
                 self.actions = actions;
             }
-            Event::ToDownlink {
-                frame,
-                host,
-                sent_ns,
-            } => {
+            Event::ToDownlink { frame, host } => {
                 let len = self.slab_len(frame);
                 let n = &mut nodes[host as usize];
                 match n.downlink.send(t, len) {
-                    Ok(at) => self.queue.push(
-                        at,
-                        Event::ToHost {
-                            frame,
-                            host,
-                            sent_ns,
-                        },
-                    ),
+                    Ok(at) => self.queue.push(at, Event::ToHost { frame, host }),
                     Err(_) => {
                         let bytes = self.slab.remove(frame);
                         let eni = match n.host.config.attachment {
@@ -284,12 +257,8 @@ impl Engine {
                 observer.frame(t, point, FrameDirection::Inbound, &bytes);
                 self.pool.give(bytes);
             }
-            Event::ToHost {
-                frame,
-                host,
-                sent_ns,
-            } => {
-                let bytes = self.slab.remove(frame);
+            Event::ToHost { frame, host } => {
+                let (bytes, sent_ns) = self.slab.remove_stamped(frame);
                 let n = &mut nodes[host as usize];
                 observer.frame(t, n.point, FrameDirection::Inbound, &bytes);
                 n.host.receive(bytes, t, sent_ns, stats);
@@ -317,13 +286,12 @@ impl Engine {
             observer.frame(t, n.point, FrameDirection::Outbound, &frame);
             match n.uplink.send(t, frame.len()) {
                 Ok(at) => {
-                    let id = self.slab.insert(frame);
+                    let id = self.slab.insert_stamped(frame, t);
                     self.queue.push(
                         at,
                         Event::ToFabric {
                             frame: id,
                             host: h as u32,
-                            sent_ns: t,
                         },
                     );
                 }
@@ -376,13 +344,12 @@ impl Engine {
                 }
                 match self.host_of.get(&to) {
                     Some(&h) => {
-                        let id = self.slab.insert(frame);
+                        let id = self.slab.insert_stamped(frame, sent_ns);
                         self.queue.push(
                             t + latency_ns,
                             Event::ToDownlink {
                                 frame: id,
                                 host: h as u32,
-                                sent_ns,
                             },
                         );
                     }
