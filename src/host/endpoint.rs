@@ -4,7 +4,7 @@
 use super::device::VirtualDevice;
 use super::packet::{self, endpoint_key, fix_ipv4_header, packet_too_big, resegment_tcp};
 use super::ping::{request_tag, PingClient};
-use super::stats::{record, FlowStats};
+use super::stats::FlowStats;
 use super::tcp::{TcpClient, TcpServers};
 use super::udp::{UdpClient, UdpSink};
 use super::FlowPlan;
@@ -251,7 +251,7 @@ impl Host {
                 if let Some(tag) = request_tag(l4) {
                     if self.ping_targets.contains(&FlowIdx(tag.flow)) {
                         if let Some(st) = stats.get_mut(tag.flow as usize) {
-                            record(&mut st.latency_ns, now_ns.saturating_sub(tag.sent_ns));
+                            st.record_latency(now_ns.saturating_sub(tag.sent_ns));
                         }
                     }
                 }
@@ -264,7 +264,7 @@ impl Host {
                         st.delivered_packets += 1;
                         let data = l4.len().saturating_sub(((l4[12] >> 4) as usize) * 4);
                         if data > 0 {
-                            record(&mut st.latency_ns, now_ns.saturating_sub(sent_ns));
+                            st.record_latency(now_ns.saturating_sub(sent_ns));
                         }
                     }
                 }

@@ -1,7 +1,7 @@
 //! Constant-rate UDP: a sender and a sink that counts datagrams per flow by the tag
 //! they carry (several flows may share one sink port).
 
-use super::stats::{record, FlowStats};
+use super::stats::FlowStats;
 use super::tag::Tag;
 use super::FlowPlan;
 use crate::model::FlowIdx;
@@ -143,7 +143,7 @@ impl UdpSink {
             st.delivered_packets += 1;
             st.bytes_delivered += data.len() as u64;
             if let Some(tag) = tag {
-                record(&mut st.latency_ns, now_ns.saturating_sub(tag.sent_ns));
+                st.record_latency(now_ns.saturating_sub(tag.sent_ns));
             }
         }
     }

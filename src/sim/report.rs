@@ -151,7 +151,7 @@ pub fn build_reports(
                     .map(|(r, n)| (r.code().to_string(), *n))
                     .collect(),
                 // Moved, not cloned: a histogram is tens of kilobytes.
-                latency_ns: std::mem::replace(&mut st.latency_ns, empty_histogram()),
+                latency_ns: std::mem::replace(st.latency(), empty_histogram()),
                 rtt_ns: st.rtt_ns.take(),
                 completion_ns: st.completion_ns,
                 goodput_bps,
