@@ -7,17 +7,24 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// One scheduled event.
+/// One scheduled event. The order key packs (time, sequence) into one `u128` so
+/// the heap compares once per step.
 #[derive(Debug, Clone, Copy)]
 struct Entry<T> {
-    time_ns: u64,
-    seq: u64,
+    key: u128,
     payload: T,
+}
+
+impl<T> Entry<T> {
+    #[inline]
+    fn time_ns(&self) -> u64 {
+        (self.key >> 64) as u64
+    }
 }
 
 impl<T> PartialEq for Entry<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.time_ns == other.time_ns && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<T> Eq for Entry<T> {}
@@ -28,8 +35,9 @@ impl<T> PartialOrd for Entry<T> {
 }
 impl<T> Ord for Entry<T> {
     /// Reversed so the max-heap pops the earliest (time, seq) first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time_ns, other.seq).cmp(&(self.time_ns, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -60,8 +68,7 @@ impl<T> EventQueue<T> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry {
-            time_ns,
-            seq,
+            key: ((time_ns as u128) << 64) | seq as u128,
             payload,
         });
     }
@@ -69,13 +76,13 @@ impl<T> EventQueue<T> {
     /// The earliest event, removed.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, T)> {
-        self.heap.pop().map(|e| (e.time_ns, e.payload))
+        self.heap.pop().map(|e| (e.time_ns(), e.payload))
     }
 
     /// The time of the earliest event.
     #[inline]
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|e| e.time_ns)
+        self.heap.peek().map(|e| e.time_ns())
     }
 
     pub fn len(&self) -> usize {
