@@ -297,14 +297,14 @@ fn ipv6_ping_and_tcp_with_packet_too_big() {
 fn a_flow_needing_a_missing_address_is_a_setup_error() {
     let mut p = flow("p6", FlowKind::Ping);
     p.ipv6 = true;
-    let err = run(
+    let Err(err) = run(
         &net(vec![p]),
         &SimConfig::default(),
         &mut fabric(),
         &mut NullObserver,
-    )
-    .err()
-    .expect("no IPv6 on the ENIs");
+    ) else {
+        panic!("no IPv6 on the ENIs: the run must refuse");
+    };
     assert!(err.to_string().contains("has no IPv6 address"), "{err}");
 }
 
@@ -333,4 +333,44 @@ fn tcp_size_caps_the_segment_payload() {
     assert_eq!(r.reports[0].bytes_delivered, 100_000);
     assert_eq!(obs.0, 14 + 40 + 1000);
     assert!(r.reports[0].sent_packets >= 100);
+}
+
+#[test]
+fn a_set_stop_flag_ends_the_run_at_once() {
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let cfg = SimConfig {
+        stop: Some(&stop),
+        ..Default::default()
+    };
+    let r = run(
+        &net(vec![flow("t", FlowKind::Tcp)]),
+        &cfg,
+        &mut fabric(),
+        &mut NullObserver,
+    )
+    .expect("setup");
+    assert!(r.interrupted);
+    assert_eq!(r.totals.events, 0);
+    assert_eq!(r.reports.len(), 1);
+    assert_eq!(r.reports[0].outcome, Outcome::Dropped);
+}
+
+#[test]
+fn the_time_limit_cuts_a_long_flow() {
+    let mut u = flow("long", FlowKind::Udp);
+    u.count = 1000;
+    u.rate_pps = 10.0; // 100 s of sending
+    let cfg = SimConfig {
+        time_limit_ns: Some(5_000_000_000),
+        ..Default::default()
+    };
+    let r = run(&net(vec![u]), &cfg, &mut fabric(), &mut NullObserver).expect("setup");
+    assert!(!r.interrupted);
+    assert!(r.totals.sim_time_ns <= 5_000_000_000);
+    assert!(r.reports[0].sent_packets > 40 && r.reports[0].sent_packets <= 51);
+    assert_eq!(r.reports[0].outcome, Outcome::Delivered);
+    assert!(r.reports[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("run ended before")));
 }

@@ -17,6 +17,9 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// (remote address, protocol, local port, remote port).
+type EndpointKey = (IpAddr, u8, u16, u16);
+
 /// How to build a host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostConfig {
@@ -82,7 +85,7 @@ pub struct Host {
     /// (remote, protocol, local port, remote port) → flow, for TCP segment counts.
     /// Value: (flow, this host is the client, cap on the IP size of data segments
     /// from the flow's `size`, 0 = none).
-    tcp_keys: BTreeMap<(IpAddr, u8, u16, u16), (FlowIdx, bool, u16)>,
+    tcp_keys: BTreeMap<EndpointKey, (FlowIdx, bool, u16)>,
     /// (destination, protocol, local port) of flows that send with DF clear.
     no_df: Vec<(IpAddr, u8, u16)>,
     /// Per-destination path MTU learned from ICMP (Linux's route cache).

@@ -103,6 +103,12 @@ fn notes(
             )),
         }
     }
+    if plan.kind != FlowKind::Tcp && st.sent_packets < plan.count {
+        notes.push(format!(
+            "run ended before the flow finished: {} of {} packets sent",
+            st.sent_packets, plan.count
+        ));
+    }
     if plan.kind == FlowKind::Tcp && outcome == Outcome::Dropped {
         notes.push("connection never established".to_string());
     }
