@@ -133,3 +133,67 @@ fn is_too_big(protocol: u8, l4: &[u8]) -> bool {
         _ => l4.first() == Some(&2),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::{icmpv4::DestUnreachableHeader, Icmpv4Type, PacketBuilder};
+    use std::net::Ipv4Addr;
+
+    const A: [u8; 4] = [10, 0, 0, 1];
+    const B: [u8; 4] = [10, 0, 0, 2];
+
+    fn plan() -> FlowPlan {
+        FlowPlan {
+            flow: FlowIdx(3),
+            kind: FlowKind::Udp,
+            src_host: 0,
+            dst_host: 1,
+            src_ip: IpAddr::V4(Ipv4Addr::from(A)),
+            dst_ip: IpAddr::V4(Ipv4Addr::from(B)),
+            port: 5001,
+            local_port: 40000,
+            size: 100,
+            count: 1,
+            bytes: 0,
+            interval_ns: 1,
+            start_ns: 0,
+            df: true,
+        }
+    }
+
+    fn udp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4(src, dst, 64)
+            .udp(sport, dport)
+            .write(&mut out, &[0u8; 20])
+            .expect("build");
+        out
+    }
+
+    #[test]
+    fn both_directions_and_quoted_errors_map_to_the_flow() {
+        let a = Attribution::new(&[plan()]);
+        let fwd = udp(A, B, 40000, 5001);
+        assert_eq!(a.classify(&fwd), Some((FlowIdx(3), DropKind::Packet)));
+        assert_eq!(
+            a.classify(&udp(B, A, 5001, 40000)),
+            Some((FlowIdx(3), DropKind::Packet))
+        );
+        assert_eq!(a.classify(&udp(A, B, 40001, 5001)), None);
+        let mut icmp = Vec::new();
+        PacketBuilder::ethernet2([4; 6], [2; 6])
+            .ipv4([169, 254, 0, 1], A, 64)
+            .icmpv4(Icmpv4Type::DestinationUnreachable(
+                DestUnreachableHeader::FragmentationNeeded { next_hop_mtu: 1500 },
+            ))
+            .write(&mut icmp, &fwd[14..14 + 28])
+            .expect("build");
+        assert_eq!(
+            a.classify(&icmp),
+            Some((FlowIdx(3), DropKind::PacketTooBig))
+        );
+        assert_eq!(a.classify(&[0u8; 10]), None);
+    }
+}
