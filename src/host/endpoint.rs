@@ -11,7 +11,7 @@ use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
+use smoltcp::iface::{Config, Interface, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use std::collections::BTreeMap;
@@ -316,8 +316,11 @@ impl Host {
                     }
                 }
             }
-            let tx_before = self.device.tx.len();
-            let r = self.iface.poll(now, &mut self.device, &mut self.sockets);
+            self.iface.poll(now, &mut self.device, &mut self.sockets);
+            // Another round only when an application gave smoltcp new work (TCP data
+            // written, a window opened by reading, a close); replies and ACKs that
+            // smoltcp owed went out in this poll already.
+            let mut work = false;
             for g in &mut self.generators {
                 match g {
                     Generator::Ping(p) => {
@@ -325,7 +328,8 @@ impl Host {
                     }
                     Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
                     Generator::Tcp(t) => {
-                        t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
+                        work |=
+                            t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
                     }
                 }
             }
@@ -338,8 +342,8 @@ impl Host {
                     self.sinks[i].after_poll(now_ns, &mut self.sockets, stats);
                 }
             }
-            self.servers.after_poll(&mut self.sockets, stats);
-            if r == PollResult::None && self.device.tx.len() == tx_before {
+            work |= self.servers.after_poll(&mut self.sockets, stats);
+            if !work {
                 break;
             }
         }

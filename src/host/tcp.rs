@@ -83,8 +83,10 @@ impl TcpClient {
         self.fill(sockets);
     }
 
-    fn fill(&mut self, sockets: &mut SocketSet<'static>) {
-        let Some(h) = self.handle else { return };
+    /// Write as much of the transfer as the send buffer takes; whether anything was.
+    fn fill(&mut self, sockets: &mut SocketSet<'static>) -> bool {
+        let Some(h) = self.handle else { return false };
+        let before = self.written;
         let s = sockets.get_mut::<tcp::Socket>(h);
         while s.can_send() && self.written < self.plan.bytes {
             let want = (self.plan.bytes - self.written).min(PATTERN.len() as u64) as usize;
@@ -95,16 +97,18 @@ impl TcpClient {
                 Ok(n) => self.written += n as u64,
             }
         }
+        self.written > before
     }
 
-    /// Track acknowledged progress; finish on completion, stall or close.
+    /// Track acknowledged progress; finish on completion, stall or close. Returns
+    /// whether the socket has new work for smoltcp (data written, or an abort).
     pub fn after_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
-    ) {
-        let Some(h) = self.handle else { return };
+    ) -> bool {
+        let Some(h) = self.handle else { return false };
         let (state, queued) = {
             let s = sockets.get::<tcp::Socket>(h);
             (s.state(), s.send_queue() as u64)
@@ -143,6 +147,7 @@ impl TcpClient {
                 sockets.get_mut::<tcp::Socket>(h).abort();
                 self.handle = None;
                 self.retired = Some(h);
+                true
             }
         }
     }
@@ -180,7 +185,14 @@ impl TcpServers {
             .push((plan.src_ip, plan.local_port, plan.port, plan.flow));
     }
 
-    pub fn after_poll(&mut self, sockets: &mut SocketSet<'static>, stats: &mut [FlowStats]) {
+    /// Read what arrived; returns whether smoltcp has new work (a window opened by
+    /// reading, a close).
+    pub fn after_poll(
+        &mut self,
+        sockets: &mut SocketSet<'static>,
+        stats: &mut [FlowStats],
+    ) -> bool {
+        let mut work = false;
         let mut i = 0;
         while i < self.sockets.len() {
             let h = self.sockets[i];
@@ -203,8 +215,12 @@ impl TcpServers {
             if let Some(st) = flow.and_then(|f| stats.get_mut(f.ix())) {
                 st.bytes_delivered += got;
             }
+            work |= got > 0;
             match s.state() {
-                tcp::State::CloseWait => s.close(),
+                tcp::State::CloseWait => {
+                    s.close();
+                    work = true;
+                }
                 tcp::State::Closed => {
                     sockets.remove(h);
                     self.sockets.swap_remove(i);
@@ -214,5 +230,6 @@ impl TcpServers {
             }
             i += 1;
         }
+        work
     }
 }
