@@ -64,6 +64,27 @@ impl Attribution {
         a
     }
 
+    /// Also recognise the flow's frames after 1:1 NAT of `private` to `public` (an
+    /// internet gateway translating an instance's address).
+    pub fn alias(&mut self, private: IpAddr, public: IpAddr) {
+        let extra: Vec<(Key, FlowIdx)> = self
+            .exact
+            .iter()
+            .filter_map(|(&(s, d, p, sp, dp), &f)| {
+                if s == private {
+                    Some(((public, d, p, sp, dp), f))
+                } else if d == private {
+                    Some(((s, public, p, sp, dp), f))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (k, f) in extra {
+            self.exact.entry(k).or_insert(f);
+        }
+    }
+
     /// The flow an Ethernet frame belongs to.
     pub fn classify(&self, frame: &[u8]) -> Option<(FlowIdx, DropKind)> {
         let ip = frame.get(ETHERNET_HEADER_LEN..)?;
@@ -195,5 +216,24 @@ mod tests {
             Some((FlowIdx(3), DropKind::PacketTooBig))
         );
         assert_eq!(a.classify(&[0u8; 10]), None);
+    }
+
+    #[test]
+    fn aliases_follow_one_to_one_nat() {
+        let mut a = Attribution::new(&[plan()]);
+        let public = [54, 1, 2, 3];
+        assert_eq!(a.classify(&udp(public, B, 40000, 5001)), None);
+        a.alias(
+            IpAddr::V4(Ipv4Addr::from(A)),
+            IpAddr::V4(Ipv4Addr::from(public)),
+        );
+        assert_eq!(
+            a.classify(&udp(public, B, 40000, 5001)),
+            Some((FlowIdx(3), DropKind::Packet))
+        );
+        assert_eq!(
+            a.classify(&udp(B, public, 5001, 40000)),
+            Some((FlowIdx(3), DropKind::Packet))
+        );
     }
 }

@@ -89,7 +89,12 @@ pub fn run(
     observer: &mut dyn Observer,
 ) -> Result<RunResult, SetupError> {
     let setup = setup::build(net, config.seed)?;
-    let attribution = Attribution::new(&setup.plans);
+    let mut attribution = Attribution::new(&setup.plans);
+    for eni in &net.enis {
+        if let Some(public) = eni.public_ip {
+            attribution.alias(eni.private_ip.into(), public.into());
+        }
+    }
     let mut nodes: Vec<Node> = setup
         .hosts
         .into_iter()
