@@ -71,14 +71,18 @@ pub struct SimResult {
 // req.duration_limit_ns, stop: Some(req.stop), ..Default::default() }, &mut fabric,
 // observer)` with the data plane as `fabric`, mapping its result into `SimResult`.
 fn simulate(req: &SimRequest<'_>, observer: &mut dyn Observer) -> Result<SimResult, String> {
-    let _ = (
-        req.network,
-        req.seed,
-        req.duration_limit_ns,
-        req.stop,
-        observer,
-    );
-    Err("the simulation engine is not available yet in this version".to_string())
+    let config = crate::sim::SimConfig {
+        seed: req.seed,
+        time_limit_ns: req.duration_limit_ns,
+        stop: Some(req.stop),
+        ..Default::default()
+    };
+    let r = crate::sim::run_network(req.network, &config, observer).map_err(|e| e.to_string())?;
+    Ok(SimResult {
+        reports: r.reports,
+        totals: r.totals,
+        interrupted: r.interrupted,
+    })
 }
 
 pub fn main(args: Args) -> u8 {
