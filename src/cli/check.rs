@@ -1,5 +1,8 @@
-//! `peeremu check`.
+//! `peeremu check`: load and validate topology files, print every problem with its
+//! file:line:col, or a one-line summary of what each valid file contains.
 
+use crate::model::{Network, PeeringStatus};
+use crate::topology;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -9,6 +12,67 @@ pub struct Args {
     pub topologies: Vec<PathBuf>,
 }
 
-pub fn main(_args: Args) -> u8 {
-    super::not_available("check")
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `2 VPCs, 4 subnets, 1 peering (1 active), 3 instances, 5 flows`.
+pub fn summary(net: &Network) -> String {
+    let active = net
+        .peerings
+        .iter()
+        .filter(|p| p.status == PeeringStatus::Active)
+        .count();
+    let mut parts = vec![
+        plural(net.vpcs.len(), "VPC", "VPCs"),
+        plural(net.subnets.len(), "subnet", "subnets"),
+        format!(
+            "{} ({active} active)",
+            plural(net.peerings.len(), "peering", "peerings")
+        ),
+        plural(net.instances.len(), "instance", "instances"),
+    ];
+    for (n, one, many) in [
+        (
+            net.internet_gateways.len(),
+            "internet gateway",
+            "internet gateways",
+        ),
+        (net.nat_gateways.len(), "NAT gateway", "NAT gateways"),
+        (net.vpn_gateways.len(), "VPN gateway", "VPN gateways"),
+        (
+            net.gateway_endpoints.len(),
+            "gateway endpoint",
+            "gateway endpoints",
+        ),
+    ] {
+        if n > 0 {
+            parts.push(plural(n, one, many));
+        }
+    }
+    let expected = net.flows.iter().filter(|f| f.expect.is_some()).count();
+    parts.push(format!(
+        "{} ({expected} with expectations)",
+        plural(net.flows.len(), "flow", "flows")
+    ));
+    parts.join(", ")
+}
+
+pub fn main(args: Args) -> u8 {
+    let mut code = super::EXIT_OK;
+    for path in &args.topologies {
+        match topology::load_file(path) {
+            Ok(net) => println!("{}: OK — {}", path.display(), summary(&net)),
+            Err(e) => {
+                eprint!("{e}");
+                eprintln!(
+                    "{}: invalid topology ({})",
+                    path.display(),
+                    plural(e.messages.len(), "error", "errors")
+                );
+                code = super::EXIT_INVALID;
+            }
+        }
+    }
+    code
 }

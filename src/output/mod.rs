@@ -1,6 +1,21 @@
 //! What a run leaves behind (DESIGN.md §5): pcapng captures, `drops.pcapng`,
 //! HdrHistogram `.hgrm` files, AWS flow log v2 lines, `summary.json`, a terminal table.
 
+pub mod flowlog;
+pub mod hgrm;
+pub mod interfaces;
+pub mod interrupt;
+pub mod paths;
+pub mod pcap;
+pub mod points;
+pub mod progress;
+pub mod recorder;
 mod report;
+pub mod summary;
+pub mod table;
 
 pub use report::*;
+
+pub use interrupt::Interrupt;
+pub use recorder::{Recorder, RecorderConfig};
+pub use summary::Summary;

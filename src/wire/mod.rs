@@ -1,14 +1,43 @@
 //! Frames as bytes: parsing into a [`FlowKey`] (zero-copy, no allocation), building,
 //! IPv4 fragmentation, NAT rewriting and ICMP/ICMPv6 error generation, on etherparse.
 //!
-//! The public functions below are the contract the data plane and hosts code
-//! against; their bodies are filled in by the wire work.
+//! The public functions are the contract the data plane and hosts code against. Each
+//! concept lives in its own file:
+//! - [`parse_frame`], [`ip_packet`] (`parse.rs`): the hot path, zero-copy, no allocation;
+//! - [`build_packet`], [`payload_byte`] (`build.rs`): synthetic frames for `trace` and
+//!   generators;
+//! - [`fragment_ipv4`], [`MIN_IPV4_MTU`] (`fragment.rs`) and [`reassemble_ipv4`]
+//!   (`reassemble.rs`);
+//! - [`icmpv4_frag_needed`], [`icmpv6_packet_too_big`] (`icmp_error.rs`);
+//! - [`rewrite_ipv4`] (`rewrite.rs`): in-place NAT with incremental checksums;
+//! - [`verify_checksums`] (`verify.rs`): what Wireshark would complain about.
+//!
+//! Only untagged Ethernet II frames carrying IPv4 (0x0800) or IPv6 (0x86DD) are
+//! accepted: ENIs in a VPC never see VLAN tags, so anything else is `Malformed`.
 
+mod build;
+mod checksum;
 mod flow_key;
+mod fragment;
+mod icmp_error;
+mod parse;
+mod reassemble;
+mod rewrite;
+mod verify;
 
+#[cfg(test)]
+mod test_support;
+
+pub use build::{build_packet, payload_byte};
 pub use flow_key::*;
+pub use fragment::{fragment_ipv4, MIN_IPV4_MTU};
+pub use icmp_error::{icmpv4_frag_needed, icmpv6_packet_too_big};
+pub use parse::{ip_packet, parse_frame};
+pub use reassemble::reassemble_ipv4;
+pub use rewrite::rewrite_ipv4;
+pub use verify::verify_checksums;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// Why a frame could not be understood; the data plane drops it as `MALFORMED`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,59 +49,10 @@ impl std::fmt::Display for Malformed {
     }
 }
 
+impl std::error::Error for Malformed {}
+
 /// Ethernet header length; MTU limits apply to the IP packet after it.
 pub const ETHERNET_HEADER_LEN: usize = 14;
-
-/// Parse an Ethernet II frame carrying IPv4 or IPv6 into its flow key.
-/// Never allocates, never panics.
-pub fn parse_frame(frame: &[u8]) -> Result<FlowKey, Malformed> {
-    let _ = frame;
-    Err(Malformed("wire::parse_frame not implemented yet"))
-}
-
-/// Split an IPv4 frame into frames whose IP packets are at most `mtu` bytes
-/// (RFC 791: 8-byte aligned offsets, MF on all but the last, identification
-/// copied, options copied only when their copy flag is set, checksums fixed).
-/// Appends the fragments to `out`. A frame already within `mtu` is appended as is.
-pub fn fragment_ipv4(frame: &[u8], mtu: u16, out: &mut Vec<Vec<u8>>) -> Result<(), Malformed> {
-    let _ = (frame, mtu, out);
-    Err(Malformed("wire::fragment_ipv4 not implemented yet"))
-}
-
-/// The ICMP "destination unreachable, fragmentation needed" (type 3 code 4) frame a
-/// router at `router_ip` sends back for the too-big IPv4 `frame`: next-hop MTU set,
-/// quoting the original IP header + 8 bytes, MACs swapped.
-pub fn icmpv4_frag_needed(
-    frame: &[u8],
-    router_ip: Ipv4Addr,
-    next_hop_mtu: u16,
-) -> Result<Vec<u8>, Malformed> {
-    let _ = (frame, router_ip, next_hop_mtu);
-    Err(Malformed("wire::icmpv4_frag_needed not implemented yet"))
-}
-
-/// The ICMPv6 Packet Too Big (type 2) frame for the too-big IPv6 `frame`, quoting as
-/// much of it as fits in 1280 bytes, MACs swapped.
-pub fn icmpv6_packet_too_big(
-    frame: &[u8],
-    router_ip: Ipv6Addr,
-    mtu: u32,
-) -> Result<Vec<u8>, Malformed> {
-    let _ = (frame, router_ip, mtu);
-    Err(Malformed("wire::icmpv6_packet_too_big not implemented yet"))
-}
-
-/// Rewrite IPv4 source and/or destination address and transport ports in place
-/// (NAT), fixing the IP header and TCP/UDP checksums (ICMP echo: `src_port`
-/// rewrites the identifier). Non-first fragments have no ports to rewrite.
-pub fn rewrite_ipv4(
-    frame: &mut [u8],
-    src: Option<(Ipv4Addr, Option<u16>)>,
-    dst: Option<(Ipv4Addr, Option<u16>)>,
-) -> Result<(), Malformed> {
-    let _ = (frame, src, dst);
-    Err(Malformed("wire::rewrite_ipv4 not implemented yet"))
-}
 
 /// Set the Ethernet source and destination MACs in place.
 pub fn set_macs(frame: &mut [u8], src: [u8; 6], dst: [u8; 6]) -> Result<(), Malformed> {
@@ -123,10 +103,4 @@ pub struct PacketSpec {
     /// IPv4 identification; ignored for IPv6.
     pub identification: u16,
     pub ttl: u8,
-}
-
-/// Build a complete Ethernet frame with valid checksums.
-pub fn build_packet(spec: &PacketSpec) -> Result<Vec<u8>, Malformed> {
-    let _ = spec;
-    Err(Malformed("wire::build_packet not implemented yet"))
 }

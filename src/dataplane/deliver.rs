@@ -1,0 +1,216 @@
+//! The last steps of a hop: MTU (fragment, or drop with an ICMP error back to the
+//! source), destination checks, MAC rewrite and hand-off (DESIGN.md §3 steps 5-6).
+
+use super::pipeline::{owns, Fragmenting, Leg, Sink, Source};
+use super::trace::{Hop, MtuDecision, SgVerdict, Tracer};
+use super::{Action, Dataplane, DropDetail, Egress, ROUTER_MAC};
+use crate::model::*;
+use crate::wire::{self, FlowKey};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+impl Dataplane {
+    /// Deliver to an ENI: MTU, source/destination check, NACL inbound (unless
+    /// within one subnet), security group ingress.
+    pub(super) fn deliver_eni<T: Tracer>(
+        &mut self,
+        now: u64,
+        leg: Leg,
+        dst: EniIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let Some(d) = self.net.enis.get(dst.ix()) else {
+            return sink.drop(DropDetail::UnknownDestination { dst: key.dst }, None, frame);
+        };
+        let (dsubnet, dmac, sdc, owned) = (d.subnet, d.mac, d.source_dest_check, owns(d, key.dst));
+        let mtu = leg.mtu.min(d.mtu);
+        let Some((mut frame, fragment)) = self.mtu_step(leg.src, dsubnet, mtu, &key, frame, sink)
+        else {
+            return;
+        };
+        if sdc && !owned {
+            return sink.drop(DropDetail::SourceDestCheck { eni: dst }, Some(dst), frame);
+        }
+        let same_subnet =
+            matches!(leg.src, Source::Eni(s) if self.net.enis[s.ix()].subnet == dsubnet);
+        if same_subnet {
+            sink.tr.hop(Hop::NaclSkipped { subnet: dsubnet });
+        } else if let Err(det) = self.nacl_check(dsubnet, Direction::Inbound, &key, sink) {
+            return sink.drop(det, Some(dst), frame);
+        }
+        if let Err(det) = self.sg_check(now, dst, Direction::Inbound, key.src, &key, sink) {
+            return sink.drop(det, Some(dst), frame);
+        }
+        sink.tr.hop(Hop::Eni {
+            eni: dst,
+            dir: Direction::Inbound,
+        });
+        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, dmac) {
+            return sink.drop(DropDetail::Malformed(m.0), Some(dst), frame);
+        }
+        self.emit(
+            Egress::Eni(dst),
+            frame,
+            leg.latency_ns,
+            leg.via,
+            fragment,
+            sink,
+        );
+    }
+
+    /// Hand a frame on, fragmenting it to `fragment` bytes when asked.
+    pub(super) fn emit<T: Tracer>(
+        &mut self,
+        to: Egress,
+        frame: Vec<u8>,
+        latency_ns: u64,
+        via: Option<PcxIdx>,
+        fragment: Fragmenting,
+        sink: &mut Sink<'_, T>,
+    ) {
+        if let Some((packet, mtu)) = fragment {
+            self.scratch.clear();
+            if let Err(m) = wire::fragment_ipv4(&frame, mtu, &mut self.scratch) {
+                let eni = match to {
+                    Egress::Eni(e) => Some(e),
+                    Egress::External(_) => None,
+                };
+                return sink.drop(DropDetail::Malformed(m.0), eni, frame);
+            }
+            let n = self.scratch.len().min(u16::MAX as usize) as u16;
+            sink.tr.hop(Hop::Mtu {
+                packet,
+                link: mtu,
+                decision: MtuDecision::Fragmented(n),
+            });
+            for f in self.scratch.drain(..) {
+                sink.out.push(Action::Deliver {
+                    to,
+                    frame: f,
+                    latency_ns,
+                    via_peering: via,
+                });
+            }
+        } else {
+            sink.out.push(Action::Deliver {
+                to,
+                frame,
+                latency_ns,
+                via_peering: via,
+            });
+        }
+        sink.tr.hop(Hop::Deliver { to, latency_ns });
+    }
+
+    /// Compare the packet with the link MTU. Returns the frame and, when it must be
+    /// fragmented, `(packet length, mtu)`; `None` when it was dropped (DF set or
+    /// IPv6) and an ICMP error was sent back. `router_subnet` names the router
+    /// that answers when the source is external.
+    pub(super) fn mtu_step<T: Tracer>(
+        &mut self,
+        src: Source,
+        router_subnet: SubnetIdx,
+        mtu: u16,
+        key: &FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) -> Option<(Vec<u8>, Fragmenting)> {
+        if key.ip_len <= mtu {
+            sink.tr.hop(Hop::Mtu {
+                packet: key.ip_len,
+                link: mtu,
+                decision: MtuDecision::Fits,
+            });
+            return Some((frame, None));
+        }
+        let v6 = key.dst.is_ipv6();
+        if !v6 && !key.dont_fragment {
+            return Some((frame, Some((key.ip_len, mtu))));
+        }
+        sink.tr.hop(Hop::Mtu {
+            packet: key.ip_len,
+            link: mtu,
+            decision: MtuDecision::TooBig,
+        });
+        let router = match src {
+            Source::Eni(e) | Source::Hairpin(e) => self.net.enis[e.ix()].subnet,
+            Source::External(_) => router_subnet,
+        };
+        let sn = &self.net.subnets[router.ix()];
+        let icmp = if v6 {
+            let ip = sn
+                .ipv6
+                .map(|n| Ipv6Addr::from(u128::from(n.network()) + 1))
+                .unwrap_or(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1));
+            wire::icmpv6_packet_too_big(&frame, ip, u32::from(mtu))
+        } else {
+            let ip = Ipv4Addr::from(u32::from(sn.cidr.network()).wrapping_add(1));
+            wire::icmpv4_frag_needed(&frame, ip, mtu)
+        };
+        let eni = match src {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        };
+        sink.drop(
+            DropDetail::MtuExceeded {
+                link_mtu: mtu,
+                packet: key.ip_len,
+            },
+            eni,
+            frame,
+        );
+        if let Ok(icmp) = icmp {
+            let to = match src {
+                Source::Eni(e) | Source::Hairpin(e) => Egress::Eni(e),
+                Source::External(h) => Egress::External(h),
+            };
+            sink.tr.hop(Hop::IcmpError { to, mtu });
+            self.send_icmp_error(src, icmp, sink);
+        }
+        None
+    }
+
+    /// Send a router-generated ICMP error back to the source. To an ENI it must
+    /// pass the source subnet's NACL inbound (the classic PMTUD black hole when it
+    /// does not); the security group admits it as related to the tracked flow.
+    fn send_icmp_error<T: Tracer>(
+        &mut self,
+        src: Source,
+        mut icmp: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        match src {
+            Source::Eni(e) | Source::Hairpin(e) => {
+                let eni = &self.net.enis[e.ix()];
+                let (subnet, mac) = (eni.subnet, eni.mac);
+                if let Ok(k) = wire::parse_frame(&icmp) {
+                    if let Err(d) = self.nacl_check(subnet, Direction::Inbound, &k, sink) {
+                        return sink.drop(d, Some(e), icmp);
+                    }
+                }
+                sink.tr.hop(Hop::Sg {
+                    eni: e,
+                    dir: Direction::Inbound,
+                    verdict: SgVerdict::Related,
+                });
+                let _ = wire::set_macs(&mut icmp, ROUTER_MAC, mac);
+                let latency_ns = self.net.latency.same_az_ns;
+                sink.out.push(Action::IcmpError {
+                    to: Egress::Eni(e),
+                    frame: icmp,
+                    latency_ns,
+                });
+            }
+            Source::External(h) => {
+                let _ = wire::set_macs(&mut icmp, ROUTER_MAC, super::EXTERNAL_MAC);
+                let latency_ns = self.host_latency(h);
+                sink.out.push(Action::IcmpError {
+                    to: Egress::External(h),
+                    frame: icmp,
+                    latency_ns,
+                });
+            }
+        }
+    }
+}

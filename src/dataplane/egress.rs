@@ -1,0 +1,391 @@
+//! Leaving the VPC: internet gateway (1:1 public IP translation), NAT gateway
+//! (source translation), virtual private gateway (on premises) and gateway
+//! endpoints.
+
+use super::pipeline::{Sink, Source};
+use super::routes::RouteLookup;
+use super::trace::{Gateway, Hop, Tracer};
+use super::{Dataplane, DropDetail, Egress, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU};
+use crate::model::*;
+use crate::wire::{self, FlowKey, FragmentKind};
+use std::net::{IpAddr, Ipv4Addr};
+
+impl Dataplane {
+    /// The external host at `dst` on `site` (internet, or behind a given VGW).
+    fn host_at(&self, dst: IpAddr, on_prem: Option<VgwIdx>) -> Option<(HostIdx, u16)> {
+        let h = self.host_by_ip(dst)?;
+        let host = &self.net.external_hosts[h.ix()];
+        let ok = match (host.site, on_prem) {
+            (ExternalSite::Internet, None) => true,
+            (ExternalSite::OnPrem(g), Some(want)) => g == want,
+            _ => false,
+        };
+        ok.then_some((h, host.mtu))
+    }
+
+    /// Check the MTU towards an external host, rewrite MACs and hand the frame on.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver_external<T: Tracer>(
+        &mut self,
+        src: EniIdx,
+        h: HostIdx,
+        mtu: u16,
+        latency_ns: u64,
+        key: &FlowKey,
+        frame: Vec<u8>,
+        translate: Option<(Ipv4Addr, Option<u16>)>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let subnet = self.net.enis[src.ix()].subnet;
+        let Some((mut frame, fragment)) =
+            self.mtu_step(Source::Eni(src), subnet, mtu, key, frame, sink)
+        else {
+            return;
+        };
+        if let Some((ip, port)) = translate {
+            if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((ip, port)), None) {
+                return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+            }
+            sink.tr.hop(Hop::Translate {
+                from: key.src,
+                from_port: key.src_port,
+                to: IpAddr::V4(ip),
+                to_port: port.unwrap_or(key.src_port),
+            });
+        }
+        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
+            return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+        }
+        sink.tr.hop(Hop::External {
+            host: h,
+            dir: Direction::Inbound,
+        });
+        self.emit(Egress::External(h), frame, latency_ns, None, fragment, sink);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_igw<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        g: IgwIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let eni = &self.net.enis[src.ix()];
+        let (vpc, public) = (eni.vpc, eni.public_ip);
+        if self
+            .net
+            .internet_gateways
+            .get(g.ix())
+            .is_none_or(|i| i.vpc != Some(vpc))
+        {
+            return sink.drop(not_attached, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        let translate = match key.src {
+            IpAddr::V4(_) => match public {
+                Some(p) => Some((p, None)),
+                None => {
+                    return sink.drop(
+                        DropDetail::NoPublicIp { eni: src, igw: g },
+                        Some(src),
+                        frame,
+                    )
+                }
+            },
+            IpAddr::V6(_) => None,
+        };
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            if let (IpAddr::V4(d), Some((public, _))) = (key.dst, translate) {
+                if let Some(target) = self.eni_by_public_ip(d) {
+                    return self.hairpin(now, src, public, target, key, frame, sink);
+                }
+            }
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let latency = self.net.latency.internet_ns;
+        self.deliver_external(
+            src,
+            h,
+            INTERNET_MTU.min(host_mtu),
+            latency,
+            &key,
+            frame,
+            translate,
+            sink,
+        );
+    }
+
+    /// To another ENI's public IP: out of the internet gateway and back in, both
+    /// addresses translated (so the target's security group sees the public source
+    /// address, and group references do not match), MTU 1500.
+    #[allow(clippy::too_many_arguments)]
+    fn hairpin<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        public: Ipv4Addr,
+        target: EniIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let t = &self.net.enis[target.ix()];
+        let private = t.private_ip;
+        let Some(g) = self.net.vpcs[t.vpc.ix()].internet_gateway else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let subnet = self.net.enis[src.ix()].subnet;
+        let Some((mut frame, fragment)) =
+            self.mtu_step(Source::Eni(src), subnet, INTERNET_MTU, &key, frame, sink)
+        else {
+            return;
+        };
+        let to = (private, None);
+        if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((public, None)), Some(to)) {
+            return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+        }
+        let (from_ip, to_ip) = (IpAddr::V4(public), IpAddr::V4(private));
+        sink.tr.hop(Hop::Translate {
+            from: key.src,
+            from_port: key.src_port,
+            to: from_ip,
+            to_port: key.src_port,
+        });
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        sink.tr.hop(Hop::Translate {
+            from: key.dst,
+            from_port: key.dst_port,
+            to: to_ip,
+            to_port: key.dst_port,
+        });
+        let key = FlowKey {
+            src: from_ip,
+            dst: to_ip,
+            ..key
+        };
+        // Already fragmented to 1500 if needed: deliver the pieces one by one.
+        let leg = super::pipeline::Leg {
+            src: Source::Hairpin(src),
+            mtu: INTERNET_MTU,
+            // The round trip through the gateway stays inside the region.
+            latency_ns: self.net.latency.cross_az_ns,
+            via: None,
+        };
+        match fragment {
+            None => self.deliver_eni(now, leg, target, key, frame, sink),
+            Some((_, mtu)) => {
+                let mut pieces = Vec::new();
+                if let Err(m) = wire::fragment_ipv4(&frame, mtu, &mut pieces) {
+                    return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
+                }
+                for piece in pieces {
+                    let k = wire::parse_frame(&piece).unwrap_or(key);
+                    self.deliver_eni(now, leg, target, k, piece, sink);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_nat<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        n: NatIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let (src_subnet, vpc) = (self.net.enis[src.ix()].subnet, self.net.enis[src.ix()].vpc);
+        let Some(nat) = self.net.nat_gateways.get(n.ix()).filter(|g| g.vpc == vpc) else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        let (nat_subnet, nat_private, nat_public) = (nat.subnet, nat.private_ip, nat.public_ip);
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Nat(n),
+        });
+        let (IpAddr::V4(sip), IpAddr::V4(dip)) = (key.src, key.dst) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        if key.fragment != FragmentKind::Whole && key.protocol != proto::UDP {
+            return sink.drop(DropDetail::NatFragment { nat: n }, Some(src), frame);
+        }
+        if nat_subnet != src_subnet {
+            if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &key, sink) {
+                return sink.drop(d, Some(src), frame);
+            }
+        }
+        // The NAT gateway's own subnet routes the translated packet.
+        let rtb = self.net.subnets[nat_subnet.ix()].route_table;
+        let Some((prefix, route)) = self.routes[rtb.ix()].route_for(key.dst) else {
+            return sink.drop(DropDetail::NoRoute { rtb, dst: key.dst }, Some(src), frame);
+        };
+        sink.tr.hop(Hop::Route { rtb, prefix, route });
+        let g = match self.net.route_tables[rtb.ix()].routes[route as usize].target {
+            RouteTarget::InternetGateway(g)
+                if self
+                    .net
+                    .internet_gateways
+                    .get(g.ix())
+                    .is_some_and(|i| i.vpc == Some(vpc)) =>
+            {
+                g
+            }
+            RouteTarget::Blackhole => {
+                return sink.drop(DropDetail::Blackhole { rtb, route }, Some(src), frame)
+            }
+            _ => {
+                return sink.drop(
+                    DropDetail::TargetNotAttached { rtb, route },
+                    Some(src),
+                    frame,
+                )
+            }
+        };
+        let translated = FlowKey {
+            src: IpAddr::V4(nat_private),
+            ..key
+        };
+        if let Err(d) = self.nacl_check(nat_subnet, Direction::Outbound, &translated, sink) {
+            return sink.drop(d, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let port = match (key.fragment, key.protocol) {
+            (FragmentKind::NonFirst, _) => None,
+            (_, proto::TCP | proto::UDP) => {
+                match self.nat[n.ix()].outbound(now, key.protocol, sip, key.src_port, dip) {
+                    Some(p) => Some(p),
+                    None => {
+                        return sink.drop(
+                            DropDetail::NatPortsExhausted { nat: n },
+                            Some(src),
+                            frame,
+                        )
+                    }
+                }
+            }
+            _ => {
+                let _ = self.nat[n.ix()].outbound(now, key.protocol, sip, 0, dip);
+                None
+            }
+        };
+        let latency = self.net.latency.same_az_ns + self.net.latency.internet_ns;
+        self.deliver_external(
+            src,
+            h,
+            INTERNET_MTU.min(host_mtu),
+            latency,
+            &key,
+            frame,
+            Some((nat_public, port)),
+            sink,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_vgw<T: Tracer>(
+        &mut self,
+        _now: u64,
+        src: EniIdx,
+        g: VgwIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let vpc = self.net.enis[src.ix()].vpc;
+        let Some(vgw) = self
+            .net
+            .vpn_gateways
+            .get(g.ix())
+            .filter(|v| v.vpc == Some(vpc))
+        else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        let (mtu, latency) = (vgw.mtu, vgw.latency_ns);
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Vpn(g),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, Some(g)) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        self.deliver_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn out_vpce<T: Tracer>(
+        &mut self,
+        _now: u64,
+        src: EniIdx,
+        e: VpceIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let vpc = self.net.enis[src.ix()].vpc;
+        if self
+            .net
+            .gateway_endpoints
+            .get(e.ix())
+            .is_none_or(|v| v.vpc != vpc)
+        {
+            return sink.drop(not_attached, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Endpoint(e),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let latency = self.net.latency.same_az_ns;
+        self.deliver_external(
+            src,
+            h,
+            VPC_MTU.min(host_mtu),
+            latency,
+            &key,
+            frame,
+            None,
+            sink,
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! Human-readable and JSON renderings of recorded [`Hop`]s, for `peeremu trace`.
+
+use super::detail::*;
+use super::trace::{Gateway, Hop, MtuDecision, SgVerdict};
+use super::Egress;
+use crate::model::*;
+use crate::policy::nacl::rule_label;
+use crate::policy::Tracked;
+use serde_json::{json, Value};
+
+fn traffic_text(t: &TrafficMatch) -> String {
+    let proto = match t.protocol {
+        ProtocolMatch::Any => return "all traffic".into(),
+        ProtocolMatch::Number(proto::TCP) => "tcp",
+        ProtocolMatch::Number(proto::UDP) => "udp",
+        ProtocolMatch::Number(proto::ICMP) => "icmp",
+        ProtocolMatch::Number(proto::ICMPV6) => "icmpv6",
+        ProtocolMatch::Number(n) => return format!("protocol {n}"),
+    };
+    match t.protocol {
+        ProtocolMatch::Number(proto::TCP | proto::UDP) if t.ports.is_all() => {
+            format!("{proto} all ports")
+        }
+        ProtocolMatch::Number(proto::TCP | proto::UDP) if t.ports.from == t.ports.to => {
+            format!("{proto} {}", t.ports.from)
+        }
+        ProtocolMatch::Number(proto::TCP | proto::UDP) => {
+            format!("{proto} {}-{}", t.ports.from, t.ports.to)
+        }
+        _ => match (t.icmp.icmp_type, t.icmp.code) {
+            (None, _) => format!("{proto} all types"),
+            (Some(ty), None) => format!("{proto} type {ty}"),
+            (Some(ty), Some(c)) => format!("{proto} type {ty} code {c}"),
+        },
+    }
+}
+
+/// `tcp 5432 from sg-app` for a security group rule.
+pub fn sg_rule_text(net: &Network, sg: SgIdx, dir: Direction, index: u16) -> String {
+    let Some(rule) = net
+        .security_groups
+        .get(sg.ix())
+        .and_then(|g| g.rules(dir).get(index as usize))
+    else {
+        return "?".into();
+    };
+    let peer = match &rule.peer {
+        SgPeer::Cidr(c) => c.to_string(),
+        SgPeer::PrefixList(p) => net
+            .prefix_lists
+            .get(p.ix())
+            .map(|p| p.id.clone())
+            .unwrap_or_default(),
+        SgPeer::Group(g) => sg_id(net, *g).to_string(),
+    };
+    let word = if dir == Direction::Inbound {
+        "from"
+    } else {
+        "to"
+    };
+    format!("{} {word} {peer}", traffic_text(&rule.traffic))
+}
+
+fn nacl_rule_text(net: &Network, nacl: NaclIdx, dir: Direction, number: Option<u16>) -> String {
+    let Some(n) = number else {
+        return "* (implicit deny)".into();
+    };
+    let rule = net
+        .nacls
+        .get(nacl.ix())
+        .and_then(|t| t.rules(dir).iter().find(|r| r.number == n));
+    match rule {
+        Some(r) => {
+            let action = if r.action == RuleAction::Allow {
+                "allow"
+            } else {
+                "deny"
+            };
+            let word = if dir == Direction::Inbound {
+                "from"
+            } else {
+                "to"
+            };
+            format!(
+                "{n} ({action} {} {word} {})",
+                traffic_text(&r.traffic),
+                r.cidr
+            )
+        }
+        None => n.to_string(),
+    }
+}
+
+fn eni_label(net: &Network, eni: EniIdx) -> String {
+    match net.enis.get(eni.ix()) {
+        Some(e) => {
+            let inst = net
+                .instances
+                .get(e.instance.ix())
+                .map(|i| i.name.as_str())
+                .unwrap_or("?");
+            format!("{} ({inst}, {})", e.id, e.private_ip)
+        }
+        None => "?".into(),
+    }
+}
+
+fn host_label(net: &Network, h: HostIdx) -> String {
+    net.external_hosts
+        .get(h.ix())
+        .map(|h| format!("{} ({})", h.name, h.ip))
+        .unwrap_or_default()
+}
+
+/// The name of where a frame was delivered.
+pub fn egress_label(net: &Network, to: Egress) -> String {
+    match to {
+        Egress::Eni(e) => eni_label(net, e),
+        Egress::External(h) => host_label(net, h),
+    }
+}
+
+fn gateway_id(net: &Network, g: Gateway) -> &str {
+    match g {
+        Gateway::Internet(i) => igw_id(net, i),
+        Gateway::Nat(n) => nat_id(net, n),
+        Gateway::Vpn(v) => vgw_id(net, v),
+        Gateway::Endpoint(e) => vpce_id(net, e),
+    }
+}
+
+/// One line describing a hop.
+pub fn hop_text(net: &Network, hop: &Hop) -> String {
+    match *hop {
+        Hop::Eni {
+            eni,
+            dir: Direction::Outbound,
+        } => format!("ENI {} sends", eni_label(net, eni)),
+        Hop::Eni {
+            eni,
+            dir: Direction::Inbound,
+        } => format!("ENI {} receives", eni_label(net, eni)),
+        Hop::External {
+            host,
+            dir: Direction::Outbound,
+        } => format!("external host {} sends", host_label(net, host)),
+        Hop::External {
+            host,
+            dir: Direction::Inbound,
+        } => format!("external host {} receives", host_label(net, host)),
+        Hop::Sg { dir, verdict, .. } => {
+            let which = if dir == Direction::Inbound {
+                "ingress"
+            } else {
+                "egress"
+            };
+            match verdict {
+                SgVerdict::Rule(m) => format!(
+                    "security group {} {which} rule #{}: allows {}{}",
+                    sg_id(net, m.sg),
+                    m.index,
+                    sg_rule_text(net, m.sg, dir, m.index),
+                    if m.tracked {
+                        " (tracked)"
+                    } else {
+                        " (untracked: 0.0.0.0/0 both ways)"
+                    }
+                ),
+                SgVerdict::Tracked(Tracked::Reply) => {
+                    format!("security group {which}: allowed as the reply of a tracked flow")
+                }
+                SgVerdict::Tracked(Tracked::Original) => {
+                    format!("security group {which}: allowed, part of a tracked flow")
+                }
+                SgVerdict::Related => {
+                    format!("security group {which}: allowed, ICMP error related to a tracked flow")
+                }
+            }
+        }
+        Hop::Nacl {
+            nacl,
+            subnet,
+            dir,
+            verdict,
+        } => format!(
+            "network ACL {} {} ({}): rule {} {}",
+            nacl_id(net, nacl),
+            dir.as_str(),
+            net.subnets
+                .get(subnet.ix())
+                .map(|s| s.id.as_str())
+                .unwrap_or("?"),
+            nacl_rule_text(net, nacl, dir, verdict.rule),
+            if verdict.allowed() {
+                "allows"
+            } else {
+                "denies"
+            }
+        ),
+        Hop::NaclSkipped { subnet } => format!(
+            "network ACL skipped: traffic stays inside {}",
+            net.subnets
+                .get(subnet.ix())
+                .map(|s| s.id.as_str())
+                .unwrap_or("?")
+        ),
+        Hop::Route { rtb, prefix, route } => {
+            let target = net
+                .route_tables
+                .get(rtb.ix())
+                .and_then(|t| t.routes.get(route as usize))
+                .map(|r| target_id(net, r.target))
+                .unwrap_or_default();
+            format!("route table {}: {prefix} -> {target}", rtb_id(net, rtb))
+        }
+        Hop::Peering { pcx } => match net.peerings.get(pcx.ix()) {
+            Some(p) => format!(
+                "peering {} ({}, {}, link MTU {})",
+                p.id,
+                p.status.as_str(),
+                if p.inter_region {
+                    "inter-region"
+                } else {
+                    "same region"
+                },
+                p.mtu
+            ),
+            None => "peering ?".into(),
+        },
+        Hop::Gateway { gateway } => format!("through {}", gateway_id(net, gateway)),
+        Hop::Translate {
+            from,
+            from_port,
+            to,
+            to_port,
+        } => {
+            if from_port == to_port {
+                format!("address translation {from} -> {to}")
+            } else {
+                format!("address translation {from}:{from_port} -> {to}:{to_port}")
+            }
+        }
+        Hop::Mtu {
+            packet,
+            link,
+            decision,
+        } => match decision {
+            MtuDecision::Fits => format!("MTU: {packet} bytes fit the link MTU {link}"),
+            MtuDecision::Fragmented(n) => {
+                format!("MTU: {packet} bytes > {link}, DF clear: fragmented into {n}")
+            }
+            MtuDecision::TooBig => {
+                format!("MTU: {packet} bytes > {link} and may not be fragmented")
+            }
+        },
+        Hop::Deliver { to, latency_ns } => format!(
+            "delivered to {} after {:.3} ms",
+            egress_label(net, to),
+            latency_ns as f64 / 1e6
+        ),
+        Hop::Drop { detail } => format!("DROPPED {}: {}", detail.reason(), detail.display(net)),
+        Hop::IcmpError { to, mtu } => format!(
+            "router sends ICMP \"fragmentation needed\" (MTU {mtu}) back to {}",
+            egress_label(net, to)
+        ),
+    }
+}
+
+/// A hop as JSON: `kind`, `text`, and the objects it names.
+pub fn hop_json(net: &Network, hop: &Hop) -> Value {
+    let text = hop_text(net, hop);
+    match *hop {
+        Hop::Eni { eni, dir } => {
+            json!({"kind": "eni", "eni": eni_id(net, eni), "direction": dir.as_str(), "text": text})
+        }
+        Hop::External { host, dir } => {
+            json!({"kind": "external", "host": host_label(net, host), "direction": dir.as_str(), "text": text})
+        }
+        Hop::Sg { eni, dir, verdict } => {
+            let (sg, rule, tracked) = match verdict {
+                SgVerdict::Rule(m) => (Some(sg_id(net, m.sg)), Some(m.index), m.tracked),
+                _ => (None, None, true),
+            };
+            json!({"kind": "security_group", "eni": eni_id(net, eni), "direction": dir.as_str(), "sg": sg, "rule": rule, "tracked": tracked, "text": text})
+        }
+        Hop::Nacl {
+            nacl, dir, verdict, ..
+        } => json!({
+            "kind": "nacl", "nacl": nacl_id(net, nacl), "direction": dir.as_str(),
+            "rule": rule_label(verdict.rule).to_string(), "allowed": verdict.allowed(), "text": text
+        }),
+        Hop::NaclSkipped { .. } => json!({"kind": "nacl_skipped", "text": text}),
+        Hop::Route { rtb, prefix, .. } => {
+            json!({"kind": "route", "route_table": rtb_id(net, rtb), "destination": prefix.to_string(), "text": text})
+        }
+        Hop::Peering { pcx } => {
+            json!({"kind": "peering", "peering": pcx_id(net, pcx), "text": text})
+        }
+        Hop::Gateway { gateway } => {
+            json!({"kind": "gateway", "gateway": gateway_id(net, gateway), "text": text})
+        }
+        Hop::Translate { .. } => json!({"kind": "translate", "text": text}),
+        Hop::Mtu {
+            packet,
+            link,
+            decision,
+        } => json!({
+            "kind": "mtu", "packet": packet, "link_mtu": link,
+            "decision": match decision { MtuDecision::Fits => "fits", MtuDecision::Fragmented(_) => "fragmented", MtuDecision::TooBig => "too_big" },
+            "text": text
+        }),
+        Hop::Deliver { latency_ns, .. } => {
+            json!({"kind": "deliver", "latency_ns": latency_ns, "text": text})
+        }
+        Hop::Drop { detail } => {
+            json!({"kind": "drop", "reason": detail.reason().code(), "detail": detail.display(net).to_string(), "text": text})
+        }
+        Hop::IcmpError { mtu, .. } => json!({"kind": "icmp_error", "mtu": mtu, "text": text}),
+    }
+}

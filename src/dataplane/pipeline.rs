@@ -1,0 +1,274 @@
+//! The per-frame pipeline from an ENI: source checks, security group egress,
+//! NACL outbound, route lookup and crossing (DESIGN.md §3 steps 1-4); the MTU and
+//! destination steps are in `deliver.rs`, policy checks in `checks.rs`.
+
+use super::routes::RouteLookup;
+use super::trace::{Hop, Tracer};
+use super::{Action, Dataplane, DropDetail, Edge, Ingress, VPC_MTU};
+use crate::model::*;
+use crate::policy::net_contains;
+use crate::wire::{self, FlowKey};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// `Some((packet length, mtu))` when a frame must be fragmented on the way out.
+pub(super) type Fragmenting = Option<(u16, u16)>;
+
+/// Where the packet being processed came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    Eni(EniIdx),
+    External(HostIdx),
+    /// An ENI whose packet went out of the internet gateway and came back in to
+    /// another ENI's public IP: never "within one subnet".
+    Hairpin(EniIdx),
+}
+
+/// The link a packet crosses to its destination.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Leg {
+    pub src: Source,
+    pub mtu: u16,
+    pub latency_ns: u64,
+    pub via: Option<PcxIdx>,
+}
+
+/// Where actions and trace hops go.
+pub(super) struct Sink<'a, T: Tracer> {
+    pub out: &'a mut Vec<Action>,
+    pub tr: &'a mut T,
+}
+
+impl<T: Tracer> Sink<'_, T> {
+    pub fn drop(&mut self, detail: DropDetail, eni: Option<EniIdx>, frame: Vec<u8>) {
+        self.tr.hop(Hop::Drop { detail });
+        self.out.push(Action::Drop {
+            reason: detail.reason(),
+            detail,
+            eni,
+            frame,
+        });
+    }
+}
+
+pub(super) fn owns(eni: &Eni, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => eni.private_ip == v4,
+        IpAddr::V6(v6) => eni.ipv6 == Some(v6),
+    }
+}
+
+fn subnet_contains(s: &Subnet, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(_) => net_contains(&IpNet::V4(s.cidr), ip),
+        IpAddr::V6(_) => s.ipv6.is_some_and(|n| net_contains(&IpNet::V6(n), ip)),
+    }
+}
+
+/// [`Vpc::contains`] with the fast [`net_contains`].
+pub(super) fn vpc_contains(v: &Vpc, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(_) => v.cidrs.iter().any(|c| net_contains(&IpNet::V4(*c), ip)),
+        IpAddr::V6(_) => v.ipv6.is_some_and(|n| net_contains(&IpNet::V6(n), ip)),
+    }
+}
+
+impl Dataplane {
+    /// Process one frame entering at `ingress` at virtual time `now_ns`; append
+    /// what happened to `out` (the caller reuses it). Allocates nothing when the
+    /// frame is forwarded unchanged.
+    pub fn process(
+        &mut self,
+        now_ns: u64,
+        ingress: Ingress,
+        frame: Vec<u8>,
+        out: &mut Vec<Action>,
+    ) {
+        self.process_traced(now_ns, ingress, frame, out, &mut super::NoTrace);
+    }
+
+    /// [`Dataplane::process`], recording every decision in `tr`.
+    pub fn process_traced<T: Tracer>(
+        &mut self,
+        now_ns: u64,
+        ingress: Ingress,
+        frame: Vec<u8>,
+        out: &mut Vec<Action>,
+        tr: &mut T,
+    ) {
+        let mut sink = Sink { out, tr };
+        let key = match wire::parse_frame(&frame) {
+            Ok(k) => k,
+            Err(m) => {
+                let eni = match ingress {
+                    Ingress::Eni(e) => Some(e),
+                    Ingress::External(_) => None,
+                };
+                return sink.drop(DropDetail::Malformed(m.0), eni, frame);
+            }
+        };
+        match ingress {
+            Ingress::Eni(e) => self.ingress_eni(now_ns, e, key, frame, &mut sink),
+            Ingress::External(h) => self.ingress_external(now_ns, h, key, frame, &mut sink),
+        }
+    }
+
+    fn ingress_eni<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let Some(eni) = self.net.enis.get(src.ix()) else {
+            return sink.drop(DropDetail::UnknownIngress, None, frame);
+        };
+        let (subnet, vpc) = (eni.subnet, eni.vpc);
+        sink.tr.hop(Hop::Eni {
+            eni: src,
+            dir: Direction::Outbound,
+        });
+        if eni.source_dest_check && !owns(eni, key.src) {
+            return sink.drop(DropDetail::SourceDestCheck { eni: src }, Some(src), frame);
+        }
+        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, sink) {
+            return sink.drop(d, Some(src), frame);
+        }
+        let sn = &self.net.subnets[subnet.ix()];
+        let rtb = sn.route_table;
+        if subnet_contains(sn, key.dst) {
+            sink.tr.hop(Hop::NaclSkipped { subnet });
+        } else if let Err(d) = self.nacl_check(subnet, Direction::Outbound, &key, sink) {
+            return sink.drop(d, Some(src), frame);
+        }
+        let Some((prefix, route)) = self.routes[rtb.ix()].route_for(key.dst) else {
+            return sink.drop(DropDetail::NoRoute { rtb, dst: key.dst }, Some(src), frame);
+        };
+        sink.tr.hop(Hop::Route { rtb, prefix, route });
+        let target = self.net.route_tables[rtb.ix()].routes[route as usize].target;
+        let leg = Leg {
+            src: Source::Eni(src),
+            mtu: VPC_MTU,
+            latency_ns: 0,
+            via: None,
+        };
+        let not_attached = DropDetail::TargetNotAttached { rtb, route };
+        match target {
+            RouteTarget::Local | RouteTarget::Eni(_) => {
+                let dst = match target {
+                    RouteTarget::Eni(t) => {
+                        Some(t).filter(|t| self.net.enis.get(t.ix()).is_some_and(|e| e.vpc == vpc))
+                    }
+                    _ => self.eni_in_vpc(vpc, key.dst),
+                };
+                match dst {
+                    Some(d) => {
+                        let leg = Leg {
+                            latency_ns: self.eni_latency(src, d),
+                            ..leg
+                        };
+                        self.deliver_eni(now, leg, d, key, frame, sink)
+                    }
+                    None => sink.drop(
+                        DropDetail::UnknownDestination { dst: key.dst },
+                        Some(src),
+                        frame,
+                    ),
+                }
+            }
+            RouteTarget::Peering(p) => {
+                self.over_peering(now, src, p, not_attached, key, frame, sink)
+            }
+            RouteTarget::Blackhole => {
+                sink.drop(DropDetail::Blackhole { rtb, route }, Some(src), frame)
+            }
+            RouteTarget::InternetGateway(g) => {
+                self.out_igw(now, src, g, not_attached, key, frame, sink)
+            }
+            RouteTarget::NatGateway(n) => self.out_nat(now, src, n, not_attached, key, frame, sink),
+            RouteTarget::VpnGateway(g) => self.out_vgw(now, src, g, not_attached, key, frame, sink),
+            RouteTarget::GatewayEndpoint(e) => {
+                self.out_vpce(now, src, e, not_attached, key, frame, sink)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn over_peering<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        p: PcxIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let vpc = self.net.enis[src.ix()].vpc;
+        let Some(pcx) = self.net.peerings.get(p.ix()) else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        if pcx.status != PeeringStatus::Active {
+            let d = DropDetail::PeeringNotActive {
+                pcx: p,
+                status: pcx.status,
+            };
+            return sink.drop(d, Some(src), frame);
+        }
+        let Some(peer_vpc) = pcx.other_side(vpc) else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        let mtu = pcx.mtu;
+        sink.tr.hop(Hop::Peering { pcx: p });
+        if !vpc_contains(&self.net.vpcs[peer_vpc.ix()], key.dst) {
+            let d = self.onward_detail(Edge::Peering(p), peer_vpc, key.dst);
+            return sink.drop(d, Some(src), frame);
+        }
+        let Some(dst) = self.eni_in_vpc(peer_vpc, key.dst) else {
+            return sink.drop(
+                DropDetail::UnknownDestination { dst: key.dst },
+                Some(src),
+                frame,
+            );
+        };
+        let leg = Leg {
+            src: Source::Eni(src),
+            mtu,
+            latency_ns: self.eni_latency(src, dst),
+            via: Some(p),
+        };
+        self.deliver_eni(now, leg, dst, key, frame, sink)
+    }
+
+    /// Why a packet that crossed `edge` into `vpc` for an address outside it may
+    /// not go on: through another peering (non-transitive) or out of a gateway
+    /// (edge to edge), judged from where the VPC's route tables would send it.
+    pub(super) fn onward_detail(&self, edge: Edge, vpc: VpcIdx, dst: IpAddr) -> DropDetail {
+        let mut onward = None;
+        for (i, t) in self.net.route_tables.iter().enumerate() {
+            if t.vpc != vpc {
+                continue;
+            }
+            if let Some((_, r)) = self.routes[i].route_for(dst) {
+                let target = t.routes[r as usize].target;
+                if !matches!(
+                    target,
+                    RouteTarget::Local | RouteTarget::Blackhole | RouteTarget::Eni(_)
+                ) {
+                    onward = Some(target);
+                    break;
+                }
+            }
+        }
+        match (edge, onward) {
+            (Edge::Peering(pcx), Some(RouteTarget::Peering(q))) => DropDetail::NonTransitive {
+                pcx,
+                onward: Some(q),
+            },
+            (_, Some(to)) => DropDetail::EdgeToEdge { from: edge, to },
+            (Edge::Peering(pcx), None) => DropDetail::NonTransitive { pcx, onward: None },
+            (Edge::Vpn(_), None) => DropDetail::UnknownDestination { dst },
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Pipeline tests across peering: states, return routes, non-transitive, edge to
+//! edge, inter-region MTU and latency.
+
+use super::test_net::{frames, sg_all, TestNet};
+use super::tests::{delivered, dropped, run, summary};
+use super::*;
+use crate::wire::{parse_frame, FlowKey};
+use std::net::IpAddr;
+
+pub(super) fn key(frame: &[u8]) -> FlowKey {
+    parse_frame(frame).unwrap()
+}
+
+pub(super) fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// VPC a 10.0.0.0/16 (us-east-1) and b 10.1.0.0/16 (`region_b`), peered, routes
+/// both ways, open security groups.
+pub(super) struct Peered {
+    pub(super) t: TestNet,
+    pub(super) a: VpcIdx,
+    pub(super) b: VpcIdx,
+    pub(super) pcx: PcxIdx,
+    pub(super) ea: EniIdx,
+    pub(super) eb: EniIdx,
+}
+
+pub(super) fn peered(region_b: u32, status: PeeringStatus) -> Peered {
+    let mut t = TestNet::new();
+    let a = t.vpc("10.0.0.0/16");
+    let b = t.vpc_in(region_b, "10.1.0.0/16");
+    let sa = t.subnet(a, "10.0.1.0/24", 0);
+    let sb = t.subnet(b, "10.1.1.0/24", if region_b == 0 { 1 } else { 2 });
+    let open_a = t.sg(a, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let open_b = t.sg(b, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let ea = t.eni(sa, "10.0.1.10", &[open_a]);
+    let eb = t.eni(sb, "10.1.1.10", &[open_b]);
+    let pcx = t.peering(a, b, status);
+    let (ra, rb) = (
+        t.net.vpcs[a.ix()].main_route_table,
+        t.net.vpcs[b.ix()].main_route_table,
+    );
+    t.route(ra, "10.1.0.0/16", RouteTarget::Peering(pcx));
+    t.route(rb, "10.0.0.0/16", RouteTarget::Peering(pcx));
+    Peered {
+        t,
+        a,
+        b,
+        pcx,
+        ea,
+        eb,
+    }
+}
+
+#[test]
+fn active_peering_delivers_and_names_the_link() {
+    let p = peered(0, PeeringStatus::Active);
+    let mut dp = Dataplane::new(&p.t.net);
+    let out = run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::echo("10.0.1.10", "10.1.1.10", false),
+    );
+    let (to, _, latency, via) = delivered(&out);
+    assert_eq!((to, via), (Egress::Eni(p.eb), Some(p.pcx)));
+    assert_eq!(latency, p.t.net.latency.cross_az_ns);
+    let back = run(
+        &mut dp,
+        1,
+        Ingress::Eni(p.eb),
+        frames::echo("10.1.1.10", "10.0.1.10", true),
+    );
+    assert_eq!(delivered(&back).0, Egress::Eni(p.ea));
+}
+
+#[test]
+fn only_active_peerings_carry_traffic() {
+    for status in PeeringStatus::ALL {
+        if status == PeeringStatus::Active {
+            continue;
+        }
+        let p = peered(0, status);
+        let mut dp = Dataplane::new(&p.t.net);
+        let out = run(
+            &mut dp,
+            0,
+            Ingress::Eni(p.ea),
+            frames::echo("10.0.1.10", "10.1.1.10", false),
+        );
+        assert_eq!(
+            dropped(&out),
+            DropDetail::PeeringNotActive { pcx: p.pcx, status }
+        );
+        let k = key(&frames::echo("10.0.1.10", "10.1.1.10", false));
+        assert!(dropped(&out)
+            .hint(dp.network(), &k)
+            .contains(status.as_str()));
+    }
+    // Accepting it (a state change at run time) opens the path.
+    let p = peered(0, PeeringStatus::PendingAcceptance);
+    let mut dp = Dataplane::new(&p.t.net);
+    dp.set_peering_status(p.pcx, PeeringStatus::Active);
+    delivered(&run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::echo("10.0.1.10", "10.1.1.10", false),
+    ));
+}
+
+#[test]
+fn missing_return_route_drops_the_reply() {
+    let mut p = peered(0, PeeringStatus::Active);
+    let rb = p.t.net.vpcs[p.b.ix()].main_route_table;
+    p.t.net.route_tables[rb.ix()].routes.pop();
+    let mut dp = Dataplane::new(&p.t.net);
+    delivered(&run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::echo("10.0.1.10", "10.1.1.10", false),
+    ));
+    let back = run(
+        &mut dp,
+        1,
+        Ingress::Eni(p.eb),
+        frames::echo("10.1.1.10", "10.0.1.10", true),
+    );
+    assert_eq!(
+        dropped(&back),
+        DropDetail::NoRoute {
+            rtb: rb,
+            dst: ip("10.0.1.10")
+        }
+    );
+}
+
+#[test]
+fn inter_region_peering_mtu_and_latency() {
+    let p = peered(1, PeeringStatus::Active);
+    let mut dp = Dataplane::new(&p.t.net);
+    let small = run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::udp("10.0.1.10", "10.1.1.10", 5000, 6000, 100, true),
+    );
+    assert_eq!(
+        delivered(&small).2,
+        40_000_000,
+        "us-east-1 to eu-west-1 one way"
+    );
+    let big_df = run(
+        &mut dp,
+        1,
+        Ingress::Eni(p.ea),
+        frames::udp("10.0.1.10", "10.1.1.10", 5000, 6000, 8000, true),
+    );
+    assert!(
+        matches!(
+            big_df[0],
+            Action::Drop {
+                detail: DropDetail::MtuExceeded { link_mtu: 1500, .. },
+                ..
+            }
+        ),
+        "{}",
+        summary(&big_df)
+    );
+    assert!(matches!(big_df[1], Action::IcmpError { to: Egress::Eni(e), .. } if e == p.ea));
+    let big = run(
+        &mut dp,
+        2,
+        Ingress::Eni(p.ea),
+        frames::udp("10.0.1.10", "10.1.1.10", 5000, 6000, 8000, false),
+    );
+    assert_eq!(
+        big.len(),
+        6,
+        "8028 bytes in 1500-byte fragments: {}",
+        summary(&big)
+    );
+    assert!(big.iter().all(|a| matches!(
+        a,
+        Action::Deliver {
+            via_peering: Some(_),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn peering_is_not_transitive() {
+    let mut p = peered(0, PeeringStatus::Active);
+    let c = p.t.vpc("10.2.0.0/16");
+    let sc = p.t.subnet(c, "10.2.1.0/24", 0);
+    let open_c =
+        p.t.sg(c, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    p.t.eni(sc, "10.2.1.10", &[open_c]);
+    let bc = p.t.peering(p.b, c, PeeringStatus::Active);
+    let (ra, rb) = (
+        p.t.net.vpcs[p.a.ix()].main_route_table,
+        p.t.net.vpcs[p.b.ix()].main_route_table,
+    );
+    p.t.route(ra, "10.2.0.0/16", RouteTarget::Peering(p.pcx));
+    p.t.route(rb, "10.2.0.0/16", RouteTarget::Peering(bc));
+    let mut dp = Dataplane::new(&p.t.net);
+    let out = run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::echo("10.0.1.10", "10.2.1.10", false),
+    );
+    assert_eq!(
+        dropped(&out),
+        DropDetail::NonTransitive {
+            pcx: p.pcx,
+            onward: Some(bc)
+        }
+    );
+    assert_eq!(dropped(&out).reason(), DropReason::NonTransitivePeering);
+}
+
+#[test]
+fn no_edge_to_edge_through_a_peer_gateway() {
+    let mut p = peered(0, PeeringStatus::Active);
+    let igw = p.t.igw(p.b);
+    let (ra, rb) = (
+        p.t.net.vpcs[p.a.ix()].main_route_table,
+        p.t.net.vpcs[p.b.ix()].main_route_table,
+    );
+    p.t.route(ra, "0.0.0.0/0", RouteTarget::Peering(p.pcx));
+    p.t.route(rb, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
+    p.t.external("web", "93.184.216.34", ExternalSite::Internet);
+    let mut dp = Dataplane::new(&p.t.net);
+    let out = run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::tcp("10.0.1.10", "93.184.216.34", 40000, 443, 0x02, 0),
+    );
+    assert_eq!(
+        dropped(&out),
+        DropDetail::EdgeToEdge {
+            from: Edge::Peering(p.pcx),
+            to: RouteTarget::InternetGateway(igw)
+        }
+    );
+}

@@ -1,0 +1,128 @@
+//! Recording every decision of the pipeline for `peeremu trace`, at no cost to
+//! the hot path: the pipeline is generic over [`Tracer`], and [`NoTrace`]'s empty
+//! `hop` is inlined away with the construction of its argument.
+
+use super::{DropDetail, Egress};
+use crate::model::{
+    Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, VgwIdx, VpceIdx,
+};
+use crate::policy::{MatchedRule, NaclVerdict, Tracked};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// Why a security group let a packet through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SgVerdict {
+    /// A rule allowed it (and, if tracked, a conntrack entry now exists).
+    Rule(MatchedRule),
+    /// It belongs to a tracked flow: allowed regardless of rules.
+    Tracked(Tracked),
+    /// An ICMP error related to a tracked flow (fragmentation needed).
+    Related,
+}
+
+/// A gateway a packet went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gateway {
+    Internet(IgwIdx),
+    Nat(NatIdx),
+    Vpn(VgwIdx),
+    Endpoint(VpceIdx),
+}
+
+/// What the MTU step decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MtuDecision {
+    Fits,
+    /// IPv4 with DF clear: fragmented into this many frames.
+    Fragmented(u16),
+    /// DF set (or IPv6): dropped, ICMP error sent back.
+    TooBig,
+}
+
+/// One recorded decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    /// The packet leaves (`Outbound`) or arrives at (`Inbound`) an ENI.
+    Eni {
+        eni: EniIdx,
+        dir: Direction,
+    },
+    /// The packet comes from, or is delivered to, an external host.
+    External {
+        host: HostIdx,
+        dir: Direction,
+    },
+    Sg {
+        eni: EniIdx,
+        dir: Direction,
+        verdict: SgVerdict,
+    },
+    Nacl {
+        nacl: NaclIdx,
+        subnet: SubnetIdx,
+        dir: Direction,
+        verdict: NaclVerdict,
+    },
+    /// NACLs do not apply within a subnet.
+    NaclSkipped {
+        subnet: SubnetIdx,
+    },
+    Route {
+        rtb: RtbIdx,
+        prefix: IpNet,
+        route: u16,
+    },
+    Peering {
+        pcx: PcxIdx,
+    },
+    Gateway {
+        gateway: Gateway,
+    },
+    /// Address translation (IGW 1:1 NAT, NAT gateway).
+    Translate {
+        from: IpAddr,
+        from_port: u16,
+        to: IpAddr,
+        to_port: u16,
+    },
+    Mtu {
+        packet: u16,
+        link: u16,
+        decision: MtuDecision,
+    },
+    Deliver {
+        to: Egress,
+        latency_ns: u64,
+    },
+    Drop {
+        detail: DropDetail,
+    },
+    /// The router sends an ICMP error (fragmentation needed / packet too big,
+    /// advertising `mtu`) back to the source.
+    IcmpError {
+        to: Egress,
+        mtu: u16,
+    },
+}
+
+/// Receives the pipeline's decisions.
+pub trait Tracer {
+    fn hop(&mut self, hop: Hop);
+}
+
+/// Records nothing; compiles to nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTrace;
+
+impl Tracer for NoTrace {
+    #[inline(always)]
+    fn hop(&mut self, _: Hop) {}
+}
+
+/// Records every hop in order.
+impl Tracer for Vec<Hop> {
+    fn hop(&mut self, hop: Hop) {
+        self.push(hop);
+    }
+}

@@ -1,0 +1,129 @@
+//! HdrHistogram's classic percentile-distribution text (`.hgrm`), as Java's
+//! `outputPercentileDistribution` prints it and the HdrHistogram plotter reads it.
+//! The `hdrhistogram` crate iterates quantiles but has no text output, so the
+//! formatting (column widths, footer) is reproduced here.
+//!
+//! Values are written in milliseconds (the plotter's default unit), recorded in ns.
+
+use hdrhistogram::Histogram;
+use std::fmt::Write as _;
+
+/// Nanoseconds per output unit (milliseconds).
+pub const NS_PER_OUTPUT_UNIT: f64 = 1_000_000.0;
+/// Java's default: 5 percentile ticks per half distance to 100%.
+const TICKS_PER_HALF_DISTANCE: u32 = 5;
+
+/// The whole `.hgrm` text for `hist` (ns values, printed as ms).
+pub fn percentile_distribution(hist: &Histogram<u64>) -> String {
+    // At least 3 decimals so sub-millisecond latencies keep 1 µs resolution.
+    let prec = usize::from(hist.sigfig()).max(3);
+    let scale = NS_PER_OUTPUT_UNIT;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "{:>12} {:>14} {:>10} {:>14}\n\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    );
+    let mut total = 0u64;
+    for v in hist.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
+        total += v.count_since_last_iteration();
+        let value = v.value_iterated_to() as f64 / scale;
+        let q = v.quantile_iterated_to();
+        if q < 1.0 {
+            let _ = writeln!(
+                s,
+                "{value:12.prec$} {q:2.12} {total:10} {:14.2}",
+                1.0 / (1.0 - q)
+            );
+        } else {
+            let _ = writeln!(s, "{value:12.prec$} {q:2.12} {total:10}");
+        }
+    }
+    let (mean, stdev, max) = if hist.is_empty() {
+        (0.0, 0.0, 0.0)
+    } else {
+        (
+            hist.mean() / scale,
+            hist.stdev() / scale,
+            hist.max() as f64 / scale,
+        )
+    };
+    let _ = writeln!(
+        s,
+        "#[Mean    = {mean:12.prec$}, StdDeviation   = {stdev:12.prec$}]"
+    );
+    let _ = writeln!(
+        s,
+        "#[Max     = {max:12.prec$}, Total count    = {:12}]",
+        hist.len()
+    );
+    let _ = writeln!(
+        s,
+        "#[Buckets = {:12}, SubBuckets     = {:12}]",
+        hist.buckets(),
+        sub_bucket_count(hist.sigfig())
+    );
+    s
+}
+
+/// The sub-bucket count HdrHistogram derives from the significant digits (the
+/// crate keeps it private): 2^ceil(log2(2 * 10^sigfig)).
+fn sub_bucket_count(sigfig: u8) -> u64 {
+    let largest_single_unit = 2 * 10u64.pow(u32::from(sigfig));
+    largest_single_unit.next_power_of_two()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_matches_java_layout() {
+        let mut h = Histogram::<u64>::new(3).unwrap();
+        for v in [100_000u64, 100_000, 200_000, 40_000_000] {
+            h.record(v).unwrap();
+        }
+        let text = percentile_distribution(&h);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "       Value     Percentile TotalCount 1/(1-Percentile)"
+        );
+        assert_eq!(lines[1], "");
+        assert_eq!(
+            lines[2],
+            "       0.100 0.000000000000          2           1.00"
+        );
+        let last_data = lines[lines.len() - 4];
+        assert!(last_data.starts_with("      40."), "{last_data}");
+        assert!(
+            last_data.contains(" 1.000000000000          4"),
+            "{last_data}"
+        );
+        assert_eq!(last_data.split_whitespace().count(), 3);
+        assert!(lines[lines.len() - 2].starts_with("#[Max     =       40.0"));
+        assert!(lines[lines.len() - 2].ends_with("Total count    =            4]"));
+        assert_eq!(
+            lines[lines.len() - 1],
+            format!(
+                "#[Buckets = {:12}, SubBuckets     =         2048]",
+                h.buckets()
+            )
+        );
+    }
+
+    #[test]
+    fn empty_histogram_has_header_and_footer_only() {
+        let h = Histogram::<u64>::new(3).unwrap();
+        let text = percentile_distribution(&h);
+        assert_eq!(text.lines().count(), 5);
+        assert!(text.contains("Total count    =            0]"));
+    }
+
+    #[test]
+    fn sub_buckets_follow_sigfig() {
+        assert_eq!(sub_bucket_count(3), 2048);
+        assert_eq!(sub_bucket_count(2), 256);
+        assert_eq!(sub_bucket_count(1), 32);
+    }
+}

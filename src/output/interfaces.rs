@@ -1,0 +1,70 @@
+//! The capture interfaces of a network: one per ENI, per peering link, per external
+//! host, in that order (their positions are the pcapng interface ids), and the
+//! virtual time a run is expected to cover.
+
+use super::pcap::CaptureInterface;
+use crate::model::{FlowKind, Network};
+
+/// One interface per ENI, per peering link, per external host, in that order.
+pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
+    let mut v = Vec::with_capacity(
+        network.enis.len() + network.peerings.len() + network.external_hosts.len(),
+    );
+    for e in &network.enis {
+        let instance = network
+            .instances
+            .get(e.instance.ix())
+            .map_or("?", |i| i.name.as_str());
+        let subnet = network
+            .subnets
+            .get(e.subnet.ix())
+            .map_or("?", |s| s.id.as_str());
+        let vpc = network.vpcs.get(e.vpc.ix()).map_or("?", |v| v.id.as_str());
+        v.push(CaptureInterface {
+            name: e.id.clone(),
+            description: format!("ENI of {instance} in {subnet} ({vpc}), {}", e.private_ip),
+        });
+    }
+    for p in &network.peerings {
+        let side =
+            |i: crate::model::VpcIdx| network.vpcs.get(i.ix()).map_or("?", |v| v.id.as_str());
+        v.push(CaptureInterface {
+            name: p.id.clone(),
+            description: format!(
+                "peering {} <-> {} ({}, MTU {})",
+                side(p.requester),
+                side(p.accepter),
+                p.status.as_str(),
+                p.mtu
+            ),
+        });
+    }
+    for h in &network.external_hosts {
+        v.push(CaptureInterface {
+            name: h.name.clone(),
+            description: format!("external host {}", h.ip),
+        });
+    }
+    v
+}
+
+/// The virtual time a run's traffic is planned to take: the `--duration` limit if
+/// given, else the end of the last ping/UDP flow; `None` when TCP flows (whose end
+/// is not known in advance) or nothing bound it.
+pub fn expected_duration_ns(network: &Network, limit_ns: Option<u64>) -> Option<u64> {
+    if limit_ns.is_some() {
+        return limit_ns;
+    }
+    if network.flows.iter().any(|f| f.kind == FlowKind::Tcp) {
+        return None;
+    }
+    network
+        .flows
+        .iter()
+        .filter(|f| f.rate_pps > 0.0)
+        .map(|f| {
+            f.start_ns
+                .saturating_add((f.count as f64 / f.rate_pps * 1e9) as u64)
+        })
+        .max()
+}

@@ -1,0 +1,198 @@
+//! File names built from user-chosen ids and flow names. Every such name goes through
+//! [`sanitize`] and [`OutputDir::file`], so a flow called `../../etc/passwd` lands in
+//! `latency/.._.._etc_passwd.hgrm`, never outside the output folder.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// Longest file name component we produce (most file systems allow 255 bytes; leave
+/// room for an extension and a de-duplication suffix).
+const MAX_COMPONENT_LEN: usize = 200;
+
+/// A name that cannot become a file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadName(pub String);
+
+impl fmt::Display for BadName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} cannot be used as a file name", self.0)
+    }
+}
+
+impl std::error::Error for BadName {}
+
+impl From<BadName> for io::Error {
+    fn from(e: BadName) -> Self {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
+/// Turn an id or flow name into one safe path component: characters outside
+/// `[A-Za-z0-9._-]` become `_`, long names are cut (on a char boundary, which is
+/// trivially true after the ASCII mapping). Empty, `.` and `..` are refused.
+pub fn sanitize(name: &str) -> Result<String, BadName> {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.truncate(MAX_COMPONENT_LEN);
+    if out.is_empty() || out == "." || out == ".." {
+        return Err(BadName(name.to_string()));
+    }
+    Ok(out)
+}
+
+/// The output folder: creates it and hands out paths that are proven to lie inside.
+#[derive(Debug, Clone)]
+pub struct OutputDir {
+    root: PathBuf,
+}
+
+impl OutputDir {
+    /// Create `root` (and parents) if needed.
+    pub fn create(root: &Path) -> io::Result<OutputDir> {
+        std::fs::create_dir_all(root)?;
+        Ok(OutputDir {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `root/<subdir>/<sanitize(stem)><ext>`, creating `subdir` (itself a fixed,
+    /// program-chosen name, but checked anyway). Fails if the result is not inside
+    /// the root, including through a symlinked sub-folder.
+    pub fn file(&self, subdir: Option<&str>, stem: &str, ext: &str) -> io::Result<PathBuf> {
+        let mut dir = self.root.clone();
+        if let Some(sub) = subdir {
+            dir.push(sanitize(sub)?);
+            std::fs::create_dir_all(&dir)?;
+        }
+        let path = dir.join(format!("{}{}", sanitize(stem)?, ext));
+        self.check_inside(&path)?;
+        Ok(path)
+    }
+
+    /// Refuse any path that leaves the root lexically or (for existing folders)
+    /// after resolving symlinks.
+    fn check_inside(&self, path: &Path) -> io::Result<()> {
+        let rel = path.strip_prefix(&self.root).map_err(|_| outside(path))?;
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return Err(outside(path));
+        }
+        if let Some(parent) = path.parent() {
+            let root = self.root.canonicalize()?;
+            let real_parent = parent.canonicalize()?;
+            if !real_parent.starts_with(&root) {
+                return Err(outside(path));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn outside(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{} would be outside the output folder", path.display()),
+    )
+}
+
+/// Hands out distinct sanitized stems: two flows named `a/b` and `a_b` get `a_b` and
+/// `a_b_2`, in the order asked (deterministic given the flow order).
+#[derive(Debug, Default)]
+pub struct UniqueNames {
+    used: BTreeSet<String>,
+}
+
+impl UniqueNames {
+    pub fn claim(&mut self, name: &str) -> Result<String, BadName> {
+        let base = sanitize(name)?;
+        let mut candidate = base.clone();
+        let mut n = 2u32;
+        while !self.used.insert(candidate.clone()) {
+            candidate = format!("{base}_{n}");
+            n += 1;
+        }
+        Ok(candidate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_keeps_safe_characters() {
+        assert_eq!(sanitize("eni-0a1.B_2").as_deref(), Ok("eni-0a1.B_2"));
+    }
+
+    #[test]
+    fn sanitize_replaces_separators_and_unicode() {
+        assert_eq!(
+            sanitize("../../etc/passwd").as_deref(),
+            Ok(".._.._etc_passwd")
+        );
+        assert_eq!(sanitize("web→db 1").as_deref(), Ok("web_db_1"));
+        assert_eq!(sanitize("a\\b\0c").as_deref(), Ok("a_b_c"));
+    }
+
+    #[test]
+    fn sanitize_rejects_empty_and_dot_names() {
+        for bad in ["", ".", ".."] {
+            assert_eq!(sanitize(bad), Err(BadName(bad.to_string())));
+        }
+        // Three dots is an ordinary (if odd) file name, not a traversal.
+        assert!(sanitize("...").is_ok());
+    }
+
+    #[test]
+    fn sanitize_cuts_long_names() {
+        let long = "x".repeat(1000);
+        assert_eq!(sanitize(&long).map(|s| s.len()), Ok(MAX_COMPONENT_LEN));
+    }
+
+    #[test]
+    fn files_stay_inside_the_root() {
+        let tmp = std::env::temp_dir().join(format!("peeremu-paths-{}", std::process::id()));
+        let dir = OutputDir::create(&tmp).unwrap();
+        let p = dir.file(Some("latency"), "../../x", ".hgrm").unwrap();
+        assert_eq!(p, tmp.join("latency").join(".._.._x.hgrm"));
+        assert!(dir.file(None, "..", ".hgrm").is_err());
+        assert!(dir.file(Some(".."), "x", ".hgrm").is_err());
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_subfolder_is_refused() {
+        let base = std::env::temp_dir().join(format!("peeremu-link-{}", std::process::id()));
+        let root = base.join("out");
+        let elsewhere = base.join("elsewhere");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.join("latency")).unwrap();
+        let dir = OutputDir::create(&root).unwrap();
+        assert!(dir.file(Some("latency"), "f", ".hgrm").is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn unique_names_disambiguate_collisions() {
+        let mut names = UniqueNames::default();
+        assert_eq!(names.claim("a/b").as_deref(), Ok("a_b"));
+        assert_eq!(names.claim("a_b").as_deref(), Ok("a_b_2"));
+        assert_eq!(names.claim("a b").as_deref(), Ok("a_b_3"));
+        assert!(names.claim("..").is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! [`Recorder`]: the [`Observer`] a run writes through. It owns every output file of
+//! the run folder:
+//!
+//! ```text
+//! <out>/capture.pcapng   one interface per ENI, per peering link, per external host
+//! <out>/points/<id>.pcapng  the same frames, one file per capture point (opened when
+//!                        the point first sees a frame; at most MAX_POINT_FILES), so
+//!                        Wireshark's TCP analysis and IP reassembly see each copy once
+//! <out>/drops.pcapng     every dropped frame, commented "REASON object"
+//! <out>/flowlogs.log     VPC flow log v2, per ENI / 5-tuple / 60 s window / action
+//! <out>/summary.json     per-flow statistics and run totals
+//! <out>/latency/<flow>.hgrm, <out>/rtt/<flow>.hgrm   HdrHistogram distributions
+//! ```
+//!
+//! Flow logs assume what the simulation does: a frame leaving an ENI is reported
+//! (`Outbound`) when the instance sends it, before the VPC router's checks. So a drop
+//! attributed to the ENI that sent the frame (its security group egress, its subnet's
+//! NACL outbound, its uplink queue) turns that packet's `ACCEPT` into a `REJECT`, as
+//! AWS logs it; a drop attributed to the receiving ENI adds a `REJECT` there.
+//!
+//! Observer calls cannot return errors, so the first I/O error is kept, further
+//! capture writes stop, and [`Recorder::finish`] reports it after writing what it can.
+
+use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
+use super::hgrm::percentile_distribution;
+use super::interfaces::capture_interfaces;
+use super::paths::{OutputDir, UniqueNames};
+use super::pcap::{CaptureInterface, PcapngFile};
+use super::points::PointCaptures;
+use super::progress::Progress;
+use super::report::{FlowReport, RunTotals};
+use super::summary::Summary;
+use crate::model::{EniIdx, Flow, Network};
+use crate::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+pub const CAPTURE_FILE: &str = "capture.pcapng";
+pub const DROPS_FILE: &str = "drops.pcapng";
+pub const FLOWLOG_FILE: &str = "flowlogs.log";
+pub const SUMMARY_FILE: &str = "summary.json";
+pub const LATENCY_DIR: &str = "latency";
+pub const RTT_DIR: &str = "rtt";
+
+/// How a run's outputs are written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecorderConfig {
+    /// The run folder (created if missing). Files in it are overwritten.
+    pub out_dir: PathBuf,
+    /// Write `capture.pcapng` and `drops.pcapng` (`--no-capture` turns both off).
+    pub capture: bool,
+    /// `account-id` of flow log lines.
+    pub account_id: String,
+    /// Recorded in `summary.json`.
+    pub seed: u64,
+    /// Show a progress bar when the run takes over a second.
+    pub progress: bool,
+    /// Virtual time the run is expected to cover (for the bar's length).
+    pub expected_duration_ns: Option<u64>,
+}
+
+impl RecorderConfig {
+    pub fn new(out_dir: impl Into<PathBuf>) -> RecorderConfig {
+        RecorderConfig {
+            out_dir: out_dir.into(),
+            capture: true,
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
+            seed: 1,
+            progress: false,
+            expected_duration_ns: None,
+        }
+    }
+}
+
+type FileWriter = BufWriter<File>;
+
+pub struct Recorder {
+    dir: OutputDir,
+    topology: String,
+    seed: u64,
+    flows: Vec<Flow>,
+    capture: Option<PcapngFile<FileWriter>>,
+    /// `points/<id>.pcapng` (present when capturing).
+    points: Option<PointCaptures>,
+    drops: Option<PcapngFile<FileWriter>>,
+    flowlog: FlowLog<FileWriter>,
+    /// Interface id offsets in `capture.pcapng`: ENIs, then peerings, then hosts.
+    peering_base: u32,
+    host_base: u32,
+    /// Interface id in `drops.pcapng` for drops not attributed to an ENI.
+    unattributed_drop_iface: u32,
+    /// Each ENI's private IPv4 and IPv6 address (is it the sender of a frame?).
+    eni_addrs: Vec<(IpAddr, Option<IpAddr>)>,
+    error: Option<io::Error>,
+    progress: Progress,
+    /// Reused for drop comments (no allocation per drop once grown).
+    comment: String,
+    frames: u64,
+    dropped: u64,
+    /// Frames the flow log could not parse (not counted there).
+    unparsed: u64,
+}
+
+impl Recorder {
+    /// Create the run folder and open every streaming output (captures, flow log).
+    pub fn create(network: &Network, config: &RecorderConfig) -> io::Result<Recorder> {
+        let dir = OutputDir::create(&config.out_dir)?;
+        let interfaces = capture_interfaces(network);
+        let n_enis = network.enis.len() as u32;
+        let peering_base = n_enis;
+        let host_base = peering_base + network.peerings.len() as u32;
+        let (capture, drops, points) = if config.capture {
+            let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
+            drop_ifaces.push(CaptureInterface {
+                name: "vpc-router".into(),
+                description: "drops not attributed to an ENI (links, gateways)".into(),
+            });
+            (
+                Some(PcapngFile::new(open(&dir, CAPTURE_FILE)?, &interfaces)?),
+                Some(PcapngFile::new(open(&dir, DROPS_FILE)?, &drop_ifaces)?),
+                Some(PointCaptures::new(interfaces)?),
+            )
+        } else {
+            (None, None, None)
+        };
+        let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
+        let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
+        Ok(Recorder {
+            dir,
+            topology: network.name.clone(),
+            seed: config.seed,
+            flows: network.flows.clone(),
+            capture,
+            points,
+            drops,
+            flowlog,
+            peering_base,
+            host_base,
+            unattributed_drop_iface: n_enis,
+            eni_addrs: network
+                .enis
+                .iter()
+                .map(|e| (IpAddr::V4(e.private_ip), e.ipv6.map(IpAddr::V6)))
+                .collect(),
+            error: None,
+            progress: Progress::new(config.expected_duration_ns, config.progress),
+            comment: String::new(),
+            frames: 0,
+            dropped: 0,
+            unparsed: 0,
+        })
+    }
+
+    pub fn output_dir(&self) -> &Path {
+        self.dir.root()
+    }
+
+    /// Frames and drops observed so far, and frames the flow log could not parse.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (self.frames, self.dropped, self.unparsed)
+    }
+
+    /// Capture points that had no `points/` file (over
+    /// [`MAX_POINT_FILES`](super::points::MAX_POINT_FILES)).
+    pub fn points_skipped(&self) -> u64 {
+        self.points.as_ref().map_or(0, PointCaptures::skipped)
+    }
+
+    /// Push buffered capture bytes to disk.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if let Some(c) = &mut self.capture {
+            c.flush()?;
+        }
+        if let Some(p) = &mut self.points {
+            p.flush()?;
+        }
+        if let Some(d) = &mut self.drops {
+            d.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Close the streaming outputs and write `summary.json` and the `.hgrm` files.
+    /// Everything that can be written is written even after an error; the summary
+    /// is returned with the first error (if any).
+    pub fn finish(
+        mut self,
+        reports: &[FlowReport],
+        totals: RunTotals,
+        interrupted: bool,
+    ) -> (Summary, io::Result<()>) {
+        self.progress.finish();
+        let mut first_error = self.error.take();
+        let mut keep = |r: io::Result<()>| {
+            if let Err(e) = r {
+                first_error.get_or_insert(e);
+            }
+        };
+        keep(self.flowlog.finish());
+        keep(self.flush());
+        keep(write_histograms(&self.dir, reports));
+        let summary = Summary::build(
+            &self.topology,
+            self.seed,
+            interrupted,
+            reports,
+            &self.flows,
+            totals,
+        );
+        keep(open(&self.dir, SUMMARY_FILE).and_then(|mut f| {
+            f.write_all(summary.to_json().as_bytes())
+                .and_then(|()| f.flush())
+        }));
+        let result = match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
+        (summary, result)
+    }
+
+    fn capture_iface(&self, point: CapturePoint) -> u32 {
+        match point {
+            CapturePoint::Eni(e) => e.0,
+            CapturePoint::Peering(p) => self.peering_base + p.0,
+            CapturePoint::External(h) => self.host_base + h.0,
+        }
+    }
+
+    fn keep_error(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            // Stop capturing after the first failure (disk full): the run goes on.
+            self.capture = None;
+            self.points = None;
+            self.drops = None;
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn log_flow(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8], action: Action) {
+        let Ok(key) = crate::wire::parse_frame(frame) else {
+            self.unparsed += 1;
+            return;
+        };
+        if action == Action::Reject && self.is_sender(eni, key.src) {
+            self.flowlog.retract_accept(time_ns, eni, &key);
+        }
+        let r = self.flowlog.record(time_ns, eni, &key, action);
+        self.keep_error(r);
+    }
+
+    fn is_sender(&self, eni: EniIdx, src: IpAddr) -> bool {
+        self.eni_addrs
+            .get(eni.ix())
+            .is_some_and(|&(v4, v6)| src == v4 || Some(src) == v6)
+    }
+}
+
+impl Observer for Recorder {
+    fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
+        self.frames += 1;
+        self.progress.update(time_ns);
+        let iface = self.capture_iface(point);
+        if let Some(c) = &mut self.capture {
+            let r = c.write(iface, time_ns, Some(dir), None, frame);
+            let r = match &mut self.points {
+                Some(p) => r.and_then(|()| p.write(&self.dir, iface, time_ns, dir, frame)),
+                None => r,
+            };
+            self.keep_error(r);
+        }
+        if let CapturePoint::Eni(eni) = point {
+            self.log_flow(time_ns, eni, frame, Action::Accept);
+        }
+    }
+
+    fn dropped(&mut self, event: DropEvent<'_>) {
+        self.dropped += 1;
+        self.progress.update(event.time_ns);
+        if let Some(d) = &mut self.drops {
+            self.comment.clear();
+            let _ = write!(self.comment, "{} {}", event.reason.code(), event.detail);
+            let iface = event.eni.map_or(self.unattributed_drop_iface, |e| e.0);
+            let r = d.write(
+                iface,
+                event.time_ns,
+                None,
+                Some(self.comment.trim_end()),
+                event.frame,
+            );
+            self.keep_error(r);
+        }
+        if let Some(eni) = event.eni {
+            self.log_flow(event.time_ns, eni, event.frame, Action::Reject);
+        }
+    }
+}
+
+fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
+    let path = dir.file(None, name, "")?;
+    Ok(BufWriter::new(File::create(path)?))
+}
+
+/// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs.
+fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
+    let mut names = UniqueNames::default();
+    for r in reports {
+        let stem = names.claim(&r.name)?;
+        std::fs::write(
+            dir.file(Some(LATENCY_DIR), &stem, ".hgrm")?,
+            percentile_distribution(&r.latency_ns),
+        )?;
+        if let Some(rtt) = &r.rtt_ns {
+            std::fs::write(
+                dir.file(Some(RTT_DIR), &stem, ".hgrm")?,
+                percentile_distribution(rtt),
+            )?;
+        }
+    }
+    Ok(())
+}

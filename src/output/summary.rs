@@ -1,0 +1,362 @@
+//! `summary.json`: per-flow statistics (ns-3 FlowMonitor-like) and run totals, with
+//! each flow's expectation checked. Serialized from structs, so keys keep the order
+//! below and the same run writes the same bytes — except `totals.wall_time_s`, the
+//! one field measured on the host's clock (determinism checks mask it).
+
+use super::report::{FlowReport, Outcome, RunTotals};
+use crate::model::{Expectation, Flow};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub topology: String,
+    pub seed: u64,
+    /// True when the run was stopped (Ctrl-C) before its traffic finished.
+    pub interrupted: bool,
+    pub flows: Vec<FlowSummary>,
+    pub expectations: ExpectationTotals,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowSummary {
+    pub name: String,
+    pub src: String,
+    pub dst: String,
+    pub protocol: String,
+    pub sent_packets: u64,
+    pub delivered_packets: u64,
+    pub dropped_packets: u64,
+    pub bytes_delivered: u64,
+    /// Reason code → count, sorted by code.
+    pub drops: BTreeMap<String, u64>,
+    /// `null` when nothing was delivered.
+    pub latency_ns: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_ns: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput_bps: Option<f64>,
+    pub outcome: String,
+    /// `null` when the flow has no `expect`.
+    pub expectation: Option<ExpectationResult>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Percentiles {
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+impl Percentiles {
+    /// `None` for an empty histogram.
+    pub fn of(h: &Histogram<u64>) -> Option<Percentiles> {
+        if h.is_empty() {
+            return None;
+        }
+        Some(Percentiles {
+            min: h.min(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectationResult {
+    /// As written in the topology: `delivered` or `dropped:REASON`.
+    pub expected: String,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExpectationTotals {
+    pub checked: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Totals {
+    pub events: u64,
+    pub frames: u64,
+    pub sim_time_ns: u64,
+    /// Host time the run took; differs between runs.
+    pub wall_time_s: f64,
+}
+
+impl From<RunTotals> for Totals {
+    fn from(t: RunTotals) -> Self {
+        Totals {
+            events: t.events,
+            frames: t.frames,
+            sim_time_ns: t.sim_time_ns,
+            wall_time_s: t.wall_time_s,
+        }
+    }
+}
+
+/// How an expectation is spelled in the topology file.
+pub fn expectation_text(e: Expectation) -> String {
+    match e {
+        Expectation::Delivered => "delivered".to_string(),
+        Expectation::Dropped(r) => format!("dropped:{}", r.code()),
+    }
+}
+
+/// Whether a flow did what its `expect` said.
+/// - `delivered`: the outcome is `delivered` (every packet, or every TCP byte).
+/// - `dropped:R`: the flow did not fully deliver and at least one of its packets was
+///   dropped for reason `R` (a TCP flow black-holed by MTU may have delivered its
+///   handshake, so "nothing delivered" would be too strict).
+pub fn expectation_met(e: Expectation, r: &FlowReport) -> bool {
+    match e {
+        Expectation::Delivered => r.outcome == Outcome::Delivered,
+        Expectation::Dropped(reason) => {
+            r.outcome != Outcome::Delivered && r.drops.get(reason.code()).is_some_and(|&n| n > 0)
+        }
+    }
+}
+
+impl Summary {
+    /// Build the summary. A report's own `expectation` wins; otherwise the flow of the
+    /// same name in `flows` supplies `expect` and it is checked here.
+    pub fn build(
+        topology: &str,
+        seed: u64,
+        interrupted: bool,
+        reports: &[FlowReport],
+        flows: &[Flow],
+        totals: RunTotals,
+    ) -> Summary {
+        let flows: Vec<FlowSummary> = reports
+            .iter()
+            .map(|r| {
+                let expectation = match &r.expectation {
+                    Some((expected, met)) => Some(ExpectationResult {
+                        expected: expected.clone(),
+                        met: *met,
+                    }),
+                    None => flows
+                        .iter()
+                        .find(|f| f.name == r.name)
+                        .and_then(|f| f.expect)
+                        .map(|e| ExpectationResult {
+                            expected: expectation_text(e),
+                            met: expectation_met(e, r),
+                        }),
+                };
+                FlowSummary {
+                    name: r.name.clone(),
+                    src: r.src.clone(),
+                    dst: r.dst.clone(),
+                    protocol: r.protocol.to_string(),
+                    sent_packets: r.sent_packets,
+                    delivered_packets: r.delivered_packets,
+                    dropped_packets: r.dropped_packets,
+                    bytes_delivered: r.bytes_delivered,
+                    drops: r.drops.clone(),
+                    latency_ns: Percentiles::of(&r.latency_ns),
+                    rtt_ns: r.rtt_ns.as_ref().and_then(Percentiles::of),
+                    completion_ns: r.completion_ns,
+                    goodput_bps: r.goodput_bps.filter(|g| g.is_finite()),
+                    outcome: r.outcome.as_str().to_string(),
+                    expectation,
+                    notes: r.notes.clone(),
+                }
+            })
+            .collect();
+        let checked = flows.iter().filter(|f| f.expectation.is_some()).count() as u64;
+        let failed = flows
+            .iter()
+            .filter(|f| f.expectation.as_ref().is_some_and(|e| !e.met))
+            .count() as u64;
+        Summary {
+            topology: topology.to_string(),
+            seed,
+            interrupted,
+            flows,
+            expectations: ExpectationTotals { checked, failed },
+            totals: totals.into(),
+        }
+    }
+
+    /// Flows whose expectation was not met.
+    pub fn failed_expectations(&self) -> impl Iterator<Item = &FlowSummary> {
+        self.flows
+            .iter()
+            .filter(|f| f.expectation.as_ref().is_some_and(|e| !e.met))
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs, strings and numbers cannot fail.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::{DropReason, Endpoint, EniIdx, FlowKind};
+
+    pub(crate) fn report(name: &str, outcome: Outcome, drops: &[(&str, u64)]) -> FlowReport {
+        let mut latency_ns = Histogram::<u64>::new(3).unwrap();
+        if outcome != Outcome::Dropped {
+            for v in [100_000u64, 110_000, 120_000, 40_000_000] {
+                latency_ns.record(v).unwrap();
+            }
+        }
+        let dropped: u64 = drops.iter().map(|d| d.1).sum();
+        FlowReport {
+            name: name.to_string(),
+            src: "web".into(),
+            dst: "db".into(),
+            protocol: "udp",
+            sent_packets: 4 + dropped,
+            delivered_packets: if outcome == Outcome::Dropped { 0 } else { 4 },
+            dropped_packets: dropped,
+            bytes_delivered: 400,
+            drops: drops.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            latency_ns,
+            rtt_ns: None,
+            completion_ns: None,
+            goodput_bps: None,
+            outcome,
+            expectation: None,
+            notes: vec![],
+        }
+    }
+
+    pub(crate) fn flow(name: &str, expect: Option<Expectation>) -> Flow {
+        Flow {
+            name: name.into(),
+            kind: FlowKind::Udp,
+            src: Endpoint::Eni(EniIdx(0)),
+            dst: Endpoint::Eni(EniIdx(1)),
+            port: 5432,
+            size: 100,
+            count: 4,
+            bytes: 0,
+            rate_pps: 10.0,
+            start_ns: 0,
+            df: false,
+            ipv6: false,
+            expect,
+        }
+    }
+
+    #[test]
+    fn expectations_are_checked() {
+        let ok = report("ok", Outcome::Delivered, &[]);
+        let denied = report("denied", Outcome::Dropped, &[("NACL_DENY", 3)]);
+        assert!(expectation_met(Expectation::Delivered, &ok));
+        assert!(!expectation_met(Expectation::Delivered, &denied));
+        assert!(expectation_met(
+            Expectation::Dropped(DropReason::NaclDeny),
+            &denied
+        ));
+        assert!(!expectation_met(
+            Expectation::Dropped(DropReason::SgNoMatch),
+            &denied
+        ));
+        assert!(!expectation_met(
+            Expectation::Dropped(DropReason::NaclDeny),
+            &ok
+        ));
+        assert_eq!(
+            expectation_text(Expectation::Dropped(DropReason::NaclDeny)),
+            "dropped:NACL_DENY"
+        );
+    }
+
+    #[test]
+    fn json_shape_and_key_order() {
+        let reports = vec![
+            report("web-db", Outcome::Delivered, &[]),
+            report(
+                "blocked",
+                Outcome::Dropped,
+                &[("SG_NO_MATCH", 1), ("NACL_DENY", 2)],
+            ),
+        ];
+        let flows = vec![
+            flow("web-db", Some(Expectation::Delivered)),
+            flow("blocked", Some(Expectation::Delivered)),
+        ];
+        let totals = RunTotals {
+            events: 10,
+            frames: 8,
+            sim_time_ns: 5,
+            wall_time_s: 0.25,
+        };
+        let s = Summary::build("demo", 7, false, &reports, &flows, totals);
+        assert_eq!(
+            s.expectations,
+            ExpectationTotals {
+                checked: 2,
+                failed: 1
+            }
+        );
+        assert_eq!(
+            s.failed_expectations()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["blocked"]
+        );
+        let json = s.to_json();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let f0 = &v["flows"][0];
+        assert_eq!(f0["latency_ns"]["p50"], 110_015); // HdrHistogram's equivalent value
+        assert_eq!(f0["latency_ns"]["min"], 99_968); // lowest equivalent value
+        assert_eq!(f0["expectation"]["met"], true);
+        assert_eq!(v["flows"][1]["latency_ns"], serde_json::Value::Null);
+        assert_eq!(v["flows"][1]["drops"]["NACL_DENY"], 2);
+        assert_eq!(v["totals"]["wall_time_s"], 0.25);
+        assert_eq!(v["interrupted"], false);
+        // Keys in the documented order, optional ones absent.
+        let keys: Vec<&str> = f0.as_object().unwrap().keys().map(String::as_str).collect();
+        let pos = |k: &str| json.find(&format!("\"{k}\"")).unwrap();
+        assert!(
+            pos("name") < pos("src")
+                && pos("drops") < pos("latency_ns")
+                && pos("outcome") < pos("expectation")
+        );
+        assert!(!keys.contains(&"rtt_ns") && !keys.contains(&"notes"));
+        // NACL_DENY sorts before SG_NO_MATCH whatever the insertion order.
+        assert!(json.find("NACL_DENY").unwrap() < json.find("SG_NO_MATCH").unwrap());
+    }
+
+    #[test]
+    fn report_expectation_wins_over_flow() {
+        let mut r = report("x", Outcome::Delivered, &[]);
+        r.expectation = Some(("dropped:NO_ROUTE".into(), false));
+        let s = Summary::build(
+            "t",
+            1,
+            false,
+            &[r],
+            &[flow("x", Some(Expectation::Delivered))],
+            RunTotals::default(),
+        );
+        assert_eq!(
+            s.flows[0].expectation,
+            Some(ExpectationResult {
+                expected: "dropped:NO_ROUTE".into(),
+                met: false
+            })
+        );
+    }
+}

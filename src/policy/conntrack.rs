@@ -1,0 +1,314 @@
+//! Per-ENI connection tracking: what makes security groups stateful.
+//!
+//! A bounded table keyed by the normalized 5-tuple (the two endpoints sorted, so a
+//! reply finds its request's entry). Time is virtual nanoseconds passed in; entries
+//! idle out after AWS's timeouts; a full table refuses new flows
+//! (`CONNTRACK_FULL`) after sweeping out idle ones. The map grows up to the quota
+//! and is then reused: no allocation per packet once warm.
+
+use crate::model::proto;
+use crate::wire::FlowKey;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+pub use super::fxhash::{FxBuild, FxHasher};
+use std::net::IpAddr;
+
+const SEC: u64 = 1_000_000_000;
+/// AWS default for idle established TCP connections (5 days).
+pub const TCP_ESTABLISHED_TIMEOUT_NS: u64 = 432_000 * SEC;
+/// TCP before the handshake completes, or after FIN/RST. AWS does not document
+/// these; 120 s is a conservative choice (Linux uses 120 s for SYN_SENT/TIME_WAIT).
+pub const TCP_TRANSITORY_TIMEOUT_NS: u64 = 120 * SEC;
+/// UDP seen one way or in one request/response transaction (AWS default).
+pub const UDP_TIMEOUT_NS: u64 = 30 * SEC;
+/// UDP "stream": more than one request/response transaction (AWS default).
+pub const UDP_STREAM_TIMEOUT_NS: u64 = 180 * SEC;
+/// ICMP flows.
+pub const ICMP_TIMEOUT_NS: u64 = 30 * SEC;
+/// Any other IP protocol.
+pub const OTHER_TIMEOUT_NS: u64 = 60 * SEC;
+
+const TCP_FIN: u8 = 0x01;
+const TCP_RST: u8 = 0x04;
+
+/// The table is full of live flows: a new flow is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConntrackFull;
+
+/// How a packet relates to a tracked flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracked {
+    /// Same direction as the packet that opened the flow.
+    Original,
+    /// The opposite direction: a reply, allowed regardless of rules.
+    Reply,
+}
+
+/// A flow's state, which decides its idle timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowState {
+    TcpOpening,
+    TcpEstablished,
+    TcpClosing,
+    Udp { stream: bool },
+    Icmp,
+    Other,
+}
+
+impl FlowState {
+    /// AWS's idle timeout for a flow in this state.
+    pub fn idle_timeout_ns(self) -> u64 {
+        match self {
+            FlowState::TcpEstablished => TCP_ESTABLISHED_TIMEOUT_NS,
+            FlowState::TcpOpening | FlowState::TcpClosing => TCP_TRANSITORY_TIMEOUT_NS,
+            FlowState::Udp { stream: false } => UDP_TIMEOUT_NS,
+            FlowState::Udp { stream: true } => UDP_STREAM_TIMEOUT_NS,
+            FlowState::Icmp => ICMP_TIMEOUT_NS,
+            FlowState::Other => OTHER_TIMEOUT_NS,
+        }
+    }
+}
+
+/// The normalized 5-tuple: endpoint `a` sorts before endpoint `b`.
+/// ICMP has no ports in [`FlowKey`], so all ICMP between two hosts is one flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ConnKey {
+    a: u128,
+    b: u128,
+    a_port: u16,
+    b_port: u16,
+    protocol: u8,
+}
+
+/// Fold a 128-bit value to 64 bits (for hashing).
+#[inline]
+pub fn fold128(x: u128) -> u64 {
+    (x as u64) ^ ((x >> 64) as u64).rotate_left(29)
+}
+
+impl Hash for ConnKey {
+    /// One hasher round for the whole key: the fields are folded first, since
+    /// FxHash costs a dependent multiply per `write` and this runs twice per hop.
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let ports = (u64::from(self.a_port) << 40)
+            | (u64::from(self.b_port) << 16)
+            | u64::from(self.protocol);
+        state.write_u64(fold128(self.a) ^ fold128(self.b).rotate_left(17) ^ ports.rotate_left(7));
+    }
+}
+
+fn addr_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u32::from(v4) as u128 | (0xffff << 32),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// The normalized key and whether the packet travels from `a` to `b`.
+fn normalize(key: &FlowKey) -> (ConnKey, bool) {
+    let s = (addr_bits(key.src), key.src_port);
+    let d = (addr_bits(key.dst), key.dst_port);
+    let from_a = s <= d;
+    let ((a, a_port), (b, b_port)) = if from_a { (s, d) } else { (d, s) };
+    (
+        ConnKey {
+            a,
+            b,
+            a_port,
+            b_port,
+            protocol: key.protocol,
+        },
+        from_a,
+    )
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The flow was opened by a packet from `a`.
+    opened_by_a: bool,
+    last_from_a: bool,
+    state: FlowState,
+    /// UDP request/response transactions seen.
+    transactions: u8,
+    last_seen_ns: u64,
+}
+
+impl Entry {
+    fn expired(&self, now_ns: u64) -> bool {
+        now_ns.saturating_sub(self.last_seen_ns) > self.state.idle_timeout_ns()
+    }
+
+    /// Advance the state with a packet; `original` is its direction.
+    fn update(&mut self, now_ns: u64, from_a: bool, tcp_flags: u8) {
+        let original = from_a == self.opened_by_a;
+        match self.state {
+            FlowState::TcpOpening | FlowState::TcpEstablished
+                if tcp_flags & (TCP_FIN | TCP_RST) != 0 =>
+            {
+                self.state = FlowState::TcpClosing
+            }
+            // The first packet back (SYN-ACK) means the handshake is under way in
+            // both directions; AWS then applies the established timeout.
+            FlowState::TcpOpening if !original => self.state = FlowState::TcpEstablished,
+            FlowState::Udp { .. } => {
+                if !original && self.last_from_a != from_a {
+                    self.transactions = self.transactions.saturating_add(1);
+                }
+                self.state = FlowState::Udp {
+                    stream: self.transactions >= 2,
+                };
+            }
+            _ => {}
+        }
+        self.last_from_a = from_a;
+        self.last_seen_ns = now_ns;
+    }
+}
+
+/// How long a first fragment vouches for the non-first fragments that follow it
+/// (Linux's default reassembly timeout, `ipfrag_time`).
+pub const FRAGMENT_TIMEOUT_NS: u64 = 30 * SEC;
+
+/// A fragment train: non-first fragments have no ports, only addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FragKey {
+    src: u128,
+    dst: u128,
+    protocol: u8,
+}
+
+impl FragKey {
+    fn of(key: &FlowKey) -> FragKey {
+        FragKey {
+            src: addr_bits(key.src),
+            dst: addr_bits(key.dst),
+            protocol: key.protocol,
+        }
+    }
+}
+
+/// One ENI's connection-tracking table.
+#[derive(Debug, Clone)]
+pub struct ConnTrack {
+    map: HashMap<ConnKey, Entry, FxBuild>,
+    /// First fragments that passed, by train, with when they passed.
+    fragments: HashMap<FragKey, u64, FxBuild>,
+    capacity: usize,
+}
+
+impl ConnTrack {
+    /// A table that holds at most `capacity` flows (`Quotas::conntrack_entries_per_eni`).
+    /// Memory grows with use, up to the capacity, and is then reused.
+    pub fn new(capacity: u32) -> ConnTrack {
+        ConnTrack {
+            map: HashMap::default(),
+            fragments: HashMap::default(),
+            capacity: capacity as usize,
+        }
+    }
+
+    /// Live and idle-but-not-swept entries.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Find the flow of `key` and refresh it. An idle-expired entry is removed and
+    /// not found: the packet must then pass the rules again.
+    #[inline]
+    pub fn lookup(&mut self, now_ns: u64, key: &FlowKey) -> Option<Tracked> {
+        let (k, from_a) = normalize(key);
+        let entry = self.map.get_mut(&k)?;
+        if entry.expired(now_ns) {
+            self.map.remove(&k);
+            return None;
+        }
+        entry.update(now_ns, from_a, key.tcp_flags);
+        Some(if from_a == entry.opened_by_a {
+            Tracked::Original
+        } else {
+            Tracked::Reply
+        })
+    }
+
+    /// The state of the flow of `key`, if tracked and not expired (for traces/tests).
+    pub fn state(&self, now_ns: u64, key: &FlowKey) -> Option<FlowState> {
+        let (k, _) = normalize(key);
+        self.map
+            .get(&k)
+            .filter(|e| !e.expired(now_ns))
+            .map(|e| e.state)
+    }
+
+    /// Start tracking the flow `key` opens. When the table is full, idle entries
+    /// are swept first; if none were idle the flow is refused.
+    pub fn insert(&mut self, now_ns: u64, key: &FlowKey) -> Result<(), ConntrackFull> {
+        let (k, from_a) = normalize(key);
+        if !self.map.contains_key(&k) && self.map.len() >= self.capacity {
+            self.map.retain(|_, e| !e.expired(now_ns));
+            if self.map.len() >= self.capacity {
+                return Err(ConntrackFull);
+            }
+        }
+        let state = match key.protocol {
+            proto::TCP if key.tcp_flags & (TCP_FIN | TCP_RST) != 0 => FlowState::TcpClosing,
+            proto::TCP => FlowState::TcpOpening,
+            proto::UDP => FlowState::Udp { stream: false },
+            proto::ICMP | proto::ICMPV6 => FlowState::Icmp,
+            _ => FlowState::Other,
+        };
+        self.map.insert(
+            k,
+            Entry {
+                opened_by_a: from_a,
+                last_from_a: from_a,
+                state,
+                transactions: 0,
+                last_seen_ns: now_ns,
+            },
+        );
+        Ok(())
+    }
+
+    /// Remember that a first fragment of `key`'s train passed, so the non-first
+    /// fragments that follow (which carry no ports) pass too. Bounded like the
+    /// flow table; when full of live trains the note is skipped.
+    pub fn note_first_fragment(&mut self, now_ns: u64, key: &FlowKey) {
+        let k = FragKey::of(key);
+        if !self.fragments.contains_key(&k) && self.fragments.len() >= self.capacity {
+            self.fragments
+                .retain(|_, t| now_ns.saturating_sub(*t) <= FRAGMENT_TIMEOUT_NS);
+            if self.fragments.len() >= self.capacity {
+                return;
+            }
+        }
+        self.fragments.insert(k, now_ns);
+    }
+
+    /// Whether the non-first fragment `key` follows a first fragment that passed
+    /// within [`FRAGMENT_TIMEOUT_NS`].
+    pub fn follows_first_fragment(&self, now_ns: u64, key: &FlowKey) -> bool {
+        self.fragments
+            .get(&FragKey::of(key))
+            .is_some_and(|t| now_ns.saturating_sub(*t) <= FRAGMENT_TIMEOUT_NS)
+    }
+
+    /// Forget everything (an ENI detached).
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.fragments.clear();
+    }
+}
+
+#[cfg(test)]
+#[path = "conntrack_tests.rs"]
+mod tests;

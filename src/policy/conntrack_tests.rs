@@ -1,0 +1,164 @@
+//! Connection-tracking tests: replies, AWS timeouts, the bounded table, fragments.
+use super::*;
+use crate::policy::traffic::tests::key;
+
+fn reply(k: &FlowKey) -> FlowKey {
+    FlowKey {
+        src: k.dst,
+        dst: k.src,
+        src_port: k.dst_port,
+        dst_port: k.src_port,
+        tcp_flags: if k.protocol == proto::TCP { 0x12 } else { 0 },
+        icmp_type: if k.protocol == proto::ICMP {
+            0
+        } else {
+            k.icmp_type
+        },
+        ..*k
+    }
+}
+
+#[test]
+fn reply_finds_the_request_entry() {
+    let mut ct = ConnTrack::new(16);
+    let k = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 443);
+    assert_eq!(ct.lookup(0, &k), None);
+    ct.insert(0, &k).unwrap();
+    assert_eq!(ct.lookup(1, &reply(&k)), Some(Tracked::Reply));
+    assert_eq!(ct.lookup(2, &k), Some(Tracked::Original));
+    // A different source port is a different flow.
+    let other = FlowKey {
+        src_port: 40001,
+        ..k
+    };
+    assert_eq!(ct.lookup(3, &reply(&other)), None);
+}
+
+#[test]
+fn tcp_established_lasts_five_days_opening_does_not() {
+    let mut ct = ConnTrack::new(16);
+    let syn = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 443);
+    ct.insert(0, &syn).unwrap();
+    assert_eq!(ct.state(0, &syn), Some(FlowState::TcpOpening));
+    // A half-open flow dies after the transitory timeout.
+    assert_eq!(ct.lookup(TCP_TRANSITORY_TIMEOUT_NS + 1, &reply(&syn)), None);
+
+    ct.insert(0, &syn).unwrap();
+    ct.lookup(1, &reply(&syn)).unwrap();
+    assert_eq!(ct.state(1, &syn), Some(FlowState::TcpEstablished));
+    let t = 1 + TCP_ESTABLISHED_TIMEOUT_NS;
+    assert_eq!(ct.lookup(t, &syn), Some(Tracked::Original));
+    assert_eq!(ct.lookup(t + TCP_ESTABLISHED_TIMEOUT_NS + 1, &syn), None);
+}
+
+#[test]
+fn fin_moves_to_closing() {
+    let mut ct = ConnTrack::new(16);
+    let syn = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 443);
+    ct.insert(0, &syn).unwrap();
+    ct.lookup(1, &reply(&syn)).unwrap();
+    let fin = FlowKey {
+        tcp_flags: 0x11,
+        ..syn
+    };
+    ct.lookup(2, &fin).unwrap();
+    assert_eq!(ct.state(2, &syn), Some(FlowState::TcpClosing));
+    assert_eq!(ct.lookup(3 + TCP_TRANSITORY_TIMEOUT_NS, &syn), None);
+}
+
+#[test]
+fn udp_30s_then_180s_once_a_stream() {
+    let mut ct = ConnTrack::new(16);
+    let q = key(proto::UDP, "10.0.0.1", "10.0.0.2", 5000, 53);
+    ct.insert(0, &q).unwrap();
+    assert_eq!(ct.lookup(UDP_TIMEOUT_NS + 1, &reply(&q)), None);
+
+    ct.insert(0, &q).unwrap();
+    let mut t = 0;
+    for _ in 0..2 {
+        t += SEC;
+        ct.lookup(t, &reply(&q)).unwrap();
+        t += SEC;
+        ct.lookup(t, &q).unwrap();
+    }
+    assert_eq!(ct.state(t, &q), Some(FlowState::Udp { stream: true }));
+    assert_eq!(
+        ct.lookup(t + UDP_TIMEOUT_NS + 1, &q),
+        Some(Tracked::Original)
+    );
+    t += UDP_TIMEOUT_NS + 1;
+    assert_eq!(ct.lookup(t + UDP_STREAM_TIMEOUT_NS + 1, &q), None);
+}
+
+#[test]
+fn one_transaction_is_not_a_stream() {
+    let mut ct = ConnTrack::new(16);
+    let q = key(proto::UDP, "10.0.0.1", "10.0.0.2", 5000, 53);
+    ct.insert(0, &q).unwrap();
+    ct.lookup(1, &reply(&q)).unwrap();
+    ct.lookup(2, &reply(&q)).unwrap();
+    assert_eq!(ct.state(2, &q), Some(FlowState::Udp { stream: false }));
+}
+
+#[test]
+fn icmp_and_other_timeouts() {
+    let mut ct = ConnTrack::new(16);
+    let ping = key(proto::ICMP, "10.0.0.1", "10.0.0.2", 0, 0);
+    ct.insert(0, &ping).unwrap();
+    assert_eq!(
+        ct.lookup(ICMP_TIMEOUT_NS, &reply(&ping)),
+        Some(Tracked::Reply)
+    );
+    assert_eq!(ct.lookup(2 * ICMP_TIMEOUT_NS + 1, &reply(&ping)), None);
+    let gre = key(47, "10.0.0.1", "10.0.0.2", 0, 0);
+    ct.insert(0, &gre).unwrap();
+    assert_eq!(ct.state(OTHER_TIMEOUT_NS, &gre), Some(FlowState::Other));
+    assert_eq!(ct.state(OTHER_TIMEOUT_NS + 1, &gre), None);
+}
+
+#[test]
+fn full_table_refuses_new_flows_until_one_idles_out() {
+    let mut ct = ConnTrack::new(2);
+    let a = key(proto::UDP, "10.0.0.1", "10.0.0.2", 1, 53);
+    let b = key(proto::UDP, "10.0.0.1", "10.0.0.2", 2, 53);
+    let c = key(proto::UDP, "10.0.0.1", "10.0.0.2", 3, 53);
+    ct.insert(0, &a).unwrap();
+    ct.insert(10 * SEC, &b).unwrap();
+    assert_eq!(ct.insert(20 * SEC, &c), Err(ConntrackFull));
+    // Re-inserting an existing flow is not a new entry.
+    assert_eq!(ct.insert(20 * SEC, &a), Ok(()));
+    // At 41 s `a` (refreshed at 20 s) is live but `b` (10 s) has idled out.
+    assert_eq!(ct.insert(41 * SEC, &c), Ok(()));
+    assert_eq!(ct.len(), 2);
+    assert_eq!(ct.state(41 * SEC, &b), None);
+}
+
+#[test]
+fn non_first_fragments_follow_their_first_fragment() {
+    let mut ct = ConnTrack::new(4);
+    let mut first = key(proto::UDP, "10.0.0.2", "10.0.0.1", 53, 5000);
+    first.fragment = crate::wire::FragmentKind::First;
+    let rest = FlowKey {
+        src_port: 0,
+        dst_port: 0,
+        fragment: crate::wire::FragmentKind::NonFirst,
+        ..first
+    };
+    assert!(!ct.follows_first_fragment(0, &rest));
+    ct.note_first_fragment(0, &first);
+    assert!(ct.follows_first_fragment(SEC, &rest));
+    assert!(!ct.follows_first_fragment(FRAGMENT_TIMEOUT_NS + 1, &rest));
+    let other = FlowKey {
+        src: "10.0.0.3".parse().unwrap(),
+        ..rest
+    };
+    assert!(!ct.follows_first_fragment(SEC, &other));
+}
+
+#[test]
+fn ipv6_flows() {
+    let mut ct = ConnTrack::new(4);
+    let k = key(proto::TCP, "2600::1", "2600::2", 40000, 443);
+    ct.insert(0, &k).unwrap();
+    assert_eq!(ct.lookup(1, &reply(&k)), Some(Tracked::Reply));
+}

@@ -1,0 +1,362 @@
+//! External hosts (the internet host, on-premises hosts behind a VGW) and traffic
+//! flows with their expectations (`delivered` or `dropped:<REASON>`).
+
+use super::super::format::{FlowSpec, HostSpec, S};
+use super::super::suggest;
+use super::{obj, Compiler, Kind};
+use crate::model::*;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The name of the host that stands for "the internet".
+pub const INTERNET_HOST: &str = "internet";
+/// Its address when the file does not declare it (TEST-NET-3, RFC 5737).
+pub const INTERNET_HOST_IP: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+/// The MTU of hosts outside AWS.
+const EXTERNAL_MTU: u16 = 1500;
+
+pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
+    for h in specs {
+        let name = h.name.get_ref().clone();
+        let o = obj(Kind::Host, &name);
+        let taken = c.lookup(Kind::Host, &name).is_some()
+            || c.lookup(Kind::Instance, &name).is_some()
+            || c.defined_at.contains_key(&name);
+        if taken {
+            c.err(
+                "duplicate-id",
+                h.name.span(),
+                &o,
+                format!(
+                    "name `{name}` is already used by another object; names must be unambiguous"
+                ),
+            );
+            continue;
+        }
+        let Some(ip) = c.values(&o).ip(&h.ip) else {
+            continue;
+        };
+        if let Some(other) = c.net.external_hosts.iter().find(|x| x.ip == ip) {
+            let msg = format!(
+                "{ip} is already the address of host {}; host addresses are unique",
+                other.name
+            );
+            c.err("ip-duplicate", h.ip.span(), &o, msg);
+            continue;
+        }
+        let mut site = ExternalSite::Internet;
+        if let Some(r) = &h.vgw {
+            let Some(g) = c.resolve(Kind::Vgw, r, &o).map(VgwIdx) else {
+                continue;
+            };
+            let v = &c.net.vpn_gateways[g.ix()];
+            if !v.onprem_cidrs.iter().any(|n| n.contains(&ip)) {
+                let cidrs: Vec<String> = v.onprem_cidrs.iter().map(|n| n.to_string()).collect();
+                let msg = format!("{ip} is not in the on-premises networks of {} ({}); an on-premises host must be inside them", v.id, cidrs.join(", "));
+                c.err("host-onprem", h.ip.span(), &o, msg);
+                continue;
+            }
+            site = ExternalSite::OnPrem(g);
+        }
+        if let Some(inside) = c.net.vpcs.iter().find(|v| v.contains(ip)) {
+            let msg = format!(
+                "{ip} is inside {}; an external host needs an address outside every VPC",
+                inside.id
+            );
+            c.err("host-in-vpc", h.ip.span(), &o, msg);
+            continue;
+        }
+        let mtu = match &h.mtu {
+            None => EXTERNAL_MTU,
+            Some(m) if (576..=9001).contains(m.get_ref()) => *m.get_ref() as u16,
+            Some(m) => {
+                c.err(
+                    "mtu",
+                    m.span(),
+                    &o,
+                    format!("MTU {} is out of range (576 to 9001)", m.get_ref()),
+                );
+                continue;
+            }
+        };
+        c.register(Kind::Host, &name, c.net.external_hosts.len());
+        c.net.external_hosts.push(ExternalHost {
+            name,
+            ip,
+            site,
+            mtu,
+        });
+    }
+    if c.lookup(Kind::Host, INTERNET_HOST).is_none() && !c.is_declared(Kind::Host, INTERNET_HOST) {
+        // The default address, or the next one in TEST-NET-3 the file left free.
+        let base = u32::from(INTERNET_HOST_IP);
+        let ip = (0..240)
+            .map(|k| IpAddr::V4(Ipv4Addr::from(base + k)))
+            .find(|ip| c.net.external_hosts.iter().all(|h| h.ip != *ip))
+            .unwrap_or(IpAddr::V4(INTERNET_HOST_IP));
+        c.register(Kind::Host, INTERNET_HOST, c.net.external_hosts.len());
+        c.net.external_hosts.push(ExternalHost {
+            name: INTERNET_HOST.to_string(),
+            ip,
+            site: ExternalSite::Internet,
+            mtu: EXTERNAL_MTU,
+        });
+    }
+}
+
+fn endpoint(c: &mut Compiler<'_>, r: &S<String>, o: &str) -> Option<Endpoint> {
+    let (kind, ix) = c.resolve_any(
+        &[Kind::Instance, Kind::Eni, Kind::Host],
+        r,
+        o,
+        "flow endpoint (instance, ENI or host)",
+    )?;
+    Some(match kind {
+        Kind::Instance => Endpoint::Eni(*c.net.instances[ix as usize].enis.first()?),
+        Kind::Eni => Endpoint::Eni(EniIdx(ix)),
+        _ => Endpoint::External(HostIdx(ix)),
+    })
+}
+
+fn has_ipv6(net: &Network, e: Endpoint) -> bool {
+    match e {
+        Endpoint::Eni(i) => net.enis[i.ix()].ipv6.is_some(),
+        Endpoint::External(h) => net.external_hosts[h.ix()].ip.is_ipv6(),
+    }
+}
+
+/// Every spelling `expect` accepts.
+fn expectations() -> Vec<String> {
+    std::iter::once("delivered".to_string())
+        .chain(
+            DropReason::ALL
+                .iter()
+                .map(|r| format!("dropped:{}", r.code())),
+        )
+        .collect()
+}
+
+fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectation> {
+    let text = s.get_ref().trim();
+    if text == "delivered" {
+        return Some(Expectation::Delivered);
+    }
+    if let Some(code) = text.strip_prefix("dropped:") {
+        if let Ok(r) = code.trim().parse::<DropReason>() {
+            return Some(Expectation::Dropped(r));
+        }
+        let hint = suggest::did_you_mean(code.trim(), DropReason::ALL.iter().map(|r| r.code()));
+        c.err("unknown-reason", s.span(), o, format!("unknown drop reason `{}` (reasons are the codes of DESIGN.md §3: NO_ROUTE, NACL_DENY, …){hint}", code.trim()));
+        return None;
+    }
+    let all = expectations();
+    let hint = suggest::did_you_mean(text, all.iter().map(|s| s.as_str()));
+    c.err(
+        "unknown-reason",
+        s.span(),
+        o,
+        format!("unknown expectation `{text}` (use `delivered` or `dropped:<REASON>`){hint}"),
+    );
+    None
+}
+
+fn positive(
+    c: &mut Compiler<'_>,
+    v: &Option<S<i64>>,
+    o: &str,
+    what: &str,
+    default: u64,
+    max: u64,
+) -> Option<u64> {
+    match v {
+        None => Some(default),
+        Some(s) if (1..=max as i64).contains(s.get_ref()) => Some(*s.get_ref() as u64),
+        Some(s) => {
+            c.err(
+                "flow-value",
+                s.span(),
+                o,
+                format!("{what} {} is out of range (1 to {max})", s.get_ref()),
+            );
+            None
+        }
+    }
+}
+
+/// Port, size, count, bytes, rate and start of a flow, with the defaults of its kind.
+struct Numbers {
+    port: u16,
+    size: u32,
+    count: u64,
+    bytes: u64,
+    rate_pps: f64,
+    start_ns: u64,
+}
+
+fn numbers(c: &mut Compiler<'_>, f: &FlowSpec, kind: FlowKind, o: &str) -> Option<Numbers> {
+    let port = match (&f.port, kind) {
+        (None, _) => {
+            if kind == FlowKind::Ping {
+                0
+            } else {
+                5001
+            }
+        }
+        (Some(p), FlowKind::Ping) => {
+            c.err("flow-value", p.span(), o, "ping flows have no port");
+            return None;
+        }
+        (Some(p), _) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
+        (Some(p), _) => {
+            c.err(
+                "port-range",
+                p.span(),
+                o,
+                format!("port {} is out of range (1 to 65535)", p.get_ref()),
+            );
+            return None;
+        }
+    };
+    let max_payload = if f.ipv6 { 65_527 } else { 65_507 };
+    let default_size = match kind {
+        FlowKind::Ping => 56,
+        FlowKind::Udp => 1000,
+        FlowKind::Tcp => 0,
+    };
+    let size = match &f.size {
+        None => default_size,
+        Some(s) if (0..=max_payload).contains(s.get_ref()) => *s.get_ref() as u32,
+        Some(s) => {
+            c.err(
+                "flow-value",
+                s.span(),
+                o,
+                format!(
+                    "size {} is out of range (0 to {max_payload} payload bytes)",
+                    s.get_ref()
+                ),
+            );
+            return None;
+        }
+    };
+    let count = positive(c, &f.count, o, "count", 10, u64::from(u32::MAX))?;
+    // Non-TCP flows carry no byte budget; the value is still range-checked.
+    let default_bytes = if kind == FlowKind::Tcp { 100_000 } else { 1 };
+    let bytes = positive(c, &f.bytes, o, "bytes", default_bytes, u64::MAX >> 1)?;
+    let rate_pps = match &f.rate_pps {
+        None => 10.0,
+        Some(r) if r.get_ref().is_finite() && *r.get_ref() > 0.0 => *r.get_ref(),
+        Some(r) => {
+            c.err(
+                "flow-value",
+                r.span(),
+                o,
+                "rate_pps must be a positive number",
+            );
+            return None;
+        }
+    };
+    let start_ns = match &f.start_ms {
+        None => 0,
+        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => {
+            (s.get_ref() * 1e6).round() as u64
+        }
+        Some(s) => {
+            c.err(
+                "flow-value",
+                s.span(),
+                o,
+                "start_ms must be a non-negative number",
+            );
+            return None;
+        }
+    };
+    Some(Numbers {
+        port,
+        size,
+        count,
+        bytes,
+        rate_pps,
+        start_ns,
+    })
+}
+
+pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
+    let mut seen: Vec<String> = Vec::new();
+    for f in specs {
+        let name = f.name.get_ref().clone();
+        let o = obj(Kind::Flow, &name);
+        if seen.contains(&name) {
+            c.err(
+                "duplicate-id",
+                f.name.span(),
+                &o,
+                format!("duplicate flow name `{name}`; names must be unique"),
+            );
+            continue;
+        }
+        seen.push(name.clone());
+        let kind = match f.kind.get_ref().as_str() {
+            "ping" => Some(FlowKind::Ping),
+            "udp" => Some(FlowKind::Udp),
+            "tcp" => Some(FlowKind::Tcp),
+            other => {
+                let hint = suggest::did_you_mean(other, ["ping", "udp", "tcp"]);
+                c.err(
+                    "unknown-protocol",
+                    f.kind.span(),
+                    &o,
+                    format!("unknown flow kind `{other}` (ping, udp or tcp){hint}"),
+                );
+                None
+            }
+        };
+        let src = endpoint(c, &f.from, &o);
+        let dst = endpoint(c, &f.to, &o);
+        // `None`: the expectation is broken (reported); `Some(None)`: no expectation.
+        let expect = match &f.expect {
+            Some(s) => expectation(c, s, &o).map(Some),
+            None => Some(None),
+        };
+        // Numbers are checked even when an endpoint is broken, so that every
+        // mistake of the flow is reported at once.
+        let numbers = numbers(c, f, kind.unwrap_or(FlowKind::Udp), &o);
+        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect)) =
+            (kind, src, dst, numbers, expect)
+        else {
+            continue;
+        };
+        if src == dst {
+            c.err(
+                "flow-endpoints",
+                f.to.span(),
+                &o,
+                "a flow's source and destination are the same",
+            );
+            continue;
+        }
+        if f.ipv6 && !(has_ipv6(&c.net, src) && has_ipv6(&c.net, dst)) {
+            c.err(
+                "flow-ipv6",
+                f.name.span(),
+                &o,
+                "`ipv6 = true` needs an IPv6 address at both ends",
+            );
+            continue;
+        }
+        c.net.flows.push(Flow {
+            name,
+            kind,
+            src,
+            dst,
+            port: n.port,
+            size: n.size,
+            count: n.count,
+            bytes: if kind == FlowKind::Tcp { n.bytes } else { 0 },
+            rate_pps: n.rate_pps,
+            start_ns: n.start_ns,
+            df: f.df.unwrap_or(kind == FlowKind::Tcp),
+            ipv6: f.ipv6,
+            expect,
+        });
+    }
+}

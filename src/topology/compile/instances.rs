@@ -1,0 +1,244 @@
+//! Instances and their ENIs: subnet, private IP (inside the subnet, not reserved),
+//! optional IPv6 and public IP, MTU (default 9001), security groups (own VPC only,
+//! at most `sgs_per_eni`, default: the VPC's default group), source/dest check.
+
+use super::super::format::{EniSpec, InstanceSpec, S};
+use super::gateways::check_ip_in_subnet;
+use super::{obj, Compiler, Kind};
+use crate::model::*;
+use std::ops::Range;
+
+/// AWS's MTU for current-generation instances.
+pub const DEFAULT_ENI_MTU: u16 = 9001;
+
+/// A locally administered unicast MAC derived from the ENI index (stable across runs).
+pub fn mac_for(ix: usize) -> [u8; 6] {
+    let n = (ix as u32).wrapping_add(1).to_be_bytes();
+    [0x02, 0x00, n[0], n[1], n[2], n[3]]
+}
+
+struct Built {
+    eni: Eni,
+    ip_span: Range<usize>,
+    public_span: Option<Range<usize>>,
+}
+
+fn eni(
+    c: &mut Compiler<'_>,
+    o: &str,
+    e: &EniSpec,
+    id: String,
+    at: Range<usize>,
+    inst: InstanceIdx,
+) -> Option<Built> {
+    let Some(subnet_ref) = &e.subnet else {
+        c.err("missing-key", at, o, "missing key `subnet`");
+        return None;
+    };
+    let Some(ip_ref) = &e.private_ip else {
+        c.err("missing-key", at, o, "missing key `private_ip`");
+        return None;
+    };
+    let subnet = SubnetIdx(c.resolve(Kind::Subnet, subnet_ref, o)?);
+    let ip = c.values(o).v4(ip_ref)?;
+    if !check_ip_in_subnet(c, o, subnet, ip, ip_ref.span()) {
+        return None;
+    }
+    let (vpc, subnet_v6, sid) = {
+        let s = &c.net.subnets[subnet.ix()];
+        (s.vpc, s.ipv6, s.id.clone())
+    };
+    let mut ipv6 = None;
+    if let Some(s) = &e.ipv6 {
+        let a = c.values(o).v6(s)?;
+        match subnet_v6 {
+            Some(n) if n.contains(&a) => ipv6 = Some(a),
+            Some(n) => {
+                c.err(
+                    "ip-outside-subnet",
+                    s.span(),
+                    o,
+                    format!("IPv6 address {a} is not inside subnet {sid}'s {n}"),
+                );
+                return None;
+            }
+            None => {
+                c.err(
+                    "ip-outside-subnet",
+                    s.span(),
+                    o,
+                    format!(
+                        "subnet {sid} has no IPv6 block, so the ENI cannot have an IPv6 address"
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    let public_ip = match &e.public_ip {
+        Some(s) => Some(c.values(o).v4(s)?),
+        None => None,
+    };
+    let mtu = match &e.mtu {
+        None => DEFAULT_ENI_MTU,
+        Some(m) if (576..=9001).contains(m.get_ref()) => *m.get_ref() as u16,
+        Some(m) => {
+            c.err(
+                "mtu",
+                m.span(),
+                o,
+                format!(
+                    "MTU {} is out of range; an ENI's MTU is 576 to 9001",
+                    m.get_ref()
+                ),
+            );
+            return None;
+        }
+    };
+    let groups = security_groups(c, o, vpc, e.security_groups.as_deref(), at)?;
+    Some(Built {
+        eni: Eni {
+            id,
+            instance: inst,
+            subnet,
+            vpc,
+            private_ip: ip,
+            ipv6,
+            public_ip,
+            mtu,
+            security_groups: groups,
+            source_dest_check: e.source_dest_check.unwrap_or(true),
+            mac: [0; 6],
+        },
+        ip_span: ip_ref.span(),
+        public_span: e.public_ip.as_ref().map(|s| s.span()),
+    })
+}
+
+fn security_groups(
+    c: &mut Compiler<'_>,
+    o: &str,
+    vpc: VpcIdx,
+    refs: Option<&[S<String>]>,
+    at: Range<usize>,
+) -> Option<Vec<SgIdx>> {
+    let Some(refs) = refs else {
+        return Some(vec![c.net.vpcs[vpc.ix()].default_sg]);
+    };
+    if refs.is_empty() {
+        c.err("sg-per-eni", at, o, "an ENI needs at least one security group; omit `security_groups` to use the VPC's default group");
+        return None;
+    }
+    let quota = c.net.quotas.sgs_per_eni as usize;
+    if refs.len() > quota {
+        c.err("sg-per-eni", refs[quota].span(), o, format!("{} security groups exceed the quota of {quota} per network interface (quotas.sgs_per_eni)", refs.len()));
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for r in refs {
+        let Some(g) = c.resolve(Kind::Sg, r, o).map(SgIdx) else {
+            ok = false;
+            continue;
+        };
+        let gv = c.net.security_groups[g.ix()].vpc;
+        if gv != vpc {
+            let msg = format!("security group {} belongs to {}, but this ENI is in {}; an ENI can only use its own VPC's groups", r.get_ref(), c.net.vpcs[gv.ix()].id, c.net.vpcs[vpc.ix()].id);
+            c.err("sg-other-vpc", r.span(), o, msg);
+            ok = false;
+            continue;
+        }
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Instance names are references (flows, routes) like ids: they must not be
+/// ambiguous with another instance's name or with another object's id.
+fn check_names(c: &mut Compiler<'_>, specs: &[InstanceSpec]) {
+    let mut names: Vec<&str> = Vec::new();
+    for spec in specs {
+        let Some(n) = &spec.name else { continue };
+        let name = n.get_ref().as_str();
+        let clash_id = name != spec.id.get_ref() && c.defined_at.contains_key(name);
+        if names.contains(&name) || clash_id {
+            let o = obj(Kind::Instance, spec.id.get_ref());
+            c.err(
+                "duplicate-id",
+                n.span(),
+                &o,
+                format!(
+                    "name `{name}` is already used by another object; names must be unambiguous"
+                ),
+            );
+        }
+        names.push(name);
+    }
+}
+
+pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
+    check_names(c, &specs);
+    for mut spec in specs {
+        let id = spec.id.get_ref().clone();
+        let o = obj(Kind::Instance, &id);
+        let shorthand = spec.has_shorthand();
+        let mut enis: Vec<(Option<S<String>>, EniSpec, Range<usize>)> = Vec::new();
+        if shorthand && !spec.enis.is_empty() {
+            c.err("instance-enis", spec.id.span(), &o, "give either the single-ENI keys (subnet, private_ip, …) or `enis = [...]`, not both");
+            continue;
+        }
+        if shorthand {
+            enis.push((None, spec.take_shorthand(), spec.id.span()));
+        } else {
+            for e in std::mem::take(&mut spec.enis) {
+                let span = e.span();
+                let mut e = e.into_inner();
+                enis.push((e.id.take(), e, span));
+            }
+        }
+        if enis.is_empty() {
+            c.err("instance-enis", spec.id.span(), &o, "an instance needs a network interface: set `subnet` and `private_ip`, or `enis = [...]`");
+            continue;
+        }
+        let inst = InstanceIdx(c.net.instances.len() as u32);
+        let base = id.strip_prefix("i-").unwrap_or(&id).to_string();
+        let mut built = Vec::new();
+        for (k, (eid, e, span)) in enis.iter().enumerate() {
+            let eni_id = match eid {
+                Some(s) => s.get_ref().clone(),
+                None if k == 0 => format!("eni-{base}"),
+                None => format!("eni-{base}-{k}"),
+            };
+            if let Some(b) = eni(c, &o, e, eni_id, span.clone(), inst) {
+                built.push(b);
+            }
+        }
+        if built.len() != enis.len() {
+            continue;
+        }
+        let mut ixs = Vec::new();
+        for b in built {
+            let ix = c.net.enis.len();
+            c.register(Kind::Eni, &b.eni.id, ix);
+            c.spans.eni_ip.push(b.ip_span);
+            c.spans.eni_public_ip.push(b.public_span);
+            let mut e = b.eni;
+            e.mac = mac_for(ix);
+            c.net.enis.push(e);
+            ixs.push(EniIdx(ix as u32));
+        }
+        let name = spec
+            .name
+            .as_ref()
+            .map_or_else(|| id.clone(), |n| n.get_ref().clone());
+        c.register(Kind::Instance, &id, inst.ix());
+        c.register(Kind::Instance, &name, inst.ix());
+        c.net.instances.push(Instance {
+            id,
+            name,
+            enis: ixs,
+        });
+    }
+}

@@ -1,0 +1,110 @@
+//! Structured diagnostics: where (byte span → line:col), which object, what rule.
+//!
+//! Diagnostics stay structured until the end so they can be sorted by position and
+//! tested by rule; `render` formats them as `file:line:col: object: message`.
+
+use std::ops::Range;
+
+/// One problem found in a topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Byte span in the source (start is what line:col points at).
+    pub span: Range<usize>,
+    /// The object, e.g. `peering pcx-ab`; empty for file-level problems.
+    pub object: String,
+    /// The problem and the AWS rule, in plain words.
+    pub message: String,
+    /// A stable short name of the rule (e.g. `peering-overlap`), for tests and tools.
+    pub rule: &'static str,
+}
+
+/// A diagnostic placed in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub diag: Diagnostic,
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.col)?;
+        if !self.diag.object.is_empty() {
+            write!(f, "{}: ", self.diag.object)?;
+        }
+        f.write_str(&self.diag.message)
+    }
+}
+
+/// Collects diagnostics while loading.
+#[derive(Debug, Default)]
+pub struct Diags {
+    pub list: Vec<Diagnostic>,
+}
+
+impl Diags {
+    pub fn push(
+        &mut self,
+        rule: &'static str,
+        span: Range<usize>,
+        object: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.list.push(Diagnostic {
+            span,
+            object: object.into(),
+            message: message.into(),
+            rule,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `src`.
+pub fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let at = at.min(src.len());
+    let before = src.get(..at).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// Place and sort diagnostics (by position, then message), dropping exact repeats.
+pub fn locate(file: &str, src: &str, diags: Vec<Diagnostic>) -> Vec<Located> {
+    let mut out: Vec<Located> = diags
+        .into_iter()
+        .map(|d| {
+            let (line, col) = line_col(src, d.span.start);
+            Located {
+                file: file.to_string(),
+                line,
+                col,
+                diag: d,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.line, a.col, &a.diag.message).cmp(&(b.line, b.col, &b.diag.message)));
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_is_one_based_and_counts_chars() {
+        let src = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 6), (2, 1));
+        // 'é' is two bytes but one column.
+        let eq = src.find(" = \"x").unwrap();
+        assert_eq!(line_col(src, eq), (2, 3));
+        assert_eq!(line_col(src, 10_000), (3, 1));
+    }
+}

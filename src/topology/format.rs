@@ -1,0 +1,380 @@
+//! The topology file format: serde structs, one per `[[table]]` kind.
+//!
+//! Every id, reference and value that validation may complain about is kept
+//! `Spanned` so an error can point at its line and column. Addresses and CIDRs
+//! are read as strings and parsed by the compiler, so a bad one is reported in
+//! our words at its own position rather than as a generic serde error.
+//! `deny_unknown_fields` everywhere: a typo in a key is an error, not a silent no-op.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A value with its byte span in the source.
+pub type S<T> = Spanned<T>;
+
+/// Top-level keys, in the order the README documents them.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "name",
+    "latency",
+    "quotas",
+    "vpc",
+    "subnet",
+    "route_table",
+    "network_acl",
+    "security_group",
+    "prefix_list",
+    "instance",
+    "peering",
+    "internet_gateway",
+    "nat_gateway",
+    "vpn_gateway",
+    "gateway_endpoint",
+    "host",
+    "flow",
+];
+
+/// The whole file, after each table was deserialised on its own (see `parse`).
+#[derive(Debug, Default)]
+pub struct Document {
+    pub name: Option<String>,
+    pub latency: Option<LatencySpec>,
+    pub quotas: Option<QuotasSpec>,
+    pub vpcs: Vec<VpcSpec>,
+    pub subnets: Vec<SubnetSpec>,
+    pub route_tables: Vec<RouteTableSpec>,
+    pub network_acls: Vec<NaclSpec>,
+    pub security_groups: Vec<SgSpec>,
+    pub prefix_lists: Vec<PrefixListSpec>,
+    pub instances: Vec<InstanceSpec>,
+    pub peerings: Vec<PeeringSpec>,
+    pub internet_gateways: Vec<IgwSpec>,
+    pub nat_gateways: Vec<NatSpec>,
+    pub vpn_gateways: Vec<VgwSpec>,
+    pub gateway_endpoints: Vec<EndpointSpec>,
+    pub hosts: Vec<HostSpec>,
+    pub flows: Vec<FlowSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySpec {
+    pub same_az_ms: Option<S<f64>>,
+    pub cross_az_ms: Option<S<f64>>,
+    pub internet_ms: Option<S<f64>>,
+    pub inter_region_default_ms: Option<S<f64>>,
+    #[serde(default)]
+    pub region_pairs: Vec<S<RegionPairSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionPairSpec {
+    pub a: String,
+    pub b: String,
+    pub one_way_ms: f64,
+}
+
+/// `[quotas]`: every field of `model::Quotas`, each optional (AWS default otherwise).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotasSpec {
+    pub active_peerings_per_vpc: Option<u32>,
+    pub pending_peerings_per_vpc: Option<u32>,
+    pub routes_per_table: Option<u32>,
+    pub nacl_rules_per_direction: Option<u32>,
+    pub sg_rules_per_direction: Option<u32>,
+    pub sgs_per_eni: Option<u32>,
+    pub secondary_cidrs_per_vpc: Option<u32>,
+    pub conntrack_entries_per_eni: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpcSpec {
+    pub id: S<String>,
+    pub region: S<String>,
+    pub cidr: S<String>,
+    #[serde(default)]
+    pub secondary_cidrs: Vec<S<String>>,
+    pub ipv6_cidr: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetSpec {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    pub az: S<String>,
+    pub cidr: S<String>,
+    pub ipv6_cidr: Option<S<String>>,
+    pub route_table: Option<S<String>>,
+    pub nacl: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTableSpec {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    #[serde(default)]
+    pub main: bool,
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// A CIDR, or a prefix list id (`pl-…`).
+    pub destination: S<String>,
+    /// `local`, `blackhole`, or the id of a pcx/igw/nat/vgw/vpce/eni/instance.
+    pub target: S<String>,
+}
+
+/// A protocol given by name (`tcp`, `udp`, `icmp`, `icmpv6`, `all`) or number (`-1` = all).
+#[derive(Debug, Clone)]
+pub enum ProtocolValue {
+    Number(i64),
+    Name(String),
+}
+
+/// Ports: a number (`443`) or a range string (`"1024-65535"`, `"443"`).
+#[derive(Debug, Clone)]
+pub enum PortsValue {
+    Number(i64),
+    Range(String),
+}
+
+/// A number or a string, with our own "expected" wording (serde's untagged enums
+/// only say "data did not match any variant").
+macro_rules! number_or_string {
+    ($ty:ident, $expecting:literal, $num:ident, $text:ident) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<$ty, E> {
+                        Ok($ty::$num(v))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<$ty, E> {
+                        i64::try_from(v)
+                            .map($ty::$num)
+                            .map_err(|_| E::custom(format!("{v} is too large")))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$ty, E> {
+                        Ok($ty::$text(v.to_string()))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+number_or_string!(
+    ProtocolValue,
+    "a protocol name (all, tcp, udp, icmp, icmpv6) or number",
+    Number,
+    Name
+);
+number_or_string!(
+    PortsValue,
+    "a port number or a range string like \"1024-65535\"",
+    Number,
+    Range
+);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NaclSpec {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    #[serde(default)]
+    pub inbound: Vec<S<NaclRuleSpec>>,
+    #[serde(default)]
+    pub outbound: Vec<S<NaclRuleSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NaclRuleSpec {
+    pub rule: S<i64>,
+    pub protocol: S<ProtocolValue>,
+    pub ports: Option<S<PortsValue>>,
+    pub icmp_type: Option<S<i64>>,
+    pub icmp_code: Option<S<i64>>,
+    pub cidr: S<String>,
+    pub action: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgSpec {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub ingress: Vec<S<SgRuleSpec>>,
+    /// `None` (key absent) = AWS's default allow-all egress; `[]` = no egress.
+    pub egress: Option<Vec<S<SgRuleSpec>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgRuleSpec {
+    pub protocol: S<ProtocolValue>,
+    pub ports: Option<S<PortsValue>>,
+    pub icmp_type: Option<S<i64>>,
+    pub icmp_code: Option<S<i64>>,
+    pub cidr: Option<S<String>>,
+    pub prefix_list: Option<S<String>>,
+    pub group: Option<S<String>>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefixListSpec {
+    pub id: S<String>,
+    pub name: Option<String>,
+    pub cidrs: Vec<S<String>>,
+}
+
+/// The ENI fields, shared by `[[instance]]` (single-ENI shorthand) and `enis = [...]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EniSpec {
+    pub id: Option<S<String>>,
+    pub subnet: Option<S<String>>,
+    pub private_ip: Option<S<String>>,
+    pub ipv6: Option<S<String>>,
+    pub public_ip: Option<S<String>>,
+    pub mtu: Option<S<i64>>,
+    pub security_groups: Option<Vec<S<String>>>,
+    pub source_dest_check: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSpec {
+    pub id: S<String>,
+    pub name: Option<S<String>>,
+    // The single-ENI shorthand (serde's `flatten` cannot be combined with
+    // `deny_unknown_fields` nor with spans, hence the repetition of `EniSpec`).
+    pub subnet: Option<S<String>>,
+    pub private_ip: Option<S<String>>,
+    pub ipv6: Option<S<String>>,
+    pub public_ip: Option<S<String>>,
+    pub mtu: Option<S<i64>>,
+    pub security_groups: Option<Vec<S<String>>>,
+    pub source_dest_check: Option<bool>,
+    #[serde(default)]
+    pub enis: Vec<S<EniSpec>>,
+}
+
+impl InstanceSpec {
+    /// Whether any single-ENI shorthand key is present.
+    pub fn has_shorthand(&self) -> bool {
+        self.subnet.is_some()
+            || self.private_ip.is_some()
+            || self.ipv6.is_some()
+            || self.public_ip.is_some()
+            || self.mtu.is_some()
+            || self.security_groups.is_some()
+            || self.source_dest_check.is_some()
+    }
+
+    /// The shorthand keys as an ENI (moved out of the instance).
+    pub fn take_shorthand(&mut self) -> EniSpec {
+        EniSpec {
+            id: None,
+            subnet: self.subnet.take(),
+            private_ip: self.private_ip.take(),
+            ipv6: self.ipv6.take(),
+            public_ip: self.public_ip.take(),
+            mtu: self.mtu.take(),
+            security_groups: self.security_groups.take(),
+            source_dest_check: self.source_dest_check.take(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeeringSpec {
+    pub id: S<String>,
+    pub requester: S<String>,
+    pub accepter: S<String>,
+    pub status: Option<S<String>>,
+    pub mtu: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgwSpec {
+    pub id: S<String>,
+    pub vpc: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatSpec {
+    pub id: S<String>,
+    pub subnet: S<String>,
+    pub private_ip: S<String>,
+    pub elastic_ip: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VgwSpec {
+    pub id: S<String>,
+    pub vpc: Option<S<String>>,
+    #[serde(default)]
+    pub onprem_cidrs: Vec<S<String>>,
+    pub latency_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    pub service: String,
+    pub prefix_list: S<String>,
+    #[serde(default)]
+    pub route_tables: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: S<String>,
+    pub ip: S<String>,
+    /// On premises behind this VGW; absent = on the internet.
+    pub vgw: Option<S<String>>,
+    pub mtu: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSpec {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub from: S<String>,
+    pub to: S<String>,
+    pub port: Option<S<i64>>,
+    pub size: Option<S<i64>>,
+    pub count: Option<S<i64>>,
+    pub bytes: Option<S<i64>>,
+    pub rate_pps: Option<S<f64>>,
+    pub start_ms: Option<S<f64>>,
+    pub df: Option<bool>,
+    #[serde(default)]
+    pub ipv6: bool,
+    pub expect: Option<S<String>>,
+}

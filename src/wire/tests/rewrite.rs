@@ -1,0 +1,182 @@
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::wire::test_support::*;
+use crate::wire::{
+    fragment_ipv4, parse_frame, reassemble_ipv4, verify_checksums, FragmentKind, Transport,
+};
+
+const PUBLIC: Ipv4Addr = Ipv4Addr::new(54, 12, 34, 56);
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 99);
+
+fn assert_valid(f: &[u8]) {
+    assert_eq!(verify_checksums(f), Ok(()));
+    assert!(
+        oracle_checksums_ok(f),
+        "etherparse recomputes different checksums"
+    );
+}
+
+#[test]
+fn snat_tcp_rewrites_address_port_and_checksums() {
+    for flags in [0x02, 0x18] {
+        let original = frame(false, tcp(flags), 333);
+        let mut f = original.clone();
+        rewrite_ipv4(&mut f, Some((PUBLIC, Some(61000))), None).unwrap();
+        let key = parse_frame(&f).unwrap();
+        assert_eq!(key.src, IpAddr::V4(PUBLIC));
+        assert_eq!(key.dst, IpAddr::V4(V4_B));
+        assert_eq!((key.src_port, key.dst_port), (61000, 5432));
+        assert_eq!(key.tcp_flags, flags);
+        assert_valid(&f);
+        assert_eq!(&f[54..], &original[54..], "payload untouched");
+        assert_ne!(
+            f[24..26],
+            original[24..26],
+            "IP checksum changed with the address"
+        );
+    }
+}
+
+#[test]
+fn dnat_udp_and_both_sides_at_once() {
+    let mut f = frame(false, UDP, 100);
+    rewrite_ipv4(&mut f, None, Some((SERVER, Some(8053)))).unwrap();
+    let key = parse_frame(&f).unwrap();
+    assert_eq!(
+        (key.dst, key.dst_port, key.src_port),
+        (IpAddr::V4(SERVER), 8053, 40000)
+    );
+    assert_valid(&f);
+    rewrite_ipv4(&mut f, Some((PUBLIC, Some(1))), Some((V4_B, Some(53)))).unwrap();
+    let key = parse_frame(&f).unwrap();
+    assert_eq!((key.src, key.src_port), (IpAddr::V4(PUBLIC), 1));
+    assert_eq!((key.dst, key.dst_port), (IpAddr::V4(V4_B), 53));
+    assert_valid(&f);
+}
+
+#[test]
+fn address_only_rewrite_keeps_ports() {
+    let mut f = frame(false, tcp(0x10), 10);
+    rewrite_ipv4(&mut f, Some((PUBLIC, None)), Some((SERVER, None))).unwrap();
+    let key = parse_frame(&f).unwrap();
+    assert_eq!((key.src_port, key.dst_port), (49152, 5432));
+    assert_valid(&f);
+}
+
+#[test]
+fn identity_rewrite_changes_nothing() {
+    let original = frame(false, UDP, 20);
+    let mut f = original.clone();
+    rewrite_ipv4(&mut f, Some((V4_A, Some(40000))), Some((V4_B, Some(53)))).unwrap();
+    assert_eq!(f, original);
+}
+
+#[test]
+fn udp_without_checksum_stays_without() {
+    let mut f = frame(false, UDP, 20);
+    f[40..42].copy_from_slice(&[0, 0]);
+    rewrite_ipv4(&mut f, Some((PUBLIC, Some(7))), None).unwrap();
+    assert_eq!(&f[40..42], &[0, 0]);
+    assert_eq!(parse_frame(&f).unwrap().src_port, 7);
+    assert_valid(&f);
+}
+
+#[test]
+fn udp_checksum_that_becomes_zero_is_sent_as_ffff() {
+    // Search a source port that makes the new checksum exactly 0 (sum 0xffff).
+    let original = frame(false, UDP, 20);
+    let mut found = false;
+    for port in 0..=u16::MAX {
+        let mut f = original.clone();
+        rewrite_ipv4(&mut f, Some((PUBLIC, Some(port))), None).unwrap();
+        if f[40..42] == [0xff, 0xff] {
+            assert_valid(&f);
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "some port must make the checksum 0xffff");
+}
+
+#[test]
+fn icmp_echo_identifier_is_the_port() {
+    let mut f = frame(false, ECHO, 56);
+    rewrite_ipv4(&mut f, Some((PUBLIC, Some(0xabcd))), None).unwrap();
+    assert_eq!(&f[38..40], &0xabcdu16.to_be_bytes());
+    assert_valid(&f);
+    let reply = Transport::Echo {
+        id: 0xabcd,
+        seq: 7,
+        reply: true,
+    };
+    let mut r = frame(false, reply, 56);
+    rewrite_ipv4(&mut r, None, Some((V4_A, Some(0x1234)))).unwrap();
+    assert_eq!(&r[38..40], &0x1234u16.to_be_bytes());
+    assert_eq!(parse_frame(&r).unwrap().dst, IpAddr::V4(V4_A));
+    assert_valid(&r);
+}
+
+#[test]
+fn icmp_error_keeps_its_body() {
+    let mut s = spec(false, UDP, 2000);
+    s.dont_fragment = true;
+    let big = crate::wire::build_packet(&s).unwrap();
+    let original = crate::wire::icmpv4_frag_needed(&big, Ipv4Addr::new(10, 0, 1, 1), 1500).unwrap();
+    let mut f = original.clone();
+    rewrite_ipv4(&mut f, None, Some((PUBLIC, Some(999)))).unwrap();
+    assert_eq!(
+        &f[34..],
+        &original[34..],
+        "no identifier in a type 3 message"
+    );
+    assert_valid(&f);
+}
+
+#[test]
+fn fragments_rewritten_one_by_one_reassemble_with_valid_checksums() {
+    for transport in [tcp(0x18), UDP, ECHO] {
+        let original = frame(false, transport, 4000);
+        let mut frags = Vec::new();
+        fragment_ipv4(&original, 1500, &mut frags).unwrap();
+        for f in &mut frags {
+            let payload_before = crate::wire::test_support::ipv4_payload(f).to_vec();
+            let kind = parse_frame(f).unwrap().fragment;
+            rewrite_ipv4(f, Some((PUBLIC, Some(62000))), None).unwrap();
+            assert_valid(f);
+            if kind == FragmentKind::NonFirst {
+                assert_eq!(
+                    ipv4_payload(f),
+                    &payload_before[..],
+                    "no ports in non-first"
+                );
+            }
+        }
+        let whole = reassemble_ipv4(&frags).unwrap();
+        assert_valid(&whole);
+        let key = parse_frame(&whole).unwrap();
+        assert_eq!(key.src, IpAddr::V4(PUBLIC));
+        if transport != ECHO {
+            assert_eq!(key.src_port, 62000);
+        } else {
+            assert_eq!(&whole[38..40], &62000u16.to_be_bytes());
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_and_leaves_the_frame_alone() {
+    let v6 = frame(true, UDP, 10);
+    let mut f = v6.clone();
+    assert_eq!(
+        rewrite_ipv4(&mut f, Some((PUBLIC, None)), None),
+        Err(Malformed("not an IPv4 frame"))
+    );
+    assert_eq!(f, v6);
+    let good = frame(false, tcp(0x02), 10);
+    for len in 0..good.len() {
+        let mut cut = good[..len].to_vec();
+        assert!(rewrite_ipv4(&mut cut, Some((PUBLIC, Some(1))), None).is_err());
+        assert_eq!(cut, &good[..len]);
+    }
+}

@@ -1,0 +1,180 @@
+//! `peeremu check` end to end: every example topology is valid, every file in
+//! `topologies/invalid/` is rejected with exactly the messages (line:col, object,
+//! rule) its `# expect:` header lines list, and a missing file is a clear error.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn peeremu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peeremu"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run peeremu")
+}
+
+fn toml_files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .expect("inside the crate")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_example_topology_is_valid() {
+    let files = toml_files("topologies");
+    let names: Vec<String> = files.iter().map(|p| rel(p)).collect();
+    for required in [
+        "two-vpc-peering",
+        "inter-region-mtu",
+        "transitive-peering",
+        "edge-to-edge",
+        "nacl-ephemeral",
+        "shared-services",
+    ] {
+        assert!(
+            names.contains(&format!("topologies/{required}.toml")),
+            "missing example {required}"
+        );
+    }
+    for f in &names {
+        let out = peeremu(&["check", f]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.starts_with(&format!("{f}: OK — ")), "{stdout}");
+        // Each example is headed by a comment saying what it shows.
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+            .expect("read example");
+        assert!(text.starts_with("# "), "{f} must start with a comment");
+        assert!(text.contains("Expect"), "{f} must say what to expect");
+    }
+}
+
+#[test]
+fn every_invalid_topology_is_rejected_with_its_expected_messages() {
+    let files = toml_files("topologies/invalid");
+    assert!(files.len() >= 40, "only {} invalid files", files.len());
+    for path in &files {
+        let f = rel(path);
+        let text = std::fs::read_to_string(path).expect("read");
+        let expected: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+            .map(|e| format!("{f}:{e}"))
+            .collect();
+        assert!(!expected.is_empty(), "{f} has no `# expect:` line");
+        let out = peeremu(&["check", &f]);
+        assert_eq!(out.status.code(), Some(2), "{f} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let got: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.contains(": invalid topology ("))
+            .collect();
+        assert_eq!(got, expected, "{f}: messages differ");
+        let n = expected.len();
+        let summary = format!(
+            "{f}: invalid topology ({n} error{})",
+            if n == 1 { "" } else { "s" }
+        );
+        assert!(stderr.contains(&summary), "{stderr}");
+    }
+}
+
+#[test]
+fn all_errors_are_reported_in_file_order() {
+    let out = peeremu(&["check", "topologies/invalid/all-errors.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let positions: Vec<(usize, usize)> = stderr
+        .lines()
+        .filter(|l| !l.contains("invalid topology"))
+        .map(|l| {
+            let mut parts = l.split(':');
+            let _file = parts.next();
+            let line = parts.next().and_then(|x| x.parse().ok()).expect("line");
+            let col = parts.next().and_then(|x| x.parse().ok()).expect("col");
+            (line, col)
+        })
+        .collect();
+    assert_eq!(positions.len(), 6, "{stderr}");
+    let mut sorted = positions.clone();
+    sorted.sort();
+    assert_eq!(positions, sorted);
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let out = peeremu(&["check", "topologies/no-such-file.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("topologies/no-such-file.toml: cannot read the topology file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn several_files_exit_2_if_any_is_invalid() {
+    let out = peeremu(&[
+        "check",
+        "topologies/two-vpc-peering.toml",
+        "topologies/invalid/peering-overlap.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("two-vpc-peering.toml: OK"));
+}
+
+/// The README's format reference is one topology split into snippets: together
+/// they must load, so the documentation cannot drift from the loader.
+#[test]
+fn readme_format_snippets_form_a_valid_topology() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let mut toml = String::new();
+    let mut inside = false;
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = line.trim() == "```toml";
+            continue;
+        }
+        if inside {
+            toml.push_str(line);
+            toml.push('\n');
+        }
+    }
+    assert!(toml.contains("[[flow]]"), "no toml snippets found");
+    let net = match peeremu::topology::load_str(&toml, "README.md") {
+        Ok(n) => n,
+        Err(e) => panic!("README snippets are invalid:\n{e}\n{toml}"),
+    };
+    assert_eq!(net.name, "readme-example");
+    assert_eq!(net.vpcs.len(), 2);
+    assert_eq!(net.flows.len(), 1);
+    // Every top-level key of the format is documented.
+    for key in peeremu::topology::format::TOP_LEVEL_KEYS {
+        let table = format!("[[{key}]]");
+        let single = format!("[{key}]");
+        assert!(
+            readme.contains(&table)
+                || readme.contains(&single)
+                || readme.contains(&format!("{key} =")),
+            "README does not document `{key}`"
+        );
+    }
+}

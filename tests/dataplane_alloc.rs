@@ -1,0 +1,142 @@
+//! The hot path allocates nothing per frame once warm: a counting global
+//! allocator watches `Dataplane::process` over many frames on each kind of path.
+
+use peeremu::dataplane::test_net::frames;
+use peeremu::dataplane::{Action, Dataplane, Ingress};
+use peeremu::model::{EniIdx, Network};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(|c| c.get()) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(|c| c.get()) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn load(name: &str) -> Network {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("topologies")
+        .join(name);
+    peeremu::topology::load_file(&path).expect("example topology loads")
+}
+
+fn eni(net: &Network, instance: &str) -> EniIdx {
+    match net.endpoint_by_name(instance) {
+        Some(peeremu::model::Endpoint::Eni(e)) => e,
+        other => panic!("{instance}: {other:?}"),
+    }
+}
+
+fn host(net: &Network, name: &str) -> peeremu::model::HostIdx {
+    match net.endpoint_by_name(name) {
+        Some(peeremu::model::Endpoint::External(h)) => h,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// Send `template` again and again (each delivery hands the buffer back, refilled
+/// from the template since gateways rewrite it) and count allocations after
+/// `rounds` warm-up rounds.
+fn allocations(dp: &mut Dataplane, ingress: Ingress, template: Vec<u8>, rounds: usize) -> usize {
+    let mut frame = template.clone();
+    let mut out = Vec::with_capacity(8);
+    let mut now = 0;
+    for round in 0..rounds * 2 {
+        if round == rounds {
+            ALLOCATIONS.store(0, Ordering::Relaxed);
+            COUNTING.with(|c| c.set(true));
+        }
+        now += 1000;
+        dp.process(now, ingress, frame, &mut out);
+        frame = match out.pop() {
+            Some(Action::Deliver { mut frame, .. }) => {
+                frame.clear();
+                frame.extend_from_slice(&template);
+                frame
+            }
+            other => panic!(
+                "expected a delivery, got {:?}",
+                other.map(|a| format!("{a:?}").chars().take(200).collect::<String>())
+            ),
+        };
+        out.clear();
+    }
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+#[test]
+fn no_allocation_per_frame_once_warm() {
+    let net = load("two-vpc-peering.toml");
+    let mut dp = Dataplane::new(&net);
+    let (app, db) = (eni(&net, "app"), eni(&net, "db"));
+    let syn = frames::tcp("10.0.1.10", "10.1.1.20", 40000, 5432, 0x02, 0);
+    assert_eq!(
+        allocations(&mut dp, Ingress::Eni(app), syn, 1000),
+        0,
+        "peering, request direction"
+    );
+    let reply = frames::tcp("10.1.1.20", "10.0.1.10", 5432, 40000, 0x10, 1400);
+    assert_eq!(
+        allocations(&mut dp, Ingress::Eni(db), reply, 1000),
+        0,
+        "peering, tracked reply"
+    );
+
+    let net = load("edge-to-edge.toml");
+    let mut dp = Dataplane::new(&net);
+    let (web, app, internet) = (
+        eni(&net, "a-web"),
+        eni(&net, "a-app"),
+        host(&net, "internet"),
+    );
+    let ping = frames::echo("10.0.0.20", "203.0.113.10", false);
+    assert_eq!(
+        allocations(&mut dp, Ingress::Eni(web), ping, 1000),
+        0,
+        "internet gateway out"
+    );
+    let pong = frames::echo("203.0.113.10", "54.1.2.3", true);
+    assert_eq!(
+        allocations(&mut dp, Ingress::External(internet), pong, 1000),
+        0,
+        "internet gateway in"
+    );
+    let via_nat = frames::echo("10.0.1.20", "203.0.113.10", false);
+    assert_eq!(
+        allocations(&mut dp, Ingress::Eni(app), via_nat, 1000),
+        0,
+        "NAT gateway out"
+    );
+    let nat_reply = frames::echo("203.0.113.10", "3.3.3.3", true);
+    assert_eq!(
+        allocations(&mut dp, Ingress::External(internet), nat_reply, 1000),
+        0,
+        "NAT gateway in"
+    );
+}

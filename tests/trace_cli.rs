@@ -1,0 +1,295 @@
+//! `peeremu trace` per example topology: verdict, reason code, the exact object
+//! and the fix hint for its interesting pairs; exit codes on bad input.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn topo(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("topologies")
+        .join(format!("{name}.toml"))
+}
+
+/// Run `peeremu trace <topology> <args> --json`: exit code and parsed output.
+fn trace(name: &str, args: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+        .arg("trace")
+        .arg(topo(name))
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("peeremu runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn hop_kinds(leg: &Value) -> Vec<String> {
+    leg["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn two_vpc_peering() {
+    let (code, v) = trace(
+        "two-vpc-peering",
+        &["--from", "app", "--to", "db", "--port", "5432"],
+    );
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("delivered")));
+    let hops = v["request"]["hops"].as_array().unwrap();
+    let sg = hops
+        .iter()
+        .find(|h| h["kind"] == "security_group" && h["direction"] == "inbound")
+        .unwrap();
+    assert_eq!(
+        (sg["sg"].as_str(), sg["rule"].as_u64()),
+        (Some("sg-db"), Some(0))
+    );
+    assert!(hops
+        .iter()
+        .any(|h| h["kind"] == "peering" && h["peering"] == "pcx-ab"));
+    assert!(hops.iter().any(|h| h["kind"] == "route"
+        && h["route_table"] == "rtb-a-app"
+        && h["destination"] == "10.1.0.0/16"));
+    assert!(hop_kinds(&v["reply"]).contains(&"deliver".to_string()));
+
+    let (code, v) = trace(
+        "two-vpc-peering",
+        &["--from", "batch", "--to", "db", "--port", "5432"],
+    );
+    assert_eq!((code, v["reason"].as_str()), (1, Some("NO_ROUTE")));
+    let drop = &v["request"]["drop"];
+    assert_eq!(drop["detail"], "rtb-a-batch has no route for 10.1.1.20");
+    assert_eq!(
+        drop["hint"],
+        "add a route for 10.1.0.0/16 to rtb-a-batch (target pcx-ab); the peer needs one back"
+    );
+    assert!(v["reply"].is_null());
+
+    let (code, v) = trace(
+        "two-vpc-peering",
+        &["--from", "app", "--to", "10.1.1.20", "--port", "22"],
+    );
+    assert_eq!((code, v["reason"].as_str()), (1, Some("SG_NO_MATCH")));
+    assert_eq!(
+        v["request"]["drop"]["detail"],
+        "eni-db inbound groups sg-db"
+    );
+    assert!(v["request"]["drop"]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("sg-db allowing tcp 22 from 10.0.1.10/32"));
+}
+
+#[test]
+fn transitive_peering() {
+    let (code, v) = trace(
+        "transitive-peering",
+        &["--from", "a", "--to", "c", "--proto", "icmp"],
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("NON_TRANSITIVE_PEERING"))
+    );
+    assert!(v["request"]["drop"]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("not transitive"));
+    let (code, _) = trace(
+        "transitive-peering",
+        &["--from", "a", "--to", "b", "--proto", "icmp"],
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn shared_services() {
+    let (code, v) = trace(
+        "shared-services",
+        &["--from", "spoke-a", "--to", "spoke-b", "--proto", "icmp"],
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("NON_TRANSITIVE_PEERING"))
+    );
+    let (code, v) = trace(
+        "shared-services",
+        &["--from", "spoke-a", "--to", "shared", "--port", "443"],
+    );
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("delivered")));
+}
+
+#[test]
+fn nacl_ephemeral() {
+    let (code, v) = trace(
+        "nacl-ephemeral",
+        &["--from", "client", "--to", "db-broken", "--port", "5432"],
+    );
+    assert_eq!((code, v["reason"].as_str()), (1, Some("NACL_DENY")));
+    assert!(v["request"]["drop"].is_null(), "the request gets through");
+    let drop = &v["reply"]["drop"];
+    assert!(
+        drop["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("rule * outbound"),
+        "{drop}"
+    );
+    assert!(
+        drop["hint"]
+            .as_str()
+            .unwrap()
+            .contains("ephemeral 1024-65535"),
+        "{drop}"
+    );
+    let (code, _) = trace(
+        "nacl-ephemeral",
+        &["--from", "client", "--to", "db-fixed", "--port", "5432"],
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn inter_region_mtu() {
+    let big_df = [
+        "--from", "sender", "--to", "receiver", "--proto", "udp", "--port", "5001", "--size",
+        "8020", "--df",
+    ];
+    let (code, v) = trace("inter-region-mtu", &big_df);
+    assert_eq!((code, v["reason"].as_str()), (1, Some("MTU_EXCEEDED")));
+    assert_eq!(v["request"]["drop"]["detail"], "8020 bytes > link MTU 1500");
+    assert!(hop_kinds(&v["request"]).contains(&"icmp_error".to_string()));
+    let (code, v) = trace("inter-region-mtu", &big_df[..10]);
+    assert_eq!(code, 0, "DF clear: fragmented and delivered");
+    let mtu = v["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "mtu")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mtu["decision"].as_str(), mtu["link_mtu"].as_u64()),
+        (Some("fragmented"), Some(1500))
+    );
+    assert!(
+        v["request"]["latency_ns"].as_u64().unwrap() >= 10_000_000,
+        "inter-region latency"
+    );
+}
+
+#[test]
+fn edge_to_edge() {
+    for to in ["internet", "onprem-server"] {
+        let (code, v) = trace(
+            "edge-to-edge",
+            &["--from", "b", "--to", to, "--proto", "icmp"],
+        );
+        assert_eq!(
+            (code, v["reason"].as_str()),
+            (1, Some("EDGE_TO_EDGE")),
+            "{to}"
+        );
+    }
+    let (code, v) = trace(
+        "edge-to-edge",
+        &["--from", "a-app", "--to", "internet", "--proto", "icmp"],
+    );
+    assert_eq!(code, 0);
+    assert!(v["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["kind"] == "gateway" && h["gateway"] == "nat-a"));
+    // An arbitrary internet address becomes an ad-hoc host; it addresses the web
+    // instance by its public IP, translated by the IGW, and sg-a admits ICMP only
+    // from 10.0.0.0/8 and on premises.
+    let (code, v) = trace(
+        "edge-to-edge",
+        &["--from", "198.51.100.7", "--to", "a-web", "--proto", "icmp"],
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("SG_NO_MATCH")),
+        "{v}"
+    );
+    assert_eq!(v["dst"], "54.1.2.3");
+    assert!(hop_kinds(&v["request"]).contains(&"translate".to_string()));
+}
+
+#[test]
+fn text_output_lists_hops_and_result() {
+    let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+        .args(["trace"])
+        .arg(topo("two-vpc-peering"))
+        .args(["--from", "batch", "--to", "db", "--port", "5432"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text.contains("DROPPED NO_ROUTE: rtb-a-batch has no route for 10.1.1.20"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: add a route for 10.1.0.0/16 to rtb-a-batch (target pcx-ab)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Result: request dropped (NO_ROUTE)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_peeremu"))
+            .arg("trace")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let t = topo("two-vpc-peering");
+    let t = t.to_str().unwrap();
+    for args in [
+        vec![t, "--from", "nosuch", "--to", "db"],
+        vec![t, "--from", "app", "--to", "db", "--proto", "gre"],
+        vec![t, "--from", "app", "--to", "app"],
+        vec![t, "--from", "app", "--to", "db", "--ipv6"],
+        vec!["/nonexistent.toml", "--from", "app", "--to", "db"],
+        vec![t, "--from", "app"],
+    ] {
+        let out = run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn same_input_same_bytes() {
+    let args = ["--from", "a-app", "--to", "internet", "--proto", "icmp"];
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_peeremu"))
+            .arg("trace")
+            .arg(topo("edge-to-edge"))
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run();
+    assert!(!first.is_empty());
+    assert_eq!(first, run());
+}

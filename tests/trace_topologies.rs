@@ -1,0 +1,103 @@
+//! `peeremu trace` on every example topology: each declared flow is an
+//! interesting pair, and its expectation (`delivered` / `dropped:REASON`) must be
+//! what the trace of one packet and its reply shows.
+
+use peeremu::model::{Endpoint, Expectation, FlowKind, Network};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn peeremu() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_peeremu"))
+}
+
+fn topologies() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("topologies/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn name_of(net: &Network, e: Endpoint) -> String {
+    match e {
+        Endpoint::Eni(i) => net.enis[i.ix()].id.clone(),
+        Endpoint::External(h) => net.external_hosts[h.ix()].name.clone(),
+    }
+}
+
+/// Trace every flow of `path`; returns how many were checked.
+fn check_topology(path: &Path) -> usize {
+    let net =
+        peeremu::topology::load_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut checked = 0;
+    for flow in &net.flows {
+        let Some(expect) = flow.expect else { continue };
+        let mut cmd = peeremu();
+        cmd.arg("trace").arg(path).arg("--json");
+        cmd.args([
+            "--from",
+            &name_of(&net, flow.src),
+            "--to",
+            &name_of(&net, flow.dst),
+        ]);
+        let proto = match flow.kind {
+            FlowKind::Ping => "icmp",
+            FlowKind::Udp => "udp",
+            FlowKind::Tcp => "tcp",
+        };
+        cmd.args(["--proto", proto, "--port", &flow.port.to_string()]);
+        if flow.kind != FlowKind::Tcp && flow.size > 0 {
+            // A flow's size is the IP payload; trace's --size is the whole packet.
+            let header = if flow.ipv6 { 40 } else { 20 };
+            cmd.args(["--size", &(flow.size + header).to_string()]);
+        }
+        if flow.df {
+            cmd.arg("--df");
+        }
+        if flow.ipv6 {
+            cmd.arg("--ipv6");
+        }
+        let out = cmd.output().expect("peeremu runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let what = format!(
+            "{}: flow {}\n{stdout}{}",
+            path.display(),
+            flow.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what}: not JSON: {e}"));
+        match expect {
+            Expectation::Delivered => {
+                assert_eq!(out.status.code(), Some(0), "{what}");
+                assert_eq!(v["verdict"], "delivered", "{what}");
+            }
+            Expectation::Dropped(reason) => {
+                assert_eq!(out.status.code(), Some(1), "{what}");
+                assert_eq!(v["reason"], reason.code(), "{what}");
+            }
+        }
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn every_example_topology_flow_traces_as_expected() {
+    let files = topologies();
+    assert!(files.len() >= 5, "example topologies present: {files:?}");
+    let mut total = 0;
+    for f in &files {
+        let n = check_topology(f);
+        assert!(
+            n > 0,
+            "{} declares no flow with an expectation",
+            f.display()
+        );
+        total += n;
+    }
+    assert!(total >= 20, "{total} flows checked");
+}

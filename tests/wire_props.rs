@@ -1,0 +1,180 @@
+//! Property tests for `peeremu::wire`: no input makes it panic, and fragmentation,
+//! reassembly and NAT rewriting keep frames valid for any sizes and addresses.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use peeremu::wire::{
+    build_packet, fragment_ipv4, icmpv4_frag_needed, icmpv6_packet_too_big, ip_packet, parse_frame,
+    reassemble_ipv4, rewrite_ipv4, verify_checksums, FragmentKind, PacketSpec, Transport,
+};
+use proptest::prelude::*;
+
+/// Call every entry point; only a panic can fail this.
+fn exercise(bytes: &[u8], mtu: u16) {
+    let key = parse_frame(bytes);
+    let ip = ip_packet(bytes);
+    if key.is_ok() {
+        assert!(ip.is_ok(), "parse_frame accepted what ip_packet refused");
+    }
+    let _ = verify_checksums(bytes);
+    let mut out = Vec::new();
+    let _ = fragment_ipv4(bytes, mtu, &mut out);
+    let _ = reassemble_ipv4(&[bytes.to_vec()]);
+    let _ = icmpv4_frag_needed(bytes, Ipv4Addr::new(10, 0, 0, 1), mtu);
+    let _ = icmpv6_packet_too_big(bytes, Ipv6Addr::LOCALHOST, u32::from(mtu));
+    let mut copy = bytes.to_vec();
+    let nat = Some((Ipv4Addr::new(1, 2, 3, 4), Some(5)));
+    if rewrite_ipv4(&mut copy, nat, nat).is_err() {
+        assert_eq!(copy, bytes, "a refused rewrite must leave the frame alone");
+    } else {
+        assert_eq!(
+            verify_checksums(bytes).is_ok(),
+            verify_checksums(&copy).is_ok()
+        );
+    }
+}
+
+fn transport() -> impl Strategy<Value = Transport> {
+    prop_oneof![
+        (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u8>(),
+            any::<u32>(),
+            any::<u32>()
+        )
+            .prop_map(|(src_port, dst_port, flags, seq, ack)| Transport::Tcp {
+                src_port,
+                dst_port,
+                flags,
+                seq,
+                ack
+            }),
+        (any::<u16>(), any::<u16>())
+            .prop_map(|(src_port, dst_port)| Transport::Udp { src_port, dst_port }),
+        (any::<u16>(), any::<u16>(), any::<bool>()).prop_map(|(id, seq, reply)| Transport::Echo {
+            id,
+            seq,
+            reply
+        }),
+    ]
+}
+
+fn spec(v6: bool, transport: Transport, payload_len: usize, df: bool, id: u16) -> PacketSpec {
+    let (src, dst) = if v6 {
+        (
+            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 1)),
+            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 2)),
+        )
+    } else {
+        (
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
+            IpAddr::V4(Ipv4Addr::new(10, 9, 0, 7)),
+        )
+    };
+    PacketSpec {
+        src_mac: [2, 0, 0, 0, 0, 1],
+        dst_mac: [2, 0, 0, 0, 0, 2],
+        src,
+        dst,
+        transport,
+        payload_len,
+        dont_fragment: df,
+        identification: id,
+        ttl: 64,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200), mtu in any::<u16>()) {
+        exercise(&bytes, mtu);
+    }
+
+    #[test]
+    fn arbitrary_ip_after_a_real_ethernet_header_never_panics(
+        v6 in any::<bool>(),
+        body in proptest::collection::vec(any::<u8>(), 0..300),
+        mtu in any::<u16>(),
+    ) {
+        let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+        frame.extend_from_slice(if v6 { &[0x86, 0xdd] } else { &[0x08, 0x00] });
+        frame.extend_from_slice(&body);
+        exercise(&frame, mtu);
+    }
+
+    #[test]
+    fn mutated_valid_frames_never_panic(
+        v6 in any::<bool>(),
+        t in transport(),
+        len in 0usize..400,
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+        cut in any::<usize>(),
+        mtu in 0u16..2000,
+    ) {
+        let mut frame = build_packet(&spec(v6, t, len, false, 1)).unwrap();
+        for (at, value) in flips {
+            let at = at % frame.len();
+            frame[at] = value;
+        }
+        frame.truncate(cut % (frame.len() + 1));
+        exercise(&frame, mtu);
+    }
+
+    #[test]
+    fn fragment_then_reassemble_is_the_identity(
+        t in transport(),
+        len in 0usize..9000,
+        mtu in 68u16..9100,
+        df in any::<bool>(),
+        id in any::<u16>(),
+    ) {
+        let original = build_packet(&spec(false, t, len, df, id)).unwrap();
+        let mut frags = Vec::new();
+        fragment_ipv4(&original, mtu, &mut frags).unwrap();
+        for f in &frags {
+            let key = parse_frame(f).unwrap();
+            prop_assert!(key.ip_len <= mtu || frags.len() == 1);
+            prop_assert_eq!(key.dont_fragment, df);
+            prop_assert_eq!(verify_checksums(f), Ok(()));
+        }
+        if original.len() - 14 <= usize::from(mtu) {
+            prop_assert_eq!(&frags, &vec![original.clone()]);
+        } else {
+            prop_assert_eq!(parse_frame(&frags[0]).unwrap().fragment, FragmentKind::First);
+        }
+        prop_assert_eq!(reassemble_ipv4(&frags).unwrap(), original);
+    }
+
+    #[test]
+    fn nat_keeps_checksums_valid_even_across_fragments(
+        t in transport(),
+        len in 0usize..3000,
+        src in any::<Option<([u8; 4], Option<u16>)>>(),
+        dst in any::<Option<([u8; 4], Option<u16>)>>(),
+        mtu in 68u16..1500,
+    ) {
+        let src = src.map(|(a, p)| (Ipv4Addr::from(a), p));
+        let dst = dst.map(|(a, p)| (Ipv4Addr::from(a), p));
+        let original = build_packet(&spec(false, t, len, false, 3)).unwrap();
+        let mut whole = original.clone();
+        rewrite_ipv4(&mut whole, src, dst).unwrap();
+        prop_assert_eq!(verify_checksums(&whole), Ok(()));
+        let key = parse_frame(&whole).unwrap();
+        if let Some((a, _)) = src { prop_assert_eq!(key.src, IpAddr::V4(a)); }
+        if let Some((a, _)) = dst { prop_assert_eq!(key.dst, IpAddr::V4(a)); }
+        if let (Transport::Tcp { .. } | Transport::Udp { .. }, Some((_, Some(p)))) = (t, src) {
+            prop_assert_eq!(key.src_port, p);
+        }
+        // Rewriting each fragment gives the same datagram as rewriting the whole.
+        let mut frags = Vec::new();
+        fragment_ipv4(&original, mtu, &mut frags).unwrap();
+        for f in &mut frags {
+            rewrite_ipv4(f, src, dst).unwrap();
+        }
+        let reassembled = reassemble_ipv4(&frags).unwrap();
+        prop_assert_eq!(reassembled, whole);
+    }
+}
