@@ -83,13 +83,19 @@ impl<V> Lpm4<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv4Addr) -> Option<(Ipv4Net, &V)> {
-        self.table.route(self.table.trie.lookup32(u32::from(addr)))
+        self.table.route({
+            let (values, stride) = self.table.value_layout();
+            self.table.trie.lookup32(u32::from(addr), values, stride)
+        })
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
-        self.table.value(self.table.trie.lookup32(u32::from(addr)))
+        self.table.value({
+            let (values, stride) = self.table.value_layout();
+            self.table.trie.lookup32(u32::from(addr), values, stride)
+        })
     }
 
     /// The value stored for exactly this prefix.
@@ -161,15 +167,19 @@ impl<V> Lpm6<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        self.table
-            .route(self.table.trie.lookup128(u128::from(addr)))
+        self.table.route({
+            let (values, stride) = self.table.value_layout();
+            self.table.trie.lookup128(u128::from(addr), values, stride)
+        })
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        self.table
-            .value(self.table.trie.lookup128(u128::from(addr)))
+        self.table.value({
+            let (values, stride) = self.table.value_layout();
+            self.table.trie.lookup128(u128::from(addr), values, stride)
+        })
     }
 
     /// The value stored for exactly this prefix.
