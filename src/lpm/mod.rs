@@ -83,19 +83,13 @@ impl<V> Lpm4<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv4Addr) -> Option<(Ipv4Net, &V)> {
-        self.table.route({
-            let (values, stride) = self.table.value_layout();
-            self.table.trie.lookup32(u32::from(addr), values, stride)
-        })
+        self.table.route(self.table.trie.lookup32(u32::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
-        self.table.value({
-            let (values, stride) = self.table.value_layout();
-            self.table.trie.lookup32(u32::from(addr), values, stride)
-        })
+        self.table.value(self.table.trie.lookup32(u32::from(addr)))
     }
 
     /// The value stored for exactly this prefix.
@@ -167,19 +161,15 @@ impl<V> Lpm6<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        self.table.route({
-            let (values, stride) = self.table.value_layout();
-            self.table.trie.lookup128(u128::from(addr), values, stride)
-        })
+        self.table
+            .route(self.table.trie.lookup128(u128::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        self.table.value({
-            let (values, stride) = self.table.value_layout();
-            self.table.trie.lookup128(u128::from(addr), values, stride)
-        })
+        self.table
+            .value(self.table.trie.lookup128(u128::from(addr)))
     }
 
     /// The value stored for exactly this prefix.

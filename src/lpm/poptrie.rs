@@ -43,22 +43,6 @@ const STRIDE: u32 = 6;
 const NODE_WORDS: usize = 6;
 /// Most levels one skip node stands for (their chunks must fit in 32 bits).
 const MAX_SKIP: u32 = 5;
-/// Tables with at least this direct width (over ~4k routes) get value hints; smaller
-/// ones have their values in cache anyway.
-const HINT_MIN_BITS: u32 = 16;
-
-/// Ask the CPU to start loading the cache line at `p` (a hint: never faults).
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetch is a hint that never dereferences architecturally; any
-    // address, even invalid, is allowed. SSE is part of baseline x86-64.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 /// A prefix to compile: left-aligned key, length, route slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,9 +59,6 @@ pub(crate) struct Poptrie {
     direct: HugeSlice<u32>,
     /// Nodes and leaves interleaved, in 32-bit words (see the module doc).
     heap: HugeSlice<u32>,
-    /// Per direct entry, the first route slot at or after its address range (empty
-    /// for small tables). See [`Poptrie::lookup32`].
-    hints: HugeSlice<u32>,
     nodes: usize,
 }
 
@@ -120,19 +101,6 @@ impl Poptrie {
                 long.push(*e);
             }
         }
-        let hints = if s >= HINT_MIN_BITS && !entries.is_empty() {
-            let mut hints = vec![0u32; 1usize << s];
-            let mut i = 0;
-            for (top, h) in hints.iter_mut().enumerate() {
-                while i + 1 < entries.len() && ((entries[i].key >> (128 - s)) as usize) < top {
-                    i += 1;
-                }
-                *h = entries[i].slot;
-            }
-            hints
-        } else {
-            Vec::new()
-        };
         let mut b = Builder {
             heap: Vec::new(),
             nodes: 0,
@@ -157,14 +125,13 @@ impl Poptrie {
             direct_bits: s,
             direct: HugeSlice::from_slice(&direct),
             heap: HugeSlice::from_slice(&b.heap),
-            hints: HugeSlice::from_slice(&hints),
             nodes: b.nodes,
         }
     }
 
     /// Bytes held by the lookup structure (direct table, nodes, leaves).
     pub(crate) fn memory_bytes(&self) -> usize {
-        (self.direct.len() + self.heap.len() + self.hints.len()) * 4
+        (self.direct.len() + self.heap.len()) * 4
     }
 
     pub(crate) fn node_count(&self) -> usize {
@@ -177,22 +144,11 @@ impl Poptrie {
 
     /// The leaf (route slot + 1, 0 = none) for an IPv4 address.
     #[inline(always)]
-    ///
-    /// `values`/`stride` locate the caller's value array: when the key leads into
-    /// a subtree, the value of the subtree's first route is prefetched while the
-    /// nodes are walked. Routes are slotted in address order, so a subtree's values
-    /// sit together and the final value read usually hits that line instead of
-    /// being one more dependent cache miss. A hint is just a prefetch: any address
-    /// is harmless.
-    pub(crate) fn lookup32(&self, addr: u32, values: *const u8, stride: usize) -> u32 {
+    pub(crate) fn lookup32(&self, addr: u32) -> u32 {
         let s = self.direct_bits;
-        let top = (addr >> (32 - s)) as usize;
-        let d = self.direct[top];
+        let d = self.direct[(addr >> (32 - s)) as usize];
         if d & LEAF != 0 {
             return d & !LEAF;
-        }
-        if let Some(&h) = self.hints.get(top) {
-            prefetch(values.wrapping_add(h as usize * stride));
         }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("popcnt") {
@@ -202,17 +158,13 @@ impl Poptrie {
         self.walk32(d as usize, addr)
     }
 
-    /// The leaf (route slot + 1, 0 = none) for an IPv6 address; see [`Self::lookup32`].
+    /// The leaf (route slot + 1, 0 = none) for an IPv6 address.
     #[inline(always)]
-    pub(crate) fn lookup128(&self, key: u128, values: *const u8, stride: usize) -> u32 {
+    pub(crate) fn lookup128(&self, key: u128) -> u32 {
         let s = self.direct_bits;
-        let top = (key >> (128 - s)) as usize;
-        let d = self.direct[top];
+        let d = self.direct[(key >> (128 - s)) as usize];
         if d & LEAF != 0 {
             return d & !LEAF;
-        }
-        if let Some(&h) = self.hints.get(top) {
-            prefetch(values.wrapping_add(h as usize * stride));
         }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("popcnt") {

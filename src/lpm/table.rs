@@ -135,12 +135,6 @@ impl<P: Prefix, V> Table<P, V> {
         self.trie = Poptrie::build(entries, direct_bits_for(self.nets.len()));
     }
 
-    /// Where the values start and how far apart they are, for the trie's prefetch.
-    #[inline(always)]
-    pub(crate) fn value_layout(&self) -> (*const u8, usize) {
-        (self.values.as_ptr().cast(), size_of::<V>())
-    }
-
     /// The value for a leaf returned by the trie (0 = none).
     #[inline(always)]
     pub(crate) fn value(&self, leaf: u32) -> Option<&V> {
