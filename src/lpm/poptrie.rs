@@ -150,11 +150,6 @@ impl Poptrie {
         if d & LEAF != 0 {
             return d & !LEAF;
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt (checked just above).
-            return unsafe { self.walk32_popcnt(d as usize, addr) };
-        }
         self.walk32(d as usize, addr)
     }
 
@@ -166,30 +161,13 @@ impl Poptrie {
         if d & LEAF != 0 {
             return d & !LEAF;
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt (checked just above).
-            return unsafe { self.walk128_popcnt(d as usize, key) };
-        }
         self.walk128(d as usize, key)
     }
 
-    // The node walks are compiled twice: once for the baseline target, once with the
-    // `popcnt` instruction (absent from baseline x86-64, where `count_ones` becomes a
-    // dozen instructions per level), picked at run time. The direct-table hit stays
-    // inline in the caller.
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    fn walk32_popcnt(&self, root: usize, addr: u32) -> u32 {
-        self.walk32(root, addr)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    fn walk128_popcnt(&self, root: usize, key: u128) -> u32 {
-        self.walk128(root, key)
-    }
+    // No run-time `popcnt` dispatch: baseline x86-64 lacks the instruction and
+    // `count_ones` becomes a dozen ALU ops, but a `#[target_feature]` walk cannot
+    // be inlined and measured slower (call + feature check on every lookup) than
+    // the inline software popcount. Build with `-C target-cpu=native` to get it.
 
     #[inline(always)]
     fn walk32(&self, root: usize, addr: u32) -> u32 {
