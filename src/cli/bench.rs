@@ -7,7 +7,7 @@
 //! benchmark, not the simulation (which only ever uses virtual time).
 
 use super::{EXIT_INVALID, EXIT_OK};
-use crate::lpm::{generate, load, Lpm4, Lpm6, Stats};
+use crate::lpm::{generate, load, Lpm4, Lpm6, Stats, BATCH};
 use crate::model::{Network, RouteDestination};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -113,7 +113,11 @@ fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
         |k| table.lookup(k).copied().unwrap_or(0),
         |k, prev| Ipv4Addr::from(u32::from(k) ^ (prev & 1)),
     );
+    let batched = time_batched(&keys, args.lookups, |ks, out| {
+        table.lookup_batch(ks, out);
+    });
     print_times(args.lookups, ind, dep);
+    print_batched(args.lookups, batched);
 }
 
 fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
@@ -135,7 +139,11 @@ fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
         |k| table.lookup(k).copied().unwrap_or(0),
         |k, prev| Ipv6Addr::from(u128::from(k) ^ u128::from(prev & 1)),
     );
+    let batched = time_batched(&keys, args.lookups, |ks, out| {
+        table.lookup_batch(ks, out);
+    });
     print_times(args.lookups, ind, dep);
+    print_batched(args.lookups, batched);
 }
 
 fn key_count(args: &Args) -> usize {
@@ -171,6 +179,44 @@ fn print_times(n: u64, independent: Duration, dependent: Duration) {
             secs * 1e9 / n as f64
         );
     }
+}
+
+fn print_batched(n: u64, took: Duration) {
+    let secs = took.as_secs_f64().max(1e-9);
+    println!(
+        "independent, lookup_batch: {n} lookups in {:.3} s: {:.1} M lookups/s, {:.2} ns/lookup",
+        secs,
+        n as f64 / secs / 1e6,
+        secs * 1e9 / n as f64
+    );
+}
+
+/// Time `n` independent lookups over `keys` (cycled) through a batched lookup:
+/// `lookup(keys, out)` fills `out[i]` with the value for `keys[i]`.
+fn time_batched<'t, K: Copy>(
+    keys: &[K],
+    n: u64,
+    lookup: impl Fn(&[K], &mut [Option<&'t u32>]),
+) -> Duration {
+    let mut out = [None; BATCH];
+    let mut sum = 0u32;
+    let mut took = Duration::ZERO;
+    let mut left = n;
+    while left > 0 {
+        let batch = &keys[..keys.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        let start = Instant::now();
+        for chunk in batch.chunks(BATCH) {
+            let out = &mut out[..chunk.len()];
+            lookup(chunk, out);
+            for v in out.iter() {
+                sum = sum.wrapping_add(v.copied().unwrap_or(0));
+            }
+        }
+        took += start.elapsed();
+        left -= batch.len() as u64;
+    }
+    black_box(sum);
+    took
 }
 
 /// Time `n` independent then `n` dependent lookups over `keys` (cycled).

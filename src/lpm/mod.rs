@@ -36,6 +36,7 @@
 //! The big arrays sit on transparent huge pages (`huge.rs`): on a full table the
 //! lookup's few random accesses would otherwise each miss the TLB too.
 
+mod batch;
 pub mod generate;
 mod huge;
 pub mod load;
@@ -45,6 +46,10 @@ mod table;
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use table::Table;
+
+/// Keys per step of [`Lpm4::lookup_batch`]/[`Lpm6::lookup_batch`]: slices of any
+/// length are fine, this is only the width of the software pipeline.
+pub const BATCH: usize = batch::LANES;
 
 /// IPv4 longest-prefix-match table.
 #[derive(Debug, Clone)]
@@ -93,6 +98,24 @@ impl<V> Lpm4<V> {
     #[inline]
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
         self.table.value(self.table.trie.lookup32(u32::from(addr)))
+    }
+
+    /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice): the
+    /// same answers, computed [`BATCH`] keys at a time so that their cache misses
+    /// overlap. For throughput when many independent lookups are at hand (a burst
+    /// of frames); allocates nothing.
+    #[inline]
+    pub fn lookup_batch<'a>(&'a self, addrs: &[Ipv4Addr], out: &mut [Option<&'a V>]) {
+        let mut keys = [0u32; BATCH];
+        let mut leaves = [0u32; BATCH];
+        for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+            let n = addrs.len().min(out.len());
+            for (k, &a) in keys.iter_mut().zip(addrs) {
+                *k = u32::from(a);
+            }
+            self.table.trie.lookup32_lanes(&keys[..n], &mut leaves[..n]);
+            self.table.values_into(&leaves[..n], &mut out[..n]);
+        }
     }
 
     /// The value stored for exactly this prefix.
@@ -173,6 +196,24 @@ impl<V> Lpm6<V> {
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
         self.table
             .value(self.table.trie.lookup128(u128::from(addr)))
+    }
+
+    /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice): the
+    /// same answers, computed [`BATCH`] keys at a time so that their cache misses
+    /// overlap. For throughput when many independent lookups are at hand (a burst
+    /// of frames); allocates nothing.
+    #[inline]
+    pub fn lookup_batch<'a>(&'a self, addrs: &[Ipv6Addr], out: &mut [Option<&'a V>]) {
+        let mut keys = [0u128; BATCH];
+        let mut leaves = [0u32; BATCH];
+        for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+            let n = addrs.len().min(out.len());
+            for (k, &a) in keys.iter_mut().zip(addrs) {
+                *k = u128::from(a);
+            }
+            self.table.trie.lookup128_lanes(&keys[..n], &mut leaves[..n]);
+            self.table.values_into(&leaves[..n], &mut out[..n]);
+        }
     }
 
     /// The value stored for exactly this prefix.

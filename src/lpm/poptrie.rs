@@ -55,10 +55,10 @@ pub(crate) struct Entry {
 /// The compiled table. It knows nothing of values; leaves are route slots.
 #[derive(Debug, Clone)]
 pub(crate) struct Poptrie {
-    direct_bits: u32,
-    direct: HugeSlice<u32>,
+    pub(super) direct_bits: u32,
+    pub(super) direct: HugeSlice<u32>,
     /// Nodes and leaves interleaved, in 32-bit words (see the module doc).
-    heap: HugeSlice<u32>,
+    pub(super) heap: HugeSlice<u32>,
     nodes: usize,
 }
 
@@ -164,10 +164,10 @@ impl Poptrie {
         self.walk128(d as usize, key)
     }
 
-    // No run-time `popcnt` dispatch: baseline x86-64 lacks the instruction and
-    // `count_ones` becomes a dozen ALU ops, but a `#[target_feature]` walk cannot
-    // be inlined and measured slower (call + feature check on every lookup) than
-    // the inline software popcount. Build with `-C target-cpu=native` to get it.
+    // `count_ones` is one `popcnt` because `.cargo/config.toml` builds for
+    // x86-64-v2; baseline x86-64 would make it a dozen ALU ops per node step. (A
+    // run-time `#[target_feature]` dispatch measured slower: the walk could no
+    // longer be inlined into the caller.)
 
     #[inline(always)]
     fn walk32(&self, root: usize, addr: u32) -> u32 {
@@ -204,7 +204,7 @@ impl Poptrie {
     /// One level: the child node (and the key bits it consumed) or the leaf, for
     /// the node at word `at`; `window` holds the key's next bits at the top.
     #[inline(always)]
-    fn step(&self, at: usize, window: u64) -> Step {
+    pub(super) fn step(&self, at: usize, window: u64) -> Step {
         let Some(w) = self.heap.get(at..at + NODE_WORDS) else {
             return Step::Leaf(0);
         };
@@ -230,7 +230,7 @@ impl Poptrie {
     }
 }
 
-enum Step {
+pub(super) enum Step {
     /// Continue at this node, `.1` key bits further.
     Node(usize, u32),
     Leaf(u32),

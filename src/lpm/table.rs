@@ -5,6 +5,7 @@
 //! Keeping them sorted makes exact-prefix search a binary search, so no hash index is
 //! needed (that would cost more memory than the trie itself).
 
+use super::batch::prefetch;
 use super::huge::advise_vec;
 use super::poptrie::{direct_bits_for, Entry, Poptrie};
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -140,6 +141,18 @@ impl<P: Prefix, V> Table<P, V> {
     pub(crate) fn value(&self, leaf: u32) -> Option<&V> {
         // Leaf 0 wraps to u32::MAX, out of bounds: `get` returns None.
         self.values.get(leaf.wrapping_sub(1) as usize)
+    }
+
+    /// `out[i] = value(leaves[i])`, prefetching the values first so their misses
+    /// overlap (the batched lookup's last stage).
+    #[inline]
+    pub(crate) fn values_into<'a>(&'a self, leaves: &[u32], out: &mut [Option<&'a V>]) {
+        for &leaf in leaves {
+            prefetch(self.values.as_ptr().wrapping_add(leaf.wrapping_sub(1) as usize));
+        }
+        for (o, &leaf) in out.iter_mut().zip(leaves) {
+            *o = self.value(leaf);
+        }
     }
 
     /// The prefix and value for a leaf returned by the trie (0 = none).
