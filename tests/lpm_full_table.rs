@@ -1,7 +1,8 @@
 //! Full-table agreement: a million keys looked up in `Lpm4`/`Lpm6` must agree with
 //! an independent reference (one hash set per prefix length, probed longest first).
-//! The real BGP table is used when present (`$PEEREMU_BGP_TABLE` or
-//! `../shared/data/bgp-full-table.txt.gz`); the synthetic-table version always runs.
+//! Both `lookup` and `lookup_batch` are checked. The real BGP table is used when
+//! present (`$PEEREMU_BGP_TABLE` or `../shared/data/bgp-full-table.txt.gz`); the
+//! synthetic-table version always runs.
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use peeremu::lpm::{generate, load, Lpm4, Lpm6};
@@ -50,9 +51,18 @@ fn check_v4(nets: &[Ipv4Net], keys: usize) {
             .map(|(n, v)| (u128::from(u32::from(n.network())) << 96, n.prefix_len(), *v)),
     );
     let mut matched = 0;
-    for k in generate::keys_v4(nets, keys, 99) {
+    let keys_v4 = generate::keys_v4(nets, keys, 99);
+    // The batched lookup, over an odd-sized slice so the last batch is partial.
+    let mut batched = vec![None; keys_v4.len()];
+    table.lookup_batch(&keys_v4[..keys - 7], &mut batched);
+    for (i, &k) in keys_v4.iter().enumerate() {
         let want = reference.lookup(u128::from(u32::from(k)) << 96);
         assert_eq!(table.lookup(k).copied(), want, "key {k}");
+        if i < keys - 7 {
+            assert_eq!(batched[i].copied(), want, "batched, key {k}");
+        } else {
+            assert_eq!(batched[i], None, "past the keys");
+        }
         matched += usize::from(want.is_some());
     }
     assert!(matched > keys / 3, "only {matched} of {keys} keys matched");
@@ -67,9 +77,18 @@ fn check_v6(nets: &[Ipv6Net], keys: usize) {
             .map(|(n, v)| (u128::from(n.network()), n.prefix_len(), *v)),
     );
     let mut matched = 0;
-    for k in generate::keys_v6(nets, keys, 99) {
+    let keys_v6 = generate::keys_v6(nets, keys, 99);
+    // The batched lookup, over an odd-sized slice so the last batch is partial.
+    let mut batched = vec![None; keys_v6.len()];
+    table.lookup_batch(&keys_v6[..keys - 7], &mut batched);
+    for (i, &k) in keys_v6.iter().enumerate() {
         let want = reference.lookup(u128::from(k));
         assert_eq!(table.lookup(k).copied(), want, "key {k}");
+        if i < keys - 7 {
+            assert_eq!(batched[i].copied(), want, "batched, key {k}");
+        } else {
+            assert_eq!(batched[i], None, "past the keys");
+        }
         matched += usize::from(want.is_some());
     }
     assert!(matched > keys / 3, "only {matched} of {keys} keys matched");

@@ -91,13 +91,13 @@ impl<V> Lpm4<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv4Addr) -> Option<(Ipv4Net, &V)> {
-        self.table.route(self.table.trie.lookup32(u32::from(addr)))
+        self.table.route(self.table.leaf32(u32::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
-        self.table.value(self.table.trie.lookup32(u32::from(addr)))
+        self.table.value(self.table.leaf32(u32::from(addr)))
     }
 
     /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice): the
@@ -108,6 +108,12 @@ impl<V> Lpm4<V> {
     pub fn lookup_batch<'a>(&'a self, addrs: &[Ipv4Addr], out: &mut [Option<&'a V>]) {
         let mut keys = [0u32; BATCH];
         let mut leaves = [0u32; BATCH];
+        if !self.table.trie.batch_pays() {
+            for (o, &a) in out.iter_mut().zip(addrs) {
+                *o = self.lookup(a);
+            }
+            return;
+        }
         for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
             let n = addrs.len().min(out.len());
             for (k, &a) in keys.iter_mut().zip(addrs) {
@@ -187,15 +193,13 @@ impl<V> Lpm6<V> {
     /// The value of the longest prefix containing `addr`, with that prefix.
     #[inline]
     pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        self.table
-            .route(self.table.trie.lookup128(u128::from(addr)))
+        self.table.route(self.table.leaf128(u128::from(addr)))
     }
 
     /// The value of the longest prefix containing `addr`.
     #[inline]
     pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        self.table
-            .value(self.table.trie.lookup128(u128::from(addr)))
+        self.table.value(self.table.leaf128(u128::from(addr)))
     }
 
     /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice): the
@@ -206,12 +210,20 @@ impl<V> Lpm6<V> {
     pub fn lookup_batch<'a>(&'a self, addrs: &[Ipv6Addr], out: &mut [Option<&'a V>]) {
         let mut keys = [0u128; BATCH];
         let mut leaves = [0u32; BATCH];
+        if !self.table.trie.batch_pays() {
+            for (o, &a) in out.iter_mut().zip(addrs) {
+                *o = self.lookup(a);
+            }
+            return;
+        }
         for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
             let n = addrs.len().min(out.len());
             for (k, &a) in keys.iter_mut().zip(addrs) {
                 *k = u128::from(a);
             }
-            self.table.trie.lookup128_lanes(&keys[..n], &mut leaves[..n]);
+            self.table
+                .trie
+                .lookup128_lanes(&keys[..n], &mut leaves[..n]);
             self.table.values_into(&leaves[..n], &mut out[..n]);
         }
     }
