@@ -8,17 +8,20 @@
 //! synthetic table of the same size. Keys: half inside table prefixes, half uniform.
 //!
 //! Two modes per table and implementation:
-//! - `throughput`: independent lookups over a key array (the CPU may overlap them);
+//! - `throughput`: independent lookups over a key array (the CPU may overlap them),
+//!   one `lookup` call per key for every crate; peeremu is measured a second time
+//!   (`peeremu-batch`) through its batched `lookup_batch`, which the others lack;
 //! - `latency`: a dependent chain, each key XORed with the previous result's low bit,
 //!   so a lookup cannot start before the previous one finished.
 //!
 //! Criterion reports time per batch of `KEYS` lookups and elements/s; ns/lookup is
 //! time / KEYS. Memory (bytes per prefix) is printed once per table on stderr.
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ip_network_table_deps_treebitmap::IpLookupTable;
 use ipnet::{Ipv4Net, Ipv6Net};
-use peeremu::lpm::{generate, load, Lpm4, Lpm6};
+use peeremu::lpm::{generate, load, Lpm4, Lpm6, BATCH};
 use prefix_trie::PrefixMap;
 use std::collections::HashSet;
 use std::hint::black_box;
@@ -39,6 +42,29 @@ trait Lpm<A: Copy>: Sized {
     fn find(&self, a: A) -> Option<u32>;
     /// Heap bytes, where the crate reports them.
     fn bytes(&self) -> Option<usize>;
+    /// The sum of the values for `keys` through the crate's batched lookup, if it
+    /// has one (only peeremu does; the others are measured with the plain loop).
+    fn sum_batched(&self, _keys: &[A]) -> Option<u32> {
+        None
+    }
+}
+
+/// Sum of `lookup_batch` answers over `keys`, [`BATCH`] at a time.
+#[inline]
+fn sum_batched<'t, A: Copy>(
+    keys: &[A],
+    lookup_batch: impl Fn(&[A], &mut [Option<&'t u32>]),
+) -> u32 {
+    let mut out = [None; BATCH];
+    let mut sum = 0u32;
+    for chunk in keys.chunks(BATCH) {
+        let out = &mut out[..chunk.len()];
+        lookup_batch(chunk, out);
+        for v in out.iter() {
+            sum = sum.wrapping_add(v.copied().unwrap_or(0));
+        }
+    }
+    sum
 }
 
 struct Peeremu4(Lpm4<u32>);
@@ -58,6 +84,9 @@ impl Lpm<Ipv4Addr> for Peeremu4 {
     fn bytes(&self) -> Option<usize> {
         Some(self.0.memory_bytes())
     }
+    fn sum_batched(&self, keys: &[Ipv4Addr]) -> Option<u32> {
+        Some(sum_batched(keys, |k, out| self.0.lookup_batch(k, out)))
+    }
 }
 
 struct Peeremu6(Lpm6<u32>);
@@ -76,6 +105,9 @@ impl Lpm<Ipv6Addr> for Peeremu6 {
     }
     fn bytes(&self) -> Option<usize> {
         Some(self.0.memory_bytes())
+    }
+    fn sum_batched(&self, keys: &[Ipv6Addr]) -> Option<u32> {
+        Some(sum_batched(keys, |k, out| self.0.lookup_batch(k, out)))
     }
 }
 
@@ -207,7 +239,7 @@ impl Chain for Ipv6Addr {
 }
 
 fn bench_one<A: Chain, T: Lpm<A>>(
-    c: &mut Criterion,
+    c: &mut Criterion<ThreadCpuTime>,
     group: &str,
     table: &str,
     routes: &[(A, u8, u32)],
@@ -239,6 +271,12 @@ fn bench_one<A: Chain, T: Lpm<A>>(
             black_box(sum)
         })
     });
+    if t.sum_batched(&keys[..1]).is_some() {
+        let name = format!("{}-batch", T::NAME);
+        g.bench_function(BenchmarkId::new(name, table), |b| {
+            b.iter(|| black_box(t.sum_batched(keys)))
+        });
+    }
     g.finish();
     let mut g = c.benchmark_group(format!("{group}/latency"));
     g.throughput(Throughput::Elements(keys.len() as u64));
@@ -286,7 +324,7 @@ fn tables<N: Clone>(
     out
 }
 
-fn lpm_benches(c: &mut Criterion) {
+fn lpm_benches(c: &mut Criterion<ThreadCpuTime>) {
     let real = match load::find_bgp_table(Path::new(env!("CARGO_MANIFEST_DIR"))) {
         Ok(path) => match load::load_file(&path) {
             Ok(list) => Some(list),
@@ -322,9 +360,57 @@ fn lpm_benches(c: &mut Criterion) {
     }
 }
 
+/// Criterion measurement: the benchmark thread's CPU time
+/// (`CLOCK_THREAD_CPUTIME_ID`) instead of wall-clock time. This VM's two cores are
+/// shared with other jobs; with wall-clock time every moment the thread is
+/// descheduled counts as lookup time, which swamped the differences between the
+/// crates (load average 4–6: the same cell moved by 2× between runs). CPU time
+/// leaves that out; on an idle machine the two agree. (Cache interference from the
+/// other jobs remains.) Criterion has no such measurement built in.
+struct ThreadCpuTime;
+
+impl ThreadCpuTime {
+    fn now() -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
+        // every Linux supports. On failure `ts` stays zero (a visible 0 ns sample).
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        Self::now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        Self::now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, d: &Duration) -> f64 {
+        d.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Values are nanoseconds, like wall time: reuse its formatter.
+        static WALL: WallTime = WallTime;
+        WALL.formatter()
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
+        .with_measurement(ThreadCpuTime)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(2))
         .sample_size(10);
