@@ -180,6 +180,9 @@ impl Poptrie {
             return entry & !LEAF;
         }
         hint((d >> 32) as u32);
+        // The node's leaves follow it: fetch the next line too (measured on the
+        // full table: −3 % per dependent lookup; two lines: +7 %).
+        super::batch::prefetch(self.heap.as_ptr().wrapping_add(entry as usize + 16));
         self.walk32(entry as usize, addr)
     }
 

@@ -6,6 +6,12 @@
 //! needed (that would cost more memory than the trie itself).
 
 use super::batch::prefetch;
+
+/// Cache lines of values prefetched from a hint. Measured on the full IPv4 table
+/// (dependent lookups): 0 lines 23.0 ms, 1 line 19.1, 2 lines 18.4–19.0, 3 lines
+/// 20.2, 4 lines 20.0 per 2^18 lookups. (84 % of the answers under a node lie
+/// within 32 slots of the hint.)
+const HINT_LINES: usize = 2;
 use super::huge::advise_vec;
 use super::poptrie::{direct_bits_for, Entry, Poptrie};
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -141,8 +147,9 @@ impl<P: Prefix, V> Table<P, V> {
     #[inline(always)]
     pub(crate) fn prefetch_values(&self, slot: u32) {
         let at = self.values.as_ptr().wrapping_add(slot as usize);
-        prefetch(at);
-        prefetch(at.cast::<u8>().wrapping_add(64));
+        for line in 0..HINT_LINES {
+            prefetch(at.cast::<u8>().wrapping_add(64 * line));
+        }
     }
 
     /// The leaf for an IPv4 key, prefetching its likely value on the way.

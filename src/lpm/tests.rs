@@ -166,7 +166,7 @@ fn memory_is_reported_and_small() {
     assert!(stats.nodes > 0);
     assert!(t.memory_bytes() >= stats.trie_bytes);
     // Nodes and leaves (the direct array aside): well under 25 bytes per prefix.
-    let beyond_direct = stats.trie_bytes - (8 << stats.direct_bits);
+    let beyond_direct = stats.trie_bytes - (8 << stats.direct_bits); // entry + hint
     assert!(beyond_direct < 25 * t.len(), "{}", stats.trie_bytes);
 }
 
