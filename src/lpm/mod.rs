@@ -33,6 +33,12 @@
 //!   tables with `from_routes`. Replacing the value of an existing prefix is O(1).
 //!
 //! Values live in a `Vec` indexed by `u32` route slots; the trie stores only slots.
+//! That costs a value load after the leaf, so each direct entry that leads to a node
+//! also holds a *hint*, the slot of its region's first route: the lookup prefetches
+//! the values there while it loads the node (`poptrie.rs`, `table.rs`).
+//! [`Lpm4::lookup_batch`] walks 32 keys at a time to overlap their cache misses
+//! (`batch.rs`). Both were measured with `cargo bench --bench lpm` (README,
+//! "Benchmarks").
 //! The big arrays sit on transparent huge pages (`huge.rs`): on a full table the
 //! lookup's few random accesses would otherwise each miss the TLB too.
 
