@@ -1,9 +1,10 @@
 //! `peeremu bench`: build a longest-prefix-match table from a prefix file, a
 //! synthetic full-table-like list, or a topology's route tables, and time lookups.
 //!
-//! Two figures per table: *independent* lookups (a loop over keys, which the CPU may
-//! overlap: throughput) and *dependent* lookups (each key perturbed by the previous
-//! result, so they serialise: latency). Wall-clock timing is fine here: this is a
+//! Three figures per table: *independent* lookups (a loop over keys, which the CPU
+//! may overlap: throughput), *dependent* lookups (each key perturbed by the previous
+//! result, so they serialise: latency), and independent lookups through the batched
+//! `lookup_batch` (throughput with the misses overlapped on purpose). Wall-clock timing is fine here: this is a
 //! benchmark, not the simulation (which only ever uses virtual time).
 
 use super::{EXIT_INVALID, EXIT_OK};
