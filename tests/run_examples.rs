@@ -325,9 +325,9 @@ fn read_pcapng_to_end(path: &Path) -> u64 {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut packets = 0;
     while let Some(block) = reader.next_block() {
-        match block.unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
-            pcap_file::pcapng::Block::EnhancedPacket(_) => packets += 1,
-            _ => {}
+        let block = block.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if let pcap_file::pcapng::Block::EnhancedPacket(_) = block {
+            packets += 1;
         }
     }
     packets
