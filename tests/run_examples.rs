@@ -12,8 +12,6 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 const OUTCOMES: [&str; 4] = ["delivered", "partial", "dropped", "stalled"];
 
@@ -423,84 +421,9 @@ fn the_table_reports_events_and_frames_per_second() {
     let _ = std::fs::remove_dir_all(out);
 }
 
-/// A topology whose one flow runs for ~1000 s of virtual time: far longer than the
-/// test waits, so Ctrl-C always lands mid-run.
-const ENDLESS: &str = r#"
-name = "endless"
-[[vpc]]
-id = "vpc-a"
-region = "us-east-1"
-cidr = "10.0.0.0/16"
-[[subnet]]
-id = "subnet-a"
-vpc = "vpc-a"
-az = "us-east-1a"
-cidr = "10.0.1.0/24"
-[[instance]]
-id = "i-a"
-subnet = "subnet-a"
-private_ip = "10.0.1.10"
-[[instance]]
-id = "i-b"
-subnet = "subnet-a"
-private_ip = "10.0.1.20"
-[[flow]]
-name = "endless-udp"
-kind = "udp"
-from = "i-a"
-to = "i-b"
-size = 100
-count = 100000000
-rate_pps = 100000
-expect = "delivered"
-"#;
-
 #[test]
 fn sigint_stops_the_run_and_leaves_complete_files() {
-    let dir = temp_dir("sigint");
-    let topo = dir.join("endless.toml");
-    std::fs::write(&topo, ENDLESS).unwrap();
-    let out = dir.join("out");
-    let mut child = peeremu()
-        .arg("run")
-        .arg(&topo)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn peeremu");
-    // Wait until the run is under way (the output folder exists), then a bit more.
-    let t0 = Instant::now();
-    while !out.join("capture.pcapng").exists() && t0.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(1000));
-    assert!(
-        child.try_wait().expect("poll child").is_none(),
-        "the endless run finished before Ctrl-C"
-    );
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(kill.success());
-    let t1 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("poll child") {
-            break s;
-        }
-        if t1.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("peeremu did not stop within 60 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stderr = child
-        .wait_with_output()
-        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-        .unwrap_or_default();
+    let (dir, out, status, stderr) = run_interrupted("sigint");
     assert_eq!(
         status.code(),
         Some(130),
