@@ -39,7 +39,7 @@ impl Dataplane {
         } else if let Err(det) = self.nacl_check(dsubnet, Direction::Inbound, &key, sink) {
             return sink.drop(det, Some(dst), frame);
         }
-        if let Err(det) = self.sg_check(now, dst, Direction::Inbound, key.src, &key, sink) {
+        if let Err(det) = self.sg_check(now, dst, Direction::Inbound, key.src, &key, &frame, sink) {
             return sink.drop(det, Some(dst), frame);
         }
         sink.tr.hop(Hop::Eni {

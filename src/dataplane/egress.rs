@@ -7,7 +7,7 @@ use super::routes::RouteLookup;
 use super::trace::{Gateway, Hop, Tracer};
 use super::{Dataplane, DropDetail, Egress, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU};
 use crate::model::*;
-use crate::wire::{self, FlowKey, FragmentKind};
+use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
 
 impl Dataplane {
@@ -46,11 +46,19 @@ impl Dataplane {
             if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((ip, port)), None) {
                 return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
             }
+            // An ICMP query's identifier is its port; an error's port is its quote's.
+            let (from_port, to_port) = match key.icmp_kind() {
+                Some(IcmpKind::Request | IcmpKind::Reply) => {
+                    (key.icmp_id, port.unwrap_or(key.icmp_id))
+                }
+                Some(_) => (0, 0),
+                None => (key.src_port, port.unwrap_or(key.src_port)),
+            };
             sink.tr.hop(Hop::Translate {
                 from: key.src,
-                from_port: key.src_port,
+                from_port,
                 to: IpAddr::V4(ip),
-                to_port: port.unwrap_or(key.src_port),
+                to_port,
             });
         }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
@@ -280,10 +288,32 @@ impl Dataplane {
                 frame,
             );
         };
-        let port = match (key.fragment, key.protocol) {
+        let table = &mut self.nat[n.ix()];
+        let port = match (key.fragment, key.icmp_kind()) {
             (FragmentKind::NonFirst, _) => None,
-            (_, proto::TCP | proto::UDP) => {
-                match self.nat[n.ix()].outbound(now, key.protocol, sip, key.src_port, dip) {
+            // An error about a flow that came back in through this gateway: its
+            // mapping translates the quoted packet (no mapping: addresses only).
+            (_, Some(IcmpKind::Error)) => wire::quoted_flow(&frame).ok().and_then(|q| {
+                let port = if q.icmp_query_type().is_some() {
+                    q.icmp_id
+                } else {
+                    q.dst_port
+                };
+                table.mapped(now, q.protocol, sip, port)
+            }),
+            (_, Some(IcmpKind::Other)) => {
+                let _ = table.outbound(now, key.protocol, sip, None, dip);
+                None
+            }
+            (_, Some(IcmpKind::Request | IcmpKind::Reply)) | (_, None)
+                if matches!(key.protocol, proto::TCP | proto::UDP | proto::ICMP) =>
+            {
+                let port = if key.protocol == proto::ICMP {
+                    key.icmp_id
+                } else {
+                    key.src_port
+                };
+                match table.outbound(now, key.protocol, sip, Some(port), dip) {
                     Some(p) => Some(p),
                     None => {
                         return sink.drop(
@@ -295,7 +325,7 @@ impl Dataplane {
                 }
             }
             _ => {
-                let _ = self.nat[n.ix()].outbound(now, key.protocol, sip, 0, dip);
+                let _ = table.outbound(now, key.protocol, sip, None, dip);
                 None
             }
         };

@@ -132,7 +132,7 @@ impl Dataplane {
         if eni.source_dest_check && !owns(eni, key.src) {
             return sink.drop(DropDetail::SourceDestCheck { eni: src }, Some(src), frame);
         }
-        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, sink) {
+        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink) {
             return sink.drop(d, Some(src), frame);
         }
         let sn = &self.net.subnets[subnet.ix()];

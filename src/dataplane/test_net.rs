@@ -442,16 +442,11 @@ pub mod frames {
 
     /// An ICMP(v6) echo request or reply.
     pub fn echo(src: &str, dst: &str, reply: bool) -> Vec<u8> {
-        build(
-            src,
-            dst,
-            Transport::Echo {
-                id: 1,
-                seq: 1,
-                reply,
-            },
-            56,
-            false,
-        )
+        echo_id(src, dst, 1, reply)
+    }
+
+    /// An echo request or reply with identifier `id` (56 payload bytes).
+    pub fn echo_id(src: &str, dst: &str, id: u16, reply: bool) -> Vec<u8> {
+        build(src, dst, Transport::Echo { id, seq: 1, reply }, 56, false)
     }
 }

@@ -215,6 +215,7 @@ mod tests {
             dst_port: dport,
             icmp_type: 0,
             icmp_code: 0,
+            icmp_id: 0,
             tcp_flags: 0,
             fragment: FragmentKind::Whole,
             dont_fragment: true,

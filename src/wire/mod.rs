@@ -9,7 +9,9 @@
 //! - [`fragment_ipv4`], [`MIN_IPV4_MTU`] (`fragment.rs`) and [`reassemble_ipv4`]
 //!   (`reassemble.rs`);
 //! - [`icmpv4_frag_needed`], [`icmpv6_packet_too_big`] (`icmp_error.rs`);
-//! - [`rewrite_ipv4`] (`rewrite.rs`): in-place NAT with incremental checksums;
+//! - [`rewrite_ipv4`] (`rewrite.rs`): in-place NAT with incremental checksums,
+//!   including the packet quoted in an ICMP error;
+//! - [`quoted_flow`] (`quote.rs`): the flow an ICMP error belongs to;
 //! - [`verify_checksums`] (`verify.rs`): what Wireshark would complain about.
 //!
 //! Only untagged Ethernet II frames carrying IPv4 (0x0800) or IPv6 (0x86DD) are
@@ -21,6 +23,7 @@ mod flow_key;
 mod fragment;
 mod icmp_error;
 mod parse;
+mod quote;
 mod reassemble;
 mod rewrite;
 mod verify;
@@ -33,6 +36,7 @@ pub use flow_key::*;
 pub use fragment::{fragment_ipv4, MIN_IPV4_MTU};
 pub use icmp_error::{icmpv4_frag_needed, icmpv6_packet_too_big};
 pub use parse::{ip_packet, parse_frame};
+pub use quote::quoted_flow;
 pub use reassemble::reassemble_ipv4;
 pub use rewrite::rewrite_ipv4;
 pub use verify::verify_checksums;

@@ -157,6 +157,7 @@ fn parse_ipv4(ip: &[u8]) -> Result<FlowKey, Malformed> {
         dst_port: 0,
         icmp_type: 0,
         icmp_code: 0,
+        icmp_id: 0,
         tcp_flags: 0,
         fragment,
         dont_fragment: view.header.dont_fragment(),
@@ -180,6 +181,7 @@ fn parse_ipv6(ip: &[u8]) -> Result<FlowKey, Malformed> {
         dst_port: 0,
         icmp_type: 0,
         icmp_code: 0,
+        icmp_id: 0,
         tcp_flags: 0,
         fragment,
         dont_fragment: true,
@@ -237,7 +239,7 @@ pub(crate) fn walk_ipv6_extensions(
     }
 }
 
-/// Ports, TCP flags or ICMP type/code from a whole packet's or first fragment's
+/// Ports, TCP flags or ICMP type/code (and a query's identifier) from a whole packet's or first fragment's
 /// transport header. `is_icmp`: protocol 1 over IPv4 or 58 over IPv6.
 fn fill_transport(key: &mut FlowKey, is_icmp: bool, payload: &[u8]) -> Result<(), Malformed> {
     match etherparse::IpNumber(key.protocol) {
@@ -265,6 +267,9 @@ fn fill_transport(key: &mut FlowKey, is_icmp: bool, payload: &[u8]) -> Result<()
             }
             key.icmp_type = payload[0];
             key.icmp_code = payload[1];
+            if key.icmp_query_type().is_some() {
+                key.icmp_id = u16::from_be_bytes([payload[4], payload[5]]);
+            }
         }
         _ => {}
     }
