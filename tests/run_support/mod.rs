@@ -10,14 +10,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Expectations that fail today because of a known gap outside the test, with the
 /// reason. A listed flow must still fail: the test that uses this list fails once
 /// the gap is closed, so the list stays true (remove the entry then).
-pub const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
-    "two-vpc-peering",
-    "db-ping-app",
-    // Connection tracking keys ICMP by address pair only (no echo identifier), so
-    // db's echo requests to app ride app's tracked pings to db as "replies" and
-    // pass app's security group. Being fixed on branch `fixdp`.
-    "ICMP echo conntrack ignores the echo identifier",
-)];
+pub const KNOWN_GAPS: &[(&str, &str, &str)] = &[
+    // (topology, flow, why), e.g. ("two-vpc-peering", "db-ping-app", "ICMP echo
+    // conntrack ignores the echo identifier"), listed until branch `fixdp` fixed it.
+];
 
 pub fn is_known_gap(topology: &str, flow: &str) -> bool {
     KNOWN_GAPS
