@@ -25,6 +25,7 @@ fn every_example_meets_its_expectations_and_writes_a_complete_folder() {
             gaps_seen.insert((name.clone(), f));
         }
         check_summary(&name, &summary);
+        check_key_order(&name, &out);
         let net = load(&topo);
         check_flowlogs(&name, &net, &summary, &out);
         check_histograms(&name, &summary, &out);
@@ -138,6 +139,45 @@ fn check_summary(name: &str, s: &Value) {
         "{name}: events < frames"
     );
     assert!(t["wall_time_s"].as_f64().is_some_and(|w| w >= 0.0));
+}
+
+/// summary.json lists its keys in the documented order (the first flow's keys
+/// included), so diffs between runs stay readable.
+fn check_key_order(name: &str, out: &Path) {
+    let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let mut at = 0;
+    for key in [
+        "topology",
+        "seed",
+        "interrupted",
+        "flows",
+        "name",
+        "src",
+        "dst",
+        "protocol",
+        "sent_packets",
+        "delivered_packets",
+        "dropped_packets",
+        "bytes_delivered",
+        "drops",
+        "latency_ns",
+        "outcome",
+        "expectation",
+        "expectations",
+        "totals",
+        "events",
+        "frames",
+        "sim_time_ns",
+        "wall_time_s",
+    ] {
+        let quoted = format!("\"{key}\":");
+        let found = text[at..].find(&quoted);
+        assert!(
+            found.is_some(),
+            "{name}: summary.json: {key} missing or out of order"
+        );
+        at += found.unwrap_or(0) + quoted.len();
+    }
 }
 
 /// One parsed AWS VPC flow log v2 line.
