@@ -52,9 +52,15 @@ const REASONS: [&str; 13] = [
 
 /// Run tshark on `file` with checksum validation on; stdout. Fails on any stderr
 /// line other than tshark's warning about running as root.
+///
+/// tshark's DNS-over-UDP heuristic is off: our UDP flows carry no DNS, and it
+/// claims any datagram whose payload happens to start like a DNS query header
+/// (sequence number 65536 is `00 00 00 00 00 01 00 00`: id 0, flags 0, one
+/// question), then reports the rest of it as a malformed DNS packet.
 fn tshark(file: &Path, extra: &[&str]) -> String {
     let out = Command::new("tshark")
         .arg("-n")
+        .args(["--disable-heuristic", "dns_udp"])
         .arg("-r")
         .arg(file)
         .args(CHECKSUMS)
