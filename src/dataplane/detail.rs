@@ -144,8 +144,9 @@ impl DropDetail {
                 eni_id(net, eni)
             ),
             NatPortsExhausted { nat } => format!(
-                "{} has no free ports for this destination: spread traffic over more NAT gateways",
-                nat_id(net, nat)
+                "{} has no free source port (all {} are held by mappings idle less than 350 s): spread traffic over more NAT gateways or reuse connections",
+                nat_id(net, nat),
+                super::nat::PUBLIC_PORTS
             ),
             NaclDeny { nacl, dir, rule } => {
                 let peer = match dir {
@@ -181,16 +182,29 @@ impl DropDetail {
                 pcx_id(net, pcx),
                 status.as_str()
             ),
-            NonTransitive { .. } => format!(
-                "peering is not transitive: peer the VPC holding {} directly (or use a transit gateway)",
+            NonTransitive { pcx, onward } => format!(
+                "{} is not transitive{}: peer the VPC holding {} directly (or use a transit gateway)",
+                pcx_id(net, pcx),
+                onward.map(|o| format!(" (onward over {})", pcx_id(net, o))).unwrap_or_default(),
                 key.dst
             ),
-            EdgeToEdge { .. } => "edge-to-edge routing is not supported: give the VPC its own gateway for this destination".into(),
+            EdgeToEdge { from, to } => format!(
+                "edge-to-edge routing is not supported ({} -> {}): give the VPC its own gateway for {}",
+                match from {
+                    Edge::Peering(p) => pcx_id(net, p),
+                    Edge::Vpn(g) => vgw_id(net, g),
+                },
+                target_id(net, to),
+                key.dst
+            ),
             MtuExceeded { link_mtu, .. } => format!(
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
             UnknownDestination { dst } => format!("nothing owns {dst}: check the destination address"),
-            NatFragment { nat } => format!("{} passes fragments of UDP only: avoid fragmenting", nat_id(net, nat)),
+            NatFragment { nat } => format!(
+                "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",
+                nat_id(net, nat)
+            ),
         }
     }
 }
@@ -338,7 +352,11 @@ impl fmt::Display for DetailDisplay<'_> {
                 Ok(())
             }
             ConntrackFull { eni } => write!(f, "{} connection tracking table", eni_id(net, eni)),
-            NatPortsExhausted { nat } => write!(f, "{} source ports", nat_id(net, nat)),
+            NatPortsExhausted { nat } => write!(
+                f,
+                "{} source ports exhausted (NAT port allocation failed)",
+                nat_id(net, nat)
+            ),
             NaclDeny { nacl, dir, rule } => write!(
                 f,
                 "{} rule {} {}",
@@ -381,7 +399,11 @@ impl fmt::Display for DetailDisplay<'_> {
             }
             MtuExceeded { link_mtu, packet } => write!(f, "{packet} bytes > link MTU {link_mtu}"),
             UnknownDestination { dst } => write!(f, "no interface owns {dst}"),
-            NatFragment { nat } => write!(f, "{} drops non-UDP fragments", nat_id(net, nat)),
+            NatFragment { nat } => write!(
+                f,
+                "{}: NAT gateway passes only UDP fragments",
+                nat_id(net, nat)
+            ),
         }
     }
 }

@@ -44,6 +44,8 @@ mod tests_edges;
 #[cfg(test)]
 mod tests_gateways;
 #[cfg(test)]
+mod tests_icmp;
+#[cfg(test)]
 mod tests_mtu;
 
 pub use detail::{DetailDisplay, DropDetail, Edge};
