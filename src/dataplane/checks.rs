@@ -22,6 +22,20 @@ impl Dataplane {
         let Some(table) = self.net.nacls.get(n.ix()) else {
             return Ok(());
         };
+        let vpc = self.net.subnets[subnet.ix()].vpc;
+        let primary = self
+            .net
+            .vpcs
+            .get(vpc.ix())
+            .and_then(|v| v.cidrs.first().copied());
+        if let Some(exempt) = nacl::exemption(primary, key) {
+            sink.tr.hop(Hop::NaclExempt {
+                nacl: n,
+                dir,
+                exempt,
+            });
+            return Ok(());
+        }
         let verdict = nacl::evaluate(table, dir, key);
         sink.tr.hop(Hop::Nacl {
             nacl: n,
