@@ -69,7 +69,7 @@ pub enum Hop {
         subnet: SubnetIdx,
     },
     /// NACLs do not filter traffic to and from Amazon services (DNS, DHCP,
-    /// instance metadata, time sync).
+    /// instance metadata, time sync): recorded when the rules would have denied it.
     NaclExempt {
         nacl: NaclIdx,
         dir: Direction,
