@@ -29,6 +29,7 @@ mod deliver;
 mod detail;
 mod egress;
 pub mod explain;
+mod hint;
 mod ingress;
 mod nat;
 mod pipeline;
