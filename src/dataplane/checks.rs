@@ -10,7 +10,8 @@ use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::IpAddr;
 
 impl Dataplane {
-    /// Evaluate a subnet's NACL in `dir`.
+    /// Evaluate a subnet's NACL in `dir` (traffic to and from Amazon services is
+    /// exempt: [`nacl::exemption`]).
     pub(super) fn nacl_check<T: Tracer>(
         &self,
         subnet: SubnetIdx,
@@ -23,21 +24,42 @@ impl Dataplane {
             return Ok(());
         };
         let verdict = nacl::evaluate(table, dir, key);
+        if verdict.allowed() {
+            sink.tr.hop(Hop::Nacl {
+                nacl: n,
+                subnet,
+                dir,
+                verdict,
+            });
+            return Ok(());
+        }
+        // Amazon services are exempt; checked only when the rules deny, which
+        // keeps the common allowed case as cheap as before.
+        let vpc = self.net.subnets[subnet.ix()].vpc;
+        let primary = self
+            .net
+            .vpcs
+            .get(vpc.ix())
+            .and_then(|v| v.cidrs.first().copied());
+        if let Some(exempt) = nacl::exemption(primary, key) {
+            sink.tr.hop(Hop::NaclExempt {
+                nacl: n,
+                dir,
+                exempt,
+            });
+            return Ok(());
+        }
         sink.tr.hop(Hop::Nacl {
             nacl: n,
             subnet,
             dir,
             verdict,
         });
-        if verdict.allowed() {
-            Ok(())
-        } else {
-            Err(DropDetail::NaclDeny {
-                nacl: n,
-                dir,
-                rule: verdict.rule,
-            })
-        }
+        Err(DropDetail::NaclDeny {
+            nacl: n,
+            dir,
+            rule: verdict.rule,
+        })
     }
 
     /// Security groups with connection tracking: a tracked flow passes regardless

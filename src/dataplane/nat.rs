@@ -14,6 +14,8 @@ use std::net::Ipv4Addr;
 pub const NAT_IDLE_TIMEOUT_NS: u64 = 350 * 1_000_000_000;
 const FIRST_PORT: u16 = 1024;
 const PORTS: u32 = 65536 - FIRST_PORT as u32;
+/// How many public ports (or ICMP identifiers) a NAT gateway hands out per protocol.
+pub(super) const PUBLIC_PORTS: u32 = PORTS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Private {
@@ -266,5 +268,27 @@ mod tests {
             Some((ip("10.0.1.10"), 0))
         );
         assert_eq!(n.inbound(1, proto::ICMP, None, ip("9.9.9.9")), None);
+    }
+
+    #[test]
+    fn ports_run_out_then_free_up_after_the_idle_timeout() {
+        let mut n = NatTable::default();
+        let remote = ip("8.8.8.8");
+        for i in 0..PUBLIC_PORTS {
+            let private = Ipv4Addr::from(0x0a00_0000 + i);
+            assert!(n
+                .outbound(0, proto::UDP, private, Some(5000), remote)
+                .is_some());
+        }
+        let last = ip("10.255.255.255");
+        assert_eq!(n.outbound(1, proto::UDP, last, Some(5000), remote), None);
+        // TCP has its own ports.
+        assert!(n
+            .outbound(1, proto::TCP, last, Some(5000), remote)
+            .is_some());
+        let later = NAT_IDLE_TIMEOUT_NS + 1;
+        assert!(n
+            .outbound(later, proto::UDP, last, Some(5000), remote)
+            .is_some());
     }
 }
