@@ -114,11 +114,7 @@ impl Dataplane {
                     return self.hairpin(now, src, public, target, key, frame, sink);
                 }
             }
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let latency = self.net.latency.internet_ns;
         self.deliver_external(
@@ -150,11 +146,7 @@ impl Dataplane {
         let t = &self.net.enis[target.ix()];
         let private = t.private_ip;
         let Some(g) = self.net.vpcs[t.vpc.ix()].internet_gateway else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let subnet = self.net.enis[src.ix()].subnet;
         let Some((mut frame, fragment)) =
@@ -230,11 +222,7 @@ impl Dataplane {
             gateway: Gateway::Nat(n),
         });
         let (IpAddr::V4(sip), IpAddr::V4(dip)) = (key.src, key.dst) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         if key.fragment != FragmentKind::Whole && key.protocol != proto::UDP {
             return sink.drop(DropDetail::NatFragment { nat: n }, Some(src), frame);
@@ -282,11 +270,7 @@ impl Dataplane {
             gateway: Gateway::Internet(g),
         });
         let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let table = &mut self.nat[n.ix()];
         let port = match (key.fragment, key.icmp_kind()) {
@@ -367,11 +351,7 @@ impl Dataplane {
             gateway: Gateway::Vpn(g),
         });
         let Some((h, host_mtu)) = self.host_at(key.dst, Some(g)) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         self.deliver_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
     }
@@ -400,11 +380,7 @@ impl Dataplane {
             gateway: Gateway::Endpoint(e),
         });
         let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let latency = self.net.latency.same_az_ns;
         self.deliver_external(
