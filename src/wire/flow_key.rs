@@ -72,6 +72,42 @@ fn query_of(protocol: u8, icmp_type: u8) -> Option<(IcmpKind, u8)> {
 }
 
 impl FlowKey {
+    /// A key with addresses and IP-level fields only: the transport fields (ports,
+    /// ICMP type/code/identifier, TCP flags) start at 0 and are filled in by the
+    /// parser once it has read the transport header, if there is one.
+    pub(crate) fn ip_level(
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: u8,
+        fragment: FragmentKind,
+        dont_fragment: bool,
+        ip_len: u16,
+    ) -> FlowKey {
+        FlowKey {
+            src,
+            dst,
+            protocol,
+            src_port: 0,
+            dst_port: 0,
+            icmp_type: 0,
+            icmp_code: 0,
+            icmp_id: 0,
+            tcp_flags: 0,
+            fragment,
+            dont_fragment,
+            ip_len,
+        }
+    }
+
+    /// Type, code and (for queries) identifier from an 8-byte ICMP/ICMPv6 header.
+    pub(crate) fn set_icmp_header(&mut self, h: &[u8; 8]) {
+        self.icmp_type = h[0];
+        self.icmp_code = h[1];
+        if self.icmp_query_type().is_some() {
+            self.icmp_id = u16::from_be_bytes([h[4], h[5]]);
+        }
+    }
+
     /// How an ICMP/ICMPv6 packet relates to flows; `None` for other protocols
     /// and for non-first fragments (no ICMP header to read).
     #[inline]

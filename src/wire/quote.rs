@@ -65,20 +65,14 @@ fn quoted_ipv4(q: &[u8]) -> Result<FlowKey, Malformed> {
     } else {
         FragmentKind::Whole
     };
-    let mut key = FlowKey {
-        src: IpAddr::V4(h.source_addr()),
-        dst: IpAddr::V4(h.destination_addr()),
-        protocol: h.protocol().0,
-        src_port: 0,
-        dst_port: 0,
-        icmp_type: 0,
-        icmp_code: 0,
-        icmp_id: 0,
-        tcp_flags: 0,
+    let mut key = FlowKey::ip_level(
+        IpAddr::V4(h.source_addr()),
+        IpAddr::V4(h.destination_addr()),
+        h.protocol().0,
         fragment,
-        dont_fragment: h.dont_fragment(),
-        ip_len: h.total_len(),
-    };
+        h.dont_fragment(),
+        h.total_len(),
+    );
     if fragment != FragmentKind::NonFirst {
         let icmp = key.protocol == ip_number::ICMP.0;
         fill_quoted_transport(&mut key, icmp, &q[h.slice().len()..])?;
@@ -90,21 +84,14 @@ fn quoted_ipv6(q: &[u8]) -> Result<FlowKey, Malformed> {
     let h = Ipv6HeaderSlice::from_slice(q).map_err(|_| TRUNCATED)?;
     let (protocol, fragment, rest) =
         walk_ipv6_extensions(h.next_header().0, &q[IPV6_HEADER_LEN..])?;
-    let mut key = FlowKey {
-        src: IpAddr::V6(h.source_addr()),
-        dst: IpAddr::V6(h.destination_addr()),
+    let mut key = FlowKey::ip_level(
+        IpAddr::V6(h.source_addr()),
+        IpAddr::V6(h.destination_addr()),
         protocol,
-        src_port: 0,
-        dst_port: 0,
-        icmp_type: 0,
-        icmp_code: 0,
-        icmp_id: 0,
-        tcp_flags: 0,
         fragment,
-        dont_fragment: true,
-        ip_len: u16::try_from(IPV6_HEADER_LEN + usize::from(h.payload_length()))
-            .unwrap_or(u16::MAX),
-    };
+        true,
+        u16::try_from(IPV6_HEADER_LEN + usize::from(h.payload_length())).unwrap_or(u16::MAX),
+    );
     if fragment != FragmentKind::NonFirst {
         fill_quoted_transport(&mut key, protocol == ip_number::IPV6_ICMP.0, rest)?;
     }
@@ -120,12 +107,7 @@ fn fill_quoted_transport(key: &mut FlowKey, icmp: bool, t: &[u8]) -> Result<(), 
             key.dst_port = u16::from_be_bytes([p[2], p[3]]);
         }
         _ if icmp => {
-            let h = t.get(..8).ok_or(TRUNCATED)?;
-            key.icmp_type = h[0];
-            key.icmp_code = h[1];
-            if key.icmp_query_type().is_some() {
-                key.icmp_id = u16::from_be_bytes([h[4], h[5]]);
-            }
+            key.set_icmp_header(t.first_chunk::<8>().ok_or(TRUNCATED)?);
         }
         _ => {}
     }
