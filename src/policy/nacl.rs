@@ -130,26 +130,9 @@ impl std::fmt::Display for RuleLabel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        proto, IcmpMatch, NaclRule, PortRange, ProtocolMatch, TrafficMatch, VpcIdx,
-    };
+    use crate::dataplane::test_net::nacl_tcp;
+    use crate::model::{NaclRule, VpcIdx};
     use crate::policy::traffic::tests::key;
-
-    fn rule(number: u16, cidr: &str, ports: (u16, u16), action: RuleAction) -> NaclRule {
-        NaclRule {
-            number,
-            traffic: TrafficMatch {
-                protocol: ProtocolMatch::Number(proto::TCP),
-                ports: PortRange {
-                    from: ports.0,
-                    to: ports.1,
-                },
-                icmp: IcmpMatch::ANY,
-            },
-            cidr: cidr.parse().unwrap(),
-            action,
-        }
-    }
 
     fn nacl(inbound: Vec<NaclRule>, outbound: Vec<NaclRule>) -> Nacl {
         Nacl {
@@ -165,8 +148,8 @@ mod tests {
     fn lowest_number_first_match_wins() {
         let n = nacl(
             vec![
-                rule(90, "10.0.1.5/32", (22, 22), RuleAction::Deny),
-                rule(100, "10.0.0.0/16", (22, 22), RuleAction::Allow),
+                nacl_tcp(90, "10.0.1.5/32", (22, 22), RuleAction::Deny),
+                nacl_tcp(100, "10.0.0.0/16", (22, 22), RuleAction::Allow),
             ],
             vec![],
         );
@@ -194,8 +177,8 @@ mod tests {
     fn allow_before_deny_when_numbered_lower() {
         let n = nacl(
             vec![
-                rule(10, "0.0.0.0/0", (0, 65535), RuleAction::Allow),
-                rule(20, "10.0.1.5/32", (22, 22), RuleAction::Deny),
+                nacl_tcp(10, "0.0.0.0/0", (0, 65535), RuleAction::Allow),
+                nacl_tcp(20, "10.0.1.5/32", (22, 22), RuleAction::Deny),
             ],
             vec![],
         );
@@ -206,7 +189,7 @@ mod tests {
     #[test]
     fn falls_through_to_star_deny() {
         let n = nacl(
-            vec![rule(100, "10.0.0.0/16", (443, 443), RuleAction::Allow)],
+            vec![nacl_tcp(100, "10.0.0.0/16", (443, 443), RuleAction::Allow)],
             vec![],
         );
         let k = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 80);
@@ -228,8 +211,8 @@ mod tests {
     #[test]
     fn inbound_matches_source_outbound_matches_destination() {
         let n = nacl(
-            vec![rule(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
-            vec![rule(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
+            vec![nacl_tcp(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
+            vec![nacl_tcp(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
         );
         let k = key(proto::TCP, "10.1.0.7", "10.2.0.7", 40000, 80);
         assert!(evaluate(&n, Direction::Inbound, &k).allowed());
@@ -239,8 +222,8 @@ mod tests {
     #[test]
     fn stateless_reply_needs_ephemeral_rule() {
         let n = nacl(
-            vec![rule(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
-            vec![rule(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
+            vec![nacl_tcp(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
+            vec![nacl_tcp(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
         );
         // The request 40000 -> 443 leaves; its reply 443 -> 40000 comes back to an
         // ephemeral port that no inbound rule allows.
@@ -248,8 +231,8 @@ mod tests {
         assert_eq!(evaluate(&n, Direction::Inbound, &reply).rule, None);
         let fixed = nacl(
             vec![
-                rule(100, "0.0.0.0/0", (443, 443), RuleAction::Allow),
-                rule(110, "0.0.0.0/0", (1024, 65535), RuleAction::Allow),
+                nacl_tcp(100, "0.0.0.0/0", (443, 443), RuleAction::Allow),
+                nacl_tcp(110, "0.0.0.0/0", (1024, 65535), RuleAction::Allow),
             ],
             vec![],
         );
@@ -259,7 +242,7 @@ mod tests {
     #[test]
     fn ipv4_rule_never_matches_ipv6_packet() {
         let n = nacl(
-            vec![rule(100, "0.0.0.0/0", (0, 65535), RuleAction::Allow)],
+            vec![nacl_tcp(100, "0.0.0.0/0", (0, 65535), RuleAction::Allow)],
             vec![],
         );
         let k = key(proto::TCP, "2600::1", "2600::2", 40000, 80);
