@@ -5,10 +5,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use peeremu::wire::{
     build_packet, fragment_ipv4, icmpv4_frag_needed, icmpv6_packet_too_big, ip_packet, parse_frame,
-    quoted_flow, reassemble_ipv4, rewrite_ipv4, verify_checksums, FragmentKind, PacketSpec,
-    Transport,
+    quoted_flow, reassemble_ipv4, rewrite_ipv4, verify_checksums, FragmentKind, Transport,
 };
 use proptest::prelude::*;
+
+mod wire_support;
+use wire_support::spec;
 
 /// Call every entry point; only a panic can fail this.
 fn exercise(bytes: &[u8], mtu: u16) {
@@ -103,31 +105,6 @@ fn frag_needed_about(
     s.dst = IpAddr::V4(dst);
     let packet = build_packet(&s).unwrap();
     icmpv4_frag_needed(&packet, router, 1500).unwrap()
-}
-
-fn spec(v6: bool, transport: Transport, payload_len: usize, df: bool, id: u16) -> PacketSpec {
-    let (src, dst) = if v6 {
-        (
-            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 1)),
-            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 2)),
-        )
-    } else {
-        (
-            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
-            IpAddr::V4(Ipv4Addr::new(10, 9, 0, 7)),
-        )
-    };
-    PacketSpec {
-        src_mac: [2, 0, 0, 0, 0, 1],
-        dst_mac: [2, 0, 0, 0, 0, 2],
-        src,
-        dst,
-        transport,
-        payload_len,
-        dont_fragment: df,
-        identification: id,
-        ttl: 64,
-    }
 }
 
 proptest! {
