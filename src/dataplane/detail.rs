@@ -140,6 +140,15 @@ pub fn target_id(net: &Network, t: RouteTarget) -> String {
     }
 }
 
+/// The target id of route number `route` in `rtb` (empty if there is no such route).
+pub fn route_target_id(net: &Network, rtb: RtbIdx, route: u16) -> String {
+    net.route_tables
+        .get(rtb.ix())
+        .and_then(|t| t.routes.get(usize::from(route)))
+        .map(|r| target_id(net, r.target))
+        .unwrap_or_default()
+}
+
 /// See [`DropDetail::display`].
 pub struct DetailDisplay<'a> {
     detail: &'a DropDetail,
@@ -178,12 +187,7 @@ impl fmt::Display for DetailDisplay<'_> {
             ),
             NoRoute { rtb, dst } => write!(f, "{} has no route for {dst}", rtb_id(net, rtb)),
             TargetNotAttached { rtb, route } | Blackhole { rtb, route } => {
-                let target = net
-                    .route_tables
-                    .get(rtb.ix())
-                    .and_then(|t| t.routes.get(route as usize))
-                    .map(|r| target_id(net, r.target))
-                    .unwrap_or_default();
+                let target = route_target_id(net, rtb, route);
                 write!(f, "{} route {route} -> {target}", rtb_id(net, rtb))
             }
             NoPublicIp { eni, igw } => write!(

@@ -211,12 +211,7 @@ pub fn hop_text(net: &Network, hop: &Hop) -> String {
                 .unwrap_or("?")
         ),
         Hop::Route { rtb, prefix, route } => {
-            let target = net
-                .route_tables
-                .get(rtb.ix())
-                .and_then(|t| t.routes.get(route as usize))
-                .map(|r| target_id(net, r.target))
-                .unwrap_or_default();
+            let target = route_target_id(net, rtb, route);
             format!("route table {}: {prefix} -> {target}", rtb_id(net, rtb))
         }
         Hop::Peering { pcx } => match net.peerings.get(pcx.ix()) {
