@@ -2,17 +2,23 @@
 //! swallow them), IPv6 Packet Too Big, and fragments of tracked flows.
 
 use super::test_net::{frames, sg_all};
-use super::tests::{delivered, dropped, fixture, run, summary};
+use super::tests::{delivered, dropped, fixture, run, summary, Fixture};
 use super::*;
 use crate::wire::parse_frame;
 
-#[test]
-fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
+/// The fixture with the database ENI's MTU at 1500 and its group open to the VPC.
+fn db_open_at_1500() -> Fixture {
     let mut f = fixture();
     f.net.net.enis[f.db.ix()].mtu = 1500;
     f.net.net.security_groups[f.db_sg.ix()]
         .ingress
         .push(sg_all("10.0.0.0/16"));
+    f
+}
+
+#[test]
+fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
+    let f = db_open_at_1500();
     let mut dp = Dataplane::new(&f.net.net);
     let big = frames::udp("10.0.1.10", "10.0.2.20", 5000, 9000, 3000, true);
     let out = run(&mut dp, 0, Ingress::Eni(f.app), big);
@@ -43,11 +49,7 @@ fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
 
 #[test]
 fn frag_needed_blocked_by_source_nacl_is_a_pmtud_black_hole() {
-    let mut f = fixture();
-    f.net.net.enis[f.db.ix()].mtu = 1500;
-    f.net.net.security_groups[f.db_sg.ix()]
-        .ingress
-        .push(sg_all("10.0.0.0/16"));
+    let mut f = db_open_at_1500();
     let allow_udp = NaclRule {
         number: 100,
         traffic: TrafficMatch {
@@ -85,11 +87,7 @@ fn frag_needed_blocked_by_source_nacl_is_a_pmtud_black_hole() {
 
 #[test]
 fn df_clear_is_fragmented_to_the_link_mtu() {
-    let mut f = fixture();
-    f.net.net.enis[f.db.ix()].mtu = 1500;
-    f.net.net.security_groups[f.db_sg.ix()]
-        .ingress
-        .push(sg_all("10.0.0.0/16"));
+    let f = db_open_at_1500();
     let mut dp = Dataplane::new(&f.net.net);
     let mut hops = Vec::new();
     let mut out = Vec::new();
