@@ -13,6 +13,17 @@ pub enum FragmentKind {
     NonFirst,
 }
 
+impl FragmentKind {
+    /// From a fragment offset (in any unit) and the more-fragments flag.
+    pub(crate) fn of(offset: u16, more_fragments: bool) -> FragmentKind {
+        match (offset, more_fragments) {
+            (0, false) => FragmentKind::Whole,
+            (0, true) => FragmentKind::First,
+            _ => FragmentKind::NonFirst,
+        }
+    }
+}
+
 /// What the data plane needs to know about a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowKey {

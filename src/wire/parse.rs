@@ -72,13 +72,10 @@ pub(crate) struct Ipv4View<'a> {
 impl<'a> Ipv4View<'a> {
     /// Where this packet sits in its fragment train.
     pub fn fragment(&self) -> FragmentKind {
-        if self.header.fragments_offset().value() != 0 {
-            FragmentKind::NonFirst
-        } else if self.header.more_fragments() {
-            FragmentKind::First
-        } else {
-            FragmentKind::Whole
-        }
+        FragmentKind::of(
+            self.header.fragments_offset().value(),
+            self.header.more_fragments(),
+        )
     }
 }
 

@@ -58,13 +58,7 @@ const TRUNCATED: Malformed = Malformed("ICMP error quote too short");
 
 fn quoted_ipv4(q: &[u8]) -> Result<FlowKey, Malformed> {
     let h = Ipv4HeaderSlice::from_slice(q).map_err(|_| TRUNCATED)?;
-    let fragment = if h.fragments_offset().value() != 0 {
-        FragmentKind::NonFirst
-    } else if h.more_fragments() {
-        FragmentKind::First
-    } else {
-        FragmentKind::Whole
-    };
+    let fragment = FragmentKind::of(h.fragments_offset().value(), h.more_fragments());
     let mut key = FlowKey::ip_level(
         IpAddr::V4(h.source_addr()),
         IpAddr::V4(h.destination_addr()),
