@@ -6,6 +6,7 @@
 //! `scripts/test.sh` runs `cargo test --release -- --include-ignored`.
 
 mod run_support;
+mod tshark_support;
 
 use peeremu::model::FlowKind;
 use peeremu::output::paths::sanitize;
@@ -14,6 +15,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tshark_support::comment_field;
 
 const CHECKSUMS: [&str; 6] = [
     "-o",
@@ -89,23 +91,6 @@ fn fields(file: &Path, filter: &str, names: &[&str]) -> Vec<Vec<String>> {
         .lines()
         .map(|l| l.split('\t').map(str::to_string).collect())
         .collect()
-}
-
-/// tshark renamed `pkt_comment` to `frame.comment` (3.6); use whichever it knows.
-fn comment_field() -> &'static str {
-    let out = Command::new("tshark")
-        .args(["-G", "fields"])
-        .output()
-        .expect("tshark");
-    let known = String::from_utf8_lossy(&out.stdout);
-    if known
-        .lines()
-        .any(|l| l.split('\t').nth(2) == Some("frame.comment"))
-    {
-        "frame.comment"
-    } else {
-        "pkt_comment"
-    }
 }
 
 /// Frames of `file` that match [`PROBLEMS`], as tshark's one-line summaries.
