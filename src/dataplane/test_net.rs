@@ -381,14 +381,23 @@ pub mod frames {
         .unwrap()
     }
 
-    fn tcp_segment(sport: u16, dport: u16, flags: u8) -> Transport {
-        Transport::Tcp {
+    fn tcp_with_df(
+        src: &str,
+        dst: &str,
+        sport: u16,
+        dport: u16,
+        flags: u8,
+        payload_len: usize,
+        df: bool,
+    ) -> Vec<u8> {
+        let t = Transport::Tcp {
             src_port: sport,
             dst_port: dport,
             flags,
             seq: 1,
             ack: 0,
-        }
+        };
+        build(src, dst, t, payload_len, df)
     }
 
     /// A TCP segment with `flags` (SYN = 0x02, SYN-ACK = 0x12, ACK = 0x10).
@@ -400,13 +409,7 @@ pub mod frames {
         flags: u8,
         payload_len: usize,
     ) -> Vec<u8> {
-        build(
-            src,
-            dst,
-            tcp_segment(sport, dport, flags),
-            payload_len,
-            true,
-        )
+        tcp_with_df(src, dst, sport, dport, flags, payload_len, true)
     }
 
     /// A TCP segment with DF clear (so the network may fragment it).
@@ -418,13 +421,7 @@ pub mod frames {
         flags: u8,
         payload_len: usize,
     ) -> Vec<u8> {
-        build(
-            src,
-            dst,
-            tcp_segment(sport, dport, flags),
-            payload_len,
-            false,
-        )
+        tcp_with_df(src, dst, sport, dport, flags, payload_len, false)
     }
 
     /// A UDP datagram; `df` sets Don't Fragment (IPv4).
