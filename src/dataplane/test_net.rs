@@ -33,9 +33,18 @@ pub fn sg_all(cidr: &str) -> SgRule {
 
 /// An SG rule allowing one TCP port from/to `peer`.
 pub fn sg_tcp(port: u16, peer: SgPeer) -> SgRule {
+    sg_port(proto::TCP, port, peer)
+}
+
+/// An SG rule allowing one UDP port from/to `peer`.
+pub fn sg_udp(port: u16, peer: SgPeer) -> SgRule {
+    sg_port(proto::UDP, port, peer)
+}
+
+fn sg_port(protocol: u8, port: u16, peer: SgPeer) -> SgRule {
     SgRule {
         traffic: TrafficMatch {
-            protocol: ProtocolMatch::Number(proto::TCP),
+            protocol: ProtocolMatch::Number(protocol),
             ports: PortRange {
                 from: port,
                 to: port,

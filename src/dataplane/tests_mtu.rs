@@ -1,7 +1,7 @@
 //! MTU tests inside one VPC: fragmentation, ICMP errors (and the NACL that can
 //! swallow them), IPv6 Packet Too Big, and fragments of tracked flows.
 
-use super::test_net::{frames, sg_all};
+use super::test_net::{frames, sg_all, sg_udp};
 use super::tests::{delivered, dropped, fixture, run, summary, Fixture};
 use super::*;
 use crate::wire::parse_frame;
@@ -158,15 +158,7 @@ fn host_fragmented_reply_of_a_tracked_flow_passes_whole() {
     let mut f = fixture();
     f.net.net.security_groups[f.db_sg.ix()]
         .ingress
-        .push(SgRule {
-            traffic: TrafficMatch {
-                protocol: ProtocolMatch::Number(proto::UDP),
-                ports: PortRange { from: 53, to: 53 },
-                icmp: IcmpMatch::ANY,
-            },
-            peer: SgPeer::Group(f.app_sg),
-            description: String::new(),
-        });
+        .push(sg_udp(53, SgPeer::Group(f.app_sg)));
     let mut dp = Dataplane::new(&f.net.net);
     let q = frames::udp("10.0.1.10", "10.0.2.20", 5000, 53, 40, false);
     delivered(&run(&mut dp, 0, Ingress::Eni(f.app), q));
