@@ -10,7 +10,7 @@ use output_support::*;
 use peeremu::output::{Recorder, RecorderConfig, RunTotals};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tshark_support::comment_field;
+use tshark_support::{comment_field, CHECKSUMS};
 
 /// Record [`drive`] once into a fresh folder.
 fn recorded(name: &str) -> PathBuf {
@@ -28,14 +28,7 @@ fn tshark(file: &Path, extra: &[&str]) -> String {
         .arg("-n")
         .arg("-r")
         .arg(file)
-        .args([
-            "-o",
-            "ip.check_checksum:TRUE",
-            "-o",
-            "tcp.check_checksum:TRUE",
-            "-o",
-            "udp.check_checksum:TRUE",
-        ])
+        .args(CHECKSUMS)
         .args(extra)
         .output()
         .expect("tshark must be installed for this test");

@@ -15,16 +15,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tshark_support::comment_field;
-
-const CHECKSUMS: [&str; 6] = [
-    "-o",
-    "ip.check_checksum:TRUE",
-    "-o",
-    "tcp.check_checksum:TRUE",
-    "-o",
-    "udp.check_checksum:TRUE",
-];
+use tshark_support::{comment_field, CHECKSUMS};
 
 /// Frames tshark finds fault with. ICMP checksums are always verified by tshark.
 /// An ICMPv6 Packet Too Big (type 2) quotes the start of the packet it refuses, so

@@ -2,6 +2,16 @@
 
 use std::process::Command;
 
+/// Options that make tshark verify IPv4, TCP and UDP checksums (off by default).
+pub const CHECKSUMS: [&str; 6] = [
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "tcp.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+];
+
 /// tshark renamed `pkt_comment` to `frame.comment` (3.6); use whichever it knows.
 pub fn comment_field() -> &'static str {
     let out = Command::new("tshark")
