@@ -3,6 +3,8 @@
 //!
 //! The public functions are the contract the data plane and hosts code against. Each
 //! concept lives in its own file:
+//! - [`FlowKey`], [`FragmentKind`], [`IcmpKind`] (`flow_key.rs`): what policy,
+//!   conntrack, NAT and flow logs key on;
 //! - [`parse_frame`], [`ip_packet`] (`parse.rs`): the hot path, zero-copy, no allocation;
 //! - [`build_packet`], [`payload_byte`] (`build.rs`): synthetic frames for `trace` and
 //!   generators;
@@ -13,6 +15,7 @@
 //!   including the packet quoted in an ICMP error;
 //! - [`quoted_flow`] (`quote.rs`): the flow an ICMP error belongs to;
 //! - [`verify_checksums`] (`verify.rs`): what Wireshark would complain about.
+//! - [`set_macs`] (here): the router's MAC rewrite on every hop.
 //!
 //! Only untagged Ethernet II frames carrying IPv4 (0x0800) or IPv6 (0x86DD) are
 //! accepted: ENIs in a VPC never see VLAN tags, so anything else is `Malformed`.
