@@ -64,34 +64,6 @@ fn transport() -> impl Strategy<Value = Transport> {
     ]
 }
 
-/// `t` with its source port (echo: identifier) replaced.
-fn with_source(t: Transport, port: u16) -> Transport {
-    match t {
-        Transport::Tcp {
-            dst_port,
-            flags,
-            seq,
-            ack,
-            ..
-        } => Transport::Tcp {
-            src_port: port,
-            dst_port,
-            flags,
-            seq,
-            ack,
-        },
-        Transport::Udp { dst_port, .. } => Transport::Udp {
-            src_port: port,
-            dst_port,
-        },
-        Transport::Echo { seq, reply, .. } => Transport::Echo {
-            id: port,
-            seq,
-            reply,
-        },
-    }
-}
-
 /// A router at `router`'s frag-needed error about a DF packet `src -> dst`.
 fn frag_needed_about(
     t: Transport,
@@ -221,7 +193,7 @@ proptest! {
             Transport::Echo { id, .. } => id,
         };
         // An IGW's 1:1 NAT keeps ports; a NAT gateway changes them.
-        let sent = if one_to_one { t } else { with_source(t, public_port) };
+        let sent = if one_to_one { t } else { t.with_source_port(public_port) };
         let mut error = frag_needed_about(sent, public, remote, router, len);
         let want = frag_needed_about(t, private, remote, router, len);
         let port = if one_to_one { None } else { Some(private_port) };

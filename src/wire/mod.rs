@@ -94,6 +94,18 @@ pub enum Transport {
     },
 }
 
+impl Transport {
+    /// The same transport from another source port (echo: identifier), as source
+    /// NAT rewrites it.
+    pub fn with_source_port(mut self, port: u16) -> Transport {
+        match &mut self {
+            Transport::Tcp { src_port, .. } | Transport::Udp { src_port, .. } => *src_port = port,
+            Transport::Echo { id, .. } => *id = port,
+        }
+        self
+    }
+}
+
 /// Everything needed to build one synthetic frame (for `trace` and generators).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketSpec {

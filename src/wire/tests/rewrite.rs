@@ -128,33 +128,6 @@ fn error_about(transport: Transport, src: Ipv4Addr, dst: Ipv4Addr, router: Ipv4A
     crate::wire::icmpv4_frag_needed(&big, router, 1500).unwrap()
 }
 
-fn with_source_port(t: Transport, port: u16) -> Transport {
-    match t {
-        Transport::Tcp {
-            dst_port,
-            flags,
-            seq,
-            ack,
-            ..
-        } => Transport::Tcp {
-            src_port: port,
-            dst_port,
-            flags,
-            seq,
-            ack,
-        },
-        Transport::Udp { dst_port, .. } => Transport::Udp {
-            src_port: port,
-            dst_port,
-        },
-        Transport::Echo { seq, reply, .. } => Transport::Echo {
-            id: port,
-            seq,
-            reply,
-        },
-    }
-}
-
 const ROUTER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
 
 #[test]
@@ -167,7 +140,7 @@ fn icmp_error_coming_back_translates_the_quoted_source() {
             Transport::Tcp { src_port, .. } | Transport::Udp { src_port, .. } => src_port,
             Transport::Echo { id, .. } => id,
         };
-        let mut f = error_about(with_source_port(t, 61000), PUBLIC, V4_B, ROUTER);
+        let mut f = error_about(t.with_source_port(61000), PUBLIC, V4_B, ROUTER);
         let want = error_about(t, V4_A, V4_B, ROUTER);
         rewrite_ipv4(&mut f, None, Some((V4_A, Some(private)))).unwrap();
         assert_eq!(f, want, "{t:?}");
@@ -271,4 +244,43 @@ fn bad_input_is_an_error_and_leaves_the_frame_alone() {
         assert!(rewrite_ipv4(&mut cut, Some((PUBLIC, Some(1))), None).is_err());
         assert_eq!(cut, &good[..len]);
     }
+}
+
+#[test]
+fn with_source_port_replaces_only_the_source_port_or_echo_id() {
+    let tcp = Transport::Tcp {
+        src_port: 1,
+        dst_port: 2,
+        flags: 0x10,
+        seq: 3,
+        ack: 4,
+    };
+    let expected = Transport::Tcp {
+        src_port: 9,
+        dst_port: 2,
+        flags: 0x10,
+        seq: 3,
+        ack: 4,
+    };
+    assert_eq!(tcp.with_source_port(9), expected);
+    let udp = Transport::Udp {
+        src_port: 1,
+        dst_port: 2,
+    };
+    let expected = Transport::Udp {
+        src_port: 9,
+        dst_port: 2,
+    };
+    assert_eq!(udp.with_source_port(9), expected);
+    let echo = Transport::Echo {
+        id: 1,
+        seq: 2,
+        reply: true,
+    };
+    let expected = Transport::Echo {
+        id: 9,
+        seq: 2,
+        reply: true,
+    };
+    assert_eq!(echo.with_source_port(9), expected);
 }
