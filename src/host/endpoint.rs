@@ -2,7 +2,7 @@
 //! the generators and servers of the flows it takes part in.
 
 use super::device::VirtualDevice;
-use super::packet::{self, endpoint_key, fix_ipv4_header, packet_too_big, resegment_tcp};
+use super::packet::{self, endpoint_key, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
 use super::ping::{request_tag, PingClient};
 use super::stats::FlowStats;
 use super::tcp::{TcpClient, TcpServers};
@@ -11,7 +11,7 @@ use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, SocketSet};
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use std::collections::BTreeMap;
@@ -93,6 +93,11 @@ pub struct Host {
     next_ident: u16,
     /// The time of the poll event currently scheduled (lazy deletion of others).
     pub scheduled_ns: Option<u64>,
+    /// A frame arrived since the last poll that may give smoltcp egress work (TCP,
+    /// an ICMP error, a fragment, larger than this host's MTU): see [`Host::poll`].
+    big_rx: bool,
+    /// smoltcp's own `poll_at` was due (or unknown) after the last poll.
+    smol_pending: bool,
 }
 
 fn instant(ns: u64) -> Instant {
@@ -143,6 +148,8 @@ impl Host {
             pmtu: BTreeMap::new(),
             next_ident,
             scheduled_ns: None,
+            big_rx: false,
+            smol_pending: true,
         }
     }
 
@@ -218,12 +225,6 @@ impl Host {
 
     /// A frame arrives (`sent_ns`: when its source put it on the wire).
     pub fn receive(&mut self, frame: Vec<u8>, now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
-        if let Some((dst, mtu)) = packet_too_big(&frame) {
-            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
-            if mtu < current {
-                self.pmtu.insert(dst, mtu);
-            }
-        }
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
@@ -239,8 +240,27 @@ impl Host {
             self.all_sinks_dirty = true;
         }
         let Some((src, _, protocol, l4)) = packet::split_ip(ip) else {
+            self.big_rx = true; // unknown to us: let smoltcp do a full poll
             return;
         };
+        // Only UDP datagrams and ICMP echoes that fit leave smoltcp's egress work
+        // unchanged; anything else (TCP segments, ICMP errors a TCP socket may act
+        // on, fragments, oversize packets) asks for a full poll.
+        let simple = match protocol {
+            proto::UDP => true,
+            proto::ICMP => matches!(l4.first(), Some(0) | Some(8)),
+            proto::ICMPV6 => matches!(l4.first(), Some(128) | Some(129)),
+            _ => false,
+        };
+        if fragment || ip.len() > self.config.mtu as usize || !simple {
+            self.big_rx = true;
+        }
+        if let Some((dst, mtu)) = packet_too_big_l4(protocol, l4) {
+            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
+            if mtu < current {
+                self.pmtu.insert(dst, mtu);
+            }
+        }
         match protocol {
             proto::UDP if l4.len() >= 4 => {
                 let port = u16::from_be_bytes([l4[2], l4[3]]);
@@ -293,17 +313,22 @@ impl Host {
         {
             if let Some(p) = self.pending_listens.pop() {
                 self.servers.listen(&p, &mut self.sockets);
+                self.smol_pending = true;
             }
         }
         let now = instant(now_ns);
+        let mut full = false;
         for _round in 0..4 {
+            let mut wrote = false;
             for g in &mut self.generators {
                 match g {
                     Generator::Ping(p) => {
-                        p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
+                        wrote |=
+                            p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
                     Generator::Udp(u) => {
-                        u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
+                        wrote |=
+                            u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
                     }
                     Generator::Tcp(t) => {
                         let f = t.plan.flow.ix();
@@ -312,11 +337,31 @@ impl Host {
                             self.iface.context(),
                             &mut self.sockets,
                             &mut stats[f],
-                        )
+                        );
+                        wrote |= t.has_socket();
                     }
                 }
             }
-            self.iface.poll(now, &mut self.device, &mut self.sockets);
+            // A quiet poll has no egress work: only UDP datagrams and ICMP echoes
+            // that fit came in, no application wrote, no TCP client is active, and
+            // after the last full poll smoltcp's `poll_at` was `None` (every send
+            // buffer empty, no TCP timer). smoltcp answers pings and sends port
+            // unreachables while reading (one frame each, no larger than the
+            // request or the minimum MTU), and such frames do not touch TCP
+            // sockets. So only ingress runs, and `poll_at` (still `None`) is not
+            // asked: the same frames as a full `poll` at less cost on
+            // receive-heavy hosts.
+            let quiet = !wrote && !self.big_rx && !self.smol_pending;
+            if quiet {
+                while self
+                    .iface
+                    .poll_ingress_single(now, &mut self.device, &mut self.sockets)
+                    != PollIngressSingleResult::None
+                {}
+            } else {
+                full = true;
+                self.iface.poll(now, &mut self.device, &mut self.sockets);
+            }
             // Another round only when an application gave smoltcp new work (TCP data
             // written, a window opened by reading, a close); replies and ACKs that
             // smoltcp owed went out in this poll already.
@@ -349,12 +394,13 @@ impl Host {
         }
         self.dirty_sinks.clear();
         self.all_sinks_dirty = false;
+        self.big_rx = false;
         self.finish_tx(stats, out);
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {
             pool.give(buf);
         }
-        self.next_wake(now_ns, stats)
+        self.next_wake(now_ns, full, stats)
     }
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
@@ -409,11 +455,18 @@ impl Host {
         self.device.tx = tx;
     }
 
-    fn next_wake(&mut self, now_ns: u64, stats: &[FlowStats]) -> Option<u64> {
-        let smol = self
-            .iface
-            .poll_at(instant(now_ns), &self.sockets)
-            .map(|t| (t.total_micros().max(0) as u64) * 1000);
+    /// `full`: whether the poll just done was a full one; after a quiet one every
+    /// socket waits for ingress, so smoltcp's `poll_at` is `None` without asking.
+    fn next_wake(&mut self, now_ns: u64, full: bool, stats: &[FlowStats]) -> Option<u64> {
+        let smol = if full {
+            self.iface
+                .poll_at(instant(now_ns), &self.sockets)
+                .map(|t| (t.total_micros().max(0) as u64) * 1000)
+        } else {
+            None
+        };
+        self.smol_pending = smol.is_some();
+
         let gens = self.generators.iter().filter_map(|g| match g {
             Generator::Ping(p) => p.next_wake(&stats[p.plan.flow.ix()]),
             Generator::Udp(u) => u.next_wake(&stats[u.plan.flow.ix()]),

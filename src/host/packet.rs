@@ -129,6 +129,11 @@ pub fn is_icmpv4_echo_reply(ip: &[u8]) -> bool {
 /// advertises (clamped like Linux).
 pub fn packet_too_big(frame: &[u8]) -> Option<(IpAddr, u16)> {
     let (_, _, protocol, l4) = split_ip(frame.get(ETHERNET_HEADER_LEN..)?)?;
+    packet_too_big_l4(protocol, l4)
+}
+
+/// [`packet_too_big`] on a packet already split by [`split_ip`].
+pub fn packet_too_big_l4(protocol: u8, l4: &[u8]) -> Option<(IpAddr, u16)> {
     match protocol {
         proto::ICMP if l4.len() >= 8 + 20 && l4[0] == 3 && l4[1] == 4 => {
             let mtu = u16::from_be_bytes([l4[6], l4[7]]);

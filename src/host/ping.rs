@@ -44,13 +44,16 @@ impl PingClient {
         }
     }
 
-    /// Send the requests that are due.
+    /// Send the requests that are due; whether any was due.
     pub fn before_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
-    ) {
+    ) -> bool {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
             let socket = sockets.get_mut::<icmp::Socket>(self.handle);
             let tag = Tag {
@@ -106,6 +109,7 @@ impl PingClient {
             st.sent_packets += 1;
             self.next_seq += 1;
         }
+        true
     }
 
     /// Read echo replies.

@@ -55,12 +55,16 @@ impl UdpClient {
         }
     }
 
+    /// Queue the datagrams that are due; whether any was.
     pub fn before_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
-    ) {
+    ) -> bool {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         let to = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
@@ -76,6 +80,7 @@ impl UdpClient {
             st.sent_packets += 1;
             self.next_seq += 1;
         }
+        true
     }
 
     pub fn after_poll(&mut self, now_ns: u64, st: &mut FlowStats) {
