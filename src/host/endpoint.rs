@@ -91,8 +91,6 @@ pub struct Host {
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
     pmtu: BTreeMap<IpAddr, u16>,
     next_ident: u16,
-    /// The time of the poll event currently scheduled (lazy deletion of others).
-    pub scheduled_ns: Option<u64>,
     /// A frame arrived since the last poll that may give smoltcp egress work (TCP,
     /// an ICMP error, a fragment, larger than this host's MTU): see [`Host::poll`].
     big_rx: bool,
@@ -147,7 +145,6 @@ impl Host {
             no_df: Vec::new(),
             pmtu: BTreeMap::new(),
             next_ident,
-            scheduled_ns: None,
             big_rx: false,
             smol_pending: true,
         }
