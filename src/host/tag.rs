@@ -16,15 +16,23 @@ pub struct Tag {
 impl Tag {
     /// Fill `payload` with the tag followed by a deterministic pattern.
     pub fn write(self, payload: &mut [u8]) {
+        self.write_tag(payload);
+        for (i, b) in payload.iter_mut().enumerate().skip(TAG_LEN) {
+            *b = i as u8;
+        }
+    }
+
+    /// Overwrite only the tag bytes: for a payload buffer reused packet after
+    /// packet, whose pattern [`Tag::write`] laid down once (the same bytes as a
+    /// full `write`, without rewriting the pattern per packet).
+    #[inline]
+    pub fn write_tag(self, payload: &mut [u8]) {
         let mut bytes = [0u8; TAG_LEN];
         bytes[0..4].copy_from_slice(&self.flow.to_be_bytes());
         bytes[4..8].copy_from_slice(&self.seq.to_be_bytes());
         bytes[8..16].copy_from_slice(&self.sent_ns.to_be_bytes());
         let n = payload.len().min(TAG_LEN);
         payload[..n].copy_from_slice(&bytes[..n]);
-        for (i, b) in payload.iter_mut().enumerate().skip(TAG_LEN) {
-            *b = i as u8;
-        }
     }
 
     /// Read a tag back; `None` when the payload is too short.
@@ -57,5 +65,11 @@ mod tests {
         assert_eq!(Tag::read(&buf), Some(t));
         assert_eq!(buf[20], 20);
         assert_eq!(Tag::read(&buf[..10]), None);
+        // A reused buffer: rewriting only the tag gives the bytes of a full write.
+        let next = Tag { seq: 10, ..t };
+        next.write_tag(&mut buf);
+        let mut fresh = [0u8; 40];
+        next.write(&mut fresh);
+        assert_eq!(buf, fresh);
     }
 }

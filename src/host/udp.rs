@@ -46,8 +46,16 @@ impl UdpClient {
         // Binding fails only for port 0; plans never use it.
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);
+        // The pattern after the tag is laid down once; each packet rewrites the tag.
+        let mut data = vec![0u8; len];
+        Tag {
+            flow: plan.flow.0,
+            seq: 0,
+            sent_ns: 0,
+        }
+        .write(&mut data);
         UdpClient {
-            data: vec![0u8; len],
+            data,
             plan,
             handle,
             next_seq: 0,
@@ -73,7 +81,7 @@ impl UdpClient {
                 seq: self.next_seq as u32,
                 sent_ns: now_ns,
             }
-            .write(&mut self.data);
+            .write_tag(&mut self.data);
             if socket.send_slice(&self.data, to).is_err() {
                 break;
             }
