@@ -71,6 +71,18 @@ pub struct Host {
     sockets: SocketSet<'static>,
     device: VirtualDevice,
     generators: Vec<Generator>,
+    /// Per generator (same index): when it next needs attention, `u64::MAX` for
+    /// never. A ping or UDP generator not yet due (and, for ping, with no ICMP
+    /// arrived) would do nothing in a poll, so it is skipped: a poll costs the
+    /// generators that act, not every flow of the host.
+    wake: Vec<u64>,
+    /// Per generator: its flow's `done` has been handed out by [`Host::take_finished`].
+    finished_seen: Vec<bool>,
+    /// Flows whose generator finished since the last [`Host::take_finished`].
+    finished: Vec<FlowIdx>,
+    /// An ICMP message arrived since the last poll: ping generators read their
+    /// sockets.
+    icmp_rx: bool,
     sinks: Vec<UdpSink>,
     /// Sinks that may hold datagrams (a frame for their port arrived), so a poll
     /// drains only those; `all_sinks_dirty` after a fragment (ports unknown).
@@ -134,6 +146,10 @@ impl Host {
             sockets: SocketSet::new(Vec::new()),
             device,
             generators: Vec::new(),
+            wake: Vec::new(),
+            finished_seen: Vec::new(),
+            finished: Vec::new(),
+            icmp_rx: false,
             sinks: Vec::new(),
             dirty_sinks: Vec::new(),
             sink_by_port: BTreeMap::new(),
@@ -184,12 +200,18 @@ impl Host {
             }
         };
         self.generators.push(g);
+        self.wake.push(0);
+        self.finished_seen.push(false);
     }
 
     /// Take the receiving side of `plan`.
     pub fn add_server(&mut self, plan: &FlowPlan) {
         match plan.kind {
-            FlowKind::Ping => self.ping_targets.push(plan.flow),
+            FlowKind::Ping => {
+                // Sorted: looked up by binary search for every echo request.
+                let at = self.ping_targets.partition_point(|&f| f <= plan.flow);
+                self.ping_targets.insert(at, plan.flow);
+            }
             FlowKind::Udp => {
                 let idx = match self.sink_by_port.get(&plan.port) {
                     Some(&i) => i,
@@ -237,9 +259,16 @@ impl Host {
             self.all_sinks_dirty = true;
         }
         let Some((src, _, protocol, l4)) = packet::split_ip(ip) else {
-            self.big_rx = true; // unknown to us: let smoltcp do a full poll
+            // Unknown to us (a later fragment...): a full poll, every socket read.
+            self.big_rx = true;
+            self.icmp_rx = true;
             return;
         };
+        if fragment || !matches!(protocol, proto::UDP | proto::TCP) {
+            // Echo replies, ICMP errors, or a fragment of either: ping generators
+            // read their sockets.
+            self.icmp_rx = true;
+        }
         // Only UDP datagrams and ICMP echoes that fit leave smoltcp's egress work
         // unchanged; anything else (TCP segments, ICMP errors a TCP socket may act
         // on, fragments, oversize packets) asks for a full poll.
@@ -269,7 +298,7 @@ impl Host {
             }
             proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
                 if let Some(tag) = request_tag(l4) {
-                    if self.ping_targets.contains(&FlowIdx(tag.flow)) {
+                    if self.ping_targets.binary_search(&FlowIdx(tag.flow)).is_ok() {
                         if let Some(st) = stats.get_mut(tag.flow as usize) {
                             st.record_latency(now_ns.saturating_sub(tag.sent_ns));
                         }
@@ -317,16 +346,17 @@ impl Host {
         let mut full = false;
         for _round in 0..4 {
             let mut wrote = false;
-            for g in &mut self.generators {
+            for (g, &wake) in self.generators.iter_mut().zip(&self.wake) {
                 match g {
-                    Generator::Ping(p) => {
+                    Generator::Ping(p) if wake <= now_ns => {
                         wrote |=
                             p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
-                    Generator::Udp(u) => {
+                    Generator::Udp(u) if wake <= now_ns => {
                         wrote |=
                             u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
                     }
+                    Generator::Ping(_) | Generator::Udp(_) => {}
                     Generator::Tcp(t) => {
                         let f = t.plan.flow.ix();
                         t.before_poll(
@@ -363,12 +393,15 @@ impl Host {
             // written, a window opened by reading, a close); replies and ACKs that
             // smoltcp owed went out in this poll already.
             let mut work = false;
-            for g in &mut self.generators {
+            for (g, &wake) in self.generators.iter_mut().zip(&self.wake) {
                 match g {
-                    Generator::Ping(p) => {
+                    Generator::Ping(p) if wake <= now_ns || self.icmp_rx => {
                         p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
-                    Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
+                    Generator::Udp(u) if wake <= now_ns => {
+                        u.after_poll(now_ns, &mut stats[u.plan.flow.ix()])
+                    }
+                    Generator::Ping(_) | Generator::Udp(_) => {}
                     Generator::Tcp(t) => {
                         work |=
                             t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
@@ -393,11 +426,41 @@ impl Host {
         self.all_sinks_dirty = false;
         self.big_rx = false;
         self.finish_tx(stats, out);
+        self.update_wakes(now_ns, stats);
+        self.icmp_rx = false;
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {
             pool.give(buf);
         }
-        self.next_wake(now_ns, full, stats)
+        self.next_wake(now_ns, full)
+    }
+
+    /// Flows whose generator finished since the last call, in generator order.
+    pub fn take_finished(&mut self) -> impl Iterator<Item = FlowIdx> + '_ {
+        self.finished.drain(..)
+    }
+
+    /// Refresh the wake time of every generator this poll may have changed (those
+    /// that were due or read ICMP, and TCP ones), noting the flows that finished.
+    fn update_wakes(&mut self, now_ns: u64, stats: &[FlowStats]) {
+        for (i, g) in self.generators.iter().enumerate() {
+            let wake = &mut self.wake[i];
+            let (flow, next) = match g {
+                Generator::Ping(p) if *wake <= now_ns || self.icmp_rx => {
+                    (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]))
+                }
+                Generator::Udp(u) if *wake <= now_ns => {
+                    (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()]))
+                }
+                Generator::Tcp(t) => (t.plan.flow, t.next_wake(&stats[t.plan.flow.ix()])),
+                Generator::Ping(_) | Generator::Udp(_) => continue,
+            };
+            *wake = next.unwrap_or(u64::MAX);
+            if !self.finished_seen[i] && stats[flow.ix()].done {
+                self.finished_seen[i] = true;
+                self.finished.push(flow);
+            }
+        }
     }
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
@@ -454,7 +517,7 @@ impl Host {
 
     /// `full`: whether the poll just done was a full one; after a quiet one every
     /// socket waits for ingress, so smoltcp's `poll_at` is `None` without asking.
-    fn next_wake(&mut self, now_ns: u64, full: bool, stats: &[FlowStats]) -> Option<u64> {
+    fn next_wake(&mut self, now_ns: u64, full: bool) -> Option<u64> {
         let smol = if full {
             self.iface
                 .poll_at(instant(now_ns), &self.sockets)
@@ -464,11 +527,7 @@ impl Host {
         };
         self.smol_pending = smol.is_some();
 
-        let gens = self.generators.iter().filter_map(|g| match g {
-            Generator::Ping(p) => p.next_wake(&stats[p.plan.flow.ix()]),
-            Generator::Udp(u) => u.next_wake(&stats[u.plan.flow.ix()]),
-            Generator::Tcp(t) => t.next_wake(&stats[t.plan.flow.ix()]),
-        });
+        let gens = self.wake.iter().copied().min().filter(|&w| w != u64::MAX);
         let listens = self.pending_listens.last().map(|p| p.start_ns);
         let next = smol.into_iter().chain(gens).chain(listens).min()?;
         // smoltcp counts in microseconds: never ask for a time already passed.

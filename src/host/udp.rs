@@ -111,7 +111,8 @@ impl UdpClient {
 /// Receives every flow sent to one port of this host.
 pub struct UdpSink {
     handle: SocketHandle,
-    /// (source address, source port) → flow, for datagrams too short for a tag.
+    /// (source address, source port) → flow, sorted (stable: the first flow
+    /// added wins a duplicate key) and searched by bisection for every datagram.
     by_source: Vec<(IpAddr, u16, FlowIdx)>,
 }
 
@@ -127,8 +128,10 @@ impl UdpSink {
     }
 
     pub fn add_flow(&mut self, plan: &FlowPlan) {
+        let key = (plan.src_ip, plan.local_port);
+        let at = self.by_source.partition_point(|e| (e.0, e.1) <= key);
         self.by_source
-            .push((plan.src_ip, plan.local_port, plan.flow));
+            .insert(at, (plan.src_ip, plan.local_port, plan.flow));
     }
 
     pub fn after_poll(
@@ -143,10 +146,12 @@ impl UdpSink {
                 IpAddress::Ipv4(a) => IpAddr::V4(a),
                 IpAddress::Ipv6(a) => IpAddr::V6(a),
             };
+            let key = (src, meta.endpoint.port);
+            let first = self.by_source.partition_point(|e| (e.0, e.1) < key);
             let by_src = self
                 .by_source
-                .iter()
-                .find(|(ip, port, _)| *ip == src && *port == meta.endpoint.port)
+                .get(first)
+                .filter(|e| (e.0, e.1) == key)
                 .map(|&(_, _, f)| f);
             let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
             let Some(flow) = by_src else { continue };

@@ -82,8 +82,6 @@ struct Node {
     downlink: Link,
     /// The time of the poll event currently scheduled (lazy deletion of others).
     scheduled_ns: Option<u64>,
-    /// Flows this host sends (to notice when they finish).
-    clients: Vec<usize>,
     host: Box<Host>,
 }
 
@@ -116,7 +114,6 @@ pub fn run(
                 point,
                 uplink: Link::new(config.host_link),
                 downlink: Link::new(config.host_link),
-                clients: Vec::new(),
             }
         })
         .collect();
@@ -127,7 +124,6 @@ pub fn run(
         .collect();
     for p in &setup.plans {
         nodes[p.dst_host].host.add_server(p);
-        nodes[p.src_host].clients.push(p.flow.ix());
         nodes[p.src_host]
             .host
             .add_client(p.clone(), config.timeouts);
@@ -367,7 +363,8 @@ impl Engine {
                 self.queue.push(next, Event::Poll(h as u32));
             }
         }
-        for &f in &n.clients {
+        for f in n.host.take_finished() {
+            let f = f.ix();
             if stats[f].done && !self.drops[f].finished {
                 self.drops[f].finished = true;
                 self.pending_flows -= 1;
