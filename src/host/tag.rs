@@ -5,6 +5,17 @@
 /// Tag length; payloads shorter than this carry a truncated (unusable) tag.
 pub const TAG_LEN: usize = 16;
 
+/// One period of the payload pattern: byte `i` of a payload is `PATTERN[i % 256]`.
+static PATTERN: [u8; 256] = {
+    let mut p = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        p[i] = i as u8;
+        i += 1;
+    }
+    p
+};
+
 /// A decoded tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tag {
@@ -14,11 +25,18 @@ pub struct Tag {
 }
 
 impl Tag {
-    /// Fill `payload` with the tag followed by a deterministic pattern.
+    /// Fill `payload` with the tag followed by a deterministic pattern (byte `i`
+    /// is `i as u8`), copied from a static table rather than computed per byte:
+    /// senders write it straight into smoltcp's send buffer for every packet.
+    #[inline]
     pub fn write(self, payload: &mut [u8]) {
         self.write_tag(payload);
-        for (i, b) in payload.iter_mut().enumerate().skip(TAG_LEN) {
-            *b = i as u8;
+        let mut i = TAG_LEN;
+        while i < payload.len() {
+            let start = i % PATTERN.len();
+            let n = (PATTERN.len() - start).min(payload.len() - i);
+            payload[i..i + n].copy_from_slice(&PATTERN[start..start + n]);
+            i += n;
         }
     }
 
@@ -71,5 +89,9 @@ mod tests {
         let mut fresh = [0u8; 40];
         next.write(&mut fresh);
         assert_eq!(buf, fresh);
+        // The pattern continues across the 256-byte period.
+        let mut long = vec![0u8; 1000];
+        t.write(&mut long);
+        assert!((TAG_LEN..1000).all(|i| long[i] == i as u8));
     }
 }

@@ -35,7 +35,8 @@ pub struct UdpClient {
     handle: SocketHandle,
     next_seq: u64,
     linger_ns: u64,
-    data: Vec<u8>,
+    /// Datagram payload bytes.
+    len: usize,
 }
 
 impl UdpClient {
@@ -46,16 +47,8 @@ impl UdpClient {
         // Binding fails only for port 0; plans never use it.
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);
-        // The pattern after the tag is laid down once; each packet rewrites the tag.
-        let mut data = vec![0u8; len];
-        Tag {
-            flow: plan.flow.0,
-            seq: 0,
-            sent_ns: 0,
-        }
-        .write(&mut data);
         UdpClient {
-            data,
+            len,
             plan,
             handle,
             next_seq: 0,
@@ -76,15 +69,17 @@ impl UdpClient {
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         let to = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
+            // Written straight into smoltcp's send buffer (no per-flow staging
+            // buffer to pull into cache and copy from).
+            let Ok(payload) = socket.send(self.len, to) else {
+                break;
+            };
             Tag {
                 flow: self.plan.flow.0,
                 seq: self.next_seq as u32,
                 sent_ns: now_ns,
             }
-            .write_tag(&mut self.data);
-            if socket.send_slice(&self.data, to).is_err() {
-                break;
-            }
+            .write(payload);
             st.sent_packets += 1;
             self.next_seq += 1;
         }
