@@ -2,7 +2,7 @@
 //! the generators and servers of the flows it takes part in.
 
 use super::device::VirtualDevice;
-use super::packet::{self, endpoint_key, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
+use super::packet::{self, endpoint_key_of, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
 use super::ping::{request_tag, PingClient};
 use super::stats::FlowStats;
 use super::tcp::{TcpClient, TcpServers};
@@ -417,7 +417,11 @@ impl Host {
                     self.sinks[i].after_poll(now_ns, &mut self.sockets, stats);
                 }
             }
-            work |= self.servers.after_poll(&mut self.sockets, stats);
+            // A quiet poll leaves TCP sockets untouched (no segment in, no timer):
+            // nothing new for the servers to read or close.
+            if !quiet {
+                work |= self.servers.after_poll(&mut self.sockets, stats);
+            }
             if !work {
                 break;
             }
@@ -468,8 +472,11 @@ impl Host {
         let mut tx = std::mem::take(&mut self.device.tx);
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
-            let key = endpoint_key(ip, true);
-            let mut clear_df = packet::is_icmpv4_echo_reply(ip);
+            // One parse for both questions (ICMP is protocol 1 in IPv4 only).
+            let split = packet::split_ip(ip);
+            let mut clear_df =
+                matches!(split, Some((_, _, proto::ICMP, l4)) if l4.first() == Some(&0));
+            let key = split.and_then(|s| endpoint_key_of(s, true));
             let mut tcp_client_flow = None;
             let mut segment_cap = None;
             if let Some((dst, protocol, lport, rport)) = key {

@@ -45,7 +45,14 @@ pub fn write_ethernet(frame: &mut [u8], src: [u8; 6], dst: [u8; 6]) {
 /// ICMP echo uses the identifier as both ports. Fragments other than the first have
 /// no ports and give `None`.
 pub fn endpoint_key(ip: &[u8], outbound: bool) -> Option<(IpAddr, u8, u16, u16)> {
-    let (src, dst, protocol, l4) = split_ip(ip)?;
+    endpoint_key_of(split_ip(ip)?, outbound)
+}
+
+/// [`endpoint_key`] of a packet already split by [`split_ip`].
+pub fn endpoint_key_of(
+    (src, dst, protocol, l4): (IpAddr, IpAddr, u8, &[u8]),
+    outbound: bool,
+) -> Option<(IpAddr, u8, u16, u16)> {
     let (sport, dport) = match protocol {
         proto::TCP | proto::UDP => {
             let p = l4.get(..4)?;
