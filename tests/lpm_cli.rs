@@ -120,3 +120,25 @@ fn zero_lookups_is_rejected() {
     let o = bench(&["--synthetic", "10", "--lookups", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn topology_mode_times_every_route_table() {
+    let topo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topologies/two-vpc-peering.toml"
+    );
+    let o = bench(&[topo, "--lookups", "2000"]);
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let tables = out
+        .lines()
+        .filter(|l| l.starts_with("route table "))
+        .count();
+    assert!(tables >= 2, "{out}");
+    assert!(out.contains("  IPv4: "), "{out}");
+    assert!(figure(&out, "  IPv4:", "ns/lookup,") > 0.0);
+}

@@ -21,7 +21,7 @@ impl Reference {
             m.entry(len).or_default().insert(key & mask(len), v);
         }
         let mut by_len: Vec<_> = m.into_iter().collect();
-        by_len.sort_by(|a, b| b.0.cmp(&a.0));
+        by_len.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
         Reference { by_len }
     }
 

@@ -48,7 +48,7 @@ fn net6() -> impl Strategy<Value = Ipv6Net> {
     let addr = prop_oneof![
         any::<u128>(),
         (0u128..4, any::<u128>())
-            .prop_map(|(b, r)| (0x2001_0db8u128 << 96) + (b << 80) ^ (r >> 48)),
+            .prop_map(|(b, r)| ((0x2001_0db8u128 << 96) + (b << 80)) ^ (r >> 48)),
     ];
     (
         addr,

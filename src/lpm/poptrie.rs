@@ -21,6 +21,13 @@
 //! in the cache line just fetched for the node (or the adjacent one the hardware
 //! prefetcher brings along): one dependent cache miss fewer per lookup.
 //!
+//! Path compression (our addition): a chain of nodes that each only pass through
+//! to a single child with nothing ending there, common in sparse IPv6 space, is
+//! replaced by one *skip node* (`leafvec` = 0, word 1 = level count ≤ 5, word 0 = the
+//! key bits expected, word 4 = the leaf when they differ, word 5 = the next node).
+//! A normal node always has a leaf (so `leafvec` ≠ 0) unless all 64 children are
+//! internal, and then word 1 is `u32::MAX`, so the two never collide.
+//!
 //! Keys shorter than a node's last chunk (IPv4 past bit 32, IPv6 past bit 128) are
 //! zero-padded; prefixes expand over the padded slots as well, which keeps one code
 //! path for every stride alignment.
@@ -34,6 +41,8 @@ pub(crate) const LEAF: u32 = 1 << 31;
 const STRIDE: u32 = 6;
 /// A node is 6 words: vector (2), leafvec (2), base0, base1.
 const NODE_WORDS: usize = 6;
+/// Most levels one skip node stands for (their chunks must fit in 32 bits).
+const MAX_SKIP: u32 = 5;
 
 /// A prefix to compile: left-aligned key, length, route slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -141,11 +150,6 @@ impl Poptrie {
         if d & LEAF != 0 {
             return d & !LEAF;
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt (checked just above).
-            return unsafe { self.walk32_popcnt(d as usize, addr) };
-        }
         self.walk32(d as usize, addr)
     }
 
@@ -157,30 +161,13 @@ impl Poptrie {
         if d & LEAF != 0 {
             return d & !LEAF;
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt (checked just above).
-            return unsafe { self.walk128_popcnt(d as usize, key) };
-        }
         self.walk128(d as usize, key)
     }
 
-    // The node walks are compiled twice: once for the baseline target, once with the
-    // `popcnt` instruction (absent from baseline x86-64, where `count_ones` becomes a
-    // dozen instructions per level), picked at run time. The direct-table hit stays
-    // inline in the caller.
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    fn walk32_popcnt(&self, root: usize, addr: u32) -> u32 {
-        self.walk32(root, addr)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    fn walk128_popcnt(&self, root: usize, key: u128) -> u32 {
-        self.walk128(root, key)
-    }
+    // No run-time `popcnt` dispatch: baseline x86-64 lacks the instruction and
+    // `count_ones` becomes a dozen ALU ops, but a `#[target_feature]` walk cannot
+    // be inlined and measured slower (call + feature check on every lookup) than
+    // the inline software popcount. Build with `-C target-cpu=native` to get it.
 
     #[inline(always)]
     fn walk32(&self, root: usize, addr: u32) -> u32 {
@@ -189,12 +176,13 @@ impl Poptrie {
         let mut node = root;
         let mut off = self.direct_bits;
         loop {
-            let c = ((key << off) >> (64 - STRIDE)) as u32;
-            match self.step(node, c) {
-                Step::Node(next) => node = next,
+            match self.step(node, key << off) {
+                Step::Node(next, bits) => {
+                    node = next;
+                    off += bits;
+                }
                 Step::Leaf(leaf) => return leaf,
             }
-            off += STRIDE;
         }
     }
 
@@ -203,27 +191,39 @@ impl Poptrie {
         let mut node = root;
         let mut off = self.direct_bits;
         loop {
-            match self.step(node, chunk128(key, off)) {
-                Step::Node(next) => node = next,
+            match self.step(node, ((key << off) >> 64) as u64) {
+                Step::Node(next, bits) => {
+                    node = next;
+                    off += bits;
+                }
                 Step::Leaf(leaf) => return leaf,
             }
-            off += STRIDE;
         }
     }
 
-    /// One level: the child node or the leaf of chunk `c` in the node at word `at`.
+    /// One level: the child node (and the key bits it consumed) or the leaf, for
+    /// the node at word `at`; `window` holds the key's next bits at the top.
     #[inline(always)]
-    fn step(&self, at: usize, c: u32) -> Step {
+    fn step(&self, at: usize, window: u64) -> Step {
         let Some(w) = self.heap.get(at..at + NODE_WORDS) else {
             return Step::Leaf(0);
         };
+        let leafvec = u64::from(w[2]) | (u64::from(w[3]) << 32);
+        if leafvec == 0 && w[1] <= MAX_SKIP {
+            // Skip node: the key must continue with the w[1] chunks in w[0].
+            let bits = STRIDE * w[1];
+            return if (window >> (64 - bits)) as u32 == w[0] {
+                Step::Node(w[5] as usize, bits)
+            } else {
+                Step::Leaf(w[4])
+            };
+        }
         let vector = u64::from(w[0]) | (u64::from(w[1]) << 32);
-        let bit = 1u64 << c;
+        let bit = 1u64 << (window >> (64 - STRIDE));
         if vector & bit != 0 {
             let rank = (vector & (bit - 1)).count_ones() as usize;
-            Step::Node(w[5] as usize + rank * NODE_WORDS)
+            Step::Node(w[5] as usize + rank * NODE_WORDS, STRIDE)
         } else {
-            let leafvec = u64::from(w[2]) | (u64::from(w[3]) << 32);
             let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
             Step::Leaf(self.heap.get(i as usize).copied().unwrap_or(0))
         }
@@ -231,7 +231,8 @@ impl Poptrie {
 }
 
 enum Step {
-    Node(usize),
+    /// Continue at this node, `.1` key bits further.
+    Node(usize, u32),
     Leaf(u32),
 }
 
@@ -258,16 +259,24 @@ impl Builder {
     fn build_block(&mut self, at: usize, items: &[Pending<'_>], off: u32) {
         let mut pending = Vec::with_capacity(items.len());
         for (k, &(ps, default)) in items.iter().enumerate() {
-            let children = self.fill_node(at + k * NODE_WORDS, ps, default, off);
-            pending.push(children);
+            let node = at + k * NODE_WORDS;
+            let levels = pass_through_levels(ps, off);
+            if levels >= 2 {
+                let expect = ((ps[0].key << off) >> (128 - STRIDE * levels)) as u32;
+                self.heap[node..node + NODE_WORDS]
+                    .copy_from_slice(&[expect, levels, 0, 0, default, 0]);
+                pending.push((vec![(ps, default)], off + STRIDE * levels));
+            } else {
+                pending.push((self.fill_node(node, ps, default, off), off + STRIDE));
+            }
         }
-        for (k, children) in pending.into_iter().enumerate() {
+        for (k, (children, child_off)) in pending.into_iter().enumerate() {
             if children.is_empty() {
                 continue;
             }
             let block = self.reserve(children.len());
             self.heap[at + k * NODE_WORDS + 5] = block as u32;
-            self.build_block(block, &children, off + STRIDE);
+            self.build_block(block, &children, child_off);
         }
     }
 
@@ -327,4 +336,19 @@ impl Builder {
         ]);
         children.into_iter().map(|(c, sub)| (sub, val[c])).collect()
     }
+}
+
+/// How many whole levels from `off` every prefix of `ps` (sorted, non-empty) goes
+/// through on one path with nothing ending there: those levels can be one skip
+/// node. At most [`MAX_SKIP`].
+fn pass_through_levels(ps: &[Entry], off: u32) -> u32 {
+    let (Some(first), Some(last)) = (ps.first(), ps.last()) else {
+        return 0;
+    };
+    // Sorted keys: first and last share a bit iff every key between does.
+    let common = (first.key ^ last.key).leading_zeros();
+    let shortest = ps.iter().map(|p| u32::from(p.len)).min().unwrap_or(0);
+    // A level [o, o+6) passes if all keys agree on it and every prefix is longer.
+    let limit = common.min(shortest.saturating_sub(1));
+    (limit.saturating_sub(off) / STRIDE).min(MAX_SKIP)
 }
