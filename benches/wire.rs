@@ -2,37 +2,15 @@
 //! `rewrite_ipv4` on every NATed frame, `fragment_ipv4` on every oversized one.
 
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use peeremu::wire::{
-    build_packet, fragment_ipv4, parse_frame, rewrite_ipv4, PacketSpec, Transport,
-};
+use peeremu::wire::{build_packet, fragment_ipv4, parse_frame, rewrite_ipv4, Transport};
 
-fn spec(v6: bool, transport: Transport, payload_len: usize) -> PacketSpec {
-    let (src, dst) = if v6 {
-        (
-            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 1)),
-            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 2)),
-        )
-    } else {
-        (
-            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
-            IpAddr::V4(Ipv4Addr::new(10, 9, 0, 7)),
-        )
-    };
-    PacketSpec {
-        src_mac: [2, 0, 0, 0, 0, 1],
-        dst_mac: [2, 0, 0, 0, 0, 2],
-        src,
-        dst,
-        transport,
-        payload_len,
-        dont_fragment: false,
-        identification: 1,
-        ttl: 64,
-    }
-}
+/// The frames are the property tests' frames.
+#[path = "../tests/wire_support/mod.rs"]
+mod wire_support;
+use wire_support::spec;
 
 fn benches(c: &mut Criterion) {
     let tcp = Transport::Tcp {
@@ -42,8 +20,8 @@ fn benches(c: &mut Criterion) {
         seq: 1,
         ack: 1,
     };
-    let v4 = build_packet(&spec(false, tcp, 1400)).expect("bench frame");
-    let v6 = build_packet(&spec(true, tcp, 1400)).expect("bench frame");
+    let v4 = build_packet(&spec(false, tcp, 1400, false, 1)).expect("bench frame");
+    let v6 = build_packet(&spec(true, tcp, 1400, false, 1)).expect("bench frame");
     c.bench_function("wire/parse_frame/ipv4_tcp", |b| {
         b.iter(|| parse_frame(black_box(&v4)))
     });
@@ -55,7 +33,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("wire/rewrite_ipv4/snat_tcp", |b| {
         b.iter(|| rewrite_ipv4(black_box(&mut frame), nat, None))
     });
-    let jumbo = build_packet(&spec(false, tcp, 8961)).expect("bench frame");
+    let jumbo = build_packet(&spec(false, tcp, 8961, false, 1)).expect("bench frame");
     let mut out = Vec::with_capacity(8);
     c.bench_function("wire/fragment_ipv4/9001_to_1500", |b| {
         b.iter(|| {

@@ -133,7 +133,16 @@ fn no_allocation_per_frame_once_warm() {
         0,
         "NAT gateway out"
     );
-    let nat_reply = frames::echo("203.0.113.10", "3.3.3.3", true);
+    // The NAT gateway translates the echo identifier like a port: answer the
+    // identifier it chose.
+    let mut out = Vec::new();
+    let via_nat = frames::echo("10.0.1.20", "203.0.113.10", false);
+    dp.process(u64::MAX / 2, Ingress::Eni(app), via_nat, &mut out);
+    let public_id = match out.pop() {
+        Some(Action::Deliver { frame, .. }) => peeremu::wire::parse_frame(&frame).unwrap().icmp_id,
+        other => panic!("expected a delivery, got {other:?}"),
+    };
+    let nat_reply = frames::echo_id("203.0.113.10", "3.3.3.3", public_id, true);
     assert_eq!(
         allocations(&mut dp, Ingress::External(internet), nat_reply, 1000),
         0,

@@ -4,11 +4,13 @@
 //! hence ignored by default; CI runs `cargo test -- --include-ignored`.
 
 mod output_support;
+mod tshark_support;
 
 use output_support::*;
 use peeremu::output::{Recorder, RecorderConfig, RunTotals};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tshark_support::{comment_field, CHECKSUMS};
 
 /// Record [`drive`] once into a fresh folder.
 fn recorded(name: &str) -> PathBuf {
@@ -26,37 +28,13 @@ fn tshark(file: &Path, extra: &[&str]) -> String {
         .arg("-n")
         .arg("-r")
         .arg(file)
-        .args([
-            "-o",
-            "ip.check_checksum:TRUE",
-            "-o",
-            "tcp.check_checksum:TRUE",
-            "-o",
-            "udp.check_checksum:TRUE",
-        ])
+        .args(CHECKSUMS)
         .args(extra)
         .output()
         .expect("tshark must be installed for this test");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "tshark failed: {stderr}");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// tshark renamed `pkt_comment` to `frame.comment` (3.6); use whichever it knows.
-fn comment_field() -> &'static str {
-    let out = Command::new("tshark")
-        .args(["-G", "fields"])
-        .output()
-        .expect("tshark");
-    let fields = String::from_utf8_lossy(&out.stdout);
-    if fields
-        .lines()
-        .any(|l| l.split('\t').nth(2) == Some("frame.comment"))
-    {
-        "frame.comment"
-    } else {
-        "pkt_comment"
-    }
 }
 
 fn assert_clean(verbose: &str) {

@@ -67,12 +67,7 @@ fn describe(r: &RunResult) -> String {
 
 /// Expectations that fail because of a known gap outside `sim`/`host`, with the
 /// reason. The test fails when one of them starts passing, so the list stays true.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    // Connection tracking keys ICMP by address pair only (no echo identifier), so
-    // db's echo requests to app ride app's tracked pings to db as "replies". Linux
-    // and AWS track echo by identifier; the dataplane needs the id in its key.
-    ("two-vpc-peering.toml", "db-ping-app"),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn every_example_meets_its_expectations() {

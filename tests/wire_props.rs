@@ -5,9 +5,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use peeremu::wire::{
     build_packet, fragment_ipv4, icmpv4_frag_needed, icmpv6_packet_too_big, ip_packet, parse_frame,
-    reassemble_ipv4, rewrite_ipv4, verify_checksums, FragmentKind, PacketSpec, Transport,
+    quoted_flow, reassemble_ipv4, rewrite_ipv4, verify_checksums, FragmentKind, Transport,
 };
 use proptest::prelude::*;
+
+mod wire_support;
+use wire_support::spec;
 
 /// Call every entry point; only a panic can fail this.
 fn exercise(bytes: &[u8], mtu: u16) {
@@ -17,6 +20,7 @@ fn exercise(bytes: &[u8], mtu: u16) {
         assert!(ip.is_ok(), "parse_frame accepted what ip_packet refused");
     }
     let _ = verify_checksums(bytes);
+    let _ = quoted_flow(bytes);
     let mut out = Vec::new();
     let _ = fragment_ipv4(bytes, mtu, &mut out);
     let _ = reassemble_ipv4(&[bytes.to_vec()]);
@@ -60,29 +64,19 @@ fn transport() -> impl Strategy<Value = Transport> {
     ]
 }
 
-fn spec(v6: bool, transport: Transport, payload_len: usize, df: bool, id: u16) -> PacketSpec {
-    let (src, dst) = if v6 {
-        (
-            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 1)),
-            IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 2)),
-        )
-    } else {
-        (
-            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
-            IpAddr::V4(Ipv4Addr::new(10, 9, 0, 7)),
-        )
-    };
-    PacketSpec {
-        src_mac: [2, 0, 0, 0, 0, 1],
-        dst_mac: [2, 0, 0, 0, 0, 2],
-        src,
-        dst,
-        transport,
-        payload_len,
-        dont_fragment: df,
-        identification: id,
-        ttl: 64,
-    }
+/// A router at `router`'s frag-needed error about a DF packet `src -> dst`.
+fn frag_needed_about(
+    t: Transport,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    router: Ipv4Addr,
+    len: usize,
+) -> Vec<u8> {
+    let mut s = spec(false, t, len, true, 9);
+    s.src = IpAddr::V4(src);
+    s.dst = IpAddr::V4(dst);
+    let packet = build_packet(&s).unwrap();
+    icmpv4_frag_needed(&packet, router, 1500).unwrap()
 }
 
 proptest! {
@@ -176,5 +170,36 @@ proptest! {
         }
         let reassembled = reassemble_ipv4(&frags).unwrap();
         prop_assert_eq!(reassembled, whole);
+    }
+
+    #[test]
+    fn icmp_errors_translated_back_equal_the_untranslated_error(
+        t in transport(),
+        len in 0usize..3000,
+        private in any::<[u8; 4]>(),
+        public in any::<[u8; 4]>(),
+        public_port in any::<u16>(),
+        one_to_one in any::<bool>(),
+    ) {
+        // Unicast, answerable addresses (first octet 1-126).
+        let unicast = |mut o: [u8; 4]| {
+            o[0] = 1 + o[0] % 126;
+            Ipv4Addr::from(o)
+        };
+        let (private, public) = (unicast(private), unicast(public));
+        let (remote, router) = (Ipv4Addr::new(93, 184, 216, 34), Ipv4Addr::new(203, 0, 113, 1));
+        let private_port = match t {
+            Transport::Tcp { src_port, .. } | Transport::Udp { src_port, .. } => src_port,
+            Transport::Echo { id, .. } => id,
+        };
+        // An IGW's 1:1 NAT keeps ports; a NAT gateway changes them.
+        let sent = if one_to_one { t } else { t.with_source_port(public_port) };
+        let mut error = frag_needed_about(sent, public, remote, router, len);
+        let want = frag_needed_about(t, private, remote, router, len);
+        let port = if one_to_one { None } else { Some(private_port) };
+        rewrite_ipv4(&mut error, None, Some((private, port))).unwrap();
+        prop_assert_eq!(verify_checksums(&error), Ok(()));
+        prop_assert_eq!(quoted_flow(&error).unwrap(), quoted_flow(&want).unwrap());
+        prop_assert_eq!(error, want);
     }
 }

@@ -212,3 +212,56 @@ fn tshark_decodes_icmp_errors() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+#[ignore = "needs tshark"]
+fn tshark_accepts_icmp_errors_translated_back_through_nat() {
+    // Errors about packets that left through a NAT gateway as 54.0.0.5:61000,
+    // translated back to the instance: outer destination and quoted source.
+    let private = Ipv4Addr::new(10, 0, 1, 10);
+    let mut frames = Vec::new();
+    for t in [TCP, UDP, ECHO] {
+        let mut s = spec(false, t, 3000, true);
+        s.src = IpAddr::V4(Ipv4Addr::new(54, 0, 0, 5));
+        let sent = build_packet(&s).unwrap();
+        let mut error = icmpv4_frag_needed(&sent, Ipv4Addr::new(203, 0, 113, 1), 1400).unwrap();
+        rewrite_ipv4(&mut error, None, Some((private, Some(40000)))).unwrap();
+        frames.push(error);
+    }
+    let path = pcap_path("translated-errors");
+    write_pcap(&path, &frames);
+    assert_no_complaints(&tshark(&path, false, &["-V"]));
+    let fields = |occurrence: &str, names: &[&str]| {
+        let mut args = vec!["-T", "fields", "-E", "separator=,", "-E", occurrence];
+        for n in names {
+            args.extend(["-e", n]);
+        }
+        tshark(&path, false, &args)
+    };
+    // The last (quoted) IP header: the instance's address, checksum good (1).
+    let quoted = fields("occurrence=l", &["ip.src", "ip.checksum.status"]);
+    assert_eq!(
+        quoted.lines().collect::<Vec<_>>(),
+        vec!["10.0.1.10,1"; 3],
+        "{quoted}"
+    );
+    // The outer ICMP checksum is good.
+    let outer = fields("occurrence=f", &["icmp.checksum.status"]);
+    assert_eq!(outer.lines().collect::<Vec<_>>(), vec!["1"; 3], "{outer}");
+    let ports = tshark(
+        &path,
+        false,
+        &[
+            "-T",
+            "fields",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "icmp.ident",
+        ],
+    );
+    assert!(ports.lines().all(|l| l.contains("40000")), "{ports}");
+    let _ = std::fs::remove_file(&path);
+}

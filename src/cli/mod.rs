@@ -12,10 +12,3 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Invalid input.
 pub const EXIT_INVALID: u8 = 2;
-
-/// Print that a subcommand is not implemented yet and return [`EXIT_INVALID`].
-#[allow(dead_code)] // every subcommand is implemented; kept for new ones
-pub(crate) fn not_available(what: &str) -> u8 {
-    eprintln!("peeremu {what}: not available yet in this version");
-    EXIT_INVALID
-}

@@ -251,7 +251,8 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
     }
     let payload = payload_len(args.proto, d.is_ipv6(), args.size);
     let df = args.df || args.proto == Proto::Tcp;
-    let transport = |reply: bool, sport: u16, dport: u16| match args.proto {
+    // `id`: the echo identifier (a NAT gateway translates it like a port).
+    let transport = |reply: bool, sport: u16, dport: u16, id: u16| match args.proto {
         Proto::Tcp => Transport::Tcp {
             src_port: sport,
             dst_port: dport,
@@ -263,18 +264,14 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
             src_port: sport,
             dst_port: dport,
         },
-        Proto::Icmp => Transport::Echo {
-            id: 1,
-            seq: 1,
-            reply,
-        },
+        Proto::Icmp => Transport::Echo { id, seq: 1, reply },
     };
     let spec = PacketSpec {
         src_mac: mac_of(net, src),
         dst_mac: ROUTER_MAC,
         src: s,
         dst: d,
-        transport: transport(false, TRACE_SOURCE_PORT, args.port),
+        transport: transport(false, TRACE_SOURCE_PORT, args.port, 1),
         payload_len: payload,
         dont_fragment: df,
         identification: 1,
@@ -294,7 +291,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                 src_mac: mac_of(net, dst),
                 src: k.dst,
                 dst: k.src,
-                transport: transport(true, k.dst_port, k.src_port),
+                transport: transport(true, k.dst_port, k.src_port, k.icmp_id),
                 identification: 2,
                 ..spec
             };

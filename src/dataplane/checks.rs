@@ -5,12 +5,13 @@ use super::pipeline::Sink;
 use super::trace::{Hop, SgVerdict, Tracer};
 use super::{Dataplane, DropDetail};
 use crate::model::*;
-use crate::policy::{nacl, sg};
-use crate::wire::{FlowKey, FragmentKind};
+use crate::policy::{nacl, sg, ConnTrack};
+use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::IpAddr;
 
 impl Dataplane {
-    /// Evaluate a subnet's NACL in `dir`.
+    /// Evaluate a subnet's NACL in `dir` (traffic to and from Amazon services is
+    /// exempt: [`nacl::exemption`]).
     pub(super) fn nacl_check<T: Tracer>(
         &self,
         subnet: SubnetIdx,
@@ -23,25 +24,50 @@ impl Dataplane {
             return Ok(());
         };
         let verdict = nacl::evaluate(table, dir, key);
+        if verdict.allowed() {
+            sink.tr.hop(Hop::Nacl {
+                nacl: n,
+                subnet,
+                dir,
+                verdict,
+            });
+            return Ok(());
+        }
+        // Amazon services are exempt; checked only when the rules deny, which
+        // keeps the common allowed case as cheap as before.
+        let vpc = self.net.subnets[subnet.ix()].vpc;
+        let primary = self
+            .net
+            .vpcs
+            .get(vpc.ix())
+            .and_then(|v| v.cidrs.first().copied());
+        if let Some(exempt) = nacl::exemption(primary, key) {
+            sink.tr.hop(Hop::NaclExempt {
+                nacl: n,
+                dir,
+                exempt,
+            });
+            return Ok(());
+        }
         sink.tr.hop(Hop::Nacl {
             nacl: n,
             subnet,
             dir,
             verdict,
         });
-        if verdict.allowed() {
-            Ok(())
-        } else {
-            Err(DropDetail::NaclDeny {
-                nacl: n,
-                dir,
-                rule: verdict.rule,
-            })
-        }
+        Err(DropDetail::NaclDeny {
+            nacl: n,
+            dir,
+            rule: verdict.rule,
+        })
     }
 
     /// Security groups with connection tracking: a tracked flow passes regardless
     /// of rules; otherwise a rule must allow it, and a tracked rule opens a flow.
+    /// An ICMP error passes as *related* when the packet it quotes (read from
+    /// `frame`) belongs to a tracked flow; otherwise it needs a rule, and it never
+    /// opens a flow (nor does an ICMP query reply).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn sg_check<T: Tracer>(
         &mut self,
         now: u64,
@@ -49,6 +75,7 @@ impl Dataplane {
         dir: Direction,
         peer: IpAddr,
         key: &FlowKey,
+        frame: &[u8],
         sink: &mut Sink<'_, T>,
     ) -> Result<(), DropDetail> {
         let ct = &mut self.conntrack[eni.ix()];
@@ -58,17 +85,20 @@ impl Dataplane {
             sink.tr.hop(Hop::Sg { eni, dir, verdict });
             return Ok(());
         }
-        let verdict = match ct.lookup(now, key) {
+        let error = key.icmp_kind() == Some(IcmpKind::Error);
+        if error && wire::quoted_flow(frame).is_ok_and(|q| ct.related(now, &q)) {
+            let verdict = SgVerdict::Related;
+            sink.tr.hop(Hop::Sg { eni, dir, verdict });
+            return Ok(());
+        }
+        let tracked = if error { None } else { ct.lookup(now, key) };
+        let verdict = match tracked {
             Some(t) => SgVerdict::Tracked(t),
             None => {
                 let Some(m) = sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) else {
                     return Err(DropDetail::SgNoMatch { eni, dir });
                 };
-                // Non-first fragments carry no ports: they never open a flow.
-                if m.tracked
-                    && key.fragment != FragmentKind::NonFirst
-                    && ct.insert(now, key).is_err()
-                {
+                if m.tracked && ConnTrack::opens_flow(key) && ct.insert(now, key).is_err() {
                     return Err(DropDetail::ConntrackFull { eni });
                 }
                 SgVerdict::Rule(m)

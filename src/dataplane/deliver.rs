@@ -21,7 +21,7 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) {
         let Some(d) = self.net.enis.get(dst.ix()) else {
-            return sink.drop(DropDetail::UnknownDestination { dst: key.dst }, None, frame);
+            return sink.drop_unknown(key.dst, None, frame);
         };
         let (dsubnet, dmac, sdc, owned) = (d.subnet, d.mac, d.source_dest_check, owns(d, key.dst));
         let mtu = leg.mtu.min(d.mtu);
@@ -39,7 +39,7 @@ impl Dataplane {
         } else if let Err(det) = self.nacl_check(dsubnet, Direction::Inbound, &key, sink) {
             return sink.drop(det, Some(dst), frame);
         }
-        if let Err(det) = self.sg_check(now, dst, Direction::Inbound, key.src, &key, sink) {
+        if let Err(det) = self.sg_check(now, dst, Direction::Inbound, key.src, &key, &frame, sink) {
             return sink.drop(det, Some(dst), frame);
         }
         sink.tr.hop(Hop::Eni {

@@ -1,9 +1,8 @@
 //! The exact object behind every drop, by index (no allocation per drop), with a
-//! human-readable rendering and a one-line fix hint for `trace`.
+//! human-readable rendering (the fix hints for `trace` are in `hint.rs`).
 
 use crate::model::*;
 use crate::policy::nacl::rule_label;
-use crate::wire::FlowKey;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -108,179 +107,6 @@ impl DropDetail {
     pub fn display<'a>(&'a self, net: &'a Network) -> DetailDisplay<'a> {
         DetailDisplay { detail: self, net }
     }
-
-    /// A one-line suggestion for fixing the drop of `key`.
-    pub fn hint(&self, net: &Network, key: &FlowKey) -> String {
-        use DropDetail::*;
-        let what = traffic(key);
-        match *self {
-            Malformed(_) | UnknownIngress => "the frame itself is invalid: check the sender".into(),
-            SourceDestCheck { eni } => format!(
-                "disable source/destination check on {} (it forwards traffic not addressed to it)",
-                eni_id(net, eni)
-            ),
-            SgNoMatch { eni, dir } => {
-                let groups: Vec<&str> = net
-                    .enis
-                    .get(eni.ix())
-                    .map(|e| e.security_groups.iter().map(|g| sg_id(net, *g)).collect())
-                    .unwrap_or_default();
-                let first = groups.first().copied().unwrap_or("a security group");
-                match dir {
-                    Direction::Inbound => format!(
-                        "add an ingress rule to {first} allowing {what} from {}/{}",
-                        key.src,
-                        host_len(key.src)
-                    ),
-                    Direction::Outbound => format!(
-                        "add an egress rule to {first} allowing {what} to {}/{}",
-                        key.dst,
-                        host_len(key.dst)
-                    ),
-                }
-            }
-            ConntrackFull { eni } => format!(
-                "{} tracks too many flows: make the rules untracked (0.0.0.0/0 both ways) or raise conntrack_entries_per_eni",
-                eni_id(net, eni)
-            ),
-            NatPortsExhausted { nat } => format!(
-                "{} has no free ports for this destination: spread traffic over more NAT gateways",
-                nat_id(net, nat)
-            ),
-            NaclDeny { nacl, dir, rule } => {
-                let peer = match dir {
-                    Direction::Inbound => key.src,
-                    Direction::Outbound => key.dst,
-                };
-                // A reply: from a service port to a higher, ephemeral one.
-                let ephemeral = matches!(key.protocol, proto::TCP | proto::UDP) && key.dst_port >= 1024 && key.src_port < key.dst_port;
-                format!(
-                    "{} {} rule {} denies {what} {} {peer}: add an allow rule{} numbered below it",
-                    nacl_id(net, nacl),
-                    dir.as_str(),
-                    rule_label(rule),
-                    if dir == Direction::Inbound { "from" } else { "to" },
-                    if ephemeral { " for the return ports (ephemeral 1024-65535)" } else { "" }
-                )
-            }
-            NoRoute { rtb, dst } => no_route_hint(net, rtb, dst),
-            TargetNotAttached { rtb, .. } => format!(
-                "the route's target in {} is not attached to its VPC: attach it or fix the route",
-                rtb_id(net, rtb)
-            ),
-            NoPublicIp { eni, .. } => format!(
-                "assign a public or Elastic IP to {} (or route 0.0.0.0/0 through a NAT gateway)",
-                eni_id(net, eni)
-            ),
-            Blackhole { rtb, .. } => format!(
-                "the route's target in {} was deleted: point the route at a live target",
-                rtb_id(net, rtb)
-            ),
-            PeeringNotActive { pcx, status } => format!(
-                "accept {} (status {})",
-                pcx_id(net, pcx),
-                status.as_str()
-            ),
-            NonTransitive { .. } => format!(
-                "peering is not transitive: peer the VPC holding {} directly (or use a transit gateway)",
-                key.dst
-            ),
-            EdgeToEdge { .. } => "edge-to-edge routing is not supported: give the VPC its own gateway for this destination".into(),
-            MtuExceeded { link_mtu, .. } => format!(
-                "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
-            ),
-            UnknownDestination { dst } => format!("nothing owns {dst}: check the destination address"),
-            NatFragment { nat } => format!("{} passes fragments of UDP only: avoid fragmenting", nat_id(net, nat)),
-        }
-    }
-}
-
-/// Name the route that is missing: to the peer VPC holding `dst` (over their
-/// peering), to on-premises (VGW), or to the internet (IGW).
-fn no_route_hint(net: &Network, rtb: RtbIdx, dst: IpAddr) -> String {
-    let table = rtb_id(net, rtb);
-    let Some(src_vpc) = net.route_tables.get(rtb.ix()).map(|t| t.vpc) else {
-        return format!("add a route for {dst} to {table}");
-    };
-    for (i, v) in net.vpcs.iter().enumerate() {
-        let vpc = VpcIdx(i as u32);
-        if vpc == src_vpc || !v.contains(dst) {
-            continue;
-        }
-        let block = match dst {
-            IpAddr::V4(a) => v
-                .cidrs
-                .iter()
-                .find(|c| c.contains(&a))
-                .map(|c| c.to_string()),
-            IpAddr::V6(_) => v.ipv6.map(|c| c.to_string()),
-        }
-        .unwrap_or_else(|| dst.to_string());
-        let pcx = net
-            .peerings
-            .iter()
-            .find(|p| p.other_side(src_vpc) == Some(vpc));
-        return match pcx {
-            Some(p) => format!(
-                "add a route for {block} to {table} (target {}); the peer needs one back",
-                p.id
-            ),
-            None => format!(
-                "peer {} with {} first, then add a route for {block} to {table}",
-                net.vpcs[src_vpc.ix()].id,
-                v.id
-            ),
-        };
-    }
-    if let Some(g) = net
-        .vpn_gateways
-        .iter()
-        .find(|g| g.vpc == Some(src_vpc) && g.onprem_cidrs.iter().any(|c| c.contains(&dst)))
-    {
-        return format!(
-            "add a route for {dst} to {table} (target {}) or enable route propagation",
-            g.id
-        );
-    }
-    if let Some(g) = net.vpcs.get(src_vpc.ix()).and_then(|v| v.internet_gateway) {
-        return format!(
-            "add a route for 0.0.0.0/0 to {table} (target {} or a NAT gateway)",
-            igw_id(net, g)
-        );
-    }
-    // RFC 1918, shared (100.64/10) and unique-local addresses are not the internet.
-    let private = match dst {
-        IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64),
-        IpAddr::V6(a) => a.segments()[0] & 0xfe00 == 0xfc00,
-    };
-    if !private {
-        let vpc = net
-            .vpcs
-            .get(src_vpc.ix())
-            .map_or("the VPC", |v| v.id.as_str());
-        return format!(
-            "{dst} is on the internet: attach an internet gateway to {vpc} and add a route for 0.0.0.0/0 to {table}"
-        );
-    }
-    format!("add a route for {dst} to {table} (peering, gateway or local)")
-}
-
-/// `tcp 5432`, `udp 53`, `icmp`.
-fn traffic(key: &FlowKey) -> String {
-    match key.protocol {
-        proto::TCP => format!("tcp {}", key.dst_port),
-        proto::UDP => format!("udp {}", key.dst_port),
-        proto::ICMP | proto::ICMPV6 => format!("icmp type {}", key.icmp_type),
-        p => format!("protocol {p}"),
-    }
-}
-
-fn host_len(ip: IpAddr) -> u8 {
-    if ip.is_ipv4() {
-        32
-    } else {
-        128
-    }
 }
 
 macro_rules! id_fn {
@@ -314,6 +140,15 @@ pub fn target_id(net: &Network, t: RouteTarget) -> String {
     }
 }
 
+/// The target id of route number `route` in `rtb` (empty if there is no such route).
+pub fn route_target_id(net: &Network, rtb: RtbIdx, route: u16) -> String {
+    net.route_tables
+        .get(rtb.ix())
+        .and_then(|t| t.routes.get(usize::from(route)))
+        .map(|r| target_id(net, r.target))
+        .unwrap_or_default()
+}
+
 /// See [`DropDetail::display`].
 pub struct DetailDisplay<'a> {
     detail: &'a DropDetail,
@@ -338,7 +173,11 @@ impl fmt::Display for DetailDisplay<'_> {
                 Ok(())
             }
             ConntrackFull { eni } => write!(f, "{} connection tracking table", eni_id(net, eni)),
-            NatPortsExhausted { nat } => write!(f, "{} source ports", nat_id(net, nat)),
+            NatPortsExhausted { nat } => write!(
+                f,
+                "{} source ports exhausted (NAT port allocation failed)",
+                nat_id(net, nat)
+            ),
             NaclDeny { nacl, dir, rule } => write!(
                 f,
                 "{} rule {} {}",
@@ -348,12 +187,7 @@ impl fmt::Display for DetailDisplay<'_> {
             ),
             NoRoute { rtb, dst } => write!(f, "{} has no route for {dst}", rtb_id(net, rtb)),
             TargetNotAttached { rtb, route } | Blackhole { rtb, route } => {
-                let target = net
-                    .route_tables
-                    .get(rtb.ix())
-                    .and_then(|t| t.routes.get(route as usize))
-                    .map(|r| target_id(net, r.target))
-                    .unwrap_or_default();
+                let target = route_target_id(net, rtb, route);
                 write!(f, "{} route {route} -> {target}", rtb_id(net, rtb))
             }
             NoPublicIp { eni, igw } => write!(
@@ -381,7 +215,11 @@ impl fmt::Display for DetailDisplay<'_> {
             }
             MtuExceeded { link_mtu, packet } => write!(f, "{packet} bytes > link MTU {link_mtu}"),
             UnknownDestination { dst } => write!(f, "no interface owns {dst}"),
-            NatFragment { nat } => write!(f, "{} drops non-UDP fragments", nat_id(net, nat)),
+            NatFragment { nat } => write!(
+                f,
+                "{}: NAT gateway passes only UDP fragments",
+                nat_id(net, nat)
+            ),
         }
     }
 }

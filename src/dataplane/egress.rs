@@ -7,7 +7,7 @@ use super::routes::RouteLookup;
 use super::trace::{Gateway, Hop, Tracer};
 use super::{Dataplane, DropDetail, Egress, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU};
 use crate::model::*;
-use crate::wire::{self, FlowKey, FragmentKind};
+use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
 
 impl Dataplane {
@@ -46,11 +46,19 @@ impl Dataplane {
             if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((ip, port)), None) {
                 return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
             }
+            // An ICMP query's identifier is its port; an error's port is its quote's.
+            let (from_port, to_port) = match key.icmp_kind() {
+                Some(IcmpKind::Request | IcmpKind::Reply) => {
+                    (key.icmp_id, port.unwrap_or(key.icmp_id))
+                }
+                Some(_) => (0, 0),
+                None => (key.src_port, port.unwrap_or(key.src_port)),
+            };
             sink.tr.hop(Hop::Translate {
                 from: key.src,
-                from_port: key.src_port,
+                from_port,
                 to: IpAddr::V4(ip),
-                to_port: port.unwrap_or(key.src_port),
+                to_port,
             });
         }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
@@ -106,11 +114,7 @@ impl Dataplane {
                     return self.hairpin(now, src, public, target, key, frame, sink);
                 }
             }
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let latency = self.net.latency.internet_ns;
         self.deliver_external(
@@ -142,11 +146,7 @@ impl Dataplane {
         let t = &self.net.enis[target.ix()];
         let private = t.private_ip;
         let Some(g) = self.net.vpcs[t.vpc.ix()].internet_gateway else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let subnet = self.net.enis[src.ix()].subnet;
         let Some((mut frame, fragment)) =
@@ -222,11 +222,7 @@ impl Dataplane {
             gateway: Gateway::Nat(n),
         });
         let (IpAddr::V4(sip), IpAddr::V4(dip)) = (key.src, key.dst) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         if key.fragment != FragmentKind::Whole && key.protocol != proto::UDP {
             return sink.drop(DropDetail::NatFragment { nat: n }, Some(src), frame);
@@ -274,16 +270,34 @@ impl Dataplane {
             gateway: Gateway::Internet(g),
         });
         let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
-        let port = match (key.fragment, key.protocol) {
+        let table = &mut self.nat[n.ix()];
+        let port = match (key.fragment, key.icmp_kind()) {
             (FragmentKind::NonFirst, _) => None,
-            (_, proto::TCP | proto::UDP) => {
-                match self.nat[n.ix()].outbound(now, key.protocol, sip, key.src_port, dip) {
+            // An error about a flow that came back in through this gateway: its
+            // mapping translates the quoted packet (no mapping: addresses only).
+            (_, Some(IcmpKind::Error)) => wire::quoted_flow(&frame).ok().and_then(|q| {
+                let port = if q.icmp_query_type().is_some() {
+                    q.icmp_id
+                } else {
+                    q.dst_port
+                };
+                table.mapped(now, q.protocol, sip, port)
+            }),
+            (_, Some(IcmpKind::Other)) => {
+                let _ = table.outbound(now, key.protocol, sip, None, dip);
+                None
+            }
+            (_, Some(IcmpKind::Request | IcmpKind::Reply)) | (_, None)
+                if matches!(key.protocol, proto::TCP | proto::UDP | proto::ICMP) =>
+            {
+                let port = if key.protocol == proto::ICMP {
+                    key.icmp_id
+                } else {
+                    key.src_port
+                };
+                match table.outbound(now, key.protocol, sip, Some(port), dip) {
                     Some(p) => Some(p),
                     None => {
                         return sink.drop(
@@ -295,7 +309,7 @@ impl Dataplane {
                 }
             }
             _ => {
-                let _ = self.nat[n.ix()].outbound(now, key.protocol, sip, 0, dip);
+                let _ = table.outbound(now, key.protocol, sip, None, dip);
                 None
             }
         };
@@ -337,11 +351,7 @@ impl Dataplane {
             gateway: Gateway::Vpn(g),
         });
         let Some((h, host_mtu)) = self.host_at(key.dst, Some(g)) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         self.deliver_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
     }
@@ -370,11 +380,7 @@ impl Dataplane {
             gateway: Gateway::Endpoint(e),
         });
         let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let latency = self.net.latency.same_az_ns;
         self.deliver_external(

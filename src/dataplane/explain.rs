@@ -197,6 +197,12 @@ pub fn hop_text(net: &Network, hop: &Hop) -> String {
                 "denies"
             }
         ),
+        Hop::NaclExempt { nacl, dir, exempt } => format!(
+            "network ACL {} {}: not applied to {} traffic",
+            nacl_id(net, nacl),
+            dir.as_str(),
+            exempt.as_str()
+        ),
         Hop::NaclSkipped { subnet } => format!(
             "network ACL skipped: traffic stays inside {}",
             net.subnets
@@ -205,12 +211,7 @@ pub fn hop_text(net: &Network, hop: &Hop) -> String {
                 .unwrap_or("?")
         ),
         Hop::Route { rtb, prefix, route } => {
-            let target = net
-                .route_tables
-                .get(rtb.ix())
-                .and_then(|t| t.routes.get(route as usize))
-                .map(|r| target_id(net, r.target))
-                .unwrap_or_default();
+            let target = route_target_id(net, rtb, route);
             format!("route table {}: {prefix} -> {target}", rtb_id(net, rtb))
         }
         Hop::Peering { pcx } => match net.peerings.get(pcx.ix()) {
@@ -290,6 +291,9 @@ pub fn hop_json(net: &Network, hop: &Hop) -> Value {
             "rule": rule_label(verdict.rule).to_string(), "allowed": verdict.allowed(), "text": text
         }),
         Hop::NaclSkipped { .. } => json!({"kind": "nacl_skipped", "text": text}),
+        Hop::NaclExempt { nacl, dir, .. } => json!({
+            "kind": "nacl_exempt", "nacl": nacl_id(net, nacl), "direction": dir.as_str(), "text": text
+        }),
         Hop::Route { rtb, prefix, .. } => {
             json!({"kind": "route", "route_table": rtb_id(net, rtb), "destination": prefix.to_string(), "text": text})
         }

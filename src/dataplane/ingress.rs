@@ -6,7 +6,7 @@ use super::pipeline::{Leg, Sink, Source};
 use super::trace::{Gateway, Hop, Tracer};
 use super::{Dataplane, DropDetail, Edge, INTERNET_MTU, VPC_MTU};
 use crate::model::*;
-use crate::wire::{self, FlowKey, FragmentKind};
+use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
 
 impl Dataplane {
@@ -140,16 +140,34 @@ impl Dataplane {
         if let Err(m) = wire::rewrite_ipv4(&mut frame, None, Some(to)) {
             return sink.drop(DropDetail::Malformed(m.0), Some(e), frame);
         }
-        let dst_port = to.1.unwrap_or(key.dst_port);
+        // The port translates the destination port, an ICMP query's identifier,
+        // or (for an ICMP error) the quoted packet's source port.
+        let (from_port, to_port, key) = match key.icmp_kind() {
+            Some(IcmpKind::Request | IcmpKind::Reply) => {
+                let id = to.1.unwrap_or(key.icmp_id);
+                (key.icmp_id, id, FlowKey { icmp_id: id, ..key })
+            }
+            Some(_) => (key.dst_port, key.dst_port, key),
+            None => {
+                let port = to.1.unwrap_or(key.dst_port);
+                (
+                    key.dst_port,
+                    port,
+                    FlowKey {
+                        dst_port: port,
+                        ..key
+                    },
+                )
+            }
+        };
         sink.tr.hop(Hop::Translate {
             from: key.dst,
-            from_port: key.dst_port,
+            from_port,
             to: IpAddr::V4(to.0),
-            to_port: dst_port,
+            to_port,
         });
         let key = FlowKey {
             dst: IpAddr::V4(to.0),
-            dst_port,
             ..key
         };
         let leg = Leg {
@@ -190,12 +208,31 @@ impl Dataplane {
             (FragmentKind::NonFirst, proto::UDP) => {
                 table.fragment_owner(remote).map(|ip| (ip, None))
             }
-            (FragmentKind::Whole, _) | (FragmentKind::First, proto::UDP) => match key.protocol {
-                proto::TCP | proto::UDP => table
-                    .inbound(now, key.protocol, key.dst_port, remote)
-                    .map(|(ip, p)| (ip, Some(p))),
-                p => table.inbound(now, p, 0, remote).map(|(ip, _)| (ip, None)),
-            },
+            (FragmentKind::Whole, _) | (FragmentKind::First, proto::UDP) => {
+                match (key.protocol, key.icmp_kind()) {
+                    (proto::TCP | proto::UDP, _) => table
+                        .inbound(now, key.protocol, Some(key.dst_port), remote)
+                        .map(|(ip, p)| (ip, Some(p))),
+                    (_, Some(IcmpKind::Request | IcmpKind::Reply)) => table
+                        .inbound(now, key.protocol, Some(key.icmp_id), remote)
+                        .map(|(ip, p)| (ip, Some(p))),
+                    // An error quoting a translated packet (from the remote, or
+                    // from a router on the way): the quoted flow's mapping.
+                    (_, Some(IcmpKind::Error)) => wire::quoted_flow(&frame).ok().and_then(|q| {
+                        let port = if q.icmp_query_type().is_some() {
+                            q.icmp_id
+                        } else {
+                            q.src_port
+                        };
+                        table
+                            .inbound(now, q.protocol, Some(port), remote)
+                            .map(|(ip, p)| (ip, Some(p)))
+                    }),
+                    (p, _) => table
+                        .inbound(now, p, None, remote)
+                        .map(|(ip, _)| (ip, None)),
+                }
+            }
             _ => return sink.drop(DropDetail::NatFragment { nat: n }, None, frame),
         };
         let Some(private) = private else {

@@ -29,6 +29,7 @@ mod deliver;
 mod detail;
 mod egress;
 pub mod explain;
+mod hint;
 mod ingress;
 mod nat;
 mod pipeline;
@@ -43,6 +44,8 @@ mod tests;
 mod tests_edges;
 #[cfg(test)]
 mod tests_gateways;
+#[cfg(test)]
+mod tests_icmp;
 #[cfg(test)]
 mod tests_mtu;
 

@@ -1,7 +1,11 @@
 //! NAT gateway source translation: private (address, port) ↔ public port, with
 //! AWS's 350 s idle timeout. Deterministic port allocation (a cycling counter).
+//!
+//! An ICMP query's identifier is translated like a port (as Linux and AWS do), so
+//! two instances pinging the same remote through one NAT gateway get distinct
+//! public identifiers and each reply finds its own instance. Packets without a
+//! port or identifier (other ICMP) are mapped per remote address.
 
-use crate::model::proto;
 use crate::policy::conntrack::FxBuild;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -10,13 +14,16 @@ use std::net::Ipv4Addr;
 pub const NAT_IDLE_TIMEOUT_NS: u64 = 350 * 1_000_000_000;
 const FIRST_PORT: u16 = 1024;
 const PORTS: u32 = 65536 - FIRST_PORT as u32;
+/// How many public ports (or ICMP identifiers) a NAT gateway hands out per protocol.
+pub(super) const PUBLIC_PORTS: u32 = PORTS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Private {
     protocol: u8,
     ip: Ipv4Addr,
     port: u16,
-    /// ICMP has no ports in a flow key: its mapping is per remote address.
+    /// Packets without a port or identifier are mapped per remote address;
+    /// `UNSPECIFIED` for ported ones (endpoint-independent mapping).
     remote: Ipv4Addr,
 }
 
@@ -44,27 +51,27 @@ pub struct NatTable {
     next_port: u32,
 }
 
-fn is_icmp(protocol: u8) -> bool {
-    protocol == proto::ICMP
-}
-
 impl NatTable {
-    /// The public port for an outbound flow (allocating one if new). ICMP keeps
-    /// port 0. `None`: every port is in use by a live flow.
+    /// The public port (or ICMP identifier) for an outbound flow, allocating one
+    /// if new. `port` is `None` for packets that have neither: they keep 0 and are
+    /// mapped per `remote`. `None` back: every port is in use by a live flow.
     pub fn outbound(
         &mut self,
         now_ns: u64,
         protocol: u8,
         ip: Ipv4Addr,
-        port: u16,
+        port: Option<u16>,
         remote: Ipv4Addr,
     ) -> Option<u16> {
-        let icmp = is_icmp(protocol);
         let key = Private {
             protocol,
             ip,
-            port,
-            remote: if icmp { remote } else { Ipv4Addr::UNSPECIFIED },
+            port: port.unwrap_or(0),
+            remote: if port.is_none() {
+                remote
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            },
         };
         if let Some(b) = self.out.get_mut(&key) {
             if now_ns.saturating_sub(b.last_ns) <= NAT_IDLE_TIMEOUT_NS {
@@ -80,10 +87,9 @@ impl NatTable {
                 return Some(b.other);
             }
         }
-        let public_port = if icmp {
-            0
-        } else {
-            self.allocate(now_ns, protocol)?
+        let public_port = match port {
+            None => 0,
+            Some(_) => self.allocate(now_ns, protocol)?,
         };
         self.out.insert(
             key,
@@ -98,9 +104,24 @@ impl NatTable {
                 port: public_port,
                 remote: key.remote,
             },
-            (ip, port, now_ns),
+            (ip, key.port, now_ns),
         );
         Some(public_port)
+    }
+
+    /// The live public port of an existing outbound mapping, without creating
+    /// one or refreshing it (for ICMP errors about a translated flow).
+    pub fn mapped(&self, now_ns: u64, protocol: u8, ip: Ipv4Addr, port: u16) -> Option<u16> {
+        let key = Private {
+            protocol,
+            ip,
+            port,
+            remote: Ipv4Addr::UNSPECIFIED,
+        };
+        self.out
+            .get(&key)
+            .filter(|b| now_ns.saturating_sub(b.last_ns) <= NAT_IDLE_TIMEOUT_NS)
+            .map(|b| b.other)
     }
 
     fn allocate(&mut self, now_ns: u64, protocol: u8) -> Option<u16> {
@@ -122,18 +143,19 @@ impl NatTable {
         None
     }
 
-    /// The private (address, port) a reply to `public_port` goes to.
+    /// The private (address, port) a reply to `public_port` goes to (`None`: a
+    /// packet without port or identifier, mapped per `remote`).
     pub fn inbound(
         &mut self,
         now_ns: u64,
         protocol: u8,
-        public_port: u16,
+        public_port: Option<u16>,
         remote: Ipv4Addr,
     ) -> Option<(Ipv4Addr, u16)> {
         let key = Public {
             protocol,
-            port: public_port,
-            remote: if is_icmp(protocol) {
+            port: public_port.unwrap_or(0),
+            remote: if public_port.is_none() {
                 remote
             } else {
                 Ipv4Addr::UNSPECIFIED
@@ -161,6 +183,7 @@ impl NatTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::proto;
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
@@ -170,48 +193,102 @@ mod tests {
     fn ports_are_allocated_and_reversed() {
         let mut n = NatTable::default();
         let p1 = n
-            .outbound(0, proto::TCP, ip("10.0.1.10"), 40000, ip("8.8.8.8"))
+            .outbound(0, proto::TCP, ip("10.0.1.10"), Some(40000), ip("8.8.8.8"))
             .unwrap();
         let p2 = n
-            .outbound(0, proto::TCP, ip("10.0.1.11"), 40000, ip("8.8.8.8"))
+            .outbound(0, proto::TCP, ip("10.0.1.11"), Some(40000), ip("8.8.8.8"))
             .unwrap();
         assert_ne!(p1, p2);
         assert_eq!(
-            n.outbound(1, proto::TCP, ip("10.0.1.10"), 40000, ip("8.8.8.8")),
+            n.outbound(1, proto::TCP, ip("10.0.1.10"), Some(40000), ip("8.8.8.8")),
             Some(p1)
         );
+        assert_eq!(n.mapped(1, proto::TCP, ip("10.0.1.10"), 40000), Some(p1));
+        assert_eq!(n.mapped(1, proto::UDP, ip("10.0.1.10"), 40000), None);
         assert_eq!(
-            n.inbound(2, proto::TCP, p2, ip("8.8.8.8")),
+            n.inbound(2, proto::TCP, Some(p2), ip("8.8.8.8")),
             Some((ip("10.0.1.11"), 40000))
         );
-        assert_eq!(n.inbound(2, proto::UDP, p2, ip("8.8.8.8")), None);
+        assert_eq!(n.inbound(2, proto::UDP, Some(p2), ip("8.8.8.8")), None);
     }
 
     #[test]
     fn idle_mappings_expire_after_350s() {
         let mut n = NatTable::default();
         let p = n
-            .outbound(0, proto::UDP, ip("10.0.1.10"), 5000, ip("8.8.8.8"))
+            .outbound(0, proto::UDP, ip("10.0.1.10"), Some(5000), ip("8.8.8.8"))
             .unwrap();
         assert!(n
-            .inbound(NAT_IDLE_TIMEOUT_NS, proto::UDP, p, ip("8.8.8.8"))
+            .inbound(NAT_IDLE_TIMEOUT_NS, proto::UDP, Some(p), ip("8.8.8.8"))
             .is_some());
         assert!(n
-            .inbound(2 * NAT_IDLE_TIMEOUT_NS + 1, proto::UDP, p, ip("8.8.8.8"))
+            .inbound(
+                2 * NAT_IDLE_TIMEOUT_NS + 1,
+                proto::UDP,
+                Some(p),
+                ip("8.8.8.8")
+            )
             .is_none());
+        assert_eq!(
+            n.mapped(4 * NAT_IDLE_TIMEOUT_NS, proto::UDP, ip("10.0.1.10"), 5000),
+            None
+        );
     }
 
     #[test]
-    fn icmp_maps_per_remote() {
+    fn echo_identifiers_are_translated_like_ports() {
+        let mut n = NatTable::default();
+        // Two instances ping the same remote with the same identifier.
+        let a = n
+            .outbound(0, proto::ICMP, ip("10.0.1.10"), Some(7), ip("1.1.1.1"))
+            .unwrap();
+        let b = n
+            .outbound(0, proto::ICMP, ip("10.0.1.11"), Some(7), ip("1.1.1.1"))
+            .unwrap();
+        assert_ne!(a, b);
+        assert_eq!(
+            n.inbound(1, proto::ICMP, Some(a), ip("1.1.1.1")),
+            Some((ip("10.0.1.10"), 7))
+        );
+        assert_eq!(
+            n.inbound(1, proto::ICMP, Some(b), ip("1.1.1.1")),
+            Some((ip("10.0.1.11"), 7))
+        );
+    }
+
+    #[test]
+    fn unported_packets_map_per_remote() {
         let mut n = NatTable::default();
         assert_eq!(
-            n.outbound(0, proto::ICMP, ip("10.0.1.10"), 0, ip("1.1.1.1")),
+            n.outbound(0, proto::ICMP, ip("10.0.1.10"), None, ip("1.1.1.1")),
             Some(0)
         );
         assert_eq!(
-            n.inbound(1, proto::ICMP, 0, ip("1.1.1.1")),
+            n.inbound(1, proto::ICMP, None, ip("1.1.1.1")),
             Some((ip("10.0.1.10"), 0))
         );
-        assert_eq!(n.inbound(1, proto::ICMP, 0, ip("9.9.9.9")), None);
+        assert_eq!(n.inbound(1, proto::ICMP, None, ip("9.9.9.9")), None);
+    }
+
+    #[test]
+    fn ports_run_out_then_free_up_after_the_idle_timeout() {
+        let mut n = NatTable::default();
+        let remote = ip("8.8.8.8");
+        for i in 0..PUBLIC_PORTS {
+            let private = Ipv4Addr::from(0x0a00_0000 + i);
+            assert!(n
+                .outbound(0, proto::UDP, private, Some(5000), remote)
+                .is_some());
+        }
+        let last = ip("10.255.255.255");
+        assert_eq!(n.outbound(1, proto::UDP, last, Some(5000), remote), None);
+        // TCP has its own ports.
+        assert!(n
+            .outbound(1, proto::TCP, last, Some(5000), remote)
+            .is_some());
+        let later = NAT_IDLE_TIMEOUT_NS + 1;
+        assert!(n
+            .outbound(later, proto::UDP, last, Some(5000), remote)
+            .is_some());
     }
 }

@@ -49,6 +49,11 @@ impl<T: Tracer> Sink<'_, T> {
             frame,
         });
     }
+
+    /// Drop a frame whose destination no ENI, gateway or external host answers for.
+    pub fn drop_unknown(&mut self, dst: IpAddr, eni: Option<EniIdx>, frame: Vec<u8>) {
+        self.drop(DropDetail::UnknownDestination { dst }, eni, frame);
+    }
 }
 
 pub(super) fn owns(eni: &Eni, ip: IpAddr) -> bool {
@@ -132,7 +137,7 @@ impl Dataplane {
         if eni.source_dest_check && !owns(eni, key.src) {
             return sink.drop(DropDetail::SourceDestCheck { eni: src }, Some(src), frame);
         }
-        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, sink) {
+        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink) {
             return sink.drop(d, Some(src), frame);
         }
         let sn = &self.net.subnets[subnet.ix()];
@@ -170,11 +175,7 @@ impl Dataplane {
                         };
                         self.deliver_eni(now, leg, d, key, frame, sink)
                     }
-                    None => sink.drop(
-                        DropDetail::UnknownDestination { dst: key.dst },
-                        Some(src),
-                        frame,
-                    ),
+                    None => sink.drop_unknown(key.dst, Some(src), frame),
                 }
             }
             RouteTarget::Peering(p) => {
@@ -226,11 +227,7 @@ impl Dataplane {
             return sink.drop(d, Some(src), frame);
         }
         let Some(dst) = self.eni_in_vpc(peer_vpc, key.dst) else {
-            return sink.drop(
-                DropDetail::UnknownDestination { dst: key.dst },
-                Some(src),
-                frame,
-            );
+            return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let leg = Leg {
             src: Source::Eni(src),

@@ -33,9 +33,18 @@ pub fn sg_all(cidr: &str) -> SgRule {
 
 /// An SG rule allowing one TCP port from/to `peer`.
 pub fn sg_tcp(port: u16, peer: SgPeer) -> SgRule {
+    sg_port(proto::TCP, port, peer)
+}
+
+/// An SG rule allowing one UDP port from/to `peer`.
+pub fn sg_udp(port: u16, peer: SgPeer) -> SgRule {
+    sg_port(proto::UDP, port, peer)
+}
+
+fn sg_port(protocol: u8, port: u16, peer: SgPeer) -> SgRule {
     SgRule {
         traffic: TrafficMatch {
-            protocol: ProtocolMatch::Number(proto::TCP),
+            protocol: ProtocolMatch::Number(protocol),
             ports: PortRange {
                 from: port,
                 to: port,
@@ -381,6 +390,25 @@ pub mod frames {
         .unwrap()
     }
 
+    fn tcp_with_df(
+        src: &str,
+        dst: &str,
+        sport: u16,
+        dport: u16,
+        flags: u8,
+        payload_len: usize,
+        df: bool,
+    ) -> Vec<u8> {
+        let t = Transport::Tcp {
+            src_port: sport,
+            dst_port: dport,
+            flags,
+            seq: 1,
+            ack: 0,
+        };
+        build(src, dst, t, payload_len, df)
+    }
+
     /// A TCP segment with `flags` (SYN = 0x02, SYN-ACK = 0x12, ACK = 0x10).
     pub fn tcp(
         src: &str,
@@ -390,14 +418,7 @@ pub mod frames {
         flags: u8,
         payload_len: usize,
     ) -> Vec<u8> {
-        let t = Transport::Tcp {
-            src_port: sport,
-            dst_port: dport,
-            flags,
-            seq: 1,
-            ack: 0,
-        };
-        build(src, dst, t, payload_len, true)
+        tcp_with_df(src, dst, sport, dport, flags, payload_len, true)
     }
 
     /// A TCP segment with DF clear (so the network may fragment it).
@@ -409,14 +430,7 @@ pub mod frames {
         flags: u8,
         payload_len: usize,
     ) -> Vec<u8> {
-        let t = Transport::Tcp {
-            src_port: sport,
-            dst_port: dport,
-            flags,
-            seq: 1,
-            ack: 0,
-        };
-        build(src, dst, t, payload_len, false)
+        tcp_with_df(src, dst, sport, dport, flags, payload_len, false)
     }
 
     /// A UDP datagram; `df` sets Don't Fragment (IPv4).
@@ -442,16 +456,11 @@ pub mod frames {
 
     /// An ICMP(v6) echo request or reply.
     pub fn echo(src: &str, dst: &str, reply: bool) -> Vec<u8> {
-        build(
-            src,
-            dst,
-            Transport::Echo {
-                id: 1,
-                seq: 1,
-                reply,
-            },
-            56,
-            false,
-        )
+        echo_id(src, dst, 1, reply)
+    }
+
+    /// An echo request or reply with identifier `id` (56 payload bytes).
+    pub fn echo_id(src: &str, dst: &str, id: u16, reply: bool) -> Vec<u8> {
+        build(src, dst, Transport::Echo { id, seq: 1, reply }, 56, false)
     }
 }

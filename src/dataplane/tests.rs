@@ -1,7 +1,7 @@
 //! Pipeline tests inside one VPC: delivery, security groups with conntrack,
 //! NACLs, routes, source/destination check, ENI targets, MTU, malformed input.
 
-use super::test_net::{frames, nacl_tcp, sg_all, sg_tcp, TestNet};
+use super::test_net::{frames, nacl_tcp, sg_all, sg_tcp, sg_udp, TestNet};
 use super::*;
 use crate::wire::parse_frame;
 
@@ -277,15 +277,7 @@ fn udp_reply_after_idle_timeout_is_a_new_flow() {
     let mut f = fixture();
     f.net.net.security_groups[f.db_sg.ix()]
         .ingress
-        .push(SgRule {
-            traffic: TrafficMatch {
-                protocol: ProtocolMatch::Number(proto::UDP),
-                ports: PortRange { from: 53, to: 53 },
-                icmp: IcmpMatch::ANY,
-            },
-            peer: SgPeer::Cidr("10.0.0.0/16".parse().unwrap()),
-            description: String::new(),
-        });
+        .push(sg_udp(53, SgPeer::Cidr("10.0.0.0/16".parse().unwrap())));
     let mut dp = Dataplane::new(&f.net.net);
     let q = frames::udp("10.0.1.10", "10.0.2.20", 5000, 53, 20, true);
     delivered(&run(&mut dp, 0, Ingress::Eni(f.app), q));

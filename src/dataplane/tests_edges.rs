@@ -249,3 +249,40 @@ fn no_edge_to_edge_through_a_peer_gateway() {
         }
     );
 }
+
+#[test]
+fn nacls_do_not_filter_amazon_dns_or_instance_metadata() {
+    let mut t = TestNet::new();
+    let v = t.vpc("10.0.0.0/16");
+    let s = t.subnet(v, "10.0.1.0/24", 0);
+    let open = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let e = t.eni(s, "10.0.1.10", &[open]);
+    let deny_all = t.nacl(s, vec![], vec![]);
+    let mut dp = Dataplane::new(&t.build());
+    let mut hops = Vec::new();
+    let mut out = Vec::new();
+    let dns = frames::udp("10.0.1.10", "10.0.0.2", 40000, 53, 30, false);
+    dp.process_traced(0, Ingress::Eni(e), dns, &mut out, &mut hops);
+    assert!(hops.contains(&Hop::NaclExempt {
+        nacl: deny_all,
+        dir: Direction::Outbound,
+        exempt: crate::policy::NaclExempt::AmazonDns
+    }));
+    // The services themselves are not modelled: nothing answers at their address.
+    assert_ne!(
+        dropped(&out).reason(),
+        DropReason::NaclDeny,
+        "{}",
+        summary(&out)
+    );
+    // Anything else still meets the deny-all NACL.
+    let other = frames::udp("10.0.1.10", "10.0.0.3", 40000, 53, 30, false);
+    assert_eq!(
+        dropped(&run(&mut dp, 1, Ingress::Eni(e), other)),
+        DropDetail::NaclDeny {
+            nacl: deny_all,
+            dir: Direction::Outbound,
+            rule: None
+        }
+    );
+}

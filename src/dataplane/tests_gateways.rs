@@ -9,16 +9,16 @@ use super::*;
 
 /// One VPC with an internet gateway: a public subnet (ENI with a public IP, a NAT
 /// gateway) and a private subnet routed through the NAT gateway.
-struct Internet {
-    t: TestNet,
-    public_eni: EniIdx,
-    private_eni: EniIdx,
-    host: HostIdx,
-    igw: IgwIdx,
-    nat: NatIdx,
+pub(super) struct Internet {
+    pub t: TestNet,
+    pub public_eni: EniIdx,
+    pub private_eni: EniIdx,
+    pub host: HostIdx,
+    pub igw: IgwIdx,
+    pub nat: NatIdx,
 }
 
-fn internet() -> Internet {
+pub(super) fn internet() -> Internet {
     let mut t = TestNet::new();
     let v = t.vpc("10.0.0.0/16");
     let public = t.subnet(v, "10.0.0.0/24", 0);
@@ -157,7 +157,16 @@ fn nat_gateway_passes_only_udp_fragments() {
         Ingress::Eni(i.private_eni),
         fragments[0].clone(),
     );
-    assert_eq!(dropped(&out), DropDetail::NatFragment { nat: i.nat });
+    let d = dropped(&out);
+    assert_eq!(d, DropDetail::NatFragment { nat: i.nat });
+    assert_eq!(d.reason(), DropReason::Malformed);
+    let text = d.display(&i.t.net).to_string();
+    assert!(
+        text.contains("NAT gateway passes only UDP fragments"),
+        "{text}"
+    );
+    let nat_id = &i.t.net.nat_gateways[i.nat.ix()].id;
+    assert!(text.starts_with(nat_id.as_str()), "{text}");
     let mut udp_frags = Vec::new();
     let big_udp = frames::udp("10.0.1.10", "93.184.216.34", 5000, 6000, 3000, false);
     crate::wire::fragment_ipv4(&big_udp, 1400, &mut udp_frags).unwrap();

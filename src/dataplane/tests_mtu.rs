@@ -1,18 +1,24 @@
 //! MTU tests inside one VPC: fragmentation, ICMP errors (and the NACL that can
 //! swallow them), IPv6 Packet Too Big, and fragments of tracked flows.
 
-use super::test_net::{frames, sg_all};
-use super::tests::{delivered, dropped, fixture, run, summary};
+use super::test_net::{frames, sg_all, sg_udp};
+use super::tests::{delivered, dropped, fixture, run, summary, Fixture};
 use super::*;
 use crate::wire::parse_frame;
 
-#[test]
-fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
+/// The fixture with the database ENI's MTU at 1500 and its group open to the VPC.
+fn db_open_at_1500() -> Fixture {
     let mut f = fixture();
     f.net.net.enis[f.db.ix()].mtu = 1500;
     f.net.net.security_groups[f.db_sg.ix()]
         .ingress
         .push(sg_all("10.0.0.0/16"));
+    f
+}
+
+#[test]
+fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
+    let f = db_open_at_1500();
     let mut dp = Dataplane::new(&f.net.net);
     let big = frames::udp("10.0.1.10", "10.0.2.20", 5000, 9000, 3000, true);
     let out = run(&mut dp, 0, Ingress::Eni(f.app), big);
@@ -43,11 +49,7 @@ fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
 
 #[test]
 fn frag_needed_blocked_by_source_nacl_is_a_pmtud_black_hole() {
-    let mut f = fixture();
-    f.net.net.enis[f.db.ix()].mtu = 1500;
-    f.net.net.security_groups[f.db_sg.ix()]
-        .ingress
-        .push(sg_all("10.0.0.0/16"));
+    let mut f = db_open_at_1500();
     let allow_udp = NaclRule {
         number: 100,
         traffic: TrafficMatch {
@@ -85,11 +87,7 @@ fn frag_needed_blocked_by_source_nacl_is_a_pmtud_black_hole() {
 
 #[test]
 fn df_clear_is_fragmented_to_the_link_mtu() {
-    let mut f = fixture();
-    f.net.net.enis[f.db.ix()].mtu = 1500;
-    f.net.net.security_groups[f.db_sg.ix()]
-        .ingress
-        .push(sg_all("10.0.0.0/16"));
+    let f = db_open_at_1500();
     let mut dp = Dataplane::new(&f.net.net);
     let mut hops = Vec::new();
     let mut out = Vec::new();
@@ -160,15 +158,7 @@ fn host_fragmented_reply_of_a_tracked_flow_passes_whole() {
     let mut f = fixture();
     f.net.net.security_groups[f.db_sg.ix()]
         .ingress
-        .push(SgRule {
-            traffic: TrafficMatch {
-                protocol: ProtocolMatch::Number(proto::UDP),
-                ports: PortRange { from: 53, to: 53 },
-                icmp: IcmpMatch::ANY,
-            },
-            peer: SgPeer::Group(f.app_sg),
-            description: String::new(),
-        });
+        .push(sg_udp(53, SgPeer::Group(f.app_sg)));
     let mut dp = Dataplane::new(&f.net.net);
     let q = frames::udp("10.0.1.10", "10.0.2.20", 5000, 53, 40, false);
     delivered(&run(&mut dp, 0, Ingress::Eni(f.app), q));

@@ -6,7 +6,7 @@ use super::{DropDetail, Egress};
 use crate::model::{
     Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, VgwIdx, VpceIdx,
 };
-use crate::policy::{MatchedRule, NaclVerdict, Tracked};
+use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -67,6 +67,13 @@ pub enum Hop {
     /// NACLs do not apply within a subnet.
     NaclSkipped {
         subnet: SubnetIdx,
+    },
+    /// NACLs do not filter traffic to and from Amazon services (DNS, DHCP,
+    /// instance metadata, time sync): recorded when the rules would have denied it.
+    NaclExempt {
+        nacl: NaclIdx,
+        dir: Direction,
+        exempt: NaclExempt,
     },
     Route {
         rtb: RtbIdx,

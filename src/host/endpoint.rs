@@ -2,7 +2,7 @@
 //! the generators and servers of the flows it takes part in.
 
 use super::device::VirtualDevice;
-use super::packet::{self, endpoint_key, fix_ipv4_header, packet_too_big, resegment_tcp};
+use super::packet::{self, endpoint_key_of, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
 use super::ping::{request_tag, PingClient};
 use super::stats::FlowStats;
 use super::tcp::{TcpClient, TcpServers};
@@ -11,7 +11,7 @@ use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, SocketSet};
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use std::collections::BTreeMap;
@@ -71,6 +71,18 @@ pub struct Host {
     sockets: SocketSet<'static>,
     device: VirtualDevice,
     generators: Vec<Generator>,
+    /// Per generator (same index): when it next needs attention, `u64::MAX` for
+    /// never. A ping or UDP generator not yet due (and, for ping, with no ICMP
+    /// arrived) would do nothing in a poll, so it is skipped: a poll costs the
+    /// generators that act, not every flow of the host.
+    wake: Vec<u64>,
+    /// Per generator: its flow's `done` has been handed out by [`Host::take_finished`].
+    finished_seen: Vec<bool>,
+    /// Flows whose generator finished since the last [`Host::take_finished`].
+    finished: Vec<FlowIdx>,
+    /// An ICMP message arrived since the last poll: ping generators read their
+    /// sockets.
+    icmp_rx: bool,
     sinks: Vec<UdpSink>,
     /// Sinks that may hold datagrams (a frame for their port arrived), so a poll
     /// drains only those; `all_sinks_dirty` after a fragment (ports unknown).
@@ -91,8 +103,11 @@ pub struct Host {
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
     pmtu: BTreeMap<IpAddr, u16>,
     next_ident: u16,
-    /// The time of the poll event currently scheduled (lazy deletion of others).
-    pub scheduled_ns: Option<u64>,
+    /// A frame arrived since the last poll that may give smoltcp egress work (TCP,
+    /// an ICMP error, a fragment, larger than this host's MTU): see [`Host::poll`].
+    big_rx: bool,
+    /// smoltcp's own `poll_at` was due (or unknown) after the last poll.
+    smol_pending: bool,
 }
 
 fn instant(ns: u64) -> Instant {
@@ -131,6 +146,10 @@ impl Host {
             sockets: SocketSet::new(Vec::new()),
             device,
             generators: Vec::new(),
+            wake: Vec::new(),
+            finished_seen: Vec::new(),
+            finished: Vec::new(),
+            icmp_rx: false,
             sinks: Vec::new(),
             dirty_sinks: Vec::new(),
             sink_by_port: BTreeMap::new(),
@@ -142,7 +161,8 @@ impl Host {
             no_df: Vec::new(),
             pmtu: BTreeMap::new(),
             next_ident,
-            scheduled_ns: None,
+            big_rx: false,
+            smol_pending: true,
         }
     }
 
@@ -180,12 +200,18 @@ impl Host {
             }
         };
         self.generators.push(g);
+        self.wake.push(0);
+        self.finished_seen.push(false);
     }
 
     /// Take the receiving side of `plan`.
     pub fn add_server(&mut self, plan: &FlowPlan) {
         match plan.kind {
-            FlowKind::Ping => self.ping_targets.push(plan.flow),
+            FlowKind::Ping => {
+                // Sorted: looked up by binary search for every echo request.
+                let at = self.ping_targets.partition_point(|&f| f <= plan.flow);
+                self.ping_targets.insert(at, plan.flow);
+            }
             FlowKind::Udp => {
                 let idx = match self.sink_by_port.get(&plan.port) {
                     Some(&i) => i,
@@ -218,12 +244,6 @@ impl Host {
 
     /// A frame arrives (`sent_ns`: when its source put it on the wire).
     pub fn receive(&mut self, frame: Vec<u8>, now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
-        if let Some((dst, mtu)) = packet_too_big(&frame) {
-            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
-            if mtu < current {
-                self.pmtu.insert(dst, mtu);
-            }
-        }
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
@@ -239,8 +259,34 @@ impl Host {
             self.all_sinks_dirty = true;
         }
         let Some((src, _, protocol, l4)) = packet::split_ip(ip) else {
+            // Unknown to us (a later fragment...): a full poll, every socket read.
+            self.big_rx = true;
+            self.icmp_rx = true;
             return;
         };
+        if fragment || !matches!(protocol, proto::UDP | proto::TCP) {
+            // Echo replies, ICMP errors, or a fragment of either: ping generators
+            // read their sockets.
+            self.icmp_rx = true;
+        }
+        // Only UDP datagrams and ICMP echoes that fit leave smoltcp's egress work
+        // unchanged; anything else (TCP segments, ICMP errors a TCP socket may act
+        // on, fragments, oversize packets) asks for a full poll.
+        let simple = match protocol {
+            proto::UDP => true,
+            proto::ICMP => matches!(l4.first(), Some(0) | Some(8)),
+            proto::ICMPV6 => matches!(l4.first(), Some(128) | Some(129)),
+            _ => false,
+        };
+        if fragment || ip.len() > self.config.mtu as usize || !simple {
+            self.big_rx = true;
+        }
+        if let Some((dst, mtu)) = packet_too_big_l4(protocol, l4) {
+            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
+            if mtu < current {
+                self.pmtu.insert(dst, mtu);
+            }
+        }
         match protocol {
             proto::UDP if l4.len() >= 4 => {
                 let port = u16::from_be_bytes([l4[2], l4[3]]);
@@ -252,7 +298,7 @@ impl Host {
             }
             proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
                 if let Some(tag) = request_tag(l4) {
-                    if self.ping_targets.contains(&FlowIdx(tag.flow)) {
+                    if self.ping_targets.binary_search(&FlowIdx(tag.flow)).is_ok() {
                         if let Some(st) = stats.get_mut(tag.flow as usize) {
                             st.record_latency(now_ns.saturating_sub(tag.sent_ns));
                         }
@@ -293,18 +339,24 @@ impl Host {
         {
             if let Some(p) = self.pending_listens.pop() {
                 self.servers.listen(&p, &mut self.sockets);
+                self.smol_pending = true;
             }
         }
         let now = instant(now_ns);
+        let mut full = false;
         for _round in 0..4 {
-            for g in &mut self.generators {
+            let mut wrote = false;
+            for (g, &wake) in self.generators.iter_mut().zip(&self.wake) {
                 match g {
-                    Generator::Ping(p) => {
-                        p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
+                    Generator::Ping(p) if wake <= now_ns => {
+                        wrote |=
+                            p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
-                    Generator::Udp(u) => {
-                        u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
+                    Generator::Udp(u) if wake <= now_ns => {
+                        wrote |=
+                            u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
                     }
+                    Generator::Ping(_) | Generator::Udp(_) => {}
                     Generator::Tcp(t) => {
                         let f = t.plan.flow.ix();
                         t.before_poll(
@@ -312,21 +364,44 @@ impl Host {
                             self.iface.context(),
                             &mut self.sockets,
                             &mut stats[f],
-                        )
+                        );
+                        wrote |= t.has_socket();
                     }
                 }
             }
-            self.iface.poll(now, &mut self.device, &mut self.sockets);
+            // A quiet poll has no egress work: only UDP datagrams and ICMP echoes
+            // that fit came in, no application wrote, no TCP client is active, and
+            // after the last full poll smoltcp's `poll_at` was `None` (every send
+            // buffer empty, no TCP timer). smoltcp answers pings and sends port
+            // unreachables while reading (one frame each, no larger than the
+            // request or the minimum MTU), and such frames do not touch TCP
+            // sockets. So only ingress runs, and `poll_at` (still `None`) is not
+            // asked: the same frames as a full `poll` at less cost on
+            // receive-heavy hosts.
+            let quiet = !wrote && !self.big_rx && !self.smol_pending;
+            if quiet {
+                while self
+                    .iface
+                    .poll_ingress_single(now, &mut self.device, &mut self.sockets)
+                    != PollIngressSingleResult::None
+                {}
+            } else {
+                full = true;
+                self.iface.poll(now, &mut self.device, &mut self.sockets);
+            }
             // Another round only when an application gave smoltcp new work (TCP data
             // written, a window opened by reading, a close); replies and ACKs that
             // smoltcp owed went out in this poll already.
             let mut work = false;
-            for g in &mut self.generators {
+            for (g, &wake) in self.generators.iter_mut().zip(&self.wake) {
                 match g {
-                    Generator::Ping(p) => {
+                    Generator::Ping(p) if wake <= now_ns || self.icmp_rx => {
                         p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
-                    Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
+                    Generator::Udp(u) if wake <= now_ns => {
+                        u.after_poll(now_ns, &mut stats[u.plan.flow.ix()])
+                    }
+                    Generator::Ping(_) | Generator::Udp(_) => {}
                     Generator::Tcp(t) => {
                         work |=
                             t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
@@ -342,19 +417,54 @@ impl Host {
                     self.sinks[i].after_poll(now_ns, &mut self.sockets, stats);
                 }
             }
-            work |= self.servers.after_poll(&mut self.sockets, stats);
+            // A quiet poll leaves TCP sockets untouched (no segment in, no timer):
+            // nothing new for the servers to read or close.
+            if !quiet {
+                work |= self.servers.after_poll(&mut self.sockets, stats);
+            }
             if !work {
                 break;
             }
         }
         self.dirty_sinks.clear();
         self.all_sinks_dirty = false;
+        self.big_rx = false;
         self.finish_tx(stats, out);
+        self.update_wakes(now_ns, stats);
+        self.icmp_rx = false;
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {
             pool.give(buf);
         }
-        self.next_wake(now_ns, stats)
+        self.next_wake(now_ns, full)
+    }
+
+    /// Flows whose generator finished since the last call, in generator order.
+    pub fn take_finished(&mut self) -> impl Iterator<Item = FlowIdx> + '_ {
+        self.finished.drain(..)
+    }
+
+    /// Refresh the wake time of every generator this poll may have changed (those
+    /// that were due or read ICMP, and TCP ones), noting the flows that finished.
+    fn update_wakes(&mut self, now_ns: u64, stats: &[FlowStats]) {
+        for (i, g) in self.generators.iter().enumerate() {
+            let wake = &mut self.wake[i];
+            let (flow, next) = match g {
+                Generator::Ping(p) if *wake <= now_ns || self.icmp_rx => {
+                    (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]))
+                }
+                Generator::Udp(u) if *wake <= now_ns => {
+                    (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()]))
+                }
+                Generator::Tcp(t) => (t.plan.flow, t.next_wake(&stats[t.plan.flow.ix()])),
+                Generator::Ping(_) | Generator::Udp(_) => continue,
+            };
+            *wake = next.unwrap_or(u64::MAX);
+            if !self.finished_seen[i] && stats[flow.ix()].done {
+                self.finished_seen[i] = true;
+                self.finished.push(flow);
+            }
+        }
     }
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
@@ -362,8 +472,11 @@ impl Host {
         let mut tx = std::mem::take(&mut self.device.tx);
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
-            let key = endpoint_key(ip, true);
-            let mut clear_df = packet::is_icmpv4_echo_reply(ip);
+            // One parse for both questions (ICMP is protocol 1 in IPv4 only).
+            let split = packet::split_ip(ip);
+            let mut clear_df =
+                matches!(split, Some((_, _, proto::ICMP, l4)) if l4.first() == Some(&0));
+            let key = split.and_then(|s| endpoint_key_of(s, true));
             let mut tcp_client_flow = None;
             let mut segment_cap = None;
             if let Some((dst, protocol, lport, rport)) = key {
@@ -409,16 +522,19 @@ impl Host {
         self.device.tx = tx;
     }
 
-    fn next_wake(&mut self, now_ns: u64, stats: &[FlowStats]) -> Option<u64> {
-        let smol = self
-            .iface
-            .poll_at(instant(now_ns), &self.sockets)
-            .map(|t| (t.total_micros().max(0) as u64) * 1000);
-        let gens = self.generators.iter().filter_map(|g| match g {
-            Generator::Ping(p) => p.next_wake(&stats[p.plan.flow.ix()]),
-            Generator::Udp(u) => u.next_wake(&stats[u.plan.flow.ix()]),
-            Generator::Tcp(t) => t.next_wake(&stats[t.plan.flow.ix()]),
-        });
+    /// `full`: whether the poll just done was a full one; after a quiet one every
+    /// socket waits for ingress, so smoltcp's `poll_at` is `None` without asking.
+    fn next_wake(&mut self, now_ns: u64, full: bool) -> Option<u64> {
+        let smol = if full {
+            self.iface
+                .poll_at(instant(now_ns), &self.sockets)
+                .map(|t| (t.total_micros().max(0) as u64) * 1000)
+        } else {
+            None
+        };
+        self.smol_pending = smol.is_some();
+
+        let gens = self.wake.iter().copied().min().filter(|&w| w != u64::MAX);
         let listens = self.pending_listens.last().map(|p| p.start_ns);
         let next = smol.into_iter().chain(gens).chain(listens).min()?;
         // smoltcp counts in microseconds: never ask for a time already passed.

@@ -45,7 +45,14 @@ pub fn write_ethernet(frame: &mut [u8], src: [u8; 6], dst: [u8; 6]) {
 /// ICMP echo uses the identifier as both ports. Fragments other than the first have
 /// no ports and give `None`.
 pub fn endpoint_key(ip: &[u8], outbound: bool) -> Option<(IpAddr, u8, u16, u16)> {
-    let (src, dst, protocol, l4) = split_ip(ip)?;
+    endpoint_key_of(split_ip(ip)?, outbound)
+}
+
+/// [`endpoint_key`] of a packet already split by [`split_ip`].
+pub fn endpoint_key_of(
+    (src, dst, protocol, l4): (IpAddr, IpAddr, u8, &[u8]),
+    outbound: bool,
+) -> Option<(IpAddr, u8, u16, u16)> {
     let (sport, dport) = match protocol {
         proto::TCP | proto::UDP => {
             let p = l4.get(..4)?;
@@ -129,6 +136,11 @@ pub fn is_icmpv4_echo_reply(ip: &[u8]) -> bool {
 /// advertises (clamped like Linux).
 pub fn packet_too_big(frame: &[u8]) -> Option<(IpAddr, u16)> {
     let (_, _, protocol, l4) = split_ip(frame.get(ETHERNET_HEADER_LEN..)?)?;
+    packet_too_big_l4(protocol, l4)
+}
+
+/// [`packet_too_big`] on a packet already split by [`split_ip`].
+pub fn packet_too_big_l4(protocol: u8, l4: &[u8]) -> Option<(IpAddr, u16)> {
     match protocol {
         proto::ICMP if l4.len() >= 8 + 20 && l4[0] == 3 && l4[1] == 4 => {
             let mtu = u16::from_be_bytes([l4[6], l4[7]]);

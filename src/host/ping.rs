@@ -35,8 +35,16 @@ impl PingClient {
         // Binding only fails for an identifier of 0 on an unbound socket: never here.
         let _ = socket.bind(icmp::Endpoint::Ident(plan.local_port));
         let handle = sockets.add(socket);
+        // The pattern after the tag is laid down once; each packet rewrites the tag.
+        let mut data = vec![0u8; packet - ICMP_ECHO_HEADER];
+        Tag {
+            flow: plan.flow.0,
+            seq: 0,
+            sent_ns: 0,
+        }
+        .write(&mut data);
         PingClient {
-            data: vec![0u8; packet - ICMP_ECHO_HEADER],
+            data,
             plan,
             handle,
             next_seq: 0,
@@ -44,13 +52,16 @@ impl PingClient {
         }
     }
 
-    /// Send the requests that are due.
+    /// Send the requests that are due; whether any was due.
     pub fn before_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
-    ) {
+    ) -> bool {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
             let socket = sockets.get_mut::<icmp::Socket>(self.handle);
             let tag = Tag {
@@ -58,7 +69,7 @@ impl PingClient {
                 seq: self.next_seq as u32,
                 sent_ns: now_ns,
             };
-            tag.write(&mut self.data);
+            tag.write_tag(&mut self.data);
             let seq_no = self.next_seq as u16;
             let ident = self.plan.local_port;
             let ok = match (self.plan.src_ip, self.plan.dst_ip) {
@@ -106,6 +117,7 @@ impl PingClient {
             st.sent_packets += 1;
             self.next_seq += 1;
         }
+        true
     }
 
     /// Read echo replies.

@@ -5,6 +5,17 @@
 /// Tag length; payloads shorter than this carry a truncated (unusable) tag.
 pub const TAG_LEN: usize = 16;
 
+/// One period of the payload pattern: byte `i` of a payload is `PATTERN[i % 256]`.
+static PATTERN: [u8; 256] = {
+    let mut p = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        p[i] = i as u8;
+        i += 1;
+    }
+    p
+};
+
 /// A decoded tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tag {
@@ -14,17 +25,32 @@ pub struct Tag {
 }
 
 impl Tag {
-    /// Fill `payload` with the tag followed by a deterministic pattern.
+    /// Fill `payload` with the tag followed by a deterministic pattern (byte `i`
+    /// is `i as u8`), copied from a static table rather than computed per byte:
+    /// senders write it straight into smoltcp's send buffer for every packet.
+    #[inline]
     pub fn write(self, payload: &mut [u8]) {
+        self.write_tag(payload);
+        let mut i = TAG_LEN;
+        while i < payload.len() {
+            let start = i % PATTERN.len();
+            let n = (PATTERN.len() - start).min(payload.len() - i);
+            payload[i..i + n].copy_from_slice(&PATTERN[start..start + n]);
+            i += n;
+        }
+    }
+
+    /// Overwrite only the tag bytes: for a payload buffer reused packet after
+    /// packet, whose pattern [`Tag::write`] laid down once (the same bytes as a
+    /// full `write`, without rewriting the pattern per packet).
+    #[inline]
+    pub fn write_tag(self, payload: &mut [u8]) {
         let mut bytes = [0u8; TAG_LEN];
         bytes[0..4].copy_from_slice(&self.flow.to_be_bytes());
         bytes[4..8].copy_from_slice(&self.seq.to_be_bytes());
         bytes[8..16].copy_from_slice(&self.sent_ns.to_be_bytes());
         let n = payload.len().min(TAG_LEN);
         payload[..n].copy_from_slice(&bytes[..n]);
-        for (i, b) in payload.iter_mut().enumerate().skip(TAG_LEN) {
-            *b = i as u8;
-        }
     }
 
     /// Read a tag back; `None` when the payload is too short.
@@ -57,5 +83,15 @@ mod tests {
         assert_eq!(Tag::read(&buf), Some(t));
         assert_eq!(buf[20], 20);
         assert_eq!(Tag::read(&buf[..10]), None);
+        // A reused buffer: rewriting only the tag gives the bytes of a full write.
+        let next = Tag { seq: 10, ..t };
+        next.write_tag(&mut buf);
+        let mut fresh = [0u8; 40];
+        next.write(&mut fresh);
+        assert_eq!(buf, fresh);
+        // The pattern continues across the 256-byte period.
+        let mut long = vec![0u8; 1000];
+        t.write(&mut long);
+        assert!((TAG_LEN..1000).all(|i| long[i] == i as u8));
     }
 }

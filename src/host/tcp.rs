@@ -152,6 +152,12 @@ impl TcpClient {
         }
     }
 
+    /// Whether this flow has a socket in smoltcp (live or retired): smoltcp may
+    /// then have timers or segments of its own to send.
+    pub fn has_socket(&self) -> bool {
+        self.handle.is_some() || self.retired.is_some()
+    }
+
     pub fn next_wake(&self, st: &FlowStats) -> Option<u64> {
         if self.retired.is_some() {
             Some(self.last_progress_ns)

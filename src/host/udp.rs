@@ -35,7 +35,8 @@ pub struct UdpClient {
     handle: SocketHandle,
     next_seq: u64,
     linger_ns: u64,
-    data: Vec<u8>,
+    /// Datagram payload bytes.
+    len: usize,
 }
 
 impl UdpClient {
@@ -47,7 +48,7 @@ impl UdpClient {
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);
         UdpClient {
-            data: vec![0u8; len],
+            len,
             plan,
             handle,
             next_seq: 0,
@@ -55,27 +56,34 @@ impl UdpClient {
         }
     }
 
+    /// Queue the datagrams that are due; whether any was.
     pub fn before_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
-    ) {
+    ) -> bool {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         let to = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
         while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
+            // Written straight into smoltcp's send buffer (no per-flow staging
+            // buffer to pull into cache and copy from).
+            let Ok(payload) = socket.send(self.len, to) else {
+                break;
+            };
             Tag {
                 flow: self.plan.flow.0,
                 seq: self.next_seq as u32,
                 sent_ns: now_ns,
             }
-            .write(&mut self.data);
-            if socket.send_slice(&self.data, to).is_err() {
-                break;
-            }
+            .write(payload);
             st.sent_packets += 1;
             self.next_seq += 1;
         }
+        true
     }
 
     pub fn after_poll(&mut self, now_ns: u64, st: &mut FlowStats) {
@@ -98,7 +106,8 @@ impl UdpClient {
 /// Receives every flow sent to one port of this host.
 pub struct UdpSink {
     handle: SocketHandle,
-    /// (source address, source port) → flow, for datagrams too short for a tag.
+    /// (source address, source port) → flow, sorted (stable: the first flow
+    /// added wins a duplicate key) and searched by bisection for every datagram.
     by_source: Vec<(IpAddr, u16, FlowIdx)>,
 }
 
@@ -114,8 +123,10 @@ impl UdpSink {
     }
 
     pub fn add_flow(&mut self, plan: &FlowPlan) {
+        let key = (plan.src_ip, plan.local_port);
+        let at = self.by_source.partition_point(|e| (e.0, e.1) <= key);
         self.by_source
-            .push((plan.src_ip, plan.local_port, plan.flow));
+            .insert(at, (plan.src_ip, plan.local_port, plan.flow));
     }
 
     pub fn after_poll(
@@ -130,10 +141,12 @@ impl UdpSink {
                 IpAddress::Ipv4(a) => IpAddr::V4(a),
                 IpAddress::Ipv6(a) => IpAddr::V6(a),
             };
+            let key = (src, meta.endpoint.port);
+            let first = self.by_source.partition_point(|e| (e.0, e.1) < key);
             let by_src = self
                 .by_source
-                .iter()
-                .find(|(ip, port, _)| *ip == src && *port == meta.endpoint.port)
+                .get(first)
+                .filter(|e| (e.0, e.1) == key)
                 .map(|&(_, _, f)| f);
             let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
             let Some(flow) = by_src else { continue };

@@ -12,6 +12,7 @@
 use super::pcap::EPOCH_BASE_S;
 use crate::model::EniIdx;
 use crate::wire::FlowKey;
+use crate::policy::conntrack::FxBuild;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -80,7 +81,9 @@ pub struct FlowLog<W: Write> {
     account_id: String,
     /// `interface-id` per ENI index.
     eni_ids: Vec<String>,
-    open: HashMap<RecordKey, Counters>,
+    /// Fx-hashed: this map is touched for every frame of a run, and output order
+    /// comes from sorting closed windows, not from iteration order.
+    open: HashMap<RecordKey, Counters, FxBuild>,
     /// The newest window seen; every older window is closed.
     newest_window: u64,
     lines: u64,
@@ -92,7 +95,7 @@ impl<W: Write> FlowLog<W> {
             out,
             account_id: account_id.to_string(),
             eni_ids,
-            open: HashMap::new(),
+            open: HashMap::default(),
             newest_window: 0,
             lines: 0,
         }
@@ -215,6 +218,7 @@ mod tests {
             dst_port: dport,
             icmp_type: 0,
             icmp_code: 0,
+            icmp_id: 0,
             tcp_flags: 0,
             fragment: FragmentKind::Whole,
             dont_fragment: true,

@@ -7,7 +7,7 @@
 //! and is then reused: no allocation per packet once warm.
 
 use crate::model::proto;
-use crate::wire::FlowKey;
+use crate::wire::{FlowKey, FragmentKind, IcmpKind};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
@@ -71,7 +71,14 @@ impl FlowState {
 }
 
 /// The normalized 5-tuple: endpoint `a` sorts before endpoint `b`.
-/// ICMP has no ports in [`FlowKey`], so all ICMP between two hosts is one flow.
+///
+/// ICMP queries (echo, timestamp, ...) are keyed like Linux keys them, by the
+/// pair's request type and identifier, with `a` the *requester* instead of the
+/// lower endpoint: `a_port` is the identifier, `b_port` the request type. So a
+/// request from the responder's side is a flow of its own (a different key), never
+/// a reply, and two pings between the same hosts with different identifiers are
+/// two flows. Other ICMP (errors are handled by [`ConnTrack::related`]) is keyed by
+/// addresses only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ConnKey {
     a: u128,
@@ -107,7 +114,24 @@ fn addr_bits(ip: IpAddr) -> u128 {
 }
 
 /// The normalized key and whether the packet travels from `a` to `b`.
+#[inline]
 fn normalize(key: &FlowKey) -> (ConnKey, bool) {
+    if let Some(request_type) = key.icmp_query_type() {
+        let request = key.icmp_kind() == Some(IcmpKind::Request);
+        let (requester, responder) = if request {
+            (key.src, key.dst)
+        } else {
+            (key.dst, key.src)
+        };
+        let k = ConnKey {
+            a: addr_bits(requester),
+            b: addr_bits(responder),
+            a_port: key.icmp_id,
+            b_port: u16::from(request_type),
+            protocol: key.protocol,
+        };
+        return (k, request);
+    }
     let s = (addr_bits(key.src), key.src_port);
     let d = (addr_bits(key.dst), key.dst_port);
     let from_a = s <= d;
@@ -238,6 +262,26 @@ impl ConnTrack {
         } else {
             Tracked::Reply
         })
+    }
+
+    /// Whether an ICMP error quoting `quoted` (see [`crate::wire::quoted_flow`]) is
+    /// *related* to a live tracked flow, in either direction: Linux's `RELATED`
+    /// state, which lets errors about a flow (fragmentation needed, port
+    /// unreachable, time exceeded) pass where the flow passes. Does not refresh the
+    /// flow: only its own packets keep it alive.
+    #[inline]
+    pub fn related(&self, now_ns: u64, quoted: &FlowKey) -> bool {
+        let (k, _) = normalize(quoted);
+        self.map.get(&k).is_some_and(|e| !e.expired(now_ns))
+    }
+
+    /// Whether a packet allowed by a rule opens a flow. ICMP query replies and
+    /// errors never do (Linux marks them `INVALID` without a flow), and neither do
+    /// non-first fragments (no ports).
+    #[inline]
+    pub fn opens_flow(key: &FlowKey) -> bool {
+        key.fragment != FragmentKind::NonFirst
+            && !matches!(key.icmp_kind(), Some(IcmpKind::Reply | IcmpKind::Error))
     }
 
     /// The state of the flow of `key`, if tracked and not expired (for traces/tests).

@@ -162,3 +162,70 @@ fn ipv6_flows() {
     ct.insert(0, &k).unwrap();
     assert_eq!(ct.lookup(1, &reply(&k)), Some(Tracked::Reply));
 }
+
+fn echo(src: &str, dst: &str, id: u16, reply: bool) -> FlowKey {
+    FlowKey {
+        icmp_type: if reply { 0 } else { 8 },
+        icmp_id: id,
+        ..key(proto::ICMP, src, dst, 0, 0)
+    }
+}
+
+#[test]
+fn echo_is_tracked_by_identifier_and_requester() {
+    let mut ct = ConnTrack::new(16);
+    let ping = echo("10.0.0.1", "10.0.0.2", 7, false);
+    assert!(ConnTrack::opens_flow(&ping));
+    ct.insert(0, &ping).unwrap();
+    assert_eq!(
+        ct.lookup(1, &echo("10.0.0.2", "10.0.0.1", 7, true)),
+        Some(Tracked::Reply)
+    );
+    assert_eq!(ct.lookup(2, &ping), Some(Tracked::Original));
+    // The responder pinging back is a new flow, not a reply (same identifier too).
+    assert_eq!(ct.lookup(3, &echo("10.0.0.2", "10.0.0.1", 7, false)), None);
+    // Another identifier is another flow.
+    assert_eq!(ct.lookup(4, &echo("10.0.0.2", "10.0.0.1", 8, true)), None);
+    // The requester "replying" to its own request is no part of it either.
+    assert_eq!(ct.lookup(5, &echo("10.0.0.1", "10.0.0.2", 7, true)), None);
+    assert_eq!(ct.state(5, &ping), Some(FlowState::Icmp));
+    assert_eq!(ct.len(), 1);
+}
+
+#[test]
+fn replies_and_errors_open_no_flow() {
+    assert!(!ConnTrack::opens_flow(&echo(
+        "10.0.0.2", "10.0.0.1", 7, true
+    )));
+    let error = FlowKey {
+        icmp_type: 3,
+        icmp_code: 4,
+        ..key(proto::ICMP, "10.0.0.2", "10.0.0.1", 0, 0)
+    };
+    assert!(!ConnTrack::opens_flow(&error));
+    let mut nonfirst = key(proto::UDP, "10.0.0.1", "10.0.0.2", 0, 0);
+    nonfirst.fragment = crate::wire::FragmentKind::NonFirst;
+    assert!(!ConnTrack::opens_flow(&nonfirst));
+    assert!(ConnTrack::opens_flow(&key(
+        proto::UDP,
+        "10.0.0.1",
+        "10.0.0.2",
+        1,
+        2
+    )));
+}
+
+#[test]
+fn errors_relate_to_the_quoted_flow_without_refreshing_it() {
+    let mut ct = ConnTrack::new(16);
+    let udp = key(proto::UDP, "10.0.0.1", "10.0.0.2", 40000, 53);
+    ct.insert(0, &udp).unwrap();
+    // Either direction of the quoted packet relates (a quote of our request, or
+    // of the peer's reply).
+    assert!(ct.related(1, &udp));
+    assert!(ct.related(1, &reply(&udp)));
+    assert!(!ct.related(1, &key(proto::UDP, "10.0.0.1", "10.0.0.2", 40001, 53)));
+    assert!(ct.related(UDP_TIMEOUT_NS, &udp));
+    // Being quoted did not keep the flow alive.
+    assert!(!ct.related(UDP_TIMEOUT_NS + 1, &udp));
+}

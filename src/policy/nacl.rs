@@ -2,9 +2,11 @@
 //! match wins, and an implicit final `*` rule that denies.
 
 use super::{net_contains, traffic_matches};
+use crate::model::proto;
 use crate::model::{Direction, Nacl, RuleAction};
 use crate::wire::FlowKey;
-use std::net::IpAddr;
+use ipnet::Ipv4Net;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The outcome of a NACL: what it did and which rule did it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,68 @@ pub fn evaluate(nacl: &Nacl, dir: Direction, key: &FlowKey) -> NaclVerdict {
     }
 }
 
+/// Traffic network ACLs never filter (DESIGN.md §4; AWS: "Network ACLs don't
+/// filter traffic destined to and from" these services).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NaclExempt {
+    /// The Amazon DNS server: the VPC's primary IPv4 block base + 2, or
+    /// 169.254.169.253 / fd00:ec2::253.
+    AmazonDns,
+    /// DHCP (UDP between ports 67 and 68).
+    Dhcp,
+    /// The instance metadata service: 169.254.169.254 / fd00:ec2::254.
+    InstanceMetadata,
+    /// The Amazon Time Sync Service: 169.254.169.123 / fd00:ec2::123.
+    TimeSync,
+}
+
+impl NaclExempt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NaclExempt::AmazonDns => "Amazon DNS",
+            NaclExempt::Dhcp => "DHCP",
+            NaclExempt::InstanceMetadata => "instance metadata (169.254.169.254)",
+            NaclExempt::TimeSync => "Amazon Time Sync",
+        }
+    }
+}
+
+const DNS_LINK_LOCAL: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
+const METADATA: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+const TIME_SYNC: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
+const DNS_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x253);
+const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+const TIME_SYNC_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x123);
+const DHCP_SERVER: u16 = 67;
+const DHCP_CLIENT: u16 = 68;
+
+/// Whether the packet `key` is exempt from network ACLs because one end is an
+/// Amazon-provided service, and which. `vpc_primary` is the VPC's primary IPv4
+/// block (its base + 2 is the Amazon DNS server). Either end may be the service
+/// (a query or its answer); source/destination checks keep instances from
+/// claiming these addresses.
+///
+/// Not exempt: the VPC router's own address (subnet base + 1), although AWS lists
+/// it too, because this emulator deliberately applies NACLs to the ICMP errors
+/// the router sends (the path MTU discovery black hole of DESIGN.md §3).
+#[inline]
+pub fn exemption(vpc_primary: Option<Ipv4Net>, key: &FlowKey) -> Option<NaclExempt> {
+    if key.protocol == proto::UDP
+        && matches!(key.src_port, DHCP_SERVER | DHCP_CLIENT)
+        && matches!(key.dst_port, DHCP_SERVER | DHCP_CLIENT)
+    {
+        return Some(NaclExempt::Dhcp);
+    }
+    let vpc_dns = vpc_primary.map(|n| Ipv4Addr::from(u32::from(n.network()).wrapping_add(2)));
+    [key.src, key.dst].into_iter().find_map(|ip| match ip {
+        IpAddr::V4(a) if a == DNS_LINK_LOCAL || Some(a) == vpc_dns => Some(NaclExempt::AmazonDns),
+        IpAddr::V4(METADATA) | IpAddr::V6(METADATA_V6) => Some(NaclExempt::InstanceMetadata),
+        IpAddr::V4(TIME_SYNC) | IpAddr::V6(TIME_SYNC_V6) => Some(NaclExempt::TimeSync),
+        IpAddr::V6(DNS_V6) => Some(NaclExempt::AmazonDns),
+        _ => None,
+    })
+}
+
 /// Display a rule number the AWS console way (`100` or `*`).
 pub fn rule_label(rule: Option<u16>) -> RuleLabel {
     RuleLabel(rule)
@@ -66,26 +130,9 @@ impl std::fmt::Display for RuleLabel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        proto, IcmpMatch, NaclRule, PortRange, ProtocolMatch, TrafficMatch, VpcIdx,
-    };
+    use crate::dataplane::test_net::nacl_tcp;
+    use crate::model::{NaclRule, VpcIdx};
     use crate::policy::traffic::tests::key;
-
-    fn rule(number: u16, cidr: &str, ports: (u16, u16), action: RuleAction) -> NaclRule {
-        NaclRule {
-            number,
-            traffic: TrafficMatch {
-                protocol: ProtocolMatch::Number(proto::TCP),
-                ports: PortRange {
-                    from: ports.0,
-                    to: ports.1,
-                },
-                icmp: IcmpMatch::ANY,
-            },
-            cidr: cidr.parse().unwrap(),
-            action,
-        }
-    }
 
     fn nacl(inbound: Vec<NaclRule>, outbound: Vec<NaclRule>) -> Nacl {
         Nacl {
@@ -101,8 +148,8 @@ mod tests {
     fn lowest_number_first_match_wins() {
         let n = nacl(
             vec![
-                rule(90, "10.0.1.5/32", (22, 22), RuleAction::Deny),
-                rule(100, "10.0.0.0/16", (22, 22), RuleAction::Allow),
+                nacl_tcp(90, "10.0.1.5/32", (22, 22), RuleAction::Deny),
+                nacl_tcp(100, "10.0.0.0/16", (22, 22), RuleAction::Allow),
             ],
             vec![],
         );
@@ -130,8 +177,8 @@ mod tests {
     fn allow_before_deny_when_numbered_lower() {
         let n = nacl(
             vec![
-                rule(10, "0.0.0.0/0", (0, 65535), RuleAction::Allow),
-                rule(20, "10.0.1.5/32", (22, 22), RuleAction::Deny),
+                nacl_tcp(10, "0.0.0.0/0", (0, 65535), RuleAction::Allow),
+                nacl_tcp(20, "10.0.1.5/32", (22, 22), RuleAction::Deny),
             ],
             vec![],
         );
@@ -142,7 +189,7 @@ mod tests {
     #[test]
     fn falls_through_to_star_deny() {
         let n = nacl(
-            vec![rule(100, "10.0.0.0/16", (443, 443), RuleAction::Allow)],
+            vec![nacl_tcp(100, "10.0.0.0/16", (443, 443), RuleAction::Allow)],
             vec![],
         );
         let k = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 80);
@@ -164,8 +211,8 @@ mod tests {
     #[test]
     fn inbound_matches_source_outbound_matches_destination() {
         let n = nacl(
-            vec![rule(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
-            vec![rule(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
+            vec![nacl_tcp(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
+            vec![nacl_tcp(100, "10.1.0.0/16", (0, 65535), RuleAction::Allow)],
         );
         let k = key(proto::TCP, "10.1.0.7", "10.2.0.7", 40000, 80);
         assert!(evaluate(&n, Direction::Inbound, &k).allowed());
@@ -175,8 +222,8 @@ mod tests {
     #[test]
     fn stateless_reply_needs_ephemeral_rule() {
         let n = nacl(
-            vec![rule(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
-            vec![rule(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
+            vec![nacl_tcp(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
+            vec![nacl_tcp(100, "0.0.0.0/0", (443, 443), RuleAction::Allow)],
         );
         // The request 40000 -> 443 leaves; its reply 443 -> 40000 comes back to an
         // ephemeral port that no inbound rule allows.
@@ -184,8 +231,8 @@ mod tests {
         assert_eq!(evaluate(&n, Direction::Inbound, &reply).rule, None);
         let fixed = nacl(
             vec![
-                rule(100, "0.0.0.0/0", (443, 443), RuleAction::Allow),
-                rule(110, "0.0.0.0/0", (1024, 65535), RuleAction::Allow),
+                nacl_tcp(100, "0.0.0.0/0", (443, 443), RuleAction::Allow),
+                nacl_tcp(110, "0.0.0.0/0", (1024, 65535), RuleAction::Allow),
             ],
             vec![],
         );
@@ -195,10 +242,42 @@ mod tests {
     #[test]
     fn ipv4_rule_never_matches_ipv6_packet() {
         let n = nacl(
-            vec![rule(100, "0.0.0.0/0", (0, 65535), RuleAction::Allow)],
+            vec![nacl_tcp(100, "0.0.0.0/0", (0, 65535), RuleAction::Allow)],
             vec![],
         );
         let k = key(proto::TCP, "2600::1", "2600::2", 40000, 80);
         assert_eq!(evaluate(&n, Direction::Inbound, &k).rule, None);
+    }
+
+    #[test]
+    fn amazon_services_are_exempt_from_nacls() {
+        let vpc: Ipv4Net = "10.0.0.0/16".parse().unwrap();
+        let ex = |k: &FlowKey| exemption(Some(vpc), k);
+        let dns = key(proto::UDP, "10.0.1.10", "10.0.0.2", 40000, 53);
+        assert_eq!(ex(&dns), Some(NaclExempt::AmazonDns));
+        let answer = key(proto::UDP, "10.0.0.2", "10.0.1.10", 53, 40000);
+        assert_eq!(ex(&answer), Some(NaclExempt::AmazonDns));
+        // Base + 2 of a subnet other than the VPC's base is an ordinary address.
+        assert_eq!(
+            ex(&key(proto::UDP, "10.0.1.10", "10.0.1.2", 40000, 53)),
+            None
+        );
+        let link_dns = key(proto::UDP, "10.0.1.10", "169.254.169.253", 40000, 53);
+        assert_eq!(ex(&link_dns), Some(NaclExempt::AmazonDns));
+        let imds = key(proto::TCP, "10.0.1.10", "169.254.169.254", 40000, 80);
+        assert_eq!(ex(&imds), Some(NaclExempt::InstanceMetadata));
+        let imds6 = key(proto::TCP, "2600::10", "fd00:ec2::254", 40000, 80);
+        assert_eq!(ex(&imds6), Some(NaclExempt::InstanceMetadata));
+        let ntp = key(proto::UDP, "10.0.1.10", "169.254.169.123", 123, 123);
+        assert_eq!(ex(&ntp), Some(NaclExempt::TimeSync));
+        let dhcp = key(proto::UDP, "0.0.0.0", "255.255.255.255", 68, 67);
+        assert_eq!(ex(&dhcp), Some(NaclExempt::Dhcp));
+        // Ordinary traffic, and DNS to someone else, is filtered.
+        assert_eq!(
+            ex(&key(proto::UDP, "10.0.1.10", "8.8.8.8", 40000, 53)),
+            None
+        );
+        assert_eq!(ex(&key(proto::UDP, "10.0.1.10", "10.0.0.3", 68, 53)), None);
+        assert_eq!(exemption(None, &dns), None);
     }
 }

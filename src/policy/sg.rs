@@ -227,32 +227,9 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataplane::test_net::TestNet;
+    use crate::dataplane::test_net::{sg_all, sg_tcp, TestNet};
     use crate::model::{IcmpMatch, PortRange, TrafficMatch};
     use crate::policy::traffic::tests::key;
-
-    fn tcp(port: u16, peer: SgPeer) -> SgRule {
-        SgRule {
-            traffic: TrafficMatch {
-                protocol: ProtocolMatch::Number(proto::TCP),
-                ports: PortRange {
-                    from: port,
-                    to: port,
-                },
-                icmp: IcmpMatch::ANY,
-            },
-            peer,
-            description: String::new(),
-        }
-    }
-
-    fn all_to(cidr: &str) -> SgRule {
-        SgRule {
-            traffic: TrafficMatch::ALL,
-            peer: SgPeer::Cidr(cidr.parse().unwrap()),
-            description: String::new(),
-        }
-    }
 
     #[test]
     fn union_of_groups_reports_the_matching_group() {
@@ -261,12 +238,12 @@ mod tests {
         let sn = t.subnet(vpc, "10.0.1.0/24", 0);
         let web = t.sg(
             vpc,
-            vec![tcp(443, SgPeer::Cidr("0.0.0.0/0".parse().unwrap()))],
+            vec![sg_tcp(443, SgPeer::Cidr("0.0.0.0/0".parse().unwrap()))],
             vec![],
         );
         let ssh = t.sg(
             vpc,
-            vec![tcp(22, SgPeer::Cidr("10.0.0.0/16".parse().unwrap()))],
+            vec![sg_tcp(22, SgPeer::Cidr("10.0.0.0/16".parse().unwrap()))],
             vec![],
         );
         let eni = t.eni(sn, "10.0.1.10", &[web, ssh]);
@@ -294,8 +271,8 @@ mod tests {
         let mut t = TestNet::new();
         let vpc = t.vpc("10.0.0.0/16");
         let sn = t.subnet(vpc, "10.0.1.0/24", 0);
-        let app = t.sg(vpc, vec![], vec![all_to("0.0.0.0/0")]);
-        let db = t.sg(vpc, vec![tcp(5432, SgPeer::Group(app))], vec![]);
+        let app = t.sg(vpc, vec![], vec![sg_all("0.0.0.0/0")]);
+        let db = t.sg(vpc, vec![sg_tcp(5432, SgPeer::Group(app))], vec![]);
         let _app_eni = t.eni(sn, "10.0.1.10", &[app]);
         let db_eni = t.eni(sn, "10.0.1.20", &[db]);
         let _other = t.eni(sn, "10.0.1.30", &[db]);
@@ -316,7 +293,7 @@ mod tests {
         let vpc = t.vpc("10.0.0.0/16");
         let sn = t.subnet(vpc, "10.0.1.0/24", 0);
         let pl = t.prefix_list(&["52.216.0.0/15", "3.5.0.0/19"]);
-        let s = t.sg(vpc, vec![], vec![tcp(443, SgPeer::PrefixList(pl))]);
+        let s = t.sg(vpc, vec![], vec![sg_tcp(443, SgPeer::PrefixList(pl))]);
         let eni = t.eni(sn, "10.0.1.10", &[s]);
         let net = t.build();
         let c = CompiledSg::for_eni(&net, eni, &group_members(&net));
@@ -334,8 +311,8 @@ mod tests {
         let open = t.sg(
             vpc,
             vec![
-                tcp(80, SgPeer::Cidr("0.0.0.0/0".parse().unwrap())),
-                tcp(22, SgPeer::Cidr("203.0.113.0/24".parse().unwrap())),
+                sg_tcp(80, SgPeer::Cidr("0.0.0.0/0".parse().unwrap())),
+                sg_tcp(22, SgPeer::Cidr("203.0.113.0/24".parse().unwrap())),
                 SgRule {
                     traffic: TrafficMatch {
                         protocol: ProtocolMatch::Number(proto::ICMP),
@@ -346,13 +323,13 @@ mod tests {
                     description: String::new(),
                 },
             ],
-            vec![all_to("0.0.0.0/0")],
+            vec![sg_all("0.0.0.0/0")],
         );
         let eni = t.eni(sn, "10.0.1.10", &[open]);
         let closed_out = t.sg(
             vpc,
-            vec![tcp(80, SgPeer::Cidr("0.0.0.0/0".parse().unwrap()))],
-            vec![tcp(443, SgPeer::Cidr("0.0.0.0/0".parse().unwrap()))],
+            vec![sg_tcp(80, SgPeer::Cidr("0.0.0.0/0".parse().unwrap()))],
+            vec![sg_tcp(443, SgPeer::Cidr("0.0.0.0/0".parse().unwrap()))],
         );
         let eni2 = t.eni(sn, "10.0.1.11", &[closed_out]);
         let net = t.build();

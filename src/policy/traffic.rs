@@ -68,6 +68,7 @@ pub(crate) mod tests {
             dst_port: dport,
             icmp_type: if protocol == proto::ICMP { 8 } else { 0 },
             icmp_code: 0,
+            icmp_id: 0,
             tcp_flags: if protocol == proto::TCP { 0x02 } else { 0 },
             fragment: FragmentKind::Whole,
             dont_fragment: true,

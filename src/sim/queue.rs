@@ -1,102 +1,132 @@
-//! The event queue: a binary heap ordered by (time, insertion sequence).
+//! The event queue: a radix heap ordered by (time, insertion sequence).
 //!
 //! Ties in time are broken by the order events were scheduled, so a run is a total
-//! order that depends only on its inputs (Shadow's rule). Payloads are small `Copy`
-//! values (indices), so scheduling allocates nothing once the heap has grown.
+//! order that depends only on its inputs (Shadow's rule).
+//!
+//! Why a radix heap and not `BinaryHeap`: a discrete-event simulation never
+//! schedules into the past, so the keys popped are monotone, which is exactly what
+//! a radix heap needs. An event lands in the bucket named by the highest bit in
+//! which its time differs from the last time popped; pushing is O(1) (one
+//! `leading_zeros` and a `Vec` push) and each event moves to a lower bucket only a
+//! few times before it is popped, instead of the ~log2(n) sift steps of 32-byte
+//! entries a binary heap does on every push and pop (profiled at ~8% of a run).
+//! Every bucket keeps its events in scheduling order and redistribution preserves
+//! it, and equal times always share a bucket, so equal times pop first-in
+//! first-out without storing a sequence number. No crate offers a stable radix
+//! heap (`radix-heap` does not keep insertion order among equal keys), hence this
+//! hand-written one. Buckets keep their capacity: scheduling allocates nothing once
+//! they have grown.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+/// 0: events at exactly the last popped time; `i` in 1..=64: highest differing bit
+/// `i - 1`.
+const BUCKETS: usize = 65;
 
-/// One scheduled event. The order key packs (time, sequence) into one `u128` so
-/// the heap compares once per step.
-#[derive(Debug, Clone, Copy)]
-struct Entry<T> {
-    key: u128,
-    payload: T,
-}
-
-impl<T> Entry<T> {
-    #[inline]
-    fn time_ns(&self) -> u64 {
-        (self.key >> 64) as u64
-    }
-}
-
-impl<T> PartialEq for Entry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Entry<T> {
-    /// Reversed so the max-heap pops the earliest (time, seq) first.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
-}
-
-/// A deterministic priority queue of timed events.
+/// A deterministic priority queue of timed events (times must not go backwards:
+/// see [`EventQueue::push`]).
 #[derive(Debug)]
 pub struct EventQueue<T> {
-    heap: BinaryHeap<Entry<T>>,
-    next_seq: u64,
+    buckets: Vec<Vec<(u64, T)>>,
+    /// Read position in bucket 0 (popped first-in first-out).
+    head: usize,
+    /// The time of the last event popped (bucket 0 holds events at this time).
+    last: u64,
+    len: usize,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            head: 0,
+            last: 0,
+            len: 0,
         }
     }
 }
 
-impl<T> EventQueue<T> {
+impl<T: Copy> EventQueue<T> {
     pub fn new() -> Self {
         Self::default()
     }
 
+    #[inline]
+    fn bucket(&self, time_ns: u64) -> usize {
+        (64 - (time_ns ^ self.last).leading_zeros()) as usize
+    }
+
     /// Schedule `payload` at `time_ns`; equal times pop in scheduling order.
+    /// A time before the last event popped is treated as that time (a simulation
+    /// never schedules into the past; the engine only schedules at `now` or later).
     #[inline]
     pub fn push(&mut self, time_ns: u64, payload: T) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Entry {
-            key: ((time_ns as u128) << 64) | seq as u128,
-            payload,
-        });
+        debug_assert!(time_ns >= self.last, "event scheduled in the past");
+        let t = time_ns.max(self.last);
+        let b = self.bucket(t);
+        self.buckets[b].push((t, payload));
+        self.len += 1;
     }
 
     /// The earliest event, removed.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, T)> {
-        self.heap.pop().map(|e| (e.time_ns(), e.payload))
+        if self.head == self.buckets[0].len() && !self.refill() {
+            return None;
+        }
+        let e = self.buckets[0][self.head];
+        self.head += 1;
+        if self.head == self.buckets[0].len() {
+            self.buckets[0].clear();
+            self.head = 0;
+        }
+        self.len -= 1;
+        Some(e)
     }
 
-    /// The time of the earliest event.
-    #[inline]
+    /// Bucket 0 is empty: move the lowest non-empty bucket's events down, starting
+    /// from its earliest time. Returns `false` when the queue is empty.
+    fn refill(&mut self) -> bool {
+        self.buckets[0].clear();
+        self.head = 0;
+        let Some(i) = (1..BUCKETS).find(|&i| !self.buckets[i].is_empty()) else {
+            return false;
+        };
+        let mut from = std::mem::take(&mut self.buckets[i]);
+        self.last = from.iter().map(|e| e.0).min().unwrap_or(self.last);
+        for &(t, p) in &from {
+            // Every event of bucket `i` shares bits above `i - 1` with the new
+            // `last`, so it lands in a lower bucket, in its original order.
+            let b = self.bucket(t);
+            self.buckets[b].push((t, p));
+        }
+        from.clear();
+        self.buckets[i] = from;
+        true
+    }
+
+    /// The time of the earliest event (scans one bucket: not for hot paths).
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|e| e.time_ns())
+        if self.head < self.buckets[0].len() {
+            return Some(self.last);
+        }
+        self.buckets[1..]
+            .iter()
+            .find(|b| !b.is_empty())
+            .and_then(|b| b.iter().map(|e| e.0).min())
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::SplitMix64;
 
     #[test]
     fn pops_in_time_order() {
@@ -125,5 +155,42 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert!(q.is_empty());
+    }
+
+    /// The order a simulation sees (interleaved pushes at or after the time just
+    /// popped, many ties) is exactly a stable sort by time: checked against a
+    /// reference that sorts by (time, sequence).
+    #[test]
+    fn matches_a_stable_sort_under_simulation_use() {
+        let mut rng = SplitMix64::new(7);
+        let mut q = EventQueue::new();
+        let mut reference: Vec<(u64, u64)> = Vec::new(); // (time, seq)
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        let mut popped = Vec::new();
+        let mut expected = Vec::new();
+        for step in 0..20_000 {
+            let pushes = if step < 100 { 3 } else { rng.next_u64() % 3 };
+            for _ in 0..pushes {
+                let delay = match rng.next_u64() % 4 {
+                    0 => 0,
+                    1 => rng.next_u64() % 16,
+                    2 => rng.next_u64() % 100_000,
+                    _ => rng.next_u64() % (1 << 40),
+                };
+                q.push(now + delay, seq);
+                reference.push((now + delay, seq));
+                seq += 1;
+            }
+            assert_eq!(q.len(), reference.len());
+            let Some((t, s)) = q.pop() else { continue };
+            let i = (0..reference.len())
+                .min_by_key(|&i| reference[i])
+                .unwrap_or_else(|| unreachable!("the reference holds the same events"));
+            expected.push(reference.swap_remove(i));
+            popped.push((t, s));
+            now = t;
+        }
+        assert_eq!(popped, expected);
     }
 }

@@ -72,13 +72,17 @@ enum Event {
     Absorb { frame: FrameId, point: CapturePoint },
 }
 
+/// One endpoint. The fields every frame touches sit here, together; the smoltcp
+/// host (about 18 KB with its fragmentation buffers) is boxed so that forwarding a
+/// frame (attachment, links) does not pull its cache lines in.
 struct Node {
-    host: Host,
+    attachment: Attachment,
     point: CapturePoint,
     uplink: Link,
     downlink: Link,
-    /// Flows this host sends (to notice when they finish).
-    clients: Vec<usize>,
+    /// The time of the poll event currently scheduled (lazy deletion of others).
+    scheduled_ns: Option<u64>,
+    host: Box<Host>,
 }
 
 /// Run every flow of `net` through `fabric`, reporting to `observer`.
@@ -104,11 +108,12 @@ pub fn run(
                 Attachment::External(h) => CapturePoint::External(h),
             };
             Node {
-                host: Host::new(cfg),
+                attachment: cfg.attachment,
+                host: Box::new(Host::new(cfg)),
+                scheduled_ns: None,
                 point,
                 uplink: Link::new(config.host_link),
                 downlink: Link::new(config.host_link),
-                clients: Vec::new(),
             }
         })
         .collect();
@@ -119,7 +124,6 @@ pub fn run(
         .collect();
     for p in &setup.plans {
         nodes[p.dst_host].host.add_server(p);
-        nodes[p.src_host].clients.push(p.flow.ix());
         nodes[p.src_host]
             .host
             .add_client(p.clone(), config.timeouts);
@@ -142,13 +146,13 @@ pub fn run(
         actions: Vec::new(),
         drops: vec![FlowDrops::default(); setup.plans.len()],
         attribution,
-        host_of: setup.host_of,
+        host_of: HostOf::new(&setup.host_of),
         events: 0,
         frames: 0,
         pending_flows: setup.plans.len(),
     };
     for (i, n) in nodes.iter_mut().enumerate() {
-        n.host.scheduled_ns = Some(0);
+        n.scheduled_ns = Some(0);
         e.queue.push(0, Event::Poll(i as u32));
     }
     let mut now = 0u64;
@@ -191,6 +195,42 @@ fn nodes_pmtu(nodes: &[Node], plans: &[crate::host::FlowPlan]) -> Vec<Option<u16
         .collect()
 }
 
+/// Attachment → node index as two dense tables (a lookup per delivered frame: an
+/// index instead of a `BTreeMap` walk).
+struct HostOf {
+    enis: Vec<Option<u32>>,
+    externals: Vec<Option<u32>>,
+}
+
+impl HostOf {
+    fn new(map: &std::collections::BTreeMap<Attachment, usize>) -> Self {
+        let mut t = HostOf {
+            enis: Vec::new(),
+            externals: Vec::new(),
+        };
+        for (&a, &h) in map {
+            let (table, i) = match a {
+                Attachment::Eni(e) => (&mut t.enis, e.ix()),
+                Attachment::External(x) => (&mut t.externals, x.ix()),
+            };
+            if table.len() <= i {
+                table.resize(i + 1, None);
+            }
+            table[i] = Some(h as u32);
+        }
+        t
+    }
+
+    #[inline]
+    fn get(&self, a: Attachment) -> Option<usize> {
+        let slot = match a {
+            Attachment::Eni(e) => self.enis.get(e.ix()),
+            Attachment::External(x) => self.externals.get(x.ix()),
+        };
+        slot.copied().flatten().map(|h| h as usize)
+    }
+}
+
 struct Engine {
     queue: EventQueue<Event>,
     slab: FrameSlab,
@@ -199,7 +239,7 @@ struct Engine {
     actions: Vec<FabricAction>,
     drops: Vec<FlowDrops>,
     attribution: Attribution,
-    host_of: std::collections::BTreeMap<Attachment, usize>,
+    host_of: HostOf,
     events: u64,
     frames: u64,
     pending_flows: usize,
@@ -218,16 +258,16 @@ impl Engine {
         match ev {
             Event::Poll(h) => {
                 let n = &mut nodes[h as usize];
-                if n.host.scheduled_ns != Some(t) {
+                if n.scheduled_ns != Some(t) {
                     return; // superseded
                 }
-                n.host.scheduled_ns = None;
+                n.scheduled_ns = None;
                 self.poll(t, h as usize, nodes, stats, observer);
             }
             Event::ToFabric { frame, host } => {
                 let (bytes, sent_ns) = self.slab.remove_stamped(frame);
                 self.frames += 1;
-                let from = nodes[host as usize].host.config.attachment;
+                let from = nodes[host as usize].attachment;
                 fabric.forward(t, from, bytes, &mut self.actions);
                 let mut actions = std::mem::take(&mut self.actions);
                 for a in actions.drain(..) {
@@ -242,7 +282,7 @@ impl Engine {
                     Ok(at) => self.queue.push(at, Event::ToHost { frame, host }),
                     Err(_) => {
                         let bytes = self.slab.remove(frame);
-                        let eni = match n.host.config.attachment {
+                        let eni = match n.attachment {
                             Attachment::Eni(e) => Some(e),
                             Attachment::External(_) => None,
                         };
@@ -301,7 +341,7 @@ impl Engine {
                     );
                 }
                 Err(_) => {
-                    let eni = match n.host.config.attachment {
+                    let eni = match n.attachment {
                         Attachment::Eni(e) => Some(e),
                         Attachment::External(_) => None,
                     };
@@ -318,12 +358,13 @@ impl Engine {
         }
         self.out = out;
         if let Some(next) = next {
-            if n.host.scheduled_ns.is_none_or(|s| next < s) {
-                n.host.scheduled_ns = Some(next);
+            if n.scheduled_ns.is_none_or(|s| next < s) {
+                n.scheduled_ns = Some(next);
                 self.queue.push(next, Event::Poll(h as u32));
             }
         }
-        for &f in &n.clients {
+        for f in n.host.take_finished() {
+            let f = f.ix();
             if stats[f].done && !self.drops[f].finished {
                 self.drops[f].finished = true;
                 self.pending_flows -= 1;
@@ -347,8 +388,8 @@ impl Engine {
                         &frame,
                     );
                 }
-                match self.host_of.get(&to) {
-                    Some(&h) => {
+                match self.host_of.get(to) {
+                    Some(h) => {
                         let id = self.slab.insert_stamped(frame, sent_ns);
                         self.queue.push(
                             t + latency_ns,

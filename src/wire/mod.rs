@@ -3,14 +3,19 @@
 //!
 //! The public functions are the contract the data plane and hosts code against. Each
 //! concept lives in its own file:
+//! - [`FlowKey`], [`FragmentKind`], [`IcmpKind`] (`flow_key.rs`): what policy,
+//!   conntrack, NAT and flow logs key on;
 //! - [`parse_frame`], [`ip_packet`] (`parse.rs`): the hot path, zero-copy, no allocation;
 //! - [`build_packet`], [`payload_byte`] (`build.rs`): synthetic frames for `trace` and
 //!   generators;
 //! - [`fragment_ipv4`], [`MIN_IPV4_MTU`] (`fragment.rs`) and [`reassemble_ipv4`]
 //!   (`reassemble.rs`);
 //! - [`icmpv4_frag_needed`], [`icmpv6_packet_too_big`] (`icmp_error.rs`);
-//! - [`rewrite_ipv4`] (`rewrite.rs`): in-place NAT with incremental checksums;
+//! - [`rewrite_ipv4`] (`rewrite.rs`): in-place NAT with incremental checksums,
+//!   including the packet quoted in an ICMP error;
+//! - [`quoted_flow`] (`quote.rs`): the flow an ICMP error belongs to;
 //! - [`verify_checksums`] (`verify.rs`): what Wireshark would complain about.
+//! - [`set_macs`] (here): the router's MAC rewrite on every hop.
 //!
 //! Only untagged Ethernet II frames carrying IPv4 (0x0800) or IPv6 (0x86DD) are
 //! accepted: ENIs in a VPC never see VLAN tags, so anything else is `Malformed`.
@@ -21,6 +26,7 @@ mod flow_key;
 mod fragment;
 mod icmp_error;
 mod parse;
+mod quote;
 mod reassemble;
 mod rewrite;
 mod verify;
@@ -33,6 +39,7 @@ pub use flow_key::*;
 pub use fragment::{fragment_ipv4, MIN_IPV4_MTU};
 pub use icmp_error::{icmpv4_frag_needed, icmpv6_packet_too_big};
 pub use parse::{ip_packet, parse_frame};
+pub use quote::quoted_flow;
 pub use reassemble::reassemble_ipv4;
 pub use rewrite::rewrite_ipv4;
 pub use verify::verify_checksums;
@@ -85,6 +92,18 @@ pub enum Transport {
         seq: u16,
         reply: bool,
     },
+}
+
+impl Transport {
+    /// The same transport from another source port (echo: identifier), as source
+    /// NAT rewrites it.
+    pub fn with_source_port(mut self, port: u16) -> Transport {
+        match &mut self {
+            Transport::Tcp { src_port, .. } | Transport::Udp { src_port, .. } => *src_port = port,
+            Transport::Echo { id, .. } => *id = port,
+        }
+        self
+    }
 }
 
 /// Everything needed to build one synthetic frame (for `trace` and generators).

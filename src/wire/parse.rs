@@ -72,13 +72,10 @@ pub(crate) struct Ipv4View<'a> {
 impl<'a> Ipv4View<'a> {
     /// Where this packet sits in its fragment train.
     pub fn fragment(&self) -> FragmentKind {
-        if self.header.fragments_offset().value() != 0 {
-            FragmentKind::NonFirst
-        } else if self.header.more_fragments() {
-            FragmentKind::First
-        } else {
-            FragmentKind::Whole
-        }
+        FragmentKind::of(
+            self.header.fragments_offset().value(),
+            self.header.more_fragments(),
+        )
     }
 }
 
@@ -149,19 +146,14 @@ fn parse_ipv4(ip: &[u8]) -> Result<FlowKey, Malformed> {
     let fragment = view.fragment();
     let protocol = view.header.protocol().0;
     let payload = &ip[view.header_len..view.total_len];
-    let mut key = FlowKey {
-        src: IpAddr::V4(view.header.source_addr()),
-        dst: IpAddr::V4(view.header.destination_addr()),
+    let mut key = FlowKey::ip_level(
+        IpAddr::V4(view.header.source_addr()),
+        IpAddr::V4(view.header.destination_addr()),
         protocol,
-        src_port: 0,
-        dst_port: 0,
-        icmp_type: 0,
-        icmp_code: 0,
-        tcp_flags: 0,
         fragment,
-        dont_fragment: view.header.dont_fragment(),
-        ip_len: view.header.total_len(),
-    };
+        view.header.dont_fragment(),
+        view.header.total_len(),
+    );
     if fragment != FragmentKind::NonFirst {
         fill_transport(&mut key, protocol == ip_number::ICMP.0, payload)?;
     }
@@ -172,19 +164,14 @@ fn parse_ipv6(ip: &[u8]) -> Result<FlowKey, Malformed> {
     let (header, len) = checked_ipv6(ip)?;
     let (protocol, fragment, payload) =
         walk_ipv6_extensions(header.next_header().0, &ip[IPV6_HEADER_LEN..len])?;
-    let mut key = FlowKey {
-        src: IpAddr::V6(header.source_addr()),
-        dst: IpAddr::V6(header.destination_addr()),
+    let mut key = FlowKey::ip_level(
+        IpAddr::V6(header.source_addr()),
+        IpAddr::V6(header.destination_addr()),
         protocol,
-        src_port: 0,
-        dst_port: 0,
-        icmp_type: 0,
-        icmp_code: 0,
-        tcp_flags: 0,
         fragment,
-        dont_fragment: true,
-        ip_len: u16::try_from(len).unwrap_or(u16::MAX),
-    };
+        true,
+        u16::try_from(len).unwrap_or(u16::MAX),
+    );
     if fragment != FragmentKind::NonFirst {
         fill_transport(&mut key, protocol == ip_number::IPV6_ICMP.0, payload)?;
     }
@@ -237,7 +224,7 @@ pub(crate) fn walk_ipv6_extensions(
     }
 }
 
-/// Ports, TCP flags or ICMP type/code from a whole packet's or first fragment's
+/// Ports, TCP flags or ICMP type/code (and a query's identifier) from a whole packet's or first fragment's
 /// transport header. `is_icmp`: protocol 1 over IPv4 or 58 over IPv6.
 fn fill_transport(key: &mut FlowKey, is_icmp: bool, payload: &[u8]) -> Result<(), Malformed> {
     match etherparse::IpNumber(key.protocol) {
@@ -260,11 +247,10 @@ fn fill_transport(key: &mut FlowKey, is_icmp: bool, payload: &[u8]) -> Result<()
             key.dst_port = udp.destination_port();
         }
         _ if is_icmp => {
-            if payload.len() < ICMP_HEADER_LEN {
-                return Err(Malformed("truncated ICMP header"));
-            }
-            key.icmp_type = payload[0];
-            key.icmp_code = payload[1];
+            let header = payload
+                .first_chunk::<ICMP_HEADER_LEN>()
+                .ok_or(Malformed("truncated ICMP header"))?;
+            key.set_icmp_header(header);
         }
         _ => {}
     }

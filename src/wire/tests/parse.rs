@@ -251,3 +251,21 @@ fn malformed_headers_are_rejected_with_reasons() {
     v6[19] += 1;
     check(&v6, "IPv6 payload length exceeds the frame");
 }
+
+#[test]
+fn icmp_query_identifiers_are_read() {
+    let echo = parse_frame(&frame(false, ECHO, 8)).unwrap();
+    assert_eq!((echo.icmp_type, echo.icmp_id), (8, 0x1234));
+    assert_eq!(echo.icmp_kind(), Some(crate::wire::IcmpKind::Request));
+    let reply = Transport::Echo {
+        id: 0x1234,
+        seq: 7,
+        reply: true,
+    };
+    let r6 = parse_frame(&frame(true, reply, 8)).unwrap();
+    assert_eq!((r6.icmp_type, r6.icmp_id), (129, 0x1234));
+    assert_eq!(r6.icmp_kind(), Some(crate::wire::IcmpKind::Reply));
+    assert_eq!(r6.icmp_query_type(), Some(128));
+    let tcp = parse_frame(&frame(false, tcp(0x02), 8)).unwrap();
+    assert_eq!((tcp.icmp_id, tcp.icmp_kind()), (0, None));
+}

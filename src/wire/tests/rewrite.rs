@@ -117,20 +117,85 @@ fn icmp_echo_identifier_is_the_port() {
     assert_valid(&r);
 }
 
-#[test]
-fn icmp_error_keeps_its_body() {
-    let mut s = spec(false, UDP, 2000);
+/// A DF packet `src:sport -> dst` too big for 1500, and the frag-needed error a
+/// router at `router` sends back about it.
+fn error_about(transport: Transport, src: Ipv4Addr, dst: Ipv4Addr, router: Ipv4Addr) -> Vec<u8> {
+    let mut s = spec(false, transport, 2000);
+    s.src = IpAddr::V4(src);
+    s.dst = IpAddr::V4(dst);
     s.dont_fragment = true;
     let big = crate::wire::build_packet(&s).unwrap();
-    let original = crate::wire::icmpv4_frag_needed(&big, Ipv4Addr::new(10, 0, 1, 1), 1500).unwrap();
-    let mut f = original.clone();
-    rewrite_ipv4(&mut f, None, Some((PUBLIC, Some(999)))).unwrap();
-    assert_eq!(
-        &f[34..],
-        &original[34..],
-        "no identifier in a type 3 message"
+    crate::wire::icmpv4_frag_needed(&big, router, 1500).unwrap()
+}
+
+const ROUTER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+
+#[test]
+fn icmp_error_coming_back_translates_the_quoted_source() {
+    // The instance sent V4_A:private out through a NAT as PUBLIC:61000; a router
+    // on the way answers PUBLIC. Translated back, the error must be byte for byte
+    // the one the router would have sent had it seen the untranslated packet.
+    for t in [tcp(0x18), UDP, ECHO] {
+        let private = match t {
+            Transport::Tcp { src_port, .. } | Transport::Udp { src_port, .. } => src_port,
+            Transport::Echo { id, .. } => id,
+        };
+        let mut f = error_about(t.with_source_port(61000), PUBLIC, V4_B, ROUTER);
+        let want = error_about(t, V4_A, V4_B, ROUTER);
+        rewrite_ipv4(&mut f, None, Some((V4_A, Some(private)))).unwrap();
+        assert_eq!(f, want, "{t:?}");
+        assert_valid(&f);
+        let q = crate::wire::quoted_flow(&f).unwrap();
+        assert_eq!(q.src, IpAddr::V4(V4_A));
+    }
+}
+
+#[test]
+fn icmp_error_coming_back_through_1to1_nat_keeps_ports() {
+    let mut f = error_about(UDP, PUBLIC, V4_B, ROUTER);
+    let want = error_about(UDP, V4_A, V4_B, ROUTER);
+    rewrite_ipv4(&mut f, None, Some((V4_A, None))).unwrap();
+    assert_eq!(f, want);
+}
+
+#[test]
+fn icmp_error_going_out_translates_the_quoted_destination() {
+    // V4_B sent to PUBLIC:61000, translated to V4_A:40000; V4_A's error about it
+    // leaves through the NAT: outer source and quoted destination go back public.
+    let mut f = error_about(
+        Transport::Udp {
+            src_port: 53,
+            dst_port: 40000,
+        },
+        V4_B,
+        V4_A,
+        V4_A,
     );
+    let want = error_about(
+        Transport::Udp {
+            src_port: 53,
+            dst_port: 61000,
+        },
+        V4_B,
+        PUBLIC,
+        PUBLIC,
+    );
+    rewrite_ipv4(&mut f, Some((PUBLIC, Some(61000))), None).unwrap();
+    assert_eq!(f, want);
     assert_valid(&f);
+}
+
+#[test]
+fn icmp_error_about_another_address_keeps_its_quote() {
+    // An error whose quote names neither outer address: quote untouched.
+    let stray = error_about(UDP, SERVER, V4_B, ROUTER);
+    let mut s = stray.clone();
+    s[30..34].copy_from_slice(&V4_A.octets()); // outer destination V4_A
+    crate::wire::test_support::fix_ipv4_checksum(&mut s);
+    let before = s.clone();
+    rewrite_ipv4(&mut s, None, Some((PUBLIC, Some(999)))).unwrap();
+    assert_eq!(&s[42..], &before[42..], "quote not ours: unchanged");
+    assert_valid(&s);
 }
 
 #[test]
@@ -179,4 +244,43 @@ fn bad_input_is_an_error_and_leaves_the_frame_alone() {
         assert!(rewrite_ipv4(&mut cut, Some((PUBLIC, Some(1))), None).is_err());
         assert_eq!(cut, &good[..len]);
     }
+}
+
+#[test]
+fn with_source_port_replaces_only_the_source_port_or_echo_id() {
+    let tcp = Transport::Tcp {
+        src_port: 1,
+        dst_port: 2,
+        flags: 0x10,
+        seq: 3,
+        ack: 4,
+    };
+    let expected = Transport::Tcp {
+        src_port: 9,
+        dst_port: 2,
+        flags: 0x10,
+        seq: 3,
+        ack: 4,
+    };
+    assert_eq!(tcp.with_source_port(9), expected);
+    let udp = Transport::Udp {
+        src_port: 1,
+        dst_port: 2,
+    };
+    let expected = Transport::Udp {
+        src_port: 9,
+        dst_port: 2,
+    };
+    assert_eq!(udp.with_source_port(9), expected);
+    let echo = Transport::Echo {
+        id: 1,
+        seq: 2,
+        reply: true,
+    };
+    let expected = Transport::Echo {
+        id: 9,
+        seq: 2,
+        reply: true,
+    };
+    assert_eq!(echo.with_source_port(9), expected);
 }
