@@ -11,8 +11,8 @@
 
 use super::pcap::EPOCH_BASE_S;
 use crate::model::EniIdx;
-use crate::wire::FlowKey;
 use crate::policy::conntrack::FxBuild;
+use crate::wire::FlowKey;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
