@@ -8,35 +8,14 @@
 //! prefixes are nested under a shorter one (more-specifics of an aggregate), the
 //! rest are placed where no shorter prefix covers them.
 //!
-//! The PRNG is SplitMix64, written here (10 lines) because the crate has no `rand`
-//! dependency and the output must be identical on every platform and version.
+//! The PRNG is the crate's SplitMix64 ([`crate::rng`]): identical output on every
+//! platform and version.
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast, and fixed forever.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by multiply-shift.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
+pub use crate::rng::SplitMix64;
 
 /// IPv4 lengths with weights in 0.01 %.
 const V4_MIX: &[(u8, u32)] = &[

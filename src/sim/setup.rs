@@ -1,11 +1,11 @@
 //! From a [`Network`] to hosts and flow plans: which endpoints take part, their
 //! addresses, seeds, ephemeral ports and echo identifiers.
 
-use super::rng::SplitMix64;
 use super::Attachment;
 use crate::dataplane::{EXTERNAL_MAC, ROUTER_MAC};
 use crate::host::{FlowPlan, HostConfig};
 use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network};
+use crate::rng::SplitMix64;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;

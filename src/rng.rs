@@ -1,6 +1,7 @@
-//! The only randomness in a run: SplitMix64 (Steele, Lea, Flood 2014), seeded from
-//! `--seed`. Written by hand because it is six lines and its output must never change
-//! between crate versions (that would break byte-identical reruns).
+//! SplitMix64 (Steele, Lea, Flood 2014): the only randomness in a run (seeded from
+//! `--seed`) and the generator behind synthetic routing tables. Written by hand
+//! because it is six lines and its output must never change between crate versions
+//! (that would break byte-identical reruns and reproducible benchmark tables).
 
 /// A SplitMix64 generator.
 #[derive(Debug, Clone)]
@@ -17,6 +18,11 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0), by multiply-shift.
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
     /// A seed for one consumer, independent of how many others draw: mixes the run
