@@ -4,39 +4,12 @@
 use peeremu::dataplane::test_net::frames;
 use peeremu::dataplane::{Action, Dataplane, Ingress};
 use peeremu::model::{EniIdx, Network};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod alloc_support;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc_support::Counting = alloc_support::Counting;
 
 fn load(name: &str) -> Network {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -66,13 +39,9 @@ fn allocations(dp: &mut Dataplane, ingress: Ingress, template: Vec<u8>, rounds: 
     let mut frame = template.clone();
     let mut out = Vec::with_capacity(8);
     let mut now = 0;
-    for round in 0..rounds * 2 {
-        if round == rounds {
-            ALLOCATIONS.store(0, Ordering::Relaxed);
-            COUNTING.with(|c| c.set(true));
-        }
+    let mut round = || {
         now += 1000;
-        dp.process(now, ingress, frame, &mut out);
+        dp.process(now, ingress, std::mem::take(&mut frame), &mut out);
         frame = match out.pop() {
             Some(Action::Deliver { mut frame, .. }) => {
                 frame.clear();
@@ -85,9 +54,15 @@ fn allocations(dp: &mut Dataplane, ingress: Ingress, template: Vec<u8>, rounds: 
             ),
         };
         out.clear();
+    };
+    for _ in 0..rounds {
+        round();
     }
-    COUNTING.with(|c| c.set(false));
-    ALLOCATIONS.load(Ordering::Relaxed)
+    alloc_support::allocations(|| {
+        for _ in 0..rounds {
+            round();
+        }
+    })
 }
 
 #[test]
