@@ -81,13 +81,3 @@ fn parse_rewrite_and_set_macs_do_not_allocate() {
     });
     assert_eq!(n, 0, "hot-path wire functions allocated {n} times");
 }
-
-/// The counter itself works: a test of "no allocation" that cannot see one would
-/// pass whatever the code does.
-#[test]
-fn the_counter_sees_an_allocation() {
-    let n = allocations_during(|| {
-        std::hint::black_box(vec![0u8; 64]);
-    });
-    assert!(n >= 1, "counted {n} allocations for a vec!");
-}
