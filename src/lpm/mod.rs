@@ -57,212 +57,125 @@ use table::Table;
 /// length are fine, this is only the width of the software pipeline.
 pub const BATCH: usize = batch::LANES;
 
-/// IPv4 longest-prefix-match table.
-#[derive(Debug, Clone)]
-pub struct Lpm4<V> {
-    table: Table<Ipv4Net, V>,
-}
-
-impl<V> Default for Lpm4<V> {
-    fn default() -> Self {
-        Lpm4 {
-            table: Table::default(),
+/// Defines one address family's table: `Lpm4` and `Lpm6` are the same wrapper over
+/// [`Table`] and differ only in their prefix/address types, the integer the trie
+/// walks, and the trie's single and batched walk functions.
+macro_rules! lpm_table {
+    ($(#[$doc:meta])* $name:ident, $net:ty, $addr:ty, $bits:ty, $leaf:ident, $lanes:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<V> {
+            table: Table<$net, V>,
         }
-    }
-}
 
-impl<V> Lpm4<V> {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Build from a route list; a later duplicate prefix replaces an earlier one.
-    /// Host bits are ignored (10.1.2.3/8 is 10.0.0.0/8).
-    pub fn from_routes(routes: impl IntoIterator<Item = (Ipv4Net, V)>) -> Self {
-        Lpm4 {
-            table: Table::from_routes(routes),
-        }
-    }
-
-    /// Insert or replace; returns the old value. A new prefix recompiles the table.
-    pub fn insert(&mut self, net: Ipv4Net, value: V) -> Option<V> {
-        self.table.insert(net, value)
-    }
-
-    /// Remove a prefix (exact match); recompiles the table.
-    pub fn remove(&mut self, net: Ipv4Net) -> Option<V> {
-        self.table.remove(net)
-    }
-
-    /// The value of the longest prefix containing `addr`, with that prefix.
-    #[inline]
-    pub fn lookup_prefix(&self, addr: Ipv4Addr) -> Option<(Ipv4Net, &V)> {
-        self.table.route(self.table.leaf32(u32::from(addr)))
-    }
-
-    /// The value of the longest prefix containing `addr`.
-    #[inline]
-    pub fn lookup(&self, addr: Ipv4Addr) -> Option<&V> {
-        self.table.value(self.table.leaf32(u32::from(addr)))
-    }
-
-    /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice): the
-    /// same answers, computed [`BATCH`] keys at a time so that their cache misses
-    /// overlap. For throughput when many independent lookups are at hand (a burst
-    /// of frames); allocates nothing.
-    #[inline]
-    pub fn lookup_batch<'a>(&'a self, addrs: &[Ipv4Addr], out: &mut [Option<&'a V>]) {
-        let mut keys = [0u32; BATCH];
-        let mut leaves = [0u32; BATCH];
-        if !self.table.trie.batch_pays() {
-            for (o, &a) in out.iter_mut().zip(addrs) {
-                *o = self.lookup(a);
+        impl<V> Default for $name<V> {
+            fn default() -> Self {
+                $name {
+                    table: Table::default(),
+                }
             }
-            return;
         }
-        for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
-            let n = addrs.len().min(out.len());
-            for (k, &a) in keys.iter_mut().zip(addrs) {
-                *k = u32::from(a);
+
+        impl<V> $name<V> {
+            pub fn new() -> Self {
+                Self::default()
             }
-            self.table.trie.lookup32_lanes(&keys[..n], &mut leaves[..n]);
-            self.table.values_into(&leaves[..n], &mut out[..n]);
-        }
-    }
 
-    /// The value stored for exactly this prefix.
-    pub fn get(&self, net: Ipv4Net) -> Option<&V> {
-        self.table.get(net)
-    }
-
-    pub fn len(&self) -> usize {
-        self.table.nets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.table.nets.is_empty()
-    }
-
-    /// The routes, sorted by address then prefix length.
-    pub fn iter(&self) -> impl Iterator<Item = (Ipv4Net, &V)> {
-        self.table.iter()
-    }
-
-    /// Bytes of heap memory held: the compiled trie, the prefixes and the values
-    /// (not memory the values themselves own).
-    pub fn memory_bytes(&self) -> usize {
-        self.table.memory_bytes()
-    }
-
-    /// Shape of the compiled structure, for reports.
-    pub fn stats(&self) -> Stats {
-        Stats::of(&self.table.trie)
-    }
-}
-
-/// IPv6 longest-prefix-match table.
-#[derive(Debug, Clone)]
-pub struct Lpm6<V> {
-    table: Table<Ipv6Net, V>,
-}
-
-impl<V> Default for Lpm6<V> {
-    fn default() -> Self {
-        Lpm6 {
-            table: Table::default(),
-        }
-    }
-}
-
-impl<V> Lpm6<V> {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Build from a route list; a later duplicate prefix replaces an earlier one.
-    pub fn from_routes(routes: impl IntoIterator<Item = (Ipv6Net, V)>) -> Self {
-        Lpm6 {
-            table: Table::from_routes(routes),
-        }
-    }
-
-    /// Insert or replace; returns the old value. A new prefix recompiles the table.
-    pub fn insert(&mut self, net: Ipv6Net, value: V) -> Option<V> {
-        self.table.insert(net, value)
-    }
-
-    /// Remove a prefix (exact match); recompiles the table.
-    pub fn remove(&mut self, net: Ipv6Net) -> Option<V> {
-        self.table.remove(net)
-    }
-
-    /// The value of the longest prefix containing `addr`, with that prefix.
-    #[inline]
-    pub fn lookup_prefix(&self, addr: Ipv6Addr) -> Option<(Ipv6Net, &V)> {
-        self.table.route(self.table.leaf128(u128::from(addr)))
-    }
-
-    /// The value of the longest prefix containing `addr`.
-    #[inline]
-    pub fn lookup(&self, addr: Ipv6Addr) -> Option<&V> {
-        self.table.value(self.table.leaf128(u128::from(addr)))
-    }
-
-    /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice): the
-    /// same answers, computed [`BATCH`] keys at a time so that their cache misses
-    /// overlap. For throughput when many independent lookups are at hand (a burst
-    /// of frames); allocates nothing.
-    #[inline]
-    pub fn lookup_batch<'a>(&'a self, addrs: &[Ipv6Addr], out: &mut [Option<&'a V>]) {
-        let mut keys = [0u128; BATCH];
-        let mut leaves = [0u32; BATCH];
-        if !self.table.trie.batch_pays() {
-            for (o, &a) in out.iter_mut().zip(addrs) {
-                *o = self.lookup(a);
+            /// Build from a route list; a later duplicate prefix replaces an earlier
+            /// one. Host bits are ignored (10.1.2.3/8 is 10.0.0.0/8).
+            pub fn from_routes(routes: impl IntoIterator<Item = ($net, V)>) -> Self {
+                $name {
+                    table: Table::from_routes(routes),
+                }
             }
-            return;
-        }
-        for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
-            let n = addrs.len().min(out.len());
-            for (k, &a) in keys.iter_mut().zip(addrs) {
-                *k = u128::from(a);
+
+            /// Insert or replace; returns the old value. A new prefix recompiles the
+            /// table.
+            pub fn insert(&mut self, net: $net, value: V) -> Option<V> {
+                self.table.insert(net, value)
             }
-            self.table
-                .trie
-                .lookup128_lanes(&keys[..n], &mut leaves[..n]);
-            self.table.values_into(&leaves[..n], &mut out[..n]);
+
+            /// Remove a prefix (exact match); recompiles the table.
+            pub fn remove(&mut self, net: $net) -> Option<V> {
+                self.table.remove(net)
+            }
+
+            /// The value of the longest prefix containing `addr`, with that prefix.
+            #[inline]
+            pub fn lookup_prefix(&self, addr: $addr) -> Option<($net, &V)> {
+                self.table.route(self.table.$leaf(<$bits>::from(addr)))
+            }
+
+            /// The value of the longest prefix containing `addr`.
+            #[inline]
+            pub fn lookup(&self, addr: $addr) -> Option<&V> {
+                self.table.value(self.table.$leaf(<$bits>::from(addr)))
+            }
+
+            /// `out[i] = self.lookup(addrs[i])` for each `i` (over the shorter slice):
+            /// the same answers, computed [`BATCH`] keys at a time so that their cache
+            /// misses overlap. For throughput when many independent lookups are at
+            /// hand (a burst of frames); allocates nothing.
+            #[inline]
+            pub fn lookup_batch<'a>(&'a self, addrs: &[$addr], out: &mut [Option<&'a V>]) {
+                let mut keys: [$bits; BATCH] = [0; BATCH];
+                let mut leaves = [0u32; BATCH];
+                if !self.table.trie.batch_pays() {
+                    for (o, &a) in out.iter_mut().zip(addrs) {
+                        *o = self.lookup(a);
+                    }
+                    return;
+                }
+                for (addrs, out) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+                    let n = addrs.len().min(out.len());
+                    for (k, &a) in keys.iter_mut().zip(addrs) {
+                        *k = <$bits>::from(a);
+                    }
+                    self.table.trie.$lanes(&keys[..n], &mut leaves[..n]);
+                    self.table.values_into(&leaves[..n], &mut out[..n]);
+                }
+            }
+
+            /// The value stored for exactly this prefix.
+            pub fn get(&self, net: $net) -> Option<&V> {
+                self.table.get(net)
+            }
+
+            pub fn len(&self) -> usize {
+                self.table.nets.len()
+            }
+
+            pub fn is_empty(&self) -> bool {
+                self.table.nets.is_empty()
+            }
+
+            /// The routes, sorted by address then prefix length.
+            pub fn iter(&self) -> impl Iterator<Item = ($net, &V)> {
+                self.table.iter()
+            }
+
+            /// Bytes of heap memory held: the compiled trie, the prefixes and the
+            /// values (not memory the values themselves own).
+            pub fn memory_bytes(&self) -> usize {
+                self.table.memory_bytes()
+            }
+
+            /// Shape of the compiled structure, for reports.
+            pub fn stats(&self) -> Stats {
+                Stats::of(&self.table.trie)
+            }
         }
-    }
-
-    /// The value stored for exactly this prefix.
-    pub fn get(&self, net: Ipv6Net) -> Option<&V> {
-        self.table.get(net)
-    }
-
-    pub fn len(&self) -> usize {
-        self.table.nets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.table.nets.is_empty()
-    }
-
-    /// The routes, sorted by address then prefix length.
-    pub fn iter(&self) -> impl Iterator<Item = (Ipv6Net, &V)> {
-        self.table.iter()
-    }
-
-    /// Bytes of heap memory held: the compiled trie, the prefixes and the values
-    /// (not memory the values themselves own).
-    pub fn memory_bytes(&self) -> usize {
-        self.table.memory_bytes()
-    }
-
-    /// Shape of the compiled structure, for reports.
-    pub fn stats(&self) -> Stats {
-        Stats::of(&self.table.trie)
-    }
+    };
 }
+
+lpm_table!(
+    /// IPv4 longest-prefix-match table.
+    Lpm4, Ipv4Net, Ipv4Addr, u32, leaf32, lookup32_lanes
+);
+lpm_table!(
+    /// IPv6 longest-prefix-match table.
+    Lpm6, Ipv6Net, Ipv6Addr, u128, leaf128, lookup128_lanes
+);
 
 /// Shape of a compiled table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
