@@ -57,6 +57,7 @@ fn network(block_icmp: bool) -> Network {
         } else {
             Expectation::Delivered
         }),
+        request_response: None,
     });
     net
 }

@@ -255,6 +255,7 @@ pub(crate) mod tests {
             df: false,
             ipv6: false,
             expect,
+            request_response: None,
         }
     }
 

@@ -180,6 +180,7 @@ mod tests {
             interval_ns: 1,
             start_ns: 0,
             df: true,
+            request_response: None,
         }
     }
 

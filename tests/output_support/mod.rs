@@ -127,6 +127,7 @@ pub fn flow(name: &str, expect: Option<Expectation>) -> Flow {
         df: false,
         ipv6: false,
         expect,
+        request_response: None,
     }
 }
 

@@ -280,6 +280,91 @@ fn numbers(c: &mut Compiler<'_>, f: &FlowSpec, kind: FlowKind, o: &str) -> Optio
     })
 }
 
+/// Largest request or response, in bytes (1 GiB).
+const MAX_MESSAGE_BYTES: u64 = 1 << 30;
+/// What `request_bytes`/`response_bytes` default to (a small request, a page).
+const DEFAULT_REQUEST_BYTES: u64 = 100;
+const DEFAULT_RESPONSE_BYTES: u64 = 1000;
+
+/// The request/response keys of a flow: `Some(None)` for none (a bulk transfer or
+/// not TCP), `None` when they are wrong (reported). Every mistake is reported, not
+/// only the first.
+fn request_response(
+    c: &mut Compiler<'_>,
+    f: &FlowSpec,
+    kind: Option<FlowKind>,
+    o: &str,
+) -> Option<Option<RequestResponse>> {
+    let keys = [
+        ("requests", &f.requests),
+        ("request_bytes", &f.request_bytes),
+        ("response_bytes", &f.response_bytes),
+    ];
+    if !keys.iter().any(|(_, v)| v.is_some()) {
+        return Some(None);
+    }
+    let mut ok = true;
+    if let Some(k) = kind.filter(|&k| k != FlowKind::Tcp) {
+        for (key, v) in keys {
+            if let Some(v) = v {
+                let msg = format!(
+                    "`{key}` applies only to tcp flows (this flow is {})",
+                    k.as_str()
+                );
+                c.err("flow-keys", v.span(), o, msg);
+            }
+        }
+        return None;
+    }
+    if f.requests.is_none() {
+        for (key, v) in &keys[1..] {
+            if let Some(v) = v {
+                let msg = format!(
+                    "`{key}` needs `requests` (the number of requests of a request/response flow)"
+                );
+                c.err("flow-keys", v.span(), o, msg);
+            }
+        }
+        ok = false;
+    }
+    if let (Some(b), Some(_)) = (&f.bytes, &f.requests) {
+        c.err(
+            "flow-keys",
+            b.span(),
+            o,
+            "`bytes` (a bulk transfer) and `requests` (request/response) exclude each other; keep one",
+        );
+        ok = false;
+    }
+    let requests = positive(c, &f.requests, o, "requests", 1, u64::from(u32::MAX));
+    let request_bytes = positive(
+        c,
+        &f.request_bytes,
+        o,
+        "request_bytes",
+        DEFAULT_REQUEST_BYTES,
+        MAX_MESSAGE_BYTES,
+    );
+    let response_bytes = positive(
+        c,
+        &f.response_bytes,
+        o,
+        "response_bytes",
+        DEFAULT_RESPONSE_BYTES,
+        MAX_MESSAGE_BYTES,
+    );
+    match (ok, requests, request_bytes, response_bytes) {
+        (true, Some(requests), Some(request_bytes), Some(response_bytes)) => {
+            Some(Some(RequestResponse {
+                requests,
+                request_bytes,
+                response_bytes,
+            }))
+        }
+        _ => None,
+    }
+}
+
 pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
     let mut seen: Vec<String> = Vec::new();
     for f in specs {
@@ -320,8 +405,9 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
         // Numbers are checked even when an endpoint is broken, so that every
         // mistake of the flow is reported at once.
         let numbers = numbers(c, f, kind.unwrap_or(FlowKind::Udp), &o);
-        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect)) =
-            (kind, src, dst, numbers, expect)
+        let rr = request_response(c, f, kind, &o);
+        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect), Some(rr)) =
+            (kind, src, dst, numbers, expect, rr)
         else {
             continue;
         };
@@ -351,12 +437,17 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             port: n.port,
             size: n.size,
             count: n.count,
-            bytes: if kind == FlowKind::Tcp { n.bytes } else { 0 },
+            bytes: if kind == FlowKind::Tcp && rr.is_none() {
+                n.bytes
+            } else {
+                0
+            },
             rate_pps: n.rate_pps,
             start_ns: n.start_ns,
             df: f.df.unwrap_or(kind == FlowKind::Tcp),
             ipv6: f.ipv6,
             expect,
+            request_response: rr,
         });
     }
 }
