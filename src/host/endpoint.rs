@@ -237,6 +237,12 @@ impl Host {
         }
     }
 
+    /// TCP server sockets still open (listening or connected): none once every
+    /// flow served here has ended and its client's RST or FIN arrived.
+    pub fn open_tcp_server_sockets(&self) -> usize {
+        self.servers.open_sockets()
+    }
+
     /// The path MTU this host has learned towards `dst`, if any.
     pub fn path_mtu(&self, dst: IpAddr) -> Option<u16> {
         self.pmtu.get(&dst).copied()

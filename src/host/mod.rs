@@ -1,5 +1,5 @@
 //! Endpoints: each ENI or external host is a smoltcp [`Interface`](smoltcp::iface::Interface)
-//! over a virtual-time device, with traffic generators (ping, UDP, TCP bulk) and the
+//! over a virtual-time device, with traffic generators (ping, UDP, TCP bulk and request/response) and the
 //! servers that answer them.
 //!
 //! Where smoltcp differs from a Linux host, the host layer fills the gap on the
@@ -9,6 +9,7 @@
 
 mod device;
 mod endpoint;
+mod exchange;
 pub mod packet;
 mod ping;
 mod plan;

@@ -10,6 +10,7 @@
 //! <out>/flowlogs.log     VPC flow log v2, per ENI / 5-tuple / 60 s window / action
 //! <out>/summary.json     per-flow statistics and run totals
 //! <out>/latency/<flow>.hgrm, <out>/rtt/<flow>.hgrm   HdrHistogram distributions
+//! <out>/response/<flow>.hgrm   response times of TCP request/response flows
 //! ```
 //!
 //! Flow logs assume what the simulation does: a frame leaving an ENI is reported
@@ -44,6 +45,8 @@ pub const FLOWLOG_FILE: &str = "flowlogs.log";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const LATENCY_DIR: &str = "latency";
 pub const RTT_DIR: &str = "rtt";
+/// Response times of TCP request/response flows.
+pub const RESPONSE_DIR: &str = "response";
 
 /// How a run's outputs are written.
 #[derive(Debug, Clone, PartialEq)]
@@ -303,7 +306,8 @@ fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
     Ok(BufWriter::new(File::create(path)?))
 }
 
-/// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs.
+/// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs,
+/// `response/<flow>.hgrm` for request/response flows.
 fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
     let mut names = UniqueNames::default();
     for r in reports {
@@ -316,6 +320,12 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
             std::fs::write(
                 dir.file(Some(RTT_DIR), &stem, ".hgrm")?,
                 percentile_distribution(rtt),
+            )?;
+        }
+        if let Some(response) = &r.response_ns {
+            std::fs::write(
+                dir.file(Some(RESPONSE_DIR), &stem, ".hgrm")?,
+                percentile_distribution(response),
             )?;
         }
     }

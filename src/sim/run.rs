@@ -14,7 +14,7 @@ use super::{
     FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
 };
 use crate::host::{FlowStats, GeneratorTimeouts, Host};
-use crate::model::{DropReason, FlowKind, Network};
+use crate::model::{DropReason, Network};
 use crate::output::{FlowReport, RunTotals};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -120,7 +120,7 @@ pub fn run(
     let mut stats: Vec<FlowStats> = setup
         .plans
         .iter()
-        .map(|p| FlowStats::new(p.kind == FlowKind::Ping))
+        .map(FlowStats::for_plan)
         .collect();
     for p in &setup.plans {
         nodes[p.dst_host].host.add_server(p);
