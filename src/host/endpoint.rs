@@ -315,12 +315,14 @@ impl Host {
                 let sport = u16::from_be_bytes([l4[0], l4[1]]);
                 let dport = u16::from_be_bytes([l4[2], l4[3]]);
                 if let Some(&(flow, false, _)) = self.tcp_keys.get(&(src, protocol, dport, sport)) {
+                    // Every segment counted as delivered (SYN, ACK, data, RST) has
+                    // its one-way latency recorded, as for ping and UDP: the
+                    // histogram's count is `delivered_packets`, and a connection
+                    // whose SYNs got through but nothing else still shows how long
+                    // they took.
                     if let Some(st) = stats.get_mut(flow.ix()) {
                         st.delivered_packets += 1;
-                        let data = l4.len().saturating_sub(((l4[12] >> 4) as usize) * 4);
-                        if data > 0 {
-                            st.record_latency(now_ns.saturating_sub(sent_ns));
-                        }
+                        st.record_latency(now_ns.saturating_sub(sent_ns));
                     }
                 }
             }

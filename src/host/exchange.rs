@@ -78,7 +78,11 @@ impl ExchangeClient {
         if self.complete() || self.request_written >= self.rr.request_bytes {
             return 0;
         }
-        let n = send_pattern(s, stream_offset, self.rr.request_bytes - self.request_written);
+        let n = send_pattern(
+            s,
+            stream_offset,
+            self.rr.request_bytes - self.request_written,
+        );
         if n > 0 && self.request_written == 0 {
             self.started_ns = now_ns;
         }

@@ -9,9 +9,9 @@ use super::exchange::{drain, send_pattern, ExchangeClient, ExchangeServer};
 use super::stats::{FlowStats, TcpEnd};
 use super::udp::smol_addr;
 use super::FlowPlan;
+use crate::model::RequestResponse;
 use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
-use crate::model::RequestResponse;
 use smoltcp::wire::IpEndpoint;
 
 /// Socket buffer per direction (window scaling makes larger useful; 256 KiB covers

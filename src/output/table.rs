@@ -249,6 +249,9 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[0].contains("p99  done in    goodput  outcome"), "{t}");
         assert!(lines[1].contains("81.23ms  12.9 MB/s"), "{t}");
-        assert!(lines[2].contains("-        -        -          -  dropped"), "{t}");
+        assert!(
+            lines[2].contains("-        -        -          -  dropped"),
+            "{t}"
+        );
     }
 }

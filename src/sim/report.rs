@@ -93,9 +93,10 @@ fn notes(
         }
         match st.tcp_end {
             Some(TcpEnd::Closed) => notes.push("connection reset or timed out".to_string()),
-            Some(TcpEnd::Stalled) => {
-                notes.push(format!("no acknowledged progress: {}", tcp_progress(plan, st)))
-            }
+            Some(TcpEnd::Stalled) => notes.push(format!(
+                "no acknowledged progress: {}",
+                tcp_progress(plan, st)
+            )),
             _ => notes.push(format!("run ended first: {}", tcp_progress(plan, st))),
         }
     }
@@ -142,16 +143,13 @@ pub fn build_reports(
                     outcome != Outcome::Delivered && d.by_reason.contains_key(&r),
                 ),
             });
-            let goodput_bps = st
-                .completion_ns
-                .filter(|&ns| ns > 0)
-                .map(|ns| {
-                    // Request/response: application bytes both ways.
-                    let carried = plan
-                        .request_response
-                        .map_or(st.bytes_acked, |rr| rr.total_bytes());
-                    carried as f64 * 1e9 / ns as f64
-                });
+            let goodput_bps = st.completion_ns.filter(|&ns| ns > 0).map(|ns| {
+                // Request/response: application bytes both ways.
+                let carried = plan
+                    .request_response
+                    .map_or(st.bytes_acked, |rr| rr.total_bytes());
+                carried as f64 * 1e9 / ns as f64
+            });
             FlowReport {
                 name: flow.name.clone(),
                 src: endpoint_name(net, flow.src),

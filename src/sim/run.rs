@@ -117,11 +117,7 @@ pub fn run(
             }
         })
         .collect();
-    let mut stats: Vec<FlowStats> = setup
-        .plans
-        .iter()
-        .map(FlowStats::for_plan)
-        .collect();
+    let mut stats: Vec<FlowStats> = setup.plans.iter().map(FlowStats::for_plan).collect();
     for p in &setup.plans {
         nodes[p.dst_host].host.add_server(p);
         nodes[p.src_host]
