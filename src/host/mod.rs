@@ -23,3 +23,6 @@ pub use endpoint::{GeneratorTimeouts, Host, HostConfig};
 pub use plan::FlowPlan;
 pub use stats::{new_histogram, FlowStats, TcpEnd};
 pub use tag::{Tag, TAG_LEN};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,207 @@
+//! Two hosts joined by a wire with a fixed one-way delay (and, optionally, a
+//! narrower link in the middle that answers like a router: ICMP fragmentation
+//! needed), driven in virtual time the way smoltcp's `tests/netsim.rs` drives two
+//! interfaces. Tests the generators, servers and PMTU handling without the VPC
+//! router.
+
+use super::*;
+use crate::model::{FlowIdx, FlowKind, RequestResponse};
+use crate::sim::{Attachment, BufferPool};
+use crate::wire::ETHERNET_HEADER_LEN;
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr,
+};
+use std::net::{IpAddr, Ipv4Addr};
+
+pub const A: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 10);
+pub const B: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 20);
+const ROUTER: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 1);
+pub const DELAY_NS: u64 = 100_000;
+
+fn config(i: u8, ip: Ipv4Addr) -> HostConfig {
+    HostConfig {
+        attachment: Attachment::Eni(crate::model::EniIdx(i as u32)),
+        name: format!("h{i}"),
+        mac: [2, 0, 0, 0, 0, i + 1],
+        gateway_mac: [2, 0, 0, 0, 0, 0xfe],
+        ipv4: Some((ip, 24)),
+        ipv6: None,
+        mtu: 9001,
+        seed: 7 + i as u64,
+    }
+}
+
+pub fn tcp_plan(bytes: u64, rr: Option<RequestResponse>) -> FlowPlan {
+    FlowPlan {
+        flow: FlowIdx(0),
+        kind: FlowKind::Tcp,
+        src_host: 0,
+        dst_host: 1,
+        src_ip: IpAddr::V4(A),
+        dst_ip: IpAddr::V4(B),
+        port: 5001,
+        local_port: 40000,
+        size: 0,
+        count: 0,
+        bytes,
+        interval_ns: 1,
+        start_ns: 0,
+        df: true,
+        request_response: rr,
+    }
+}
+
+/// The two hosts, the frames in flight, and what happened.
+pub struct Wire {
+    pub hosts: [Host; 2],
+    pub stats: Vec<FlowStats>,
+    /// (arrival time, sent time, destination host, frame).
+    in_flight: Vec<(u64, u64, usize, Vec<u8>)>,
+    wake: [Option<u64>; 2],
+    pool: BufferPool,
+    /// IP packets larger than this (A → B) are dropped and answered with ICMP
+    /// fragmentation needed, like a router in front of a narrower link.
+    pub link_mtu: Option<u16>,
+    /// Segments dropped for size.
+    pub too_big: u64,
+    /// When the flow finished (its generator reported done).
+    pub finished_ns: Option<u64>,
+    pub now: u64,
+}
+
+impl Wire {
+    pub fn new(plan: FlowPlan) -> Self {
+        let mut a = Host::new(config(0, A));
+        let mut b = Host::new(config(1, B));
+        b.add_server(&plan);
+        a.add_client(plan.clone(), GeneratorTimeouts::default());
+        Wire {
+            hosts: [a, b],
+            stats: vec![FlowStats::for_plan(&plan)],
+            in_flight: Vec::new(),
+            wake: [Some(0), Some(0)],
+            pool: BufferPool::default(),
+            link_mtu: None,
+            too_big: 0,
+            finished_ns: None,
+            now: 0,
+        }
+    }
+
+    /// Run until `until_ns` of virtual time (or nothing is left to do).
+    pub fn run_until(&mut self, until_ns: u64) {
+        loop {
+            let next_frame = self.in_flight.iter().map(|f| f.0).min();
+            let next = self.wake.iter().flatten().copied().chain(next_frame).min();
+            let Some(t) = next.filter(|&t| t <= until_ns) else {
+                self.now = until_ns;
+                return;
+            };
+            self.now = t;
+            let mut i = 0;
+            while i < self.in_flight.len() {
+                if self.in_flight[i].0 <= t {
+                    let (_, sent, to, frame) = self.in_flight.swap_remove(i);
+                    self.hosts[to].receive(frame, t, sent, &mut self.stats);
+                    self.wake[to] = Some(t);
+                } else {
+                    i += 1;
+                }
+            }
+            for h in 0..2 {
+                if self.wake[h].is_some_and(|w| w <= t) {
+                    let mut out = Vec::new();
+                    self.wake[h] = self.hosts[h].poll(t, &mut self.pool, &mut self.stats, &mut out);
+                    for frame in out {
+                        self.send(t, h, frame);
+                    }
+                    if self.hosts[h].take_finished().count() > 0 {
+                        self.finished_ns = Some(t);
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, t: u64, from: usize, frame: Vec<u8>) {
+        let ip_len = frame.len() - ETHERNET_HEADER_LEN;
+        if let Some(mtu) = self.link_mtu.filter(|&m| from == 0 && ip_len > m as usize) {
+            self.too_big += 1;
+            let icmp = frag_needed(&frame[ETHERNET_HEADER_LEN..], mtu);
+            self.in_flight.push((t + DELAY_NS, t, 0, icmp));
+            return;
+        }
+        self.in_flight.push((t + DELAY_NS, t, 1 - from, frame));
+    }
+}
+
+/// An Ethernet frame (header left zero: hosts ignore it) carrying ICMP
+/// fragmentation needed about `quoted` (an IPv4 packet), from the router.
+pub fn frag_needed(quoted: &[u8], mtu: u16) -> Vec<u8> {
+    let q = Ipv4Packet::new_checked(quoted).expect("quoted IPv4");
+    let header = Ipv4Repr::parse(&q, &ChecksumCapabilities::default()).expect("quoted header");
+    let data = &q.payload()[..8];
+    let icmp = Icmpv4Repr::DstUnreachable {
+        reason: Icmpv4DstUnreachable::FragRequired,
+        header,
+        data,
+    };
+    let ip = Ipv4Repr {
+        src_addr: ROUTER,
+        dst_addr: A,
+        next_header: IpProtocol::Icmp,
+        payload_len: icmp.buffer_len(),
+        hop_limit: 64,
+    };
+    let mut buf = vec![0u8; ETHERNET_HEADER_LEN + ip.buffer_len() + icmp.buffer_len()];
+    let caps = ChecksumCapabilities::default();
+    let mut p = Ipv4Packet::new_unchecked(&mut buf[ETHERNET_HEADER_LEN..]);
+    ip.emit(&mut p, &caps);
+    let payload = p.payload_mut();
+    icmp.emit(&mut Icmpv4Packet::new_unchecked(&mut *payload), &caps);
+    // smoltcp writes the next-hop MTU field as zero: fill it in (bytes 6..8).
+    payload[6..8].copy_from_slice(&mtu.to_be_bytes());
+    Icmpv4Packet::new_unchecked(payload).fill_checksum();
+    buf
+}
+
+#[test]
+fn request_response_gets_every_response_and_times_each() {
+    let rr = RequestResponse {
+        requests: 20,
+        request_bytes: 300,
+        response_bytes: 50_000,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.run_until(2_000_000_000);
+    let st = &mut w.stats[0];
+    assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
+    assert_eq!(st.responses, 20);
+    assert_eq!(st.bytes_delivered, 20 * (300 + 50_000));
+    let h = st.response_ns.as_ref().expect("response histogram");
+    assert_eq!(h.len(), 20);
+    // At least one round trip each, and nothing like a retransmission timeout.
+    // (HdrHistogram keeps 3 significant digits.)
+    assert!(h.min() >= 2 * DELAY_NS * 999 / 1000, "{}", h.min());
+    assert!(h.max() < 20 * DELAY_NS, "{}", h.max());
+    assert!(st.completion_ns.is_some());
+}
+
+#[test]
+fn the_server_socket_closes_when_the_client_ends() {
+    for rr in [
+        None,
+        Some(RequestResponse {
+            requests: 3,
+            request_bytes: 10,
+            response_bytes: 10,
+        }),
+    ] {
+        let mut w = Wire::new(tcp_plan(100_000, rr));
+        w.run_until(2_000_000_000);
+        assert_eq!(w.stats[0].tcp_end, Some(TcpEnd::Completed));
+        // The client aborted: its RST reached the server, whose socket is gone.
+        assert_eq!(w.hosts[1].open_tcp_server_sockets(), 0, "{rr:?}");
+    }
+}
