@@ -1,6 +1,6 @@
 //! Per-flow results and run totals: what `sim`/`host` hand to `output` at the end.
 
-use hdrhistogram::Histogram;
+use super::histogram::LatencyHistogram;
 use std::collections::BTreeMap;
 
 /// How a flow ended.
@@ -43,9 +43,9 @@ pub struct FlowReport {
     /// Drop reason code → count.
     pub drops: BTreeMap<String, u64>,
     /// One-way latency of delivered packets, nanoseconds.
-    pub latency_ns: Histogram<u64>,
+    pub latency_ns: LatencyHistogram,
     /// Ping round-trip times, nanoseconds.
-    pub rtt_ns: Option<Histogram<u64>>,
+    pub rtt_ns: Option<LatencyHistogram>,
     /// TCP: virtual time from connect to last byte acknowledged.
     pub completion_ns: Option<u64>,
     /// TCP: bytes per second of virtual time.
