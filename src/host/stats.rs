@@ -1,29 +1,17 @@
 //! What the generators and servers measure per flow while a run goes on.
 
-use hdrhistogram::Histogram;
+use crate::output::LatencyHistogram;
 
-/// Largest value recorded: one hour in nanoseconds.
-pub const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
-
-/// A latency histogram: 1 ns resolution, 3 significant digits, growing on demand up
-/// to one hour. Growing (rather than allocating the one-hour range up front, about
-/// 270 KB) keeps a 100 µs flow's histogram near 64 KB, which matters with 10k flows;
-/// recorded values and percentiles are the same either way.
-pub fn new_histogram() -> Histogram<u64> {
-    // Constant, valid bounds: this cannot fail.
-    let mut h = Histogram::<u64>::new_with_bounds(1, 2, 3)
-        .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"));
-    h.auto(true);
-    h
+/// A latency histogram: 1 ns resolution, 3 significant digits, up to one hour,
+/// stored sparsely (memory follows the values seen: see [`LatencyHistogram`]).
+pub fn new_histogram() -> LatencyHistogram {
+    LatencyHistogram::new()
 }
 
 /// Record a duration, clamped into the histogram's range.
-pub fn record(h: &mut Histogram<u64>, ns: u64) {
-    let v = ns.clamp(1, HISTOGRAM_MAX_NS);
-    // `record` grows an auto-resizing histogram; `saturating_record` would not.
-    if h.record(v).is_err() {
-        h.saturating_record(v);
-    }
+#[inline]
+pub fn record(h: &mut LatencyHistogram, ns: u64) {
+    h.record(ns);
 }
 
 /// Why a TCP transfer ended without completing.
@@ -47,16 +35,11 @@ pub struct FlowStats {
     pub delivered_packets: u64,
     /// Application bytes received (UDP payload, TCP stream bytes, ping reply data).
     pub bytes_delivered: u64,
-    /// Read through [`FlowStats::latency`], which folds in pending samples.
-    latency_ns: Histogram<u64>,
-    /// Samples not yet in `latency_ns`: recording in batches keeps one flow's
-    /// histogram cache lines warm instead of missing on every datagram when
-    /// thousands of flows interleave.
-    pending_latency: Vec<u64>,
-    pub rtt_ns: Option<Histogram<u64>>,
+    latency_ns: LatencyHistogram,
+    pub rtt_ns: Option<LatencyHistogram>,
     /// TCP request/response: response time of each request (first request byte
     /// written → last response byte read); `Some` for request/response flows only.
-    pub response_ns: Option<Histogram<u64>>,
+    pub response_ns: Option<LatencyHistogram>,
     /// TCP request/response: responses read in full.
     pub responses: u64,
     /// TCP: bytes acknowledged to the client.
@@ -68,31 +51,15 @@ pub struct FlowStats {
     pub done: bool,
 }
 
-/// Samples buffered per flow before they are added to its histogram.
-const LATENCY_BATCH: usize = 64;
-
 impl FlowStats {
     /// Record one one-way latency sample.
     #[inline]
     pub fn record_latency(&mut self, ns: u64) {
-        if self.pending_latency.capacity() == 0 {
-            self.pending_latency.reserve_exact(LATENCY_BATCH);
-        }
-        self.pending_latency.push(ns);
-        if self.pending_latency.len() >= LATENCY_BATCH {
-            self.flush_latency();
-        }
+        self.latency_ns.record(ns);
     }
 
-    fn flush_latency(&mut self) {
-        for ns in self.pending_latency.drain(..) {
-            record(&mut self.latency_ns, ns);
-        }
-    }
-
-    /// The one-way latency histogram, every sample included.
-    pub fn latency(&mut self) -> &mut Histogram<u64> {
-        self.flush_latency();
+    /// The one-way latency histogram.
+    pub fn latency(&mut self) -> &mut LatencyHistogram {
         &mut self.latency_ns
     }
 
@@ -112,7 +79,6 @@ impl FlowStats {
             delivered_packets: 0,
             bytes_delivered: 0,
             latency_ns: new_histogram(),
-            pending_latency: Vec::new(),
             rtt_ns: is_ping.then(new_histogram),
             response_ns: None,
             responses: 0,
@@ -128,9 +94,10 @@ impl FlowStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::histogram::HISTOGRAM_MAX_NS;
 
     #[test]
-    fn histogram_grows_to_the_values_recorded() {
+    fn histogram_clamps_to_its_range() {
         let mut h = new_histogram();
         record(&mut h, 0);
         record(&mut h, 100_000);

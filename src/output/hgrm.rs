@@ -5,7 +5,7 @@
 //!
 //! Values are written in milliseconds (the plotter's default unit), recorded in ns.
 
-use hdrhistogram::Histogram;
+use super::histogram::LatencyHistogram;
 use std::fmt::Write as _;
 
 /// Nanoseconds per output unit (milliseconds).
@@ -14,21 +14,26 @@ pub const NS_PER_OUTPUT_UNIT: f64 = 1_000_000.0;
 const TICKS_PER_HALF_DISTANCE: u32 = 5;
 
 /// The whole `.hgrm` text for `hist` (ns values, printed as ms).
-pub fn percentile_distribution(hist: &Histogram<u64>) -> String {
+pub fn percentile_distribution(hist: &LatencyHistogram) -> String {
+    let mut s = String::new();
+    write_percentile_distribution(hist, &mut s);
+    s
+}
+
+/// Append the `.hgrm` text for `hist` to `s` (a buffer reused across flows).
+pub fn write_percentile_distribution(hist: &LatencyHistogram, s: &mut String) {
     // At least 3 decimals so sub-millisecond latencies keep 1 µs resolution.
     let prec = usize::from(hist.sigfig()).max(3);
     let scale = NS_PER_OUTPUT_UNIT;
-    let mut s = String::new();
     let _ = write!(
         s,
         "{:>12} {:>14} {:>10} {:>14}\n\n",
         "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
     );
     let mut total = 0u64;
-    for v in hist.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
-        total += v.count_since_last_iteration();
-        let value = v.value_iterated_to() as f64 / scale;
-        let q = v.quantile_iterated_to();
+    for (value, q, count) in hist.quantile_steps(TICKS_PER_HALF_DISTANCE) {
+        total += count;
+        let value = value as f64 / scale;
         if q < 1.0 {
             let _ = writeln!(
                 s,
@@ -63,7 +68,6 @@ pub fn percentile_distribution(hist: &Histogram<u64>) -> String {
         hist.buckets(),
         sub_bucket_count(hist.sigfig())
     );
-    s
 }
 
 /// The sub-bucket count HdrHistogram derives from the significant digits (the
@@ -76,13 +80,91 @@ fn sub_bucket_count(sigfig: u8) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::SplitMix64;
+    use hdrhistogram::Histogram;
+
+    fn hist(values: &[u64]) -> LatencyHistogram {
+        let mut h = LatencyHistogram::new();
+        for &v in values {
+            h.record(v);
+        }
+        h
+    }
+
+    /// The formatter as written for `hdrhistogram::Histogram` (before the sparse
+    /// histogram): the reference the sparse one must match byte for byte.
+    fn reference(hist: &Histogram<u64>) -> String {
+        let prec = usize::from(hist.sigfig()).max(3);
+        let scale = NS_PER_OUTPUT_UNIT;
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "{:>12} {:>14} {:>10} {:>14}\n\n",
+            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+        );
+        let mut total = 0u64;
+        for v in hist.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
+            total += v.count_since_last_iteration();
+            let value = v.value_iterated_to() as f64 / scale;
+            let q = v.quantile_iterated_to();
+            if q < 1.0 {
+                let _ = writeln!(
+                    s,
+                    "{value:12.prec$} {q:2.12} {total:10} {:14.2}",
+                    1.0 / (1.0 - q)
+                );
+            } else {
+                let _ = writeln!(s, "{value:12.prec$} {q:2.12} {total:10}");
+            }
+        }
+        let (mean, stdev, max) = if hist.is_empty() {
+            (0.0, 0.0, 0.0)
+        } else {
+            (
+                hist.mean() / scale,
+                hist.stdev() / scale,
+                hist.max() as f64 / scale,
+            )
+        };
+        let _ = writeln!(
+            s,
+            "#[Mean    = {mean:12.prec$}, StdDeviation   = {stdev:12.prec$}]"
+        );
+        let _ = writeln!(
+            s,
+            "#[Max     = {max:12.prec$}, Total count    = {:12}]",
+            hist.len()
+        );
+        let _ = writeln!(
+            s,
+            "#[Buckets = {:12}, SubBuckets     = {:12}]",
+            hist.buckets(),
+            sub_bucket_count(hist.sigfig())
+        );
+        s
+    }
+
+    #[test]
+    fn same_text_as_hdrhistogram_gives() {
+        let mut rng = SplitMix64::new(9);
+        for _ in 0..200 {
+            let n = (rng.next_u64() % 2000) as usize;
+            let base = 1 + rng.next_u64() % 80_000_000;
+            let spread = 1 + rng.next_u64() % base;
+            let values: Vec<u64> = (0..n)
+                .map(|i| (base << (i % 2 * 3)) + rng.next_u64() % spread)
+                .collect();
+            let sparse = hist(&values);
+            assert_eq!(
+                percentile_distribution(&sparse),
+                reference(&sparse.to_hdr())
+            );
+        }
+    }
 
     #[test]
     fn format_matches_java_layout() {
-        let mut h = Histogram::<u64>::new(3).unwrap();
-        for v in [100_000u64, 100_000, 200_000, 40_000_000] {
-            h.record(v).unwrap();
-        }
+        let h = hist(&[100_000u64, 100_000, 200_000, 40_000_000]);
         let text = percentile_distribution(&h);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -110,14 +192,16 @@ mod tests {
                 h.buckets()
             )
         );
+        assert_eq!(text, reference(&h.to_hdr()));
     }
 
     #[test]
     fn empty_histogram_has_header_and_footer_only() {
-        let h = Histogram::<u64>::new(3).unwrap();
+        let h = LatencyHistogram::new();
         let text = percentile_distribution(&h);
         assert_eq!(text.lines().count(), 5);
         assert!(text.contains("Total count    =            0]"));
+        assert_eq!(text, reference(&h.to_hdr()));
     }
 
     #[test]

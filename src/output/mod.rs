@@ -3,6 +3,7 @@
 
 pub mod flowlog;
 pub mod hgrm;
+pub mod histogram;
 pub mod interfaces;
 pub mod interrupt;
 pub mod paths;
@@ -16,6 +17,7 @@ pub mod table;
 
 pub use report::*;
 
+pub use histogram::LatencyHistogram;
 pub use interrupt::Interrupt;
 pub use recorder::{Recorder, RecorderConfig};
 pub use summary::Summary;

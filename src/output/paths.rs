@@ -83,6 +83,16 @@ impl OutputDir {
         Ok(path)
     }
 
+    /// `root/<subdir>`, created and checked once, for writing many files into it
+    /// (thousands of `.hgrm` files): [`CheckedDir::file`] then only sanitizes the
+    /// stem, a single path component, instead of resolving both folders again.
+    pub fn subdir(&self, subdir: &str) -> io::Result<CheckedDir> {
+        let dir = self.root.join(sanitize(subdir)?);
+        std::fs::create_dir_all(&dir)?;
+        self.check_inside(&dir.join("x"))?;
+        Ok(CheckedDir { dir })
+    }
+
     /// Refuse any path that leaves the root lexically or (for existing folders)
     /// after resolving symlinks.
     fn check_inside(&self, path: &Path) -> io::Result<()> {
@@ -99,6 +109,32 @@ impl OutputDir {
         }
         Ok(())
     }
+}
+
+/// A sub-folder of the output folder already proven to lie inside it.
+#[derive(Debug, Clone)]
+pub struct CheckedDir {
+    dir: PathBuf,
+}
+
+impl CheckedDir {
+    /// `<dir>/<sanitize(stem)><ext>`: a sanitized stem is one normal component, so
+    /// the file is inside the checked folder.
+    pub fn file(&self, stem: &str, ext: &str) -> io::Result<PathBuf> {
+        Ok(self.dir.join(format!("{}{}", sanitize(stem)?, ext)))
+    }
+}
+
+/// Create `path` afresh: an existing file (or symlink) is removed first rather than
+/// truncated. Overwriting by truncation makes ext4 (`auto_da_alloc`) flush each file
+/// on close, which made re-running into the same folder with 10k flows take a second
+/// longer; a removed symlink is never followed.
+pub fn create_file(path: &Path) -> io::Result<std::fs::File> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::File::create_new(path)
 }
 
 fn outside(path: &Path) -> io::Error {
@@ -184,6 +220,38 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, root.join("latency")).unwrap();
         let dir = OutputDir::create(&root).unwrap();
         assert!(dir.file(Some("latency"), "f", ".hgrm").is_err());
+        assert!(dir.subdir("latency").is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn checked_subdir_files_and_fresh_creation() {
+        let tmp = std::env::temp_dir().join(format!("peeremu-sub-{}", std::process::id()));
+        let dir = OutputDir::create(&tmp).unwrap();
+        let sub = dir.subdir("latency").unwrap();
+        let p = sub.file("../x", ".hgrm").unwrap();
+        assert_eq!(p, tmp.join("latency").join(".._x.hgrm"));
+        assert!(sub.file("..", "").is_err());
+        assert!(dir.subdir("..").is_err());
+        std::fs::write(&p, "old contents").unwrap();
+        use std::io::Write as _;
+        create_file(&p).unwrap().write_all(b"new").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fresh_creation_replaces_a_symlink_instead_of_following_it() {
+        let base = std::env::temp_dir().join(format!("peeremu-fresh-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let target = base.join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        drop(create_file(&link).unwrap());
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
         std::fs::remove_dir_all(&base).unwrap();
     }
 

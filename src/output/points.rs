@@ -74,7 +74,7 @@ impl PointCaptures {
                 self.skipped += 1;
             } else {
                 let path = dir.file(Some(POINTS_DIR), &self.stems[i], ".pcapng")?;
-                let file = BufWriter::new(File::create(path)?);
+                let file = BufWriter::new(super::paths::create_file(&path)?);
                 *slot = PointFile::Open(PcapngFile::new(
                     file,
                     std::slice::from_ref(&self.interfaces[i]),

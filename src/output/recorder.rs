@@ -23,9 +23,10 @@
 //! capture writes stop, and [`Recorder::finish`] reports it after writing what it can.
 
 use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
-use super::hgrm::percentile_distribution;
+use super::hgrm::write_percentile_distribution;
+use super::histogram::LatencyHistogram;
 use super::interfaces::capture_interfaces;
-use super::paths::{OutputDir, UniqueNames};
+use super::paths::{create_file, OutputDir, UniqueNames};
 use super::pcap::{CaptureInterface, PcapngFile};
 use super::points::PointCaptures;
 use super::progress::Progress;
@@ -303,30 +304,40 @@ impl Observer for Recorder {
 
 fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
     let path = dir.file(None, name, "")?;
-    Ok(BufWriter::new(File::create(path)?))
+    Ok(BufWriter::new(create_file(&path)?))
 }
 
 /// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs,
 /// `response/<flow>.hgrm` for request/response flows.
 fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
     let mut names = UniqueNames::default();
+    let latency = dir.subdir(LATENCY_DIR)?;
+    let mut rtt_dir = None;
+    let mut response_dir = None;
+    let mut text = String::new();
+    let mut write = |path: &Path, h: &LatencyHistogram| -> io::Result<()> {
+        text.clear();
+        write_percentile_distribution(h, &mut text);
+        create_file(path)?.write_all(text.as_bytes())
+    };
     for r in reports {
         let stem = names.claim(&r.name)?;
-        std::fs::write(
-            dir.file(Some(LATENCY_DIR), &stem, ".hgrm")?,
-            percentile_distribution(&r.latency_ns),
-        )?;
+        write(&latency.file(&stem, ".hgrm")?, &r.latency_ns)?;
         if let Some(rtt) = &r.rtt_ns {
-            std::fs::write(
-                dir.file(Some(RTT_DIR), &stem, ".hgrm")?,
-                percentile_distribution(rtt),
-            )?;
+            if rtt_dir.is_none() {
+                rtt_dir = Some(dir.subdir(RTT_DIR)?);
+            }
+            if let Some(d) = &rtt_dir {
+                write(&d.file(&stem, ".hgrm")?, rtt)?;
+            }
         }
         if let Some(response) = &r.response_ns {
-            std::fs::write(
-                dir.file(Some(RESPONSE_DIR), &stem, ".hgrm")?,
-                percentile_distribution(response),
-            )?;
+            if response_dir.is_none() {
+                response_dir = Some(dir.subdir(RESPONSE_DIR)?);
+            }
+            if let Some(d) = &response_dir {
+                write(&d.file(&stem, ".hgrm")?, response)?;
+            }
         }
     }
     Ok(())

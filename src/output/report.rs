@@ -1,6 +1,6 @@
 //! Per-flow results and run totals: what `sim`/`host` hand to `output` at the end.
 
-use hdrhistogram::Histogram;
+use super::histogram::LatencyHistogram;
 use std::collections::BTreeMap;
 
 /// How a flow ended.
@@ -43,11 +43,11 @@ pub struct FlowReport {
     /// Drop reason code → count.
     pub drops: BTreeMap<String, u64>,
     /// One-way latency of delivered packets, nanoseconds.
-    pub latency_ns: Histogram<u64>,
+    pub latency_ns: LatencyHistogram,
     /// Ping round-trip times, nanoseconds.
-    pub rtt_ns: Option<Histogram<u64>>,
+    pub rtt_ns: Option<LatencyHistogram>,
     /// TCP request/response: response time per request, nanoseconds.
-    pub response_ns: Option<Histogram<u64>>,
+    pub response_ns: Option<LatencyHistogram>,
     /// TCP request/response: responses received in full.
     pub responses: Option<u64>,
     /// TCP: virtual time from connect to last byte acknowledged.

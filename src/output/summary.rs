@@ -3,9 +3,9 @@
 //! below and the same run writes the same bytes — except `totals.wall_time_s`, the
 //! one field measured on the host's clock (determinism checks mask it).
 
+use super::histogram::LatencyHistogram;
 use super::report::{FlowReport, Outcome, RunTotals};
 use crate::model::{Expectation, Flow};
-use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -65,7 +65,7 @@ pub struct Percentiles {
 
 impl Percentiles {
     /// `None` for an empty histogram.
-    pub fn of(h: &Histogram<u64>) -> Option<Percentiles> {
+    pub fn of(h: &LatencyHistogram) -> Option<Percentiles> {
         if h.is_empty() {
             return None;
         }
@@ -221,10 +221,10 @@ pub(crate) mod tests {
     use crate::model::{DropReason, Endpoint, EniIdx, FlowKind};
 
     pub(crate) fn report(name: &str, outcome: Outcome, drops: &[(&str, u64)]) -> FlowReport {
-        let mut latency_ns = Histogram::<u64>::new(3).unwrap();
+        let mut latency_ns = LatencyHistogram::new();
         if outcome != Outcome::Dropped {
             for v in [100_000u64, 110_000, 120_000, 40_000_000] {
-                latency_ns.record(v).unwrap();
+                latency_ns.record(v);
             }
         }
         let dropped: u64 = drops.iter().map(|d| d.1).sum();

@@ -20,12 +20,7 @@ use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
 use super::setup::endpoint_name;
-use hdrhistogram::Histogram;
-
-/// A placeholder left behind when a histogram is moved into its report.
-fn empty_histogram() -> Histogram<u64> {
-    crate::host::new_histogram()
-}
+use crate::output::LatencyHistogram;
 
 /// Drops attributed to one flow.
 #[derive(Debug, Clone, Default)]
@@ -164,8 +159,8 @@ pub fn build_reports(
                     .iter()
                     .map(|(r, n)| (r.code().to_string(), *n))
                     .collect(),
-                // Moved, not cloned: a histogram is tens of kilobytes.
-                latency_ns: std::mem::replace(st.latency(), empty_histogram()),
+                // Moved, not cloned.
+                latency_ns: std::mem::take::<LatencyHistogram>(st.latency()),
                 rtt_ns: st.rtt_ns.take(),
                 response_ns: st.response_ns.take(),
                 responses: plan.request_response.map(|_| st.responses),

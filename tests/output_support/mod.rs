@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use etherparse::{IpFragOffset, IpNumber, Ipv4Header, PacketBuilder};
-use hdrhistogram::Histogram;
 use peeremu::model::*;
+use peeremu::output::LatencyHistogram;
 use peeremu::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -133,12 +133,12 @@ pub fn flow(name: &str, expect: Option<Expectation>) -> Flow {
 
 /// Reports matching [`network`]'s flows: the first delivered, the second dropped.
 pub fn reports() -> Vec<FlowReport> {
-    let mut latency = Histogram::<u64>::new(3).unwrap();
+    let mut latency = LatencyHistogram::new();
     for v in [40_100_000u64, 40_200_000, 40_300_000] {
-        latency.record(v).unwrap();
+        latency.record(v);
     }
-    let mut rtt = Histogram::<u64>::new(3).unwrap();
-    rtt.record(80_400_000).unwrap();
+    let mut rtt = LatencyHistogram::new();
+    rtt.record(80_400_000);
     vec![
         FlowReport {
             name: "web→db".into(),
@@ -170,7 +170,7 @@ pub fn reports() -> Vec<FlowReport> {
             dropped_packets: 2,
             bytes_delivered: 0,
             drops: [("NACL_DENY".to_string(), 2)].into_iter().collect(),
-            latency_ns: Histogram::<u64>::new(3).unwrap(),
+            latency_ns: LatencyHistogram::new(),
             rtt_ns: None,
             response_ns: None,
             responses: None,

@@ -1,0 +1,460 @@
+//! [`LatencyHistogram`]: the per-flow latency histogram, recorded with HdrHistogram's
+//! exact bucketing (1 ns lowest discernible value, 3 significant digits) but stored
+//! sparsely.
+//!
+//! Why not `hdrhistogram::Histogram` itself: its counts array spans every slot from 0
+//! to the largest value seen, about 80 KB for a 500 µs latency, allocated per flow
+//! (and per ping RTT) for the whole run: 10k flows took 850 MB, and walking those
+//! arrays to print percentiles dominated the output time. Here only runs of slots
+//! near recorded values are stored, so a flow whose latencies sit in a few dozen
+//! slots costs a few hundred bytes. Slot indices, equivalent values, percentiles,
+//! mean and standard deviation are computed exactly as the crate computes them
+//! (tests compare both on random data), so `summary.json` and the `.hgrm` files are
+//! what an `hdrhistogram::Histogram` would give; [`LatencyHistogram::to_hdr`]
+//! builds one when a caller wants the crate's API.
+
+use hdrhistogram::Histogram;
+
+/// Largest value recorded: one hour in nanoseconds (larger values are clamped).
+pub const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
+/// HdrHistogram's significant digits for these histograms.
+pub const SIGFIG: u8 = 3;
+/// 2^ceil(log2(2 × 10^SIGFIG)) sub-buckets per bucket, half of them used past bucket 0.
+const SUB_BUCKET_COUNT: u64 = 2048;
+const SUB_BUCKET_HALF_MAGNITUDE: u32 = 10;
+const SUB_BUCKET_HALF_COUNT: u64 = 1 << SUB_BUCKET_HALF_MAGNITUDE;
+const SUB_BUCKET_MASK: u64 = SUB_BUCKET_COUNT - 1;
+/// 64 - unit magnitude (0 for a lowest discernible value of 1) - (half magnitude + 1).
+const LEADING_ZERO_COUNT_BASE: u32 = 64 - (SUB_BUCKET_HALF_MAGNITUDE + 1);
+/// A recorded slot this close past a run's end (or before its start) extends that
+/// run instead of starting a new one: fewer, longer runs for spread-out values.
+const MAX_GAP: u32 = 32;
+
+/// A contiguous range of slots, `counts[i]` for slot `start + i`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Run {
+    start: u32,
+    counts: Vec<u64>,
+}
+
+impl Run {
+    fn end(&self) -> u32 {
+        self.start + self.counts.len() as u32
+    }
+}
+
+/// A sparse HdrHistogram of nanosecond values (1 ns to one hour, 3 significant
+/// digits).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LatencyHistogram {
+    /// Sorted by `start`, disjoint and not adjacent.
+    runs: Vec<Run>,
+    /// The run the last value went to (consecutive values usually share one).
+    hint: usize,
+    total: u64,
+    /// Smallest and largest values recorded (after clamping); 0 when empty.
+    min_value: u64,
+    max_value: u64,
+}
+
+#[inline]
+fn bucket_for(value: u64) -> u32 {
+    LEADING_ZERO_COUNT_BASE - (value | SUB_BUCKET_MASK).leading_zeros()
+}
+
+/// The slot of `value` in HdrHistogram's counts array.
+#[inline]
+fn index_for(value: u64) -> u32 {
+    let bucket = bucket_for(value);
+    let sub_bucket = (value >> bucket) as u32;
+    ((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + sub_bucket - SUB_BUCKET_HALF_COUNT as u32
+}
+
+/// The lowest value of slot `index`.
+fn value_for(index: u32) -> u64 {
+    let mut bucket = (index >> SUB_BUCKET_HALF_MAGNITUDE) as i64 - 1;
+    let mut sub_bucket = (u64::from(index) & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
+    if bucket < 0 {
+        sub_bucket -= SUB_BUCKET_HALF_COUNT;
+        bucket = 0;
+    }
+    sub_bucket << bucket
+}
+
+fn lowest_equivalent(value: u64) -> u64 {
+    let bucket = bucket_for(value);
+    (value >> bucket) << bucket
+}
+
+fn equivalent_range(value: u64) -> u64 {
+    1 << bucket_for(value)
+}
+
+fn highest_equivalent(value: u64) -> u64 {
+    if value == u64::MAX {
+        u64::MAX
+    } else {
+        lowest_equivalent(value).saturating_add(equivalent_range(value)) - 1
+    }
+}
+
+fn median_equivalent(value: u64) -> u64 {
+    lowest_equivalent(value) + (equivalent_range(value) >> 1)
+}
+
+/// HdrHistogram's `buckets_to_cover` for our parameters.
+fn buckets_to_cover(value: u64) -> u8 {
+    let mut smallest_untrackable = SUB_BUCKET_COUNT;
+    let mut needed = 1u8;
+    while smallest_untrackable <= value {
+        if smallest_untrackable > u64::MAX / 2 {
+            return needed + 1;
+        }
+        smallest_untrackable <<= 1;
+        needed += 1;
+    }
+    needed
+}
+
+impl LatencyHistogram {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Record one value, clamped into 1 ns ..= one hour.
+    #[inline]
+    pub fn record(&mut self, ns: u64) {
+        let v = ns.clamp(1, HISTOGRAM_MAX_NS);
+        let index = index_for(v);
+        match self.runs.get_mut(self.hint) {
+            Some(r) if index >= r.start && index < r.end() => {
+                r.counts[(index - r.start) as usize] += 1;
+            }
+            _ => self.record_slow(index),
+        }
+        if self.total == 0 {
+            self.min_value = v;
+            self.max_value = v;
+        } else {
+            self.min_value = self.min_value.min(v);
+            self.max_value = self.max_value.max(v);
+        }
+        self.total += 1;
+    }
+
+    /// `index` is outside the hinted run: find, extend or insert its run.
+    fn record_slow(&mut self, index: u32) {
+        // Runs before `at` start at or below `index`.
+        let at = self.runs.partition_point(|r| r.start <= index);
+        if at > 0 {
+            let r = &mut self.runs[at - 1];
+            if index < r.end() {
+                r.counts[(index - r.start) as usize] += 1;
+                self.hint = at - 1;
+                return;
+            }
+            if index - r.end() < MAX_GAP {
+                r.counts.resize((index - r.start) as usize + 1, 0);
+                r.counts[(index - r.start) as usize] = 1;
+                self.hint = at - 1;
+                self.merge_after(at - 1);
+                return;
+            }
+        }
+        if let Some(r) = self.runs.get_mut(at) {
+            if r.start - index <= MAX_GAP {
+                let grow = (r.start - index) as usize;
+                r.counts.splice(0..0, std::iter::repeat_n(0, grow));
+                r.counts[0] = 1;
+                r.start = index;
+                self.hint = at;
+                return;
+            }
+        }
+        self.runs.insert(
+            at,
+            Run {
+                start: index,
+                counts: vec![1],
+            },
+        );
+        self.hint = at;
+    }
+
+    /// Join run `i` with the next one when the gap between them became small.
+    fn merge_after(&mut self, i: usize) {
+        if i + 1 >= self.runs.len() || self.runs[i + 1].start - self.runs[i].end() > MAX_GAP {
+            return;
+        }
+        let next = self.runs.remove(i + 1);
+        let r = &mut self.runs[i];
+        r.counts.resize((next.start - r.start) as usize, 0);
+        r.counts.extend_from_slice(&next.counts);
+    }
+
+    /// Values recorded.
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The lowest value equivalent to the smallest recorded (0 when empty), as
+    /// `Histogram::min`.
+    pub fn min(&self) -> u64 {
+        if self.total == 0 {
+            0
+        } else {
+            lowest_equivalent(self.min_value)
+        }
+    }
+
+    /// The highest value equivalent to the largest recorded (0 when empty), as
+    /// `Histogram::max`.
+    pub fn max(&self) -> u64 {
+        if self.total == 0 {
+            0
+        } else {
+            highest_equivalent(self.max_value)
+        }
+    }
+
+    /// Non-empty slots in value order: (slot index, count).
+    fn slots(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.runs.iter().flat_map(|r| {
+            r.counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(move |(i, &c)| (r.start + i as u32, c))
+        })
+    }
+
+    /// As `Histogram::value_at_quantile`.
+    pub fn value_at_quantile(&self, quantile: f64) -> u64 {
+        let quantile = quantile.min(1.0);
+        let count_at_quantile = ((quantile * self.total as f64).ceil() as u64).max(1);
+        let mut running = 0u64;
+        for (index, count) in self.slots() {
+            running += count;
+            if running >= count_at_quantile {
+                let v = value_for(index);
+                return if quantile == 0.0 {
+                    lowest_equivalent(v)
+                } else {
+                    highest_equivalent(v)
+                };
+            }
+        }
+        0
+    }
+
+    /// As `Histogram::mean` (same summation order, so the same bits).
+    pub fn mean(&self) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        let total = self.total as f64;
+        self.slots().fold(0.0, |acc, (index, count)| {
+            let v = median_equivalent(highest_equivalent(value_for(index)));
+            acc + v as f64 * count as f64 / total
+        })
+    }
+
+    /// As `Histogram::stdev`.
+    pub fn stdev(&self) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        let mean = self.mean();
+        let dev_total = self.slots().fold(0.0, |acc, (index, count)| {
+            let dev = median_equivalent(highest_equivalent(value_for(index))) as f64 - mean;
+            acc + (dev * dev) * count as f64
+        });
+        (dev_total / self.total as f64).sqrt()
+    }
+
+    /// As `Histogram::buckets` for an auto-resizing histogram created with bounds
+    /// (1, 2) that recorded these values.
+    pub fn buckets(&self) -> u8 {
+        buckets_to_cover(self.max_value)
+    }
+
+    pub fn sigfig(&self) -> u8 {
+        SIGFIG
+    }
+
+    /// HdrHistogram's quantile iteration (`iter_quantiles`), as (value iterated to,
+    /// quantile iterated to, count since the last step).
+    pub fn quantile_steps(&self, ticks_per_half_distance: u32) -> Vec<(u64, f64, u64)> {
+        quantile_steps(self, ticks_per_half_distance)
+    }
+
+    /// The same histogram as an auto-resizing `hdrhistogram::Histogram`.
+    pub fn to_hdr(&self) -> Histogram<u64> {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 2, SIGFIG)
+            .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"));
+        h.auto(true);
+        for (index, count) in self.slots() {
+            // Every slot's lowest value is in range (1 ns ..= one hour + a slot).
+            let _ = h.record_n(value_for(index).max(1), count);
+        }
+        h
+    }
+
+    /// Bytes held on the heap (for tests of the memory bound).
+    pub fn heap_bytes(&self) -> usize {
+        self.runs.capacity() * std::mem::size_of::<Run>()
+            + self
+                .runs
+                .iter()
+                .map(|r| r.counts.capacity() * 8)
+                .sum::<usize>()
+    }
+}
+
+/// Port of the crate's `HistogramIterator` with its quantile picker, over the
+/// non-empty slots only (the picker never picks an empty slot, so skipping them
+/// changes nothing).
+fn quantile_steps(h: &LatencyHistogram, ticks_per_half_distance: u32) -> Vec<(u64, f64, u64)> {
+    let mut out = Vec::new();
+    if h.total == 0 {
+        return out;
+    }
+    let total = h.total as f64;
+    let max_index = index_for(h.max());
+    let mut to = 0.0f64;
+    let mut reached_end = false;
+    let mut running = 0u64;
+    let mut since_last = 0u64;
+    for (index, count) in h.slots() {
+        running += count;
+        since_last += count;
+        let value = highest_equivalent(value_for(index));
+        loop {
+            // pick()
+            let current = running as f64 / total;
+            if current < to || reached_end {
+                break;
+            }
+            let picked = if to == 1.0 {
+                reached_end = true;
+                1.0
+            } else {
+                let halvings = (1.0 / (1.0 - to)).log2() as u32;
+                let ticks = u64::from(ticks_per_half_distance) << (halvings + 1);
+                let increment = 1.0 / ticks as f64;
+                let picked = to;
+                let sum = to + increment;
+                to = if sum == to { 1.0 } else { sum };
+                picked
+            };
+            out.push((value, picked, since_last));
+            since_last = 0;
+            // The iterator stays on this slot; past the last one, `more()` decides.
+            if index >= max_index {
+                if reached_end {
+                    return out;
+                }
+                to = 1.0;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    fn both(values: &[u64]) -> (LatencyHistogram, Histogram<u64>) {
+        let mut sparse = LatencyHistogram::new();
+        let mut hdr = Histogram::<u64>::new_with_bounds(1, 2, 3).unwrap();
+        hdr.auto(true);
+        for &v in values {
+            sparse.record(v);
+            hdr.record(v.clamp(1, HISTOGRAM_MAX_NS)).unwrap();
+        }
+        (sparse, hdr)
+    }
+
+    fn assert_same(values: &[u64]) {
+        let (s, h) = both(values);
+        assert_eq!(s.len(), h.len());
+        assert_eq!(s.min(), h.min());
+        assert_eq!(s.max(), h.max());
+        assert_eq!(s.buckets(), h.buckets(), "{values:?}");
+        assert_eq!(s.mean().to_bits(), h.mean().to_bits());
+        assert_eq!(s.stdev().to_bits(), h.stdev().to_bits());
+        for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(s.value_at_quantile(q), h.value_at_quantile(q), "q={q}");
+        }
+        let theirs: Vec<(u64, f64, u64)> = h
+            .iter_quantiles(5)
+            .map(|v| {
+                (
+                    v.value_iterated_to(),
+                    v.quantile_iterated_to(),
+                    v.count_since_last_iteration(),
+                )
+            })
+            .collect();
+        assert_eq!(s.quantile_steps(5), theirs);
+        let back = s.to_hdr();
+        assert_eq!(back.len(), h.len());
+        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+    }
+
+    #[test]
+    fn matches_hdrhistogram_on_random_distributions() {
+        let mut rng = SplitMix64::new(42);
+        for case in 0..300 {
+            let n = 1 + (rng.next_u64() % 3000) as usize;
+            let base = 1 + rng.next_u64() % 50_000_000;
+            let spread = 1 + rng.next_u64() % (base * 2);
+            let modes = 1 + rng.next_u64() % 3;
+            let values: Vec<u64> = (0..n)
+                .map(|_| {
+                    let mode = rng.next_u64() % modes;
+                    (base << (mode * 4)) + rng.next_u64() % spread
+                })
+                .collect();
+            assert_same(&values);
+            if case % 50 == 0 {
+                assert_same(&values[..1]);
+            }
+        }
+    }
+
+    #[test]
+    fn matches_hdrhistogram_at_the_edges() {
+        assert_same(&[]);
+        assert_same(&[0]);
+        assert_same(&[1, 2, 2047, 2048, 2049, 4095, 4096]);
+        assert_same(&[u64::MAX, 5, HISTOGRAM_MAX_NS]);
+        assert_same(&[100_000; 1000]);
+        // Slots reached from both sides of a run and runs that merge.
+        let mut v: Vec<u64> = (0..200).map(|i| 1_000_000 + i * 1_000).collect();
+        v.extend((0..200).rev().map(|i| 1_000_000 + i * 3_700));
+        v.extend((0..50).map(|i| 3_000_000 - i * 90_000));
+        assert_same(&v);
+    }
+
+    #[test]
+    fn memory_follows_distinct_values_not_range() {
+        let mut h = LatencyHistogram::new();
+        for i in 0..100_000u64 {
+            h.record(500_000 + (i % 7) * 600);
+        }
+        for i in 0..1000u64 {
+            h.record(40_000_000 + (i % 3) * 40_000);
+        }
+        assert_eq!(h.len(), 101_000);
+        assert!(h.heap_bytes() < 1024, "{} bytes", h.heap_bytes());
+        // The crate's array for the same values: tens of kilobytes.
+        assert!(h.to_hdr().distinct_values() * 8 > 50_000);
+    }
+}
