@@ -4,6 +4,10 @@
 use super::device::VirtualDevice;
 use super::packet::{self, endpoint_key_of, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
 use super::ping::{request_tag, PingClient};
+use super::pmtu::PathMtuCache;
+use super::retransmit::{
+    quoted_lost_segment, LostSegment, SegmentTemplate, MAX_PENDING_RETRANSMITS,
+};
 use super::stats::FlowStats;
 use super::tcp::{TcpClient, TcpServers};
 use super::udp::{UdpClient, UdpSink};
@@ -96,12 +100,18 @@ pub struct Host {
     ping_targets: Vec<FlowIdx>,
     /// (remote, protocol, local port, remote port) → flow, for TCP segment counts.
     /// Value: (flow, this host is the client, cap on the IP size of data segments
-    /// from the flow's `size`, 0 = none).
-    tcp_keys: BTreeMap<EndpointKey, (FlowIdx, bool, u16)>,
+    /// from the flow's `size`, 0 = none, index in `tcp_templates`).
+    tcp_keys: BTreeMap<EndpointKey, (FlowIdx, bool, u16, u32)>,
+    /// Per TCP connection of this host: what the NIC needs to rebuild a segment
+    /// lost to a smaller path MTU (see [`super::retransmit`]).
+    tcp_templates: Vec<SegmentTemplate>,
+    /// Segments an ICMP error reported lost for size, to re-send at the next
+    /// transmit: (index in `tcp_templates`, segment).
+    lost: Vec<(u32, LostSegment)>,
     /// (destination, protocol, local port) of flows that send with DF clear.
     no_df: Vec<(IpAddr, u8, u16)>,
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
-    pmtu: BTreeMap<IpAddr, u16>,
+    pmtu: PathMtuCache,
     next_ident: u16,
     /// A frame arrived since the last poll that may give smoltcp egress work (TCP,
     /// an ICMP error, a fragment, larger than this host's MTU): see [`Host::poll`].
@@ -158,8 +168,10 @@ impl Host {
             pending_listens: Vec::new(),
             ping_targets: Vec::new(),
             tcp_keys: BTreeMap::new(),
+            tcp_templates: Vec::new(),
+            lost: Vec::new(),
             no_df: Vec::new(),
-            pmtu: BTreeMap::new(),
+            pmtu: PathMtuCache::default(),
             next_ident,
             big_rx: false,
             smol_pending: true,
@@ -192,9 +204,11 @@ impl Host {
                     0 => 0,
                     n => (n.saturating_add(headers)).min(u16::MAX as u32) as u16,
                 };
+                let template = self.tcp_templates.len() as u32;
+                self.tcp_templates.push(SegmentTemplate::default());
                 self.tcp_keys.insert(
                     (plan.dst_ip, proto, plan.local_port, plan.port),
-                    (plan.flow, true, cap),
+                    (plan.flow, true, cap, template),
                 );
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
@@ -226,9 +240,11 @@ impl Host {
                 self.sinks[idx].add_flow(plan);
             }
             FlowKind::Tcp => {
+                let template = self.tcp_templates.len() as u32;
+                self.tcp_templates.push(SegmentTemplate::default());
                 self.tcp_keys.insert(
                     (plan.src_ip, proto::TCP, plan.port, plan.local_port),
-                    (plan.flow, false, 0),
+                    (plan.flow, false, 0, template),
                 );
                 self.pending_listens.push(plan.clone());
                 self.pending_listens
@@ -243,9 +259,16 @@ impl Host {
         self.servers.open_sockets()
     }
 
-    /// The path MTU this host has learned towards `dst`, if any.
+    /// The path MTU this host last learned towards `dst`, if any (even if the
+    /// entry has expired since).
     pub fn path_mtu(&self, dst: IpAddr) -> Option<u16> {
-        self.pmtu.get(&dst).copied()
+        self.pmtu.last_learned(dst)
+    }
+
+    /// The path MTU this host uses towards `dst` at `now_ns` (`None`: its own MTU,
+    /// nothing learned or the entry expired after 600 s).
+    pub fn path_mtu_at(&self, dst: IpAddr, now_ns: u64) -> Option<u16> {
+        self.pmtu.get(dst, now_ns)
     }
 
     /// A frame arrives (`sent_ns`: when its source put it on the wire).
@@ -288,9 +311,15 @@ impl Host {
             self.big_rx = true;
         }
         if let Some((dst, mtu)) = packet_too_big_l4(protocol, l4) {
-            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
-            if mtu < current {
-                self.pmtu.insert(dst, mtu);
+            self.pmtu.learn(dst, mtu, now_ns, self.config.mtu);
+            // Linux re-sends the segment at once (tcp_simple_retransmit).
+            if let Some(lost) = quoted_lost_segment(protocol, l4) {
+                let conn = self.tcp_keys.get(&lost.key).map(|c| c.3);
+                if let Some(conn) = conn.filter(|_| self.lost.len() < MAX_PENDING_RETRANSMITS) {
+                    if lost.ip_len > mtu {
+                        self.lost.push((conn, lost));
+                    }
+                }
             }
         }
         match protocol {
@@ -314,7 +343,9 @@ impl Host {
             proto::TCP if l4.len() >= 20 => {
                 let sport = u16::from_be_bytes([l4[0], l4[1]]);
                 let dport = u16::from_be_bytes([l4[2], l4[3]]);
-                if let Some(&(flow, false, _)) = self.tcp_keys.get(&(src, protocol, dport, sport)) {
+                if let Some(&(flow, false, _, _)) =
+                    self.tcp_keys.get(&(src, protocol, dport, sport))
+                {
                     // Every segment counted as delivered (SYN, ACK, data, RST) has
                     // its one-way latency recorded, as for ping and UDP: the
                     // histogram's count is `delivered_packets`, and a connection
@@ -437,7 +468,7 @@ impl Host {
         self.dirty_sinks.clear();
         self.all_sinks_dirty = false;
         self.big_rx = false;
-        self.finish_tx(stats, out);
+        self.finish_tx(now_ns, stats, out);
         self.update_wakes(now_ns, stats);
         self.icmp_rx = false;
         std::mem::swap(&mut self.device.pool, pool);
@@ -476,8 +507,15 @@ impl Host {
     }
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
-    fn finish_tx(&mut self, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
+    fn finish_tx(&mut self, now_ns: u64, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
         let mut tx = std::mem::take(&mut self.device.tx);
+        for (conn, lost) in self.lost.drain(..) {
+            if let Some(t) = self.tcp_templates.get(conn as usize) {
+                if let Some(frame) = t.rebuild(&lost, &mut self.device.pool) {
+                    tx.push(frame);
+                }
+            }
+        }
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
             // One parse for both questions (ICMP is protocol 1 in IPv4 only).
@@ -493,17 +531,24 @@ impl Host {
                     .iter()
                     .any(|&(d, p, l)| d == dst && p == protocol && l == lport);
                 if protocol == proto::TCP {
-                    if let Some(&(flow, true, cap)) =
+                    if let Some(&(flow, client, cap, conn)) =
                         self.tcp_keys.get(&(dst, protocol, lport, rport))
                     {
-                        tcp_client_flow = Some(flow);
-                        segment_cap = Some(cap).filter(|&c| c > 0);
+                        if client {
+                            tcp_client_flow = Some(flow);
+                            segment_cap = Some(cap).filter(|&c| c > 0);
+                        }
+                        if let (Some(t), Some((_, _, _, l4))) =
+                            (self.tcp_templates.get_mut(conn as usize), split)
+                        {
+                            t.observe(ip, ip.len() - l4.len(), l4);
+                        }
                     }
                 }
             }
             fix_ipv4_header(ip, self.next_ident, clear_df);
             self.next_ident = self.next_ident.wrapping_add(1);
-            let pmtu = key.and_then(|k| self.pmtu.get(&k.0).copied());
+            let pmtu = key.and_then(|k| self.pmtu.get(k.0, now_ns));
             let limit = match (pmtu, segment_cap) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

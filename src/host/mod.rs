@@ -13,6 +13,8 @@ mod exchange;
 pub mod packet;
 mod ping;
 mod plan;
+mod pmtu;
+mod retransmit;
 mod stats;
 mod tag;
 mod tcp;

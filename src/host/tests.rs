@@ -205,3 +205,41 @@ fn the_server_socket_closes_when_the_client_ends() {
         assert_eq!(w.hosts[1].open_tcp_server_sockets(), 0, "{rr:?}");
     }
 }
+
+#[test]
+fn frag_needed_resends_the_lost_segments_at_once() {
+    let mut w = Wire::new(tcp_plan(200_000, None));
+    w.link_mtu = Some(1500);
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
+    assert!(w.too_big > 0);
+    // A few round trips of 0.2 ms; smoltcp's retransmission timeout is 1 s.
+    let done = st.completion_ns.expect("completed");
+    assert!(done < 100_000_000, "{done}");
+    let learned_at = w.finished_ns.expect("finished");
+    assert_eq!(
+        w.hosts[0].path_mtu_at(IpAddr::V4(B), learned_at),
+        Some(1500)
+    );
+    let later = learned_at + super::pmtu::MTU_EXPIRES_NS;
+    assert_eq!(w.hosts[0].path_mtu_at(IpAddr::V4(B), later), None);
+    assert_eq!(w.hosts[0].path_mtu(IpAddr::V4(B)), Some(1500));
+}
+
+#[test]
+fn request_response_recovers_from_frag_needed_on_requests() {
+    let rr = RequestResponse {
+        requests: 5,
+        request_bytes: 20_000,
+        response_bytes: 100,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.link_mtu = Some(1500);
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    assert_eq!(st.responses, 5);
+    assert!(w.too_big > 0);
+    let done = st.completion_ns.expect("completed");
+    assert!(done < 100_000_000, "{done}");
+}
