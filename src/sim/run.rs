@@ -267,6 +267,9 @@ impl Engine {
                 fabric.forward(t, from, bytes, &mut self.actions);
                 let mut actions = std::mem::take(&mut self.actions);
                 for a in actions.drain(..) {
+                    if let FabricAction::Drop { frame, .. } = &a {
+                        self.attribution.learn_translation(frame, &*fabric);
+                    }
                     self.apply(t, a, sent_ns, observer);
                 }
                 self.actions = actions;
@@ -278,6 +281,7 @@ impl Engine {
                     Ok(at) => self.queue.push(at, Event::ToHost { frame, host }),
                     Err(_) => {
                         let bytes = self.slab.remove(frame);
+                        self.attribution.learn_translation(&bytes, &*fabric);
                         let eni = match n.attachment {
                             Attachment::Eni(e) => Some(e),
                             Attachment::External(_) => None,
