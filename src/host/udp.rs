@@ -107,8 +107,21 @@ impl UdpClient {
 pub struct UdpSink {
     handle: SocketHandle,
     /// (source address, source port) → flow, sorted (stable: the first flow
-    /// added wins a duplicate key) and searched by bisection for every datagram.
-    by_source: Vec<(IpAddr, u16, FlowIdx)>,
+    /// added wins a duplicate key) and searched by bisection for every datagram,
+    /// so keys are plain integers ([`source_key`]) rather than `IpAddr` enums.
+    by_source: Vec<(SourceKey, FlowIdx)>,
+}
+
+/// A datagram's (source address, source port) as integers: address bits, then the
+/// port with bit 16 set for IPv6.
+type SourceKey = (u128, u32);
+
+#[inline]
+fn source_key(addr: IpAddress, port: u16) -> SourceKey {
+    match addr {
+        IpAddress::Ipv4(a) => (u128::from(u32::from(a)), u32::from(port)),
+        IpAddress::Ipv6(a) => (u128::from(a), u32::from(port) | 1 << 16),
+    }
 }
 
 impl UdpSink {
@@ -123,10 +136,9 @@ impl UdpSink {
     }
 
     pub fn add_flow(&mut self, plan: &FlowPlan) {
-        let key = (plan.src_ip, plan.local_port);
-        let at = self.by_source.partition_point(|e| (e.0, e.1) <= key);
-        self.by_source
-            .insert(at, (plan.src_ip, plan.local_port, plan.flow));
+        let key = source_key(smol_addr(plan.src_ip), plan.local_port);
+        let at = self.by_source.partition_point(|e| e.0 <= key);
+        self.by_source.insert(at, (key, plan.flow));
     }
 
     pub fn after_poll(
@@ -137,17 +149,13 @@ impl UdpSink {
     ) {
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         while let Ok((data, meta)) = socket.recv() {
-            let src: IpAddr = match meta.endpoint.addr {
-                IpAddress::Ipv4(a) => IpAddr::V4(a),
-                IpAddress::Ipv6(a) => IpAddr::V6(a),
-            };
-            let key = (src, meta.endpoint.port);
-            let first = self.by_source.partition_point(|e| (e.0, e.1) < key);
+            let key = source_key(meta.endpoint.addr, meta.endpoint.port);
+            let first = self.by_source.partition_point(|e| e.0 < key);
             let by_src = self
                 .by_source
                 .get(first)
-                .filter(|e| (e.0, e.1) == key)
-                .map(|&(_, _, f)| f);
+                .filter(|e| e.0 == key)
+                .map(|&(_, f)| f);
             let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
             let Some(flow) = by_src else { continue };
             let Some(st) = stats.get_mut(flow.ix()) else {

@@ -5,7 +5,7 @@
 //! Why not `hdrhistogram::Histogram` itself: its counts array spans every slot from 0
 //! to the largest value seen, about 80 KB for a 500 µs latency, allocated per flow
 //! (and per ping RTT) for the whole run: 10k flows took 850 MB, and walking those
-//! arrays to print percentiles dominated the output time. Here only runs of slots
+//! arrays to print percentiles dominated the output time. Here only spans of slots
 //! near recorded values are stored, so a flow whose latencies sit in a few dozen
 //! slots costs a few hundred bytes. Slot indices, equivalent values, percentiles,
 //! mean and standard deviation are computed exactly as the crate computes them
@@ -27,34 +27,40 @@ const SUB_BUCKET_MASK: u64 = SUB_BUCKET_COUNT - 1;
 /// 64 - unit magnitude (0 for a lowest discernible value of 1) - (half magnitude + 1).
 const LEADING_ZERO_COUNT_BASE: u32 = 64 - (SUB_BUCKET_HALF_MAGNITUDE + 1);
 /// A recorded slot this close past a run's end (or before its start) extends that
-/// run instead of starting a new one: fewer, longer runs for spread-out values.
+/// span instead of starting a new one: fewer, longer spans for spread-out values.
 const MAX_GAP: u32 = 32;
 
-/// A contiguous range of slots, `counts[i]` for slot `start + i`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Run {
+/// A contiguous range of slots: slot `start + i` is counted at `counts[offset + i]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
     start: u32,
-    counts: Vec<u64>,
+    offset: u32,
+    len: u32,
 }
 
-impl Run {
+impl Span {
     fn end(&self) -> u32 {
-        self.start + self.counts.len() as u32
+        self.start + self.len
     }
 }
 
 /// A sparse HdrHistogram of nanosecond values (1 ns to one hour, 3 significant
 /// digits).
+///
+/// Recording a value that falls in the span of the previous one (the usual case)
+/// reads 36 bytes of this struct and bumps one element of `counts`: nothing else,
+/// not even a total or min/max (derived when asked: the first slot of the first
+/// span and the last of the last span are always recorded ones). Thousands of
+/// flows interleave, so every flow's data is cold when its next sample comes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct LatencyHistogram {
-    /// Sorted by `start`, disjoint and not adjacent.
-    runs: Vec<Run>,
-    /// The run the last value went to (consecutive values usually share one).
-    hint: usize,
-    total: u64,
-    /// Smallest and largest values recorded (after clamping); 0 when empty.
-    min_value: u64,
-    max_value: u64,
+    /// The counts of every span, one span after the other in slot order.
+    counts: Vec<u64>,
+    /// A copy of the span the last value went to (`len` 0: none yet).
+    hint: Span,
+    /// Sorted by `start`, disjoint, separated by more than `MAX_GAP` empty slots.
+    spans: Vec<Span>,
 }
 
 #[inline]
@@ -126,105 +132,107 @@ impl LatencyHistogram {
     pub fn record(&mut self, ns: u64) {
         let v = ns.clamp(1, HISTOGRAM_MAX_NS);
         let index = index_for(v);
-        match self.runs.get_mut(self.hint) {
-            Some(r) if index >= r.start && index < r.end() => {
-                r.counts[(index - r.start) as usize] += 1;
-            }
-            _ => self.record_slow(index),
-        }
-        if self.total == 0 {
-            self.min_value = v;
-            self.max_value = v;
+        let rel = index.wrapping_sub(self.hint.start);
+        if rel < self.hint.len {
+            self.counts[(self.hint.offset + rel) as usize] += 1;
         } else {
-            self.min_value = self.min_value.min(v);
-            self.max_value = self.max_value.max(v);
+            self.record_slow(index);
         }
-        self.total += 1;
     }
 
-    /// `index` is outside the hinted run: find, extend or insert its run.
+    /// `index` is outside the hinted span: find, extend or insert its span, count
+    /// it, and make that span the hint.
     fn record_slow(&mut self, index: u32) {
-        // Runs before `at` start at or below `index`.
-        let at = self.runs.partition_point(|r| r.start <= index);
-        if at > 0 {
-            let r = &mut self.runs[at - 1];
-            if index < r.end() {
-                r.counts[(index - r.start) as usize] += 1;
-                self.hint = at - 1;
-                return;
+        // Spans before `at` start at or below `index`.
+        let at = self.spans.partition_point(|r| r.start <= index);
+        let before = at.checked_sub(1).map(|i| self.spans[i]);
+        let after = self.spans.get(at).copied();
+        let i = match (before, after) {
+            (Some(b), _) if index < b.end() => at - 1,
+            (Some(b), _) if index - b.end() < MAX_GAP => {
+                // Grow the span forward, then join the next one if now close.
+                let mut grow = index + 1 - b.end();
+                let mut remove_next = false;
+                if let Some(a) = after {
+                    if a.start - (index + 1) <= MAX_GAP {
+                        grow = a.start - b.end();
+                        remove_next = true;
+                    }
+                }
+                self.insert_zeros(b.offset + b.len, grow);
+                self.spans[at - 1].len += grow;
+                if remove_next {
+                    self.spans[at - 1].len += self.spans[at].len;
+                    self.spans.remove(at);
+                }
+                at - 1
             }
-            if index - r.end() < MAX_GAP {
-                r.counts.resize((index - r.start) as usize + 1, 0);
-                r.counts[(index - r.start) as usize] = 1;
-                self.hint = at - 1;
-                self.merge_after(at - 1);
-                return;
+            (_, Some(a)) if a.start - index <= MAX_GAP => {
+                let grow = a.start - index;
+                self.insert_zeros(a.offset, grow);
+                let span = &mut self.spans[at];
+                span.start = index;
+                span.len += grow;
+                at
             }
+            _ => {
+                let offset = before.map_or(0, |b| b.offset + b.len);
+                self.insert_zeros(offset, 1);
+                self.spans.insert(
+                    at,
+                    Span {
+                        start: index,
+                        offset,
+                        len: 1,
+                    },
+                );
+                at
+            }
+        };
+        // Offsets after a change: spans are few, so recompute them all.
+        let mut offset = 0;
+        for s in &mut self.spans {
+            s.offset = offset;
+            offset += s.len;
         }
-        if let Some(r) = self.runs.get_mut(at) {
-            if r.start - index <= MAX_GAP {
-                let grow = (r.start - index) as usize;
-                r.counts.splice(0..0, std::iter::repeat_n(0, grow));
-                r.counts[0] = 1;
-                r.start = index;
-                self.hint = at;
-                return;
-            }
-        }
-        self.runs.insert(
-            at,
-            Run {
-                start: index,
-                counts: vec![1],
-            },
-        );
-        self.hint = at;
+        self.hint = self.spans[i];
+        self.counts[(self.hint.offset + index - self.hint.start) as usize] += 1;
     }
 
-    /// Join run `i` with the next one when the gap between them became small.
-    fn merge_after(&mut self, i: usize) {
-        if i + 1 >= self.runs.len() || self.runs[i + 1].start - self.runs[i].end() > MAX_GAP {
-            return;
-        }
-        let next = self.runs.remove(i + 1);
-        let r = &mut self.runs[i];
-        r.counts.resize((next.start - r.start) as usize, 0);
-        r.counts.extend_from_slice(&next.counts);
+    fn insert_zeros(&mut self, at: u32, n: u32) {
+        let at = at as usize;
+        self.counts
+            .splice(at..at, std::iter::repeat_n(0, n as usize));
     }
 
     /// Values recorded.
     pub fn len(&self) -> u64 {
-        self.total
+        self.counts.iter().sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.total == 0
+        self.spans.is_empty()
     }
 
-    /// The lowest value equivalent to the smallest recorded (0 when empty), as
+    /// The lowest value of the smallest slot recorded (0 when empty), as
     /// `Histogram::min`.
     pub fn min(&self) -> u64 {
-        if self.total == 0 {
-            0
-        } else {
-            lowest_equivalent(self.min_value)
-        }
+        self.spans.first().map_or(0, |s| value_for(s.start))
     }
 
     /// The highest value equivalent to the largest recorded (0 when empty), as
     /// `Histogram::max`.
     pub fn max(&self) -> u64 {
-        if self.total == 0 {
-            0
-        } else {
-            highest_equivalent(self.max_value)
-        }
+        self.spans
+            .last()
+            .map_or(0, |s| highest_equivalent(value_for(s.end() - 1)))
     }
 
     /// Non-empty slots in value order: (slot index, count).
     fn slots(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        self.runs.iter().flat_map(|r| {
-            r.counts
+        self.spans.iter().flat_map(|r| {
+            let counts = &self.counts[r.offset as usize..(r.offset + r.len) as usize];
+            counts
                 .iter()
                 .enumerate()
                 .filter(|(_, &c)| c > 0)
@@ -235,7 +243,7 @@ impl LatencyHistogram {
     /// As `Histogram::value_at_quantile`.
     pub fn value_at_quantile(&self, quantile: f64) -> u64 {
         let quantile = quantile.min(1.0);
-        let count_at_quantile = ((quantile * self.total as f64).ceil() as u64).max(1);
+        let count_at_quantile = ((quantile * self.len() as f64).ceil() as u64).max(1);
         let mut running = 0u64;
         for (index, count) in self.slots() {
             running += count;
@@ -253,10 +261,10 @@ impl LatencyHistogram {
 
     /// As `Histogram::mean` (same summation order, so the same bits).
     pub fn mean(&self) -> f64 {
-        if self.total == 0 {
+        if self.is_empty() {
             return 0.0;
         }
-        let total = self.total as f64;
+        let total = self.len() as f64;
         self.slots().fold(0.0, |acc, (index, count)| {
             let v = median_equivalent(highest_equivalent(value_for(index)));
             acc + v as f64 * count as f64 / total
@@ -265,7 +273,7 @@ impl LatencyHistogram {
 
     /// As `Histogram::stdev`.
     pub fn stdev(&self) -> f64 {
-        if self.total == 0 {
+        if self.is_empty() {
             return 0.0;
         }
         let mean = self.mean();
@@ -273,13 +281,14 @@ impl LatencyHistogram {
             let dev = median_equivalent(highest_equivalent(value_for(index))) as f64 - mean;
             acc + (dev * dev) * count as f64
         });
-        (dev_total / self.total as f64).sqrt()
+        (dev_total / self.len() as f64).sqrt()
     }
 
     /// As `Histogram::buckets` for an auto-resizing histogram created with bounds
     /// (1, 2) that recorded these values.
     pub fn buckets(&self) -> u8 {
-        buckets_to_cover(self.max_value)
+        // Every value of a slot needs the same number of buckets.
+        buckets_to_cover(self.max())
     }
 
     pub fn sigfig(&self) -> u8 {
@@ -306,12 +315,7 @@ impl LatencyHistogram {
 
     /// Bytes held on the heap (for tests of the memory bound).
     pub fn heap_bytes(&self) -> usize {
-        self.runs.capacity() * std::mem::size_of::<Run>()
-            + self
-                .runs
-                .iter()
-                .map(|r| r.counts.capacity() * 8)
-                .sum::<usize>()
+        self.spans.capacity() * std::mem::size_of::<Span>() + self.counts.capacity() * 8
     }
 }
 
@@ -320,10 +324,10 @@ impl LatencyHistogram {
 /// changes nothing).
 fn quantile_steps(h: &LatencyHistogram, ticks_per_half_distance: u32) -> Vec<(u64, f64, u64)> {
     let mut out = Vec::new();
-    if h.total == 0 {
+    if h.is_empty() {
         return out;
     }
-    let total = h.total as f64;
+    let total = h.len() as f64;
     let max_index = index_for(h.max());
     let mut to = 0.0f64;
     let mut reached_end = false;
@@ -436,7 +440,7 @@ mod tests {
         assert_same(&[1, 2, 2047, 2048, 2049, 4095, 4096]);
         assert_same(&[u64::MAX, 5, HISTOGRAM_MAX_NS]);
         assert_same(&[100_000; 1000]);
-        // Slots reached from both sides of a run and runs that merge.
+        // Slots reached from both sides of a span and spans that merge.
         let mut v: Vec<u64> = (0..200).map(|i| 1_000_000 + i * 1_000).collect();
         v.extend((0..200).rev().map(|i| 1_000_000 + i * 3_700));
         v.extend((0..50).map(|i| 3_000_000 - i * 90_000));

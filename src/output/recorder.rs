@@ -39,6 +39,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub const CAPTURE_FILE: &str = "capture.pcapng";
 pub const DROPS_FILE: &str = "drops.pcapng";
@@ -106,6 +107,8 @@ pub struct Recorder {
     dropped: u64,
     /// Frames the flow log could not parse (not counted there).
     unparsed: u64,
+    /// When the simulation's event loop started (after its setup).
+    loop_started: Option<Instant>,
 }
 
 impl Recorder {
@@ -155,7 +158,13 @@ impl Recorder {
             frames: 0,
             dropped: 0,
             unparsed: 0,
+            loop_started: None,
         })
+    }
+
+    /// When the simulation's event loop started, if it did.
+    pub fn loop_started_at(&self) -> Option<Instant> {
+        self.loop_started
     }
 
     pub fn output_dir(&self) -> &Path {
@@ -263,6 +272,10 @@ impl Recorder {
 }
 
 impl Observer for Recorder {
+    fn loop_started(&mut self) {
+        self.loop_started = Some(Instant::now());
+    }
+
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
         self.frames += 1;
         self.progress.update(time_ns);

@@ -129,7 +129,7 @@ fn totals_line(s: &Summary) -> String {
         }
     };
     format!(
-        "{} events ({}), {} frames ({}), {} virtual in {:.3} s; expectations: {} checked, {} failed",
+        "{} events ({}), {} frames ({}), {} virtual in {:.3} s of event loop; expectations: {} checked, {} failed",
         t.events,
         rate(t.events),
         t.frames,

@@ -37,6 +37,9 @@ pub struct DropEvent<'a> {
 
 /// Receives everything the simulation wants recorded.
 pub trait Observer {
+    /// Setup is done and the event loop starts (lets a caller time the loop apart
+    /// from setup; the engine itself never reads a host clock).
+    fn loop_started(&mut self) {}
     /// A frame seen at a capture point.
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]);
     /// A frame dropped by the data plane or a link.

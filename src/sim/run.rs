@@ -153,6 +153,7 @@ pub fn run(
     }
     let mut now = 0u64;
     let mut interrupted = false;
+    observer.loop_started();
     while let Some((t, ev)) = e.queue.pop() {
         if t > time_limit {
             break;
