@@ -99,10 +99,12 @@ impl Wire {
                 return;
             };
             self.now = t;
+            // In the order sent (a wire does not reorder): `remove`, not
+            // `swap_remove`.
             let mut i = 0;
             while i < self.in_flight.len() {
                 if self.in_flight[i].0 <= t {
-                    let (_, sent, to, frame) = self.in_flight.swap_remove(i);
+                    let (_, sent, to, frame) = self.in_flight.remove(i);
                     self.hosts[to].receive(frame, t, sent, &mut self.stats);
                     self.wake[to] = Some(t);
                 } else {
@@ -242,4 +244,25 @@ fn request_response_recovers_from_frag_needed_on_requests() {
     assert!(w.too_big > 0);
     let done = st.completion_ns.expect("completed");
     assert!(done < 100_000_000, "{done}");
+}
+
+#[test]
+fn messages_larger_than_the_socket_buffers_are_carried_whole() {
+    // Both larger than the 256 KiB send buffers: written over several polls.
+    let rr = RequestResponse {
+        requests: 3,
+        request_bytes: 300_000,
+        response_bytes: 1_000_000,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    eprintln!(
+        "DBG {} {} {} {:?} {}",
+        st.responses, st.bytes_delivered, st.bytes_acked, st.completion_ns, st.sent_packets
+    );
+    assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
+    assert_eq!(st.responses, 3);
+    assert_eq!(st.bytes_delivered, 3 * 1_300_000);
+    assert_eq!(st.response_ns.as_ref().map(|h| h.len()), Some(3));
 }
