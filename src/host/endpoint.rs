@@ -120,6 +120,11 @@ pub struct Host {
     smol_pending: bool,
 }
 
+/// Whether a TCP segment (`l4`) has RST set.
+fn is_rst(l4: &[u8]) -> bool {
+    l4.get(13).is_some_and(|f| f & 0x04 != 0)
+}
+
 fn instant(ns: u64) -> Instant {
     Instant::from_micros((ns / 1000) as i64)
 }
@@ -343,14 +348,13 @@ impl Host {
             proto::TCP if l4.len() >= 20 => {
                 let sport = u16::from_be_bytes([l4[0], l4[1]]);
                 let dport = u16::from_be_bytes([l4[2], l4[3]]);
-                if let Some(&(flow, false, _, _)) =
-                    self.tcp_keys.get(&(src, protocol, dport, sport))
-                {
-                    // Every segment counted as delivered (SYN, ACK, data, RST) has
-                    // its one-way latency recorded, as for ping and UDP: the
-                    // histogram's count is `delivered_packets`, and a connection
-                    // whose SYNs got through but nothing else still shows how long
-                    // they took.
+                let flow = self.tcp_keys.get(&(src, protocol, dport, sport));
+                if let Some(&(flow, false, _, _)) = flow.filter(|_| !is_rst(l4)) {
+                    // Every segment counted as delivered (SYN, ACK, data; not the
+                    // RST that ends the flow) has its one-way latency recorded, as
+                    // for ping and UDP: the histogram's count is
+                    // `delivered_packets`, and a connection whose SYNs got through
+                    // but nothing else still shows how long they took.
                     if let Some(st) = stats.get_mut(flow.ix()) {
                         st.delivered_packets += 1;
                         st.record_latency(now_ns.saturating_sub(sent_ns));
@@ -534,13 +538,13 @@ impl Host {
                     if let Some(&(flow, client, cap, conn)) =
                         self.tcp_keys.get(&(dst, protocol, lport, rport))
                     {
+                        let l4 = split.map_or(&[][..], |s| s.3);
                         if client {
-                            tcp_client_flow = Some(flow);
+                            // The RST that ends a flow is not one of its packets.
+                            tcp_client_flow = Some(flow).filter(|_| !is_rst(l4));
                             segment_cap = Some(cap).filter(|&c| c > 0);
                         }
-                        if let (Some(t), Some((_, _, _, l4))) =
-                            (self.tcp_templates.get_mut(conn as usize), split)
-                        {
+                        if let Some(t) = self.tcp_templates.get_mut(conn as usize) {
                             t.observe(ip, ip.len() - l4.len(), l4);
                         }
                     }
