@@ -280,6 +280,50 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_segment_quoted_by_packet_too_big_is_rebuilt() {
+        use smoltcp::wire::Ipv6Repr;
+        use std::net::Ipv6Addr;
+        let (a6, b6) = (
+            "2600:1f18::10".parse::<Ipv6Addr>().expect("v6"),
+            "2600:1f18::20".parse::<Ipv6Addr>().expect("v6"),
+        );
+        // The IPv4 segments, re-wrapped in IPv6 headers.
+        let v6 = |v4: &[u8]| -> Vec<u8> {
+            let tcp = &v4[20..];
+            let ip = Ipv6Repr {
+                src_addr: a6,
+                dst_addr: b6,
+                next_header: IpProtocol::Tcp,
+                payload_len: tcp.len(),
+                hop_limit: 64,
+            };
+            let mut buf = vec![0u8; 40 + tcp.len()];
+            ip.emit(&mut Ipv6Packet::new_unchecked(&mut buf[..]));
+            buf[40..].copy_from_slice(tcp);
+            let (s, d) = (IpAddress::Ipv6(a6), IpAddress::Ipv6(b6));
+            TcpPacket::new_unchecked(&mut buf[40..]).fill_checksum(&s, &d);
+            buf
+        };
+        let mut t = SegmentTemplate::default();
+        let syn = v6(&segment(TcpControl::Syn, 0, 0, None));
+        t.observe(&syn, 40, &syn[40..]);
+        let lost = v6(&segment(TcpControl::None, 100, 2000, Some(5)));
+        t.observe(&lost, 40, &lost[40..]);
+        // ICMPv6 packet too big (type 2), MTU 1280, quoting as much as fits.
+        let mut icmp = vec![2u8, 0, 0, 0, 0, 0, 0x05, 0x00];
+        icmp.extend_from_slice(&lost[..1232]);
+        let q = quoted_lost_segment(58, &icmp).expect("quoted TCP");
+        assert_eq!(q.key, (IpAddr::V6(b6), 6, 40000, 5001));
+        assert_eq!(q.ip_len as usize, lost.len());
+        let f = t.rebuild(&q, &mut BufferPool::default()).expect("rebuilt");
+        let ip = Ipv6Packet::new_checked(&f[ETHERNET_HEADER_LEN..]).expect("IPv6");
+        assert_eq!(ip.payload_len() as usize, lost.len() - 40);
+        let tcp = TcpPacket::new_checked(ip.payload()).expect("TCP");
+        assert!(tcp.verify_checksum(&IpAddress::Ipv6(a6), &IpAddress::Ipv6(b6)));
+        assert_eq!(tcp.payload(), &lost[60..]);
+    }
+
+    #[test]
     fn nothing_is_rebuilt_without_a_syn_or_beyond_what_was_sent() {
         let lost = segment(TcpControl::None, 0, 1000, Some(1));
         let q = quoted_lost_segment(1, &frag_needed(&lost, 576)).expect("quoted");
@@ -289,8 +333,11 @@ mod tests {
         assert!(t.rebuild(&q, &mut pool).is_none(), "no ISN known");
         let mut t = SegmentTemplate::default();
         observe(&mut t, &segment(TcpControl::Syn, 0, 0, None));
-        // Only the SYN left: the quoted data was never sent by this side.
+        observe(&mut t, &segment(TcpControl::None, 0, 0, Some(1)));
+        // Only the SYN and a bare ACK left: the quoted data was never sent.
         assert!(t.rebuild(&q, &mut pool).is_none());
+        observe(&mut t, &lost);
+        assert!(t.rebuild(&q, &mut pool).is_some());
         // Not ICMP fragmentation needed, or not TCP inside: nothing.
         let mut other = frag_needed(&lost, 576);
         other[1] = 1;
