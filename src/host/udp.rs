@@ -42,8 +42,13 @@ pub struct UdpClient {
 impl UdpClient {
     pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64) -> Self {
         let len = (plan.size as usize).saturating_sub(UDP_HEADER);
-        // (receive buffer, transmit buffer): a sender only needs room to send.
-        let mut socket = udp::Socket::new(buffer(1, 64), buffer(16, len));
+        // (receive buffer, transmit buffer): a sender only needs room to send, and
+        // one datagram is due per poll (polls come at each send time, and smoltcp
+        // transmits everything queued before the poll returns), so one slot: the
+        // same metadata and payload bytes are reused for every datagram and stay
+        // in cache, where a ring of 16 walked a new cold line per datagram. Were
+        // two ever due at once, the second would wait for the next poll.
+        let mut socket = udp::Socket::new(buffer(1, 64), buffer(1, len));
         // Binding fails only for port 0; plans never use it.
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);

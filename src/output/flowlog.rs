@@ -128,12 +128,127 @@ impl RecordKey {
     }
 }
 
+/// The same identity for an IPv4 packet in 32 bytes (56 with its counters, so a
+/// record usually sits in one cache line): every frame at an ENI looks one up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key4 {
+    window: u64,
+    src: u32,
+    dst: u32,
+    eni: u32,
+    src_port: u16,
+    dst_port: u16,
+    protocol: u8,
+    action: Action,
+}
+
+impl std::hash::Hash for Key4 {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(u64::from(self.src) << 32 | u64::from(self.dst));
+        h.write_u64(
+            u64::from(self.eni) << 32 | u64::from(self.src_port) << 16 | u64::from(self.dst_port),
+        );
+        h.write_u64(self.window << 16 | u64::from(self.protocol) << 8 | self.action as u64);
+    }
+}
+
+impl Key4 {
+    /// `None` unless both addresses are IPv4.
+    #[inline]
+    fn new(window: u64, eni: EniIdx, key: &FlowKey, action: Action) -> Option<Key4> {
+        match (key.src, key.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => Some(Key4 {
+                window,
+                src: s.into(),
+                dst: d.into(),
+                eni: eni.0,
+                src_port: key.src_port,
+                dst_port: key.dst_port,
+                protocol: key.protocol,
+                action,
+            }),
+            _ => None,
+        }
+    }
+
+    fn record_key(&self) -> RecordKey {
+        let v4 = |a: u32| Addr {
+            v6: false,
+            bits: u128::from(a),
+        };
+        RecordKey {
+            window: self.window,
+            eni: EniIdx(self.eni),
+            src: v4(self.src),
+            dst: v4(self.dst),
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            protocol: self.protocol,
+            action: self.action,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Counters {
     packets: u64,
     bytes: u64,
-    first_ns: u64,
-    last_ns: u64,
+    /// Seconds into the window of the first and last packet: the log prints whole
+    /// seconds, and a window is 60 of them.
+    first_s: u8,
+    last_s: u8,
+}
+
+impl Counters {
+    #[inline]
+    fn add(&mut self, bytes: u16, second: u8) {
+        self.packets += 1;
+        self.bytes += u64::from(bytes);
+        self.first_s = self.first_s.min(second);
+        self.last_s = self.last_s.max(second);
+    }
+}
+
+/// Count into the record `k` of `map`, creating it.
+#[inline]
+fn count<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Counters, FxBuild>,
+    k: K,
+    bytes: u16,
+    second: u8,
+) {
+    match map.get_mut(&k) {
+        Some(c) => c.add(bytes, second),
+        None => {
+            map.insert(
+                k,
+                Counters {
+                    packets: 1,
+                    bytes: u64::from(bytes),
+                    first_s: second,
+                    last_s: second,
+                },
+            );
+        }
+    }
+}
+
+/// Take one packet out of the record `k` of `map`; whether it was there.
+fn uncount<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Counters, FxBuild>,
+    k: &K,
+    bytes: u16,
+) -> bool {
+    let Some(c) = map.get_mut(k) else {
+        return false;
+    };
+    c.packets -= 1;
+    c.bytes = c.bytes.saturating_sub(u64::from(bytes));
+    if c.packets == 0 {
+        map.remove(k);
+    }
+    true
 }
 
 /// Aggregates packets into flow log records and writes closed windows to `out`.
@@ -142,9 +257,11 @@ pub struct FlowLog<W: Write> {
     account_id: String,
     /// `interface-id` per ENI index.
     eni_ids: Vec<String>,
-    /// Fx-hashed: this map is touched for every frame of a run, and output order
-    /// comes from sorting closed windows, not from iteration order.
-    open: HashMap<RecordKey, Counters, FxBuild>,
+    /// Open records of IPv4 packets, and of IPv6 ones. Fx-hashed: these maps are
+    /// touched for every frame of a run, and output order comes from sorting
+    /// closed windows, not from iteration order.
+    open4: HashMap<Key4, Counters, FxBuild>,
+    open6: HashMap<RecordKey, Counters, FxBuild>,
     /// The newest window seen; every older window is closed.
     newest_window: u64,
     lines: u64,
@@ -156,7 +273,8 @@ impl<W: Write> FlowLog<W> {
             out,
             account_id: account_id.to_string(),
             eni_ids,
-            open: HashMap::default(),
+            open4: HashMap::default(),
+            open6: HashMap::default(),
             newest_window: 0,
             lines: 0,
         }
@@ -164,6 +282,7 @@ impl<W: Write> FlowLog<W> {
 
     /// Count one packet (`key.ip_len` bytes) for `eni`. Allocation-free unless it
     /// starts a new record or closes a window.
+    #[inline]
     pub fn record(
         &mut self,
         time_ns: u64,
@@ -176,25 +295,15 @@ impl<W: Write> FlowLog<W> {
             self.newest_window = window;
             self.write_windows_before(window - 1)?;
         }
-        let rk = RecordKey::new(window, eni, key, action);
-        match self.open.get_mut(&rk) {
-            Some(c) => {
-                c.packets += 1;
-                c.bytes += u64::from(key.ip_len);
-                c.first_ns = c.first_ns.min(time_ns);
-                c.last_ns = c.last_ns.max(time_ns);
-            }
-            None => {
-                self.open.insert(
-                    rk,
-                    Counters {
-                        packets: 1,
-                        bytes: u64::from(key.ip_len),
-                        first_ns: time_ns,
-                        last_ns: time_ns,
-                    },
-                );
-            }
+        let second = second_in_window(time_ns);
+        match Key4::new(window, eni, key, action) {
+            Some(k) => count(&mut self.open4, k, key.ip_len, second),
+            None => count(
+                &mut self.open6,
+                RecordKey::new(window, eni, key, action),
+                key.ip_len,
+                second,
+            ),
         }
         Ok(())
     }
@@ -206,13 +315,15 @@ impl<W: Write> FlowLog<W> {
     pub fn retract_accept(&mut self, time_ns: u64, eni: EniIdx, key: &FlowKey) -> bool {
         let window = time_ns / WINDOW_NS;
         for w in [window, window.saturating_sub(1)] {
-            let rk = RecordKey::new(w, eni, key, Action::Accept);
-            if let Some(c) = self.open.get_mut(&rk) {
-                c.packets -= 1;
-                c.bytes = c.bytes.saturating_sub(u64::from(key.ip_len));
-                if c.packets == 0 {
-                    self.open.remove(&rk);
-                }
+            let found = match Key4::new(w, eni, key, Action::Accept) {
+                Some(k) => uncount(&mut self.open4, &k, key.ip_len),
+                None => uncount(
+                    &mut self.open6,
+                    &RecordKey::new(w, eni, key, Action::Accept),
+                    key.ip_len,
+                ),
+            };
+            if found {
                 return true;
             }
         }
@@ -236,22 +347,30 @@ impl<W: Write> FlowLog<W> {
 
     fn write_windows_before(&mut self, window: u64) -> io::Result<()> {
         let mut closed: Vec<(RecordKey, Counters)> = self
-            .open
+            .open4
             .iter()
             .filter(|(k, _)| k.window < window)
-            .map(|(k, c)| (*k, *c))
+            .map(|(k, c)| (k.record_key(), *c))
+            .chain(
+                self.open6
+                    .iter()
+                    .filter(|(k, _)| k.window < window)
+                    .map(|(k, c)| (*k, *c)),
+            )
             .collect();
         if closed.is_empty() {
             return Ok(());
         }
+        self.open4.retain(|k, _| k.window >= window);
+        self.open6.retain(|k, _| k.window >= window);
         closed.sort_unstable_by_key(|(k, _)| *k);
         for (k, c) in closed {
-            self.open.remove(&k);
             let eni = self
                 .eni_ids
                 .get(k.eni.ix())
                 .map(String::as_str)
                 .unwrap_or("eni-unknown");
+            let window_start_s = k.window * (WINDOW_NS / 1_000_000_000);
             writeln!(
                 self.out,
                 "2 {} {} {} {} {} {} {} {} {} {} {} {} OK",
@@ -264,14 +383,20 @@ impl<W: Write> FlowLog<W> {
                 k.protocol,
                 c.packets,
                 c.bytes,
-                EPOCH_BASE_S + c.first_ns / 1_000_000_000,
-                EPOCH_BASE_S + c.last_ns / 1_000_000_000,
+                EPOCH_BASE_S + window_start_s + u64::from(c.first_s),
+                EPOCH_BASE_S + window_start_s + u64::from(c.last_s),
                 k.action.as_str(),
             )?;
             self.lines += 1;
         }
         Ok(())
     }
+}
+
+/// Whole seconds since the start of the window of `time_ns` (0 to 59).
+#[inline]
+fn second_in_window(time_ns: u64) -> u8 {
+    ((time_ns % WINDOW_NS) / 1_000_000_000) as u8
 }
 
 #[cfg(test)]
@@ -373,6 +498,27 @@ mod tests {
         assert_eq!(a, run(&[2, 0, 1]));
         assert!(a.starts_with("2 111122223333 eni-a 10.0.0.1 10.0.0.9 2 1 "));
         assert_eq!(a.lines().count(), 3);
+    }
+
+    #[test]
+    fn ipv4_records_sort_before_ipv6_ones_and_seconds_stay_exact() {
+        let mut log = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, vec!["eni-a".into()]);
+        let mut k6 = key("2600:1f18::5", "2600:1f18::7", 1, 2, 100);
+        k6.protocol = 17;
+        let k4 = key("10.0.0.1", "10.0.0.2", 1, 2, 50);
+        let w = 3 * WINDOW_NS;
+        log.record(w + 59_999_999_999, EniIdx(0), &k6, Action::Accept)
+            .unwrap();
+        log.record(w + 7_500_000_000, EniIdx(0), &k4, Action::Accept)
+            .unwrap();
+        log.record(w + 1_000_000_000, EniIdx(0), &k4, Action::Accept)
+            .unwrap();
+        log.finish().unwrap();
+        assert_eq!(
+            text(log),
+            "2 123456789012 eni-a 10.0.0.1 10.0.0.2 1 2 6 2 100 1700000181 1700000187 ACCEPT OK\n\
+             2 123456789012 eni-a 2600:1f18::5 2600:1f18::7 1 2 17 1 100 1700000239 1700000239 ACCEPT OK\n"
+        );
     }
 
     #[test]
