@@ -60,7 +60,7 @@ pub struct Wire {
     in_flight: Vec<(u64, u64, usize, Vec<u8>)>,
     wake: [Option<u64>; 2],
     pool: BufferPool,
-    /// IP packets larger than this (A → B) are dropped and answered with ICMP
+    /// IP packets larger than this (either way) are dropped and answered with ICMP
     /// fragmentation needed, like a router in front of a narrower link.
     pub link_mtu: Option<u16>,
     /// Segments dropped for size.
@@ -128,10 +128,10 @@ impl Wire {
 
     fn send(&mut self, t: u64, from: usize, frame: Vec<u8>) {
         let ip_len = frame.len() - ETHERNET_HEADER_LEN;
-        if let Some(mtu) = self.link_mtu.filter(|&m| from == 0 && ip_len > m as usize) {
+        if let Some(mtu) = self.link_mtu.filter(|&m| ip_len > m as usize) {
             self.too_big += 1;
             let icmp = frag_needed(&frame[ETHERNET_HEADER_LEN..], mtu);
-            self.in_flight.push((t + DELAY_NS, t, 0, icmp));
+            self.in_flight.push((t + DELAY_NS, t, from, icmp));
             return;
         }
         self.in_flight.push((t + DELAY_NS, t, 1 - from, frame));
@@ -139,7 +139,8 @@ impl Wire {
 }
 
 /// An Ethernet frame (header left zero: hosts ignore it) carrying ICMP
-/// fragmentation needed about `quoted` (an IPv4 packet), from the router.
+/// fragmentation needed about `quoted` (an IPv4 packet), from the router to its
+/// sender.
 pub fn frag_needed(quoted: &[u8], mtu: u16) -> Vec<u8> {
     let q = Ipv4Packet::new_checked(quoted).expect("quoted IPv4");
     let header = Ipv4Repr::parse(&q, &ChecksumCapabilities::default()).expect("quoted header");
@@ -151,7 +152,7 @@ pub fn frag_needed(quoted: &[u8], mtu: u16) -> Vec<u8> {
     };
     let ip = Ipv4Repr {
         src_addr: ROUTER,
-        dst_addr: A,
+        dst_addr: header.src_addr,
         next_header: IpProtocol::Icmp,
         payload_len: icmp.buffer_len(),
         hop_limit: 64,
@@ -265,4 +266,22 @@ fn messages_larger_than_the_socket_buffers_are_carried_whole() {
     assert_eq!(st.responses, 3);
     assert_eq!(st.bytes_delivered, 3 * 1_300_000);
     assert_eq!(st.response_ns.as_ref().map(|h| h.len()), Some(3));
+}
+
+#[test]
+fn the_server_resends_responses_lost_to_the_path_mtu_at_once() {
+    let rr = RequestResponse {
+        requests: 5,
+        request_bytes: 100,
+        response_bytes: 50_000,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.link_mtu = Some(1500);
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    assert_eq!(st.responses, 5);
+    assert!(w.too_big > 0);
+    assert_eq!(w.hosts[1].path_mtu(IpAddr::V4(A)), Some(1500));
+    let done = st.completion_ns.expect("completed");
+    assert!(done < 100_000_000, "{done}");
 }
