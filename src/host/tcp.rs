@@ -27,7 +27,11 @@ fn socket() -> tcp::Socket<'static> {
     s
 }
 
-/// A deterministic payload pattern.
+/// A deterministic payload pattern. Every TCP stream of the simulation carries it
+/// from its first byte (the byte at stream offset `k` is `PATTERN[k % 4096]`, see
+/// `exchange::send_pattern`): the NIC relies on this to rebuild a segment lost to
+/// the path MTU (`super::retransmit`). 4096 divides 2^32, so the offset may be
+/// taken modulo the sequence space.
 pub static PATTERN: [u8; 4096] = {
     let mut p = [0u8; 4096];
     let mut i = 0;

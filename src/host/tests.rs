@@ -65,6 +65,12 @@ pub struct Wire {
     pub link_mtu: Option<u16>,
     /// Segments dropped for size.
     pub too_big: u64,
+    /// Per direction (by sender): its ISN, once its SYN went by.
+    isn: [Option<smoltcp::wire::TcpSeqNumber>; 2],
+    /// Data segments that crossed the wire, and those whose bytes were not the
+    /// stream's (every stream carries `tcp::PATTERN` from offset 0).
+    pub data_segments: u64,
+    pub bad_payload: u64,
     /// When the flow finished (its generator reported done).
     pub finished_ns: Option<u64>,
     pub now: u64,
@@ -84,6 +90,9 @@ impl Wire {
             pool: BufferPool::default(),
             link_mtu: None,
             too_big: 0,
+            isn: [None; 2],
+            data_segments: 0,
+            bad_payload: 0,
             finished_ns: None,
             now: 0,
         }
@@ -134,7 +143,35 @@ impl Wire {
             self.in_flight.push((t + DELAY_NS, t, from, icmp));
             return;
         }
+        self.check_payload(from, &frame[ETHERNET_HEADER_LEN..]);
         self.in_flight.push((t + DELAY_NS, t, 1 - from, frame));
+    }
+
+    /// Check a TCP segment's payload against the stream pattern.
+    fn check_payload(&mut self, from: usize, ip: &[u8]) {
+        use smoltcp::wire::TcpPacket;
+        let Ok(p) = Ipv4Packet::new_checked(ip) else {
+            return;
+        };
+        let Ok(tcp) = TcpPacket::new_checked(p.payload()) else {
+            return;
+        };
+        if tcp.syn() {
+            self.isn[from] = Some(tcp.seq_number());
+        }
+        let Some(isn) = self.isn[from] else { return };
+        if tcp.payload().is_empty() {
+            return;
+        }
+        self.data_segments += 1;
+        let offset = tcp.seq_number().0.wrapping_sub(isn.0.wrapping_add(1)) as u32 as usize;
+        let pattern = &super::tcp::PATTERN;
+        let ok = tcp
+            .payload()
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern[(offset + i) % pattern.len()]);
+        self.bad_payload += u64::from(!ok);
     }
 }
 
@@ -217,6 +254,8 @@ fn frag_needed_resends_the_lost_segments_at_once() {
     let st = &w.stats[0];
     assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
     assert!(w.too_big > 0);
+    assert!(w.data_segments > 0);
+    assert_eq!(w.bad_payload, 0, "a rebuilt segment carried other bytes");
     // A few round trips of 0.2 ms; smoltcp's retransmission timeout is 1 s.
     let done = st.completion_ns.expect("completed");
     assert!(done < 100_000_000, "{done}");
@@ -243,6 +282,7 @@ fn request_response_recovers_from_frag_needed_on_requests() {
     let st = &w.stats[0];
     assert_eq!(st.responses, 5);
     assert!(w.too_big > 0);
+    assert_eq!(w.bad_payload, 0);
     let done = st.completion_ns.expect("completed");
     assert!(done < 100_000_000, "{done}");
 }
@@ -282,6 +322,7 @@ fn the_server_resends_responses_lost_to_the_path_mtu_at_once() {
     assert_eq!(st.responses, 5);
     assert!(w.too_big > 0);
     assert_eq!(w.hosts[1].path_mtu(IpAddr::V4(A)), Some(1500));
+    assert_eq!(w.bad_payload, 0);
     let done = st.completion_ns.expect("completed");
     assert!(done < 100_000_000, "{done}");
 }
