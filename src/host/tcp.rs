@@ -197,6 +197,8 @@ impl TcpClient {
 /// One listening or accepted server socket.
 struct ServerConn {
     handle: SocketHandle,
+    /// The flow this socket was opened to listen for.
+    listen_for: crate::model::FlowIdx,
     /// The flow, once the connection's client is known (index into `clients`).
     client: Option<usize>,
     /// Request/response state, for request/response flows.
@@ -228,6 +230,7 @@ impl TcpServers {
         if s.listen(plan.port).is_ok() {
             self.conns.push(ServerConn {
                 handle: sockets.add(s),
+                listen_for: plan.flow,
                 client: None,
                 exchange: ExchangeServer::default(),
             });
@@ -281,6 +284,14 @@ impl TcpServers {
                     work = true;
                 }
                 tcp::State::Closed => {
+                    sockets.remove(conn.handle);
+                    self.conns.swap_remove(i);
+                    continue;
+                }
+                // Its flow ended without connecting (SYNs dropped, the client
+                // gave up): stop listening, so that sockets, and their buffers,
+                // follow the flows that run.
+                tcp::State::Listen if stats.get(conn.listen_for.ix()).is_some_and(|st| st.done) => {
                     sockets.remove(conn.handle);
                     self.conns.swap_remove(i);
                     continue;

@@ -58,7 +58,7 @@ pub struct Wire {
     pub stats: Vec<FlowStats>,
     /// (arrival time, sent time, destination host, frame).
     in_flight: Vec<(u64, u64, usize, Vec<u8>)>,
-    wake: [Option<u64>; 2],
+    pub wake: [Option<u64>; 2],
     pool: BufferPool,
     /// IP packets larger than this (either way) are dropped and answered with ICMP
     /// fragmentation needed, like a router in front of a narrower link.
@@ -325,4 +325,21 @@ fn the_server_resends_responses_lost_to_the_path_mtu_at_once() {
     assert_eq!(w.bad_payload, 0);
     let done = st.completion_ns.expect("completed");
     assert!(done < 100_000_000, "{done}");
+}
+
+#[test]
+fn the_server_stops_listening_once_a_flow_that_never_connected_ends() {
+    let mut w = Wire::new(tcp_plan(10_000, None));
+    // Nothing gets through: every packet is "too big" (the SYN included).
+    w.link_mtu = Some(40);
+    w.run_until(1_000_000_000);
+    assert_eq!(w.hosts[1].open_tcp_server_sockets(), 1, "listening");
+    w.run_until(60_000_000_000);
+    assert_eq!(w.stats[0].tcp_end, Some(TcpEnd::Stalled));
+    assert!(!w.stats[0].tcp_connected);
+    // The server host's next poll (any reason) closes the listening socket.
+    let t = w.now;
+    w.wake[1] = Some(t);
+    w.run_until(t);
+    assert_eq!(w.hosts[1].open_tcp_server_sockets(), 0);
 }
