@@ -9,7 +9,8 @@ use crate::output::flowlog::DEFAULT_ACCOUNT_ID;
 use crate::output::interfaces::expected_duration_ns;
 use crate::output::interrupt::EXIT_SIGINT;
 use crate::output::{
-    paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RunTotals, Summary,
+    paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread, RunTotals,
+    Summary,
 };
 use crate::sim::Observer;
 use std::path::{Path, PathBuf};
@@ -110,7 +111,7 @@ pub fn main(args: Args) -> u8 {
         progress: !args.quiet && !args.json,
         expected_duration_ns: expected_duration_ns(&network, args.duration),
     };
-    let mut recorder = match Recorder::create(&network, &config) {
+    let recorder = match Recorder::create(&network, &config) {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
@@ -127,7 +128,16 @@ pub fn main(args: Args) -> u8 {
         duration_limit_ns: args.duration,
         stop: interrupt.flag(),
     };
-    let result = match simulate(&request, &mut recorder) {
+    // Captures and flow logs are written on a second thread while the simulation
+    // runs (same files, same order: see `output::thread`).
+    let mut observer = match RecorderThread::spawn(recorder) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("peeremu run: cannot start the output thread: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let result = match simulate(&request, &mut observer) {
         Ok(r) => r,
         Err(msg) => {
             eprintln!("peeremu run: {msg}");
@@ -135,7 +145,17 @@ pub fn main(args: Args) -> u8 {
         }
     };
     let loop_end = Instant::now();
-    let loop_start = recorder.loop_started_at().unwrap_or(setup_start);
+    let loop_start = observer.loop_started_at().unwrap_or(setup_start);
+    let recorder = match observer.finish() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "peeremu run: writing outputs in {} failed: {e}",
+                out_dir.display()
+            );
+            return EXIT_INVALID;
+        }
+    };
     let mut totals = result.totals;
     // Wall time is measured here so the engine never reads a host clock: the event
     // loop alone (setup and output writing are reported apart, below).

@@ -25,11 +25,17 @@ pub enum TcpEnd {
     Closed,
 }
 
+/// Latency samples kept in [`FlowStats`]' first cache line before they go into the
+/// histogram (fills that line: see the layout note there).
+const PENDING: usize = 9;
+
 /// Per-flow counters.
 ///
-/// Laid out so that counting a received datagram (delivered, bytes, latency
-/// sample: the first 52 bytes) touches one cache line: with thousands of flows
-/// interleaved, each flow's counters are cold when its next datagram arrives.
+/// Laid out (`repr(C)`) so that what every packet touches sits in the first 64
+/// bytes: sent and delivered counts, bytes, `done`, and the latest latency samples,
+/// which go to the histogram (another line) nine at a time. With thousands of
+/// flows interleaved each flow's counters are cold when its next packet comes, so
+/// one cache miss per packet instead of two or three.
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
 pub struct FlowStats {
@@ -38,9 +44,15 @@ pub struct FlowStats {
     pub delivered_packets: u64,
     /// Application bytes received (UDP payload, TCP stream bytes, ping reply data).
     pub bytes_delivered: u64,
-    latency_ns: LatencyHistogram,
     /// Ping/UDP: datagrams sent by the application. TCP: segments the client sent.
     pub sent_packets: u64,
+    /// The generator has nothing more to do.
+    pub done: bool,
+    pending_len: u8,
+    /// Latency samples (ns, each below 2^32) not yet in `latency_ns`.
+    pending: [u32; PENDING],
+    /// Read through [`FlowStats::latency`], which adds the pending samples.
+    latency_ns: LatencyHistogram,
     pub rtt_ns: Option<LatencyHistogram>,
     /// TCP request/response: response time of each request (first request byte
     /// written → last response byte read); `Some` for request/response flows only.
@@ -52,19 +64,33 @@ pub struct FlowStats {
     pub tcp_connected: bool,
     pub tcp_end: Option<TcpEnd>,
     pub completion_ns: Option<u64>,
-    /// The generator has nothing more to do.
-    pub done: bool,
 }
 
 impl FlowStats {
     /// Record one one-way latency sample.
     #[inline]
     pub fn record_latency(&mut self, ns: u64) {
-        self.latency_ns.record(ns);
+        let Ok(small) = u32::try_from(ns) else {
+            self.latency_ns.record(ns);
+            return;
+        };
+        self.pending[self.pending_len as usize] = small;
+        self.pending_len += 1;
+        if self.pending_len as usize == PENDING {
+            self.flush_latency();
+        }
     }
 
-    /// The one-way latency histogram.
+    fn flush_latency(&mut self) {
+        for &ns in &self.pending[..self.pending_len as usize] {
+            self.latency_ns.record(u64::from(ns));
+        }
+        self.pending_len = 0;
+    }
+
+    /// The one-way latency histogram, every sample included.
     pub fn latency(&mut self) -> &mut LatencyHistogram {
+        self.flush_latency();
         &mut self.latency_ns
     }
 
@@ -83,6 +109,9 @@ impl FlowStats {
             sent_packets: 0,
             delivered_packets: 0,
             bytes_delivered: 0,
+            done: false,
+            pending_len: 0,
+            pending: [0; PENDING],
             latency_ns: new_histogram(),
             rtt_ns: is_ping.then(new_histogram),
             response_ns: None,
@@ -91,7 +120,6 @@ impl FlowStats {
             tcp_connected: false,
             tcp_end: None,
             completion_ns: None,
-            done: false,
         }
     }
 }
@@ -100,6 +128,36 @@ impl FlowStats {
 mod tests {
     use super::*;
     use crate::output::histogram::HISTOGRAM_MAX_NS;
+
+    #[test]
+    fn hot_counters_share_the_first_cache_line() {
+        assert_eq!(std::mem::offset_of!(FlowStats, latency_ns), 64);
+        assert_eq!(std::mem::align_of::<FlowStats>(), 64);
+    }
+
+    #[test]
+    fn pending_samples_all_reach_the_histogram() {
+        let mut st = FlowStats::new(false);
+        let mut reference = new_histogram();
+        for i in 0..100u64 {
+            let ns = if i == 50 {
+                5_000_000_000
+            } else {
+                1000 + i * 37
+            };
+            st.record_latency(ns);
+            reference.record(ns);
+        }
+        let h = st.latency();
+        assert_eq!(h.len(), reference.len());
+        assert_eq!((h.min(), h.max()), (reference.min(), reference.max()));
+        assert_eq!(h.mean().to_bits(), reference.mean().to_bits());
+        for q in [0.1, 0.5, 0.9, 0.99] {
+            assert_eq!(h.value_at_quantile(q), reference.value_at_quantile(q));
+        }
+        st.record_latency(7);
+        assert_eq!(st.latency().len(), 101);
+    }
 
     #[test]
     fn histogram_clamps_to_its_range() {

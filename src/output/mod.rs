@@ -14,6 +14,7 @@ pub mod recorder;
 mod report;
 pub mod summary;
 pub mod table;
+pub mod thread;
 
 pub use report::*;
 
@@ -21,3 +22,4 @@ pub use histogram::LatencyHistogram;
 pub use interrupt::Interrupt;
 pub use recorder::{Recorder, RecorderConfig};
 pub use summary::Summary;
+pub use thread::RecorderThread;

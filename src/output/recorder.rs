@@ -167,6 +167,11 @@ impl Recorder {
         self.loop_started
     }
 
+    /// Whether captures are written (else frames matter only to the flow log).
+    pub fn capturing(&self) -> bool {
+        self.capture.is_some()
+    }
+
     pub fn output_dir(&self) -> &Path {
         self.dir.root()
     }
