@@ -165,7 +165,9 @@ fn readme_format_snippets_form_a_valid_topology() {
     };
     assert_eq!(net.name, "readme-example");
     assert_eq!(net.vpcs.len(), 2);
-    assert_eq!(net.flows.len(), 1);
+    assert_eq!(net.flows.len(), 2);
+    // The second flow is the request/response example.
+    assert!(net.flows[1].request_response.is_some());
     // Every top-level key of the format is documented.
     for key in peeremu::topology::format::TOP_LEVEL_KEYS {
         let table = format!("[[{key}]]");

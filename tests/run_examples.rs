@@ -81,11 +81,13 @@ fn check_summary(name: &str, s: &Value) {
             "dropped" => assert_eq!(bytes, 0, "{ctx}"),
             _ => {}
         }
-        if delivered == 0 {
-            assert!(f["latency_ns"].is_null(), "{ctx}: latency without delivery");
-        }
-        // A TCP flow whose SYNs arrive but whose handshake never completes has
-        // delivered packets and no latency samples (samples are per delivered byte).
+        // One latency sample per delivered packet (for TCP every segment, SYNs
+        // included): latency is null exactly when nothing was delivered.
+        assert_eq!(
+            f["latency_ns"].is_null(),
+            delivered == 0,
+            "{ctx}: latency_ns null iff nothing delivered"
+        );
         if !f["latency_ns"].is_null() {
             let l = &f["latency_ns"];
             let p: Vec<u64> = ["min", "p50", "p90", "p99", "max"]
@@ -300,9 +302,22 @@ fn check_histograms(name: &str, s: &Value, out: &Path) {
             (max_ms * 1e6 - max_ns).abs() <= max_ns * 0.002 + 1000.0,
             "{name}/{flow}: hgrm max {max_ms} ms vs summary {max_ns} ns"
         );
+        if f["protocol"] != "ping" {
+            // TCP and UDP: one sample per delivered packet (ping samples requests
+            // at the target while `delivered_packets` counts replies).
+            assert_eq!(
+                Some(count),
+                f["delivered_packets"].as_u64(),
+                "{name}/{flow}: latency samples vs delivered packets"
+            );
+        }
         if f["protocol"] == "ping" {
             let (rtt_count, _) = parse_hgrm(&out.join("rtt").join(format!("{file}.hgrm")));
             assert!(rtt_count > 0, "{name}/{flow}: empty RTT histogram");
+        }
+        if let Some(responses) = f["responses"].as_u64() {
+            let (n, _) = parse_hgrm(&out.join("response").join(format!("{file}.hgrm")));
+            assert_eq!(n, responses, "{name}/{flow}: response samples vs responses");
         }
     }
 }

@@ -2,6 +2,11 @@
 //! 1500) between 9001-MTU instances. With ICMP allowed back, TCP learns the path MTU
 //! and completes; with the sender's subnet NACL denying ICMP, it is the classic
 //! black hole.
+//!
+//! Like Linux (tcp_v4_mtu_reduced → tcp_simple_retransmit), the sender re-sends the
+//! segments the ICMP reports lost at once, re-segmented, instead of waiting for the
+//! retransmission timeout; the learned path MTU expires after 600 s
+//! (`net.ipv4.route.mtu_expires`).
 
 use peeremu::dataplane::test_net::{nacl_tcp, sg_all, TestNet};
 use peeremu::model::*;
@@ -9,6 +14,12 @@ use peeremu::output::Outcome;
 use peeremu::sim::{run_network, NullObserver, SimConfig};
 
 fn network(block_icmp: bool) -> Network {
+    network_with_second_flow(block_icmp, None)
+}
+
+/// The network; with `second_start_ns`, a second bulk transfer (flow 1) starting
+/// then, on another connection to the same destination.
+fn network_with_second_flow(block_icmp: bool, second_start_ns: Option<u64>) -> Network {
     let mut t = TestNet::new();
     let a = t.vpc_in(0, "10.10.0.0/16");
     let b = t.vpc_in(1, "10.20.0.0/16");
@@ -57,7 +68,14 @@ fn network(block_icmp: bool) -> Network {
         } else {
             Expectation::Delivered
         }),
+        request_response: None,
     });
+    if let Some(start_ns) = second_start_ns {
+        let mut second = net.flows[0].clone();
+        second.name = "bulk-later".into();
+        second.start_ns = start_ns;
+        net.flows.push(second);
+    }
     net
 }
 
@@ -90,4 +108,58 @@ fn nacl_denying_icmp_makes_a_pmtud_black_hole() {
         f.notes
     );
     assert_eq!(f.expectation.as_ref().map(|e| e.1), Some(true));
+}
+
+/// Virtual time the 500 kB transfer took before the immediate retransmission
+/// (smoltcp waited for its 1 s retransmission timeout): 1.330 s.
+const COMPLETION_BEFORE_NS: u64 = 1_330_160_088;
+
+#[test]
+fn the_lost_segments_are_resent_at_once_not_after_the_rto() {
+    let r = run_network(&network(false), &SimConfig::default(), &mut NullObserver).expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Delivered, "{:?}", f.notes);
+    let done = f.completion_ns.expect("completed");
+    // Handshake and slow start over 2 × 40 ms round trips: about 0.33 s. The
+    // recovery costs no retransmission timeout (smoltcp's is at least 1 s).
+    assert!(done < 500_000_000, "{done}");
+    assert!(done + 900_000_000 < COMPLETION_BEFORE_NS, "{done}");
+}
+
+#[test]
+fn the_inter_region_example_transfer_recovers_without_the_rto() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topologies/inter-region-mtu.toml"
+    );
+    let mut net = peeremu::topology::load_file(std::path::Path::new(path)).expect("example");
+    // Alone: in the example an earlier UDP flow has already taught the path MTU.
+    net.flows.retain(|f| f.name == "tcp-bulk");
+    net.flows[0].start_ns = 0;
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Delivered, "{:?}", f.notes);
+    assert!(f.drops.contains_key("MTU_EXCEEDED"), "{:?}", f.drops);
+    // Before: 1.770 s (the lost first window waited for smoltcp's 1 s RTO).
+    let done = f.completion_ns.expect("completed");
+    assert!(done < 1_000_000_000, "{done}");
+}
+
+/// MTU_EXCEEDED drops of the second transfer when it starts at `start_ns`.
+fn second_flow_mtu_drops(start_ns: u64) -> u64 {
+    let net = network_with_second_flow(false, Some(start_ns));
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    for f in &r.reports {
+        assert_eq!(f.outcome, Outcome::Delivered, "{}: {:?}", f.name, f.notes);
+    }
+    assert!(r.reports[0].drops.contains_key("MTU_EXCEEDED"));
+    r.reports[1].drops.get("MTU_EXCEEDED").copied().unwrap_or(0)
+}
+
+#[test]
+fn the_learned_path_mtu_expires_after_600_seconds() {
+    // 300 s later the cached path MTU still applies: nothing too big is sent.
+    assert_eq!(second_flow_mtu_drops(300_000_000_000), 0);
+    // 700 s later it has expired: jumbo segments again, ICMP again, relearned.
+    assert!(second_flow_mtu_drops(700_000_000_000) > 0);
 }

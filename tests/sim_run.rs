@@ -41,6 +41,7 @@ fn flow(name: &str, kind: FlowKind) -> Flow {
         df: true,
         ipv6: false,
         expect: None,
+        request_response: None,
     }
 }
 

@@ -299,6 +299,19 @@ impl Dataplane {
     }
 
     /// The ENI whose public IP is `ip`.
+    /// The private (address, port or ICMP identifier) a NAT gateway translated to
+    /// its public address `public_ip` and `public_port` (read-only: for attributing
+    /// drops of translated frames to their flow).
+    pub fn nat_private_endpoint(
+        &self,
+        public_ip: Ipv4Addr,
+        protocol: u8,
+        public_port: u16,
+    ) -> Option<(Ipv4Addr, u16)> {
+        let n = self.nat_by_public_ip.get(&public_ip)?;
+        self.nat.get(n.ix())?.private_of(protocol, public_port)
+    }
+
     pub fn eni_by_public_ip(&self, ip: Ipv4Addr) -> Option<EniIdx> {
         self.eni_by_public_ip.get(&ip).copied()
     }

@@ -169,6 +169,17 @@ impl NatTable {
         Some((v.0, v.1))
     }
 
+    /// The private (address, port) behind `public_port`, live or idle, without
+    /// touching the mapping: for attributing drops of translated frames to flows.
+    pub fn private_of(&self, protocol: u8, public_port: u16) -> Option<(Ipv4Addr, u16)> {
+        let key = Public {
+            protocol,
+            port: public_port,
+            remote: Ipv4Addr::UNSPECIFIED,
+        };
+        self.back.get(&key).map(|v| (v.0, v.1))
+    }
+
     /// Remember who the fragments from `remote` belong to.
     pub fn note_first_fragment(&mut self, remote: Ipv4Addr, private: Ipv4Addr) {
         self.fragments_from.insert(remote, private);

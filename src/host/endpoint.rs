@@ -4,6 +4,10 @@
 use super::device::VirtualDevice;
 use super::packet::{self, endpoint_key_of, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
 use super::ping::{request_tag, PingClient};
+use super::pmtu::PathMtuCache;
+use super::retransmit::{
+    quoted_lost_segment, LostSegment, SegmentTemplate, MAX_PENDING_RETRANSMITS,
+};
 use super::stats::FlowStats;
 use super::tcp::{TcpClient, TcpServers};
 use super::udp::{UdpClient, UdpSink};
@@ -96,18 +100,29 @@ pub struct Host {
     ping_targets: Vec<FlowIdx>,
     /// (remote, protocol, local port, remote port) → flow, for TCP segment counts.
     /// Value: (flow, this host is the client, cap on the IP size of data segments
-    /// from the flow's `size`, 0 = none).
-    tcp_keys: BTreeMap<EndpointKey, (FlowIdx, bool, u16)>,
+    /// from the flow's `size`, 0 = none, index in `tcp_templates`).
+    tcp_keys: BTreeMap<EndpointKey, (FlowIdx, bool, u16, u32)>,
+    /// Per TCP connection of this host: what the NIC needs to rebuild a segment
+    /// lost to a smaller path MTU (see [`super::retransmit`]).
+    tcp_templates: Vec<SegmentTemplate>,
+    /// Segments an ICMP error reported lost for size, to re-send at the next
+    /// transmit: (index in `tcp_templates`, segment).
+    lost: Vec<(u32, LostSegment)>,
     /// (destination, protocol, local port) of flows that send with DF clear.
     no_df: Vec<(IpAddr, u8, u16)>,
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
-    pmtu: BTreeMap<IpAddr, u16>,
+    pmtu: PathMtuCache,
     next_ident: u16,
     /// A frame arrived since the last poll that may give smoltcp egress work (TCP,
     /// an ICMP error, a fragment, larger than this host's MTU): see [`Host::poll`].
     big_rx: bool,
     /// smoltcp's own `poll_at` was due (or unknown) after the last poll.
     smol_pending: bool,
+}
+
+/// Whether a TCP segment (`l4`) has RST set.
+fn is_rst(l4: &[u8]) -> bool {
+    l4.get(13).is_some_and(|f| f & 0x04 != 0)
 }
 
 fn instant(ns: u64) -> Instant {
@@ -158,8 +173,10 @@ impl Host {
             pending_listens: Vec::new(),
             ping_targets: Vec::new(),
             tcp_keys: BTreeMap::new(),
+            tcp_templates: Vec::new(),
+            lost: Vec::new(),
             no_df: Vec::new(),
-            pmtu: BTreeMap::new(),
+            pmtu: PathMtuCache::default(),
             next_ident,
             big_rx: false,
             smol_pending: true,
@@ -192,9 +209,11 @@ impl Host {
                     0 => 0,
                     n => (n.saturating_add(headers)).min(u16::MAX as u32) as u16,
                 };
+                let template = self.tcp_templates.len() as u32;
+                self.tcp_templates.push(SegmentTemplate::default());
                 self.tcp_keys.insert(
                     (plan.dst_ip, proto, plan.local_port, plan.port),
-                    (plan.flow, true, cap),
+                    (plan.flow, true, cap, template),
                 );
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
@@ -226,9 +245,11 @@ impl Host {
                 self.sinks[idx].add_flow(plan);
             }
             FlowKind::Tcp => {
+                let template = self.tcp_templates.len() as u32;
+                self.tcp_templates.push(SegmentTemplate::default());
                 self.tcp_keys.insert(
                     (plan.src_ip, proto::TCP, plan.port, plan.local_port),
-                    (plan.flow, false, 0),
+                    (plan.flow, false, 0, template),
                 );
                 self.pending_listens.push(plan.clone());
                 self.pending_listens
@@ -237,9 +258,22 @@ impl Host {
         }
     }
 
-    /// The path MTU this host has learned towards `dst`, if any.
+    /// TCP server sockets still open (listening or connected): none once every
+    /// flow served here has ended and its client's RST or FIN arrived.
+    pub fn open_tcp_server_sockets(&self) -> usize {
+        self.servers.open_sockets()
+    }
+
+    /// The path MTU this host last learned towards `dst`, if any (even if the
+    /// entry has expired since).
     pub fn path_mtu(&self, dst: IpAddr) -> Option<u16> {
-        self.pmtu.get(&dst).copied()
+        self.pmtu.last_learned(dst)
+    }
+
+    /// The path MTU this host uses towards `dst` at `now_ns` (`None`: its own MTU,
+    /// nothing learned or the entry expired after 600 s).
+    pub fn path_mtu_at(&self, dst: IpAddr, now_ns: u64) -> Option<u16> {
+        self.pmtu.get(dst, now_ns)
     }
 
     /// A frame arrives (`sent_ns`: when its source put it on the wire).
@@ -282,9 +316,15 @@ impl Host {
             self.big_rx = true;
         }
         if let Some((dst, mtu)) = packet_too_big_l4(protocol, l4) {
-            let current = self.pmtu.get(&dst).copied().unwrap_or(self.config.mtu);
-            if mtu < current {
-                self.pmtu.insert(dst, mtu);
+            self.pmtu.learn(dst, mtu, now_ns, self.config.mtu);
+            // Linux re-sends the segment at once (tcp_simple_retransmit).
+            if let Some(lost) = quoted_lost_segment(protocol, l4) {
+                let conn = self.tcp_keys.get(&lost.key).map(|c| c.3);
+                if let Some(conn) = conn.filter(|_| self.lost.len() < MAX_PENDING_RETRANSMITS) {
+                    if lost.ip_len > mtu {
+                        self.lost.push((conn, lost));
+                    }
+                }
             }
         }
         match protocol {
@@ -308,13 +348,16 @@ impl Host {
             proto::TCP if l4.len() >= 20 => {
                 let sport = u16::from_be_bytes([l4[0], l4[1]]);
                 let dport = u16::from_be_bytes([l4[2], l4[3]]);
-                if let Some(&(flow, false, _)) = self.tcp_keys.get(&(src, protocol, dport, sport)) {
+                let flow = self.tcp_keys.get(&(src, protocol, dport, sport));
+                if let Some(&(flow, false, _, _)) = flow.filter(|_| !is_rst(l4)) {
+                    // Every segment counted as delivered (SYN, ACK, data; not the
+                    // RST that ends the flow) has its one-way latency recorded, as
+                    // for ping and UDP: the histogram's count is
+                    // `delivered_packets`, and a connection whose SYNs got through
+                    // but nothing else still shows how long they took.
                     if let Some(st) = stats.get_mut(flow.ix()) {
                         st.delivered_packets += 1;
-                        let data = l4.len().saturating_sub(((l4[12] >> 4) as usize) * 4);
-                        if data > 0 {
-                            st.record_latency(now_ns.saturating_sub(sent_ns));
-                        }
+                        st.record_latency(now_ns.saturating_sub(sent_ns));
                     }
                 }
             }
@@ -429,7 +472,7 @@ impl Host {
         self.dirty_sinks.clear();
         self.all_sinks_dirty = false;
         self.big_rx = false;
-        self.finish_tx(stats, out);
+        self.finish_tx(now_ns, stats, out);
         self.update_wakes(now_ns, stats);
         self.icmp_rx = false;
         std::mem::swap(&mut self.device.pool, pool);
@@ -468,8 +511,15 @@ impl Host {
     }
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
-    fn finish_tx(&mut self, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
+    fn finish_tx(&mut self, now_ns: u64, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
         let mut tx = std::mem::take(&mut self.device.tx);
+        for (conn, lost) in self.lost.drain(..) {
+            if let Some(t) = self.tcp_templates.get(conn as usize) {
+                if let Some(frame) = t.rebuild(&lost, &mut self.device.pool) {
+                    tx.push(frame);
+                }
+            }
+        }
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
             // One parse for both questions (ICMP is protocol 1 in IPv4 only).
@@ -485,17 +535,24 @@ impl Host {
                     .iter()
                     .any(|&(d, p, l)| d == dst && p == protocol && l == lport);
                 if protocol == proto::TCP {
-                    if let Some(&(flow, true, cap)) =
+                    if let Some(&(flow, client, cap, conn)) =
                         self.tcp_keys.get(&(dst, protocol, lport, rport))
                     {
-                        tcp_client_flow = Some(flow);
-                        segment_cap = Some(cap).filter(|&c| c > 0);
+                        let l4 = split.map_or(&[][..], |s| s.3);
+                        if client {
+                            // The RST that ends a flow is not one of its packets.
+                            tcp_client_flow = Some(flow).filter(|_| !is_rst(l4));
+                            segment_cap = Some(cap).filter(|&c| c > 0);
+                        }
+                        if let Some(t) = self.tcp_templates.get_mut(conn as usize) {
+                            t.observe(ip, ip.len() - l4.len(), l4);
+                        }
                     }
                 }
             }
             fix_ipv4_header(ip, self.next_ident, clear_df);
             self.next_ident = self.next_ident.wrapping_add(1);
-            let pmtu = key.and_then(|k| self.pmtu.get(&k.0).copied());
+            let pmtu = key.and_then(|k| self.pmtu.get(k.0, now_ns));
             let limit = match (pmtu, segment_cap) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

@@ -1,5 +1,5 @@
 //! Endpoints: each ENI or external host is a smoltcp [`Interface`](smoltcp::iface::Interface)
-//! over a virtual-time device, with traffic generators (ping, UDP, TCP bulk) and the
+//! over a virtual-time device, with traffic generators (ping, UDP, TCP bulk and request/response) and the
 //! servers that answer them.
 //!
 //! Where smoltcp differs from a Linux host, the host layer fills the gap on the
@@ -9,9 +9,12 @@
 
 mod device;
 mod endpoint;
+mod exchange;
 pub mod packet;
 mod ping;
 mod plan;
+mod pmtu;
+mod retransmit;
 mod stats;
 mod tag;
 mod tcp;
@@ -22,3 +25,6 @@ pub use endpoint::{GeneratorTimeouts, Host, HostConfig};
 pub use plan::FlowPlan;
 pub use stats::{new_histogram, FlowStats, TcpEnd};
 pub use tag::{Tag, TAG_LEN};
+
+#[cfg(test)]
+mod tests;

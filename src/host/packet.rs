@@ -10,7 +10,10 @@
 //!   ICMP "fragmentation needed"/"packet too big" ([`packet_too_big`]) and splits
 //!   TCP segments larger than the path MTU on the virtual NIC ([`resegment_tcp`]), the
 //!   way TCP segmentation offload does on a real NIC: the receiver sees segments that
-//!   fit the path, and smoltcp's retransmissions are re-split too.
+//!   fit the path, and smoltcp's retransmissions are re-split too. The cache itself
+//!   (with Linux's 600 s expiry) is `super::pmtu`; the immediate re-send of the
+//!   segment an ICMP reports lost (Linux's `tcp_simple_retransmit`) is
+//!   `super::retransmit`.
 
 use crate::model::proto;
 use crate::sim::BufferPool;

@@ -1,6 +1,6 @@
 //! A flow resolved for the hosts: addresses, ports and timing.
 
-use crate::model::{FlowIdx, FlowKind};
+use crate::model::{FlowIdx, FlowKind, RequestResponse};
 use std::net::IpAddr;
 
 /// Everything a generator and its server need about one flow.
@@ -29,6 +29,8 @@ pub struct FlowPlan {
     pub start_ns: u64,
     /// IPv4 DF bit for ping/UDP.
     pub df: bool,
+    /// TCP request/response instead of a bulk transfer of `bytes`.
+    pub request_response: Option<RequestResponse>,
 }
 
 impl FlowPlan {

@@ -54,6 +54,11 @@ pub struct FlowStats {
     /// Read through [`FlowStats::latency`], which adds the pending samples.
     latency_ns: LatencyHistogram,
     pub rtt_ns: Option<LatencyHistogram>,
+    /// TCP request/response: response time of each request (first request byte
+    /// written → last response byte read); `Some` for request/response flows only.
+    pub response_ns: Option<LatencyHistogram>,
+    /// TCP request/response: responses read in full.
+    pub responses: u64,
     /// TCP: bytes acknowledged to the client.
     pub bytes_acked: u64,
     pub tcp_connected: bool,
@@ -89,6 +94,16 @@ impl FlowStats {
         &mut self.latency_ns
     }
 
+    /// The counters `plan` needs (an RTT histogram for ping, a response-time one
+    /// for request/response).
+    pub fn for_plan(plan: &super::FlowPlan) -> Self {
+        let mut st = FlowStats::new(plan.kind == crate::model::FlowKind::Ping);
+        if plan.request_response.is_some() {
+            st.response_ns = Some(new_histogram());
+        }
+        st
+    }
+
     pub fn new(is_ping: bool) -> Self {
         FlowStats {
             sent_packets: 0,
@@ -99,6 +114,8 @@ impl FlowStats {
             pending: [0; PENDING],
             latency_ns: new_histogram(),
             rtt_ns: is_ping.then(new_histogram),
+            response_ns: None,
+            responses: 0,
             bytes_acked: 0,
             tcp_connected: false,
             tcp_end: None,

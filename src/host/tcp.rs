@@ -1,11 +1,15 @@
-//! TCP bulk transfer on smoltcp sockets: the client connects, writes `bytes`, and
+//! TCP on smoltcp sockets. Bulk transfer: the client connects, writes `bytes`, and
 //! is complete when the last byte is acknowledged; the server accepts and reads.
+//! Request/response ([`super::exchange`]): the client is complete when the last
+//! response has been read; the server answers each request.
 //! Sockets exist only while their flow runs, so memory follows concurrency, not the
 //! number of flows.
 
+use super::exchange::{drain, send_pattern, ExchangeClient, ExchangeServer};
 use super::stats::{FlowStats, TcpEnd};
 use super::udp::smol_addr;
 use super::FlowPlan;
+use crate::model::RequestResponse;
 use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::wire::IpEndpoint;
@@ -23,8 +27,12 @@ fn socket() -> tcp::Socket<'static> {
     s
 }
 
-/// A deterministic payload pattern.
-static PATTERN: [u8; 4096] = {
+/// A deterministic payload pattern. Every TCP stream of the simulation carries it
+/// from its first byte (the byte at stream offset `k` is `PATTERN[k % 4096]`, see
+/// `exchange::send_pattern`): the NIC relies on this to rebuild a segment lost to
+/// the path MTU (`super::retransmit`). 4096 divides 2^32, so the offset may be
+/// taken modulo the sequence space.
+pub static PATTERN: [u8; 4096] = {
     let mut p = [0u8; 4096];
     let mut i = 0;
     while i < 4096 {
@@ -42,12 +50,15 @@ pub struct TcpClient {
     stall_timeout_ns: u64,
     /// Aborted socket to remove once its RST has been sent.
     retired: Option<SocketHandle>,
+    /// Request/response state; `None` for a bulk transfer.
+    exchange: Option<ExchangeClient>,
 }
 
 impl TcpClient {
     pub fn new(plan: FlowPlan, stall_timeout_ns: u64) -> Self {
         TcpClient {
             last_progress_ns: plan.start_ns,
+            exchange: plan.request_response.map(ExchangeClient::new),
             plan,
             handle: None,
             written: 0,
@@ -63,9 +74,6 @@ impl TcpClient {
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
     ) {
-        if let Some(h) = self.retired.take() {
-            sockets.remove(h);
-        }
         if st.done || now_ns < self.plan.start_ns {
             return;
         }
@@ -80,24 +88,23 @@ impl TcpClient {
             self.handle = Some(sockets.add(s));
             self.last_progress_ns = now_ns;
         }
-        self.fill(sockets);
+        self.fill(now_ns, sockets);
     }
 
-    /// Write as much of the transfer as the send buffer takes; whether anything was.
-    fn fill(&mut self, sockets: &mut SocketSet<'static>) -> bool {
+    /// Write as much of the transfer (or of the current request) as the send
+    /// buffer takes; whether anything was.
+    fn fill(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>) -> bool {
         let Some(h) = self.handle else { return false };
-        let before = self.written;
         let s = sockets.get_mut::<tcp::Socket>(h);
-        while s.can_send() && self.written < self.plan.bytes {
-            let want = (self.plan.bytes - self.written).min(PATTERN.len() as u64) as usize;
-            let off = (self.written % PATTERN.len() as u64) as usize;
-            let chunk = &PATTERN[off..(off + want).min(PATTERN.len())];
-            match s.send_slice(chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => self.written += n as u64,
-            }
-        }
-        self.written > before
+        let n = match &mut self.exchange {
+            // Requests go out once the connection is open: the response time of
+            // the first one should not include the handshake.
+            Some(ex) if s.may_send() => ex.write(now_ns, s, self.written),
+            Some(_) => 0,
+            None => send_pattern(s, self.written, self.plan.bytes - self.written),
+        };
+        self.written += n;
+        n > 0
     }
 
     /// Track acknowledged progress; finish on completion, stall or close. Returns
@@ -108,11 +115,22 @@ impl TcpClient {
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
     ) -> bool {
+        // The poll just done sent the RST of a socket aborted earlier.
+        if let Some(h) = self.retired.take() {
+            sockets.remove(h);
+        }
         let Some(h) = self.handle else { return false };
-        let (state, queued) = {
-            let s = sockets.get::<tcp::Socket>(h);
-            (s.state(), s.send_queue() as u64)
+        let (state, queued, read) = {
+            let s = sockets.get_mut::<tcp::Socket>(h);
+            let read = match &mut self.exchange {
+                Some(ex) => ex.read(now_ns, s, st),
+                None => drain(s),
+            };
+            (s.state(), s.send_queue() as u64, read)
         };
+        if read > 0 {
+            self.last_progress_ns = now_ns;
+        }
         if state == tcp::State::Established {
             st.tcp_connected = true;
         }
@@ -125,7 +143,11 @@ impl TcpClient {
             st.bytes_acked = acked;
             self.last_progress_ns = now_ns;
         }
-        let end = if st.bytes_acked >= self.plan.bytes && st.tcp_connected {
+        let complete = match &self.exchange {
+            Some(ex) => ex.complete(),
+            None => st.bytes_acked >= self.plan.bytes,
+        };
+        let end = if complete && st.tcp_connected {
             Some(TcpEnd::Completed)
         } else if state == tcp::State::Closed {
             Some(TcpEnd::Closed)
@@ -135,7 +157,8 @@ impl TcpClient {
             None
         };
         match end {
-            None => self.fill(sockets),
+            // Reading opened the window: smoltcp has an update to send.
+            None => self.fill(now_ns, sockets) | (read > 0),
             Some(end) => {
                 if end == TcpEnd::Completed {
                     st.completion_ns = Some(now_ns.saturating_sub(self.plan.start_ns));
@@ -171,13 +194,33 @@ impl TcpClient {
     }
 }
 
+/// One listening or accepted server socket.
+struct ServerConn {
+    handle: SocketHandle,
+    /// The flow this socket was opened to listen for.
+    listen_for: crate::model::FlowIdx,
+    /// The flow, once the connection's client is known (index into `clients`).
+    client: Option<usize>,
+    /// Request/response state, for request/response flows.
+    exchange: ExchangeServer,
+}
+
+/// A flow this host serves: (client address, client port, server port), the flow
+/// and its request/response parameters.
+type ServedFlow = (
+    std::net::IpAddr,
+    u16,
+    u16,
+    crate::model::FlowIdx,
+    Option<RequestResponse>,
+);
+
 /// The listening and accepted sockets of one host; bytes are credited to the flow
 /// whose client address and port the connection comes from.
 #[derive(Default)]
 pub struct TcpServers {
-    sockets: Vec<SocketHandle>,
-    /// (client address, client port, server port) → flow.
-    clients: Vec<(std::net::IpAddr, u16, u16, crate::model::FlowIdx)>,
+    conns: Vec<ServerConn>,
+    clients: Vec<ServedFlow>,
 }
 
 impl TcpServers {
@@ -185,14 +228,29 @@ impl TcpServers {
     pub fn listen(&mut self, plan: &FlowPlan, sockets: &mut SocketSet<'static>) {
         let mut s = socket();
         if s.listen(plan.port).is_ok() {
-            self.sockets.push(sockets.add(s));
+            self.conns.push(ServerConn {
+                handle: sockets.add(s),
+                listen_for: plan.flow,
+                client: None,
+                exchange: ExchangeServer::default(),
+            });
         }
-        self.clients
-            .push((plan.src_ip, plan.local_port, plan.port, plan.flow));
+        self.clients.push((
+            plan.src_ip,
+            plan.local_port,
+            plan.port,
+            plan.flow,
+            plan.request_response,
+        ));
     }
 
-    /// Read what arrived; returns whether smoltcp has new work (a window opened by
-    /// reading, a close).
+    /// Open server sockets (listening or connected).
+    pub fn open_sockets(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Read what arrived and answer requests; returns whether smoltcp has new work
+    /// (a window opened by reading, a response written, a close).
     pub fn after_poll(
         &mut self,
         sockets: &mut SocketSet<'static>,
@@ -200,36 +258,42 @@ impl TcpServers {
     ) -> bool {
         let mut work = false;
         let mut i = 0;
-        while i < self.sockets.len() {
-            let h = self.sockets[i];
-            let s = sockets.get_mut::<tcp::Socket>(h);
-            let flow = match (s.remote_endpoint(), s.local_endpoint()) {
-                (Some(r), Some(l)) => self
-                    .clients
-                    .iter()
-                    .find(|c| smol_addr(c.0) == r.addr && c.1 == r.port && c.2 == l.port)
-                    .map(|c| c.3),
-                _ => None,
-            };
-            let mut got = 0u64;
-            while s.can_recv() {
-                match s.recv(|buf| (buf.len(), buf.len())) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got += n as u64,
+        while i < self.conns.len() {
+            let conn = &mut self.conns[i];
+            let s = sockets.get_mut::<tcp::Socket>(conn.handle);
+            if conn.client.is_none() {
+                if let (Some(r), Some(l)) = (s.remote_endpoint(), s.local_endpoint()) {
+                    conn.client = self
+                        .clients
+                        .iter()
+                        .position(|c| smol_addr(c.0) == r.addr && c.1 == r.port && c.2 == l.port);
                 }
             }
-            if let Some(st) = flow.and_then(|f| stats.get_mut(f.ix())) {
+            let served = conn.client.and_then(|c| self.clients.get(c));
+            let got = drain(s);
+            if let Some(st) = served.and_then(|c| stats.get_mut(c.3.ix())) {
                 st.bytes_delivered += got;
             }
             work |= got > 0;
+            if let Some(rr) = served.and_then(|c| c.4.as_ref()) {
+                work |= conn.exchange.serve(rr, got, s);
+            }
             match s.state() {
                 tcp::State::CloseWait => {
                     s.close();
                     work = true;
                 }
                 tcp::State::Closed => {
-                    sockets.remove(h);
-                    self.sockets.swap_remove(i);
+                    sockets.remove(conn.handle);
+                    self.conns.swap_remove(i);
+                    continue;
+                }
+                // Its flow ended without connecting (SYNs dropped, the client
+                // gave up): stop listening, so that sockets, and their buffers,
+                // follow the flows that run.
+                tcp::State::Listen if stats.get(conn.listen_for.ix()).is_some_and(|st| st.done) => {
+                    sockets.remove(conn.handle);
+                    self.conns.swap_remove(i);
                     continue;
                 }
                 _ => {}

@@ -62,4 +62,27 @@ pub struct Flow {
     /// Use IPv6 addresses of both ends.
     pub ipv6: bool,
     pub expect: Option<Expectation>,
+    /// TCP request/response instead of bulk (`None`: bulk transfer of `bytes`).
+    pub request_response: Option<RequestResponse>,
+}
+
+/// A TCP request/response exchange on one connection, one request outstanding at a
+/// time (HTTP/1.1 keep-alive without pipelining): the client sends `request_bytes`,
+/// the server answers with `response_bytes`, `requests` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestResponse {
+    /// Number of requests (at least 1).
+    pub requests: u64,
+    /// Bytes per request (at least 1).
+    pub request_bytes: u64,
+    /// Bytes per response (at least 1).
+    pub response_bytes: u64,
+}
+
+impl RequestResponse {
+    /// Application bytes carried in both directions when every response came back.
+    pub fn total_bytes(&self) -> u64 {
+        self.requests
+            .saturating_mul(self.request_bytes.saturating_add(self.response_bytes))
+    }
 }

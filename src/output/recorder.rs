@@ -10,6 +10,7 @@
 //! <out>/flowlogs.log     VPC flow log v2, per ENI / 5-tuple / 60 s window / action
 //! <out>/summary.json     per-flow statistics and run totals
 //! <out>/latency/<flow>.hgrm, <out>/rtt/<flow>.hgrm   HdrHistogram distributions
+//! <out>/response/<flow>.hgrm   response times of TCP request/response flows
 //! ```
 //!
 //! Flow logs assume what the simulation does: a frame leaving an ENI is reported
@@ -46,6 +47,8 @@ pub const FLOWLOG_FILE: &str = "flowlogs.log";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const LATENCY_DIR: &str = "latency";
 pub const RTT_DIR: &str = "rtt";
+/// Response times of TCP request/response flows.
+pub const RESPONSE_DIR: &str = "response";
 
 /// How a run's outputs are written.
 #[derive(Debug, Clone, PartialEq)]
@@ -322,11 +325,13 @@ fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
     Ok(BufWriter::new(create_file(&path)?))
 }
 
-/// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs.
+/// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs,
+/// `response/<flow>.hgrm` for request/response flows.
 fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
     let mut names = UniqueNames::default();
     let latency = dir.subdir(LATENCY_DIR)?;
     let mut rtt_dir = None;
+    let mut response_dir = None;
     let mut text = String::new();
     let mut write = |path: &Path, h: &LatencyHistogram| -> io::Result<()> {
         text.clear();
@@ -342,6 +347,14 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
             }
             if let Some(d) = &rtt_dir {
                 write(&d.file(&stem, ".hgrm")?, rtt)?;
+            }
+        }
+        if let Some(response) = &r.response_ns {
+            if response_dir.is_none() {
+                response_dir = Some(dir.subdir(RESPONSE_DIR)?);
+            }
+            if let Some(d) = &response_dir {
+                write(&d.file(&stem, ".hgrm")?, response)?;
             }
         }
     }

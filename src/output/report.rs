@@ -46,6 +46,10 @@ pub struct FlowReport {
     pub latency_ns: LatencyHistogram,
     /// Ping round-trip times, nanoseconds.
     pub rtt_ns: Option<LatencyHistogram>,
+    /// TCP request/response: response time per request, nanoseconds.
+    pub response_ns: Option<LatencyHistogram>,
+    /// TCP request/response: responses received in full.
+    pub responses: Option<u64>,
     /// TCP: virtual time from connect to last byte acknowledged.
     pub completion_ns: Option<u64>,
     /// TCP: bytes per second of virtual time.

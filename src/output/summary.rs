@@ -37,6 +37,12 @@ pub struct FlowSummary {
     pub latency_ns: Option<Percentiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt_ns: Option<Percentiles>,
+    /// TCP request/response: responses received in full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responses: Option<u64>,
+    /// TCP request/response: response time per request (`null` if none came back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_ns: Option<Option<Percentiles>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_ns: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +174,8 @@ impl Summary {
                     drops: r.drops.clone(),
                     latency_ns: Percentiles::of(&r.latency_ns),
                     rtt_ns: r.rtt_ns.as_ref().and_then(Percentiles::of),
+                    responses: r.responses,
+                    response_ns: r.response_ns.as_ref().map(Percentiles::of),
                     completion_ns: r.completion_ns,
                     goodput_bps: r.goodput_bps.filter(|g| g.is_finite()),
                     outcome: r.outcome.as_str().to_string(),
@@ -232,6 +240,8 @@ pub(crate) mod tests {
             drops: drops.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             latency_ns,
             rtt_ns: None,
+            response_ns: None,
+            responses: None,
             completion_ns: None,
             goodput_bps: None,
             outcome,
@@ -255,6 +265,7 @@ pub(crate) mod tests {
             df: false,
             ipv6: false,
             expect,
+            request_response: None,
         }
     }
 

@@ -3,7 +3,10 @@
 
 use super::summary::{FlowSummary, Summary};
 
-const HEADERS: [&str; 11] = [
+/// Columns of the table.
+const COLUMNS: usize = 13;
+
+const HEADERS: [&str; COLUMNS] = [
     "flow",
     "proto",
     "src → dst",
@@ -13,13 +16,15 @@ const HEADERS: [&str; 11] = [
     "top drop",
     "p50",
     "p99",
+    "done in",
+    "goodput",
     "outcome",
     "expect",
 ];
 
 /// Render the table (ends with a newline).
 pub fn render(summary: &Summary) -> String {
-    let rows: Vec<[String; 11]> = summary.flows.iter().map(row).collect();
+    let rows: Vec<[String; COLUMNS]> = summary.flows.iter().map(row).collect();
     let mut widths = HEADERS.map(|h| h.chars().count());
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -61,7 +66,7 @@ pub fn failure_line(f: &FlowSummary) -> String {
     )
 }
 
-fn row(f: &FlowSummary) -> [String; 11] {
+fn row(f: &FlowSummary) -> [String; COLUMNS] {
     let top_drop = f
         .drops
         .iter()
@@ -87,12 +92,14 @@ fn row(f: &FlowSummary) -> [String; 11] {
         top_drop,
         p50,
         p99,
+        f.completion_ns.map_or("-".to_string(), duration),
+        f.goodput_bps.map_or("-".to_string(), byte_rate),
         f.outcome.clone(),
         expect,
     ]
 }
 
-fn push_row(out: &mut String, cells: &[String; 11], widths: &[usize; 11]) {
+fn push_row(out: &mut String, cells: &[String; COLUMNS], widths: &[usize; COLUMNS]) {
     let mut line = String::new();
     for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
         if i > 0 {
@@ -100,7 +107,7 @@ fn push_row(out: &mut String, cells: &[String; 11], widths: &[usize; 11]) {
         }
         let pad = w.saturating_sub(cell.chars().count());
         // Numbers right-aligned, text left-aligned.
-        if (3..=5).contains(&i) || (7..=8).contains(&i) {
+        if (3..=5).contains(&i) || (7..=10).contains(&i) {
             line.extend(std::iter::repeat_n(' ', pad));
             line.push_str(cell);
         } else {
@@ -132,6 +139,22 @@ fn totals_line(s: &Summary) -> String {
         s.expectations.checked,
         s.expectations.failed
     )
+}
+
+/// A byte rate with a decimal (SI) prefix: `950 B/s`, `12.9 MB/s`.
+pub fn byte_rate(bytes_per_s: f64) -> String {
+    let units = ["B/s", "kB/s", "MB/s", "GB/s", "TB/s"];
+    let mut v = bytes_per_s.max(0.0);
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} {}", units[0])
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }
 
 /// A short human duration: `850ns`, `120.0µs`, `40.12ms`, `1.500s`.
@@ -208,5 +231,27 @@ mod tests {
         assert_eq!(duration(120_000), "120.0µs");
         assert_eq!(duration(40_123_456), "40.12ms");
         assert_eq!(duration(1_500_000_000), "1.500s");
+    }
+
+    #[test]
+    fn byte_rates_are_human() {
+        assert_eq!(byte_rate(950.0), "950 B/s");
+        assert_eq!(byte_rate(12_910_000.0), "12.9 MB/s");
+        assert_eq!(byte_rate(2.5e9), "2.5 GB/s");
+    }
+
+    #[test]
+    fn tcp_rows_show_completion_and_goodput() {
+        let mut s = summary();
+        s.flows[0].completion_ns = Some(81_234_567);
+        s.flows[0].goodput_bps = Some(12_910_000.0);
+        let t = render(&s);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[0].contains("p99  done in    goodput  outcome"), "{t}");
+        assert!(lines[1].contains("81.23ms  12.9 MB/s"), "{t}");
+        assert!(
+            lines[2].contains("-        -        -          -  dropped"),
+            "{t}"
+        );
     }
 }

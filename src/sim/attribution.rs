@@ -1,6 +1,9 @@
 //! Which flow a dropped frame belongs to, by its addresses and ports (either
-//! direction), or — for an ICMP error — by the packet it quotes.
+//! direction), or — for an ICMP error — by the packet it quotes. Frames a NAT
+//! gateway translated carry its public address and port: the fabric names the
+//! private endpoint behind them ([`Attribution::learn_translation`]).
 
+use super::Fabric;
 use crate::host::packet::split_ip;
 use crate::host::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
@@ -103,31 +106,59 @@ impl Attribution {
         }
     }
 
+    /// Called for a frame about to be dropped, before [`Attribution::classify`]:
+    /// when no flow owns its identity (or, for an ICMP error, the quoted one's),
+    /// ask `fabric` whether one end is a NAT gateway's public (address, port), and
+    /// if the private endpoint behind it belongs to a flow, remember the
+    /// translated identity for that flow (both directions). Drops are rare, so
+    /// this costs nothing on the forwarding path; entries are bounded by the
+    /// translated flows.
+    pub fn learn_translation(&mut self, frame: &[u8], fabric: &dyn Fabric) {
+        if self.classify(frame).is_some() {
+            return;
+        }
+        let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) else {
+            return;
+        };
+        let packet = match split_ip(ip) {
+            Some((_, _, p @ (proto::ICMP | proto::ICMPV6), l4)) if is_error(p, l4) => l4.get(8..),
+            _ => Some(ip),
+        };
+        let Some((src, dst, protocol, l4)) = packet.and_then(split_ip) else {
+            return;
+        };
+        let Some((sport, dport)) = ports(protocol, l4) else {
+            return;
+        };
+        let icmp = matches!(protocol, proto::ICMP | proto::ICMPV6);
+        // The source translated (on its way out), or the destination (a reply).
+        let private = fabric
+            .untranslate(src, protocol, sport)
+            .map(|(ip, p)| (ip, dst, p, if icmp { p } else { dport }))
+            .or_else(|| {
+                fabric
+                    .untranslate(dst, protocol, dport)
+                    .map(|(ip, p)| (src, ip, if icmp { p } else { sport }, p))
+            });
+        let Some((s, d, sp, dp)) = private else {
+            return;
+        };
+        if let Some(&f) = self.exact.get(&(s, d, protocol, sp, dp)) {
+            self.exact.insert((src, dst, protocol, sport, dport), f);
+            self.exact.insert((dst, src, protocol, dport, sport), f);
+        }
+    }
+
     fn lookup(&self, ip: &[u8]) -> Option<FlowIdx> {
         match split_ip(ip) {
-            Some((src, dst, protocol, l4)) => {
-                let ports = match protocol {
-                    proto::TCP | proto::UDP => l4.get(..4).map(|p| {
-                        (
-                            u16::from_be_bytes([p[0], p[1]]),
-                            u16::from_be_bytes([p[2], p[3]]),
-                        )
-                    }),
-                    proto::ICMP | proto::ICMPV6 => l4.get(4..6).map(|p| {
-                        let id = u16::from_be_bytes([p[0], p[1]]);
-                        (id, id)
-                    }),
-                    _ => None,
-                };
-                match ports {
-                    Some((s, d)) => self.exact.get(&(src, dst, protocol, s, d)).copied(),
-                    None => self
-                        .by_addresses
-                        .get(&(src, dst, protocol))
-                        .copied()
-                        .flatten(),
-                }
-            }
+            Some((src, dst, protocol, l4)) => match ports(protocol, l4) {
+                Some((s, d)) => self.exact.get(&(src, dst, protocol, s, d)).copied(),
+                None => self
+                    .by_addresses
+                    .get(&(src, dst, protocol))
+                    .copied()
+                    .flatten(),
+            },
             // A non-first IPv4 fragment: addresses and protocol only.
             None => {
                 if ip.first()? >> 4 != 4 || ip.len() < 20 {
@@ -138,6 +169,23 @@ impl Attribution {
                 self.by_addresses.get(&(src, dst, ip[9])).copied().flatten()
             }
         }
+    }
+}
+
+/// (source, destination) ports of TCP/UDP, or the echo identifier twice for ICMP.
+fn ports(protocol: u8, l4: &[u8]) -> Option<(u16, u16)> {
+    match protocol {
+        proto::TCP | proto::UDP => l4.get(..4).map(|p| {
+            (
+                u16::from_be_bytes([p[0], p[1]]),
+                u16::from_be_bytes([p[2], p[3]]),
+            )
+        }),
+        proto::ICMP | proto::ICMPV6 => l4.get(4..6).map(|p| {
+            let id = u16::from_be_bytes([p[0], p[1]]);
+            (id, id)
+        }),
+        _ => None,
     }
 }
 
@@ -180,6 +228,7 @@ mod tests {
             interval_ns: 1,
             start_ns: 0,
             df: true,
+            request_response: None,
         }
     }
 
@@ -216,6 +265,42 @@ mod tests {
             Some((FlowIdx(3), DropKind::PacketTooBig))
         );
         assert_eq!(a.classify(&[0u8; 10]), None);
+    }
+
+    /// A fabric whose NAT maps public 54.0.0.5:1024 to 10.0.0.1:40000.
+    struct Nat;
+
+    impl Fabric for Nat {
+        fn forward(
+            &mut self,
+            _: u64,
+            _: crate::sim::Attachment,
+            _: Vec<u8>,
+            _: &mut Vec<crate::sim::FabricAction>,
+        ) {
+        }
+        fn untranslate(&self, public: IpAddr, _: u8, port: u16) -> Option<(IpAddr, u16)> {
+            (public == IpAddr::from([54, 0, 0, 5]) && port == 1024)
+                .then_some((IpAddr::from(A), 40000))
+        }
+    }
+
+    #[test]
+    fn frames_translated_by_a_nat_gateway_are_learned_from_the_fabric() {
+        let mut a = Attribution::new(&[plan()]);
+        let public = [54, 0, 0, 5];
+        let reply = udp(B, public, 5001, 1024);
+        assert_eq!(a.classify(&reply), None);
+        a.learn_translation(&reply, &Nat);
+        assert_eq!(a.classify(&reply), Some((FlowIdx(3), DropKind::Packet)));
+        // The outbound direction too, and nothing for an unknown public port.
+        assert_eq!(
+            a.classify(&udp(public, B, 1024, 5001)),
+            Some((FlowIdx(3), DropKind::Packet))
+        );
+        let other = udp(B, public, 5001, 1025);
+        a.learn_translation(&other, &Nat);
+        assert_eq!(a.classify(&other), None);
     }
 
     #[test]

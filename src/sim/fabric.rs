@@ -3,6 +3,7 @@
 //! [`DirectFabric`](super::DirectFabric).
 
 use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx};
+use std::net::IpAddr;
 
 /// Where a frame enters or leaves the fabric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,4 +43,11 @@ pub trait Fabric {
         frame: Vec<u8>,
         out: &mut Vec<FabricAction>,
     );
+
+    /// The private (address, port) behind a public (address, port) this fabric
+    /// translated (a NAT gateway), if any: lets drops of translated frames count
+    /// for their flow. Read-only; a fabric without NAT keeps the default.
+    fn untranslate(&self, _public: IpAddr, _protocol: u8, _port: u16) -> Option<(IpAddr, u16)> {
+        None
+    }
 }

@@ -89,13 +89,10 @@ fn notes(
         match st.tcp_end {
             Some(TcpEnd::Closed) => notes.push("connection reset or timed out".to_string()),
             Some(TcpEnd::Stalled) => notes.push(format!(
-                "no acknowledged progress: {} of {} bytes acknowledged",
-                st.bytes_acked, plan.bytes
+                "no acknowledged progress: {}",
+                tcp_progress(plan, st)
             )),
-            _ => notes.push(format!(
-                "run ended first: {} of {} bytes acknowledged",
-                st.bytes_acked, plan.bytes
-            )),
+            _ => notes.push(format!("run ended first: {}", tcp_progress(plan, st))),
         }
     }
     if plan.kind != FlowKind::Tcp && st.sent_packets < plan.count {
@@ -108,6 +105,14 @@ fn notes(
         notes.push("connection never established".to_string());
     }
     notes
+}
+
+/// How far a TCP flow got, in the units of its kind.
+fn tcp_progress(plan: &FlowPlan, st: &FlowStats) -> String {
+    match plan.request_response {
+        Some(rr) => format!("{} of {} responses received", st.responses, rr.requests),
+        None => format!("{} of {} bytes acknowledged", st.bytes_acked, plan.bytes),
+    }
 }
 
 /// One report per flow, in flow order.
@@ -133,10 +138,13 @@ pub fn build_reports(
                     outcome != Outcome::Delivered && d.by_reason.contains_key(&r),
                 ),
             });
-            let goodput_bps = st
-                .completion_ns
-                .filter(|&ns| ns > 0)
-                .map(|ns| st.bytes_acked as f64 * 1e9 / ns as f64);
+            let goodput_bps = st.completion_ns.filter(|&ns| ns > 0).map(|ns| {
+                // Request/response: application bytes both ways.
+                let carried = plan
+                    .request_response
+                    .map_or(st.bytes_acked, |rr| rr.total_bytes());
+                carried as f64 * 1e9 / ns as f64
+            });
             FlowReport {
                 name: flow.name.clone(),
                 src: endpoint_name(net, flow.src),
@@ -154,6 +162,8 @@ pub fn build_reports(
                 // Moved, not cloned.
                 latency_ns: std::mem::take::<LatencyHistogram>(st.latency()),
                 rtt_ns: st.rtt_ns.take(),
+                response_ns: st.response_ns.take(),
+                responses: plan.request_response.map(|_| st.responses),
                 completion_ns: st.completion_ns,
                 goodput_bps,
                 outcome,

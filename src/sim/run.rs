@@ -14,7 +14,7 @@ use super::{
     FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
 };
 use crate::host::{FlowStats, GeneratorTimeouts, Host};
-use crate::model::{DropReason, FlowKind, Network};
+use crate::model::{DropReason, Network};
 use crate::output::{FlowReport, RunTotals};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -117,11 +117,7 @@ pub fn run(
             }
         })
         .collect();
-    let mut stats: Vec<FlowStats> = setup
-        .plans
-        .iter()
-        .map(|p| FlowStats::new(p.kind == FlowKind::Ping))
-        .collect();
+    let mut stats: Vec<FlowStats> = setup.plans.iter().map(FlowStats::for_plan).collect();
     for p in &setup.plans {
         nodes[p.dst_host].host.add_server(p);
         nodes[p.src_host]
@@ -272,6 +268,9 @@ impl Engine {
                 fabric.forward(t, from, bytes, &mut self.actions);
                 let mut actions = std::mem::take(&mut self.actions);
                 for a in actions.drain(..) {
+                    if let FabricAction::Drop { frame, .. } = &a {
+                        self.attribution.learn_translation(frame, &*fabric);
+                    }
                     self.apply(t, a, sent_ns, observer);
                 }
                 self.actions = actions;
@@ -283,6 +282,7 @@ impl Engine {
                     Ok(at) => self.queue.push(at, Event::ToHost { frame, host }),
                     Err(_) => {
                         let bytes = self.slab.remove(frame);
+                        self.attribution.learn_translation(&bytes, &*fabric);
                         let eni = match n.attachment {
                             Attachment::Eni(e) => Some(e),
                             Attachment::External(_) => None,

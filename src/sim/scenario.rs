@@ -87,6 +87,7 @@ impl HubAndSpokes {
                 df: true,
                 ipv6: false,
                 expect: Some(Expectation::Delivered),
+                request_response: None,
             });
         }
         net

@@ -228,6 +228,7 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
             interval_ns,
             start_ns: f.start_ns,
             df: f.df,
+            request_response: f.request_response,
         });
     }
     Ok(Setup {

@@ -5,6 +5,7 @@ use super::{run, Attachment, Fabric, FabricAction, Observer, RunResult, SetupErr
 use crate::dataplane::{Action, Dataplane, Egress, Ingress};
 use crate::model::Network;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 /// [`Dataplane`] as a [`Fabric`]: translates attachments and actions, and renders
 /// drop details to text (drops are the rare path; forwarding allocates nothing).
@@ -85,6 +86,15 @@ impl Fabric for VpcFabric<'_> {
                 }
             });
         }
+    }
+
+    fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
+        let IpAddr::V4(public) = public else {
+            return None;
+        };
+        self.dataplane
+            .nat_private_endpoint(public, protocol, port)
+            .map(|(ip, p)| (IpAddr::V4(ip), p))
     }
 }
 

@@ -371,6 +371,10 @@ pub struct FlowSpec {
     pub size: Option<S<i64>>,
     pub count: Option<S<i64>>,
     pub bytes: Option<S<i64>>,
+    /// TCP request/response: number of requests (excludes `bytes`).
+    pub requests: Option<S<i64>>,
+    pub request_bytes: Option<S<i64>>,
+    pub response_bytes: Option<S<i64>>,
     pub rate_pps: Option<S<f64>>,
     pub start_ms: Option<S<f64>>,
     pub df: Option<bool>,

@@ -127,6 +127,7 @@ pub fn flow(name: &str, expect: Option<Expectation>) -> Flow {
         df: false,
         ipv6: false,
         expect,
+        request_response: None,
     }
 }
 
@@ -151,6 +152,8 @@ pub fn reports() -> Vec<FlowReport> {
             drops: BTreeMap::new(),
             latency_ns: latency,
             rtt_ns: Some(rtt),
+            response_ns: None,
+            responses: None,
             completion_ns: None,
             goodput_bps: None,
             outcome: Outcome::Delivered,
@@ -169,6 +172,8 @@ pub fn reports() -> Vec<FlowReport> {
             drops: [("NACL_DENY".to_string(), 2)].into_iter().collect(),
             latency_ns: LatencyHistogram::new(),
             rtt_ns: None,
+            response_ns: None,
+            responses: None,
             completion_ns: None,
             goodput_bps: None,
             outcome: Outcome::Dropped,

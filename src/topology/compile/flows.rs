@@ -3,6 +3,7 @@
 
 use super::super::format::{FlowSpec, HostSpec, S};
 use super::super::suggest;
+use super::flow_numbers::{numbers, request_response};
 use super::{obj, Compiler, Kind};
 use crate::model::*;
 use std::net::{IpAddr, Ipv4Addr};
@@ -159,127 +160,6 @@ fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectati
     None
 }
 
-fn positive(
-    c: &mut Compiler<'_>,
-    v: &Option<S<i64>>,
-    o: &str,
-    what: &str,
-    default: u64,
-    max: u64,
-) -> Option<u64> {
-    match v {
-        None => Some(default),
-        Some(s) if (1..=max as i64).contains(s.get_ref()) => Some(*s.get_ref() as u64),
-        Some(s) => {
-            c.err(
-                "flow-value",
-                s.span(),
-                o,
-                format!("{what} {} is out of range (1 to {max})", s.get_ref()),
-            );
-            None
-        }
-    }
-}
-
-/// Port, size, count, bytes, rate and start of a flow, with the defaults of its kind.
-struct Numbers {
-    port: u16,
-    size: u32,
-    count: u64,
-    bytes: u64,
-    rate_pps: f64,
-    start_ns: u64,
-}
-
-fn numbers(c: &mut Compiler<'_>, f: &FlowSpec, kind: FlowKind, o: &str) -> Option<Numbers> {
-    let port = match (&f.port, kind) {
-        (None, _) => {
-            if kind == FlowKind::Ping {
-                0
-            } else {
-                5001
-            }
-        }
-        (Some(p), FlowKind::Ping) => {
-            c.err("flow-value", p.span(), o, "ping flows have no port");
-            return None;
-        }
-        (Some(p), _) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
-        (Some(p), _) => {
-            c.err(
-                "port-range",
-                p.span(),
-                o,
-                format!("port {} is out of range (1 to 65535)", p.get_ref()),
-            );
-            return None;
-        }
-    };
-    let max_payload = if f.ipv6 { 65_527 } else { 65_507 };
-    let default_size = match kind {
-        FlowKind::Ping => 56,
-        FlowKind::Udp => 1000,
-        FlowKind::Tcp => 0,
-    };
-    let size = match &f.size {
-        None => default_size,
-        Some(s) if (0..=max_payload).contains(s.get_ref()) => *s.get_ref() as u32,
-        Some(s) => {
-            c.err(
-                "flow-value",
-                s.span(),
-                o,
-                format!(
-                    "size {} is out of range (0 to {max_payload} payload bytes)",
-                    s.get_ref()
-                ),
-            );
-            return None;
-        }
-    };
-    let count = positive(c, &f.count, o, "count", 10, u64::from(u32::MAX))?;
-    // Non-TCP flows carry no byte budget; the value is still range-checked.
-    let default_bytes = if kind == FlowKind::Tcp { 100_000 } else { 1 };
-    let bytes = positive(c, &f.bytes, o, "bytes", default_bytes, u64::MAX >> 1)?;
-    let rate_pps = match &f.rate_pps {
-        None => 10.0,
-        Some(r) if r.get_ref().is_finite() && *r.get_ref() > 0.0 => *r.get_ref(),
-        Some(r) => {
-            c.err(
-                "flow-value",
-                r.span(),
-                o,
-                "rate_pps must be a positive number",
-            );
-            return None;
-        }
-    };
-    let start_ns = match &f.start_ms {
-        None => 0,
-        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => {
-            (s.get_ref() * 1e6).round() as u64
-        }
-        Some(s) => {
-            c.err(
-                "flow-value",
-                s.span(),
-                o,
-                "start_ms must be a non-negative number",
-            );
-            return None;
-        }
-    };
-    Some(Numbers {
-        port,
-        size,
-        count,
-        bytes,
-        rate_pps,
-        start_ns,
-    })
-}
-
 pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
     let mut seen: Vec<String> = Vec::new();
     for f in specs {
@@ -320,8 +200,9 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
         // Numbers are checked even when an endpoint is broken, so that every
         // mistake of the flow is reported at once.
         let numbers = numbers(c, f, kind.unwrap_or(FlowKind::Udp), &o);
-        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect)) =
-            (kind, src, dst, numbers, expect)
+        let rr = request_response(c, f, kind, &o);
+        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect), Some(rr)) =
+            (kind, src, dst, numbers, expect, rr)
         else {
             continue;
         };
@@ -351,12 +232,17 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             port: n.port,
             size: n.size,
             count: n.count,
-            bytes: if kind == FlowKind::Tcp { n.bytes } else { 0 },
+            bytes: if kind == FlowKind::Tcp && rr.is_none() {
+                n.bytes
+            } else {
+                0
+            },
             rate_pps: n.rate_pps,
             start_ns: n.start_ns,
             df: f.df.unwrap_or(kind == FlowKind::Tcp),
             ipv6: f.ipv6,
             expect,
+            request_response: rr,
         });
     }
 }

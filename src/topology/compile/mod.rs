@@ -6,6 +6,7 @@
 //! references to them are then silently unresolved rather than reported again as
 //! "unknown", so one mistake gives one message.
 
+mod flow_numbers;
 mod flows;
 mod gateways;
 mod instances;

@@ -166,3 +166,42 @@ fn the_implicit_internet_host_takes_a_free_address() {
         "203.0.113.11".parse::<std::net::IpAddr>().expect("ip")
     );
 }
+
+#[test]
+fn request_response_keys_compile_with_defaults_and_replace_bytes() {
+    let base = format!(
+        "{VPC_A}{SUBNET_A}{}{}",
+        inst("i-a", "10.0.1.10", ""),
+        inst("i-b", "10.0.1.11", "")
+    );
+    let flow = |keys: &str| {
+        format!("{base}\n[[flow]]\nname = \"f\"\nkind = \"tcp\"\nfrom = \"i-a\"\nto = \"i-b\"\n{keys}\n")
+    };
+    let net = ok(&flow("requests = 7\nresponse_bytes = 9000"));
+    let f = &net.flows[0];
+    assert_eq!(
+        f.request_response,
+        Some(RequestResponse {
+            requests: 7,
+            request_bytes: 100,
+            response_bytes: 9000,
+        })
+    );
+    assert_eq!(f.bytes, 0, "no bulk transfer alongside");
+    assert_eq!(ok(&flow("bytes = 5000")).flows[0].request_response, None);
+    // Each wrong combination is its own diagnostic, at its key.
+    let rules = |keys: &str| -> Vec<&'static str> {
+        errors(&flow(keys)).iter().map(|d| d.diag.rule).collect()
+    };
+    assert_eq!(rules("bytes = 10\nrequests = 2"), ["flow-keys"]);
+    assert_eq!(rules("request_bytes = 10"), ["flow-keys"]);
+    assert_eq!(rules("requests = 2\nresponse_bytes = 0"), ["flow-value"]);
+    let udp = flow("requests = 2").replace("kind = \"tcp\"", "kind = \"udp\"");
+    let e = errors(&udp);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].to_string().contains("applies only to tcp flows"),
+        "{}",
+        e[0]
+    );
+}

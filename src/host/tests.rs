@@ -1,0 +1,345 @@
+//! Two hosts joined by a wire with a fixed one-way delay (and, optionally, a
+//! narrower link in the middle that answers like a router: ICMP fragmentation
+//! needed), driven in virtual time the way smoltcp's `tests/netsim.rs` drives two
+//! interfaces. Tests the generators, servers and PMTU handling without the VPC
+//! router.
+
+use super::*;
+use crate::model::{FlowIdx, FlowKind, RequestResponse};
+use crate::sim::{Attachment, BufferPool};
+use crate::wire::ETHERNET_HEADER_LEN;
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr,
+};
+use std::net::{IpAddr, Ipv4Addr};
+
+pub const A: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 10);
+pub const B: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 20);
+const ROUTER: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 1);
+pub const DELAY_NS: u64 = 100_000;
+
+fn config(i: u8, ip: Ipv4Addr) -> HostConfig {
+    HostConfig {
+        attachment: Attachment::Eni(crate::model::EniIdx(i as u32)),
+        name: format!("h{i}"),
+        mac: [2, 0, 0, 0, 0, i + 1],
+        gateway_mac: [2, 0, 0, 0, 0, 0xfe],
+        ipv4: Some((ip, 24)),
+        ipv6: None,
+        mtu: 9001,
+        seed: 7 + i as u64,
+    }
+}
+
+pub fn tcp_plan(bytes: u64, rr: Option<RequestResponse>) -> FlowPlan {
+    FlowPlan {
+        flow: FlowIdx(0),
+        kind: FlowKind::Tcp,
+        src_host: 0,
+        dst_host: 1,
+        src_ip: IpAddr::V4(A),
+        dst_ip: IpAddr::V4(B),
+        port: 5001,
+        local_port: 40000,
+        size: 0,
+        count: 0,
+        bytes,
+        interval_ns: 1,
+        start_ns: 0,
+        df: true,
+        request_response: rr,
+    }
+}
+
+/// The two hosts, the frames in flight, and what happened.
+pub struct Wire {
+    pub hosts: [Host; 2],
+    pub stats: Vec<FlowStats>,
+    /// (arrival time, sent time, destination host, frame).
+    in_flight: Vec<(u64, u64, usize, Vec<u8>)>,
+    pub wake: [Option<u64>; 2],
+    pool: BufferPool,
+    /// IP packets larger than this (either way) are dropped and answered with ICMP
+    /// fragmentation needed, like a router in front of a narrower link.
+    pub link_mtu: Option<u16>,
+    /// Segments dropped for size.
+    pub too_big: u64,
+    /// Per direction (by sender): its ISN, once its SYN went by.
+    isn: [Option<smoltcp::wire::TcpSeqNumber>; 2],
+    /// Data segments that crossed the wire, and those whose bytes were not the
+    /// stream's (every stream carries `tcp::PATTERN` from offset 0).
+    pub data_segments: u64,
+    pub bad_payload: u64,
+    /// When the flow finished (its generator reported done).
+    pub finished_ns: Option<u64>,
+    pub now: u64,
+}
+
+impl Wire {
+    pub fn new(plan: FlowPlan) -> Self {
+        let mut a = Host::new(config(0, A));
+        let mut b = Host::new(config(1, B));
+        b.add_server(&plan);
+        a.add_client(plan.clone(), GeneratorTimeouts::default());
+        Wire {
+            hosts: [a, b],
+            stats: vec![FlowStats::for_plan(&plan)],
+            in_flight: Vec::new(),
+            wake: [Some(0), Some(0)],
+            pool: BufferPool::default(),
+            link_mtu: None,
+            too_big: 0,
+            isn: [None; 2],
+            data_segments: 0,
+            bad_payload: 0,
+            finished_ns: None,
+            now: 0,
+        }
+    }
+
+    /// Run until `until_ns` of virtual time (or nothing is left to do).
+    pub fn run_until(&mut self, until_ns: u64) {
+        loop {
+            let next_frame = self.in_flight.iter().map(|f| f.0).min();
+            let next = self.wake.iter().flatten().copied().chain(next_frame).min();
+            let Some(t) = next.filter(|&t| t <= until_ns) else {
+                self.now = until_ns;
+                return;
+            };
+            self.now = t;
+            // In the order sent (a wire does not reorder): `remove`, not
+            // `swap_remove`.
+            let mut i = 0;
+            while i < self.in_flight.len() {
+                if self.in_flight[i].0 <= t {
+                    let (_, sent, to, frame) = self.in_flight.remove(i);
+                    self.hosts[to].receive(frame, t, sent, &mut self.stats);
+                    self.wake[to] = Some(t);
+                } else {
+                    i += 1;
+                }
+            }
+            for h in 0..2 {
+                if self.wake[h].is_some_and(|w| w <= t) {
+                    let mut out = Vec::new();
+                    self.wake[h] = self.hosts[h].poll(t, &mut self.pool, &mut self.stats, &mut out);
+                    for frame in out {
+                        self.send(t, h, frame);
+                    }
+                    if self.hosts[h].take_finished().count() > 0 {
+                        self.finished_ns = Some(t);
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, t: u64, from: usize, frame: Vec<u8>) {
+        let ip_len = frame.len() - ETHERNET_HEADER_LEN;
+        if let Some(mtu) = self.link_mtu.filter(|&m| ip_len > m as usize) {
+            self.too_big += 1;
+            let icmp = frag_needed(&frame[ETHERNET_HEADER_LEN..], mtu);
+            self.in_flight.push((t + DELAY_NS, t, from, icmp));
+            return;
+        }
+        self.check_payload(from, &frame[ETHERNET_HEADER_LEN..]);
+        self.in_flight.push((t + DELAY_NS, t, 1 - from, frame));
+    }
+
+    /// Check a TCP segment's payload against the stream pattern.
+    fn check_payload(&mut self, from: usize, ip: &[u8]) {
+        use smoltcp::wire::TcpPacket;
+        let Ok(p) = Ipv4Packet::new_checked(ip) else {
+            return;
+        };
+        let Ok(tcp) = TcpPacket::new_checked(p.payload()) else {
+            return;
+        };
+        if tcp.syn() {
+            self.isn[from] = Some(tcp.seq_number());
+        }
+        let Some(isn) = self.isn[from] else { return };
+        if tcp.payload().is_empty() {
+            return;
+        }
+        self.data_segments += 1;
+        let offset = tcp.seq_number().0.wrapping_sub(isn.0.wrapping_add(1)) as u32 as usize;
+        let pattern = &super::tcp::PATTERN;
+        let ok = tcp
+            .payload()
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern[(offset + i) % pattern.len()]);
+        self.bad_payload += u64::from(!ok);
+    }
+}
+
+/// An Ethernet frame (header left zero: hosts ignore it) carrying ICMP
+/// fragmentation needed about `quoted` (an IPv4 packet), from the router to its
+/// sender.
+pub fn frag_needed(quoted: &[u8], mtu: u16) -> Vec<u8> {
+    let q = Ipv4Packet::new_checked(quoted).expect("quoted IPv4");
+    let header = Ipv4Repr::parse(&q, &ChecksumCapabilities::default()).expect("quoted header");
+    let data = &q.payload()[..8];
+    let icmp = Icmpv4Repr::DstUnreachable {
+        reason: Icmpv4DstUnreachable::FragRequired,
+        header,
+        data,
+    };
+    let ip = Ipv4Repr {
+        src_addr: ROUTER,
+        dst_addr: header.src_addr,
+        next_header: IpProtocol::Icmp,
+        payload_len: icmp.buffer_len(),
+        hop_limit: 64,
+    };
+    let mut buf = vec![0u8; ETHERNET_HEADER_LEN + ip.buffer_len() + icmp.buffer_len()];
+    let caps = ChecksumCapabilities::default();
+    let mut p = Ipv4Packet::new_unchecked(&mut buf[ETHERNET_HEADER_LEN..]);
+    ip.emit(&mut p, &caps);
+    let payload = p.payload_mut();
+    icmp.emit(&mut Icmpv4Packet::new_unchecked(&mut *payload), &caps);
+    // smoltcp writes the next-hop MTU field as zero: fill it in (bytes 6..8).
+    payload[6..8].copy_from_slice(&mtu.to_be_bytes());
+    Icmpv4Packet::new_unchecked(payload).fill_checksum();
+    buf
+}
+
+#[test]
+fn request_response_gets_every_response_and_times_each() {
+    let rr = RequestResponse {
+        requests: 20,
+        request_bytes: 300,
+        response_bytes: 50_000,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.run_until(2_000_000_000);
+    let st = &mut w.stats[0];
+    assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
+    assert_eq!(st.responses, 20);
+    assert_eq!(st.bytes_delivered, 20 * (300 + 50_000));
+    let h = st.response_ns.as_ref().expect("response histogram");
+    assert_eq!(h.len(), 20);
+    // At least one round trip each, and nothing like a retransmission timeout.
+    // (HdrHistogram keeps 3 significant digits.)
+    assert!(h.min() >= 2 * DELAY_NS * 999 / 1000, "{}", h.min());
+    assert!(h.max() < 20 * DELAY_NS, "{}", h.max());
+    assert!(st.completion_ns.is_some());
+}
+
+#[test]
+fn the_server_socket_closes_when_the_client_ends() {
+    for rr in [
+        None,
+        Some(RequestResponse {
+            requests: 3,
+            request_bytes: 10,
+            response_bytes: 10,
+        }),
+    ] {
+        let mut w = Wire::new(tcp_plan(100_000, rr));
+        w.run_until(2_000_000_000);
+        assert_eq!(w.stats[0].tcp_end, Some(TcpEnd::Completed));
+        // The client aborted: its RST reached the server, whose socket is gone.
+        assert_eq!(w.hosts[1].open_tcp_server_sockets(), 0, "{rr:?}");
+    }
+}
+
+#[test]
+fn frag_needed_resends_the_lost_segments_at_once() {
+    let mut w = Wire::new(tcp_plan(200_000, None));
+    w.link_mtu = Some(1500);
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
+    assert!(w.too_big > 0);
+    assert!(w.data_segments > 0);
+    assert_eq!(w.bad_payload, 0, "a rebuilt segment carried other bytes");
+    // A few round trips of 0.2 ms; smoltcp's retransmission timeout is 1 s.
+    let done = st.completion_ns.expect("completed");
+    assert!(done < 100_000_000, "{done}");
+    let learned_at = w.finished_ns.expect("finished");
+    assert_eq!(
+        w.hosts[0].path_mtu_at(IpAddr::V4(B), learned_at),
+        Some(1500)
+    );
+    let later = learned_at + super::pmtu::MTU_EXPIRES_NS;
+    assert_eq!(w.hosts[0].path_mtu_at(IpAddr::V4(B), later), None);
+    assert_eq!(w.hosts[0].path_mtu(IpAddr::V4(B)), Some(1500));
+}
+
+#[test]
+fn request_response_recovers_from_frag_needed_on_requests() {
+    let rr = RequestResponse {
+        requests: 5,
+        request_bytes: 20_000,
+        response_bytes: 100,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.link_mtu = Some(1500);
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    assert_eq!(st.responses, 5);
+    assert!(w.too_big > 0);
+    assert_eq!(w.bad_payload, 0);
+    let done = st.completion_ns.expect("completed");
+    assert!(done < 100_000_000, "{done}");
+}
+
+#[test]
+fn messages_larger_than_the_socket_buffers_are_carried_whole() {
+    // Both larger than the 256 KiB send buffers: written over several polls.
+    let rr = RequestResponse {
+        requests: 3,
+        request_bytes: 300_000,
+        response_bytes: 1_000_000,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    eprintln!(
+        "DBG {} {} {} {:?} {}",
+        st.responses, st.bytes_delivered, st.bytes_acked, st.completion_ns, st.sent_packets
+    );
+    assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
+    assert_eq!(st.responses, 3);
+    assert_eq!(st.bytes_delivered, 3 * 1_300_000);
+    assert_eq!(st.response_ns.as_ref().map(|h| h.len()), Some(3));
+}
+
+#[test]
+fn the_server_resends_responses_lost_to_the_path_mtu_at_once() {
+    let rr = RequestResponse {
+        requests: 5,
+        request_bytes: 100,
+        response_bytes: 50_000,
+    };
+    let mut w = Wire::new(tcp_plan(0, Some(rr)));
+    w.link_mtu = Some(1500);
+    w.run_until(30_000_000_000);
+    let st = &w.stats[0];
+    assert_eq!(st.responses, 5);
+    assert!(w.too_big > 0);
+    assert_eq!(w.hosts[1].path_mtu(IpAddr::V4(A)), Some(1500));
+    assert_eq!(w.bad_payload, 0);
+    let done = st.completion_ns.expect("completed");
+    assert!(done < 100_000_000, "{done}");
+}
+
+#[test]
+fn the_server_stops_listening_once_a_flow_that_never_connected_ends() {
+    let mut w = Wire::new(tcp_plan(10_000, None));
+    // Nothing gets through: every packet is "too big" (the SYN included).
+    w.link_mtu = Some(40);
+    w.run_until(1_000_000_000);
+    assert_eq!(w.hosts[1].open_tcp_server_sockets(), 1, "listening");
+    w.run_until(60_000_000_000);
+    assert_eq!(w.stats[0].tcp_end, Some(TcpEnd::Stalled));
+    assert!(!w.stats[0].tcp_connected);
+    // The server host's next poll (any reason) closes the listening socket.
+    let t = w.now;
+    w.wake[1] = Some(t);
+    w.run_until(t);
+    assert_eq!(w.hosts[1].open_tcp_server_sockets(), 0);
+}

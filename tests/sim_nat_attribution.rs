@@ -1,0 +1,102 @@
+//! Drops of frames a NAT gateway translated count for their flow: a private
+//! instance reaches the internet through a NAT gateway whose subnet's network ACL
+//! lets nothing but TCP back in, so the echo replies, addressed to the gateway's
+//! Elastic IP and public identifier, are dropped before translation back.
+
+use peeremu::dataplane::test_net::{nacl_tcp, sg_all, TestNet};
+use peeremu::model::*;
+use peeremu::output::Outcome;
+use peeremu::sim::{run_network, NullObserver, SimConfig};
+
+fn network(kind: FlowKind, deny_tcp_back: bool) -> Network {
+    let mut t = TestNet::new();
+    let v = t.vpc("10.0.0.0/16");
+    let public = t.subnet(v, "10.0.0.0/24", 0);
+    let private = t.subnet(v, "10.0.1.0/24", 0);
+    let igw = t.igw(v);
+    let main = t.net.vpcs[v.ix()].main_route_table;
+    t.route(main, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
+    let nat = t.nat(public, "10.0.0.5", "54.0.0.5");
+    let prt = t.route_table(v);
+    t.associate(private, prt);
+    t.route(prt, "0.0.0.0/0", RouteTarget::NatGateway(nat));
+    let sg = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let eni = t.eni(private, "10.0.1.10", &[sg]);
+    let host = t.external("internet", "93.184.216.34", ExternalSite::Internet);
+    // The NAT gateway's subnet: everything out; in, everything from the VPC (the
+    // private instances' packets on their way out) and, from the internet, TCP
+    // only (or nothing).
+    let allow_all = |number: u16, cidr: &str| NaclRule {
+        number,
+        traffic: TrafficMatch::ALL,
+        cidr: cidr.parse().expect("CIDR"),
+        action: RuleAction::Allow,
+    };
+    let mut inbound = vec![allow_all(100, "10.0.0.0/16")];
+    if !deny_tcp_back {
+        inbound.push(nacl_tcp(200, "0.0.0.0/0", (0, 65535), RuleAction::Allow));
+    }
+    t.nacl(public, inbound, vec![allow_all(100, "0.0.0.0/0")]);
+    let mut net = t.build();
+    net.flows.push(Flow {
+        name: "out-through-nat".into(),
+        kind,
+        src: Endpoint::Eni(eni),
+        dst: Endpoint::External(host),
+        port: 443,
+        size: if kind == FlowKind::Tcp { 0 } else { 56 },
+        count: 5,
+        bytes: 10_000,
+        rate_pps: 10.0,
+        start_ns: 0,
+        df: true,
+        ipv6: false,
+        expect: Some(Expectation::Dropped(DropReason::NaclDeny)),
+        request_response: None,
+    });
+    net
+}
+
+#[test]
+fn dropped_replies_to_the_nat_gateway_count_for_the_ping_flow() {
+    let r = run_network(
+        &network(FlowKind::Ping, false),
+        &SimConfig::default(),
+        &mut NullObserver,
+    )
+    .expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Dropped, "{:?}", f.notes);
+    // The five replies, addressed to 54.0.0.5 and the NAT's public identifier.
+    assert_eq!(f.drops.get("NACL_DENY"), Some(&5), "{:?}", f.drops);
+    assert_eq!(f.dropped_packets, 5);
+    assert_eq!(f.expectation.as_ref().map(|e| e.1), Some(true));
+}
+
+#[test]
+fn dropped_syn_acks_to_the_nat_gateway_count_for_the_tcp_flow() {
+    let r = run_network(
+        &network(FlowKind::Tcp, true),
+        &SimConfig::default(),
+        &mut NullObserver,
+    )
+    .expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Dropped, "{:?}", f.notes);
+    assert!(
+        f.drops.get("NACL_DENY").is_some_and(|&n| n > 0),
+        "{:?}",
+        f.drops
+    );
+    assert_eq!(f.expectation.as_ref().map(|e| e.1), Some(true));
+}
+
+#[test]
+fn tcp_through_the_nat_gateway_is_delivered_when_allowed_back() {
+    let mut net = network(FlowKind::Tcp, false);
+    net.flows[0].expect = Some(Expectation::Delivered);
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Delivered, "{:?} {:?}", f.drops, f.notes);
+    assert!(f.drops.is_empty(), "{:?}", f.drops);
+}
