@@ -26,7 +26,7 @@ use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
 use super::hgrm::write_percentile_distribution;
 use super::histogram::LatencyHistogram;
 use super::interfaces::capture_interfaces;
-use super::paths::{create_file, OutputDir, UniqueNames};
+use super::paths::{create_file, write_file, OutputDir, UniqueNames};
 use super::pcap::{CaptureInterface, PcapngFile};
 use super::points::PointCaptures;
 use super::progress::Progress;
@@ -336,7 +336,7 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
     let mut write = |path: &Path, h: &LatencyHistogram| -> io::Result<()> {
         text.clear();
         write_percentile_distribution(h, &mut text);
-        create_file(path)?.write_all(text.as_bytes())
+        write_file(path, text.as_bytes())
     };
     for r in reports {
         let stem = names.claim(&r.name)?;

@@ -54,19 +54,31 @@ impl Link {
     }
 
     /// Nanoseconds to put `bytes` on the wire.
+    ///
+    /// 64-bit arithmetic whenever the product fits (any frame: a 128-bit division
+    /// is a libcall costing several times a 64-bit one, twice per frame hop).
     #[inline]
     pub fn serialization_ns(&self, bytes: usize) -> u64 {
         match self.params.bandwidth_bps {
             0 => 0,
-            bps => ((bytes as u128 * 8 * 1_000_000_000).div_ceil(bps as u128)) as u64,
+            bps => match (bytes as u64).checked_mul(8_000_000_000) {
+                Some(bit_ns) => bit_ns.div_ceil(bps),
+                None => ((bytes as u128 * 8 * 1_000_000_000).div_ceil(bps as u128)) as u64,
+            },
         }
     }
 
     /// Bytes queued at `now_ns` (not yet fully serialized).
     #[inline]
     pub fn backlog_bytes(&self, now_ns: u64) -> u64 {
-        let waiting_ns = self.busy_until_ns.saturating_sub(now_ns) as u128;
-        (waiting_ns * self.params.bandwidth_bps as u128 / 8_000_000_000) as u64
+        let waiting_ns = self.busy_until_ns.saturating_sub(now_ns);
+        if waiting_ns == 0 {
+            return 0;
+        }
+        match waiting_ns.checked_mul(self.params.bandwidth_bps) {
+            Some(p) => p / 8_000_000_000,
+            None => (waiting_ns as u128 * self.params.bandwidth_bps as u128 / 8_000_000_000) as u64,
+        }
     }
 
     /// Offer a frame of `bytes` at `now_ns`. Returns the time its last bit arrives
@@ -125,6 +137,30 @@ mod tests {
         let mut l = link(1_000_000_000, 100, 0);
         assert!(l.send(0, 9000).is_ok());
         assert!(l.send(0, 9000).is_err());
+    }
+
+    #[test]
+    fn sixty_four_bit_paths_match_exact_arithmetic() {
+        for bps in [
+            1,
+            999,
+            1_000_000_000,
+            10_000_000_000,
+            400_000_000_000,
+            u64::MAX,
+        ] {
+            let l = link(bps, 1 << 40, 0);
+            for bytes in [1usize, 64, 1500, 9001, 65_535, usize::MAX / 2] {
+                let exact = (bytes as u128 * 8_000_000_000).div_ceil(bps as u128) as u64;
+                assert_eq!(l.serialization_ns(bytes), exact, "{bps} {bytes}");
+            }
+            for waiting in [1u64, 1_000, 123_456_789, u64::MAX / 3] {
+                let mut l = l.clone();
+                l.busy_until_ns = waiting;
+                let exact = (waiting as u128 * bps as u128 / 8_000_000_000) as u64;
+                assert_eq!(l.backlog_bytes(0), exact, "{bps} {waiting}");
+            }
+        }
     }
 
     #[test]
