@@ -41,6 +41,11 @@ pub(crate) const LEAF: u32 = 1 << 31;
 const STRIDE: u32 = 6;
 /// A node is 6 words: vector (2), leafvec (2), base0, base1.
 const NODE_WORDS: usize = 6;
+/// log2 of the direct entries sharing one `hint_base` word: the hint deltas of a
+/// full IPv4 table then fit the 10 bits left beside a 21-bit node offset (3 of
+/// 66,112 are clamped; 2^5 would clamp 340), and `hint_base` (64 KiB at 2^18
+/// entries) stays in L2.
+const HINT_GROUP: u32 = 4;
 /// Most levels one skip node stands for (their chunks must fit in 32 bits).
 const MAX_SKIP: u32 = 5;
 
@@ -56,9 +61,14 @@ pub(crate) struct Entry {
 #[derive(Debug, Clone)]
 pub(crate) struct Poptrie {
     pub(super) direct_bits: u32,
-    /// Low word: the entry (leaf or node offset); high word: the value-slot hint
-    /// (see [`Poptrie::lookup32_hinted`]).
-    pub(super) direct: HugeSlice<u64>,
+    /// 4-byte entries. A leaf entry has [`LEAF`] set; a node entry holds the
+    /// root's word offset in its low `node_bits` bits and above them the value
+    /// hint's distance from `hint_base` (see [`Poptrie::lookup32_hinted`]).
+    pub(super) direct: HugeSlice<u32>,
+    /// Per group of [`HINT_GROUP`] direct entries: the smallest hint of the group.
+    hint_base: HugeSlice<u32>,
+    /// Bits of a node entry that hold the node offset (enough for the heap).
+    node_bits: u32,
     /// Nodes and leaves interleaved, in 32-bit words (see the module doc).
     pub(super) heap: HugeSlice<u32>,
     nodes: usize,
@@ -129,15 +139,34 @@ impl Poptrie {
             hint[top] = long[start].slot;
             b.build_block(root, &[(&long[start..i], direct_default[top])], s);
         }
+        // Node entries: offset in the low bits, hint delta above (clamped: a wrong
+        // hint only prefetches a useless line).
+        assert!(b.heap.len() < 1 << 31, "LPM heap exceeds 2^31 words");
+        let node_bits = (usize::BITS - b.heap.len().leading_zeros()).max(1);
+        let max_delta = (LEAF >> node_bits) - 1;
+        let group = 1usize << HINT_GROUP.min(s);
+        let mut hint_base = Vec::with_capacity(direct.len() / group);
+        for (ds, hs) in direct.chunks_mut(group).zip(hint.chunks(group)) {
+            let is_node = |d: &u32| d & LEAF == 0;
+            let base = ds
+                .iter()
+                .zip(hs)
+                .filter(|(d, _)| is_node(d))
+                .map(|(_, &h)| h)
+                .min()
+                .unwrap_or(0);
+            for (d, &h) in ds.iter_mut().zip(hs) {
+                if is_node(d) {
+                    *d |= (h - base).min(max_delta) << node_bits;
+                }
+            }
+            hint_base.push(base);
+        }
         Poptrie {
             direct_bits: s,
-            direct: HugeSlice::from_slice(
-                &direct
-                    .iter()
-                    .zip(&hint)
-                    .map(|(&d, &h)| u64::from(d) | (u64::from(h) << 32))
-                    .collect::<Vec<_>>(),
-            ),
+            direct: HugeSlice::from_slice(&direct),
+            hint_base: HugeSlice::from_slice(&hint_base),
+            node_bits,
             heap: HugeSlice::from_slice(&b.heap),
             nodes: b.nodes,
         }
@@ -145,7 +174,7 @@ impl Poptrie {
 
     /// Bytes held by the lookup structure (direct table, nodes, leaves).
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.direct.len() * 8 + self.heap.len() * 4
+        (self.direct.len() + self.hint_base.len() + self.heap.len()) * 4
     }
 
     pub(crate) fn node_count(&self) -> usize {
@@ -169,39 +198,50 @@ impl Poptrie {
     /// instead of following it: one dependent miss fewer on a full table.
     #[inline(always)]
     pub(crate) fn lookup32_hinted(&self, addr: u32, hint: impl FnOnce(u32)) -> u32 {
-        let s = self.direct_bits;
-        let d = self
-            .direct
-            .get((addr >> (32 - s)) as usize)
-            .copied()
-            .unwrap_or(LEAF.into());
-        let entry = d as u32;
-        if entry & LEAF != 0 {
-            return entry & !LEAF;
+        let index = (addr >> (32 - self.direct_bits)) as usize;
+        match self.direct_node(index, hint) {
+            Ok(node) => self.walk32(node, addr),
+            Err(leaf) => leaf,
         }
-        hint((d >> 32) as u32);
-        // The node's leaves follow it: fetch the next line too (measured on the
-        // full table: −3 % per dependent lookup; two lines: +7 %).
-        super::batch::prefetch(self.heap.as_ptr().wrapping_add(entry as usize + 16));
-        self.walk32(entry as usize, addr)
     }
 
     /// The leaf (route slot + 1, 0 = none) for an IPv6 address; `hint` as in
     /// [`Self::lookup32_hinted`].
     #[inline(always)]
     pub(crate) fn lookup128_hinted(&self, key: u128, hint: impl FnOnce(u32)) -> u32 {
-        let s = self.direct_bits;
-        let d = self
-            .direct
-            .get((key >> (128 - s)) as usize)
-            .copied()
-            .unwrap_or(LEAF.into());
-        let entry = d as u32;
-        if entry & LEAF != 0 {
-            return entry & !LEAF;
+        let index = (key >> (128 - self.direct_bits)) as usize;
+        match self.direct_node(index, hint) {
+            Ok(node) => self.walk128(node, key),
+            Err(leaf) => leaf,
         }
-        hint((d >> 32) as u32);
-        self.walk128(entry as usize, key)
+    }
+
+    /// The direct entry at `index`: `Err(leaf)` or `Ok(root node offset)`, after
+    /// calling `hint` with the node's value hint.
+    #[inline(always)]
+    fn direct_node(&self, index: usize, hint: impl FnOnce(u32)) -> Result<usize, u32> {
+        // In bounds by construction (the index has `direct_bits` bits).
+        let d = self.direct.get(index).copied().unwrap_or(LEAF);
+        if d & LEAF != 0 {
+            return Err(d & !LEAF);
+        }
+        let base = self
+            .hint_base
+            .get(index >> HINT_GROUP)
+            .copied()
+            .unwrap_or(0);
+        hint(base.wrapping_add(d >> self.node_bits));
+        let node = self.node_offset(d);
+        // The node's leaves follow it: fetch the next line too (measured on the
+        // full table: −3 % per dependent lookup; two lines: +7 %).
+        super::batch::prefetch(self.heap.as_ptr().wrapping_add(node + 16));
+        Ok(node)
+    }
+
+    /// The root-node offset of a node entry.
+    #[inline(always)]
+    pub(super) fn node_offset(&self, d: u32) -> usize {
+        (d & ((1 << self.node_bits) - 1)) as usize
     }
 
     // `count_ones` is one `popcnt` because `.cargo/config.toml` builds for
