@@ -220,8 +220,10 @@ impl Poptrie {
     /// calling `hint` with the node's value hint.
     #[inline(always)]
     fn direct_node(&self, index: usize, hint: impl FnOnce(u32)) -> Result<usize, u32> {
-        // In bounds by construction (the index has `direct_bits` bits).
-        let d = self.direct.get(index).copied().unwrap_or(LEAF);
+        debug_assert!(index < self.direct.len());
+        // SAFETY: callers pass the key's top `direct_bits` bits, and `build`
+        // allocates 2^direct_bits entries.
+        let d = unsafe { *self.direct.get_unchecked(index) };
         if d & LEAF != 0 {
             return Err(d & !LEAF);
         }
@@ -285,10 +287,16 @@ impl Poptrie {
     /// the node at word `at`; `window` holds the key's next bits at the top.
     #[inline(always)]
     pub(super) fn step(&self, at: usize, window: u64) -> Step {
-        let Some(w) = self.heap.get(at..at + NODE_WORDS) else {
-            return Step::Leaf(0);
-        };
+        let w = self.node_words(at);
+        let vector = u64::from(w[0]) | (u64::from(w[1]) << 32);
         let leafvec = u64::from(w[2]) | (u64::from(w[3]) << 32);
+        let bit = 1u64 << (window >> (64 - STRIDE));
+        // The common case first, with one test: a normal node (leafvec ≠ 0) whose
+        // chunk is a leaf. A skip node has leafvec = 0 and a garbage "vector".
+        if vector & bit == 0 && leafvec != 0 {
+            let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
+            return Step::Leaf(self.word(i as usize));
+        }
         if leafvec == 0 && w[1] <= MAX_SKIP {
             // Skip node: the key must continue with the w[1] chunks in w[0].
             let bits = STRIDE * w[1];
@@ -298,15 +306,30 @@ impl Poptrie {
                 Step::Leaf(w[4])
             };
         }
-        let vector = u64::from(w[0]) | (u64::from(w[1]) << 32);
-        let bit = 1u64 << (window >> (64 - STRIDE));
-        if vector & bit != 0 {
-            let rank = (vector & (bit - 1)).count_ones() as usize;
-            Step::Node(w[5] as usize + rank * NODE_WORDS, STRIDE)
-        } else {
-            let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
-            Step::Leaf(self.heap.get(i as usize).copied().unwrap_or(0))
-        }
+        let rank = (vector & (bit - 1)).count_ones() as usize;
+        Step::Node(w[5] as usize + rank * NODE_WORDS, STRIDE)
+    }
+
+    /// The node at word `at`.
+    #[inline(always)]
+    fn node_words(&self, at: usize) -> &[u32; NODE_WORDS] {
+        debug_assert!(at + NODE_WORDS <= self.heap.len());
+        // SAFETY: `at` is a node offset written by `build` (a direct entry, a
+        // `base1` plus rank, or a skip node's next): the builder reserves every
+        // node's NODE_WORDS words inside the heap before pointing at it, and the
+        // heap is immutable afterwards.
+        unsafe { &*self.heap.as_ptr().add(at).cast::<[u32; NODE_WORDS]>() }
+    }
+
+    /// The heap word at `i`, a leaf index computed by [`Self::step`].
+    #[inline(always)]
+    fn word(&self, i: usize) -> u32 {
+        debug_assert!(i < self.heap.len());
+        // SAFETY: `build` writes base0 - 1 into every normal node with its leaves
+        // (one per set bit of leafvec) pushed right after base0, so base0 - 1 +
+        // popcount(leafvec & upto(c)), between 1 and popcount(leafvec), lands on
+        // one of them; the heap is immutable afterwards.
+        unsafe { *self.heap.get_unchecked(i) }
     }
 }
 
