@@ -23,10 +23,11 @@
 //!
 //! Path compression (our addition): a chain of nodes that each only pass through
 //! to a single child with nothing ending there, common in sparse IPv6 space, is
-//! replaced by one *skip node* (`leafvec` = 0, word 1 = level count ≤ 5, word 0 = the
-//! key bits expected, word 4 = the leaf when they differ, word 5 = the next node).
-//! A normal node always has a leaf (so `leafvec` ≠ 0) unless all 64 children are
-//! internal, and then word 1 is `u32::MAX`, so the two never collide.
+//! replaced by one *skip node* (`leafvec` = 0; words 0–1 = the up to 60 key bits
+//! expected, right-aligned; word 4 = the leaf when they differ; word 5 = the next
+//! node, with the level count ≤ 10 in its top 4 bits). A normal node always has a
+//! leaf (so `leafvec` ≠ 0) unless all 64 children are internal, and then word 1 is
+//! `u32::MAX`, which a skip node's word 1 (at most 28 bits) never is.
 //!
 //! Keys shorter than a node's last chunk (IPv4 past bit 32, IPv6 past bit 128) are
 //! zero-padded; prefixes expand over the padded slots as well, which keeps one code
@@ -50,8 +51,12 @@ const HINT_GROUP: u32 = 4;
 /// the value hint and the node's second line pays; below, it only costs
 /// instructions (measured: IPv6 16 prefixes, dependent 17.1 → ? ns).
 const BIG_BYTES: usize = 1 << 20;
-/// Most levels one skip node stands for (their chunks must fit in 32 bits).
-const MAX_SKIP: u32 = 5;
+/// Most levels one skip node stands for (their chunks must fit in 60 bits, so the
+/// high word of the expected bits never reads as `u32::MAX`).
+const MAX_SKIP: u32 = 10;
+/// A skip node's word 5: the next node's offset in the low bits, the level count
+/// above.
+const SKIP_NEXT_BITS: u32 = 28;
 
 /// A prefix to compile: left-aligned key, length, route slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,7 +153,10 @@ impl Poptrie {
         }
         // Node entries: offset in the low bits, hint delta above (clamped: a wrong
         // hint only prefetches a useless line).
-        assert!(b.heap.len() < 1 << 31, "LPM heap exceeds 2^31 words");
+        assert!(
+            b.heap.len() < 1 << SKIP_NEXT_BITS,
+            "LPM heap exceeds 2^28 words"
+        );
         let node_bits = (usize::BITS - b.heap.len().leading_zeros()).max(1);
         let max_delta = (LEAF >> node_bits) - 1;
         let group = 1usize << HINT_GROUP.min(s);
@@ -314,11 +322,11 @@ impl Poptrie {
             let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
             return Step::Leaf(self.word(i as usize));
         }
-        if leafvec == 0 && w[1] <= MAX_SKIP {
-            // Skip node: the key must continue with the w[1] chunks in w[0].
-            let bits = STRIDE * w[1];
-            return if (window >> (64 - bits)) as u32 == w[0] {
-                Step::Node(w[5] as usize, bits)
+        if leafvec == 0 && w[1] != u32::MAX {
+            // Skip node: the key must continue with the chunks in w[0..2].
+            let bits = STRIDE * (w[5] >> SKIP_NEXT_BITS);
+            return if window >> (64 - bits) == u64::from(w[0]) | (u64::from(w[1]) << 32) {
+                Step::Node((w[5] & ((1 << SKIP_NEXT_BITS) - 1)) as usize, bits)
             } else {
                 Step::Leaf(w[4])
             };
@@ -382,9 +390,15 @@ impl Builder {
             let node = at + k * NODE_WORDS;
             let levels = pass_through_levels(ps, off);
             if levels >= 2 {
-                let expect = ((ps[0].key << off) >> (128 - STRIDE * levels)) as u32;
-                self.heap[node..node + NODE_WORDS]
-                    .copy_from_slice(&[expect, levels, 0, 0, default, 0]);
+                let expect = ((ps[0].key << off) >> (128 - STRIDE * levels)) as u64;
+                self.heap[node..node + NODE_WORDS].copy_from_slice(&[
+                    expect as u32,
+                    (expect >> 32) as u32,
+                    0,
+                    0,
+                    default,
+                    levels << SKIP_NEXT_BITS,
+                ]);
                 pending.push((vec![(ps, default)], off + STRIDE * levels));
             } else {
                 pending.push((self.fill_node(node, ps, default, off), off + STRIDE));
@@ -395,7 +409,8 @@ impl Builder {
                 continue;
             }
             let block = self.reserve(children.len());
-            self.heap[at + k * NODE_WORDS + 5] = block as u32;
+            // A skip node's level count is already in the high bits.
+            self.heap[at + k * NODE_WORDS + 5] |= block as u32;
             self.build_block(block, &children, child_off);
         }
     }
