@@ -86,7 +86,7 @@ impl Poptrie {
             *d = self.direct.get(index(i)).copied().unwrap_or(LEAF);
         }
         // Node entries to their offsets (dropping the hint), branch-free.
-        let node_mask = self.node_offset(u32::MAX & !LEAF) as u32;
+        let node_mask = self.node_offset(!LEAF) as u32;
         for d in &mut node[..n] {
             // All ones for a leaf entry, `node_mask` for a node entry.
             let keep = (0u32.wrapping_sub(*d >> 31)) | node_mask;

@@ -22,8 +22,8 @@
 //! routes (the table stays in L1), 2^18 for full tables as the paper recommends.
 //!
 //! Beyond the paper (see `poptrie.rs`): each node's leaves are stored right behind
-//! it, so the leaf usually arrives with the node's cache line; chains of nodes that
-//! only pass through (sparse IPv6 space) collapse into one skip node.
+//! it, so the leaf usually arrives with the node's cache line; chains of up to 10
+//! nodes that only pass through (sparse IPv6 space) collapse into one skip node.
 //!
 //! # Costs
 //! - `lookup` allocates nothing and does not branch on the table size; `&self` only.
@@ -34,8 +34,12 @@
 //!
 //! Values live in a `Vec` indexed by `u32` route slots; the trie stores only slots.
 //! That costs a value load after the leaf, so each direct entry that leads to a node
-//! also holds a *hint*, the slot of its region's first route: the lookup prefetches
-//! the values there while it loads the node (`poptrie.rs`, `table.rs`).
+//! also yields a *hint*, the slot of its region's first route (a per-16-entry base
+//! plus a delta packed beside the node offset, so entries stay 4 bytes and the
+//! 2^18-entry table 1 MiB, L2-resident): on tables over 1 MiB the lookup prefetches
+//! the values there, and the node's second cache line, while it loads the node
+//! (`poptrie.rs`, `table.rs`). Tables under 1 MiB skip those prefetches (they are
+//! cache-resident; the prefetches only cost instructions there).
 //! [`Lpm4::lookup_batch`] walks 32 keys at a time to overlap their cache misses
 //! (`batch.rs`). Both were measured with `cargo bench --bench lpm` (README,
 //! "Benchmarks").
