@@ -258,11 +258,10 @@ impl Poptrie {
         if !self.big {
             return Ok(self.node_offset(d));
         }
-        let base = self
-            .hint_base
-            .get(index >> HINT_GROUP)
-            .copied()
-            .unwrap_or(0);
+        debug_assert!(index >> HINT_GROUP < self.hint_base.len());
+        // SAFETY: `index` < 2^direct_bits (above), and `build` pushes one base per
+        // 2^HINT_GROUP entries (one for all of them if the table is smaller).
+        let base = unsafe { *self.hint_base.get_unchecked(index >> HINT_GROUP) };
         hint(base.wrapping_add(d >> self.node_bits));
         let node = self.node_offset(d);
         // The node's leaves follow it: fetch the next line too (measured on the
@@ -324,7 +323,9 @@ impl Poptrie {
         let bit = 1u64 << (window >> (64 - STRIDE));
         // The common case first, with one test: a normal node (leafvec ≠ 0) whose
         // chunk is a leaf. A skip node has leafvec = 0 and a garbage "vector".
-        if vector & bit == 0 && leafvec != 0 {
+        // (leafvec first: a skip node's vector bit is noise the branch predictor
+        // would have to guess.)
+        if leafvec != 0 && vector & bit == 0 {
             let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
             return Step::Leaf(self.word(i as usize));
         }
