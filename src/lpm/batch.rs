@@ -62,7 +62,7 @@ impl Poptrie {
         let s = self.direct_bits;
         self.lanes(
             keys.len().min(leaves.len()),
-            |i| (keys[i] >> (128 - s)) as usize,
+            |i| (((keys[i] >> 64) as u64) >> (64 - s)) as usize,
             |i, off| ((keys[i] << off) >> 64) as u64,
             leaves,
         );

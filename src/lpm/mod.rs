@@ -140,6 +140,12 @@ macro_rules! lpm_table {
                 }
             }
 
+            #[doc(hidden)]
+            #[inline]
+            pub fn zz_leaf(&self, addr: $addr) -> u32 {
+                self.table.$leaf(<$bits>::from(addr))
+            }
+
             /// The value stored for exactly this prefix.
             pub fn get(&self, net: $net) -> Option<&V> {
                 self.table.get(net)
