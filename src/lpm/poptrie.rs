@@ -254,6 +254,12 @@ impl Poptrie {
         // SAFETY: callers pass the key's top `direct_bits` bits, and `build`
         // allocates 2^direct_bits entries.
         let d = unsafe { *self.direct.get_unchecked(index) };
+        // "Leaf or node" is a coin toss on a full IPv4 table (39 % of lookups end
+        // here), but a branch-free version (leaf entries walk a dummy node in L1,
+        // the result picked by masks) measured slower in both modes: full IPv4
+        // table 13.9 → 17.2 ns independent, 64.7 → 68.5 ns dependent; 16 prefixes
+        // 6.5 → 9.4 ns. The extra work on every lookup costs more than the
+        // mispredictions, which resolve early now that the direct table is in L2.
         if d & LEAF != 0 {
             return Err(d & !LEAF);
         }
