@@ -40,6 +40,8 @@
 //! the values there, and the node's second cache line, while it loads the node
 //! (`poptrie.rs`, `table.rs`). Tables under 1 MiB skip those prefetches (they are
 //! cache-resident; the prefetches only cost instructions there).
+//! Routes up to /18 take the first slots (`table.rs`): they answer the lookups that
+//! end in the direct table, and grouped their values stay cache-resident.
 //! [`Lpm4::lookup_batch`] walks 32 keys at a time to overlap their cache misses
 //! (`batch.rs`). Both were measured with `cargo bench --bench lpm` (README,
 //! "Benchmarks").

@@ -35,9 +35,10 @@ pub(crate) trait Prefix: Copy + Eq {
 /// Routes up to this length get the first slots, so their values sit together at
 /// the start of `values`. On a full IPv4 table they are the answers of the 39 % of
 /// lookups that end in the direct table (and of many node leaves, leaf-pushed),
-/// but only 5 % of the routes: grouped, their values (≈ 180 KB as `u32`) stay in
-/// L2, where interleaved with the /24s they were spread over the whole 3.6 MB
-/// array and each such lookup paid an L3 miss for its value.
+/// but only 5 % of the routes: grouped, their values (≈ 180 KB as `u32`) can stay
+/// in L2, where interleaved with the /24s they were spread over the whole 3.6 MB
+/// array. Measured (dependent lookups): full IPv4 table 65 → 62 ns, 100,000
+/// prefixes 27.7 → 24.9 ns.
 const SHORT_MAX: u8 = 18;
 
 impl Prefix for Ipv4Net {
