@@ -49,6 +49,7 @@
 //! lookup's few random accesses would otherwise each miss the TLB too.
 
 mod batch;
+mod build;
 pub mod generate;
 mod huge;
 pub mod load;

@@ -13,8 +13,9 @@ use super::batch::prefetch;
 /// 20.2, 4 lines 20.0 per 2^18 lookups. (84 % of the answers under a node lie
 /// within 32 slots of the hint.)
 const HINT_LINES: usize = 2;
+use super::build::direct_bits_for;
 use super::huge::advise_vec;
-use super::poptrie::{direct_bits_for, Entry, Poptrie};
+use super::poptrie::{Entry, Poptrie};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 /// A CIDR prefix type the table can compile (IPv4 or IPv6).
