@@ -11,8 +11,9 @@
 //! - `throughput`: independent lookups over a key array (the CPU may overlap them),
 //!   one `lookup` call per key for every crate; peeremu is measured a second time
 //!   (`peeremu-batch`) through its batched `lookup_batch`, which the others lack;
-//! - `latency`: a dependent chain, each key XORed with the previous result's low bit,
-//!   so a lookup cannot start before the previous one finished.
+//! - `latency`: a dependent chain, every bit of each key made to depend on the
+//!   previous result (see [`Chain`]), so a lookup cannot start before the previous
+//!   one finished.
 //!
 //! Criterion reports time per batch of `KEYS` lookups and elements/s; ns/lookup is
 //! time / KEYS. Memory (bytes per prefix) is printed once per table on stderr.
@@ -221,20 +222,30 @@ impl Lpm<Ipv6Addr> for TreeBitmap<Ipv6Addr> {
     }
 }
 
-/// Flip the key's lowest bit by `bit`: the chain's data dependency.
+/// The chain's data dependency: the next key is made from the previous result.
+///
+/// It flips the key's lowest bit by the result's low bit, and XORs the whole key
+/// with all ones if the result's top bit is set. Values are route indices (< 2^31),
+/// so the second part never changes a key, but neither the compiler nor the CPU can
+/// know that: every bit of the next key, and so every load of the next lookup, waits
+/// for the previous result. (With the low bit alone, a lookup whose first load reads
+/// only high bits could start before the previous one ended: the compiler keeps a
+/// `u128` in two registers and only the low one depends on the result.)
 trait Chain: Copy {
-    fn chain(self, bit: u32) -> Self;
+    fn chain(self, prev: u32) -> Self;
 }
 impl Chain for Ipv4Addr {
     #[inline(always)]
-    fn chain(self, bit: u32) -> Self {
-        Ipv4Addr::from(u32::from(self) ^ bit)
+    fn chain(self, prev: u32) -> Self {
+        let all = 0u32.wrapping_sub(prev >> 31);
+        Ipv4Addr::from(u32::from(self) ^ (prev & 1) ^ all)
     }
 }
 impl Chain for Ipv6Addr {
     #[inline(always)]
-    fn chain(self, bit: u32) -> Self {
-        Ipv6Addr::from(u128::from(self) ^ u128::from(bit))
+    fn chain(self, prev: u32) -> Self {
+        let all = 0u128.wrapping_sub(u128::from(prev >> 31));
+        Ipv6Addr::from(u128::from(self) ^ u128::from(prev & 1) ^ all)
     }
 }
 
@@ -284,7 +295,7 @@ fn bench_one<A: Chain, T: Lpm<A>>(
         b.iter(|| {
             let mut prev = 0u32;
             for &k in keys {
-                prev = t.find(k.chain(prev & 1)).unwrap_or(0);
+                prev = t.find(k.chain(prev)).unwrap_or(0);
             }
             black_box(prev)
         })
@@ -300,7 +311,7 @@ fn routes_of<N: Copy + Eq + std::hash::Hash, A>(
     let mut seen = HashSet::new();
     nets.iter()
         .filter(|n| seen.insert(**n))
-        .zip(0u32..)
+        .zip(0u32..(1 << 31)) // values below 2^31: `Chain` relies on it
         .map(|(&n, i)| {
             let (a, l) = split(n);
             (a, l, i)
