@@ -80,6 +80,10 @@ pub struct Host {
     /// arrived) would do nothing in a poll, so it is skipped: a poll costs the
     /// generators that act, not every flow of the host.
     wake: Vec<u64>,
+    /// Per generator: whether it is a TCP one (polled every time). With `wake`,
+    /// decides from these two small arrays whether a generator acts, before its
+    /// (cold) state is touched: a host may run hundreds of flows.
+    is_tcp: Vec<bool>,
     /// Per generator: its flow's `done` has been handed out by [`Host::take_finished`].
     finished_seen: Vec<bool>,
     /// Flows whose generator finished since the last [`Host::take_finished`].
@@ -162,6 +166,7 @@ impl Host {
             device,
             generators: Vec::new(),
             wake: Vec::new(),
+            is_tcp: Vec::new(),
             finished_seen: Vec::new(),
             finished: Vec::new(),
             icmp_rx: false,
@@ -218,6 +223,7 @@ impl Host {
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
         };
+        self.is_tcp.push(matches!(g, Generator::Tcp(_)));
         self.generators.push(g);
         self.wake.push(0);
         self.finished_seen.push(false);
@@ -389,7 +395,11 @@ impl Host {
         let mut full = false;
         for _round in 0..4 {
             let mut wrote = false;
-            for (g, &wake) in self.generators.iter_mut().zip(&self.wake) {
+            for (i, g) in self.generators.iter_mut().enumerate() {
+                let wake = self.wake[i];
+                if wake > now_ns && !self.is_tcp[i] {
+                    continue;
+                }
                 match g {
                     Generator::Ping(p) if wake <= now_ns => {
                         wrote |=
@@ -436,7 +446,11 @@ impl Host {
             // written, a window opened by reading, a close); replies and ACKs that
             // smoltcp owed went out in this poll already.
             let mut work = false;
-            for (g, &wake) in self.generators.iter_mut().zip(&self.wake) {
+            for (i, g) in self.generators.iter_mut().enumerate() {
+                let wake = self.wake[i];
+                if wake > now_ns && !self.is_tcp[i] && !self.icmp_rx {
+                    continue;
+                }
                 match g {
                     Generator::Ping(p) if wake <= now_ns || self.icmp_rx => {
                         p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
@@ -492,6 +506,9 @@ impl Host {
     fn update_wakes(&mut self, now_ns: u64, stats: &[FlowStats]) {
         for (i, g) in self.generators.iter().enumerate() {
             let wake = &mut self.wake[i];
+            if *wake > now_ns && !self.is_tcp[i] && !self.icmp_rx {
+                continue;
+            }
             let (flow, next) = match g {
                 Generator::Ping(p) if *wake <= now_ns || self.icmp_rx => {
                     (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]))
