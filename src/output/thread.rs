@@ -25,9 +25,9 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 /// A batch is handed over once its arena holds this many bytes…
-const BATCH_BYTES: usize = 256 * 1024;
+const BATCH_BYTES: usize = 1024 * 1024;
 /// …or this many observations.
-const BATCH_RECORDS: usize = 2048;
+const BATCH_RECORDS: usize = 8192;
 /// Batches in flight (filled and waiting, or being replayed).
 const BATCHES_IN_FLIGHT: usize = 4;
 
