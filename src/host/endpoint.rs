@@ -135,15 +135,20 @@ fn is_rst(l4: &[u8]) -> bool {
 /// are cold; loading them while smoltcp processes the frame hides that miss.
 #[inline]
 fn prefetch<T>(value: &T) {
+    prefetch_address((value as *const T).cast());
+}
+
+#[inline]
+fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults, even on a bad address,
-    // and this one is a valid reference.
+    // SAFETY: a prefetch is only a hint: it never faults and reads nothing into
+    // the program, whatever the address.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
 
 fn instant(ns: u64) -> Instant {
