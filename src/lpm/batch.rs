@@ -62,7 +62,7 @@ impl Poptrie {
         let s = self.direct_bits;
         self.lanes(
             keys.len().min(leaves.len()),
-            |i| (keys[i] >> (128 - s)) as usize,
+            |i| (((keys[i] >> 64) as u64) >> (64 - s)) as usize,
             |i, off| ((keys[i] << off) >> 64) as u64,
             leaves,
         );
@@ -83,7 +83,14 @@ impl Poptrie {
         // Stage 1: every lane's direct entry, loads only.
         let mut node = [0u32; LANES];
         for (i, d) in node.iter_mut().enumerate().take(n) {
-            *d = self.direct.get(index(i)).map_or(LEAF, |&d| d as u32);
+            *d = self.direct.get(index(i)).copied().unwrap_or(LEAF);
+        }
+        // Node entries to their offsets (dropping the hint), branch-free.
+        let node_mask = self.node_offset(!LEAF) as u32;
+        for d in &mut node[..n] {
+            // All ones for a leaf entry, `node_mask` for a node entry.
+            let keep = (0u32.wrapping_sub(*d >> 31)) | node_mask;
+            *d &= keep;
         }
         // Stage 2: prefetch every lane's root node (a harmless line for leaves).
         for &d in &node[..n] {

@@ -22,8 +22,8 @@
 //! routes (the table stays in L1), 2^18 for full tables as the paper recommends.
 //!
 //! Beyond the paper (see `poptrie.rs`): each node's leaves are stored right behind
-//! it, so the leaf usually arrives with the node's cache line; chains of nodes that
-//! only pass through (sparse IPv6 space) collapse into one skip node.
+//! it, so the leaf usually arrives with the node's cache line; chains of up to 10
+//! nodes that only pass through (sparse IPv6 space) collapse into one skip node.
 //!
 //! # Costs
 //! - `lookup` allocates nothing and does not branch on the table size; `&self` only.
@@ -34,8 +34,14 @@
 //!
 //! Values live in a `Vec` indexed by `u32` route slots; the trie stores only slots.
 //! That costs a value load after the leaf, so each direct entry that leads to a node
-//! also holds a *hint*, the slot of its region's first route: the lookup prefetches
-//! the values there while it loads the node (`poptrie.rs`, `table.rs`).
+//! also yields a *hint*, the slot of its region's first route (a per-16-entry base
+//! plus a delta packed beside the node offset, so entries stay 4 bytes and the
+//! 2^18-entry table 1 MiB, L2-resident): on tables over 1 MiB the lookup prefetches
+//! the values there, and the node's second cache line, while it loads the node
+//! (`poptrie.rs`, `table.rs`). Tables under 1 MiB skip those prefetches (they are
+//! cache-resident; the prefetches only cost instructions there).
+//! Routes up to /18 take the first slots (`table.rs`): they answer the lookups that
+//! end in the direct table, and grouped their values stay cache-resident.
 //! [`Lpm4::lookup_batch`] walks 32 keys at a time to overlap their cache misses
 //! (`batch.rs`). Both were measured with `cargo bench --bench lpm` (README,
 //! "Benchmarks").
@@ -43,6 +49,7 @@
 //! lookup's few random accesses would otherwise each miss the TLB too.
 
 mod batch;
+mod build;
 pub mod generate;
 mod huge;
 pub mod load;
@@ -134,6 +141,12 @@ macro_rules! lpm_table {
                     self.table.trie.$lanes(&keys[..n], &mut leaves[..n]);
                     self.table.values_into(&leaves[..n], &mut out[..n]);
                 }
+            }
+
+            #[doc(hidden)]
+            #[inline]
+            pub fn zz_leaf(&self, addr: $addr) -> u32 {
+                self.table.$leaf(<$bits>::from(addr))
             }
 
             /// The value stored for exactly this prefix.

@@ -1,10 +1,18 @@
 //! The lookup structure: a Poptrie (Asai & Ohara, SIGCOMM 2015) over left-aligned
-//! `u128` keys, shared by IPv4 (32 significant bits) and IPv6 (128).
+//! `u128` keys, shared by IPv4 (32 significant bits) and IPv6 (128): its layout and
+//! the lookup walk. `build.rs` compiles it.
 //!
 //! Layout:
-//! - `direct`: 2^s entries indexed by the key's top `s` bits ("direct pointing").
-//!   An entry with [`LEAF`] set holds a leaf (route slot + 1, 0 = no route); otherwise
-//!   it is the word offset in `heap` of the subtree's root node.
+//! - `direct`: 2^s 4-byte entries indexed by the key's top `s` bits ("direct
+//!   pointing"). An entry with [`LEAF`] set holds a leaf (route slot + 1, 0 = no
+//!   route); otherwise its low `node_bits` bits are the word offset in `heap` of
+//!   the subtree's root node and the bits above them the *value hint* (the slot of
+//!   the region's first route) minus `hint_base[index >> HINT_GROUP]`. Why 4 bytes:
+//!   at s = 18 the table is 1 MiB and stays in this machine's 2 MiB L2 next to the
+//!   hot part of the heap; 8-byte entries (offset + full hint) made it 2 MiB, so the
+//!   first load of a full-table lookup was often an L3 hit (measured with a
+//!   thread-CPU-time harness over the bench's keys, dependent lookups: full IPv4
+//!   table 73 → 65 ns per lookup, 100,000 prefixes 32 → 28).
 //! - 64-ary nodes that consume 6 key bits each (6 words: `vector`, `leafvec`, `base0`,
 //!   `base1`). `vector` marks the children that are internal nodes, stored
 //!   contiguously from `base1` in chunk order, so the child of chunk `c` is node
@@ -23,10 +31,11 @@
 //!
 //! Path compression (our addition): a chain of nodes that each only pass through
 //! to a single child with nothing ending there, common in sparse IPv6 space, is
-//! replaced by one *skip node* (`leafvec` = 0, word 1 = level count ≤ 5, word 0 = the
-//! key bits expected, word 4 = the leaf when they differ, word 5 = the next node).
-//! A normal node always has a leaf (so `leafvec` ≠ 0) unless all 64 children are
-//! internal, and then word 1 is `u32::MAX`, so the two never collide.
+//! replaced by one *skip node* (`leafvec` = 0; words 0–1 = the up to 60 key bits
+//! expected, right-aligned; word 4 = the leaf when they differ; word 5 = the next
+//! node, with the level count ≤ 10 in its top 4 bits). A normal node always has a
+//! leaf (so `leafvec` ≠ 0) unless all 64 children are internal, and then word 1 is
+//! `u32::MAX`, which a skip node's word 1 (at most 28 bits) never is.
 //!
 //! Keys shorter than a node's last chunk (IPv4 past bit 32, IPv6 past bit 128) are
 //! zero-padded; prefixes expand over the padded slots as well, which keeps one code
@@ -38,11 +47,25 @@ use super::huge::HugeSlice;
 pub(crate) const LEAF: u32 = 1 << 31;
 
 /// Bits consumed per node.
-const STRIDE: u32 = 6;
+pub(super) const STRIDE: u32 = 6;
 /// A node is 6 words: vector (2), leafvec (2), base0, base1.
-const NODE_WORDS: usize = 6;
-/// Most levels one skip node stands for (their chunks must fit in 32 bits).
-const MAX_SKIP: u32 = 5;
+pub(super) const NODE_WORDS: usize = 6;
+/// log2 of the direct entries sharing one `hint_base` word: the hint deltas of a
+/// full IPv4 table then fit the 10 bits left beside a 21-bit node offset (3 of
+/// 66,112 are clamped; 2^5 would clamp 340), and `hint_base` (64 KiB at 2^18
+/// entries) stays in L2.
+pub(super) const HINT_GROUP: u32 = 4;
+/// From this size on a lookup misses the L2 cache often enough that prefetching
+/// the value hint and the node's second line pays; below, it only costs
+/// instructions (measured: IPv4 16 prefixes, 6.7 → 6.1 ns independent, 8.9 → 8.4
+/// ns dependent).
+pub(super) const BIG_BYTES: usize = 1 << 20;
+/// Most levels one skip node stands for (their chunks must fit in 60 bits, so the
+/// high word of the expected bits never reads as `u32::MAX`).
+pub(super) const MAX_SKIP: u32 = 10;
+/// A skip node's word 5: the next node's offset in the low bits, the level count
+/// above.
+pub(super) const SKIP_NEXT_BITS: u32 = 28;
 
 /// A prefix to compile: left-aligned key, length, route slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,96 +79,26 @@ pub(crate) struct Entry {
 #[derive(Debug, Clone)]
 pub(crate) struct Poptrie {
     pub(super) direct_bits: u32,
-    /// Low word: the entry (leaf or node offset); high word: the value-slot hint
-    /// (see [`Poptrie::lookup32_hinted`]).
-    pub(super) direct: HugeSlice<u64>,
+    /// 4-byte entries. A leaf entry has [`LEAF`] set; a node entry holds the
+    /// root's word offset in its low `node_bits` bits and above them the value
+    /// hint's distance from `hint_base` (see [`Poptrie::lookup32_hinted`]).
+    pub(super) direct: HugeSlice<u32>,
+    /// Per group of [`HINT_GROUP`] direct entries: the smallest hint of the group.
+    pub(super) hint_base: HugeSlice<u32>,
+    /// Bits of a node entry that hold the node offset (enough for the heap).
+    pub(super) node_bits: u32,
     /// Nodes and leaves interleaved, in 32-bit words (see the module doc).
     pub(super) heap: HugeSlice<u32>,
-    nodes: usize,
-}
-
-/// The 6-bit chunk of a left-aligned key at bit offset `off` (zero-padded).
-#[inline(always)]
-fn chunk128(key: u128, off: u32) -> u32 {
-    ((key << off) >> (128 - STRIDE)) as u32
-}
-
-/// Picks the direct-pointing width for a table of `n` prefixes: small tables get a
-/// direct table that stays in L1, full tables the 2^18 the Poptrie paper found best.
-pub(crate) fn direct_bits_for(n: usize) -> u32 {
-    match n {
-        0..=64 => 8,
-        65..=4_096 => 12,
-        4_097..=50_000 => 16,
-        _ => 18,
-    }
+    pub(super) nodes: usize,
+    /// Whether the structure outgrows the L2 cache, so that prefetching the value
+    /// hint and the node's second line pays (see [`Poptrie::direct_node`]).
+    pub(super) big: bool,
 }
 
 impl Poptrie {
-    /// Compile `entries` (any order; at most one per prefix) with a direct table of
-    /// 2^`direct_bits` entries. Cost: O(n · depth) after an O(n log n) sort.
-    pub(crate) fn build(mut entries: Vec<Entry>, direct_bits: u32) -> Poptrie {
-        assert!((1..=24).contains(&direct_bits), "direct bits out of range");
-        // Sorting by (key, len) puts every prefix before the prefixes it contains,
-        // so applying them in order with overwrite yields the longest match.
-        entries.sort_unstable();
-        let s = direct_bits;
-        let mut direct = vec![LEAF; 1usize << s];
-        let mut direct_default = vec![0u32; 1usize << s];
-        let mut hint = vec![0u32; 1usize << s];
-        let mut long = Vec::new();
-        for e in &entries {
-            if u32::from(e.len) <= s {
-                let start = (e.key >> (128 - s)) as usize;
-                let span = 1usize << (s - u32::from(e.len));
-                direct[start..start + span].fill(LEAF | (e.slot + 1));
-                direct_default[start..start + span].fill(e.slot + 1);
-            } else {
-                long.push(*e);
-            }
-        }
-        let mut b = Builder {
-            heap: Vec::new(),
-            nodes: 0,
-        };
-        let mut i = 0;
-        while i < long.len() {
-            let top = (long[i].key >> (128 - s)) as usize;
-            let start = i;
-            while i < long.len() && (long[i].key >> (128 - s)) as usize == top {
-                i += 1;
-            }
-            // A subtree root starts a cache line when it would straddle one, so the
-            // node and its first leaves arrive with one miss.
-            if b.heap.len() % 16 > 16 - NODE_WORDS {
-                b.heap.resize(b.heap.len().next_multiple_of(16), 0);
-            }
-            let root = b.reserve(1);
-            direct[top] = root as u32;
-            // The region's routes have consecutive slots (slots follow the sorted
-            // prefix order) starting with its first prefix longer than `s`.
-            // (Measured against the covering prefix's slot and the region's middle
-            // one: the first is the best guess on the BGP table.)
-            hint[top] = long[start].slot;
-            b.build_block(root, &[(&long[start..i], direct_default[top])], s);
-        }
-        Poptrie {
-            direct_bits: s,
-            direct: HugeSlice::from_slice(
-                &direct
-                    .iter()
-                    .zip(&hint)
-                    .map(|(&d, &h)| u64::from(d) | (u64::from(h) << 32))
-                    .collect::<Vec<_>>(),
-            ),
-            heap: HugeSlice::from_slice(&b.heap),
-            nodes: b.nodes,
-        }
-    }
-
     /// Bytes held by the lookup structure (direct table, nodes, leaves).
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.direct.len() * 8 + self.heap.len() * 4
+        (self.direct.len() + self.hint_base.len() + self.heap.len()) * 4
     }
 
     pub(crate) fn node_count(&self) -> usize {
@@ -169,39 +122,62 @@ impl Poptrie {
     /// instead of following it: one dependent miss fewer on a full table.
     #[inline(always)]
     pub(crate) fn lookup32_hinted(&self, addr: u32, hint: impl FnOnce(u32)) -> u32 {
-        let s = self.direct_bits;
-        let d = self
-            .direct
-            .get((addr >> (32 - s)) as usize)
-            .copied()
-            .unwrap_or(LEAF.into());
-        let entry = d as u32;
-        if entry & LEAF != 0 {
-            return entry & !LEAF;
+        let index = (addr >> (32 - self.direct_bits)) as usize;
+        match self.direct_node(index, hint) {
+            Ok(node) => self.walk32(node, addr),
+            Err(leaf) => leaf,
         }
-        hint((d >> 32) as u32);
-        // The node's leaves follow it: fetch the next line too (measured on the
-        // full table: −3 % per dependent lookup; two lines: +7 %).
-        super::batch::prefetch(self.heap.as_ptr().wrapping_add(entry as usize + 16));
-        self.walk32(entry as usize, addr)
     }
 
     /// The leaf (route slot + 1, 0 = none) for an IPv6 address; `hint` as in
     /// [`Self::lookup32_hinted`].
     #[inline(always)]
     pub(crate) fn lookup128_hinted(&self, key: u128, hint: impl FnOnce(u32)) -> u32 {
-        let s = self.direct_bits;
-        let d = self
-            .direct
-            .get((key >> (128 - s)) as usize)
-            .copied()
-            .unwrap_or(LEAF.into());
-        let entry = d as u32;
-        if entry & LEAF != 0 {
-            return entry & !LEAF;
+        // From the high 64 bits alone (direct_bits ≤ 24): one shift instead of a
+        // 128-bit one (shrd, shr, test, cmov).
+        let index = (((key >> 64) as u64) >> (64 - self.direct_bits)) as usize;
+        match self.direct_node(index, hint) {
+            Ok(node) => self.walk128(node, key),
+            Err(leaf) => leaf,
         }
-        hint((d >> 32) as u32);
-        self.walk128(entry as usize, key)
+    }
+
+    /// The direct entry at `index`: `Err(leaf)` or `Ok(root node offset)`, after
+    /// calling `hint` with the node's value hint.
+    #[inline(always)]
+    fn direct_node(&self, index: usize, hint: impl FnOnce(u32)) -> Result<usize, u32> {
+        debug_assert!(index < self.direct.len());
+        // SAFETY: callers pass the key's top `direct_bits` bits, and `build`
+        // allocates 2^direct_bits entries.
+        let d = unsafe { *self.direct.get_unchecked(index) };
+        // "Leaf or node" is a coin toss on a full IPv4 table (39 % of lookups end
+        // here), but a branch-free version (leaf entries walk a dummy node in L1,
+        // the result picked by masks) measured slower in both modes: full IPv4
+        // table 13.9 → 17.2 ns independent, 64.7 → 68.5 ns dependent; 16 prefixes
+        // 6.5 → 9.4 ns. The extra work on every lookup costs more than the
+        // mispredictions, which resolve early now that the direct table is in L2.
+        if d & LEAF != 0 {
+            return Err(d & !LEAF);
+        }
+        if !self.big {
+            return Ok(self.node_offset(d));
+        }
+        debug_assert!(index >> HINT_GROUP < self.hint_base.len());
+        // SAFETY: `index` < 2^direct_bits (above), and `build` pushes one base per
+        // 2^HINT_GROUP entries (one for all of them if the table is smaller).
+        let base = unsafe { *self.hint_base.get_unchecked(index >> HINT_GROUP) };
+        hint(base.wrapping_add(d >> self.node_bits));
+        let node = self.node_offset(d);
+        // The node's leaves follow it: fetch the next line too (measured on the
+        // full table: −3 % per dependent lookup; two lines: +7 %).
+        super::batch::prefetch(self.heap.as_ptr().wrapping_add(node + 16));
+        Ok(node)
+    }
+
+    /// The root-node offset of a node entry.
+    #[inline(always)]
+    pub(super) fn node_offset(&self, d: u32) -> usize {
+        (d & ((1 << self.node_bits) - 1)) as usize
     }
 
     // `count_ones` is one `popcnt` because `.cargo/config.toml` builds for
@@ -245,28 +221,51 @@ impl Poptrie {
     /// the node at word `at`; `window` holds the key's next bits at the top.
     #[inline(always)]
     pub(super) fn step(&self, at: usize, window: u64) -> Step {
-        let Some(w) = self.heap.get(at..at + NODE_WORDS) else {
-            return Step::Leaf(0);
-        };
+        let w = self.node_words(at);
+        let vector = u64::from(w[0]) | (u64::from(w[1]) << 32);
         let leafvec = u64::from(w[2]) | (u64::from(w[3]) << 32);
-        if leafvec == 0 && w[1] <= MAX_SKIP {
-            // Skip node: the key must continue with the w[1] chunks in w[0].
-            let bits = STRIDE * w[1];
-            return if (window >> (64 - bits)) as u32 == w[0] {
-                Step::Node(w[5] as usize, bits)
+        let bit = 1u64 << (window >> (64 - STRIDE));
+        // The common case first, with one test: a normal node (leafvec ≠ 0) whose
+        // chunk is a leaf. A skip node has leafvec = 0 and a garbage "vector".
+        // (leafvec first: a skip node's vector bit is noise the branch predictor
+        // would have to guess.)
+        if leafvec != 0 && vector & bit == 0 {
+            let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
+            return Step::Leaf(self.word(i as usize));
+        }
+        if leafvec == 0 && w[1] != u32::MAX {
+            // Skip node: the key must continue with the chunks in w[0..2].
+            let bits = STRIDE * (w[5] >> SKIP_NEXT_BITS);
+            return if window >> (64 - bits) == u64::from(w[0]) | (u64::from(w[1]) << 32) {
+                Step::Node((w[5] & ((1 << SKIP_NEXT_BITS) - 1)) as usize, bits)
             } else {
                 Step::Leaf(w[4])
             };
         }
-        let vector = u64::from(w[0]) | (u64::from(w[1]) << 32);
-        let bit = 1u64 << (window >> (64 - STRIDE));
-        if vector & bit != 0 {
-            let rank = (vector & (bit - 1)).count_ones() as usize;
-            Step::Node(w[5] as usize + rank * NODE_WORDS, STRIDE)
-        } else {
-            let i = w[4].wrapping_add((leafvec & ((bit - 1) | bit)).count_ones());
-            Step::Leaf(self.heap.get(i as usize).copied().unwrap_or(0))
-        }
+        let rank = (vector & (bit - 1)).count_ones() as usize;
+        Step::Node(w[5] as usize + rank * NODE_WORDS, STRIDE)
+    }
+
+    /// The node at word `at`.
+    #[inline(always)]
+    fn node_words(&self, at: usize) -> &[u32; NODE_WORDS] {
+        debug_assert!(at + NODE_WORDS <= self.heap.len());
+        // SAFETY: `at` is a node offset written by `build` (a direct entry, a
+        // `base1` plus rank, or a skip node's next): the builder reserves every
+        // node's NODE_WORDS words inside the heap before pointing at it, and the
+        // heap is immutable afterwards.
+        unsafe { &*self.heap.as_ptr().add(at).cast::<[u32; NODE_WORDS]>() }
+    }
+
+    /// The heap word at `i`, a leaf index computed by [`Self::step`].
+    #[inline(always)]
+    fn word(&self, i: usize) -> u32 {
+        debug_assert!(i < self.heap.len());
+        // SAFETY: `build` writes base0 - 1 into every normal node with its leaves
+        // (one per set bit of leafvec) pushed right after base0, so base0 - 1 +
+        // popcount(leafvec & upto(c)), between 1 and popcount(leafvec), lands on
+        // one of them; the heap is immutable afterwards.
+        unsafe { *self.heap.get_unchecked(i) }
     }
 }
 
@@ -274,121 +273,4 @@ pub(super) enum Step {
     /// Continue at this node, `.1` key bits further.
     Node(usize, u32),
     Leaf(u32),
-}
-
-/// A node under construction: the prefixes below it and its inherited leaf.
-type Pending<'a> = (&'a [Entry], u32);
-
-struct Builder {
-    heap: Vec<u32>,
-    nodes: usize,
-}
-
-impl Builder {
-    /// Reserve `n` contiguous nodes at the end of the heap; returns the first word.
-    fn reserve(&mut self, n: usize) -> usize {
-        let at = self.heap.len();
-        self.heap.resize(at + n * NODE_WORDS, 0);
-        self.nodes += n;
-        at
-    }
-
-    /// Fill the block of nodes reserved at `at` (one per item, at bit offset `off`):
-    /// first every node with its leaves appended right behind the block, then the
-    /// children blocks, so a node's leaves sit next to it.
-    fn build_block(&mut self, at: usize, items: &[Pending<'_>], off: u32) {
-        let mut pending = Vec::with_capacity(items.len());
-        for (k, &(ps, default)) in items.iter().enumerate() {
-            let node = at + k * NODE_WORDS;
-            let levels = pass_through_levels(ps, off);
-            if levels >= 2 {
-                let expect = ((ps[0].key << off) >> (128 - STRIDE * levels)) as u32;
-                self.heap[node..node + NODE_WORDS]
-                    .copy_from_slice(&[expect, levels, 0, 0, default, 0]);
-                pending.push((vec![(ps, default)], off + STRIDE * levels));
-            } else {
-                pending.push((self.fill_node(node, ps, default, off), off + STRIDE));
-            }
-        }
-        for (k, (children, child_off)) in pending.into_iter().enumerate() {
-            if children.is_empty() {
-                continue;
-            }
-            let block = self.reserve(children.len());
-            self.heap[at + k * NODE_WORDS + 5] = block as u32;
-            self.build_block(block, &children, child_off);
-        }
-    }
-
-    /// Write the node at word `at` from the prefixes (all longer than `off`, sorted,
-    /// under this node) with `default` as the inherited leaf; append its leaves and
-    /// return its internal children in chunk order.
-    fn fill_node<'a>(
-        &mut self,
-        at: usize,
-        ps: &'a [Entry],
-        default: u32,
-        off: u32,
-    ) -> Vec<Pending<'a>> {
-        let end = off + STRIDE;
-        let mut val = [default; 64];
-        let mut vector = 0u64;
-        let mut children: Vec<(usize, &'a [Entry])> = Vec::new();
-        let mut i = 0;
-        while i < ps.len() {
-            let p = ps[i];
-            let c = chunk128(p.key, off) as usize;
-            if u32::from(p.len) <= end {
-                let span = 1usize << (end - u32::from(p.len));
-                val[c..c + span].fill(p.slot + 1);
-                i += 1;
-            } else {
-                let start = i;
-                while i < ps.len() && chunk128(ps[i].key, off) as usize == c {
-                    // Shorter prefixes of this slot sort before the longer ones.
-                    debug_assert!(u32::from(ps[i].len) > end);
-                    i += 1;
-                }
-                vector |= 1 << c;
-                children.push((c, &ps[start..i]));
-            }
-        }
-        let mut leafvec = 0u64;
-        let base0 = self.heap.len();
-        let mut last = None;
-        for (c, &v) in val.iter().enumerate() {
-            if vector & (1 << c) != 0 {
-                continue;
-            }
-            if last != Some(v) {
-                leafvec |= 1 << c;
-                self.heap.push(v);
-                last = Some(v);
-            }
-        }
-        self.heap[at..at + NODE_WORDS].copy_from_slice(&[
-            vector as u32,
-            (vector >> 32) as u32,
-            leafvec as u32,
-            (leafvec >> 32) as u32,
-            (base0 as u32).wrapping_sub(1),
-            0,
-        ]);
-        children.into_iter().map(|(c, sub)| (sub, val[c])).collect()
-    }
-}
-
-/// How many whole levels from `off` every prefix of `ps` (sorted, non-empty) goes
-/// through on one path with nothing ending there: those levels can be one skip
-/// node. At most [`MAX_SKIP`].
-fn pass_through_levels(ps: &[Entry], off: u32) -> u32 {
-    let (Some(first), Some(last)) = (ps.first(), ps.last()) else {
-        return 0;
-    };
-    // Sorted keys: first and last share a bit iff every key between does.
-    let common = (first.key ^ last.key).leading_zeros();
-    let shortest = ps.iter().map(|p| u32::from(p.len)).min().unwrap_or(0);
-    // A level [o, o+6) passes if all keys agree on it and every prefix is longer.
-    let limit = common.min(shortest.saturating_sub(1));
-    (limit.saturating_sub(off) / STRIDE).min(MAX_SKIP)
 }

@@ -1,6 +1,7 @@
 //! The value-owning side shared by [`super::Lpm4`] and [`super::Lpm6`].
 //!
-//! Prefixes are kept sorted by (address, length) in `nets`, their values at the same
+//! Prefixes are kept sorted in `nets` (routes up to /18 first, then the others, each
+//! group by address then length: see [`Prefix::order`]), their values at the same
 //! index in `values`; the index is the route slot the compiled [`Poptrie`] stores.
 //! Keeping them sorted makes exact-prefix search a binary search, so no hash index is
 //! needed (that would cost more memory than the trie itself).
@@ -12,8 +13,9 @@ use super::batch::prefetch;
 /// 20.2, 4 lines 20.0 per 2^18 lookups. (84 % of the answers under a node lie
 /// within 32 slots of the hint.)
 const HINT_LINES: usize = 2;
+use super::build::direct_bits_for;
 use super::huge::advise_vec;
-use super::poptrie::{direct_bits_for, Entry, Poptrie};
+use super::poptrie::{Entry, Poptrie};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 /// A CIDR prefix type the table can compile (IPv4 or IPv6).
@@ -23,11 +25,22 @@ pub(crate) trait Prefix: Copy + Eq {
     fn length(&self) -> u8;
     /// The same prefix with host bits cleared.
     fn canonical(&self) -> Self;
-    /// Sort key: containing prefixes sort before the prefixes they contain.
-    fn order(&self) -> (u128, u8) {
-        (self.key(), self.length())
+    /// Storage order of routes (and so their slots): the short prefixes (up to
+    /// [`SHORT_MAX`]) first, then the others, each group by address then length.
+    /// A table whose order is sorted can find a prefix by binary search.
+    fn order(&self) -> (bool, u128, u8) {
+        (self.length() > SHORT_MAX, self.key(), self.length())
     }
 }
+
+/// Routes up to this length get the first slots, so their values sit together at
+/// the start of `values`. On a full IPv4 table they are the answers of the 39 % of
+/// lookups that end in the direct table (and of many node leaves, leaf-pushed),
+/// but only 5 % of the routes: grouped, their values (≈ 180 KB as `u32`) can stay
+/// in L2, where interleaved with the /24s they were spread over the whole 3.6 MB
+/// array. Measured (dependent lookups): full IPv4 table 65 → 62 ns, 100,000
+/// prefixes 27.7 → 24.9 ns.
+const SHORT_MAX: u8 = 18;
 
 impl Prefix for Ipv4Net {
     fn key(&self) -> u128 {
@@ -199,8 +212,30 @@ impl<P: Prefix, V> Table<P, V> {
         self.values.get(i)
     }
 
+    /// The routes by address, then length: a merge of the two groups of the
+    /// storage order (see [`Prefix::order`]).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (P, &V)> {
-        self.nets.iter().copied().zip(self.values.iter())
+        let split = self.nets.partition_point(|n| n.length() <= SHORT_MAX);
+        let mut short = self.nets[..split]
+            .iter()
+            .zip(&self.values[..split])
+            .peekable();
+        let mut long = self.nets[split..]
+            .iter()
+            .zip(&self.values[split..])
+            .peekable();
+        std::iter::from_fn(move || {
+            let take_short = match (short.peek(), long.peek()) {
+                (Some((a, _)), Some((b, _))) => (a.key(), a.length()) <= (b.key(), b.length()),
+                (s, _) => s.is_some(),
+            };
+            let (net, value) = if take_short {
+                short.next()
+            } else {
+                long.next()
+            }?;
+            Some((*net, value))
+        })
     }
 
     /// Bytes held: compiled trie, prefixes and values.

@@ -249,3 +249,20 @@ fn lookup_batch_equals_lookup_on_any_slice_lengths() {
         assert_eq!(*o, t6.lookup(*k));
     }
 }
+
+#[test]
+fn iter_is_sorted_by_address_then_length_across_both_slot_groups() {
+    // Routes up to /18 take the first slots (table.rs, SHORT_MAX); iteration must
+    // still interleave them with the longer ones in address order.
+    let nets = synthetic_v4(5_000, 3);
+    let t = Lpm4::from_routes(nets.iter().copied().zip(0u32..));
+    let listed: Vec<Ipv4Net> = t.iter().map(|(n, _)| n).collect();
+    let mut expected: Vec<Ipv4Net> = nets.iter().map(|n| n.trunc()).collect();
+    expected.sort_by_key(|n| (n.network(), n.prefix_len()));
+    expected.dedup();
+    assert_eq!(listed, expected);
+    assert!(listed.iter().any(|n| n.prefix_len() <= 18));
+    for (n, v) in t.iter() {
+        assert_eq!(t.get(n), Some(v));
+    }
+}

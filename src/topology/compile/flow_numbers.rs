@@ -96,28 +96,32 @@ pub(super) fn numbers(
     let bytes = positive(c, &f.bytes, o, "bytes", default_bytes, u64::MAX >> 1)?;
     let rate_pps = match &f.rate_pps {
         None => 10.0,
-        Some(r) if r.get_ref().is_finite() && *r.get_ref() > 0.0 => *r.get_ref(),
+        Some(r) if (MIN_RATE_PPS..=MAX_RATE_PPS).contains(r.get_ref()) => *r.get_ref(),
         Some(r) => {
             c.err(
                 "flow-value",
                 r.span(),
                 o,
-                "rate_pps must be a positive number",
+                format!(
+                    "rate_pps must be a number from {MIN_RATE_PPS} to {MAX_RATE_PPS:e} \
+                     (packets per second)"
+                ),
             );
             return None;
         }
     };
     let start_ns = match &f.start_ms {
         None => 0,
-        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => {
-            (s.get_ref() * 1e6).round() as u64
-        }
+        Some(s) if (0.0..=MAX_START_MS).contains(s.get_ref()) => (s.get_ref() * 1e6).round() as u64,
         Some(s) => {
             c.err(
                 "flow-value",
                 s.span(),
                 o,
-                "start_ms must be a non-negative number",
+                format!(
+                    "start_ms must be a number from 0 to {MAX_START_MS:e} \
+                     (30 days of virtual time)"
+                ),
             );
             return None;
         }
@@ -131,6 +135,15 @@ pub(super) fn numbers(
         start_ns,
     })
 }
+
+/// Latest flow start, in ms: 30 days. Virtual time is u64 nanoseconds (584 years),
+/// so this leaves room for the flow itself; a larger value used to saturate silently.
+const MAX_START_MS: f64 = 30.0 * 86_400_000.0;
+/// Slowest and fastest send rates. Below one packet per 1000 s the gaps overflow
+/// nothing but no run would ever see a second packet; above 10^9/s the gap is
+/// under a virtual nanosecond and every packet leaves at once.
+const MIN_RATE_PPS: f64 = 0.001;
+const MAX_RATE_PPS: f64 = 1e9;
 
 /// Largest request or response, in bytes (1 GiB).
 const MAX_MESSAGE_BYTES: u64 = 1 << 30;
