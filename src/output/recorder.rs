@@ -177,6 +177,8 @@ impl Recorder {
     }
 
     /// Frames and drops observed so far, and frames the flow log could not parse.
+    /// (Behind a [`RecorderThread`](super::RecorderThread) without captures, only
+    /// frames seen at ENIs reach the recorder, so only those are counted.)
     pub fn counts(&self) -> (u64, u64, u64) {
         (self.frames, self.dropped, self.unparsed)
     }

@@ -25,9 +25,9 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 /// A batch is handed over once its arena holds this many bytes…
-const BATCH_BYTES: usize = 256 * 1024;
+const BATCH_BYTES: usize = 1024 * 1024;
 /// …or this many observations.
-const BATCH_RECORDS: usize = 2048;
+const BATCH_RECORDS: usize = 8192;
 /// Batches in flight (filled and waiting, or being replayed).
 const BATCHES_IN_FLIGHT: usize = 4;
 
@@ -251,27 +251,33 @@ impl Observer for RecorderThread {
 }
 
 /// How many leading bytes of `frame` the flow log's parse reads at most: Ethernet,
-/// the IP header, and a TCP, UDP or ICMP header, when nothing else comes between
-/// (IPv4 with TCP/UDP/ICMP, IPv6 with TCP/UDP/ICMPv6 as next header); the whole
-/// frame otherwise (IPv6 extension headers, other protocols, non-IP). Only the
-/// fixed fields that say which case applies are read here.
+/// the IP header, and a TCP (at most 60 bytes), UDP or ICMP (8) header, when
+/// nothing else comes between (IPv4 with TCP/UDP/ICMP, IPv6 with TCP/UDP/ICMPv6
+/// as next header); the whole frame otherwise (IPv6 extension headers, other
+/// protocols, non-IP). Only the fixed fields that say which case applies are read.
 fn flow_log_snap(frame: &[u8]) -> usize {
     const ETH: usize = 14;
-    // Largest headers: IPv4 60, IPv6 40, TCP 60.
-    const V4: usize = ETH + 60 + 60;
-    const V6: usize = ETH + 40 + 60;
+    /// The transport header's length at most: UDP and ICMP 8, TCP 60.
+    fn transport(protocol: u8) -> Option<usize> {
+        match protocol {
+            1 | 17 | 58 => Some(8),
+            6 => Some(60),
+            _ => None,
+        }
+    }
     let snap = match (frame.get(12..14), frame.get(ETH)) {
-        (Some([0x08, 0x00]), Some(v)) if v >> 4 == 4 => match frame.get(ETH + 9) {
-            Some(1 | 6 | 17) => V4,
-            _ => frame.len(),
-        },
-        (Some([0x86, 0xdd]), Some(v)) if v >> 4 == 6 => match frame.get(ETH + 6) {
-            Some(6 | 17 | 58) => V6,
-            _ => frame.len(),
-        },
-        _ => frame.len(),
+        // IPv4: the header's own length (IHL), then the transport header.
+        (Some([0x08, 0x00]), Some(&v)) if v >> 4 == 4 && v & 0x0f >= 5 => frame
+            .get(ETH + 9)
+            .and_then(|&p| transport(p).filter(|_| p != 58))
+            .map(|t| ETH + usize::from(v & 0x0f) * 4 + t),
+        (Some([0x86, 0xdd]), Some(&v)) if v >> 4 == 6 => frame
+            .get(ETH + 6)
+            .and_then(|&p| transport(p).filter(|_| p != 1))
+            .map(|t| ETH + 40 + t),
+        _ => None,
     };
-    snap.min(frame.len())
+    snap.unwrap_or(frame.len()).min(frame.len())
 }
 
 #[cfg(test)]

@@ -31,6 +31,10 @@ pub struct EventQueue<T> {
     /// The time of the last event popped (bucket 0 holds events at this time).
     last: u64,
     len: usize,
+    /// Bit `i` set when bucket `i` may hold events (set on push, cleared when the
+    /// bucket is emptied): the next bucket to refill from is one `trailing_zeros`
+    /// away instead of a scan over the buckets.
+    occupied: u128,
 }
 
 impl<T> Default for EventQueue<T> {
@@ -40,6 +44,7 @@ impl<T> Default for EventQueue<T> {
             head: 0,
             last: 0,
             len: 0,
+            occupied: 0,
         }
     }
 }
@@ -63,6 +68,7 @@ impl<T: Copy> EventQueue<T> {
         let t = time_ns.max(self.last);
         let b = self.bucket(t);
         self.buckets[b].push((t, payload));
+        self.occupied |= 1 << b;
         self.len += 1;
     }
 
@@ -87,9 +93,12 @@ impl<T: Copy> EventQueue<T> {
     fn refill(&mut self) -> bool {
         self.buckets[0].clear();
         self.head = 0;
-        let Some(i) = (1..BUCKETS).find(|&i| !self.buckets[i].is_empty()) else {
+        self.occupied &= !1;
+        if self.occupied == 0 {
             return false;
-        };
+        }
+        let i = self.occupied.trailing_zeros() as usize;
+        self.occupied &= !(1 << i);
         let mut from = std::mem::take(&mut self.buckets[i]);
         self.last = from.iter().map(|e| e.0).min().unwrap_or(self.last);
         for &(t, p) in &from {
@@ -97,6 +106,7 @@ impl<T: Copy> EventQueue<T> {
             // `last`, so it lands in a lower bucket, in its original order.
             let b = self.bucket(t);
             self.buckets[b].push((t, p));
+            self.occupied |= 1 << b;
         }
         from.clear();
         self.buckets[i] = from;
