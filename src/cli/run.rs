@@ -263,7 +263,8 @@ fn parse_seconds(s: &str) -> Result<u64, String> {
     if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
         return Err(format!("{s:?}: expected seconds between 0 and 1e9"));
     }
-    Ok((secs * 1e9).round() as u64)
+    // At least one virtual nanosecond: a positive duration never means "no limit".
+    Ok(((secs * 1e9).round() as u64).max(1))
 }
 
 fn parse_account_id(s: &str) -> Result<String, String> {
@@ -312,6 +313,12 @@ mod tests {
         assert_eq!(a.out, Some(PathBuf::from("o")));
         assert_eq!(a.duration, Some(1_500_000_000));
         assert!(a.no_capture && a.json);
+    }
+
+    #[test]
+    fn a_tiny_duration_is_one_nanosecond_not_unlimited() {
+        let tiny = parse(&["t.toml", "--duration", "1e-12"]).map(|a| a.duration);
+        assert_eq!(tiny.ok(), Some(Some(1)));
     }
 
     #[test]
