@@ -263,7 +263,7 @@ fn parse_seconds(s: &str) -> Result<u64, String> {
     if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
         return Err(format!("{s:?}: expected seconds between 0 and 1e9"));
     }
-    // At least one virtual nanosecond: a positive duration never means "no limit".
+    // At least one virtual nanosecond: a positive duration never rounds to zero.
     Ok(((secs * 1e9).round() as u64).max(1))
 }
 
