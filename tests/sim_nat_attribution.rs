@@ -39,20 +39,19 @@ fn network(kind: FlowKind, deny_tcp_back: bool) -> Network {
     t.nacl(public, inbound, vec![allow_all(100, "0.0.0.0/0")]);
     let mut net = t.build();
     net.flows.push(Flow {
-        name: "out-through-nat".into(),
-        kind,
-        src: Endpoint::Eni(eni),
-        dst: Endpoint::External(host),
         port: 443,
         size: if kind == FlowKind::Tcp { 0 } else { 56 },
         count: 5,
         bytes: 10_000,
         rate_pps: 10.0,
-        start_ns: 0,
         df: true,
-        ipv6: false,
         expect: Some(Expectation::Dropped(DropReason::NaclDeny)),
-        request_response: None,
+        ..Flow::new(
+            "out-through-nat",
+            kind,
+            Endpoint::Eni(eni),
+            Endpoint::External(host),
+        )
     });
     net
 }

@@ -51,24 +51,18 @@ fn network_with_second_flow(block_icmp: bool, second_start_ns: Option<u64>) -> N
     }
     let mut net = t.build();
     net.flows.push(Flow {
-        name: "bulk".into(),
-        kind: FlowKind::Tcp,
-        src: Endpoint::Eni(sender),
-        dst: Endpoint::Eni(receiver),
-        port: 5001,
-        size: 0,
-        count: 0,
         bytes: 500_000,
-        rate_pps: 0.0,
-        start_ns: 0,
-        df: true,
-        ipv6: false,
         expect: Some(if block_icmp {
             Expectation::Dropped(DropReason::MtuExceeded)
         } else {
             Expectation::Delivered
         }),
-        request_response: None,
+        ..Flow::new(
+            "bulk",
+            FlowKind::Tcp,
+            Endpoint::Eni(sender),
+            Endpoint::Eni(receiver),
+        )
     });
     if let Some(start_ns) = second_start_ns {
         let mut second = net.flows[0].clone();

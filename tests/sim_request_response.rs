@@ -39,18 +39,8 @@ fn network(server_port_open: bool) -> Network {
     let server = t.eni(sb, "10.20.1.10", &[gb]);
     let mut net = t.build();
     net.flows.push(Flow {
-        name: "api".into(),
-        kind: FlowKind::Tcp,
-        src: Endpoint::Eni(client),
-        dst: Endpoint::Eni(server),
         port: 8080,
-        size: 0,
-        count: 0,
-        bytes: 0,
-        rate_pps: 0.0,
         start_ns: 1_000_000,
-        df: true,
-        ipv6: false,
         expect: Some(if server_port_open {
             Expectation::Delivered
         } else {
@@ -61,6 +51,12 @@ fn network(server_port_open: bool) -> Network {
             request_bytes: REQUEST_BYTES,
             response_bytes: RESPONSE_BYTES,
         }),
+        ..Flow::new(
+            "api",
+            FlowKind::Tcp,
+            Endpoint::Eni(client),
+            Endpoint::Eni(server),
+        )
     });
     net
 }

@@ -27,11 +27,6 @@ fn eni(i: u32, ip: Ipv4Addr) -> Eni {
 
 fn flow(name: &str, kind: FlowKind) -> Flow {
     Flow {
-        name: name.to_string(),
-        kind,
-        src: Endpoint::Eni(EniIdx(0)),
-        dst: Endpoint::Eni(EniIdx(1)),
-        port: 5001,
         // TCP: 0 = segments as large as the MSS allows.
         size: if kind == FlowKind::Tcp { 0 } else { 1000 },
         count: 10,
@@ -39,9 +34,12 @@ fn flow(name: &str, kind: FlowKind) -> Flow {
         rate_pps: 100.0,
         start_ns: 1_000_000,
         df: true,
-        ipv6: false,
-        expect: None,
-        request_response: None,
+        ..Flow::new(
+            name,
+            kind,
+            Endpoint::Eni(EniIdx(0)),
+            Endpoint::Eni(EniIdx(1)),
+        )
     }
 }
 

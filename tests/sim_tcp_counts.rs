@@ -48,20 +48,14 @@ fn syn_only() -> Network {
     );
     let mut net = t.build();
     net.flows.push(Flow {
-        name: "syn-only".into(),
-        kind: FlowKind::Tcp,
-        src: Endpoint::Eni(client),
-        dst: Endpoint::Eni(server),
-        port: 5001,
-        size: 0,
-        count: 0,
         bytes: 10_000,
-        rate_pps: 0.0,
-        start_ns: 0,
-        df: true,
-        ipv6: false,
         expect: Some(Expectation::Dropped(DropReason::NaclDeny)),
-        request_response: None,
+        ..Flow::new(
+            "syn-only",
+            FlowKind::Tcp,
+            Endpoint::Eni(client),
+            Endpoint::Eni(server),
+        )
     });
     net
 }

@@ -66,6 +66,31 @@ pub struct Flow {
     pub request_response: Option<RequestResponse>,
 }
 
+impl Flow {
+    /// A flow with every number zero, port 5001, DF set only for TCP (as Linux
+    /// sets it), no expectation and no request/response: a base for struct-update
+    /// syntax where code builds flows without a topology file (tests, generators).
+    /// (The topology loader has its own defaults; see the README.)
+    pub fn new(name: impl Into<String>, kind: FlowKind, src: Endpoint, dst: Endpoint) -> Flow {
+        Flow {
+            name: name.into(),
+            kind,
+            src,
+            dst,
+            port: 5001,
+            size: 0,
+            count: 0,
+            bytes: 0,
+            rate_pps: 0.0,
+            start_ns: 0,
+            df: kind == FlowKind::Tcp,
+            ipv6: false,
+            expect: None,
+            request_response: None,
+        }
+    }
+}
+
 /// A TCP request/response exchange on one connection, one request outstanding at a
 /// time (HTTP/1.1 keep-alive without pipelining): the client sends `request_bytes`,
 /// the server answers with `response_bytes`, `requests` times.

@@ -114,20 +114,17 @@ pub fn network() -> Network {
 
 pub fn flow(name: &str, expect: Option<Expectation>) -> Flow {
     Flow {
-        name: name.into(),
-        kind: FlowKind::Udp,
-        src: Endpoint::Eni(EniIdx(0)),
-        dst: Endpoint::Eni(EniIdx(1)),
         port: 5432,
         size: 100,
         count: 4,
-        bytes: 0,
         rate_pps: 10.0,
-        start_ns: 0,
-        df: false,
-        ipv6: false,
         expect,
-        request_response: None,
+        ..Flow::new(
+            name,
+            FlowKind::Udp,
+            Endpoint::Eni(EniIdx(0)),
+            Endpoint::Eni(EniIdx(1)),
+        )
     }
 }
 
