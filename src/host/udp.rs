@@ -91,6 +91,11 @@ impl UdpClient {
         true
     }
 
+    /// Whether a datagram still waits in smoltcp's send buffer.
+    pub fn tx_queued(&self, sockets: &SocketSet<'static>) -> bool {
+        sockets.get::<udp::Socket>(self.handle).send_queue() > 0
+    }
+
     pub fn after_poll(&mut self, now_ns: u64, st: &mut FlowStats) {
         if self.next_seq >= self.plan.count && now_ns >= self.plan.last_send_ns() + self.linger_ns {
             st.done = true;
