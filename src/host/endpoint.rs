@@ -16,7 +16,7 @@ use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, SocketSet};
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use std::collections::BTreeMap;
@@ -425,6 +425,7 @@ impl Host {
         let mut full = false;
         for _round in 0..4 {
             let mut wrote = false;
+            let mut tcp_active = false;
             for (i, g) in self.generators.iter_mut().enumerate() {
                 let wake = self.wake[i];
                 if wake > now_ns && !self.is_tcp[i] {
@@ -448,7 +449,7 @@ impl Host {
                             &mut self.sockets,
                             &mut stats[f],
                         );
-                        wrote |= t.has_socket();
+                        tcp_active |= t.has_socket();
                     }
                 }
             }
@@ -461,14 +462,37 @@ impl Host {
             // sockets. So only ingress runs, and `poll_at` (still `None`) is not
             // asked: the same frames as a full `poll` at less cost on
             // receive-heavy hosts.
-            let quiet = !wrote && !self.big_rx && !self.smol_pending;
-            if quiet {
+            let calm = !tcp_active && !self.big_rx && !self.smol_pending;
+            let quiet = calm && !wrote;
+            if calm {
                 while self
                     .iface
                     .poll_ingress_single(now, &mut self.device, &mut self.sockets)
                     != PollIngressSingleResult::None
                 {}
-            } else {
+            }
+            if calm && wrote {
+                // Only ping/UDP generators wrote (the state is otherwise quiet):
+                // `Interface::poll` would sweep every socket until a sweep sends
+                // nothing, and then `poll_at` would sweep them again. One sweep
+                // sends what the generators queued; a second is needed only when
+                // a written socket still holds data or smoltcp fragmented a
+                // datagram (the rest waits in its fragmenter), and then the full
+                // loop runs, as `poll` would. Same frames, in the same order.
+                let sent_from = self.device.tx.len();
+                let sent = self
+                    .iface
+                    .poll_egress(now, &mut self.device, &mut self.sockets)
+                    != PollResult::None;
+                if sent && self.egress_left(now_ns, sent_from) {
+                    full = true;
+                    while self
+                        .iface
+                        .poll_egress(now, &mut self.device, &mut self.sockets)
+                        != PollResult::None
+                    {}
+                }
+            } else if !quiet {
                 full = true;
                 self.iface.poll(now, &mut self.device, &mut self.sockets);
             }
@@ -524,6 +548,25 @@ impl Host {
             pool.give(buf);
         }
         self.next_wake(now_ns, full)
+    }
+
+    /// After one egress sweep of a calm poll: whether smoltcp may still have
+    /// something to send (a due generator's socket not drained, or a fragment
+    /// sent, so more of its datagram waits in the fragmenter).
+    fn egress_left(&self, now_ns: u64, sent_from: usize) -> bool {
+        let fragmented = self.device.tx[sent_from..].iter().any(|f| {
+            f.get(ETHERNET_HEADER_LEN..)
+                .is_some_and(|ip| ip.len() > 6 && ip[0] >> 4 == 4 && ip[6] & 0x20 != 0)
+        });
+        fragmented
+            || self.generators.iter().enumerate().any(|(i, g)| {
+                self.wake[i] <= now_ns
+                    && match g {
+                        Generator::Ping(p) => p.tx_queued(&self.sockets),
+                        Generator::Udp(u) => u.tx_queued(&self.sockets),
+                        Generator::Tcp(_) => false,
+                    }
+            })
     }
 
     /// Flows whose generator finished since the last call, in generator order.

@@ -52,6 +52,11 @@ impl PingClient {
         }
     }
 
+    /// Whether a request still waits in smoltcp's send buffer.
+    pub fn tx_queued(&self, sockets: &SocketSet<'static>) -> bool {
+        sockets.get::<icmp::Socket>(self.handle).send_queue() > 0
+    }
+
     /// Send the requests that are due; whether any was due.
     pub fn before_poll(
         &mut self,

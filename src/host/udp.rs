@@ -5,9 +5,11 @@ use super::stats::FlowStats;
 use super::tag::Tag;
 use super::FlowPlan;
 use crate::model::FlowIdx;
+use crate::policy::conntrack::FxBuild;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp;
 use smoltcp::wire::{IpAddress, IpEndpoint};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// UDP header bytes (the flow size counts IP payload, so data = size - 8).
@@ -91,6 +93,11 @@ impl UdpClient {
         true
     }
 
+    /// Whether a datagram still waits in smoltcp's send buffer.
+    pub fn tx_queued(&self, sockets: &SocketSet<'static>) -> bool {
+        sockets.get::<udp::Socket>(self.handle).send_queue() > 0
+    }
+
     pub fn after_poll(&mut self, now_ns: u64, st: &mut FlowStats) {
         if self.next_seq >= self.plan.count && now_ns >= self.plan.last_send_ns() + self.linger_ns {
             st.done = true;
@@ -111,10 +118,11 @@ impl UdpClient {
 /// Receives every flow sent to one port of this host.
 pub struct UdpSink {
     handle: SocketHandle,
-    /// (source address, source port) → flow, sorted (stable: the first flow
-    /// added wins a duplicate key) and searched by bisection for every datagram,
-    /// so keys are plain integers ([`source_key`]) rather than `IpAddr` enums.
-    by_source: Vec<(SourceKey, FlowIdx)>,
+    /// (source address, source port) → flow (the first flow added wins a
+    /// duplicate key), looked up for every datagram: keys are plain integers
+    /// ([`source_key`]) rather than `IpAddr` enums, hashed with FxHash (a hub's
+    /// sink may serve hundreds of flows; a bisection cost a dozen wide compares).
+    by_source: HashMap<SourceKey, FlowIdx, FxBuild>,
 }
 
 /// A datagram's (source address, source port) as integers: address bits, then the
@@ -136,14 +144,13 @@ impl UdpSink {
         let _ = socket.bind(port);
         UdpSink {
             handle: sockets.add(socket),
-            by_source: Vec::new(),
+            by_source: HashMap::default(),
         }
     }
 
     pub fn add_flow(&mut self, plan: &FlowPlan) {
         let key = source_key(smol_addr(plan.src_ip), plan.local_port);
-        let at = self.by_source.partition_point(|e| e.0 <= key);
-        self.by_source.insert(at, (key, plan.flow));
+        self.by_source.entry(key).or_insert(plan.flow);
     }
 
     pub fn after_poll(
@@ -155,12 +162,7 @@ impl UdpSink {
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
         while let Ok((data, meta)) = socket.recv() {
             let key = source_key(meta.endpoint.addr, meta.endpoint.port);
-            let first = self.by_source.partition_point(|e| e.0 < key);
-            let by_src = self
-                .by_source
-                .get(first)
-                .filter(|e| e.0 == key)
-                .map(|&(_, f)| f);
+            let by_src = self.by_source.get(&key).copied();
             let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
             let Some(flow) = by_src else { continue };
             let Some(st) = stats.get_mut(flow.ix()) else {

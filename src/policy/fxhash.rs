@@ -46,7 +46,12 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // A product's low bits depend only on the input's low bits, and hashbrown
+        // picks the bucket from the low bits: keys that differ only in high bits
+        // (the ports and the far address of one ENI's flows) would all start
+        // probing at the same group. The high bits mix every input bit, so they
+        // are rotated down (as rustc-hash 2 does).
+        self.hash.rotate_left(26)
     }
 }
 
