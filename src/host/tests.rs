@@ -206,15 +206,29 @@ pub fn frag_needed(quoted: &[u8], mtu: u16) -> Vec<u8> {
     buf
 }
 
-#[test]
-fn request_response_gets_every_response_and_times_each() {
+/// A request/response flow over the two-host wire, its links capped at `link_mtu`
+/// (so the hosts must learn the path MTU), run until `until_ns`.
+fn exchange(
+    requests: u64,
+    request_bytes: u64,
+    response_bytes: u64,
+    link_mtu: Option<u16>,
+    until_ns: u64,
+) -> Wire {
     let rr = RequestResponse {
-        requests: 20,
-        request_bytes: 300,
-        response_bytes: 50_000,
+        requests,
+        request_bytes,
+        response_bytes,
     };
     let mut w = Wire::new(tcp_plan(0, Some(rr)));
-    w.run_until(2_000_000_000);
+    w.link_mtu = link_mtu;
+    w.run_until(until_ns);
+    w
+}
+
+#[test]
+fn request_response_gets_every_response_and_times_each() {
+    let mut w = exchange(20, 300, 50_000, None, 2_000_000_000);
     let st = &mut w.stats[0];
     assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
     assert_eq!(st.responses, 20);
@@ -271,14 +285,7 @@ fn frag_needed_resends_the_lost_segments_at_once() {
 
 #[test]
 fn request_response_recovers_from_frag_needed_on_requests() {
-    let rr = RequestResponse {
-        requests: 5,
-        request_bytes: 20_000,
-        response_bytes: 100,
-    };
-    let mut w = Wire::new(tcp_plan(0, Some(rr)));
-    w.link_mtu = Some(1500);
-    w.run_until(30_000_000_000);
+    let w = exchange(5, 20_000, 100, Some(1500), 30_000_000_000);
     let st = &w.stats[0];
     assert_eq!(st.responses, 5);
     assert!(w.too_big > 0);
@@ -290,18 +297,8 @@ fn request_response_recovers_from_frag_needed_on_requests() {
 #[test]
 fn messages_larger_than_the_socket_buffers_are_carried_whole() {
     // Both larger than the 256 KiB send buffers: written over several polls.
-    let rr = RequestResponse {
-        requests: 3,
-        request_bytes: 300_000,
-        response_bytes: 1_000_000,
-    };
-    let mut w = Wire::new(tcp_plan(0, Some(rr)));
-    w.run_until(30_000_000_000);
+    let w = exchange(3, 300_000, 1_000_000, None, 30_000_000_000);
     let st = &w.stats[0];
-    eprintln!(
-        "DBG {} {} {} {:?} {}",
-        st.responses, st.bytes_delivered, st.bytes_acked, st.completion_ns, st.sent_packets
-    );
     assert_eq!(st.tcp_end, Some(TcpEnd::Completed));
     assert_eq!(st.responses, 3);
     assert_eq!(st.bytes_delivered, 3 * 1_300_000);
@@ -310,14 +307,7 @@ fn messages_larger_than_the_socket_buffers_are_carried_whole() {
 
 #[test]
 fn the_server_resends_responses_lost_to_the_path_mtu_at_once() {
-    let rr = RequestResponse {
-        requests: 5,
-        request_bytes: 100,
-        response_bytes: 50_000,
-    };
-    let mut w = Wire::new(tcp_plan(0, Some(rr)));
-    w.link_mtu = Some(1500);
-    w.run_until(30_000_000_000);
+    let w = exchange(5, 100, 50_000, Some(1500), 30_000_000_000);
     let st = &w.stats[0];
     assert_eq!(st.responses, 5);
     assert!(w.too_big > 0);
