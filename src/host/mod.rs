@@ -27,4 +27,6 @@ pub use stats::{new_histogram, FlowStats, TcpEnd};
 pub use tag::{Tag, TAG_LEN};
 
 #[cfg(test)]
+mod test_segments;
+#[cfg(test)]
 mod tests;

@@ -232,43 +232,25 @@ fn to_smol(ip: IpAddr) -> IpAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::test_segments::{ipv4_tcp, Segment, A, B};
     use smoltcp::phy::ChecksumCapabilities;
-    use smoltcp::wire::{IpProtocol, Ipv4Repr, TcpControl, TcpRepr, TcpSeqNumber};
+    use smoltcp::wire::{IpProtocol, Ipv4Repr, TcpControl, TcpSeqNumber};
     use std::net::Ipv4Addr;
-
-    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
     /// A frame (14 reserved bytes + IPv4 + TCP) with `len` payload bytes and FIN+PSH.
     fn tcp_frame(len: usize) -> Vec<u8> {
         let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
-        let tcp = TcpRepr {
-            src_port: 40000,
-            dst_port: 5001,
-            control: TcpControl::Fin,
-            seq_number: TcpSeqNumber(1000),
-            ack_number: Some(TcpSeqNumber(1)),
-            window_len: 1024,
-            window_scale: None,
-            max_seg_size: None,
-            sack_permitted: false,
-            sack_ranges: [None; 3],
-            timestamp: None,
-            payload: &payload,
-        };
-        let ip = Ipv4Repr {
-            src_addr: A,
-            dst_addr: B,
-            next_header: IpProtocol::Tcp,
-            payload_len: tcp.buffer_len(),
-            hop_limit: 64,
-        };
-        let mut buf = vec![0u8; ETHERNET_HEADER_LEN + ip.buffer_len() + tcp.buffer_len()];
-        let caps = ChecksumCapabilities::default();
-        let mut p = Ipv4Packet::new_unchecked(&mut buf[ETHERNET_HEADER_LEN..]);
-        ip.emit(&mut p, &caps);
-        let mut t = TcpPacket::new_unchecked(p.payload_mut());
-        tcp.emit(&mut t, &IpAddress::Ipv4(A), &IpAddress::Ipv4(B), &caps);
+        let mut buf = ipv4_tcp(
+            ETHERNET_HEADER_LEN,
+            &Segment {
+                control: TcpControl::Fin,
+                seq: TcpSeqNumber(1000),
+                ack: Some(TcpSeqNumber(1)),
+                window: 1024,
+                payload: &payload,
+            },
+        );
+        let mut t = TcpPacket::new_unchecked(&mut buf[ETHERNET_HEADER_LEN + 20..]);
         t.set_psh(true);
         t.fill_checksum(&IpAddress::Ipv4(A), &IpAddress::Ipv4(B));
         buf

@@ -195,12 +195,8 @@ pub fn quoted_lost_segment(protocol: u8, icmp: &[u8]) -> Option<LostSegment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smoltcp::phy::ChecksumCapabilities;
-    use smoltcp::wire::{IpProtocol, Ipv4Repr, TcpControl, TcpRepr};
-    use std::net::Ipv4Addr;
-
-    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+    use crate::host::test_segments::{ipv4_tcp, Segment, A, B};
+    use smoltcp::wire::{IpProtocol, TcpControl, TcpSeqNumber};
     const ISN: i32 = -5; // wraps through zero on the way
 
     /// An IPv4 packet: the segment at stream `offset` with `len` pattern bytes.
@@ -213,34 +209,16 @@ mod tests {
         } else {
             TcpSeqNumber(ISN) + 1 + offset
         };
-        let tcp = TcpRepr {
-            src_port: 40000,
-            dst_port: 5001,
-            control,
-            seq_number: seq,
-            ack_number: ack.map(TcpSeqNumber),
-            window_len: 512,
-            window_scale: None,
-            max_seg_size: None,
-            sack_permitted: false,
-            sack_ranges: [None; 3],
-            timestamp: None,
-            payload: &payload,
-        };
-        let ip = Ipv4Repr {
-            src_addr: A,
-            dst_addr: B,
-            next_header: IpProtocol::Tcp,
-            payload_len: tcp.buffer_len(),
-            hop_limit: 64,
-        };
-        let mut buf = vec![0u8; ip.buffer_len() + tcp.buffer_len()];
-        let caps = ChecksumCapabilities::default();
-        let mut p = Ipv4Packet::new_unchecked(&mut buf[..]);
-        ip.emit(&mut p, &caps);
-        let mut t = TcpPacket::new_unchecked(p.payload_mut());
-        tcp.emit(&mut t, &IpAddress::Ipv4(A), &IpAddress::Ipv4(B), &caps);
-        buf
+        ipv4_tcp(
+            0,
+            &Segment {
+                control,
+                seq,
+                ack: ack.map(TcpSeqNumber),
+                window: 512,
+                payload: &payload,
+            },
+        )
     }
 
     fn observe(t: &mut SegmentTemplate, ip: &[u8]) {
