@@ -22,8 +22,35 @@ pub fn percentile_distribution(hist: &LatencyHistogram) -> String {
 
 /// Append the `.hgrm` text for `hist` to `s` (a buffer reused across flows).
 pub fn write_percentile_distribution(hist: &LatencyHistogram, s: &mut String) {
+    let facts = Facts {
+        sigfig: hist.sigfig(),
+        empty: hist.is_empty(),
+        mean: hist.mean(),
+        stdev: hist.stdev(),
+        max: hist.max(),
+        len: hist.len(),
+        buckets: hist.buckets(),
+    };
+    write_text(s, &facts, hist.quantile_steps(TICKS_PER_HALF_DISTANCE));
+}
+
+/// The numbers of the footer, whichever histogram type they come from (the tests
+/// feed `hdrhistogram::Histogram`'s to check ours against them).
+struct Facts {
+    sigfig: u8,
+    empty: bool,
+    mean: f64,
+    stdev: f64,
+    max: u64,
+    len: u64,
+    buckets: u8,
+}
+
+/// The text itself: header, one line per (value, quantile, count since the last
+/// line) step, footer.
+fn write_text(s: &mut String, facts: &Facts, steps: impl IntoIterator<Item = (u64, f64, u64)>) {
     // At least 3 decimals so sub-millisecond latencies keep 1 µs resolution.
-    let prec = usize::from(hist.sigfig()).max(3);
+    let prec = usize::from(facts.sigfig).max(3);
     let scale = NS_PER_OUTPUT_UNIT;
     let _ = write!(
         s,
@@ -31,7 +58,7 @@ pub fn write_percentile_distribution(hist: &LatencyHistogram, s: &mut String) {
         "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
     );
     let mut total = 0u64;
-    for (value, q, count) in hist.quantile_steps(TICKS_PER_HALF_DISTANCE) {
+    for (value, q, count) in steps {
         total += count;
         let value = value as f64 / scale;
         if q < 1.0 {
@@ -44,13 +71,13 @@ pub fn write_percentile_distribution(hist: &LatencyHistogram, s: &mut String) {
             let _ = writeln!(s, "{value:12.prec$} {q:2.12} {total:10}");
         }
     }
-    let (mean, stdev, max) = if hist.is_empty() {
+    let (mean, stdev, max) = if facts.empty {
         (0.0, 0.0, 0.0)
     } else {
         (
-            hist.mean() / scale,
-            hist.stdev() / scale,
-            hist.max() as f64 / scale,
+            facts.mean / scale,
+            facts.stdev / scale,
+            facts.max as f64 / scale,
         )
     };
     let _ = writeln!(
@@ -60,13 +87,13 @@ pub fn write_percentile_distribution(hist: &LatencyHistogram, s: &mut String) {
     let _ = writeln!(
         s,
         "#[Max     = {max:12.prec$}, Total count    = {:12}]",
-        hist.len()
+        facts.len
     );
     let _ = writeln!(
         s,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
-        hist.buckets(),
-        sub_bucket_count(hist.sigfig())
+        facts.buckets,
+        sub_bucket_count(facts.sigfig)
     );
 }
 
@@ -91,56 +118,27 @@ mod tests {
         h
     }
 
-    /// The formatter as written for `hdrhistogram::Histogram` (before the sparse
-    /// histogram): the reference the sparse one must match byte for byte.
+    /// The text from `hdrhistogram::Histogram`'s own quantile iteration and
+    /// statistics: what the sparse histogram must reproduce byte for byte.
     fn reference(hist: &Histogram<u64>) -> String {
-        let prec = usize::from(hist.sigfig()).max(3);
-        let scale = NS_PER_OUTPUT_UNIT;
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            "{:>12} {:>14} {:>10} {:>14}\n\n",
-            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
-        );
-        let mut total = 0u64;
-        for v in hist.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
-            total += v.count_since_last_iteration();
-            let value = v.value_iterated_to() as f64 / scale;
-            let q = v.quantile_iterated_to();
-            if q < 1.0 {
-                let _ = writeln!(
-                    s,
-                    "{value:12.prec$} {q:2.12} {total:10} {:14.2}",
-                    1.0 / (1.0 - q)
-                );
-            } else {
-                let _ = writeln!(s, "{value:12.prec$} {q:2.12} {total:10}");
-            }
-        }
-        let (mean, stdev, max) = if hist.is_empty() {
-            (0.0, 0.0, 0.0)
-        } else {
-            (
-                hist.mean() / scale,
-                hist.stdev() / scale,
-                hist.max() as f64 / scale,
-            )
+        let facts = Facts {
+            sigfig: hist.sigfig(),
+            empty: hist.is_empty(),
+            mean: hist.mean(),
+            stdev: hist.stdev(),
+            max: hist.max(),
+            len: hist.len(),
+            buckets: hist.buckets(),
         };
-        let _ = writeln!(
-            s,
-            "#[Mean    = {mean:12.prec$}, StdDeviation   = {stdev:12.prec$}]"
-        );
-        let _ = writeln!(
-            s,
-            "#[Max     = {max:12.prec$}, Total count    = {:12}]",
-            hist.len()
-        );
-        let _ = writeln!(
-            s,
-            "#[Buckets = {:12}, SubBuckets     = {:12}]",
-            hist.buckets(),
-            sub_bucket_count(hist.sigfig())
-        );
+        let steps = hist.iter_quantiles(TICKS_PER_HALF_DISTANCE).map(|v| {
+            (
+                v.value_iterated_to(),
+                v.quantile_iterated_to(),
+                v.count_since_last_iteration(),
+            )
+        });
+        let mut s = String::new();
+        write_text(&mut s, &facts, steps);
         s
     }
 
