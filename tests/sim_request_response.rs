@@ -135,3 +135,26 @@ fn same_seed_same_bytes() {
     let (_, t3) = run(&net, 10);
     assert!(t1.0 != t3.0, "another seed should change ports and ISNs");
 }
+
+/// An exchange that takes longer than the default 60 s tail after the last scheduled
+/// send still runs to its end: the run only stops 60 s after the last delivery.
+#[test]
+fn a_long_exchange_runs_to_its_end() {
+    const MANY: u64 = 70_000; // ≥ 1 ms round trip each: over 70 s of virtual time
+    let mut net = network(true);
+    let f = &mut net.flows[0];
+    f.request_response = Some(RequestResponse {
+        requests: MANY,
+        request_bytes: 10,
+        response_bytes: 10,
+    });
+    let (r, _) = run(&net, 1);
+    let f = &r.reports[0];
+    assert_eq!(f.responses, Some(MANY), "{:?}", f.notes);
+    assert_eq!(f.outcome, Outcome::Delivered);
+    assert!(
+        r.totals.sim_time_ns > 70_000_000_000,
+        "{}",
+        r.totals.sim_time_ns
+    );
+}

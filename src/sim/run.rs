@@ -23,7 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct SimConfig<'a> {
     /// `--seed`: ephemeral ports, echo identifiers, smoltcp's ISNs.
     pub seed: u64,
-    /// Stop at this virtual time; default: the last flow's last send + 60 s.
+    /// Stop at this virtual time; default: 60 s after both the last scheduled send
+    /// and the last delivered frame (see [`DEFAULT_TAIL_NS`]).
     pub time_limit_ns: Option<u64>,
     /// Every host's uplink and downlink (latency is taken from the fabric).
     pub host_link: LinkParams,
@@ -54,7 +55,12 @@ pub struct RunResult {
     pub interrupted: bool,
 }
 
-/// Default slack after the last scheduled send before a run is cut off.
+/// Without `--duration`, a run ends once this much virtual time has passed since
+/// both the last scheduled send and the last frame delivered to any host (or
+/// earlier, when every flow has finished). Measuring from the last delivery lets a
+/// long transfer or request/response exchange run to its end however long it
+/// takes, while a stalled one (a path MTU black hole: nothing gets through) is
+/// still cut off a minute after its last sign of life.
 pub const DEFAULT_TAIL_NS: u64 = 60_000_000_000;
 
 #[derive(Debug, Clone, Copy)]
@@ -124,15 +130,12 @@ pub fn run(
             .host
             .add_client(p.clone(), config.timeouts);
     }
-    let time_limit = config.time_limit_ns.unwrap_or_else(|| {
-        let last = setup
-            .plans
-            .iter()
-            .map(|p| p.last_send_ns())
-            .max()
-            .unwrap_or(0);
-        last.saturating_add(DEFAULT_TAIL_NS)
-    });
+    let last_send = setup
+        .plans
+        .iter()
+        .map(|p| p.last_send_ns())
+        .max()
+        .unwrap_or(0);
 
     let mut e = Engine {
         queue: EventQueue::new(),
@@ -146,6 +149,7 @@ pub fn run(
         events: 0,
         frames: 0,
         pending_flows: setup.plans.len(),
+        last_delivery_ns: 0,
     };
     for (i, n) in nodes.iter_mut().enumerate() {
         n.scheduled_ns = Some(0);
@@ -155,6 +159,11 @@ pub fn run(
     let mut interrupted = false;
     observer.loop_started();
     while let Some((t, ev)) = e.queue.pop() {
+        let time_limit = config.time_limit_ns.unwrap_or_else(|| {
+            last_send
+                .max(e.last_delivery_ns)
+                .saturating_add(DEFAULT_TAIL_NS)
+        });
         if t > time_limit {
             break;
         }
@@ -240,6 +249,8 @@ struct Engine {
     events: u64,
     frames: u64,
     pending_flows: usize,
+    /// When a frame last reached a host (see [`DEFAULT_TAIL_NS`]).
+    last_delivery_ns: u64,
 }
 
 impl Engine {
@@ -304,6 +315,7 @@ impl Engine {
                 self.pool.give(bytes);
             }
             Event::ToHost { frame, host } => {
+                self.last_delivery_ns = t;
                 let (bytes, sent_ns) = self.slab.remove_stamped(frame);
                 let n = &mut nodes[host as usize];
                 observer.frame(t, n.point, FrameDirection::Inbound, &bytes);
