@@ -33,7 +33,9 @@ pub struct Args {
     /// Do not write capture.pcapng and drops.pcapng (faster).
     #[arg(long)]
     pub no_capture: bool,
-    /// Stop after this many seconds of virtual time.
+    /// Stop after this many seconds of virtual time [default: when every flow has
+    /// finished, or 60 s after both the last scheduled send and the last frame a
+    /// host received].
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub duration: Option<u64>,
     /// Print nothing but unmet expectations (on stderr).
