@@ -162,13 +162,7 @@ impl PingClient {
 
     /// The next time this generator needs the host polled.
     pub fn next_wake(&self, st: &FlowStats) -> Option<u64> {
-        if st.done {
-            None
-        } else if self.next_seq < self.plan.count {
-            Some(self.plan.send_time(self.next_seq))
-        } else {
-            Some(self.plan.last_send_ns() + self.reply_timeout_ns)
-        }
+        (!st.done).then(|| self.plan.next_wake(self.next_seq, self.reply_timeout_ns))
     }
 }
 

@@ -44,4 +44,15 @@ impl FlowPlan {
     pub fn last_send_ns(&self) -> u64 {
         self.send_time(self.count.saturating_sub(1))
     }
+
+    /// When a ping/UDP generator that has sent `next_seq` packets next needs its
+    /// host polled: its next send, or once all are sent, `tail_ns` after the last
+    /// (the reply timeout or the receive linger).
+    pub fn next_wake(&self, next_seq: u64, tail_ns: u64) -> u64 {
+        if next_seq < self.count {
+            self.send_time(next_seq)
+        } else {
+            self.last_send_ns() + tail_ns
+        }
+    }
 }

@@ -105,13 +105,7 @@ impl UdpClient {
     }
 
     pub fn next_wake(&self, st: &FlowStats) -> Option<u64> {
-        if st.done {
-            None
-        } else if self.next_seq < self.plan.count {
-            Some(self.plan.send_time(self.next_seq))
-        } else {
-            Some(self.plan.last_send_ns() + self.linger_ns)
-        }
+        (!st.done).then(|| self.plan.next_wake(self.next_seq, self.linger_ns))
     }
 }
 
