@@ -222,30 +222,20 @@ impl Lpm<Ipv6Addr> for TreeBitmap<Ipv6Addr> {
     }
 }
 
-/// The chain's data dependency: the next key is made from the previous result.
-///
-/// It flips the key's lowest bit by the result's low bit, and XORs the whole key
-/// with all ones if the result's top bit is set. Values are route indices (< 2^31),
-/// so the second part never changes a key, but neither the compiler nor the CPU can
-/// know that: every bit of the next key, and so every load of the next lookup, waits
-/// for the previous result. (With the low bit alone, a lookup whose first load reads
-/// only high bits could start before the previous one ended: the compiler keeps a
-/// `u128` in two registers and only the low one depends on the result.)
+/// The chain's data dependency (see [`generate::chain_v4`]).
 trait Chain: Copy {
     fn chain(self, prev: u32) -> Self;
 }
 impl Chain for Ipv4Addr {
     #[inline(always)]
     fn chain(self, prev: u32) -> Self {
-        let all = 0u32.wrapping_sub(prev >> 31);
-        Ipv4Addr::from(u32::from(self) ^ (prev & 1) ^ all)
+        generate::chain_v4(self, prev)
     }
 }
 impl Chain for Ipv6Addr {
     #[inline(always)]
     fn chain(self, prev: u32) -> Self {
-        let all = 0u128.wrapping_sub(u128::from(prev >> 31));
-        Ipv6Addr::from(u128::from(self) ^ u128::from(prev & 1) ^ all)
+        generate::chain_v6(self, prev)
     }
 }
 

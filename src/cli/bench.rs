@@ -112,7 +112,7 @@ fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
         &keys,
         args.lookups,
         |k| table.lookup(k).copied().unwrap_or(0),
-        chain_v4,
+        generate::chain_v4,
     );
     let batched = time_batched(&keys, args.lookups, |ks, out| {
         table.lookup_batch(ks, out);
@@ -138,7 +138,7 @@ fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
         &keys,
         args.lookups,
         |k| table.lookup(k).copied().unwrap_or(0),
-        chain_v6,
+        generate::chain_v6,
     );
     let batched = time_batched(&keys, args.lookups, |ks, out| {
         table.lookup_batch(ks, out);
@@ -168,23 +168,6 @@ fn print_keys(n: usize, hits: usize) {
         "keys: {n} (half inside table prefixes, half uniform), {:.1} % match a prefix",
         100.0 * hits as f64 / n.max(1) as f64
     );
-}
-
-/// The dependent chain's next key: `k` with its low bit flipped by the previous
-/// result's, and XORed with all ones when the result's top bit is set. Values here
-/// are route indices (< 2^31), so that never happens, but the CPU cannot know it:
-/// every bit of the key, hence every load of the lookup, waits for the previous
-/// result. (The low bit alone would let a lookup whose first load reads only high
-/// bits start early: a `u128` lives in two registers.) Same as `benches/lpm.rs`.
-fn chain_v4(k: Ipv4Addr, prev: u32) -> Ipv4Addr {
-    let all = 0u32.wrapping_sub(prev >> 31);
-    Ipv4Addr::from(u32::from(k) ^ (prev & 1) ^ all)
-}
-
-/// [`chain_v4`] for IPv6 keys.
-fn chain_v6(k: Ipv6Addr, prev: u32) -> Ipv6Addr {
-    let all = 0u128.wrapping_sub(u128::from(prev >> 31));
-    Ipv6Addr::from(u128::from(k) ^ u128::from(prev & 1) ^ all)
 }
 
 fn print_times(n: u64, independent: Duration, dependent: Duration) {
@@ -323,8 +306,12 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                 .filter(|k| nets.iter().any(|p| p.contains(k)))
                 .collect();
             if !keys.is_empty() {
-                let (ind, dep) =
-                    time_lookups(&keys, n, |k| t.lookup(k).copied().unwrap_or(0), chain_v4);
+                let (ind, dep) = time_lookups(
+                    &keys,
+                    n,
+                    |k| t.lookup(k).copied().unwrap_or(0),
+                    generate::chain_v4,
+                );
                 print!("  IPv4: {} bytes; ", t.memory_bytes());
                 print_ns(n, ind, dep);
             }
@@ -337,8 +324,12 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                 .filter(|k| nets.iter().any(|p| p.contains(k)))
                 .collect();
             if !keys.is_empty() {
-                let (ind, dep) =
-                    time_lookups(&keys, n, |k| t.lookup(k).copied().unwrap_or(0), chain_v6);
+                let (ind, dep) = time_lookups(
+                    &keys,
+                    n,
+                    |k| t.lookup(k).copied().unwrap_or(0),
+                    generate::chain_v6,
+                );
                 print!("  IPv6: {} bytes; ", t.memory_bytes());
                 print_ns(n, ind, dep);
             }

@@ -203,9 +203,43 @@ pub fn keys_v6(prefixes: &[Ipv6Net], n: usize, seed: u64) -> Vec<Ipv6Addr> {
         .collect()
 }
 
+/// The next key of a benchmark's dependent chain (latency): `key` with its low bit
+/// flipped by the previous result's, and XORed with all ones when the result's top
+/// bit is set. Benchmark values are route indices (< 2^31), so the second part
+/// never changes a key, but neither compiler nor CPU can know that: every bit of
+/// the key, hence every load of the next lookup, waits for the previous result.
+/// (The low bit alone let a lookup whose first load reads only the high 64 bits of
+/// an IPv6 key start early: a `u128` lives in two registers.) Used by `peeremu
+/// bench` and `benches/lpm.rs`, for every implementation alike.
+#[inline(always)]
+pub fn chain_v4(key: Ipv4Addr, prev: u32) -> Ipv4Addr {
+    let all = 0u32.wrapping_sub(prev >> 31);
+    Ipv4Addr::from(u32::from(key) ^ (prev & 1) ^ all)
+}
+
+/// IPv6 version of [`chain_v4`].
+#[inline(always)]
+pub fn chain_v6(key: Ipv6Addr, prev: u32) -> Ipv6Addr {
+    let all = 0u128.wrapping_sub(u128::from(prev >> 31));
+    Ipv6Addr::from(u128::from(key) ^ u128::from(prev & 1) ^ all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chain_flips_the_low_bit_and_never_more_for_small_values() {
+        let k = Ipv4Addr::new(10, 0, 0, 2);
+        assert_eq!(chain_v4(k, 7), Ipv4Addr::new(10, 0, 0, 3));
+        assert_eq!(chain_v4(k, 8), k);
+        assert_eq!(chain_v4(k, 1 << 31), Ipv4Addr::from(!u32::from(k)));
+        let k6: Ipv6Addr = "2001:db8::2".parse().expect("v6");
+        assert_eq!(
+            chain_v6(k6, 1),
+            "2001:db8::3".parse::<Ipv6Addr>().expect("v6")
+        );
+    }
 
     fn nested_share(keys: &[(u128, u8)]) -> f64 {
         let set: HashSet<(u128, u8)> = keys.iter().copied().collect();
