@@ -18,7 +18,7 @@ use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
 use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketSet};
 use smoltcp::time::Instant;
-use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Packet};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -556,7 +556,8 @@ impl Host {
     fn egress_left(&self, now_ns: u64, sent_from: usize) -> bool {
         let fragmented = self.device.tx[sent_from..].iter().any(|f| {
             f.get(ETHERNET_HEADER_LEN..)
-                .is_some_and(|ip| ip.len() > 6 && ip[0] >> 4 == 4 && ip[6] & 0x20 != 0)
+                .and_then(|ip| Ipv4Packet::new_checked(ip).ok())
+                .is_some_and(|p| p.version() == 4 && p.more_frags())
         });
         fragmented
             || self.generators.iter().enumerate().any(|(i, g)| {
