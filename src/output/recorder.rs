@@ -334,21 +334,16 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
     let latency = dir.subdir(LATENCY_DIR)?;
     let mut rtt_dir = None;
     let mut response_dir = None;
-    let mut text = String::new();
-    let mut write = |path: &Path, h: &LatencyHistogram| -> io::Result<()> {
-        text.clear();
-        write_percentile_distribution(h, &mut text);
-        write_file(path, text.as_bytes())
-    };
+    let mut files: Vec<(PathBuf, &LatencyHistogram)> = Vec::with_capacity(reports.len());
     for r in reports {
         let stem = names.claim(&r.name)?;
-        write(&latency.file(&stem, ".hgrm")?, &r.latency_ns)?;
+        files.push((latency.file(&stem, ".hgrm")?, &r.latency_ns));
         if let Some(rtt) = &r.rtt_ns {
             if rtt_dir.is_none() {
                 rtt_dir = Some(dir.subdir(RTT_DIR)?);
             }
             if let Some(d) = &rtt_dir {
-                write(&d.file(&stem, ".hgrm")?, rtt)?;
+                files.push((d.file(&stem, ".hgrm")?, rtt));
             }
         }
         if let Some(response) = &r.response_ns {
@@ -356,9 +351,78 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
                 response_dir = Some(dir.subdir(RESPONSE_DIR)?);
             }
             if let Some(d) = &response_dir {
-                write(&d.file(&stem, ".hgrm")?, response)?;
+                files.push((d.file(&stem, ".hgrm")?, response));
             }
         }
     }
-    Ok(())
+    write_hgrm_files(&files)
+}
+
+/// Below this many files one thread writes them all.
+const FILES_PER_WRITER: usize = 512;
+
+/// Write each histogram to its file. Thousands of small files cost system calls
+/// (stat, open, write, close: about 13 µs a file here), not CPU, so they are
+/// split between a few threads (measured with 10k flows: 0.135 s of outputs on
+/// one thread). Each file's bytes do not depend on the split.
+fn write_hgrm_files(files: &[(PathBuf, &LatencyHistogram)]) -> io::Result<()> {
+    let write = |part: &[(PathBuf, &LatencyHistogram)]| -> io::Result<()> {
+        let mut text = String::new();
+        for (path, h) in part {
+            text.clear();
+            write_percentile_distribution(h, &mut text);
+            write_file(path, text.as_bytes())?;
+        }
+        Ok(())
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let writers = (files.len() / FILES_PER_WRITER).clamp(1, cpus.min(4));
+    if writers == 1 {
+        return write(files);
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = files
+            .chunks(files.len().div_ceil(writers))
+            .map(|part| scope.spawn(move || write(part)))
+            .collect();
+        parts.into_iter().try_for_each(|p| {
+            p.join()
+                .unwrap_or_else(|_| Err(io::Error::other("a histogram writer panicked")))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Enough files for several writer threads: each file holds exactly its own
+    /// histogram's text, whichever thread wrote it.
+    #[test]
+    fn histogram_files_split_between_writers_are_each_complete() {
+        let dir = std::env::temp_dir().join(format!("peeremu-hgrm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = FILES_PER_WRITER * 3 + 7;
+        let histograms: Vec<LatencyHistogram> = (0..n)
+            .map(|i| {
+                let mut h = LatencyHistogram::new();
+                for k in 0..=(i % 5) {
+                    h.record(1_000 + (i * 7919 + k * 104_729) as u64);
+                }
+                h
+            })
+            .collect();
+        let files: Vec<(PathBuf, &LatencyHistogram)> = histograms
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (dir.join(format!("f{i}.hgrm")), h))
+            .collect();
+        write_hgrm_files(&files).unwrap();
+        for (path, h) in &files {
+            let mut expect = String::new();
+            write_percentile_distribution(h, &mut expect);
+            assert_eq!(std::fs::read_to_string(path).unwrap(), expect, "{path:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

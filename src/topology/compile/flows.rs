@@ -6,6 +6,7 @@ use super::super::suggest;
 use super::flow_numbers::{numbers, request_response};
 use super::{obj, Compiler, Kind};
 use crate::model::*;
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The name of the host that stands for "the internet".
@@ -161,11 +162,12 @@ fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectati
 }
 
 pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
-    let mut seen: Vec<String> = Vec::new();
+    // A set, not a list: a generated topology has tens of thousands of flows.
+    let mut seen: HashSet<String> = HashSet::new();
     for f in specs {
         let name = f.name.get_ref().clone();
         let o = obj(Kind::Flow, &name);
-        if seen.contains(&name) {
+        if !seen.insert(name.clone()) {
             c.err(
                 "duplicate-id",
                 f.name.span(),
@@ -174,7 +176,6 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             );
             continue;
         }
-        seen.push(name.clone());
         let kind = match f.kind.get_ref().as_str() {
             "ping" => Some(FlowKind::Ping),
             "udp" => Some(FlowKind::Udp),
