@@ -603,6 +603,10 @@ impl Host {
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
     fn finish_tx(&mut self, now_ns: u64, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
+        // Half the polls (a frame received and nothing answered) send nothing.
+        if self.device.tx.is_empty() && self.lost.is_empty() {
+            return;
+        }
         let mut tx = std::mem::take(&mut self.device.tx);
         for (conn, lost) in self.lost.drain(..) {
             if let Some(t) = self.tcp_templates.get(conn as usize) {
@@ -611,8 +615,24 @@ impl Host {
                 }
             }
         }
+        // With no path MTU learned, a plain UDP or ICMP packet is only numbered (DF
+        // cleared where asked): one look at its header instead of the general path.
+        let no_pmtu = self.pmtu.is_empty();
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
+            if let Some(p) = packet::plain_ipv4(ip).filter(|_| no_pmtu) {
+                let dst = IpAddr::V4(p.dst);
+                let clear_df = p.echo_reply
+                    || self
+                        .no_df
+                        .iter()
+                        .any(|&(d, proto, l)| d == dst && proto == p.protocol && l == p.local_port);
+                packet::number_plain_ipv4(ip, self.next_ident, clear_df);
+                self.next_ident = self.next_ident.wrapping_add(1);
+                packet::write_ethernet(&mut frame, self.config.mac, self.config.gateway_mac);
+                out.push(frame);
+                continue;
+            }
             // One parse for both questions (ICMP is protocol 1 in IPv4 only).
             let split = packet::split_ip(ip);
             let mut clear_df =
