@@ -313,6 +313,15 @@ impl Host {
     }
 
     fn account_ingress(&mut self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+        // Most frames are plain UDP datagrams: for those the general path below
+        // comes down to the size check and the sink's bookkeeping.
+        if let Some(udp) = packet::plain_ipv4_udp(ip) {
+            if ip.len() > self.config.mtu as usize {
+                self.big_rx = true;
+            }
+            self.note_udp(udp, stats);
+            return;
+        }
         let fragment = ip.first().is_some_and(|b| b >> 4 == 4)
             && ip
                 .get(6..8)
@@ -356,22 +365,7 @@ impl Host {
             }
         }
         match protocol {
-            proto::UDP if l4.len() >= 4 => {
-                let port = u16::from_be_bytes([l4[2], l4[3]]);
-                if let Some(&i) = self.sink_by_port.get(&port) {
-                    if !self.dirty_sinks.contains(&i) {
-                        self.dirty_sinks.push(i);
-                    }
-                    // The sink will count this datagram for the flow its tag names
-                    // once smoltcp has delivered it: start loading that flow's
-                    // counters now (a hint only; the sink checks the tag itself).
-                    if let Some(tag) = l4.get(8..).and_then(Tag::read) {
-                        if let Some(st) = stats.get(tag.flow as usize) {
-                            prefetch(st);
-                        }
-                    }
-                }
-            }
+            proto::UDP if l4.len() >= 4 => self.note_udp(l4, stats),
             proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
                 if let Some(tag) = request_tag(l4) {
                     if self.ping_targets.binary_search(&FlowIdx(tag.flow)).is_ok() {
@@ -398,6 +392,25 @@ impl Host {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A UDP datagram (`l4`: at least the ports) arrived: mark its sink for draining.
+    #[inline]
+    fn note_udp(&mut self, l4: &[u8], stats: &[FlowStats]) {
+        let port = u16::from_be_bytes([l4[2], l4[3]]);
+        if let Some(&i) = self.sink_by_port.get(&port) {
+            if !self.dirty_sinks.contains(&i) {
+                self.dirty_sinks.push(i);
+            }
+            // The sink will count this datagram for the flow its tag names once
+            // smoltcp has delivered it: start loading that flow's counters now (a
+            // hint only; the sink checks the tag itself).
+            if let Some(tag) = l4.get(8..).and_then(Tag::read) {
+                if let Some(st) = stats.get(tag.flow as usize) {
+                    prefetch(st);
+                }
+            }
         }
     }
 

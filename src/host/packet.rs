@@ -168,6 +168,22 @@ pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
     })
 }
 
+/// The UDP bytes (header and payload) of an unfragmented IPv4 packet with a 20-byte
+/// header carrying a UDP datagram with a full header: the common received packet,
+/// recognised in one look (`None` for anything else, which [`split_ip`] handles).
+#[inline]
+pub fn plain_ipv4_udp(ip: &[u8]) -> Option<&[u8]> {
+    if ip.first() != Some(&0x45) {
+        return None;
+    }
+    let p = Ipv4Packet::new_checked(ip).ok()?;
+    if p.more_frags() || p.frag_offset() != 0 || u8::from(p.next_header()) != proto::UDP {
+        return None;
+    }
+    let total = p.total_len() as usize;
+    ip.get(20..total).filter(|l4| l4.len() >= 8)
+}
+
 /// [`fix_ipv4_header`] for a packet [`plain_ipv4`] accepted (so without its checks).
 #[inline]
 pub fn number_plain_ipv4(ip: &mut [u8], ident: u16, clear_df: bool) {
