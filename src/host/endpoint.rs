@@ -81,10 +81,14 @@ pub struct Host {
     /// arrived) would do nothing in a poll, so it is skipped: a poll costs the
     /// generators that act, not every flow of the host.
     wake: Vec<u64>,
-    /// Per generator: whether it is a TCP one (polled every time). With `wake`,
-    /// decides from these two small arrays whether a generator acts, before its
-    /// (cold) state is touched: a host may run hundreds of flows.
-    is_tcp: Vec<bool>,
+    /// Per generator: its kind. With `wake`, decides from these two small arrays
+    /// whether a generator acts, before its (cold) state is touched: a host may
+    /// run hundreds of flows.
+    kind: Vec<FlowKind>,
+    /// The generators the current poll concerns (see [`Host::collect_due`]), in
+    /// generator order: found once per poll, then walked by every pass over the
+    /// generators instead of each pass testing all of them.
+    due: Vec<u32>,
     /// Per generator: its flow's `done` has been handed out by [`Host::take_finished`].
     finished_seen: Vec<bool>,
     /// Flows whose generator finished since the last [`Host::take_finished`].
@@ -188,7 +192,8 @@ impl Host {
             device,
             generators: Vec::new(),
             wake: Vec::new(),
-            is_tcp: Vec::new(),
+            kind: Vec::new(),
+            due: Vec::new(),
             finished_seen: Vec::new(),
             finished: Vec::new(),
             icmp_rx: false,
@@ -212,6 +217,7 @@ impl Host {
 
     /// Take the sending side of `plan`.
     pub fn add_client(&mut self, plan: FlowPlan, t: GeneratorTimeouts) {
+        let plan_kind = plan.kind;
         let proto = match (plan.kind, plan.dst_ip) {
             (FlowKind::Ping, IpAddr::V4(_)) => proto::ICMP,
             (FlowKind::Ping, IpAddr::V6(_)) => proto::ICMPV6,
@@ -245,7 +251,7 @@ impl Host {
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
         };
-        self.is_tcp.push(matches!(g, Generator::Tcp(_)));
+        self.kind.push(plan_kind);
         self.generators.push(g);
         self.wake.push(0);
         self.finished_seen.push(false);
@@ -436,15 +442,14 @@ impl Host {
         }
         let now = instant(now_ns);
         let mut full = false;
+        self.collect_due(now_ns);
         for _round in 0..4 {
             let mut wrote = false;
             let mut tcp_active = false;
-            for (i, g) in self.generators.iter_mut().enumerate() {
+            for &i in &self.due {
+                let i = i as usize;
                 let wake = self.wake[i];
-                if wake > now_ns && !self.is_tcp[i] {
-                    continue;
-                }
-                match g {
+                match &mut self.generators[i] {
                     Generator::Ping(p) if wake <= now_ns => {
                         wrote |=
                             p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
@@ -513,19 +518,14 @@ impl Host {
             // written, a window opened by reading, a close); replies and ACKs that
             // smoltcp owed went out in this poll already.
             let mut work = false;
-            for (i, g) in self.generators.iter_mut().enumerate() {
-                let wake = self.wake[i];
-                if wake > now_ns && !self.is_tcp[i] && !self.icmp_rx {
-                    continue;
-                }
-                match g {
-                    Generator::Ping(p) if wake <= now_ns || self.icmp_rx => {
+            // Every generator in `due` reads here: a ping one is due or ICMP came
+            // in, a UDP one is due.
+            for &i in &self.due {
+                match &mut self.generators[i as usize] {
+                    Generator::Ping(p) => {
                         p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
-                    Generator::Udp(u) if wake <= now_ns => {
-                        u.after_poll(now_ns, &mut stats[u.plan.flow.ix()])
-                    }
-                    Generator::Ping(_) | Generator::Udp(_) => {}
+                    Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
                     Generator::Tcp(t) => {
                         work |=
                             t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
@@ -554,7 +554,7 @@ impl Host {
         self.all_sinks_dirty = false;
         self.big_rx = false;
         self.finish_tx(now_ns, stats, out);
-        self.update_wakes(now_ns, stats);
+        self.update_wakes(stats);
         self.icmp_rx = false;
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {
@@ -573,9 +573,10 @@ impl Host {
                 .is_some_and(|p| p.version() == 4 && p.more_frags())
         });
         fragmented
-            || self.generators.iter().enumerate().any(|(i, g)| {
+            || self.due.iter().any(|&i| {
+                let i = i as usize;
                 self.wake[i] <= now_ns
-                    && match g {
+                    && match &self.generators[i] {
                         Generator::Ping(p) => p.tx_queued(&self.sockets),
                         Generator::Udp(u) => u.tx_queued(&self.sockets),
                         Generator::Tcp(_) => false,
@@ -588,25 +589,36 @@ impl Host {
         self.finished.drain(..)
     }
 
-    /// Refresh the wake time of every generator this poll may have changed (those
-    /// that were due or read ICMP, and TCP ones), noting the flows that finished.
-    fn update_wakes(&mut self, now_ns: u64, stats: &[FlowStats]) {
-        for (i, g) in self.generators.iter().enumerate() {
-            let wake = &mut self.wake[i];
-            if *wake > now_ns && !self.is_tcp[i] && !self.icmp_rx {
-                continue;
+    /// The generators this poll concerns: ping and UDP ones that are due, every
+    /// TCP one, and every ping one when ICMP arrived (it reads its socket). `wake`
+    /// and `icmp_rx` stay as they are until the poll ends, so the set holds for
+    /// the whole poll.
+    fn collect_due(&mut self, now_ns: u64) {
+        self.due.clear();
+        for (i, (&wake, &kind)) in self.wake.iter().zip(&self.kind).enumerate() {
+            let concerned = wake <= now_ns
+                || match kind {
+                    FlowKind::Tcp => true,
+                    FlowKind::Ping => self.icmp_rx,
+                    FlowKind::Udp => false,
+                };
+            if concerned {
+                self.due.push(i as u32);
             }
-            let (flow, next) = match g {
-                Generator::Ping(p) if *wake <= now_ns || self.icmp_rx => {
-                    (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]))
-                }
-                Generator::Udp(u) if *wake <= now_ns => {
-                    (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()]))
-                }
+        }
+    }
+
+    /// Refresh the wake time of every generator this poll concerned (`due`),
+    /// noting the flows that finished.
+    fn update_wakes(&mut self, stats: &[FlowStats]) {
+        for &i in &self.due {
+            let i = i as usize;
+            let (flow, next) = match &self.generators[i] {
+                Generator::Ping(p) => (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()])),
+                Generator::Udp(u) => (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()])),
                 Generator::Tcp(t) => (t.plan.flow, t.next_wake(&stats[t.plan.flow.ix()])),
-                Generator::Ping(_) | Generator::Udp(_) => continue,
             };
-            *wake = next.unwrap_or(u64::MAX);
+            self.wake[i] = next.unwrap_or(u64::MAX);
             if !self.finished_seen[i] && stats[flow.ix()].done {
                 self.finished_seen[i] = true;
                 self.finished.push(flow);
