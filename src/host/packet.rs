@@ -110,8 +110,10 @@ pub fn split_ip(ip: &[u8]) -> Option<(IpAddr, IpAddr, u8, &[u8])> {
     }
 }
 
-/// Number an IPv4 packet (not a fragment smoltcp made itself) and clear DF when
-/// asked; refreshes the header checksum. IPv6 packets are left alone.
+/// Number an IPv4 packet (not a fragment smoltcp made itself, which keeps
+/// smoltcp's identification) and clear DF when asked; fills the header checksum,
+/// fragments' too: smoltcp leaves it to this function (see
+/// [`super::VirtualDevice`]'s checksum capabilities). IPv6 packets are left alone.
 pub fn fix_ipv4_header(ip: &mut [u8], ident: u16, clear_df: bool) {
     if ip.first().map(|b| b >> 4) != Some(4) {
         return;
@@ -120,6 +122,7 @@ pub fn fix_ipv4_header(ip: &mut [u8], ident: u16, clear_df: bool) {
         return;
     };
     if p.more_frags() || p.frag_offset() != 0 {
+        p.fill_checksum();
         return;
     }
     p.set_ident(ident);
