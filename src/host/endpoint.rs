@@ -16,7 +16,7 @@ use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketSet};
+use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Packet};
 use std::collections::BTreeMap;
@@ -483,11 +483,17 @@ impl Host {
             let calm = !tcp_active && !self.big_rx && !self.smol_pending;
             let quiet = calm && !wrote;
             if calm {
-                while self
-                    .iface
-                    .poll_ingress_single(now, &mut self.device, &mut self.sockets)
-                    != PollIngressSingleResult::None
-                {}
+                // One frame per call, until the device is empty: the same calls as
+                // looping until smoltcp reports `None`, without that last empty
+                // call when frames came in (it would only repeat the clock update
+                // and reassembly expiry of the first, for the same instant).
+                loop {
+                    self.iface
+                        .poll_ingress_single(now, &mut self.device, &mut self.sockets);
+                    if self.device.rx.is_empty() {
+                        break;
+                    }
+                }
             }
             if calm && wrote {
                 // Only ping/UDP generators wrote (the state is otherwise quiet):
