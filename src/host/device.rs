@@ -37,11 +37,7 @@ pub struct TxToken<'a> {
     pool: &'a mut BufferPool,
 }
 
-// The `#[inline]`s below: smoltcp's generic poll functions are instantiated in
-// this crate, once per frame each; the hints let them inline these small token
-// methods whichever codegen unit they land in.
 impl phy::RxToken for RxToken<'_> {
-    #[inline]
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
         let r = f(self.frame.get(ETHERNET_HEADER_LEN..).unwrap_or(&[]));
         self.spent.push(self.frame);
@@ -50,7 +46,6 @@ impl phy::RxToken for RxToken<'_> {
 }
 
 impl phy::TxToken for TxToken<'_> {
-    #[inline]
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buf = self.pool.take();
         buf.resize(ETHERNET_HEADER_LEN + len, 0);
@@ -64,7 +59,6 @@ impl phy::Device for VirtualDevice {
     type RxToken<'a> = RxToken<'a>;
     type TxToken<'a> = TxToken<'a>;
 
-    #[inline]
     fn receive(&mut self, _: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
         let frame = self.rx.pop_front()?;
         Some((
@@ -79,7 +73,6 @@ impl phy::Device for VirtualDevice {
         ))
     }
 
-    #[inline]
     fn transmit(&mut self, _: Instant) -> Option<TxToken<'_>> {
         Some(TxToken {
             tx: &mut self.tx,
@@ -87,7 +80,6 @@ impl phy::Device for VirtualDevice {
         })
     }
 
-    #[inline]
     fn capabilities(&self) -> DeviceCapabilities {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ip;
