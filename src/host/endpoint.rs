@@ -16,7 +16,7 @@ use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketSet};
+use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Packet};
 use std::collections::BTreeMap;
@@ -69,6 +69,19 @@ enum Generator {
     Tcp(TcpClient),
 }
 
+/// What a poll reads of a generator before deciding whether it acts.
+#[derive(Debug, Clone, Copy)]
+struct GeneratorSlot {
+    /// When it next needs attention, `u64::MAX` for never. A ping or UDP generator
+    /// not yet due (and, for ping, with no ICMP arrived) would do nothing in a
+    /// poll, so it is skipped: a poll costs the generators that act, not every
+    /// flow of the host.
+    wake: u64,
+    kind: FlowKind,
+    /// Its flow's `done` has been handed out by [`Host::take_finished`].
+    finished_seen: bool,
+}
+
 /// A host in virtual time.
 pub struct Host {
     pub config: HostConfig,
@@ -76,17 +89,15 @@ pub struct Host {
     sockets: SocketSet<'static>,
     device: VirtualDevice,
     generators: Vec<Generator>,
-    /// Per generator (same index): when it next needs attention, `u64::MAX` for
-    /// never. A ping or UDP generator not yet due (and, for ping, with no ICMP
-    /// arrived) would do nothing in a poll, so it is skipped: a poll costs the
-    /// generators that act, not every flow of the host.
-    wake: Vec<u64>,
-    /// Per generator: whether it is a TCP one (polled every time). With `wake`,
-    /// decides from these two small arrays whether a generator acts, before its
-    /// (cold) state is touched: a host may run hundreds of flows.
-    is_tcp: Vec<bool>,
-    /// Per generator: its flow's `done` has been handed out by [`Host::take_finished`].
-    finished_seen: Vec<bool>,
+    /// Per generator (same index): what decides whether it acts in a poll, read
+    /// before its (cold) state is touched: a host may run hundreds of flows. One
+    /// array of 16-byte entries, so a poll's scan touches one or two cache lines
+    /// rather than a line in each of three arrays.
+    slots: Vec<GeneratorSlot>,
+    /// The generators the current poll concerns (see [`Host::collect_due`]), in
+    /// generator order: found once per poll, then walked by every pass over the
+    /// generators instead of each pass testing all of them.
+    due: Vec<u32>,
     /// Flows whose generator finished since the last [`Host::take_finished`].
     finished: Vec<FlowIdx>,
     /// An ICMP message arrived since the last poll: ping generators read their
@@ -187,9 +198,8 @@ impl Host {
             sockets: SocketSet::new(Vec::new()),
             device,
             generators: Vec::new(),
-            wake: Vec::new(),
-            is_tcp: Vec::new(),
-            finished_seen: Vec::new(),
+            slots: Vec::new(),
+            due: Vec::new(),
             finished: Vec::new(),
             icmp_rx: false,
             sinks: Vec::new(),
@@ -212,6 +222,7 @@ impl Host {
 
     /// Take the sending side of `plan`.
     pub fn add_client(&mut self, plan: FlowPlan, t: GeneratorTimeouts) {
+        let plan_kind = plan.kind;
         let proto = match (plan.kind, plan.dst_ip) {
             (FlowKind::Ping, IpAddr::V4(_)) => proto::ICMP,
             (FlowKind::Ping, IpAddr::V6(_)) => proto::ICMPV6,
@@ -245,10 +256,12 @@ impl Host {
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
             }
         };
-        self.is_tcp.push(matches!(g, Generator::Tcp(_)));
         self.generators.push(g);
-        self.wake.push(0);
-        self.finished_seen.push(false);
+        self.slots.push(GeneratorSlot {
+            wake: 0,
+            kind: plan_kind,
+            finished_seen: false,
+        });
     }
 
     /// Take the receiving side of `plan`.
@@ -313,6 +326,15 @@ impl Host {
     }
 
     fn account_ingress(&mut self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+        // Most frames are plain UDP datagrams: for those the general path below
+        // comes down to the size check and the sink's bookkeeping.
+        if let Some(udp) = packet::plain_ipv4_udp(ip) {
+            if ip.len() > self.config.mtu as usize {
+                self.big_rx = true;
+            }
+            self.note_udp(udp, stats);
+            return;
+        }
         let fragment = ip.first().is_some_and(|b| b >> 4 == 4)
             && ip
                 .get(6..8)
@@ -356,22 +378,7 @@ impl Host {
             }
         }
         match protocol {
-            proto::UDP if l4.len() >= 4 => {
-                let port = u16::from_be_bytes([l4[2], l4[3]]);
-                if let Some(&i) = self.sink_by_port.get(&port) {
-                    if !self.dirty_sinks.contains(&i) {
-                        self.dirty_sinks.push(i);
-                    }
-                    // The sink will count this datagram for the flow its tag names
-                    // once smoltcp has delivered it: start loading that flow's
-                    // counters now (a hint only; the sink checks the tag itself).
-                    if let Some(tag) = l4.get(8..).and_then(Tag::read) {
-                        if let Some(st) = stats.get(tag.flow as usize) {
-                            prefetch(st);
-                        }
-                    }
-                }
-            }
+            proto::UDP if l4.len() >= 4 => self.note_udp(l4, stats),
             proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
                 if let Some(tag) = request_tag(l4) {
                     if self.ping_targets.binary_search(&FlowIdx(tag.flow)).is_ok() {
@@ -401,6 +408,25 @@ impl Host {
         }
     }
 
+    /// A UDP datagram (`l4`: at least the ports) arrived: mark its sink for draining.
+    #[inline]
+    fn note_udp(&mut self, l4: &[u8], stats: &[FlowStats]) {
+        let port = u16::from_be_bytes([l4[2], l4[3]]);
+        if let Some(&i) = self.sink_by_port.get(&port) {
+            if !self.dirty_sinks.contains(&i) {
+                self.dirty_sinks.push(i);
+            }
+            // The sink will count this datagram for the flow its tag names once
+            // smoltcp has delivered it: start loading that flow's counters now (a
+            // hint only; the sink checks the tag itself).
+            if let Some(tag) = l4.get(8..).and_then(Tag::read) {
+                if let Some(st) = stats.get(tag.flow as usize) {
+                    prefetch(st);
+                }
+            }
+        }
+    }
+
     /// Run generators and smoltcp at `now_ns`; frames to transmit go to `out`.
     /// Returns when the host next needs polling.
     pub fn poll(
@@ -423,15 +449,14 @@ impl Host {
         }
         let now = instant(now_ns);
         let mut full = false;
+        self.collect_due(now_ns);
         for _round in 0..4 {
             let mut wrote = false;
             let mut tcp_active = false;
-            for (i, g) in self.generators.iter_mut().enumerate() {
-                let wake = self.wake[i];
-                if wake > now_ns && !self.is_tcp[i] {
-                    continue;
-                }
-                match g {
+            for &i in &self.due {
+                let i = i as usize;
+                let wake = self.slots[i].wake;
+                match &mut self.generators[i] {
                     Generator::Ping(p) if wake <= now_ns => {
                         wrote |=
                             p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
@@ -464,12 +489,23 @@ impl Host {
             // receive-heavy hosts.
             let calm = !tcp_active && !self.big_rx && !self.smol_pending;
             let quiet = calm && !wrote;
-            if calm {
-                while self
-                    .iface
-                    .poll_ingress_single(now, &mut self.device, &mut self.sockets)
-                    != PollIngressSingleResult::None
-                {}
+            // With nothing received and a generator's egress sweep to follow, the
+            // lone empty ingress call would only set smoltcp's clock (the sweep
+            // sets it to the same instant) and expire reassembly buffers (done
+            // again before any frame is next read, at that frame's time): skipped.
+            let nothing_to_read = wrote && self.device.rx.is_empty();
+            if calm && !nothing_to_read {
+                // One frame per call, until the device is empty: the same calls as
+                // looping until smoltcp reports `None`, without that last empty
+                // call when frames came in (it would only repeat the clock update
+                // and reassembly expiry of the first, for the same instant).
+                loop {
+                    self.iface
+                        .poll_ingress_single(now, &mut self.device, &mut self.sockets);
+                    if self.device.rx.is_empty() {
+                        break;
+                    }
+                }
             }
             if calm && wrote {
                 // Only ping/UDP generators wrote (the state is otherwise quiet):
@@ -500,19 +536,14 @@ impl Host {
             // written, a window opened by reading, a close); replies and ACKs that
             // smoltcp owed went out in this poll already.
             let mut work = false;
-            for (i, g) in self.generators.iter_mut().enumerate() {
-                let wake = self.wake[i];
-                if wake > now_ns && !self.is_tcp[i] && !self.icmp_rx {
-                    continue;
-                }
-                match g {
-                    Generator::Ping(p) if wake <= now_ns || self.icmp_rx => {
+            // Every generator in `due` reads here: a ping one is due or ICMP came
+            // in, a UDP one is due.
+            for &i in &self.due {
+                match &mut self.generators[i as usize] {
+                    Generator::Ping(p) => {
                         p.after_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
                     }
-                    Generator::Udp(u) if wake <= now_ns => {
-                        u.after_poll(now_ns, &mut stats[u.plan.flow.ix()])
-                    }
-                    Generator::Ping(_) | Generator::Udp(_) => {}
+                    Generator::Udp(u) => u.after_poll(now_ns, &mut stats[u.plan.flow.ix()]),
                     Generator::Tcp(t) => {
                         work |=
                             t.after_poll(now_ns, &mut self.sockets, &mut stats[t.plan.flow.ix()])
@@ -541,7 +572,7 @@ impl Host {
         self.all_sinks_dirty = false;
         self.big_rx = false;
         self.finish_tx(now_ns, stats, out);
-        self.update_wakes(now_ns, stats);
+        self.update_wakes(stats);
         self.icmp_rx = false;
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {
@@ -560,9 +591,10 @@ impl Host {
                 .is_some_and(|p| p.version() == 4 && p.more_frags())
         });
         fragmented
-            || self.generators.iter().enumerate().any(|(i, g)| {
-                self.wake[i] <= now_ns
-                    && match g {
+            || self.due.iter().any(|&i| {
+                let i = i as usize;
+                self.slots[i].wake <= now_ns
+                    && match &self.generators[i] {
                         Generator::Ping(p) => p.tx_queued(&self.sockets),
                         Generator::Udp(u) => u.tx_queued(&self.sockets),
                         Generator::Tcp(_) => false,
@@ -575,27 +607,39 @@ impl Host {
         self.finished.drain(..)
     }
 
-    /// Refresh the wake time of every generator this poll may have changed (those
-    /// that were due or read ICMP, and TCP ones), noting the flows that finished.
-    fn update_wakes(&mut self, now_ns: u64, stats: &[FlowStats]) {
-        for (i, g) in self.generators.iter().enumerate() {
-            let wake = &mut self.wake[i];
-            if *wake > now_ns && !self.is_tcp[i] && !self.icmp_rx {
-                continue;
+    /// The generators this poll concerns: ping and UDP ones that are due, every
+    /// TCP one, and every ping one when ICMP arrived (it reads its socket). `wake`
+    /// and `icmp_rx` stay as they are until the poll ends, so the set holds for
+    /// the whole poll.
+    fn collect_due(&mut self, now_ns: u64) {
+        self.due.clear();
+        for (i, slot) in self.slots.iter().enumerate() {
+            let concerned = slot.wake <= now_ns
+                || match slot.kind {
+                    FlowKind::Tcp => true,
+                    FlowKind::Ping => self.icmp_rx,
+                    FlowKind::Udp => false,
+                };
+            if concerned {
+                self.due.push(i as u32);
             }
-            let (flow, next) = match g {
-                Generator::Ping(p) if *wake <= now_ns || self.icmp_rx => {
-                    (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]))
-                }
-                Generator::Udp(u) if *wake <= now_ns => {
-                    (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()]))
-                }
+        }
+    }
+
+    /// Refresh the wake time of every generator this poll concerned (`due`),
+    /// noting the flows that finished.
+    fn update_wakes(&mut self, stats: &[FlowStats]) {
+        for &i in &self.due {
+            let i = i as usize;
+            let (flow, next) = match &self.generators[i] {
+                Generator::Ping(p) => (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()])),
+                Generator::Udp(u) => (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()])),
                 Generator::Tcp(t) => (t.plan.flow, t.next_wake(&stats[t.plan.flow.ix()])),
-                Generator::Ping(_) | Generator::Udp(_) => continue,
             };
-            *wake = next.unwrap_or(u64::MAX);
-            if !self.finished_seen[i] && stats[flow.ix()].done {
-                self.finished_seen[i] = true;
+            let slot = &mut self.slots[i];
+            slot.wake = next.unwrap_or(u64::MAX);
+            if !slot.finished_seen && stats[flow.ix()].done {
+                slot.finished_seen = true;
                 self.finished.push(flow);
             }
         }
@@ -603,6 +647,10 @@ impl Host {
 
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
     fn finish_tx(&mut self, now_ns: u64, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
+        // Half the polls (a frame received and nothing answered) send nothing.
+        if self.device.tx.is_empty() && self.lost.is_empty() {
+            return;
+        }
         let mut tx = std::mem::take(&mut self.device.tx);
         for (conn, lost) in self.lost.drain(..) {
             if let Some(t) = self.tcp_templates.get(conn as usize) {
@@ -611,8 +659,26 @@ impl Host {
                 }
             }
         }
+        // With no path MTU learned, a plain UDP or ICMP packet is only numbered (DF
+        // cleared where asked): one look at its header instead of the general path.
+        let no_pmtu = self.pmtu.is_empty();
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
+            if let Some(p) = packet::plain_ipv4(ip).filter(|_| no_pmtu) {
+                let dst = IpAddr::V4(p.dst);
+                // The local port first: it tells flows apart at the cost of one
+                // compare, where the address is a wider enum compare.
+                let clear_df = p.echo_reply
+                    || self
+                        .no_df
+                        .iter()
+                        .any(|&(d, proto, l)| l == p.local_port && proto == p.protocol && d == dst);
+                packet::number_plain_ipv4(ip, self.next_ident, clear_df);
+                self.next_ident = self.next_ident.wrapping_add(1);
+                packet::write_ethernet(&mut frame, self.config.mac, self.config.gateway_mac);
+                out.push(frame);
+                continue;
+            }
             // One parse for both questions (ICMP is protocol 1 in IPv4 only).
             let split = packet::split_ip(ip);
             let mut clear_df =
@@ -682,7 +748,12 @@ impl Host {
         };
         self.smol_pending = smol.is_some();
 
-        let gens = self.wake.iter().copied().min().filter(|&w| w != u64::MAX);
+        let gens = self
+            .slots
+            .iter()
+            .map(|s| s.wake)
+            .min()
+            .filter(|&w| w != u64::MAX);
         let listens = self.pending_listens.last().map(|p| p.start_ns);
         let next = smol.into_iter().chain(gens).chain(listens).min()?;
         // smoltcp counts in microseconds: never ask for a time already passed.

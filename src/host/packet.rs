@@ -19,7 +19,7 @@ use crate::model::proto;
 use crate::sim::BufferPool;
 use crate::wire::ETHERNET_HEADER_LEN;
 use smoltcp::wire::{IpAddress, Ipv4Packet, Ipv6Packet, TcpPacket};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
 const ETHERTYPE_IPV6: [u8; 2] = [0x86, 0xdd];
@@ -110,8 +110,10 @@ pub fn split_ip(ip: &[u8]) -> Option<(IpAddr, IpAddr, u8, &[u8])> {
     }
 }
 
-/// Number an IPv4 packet (not a fragment smoltcp made itself) and clear DF when
-/// asked; refreshes the header checksum. IPv6 packets are left alone.
+/// Number an IPv4 packet (not a fragment smoltcp made itself, which keeps
+/// smoltcp's identification) and clear DF when asked; fills the header checksum,
+/// fragments' too: smoltcp leaves it to this function (see
+/// [`super::VirtualDevice`]'s checksum capabilities). IPv6 packets are left alone.
 pub fn fix_ipv4_header(ip: &mut [u8], ident: u16, clear_df: bool) {
     if ip.first().map(|b| b >> 4) != Some(4) {
         return;
@@ -120,8 +122,75 @@ pub fn fix_ipv4_header(ip: &mut [u8], ident: u16, clear_df: bool) {
         return;
     };
     if p.more_frags() || p.frag_offset() != 0 {
+        p.fill_checksum();
         return;
     }
+    p.set_ident(ident);
+    if clear_df {
+        p.set_dont_frag(false);
+    }
+    p.fill_checksum();
+}
+
+/// The common outgoing packet, read in one look at its header: an unfragmented
+/// IPv4 packet with a 20-byte header carrying UDP or ICMP with a full 8-byte
+/// transport header. `None` for anything else (TCP, IPv6, options, fragments,
+/// malformed), which takes the general path ([`split_ip`], [`fix_ipv4_header`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlainIpv4 {
+    pub dst: Ipv4Addr,
+    pub protocol: u8,
+    /// UDP source port or ICMP echo identifier (as in [`endpoint_key_of`]).
+    pub local_port: u16,
+    /// An ICMP echo reply (type 0): Linux sends those with DF clear.
+    pub echo_reply: bool,
+}
+
+/// See [`PlainIpv4`].
+#[inline]
+pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
+    if ip.first() != Some(&0x45) {
+        return None;
+    }
+    let p = Ipv4Packet::new_checked(ip).ok()?;
+    if p.more_frags() || p.frag_offset() != 0 {
+        return None;
+    }
+    let protocol = u8::from(p.next_header());
+    let l4 = p.payload().get(..8)?;
+    let (local_port, echo_reply) = match protocol {
+        proto::UDP => (u16::from_be_bytes([l4[0], l4[1]]), false),
+        proto::ICMP => (u16::from_be_bytes([l4[4], l4[5]]), l4[0] == 0),
+        _ => return None,
+    };
+    Some(PlainIpv4 {
+        dst: p.dst_addr(),
+        protocol,
+        local_port,
+        echo_reply,
+    })
+}
+
+/// The UDP bytes (header and payload) of an unfragmented IPv4 packet with a 20-byte
+/// header carrying a UDP datagram with a full header: the common received packet,
+/// recognised in one look (`None` for anything else, which [`split_ip`] handles).
+#[inline]
+pub fn plain_ipv4_udp(ip: &[u8]) -> Option<&[u8]> {
+    if ip.first() != Some(&0x45) {
+        return None;
+    }
+    let p = Ipv4Packet::new_checked(ip).ok()?;
+    if p.more_frags() || p.frag_offset() != 0 || u8::from(p.next_header()) != proto::UDP {
+        return None;
+    }
+    let total = p.total_len() as usize;
+    ip.get(20..total).filter(|l4| l4.len() >= 8)
+}
+
+/// [`fix_ipv4_header`] for a packet [`plain_ipv4`] accepted (so without its checks).
+#[inline]
+pub fn number_plain_ipv4(ip: &mut [u8], ident: u16, clear_df: bool) {
+    let mut p = Ipv4Packet::new_unchecked(ip);
     p.set_ident(ident);
     if clear_df {
         p.set_dont_frag(false);

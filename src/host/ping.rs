@@ -133,7 +133,11 @@ impl PingClient {
         st: &mut FlowStats,
     ) {
         let socket = sockets.get_mut::<icmp::Socket>(self.handle);
-        while let Ok((payload, _)) = socket.recv() {
+        // `can_recv` first: a failed `recv` (one per drain) costs more than the check.
+        while socket.can_recv() {
+            let Ok((payload, _)) = socket.recv() else {
+                break;
+            };
             // Echo reply: type 0 (ICMPv4) or 129 (ICMPv6), ident and seq, then data.
             let is_reply = matches!(payload.first(), Some(0) | Some(129));
             if !is_reply || payload.len() < ICMP_ECHO_HEADER {

@@ -30,6 +30,12 @@ impl PathMtuCache {
             .map(|&(mtu, _)| mtu)
     }
 
+    /// Nothing learned yet: no packet needs a lookup.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// The last path MTU learned towards `dst`, expired or not (for reports).
     pub fn last_learned(&self, dst: IpAddr) -> Option<u16> {
         self.entries.get(&dst).map(|&(mtu, _)| mtu)
