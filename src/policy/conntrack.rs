@@ -113,9 +113,108 @@ fn addr_bits(ip: IpAddr) -> u128 {
     }
 }
 
+/// An IPv4 flow's [`ConnKey`] packed into one `u128`: `a`, `b`, `a_port`, `b_port`,
+/// `protocol` from the high bits down. Half the bytes of a [`ConnKey`] to hash,
+/// compare and keep in cache, and IPv4 is nearly every frame the router sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct V4Key(u128);
+
+impl Hash for V4Key {
+    /// One hasher round: addresses in the high half, ports and protocol in the low.
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(fold128(self.0));
+    }
+}
+
+/// A normalized key: IPv4 packed, IPv6 in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NormKey {
+    V4(V4Key),
+    V6(ConnKey),
+}
+
+/// The IPv4 address of an `addr_bits` value, when it is one (IPv4-mapped form).
+#[inline]
+fn v4_of_bits(bits: u128) -> Option<u32> {
+    (bits >> 32 == 0xffff).then_some(bits as u32)
+}
+
+impl NormKey {
+    /// Pack a [`ConnKey`] whose addresses are both IPv4 (or IPv4-mapped IPv6,
+    /// which [`addr_bits`] has always keyed the same as IPv4).
+    #[inline]
+    fn of(k: ConnKey) -> NormKey {
+        match (v4_of_bits(k.a), v4_of_bits(k.b)) {
+            (Some(a), Some(b)) => NormKey::V4(pack_v4(a, b, k.a_port, k.b_port, k.protocol)),
+            _ => NormKey::V6(k),
+        }
+    }
+}
+
+#[inline]
+fn pack_v4(a: u32, b: u32, a_port: u16, b_port: u16, protocol: u8) -> V4Key {
+    V4Key(
+        (u128::from(a) << 96)
+            | (u128::from(b) << 64)
+            | (u128::from(a_port) << 48)
+            | (u128::from(b_port) << 32)
+            | u128::from(protocol),
+    )
+}
+
+/// [`normalize`] for the common case, an IPv4 packet of a protocol other than
+/// ICMP (so never an ICMP query, keyed by ports): `None` otherwise. Kept apart so
+/// the per-packet lookup neither builds an IPv6-sized key nor classifies ICMP.
+#[inline(always)]
+fn normalize_v4_ports(key: &FlowKey) -> Option<(V4Key, bool)> {
+    let (IpAddr::V4(src), IpAddr::V4(dst)) = (key.src, key.dst) else {
+        return None;
+    };
+    if key.protocol == proto::ICMP || key.protocol == proto::ICMPV6 {
+        return None;
+    }
+    // The order of the general case: (address, port) pairs, each compared as one
+    // integer.
+    let s = (u64::from(u32::from(src)) << 16) | u64::from(key.src_port);
+    let d = (u64::from(u32::from(dst)) << 16) | u64::from(key.dst_port);
+    let from_a = s <= d;
+    let (a, b) = if from_a { (s, d) } else { (d, s) };
+    let k = pack_v4(
+        (a >> 16) as u32,
+        (b >> 16) as u32,
+        a as u16,
+        b as u16,
+        key.protocol,
+    );
+    Some((k, from_a))
+}
+
+/// Refresh the entry `k` of `map` with a packet (see [`ConnTrack::lookup`]).
+#[inline(always)]
+fn refresh<K: Hash + Eq>(
+    map: &mut HashMap<K, Entry, FxBuild>,
+    k: &K,
+    now_ns: u64,
+    from_a: bool,
+    tcp_flags: u8,
+) -> Option<Tracked> {
+    let entry = map.get_mut(k)?;
+    if entry.expired(now_ns) {
+        map.remove(k);
+        return None;
+    }
+    entry.update(now_ns, from_a, tcp_flags);
+    Some(if from_a == entry.opened_by_a {
+        Tracked::Original
+    } else {
+        Tracked::Reply
+    })
+}
+
 /// The normalized key and whether the packet travels from `a` to `b`.
 #[inline]
-fn normalize(key: &FlowKey) -> (ConnKey, bool) {
+fn normalize(key: &FlowKey) -> (NormKey, bool) {
     if let Some(request_type) = key.icmp_query_type() {
         let request = key.icmp_kind() == Some(IcmpKind::Request);
         let (requester, responder) = if request {
@@ -130,20 +229,23 @@ fn normalize(key: &FlowKey) -> (ConnKey, bool) {
             b_port: u16::from(request_type),
             protocol: key.protocol,
         };
-        return (k, request);
+        return (NormKey::of(k), request);
+    }
+    if let Some((k, from_a)) = normalize_v4_ports(key) {
+        return (NormKey::V4(k), from_a);
     }
     let s = (addr_bits(key.src), key.src_port);
     let d = (addr_bits(key.dst), key.dst_port);
     let from_a = s <= d;
     let ((a, a_port), (b, b_port)) = if from_a { (s, d) } else { (d, s) };
     (
-        ConnKey {
+        NormKey::of(ConnKey {
             a,
             b,
             a_port,
             b_port,
             protocol: key.protocol,
-        },
+        }),
         from_a,
     )
 }
@@ -216,7 +318,9 @@ impl FragKey {
 /// One ENI's connection-tracking table.
 #[derive(Debug, Clone)]
 pub struct ConnTrack {
-    map: HashMap<ConnKey, Entry, FxBuild>,
+    /// IPv4 flows (see [`V4Key`]) and IPv6 flows; one capacity covers both.
+    v4: HashMap<V4Key, Entry, FxBuild>,
+    v6: HashMap<ConnKey, Entry, FxBuild>,
     /// First fragments that passed, by train, with when they passed.
     fragments: HashMap<FragKey, u64, FxBuild>,
     capacity: usize,
@@ -227,7 +331,8 @@ impl ConnTrack {
     /// Memory grows with use, up to the capacity, and is then reused.
     pub fn new(capacity: u32) -> ConnTrack {
         ConnTrack {
-            map: HashMap::default(),
+            v4: HashMap::default(),
+            v6: HashMap::default(),
             fragments: HashMap::default(),
             capacity: capacity as usize,
         }
@@ -235,11 +340,11 @@ impl ConnTrack {
 
     /// Live and idle-but-not-swept entries.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.v4.len() + self.v6.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.v4.is_empty() && self.v6.is_empty()
     }
 
     pub fn capacity(&self) -> usize {
@@ -250,18 +355,13 @@ impl ConnTrack {
     /// not found: the packet must then pass the rules again.
     #[inline]
     pub fn lookup(&mut self, now_ns: u64, key: &FlowKey) -> Option<Tracked> {
-        let (k, from_a) = normalize(key);
-        let entry = self.map.get_mut(&k)?;
-        if entry.expired(now_ns) {
-            self.map.remove(&k);
-            return None;
+        if let Some((k4, from_a)) = normalize_v4_ports(key) {
+            return refresh(&mut self.v4, &k4, now_ns, from_a, key.tcp_flags);
         }
-        entry.update(now_ns, from_a, key.tcp_flags);
-        Some(if from_a == entry.opened_by_a {
-            Tracked::Original
-        } else {
-            Tracked::Reply
-        })
+        match normalize(key) {
+            (NormKey::V4(k4), from_a) => refresh(&mut self.v4, &k4, now_ns, from_a, key.tcp_flags),
+            (NormKey::V6(k6), from_a) => refresh(&mut self.v6, &k6, now_ns, from_a, key.tcp_flags),
+        }
     }
 
     /// Whether an ICMP error quoting `quoted` (see [`crate::wire::quoted_flow`]) is
@@ -272,7 +372,7 @@ impl ConnTrack {
     #[inline]
     pub fn related(&self, now_ns: u64, quoted: &FlowKey) -> bool {
         let (k, _) = normalize(quoted);
-        self.map.get(&k).is_some_and(|e| !e.expired(now_ns))
+        self.get(&k).is_some_and(|e| !e.expired(now_ns))
     }
 
     /// Whether a packet allowed by a rule opens a flow. ICMP query replies and
@@ -287,19 +387,17 @@ impl ConnTrack {
     /// The state of the flow of `key`, if tracked and not expired (for traces/tests).
     pub fn state(&self, now_ns: u64, key: &FlowKey) -> Option<FlowState> {
         let (k, _) = normalize(key);
-        self.map
-            .get(&k)
-            .filter(|e| !e.expired(now_ns))
-            .map(|e| e.state)
+        self.get(&k).filter(|e| !e.expired(now_ns)).map(|e| e.state)
     }
 
     /// Start tracking the flow `key` opens. When the table is full, idle entries
     /// are swept first; if none were idle the flow is refused.
     pub fn insert(&mut self, now_ns: u64, key: &FlowKey) -> Result<(), ConntrackFull> {
         let (k, from_a) = normalize(key);
-        if !self.map.contains_key(&k) && self.map.len() >= self.capacity {
-            self.map.retain(|_, e| !e.expired(now_ns));
-            if self.map.len() >= self.capacity {
+        if self.get(&k).is_none() && self.len() >= self.capacity {
+            self.v4.retain(|_, e| !e.expired(now_ns));
+            self.v6.retain(|_, e| !e.expired(now_ns));
+            if self.len() >= self.capacity {
                 return Err(ConntrackFull);
             }
         }
@@ -310,16 +408,17 @@ impl ConnTrack {
             proto::ICMP | proto::ICMPV6 => FlowState::Icmp,
             _ => FlowState::Other,
         };
-        self.map.insert(
-            k,
-            Entry {
-                opened_by_a: from_a,
-                last_from_a: from_a,
-                state,
-                transactions: 0,
-                last_seen_ns: now_ns,
-            },
-        );
+        let entry = Entry {
+            opened_by_a: from_a,
+            last_from_a: from_a,
+            state,
+            transactions: 0,
+            last_seen_ns: now_ns,
+        };
+        match k {
+            NormKey::V4(k4) => self.v4.insert(k4, entry),
+            NormKey::V6(k6) => self.v6.insert(k6, entry),
+        };
         Ok(())
     }
 
@@ -346,9 +445,18 @@ impl ConnTrack {
             .is_some_and(|t| now_ns.saturating_sub(*t) <= FRAGMENT_TIMEOUT_NS)
     }
 
+    #[inline]
+    fn get(&self, k: &NormKey) -> Option<&Entry> {
+        match k {
+            NormKey::V4(k4) => self.v4.get(k4),
+            NormKey::V6(k6) => self.v6.get(k6),
+        }
+    }
+
     /// Forget everything (an ENI detached).
     pub fn clear(&mut self) {
-        self.map.clear();
+        self.v4.clear();
+        self.v6.clear();
         self.fragments.clear();
     }
 }

@@ -229,3 +229,37 @@ fn errors_relate_to_the_quoted_flow_without_refreshing_it() {
     // Being quoted did not keep the flow alive.
     assert!(!ct.related(UDP_TIMEOUT_NS + 1, &udp));
 }
+
+#[test]
+fn ipv4_and_ipv6_flows_share_one_capacity() {
+    let mut ct = ConnTrack::new(2);
+    let v4 = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 443);
+    let v6 = key(proto::TCP, "2001:db8::1", "2001:db8::2", 40000, 443);
+    ct.insert(0, &v4).unwrap();
+    ct.insert(0, &v6).unwrap();
+    assert_eq!(ct.len(), 2);
+    assert_eq!(ct.lookup(1, &reply(&v6)), Some(Tracked::Reply));
+    assert_eq!(ct.lookup(1, &reply(&v4)), Some(Tracked::Reply));
+    // Full of live flows of either family: a third is refused.
+    let other = key(proto::UDP, "10.0.0.1", "10.0.0.3", 5000, 53);
+    assert_eq!(ct.insert(2, &other), Err(ConntrackFull));
+    ct.clear();
+    assert!(ct.is_empty());
+}
+
+#[test]
+fn ipv4_mapped_ipv6_addresses_key_like_ipv4() {
+    // The packed IPv4 table must keep the old identity: an address was keyed by
+    // its IPv4-mapped form, whichever family it came in.
+    let mut ct = ConnTrack::new(4);
+    let v4 = key(proto::UDP, "10.0.0.1", "10.0.0.2", 5000, 53);
+    ct.insert(0, &v4).unwrap();
+    let mapped = key(proto::UDP, "::ffff:10.0.0.2", "::ffff:10.0.0.1", 53, 5000);
+    assert_eq!(ct.lookup(1, &mapped), Some(Tracked::Reply));
+    assert_eq!(ct.len(), 1);
+    // Port order decides the direction when the addresses are equal.
+    let lo = key(proto::TCP, "10.0.0.1", "10.0.0.1", 1, 2);
+    ct.insert(2, &lo).unwrap();
+    assert_eq!(ct.lookup(3, &reply(&lo)), Some(Tracked::Reply));
+    assert_eq!(ct.lookup(3, &lo), Some(Tracked::Original));
+}
