@@ -59,7 +59,9 @@ impl Dataplane {
         );
     }
 
-    /// Hand a frame on, fragmenting it to `fragment` bytes when asked.
+    /// Hand a frame on, fragmenting it to `fragment` bytes when asked. Inline: on
+    /// the common path (no fragmenting) it is one push.
+    #[inline]
     pub(super) fn emit<T: Tracer>(
         &mut self,
         to: Egress,
@@ -70,32 +72,47 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) {
         if let Some((packet, mtu)) = fragment {
-            self.scratch.clear();
-            if let Err(m) = wire::fragment_ipv4(&frame, mtu, &mut self.scratch) {
-                let eni = match to {
-                    Egress::Eni(e) => Some(e),
-                    Egress::External(_) => None,
-                };
-                return sink.drop(DropDetail::Malformed(m.0), eni, frame);
-            }
-            let n = self.scratch.len().min(u16::MAX as usize) as u16;
-            sink.tr.hop(Hop::Mtu {
-                packet,
-                link: mtu,
-                decision: MtuDecision::Fragmented(n),
-            });
-            for f in self.scratch.drain(..) {
-                sink.out.push(Action::Deliver {
-                    to,
-                    frame: f,
-                    latency_ns,
-                    via_peering: via,
-                });
-            }
-        } else {
+            return self.emit_fragments(to, frame, latency_ns, via, (packet, mtu), sink);
+        }
+        sink.out.push(Action::Deliver {
+            to,
+            frame,
+            latency_ns,
+            via_peering: via,
+        });
+        sink.tr.hop(Hop::Deliver { to, latency_ns });
+    }
+
+    /// [`Dataplane::emit`] of a frame that must be fragmented to `mtu` bytes.
+    #[cold]
+    #[inline(never)]
+    fn emit_fragments<T: Tracer>(
+        &mut self,
+        to: Egress,
+        frame: Vec<u8>,
+        latency_ns: u64,
+        via: Option<PcxIdx>,
+        (packet, mtu): (u16, u16),
+        sink: &mut Sink<'_, T>,
+    ) {
+        self.scratch.clear();
+        if let Err(m) = wire::fragment_ipv4(&frame, mtu, &mut self.scratch) {
+            let eni = match to {
+                Egress::Eni(e) => Some(e),
+                Egress::External(_) => None,
+            };
+            return sink.drop(DropDetail::Malformed(m.0), eni, frame);
+        }
+        let n = self.scratch.len().min(u16::MAX as usize) as u16;
+        sink.tr.hop(Hop::Mtu {
+            packet,
+            link: mtu,
+            decision: MtuDecision::Fragmented(n),
+        });
+        for f in self.scratch.drain(..) {
             sink.out.push(Action::Deliver {
                 to,
-                frame,
+                frame: f,
                 latency_ns,
                 via_peering: via,
             });
@@ -107,6 +124,7 @@ impl Dataplane {
     /// fragmented, `(packet length, mtu)`; `None` when it was dropped (DF set or
     /// IPv6) and an ICMP error was sent back. `router_subnet` names the router
     /// that answers when the source is external.
+    #[inline]
     pub(super) fn mtu_step<T: Tracer>(
         &mut self,
         src: Source,
@@ -124,6 +142,23 @@ impl Dataplane {
             });
             return Some((frame, None));
         }
+        self.mtu_exceeded(src, router_subnet, mtu, key, frame, sink)
+    }
+
+    /// [`Dataplane::mtu_step`] of a packet larger than the link MTU: fragment, or
+    /// drop it and send the ICMP error back. Kept out of line: the common path is
+    /// one compare.
+    #[cold]
+    #[inline(never)]
+    fn mtu_exceeded<T: Tracer>(
+        &mut self,
+        src: Source,
+        router_subnet: SubnetIdx,
+        mtu: u16,
+        key: &FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) -> Option<(Vec<u8>, Fragmenting)> {
         let v6 = key.dst.is_ipv6();
         if !v6 && !key.dont_fragment {
             return Some((frame, Some((key.ip_len, mtu))));
