@@ -23,7 +23,14 @@ impl Dataplane {
         let Some(table) = self.net.nacls.get(n.ix()) else {
             return Ok(());
         };
-        let verdict = nacl::evaluate(table, dir, key);
+        let verdict = match self
+            .nacl_shortcuts
+            .get(n.ix())
+            .and_then(|s| s.get(dir, key))
+        {
+            Some(v) => v,
+            None => nacl::evaluate(table, dir, key),
+        };
         if verdict.allowed() {
             sink.tr.hop(Hop::Nacl {
                 nacl: n,

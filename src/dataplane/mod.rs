@@ -61,7 +61,7 @@ pub use detail::{
 use crate::model::*;
 use crate::policy::conntrack::FxBuild;
 use crate::policy::sg::group_members;
-use crate::policy::{CompiledSg, ConnTrack};
+use crate::policy::{CompiledSg, ConnTrack, NaclShortcut};
 use nat::NatTable;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -157,6 +157,9 @@ pub struct Dataplane {
     region_latency: Vec<u64>,
     /// Reused buffer for fragments.
     scratch: Vec<Vec<u8>>,
+    /// Per NACL (same index), its packet-independent verdicts; rebuilt when its
+    /// rules change.
+    nacl_shortcuts: Vec<NaclShortcut>,
 }
 
 impl Dataplane {
@@ -218,6 +221,7 @@ impl Dataplane {
             nat: vec![NatTable::default(); net.nat_gateways.len()],
             region_latency,
             scratch: Vec::new(),
+            nacl_shortcuts: net.nacls.iter().map(NaclShortcut::of).collect(),
             net,
         };
         dp.compile_security_groups();
@@ -273,6 +277,10 @@ impl Dataplane {
         outbound.sort_by_key(|r| r.number);
         n.inbound = inbound;
         n.outbound = outbound;
+        let shortcut = NaclShortcut::of(n);
+        if let Some(s) = self.nacl_shortcuts.get_mut(nacl.ix()) {
+            *s = shortcut;
+        }
         true
     }
 

@@ -13,6 +13,6 @@ pub mod sg;
 mod traffic;
 
 pub use conntrack::{ConnTrack, ConntrackFull, Tracked};
-pub use nacl::{NaclExempt, NaclVerdict};
+pub use nacl::{NaclExempt, NaclShortcut, NaclVerdict};
 pub use sg::{CompiledSg, MatchedRule};
 pub use traffic::{net_contains, traffic_matches};

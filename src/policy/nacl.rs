@@ -3,7 +3,7 @@
 
 use super::{net_contains, traffic_matches};
 use crate::model::proto;
-use crate::model::{Direction, Nacl, RuleAction};
+use crate::model::{Direction, Nacl, ProtocolMatch, RuleAction};
 use crate::wire::FlowKey;
 use ipnet::Ipv4Net;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -44,6 +44,60 @@ pub fn evaluate(nacl: &Nacl, dir: Direction, key: &FlowKey) -> NaclVerdict {
     NaclVerdict {
         action: RuleAction::Deny,
         rule: None,
+    }
+}
+
+/// A NACL's verdict per direction and address family when it does not depend on
+/// the packet: the first rule of that family (rules of the other family never
+/// match) covers every address (`0.0.0.0/0` or `::/0`) and every protocol, so
+/// [`evaluate`] stops there for every packet. True of the default NACL and of
+/// most custom ones; computed once per rule change, it turns the per-packet scan
+/// into one load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NaclShortcut {
+    /// `[inbound, outbound][IPv4, IPv6]`.
+    verdict: [[Option<NaclVerdict>; 2]; 2],
+}
+
+impl NaclShortcut {
+    /// The shortcut of `nacl` (rules sorted by number, as [`evaluate`] expects).
+    pub fn of(nacl: &Nacl) -> NaclShortcut {
+        let mut verdict = [[None; 2]; 2];
+        for (d, dir) in [Direction::Inbound, Direction::Outbound]
+            .into_iter()
+            .enumerate()
+        {
+            for (f, v6) in [false, true].into_iter().enumerate() {
+                let first = nacl
+                    .rules(dir)
+                    .iter()
+                    .find(|r| r.cidr.addr().is_ipv6() == v6);
+                verdict[d][f] = first
+                    .filter(|r| {
+                        r.cidr.prefix_len() == 0 && r.traffic.protocol == ProtocolMatch::Any
+                    })
+                    .map(|r| NaclVerdict {
+                        action: r.action,
+                        rule: Some(r.number),
+                    });
+            }
+        }
+        NaclShortcut { verdict }
+    }
+
+    /// [`evaluate`]'s verdict for `key` going `dir`, when it is the same for
+    /// every packet of `key`'s family.
+    #[inline]
+    pub fn get(&self, dir: Direction, key: &FlowKey) -> Option<NaclVerdict> {
+        let d = match dir {
+            Direction::Inbound => 0,
+            Direction::Outbound => 1,
+        };
+        let peer = match dir {
+            Direction::Inbound => key.src,
+            Direction::Outbound => key.dst,
+        };
+        self.verdict[d][usize::from(peer.is_ipv6())]
     }
 }
 
@@ -142,6 +196,61 @@ mod tests {
             inbound,
             outbound,
         }
+    }
+
+    fn all(number: u16, cidr: &str, action: RuleAction) -> NaclRule {
+        NaclRule {
+            traffic: crate::model::TrafficMatch::ALL,
+            ..nacl_tcp(number, cidr, (0, 65535), action)
+        }
+    }
+
+    #[test]
+    fn shortcut_agrees_with_the_scan_only_where_it_answers() {
+        let n = nacl(
+            vec![
+                all(90, "::/0", RuleAction::Deny),
+                all(100, "0.0.0.0/0", RuleAction::Allow),
+            ],
+            vec![
+                nacl_tcp(100, "0.0.0.0/0", (0, 65535), RuleAction::Allow),
+                all(110, "0.0.0.0/0", RuleAction::Deny),
+                all(120, "::/0", RuleAction::Allow),
+            ],
+        );
+        let s = NaclShortcut::of(&n);
+        let packets = [
+            key(proto::TCP, "10.0.1.5", "10.0.2.9", 40000, 22),
+            key(proto::UDP, "10.0.1.5", "10.0.2.9", 5000, 53),
+            key(proto::ICMP, "10.0.1.5", "10.0.2.9", 0, 0),
+            key(proto::TCP, "2001:db8::1", "2001:db8::2", 40000, 22),
+            key(proto::UDP, "2001:db8::1", "2001:db8::2", 5000, 53),
+        ];
+        for k in &packets {
+            for dir in [Direction::Inbound, Direction::Outbound] {
+                if let Some(v) = s.get(dir, k) {
+                    assert_eq!(v, evaluate(&n, dir, k), "{dir:?} {k:?}");
+                }
+            }
+        }
+        // Inbound: each family's first rule covers everything (v6 deny, v4 allow).
+        assert_eq!(
+            s.get(Direction::Inbound, &packets[0]).map(|v| v.rule),
+            Some(Some(100))
+        );
+        assert_eq!(
+            s.get(Direction::Inbound, &packets[3]).map(|v| v.rule),
+            Some(Some(90))
+        );
+        // Outbound IPv4 starts with a TCP-only rule: it depends on the packet.
+        assert_eq!(s.get(Direction::Outbound, &packets[1]), None);
+        assert_eq!(
+            s.get(Direction::Outbound, &packets[4]).map(|v| v.rule),
+            Some(Some(120))
+        );
+        // No rule of a family: the implicit deny is left to the scan.
+        let empty = NaclShortcut::of(&nacl(vec![], vec![]));
+        assert_eq!(empty.get(Direction::Inbound, &packets[0]), None);
     }
 
     #[test]
