@@ -91,6 +91,7 @@ pub(crate) fn ipv4_of_frame(frame: &[u8]) -> Result<(Ipv4View<'_>, &[u8]), Malfo
     Ok((view, packet))
 }
 
+#[inline]
 pub(crate) fn checked_ipv4(ip: &[u8]) -> Result<Ipv4View<'_>, Malformed> {
     use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
     let header = Ipv4HeaderSlice::from_slice(ip).map_err(|e| match e {
@@ -141,6 +142,7 @@ pub(crate) fn checked_ipv6(ip: &[u8]) -> Result<(Ipv6HeaderSlice<'_>, usize), Ma
     Ok((header, len))
 }
 
+#[inline]
 fn parse_ipv4(ip: &[u8]) -> Result<FlowKey, Malformed> {
     let view = checked_ipv4(ip)?;
     let fragment = view.fragment();
@@ -226,6 +228,7 @@ pub(crate) fn walk_ipv6_extensions(
 
 /// Ports, TCP flags or ICMP type/code (and a query's identifier) from a whole packet's or first fragment's
 /// transport header. `is_icmp`: protocol 1 over IPv4 or 58 over IPv6.
+#[inline]
 fn fill_transport(key: &mut FlowKey, is_icmp: bool, payload: &[u8]) -> Result<(), Malformed> {
     match etherparse::IpNumber(key.protocol) {
         ip_number::TCP => {
