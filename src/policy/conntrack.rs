@@ -353,7 +353,10 @@ impl ConnTrack {
 
     /// Find the flow of `key` and refresh it. An idle-expired entry is removed and
     /// not found: the packet must then pass the rules again.
-    #[inline]
+    ///
+    /// Always inlined: it runs twice per hop from one call site, and the call
+    /// (spills, the key passed through memory) cost as much as the probe.
+    #[inline(always)]
     pub fn lookup(&mut self, now_ns: u64, key: &FlowKey) -> Option<Tracked> {
         if let Some((k4, from_a)) = normalize_v4_ports(key) {
             return refresh(&mut self.v4, &k4, now_ns, from_a, key.tcp_flags);
