@@ -23,7 +23,8 @@ pub struct CompiledRoutes {
 }
 
 impl RouteLookup for CompiledRoutes {
-    #[inline]
+    /// Always inlined: once per hop, and the call cost a fifth of the lookup.
+    #[inline(always)]
     fn route_for(&self, dst: IpAddr) -> Option<(IpNet, u16)> {
         match dst {
             IpAddr::V4(a) => self.v4.lookup_prefix(a).map(|(n, &r)| (IpNet::V4(n), r)),
