@@ -12,7 +12,37 @@ use std::net::IpAddr;
 impl Dataplane {
     /// Evaluate a subnet's NACL in `dir` (traffic to and from Amazon services is
     /// exempt: [`nacl::exemption`]).
+    ///
+    /// Inline for the common case, a NACL that allows the packet's whole family
+    /// (the default NACL: one load); anything else is [`Dataplane::nacl_check_full`].
+    #[inline]
     pub(super) fn nacl_check<T: Tracer>(
+        &self,
+        subnet: SubnetIdx,
+        dir: Direction,
+        key: &FlowKey,
+        sink: &mut Sink<'_, T>,
+    ) -> Result<(), DropDetail> {
+        let n = self.net.subnets[subnet.ix()].nacl;
+        let shortcut = self
+            .nacl_shortcuts
+            .get(n.ix())
+            .and_then(|s| s.get(dir, key));
+        if let Some(verdict) = shortcut.filter(|v| v.allowed()) {
+            sink.tr.hop(Hop::Nacl {
+                nacl: n,
+                subnet,
+                dir,
+                verdict,
+            });
+            return Ok(());
+        }
+        self.nacl_check_full(subnet, dir, key, sink)
+    }
+
+    /// [`Dataplane::nacl_check`] for any NACL: the rule scan, the exemptions.
+    #[inline(never)]
+    fn nacl_check_full<T: Tracer>(
         &self,
         subnet: SubnetIdx,
         dir: Direction,
