@@ -111,7 +111,7 @@ impl<T: Copy> EventQueue<T> {
             return false;
         }
         let i = self.occupied.trailing_zeros() as usize;
-        self.occupied &= !(1 << i);
+        self.occupied &= !bit(i);
         let mut from = std::mem::take(&mut self.buckets[i]);
         self.last = from.iter().map(|e| e.0).min().unwrap_or(self.last);
         // Every event of bucket `i` shares bits above `i - 1` with the new `last`,
