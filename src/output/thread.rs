@@ -54,58 +54,21 @@ enum Record {
     },
 }
 
-/// Header copies of at most this many bytes (a UDP or ICMP header stack: 42 bytes
-/// over IPv4) are done as one copy of exactly this size.
-const SMALL_COPY: usize = 64;
-
 #[derive(Debug, Default)]
 struct Batch {
     records: Vec<Record>,
-    /// Bytes `..used` are the observations'; past that, stale bytes or zeros.
-    /// The arena's length only grows (to `BATCH_BYTES + SMALL_COPY`, beyond that
-    /// only for a large frame), so that a small copy writes a fixed number of
-    /// bytes into space that is already there: a few vector moves instead of a
-    /// `memcpy` call behind a capacity check, twice per frame.
     arena: Vec<u8>,
-    used: usize,
 }
 
 impl Batch {
-    #[inline]
     fn is_full(&self) -> bool {
-        self.used >= BATCH_BYTES || self.records.len() >= BATCH_RECORDS
+        self.arena.len() >= BATCH_BYTES || self.records.len() >= BATCH_RECORDS
     }
 
     /// Append `bytes`; returns the arena offset after them.
-    #[inline]
     fn push_bytes(&mut self, bytes: &[u8]) -> u32 {
-        let start = self.used;
-        let end = start + bytes.len();
-        if end > self.arena.len() {
-            self.arena.resize(end.max(BATCH_BYTES + SMALL_COPY), 0);
-        }
-        self.arena[start..end].copy_from_slice(bytes);
-        self.used = end;
-        end as u32
-    }
-
-    /// Append `frame[..kept]`; returns the arena offset after it. When `kept` is
-    /// small and the frame long enough, `SMALL_COPY` bytes are copied (those past
-    /// `kept` are not part of the observation: the next one overwrites them).
-    #[inline]
-    fn push_prefix(&mut self, frame: &[u8], kept: usize) -> u32 {
-        let start = self.used;
-        match (
-            frame.get(..SMALL_COPY),
-            self.arena.get_mut(start..start + SMALL_COPY),
-        ) {
-            (Some(src), Some(dst)) if kept <= SMALL_COPY => {
-                dst.copy_from_slice(src);
-                self.used = start + kept;
-                self.used as u32
-            }
-            _ => self.push_bytes(&frame[..kept]),
-        }
+        self.arena.extend_from_slice(bytes);
+        self.arena.len() as u32
     }
 
     /// Replay into `recorder`; `zeros` is scratch space, all zero between calls.
@@ -154,7 +117,7 @@ impl Batch {
 
     fn clear(&mut self) {
         self.records.clear();
-        self.used = 0;
+        self.arena.clear();
     }
 }
 
@@ -254,15 +217,16 @@ impl Observer for RecorderThread {
 
     #[inline]
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
-        let start = self.batch.used as u32;
-        let end = if self.headers_only {
+        let kept = if self.headers_only {
             if !matches!(point, CapturePoint::Eni(_)) {
                 return;
             }
-            self.batch.push_prefix(frame, flow_log_snap(frame))
+            &frame[..flow_log_snap(frame)]
         } else {
-            self.batch.push_bytes(frame)
+            frame
         };
+        let start = self.batch.arena.len() as u32;
+        let end = self.batch.push_bytes(kept);
         self.batch.records.push(Record::Frame {
             time_ns,
             point,
@@ -275,7 +239,7 @@ impl Observer for RecorderThread {
     }
 
     fn dropped(&mut self, event: DropEvent<'_>) {
-        let start = self.batch.used as u32;
+        let start = self.batch.arena.len() as u32;
         let detail_end = self.batch.push_bytes(event.detail.as_bytes());
         let end = self.batch.push_bytes(event.frame);
         self.batch.records.push(Record::Drop {
@@ -413,43 +377,6 @@ mod tests {
                 "snap {n} of {} bytes",
                 f.len()
             );
-        }
-    }
-
-    /// Whatever mix of small fixed-size copies, short frames and whole frames a
-    /// batch takes, each observation's `arena[start..end]` is exactly its bytes,
-    /// also after the batch was cleared and reused (stale bytes past `used`).
-    #[test]
-    fn batch_arena_holds_exactly_each_observation() {
-        let mut rng = SplitMix64::new(11);
-        let mut batch = Batch::default();
-        for _round in 0..3 {
-            let mut want: Vec<(u32, u32, Vec<u8>)> = Vec::new();
-            for i in 0..500u32 {
-                let len = match rng.next_u64() % 4 {
-                    0 => (rng.next_u64() % 64) as usize,
-                    1 => 64 + (rng.next_u64() % 200) as usize,
-                    2 => 1500,
-                    _ => 9001,
-                };
-                let frame: Vec<u8> = (0..len).map(|j| (i as usize * 7 + j) as u8).collect();
-                let start = batch.used as u32;
-                let end = if rng.next_u64() % 2 == 0 {
-                    let kept = (rng.next_u64() as usize) % (len + 1);
-                    want.push((start, 0, frame[..kept].to_vec()));
-                    batch.push_prefix(&frame, kept)
-                } else {
-                    want.push((start, 0, frame.clone()));
-                    batch.push_bytes(&frame)
-                };
-                if let Some(w) = want.last_mut() {
-                    w.1 = end;
-                }
-            }
-            for (start, end, bytes) in &want {
-                assert_eq!(&batch.arena[*start as usize..*end as usize], &bytes[..]);
-            }
-            batch.clear();
         }
     }
 
