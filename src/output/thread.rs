@@ -211,6 +211,10 @@ impl Observer for RecorderThread {
         self.loop_started = Some(Instant::now());
     }
 
+    fn eni_frames_only(&self) -> bool {
+        self.headers_only
+    }
+
     #[inline]
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
         let kept = if self.headers_only {
@@ -265,16 +269,25 @@ fn flow_log_snap(frame: &[u8]) -> usize {
             _ => None,
         }
     }
-    let snap = match (frame.get(12..14), frame.get(ETH)) {
+    // Every field read lies in the first 24 bytes, and every snap is longer than
+    // that: a shorter frame is kept whole either way. One length check then,
+    // instead of one per field (this runs for every frame seen at an ENI).
+    let Some(head) = frame.get(..ETH + 10) else {
+        return frame.len();
+    };
+    let v = head[ETH];
+    let snap = match (head[12], head[13]) {
         // IPv4: the header's own length (IHL), then the transport header.
-        (Some([0x08, 0x00]), Some(&v)) if v >> 4 == 4 && v & 0x0f >= 5 => frame
-            .get(ETH + 9)
-            .and_then(|&p| transport(p).filter(|_| p != 58))
-            .map(|t| ETH + usize::from(v & 0x0f) * 4 + t),
-        (Some([0x86, 0xdd]), Some(&v)) if v >> 4 == 6 => frame
-            .get(ETH + 6)
-            .and_then(|&p| transport(p).filter(|_| p != 1))
-            .map(|t| ETH + 40 + t),
+        (0x08, 0x00) if v >> 4 == 4 && v & 0x0f >= 5 => {
+            let p = head[ETH + 9];
+            transport(p)
+                .filter(|_| p != 58)
+                .map(|t| ETH + usize::from(v & 0x0f) * 4 + t)
+        }
+        (0x86, 0xdd) if v >> 4 == 6 => {
+            let p = head[ETH + 6];
+            transport(p).filter(|_| p != 1).map(|t| ETH + 40 + t)
+        }
         _ => None,
     };
     snap.unwrap_or(frame.len()).min(frame.len())

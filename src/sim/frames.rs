@@ -52,11 +52,18 @@ impl FrameSlab {
     }
 
     /// Store a frame with a stamp (kept here so events stay small).
-    #[inline]
+    ///
+    /// Always inlined: twice per frame, and as a call it spent about as many
+    /// instructions saving and restoring registers as storing the frame (callgrind).
+    #[inline(always)]
     pub fn insert_stamped(&mut self, frame: Vec<u8>, stamp: u64) -> FrameId {
         match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = (frame, stamp);
+                // A free slot holds the empty `Vec` `remove_stamped` left (no
+                // allocation), so it is overwritten without running its drop code.
+                let old = std::mem::replace(&mut self.slots[i as usize], (frame, stamp));
+                debug_assert_eq!(old.0.capacity(), 0, "a free slot holds no buffer");
+                std::mem::forget(old);
                 FrameId(i)
             }
             None => {

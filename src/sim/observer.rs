@@ -40,6 +40,13 @@ pub trait Observer {
     /// Setup is done and the event loop starts (lets a caller time the loop apart
     /// from setup; the engine itself never reads a host clock).
     fn loop_started(&mut self) {}
+    /// `true` when only frames seen at ENIs matter to this observer (the flow log
+    /// alone, captures off): asked once when the loop starts, and the engine then
+    /// makes no [`Observer::frame`] call for peering links and external hosts
+    /// (a dynamic call per frame crossing a peering link, for nothing).
+    fn eni_frames_only(&self) -> bool {
+        false
+    }
     /// A frame seen at a capture point.
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]);
     /// A frame dropped by the data plane or a link.

@@ -31,23 +31,21 @@ pub struct EventQueue<T> {
     /// The time of the last event popped (bucket 0 holds events at this time).
     last: u64,
     len: usize,
-    /// Bit `i` set when bucket `i` may hold events (set on push, cleared when the
-    /// bucket is emptied): the next bucket to refill from is one `trailing_zeros`
-    /// away instead of a scan over the buckets.
-    occupied: u128,
+    /// Bit `b - 1` set when bucket `b` (1..=63) may hold events, bit 63 when bucket
+    /// 64 or bucket 0 may (set on push, cleared when the bucket is emptied): the
+    /// next bucket to refill from is one `trailing_zeros` away instead of a scan
+    /// over the buckets. Refills happen only when bucket 0 is empty, so bit 63
+    /// then stands for bucket 64, the last in order, as it should. 64 bits and not
+    /// one per bucket (65: a `u128`, whose shifts by a variable amount are branchy
+    /// multi-instruction sequences) because this runs for every event pushed and
+    /// every event a refill moves down.
+    occupied: u64,
 }
 
-/// Bucket `b`'s bit of `occupied`. Buckets 0..=63 (every bucket but the one for
-/// times differing in bit 63) take a 64-bit shift: a `u128` shift by a variable
-/// amount is a branchy multi-instruction sequence, and this runs for every event
-/// pushed and every event a refill moves down (profiled: most of the refill cost).
+/// Bucket `b`'s bit of `occupied`: `b - 1`, and 63 for buckets 0 and 64 (a rotate).
 #[inline]
-fn bit(b: usize) -> u128 {
-    if b < 64 {
-        u128::from(1u64 << b)
-    } else {
-        1 << 64
-    }
+fn bit(b: usize) -> u64 {
+    1u64.rotate_left((b as u32).wrapping_sub(1))
 }
 
 impl<T> Default for EventQueue<T> {
@@ -106,24 +104,28 @@ impl<T: Copy> EventQueue<T> {
     fn refill(&mut self) -> bool {
         self.buckets[0].clear();
         self.head = 0;
-        self.occupied &= !1;
         if self.occupied == 0 {
             return false;
         }
-        let i = self.occupied.trailing_zeros() as usize;
-        self.occupied &= !(1 << i);
+        let i = self.occupied.trailing_zeros() as usize + 1;
+        // Clears the lowest set bit: `bit(i)`.
+        self.occupied &= self.occupied - 1;
+        if self.buckets[i].is_empty() {
+            // Bit 63 set by a push into bucket 0, with bucket 64 empty: then it was
+            // the only bit left, and the queue is empty.
+            return false;
+        }
         let mut from = std::mem::take(&mut self.buckets[i]);
         self.last = from.iter().map(|e| e.0).min().unwrap_or(self.last);
         // Every event of bucket `i` shares bits above `i - 1` with the new `last`,
-        // so it lands in a lower bucket (below 64: a 64-bit mask, or-ed in once),
-        // in its original order.
+        // so it lands in a lower bucket, in its original order.
         let mut landed = 0u64;
         for &(t, p) in &from {
             let b = self.bucket(t);
             self.buckets[b].push((t, p));
-            landed |= 1 << (b & 63);
+            landed |= bit(b);
         }
-        self.occupied |= u128::from(landed);
+        self.occupied |= landed;
         from.clear();
         self.buckets[i] = from;
         true
@@ -181,6 +183,42 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert!(q.is_empty());
+    }
+
+    /// Times that differ in bit 63 (bucket 64, sharing its `occupied` bit with
+    /// bucket 0) still pop in order, before and after time 0's events.
+    #[test]
+    fn the_highest_bucket_pops_last_and_in_order() {
+        let mut q = EventQueue::new();
+        let big = 1u64 << 63;
+        for (t, p) in [
+            (big + 5, 'e'),
+            (0, 'a'),
+            (big, 'd'),
+            (7, 'b'),
+            (0, 'z'),
+            (1 << 40, 'c'),
+        ] {
+            q.push(t, p);
+        }
+        let first: Vec<_> = (0..2).filter_map(|_| q.pop()).collect();
+        assert_eq!(first, vec![(0, 'a'), (0, 'z')]);
+        q.push(7, 'y'); // at a later time than now, same as 'b'
+        q.push(big + 5, 'f');
+        let got: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            got,
+            vec![
+                (7, 'b'),
+                (7, 'y'),
+                (1 << 40, 'c'),
+                (big, 'd'),
+                (big + 5, 'e'),
+                (big + 5, 'f')
+            ]
+        );
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
     }
 
     /// The order a simulation sees (interleaved pushes at or after the time just

@@ -150,6 +150,7 @@ pub fn run(
         frames: 0,
         pending_flows: setup.plans.len(),
         last_delivery_ns: 0,
+        eni_frames_only: observer.eni_frames_only(),
     };
     for (i, n) in nodes.iter_mut().enumerate() {
         n.scheduled_ns = Some(0);
@@ -251,6 +252,8 @@ struct Engine {
     pending_flows: usize,
     /// When a frame last reached a host (see [`DEFAULT_TAIL_NS`]).
     last_delivery_ns: u64,
+    /// The observer's [`Observer::eni_frames_only`], asked once.
+    eni_frames_only: bool,
 }
 
 impl Engine {
@@ -311,18 +314,29 @@ impl Engine {
             }
             Event::Absorb { frame, point } => {
                 let bytes = self.slab.remove(frame);
-                observer.frame(t, point, FrameDirection::Inbound, &bytes);
+                if self.observes(point) {
+                    observer.frame(t, point, FrameDirection::Inbound, &bytes);
+                }
                 self.pool.give(bytes);
             }
             Event::ToHost { frame, host } => {
                 self.last_delivery_ns = t;
                 let (bytes, sent_ns) = self.slab.remove_stamped(frame);
                 let n = &mut nodes[host as usize];
-                observer.frame(t, n.point, FrameDirection::Inbound, &bytes);
+                if self.observes(n.point) {
+                    observer.frame(t, n.point, FrameDirection::Inbound, &bytes);
+                }
                 n.host.receive(bytes, t, sent_ns, stats);
                 self.poll(t, host as usize, nodes, stats, observer);
             }
         }
+    }
+
+    /// Whether frames seen at `point` go to the observer (see
+    /// [`Observer::eni_frames_only`]).
+    #[inline]
+    fn observes(&self, point: CapturePoint) -> bool {
+        !self.eni_frames_only || matches!(point, CapturePoint::Eni(_))
     }
 
     fn slab_len(&self, id: FrameId) -> usize {
@@ -340,8 +354,11 @@ impl Engine {
         let n = &mut nodes[h];
         let mut out = std::mem::take(&mut self.out);
         let next = n.host.poll(t, &mut self.pool, stats, &mut out);
+        let observed = self.observes(n.point);
         for frame in out.drain(..) {
-            observer.frame(t, n.point, FrameDirection::Outbound, &frame);
+            if observed {
+                observer.frame(t, n.point, FrameDirection::Outbound, &frame);
+            }
             match n.uplink.send(t, frame.len()) {
                 Ok(at) => {
                     let id = self.slab.insert_stamped(frame, t);
@@ -393,7 +410,7 @@ impl Engine {
                 latency_ns,
                 via_peering,
             } => {
-                if let Some(p) = via_peering {
+                if let Some(p) = via_peering.filter(|_| !self.eni_frames_only) {
                     observer.frame(
                         t,
                         CapturePoint::Peering(p),
