@@ -13,6 +13,7 @@ pub mod lpm;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod prefetch;
 pub mod rng;
 pub mod sim;
 pub mod topology;

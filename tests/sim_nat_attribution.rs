@@ -3,40 +3,31 @@
 //! lets nothing but TCP back in, so the echo replies, addressed to the gateway's
 //! Elastic IP and public identifier, are dropped before translation back.
 
-use peeremu::dataplane::test_net::{nacl_tcp, sg_all, TestNet};
+use peeremu::dataplane::test_net::{internet, nacl_all, nacl_tcp, Internet};
 use peeremu::model::*;
 use peeremu::output::Outcome;
 use peeremu::sim::{run_network, NullObserver, SimConfig};
 
 fn network(kind: FlowKind, deny_tcp_back: bool) -> Network {
-    let mut t = TestNet::new();
-    let v = t.vpc("10.0.0.0/16");
-    let public = t.subnet(v, "10.0.0.0/24", 0);
-    let private = t.subnet(v, "10.0.1.0/24", 0);
-    let igw = t.igw(v);
-    let main = t.net.vpcs[v.ix()].main_route_table;
-    t.route(main, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
-    let nat = t.nat(public, "10.0.0.5", "54.0.0.5");
-    let prt = t.route_table(v);
-    t.associate(private, prt);
-    t.route(prt, "0.0.0.0/0", RouteTarget::NatGateway(nat));
-    let sg = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
-    let eni = t.eni(private, "10.0.1.10", &[sg]);
-    let host = t.external("internet", "93.184.216.34", ExternalSite::Internet);
+    let Internet {
+        mut t,
+        public_subnet,
+        private_eni: eni,
+        host,
+        ..
+    } = internet();
     // The NAT gateway's subnet: everything out; in, everything from the VPC (the
     // private instances' packets on their way out) and, from the internet, TCP
     // only (or nothing).
-    let allow_all = |number: u16, cidr: &str| NaclRule {
-        number,
-        traffic: TrafficMatch::ALL,
-        cidr: cidr.parse().expect("CIDR"),
-        action: RuleAction::Allow,
-    };
-    let mut inbound = vec![allow_all(100, "10.0.0.0/16")];
+    let mut inbound = vec![nacl_all(100, "10.0.0.0/16", RuleAction::Allow)];
     if !deny_tcp_back {
         inbound.push(nacl_tcp(200, "0.0.0.0/0", (0, 65535), RuleAction::Allow));
     }
-    t.nacl(public, inbound, vec![allow_all(100, "0.0.0.0/0")]);
+    t.nacl(
+        public_subnet,
+        inbound,
+        vec![nacl_all(100, "0.0.0.0/0", RuleAction::Allow)],
+    );
     let mut net = t.build();
     net.flows.push(Flow {
         port: 443,

@@ -8,7 +8,7 @@
 //! retransmission timeout; the learned path MTU expires after 600 s
 //! (`net.ipv4.route.mtu_expires`).
 
-use peeremu::dataplane::test_net::{nacl_tcp, sg_all, TestNet};
+use peeremu::dataplane::test_net::{nacl_all, nacl_tcp, sg_all, TestNet};
 use peeremu::model::*;
 use peeremu::output::Outcome;
 use peeremu::sim::{run_network, NullObserver, SimConfig};
@@ -27,13 +27,7 @@ fn network_with_second_flow(block_icmp: bool, second_start_ns: Option<u64>) -> N
     let sb = t.subnet(b, "10.20.1.0/24", 2);
     let ga = t.sg(a, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
     let gb = t.sg(b, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
-    let pcx = t.peering(a, b, PeeringStatus::Active);
-    let ra = t.route_table(a);
-    let rb = t.route_table(b);
-    t.associate(sa, ra);
-    t.associate(sb, rb);
-    t.route(ra, "10.20.0.0/16", RouteTarget::Peering(pcx));
-    t.route(rb, "10.10.0.0/16", RouteTarget::Peering(pcx));
+    t.peer_subnets(sa, sb);
     let sender = t.eni(sa, "10.10.1.10", &[ga]);
     let receiver = t.eni(sb, "10.20.1.10", &[gb]);
     if block_icmp {
@@ -41,12 +35,7 @@ fn network_with_second_flow(block_icmp: bool, second_start_ns: Option<u64>) -> N
         t.nacl(
             sa,
             vec![nacl_tcp(100, "0.0.0.0/0", (0, 65535), RuleAction::Allow)],
-            vec![NaclRule {
-                number: 100,
-                traffic: TrafficMatch::ALL,
-                cidr: "0.0.0.0/0".parse().expect("literal CIDR"),
-                action: RuleAction::Allow,
-            }],
+            vec![nacl_all(100, "0.0.0.0/0", RuleAction::Allow)],
         );
     }
     let mut net = t.build();

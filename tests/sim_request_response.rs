@@ -28,13 +28,7 @@ fn network(server_port_open: bool) -> Network {
         )],
         vec![sg_all("0.0.0.0/0")],
     );
-    let pcx = t.peering(a, b, PeeringStatus::Active);
-    let ra = t.route_table(a);
-    let rb = t.route_table(b);
-    t.associate(sa, ra);
-    t.associate(sb, rb);
-    t.route(ra, "10.20.0.0/16", RouteTarget::Peering(pcx));
-    t.route(rb, "10.10.0.0/16", RouteTarget::Peering(pcx));
+    t.peer_subnets(sa, sb);
     let client = t.eni(sa, "10.10.1.10", &[ga]);
     let server = t.eni(sb, "10.20.1.10", &[gb]);
     let mut net = t.build();

@@ -5,7 +5,7 @@ use super::pipeline::Sink;
 use super::trace::{Hop, SgVerdict, Tracer};
 use super::{Dataplane, DropDetail};
 use crate::model::*;
-use crate::policy::{nacl, sg, ConnTrack};
+use crate::policy::{nacl, sg, ConnTrack, NaclVerdict};
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::IpAddr;
 
@@ -28,46 +28,33 @@ impl Dataplane {
             .nacl_shortcuts
             .get(n.ix())
             .and_then(|s| s.get(dir, key));
-        if let Some(verdict) = shortcut.filter(|v| v.allowed()) {
-            sink.tr.hop(Hop::Nacl {
-                nacl: n,
-                subnet,
-                dir,
-                verdict,
-            });
-            return Ok(());
+        match shortcut {
+            Some(verdict) if verdict.allowed() => {
+                nacl_hop(sink, n, subnet, dir, verdict);
+                Ok(())
+            }
+            _ => self.nacl_check_full(subnet, n, dir, key, shortcut, sink),
         }
-        self.nacl_check_full(subnet, dir, key, sink)
     }
 
-    /// [`Dataplane::nacl_check`] for any NACL: the rule scan, the exemptions.
+    /// [`Dataplane::nacl_check`] when the shortcut did not allow the packet: the
+    /// shortcut's deny, or the rule scan; then the exemptions.
     #[inline(never)]
     fn nacl_check_full<T: Tracer>(
         &self,
         subnet: SubnetIdx,
+        n: NaclIdx,
         dir: Direction,
         key: &FlowKey,
+        shortcut: Option<NaclVerdict>,
         sink: &mut Sink<'_, T>,
     ) -> Result<(), DropDetail> {
-        let n = self.net.subnets[subnet.ix()].nacl;
         let Some(table) = self.net.nacls.get(n.ix()) else {
             return Ok(());
         };
-        let verdict = match self
-            .nacl_shortcuts
-            .get(n.ix())
-            .and_then(|s| s.get(dir, key))
-        {
-            Some(v) => v,
-            None => nacl::evaluate(table, dir, key),
-        };
+        let verdict = shortcut.unwrap_or_else(|| nacl::evaluate(table, dir, key));
         if verdict.allowed() {
-            sink.tr.hop(Hop::Nacl {
-                nacl: n,
-                subnet,
-                dir,
-                verdict,
-            });
+            nacl_hop(sink, n, subnet, dir, verdict);
             return Ok(());
         }
         // Amazon services are exempt; checked only when the rules deny, which
@@ -86,12 +73,7 @@ impl Dataplane {
             });
             return Ok(());
         }
-        sink.tr.hop(Hop::Nacl {
-            nacl: n,
-            subnet,
-            dir,
-            verdict,
-        });
+        nacl_hop(sink, n, subnet, dir, verdict);
         Err(DropDetail::NaclDeny {
             nacl: n,
             dir,
@@ -147,4 +129,21 @@ impl Dataplane {
         sink.tr.hop(Hop::Sg { eni, dir, verdict });
         Ok(())
     }
+}
+
+/// The trace hop of a NACL's verdict.
+#[inline]
+fn nacl_hop<T: Tracer>(
+    sink: &mut Sink<'_, T>,
+    nacl: NaclIdx,
+    subnet: SubnetIdx,
+    dir: Direction,
+    verdict: NaclVerdict,
+) {
+    sink.tr.hop(Hop::Nacl {
+        nacl,
+        subnet,
+        dir,
+        verdict,
+    });
 }

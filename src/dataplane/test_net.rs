@@ -14,11 +14,16 @@ pub struct TestNet {
 }
 
 fn allow_all(number: u16) -> NaclRule {
+    nacl_all(number, "0.0.0.0/0", RuleAction::Allow)
+}
+
+/// A NACL rule for every protocol and port to/from `cidr`.
+pub fn nacl_all(number: u16, cidr: &str, action: RuleAction) -> NaclRule {
     NaclRule {
         number,
         traffic: TrafficMatch::ALL,
-        cidr: "0.0.0.0/0".parse().unwrap(),
-        action: RuleAction::Allow,
+        cidr: cidr.parse().unwrap(),
+        action,
     }
 }
 
@@ -284,6 +289,20 @@ impl TestNet {
         n
     }
 
+    /// An active peering between the VPCs of `sa` and `sb`, each subnet given a
+    /// route table of its own that sends the other VPC's first CIDR over it.
+    pub fn peer_subnets(&mut self, sa: SubnetIdx, sb: SubnetIdx) -> PcxIdx {
+        let (a, b) = (self.net.subnets[sa.ix()].vpc, self.net.subnets[sb.ix()].vpc);
+        let pcx = self.peering(a, b, PeeringStatus::Active);
+        for (subnet, vpc, other) in [(sa, a, b), (sb, b, a)] {
+            let rtb = self.route_table(vpc);
+            self.associate(subnet, rtb);
+            let cidr = self.net.vpcs[other.ix()].cidrs[0].to_string();
+            self.route(rtb, &cidr, RouteTarget::Peering(pcx));
+        }
+        pcx
+    }
+
     pub fn peering(&mut self, a: VpcIdx, b: VpcIdx, status: PeeringStatus) -> PcxIdx {
         let p = PcxIdx(self.net.peerings.len() as u32);
         let inter = self.net.vpcs[a.ix()].region != self.net.vpcs[b.ix()].region;
@@ -462,5 +481,45 @@ pub mod frames {
     /// An echo request or reply with identifier `id` (56 payload bytes).
     pub fn echo_id(src: &str, dst: &str, id: u16, reply: bool) -> Vec<u8> {
         build(src, dst, Transport::Echo { id, seq: 1, reply }, 56, false)
+    }
+}
+
+/// One VPC with an internet gateway: a public subnet (ENI with a public IP, a NAT
+/// gateway) and a private subnet routed through the NAT gateway.
+pub struct Internet {
+    pub t: TestNet,
+    pub public_subnet: SubnetIdx,
+    pub public_eni: EniIdx,
+    pub private_eni: EniIdx,
+    pub host: HostIdx,
+    pub igw: IgwIdx,
+    pub nat: NatIdx,
+}
+
+pub fn internet() -> Internet {
+    let mut t = TestNet::new();
+    let v = t.vpc("10.0.0.0/16");
+    let public = t.subnet(v, "10.0.0.0/24", 0);
+    let private = t.subnet(v, "10.0.1.0/24", 0);
+    let igw = t.igw(v);
+    let main = t.net.vpcs[v.ix()].main_route_table;
+    t.route(main, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
+    let nat = t.nat(public, "10.0.0.5", "54.0.0.5");
+    let prt = t.route_table(v);
+    t.associate(private, prt);
+    t.route(prt, "0.0.0.0/0", RouteTarget::NatGateway(nat));
+    let web = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let public_eni = t.eni(public, "10.0.0.10", &[web]);
+    t.public_ip(public_eni, "54.0.0.10");
+    let private_eni = t.eni(private, "10.0.1.10", &[web]);
+    let host = t.external("internet", "93.184.216.34", ExternalSite::Internet);
+    Internet {
+        t,
+        public_subnet: public,
+        public_eni,
+        private_eni,
+        host,
+        igw,
+        nat,
     }
 }

@@ -2,48 +2,10 @@
 //! MTU), NAT gateway (ports, idle timeout, fragments), VPN gateway and gateway
 //! endpoints.
 
-use super::test_net::{frames, sg_all, TestNet};
+use super::test_net::{frames, internet, sg_all};
 use super::tests::{delivered, dropped, run, summary};
 use super::tests_edges::{ip, key, peered};
 use super::*;
-
-/// One VPC with an internet gateway: a public subnet (ENI with a public IP, a NAT
-/// gateway) and a private subnet routed through the NAT gateway.
-pub(super) struct Internet {
-    pub t: TestNet,
-    pub public_eni: EniIdx,
-    pub private_eni: EniIdx,
-    pub host: HostIdx,
-    pub igw: IgwIdx,
-    pub nat: NatIdx,
-}
-
-pub(super) fn internet() -> Internet {
-    let mut t = TestNet::new();
-    let v = t.vpc("10.0.0.0/16");
-    let public = t.subnet(v, "10.0.0.0/24", 0);
-    let private = t.subnet(v, "10.0.1.0/24", 0);
-    let igw = t.igw(v);
-    let main = t.net.vpcs[v.ix()].main_route_table;
-    t.route(main, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
-    let nat = t.nat(public, "10.0.0.5", "54.0.0.5");
-    let prt = t.route_table(v);
-    t.associate(private, prt);
-    t.route(prt, "0.0.0.0/0", RouteTarget::NatGateway(nat));
-    let web = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
-    let public_eni = t.eni(public, "10.0.0.10", &[web]);
-    t.public_ip(public_eni, "54.0.0.10");
-    let private_eni = t.eni(private, "10.0.1.10", &[web]);
-    let host = t.external("internet", "93.184.216.34", ExternalSite::Internet);
-    Internet {
-        t,
-        public_eni,
-        private_eni,
-        host,
-        igw,
-        nat,
-    }
-}
 
 #[test]
 fn internet_gateway_translates_one_to_one_both_ways() {

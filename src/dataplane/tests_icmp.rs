@@ -3,9 +3,9 @@
 //! and NAT gateway) translating echo identifiers and error quotes.
 
 use super::test_net::{frames, sg_all, TestNet};
+use super::test_net::{internet, Internet};
 use super::tests::{delivered, dropped, run};
 use super::tests_edges::{ip, key};
-use super::tests_gateways::{internet, Internet};
 use super::*;
 use crate::model::{IcmpMatch, PortRange, ProtocolMatch, SgPeer, TrafficMatch};
 use crate::wire::{ip_packet, quoted_flow, verify_checksums};

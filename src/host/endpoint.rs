@@ -141,27 +141,6 @@ fn is_rst(l4: &[u8]) -> bool {
     l4.get(13).is_some_and(|f| f & 0x04 != 0)
 }
 
-/// Ask the CPU to start loading `value`'s first cache line (no effect on results;
-/// a no-op off x86_64). With thousands of flows interleaved, per-flow counters
-/// are cold; loading them while smoltcp processes the frame hides that miss.
-#[inline]
-fn prefetch<T>(value: &T) {
-    prefetch_address((value as *const T).cast());
-}
-
-#[inline]
-fn prefetch_address(address: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults and reads nothing into
-    // the program, whatever the address.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = address;
-}
-
 fn instant(ns: u64) -> Instant {
     Instant::from_micros((ns / 1000) as i64)
 }
@@ -420,8 +399,10 @@ impl Host {
             // smoltcp has delivered it: start loading that flow's counters now (a
             // hint only; the sink checks the tag itself).
             if let Some(tag) = l4.get(8..).and_then(Tag::read) {
+                // With thousands of flows interleaved, per-flow counters are cold;
+                // loading them while smoltcp processes the frame hides that miss.
                 if let Some(st) = stats.get(tag.flow as usize) {
-                    prefetch(st);
+                    crate::prefetch::prefetch(st);
                 }
             }
         }
@@ -645,6 +626,16 @@ impl Host {
         }
     }
 
+    /// Whether the flow sending from `lport` to `dst` has DF clear (`df = false`).
+    #[inline]
+    fn sends_without_df(&self, dst: IpAddr, protocol: u8, lport: u16) -> bool {
+        // The local port first: it tells flows apart at the cost of one compare,
+        // where the address is a wider enum compare.
+        self.no_df
+            .iter()
+            .any(|&(d, p, l)| l == lport && p == protocol && d == dst)
+    }
+
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
     fn finish_tx(&mut self, now_ns: u64, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
         // Half the polls (a frame received and nothing answered) send nothing.
@@ -665,14 +656,8 @@ impl Host {
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
             if let Some(p) = packet::plain_ipv4(ip).filter(|_| no_pmtu) {
-                let dst = IpAddr::V4(p.dst);
-                // The local port first: it tells flows apart at the cost of one
-                // compare, where the address is a wider enum compare.
                 let clear_df = p.echo_reply
-                    || self
-                        .no_df
-                        .iter()
-                        .any(|&(d, proto, l)| l == p.local_port && proto == p.protocol && d == dst);
+                    || self.sends_without_df(IpAddr::V4(p.dst), p.protocol, p.local_port);
                 packet::number_plain_ipv4(ip, self.next_ident, clear_df);
                 self.next_ident = self.next_ident.wrapping_add(1);
                 packet::write_ethernet(&mut frame, self.config.mac, self.config.gateway_mac);
@@ -687,10 +672,7 @@ impl Host {
             let mut tcp_client_flow = None;
             let mut segment_cap = None;
             if let Some((dst, protocol, lport, rport)) = key {
-                clear_df |= self
-                    .no_df
-                    .iter()
-                    .any(|&(d, p, l)| d == dst && p == protocol && l == lport);
+                clear_df |= self.sends_without_df(dst, protocol, lport);
                 if protocol == proto::TCP {
                     if let Some(&(flow, client, cap, conn)) =
                         self.tcp_keys.get(&(dst, protocol, lport, rport))

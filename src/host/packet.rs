@@ -125,11 +125,7 @@ pub fn fix_ipv4_header(ip: &mut [u8], ident: u16, clear_df: bool) {
         p.fill_checksum();
         return;
     }
-    p.set_ident(ident);
-    if clear_df {
-        p.set_dont_frag(false);
-    }
-    p.fill_checksum();
+    number_plain_ipv4(ip, ident, clear_df);
 }
 
 /// The common outgoing packet, read in one look at its header: an unfragmented
@@ -146,16 +142,21 @@ pub struct PlainIpv4 {
     pub echo_reply: bool,
 }
 
-/// See [`PlainIpv4`].
+/// An unfragmented IPv4 packet with a 20-byte header (no options): what
+/// [`plain_ipv4`] and [`plain_ipv4_udp`] read in one look.
 #[inline]
-pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
+fn plain_header(ip: &[u8]) -> Option<Ipv4Packet<&[u8]>> {
     if ip.first() != Some(&0x45) {
         return None;
     }
     let p = Ipv4Packet::new_checked(ip).ok()?;
-    if p.more_frags() || p.frag_offset() != 0 {
-        return None;
-    }
+    (!p.more_frags() && p.frag_offset() == 0).then_some(p)
+}
+
+/// See [`PlainIpv4`].
+#[inline]
+pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
+    let p = plain_header(ip)?;
     let protocol = u8::from(p.next_header());
     let l4 = p.payload().get(..8)?;
     let (local_port, echo_reply) = match protocol {
@@ -176,11 +177,8 @@ pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
 /// recognised in one look (`None` for anything else, which [`split_ip`] handles).
 #[inline]
 pub fn plain_ipv4_udp(ip: &[u8]) -> Option<&[u8]> {
-    if ip.first() != Some(&0x45) {
-        return None;
-    }
-    let p = Ipv4Packet::new_checked(ip).ok()?;
-    if p.more_frags() || p.frag_offset() != 0 || u8::from(p.next_header()) != proto::UDP {
+    let p = plain_header(ip)?;
+    if u8::from(p.next_header()) != proto::UDP {
         return None;
     }
     let total = p.total_len() as usize;

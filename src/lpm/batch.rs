@@ -16,19 +16,7 @@ use super::poptrie::{Poptrie, Step, LEAF};
 /// the full IPv4 table: 32 lanes slightly ahead of 16 (9.9 vs 10.1 ns median).
 pub(crate) const LANES: usize = 32;
 
-/// Start fetching the cache line at `ptr` (a hint: never faults, any address).
-#[inline(always)]
-pub(crate) fn prefetch<T>(ptr: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht0` has no architectural effect and never faults, whatever
-    // the address; SSE is part of baseline x86-64.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(ptr.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = ptr;
-}
+pub(crate) use crate::prefetch::prefetch;
 
 /// Below this size the lookup structure stays in L2: lookups hardly miss, and the
 /// batch's bookkeeping costs more than it overlaps (measured: 1,000 prefixes, 9 ns

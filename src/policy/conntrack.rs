@@ -212,9 +212,20 @@ fn refresh<K: Hash + Eq>(
     })
 }
 
-/// The normalized key and whether the packet travels from `a` to `b`.
-#[inline]
+/// The normalized key and whether the packet travels from `a` to `b`. The common
+/// case (IPv4, not ICMP) first, before any ICMP classification.
+#[inline(always)]
 fn normalize(key: &FlowKey) -> (NormKey, bool) {
+    match normalize_v4_ports(key) {
+        Some((k, from_a)) => (NormKey::V4(k), from_a),
+        None => normalize_other(key),
+    }
+}
+
+/// [`normalize`] of IPv6 packets and ICMP: out of line, the per-packet path stays
+/// small.
+#[inline(never)]
+fn normalize_other(key: &FlowKey) -> (NormKey, bool) {
     if let Some(request_type) = key.icmp_query_type() {
         let request = key.icmp_kind() == Some(IcmpKind::Request);
         let (requester, responder) = if request {
@@ -230,9 +241,6 @@ fn normalize(key: &FlowKey) -> (NormKey, bool) {
             protocol: key.protocol,
         };
         return (NormKey::of(k), request);
-    }
-    if let Some((k, from_a)) = normalize_v4_ports(key) {
-        return (NormKey::V4(k), from_a);
     }
     let s = (addr_bits(key.src), key.src_port);
     let d = (addr_bits(key.dst), key.dst_port);
@@ -358,9 +366,6 @@ impl ConnTrack {
     /// (spills, the key passed through memory) cost as much as the probe.
     #[inline(always)]
     pub fn lookup(&mut self, now_ns: u64, key: &FlowKey) -> Option<Tracked> {
-        if let Some((k4, from_a)) = normalize_v4_ports(key) {
-            return refresh(&mut self.v4, &k4, now_ns, from_a, key.tcp_flags);
-        }
         match normalize(key) {
             (NormKey::V4(k4), from_a) => refresh(&mut self.v4, &k4, now_ns, from_a, key.tcp_flags),
             (NormKey::V6(k6), from_a) => refresh(&mut self.v6, &k6, now_ns, from_a, key.tcp_flags),

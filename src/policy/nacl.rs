@@ -184,7 +184,7 @@ impl std::fmt::Display for RuleLabel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataplane::test_net::nacl_tcp;
+    use crate::dataplane::test_net::{nacl_all as all, nacl_tcp};
     use crate::model::{NaclRule, VpcIdx};
     use crate::policy::traffic::tests::key;
 
@@ -195,13 +195,6 @@ mod tests {
             is_default: false,
             inbound,
             outbound,
-        }
-    }
-
-    fn all(number: u16, cidr: &str, action: RuleAction) -> NaclRule {
-        NaclRule {
-            traffic: crate::model::TrafficMatch::ALL,
-            ..nacl_tcp(number, cidr, (0, 65535), action)
         }
     }
 
