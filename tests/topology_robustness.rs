@@ -89,7 +89,6 @@ proptest! {
         for m in &muts {
             text = apply(&text, m);
         }
-        let line_count = text.lines().count().max(1) + 1;
         match peeremu::topology::load_str(&text, "m.toml") {
             Ok(net) => run_briefly(&net)?,
             Err(e) => check_messages(&e, text.lines().count().max(1) + 1)?,
