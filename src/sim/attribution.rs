@@ -1,7 +1,10 @@
 //! Which flow a dropped frame belongs to, by its addresses and ports (either
 //! direction), or — for an ICMP error — by the packet it quotes. Frames a NAT
 //! gateway translated carry its public address and port: the fabric names the
-//! private endpoint behind them ([`Attribution::learn_translation`]).
+//! private endpoint behind them ([`Attribution::learn_translation`]). A non-first
+//! IPv4 fragment carries no ports: it belongs to the flow of its datagram's first
+//! fragment, found by the identification they share
+//! ([`Attribution::classify_drop`]).
 
 use super::Fabric;
 use crate::host::packet::split_ip;
@@ -12,6 +15,15 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 type Key = (IpAddr, IpAddr, u8, u16, u16);
+
+/// What ties an IPv4 datagram's fragments together, as for reassembly (RFC 791):
+/// source, destination, protocol, identification.
+type FragmentId = ([u8; 4], [u8; 4], u8, u16);
+
+/// Most first fragments remembered at once (all are forgotten when it is
+/// reached): identifications are reused after 65,536 datagrams anyway, and a
+/// datagram's fragments are dropped within moments of each other.
+const FRAGMENT_IDS: usize = 4096;
 
 /// What a dropped frame was, relative to a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +42,8 @@ pub struct Attribution {
     exact: BTreeMap<Key, FlowIdx>,
     /// (src, dst, protocol) for fragments without ports; `None` when ambiguous.
     by_addresses: BTreeMap<(IpAddr, IpAddr, u8), Option<FlowIdx>>,
+    /// The flow of each dropped first fragment, for the datagram's other fragments.
+    first_fragments: BTreeMap<FragmentId, FlowIdx>,
 }
 
 impl Attribution {
@@ -106,6 +120,31 @@ impl Attribution {
         }
     }
 
+    /// [`Attribution::classify`] for a frame being dropped, which also ties IPv4
+    /// fragments together: a first fragment's flow is remembered under its
+    /// [`FragmentId`], and a later fragment no address entry names (one a NAT
+    /// gateway translated: its public address and no port) takes that flow.
+    pub fn classify_drop(&mut self, frame: &[u8]) -> Option<(FlowIdx, DropKind)> {
+        let found = self.classify(frame);
+        let Some((id, first)) = fragment_id(frame) else {
+            return found;
+        };
+        match found {
+            Some((flow, _)) if first => {
+                if self.first_fragments.len() >= FRAGMENT_IDS {
+                    self.first_fragments.clear();
+                }
+                self.first_fragments.insert(id, flow);
+                found
+            }
+            None if !first => self
+                .first_fragments
+                .get(&id)
+                .map(|&flow| (flow, DropKind::Packet)),
+            _ => found,
+        }
+    }
+
     /// Called for a frame about to be dropped, before [`Attribution::classify`]:
     /// when no flow owns its identity (or, for an ICMP error, the quoted one's),
     /// ask `fabric` whether one end is a NAT gateway's public (address, port), and
@@ -170,6 +209,23 @@ impl Attribution {
             }
         }
     }
+}
+
+/// An IPv4 fragment's [`FragmentId`], and whether it is the first (offset 0);
+/// `None` for a whole datagram or anything else.
+fn fragment_id(frame: &[u8]) -> Option<(FragmentId, bool)> {
+    let ip = frame.get(ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + 20)?;
+    if ip[0] >> 4 != 4 {
+        return None;
+    }
+    let flags_offset = u16::from_be_bytes([ip[6], ip[7]]);
+    let (more, offset) = (flags_offset & 0x2000 != 0, flags_offset & 0x1fff);
+    if !more && offset == 0 {
+        return None;
+    }
+    let address = |at: usize| [ip[at], ip[at + 1], ip[at + 2], ip[at + 3]];
+    let id = u16::from_be_bytes([ip[4], ip[5]]);
+    Some(((address(12), address(16), ip[9], id), offset == 0))
 }
 
 /// (source, destination) ports of TCP/UDP, or the echo identifier twice for ICMP.
@@ -320,5 +376,40 @@ mod tests {
             a.classify(&udp(B, public, 5001, 40000)),
             Some((FlowIdx(3), DropKind::Packet))
         );
+    }
+
+    #[test]
+    fn later_fragments_follow_their_first_fragment() {
+        let mut a = Attribution::new(&[plan()]);
+        // Addressed from a public address (as after NAT): no address entry knows
+        // the port-less fragments, only the alias knows the first one's ports.
+        let public = [54, 1, 2, 3];
+        a.alias(
+            IpAddr::V4(Ipv4Addr::from(A)),
+            IpAddr::V4(Ipv4Addr::from(public)),
+        );
+        let mut big = Vec::new();
+        PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4(public, B, 64)
+            .udp(40000, 5001)
+            .write(&mut big, &[7u8; 3000])
+            .expect("build");
+        let mut pieces = Vec::new();
+        crate::wire::fragment_ipv4(&big, 1500, &mut pieces).expect("fragments");
+        assert_eq!(pieces.len(), 3);
+        let flow = Some((FlowIdx(3), DropKind::Packet));
+        // A later fragment dropped before its first is nobody's.
+        assert_eq!(a.classify_drop(&pieces[1]), None);
+        assert_eq!(a.classify_drop(&pieces[0]), flow);
+        assert_eq!(a.classify_drop(&pieces[1]), flow);
+        assert_eq!(a.classify_drop(&pieces[2]), flow);
+        // `classify` alone still knows nothing of them.
+        assert_eq!(a.classify(&pieces[2]), None);
+        // Another datagram's fragment (another identification) is not taken.
+        let mut other = pieces[2].clone();
+        other[ETHERNET_HEADER_LEN + 5] ^= 1;
+        assert_eq!(a.classify_drop(&other), None);
+        // A whole datagram is not a fragment.
+        assert_eq!(fragment_id(&big), None);
     }
 }

@@ -469,7 +469,7 @@ impl Engine {
             eni,
             frame: &frame,
         });
-        if let Some((flow, kind)) = self.attribution.classify(&frame) {
+        if let Some((flow, kind)) = self.attribution.classify_drop(&frame) {
             let d = &mut self.drops[flow.ix()];
             match kind {
                 DropKind::Packet => d.count(reason),
