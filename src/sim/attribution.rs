@@ -11,6 +11,7 @@ use crate::host::packet::split_ip;
 use crate::host::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::wire::ETHERNET_HEADER_LEN;
+use smoltcp::wire::Ipv4Packet;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -214,18 +215,17 @@ impl Attribution {
 /// An IPv4 fragment's [`FragmentId`], and whether it is the first (offset 0);
 /// `None` for a whole datagram or anything else.
 fn fragment_id(frame: &[u8]) -> Option<(FragmentId, bool)> {
-    let ip = frame.get(ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + 20)?;
-    if ip[0] >> 4 != 4 {
+    let ip = Ipv4Packet::new_checked(frame.get(ETHERNET_HEADER_LEN..)?).ok()?;
+    if !ip.more_frags() && ip.frag_offset() == 0 {
         return None;
     }
-    let flags_offset = u16::from_be_bytes([ip[6], ip[7]]);
-    let (more, offset) = (flags_offset & 0x2000 != 0, flags_offset & 0x1fff);
-    if !more && offset == 0 {
-        return None;
-    }
-    let address = |at: usize| [ip[at], ip[at + 1], ip[at + 2], ip[at + 3]];
-    let id = u16::from_be_bytes([ip[4], ip[5]]);
-    Some(((address(12), address(16), ip[9], id), offset == 0))
+    let id = (
+        ip.src_addr().octets(),
+        ip.dst_addr().octets(),
+        u8::from(ip.next_header()),
+        ip.ident(),
+    );
+    Some((id, ip.frag_offset() == 0))
 }
 
 /// (source, destination) ports of TCP/UDP, or the echo identifier twice for ICMP.
