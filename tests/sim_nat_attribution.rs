@@ -94,10 +94,10 @@ fn tcp_through_the_nat_gateway_is_delivered_when_allowed_back() {
 /// Echo replies of 3,000 bytes come back from the internet host in three IPv4
 /// fragments (the internet's MTU is 1500), and a NAT gateway passes only UDP
 /// fragments: every fragment of every reply is dropped (`MALFORMED`, "NAT gateway
-/// passes only UDP fragments"). Only the
-/// first fragment carries the echo identifier the gateway's mapping knows; the
-/// other two are recognised by the IP identification they share with it (as
-/// reassembly would), so all three count for the ping flow.
+/// passes only UDP fragments"). Only the first fragment carries the echo
+/// identifier the gateway's mapping knows; the other two are recognised by the IP
+/// identification they share with it (as reassembly would), so all three count for
+/// the ping flow.
 #[test]
 fn every_fragment_of_a_reply_dropped_at_the_nat_gateway_counts_for_the_flow() {
     let mut net = network(FlowKind::Ping, false);
