@@ -18,6 +18,7 @@ fn totals(wall: f64) -> RunTotals {
         frames: 45,
         sim_time_ns: 61_040_000_000,
         wall_time_s: wall,
+        conservation: Default::default(),
     }
 }
 

@@ -171,6 +171,7 @@ pub fn main(args: Args) -> u8 {
         output_s: loop_end.elapsed().as_secs_f64(),
     };
     report(&args, &summary, &out_dir);
+    warn_conservation(&summary);
     if !args.quiet && !args.json {
         println!("{}", phases.line(totals.frames));
     }
@@ -230,6 +231,23 @@ fn report(args: &Args, summary: &Summary, out_dir: &Path) {
     // Table mode lists failures itself; elsewhere they go to stderr.
     for f in summary.failed_expectations() {
         eprintln!("{}", table::failure_line(f));
+    }
+}
+
+/// The loud warning when the run's frame balance does not add up (DESIGN.md §3):
+/// the totals and every flow with packets unaccounted for.
+fn warn_conservation(summary: &Summary) {
+    let Some(warning) = summary.totals.conservation.warning() else {
+        return;
+    };
+    eprintln!("peeremu run: {warning}");
+    for f in summary.flows.iter().filter(|f| f.unaccounted_packets > 0) {
+        eprintln!(
+            "peeremu run: flow {}: {} of {} packets sent neither arrived, nor were dropped with a reason, nor were in flight",
+            f.name.escape_debug(),
+            f.unaccounted_packets,
+            f.sent_packets
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a run leaves behind (DESIGN.md §5): pcapng captures, `drops.pcapng`,
 //! HdrHistogram `.hgrm` files, AWS flow log v2 lines, `summary.json`, a terminal table.
 
+pub mod conservation;
 pub mod flowlog;
 pub mod hgrm;
 pub mod histogram;
@@ -18,6 +19,7 @@ pub mod thread;
 
 pub use report::*;
 
+pub use conservation::Conservation;
 pub use histogram::LatencyHistogram;
 pub use interrupt::Interrupt;
 pub use recorder::{Recorder, RecorderConfig};

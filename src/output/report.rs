@@ -59,6 +59,11 @@ pub struct FlowReport {
     pub expectation: Option<(String, bool)>,
     /// Plain-language remarks (e.g. "stalled: ICMP fragmentation-needed blocked").
     pub notes: Vec<String>,
+    /// The flow's frames on a link or in a queue when the run ended.
+    pub in_flight_frames: u64,
+    /// Packets that neither arrived nor were dropped with a reason nor were in
+    /// flight: a peeremu defect, 0 in a correct run (see [`super::conservation`]).
+    pub unaccounted_packets: u64,
 }
 
 /// Totals for the run (`summary.json` top level).
@@ -68,4 +73,6 @@ pub struct RunTotals {
     pub frames: u64,
     pub sim_time_ns: u64,
     pub wall_time_s: f64,
+    /// The frame balance the run checked (see [`super::conservation`]).
+    pub conservation: super::Conservation,
 }

@@ -52,6 +52,11 @@ pub struct FlowSummary {
     pub expectation: Option<ExpectationResult>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The flow's frames on a link or in a queue when the run ended.
+    pub in_flight_frames: u64,
+    /// Packets neither delivered, dropped with a reason, nor in flight: 0 unless
+    /// peeremu has a defect (see `totals.conservation`).
+    pub unaccounted_packets: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -99,6 +104,9 @@ pub struct Totals {
     pub sim_time_ns: u64,
     /// Host time the run took; differs between runs.
     pub wall_time_s: f64,
+    /// Frame conservation, checked by the run itself (DESIGN.md §3): `holds` is
+    /// false only through a peeremu defect, and the run then warns loudly.
+    pub conservation: super::Conservation,
 }
 
 impl From<RunTotals> for Totals {
@@ -108,6 +116,7 @@ impl From<RunTotals> for Totals {
             frames: t.frames,
             sim_time_ns: t.sim_time_ns,
             wall_time_s: t.wall_time_s,
+            conservation: t.conservation,
         }
     }
 }
@@ -181,6 +190,8 @@ impl Summary {
                     outcome: r.outcome.as_str().to_string(),
                     expectation,
                     notes: r.notes.clone(),
+                    in_flight_frames: r.in_flight_frames,
+                    unaccounted_packets: r.unaccounted_packets,
                 }
             })
             .collect();
@@ -247,6 +258,8 @@ pub(crate) mod tests {
             outcome,
             expectation: None,
             notes: vec![],
+            in_flight_frames: 0,
+            unaccounted_packets: 0,
         }
     }
 
@@ -312,6 +325,7 @@ pub(crate) mod tests {
             frames: 8,
             sim_time_ns: 5,
             wall_time_s: 0.25,
+            conservation: Default::default(),
         };
         let s = Summary::build("demo", 7, false, &reports, &flows, totals);
         assert_eq!(

@@ -196,6 +196,7 @@ mod tests {
             frames: 1000,
             sim_time_ns: 3_000_000_000,
             wall_time_s: 0.5,
+            conservation: Default::default(),
         };
         Summary::build("demo", 1, false, &reports, &flows, totals)
     }

@@ -96,6 +96,15 @@ impl FrameSlab {
     pub fn in_flight(&self) -> usize {
         self.slots.len() - self.free.len()
     }
+
+    /// The bytes of every frame currently stored (free slots hold empty buffers,
+    /// and no frame is empty).
+    pub fn live(&self) -> impl Iterator<Item = &[u8]> {
+        self.slots
+            .iter()
+            .map(|(f, _)| f.as_slice())
+            .filter(|f| !f.is_empty())
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 use crate::host::{FlowPlan, FlowStats, TcpEnd};
 use crate::model::{DropReason, Expectation, FlowKind, Network};
+use crate::output::conservation::unaccounted_packets;
 use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
@@ -32,6 +33,8 @@ pub struct FlowDrops {
     pub icmp_too_big_dropped: Option<String>,
     /// The flow's generator finished (engine bookkeeping).
     pub finished: bool,
+    /// The flow's frames still on a link or in a queue when the run ended.
+    pub in_flight: u64,
 }
 
 impl FlowDrops {
@@ -145,6 +148,15 @@ pub fn build_reports(
                     .map_or(st.bytes_acked, |rr| rr.total_bytes());
                 carried as f64 * 1e9 / ns as f64
             });
+            let unaccounted =
+                unaccounted_packets(st.sent_packets, st.delivered_packets, d.total, d.in_flight);
+            let mut notes = notes(plan, &st, d, outcome, pmtu);
+            if unaccounted > 0 {
+                notes.push(format!(
+                    "{unaccounted} packets neither arrived, nor were dropped with a reason, nor were in flight: \
+                     this verdict may be wrong (a peeremu defect; please report it)"
+                ));
+            }
             FlowReport {
                 name: flow.name.clone(),
                 src: endpoint_name(net, flow.src),
@@ -168,7 +180,9 @@ pub fn build_reports(
                 goodput_bps,
                 outcome,
                 expectation,
-                notes: notes(plan, &st, d, outcome, pmtu),
+                notes,
+                in_flight_frames: d.in_flight,
+                unaccounted_packets: unaccounted,
             }
         })
         .collect()

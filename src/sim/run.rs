@@ -15,7 +15,7 @@ use super::{
 };
 use crate::host::{FlowStats, GeneratorTimeouts, Host};
 use crate::model::{DropReason, Network};
-use crate::output::{FlowReport, RunTotals};
+use crate::output::{Conservation, FlowReport, RunTotals};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How to run.
@@ -151,6 +151,7 @@ pub fn run(
         pending_flows: setup.plans.len(),
         last_delivery_ns: 0,
         eni_frames_only: observer.eni_frames_only(),
+        ledger: Conservation::default(),
     };
     for (i, n) in nodes.iter_mut().enumerate() {
         n.scheduled_ns = Some(0);
@@ -181,7 +182,13 @@ pub fn run(
     }
     let pmtu = nodes_pmtu(&nodes, &setup.plans);
     drop(nodes);
+    let conservation = e.close_ledger(&*fabric);
     let reports = build_reports(net, &setup.plans, stats, &e.drops, &pmtu);
+    let conservation = Conservation {
+        unaccounted_packets: reports.iter().map(|r| r.unaccounted_packets).sum(),
+        ..conservation
+    }
+    .check();
     Ok(RunResult {
         reports,
         totals: RunTotals {
@@ -189,6 +196,7 @@ pub fn run(
             frames: e.frames,
             sim_time_ns: now,
             wall_time_s: 0.0,
+            conservation,
         },
         interrupted,
     })
@@ -254,6 +262,8 @@ struct Engine {
     last_delivery_ns: u64,
     /// The observer's [`Observer::eni_frames_only`], asked once.
     eni_frames_only: bool,
+    /// Frame counts for the conservation check (a few additions per frame).
+    ledger: Conservation,
 }
 
 impl Engine {
@@ -280,6 +290,10 @@ impl Engine {
                 self.frames += 1;
                 let from = nodes[host as usize].attachment;
                 fabric.forward(t, from, bytes, &mut self.actions);
+                match self.actions.len() {
+                    0 => self.ledger.vanished += 1,
+                    n => self.ledger.generated += n as u64 - 1,
+                }
                 let mut actions = std::mem::take(&mut self.actions);
                 for a in actions.drain(..) {
                     if let FabricAction::Drop { frame, .. } = &a {
@@ -314,6 +328,7 @@ impl Engine {
             }
             Event::Absorb { frame, point } => {
                 let bytes = self.slab.remove(frame);
+                self.ledger.absorbed += 1;
                 if self.observes(point) {
                     observer.frame(t, point, FrameDirection::Inbound, &bytes);
                 }
@@ -321,6 +336,7 @@ impl Engine {
             }
             Event::ToHost { frame, host } => {
                 self.last_delivery_ns = t;
+                self.ledger.delivered += 1;
                 let (bytes, sent_ns) = self.slab.remove_stamped(frame);
                 let n = &mut nodes[host as usize];
                 if self.observes(n.point) {
@@ -339,6 +355,20 @@ impl Engine {
         !self.eni_frames_only || matches!(point, CapturePoint::Eni(_))
     }
 
+    /// The run's frame counts, with the frames still travelling counted in
+    /// total and for their flows.
+    fn close_ledger(&mut self, fabric: &dyn Fabric) -> Conservation {
+        self.ledger.in_flight = self.slab.in_flight() as u64;
+        for frame in self.slab.live() {
+            // A frame a NAT gateway translated counts for its flow too.
+            self.attribution.learn_translation(frame, fabric);
+            if let Some((flow, _)) = self.attribution.classify(frame) {
+                self.drops[flow.ix()].in_flight += 1;
+            }
+        }
+        self.ledger
+    }
+
     fn slab_len(&self, id: FrameId) -> usize {
         self.slab.get(id).len()
     }
@@ -355,6 +385,7 @@ impl Engine {
         let mut out = std::mem::take(&mut self.out);
         let next = n.host.poll(t, &mut self.pool, stats, &mut out);
         let observed = self.observes(n.point);
+        self.ledger.emitted += out.len() as u64;
         for frame in out.drain(..) {
             if observed {
                 observer.frame(t, n.point, FrameDirection::Outbound, &frame);
@@ -462,6 +493,7 @@ impl Engine {
         frame: Vec<u8>,
         observer: &mut dyn Observer,
     ) {
+        self.ledger.dropped += 1;
         observer.dropped(DropEvent {
             time_ns: t,
             reason,

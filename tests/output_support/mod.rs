@@ -156,6 +156,8 @@ pub fn reports() -> Vec<FlowReport> {
             outcome: Outcome::Delivered,
             expectation: None,
             notes: vec![],
+            in_flight_frames: 0,
+            unaccounted_packets: 0,
         },
         FlowReport {
             name: "../../escape".into(),
@@ -176,6 +178,8 @@ pub fn reports() -> Vec<FlowReport> {
             outcome: Outcome::Dropped,
             expectation: None,
             notes: vec!["blocked by acl-b".into()],
+            in_flight_frames: 0,
+            unaccounted_packets: 0,
         },
     ]
 }

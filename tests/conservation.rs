@@ -1,0 +1,370 @@
+//! Frame conservation (DESIGN.md §3), checked by every run itself: every frame a
+//! host emits ends delivered, dropped with a reason, or in flight when the run
+//! ends — in total and per flow. Here over every example topology (whole runs and
+//! runs cut short) and over randomized topologies that mix what used to lose
+//! frames quietly: NAT gateways and internet gateways, routes into instances,
+//! datagrams up to 65,507 bytes, ports in the ephemeral range, early ends.
+//!
+//! `PEEREMU_FUZZ_CASES` raises the number of random topologies (see
+//! `scripts/fuzz.sh` for a long local run).
+
+use peeremu::sim::{run_network, NullObserver, RunResult, SimConfig};
+use proptest::prelude::*;
+use std::path::Path;
+
+/// Random cases per run: `PEEREMU_FUZZ_CASES` or `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PEEREMU_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Panics with every flow's counts when the run's balance does not hold.
+fn assert_conserved(what: &str, r: &RunResult) {
+    let c = r.totals.conservation;
+    let flows: Vec<String> = r
+        .reports
+        .iter()
+        .map(|f| {
+            format!(
+                "  {} {}: sent {} delivered {} dropped {} in flight {} unaccounted {} {:?} {:?}",
+                f.name,
+                f.outcome.as_str(),
+                f.sent_packets,
+                f.delivered_packets,
+                f.dropped_packets,
+                f.in_flight_frames,
+                f.unaccounted_packets,
+                f.drops,
+                f.notes
+            )
+        })
+        .collect();
+    assert!(
+        c.holds,
+        "{what}: conservation does not hold: {c:?}\n{}",
+        flows.join("\n")
+    );
+    assert_eq!(
+        c.emitted + c.generated,
+        c.delivered + c.absorbed + c.dropped + c.in_flight,
+        "{what}"
+    );
+    for f in &r.reports {
+        assert_eq!(f.unaccounted_packets, 0, "{what}: flow {}", f.name);
+    }
+}
+
+fn examples() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("topologies/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "the examples are there");
+    files
+}
+
+#[test]
+fn every_example_conserves_frames_whole_and_cut_short() {
+    for path in examples() {
+        let net = peeremu::topology::load_file(&path).expect("example loads");
+        let name = path.display();
+        // Whole runs, and runs ended early with frames still on the wire.
+        for limit in [None, Some(1_000_000), Some(40_000_000), Some(1_500_000_000)] {
+            let cfg = SimConfig {
+                time_limit_ns: limit,
+                ..Default::default()
+            };
+            let r = run_network(&net, &cfg, &mut NullObserver).expect("runs");
+            assert_conserved(&format!("{name} limit {limit:?}"), &r);
+            if limit.is_none() {
+                assert!(r.totals.conservation.emitted > 0, "{name} sends frames");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_run_cut_short_counts_frames_in_flight() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/inter-region-mtu.toml");
+    let net = peeremu::topology::load_file(&path).expect("loads");
+    // 1 ms into an inter-region run, frames are still crossing the Atlantic.
+    let cfg = SimConfig {
+        time_limit_ns: Some(1_000_000),
+        ..Default::default()
+    };
+    let r = run_network(&net, &cfg, &mut NullObserver).expect("runs");
+    assert!(r.totals.conservation.in_flight > 0, "{:?}", r.totals);
+    assert!(r.reports.iter().any(|f| f.in_flight_frames > 0));
+    assert_conserved("inter-region cut at 1 ms", &r);
+}
+
+/// One random flow.
+#[derive(Debug, Clone)]
+struct FlowSpec {
+    kind: u8,
+    from: usize,
+    to: usize,
+    port: u16,
+    size: u32,
+    count: u32,
+    bytes: u32,
+    requests: u32,
+}
+
+/// One random topology: a VPC with a public and a private subnet, an internet
+/// gateway, a NAT gateway, a forwarding candidate, and a peered VPC.
+#[derive(Debug, Clone)]
+struct Spec {
+    nat: bool,
+    app_public_ip: bool,
+    middlebox_route: bool,
+    middlebox_check: bool,
+    peering_active: bool,
+    open_groups: bool,
+    nacl_deny: bool,
+    flows: Vec<FlowSpec>,
+    limit_ms: Option<u64>,
+}
+
+const ENDPOINTS: [&str; 5] = ["app", "web", "internet", "peer", "mb"];
+
+fn flow_spec() -> impl Strategy<Value = FlowSpec> {
+    (
+        0u8..4,
+        0usize..ENDPOINTS.len(),
+        0usize..ENDPOINTS.len(),
+        prop_oneof![
+            Just(22u16),
+            Just(443u16),
+            Just(5000u16),
+            32768u16..61000,
+            1u16..65535
+        ],
+        prop_oneof![
+            3 => 0u32..1500,
+            1 => 1500u32..20000,
+            1 => 60000u32..=65507
+        ],
+        1u32..5,
+        1u32..300_000,
+        1u32..4,
+    )
+        .prop_map(
+            |(kind, from, to, port, size, count, bytes, requests)| FlowSpec {
+                kind,
+                from,
+                to,
+                port,
+                size,
+                count,
+                bytes,
+                requests,
+            },
+        )
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        any::<[bool; 7]>(),
+        proptest::collection::vec(flow_spec(), 1..6),
+        prop_oneof![Just(None), (1u64..3000).prop_map(Some)],
+    )
+        .prop_map(|(b, flows, limit_ms)| Spec {
+            nat: b[0],
+            app_public_ip: b[1],
+            middlebox_route: b[2],
+            middlebox_check: b[3],
+            peering_active: b[4],
+            open_groups: b[5],
+            nacl_deny: b[6],
+            flows,
+            limit_ms,
+        })
+}
+
+fn topology(s: &Spec) -> String {
+    let mut t = String::from(
+        r#"name = "random"
+[[vpc]]
+id = "vpc-a"
+region = "us-east-1"
+cidr = "10.0.0.0/16"
+[[vpc]]
+id = "vpc-p"
+region = "us-east-1"
+cidr = "10.2.0.0/16"
+[[internet_gateway]]
+id = "igw-a"
+vpc = "vpc-a"
+[[nat_gateway]]
+id = "nat-a"
+subnet = "subnet-pub"
+private_ip = "10.0.0.10"
+elastic_ip = "3.3.3.3"
+[[host]]
+name = "internet"
+ip = "203.0.113.10"
+[[subnet]]
+id = "subnet-pub"
+vpc = "vpc-a"
+az = "us-east-1a"
+cidr = "10.0.0.0/24"
+route_table = "rtb-pub"
+[[subnet]]
+id = "subnet-priv"
+vpc = "vpc-a"
+az = "us-east-1a"
+cidr = "10.0.1.0/24"
+route_table = "rtb-priv"
+nacl = "acl-priv"
+[[subnet]]
+id = "subnet-p"
+vpc = "vpc-p"
+az = "us-east-1b"
+cidr = "10.2.1.0/24"
+[[route_table]]
+id = "rtb-p"
+vpc = "vpc-p"
+main = true
+routes = [ { destination = "10.0.0.0/16", target = "pcx-ap" } ]
+[[route_table]]
+id = "rtb-pub"
+vpc = "vpc-a"
+main = true
+routes = [ { destination = "0.0.0.0/0", target = "igw-a" }, { destination = "10.2.0.0/16", target = "pcx-ap" } ]
+"#,
+    );
+    let default_route = if s.nat { "nat-a" } else { "igw-a" };
+    let peer_route = if s.middlebox_route { "i-mb" } else { "pcx-ap" };
+    t.push_str(&format!(
+        "[[route_table]]\nid = \"rtb-priv\"\nvpc = \"vpc-a\"\nroutes = [ {{ destination = \"0.0.0.0/0\", target = \"{default_route}\" }}, {{ destination = \"10.2.0.0/16\", target = \"{peer_route}\" }} ]\n"
+    ));
+    let status = if s.peering_active {
+        "active"
+    } else {
+        "pending-acceptance"
+    };
+    t.push_str(&format!(
+        "[[peering]]\nid = \"pcx-ap\"\nrequester = \"vpc-a\"\naccepter = \"vpc-p\"\nstatus = \"{status}\"\n"
+    ));
+    let groups = if s.open_groups {
+        t.push_str(
+            "[[security_group]]\nid = \"sg-open\"\nvpc = \"vpc-a\"\ningress = [ { protocol = \"all\", cidr = \"0.0.0.0/0\" } ]\n\
+             [[security_group]]\nid = \"sg-open-p\"\nvpc = \"vpc-p\"\ningress = [ { protocol = \"all\", cidr = \"0.0.0.0/0\" } ]\n",
+        );
+        (
+            "security_groups = [\"sg-open\"]\n",
+            "security_groups = [\"sg-open-p\"]\n",
+        )
+    } else {
+        ("", "")
+    };
+    // The private subnet's NACL allows everything, or denies UDP coming in.
+    let deny = if s.nacl_deny {
+        "{ rule = 10, action = \"deny\", protocol = \"udp\", cidr = \"0.0.0.0/0\" }, "
+    } else {
+        ""
+    };
+    t.push_str(&format!(
+        "[[network_acl]]\nid = \"acl-priv\"\nvpc = \"vpc-a\"\n\
+         inbound = [ {deny}{{ rule = 20, action = \"allow\", protocol = \"all\", cidr = \"0.0.0.0/0\" }} ]\n\
+         outbound = [ {{ rule = 10, action = \"allow\", protocol = \"all\", cidr = \"0.0.0.0/0\" }} ]\n"
+    ));
+    let public = if s.app_public_ip {
+        "public_ip = \"54.1.2.3\"\n"
+    } else {
+        ""
+    };
+    t.push_str(&format!(
+        "[[instance]]\nid = \"i-app\"\nname = \"app\"\nsubnet = \"subnet-priv\"\nprivate_ip = \"10.0.1.20\"\n{public}{}",
+        groups.0
+    ));
+    t.push_str(&format!(
+        "[[instance]]\nid = \"i-web\"\nname = \"web\"\nsubnet = \"subnet-pub\"\nprivate_ip = \"10.0.0.20\"\npublic_ip = \"54.1.2.4\"\n{}",
+        groups.0
+    ));
+    t.push_str(&format!(
+        "[[instance]]\nid = \"i-mb\"\nname = \"mb\"\nsubnet = \"subnet-pub\"\nprivate_ip = \"10.0.0.30\"\nsource_dest_check = {}\n{}",
+        s.middlebox_check, groups.0
+    ));
+    t.push_str(&format!(
+        "[[instance]]\nid = \"i-peer\"\nname = \"peer\"\nsubnet = \"subnet-p\"\nprivate_ip = \"10.2.1.20\"\n{}",
+        groups.1
+    ));
+    for (i, f) in s.flows.iter().enumerate() {
+        // Never a flow from an endpoint to itself.
+        let to = (f.from + 1 + f.to % (ENDPOINTS.len() - 1)) % ENDPOINTS.len();
+        let (from, to) = (ENDPOINTS[f.from], ENDPOINTS[to]);
+        t.push_str(&format!(
+            "[[flow]]\nname = \"f{i}\"\nfrom = \"{from}\"\nto = \"{to}\"\n"
+        ));
+        match f.kind {
+            0 => t.push_str(&format!(
+                "kind = \"ping\"\nsize = {}\ncount = {}\n",
+                f.size, f.count
+            )),
+            1 => t.push_str(&format!(
+                "kind = \"udp\"\nport = {}\nsize = {}\ncount = {}\n",
+                f.port, f.size, f.count
+            )),
+            2 => t.push_str(&format!(
+                "kind = \"tcp\"\nport = {}\nbytes = {}\n",
+                f.port, f.bytes
+            )),
+            _ => t.push_str(&format!(
+                "kind = \"tcp\"\nport = {}\nrequests = {}\nresponse_bytes = {}\n",
+                f.port,
+                f.requests,
+                f.bytes % 20_000 + 1
+            )),
+        }
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
+
+    #[test]
+    fn random_topologies_conserve_frames(s in spec()) {
+        let text = topology(&s);
+        // A flow from an endpoint to itself, or another combination the rules
+        // refuse, is a load error: those cases test nothing here.
+        let net = match peeremu::topology::load_str(&text, "random.toml") {
+            Ok(net) => net,
+            Err(e) => return Err(TestCaseError::reject(format!("does not load: {e}"))),
+        };
+        let cfg = SimConfig {
+            time_limit_ns: s.limit_ms.map(|ms| ms * 1_000_000),
+            ..Default::default()
+        };
+        // A flow the engine cannot set up (the internet sending to an instance
+        // with no public address) is refused before any frame moves.
+        let r = match run_network(&net, &cfg, &mut NullObserver) {
+            Ok(r) => r,
+            Err(e) => return Err(TestCaseError::reject(format!("not set up: {e}"))),
+        };
+        assert_conserved(&text, &r);
+    }
+}
+
+/// The random topologies above must mostly load, or they test nothing.
+#[test]
+fn random_topologies_mostly_load() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let mut loaded = 0;
+    for _ in 0..50 {
+        let s = spec().new_tree(&mut runner).expect("value").current();
+        if peeremu::topology::load_str(&topology(&s), "random.toml").is_ok() {
+            loaded += 1;
+        }
+    }
+    assert!(loaded >= 25, "only {loaded} of 50 random topologies load");
+}
