@@ -48,8 +48,17 @@ fn process_all(frame: &[u8]) -> Vec<Action> {
     all
 }
 
+/// Random cases per run: `PEEREMU_FUZZ_CASES` or `default` (`scripts/fuzz.sh`
+/// raises it for long runs).
+fn cases(default: u32) -> u32 {
+    std::env::var("PEEREMU_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     #[test]
     fn random_bytes_are_dropped_as_malformed(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {

@@ -80,8 +80,17 @@ fn apply(text: &str, m: &Mutation) -> String {
     lines.join("\n")
 }
 
+/// Random cases per run: `PEEREMU_FUZZ_CASES` or `default` (`scripts/fuzz.sh`
+/// raises it for long runs).
+fn cases(default: u32) -> u32 {
+    std::env::var("PEEREMU_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(500), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_examples_never_panic(which in 0usize..6, muts in prop::collection::vec(mutation(), 1..4)) {
