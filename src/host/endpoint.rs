@@ -278,6 +278,38 @@ impl Host {
         }
     }
 
+    /// A flow served here arrives with its source translated: `seen` (the NAT
+    /// gateway's Elastic IP and public port, or the instance's public IP) stands
+    /// for `original` (the sender's private address and port), towards `local_port`
+    /// of this host. The UDP sink and the TCP server then credit and answer that
+    /// source as the flow's own (a later translation of the same public endpoint
+    /// replaces this one). Ping needs nothing: echo requests carry their flow in
+    /// their tag.
+    pub fn learn_source_alias(
+        &mut self,
+        protocol: u8,
+        seen: (IpAddr, u16),
+        original: (IpAddr, u16),
+        local_port: u16,
+    ) {
+        match protocol {
+            proto::UDP => {
+                if let Some(&i) = self.sink_by_port.get(&local_port) {
+                    self.sinks[i].alias(seen, original);
+                }
+            }
+            proto::TCP => {
+                let key = (original.0, proto::TCP, local_port, original.1);
+                if let Some(&v) = self.tcp_keys.get(&key).filter(|v| !v.1) {
+                    self.tcp_keys
+                        .insert((seen.0, proto::TCP, local_port, seen.1), v);
+                    self.servers.alias(seen, original, local_port);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// TCP server sockets still open (listening or connected): none once every
     /// flow served here has ended and its client's RST or FIN arrived.
     pub fn open_tcp_server_sockets(&self) -> usize {

@@ -221,6 +221,9 @@ type ServedFlow = (
 pub struct TcpServers {
     conns: Vec<ServerConn>,
     clients: Vec<ServedFlow>,
+    /// Translated client endpoints: (seen address, seen port, server port) → index
+    /// in `clients`; the latest entry for a key wins.
+    aliases: Vec<(std::net::IpAddr, u16, u16, usize)>,
 }
 
 impl TcpServers {
@@ -242,6 +245,26 @@ impl TcpServers {
             plan.flow,
             plan.request_response,
         ));
+    }
+
+    /// Connections from `seen` to `server_port` are the flow whose client is
+    /// `original` (its source translated on the way: NAT or internet gateway).
+    pub fn alias(
+        &mut self,
+        seen: (std::net::IpAddr, u16),
+        original: (std::net::IpAddr, u16),
+        server_port: u16,
+    ) {
+        let Some(i) = self
+            .clients
+            .iter()
+            .rposition(|c| c.0 == original.0 && c.1 == original.1 && c.2 == server_port)
+        else {
+            return;
+        };
+        self.aliases
+            .retain(|a| !(a.0 == seen.0 && a.1 == seen.1 && a.2 == server_port));
+        self.aliases.push((seen.0, seen.1, server_port, i));
     }
 
     /// Open server sockets (listening or connected).
@@ -266,7 +289,15 @@ impl TcpServers {
                     conn.client = self
                         .clients
                         .iter()
-                        .position(|c| smol_addr(c.0) == r.addr && c.1 == r.port && c.2 == l.port);
+                        .position(|c| smol_addr(c.0) == r.addr && c.1 == r.port && c.2 == l.port)
+                        .or_else(|| {
+                            self.aliases
+                                .iter()
+                                .find(|a| {
+                                    smol_addr(a.0) == r.addr && a.1 == r.port && a.2 == l.port
+                                })
+                                .map(|a| a.3)
+                        });
                 }
             }
             let served = conn.client.and_then(|c| self.clients.get(c));

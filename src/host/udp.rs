@@ -160,6 +160,16 @@ impl UdpSink {
         self.by_source.entry(key).or_insert(plan.flow);
     }
 
+    /// Datagrams from `seen` (a translated source) belong to the flow sent from
+    /// `original`, if this sink serves one.
+    pub fn alias(&mut self, seen: (IpAddr, u16), original: (IpAddr, u16)) {
+        let from = source_key(smol_addr(original.0), original.1);
+        if let Some(&flow) = self.by_source.get(&from) {
+            self.by_source
+                .insert(source_key(smol_addr(seen.0), seen.1), flow);
+        }
+    }
+
     pub fn after_poll(
         &mut self,
         now_ns: u64,

@@ -45,8 +45,10 @@ pub trait Fabric {
     );
 
     /// The private (address, port) behind a public (address, port) this fabric
-    /// translated (a NAT gateway), if any: lets drops of translated frames count
-    /// for their flow. Read-only; a fabric without NAT keeps the default.
+    /// translated (a NAT gateway's, or an instance's public IP at an internet
+    /// gateway), if any: lets drops of translated frames count for their flow, and
+    /// receivers recognise translated sources. Read-only; a fabric without NAT
+    /// keeps the default.
     fn untranslate(&self, _public: IpAddr, _protocol: u8, _port: u16) -> Option<(IpAddr, u16)> {
         None
     }

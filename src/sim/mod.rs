@@ -37,6 +37,7 @@ mod report;
 mod run;
 mod scenario;
 mod setup;
+mod translation;
 mod vpc;
 
 pub use crate::rng::SplitMix64;

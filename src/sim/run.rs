@@ -9,6 +9,7 @@
 use super::attribution::{Attribution, DropKind};
 use super::report::{build_reports, FlowDrops};
 use super::setup::{self, SetupError};
+use super::translation::TranslatedSources;
 use super::{
     Attachment, BufferPool, CapturePoint, DropEvent, EventQueue, Fabric, FabricAction,
     FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
@@ -123,6 +124,7 @@ pub fn run(
             }
         })
         .collect();
+    let translated = TranslatedSources::new(net, &setup.plans, nodes.len());
     let mut stats: Vec<FlowStats> = setup.plans.iter().map(FlowStats::for_plan).collect();
     for p in &setup.plans {
         nodes[p.dst_host].host.add_server(p);
@@ -145,6 +147,7 @@ pub fn run(
         actions: Vec::new(),
         drops: vec![FlowDrops::default(); setup.plans.len()],
         attribution,
+        translated,
         host_of: HostOf::new(&setup.host_of),
         events: 0,
         frames: 0,
@@ -254,6 +257,8 @@ struct Engine {
     actions: Vec<FabricAction>,
     drops: Vec<FlowDrops>,
     attribution: Attribution,
+    /// Tells receivers who is behind a translated source.
+    translated: TranslatedSources,
     host_of: HostOf,
     events: u64,
     frames: u64,
@@ -342,6 +347,8 @@ impl Engine {
                 if self.observes(n.point) {
                     observer.frame(t, n.point, FrameDirection::Inbound, &bytes);
                 }
+                self.translated
+                    .observe(host as usize, &bytes, &*fabric, &mut n.host);
                 n.host.receive(bytes, t, sent_ns, stats);
                 self.poll(t, host as usize, nodes, stats, observer);
             }

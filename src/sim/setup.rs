@@ -6,7 +6,7 @@ use crate::dataplane::{EXTERNAL_MAC, ROUTER_MAC};
 use crate::host::{FlowPlan, HostConfig};
 use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network};
 use crate::rng::SplitMix64;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -176,6 +176,16 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
     }
     let mut rng = SplitMix64::new(SplitMix64::derive(seed, 3, 0));
     let mut used: BTreeMap<(usize, u16), ()> = BTreeMap::new();
+    // Ports each host listens on, per protocol: as on Linux, an ephemeral port is
+    // never one a socket of the same protocol is bound to on that host (else the
+    // host's own client socket would take the datagrams sent to its server).
+    // Keyed (host, is TCP, port).
+    let listening: BTreeSet<(usize, bool, u16)> = net
+        .flows
+        .iter()
+        .filter(|f| f.kind != FlowKind::Ping)
+        .map(|f| (host_of[&attachment(f.dst)], f.kind == FlowKind::Tcp, f.port))
+        .collect();
     let mut plans = Vec::with_capacity(net.flows.len());
     for (i, f) in net.flows.iter().enumerate() {
         let src_host = host_of[&attachment(f.src)];
@@ -204,6 +214,11 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
                     EPHEMERAL_PORTS.0 + (rng.next_u64() % span) as u16
                 }
             };
+            if f.kind != FlowKind::Ping
+                && listening.contains(&(src_host, f.kind == FlowKind::Tcp, p))
+            {
+                continue;
+            }
             if used.insert((src_host, p), ()).is_none() {
                 break p;
             }

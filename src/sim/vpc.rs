@@ -92,8 +92,14 @@ impl Fabric for VpcFabric<'_> {
         let IpAddr::V4(public) = public else {
             return None;
         };
+        // A NAT gateway's Elastic IP and public port, or an instance's public IP
+        // (the internet gateway's 1:1 translation keeps the port).
         self.dataplane
             .nat_private_endpoint(public, protocol, port)
+            .or_else(|| {
+                let eni = self.dataplane.eni_by_public_ip(public)?;
+                Some((self.net.enis.get(eni.ix())?.private_ip, port))
+            })
             .map(|(ip, p)| (IpAddr::V4(ip), p))
     }
 }
