@@ -42,6 +42,7 @@ fn every_example_topology_is_valid() {
         "edge-to-edge",
         "nacl-ephemeral",
         "shared-services",
+        "internet-egress",
     ] {
         assert!(
             names.contains(&format!("topologies/{required}.toml")),

@@ -266,7 +266,8 @@ fn delivered_tcp_flows_show_a_full_handshake_at_the_receiver() {
             if flow.kind != FlowKind::Tcp || report["outcome"] != "delivered" {
                 continue;
             }
-            let (_, src_ip) = endpoint(&net, flow.src, flow.ipv6);
+            // Through a NAT or internet gateway, from the translated address.
+            let src_ip = seen_source(&net, flow);
             let (dst_eni, dst_ip) = endpoint(&net, flow.dst, flow.ipv6);
             let point = match dst_eni {
                 Some(id) => id,

@@ -106,3 +106,41 @@ fn every_kind_of_flow_through_a_nat_gateway_is_delivered_and_timed() {
 fn every_kind_of_flow_from_a_public_ip_through_an_internet_gateway_is_delivered_and_timed() {
     assert_all_delivered(&run(false));
 }
+
+/// Drops of translated frames still count for their flow: with the public
+/// subnet's network ACL letting nothing in from the internet, the SYN-ACKs and
+/// datagram replies addressed to the instance's public IP are dropped, and the
+/// flows say so.
+#[test]
+fn drops_of_frames_to_a_public_ip_count_for_their_flow() {
+    use peeremu::dataplane::test_net::nacl_all;
+    let Internet {
+        mut t,
+        public_subnet,
+        public_eni,
+        host,
+        ..
+    } = internet();
+    t.nacl(
+        public_subnet,
+        vec![nacl_all(100, "10.0.0.0/16", RuleAction::Allow)],
+        vec![nacl_all(100, "0.0.0.0/0", RuleAction::Allow)],
+    );
+    let mut net = t.build();
+    net.flows = flows("igw", public_eni, host)
+        .into_iter()
+        .filter(|f| f.kind != FlowKind::Udp)
+        .map(|mut f| {
+            f.expect = Some(Expectation::Dropped(DropReason::NaclDeny));
+            f
+        })
+        .collect();
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    assert_eq!(r.reports.len(), 3);
+    for f in &r.reports {
+        let ctx = format!("{}: {:?} {:?}", f.name, f.notes, f.drops);
+        assert_eq!(f.outcome, Outcome::Dropped, "{ctx}");
+        assert!(f.drops.get("NACL_DENY").is_some_and(|&n| n > 0), "{ctx}");
+        assert_eq!(f.expectation.as_ref().map(|e| e.1), Some(true), "{ctx}");
+    }
+}

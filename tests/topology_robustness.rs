@@ -7,13 +7,14 @@
 use proptest::prelude::*;
 use std::path::Path;
 
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "two-vpc-peering.toml",
     "inter-region-mtu.toml",
     "transitive-peering.toml",
     "edge-to-edge.toml",
     "nacl-ephemeral.toml",
     "shared-services.toml",
+    "internet-egress.toml",
 ];
 
 fn example(i: usize) -> String {

@@ -134,6 +134,9 @@ pub struct Host {
     big_rx: bool,
     /// smoltcp's own `poll_at` was due (or unknown) after the last poll.
     smol_pending: bool,
+    /// Frames the generators could not send (see [`super::oversize`]), Ethernet
+    /// header written, for the engine to drop with a reason.
+    refused: Vec<Vec<u8>>,
 }
 
 /// Whether a TCP segment (`l4`) has RST set.
@@ -196,6 +199,7 @@ impl Host {
             next_ident,
             big_rx: false,
             smol_pending: true,
+            refused: Vec::new(),
         }
     }
 
@@ -213,10 +217,22 @@ impl Host {
         }
         let g = match plan.kind {
             FlowKind::Ping => {
-                Generator::Ping(PingClient::new(plan, &mut self.sockets, t.ping_reply_ns))
+                let mtu = self.config.mtu;
+                Generator::Ping(PingClient::new(
+                    plan,
+                    &mut self.sockets,
+                    t.ping_reply_ns,
+                    mtu,
+                ))
             }
             FlowKind::Udp => {
-                Generator::Udp(UdpClient::new(plan, &mut self.sockets, t.udp_linger_ns))
+                let mtu = self.config.mtu;
+                Generator::Udp(UdpClient::new(
+                    plan,
+                    &mut self.sockets,
+                    t.udp_linger_ns,
+                    mtu,
+                ))
             }
             FlowKind::Tcp => {
                 // `size` caps the segment payload, like TCP_MAXSEG: applied on the
@@ -262,6 +278,8 @@ impl Host {
                         self.sinks.len() - 1
                     }
                 };
+                // Datagram bytes: `size` counts the UDP header at most.
+                self.sinks[idx].ensure_room(plan.size as usize, &mut self.sockets);
                 self.sinks[idx].add_flow(plan);
             }
             FlowKind::Tcp => {
@@ -466,17 +484,35 @@ impl Host {
         for _round in 0..4 {
             let mut wrote = false;
             let mut tcp_active = false;
+            // Whether a datagram smoltcp will fragment is queued: smoltcp has one
+            // fragmenter per interface, and a second such datagram dispatched
+            // before the first's fragments are all out overwrites it (the first
+            // loses its later fragments without a trace). So one per egress sweep;
+            // another generator with one due waits for the next poll (1 µs on).
+            let mut fragmenting = false;
             for &i in &self.due {
                 let i = i as usize;
                 let wake = self.slots[i].wake;
                 match &mut self.generators[i] {
+                    Generator::Ping(p) if p.fragments && fragmenting => {}
+                    Generator::Udp(u) if u.fragments && fragmenting => {}
                     Generator::Ping(p) if wake <= now_ns => {
-                        wrote |=
-                            p.before_poll(now_ns, &mut self.sockets, &mut stats[p.plan.flow.ix()])
+                        fragmenting |= p.fragments;
+                        wrote |= p.before_poll(
+                            now_ns,
+                            &mut self.sockets,
+                            &mut stats[p.plan.flow.ix()],
+                            &mut self.refused,
+                        )
                     }
                     Generator::Udp(u) if wake <= now_ns => {
-                        wrote |=
-                            u.before_poll(now_ns, &mut self.sockets, &mut stats[u.plan.flow.ix()])
+                        fragmenting |= u.fragments;
+                        wrote |= u.before_poll(
+                            now_ns,
+                            &mut self.sockets,
+                            &mut stats[u.plan.flow.ix()],
+                            &mut self.refused,
+                        )
                     }
                     Generator::Ping(_) | Generator::Udp(_) => {}
                     Generator::Tcp(t) => {
@@ -540,10 +576,11 @@ impl Host {
                         .poll_egress(now, &mut self.device, &mut self.sockets)
                         != PollResult::None
                     {}
+                    self.drain_fragmenter(now, sent_from);
                 }
             } else if !quiet {
                 full = true;
-                self.iface.poll(now, &mut self.device, &mut self.sockets);
+                self.full_poll(now);
             }
             // Another round only when an application gave smoltcp new work (TCP data
             // written, a window opened by reading, a close); replies and ACKs that
@@ -594,6 +631,63 @@ impl Host {
         self.next_wake(now_ns, full)
     }
 
+    /// `Interface::poll` (maintenance, every received frame, then egress until
+    /// nothing is sent), except that the fragments of a datagram smoltcp
+    /// fragments (an echo reply larger than the MTU) are all sent before the next
+    /// frame is read or another socket dispatches: smoltcp keeps one fragmenter,
+    /// which the next large packet would overwrite. Without fragmentation, the
+    /// same calls as `poll`.
+    fn full_poll(&mut self, now: Instant) {
+        self.iface.poll_maintenance(now);
+        loop {
+            let from = self.device.tx.len();
+            let r = self
+                .iface
+                .poll_ingress_single(now, &mut self.device, &mut self.sockets);
+            if r == smoltcp::iface::PollIngressSingleResult::None {
+                break;
+            }
+            self.drain_fragmenter(now, from);
+        }
+        let from = self.device.tx.len();
+        while self
+            .iface
+            .poll_egress(now, &mut self.device, &mut self.sockets)
+            != PollResult::None
+        {}
+        self.drain_fragmenter(now, from);
+    }
+
+    /// If the frames sent from `device.tx[from..]` leave smoltcp's fragmenter
+    /// mid-datagram (the last IPv4 fragment among them has MF set), send the rest
+    /// now, one fragment per egress call.
+    fn drain_fragmenter(&mut self, now: Instant, from: usize) {
+        let open = |tx: &[Vec<u8>]| {
+            tx.iter()
+                .rev()
+                .filter_map(|f| {
+                    let ip = Ipv4Packet::new_checked(f.get(ETHERNET_HEADER_LEN..)?).ok()?;
+                    (ip.version() == 4 && (ip.more_frags() || ip.frag_offset() != 0))
+                        .then(|| ip.more_frags())
+                })
+                .next()
+                .unwrap_or(false)
+        };
+        let mut from = from;
+        // A 65,535-byte datagram at the 68-byte minimum MTU is 1,365 fragments.
+        for _ in 0..2048 {
+            if !open(&self.device.tx[from.min(self.device.tx.len())..]) {
+                return;
+            }
+            from = self.device.tx.len();
+            self.iface
+                .poll_egress(now, &mut self.device, &mut self.sockets);
+            if self.device.tx.len() == from {
+                return;
+            }
+        }
+    }
+
     /// After one egress sweep of a calm poll: whether smoltcp may still have
     /// something to send (a due generator's socket not drained, or a fragment
     /// sent, so more of its datagram waits in the fragmenter).
@@ -613,6 +707,22 @@ impl Host {
                         Generator::Tcp(_) => false,
                     }
             })
+    }
+
+    /// Frames this host's generators could not send since the last call (IPv6
+    /// datagrams larger than the interface MTU: see [`super::oversize`]), whole,
+    /// to be dropped for `MTU_EXCEEDED`.
+    #[inline]
+    pub fn has_refused(&self) -> bool {
+        !self.refused.is_empty()
+    }
+
+    pub fn take_refused(&mut self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        let (mac, gateway) = (self.config.mac, self.config.gateway_mac);
+        self.refused.drain(..).map(move |mut f| {
+            packet::write_ethernet(&mut f, mac, gateway);
+            f
+        })
     }
 
     /// Flows whose generator finished since the last call, in generator order.

@@ -10,6 +10,7 @@
 mod device;
 mod endpoint;
 mod exchange;
+mod oversize;
 pub mod packet;
 mod ping;
 mod plan;

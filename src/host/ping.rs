@@ -2,6 +2,7 @@
 //! like a kernel; the request carries a [`Tag`] so both one-way latency (at the
 //! responder) and round-trip time (here) are measured.
 
+use super::oversize;
 use super::stats::{record, FlowStats};
 use super::tag::{Tag, TAG_LEN};
 use super::FlowPlan;
@@ -20,11 +21,25 @@ pub struct PingClient {
     next_seq: u64,
     reply_timeout_ns: u64,
     data: Vec<u8>,
+    /// IPv6 requests too big for the interface: built here and refused (see
+    /// [`super::oversize`]), never handed to smoltcp.
+    oversize: bool,
+    /// IPv4 requests larger than the interface MTU: smoltcp fragments them, one
+    /// at a time (see `Host::poll`).
+    pub fragments: bool,
 }
 
 impl PingClient {
-    pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, reply_timeout_ns: u64) -> Self {
+    /// `mtu`: the sending interface's.
+    pub fn new(
+        plan: FlowPlan,
+        sockets: &mut SocketSet<'static>,
+        reply_timeout_ns: u64,
+        mtu: u16,
+    ) -> Self {
         let packet = (plan.size as usize).max(ICMP_ECHO_HEADER);
+        let oversize = oversize::ipv6_too_big(plan.src_ip, packet, mtu);
+        let fragments = plan.src_ip.is_ipv4() && 20 + packet > usize::from(mtu);
         let buffer = || {
             icmp::PacketBuffer::new(
                 vec![icmp::PacketMetadata::EMPTY; 8],
@@ -44,6 +59,8 @@ impl PingClient {
         }
         .write(&mut data);
         PingClient {
+            oversize,
+            fragments,
             data,
             plan,
             handle,
@@ -57,12 +74,14 @@ impl PingClient {
         sockets.get::<icmp::Socket>(self.handle).send_queue() > 0
     }
 
-    /// Send the requests that are due; whether any was due.
+    /// Send the requests that are due; whether any was due. Requests the host
+    /// cannot send go to `refused` as whole frames instead.
     pub fn before_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
+        refused: &mut Vec<Vec<u8>>,
     ) -> bool {
         if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
             return false;
@@ -77,6 +96,15 @@ impl PingClient {
             tag.write_tag(&mut self.data);
             let seq_no = self.next_seq as u16;
             let ident = self.plan.local_port;
+            if self.oversize {
+                let p = &self.plan;
+                refused.push(oversize::echo_frame(
+                    p.src_ip, p.dst_ip, ident, seq_no, &self.data,
+                ));
+                st.sent_packets += 1;
+                self.next_seq += 1;
+                continue;
+            }
             let ok = match (self.plan.src_ip, self.plan.dst_ip) {
                 (IpAddr::V4(_), IpAddr::V4(dst)) => {
                     let repr = Icmpv4Repr::EchoRequest {
@@ -121,6 +149,10 @@ impl PingClient {
             }
             st.sent_packets += 1;
             self.next_seq += 1;
+            if self.fragments {
+                // One fragmented request per egress sweep (see `Host::poll`).
+                break;
+            }
         }
         true
     }

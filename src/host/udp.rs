@@ -1,6 +1,7 @@
 //! Constant-rate UDP: a sender and a sink that counts datagrams per flow by the tag
 //! they carry (several flows may share one sink port).
 
+use super::oversize;
 use super::stats::FlowStats;
 use super::tag::Tag;
 use super::FlowPlan;
@@ -45,11 +46,19 @@ pub struct UdpClient {
     /// same place or do not overlap. A payload landing where the last one was
     /// still holds its pattern, and only the tag needs writing.
     last_payload: usize,
+    /// IPv6 datagrams too big for the interface: built here and refused (see
+    /// [`super::oversize`]), never handed to smoltcp.
+    oversize: bool,
+    /// IPv4 datagrams larger than the interface MTU: smoltcp fragments them.
+    pub fragments: bool,
 }
 
 impl UdpClient {
-    pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64) -> Self {
+    /// `mtu`: the sending interface's.
+    pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64, mtu: u16) -> Self {
         let len = (plan.size as usize).saturating_sub(UDP_HEADER);
+        let oversize = oversize::ipv6_too_big(plan.src_ip, len + UDP_HEADER, mtu);
+        let fragments = plan.src_ip.is_ipv4() && 20 + len + UDP_HEADER > usize::from(mtu);
         // (receive buffer, transmit buffer): a sender only needs room to send, and
         // one datagram is due per poll (polls come at each send time, and smoltcp
         // transmits everything queued before the poll returns), so one slot: the
@@ -63,6 +72,8 @@ impl UdpClient {
         UdpClient {
             len,
             last_payload: 0,
+            oversize,
+            fragments,
             plan,
             handle,
             next_seq: 0,
@@ -70,14 +81,38 @@ impl UdpClient {
         }
     }
 
-    /// Queue the datagrams that are due; whether any was.
+    /// Queue the datagrams that are due; whether any was. Datagrams the host
+    /// cannot send go to `refused` as whole frames instead.
     pub fn before_poll(
         &mut self,
         now_ns: u64,
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
+        refused: &mut Vec<Vec<u8>>,
     ) -> bool {
         if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
+        if self.oversize {
+            while self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns {
+                let mut payload = vec![0u8; self.len];
+                Tag {
+                    flow: self.plan.flow.0,
+                    seq: self.next_seq as u32,
+                    sent_ns: now_ns,
+                }
+                .write(&mut payload);
+                let p = &self.plan;
+                refused.push(oversize::udp_frame(
+                    p.src_ip,
+                    p.dst_ip,
+                    p.local_port,
+                    p.port,
+                    &payload,
+                ));
+                st.sent_packets += 1;
+                self.next_seq += 1;
+            }
             return false;
         }
         let socket = sockets.get_mut::<udp::Socket>(self.handle);
@@ -125,6 +160,10 @@ impl UdpClient {
 /// Receives every flow sent to one port of this host.
 pub struct UdpSink {
     handle: SocketHandle,
+    port: u16,
+    /// The largest datagram its receive buffer holds (smoltcp silently discards
+    /// a larger one).
+    max_datagram: usize,
     /// (source address, source port) → flow (the first flow added wins a
     /// duplicate key), looked up for every datagram: keys are plain integers
     /// ([`source_key`]) rather than `IpAddr` enums, hashed with FxHash (a hub's
@@ -146,12 +185,29 @@ fn source_key(addr: IpAddress, port: u16) -> SourceKey {
 
 impl UdpSink {
     pub fn new(port: u16, max_datagram: usize, sockets: &mut SocketSet<'static>) -> Self {
+        UdpSink {
+            handle: sockets.add(Self::socket(port, max_datagram)),
+            port,
+            max_datagram,
+            by_source: HashMap::default(),
+        }
+    }
+
+    fn socket(port: u16, max_datagram: usize) -> udp::Socket<'static> {
         // (receive buffer, transmit buffer): a sink only receives.
         let mut socket = udp::Socket::new(buffer(4, max_datagram), buffer(1, 64));
         let _ = socket.bind(port);
-        UdpSink {
-            handle: sockets.add(socket),
-            by_source: HashMap::default(),
+        socket
+    }
+
+    /// Make room for datagrams of `max_datagram` bytes (a flow larger than the
+    /// interface MTU arrives in fragments and is reassembled whole): called while
+    /// flows are added, before any datagram arrives.
+    pub fn ensure_room(&mut self, max_datagram: usize, sockets: &mut SocketSet<'static>) {
+        if max_datagram > self.max_datagram {
+            sockets.remove(self.handle);
+            self.handle = sockets.add(Self::socket(self.port, max_datagram));
+            self.max_datagram = max_datagram;
         }
     }
 

@@ -425,6 +425,9 @@ impl Engine {
             }
         }
         self.out = out;
+        if n.host.has_refused() {
+            self.drop_refused(t, n, observer);
+        }
         if let Some(next) = next {
             if n.scheduled_ns.is_none_or(|s| next < s) {
                 n.scheduled_ns = Some(next);
@@ -437,6 +440,26 @@ impl Engine {
                 self.drops[f].finished = true;
                 self.pending_flows -= 1;
             }
+        }
+    }
+
+    /// Drop what a host's generators could not send (IPv6 datagrams larger than
+    /// its MTU), for `MTU_EXCEEDED`: counted for their flow, never vanished.
+    fn drop_refused(&mut self, t: u64, n: &mut Node, observer: &mut dyn Observer) {
+        let eni = match n.attachment {
+            Attachment::Eni(e) => Some(e),
+            Attachment::External(_) => None,
+        };
+        let mtu = n.host.config.mtu;
+        let frames: Vec<Vec<u8>> = n.host.take_refused().collect();
+        for frame in frames {
+            let detail = format!(
+                "IPv6 packet of {} bytes exceeds the {mtu}-byte MTU of {}: IPv6 source \
+                 fragmentation is not emulated",
+                frame.len().saturating_sub(crate::wire::ETHERNET_HEADER_LEN),
+                n.host.config.name,
+            );
+            self.drop_frame(t, DropReason::MtuExceeded, &detail, eni, frame, observer);
         }
     }
 

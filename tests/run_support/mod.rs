@@ -158,6 +158,31 @@ pub fn endpoint(
     }
 }
 
+/// The source address a flow's receiver sees: an instance reaching an internet
+/// host over IPv4 appears as its public IP (internet gateway) or, without one, as
+/// the Elastic IP of its VPC's NAT gateway (the examples have at most one);
+/// otherwise its own address.
+pub fn seen_source(net: &peeremu::model::Network, flow: &peeremu::model::Flow) -> std::net::IpAddr {
+    use peeremu::model::{Endpoint, ExternalSite};
+    let (_, own) = endpoint(net, flow.src, flow.ipv6);
+    let to_internet = matches!(flow.dst, Endpoint::External(h)
+        if net.external_hosts[h.0 as usize].site == ExternalSite::Internet);
+    match flow.src {
+        Endpoint::Eni(i) if to_internet && !flow.ipv6 => {
+            let eni = &net.enis[i.0 as usize];
+            eni.public_ip
+                .or_else(|| {
+                    net.nat_gateways
+                        .iter()
+                        .find(|n| n.vpc == eni.vpc)
+                        .map(|n| n.public_ip)
+                })
+                .map_or(own, Into::into)
+        }
+        _ => own,
+    }
+}
+
 /// A topology whose one flow runs for ~1000 s of virtual time: far longer than the
 /// test waits, so Ctrl-C always lands mid-run.
 pub const ENDLESS: &str = r#"
