@@ -29,7 +29,9 @@ impl Dataplane {
         else {
             return;
         };
-        if sdc && !owned {
+        // Not addressed to this ENI: it came by a route targeting the ENI
+        // (middlebox routing), which AWS delivers only with the check off.
+        if !owned && sdc {
             return sink.drop(DropDetail::SourceDestCheck { eni: dst }, Some(dst), frame);
         }
         let same_subnet =
@@ -46,6 +48,9 @@ impl Dataplane {
             eni: dst,
             dir: Direction::Inbound,
         });
+        if !owned {
+            return self.at_instance(dst, frame, sink);
+        }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, dmac) {
             return sink.drop(DropDetail::Malformed(m.0), Some(dst), frame);
         }

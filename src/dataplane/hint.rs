@@ -116,6 +116,14 @@ impl DropDetail {
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
             UnknownDestination { dst } => format!("nothing owns {dst}: check the destination address"),
+            NotForwarded { eni } => format!(
+                "the instance does not forward: {} ({}) got a packet for {} because a route targets it, and peeremu instances do not route or NAT yet; route {} to where it lives (local, a peering or a gateway) instead of to {}",
+                instance_id(net, eni),
+                eni_id(net, eni),
+                key.dst,
+                key.dst,
+                eni_id(net, eni)
+            ),
             NatFragment { nat } => format!(
                 "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",
                 nat_id(net, nat)
