@@ -99,19 +99,29 @@ impl DropDetail {
                     onward.map(|o| format!(" (onward over {})", pcx_id(net, o))).unwrap_or_default(),
                 )
             }
-            EdgeToEdge { from, to } => format!(
-                "edge-to-edge routing is not supported ({} -> {}): give {} its own gateway for {}",
-                match from {
+            EdgeToEdge { from, to } => {
+                let from = match from {
                     Edge::Peering(p) => pcx_id(net, p),
                     Edge::Vpn(g) => vgw_id(net, g),
-                },
-                target_id(net, to),
-                net.vpcs
+                };
+                let src_vpc = net
+                    .vpcs
                     .iter()
                     .find(|v| v.contains(key.src))
-                    .map_or("the source VPC", |v| v.id.as_str()),
-                key.dst
-            ),
+                    .map_or("the source VPC", |v| v.id.as_str());
+                let to = target_id(net, to);
+                match net.vpcs.iter().find(|v| v.contains(key.dst)) {
+                    // A private address of another VPC: no gateway leads there.
+                    Some(v) => format!(
+                        "edge-to-edge routing is not supported ({from} -> {to}), and {} is in {}: peer {src_vpc} with {} directly (or use a transit gateway)",
+                        key.dst, v.id, v.id
+                    ),
+                    None => format!(
+                        "edge-to-edge routing is not supported ({from} -> {to}): give {src_vpc} its own gateway for {}",
+                        key.dst
+                    ),
+                }
+            }
             MtuExceeded { link_mtu, .. } => format!(
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
