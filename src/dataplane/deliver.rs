@@ -205,8 +205,13 @@ impl Dataplane {
                 Source::Eni(e) | Source::Hairpin(e) => Egress::Eni(e),
                 Source::External(h) => Egress::External(h),
             };
-            sink.tr.hop(Hop::IcmpError { to, mtu });
-            self.send_icmp_error(src, icmp, sink);
+            match wire::parse_frame(&icmp) {
+                Ok(packet) => {
+                    sink.tr.hop(Hop::IcmpError { to, mtu, packet });
+                    self.send_icmp_error(src, icmp, &packet, sink);
+                }
+                Err(m) => sink.drop(DropDetail::Malformed(m.0), eni, icmp),
+            }
         }
         None
     }
@@ -218,16 +223,15 @@ impl Dataplane {
         &mut self,
         src: Source,
         mut icmp: Vec<u8>,
+        key: &FlowKey,
         sink: &mut Sink<'_, T>,
     ) {
         match src {
             Source::Eni(e) | Source::Hairpin(e) => {
                 let eni = &self.net.enis[e.ix()];
                 let (subnet, mac) = (eni.subnet, eni.mac);
-                if let Ok(k) = wire::parse_frame(&icmp) {
-                    if let Err(d) = self.nacl_check(subnet, Direction::Inbound, &k, sink) {
-                        return sink.drop(d, Some(e), icmp);
-                    }
+                if let Err(d) = self.nacl_check(subnet, Direction::Inbound, key, sink) {
+                    return sink.drop(d, Some(e), icmp);
                 }
                 sink.tr.hop(Hop::Sg {
                     eni: e,

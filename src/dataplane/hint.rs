@@ -56,11 +56,12 @@ impl DropDetail {
                 // A reply: from a service port to a higher, ephemeral one.
                 let ephemeral = matches!(key.protocol, proto::TCP | proto::UDP) && key.dst_port >= 1024 && key.src_port < key.dst_port;
                 format!(
-                    "{} {} rule {} denies {what} {} {peer}: add an allow rule{} numbered below it",
+                    "{} {} rule {} denies {what} {} {peer}{}: add an allow rule{} numbered below it",
                     nacl_id(net, nacl),
                     dir.as_str(),
                     rule_label(rule),
                     if dir == Direction::Inbound { "from" } else { "to" },
+                    pmtud_note(key),
                     if ephemeral { " for the return ports (ephemeral 1024-65535)" } else { "" }
                 )
             }
@@ -122,6 +123,9 @@ impl DropDetail {
                     ),
                 }
             }
+            MtuExceeded { link_mtu, .. } if key.dst.is_ipv6() => format!(
+                "send packets of at most {link_mtu} bytes (lower the MTU/MSS; routers never fragment IPv6); allow ICMPv6 type 2 (packet too big) back for path MTU discovery"
+            ),
             MtuExceeded { link_mtu, .. } => format!(
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
@@ -212,13 +216,36 @@ fn no_route_hint(net: &Network, rtb: RtbIdx, dst: IpAddr) -> String {
     format!("add a route for {dst} to {table} (peering, gateway or local)")
 }
 
-/// `tcp 5432`, `udp 53`, `icmp`.
+/// `tcp 5432`, `udp 53`, `icmp type 8`; an ICMP error with its code, as a NACL
+/// rule would name it (`icmp type 3 code 4`, `icmpv6 type 2 code 0`).
 fn traffic(key: &FlowKey) -> String {
+    let error = key.icmp_kind() == Some(crate::wire::IcmpKind::Error);
     match key.protocol {
         proto::TCP => format!("tcp {}", key.dst_port),
         proto::UDP => format!("udp {}", key.dst_port),
-        proto::ICMP | proto::ICMPV6 => format!("icmp type {}", key.icmp_type),
+        proto::ICMP | proto::ICMPV6 => {
+            let name = if key.protocol == proto::ICMP {
+                "icmp"
+            } else {
+                "icmpv6"
+            };
+            if error {
+                format!("{name} type {} code {}", key.icmp_type, key.icmp_code)
+            } else {
+                format!("{name} type {}", key.icmp_type)
+            }
+        }
         p => format!("protocol {p}"),
+    }
+}
+
+/// ` (path MTU discovery's "fragmentation needed")` when `key` is the router's
+/// ICMP error about a packet too big for a link, else empty.
+fn pmtud_note(key: &FlowKey) -> &'static str {
+    match (key.protocol, key.icmp_type, key.icmp_code) {
+        (proto::ICMP, 3, 4) => " (the router's \"fragmentation needed\" for path MTU discovery)",
+        (proto::ICMPV6, 2, _) => " (the router's \"packet too big\" for path MTU discovery)",
+        _ => "",
     }
 }
 
