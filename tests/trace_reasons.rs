@@ -191,6 +191,11 @@ fn a_frame_routed_to_an_instance_that_does_not_forward_is_dropped_with_a_reason(
         &["--from", "a", "--to", "far-checked", "--proto", "udp"],
     );
     assert_eq!(v["reason"], "SOURCE_DEST_CHECK", "{v}");
+    let hint = v["request"]["drop"]["hint"].as_str().unwrap();
+    assert!(
+        hint.starts_with("a route sends 10.8.0.5 to eni-checked, which checks source/destination"),
+        "{hint}"
+    );
     let _ = std::fs::remove_dir_all(topo.parent().unwrap());
 }
 

@@ -32,7 +32,14 @@ impl Dataplane {
         // Not addressed to this ENI: it came by a route targeting the ENI
         // (middlebox routing), which AWS delivers only with the check off.
         if !owned && sdc {
-            return sink.drop(DropDetail::SourceDestCheck { eni: dst }, Some(dst), frame);
+            return sink.drop(
+                DropDetail::SourceDestCheck {
+                    eni: dst,
+                    dir: Direction::Inbound,
+                },
+                Some(dst),
+                frame,
+            );
         }
         let same_subnet =
             matches!(leg.src, Source::Eni(s) if self.net.enis[s.ix()].subnet == dsubnet);

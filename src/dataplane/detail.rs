@@ -17,8 +17,11 @@ pub enum Edge {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropDetail {
     Malformed(&'static str),
+    /// `Outbound`: the ENI sent a packet whose source is not its address;
+    /// `Inbound`: a route brought it a packet not addressed to it.
     SourceDestCheck {
         eni: EniIdx,
+        dir: Direction,
     },
     SgNoMatch {
         eni: EniIdx,
@@ -178,7 +181,9 @@ impl fmt::Display for DetailDisplay<'_> {
         match *self.detail {
             Malformed(why) => write!(f, "{why}"),
             UnknownIngress => write!(f, "unknown ingress interface"),
-            SourceDestCheck { eni } => write!(f, "{} source/destination check", eni_id(net, eni)),
+            SourceDestCheck { eni, .. } => {
+                write!(f, "{} source/destination check", eni_id(net, eni))
+            }
             SgNoMatch { eni, dir } => {
                 write!(f, "{} {} groups", eni_id(net, eni), dir.as_str())?;
                 if let Some(e) = net.enis.get(eni.ix()) {

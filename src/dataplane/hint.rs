@@ -15,8 +15,15 @@ impl DropDetail {
         let what = traffic(key);
         match *self {
             Malformed(_) | UnknownIngress => "the frame itself is invalid: check the sender".into(),
-            SourceDestCheck { eni } => format!(
+            SourceDestCheck { eni, dir: Direction::Outbound } => format!(
                 "disable source/destination check on {} (it forwards traffic not addressed to it)",
+                eni_id(net, eni)
+            ),
+            // A route targets the ENI: with the check off the packet reaches the
+            // instance, which must forward it (none does yet: NOT_FORWARDED).
+            SourceDestCheck { eni, dir: Direction::Inbound } => format!(
+                "a route sends {} to {}, which checks source/destination: route it to where it lives (local, a peering or a gateway), or disable the check on a forwarding instance (peeremu's instances do not forward yet: NOT_FORWARDED)",
+                key.dst,
                 eni_id(net, eni)
             ),
             SgNoMatch { eni, dir } => {

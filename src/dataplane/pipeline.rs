@@ -135,7 +135,14 @@ impl Dataplane {
             dir: Direction::Outbound,
         });
         if eni.source_dest_check && !owns(eni, key.src) {
-            return sink.drop(DropDetail::SourceDestCheck { eni: src }, Some(src), frame);
+            return sink.drop(
+                DropDetail::SourceDestCheck {
+                    eni: src,
+                    dir: Direction::Outbound,
+                },
+                Some(src),
+                frame,
+            );
         }
         if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink) {
             return sink.drop(d, Some(src), frame);

@@ -369,13 +369,19 @@ fn source_destination_check_on_spoofed_source_and_middlebox_that_does_not_forwar
     let spoofed = frames::tcp("10.0.1.99", "10.0.2.20", 40000, 5432, 0x02, 0);
     assert_eq!(
         dropped(&run(&mut dp, 0, Ingress::Eni(f.app), spoofed)),
-        DropDetail::SourceDestCheck { eni: f.app }
+        DropDetail::SourceDestCheck {
+            eni: f.app,
+            dir: Direction::Outbound
+        }
     );
     // Routed to the firewall ENI, which still has its check on.
     let syn = frames::tcp("10.0.1.10", "10.0.2.20", 40000, 5432, 0x02, 0);
     assert_eq!(
         dropped(&run(&mut dp, 1, Ingress::Eni(f.app), syn.clone())),
-        DropDetail::SourceDestCheck { eni: fw }
+        DropDetail::SourceDestCheck {
+            eni: fw,
+            dir: Direction::Inbound
+        }
     );
     // With the check off the firewall's ENI accepts it, but the instance does
     // not forward (no forwarding instances yet): dropped there with a reason, on
