@@ -27,7 +27,7 @@ const PROBLEMS: &str = "_ws.malformed or _ws.expert.severity >= \"Error\" \
     or ((tcp.checksum.status == \"Bad\" or udp.checksum.status == \"Bad\") and not icmpv6.type == 2)";
 
 /// Drop reason codes (DESIGN §3).
-const REASONS: [&str; 13] = [
+const REASONS: [&str; 15] = [
     "NO_ROUTE",
     "BLACKHOLE_ROUTE",
     "PEERING_NOT_ACTIVE",
@@ -41,6 +41,8 @@ const REASONS: [&str; 13] = [
     "CONNTRACK_FULL",
     "QUEUE_OVERFLOW",
     "MALFORMED",
+    "NAT_FRAGMENT",
+    "NOT_FORWARDED",
 ];
 
 /// Run tshark on `file` with checksum validation on; stdout. Fails on any stderr
@@ -345,6 +347,38 @@ fn every_drop_carries_its_reason_as_a_comment() {
             }
         }
         assert_eq!(by_reason, expected, "{name}: drops.pcapng vs summary.json");
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+/// Every frame in every example's capture has distinct source and destination
+/// MACs, one of them the VPC router's: ENIs get their own AWS-like `0e:` MACs (the
+/// first ENI's once equalled the router's `02:00:00:00:00:01`).
+#[test]
+#[ignore = "needs tshark"]
+fn every_captured_frame_goes_between_the_router_and_a_distinct_mac() {
+    const ROUTER: &str = "02:00:00:00:00:01";
+    for (name, _, out, _) in run_examples() {
+        let rows = fields(
+            &out.join("capture.pcapng"),
+            "frame",
+            &["eth.src", "eth.dst"],
+        );
+        assert!(!rows.is_empty(), "{name}: empty capture");
+        for r in &rows {
+            assert_ne!(r[0], r[1], "{name}: a frame from and to {}", r[0]);
+            assert!(
+                r[0] == ROUTER || r[1] == ROUTER,
+                "{name}: {} -> {} bypasses the router",
+                r[0],
+                r[1]
+            );
+            let eni = if r[0] == ROUTER { &r[1] } else { &r[0] };
+            assert!(
+                eni.starts_with("0e:") || eni == "02:00:00:00:00:fe",
+                "{name}: {eni} is neither an ENI's nor an external host's MAC"
+            );
+        }
         let _ = std::fs::remove_dir_all(out);
     }
 }

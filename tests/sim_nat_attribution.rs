@@ -93,8 +93,8 @@ fn tcp_through_the_nat_gateway_is_delivered_when_allowed_back() {
 
 /// Echo replies of 3,000 bytes come back from the internet host in three IPv4
 /// fragments (the internet's MTU is 1500), and a NAT gateway passes only UDP
-/// fragments: every fragment of every reply is dropped (`MALFORMED`, "NAT gateway
-/// passes only UDP fragments"). Only the first fragment carries the echo
+/// fragments: every fragment of every reply is dropped (`NAT_FRAGMENT`, "NAT
+/// gateway passes only UDP fragments"). Only the first fragment carries the echo
 /// identifier the gateway's mapping knows; the other two are recognised by the IP
 /// identification they share with it (as reassembly would), so all three count for
 /// the ping flow.
@@ -103,11 +103,11 @@ fn every_fragment_of_a_reply_dropped_at_the_nat_gateway_counts_for_the_flow() {
     let mut net = network(FlowKind::Ping, false);
     net.flows[0].size = 3000;
     net.flows[0].df = false;
-    net.flows[0].expect = Some(Expectation::Dropped(DropReason::Malformed));
+    net.flows[0].expect = Some(Expectation::Dropped(DropReason::NatFragment));
     let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
     let f = &r.reports[0];
     assert_eq!(f.outcome, Outcome::Dropped, "{:?}", f.notes);
-    assert_eq!(f.drops.get("MALFORMED"), Some(&15), "{:?}", f.drops);
+    assert_eq!(f.drops.get("NAT_FRAGMENT"), Some(&15), "{:?}", f.drops);
     assert_eq!(f.dropped_packets, 15);
     assert_eq!(f.expectation.as_ref().map(|e| e.1), Some(true));
 }

@@ -406,19 +406,28 @@ fn endpoint(ip: IpAddr, proto: Proto, port: u16) -> String {
 }
 
 fn leg_text(net: &Network, leg: &Leg, text: &mut String) {
+    let v6 = leg.key.dst.is_ipv6();
+    // The packet a drop is about: the traced one, until the router answers it
+    // with an ICMP error; drops after that are the error's (a PMTUD black hole).
+    let mut packet = leg.key;
     for (i, hop) in leg.hops.iter().enumerate() {
-        text.push_str(&format!("  {:>2}. {}\n", i + 1, hop_text(net, hop)));
-        if let Hop::Drop { detail } = hop {
-            text.push_str(&format!("      fix: {}\n", detail.hint(net, &leg.key)));
+        text.push_str(&format!("  {:>2}. {}\n", i + 1, hop_text(net, hop, v6)));
+        match hop {
+            Hop::IcmpError { packet: p, .. } => packet = *p,
+            Hop::Drop { detail } => {
+                text.push_str(&format!("      fix: {}\n", detail.hint(net, &packet)));
+            }
+            _ => {}
         }
     }
 }
 
 fn leg_json(net: &Network, leg: &Leg) -> Value {
-    let hops: Vec<Value> = leg.hops.iter().map(|h| hop_json(net, h)).collect();
+    let v6 = leg.key.dst.is_ipv6();
+    let hops: Vec<Value> = leg.hops.iter().map(|h| hop_json(net, h, v6)).collect();
     json!({
         "hops": hops,
-        "delivered_to": leg.delivered.as_ref().map(|(to, _, _)| egress_label(net, *to)),
+        "delivered_to": leg.delivered.as_ref().map(|(to, _, _)| egress_label(net, *to, v6)),
         "latency_ns": leg.delivered.as_ref().map(|(_, _, l)| *l),
         "drop": leg.drop.map(|d| json!({
             "reason": d.reason().code(),

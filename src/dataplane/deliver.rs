@@ -29,8 +29,17 @@ impl Dataplane {
         else {
             return;
         };
-        if sdc && !owned {
-            return sink.drop(DropDetail::SourceDestCheck { eni: dst }, Some(dst), frame);
+        // Not addressed to this ENI: it came by a route targeting the ENI
+        // (middlebox routing), which AWS delivers only with the check off.
+        if !owned && sdc {
+            return sink.drop(
+                DropDetail::SourceDestCheck {
+                    eni: dst,
+                    dir: Direction::Inbound,
+                },
+                Some(dst),
+                frame,
+            );
         }
         let same_subnet =
             matches!(leg.src, Source::Eni(s) if self.net.enis[s.ix()].subnet == dsubnet);
@@ -46,6 +55,9 @@ impl Dataplane {
             eni: dst,
             dir: Direction::Inbound,
         });
+        if !owned {
+            return self.at_instance(dst, frame, sink);
+        }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, dmac) {
             return sink.drop(DropDetail::Malformed(m.0), Some(dst), frame);
         }
@@ -200,8 +212,13 @@ impl Dataplane {
                 Source::Eni(e) | Source::Hairpin(e) => Egress::Eni(e),
                 Source::External(h) => Egress::External(h),
             };
-            sink.tr.hop(Hop::IcmpError { to, mtu });
-            self.send_icmp_error(src, icmp, sink);
+            match wire::parse_frame(&icmp) {
+                Ok(packet) => {
+                    sink.tr.hop(Hop::IcmpError { to, mtu, packet });
+                    self.send_icmp_error(src, icmp, &packet, sink);
+                }
+                Err(m) => sink.drop(DropDetail::Malformed(m.0), eni, icmp),
+            }
         }
         None
     }
@@ -213,16 +230,15 @@ impl Dataplane {
         &mut self,
         src: Source,
         mut icmp: Vec<u8>,
+        key: &FlowKey,
         sink: &mut Sink<'_, T>,
     ) {
         match src {
             Source::Eni(e) | Source::Hairpin(e) => {
                 let eni = &self.net.enis[e.ix()];
                 let (subnet, mac) = (eni.subnet, eni.mac);
-                if let Ok(k) = wire::parse_frame(&icmp) {
-                    if let Err(d) = self.nacl_check(subnet, Direction::Inbound, &k, sink) {
-                        return sink.drop(d, Some(e), icmp);
-                    }
+                if let Err(d) = self.nacl_check(subnet, Direction::Inbound, key, sink) {
+                    return sink.drop(d, Some(e), icmp);
                 }
                 sink.tr.hop(Hop::Sg {
                     eni: e,

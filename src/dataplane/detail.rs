@@ -17,8 +17,11 @@ pub enum Edge {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropDetail {
     Malformed(&'static str),
+    /// `Outbound`: the ENI sent a packet whose source is not its address;
+    /// `Inbound`: a route brought it a packet not addressed to it.
     SourceDestCheck {
         eni: EniIdx,
+        dir: Direction,
     },
     SgNoMatch {
         eni: EniIdx,
@@ -75,6 +78,12 @@ pub enum DropDetail {
     NatFragment {
         nat: NatIdx,
     },
+    /// An instance got a packet for someone else (a route targets its ENI, whose
+    /// source/destination check is off) and does not forward: see
+    /// `Dataplane::at_instance`, where forwarding instances will plug in.
+    NotForwarded {
+        eni: EniIdx,
+    },
     /// No free source port on the NAT gateway.
     NatPortsExhausted {
         nat: NatIdx,
@@ -88,7 +97,9 @@ impl DropDetail {
     pub fn reason(&self) -> DropReason {
         use DropDetail::*;
         match self {
-            Malformed(_) | NatFragment { .. } | UnknownIngress => DropReason::Malformed,
+            Malformed(_) | UnknownIngress => DropReason::Malformed,
+            NatFragment { .. } => DropReason::NatFragment,
+            NotForwarded { .. } => DropReason::NotForwarded,
             SourceDestCheck { .. } => DropReason::SourceDestCheck,
             SgNoMatch { .. } => DropReason::SgNoMatch,
             ConntrackFull { .. } | NatPortsExhausted { .. } => DropReason::ConntrackFull,
@@ -126,6 +137,14 @@ id_fn!(igw_id, IgwIdx, internet_gateways);
 id_fn!(vgw_id, VgwIdx, vpn_gateways);
 id_fn!(vpce_id, VpceIdx, gateway_endpoints);
 
+/// The id of the instance an ENI belongs to (`?` if unknown).
+pub fn instance_id(net: &Network, eni: EniIdx) -> &str {
+    net.enis
+        .get(eni.ix())
+        .and_then(|e| net.instances.get(e.instance.ix()))
+        .map_or("?", |i| i.id.as_str())
+}
+
 /// The id of a route target (`pcx-…`, `local`, `blackhole`).
 pub fn target_id(net: &Network, t: RouteTarget) -> String {
     match t {
@@ -162,7 +181,9 @@ impl fmt::Display for DetailDisplay<'_> {
         match *self.detail {
             Malformed(why) => write!(f, "{why}"),
             UnknownIngress => write!(f, "unknown ingress interface"),
-            SourceDestCheck { eni } => write!(f, "{} source/destination check", eni_id(net, eni)),
+            SourceDestCheck { eni, .. } => {
+                write!(f, "{} source/destination check", eni_id(net, eni))
+            }
             SgNoMatch { eni, dir } => {
                 write!(f, "{} {} groups", eni_id(net, eni), dir.as_str())?;
                 if let Some(e) = net.enis.get(eni.ix()) {
@@ -219,6 +240,12 @@ impl fmt::Display for DetailDisplay<'_> {
                 f,
                 "{}: NAT gateway passes only UDP fragments",
                 nat_id(net, nat)
+            ),
+            NotForwarded { eni } => write!(
+                f,
+                "{} ({}) does not forward packets addressed to others",
+                eni_id(net, eni),
+                instance_id(net, eni)
             ),
         }
     }

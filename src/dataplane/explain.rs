@@ -91,7 +91,9 @@ fn nacl_rule_text(net: &Network, nacl: NaclIdx, dir: Direction, number: Option<u
     }
 }
 
-fn eni_label(net: &Network, eni: EniIdx) -> String {
+/// `eni-a (web, 10.0.1.10)`: the address of the packet's family (IPv6 when `v6`
+/// and the ENI has one).
+fn eni_label(net: &Network, eni: EniIdx, v6: bool) -> String {
     match net.enis.get(eni.ix()) {
         Some(e) => {
             let inst = net
@@ -99,7 +101,10 @@ fn eni_label(net: &Network, eni: EniIdx) -> String {
                 .get(e.instance.ix())
                 .map(|i| i.name.as_str())
                 .unwrap_or("?");
-            format!("{} ({inst}, {})", e.id, e.private_ip)
+            match e.ipv6.filter(|_| v6) {
+                Some(a) => format!("{} ({inst}, {a})", e.id),
+                None => format!("{} ({inst}, {})", e.id, e.private_ip),
+            }
         }
         None => "?".into(),
     }
@@ -112,10 +117,10 @@ fn host_label(net: &Network, h: HostIdx) -> String {
         .unwrap_or_default()
 }
 
-/// The name of where a frame was delivered.
-pub fn egress_label(net: &Network, to: Egress) -> String {
+/// The name of where a frame was delivered (`v6`: it is an IPv6 packet).
+pub fn egress_label(net: &Network, to: Egress, v6: bool) -> String {
     match to {
-        Egress::Eni(e) => eni_label(net, e),
+        Egress::Eni(e) => eni_label(net, e, v6),
         Egress::External(h) => host_label(net, h),
     }
 }
@@ -129,17 +134,17 @@ fn gateway_id(net: &Network, g: Gateway) -> &str {
     }
 }
 
-/// One line describing a hop.
-pub fn hop_text(net: &Network, hop: &Hop) -> String {
+/// One line describing a hop of an IPv4 (`v6` false) or IPv6 packet.
+pub fn hop_text(net: &Network, hop: &Hop, v6: bool) -> String {
     match *hop {
         Hop::Eni {
             eni,
             dir: Direction::Outbound,
-        } => format!("ENI {} sends", eni_label(net, eni)),
+        } => format!("ENI {} sends", eni_label(net, eni, v6)),
         Hop::Eni {
             eni,
             dir: Direction::Inbound,
-        } => format!("ENI {} receives", eni_label(net, eni)),
+        } => format!("ENI {} receives", eni_label(net, eni, v6)),
         Hop::External {
             host,
             dir: Direction::Outbound,
@@ -256,20 +261,26 @@ pub fn hop_text(net: &Network, hop: &Hop) -> String {
         },
         Hop::Deliver { to, latency_ns } => format!(
             "delivered to {} after {:.3} ms",
-            egress_label(net, to),
+            egress_label(net, to, v6),
             latency_ns as f64 / 1e6
         ),
         Hop::Drop { detail } => format!("DROPPED {}: {}", detail.reason(), detail.display(net)),
-        Hop::IcmpError { to, mtu } => format!(
-            "router sends ICMP \"fragmentation needed\" (MTU {mtu}) back to {}",
-            egress_label(net, to)
+        Hop::IcmpError { to, mtu, packet } if packet.protocol == proto::ICMPV6 => format!(
+            "router {} sends ICMPv6 \"packet too big\" (type 2, MTU {mtu}) back to {}",
+            packet.src,
+            egress_label(net, to, true)
+        ),
+        Hop::IcmpError { to, mtu, packet } => format!(
+            "router {} sends ICMP \"fragmentation needed\" (type 3 code 4, MTU {mtu}) back to {}",
+            packet.src,
+            egress_label(net, to, false)
         ),
     }
 }
 
 /// A hop as JSON: `kind`, `text`, and the objects it names.
-pub fn hop_json(net: &Network, hop: &Hop) -> Value {
-    let text = hop_text(net, hop);
+pub fn hop_json(net: &Network, hop: &Hop, v6: bool) -> Value {
+    let text = hop_text(net, hop, v6);
     match *hop {
         Hop::Eni { eni, dir } => {
             json!({"kind": "eni", "eni": eni_id(net, eni), "direction": dir.as_str(), "text": text})
@@ -319,6 +330,9 @@ pub fn hop_json(net: &Network, hop: &Hop) -> Value {
         Hop::Drop { detail } => {
             json!({"kind": "drop", "reason": detail.reason().code(), "detail": detail.display(net).to_string(), "text": text})
         }
-        Hop::IcmpError { mtu, .. } => json!({"kind": "icmp_error", "mtu": mtu, "text": text}),
+        Hop::IcmpError { mtu, packet, .. } => json!({
+            "kind": "icmp_error", "mtu": mtu, "src": packet.src.to_string(),
+            "icmp_type": packet.icmp_type, "icmp_code": packet.icmp_code, "text": text
+        }),
     }
 }

@@ -15,8 +15,15 @@ impl DropDetail {
         let what = traffic(key);
         match *self {
             Malformed(_) | UnknownIngress => "the frame itself is invalid: check the sender".into(),
-            SourceDestCheck { eni } => format!(
+            SourceDestCheck { eni, dir: Direction::Outbound } => format!(
                 "disable source/destination check on {} (it forwards traffic not addressed to it)",
+                eni_id(net, eni)
+            ),
+            // A route targets the ENI: with the check off the packet reaches the
+            // instance, which must forward it (none does yet: NOT_FORWARDED).
+            SourceDestCheck { eni, dir: Direction::Inbound } => format!(
+                "a route sends {} to {}, which checks source/destination: route it to where it lives (local, a peering or a gateway), or disable the check on a forwarding instance (peeremu's instances do not forward yet: NOT_FORWARDED)",
+                key.dst,
                 eni_id(net, eni)
             ),
             SgNoMatch { eni, dir } => {
@@ -56,11 +63,12 @@ impl DropDetail {
                 // A reply: from a service port to a higher, ephemeral one.
                 let ephemeral = matches!(key.protocol, proto::TCP | proto::UDP) && key.dst_port >= 1024 && key.src_port < key.dst_port;
                 format!(
-                    "{} {} rule {} denies {what} {} {peer}: add an allow rule{} numbered below it",
+                    "{} {} rule {} denies {what} {} {peer}{}: add an allow rule{} numbered below it",
                     nacl_id(net, nacl),
                     dir.as_str(),
                     rule_label(rule),
                     if dir == Direction::Inbound { "from" } else { "to" },
+                    pmtud_note(key),
                     if ephemeral { " for the return ports (ephemeral 1024-65535)" } else { "" }
                 )
             }
@@ -99,23 +107,44 @@ impl DropDetail {
                     onward.map(|o| format!(" (onward over {})", pcx_id(net, o))).unwrap_or_default(),
                 )
             }
-            EdgeToEdge { from, to } => format!(
-                "edge-to-edge routing is not supported ({} -> {}): give {} its own gateway for {}",
-                match from {
+            EdgeToEdge { from, to } => {
+                let from = match from {
                     Edge::Peering(p) => pcx_id(net, p),
                     Edge::Vpn(g) => vgw_id(net, g),
-                },
-                target_id(net, to),
-                net.vpcs
+                };
+                let src_vpc = net
+                    .vpcs
                     .iter()
                     .find(|v| v.contains(key.src))
-                    .map_or("the source VPC", |v| v.id.as_str()),
-                key.dst
+                    .map_or("the source VPC", |v| v.id.as_str());
+                let to = target_id(net, to);
+                match net.vpcs.iter().find(|v| v.contains(key.dst)) {
+                    // A private address of another VPC: no gateway leads there.
+                    Some(v) => format!(
+                        "edge-to-edge routing is not supported ({from} -> {to}), and {} is in {}: peer {src_vpc} with {} directly (or use a transit gateway)",
+                        key.dst, v.id, v.id
+                    ),
+                    None => format!(
+                        "edge-to-edge routing is not supported ({from} -> {to}): give {src_vpc} its own gateway for {}",
+                        key.dst
+                    ),
+                }
+            }
+            MtuExceeded { link_mtu, .. } if key.dst.is_ipv6() => format!(
+                "send packets of at most {link_mtu} bytes (lower the MTU/MSS; routers never fragment IPv6); allow ICMPv6 type 2 (packet too big) back for path MTU discovery"
             ),
             MtuExceeded { link_mtu, .. } => format!(
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
             UnknownDestination { dst } => format!("nothing owns {dst}: check the destination address"),
+            NotForwarded { eni } => format!(
+                "the instance does not forward: {} ({}) got a packet for {} because a route targets it, and peeremu instances do not route or NAT yet; route {} to where it lives (local, a peering or a gateway) instead of to {}",
+                instance_id(net, eni),
+                eni_id(net, eni),
+                key.dst,
+                key.dst,
+                eni_id(net, eni)
+            ),
             NatFragment { nat } => format!(
                 "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",
                 nat_id(net, nat)
@@ -194,13 +223,36 @@ fn no_route_hint(net: &Network, rtb: RtbIdx, dst: IpAddr) -> String {
     format!("add a route for {dst} to {table} (peering, gateway or local)")
 }
 
-/// `tcp 5432`, `udp 53`, `icmp`.
+/// `tcp 5432`, `udp 53`, `icmp type 8`; an ICMP error with its code, as a NACL
+/// rule would name it (`icmp type 3 code 4`, `icmpv6 type 2 code 0`).
 fn traffic(key: &FlowKey) -> String {
+    let error = key.icmp_kind() == Some(crate::wire::IcmpKind::Error);
     match key.protocol {
         proto::TCP => format!("tcp {}", key.dst_port),
         proto::UDP => format!("udp {}", key.dst_port),
-        proto::ICMP | proto::ICMPV6 => format!("icmp type {}", key.icmp_type),
+        proto::ICMP | proto::ICMPV6 => {
+            let name = if key.protocol == proto::ICMP {
+                "icmp"
+            } else {
+                "icmpv6"
+            };
+            if error {
+                format!("{name} type {} code {}", key.icmp_type, key.icmp_code)
+            } else {
+                format!("{name} type {}", key.icmp_type)
+            }
+        }
         p => format!("protocol {p}"),
+    }
+}
+
+/// ` (path MTU discovery's "fragmentation needed")` when `key` is the router's
+/// ICMP error about a packet too big for a link, else empty.
+fn pmtud_note(key: &FlowKey) -> &'static str {
+    match (key.protocol, key.icmp_type, key.icmp_code) {
+        (proto::ICMP, 3, 4) => " (the router's \"fragmentation needed\" for path MTU discovery)",
+        (proto::ICMPV6, 2, _) => " (the router's \"packet too big\" for path MTU discovery)",
+        _ => "",
     }
 }
 

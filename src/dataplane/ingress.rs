@@ -44,7 +44,7 @@ impl Dataplane {
                 gateway: Gateway::Vpn(g),
             });
             if !super::pipeline::vpc_contains(&self.net.vpcs[vpc.ix()], key.dst) {
-                let d = self.onward_detail(Edge::Vpn(g), vpc, key.dst);
+                let d = self.onward_drop(Edge::Vpn(g), vpc, key.dst, sink);
                 return sink.drop(d, None, frame);
             }
             return match self.eni_in_vpc(vpc, key.dst) {

@@ -31,6 +31,7 @@ mod egress;
 pub mod explain;
 mod hint;
 mod ingress;
+mod middlebox;
 mod nat;
 mod pipeline;
 mod routes;

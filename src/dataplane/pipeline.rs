@@ -135,7 +135,14 @@ impl Dataplane {
             dir: Direction::Outbound,
         });
         if eni.source_dest_check && !owns(eni, key.src) {
-            return sink.drop(DropDetail::SourceDestCheck { eni: src }, Some(src), frame);
+            return sink.drop(
+                DropDetail::SourceDestCheck {
+                    eni: src,
+                    dir: Direction::Outbound,
+                },
+                Some(src),
+                frame,
+            );
         }
         if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink) {
             return sink.drop(d, Some(src), frame);
@@ -223,7 +230,7 @@ impl Dataplane {
         let mtu = pcx.mtu;
         sink.tr.hop(Hop::Peering { pcx: p });
         if !vpc_contains(&self.net.vpcs[peer_vpc.ix()], key.dst) {
-            let d = self.onward_detail(Edge::Peering(p), peer_vpc, key.dst);
+            let d = self.onward_drop(Edge::Peering(p), peer_vpc, key.dst, sink);
             return sink.drop(d, Some(src), frame);
         }
         let Some(dst) = self.eni_in_vpc(peer_vpc, key.dst) else {
@@ -239,33 +246,77 @@ impl Dataplane {
     }
 
     /// Why a packet that crossed `edge` into `vpc` for an address outside it may
-    /// not go on: through another peering (non-transitive) or out of a gateway
-    /// (edge to edge), judged from where the VPC's route tables would send it.
-    pub(super) fn onward_detail(&self, edge: Edge, vpc: VpcIdx, dst: IpAddr) -> DropDetail {
+    /// not go on, judged from the route it would take there ([`Self::onward_route`]):
+    /// another peering is non-transitive peering; a gateway (internet, NAT, VPN,
+    /// endpoint) is edge to edge, naming that gateway; no route onward (or a local,
+    /// blackhole or ENI route) leaves the arriving peering non-transitive (from a
+    /// VPN: an unknown destination). Records the route consulted. Drop path only.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn onward_drop<T: Tracer>(
+        &self,
+        edge: Edge,
+        vpc: VpcIdx,
+        dst: IpAddr,
+        sink: &mut Sink<'_, T>,
+    ) -> DropDetail {
+        let route = self.onward_route(vpc, dst);
         let mut onward = None;
-        for (i, t) in self.net.route_tables.iter().enumerate() {
-            if t.vpc != vpc {
-                continue;
-            }
-            if let Some((_, r)) = self.routes[i].route_for(dst) {
-                let target = t.routes[r as usize].target;
-                if !matches!(
-                    target,
-                    RouteTarget::Local | RouteTarget::Blackhole | RouteTarget::Eni(_)
-                ) {
-                    onward = Some(target);
-                    break;
-                }
-            }
+        if let Some((rtb, prefix, r)) = route {
+            sink.tr.hop(Hop::Route {
+                rtb,
+                prefix,
+                route: r,
+            });
+            onward = self.net.route_tables[rtb.ix()]
+                .routes
+                .get(usize::from(r))
+                .map(|r| r.target);
         }
         match (edge, onward) {
             (Edge::Peering(pcx), Some(RouteTarget::Peering(q))) => DropDetail::NonTransitive {
                 pcx,
-                onward: Some(q),
+                onward: Some(q).filter(|&q| q != pcx),
             },
-            (_, Some(to)) => DropDetail::EdgeToEdge { from: edge, to },
-            (Edge::Peering(pcx), None) => DropDetail::NonTransitive { pcx, onward: None },
-            (Edge::Vpn(_), None) => DropDetail::UnknownDestination { dst },
+            (
+                _,
+                Some(
+                    to @ (RouteTarget::Peering(_)
+                    | RouteTarget::InternetGateway(_)
+                    | RouteTarget::NatGateway(_)
+                    | RouteTarget::VpnGateway(_)
+                    | RouteTarget::GatewayEndpoint(_)),
+                ),
+            ) => DropDetail::EdgeToEdge { from: edge, to },
+            (Edge::Peering(pcx), _) => DropDetail::NonTransitive { pcx, onward: None },
+            (Edge::Vpn(_), _) => DropDetail::UnknownDestination { dst },
         }
+    }
+
+    /// The route `vpc` would give `dst` had the packet been its own: the most
+    /// specific match across its route tables (a packet arriving over a peering or
+    /// VPN is associated with none), the main table first among equally specific
+    /// ones, then the tables' order.
+    pub(super) fn onward_route(&self, vpc: VpcIdx, dst: IpAddr) -> Option<(RtbIdx, IpNet, u16)> {
+        let mut best: Option<(RtbIdx, IpNet, u16, bool)> = None;
+        for (i, t) in self.net.route_tables.iter().enumerate() {
+            if t.vpc != vpc {
+                continue;
+            }
+            let Some((prefix, r)) = self.routes.get(i).and_then(|c| c.route_for(dst)) else {
+                continue;
+            };
+            let better = match best {
+                None => true,
+                Some((_, p, _, main)) => {
+                    prefix.prefix_len() > p.prefix_len()
+                        || (prefix.prefix_len() == p.prefix_len() && t.is_main && !main)
+                }
+            };
+            if better {
+                best = Some((RtbIdx(i as u32), prefix, r, t.is_main));
+            }
+        }
+        best.map(|(rtb, prefix, r, _)| (rtb, prefix, r))
     }
 }

@@ -226,7 +226,7 @@ impl TestNet {
             mtu: 9001,
             security_groups: sgs.to_vec(),
             source_dest_check: true,
-            mac: [0x02, 0x00, 0x00, 0x00, (e.0 >> 8) as u8 + 1, e.0 as u8],
+            mac: Eni::mac_for_index(e.ix()),
         });
         e
     }

@@ -354,7 +354,7 @@ fn unknown_destination_inside_the_vpc() {
 }
 
 #[test]
-fn source_destination_check_on_spoofed_source_and_middlebox() {
+fn source_destination_check_on_spoofed_source_and_middlebox_that_does_not_forward() {
     let mut f = fixture();
     let rtb = f.net.route_table(VpcIdx(0));
     f.net.associate(f.sub_a, rtb);
@@ -369,20 +369,75 @@ fn source_destination_check_on_spoofed_source_and_middlebox() {
     let spoofed = frames::tcp("10.0.1.99", "10.0.2.20", 40000, 5432, 0x02, 0);
     assert_eq!(
         dropped(&run(&mut dp, 0, Ingress::Eni(f.app), spoofed)),
-        DropDetail::SourceDestCheck { eni: f.app }
+        DropDetail::SourceDestCheck {
+            eni: f.app,
+            dir: Direction::Outbound
+        }
     );
     // Routed to the firewall ENI, which still has its check on.
     let syn = frames::tcp("10.0.1.10", "10.0.2.20", 40000, 5432, 0x02, 0);
     assert_eq!(
         dropped(&run(&mut dp, 1, Ingress::Eni(f.app), syn.clone())),
-        DropDetail::SourceDestCheck { eni: fw }
+        DropDetail::SourceDestCheck {
+            eni: fw,
+            dir: Direction::Inbound
+        }
     );
+    // With the check off the firewall's ENI accepts it, but the instance does
+    // not forward (no forwarding instances yet): dropped there with a reason, on
+    // the firewall's behalf, never handed to its host as if addressed to it.
     let mut net = dp.network().clone();
     net.enis[fw.ix()].source_dest_check = false;
     let mut dp = Dataplane::new(&net);
+    let mut hops = Vec::new();
+    let mut out = Vec::new();
+    dp.process_traced(2, Ingress::Eni(f.app), syn.clone(), &mut out, &mut hops);
+    match out.as_slice() {
+        [Action::Drop {
+            reason,
+            detail,
+            eni,
+            ..
+        }] => {
+            assert_eq!(*detail, DropDetail::NotForwarded { eni: fw });
+            assert_eq!(*reason, DropReason::NotForwarded);
+            assert_eq!(*eni, Some(fw));
+        }
+        other => panic!("expected one drop, got {}", summary(other)),
+    }
     assert_eq!(
-        delivered(&run(&mut dp, 2, Ingress::Eni(f.app), syn)).0,
-        Egress::Eni(fw)
+        &hops[hops.len() - 2..],
+        &[
+            Hop::Eni {
+                eni: fw,
+                dir: Direction::Inbound
+            },
+            Hop::Drop {
+                detail: DropDetail::NotForwarded { eni: fw }
+            }
+        ]
+    );
+    let hint = DropDetail::NotForwarded { eni: fw }.hint(dp.network(), &parse_frame(&syn).unwrap());
+    assert!(hint.starts_with("the instance does not forward"), "{hint}");
+    assert!(hint.contains("10.0.2.20"), "{hint}");
+}
+
+/// ENI MACs are AWS-like (`0e:`, locally administered, unicast), all distinct,
+/// and never the router's or the external hosts' (the first ENI's once was).
+#[test]
+fn eni_macs_are_unique_aws_like_and_never_a_gateways() {
+    let mut seen = std::collections::HashSet::new();
+    for ix in (0..200_000).chain([u32::MAX as usize - 1]) {
+        let mac = Eni::mac_for_index(ix);
+        assert_eq!(mac[0], 0x0e, "{mac:02x?}");
+        assert_eq!(mac[0] & 0x03, 0x02, "locally administered unicast");
+        assert!(mac != ROUTER_MAC && mac != EXTERNAL_MAC, "{ix}: {mac:02x?}");
+        assert!(seen.insert(mac), "{ix}: {mac:02x?} repeats");
+    }
+    assert_eq!(
+        Eni::mac_for_index(3),
+        Eni::mac_for_index(3),
+        "deterministic"
     );
 }
 

@@ -223,6 +223,112 @@ fn peering_is_not_transitive() {
     assert_eq!(dropped(&out).reason(), DropReason::NonTransitivePeering);
 }
 
+/// dr – app – shared peered in a chain; dr sends shared's prefix into the dr–app
+/// peering. app has an internet gateway with a default route in its main table,
+/// but its route for shared's prefix is the app–shared peering: the reason comes
+/// from that route (non-transitive), not from any gateway app happens to have
+/// (it said `EDGE_TO_EDGE pcx -> igw`, "give the VPC its own gateway").
+#[test]
+fn non_transitive_is_judged_from_the_route_the_packet_would_take() {
+    let mut p = peered(0, PeeringStatus::Active);
+    let igw = p.t.igw(p.b);
+    let shared = p.t.vpc("10.2.0.0/16");
+    let ss = p.t.subnet(shared, "10.2.1.0/24", 0);
+    let open =
+        p.t.sg(shared, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    p.t.eni(ss, "10.2.1.10", &[open]);
+    let bc = p.t.peering(p.b, shared, PeeringStatus::Active);
+    let (ra, rb) = (
+        p.t.net.vpcs[p.a.ix()].main_route_table,
+        p.t.net.vpcs[p.b.ix()].main_route_table,
+    );
+    p.t.route(ra, "10.2.0.0/16", RouteTarget::Peering(p.pcx));
+    p.t.route(rb, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
+    let private = p.t.route_table(p.b);
+    p.t.route(private, "10.2.0.0/16", RouteTarget::Peering(bc));
+    let mut dp = Dataplane::new(&p.t.net);
+    let mut hops = Vec::new();
+    let mut out = Vec::new();
+    let echo = frames::echo("10.0.1.10", "10.2.1.10", false);
+    dp.process_traced(0, Ingress::Eni(p.ea), echo.clone(), &mut out, &mut hops);
+    let d = dropped(&out);
+    assert_eq!(
+        d,
+        DropDetail::NonTransitive {
+            pcx: p.pcx,
+            onward: Some(bc)
+        }
+    );
+    // The trace shows the route consulted in app.
+    assert!(hops.contains(&Hop::Route {
+        rtb: private,
+        prefix: "10.2.0.0/16".parse().unwrap(),
+        route: 1
+    }));
+    // Without the app–shared route the default route to the IGW is the one taken:
+    // edge to edge, and the fix names the VPC holding the address, not a gateway.
+    let mut net = dp.network().clone();
+    net.route_tables[private.ix()].routes.pop();
+    let mut dp = Dataplane::new(&net);
+    let d = dropped(&run(&mut dp, 1, Ingress::Eni(p.ea), echo.clone()));
+    assert_eq!(
+        d,
+        DropDetail::EdgeToEdge {
+            from: Edge::Peering(p.pcx),
+            to: RouteTarget::InternetGateway(igw)
+        }
+    );
+    let hint = d.hint(&net, &key(&echo));
+    assert!(hint.contains("peer vpc-0 with vpc-2 directly"), "{hint}");
+}
+
+/// A peer's internet traffic meets two default routes in the receiving VPC: the
+/// main table's (to its NAT gateway) and another table's (to its internet
+/// gateway, listed first). The drop names the gateway of the route the packet
+/// would take, the main table's NAT gateway (it named the first table's IGW).
+#[test]
+fn edge_to_edge_names_the_gateway_actually_routed_to() {
+    let mut p = peered(0, PeeringStatus::Active);
+    let igw = p.t.igw(p.b);
+    let sb = p.t.net.enis[p.eb.ix()].subnet;
+    let nat = p.t.nat(sb, "10.1.1.5", "3.3.3.3");
+    let ra = p.t.net.vpcs[p.a.ix()].main_route_table;
+    p.t.route(ra, "0.0.0.0/0", RouteTarget::Peering(p.pcx));
+    // b's first table becomes its public (non-main) one; a later one its main.
+    let public = p.t.net.vpcs[p.b.ix()].main_route_table;
+    let main = p.t.route_table(p.b);
+    p.t.net.route_tables[public.ix()].is_main = false;
+    p.t.net.route_tables[main.ix()].is_main = true;
+    p.t.net.vpcs[p.b.ix()].main_route_table = main;
+    p.t.route(public, "0.0.0.0/0", RouteTarget::InternetGateway(igw));
+    p.t.route(main, "10.0.0.0/16", RouteTarget::Peering(p.pcx));
+    p.t.route(main, "0.0.0.0/0", RouteTarget::NatGateway(nat));
+    p.t.external("web", "93.184.216.34", ExternalSite::Internet);
+    let mut dp = Dataplane::new(&p.t.net);
+    let out = run(
+        &mut dp,
+        0,
+        Ingress::Eni(p.ea),
+        frames::tcp("10.0.1.10", "93.184.216.34", 40000, 443, 0x02, 0),
+    );
+    let d = dropped(&out);
+    assert_eq!(
+        d,
+        DropDetail::EdgeToEdge {
+            from: Edge::Peering(p.pcx),
+            to: RouteTarget::NatGateway(nat)
+        }
+    );
+    let net = dp.network();
+    assert!(
+        d.display(net)
+            .to_string()
+            .ends_with(&format!("-> {}", net.nat_gateways[nat.ix()].id)),
+        "{}",
+        d.display(net)
+    );
+}
+
 #[test]
 fn no_edge_to_edge_through_a_peer_gateway() {
     let mut p = peered(0, PeeringStatus::Active);

@@ -121,7 +121,18 @@ fn nat_gateway_passes_only_udp_fragments() {
     );
     let d = dropped(&out);
     assert_eq!(d, DropDetail::NatFragment { nat: i.nat });
-    assert_eq!(d.reason(), DropReason::Malformed);
+    // Well-formed packets the gateway refuses: their own reason, not MALFORMED.
+    assert_eq!(d.reason(), DropReason::NatFragment);
+    assert_eq!(d.reason().code(), "NAT_FRAGMENT");
+    let hint = d.hint(&i.t.net, &key(&fragments[0]));
+    assert!(hint.contains("only UDP fragments"), "{hint}");
+    // The reply direction: a non-first TCP fragment to the gateway's address.
+    let mut back = Vec::new();
+    let big_reply = frames::tcp_no_df("93.184.216.34", "54.0.0.5", 443, 40000, 0x10, 3000);
+    crate::wire::fragment_ipv4(&big_reply, 1400, &mut back).unwrap();
+    let d = dropped(&run(&mut dp, 0, Ingress::External(i.host), back[1].clone()));
+    assert_eq!(d, DropDetail::NatFragment { nat: i.nat });
+    assert_eq!(d.reason(), DropReason::NatFragment);
     let text = d.display(&i.t.net).to_string();
     assert!(
         text.contains("NAT gateway passes only UDP fragments"),

@@ -7,6 +7,7 @@ use crate::model::{
     Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, VgwIdx, VpceIdx,
 };
 use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
+use crate::wire::FlowKey;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -105,11 +106,13 @@ pub enum Hop {
     Drop {
         detail: DropDetail,
     },
-    /// The router sends an ICMP error (fragmentation needed / packet too big,
-    /// advertising `mtu`) back to the source.
+    /// The router sends an ICMP error (IPv4 fragmentation needed / ICMPv6 packet
+    /// too big, advertising `mtu`) back to the source; `packet` is that error's own
+    /// key (the router's address to the source), for what follows it in the trace.
     IcmpError {
         to: Egress,
         mtu: u16,
+        packet: FlowKey,
     },
 }
 

@@ -104,8 +104,24 @@ pub struct Eni {
     pub mtu: u16,
     pub security_groups: Vec<SgIdx>,
     pub source_dest_check: bool,
-    /// Locally administered, derived from the index: stable across runs.
+    /// AWS-like, derived from the index: stable across runs (see [`Eni::mac_for_index`]).
     pub mac: [u8; 6],
+}
+
+impl Eni {
+    /// The MAC address of the ENI at `index`: `0e:…`, locally administered and
+    /// unicast like the MACs AWS gives ENIs, with the last four bytes a fixed
+    /// bijection of the index (so MACs look random yet are deterministic and
+    /// distinct for every ENI). The VPC router's and external hosts' MACs start
+    /// with `02:`, so no ENI can share one with them.
+    pub fn mac_for_index(index: usize) -> [u8; 6] {
+        // Multiplying by an odd constant and xor-shifting by half the width are
+        // both invertible on u32: distinct indices give distinct MACs.
+        let mut x = (index as u32).wrapping_add(1).wrapping_mul(0x9e37_79b1);
+        x ^= x >> 16;
+        let b = x.to_be_bytes();
+        [0x0e, b[3] ^ b[1] ^ 0x5a, b[0], b[1], b[2], b[3]]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -20,11 +20,17 @@ pub enum DropReason {
     ConntrackFull,
     QueueOverflow,
     Malformed,
+    /// A NAT gateway refused a fragment of a protocol other than UDP (AWS NAT
+    /// gateways pass IP fragments of UDP only; TCP and ICMP fragments are dropped).
+    NatFragment,
+    /// An instance received a packet addressed to someone else (a route targets
+    /// its ENI, whose source/destination check is off) and does not forward it.
+    NotForwarded,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 13] = [
+    pub const ALL: [DropReason; 15] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -38,6 +44,8 @@ impl DropReason {
         DropReason::ConntrackFull,
         DropReason::QueueOverflow,
         DropReason::Malformed,
+        DropReason::NatFragment,
+        DropReason::NotForwarded,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -56,6 +64,8 @@ impl DropReason {
             DropReason::ConntrackFull => "CONNTRACK_FULL",
             DropReason::QueueOverflow => "QUEUE_OVERFLOW",
             DropReason::Malformed => "MALFORMED",
+            DropReason::NatFragment => "NAT_FRAGMENT",
+            DropReason::NotForwarded => "NOT_FORWARDED",
         }
     }
 }

@@ -11,12 +11,6 @@ use std::ops::Range;
 /// AWS's MTU for current-generation instances.
 pub const DEFAULT_ENI_MTU: u16 = 9001;
 
-/// A locally administered unicast MAC derived from the ENI index (stable across runs).
-pub fn mac_for(ix: usize) -> [u8; 6] {
-    let n = (ix as u32).wrapping_add(1).to_be_bytes();
-    [0x02, 0x00, n[0], n[1], n[2], n[3]]
-}
-
 struct Built {
     eni: Eni,
     ip_span: Range<usize>,
@@ -225,7 +219,7 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
             c.spans.eni_ip.push(b.ip_span);
             c.spans.eni_public_ip.push(b.public_span);
             let mut e = b.eni;
-            e.mac = mac_for(ix);
+            e.mac = Eni::mac_for_index(ix);
             c.net.enis.push(e);
             ixs.push(EniIdx(ix as u32));
         }

@@ -143,7 +143,7 @@ fn two_vpc_peering_compiles_to_the_expected_network() {
     assert!(eni.source_dest_check);
     assert_eq!(eni.vpc, a);
     assert_eq!(eni.security_groups, vec![sg("sg-app")]);
-    assert_eq!(eni.mac, [0x02, 0, 0, 0, 0, 1]);
+    assert_eq!(eni.mac, Eni::mac_for_index(e.ix()));
     assert_eq!(
         n.eni_by_ip(b, IpAddr::V4(Ipv4Addr::new(10, 1, 1, 20))),
         n.endpoint_by_name("db").and_then(|e| match e {

@@ -116,7 +116,7 @@ enis = [
     assert_eq!(n.instances[0].enis, vec![EniIdx(0), EniIdx(1), EniIdx(2)]);
     assert!(!n.enis[0].source_dest_check);
     assert_eq!(n.enis[0].mtu, 1500);
-    assert_eq!(n.enis[2].mac, [0x02, 0, 0, 0, 0, 3]);
+    assert_eq!(n.enis[2].mac, Eni::mac_for_index(2));
     let t = n
         .route_tables
         .iter()
