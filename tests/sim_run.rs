@@ -351,7 +351,8 @@ fn a_set_stop_flag_ends_the_run_at_once() {
     assert!(r.interrupted);
     assert_eq!(r.totals.events, 0);
     assert_eq!(r.reports.len(), 1);
-    assert_eq!(r.reports[0].outcome, Outcome::Dropped);
+    // Nothing was sent, nothing was lost: the run ended first.
+    assert_eq!(r.reports[0].outcome, Outcome::Incomplete);
 }
 
 #[test]
@@ -367,7 +368,8 @@ fn the_time_limit_cuts_a_long_flow() {
     assert!(!r.interrupted);
     assert!(r.totals.sim_time_ns <= 5_000_000_000);
     assert!(r.reports[0].sent_packets > 40 && r.reports[0].sent_packets <= 51);
-    assert_eq!(r.reports[0].outcome, Outcome::Delivered);
+    // Every packet sent arrived, but most were never sent: not delivered.
+    assert_eq!(r.reports[0].outcome, Outcome::Incomplete);
     assert!(r.reports[0]
         .notes
         .iter()
