@@ -135,7 +135,7 @@ fn udp_constant_rate_is_delivered() {
     let u = &r.reports[0];
     assert_eq!(u.outcome, Outcome::Delivered, "{:?}", u.drops);
     assert_eq!(u.delivered_packets, 50);
-    assert_eq!(u.bytes_delivered, 50 * 992);
+    assert_eq!(u.bytes_delivered, 50 * 1000); // `size` is the UDP payload
     assert_eq!(u.latency_ns.len(), 50);
 }
 
@@ -254,7 +254,7 @@ fn udp_datagrams_above_the_eni_mtu_are_fragmented_and_reassembled() {
     let (r, tape) = run_with(&net(vec![f]), &mut fabric(), 1);
     let u = &r.reports[0];
     assert_eq!(u.outcome, Outcome::Delivered, "{:?}", u.drops);
-    assert_eq!(u.bytes_delivered, 5 * (12_000 - 8));
+    assert_eq!(u.bytes_delivered, 5 * 12_000); // `size` is the UDP payload
     // Two fragments per datagram, each seen leaving and arriving.
     assert_eq!(tape.frames, 5 * 2 * 2);
     assert_eq!(r.totals.frames, 10);

@@ -2,7 +2,7 @@
 //! they carry (several flows may share one sink port).
 
 use super::stats::FlowStats;
-use super::tag::Tag;
+use super::tag::{Tag, TAG_LEN};
 use super::FlowPlan;
 use crate::model::FlowIdx;
 use crate::policy::conntrack::FxBuild;
@@ -11,9 +11,6 @@ use smoltcp::socket::udp;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 use std::collections::HashMap;
 use std::net::IpAddr;
-
-/// UDP header bytes (the flow size counts IP payload, so data = size - 8).
-const UDP_HEADER: usize = 8;
 
 /// Room for `packets` datagrams of up to `max_datagram` bytes. Sinks are drained
 /// after every poll and senders hand over one datagram per due send, so a few
@@ -49,7 +46,8 @@ pub struct UdpClient {
 
 impl UdpClient {
     pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64) -> Self {
-        let len = (plan.size as usize).saturating_sub(UDP_HEADER);
+        // `size` is the UDP payload, as `iperf -l` (the README's flow `size`).
+        let len = plan.size as usize;
         // (receive buffer, transmit buffer): a sender only needs room to send, and
         // one datagram is due per poll (polls come at each send time, and smoltcp
         // transmits everything queued before the poll returns), so one slot: the
@@ -160,9 +158,14 @@ impl UdpSink {
         self.by_source.entry(key).or_insert(plan.flow);
     }
 
+    /// Count the datagrams smoltcp delivered. `rx_sent_ns`: when the frame the host
+    /// received in this poll was sent; it times a datagram too short to carry a
+    /// [`Tag`] (the engine polls a host after every frame it hands it, so a
+    /// datagram that short, never fragmented, came in that frame).
     pub fn after_poll(
         &mut self,
         now_ns: u64,
+        rx_sent_ns: u64,
         sockets: &mut SocketSet<'static>,
         stats: &mut [FlowStats],
     ) {
@@ -183,6 +186,8 @@ impl UdpSink {
             st.bytes_delivered += data.len() as u64;
             if let Some(tag) = tag {
                 st.record_latency(now_ns.saturating_sub(tag.sent_ns));
+            } else if data.len() < TAG_LEN {
+                st.record_latency(now_ns.saturating_sub(rx_sent_ns));
             }
         }
     }
