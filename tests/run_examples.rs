@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
 
-const OUTCOMES: [&str; 4] = ["delivered", "partial", "dropped", "stalled"];
+const OUTCOMES: [&str; 5] = ["delivered", "partial", "dropped", "stalled", "incomplete"];
 
 #[test]
 fn every_example_meets_its_expectations_and_writes_a_complete_folder() {
@@ -489,6 +489,8 @@ fn sigint_stops_the_run_and_leaves_complete_files() {
     let f = &flows(&s)[0];
     let sent = f["sent_packets"].as_u64().unwrap();
     assert!(sent > 0 && sent < 100_000_000, "sent {sent}");
+    // Cut short by Ctrl-C: not delivered, whatever arrived of what was sent.
+    assert_eq!(f["outcome"].as_str(), Some("incomplete"), "{f}");
     assert!(s["totals"]["sim_time_ns"].as_u64() > Some(0));
     let mut packets = 0;
     for file in pcapngs(&out) {

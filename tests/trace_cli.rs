@@ -264,6 +264,14 @@ fn bad_input_exits_2() {
         vec![t, "--from", "app", "--to", "db", "--ipv6"],
         vec!["/nonexistent.toml", "--from", "app", "--to", "db"],
         vec![t, "--from", "app"],
+        // Out of range: no port 0; a packet too small for its headers is not
+        // silently enlarged.
+        vec![t, "--from", "app", "--to", "db", "--port", "0"],
+        vec![t, "--from", "app", "--to", "db", "--size", "1"],
+        vec![
+            t, "--from", "app", "--to", "db", "--proto", "udp", "--size", "27",
+        ],
+        vec![t, "--from", "app", "--to", "db", "--size", "65536"],
     ] {
         let out = run(&args);
         assert_eq!(
@@ -273,6 +281,44 @@ fn bad_input_exits_2() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn out_of_range_port_and_size_say_why() {
+    let stderr = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+            .arg("trace")
+            .arg(topo("two-vpc-peering"))
+            .args(["--from", "app", "--to", "db"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let port = stderr(&["--port", "0"]);
+    assert!(
+        port.contains("--port") && port.contains("1..=65535"),
+        "{port}"
+    );
+    let size = stderr(&["--size", "1"]);
+    assert!(
+        size.contains("--size 1 is too small") && size.contains("at least 40 bytes"),
+        "{size}"
+    );
+    let icmp = stderr(&["--proto", "icmp", "--size", "27"]);
+    assert!(icmp.contains("at least 28 bytes"), "{icmp}");
+    // The smallest packets themselves are fine.
+    for (proto, size) in [("tcp", "40"), ("udp", "28"), ("icmp", "28")] {
+        let (code, v) = trace(
+            "two-vpc-peering",
+            &[
+                "--from", "app", "--to", "db", "--port", "5432", "--proto", proto, "--size", size,
+            ],
+        );
+        assert_ne!(code, 2, "{proto} {size}");
+        assert_eq!(v["size"].as_u64(), size.parse().ok(), "{proto}");
     }
 }
 

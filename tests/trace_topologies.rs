@@ -48,11 +48,15 @@ fn check_topology(path: &Path) -> usize {
             FlowKind::Udp => "udp",
             FlowKind::Tcp => "tcp",
         };
-        cmd.args(["--proto", proto, "--port", &flow.port.to_string()]);
-        if flow.kind != FlowKind::Tcp && flow.size > 0 {
-            // A flow's size is the IP payload; trace's --size is the whole packet.
-            let header = if flow.ipv6 { 40 } else { 20 };
-            cmd.args(["--size", &(flow.size + header).to_string()]);
+        cmd.args(["--proto", proto]);
+        if flow.kind != FlowKind::Ping {
+            cmd.args(["--port", &flow.port.to_string()]);
+        }
+        if flow.kind != FlowKind::Tcp {
+            // A flow's size is the ICMP/UDP payload; trace's --size is the whole
+            // IP packet.
+            let headers = if flow.ipv6 { 48 } else { 28 };
+            cmd.args(["--size", &(flow.size + headers).to_string()]);
         }
         if flow.df {
             cmd.arg("--df");

@@ -41,11 +41,12 @@ pub struct Args {
     /// Protocol: a TCP SYN (answered by SYN-ACK), a UDP datagram, or an ICMP echo.
     #[arg(long, value_enum, default_value = "tcp")]
     pub proto: Proto,
-    /// Destination port for tcp/udp (the source port is 49152).
-    #[arg(long, default_value_t = 443)]
+    /// Destination port for tcp/udp, 1 to 65535 (the source port is 49152).
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
-    /// IP packet size in bytes, headers included (what MTUs compare with); the
-    /// default is the smallest packet of the protocol (TCP 40, UDP 28, ICMP 84 like ping).
+    /// IP packet size in bytes, headers included (what MTUs compare with), from the
+    /// protocol's headers alone (TCP 40, UDP and ICMP 28; IPv6 20 more) to 65535; the
+    /// default is the smallest packet of the protocol (ICMP 84 like ping).
     #[arg(long)]
     pub size: Option<u16>,
     /// Set IPv4 Don't Fragment (always set for TCP, like Linux; IPv6 never fragments).
@@ -193,17 +194,25 @@ fn mac_of(net: &Network, end: End) -> [u8; 6] {
     }
 }
 
-/// Transport payload bytes for an IP packet of `size` bytes.
-fn payload_len(proto: Proto, v6: bool, size: Option<u16>) -> usize {
+/// Transport payload bytes for an IP packet of `size` bytes; an error when `size`
+/// cannot hold the headers (rather than silently raising it).
+fn payload_len(proto: Proto, v6: bool, size: Option<u16>) -> Result<usize, String> {
     let ip = if v6 { 40 } else { 20 };
     let transport = match proto {
         Proto::Tcp => 20,
         Proto::Udp | Proto::Icmp => 8,
     };
     match size {
-        Some(s) => usize::from(s).saturating_sub(ip + transport),
-        None if proto == Proto::Icmp => 56,
-        None => 0,
+        Some(s) if usize::from(s) < ip + transport => Err(format!(
+            "--size {s} is too small: an {} {} packet is at least {} bytes (IP header {ip} + {} header {transport}); --size counts the whole IP packet, headers included",
+            if v6 { "IPv6" } else { "IPv4" },
+            proto_name(proto),
+            ip + transport,
+            proto_name(proto),
+        )),
+        Some(s) => Ok(usize::from(s) - ip - transport),
+        None if proto == Proto::Icmp => Ok(56),
+        None => Ok(0),
     }
 }
 
@@ -249,7 +258,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
     if s.is_ipv4() != d.is_ipv4() {
         return Err(format!("{s} and {d} are not the same address family"));
     }
-    let payload = payload_len(args.proto, d.is_ipv6(), args.size);
+    let payload = payload_len(args.proto, d.is_ipv6(), args.size)?;
     let df = args.df || args.proto == Proto::Tcp;
     // `id`: the echo identifier (a NAT gateway translates it like a port).
     let transport = |reply: bool, sport: u16, dport: u16, id: u16| match args.proto {

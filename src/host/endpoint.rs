@@ -9,7 +9,7 @@ use super::retransmit::{
     quoted_lost_segment, LostSegment, SegmentTemplate, MAX_PENDING_RETRANSMITS,
 };
 use super::stats::FlowStats;
-use super::tag::Tag;
+use super::tag::{Tag, TAG_LEN};
 use super::tcp::{TcpClient, TcpServers};
 use super::udp::{UdpClient, UdpSink};
 use super::FlowPlan;
@@ -129,6 +129,13 @@ pub struct Host {
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
     pmtu: PathMtuCache,
     next_ident: u16,
+    /// When the last frame received was sent: times UDP datagrams and echo replies
+    /// too short to carry a [`Tag`] (see [`UdpSink::after_poll`]).
+    rx_sent_ns: u64,
+    /// Ping generators whose echo data is too short for a [`Tag`]: (echo
+    /// identifier, generator index). Their replies are timed on arrival (see
+    /// [`PingClient::reply_arrived`]); empty for every other host.
+    short_pings: Vec<(u16, u32)>,
     /// A frame arrived since the last poll that may give smoltcp egress work (TCP,
     /// an ICMP error, a fragment, larger than this host's MTU): see [`Host::poll`].
     big_rx: bool,
@@ -197,6 +204,8 @@ impl Host {
             no_df: Vec::new(),
             pmtu: PathMtuCache::default(),
             next_ident,
+            rx_sent_ns: 0,
+            short_pings: Vec::new(),
             big_rx: false,
             smol_pending: true,
             refused: Vec::new(),
@@ -217,6 +226,10 @@ impl Host {
         }
         let g = match plan.kind {
             FlowKind::Ping => {
+                if (plan.size as usize) < TAG_LEN {
+                    let at = self.generators.len() as u32;
+                    self.short_pings.push((plan.local_port, at));
+                }
                 let mtu = self.config.mtu;
                 Generator::Ping(PingClient::new(
                     plan,
@@ -348,6 +361,7 @@ impl Host {
 
     /// A frame arrives (`sent_ns`: when its source put it on the wire).
     pub fn receive(&mut self, frame: Vec<u8>, now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+        self.rx_sent_ns = sent_ns;
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
@@ -408,6 +422,21 @@ impl Host {
         }
         match protocol {
             proto::UDP if l4.len() >= 4 => self.note_udp(l4, stats),
+            // An echo reply to a ping too short for a tag: its sender times it.
+            proto::ICMP | proto::ICMPV6
+                if !self.short_pings.is_empty()
+                    && l4.len() >= 8
+                    && matches!(l4.first(), Some(0) | Some(129)) =>
+            {
+                let ident = u16::from_be_bytes([l4[4], l4[5]]);
+                let seq_no = u16::from_be_bytes([l4[6], l4[7]]);
+                let found = self.short_pings.iter().find(|s| s.0 == ident);
+                if let Some(Generator::Ping(p)) =
+                    found.and_then(|&(_, i)| self.generators.get_mut(i as usize))
+                {
+                    p.reply_arrived(seq_no, sent_ns);
+                }
+            }
             proto::ICMP | proto::ICMPV6 if !self.ping_targets.is_empty() => {
                 if let Some(tag) = request_tag(l4) {
                     if self.ping_targets.binary_search(&FlowIdx(tag.flow)).is_ok() {
@@ -602,11 +631,11 @@ impl Host {
             }
             if self.all_sinks_dirty {
                 for s in &mut self.sinks {
-                    s.after_poll(now_ns, &mut self.sockets, stats);
+                    s.after_poll(now_ns, self.rx_sent_ns, &mut self.sockets, stats);
                 }
             } else {
                 for &i in &self.dirty_sinks {
-                    self.sinks[i].after_poll(now_ns, &mut self.sockets, stats);
+                    self.sinks[i].after_poll(now_ns, self.rx_sent_ns, &mut self.sockets, stats);
                 }
             }
             // A quiet poll leaves TCP sockets untouched (no segment in, no timer):

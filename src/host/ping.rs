@@ -1,6 +1,12 @@
 //! ICMP echo generator. The far end answers from smoltcp's automatic echo reply,
 //! like a kernel; the request carries a [`Tag`] so both one-way latency (at the
 //! responder) and round-trip time (here) are measured.
+//!
+//! Echo data shorter than a tag (`size` under 16, down to 0) is measured here
+//! instead, like `ping` matching replies by sequence number: a log of recent send
+//! times gives the round trip, and the reply's own send time (the moment the
+//! responder answered, which smoltcp does as the request arrives) the one-way
+//! latency, one sample per reply.
 
 use super::oversize;
 use super::stats::{record, FlowStats};
@@ -15,6 +21,23 @@ use std::net::IpAddr;
 /// ICMP header bytes before the echo data.
 const ICMP_ECHO_HEADER: usize = 8;
 
+/// Requests a ping too short for a tag remembers (by sequence number modulo this):
+/// a reply to an older one, still outstanding after 1024 more were sent, is
+/// counted but not timed. A power of two dividing 2^16, the echo sequence space.
+const SHORT_LOG: usize = 1024;
+/// A [`ShortSend`] slot never written, or whose reply was read.
+const NONE: u64 = u64::MAX;
+
+/// One request of a ping too short for a tag.
+#[derive(Debug, Clone, Copy)]
+struct ShortSend {
+    /// Sequence number (`NONE`: free).
+    seq: u64,
+    sent_ns: u64,
+    /// When the responder sent the reply (`NONE`: not seen yet).
+    answered_ns: u64,
+}
+
 pub struct PingClient {
     pub plan: FlowPlan,
     handle: SocketHandle,
@@ -27,6 +50,8 @@ pub struct PingClient {
     /// IPv4 requests larger than the interface MTU: smoltcp fragments them, one
     /// at a time (see `Host::poll`).
     pub fragments: bool,
+    /// Send log when the echo data is shorter than a tag; empty otherwise.
+    short: Vec<ShortSend>,
 }
 
 impl PingClient {
@@ -37,7 +62,8 @@ impl PingClient {
         reply_timeout_ns: u64,
         mtu: u16,
     ) -> Self {
-        let packet = (plan.size as usize).max(ICMP_ECHO_HEADER);
+        // `size` is the echo data, as `ping -s`: 56 gives an 84-byte IPv4 packet.
+        let packet = plan.size as usize + ICMP_ECHO_HEADER;
         let oversize = oversize::ipv6_too_big(plan.src_ip, packet, mtu);
         let fragments = plan.src_ip.is_ipv4() && 20 + packet > usize::from(mtu);
         let buffer = || {
@@ -58,6 +84,16 @@ impl PingClient {
             sent_ns: 0,
         }
         .write(&mut data);
+        let short = if data.len() < TAG_LEN {
+            let free = ShortSend {
+                seq: NONE,
+                sent_ns: 0,
+                answered_ns: NONE,
+            };
+            vec![free; SHORT_LOG]
+        } else {
+            Vec::new()
+        };
         PingClient {
             oversize,
             fragments,
@@ -66,6 +102,7 @@ impl PingClient {
             handle,
             next_seq: 0,
             reply_timeout_ns,
+            short,
         }
     }
 
@@ -147,6 +184,13 @@ impl PingClient {
             if !ok {
                 break;
             }
+            if let Some(slot) = self.short.get_mut(self.next_seq as usize % SHORT_LOG) {
+                *slot = ShortSend {
+                    seq: self.next_seq,
+                    sent_ns: now_ns,
+                    answered_ns: NONE,
+                };
+            }
             st.sent_packets += 1;
             self.next_seq += 1;
             if self.fragments {
@@ -186,6 +230,16 @@ impl PingClient {
                 if tag.flow == self.plan.flow.0 {
                     record(rtt, now_ns.saturating_sub(tag.sent_ns));
                 }
+            } else if let Some(sent) = self.short_slot(u16::from_be_bytes([payload[6], payload[7]]))
+            {
+                let request = *sent;
+                sent.seq = NONE;
+                if let Some(rtt) = st.rtt_ns.as_mut() {
+                    record(rtt, now_ns.saturating_sub(request.sent_ns));
+                }
+                if request.answered_ns != NONE {
+                    st.record_latency(request.answered_ns.saturating_sub(request.sent_ns));
+                }
             }
         }
         if self.next_seq >= self.plan.count
@@ -193,6 +247,22 @@ impl PingClient {
                 || now_ns >= self.plan.last_send_ns() + self.reply_timeout_ns)
         {
             st.done = true;
+        }
+    }
+
+    /// The logged request an echo sequence number answers (the latest sent with
+    /// those 16 bits), if its reply was not read yet; `None` for a tagged ping.
+    fn short_slot(&mut self, seq_no: u16) -> Option<&mut ShortSend> {
+        self.short
+            .get_mut(usize::from(seq_no) % SHORT_LOG)
+            .filter(|s| s.seq != NONE && s.seq as u16 == seq_no)
+    }
+
+    /// An echo reply to this (tagless) ping reached the host: `sent_ns` is when
+    /// the responder sent it, i.e. when the request reached the responder.
+    pub fn reply_arrived(&mut self, seq_no: u16, sent_ns: u64) {
+        if let Some(s) = self.short_slot(seq_no).filter(|s| s.answered_ns == NONE) {
+            s.answered_ns = sent_ns;
         }
     }
 

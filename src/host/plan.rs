@@ -18,7 +18,8 @@ pub struct FlowPlan {
     /// Source port (UDP/TCP, an ephemeral port drawn from the seed) or ICMP echo
     /// identifier (ping).
     pub local_port: u16,
-    /// IP payload bytes per packet (ping/UDP).
+    /// Payload bytes per packet: ICMP echo data (ping), UDP payload (UDP); TCP:
+    /// segment payload cap (0: the MSS).
     pub size: u32,
     /// Packets to send (ping/UDP).
     pub count: u64,

@@ -2,7 +2,8 @@
 //! packet, and when it was sent, so the receiver measures one-way latency from the
 //! bytes alone (like iperf/owping timestamps). 16 bytes, big endian.
 
-/// Tag length; payloads shorter than this carry a truncated (unusable) tag.
+/// Tag length; payloads shorter than this carry a truncated (unusable) tag, and
+/// are timed otherwise (see `UdpSink::after_poll` and `super::ping`).
 pub const TAG_LEN: usize = 16;
 
 /// One period of the payload pattern: byte `i` of a payload is `PATTERN[i % 256]`.

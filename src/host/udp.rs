@@ -3,7 +3,7 @@
 
 use super::oversize;
 use super::stats::FlowStats;
-use super::tag::Tag;
+use super::tag::{Tag, TAG_LEN};
 use super::FlowPlan;
 use crate::model::FlowIdx;
 use crate::policy::conntrack::FxBuild;
@@ -13,7 +13,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// UDP header bytes (the flow size counts IP payload, so data = size - 8).
+/// The UDP header in front of every datagram's payload.
 const UDP_HEADER: usize = 8;
 
 /// Room for `packets` datagrams of up to `max_datagram` bytes. Sinks are drained
@@ -56,7 +56,8 @@ pub struct UdpClient {
 impl UdpClient {
     /// `mtu`: the sending interface's.
     pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64, mtu: u16) -> Self {
-        let len = (plan.size as usize).saturating_sub(UDP_HEADER);
+        // `size` is the UDP payload, as `iperf -l` (the README's flow `size`).
+        let len = plan.size as usize;
         let oversize = oversize::ipv6_too_big(plan.src_ip, len + UDP_HEADER, mtu);
         let fragments = plan.src_ip.is_ipv4() && 20 + len + UDP_HEADER > usize::from(mtu);
         // (receive buffer, transmit buffer): a sender only needs room to send, and
@@ -226,9 +227,14 @@ impl UdpSink {
         }
     }
 
+    /// Count the datagrams smoltcp delivered. `rx_sent_ns`: when the frame the host
+    /// received in this poll was sent; it times a datagram too short to carry a
+    /// [`Tag`] (the engine polls a host after every frame it hands it, so a
+    /// datagram that short, never fragmented, came in that frame).
     pub fn after_poll(
         &mut self,
         now_ns: u64,
+        rx_sent_ns: u64,
         sockets: &mut SocketSet<'static>,
         stats: &mut [FlowStats],
     ) {
@@ -249,6 +255,8 @@ impl UdpSink {
             st.bytes_delivered += data.len() as u64;
             if let Some(tag) = tag {
                 st.record_latency(now_ns.saturating_sub(tag.sent_ns));
+            } else if data.len() < TAG_LEN {
+                st.record_latency(now_ns.saturating_sub(rx_sent_ns));
             }
         }
     }

@@ -47,7 +47,8 @@ pub struct Flow {
     pub dst: Endpoint,
     /// Destination port for UDP/TCP; ignored for ping.
     pub port: u16,
-    /// IP payload bytes per packet (ping/UDP) or segment payload cap (TCP: 0 = MSS).
+    /// Payload bytes per packet: ICMP echo data (ping, as `ping -s`), UDP payload
+    /// (UDP); or segment payload cap (TCP: 0 = MSS).
     pub size: u32,
     /// Packets to send (ping/UDP).
     pub count: u64,

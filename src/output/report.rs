@@ -12,8 +12,13 @@ pub enum Outcome {
     Partial,
     /// Nothing arrived.
     Dropped,
-    /// A TCP transfer made no progress before the run ended (e.g. PMTUD black hole).
+    /// A TCP transfer made no acknowledged progress for the stall timeout (e.g. a
+    /// PMTUD black hole), or its connection was reset.
     Stalled,
+    /// The run ended (`--duration`, Ctrl-C) before the flow finished: a ping/UDP
+    /// flow not every packet of which was sent or had time to arrive, none of its
+    /// frames dropped; a TCP transfer still under way.
+    Incomplete,
 }
 
 impl Outcome {
@@ -23,6 +28,7 @@ impl Outcome {
             Outcome::Partial => "partial",
             Outcome::Dropped => "dropped",
             Outcome::Stalled => "stalled",
+            Outcome::Incomplete => "incomplete",
         }
     }
 }

@@ -1,18 +1,24 @@
 //! From counters to [`FlowReport`]s: outcome, expectation check and plain-language
 //! notes.
 //!
-//! Outcome rules:
-//! * ping/UDP: `delivered` when every packet sent arrived (ping: every reply came
-//!   back), `dropped` when none did, else `partial`.
-//! * TCP: `delivered` when every byte was acknowledged; `dropped` when the
-//!   connection never opened; otherwise `stalled` (no acknowledged progress for the
-//!   stall timeout, reset, or the run ended first).
+//! Outcome rules (the README's `outcome` says the same):
+//! * ping/UDP: `delivered` when every packet of the flow was sent and arrived
+//!   (ping: every reply came back). Otherwise, when the run ended (`--duration`,
+//!   Ctrl-C) before the flow finished (a packet not yet sent, or the reply timeout
+//!   / receive linger after the last one not over) and none of its frames was
+//!   dropped: `incomplete`. Otherwise `dropped` when none arrived, else `partial`.
+//! * TCP: `delivered` when every byte was acknowledged (request/response: every
+//!   response read). When the connection never opened: `dropped` once the client
+//!   gave up (stall timeout or reset) or, if the run ended first, when one of the
+//!   flow's frames was dropped. Otherwise, a connection that made no acknowledged
+//!   progress for the stall timeout or was reset: `stalled`; one still under way
+//!   (or not yet opened) when the run ended: `incomplete`.
 //!
-//! Expectations: `delivered` is met iff the outcome is `delivered`.
-//! `dropped:REASON` is met iff the outcome is not `delivered` and at least one of the
-//! flow's frames (either direction, or an ICMP error about them) was dropped for
-//! REASON — so a flow dropped for a different reason than expected fails, which is
-//! what a CI check wants.
+//! Expectations: `delivered` is met iff the outcome is `delivered` (so a flow cut
+//! short fails it). `dropped:REASON` is met iff the outcome is not `delivered` and
+//! at least one of the flow's frames (either direction, or an ICMP error about
+//! them) was dropped for REASON — so a flow dropped for a different reason than
+//! expected fails, which is what a CI check wants.
 
 use crate::host::{FlowPlan, FlowStats, TcpEnd};
 use crate::model::{DropReason, Expectation, FlowKind, Network};
@@ -44,16 +50,23 @@ impl FlowDrops {
     }
 }
 
-fn outcome(plan: &FlowPlan, st: &FlowStats) -> Outcome {
+fn outcome(plan: &FlowPlan, st: &FlowStats, d: &FlowDrops) -> Outcome {
     match plan.kind {
         FlowKind::Tcp => match st.tcp_end {
             Some(TcpEnd::Completed) => Outcome::Delivered,
-            _ if !st.tcp_connected => Outcome::Dropped,
-            _ => Outcome::Stalled,
+            Some(_) if !st.tcp_connected => Outcome::Dropped,
+            Some(_) => Outcome::Stalled,
+            // The run ended first: SYNs seen dropped say more than "incomplete".
+            None if !st.tcp_connected && d.total > 0 => Outcome::Dropped,
+            None => Outcome::Incomplete,
         },
         _ => {
-            if st.sent_packets > 0 && st.delivered_packets >= st.sent_packets {
+            let all_sent = st.sent_packets >= plan.count;
+            if all_sent && st.delivered_packets >= st.sent_packets {
                 Outcome::Delivered
+            } else if !st.done && d.total == 0 {
+                // What is missing was never sent or may still be on its way.
+                Outcome::Incomplete
             } else if st.delivered_packets == 0 {
                 Outcome::Dropped
             } else {
@@ -91,17 +104,32 @@ fn notes(
         }
         match st.tcp_end {
             Some(TcpEnd::Closed) => notes.push("connection reset or timed out".to_string()),
-            Some(TcpEnd::Stalled) => notes.push(format!(
+            _ => notes.push(format!(
                 "no acknowledged progress: {}",
                 tcp_progress(plan, st)
             )),
-            _ => notes.push(format!("run ended first: {}", tcp_progress(plan, st))),
         }
+    }
+    if plan.kind == FlowKind::Tcp && st.tcp_end.is_none() {
+        notes.push(format!(
+            "run ended before the flow finished: {}",
+            tcp_progress(plan, st)
+        ));
     }
     if plan.kind != FlowKind::Tcp && st.sent_packets < plan.count {
         notes.push(format!(
             "run ended before the flow finished: {} of {} packets sent",
             st.sent_packets, plan.count
+        ));
+    } else if plan.kind != FlowKind::Tcp && !st.done && outcome != Outcome::Delivered {
+        let waited = if plan.kind == FlowKind::Ping {
+            "replies"
+        } else {
+            "packets"
+        };
+        notes.push(format!(
+            "run ended before the flow finished: {} of {} {waited} arrived, the others may still have been in flight",
+            st.delivered_packets, st.sent_packets
         ));
     }
     if plan.kind == FlowKind::Tcp && outcome == Outcome::Dropped {
@@ -133,7 +161,7 @@ pub fn build_reports(
         .zip(pmtu)
         .map(|(((plan, mut st), d), &pmtu)| {
             let flow = &net.flows[plan.flow.ix()];
-            let outcome = outcome(plan, &st);
+            let outcome = outcome(plan, &st, d);
             let expectation = flow.expect.map(|e| match e {
                 Expectation::Delivered => ("delivered".to_string(), outcome == Outcome::Delivered),
                 Expectation::Dropped(r) => (
@@ -186,4 +214,89 @@ pub fn build_reports(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FlowIdx;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn plan(kind: FlowKind) -> FlowPlan {
+        let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        FlowPlan {
+            flow: FlowIdx(0),
+            kind,
+            src_host: 0,
+            dst_host: 1,
+            src_ip: ip,
+            dst_ip: ip,
+            port: 5001,
+            local_port: 40000,
+            size: 100,
+            count: 100,
+            bytes: 1000,
+            interval_ns: 1_000_000,
+            start_ns: 0,
+            df: false,
+            request_response: None,
+        }
+    }
+
+    /// Counters of a ping/UDP flow: `sent`, `delivered`, generator finished.
+    fn counted(sent: u64, delivered: u64, done: bool) -> FlowStats {
+        let mut st = FlowStats::new(false);
+        (st.sent_packets, st.delivered_packets, st.done) = (sent, delivered, done);
+        st
+    }
+
+    fn drops(n: u64) -> FlowDrops {
+        let mut d = FlowDrops::default();
+        for _ in 0..n {
+            d.count(DropReason::NaclDeny);
+        }
+        d
+    }
+
+    #[test]
+    fn ping_and_udp_outcomes() {
+        for kind in [FlowKind::Ping, FlowKind::Udp] {
+            let p = plan(kind);
+            let o = |sent, delivered, done, dropped| {
+                outcome(&p, &counted(sent, delivered, done), &drops(dropped))
+            };
+            assert_eq!(o(100, 100, true, 0), Outcome::Delivered);
+            // All sent and arrived, the linger / reply timeout not over yet.
+            assert_eq!(o(100, 100, false, 0), Outcome::Delivered);
+            // Cut short, nothing lost: whatever arrived, not delivered.
+            assert_eq!(o(20, 20, false, 0), Outcome::Incomplete);
+            assert_eq!(o(0, 0, false, 0), Outcome::Incomplete);
+            assert_eq!(o(100, 99, false, 0), Outcome::Incomplete);
+            // Cut short with losses seen.
+            assert_eq!(o(20, 0, false, 20), Outcome::Dropped);
+            assert_eq!(o(20, 10, false, 10), Outcome::Partial);
+            // Finished.
+            assert_eq!(o(100, 0, true, 0), Outcome::Dropped);
+            assert_eq!(o(100, 60, true, 0), Outcome::Partial);
+        }
+    }
+
+    #[test]
+    fn tcp_outcomes() {
+        let p = plan(FlowKind::Tcp);
+        let o = |end, connected, dropped| {
+            let mut st = FlowStats::new(false);
+            (st.tcp_end, st.tcp_connected) = (end, connected);
+            outcome(&p, &st, &drops(dropped))
+        };
+        assert_eq!(o(Some(TcpEnd::Completed), true, 3), Outcome::Delivered);
+        assert_eq!(o(Some(TcpEnd::Stalled), true, 3), Outcome::Stalled);
+        assert_eq!(o(Some(TcpEnd::Closed), true, 0), Outcome::Stalled);
+        assert_eq!(o(Some(TcpEnd::Stalled), false, 0), Outcome::Dropped);
+        // The run ended first.
+        assert_eq!(o(None, true, 0), Outcome::Incomplete);
+        assert_eq!(o(None, true, 5), Outcome::Incomplete);
+        assert_eq!(o(None, false, 0), Outcome::Incomplete);
+        assert_eq!(o(None, false, 2), Outcome::Dropped);
+    }
 }

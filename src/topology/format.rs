@@ -377,7 +377,7 @@ pub struct FlowSpec {
     pub response_bytes: Option<S<i64>>,
     pub rate_pps: Option<S<f64>>,
     pub start_ms: Option<S<f64>>,
-    pub df: Option<bool>,
+    pub df: Option<S<bool>>,
     #[serde(default)]
     pub ipv6: bool,
     pub expect: Option<S<String>>,

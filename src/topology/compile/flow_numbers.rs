@@ -136,6 +136,52 @@ pub(super) fn numbers(
     })
 }
 
+/// Keys a flow of `kind` has no use for (`count`, `rate_pps` and `df` on tcp,
+/// `bytes` on ping/udp) are errors rather than silently ignored, as `requests` on
+/// udp is (see [`request_response`]; `port` on ping is reported by [`numbers`]).
+/// Whether none was given. An unknown kind (reported elsewhere) checks nothing.
+pub(super) fn inapplicable_keys(
+    c: &mut Compiler<'_>,
+    f: &FlowSpec,
+    kind: Option<FlowKind>,
+    o: &str,
+) -> bool {
+    let Some(kind) = kind else { return true };
+    let span = |v: Option<std::ops::Range<usize>>, key: &'static str| v.map(|s| (key, s));
+    let found: Vec<(&str, std::ops::Range<usize>)> = if kind == FlowKind::Tcp {
+        [
+            span(f.count.as_ref().map(|v| v.span()), "count"),
+            span(f.rate_pps.as_ref().map(|v| v.span()), "rate_pps"),
+            span(f.df.as_ref().map(|v| v.span()), "df"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    } else {
+        span(f.bytes.as_ref().map(|v| v.span()), "bytes")
+            .into_iter()
+            .collect()
+    };
+    for (key, at) in &found {
+        let why = match *key {
+            "df" => "tcp always sets DF, like Linux (path MTU discovery)",
+            "bytes" => "ping and udp flows send `count` packets of `size` bytes",
+            _ => "a tcp flow sends `bytes` (or `requests`) as fast as TCP allows",
+        };
+        let applies = if *key == "bytes" {
+            "tcp"
+        } else {
+            "ping and udp"
+        };
+        let msg = format!(
+            "`{key}` applies only to {applies} flows (this flow is {}): {why}",
+            kind.as_str()
+        );
+        c.err("flow-keys", at.clone(), o, msg);
+    }
+    found.is_empty()
+}
+
 /// Latest flow start, in ms: 30 days. Virtual time is u64 nanoseconds (584 years),
 /// so this leaves room for the flow itself; a larger value used to saturate silently.
 const MAX_START_MS: f64 = 30.0 * 86_400_000.0;

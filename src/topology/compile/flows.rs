@@ -3,7 +3,7 @@
 
 use super::super::format::{FlowSpec, HostSpec, S};
 use super::super::suggest;
-use super::flow_numbers::{numbers, request_response};
+use super::flow_numbers::{inapplicable_keys, numbers, request_response};
 use super::{obj, Compiler, Kind};
 use crate::model::*;
 use std::collections::HashSet;
@@ -202,8 +202,9 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
         // mistake of the flow is reported at once.
         let numbers = numbers(c, f, kind.unwrap_or(FlowKind::Udp), &o);
         let rr = request_response(c, f, kind, &o);
-        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect), Some(rr)) =
-            (kind, src, dst, numbers, expect, rr)
+        let keys_apply = inapplicable_keys(c, f, kind, &o);
+        let (Some(kind), Some(src), Some(dst), Some(n), Some(expect), Some(rr), true) =
+            (kind, src, dst, numbers, expect, rr, keys_apply)
         else {
             continue;
         };
@@ -240,7 +241,10 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             },
             rate_pps: n.rate_pps,
             start_ns: n.start_ns,
-            df: f.df.unwrap_or(kind == FlowKind::Tcp),
+            df: f
+                .df
+                .as_ref()
+                .map_or(kind == FlowKind::Tcp, |d| *d.get_ref()),
             ipv6: f.ipv6,
             expect,
             request_response: rr,
