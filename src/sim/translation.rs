@@ -48,13 +48,13 @@ impl TranslatedSources {
         if t.public.is_empty() {
             return t;
         }
+        let nat_vpcs: HashSet<_, FxBuild> = net.nat_gateways.iter().map(|n| n.vpc).collect();
         for (f, p) in net.flows.iter().zip(plans) {
             let Endpoint::Eni(e) = f.src else { continue };
             let Some(eni) = net.enis.get(e.ix()) else {
                 continue;
             };
-            let translatable =
-                eni.public_ip.is_some() || net.nat_gateways.iter().any(|n| n.vpc == eni.vpc);
+            let translatable = eni.public_ip.is_some() || nat_vpcs.contains(&eni.vpc);
             if translatable && p.src_ip.is_ipv4() {
                 if let Some(w) = t.watch.get_mut(p.dst_host) {
                     *w = true;
