@@ -82,22 +82,34 @@ impl Attribution {
         a
     }
 
-    /// Also recognise the flow's frames after 1:1 NAT of `private` to `public` (an
-    /// internet gateway translating an instance's address).
-    pub fn alias(&mut self, private: IpAddr, public: IpAddr) {
-        let extra: Vec<(Key, FlowIdx)> = self
-            .exact
-            .iter()
-            .filter_map(|(&(s, d, p, sp, dp), &f)| {
-                if s == private {
-                    Some(((public, d, p, sp, dp), f))
-                } else if d == private {
-                    Some(((s, public, p, sp, dp), f))
-                } else {
-                    None
-                }
-            })
-            .collect();
+    /// Also recognise the flows' frames after 1:1 NAT between each `(private,
+    /// public)` pair (an internet gateway translating an instance's address):
+    /// a flow planned with the private address is also found by the public one
+    /// (its frames out on the internet), and one planned with the public address
+    /// (a flow from the internet) by the private one (its frames inside the VPC).
+    /// One pass over the flows, however many addresses are translated.
+    pub fn alias(&mut self, pairs: &[(IpAddr, IpAddr)]) {
+        if pairs.is_empty() {
+            return;
+        }
+        let mut other: BTreeMap<IpAddr, IpAddr> = BTreeMap::new();
+        for &(private, public) in pairs {
+            other.insert(private, public);
+            other.insert(public, private);
+        }
+        let mut extra: Vec<(Key, FlowIdx)> = Vec::new();
+        for (&(s, d, p, sp, dp), &f) in &self.exact {
+            let (s2, d2) = (other.get(&s).copied(), other.get(&d).copied());
+            if let Some(s2) = s2 {
+                extra.push(((s2, d, p, sp, dp), f));
+            }
+            if let Some(d2) = d2 {
+                extra.push(((s, d2, p, sp, dp), f));
+            }
+            if let (Some(s2), Some(d2)) = (s2, d2) {
+                extra.push(((s2, d2, p, sp, dp), f));
+            }
+        }
         for (k, f) in extra {
             self.exact.entry(k).or_insert(f);
         }
@@ -364,10 +376,10 @@ mod tests {
         let mut a = Attribution::new(&[plan()]);
         let public = [54, 1, 2, 3];
         assert_eq!(a.classify(&udp(public, B, 40000, 5001)), None);
-        a.alias(
+        a.alias(&[(
             IpAddr::V4(Ipv4Addr::from(A)),
             IpAddr::V4(Ipv4Addr::from(public)),
-        );
+        )]);
         assert_eq!(
             a.classify(&udp(public, B, 40000, 5001)),
             Some((FlowIdx(3), DropKind::Packet))
@@ -379,15 +391,39 @@ mod tests {
     }
 
     #[test]
+    fn a_flow_planned_to_a_public_address_is_found_by_the_private_one() {
+        // A flow from the internet is planned to the instance's public address;
+        // inside the VPC (where a security group drops it) it carries the private one.
+        let public = [54, 1, 2, 3];
+        let mut p = plan();
+        p.src_ip = IpAddr::V4(Ipv4Addr::from(B));
+        p.dst_ip = IpAddr::V4(Ipv4Addr::from(public));
+        let mut a = Attribution::new(&[p]);
+        assert_eq!(a.classify(&udp(B, A, 40000, 5001)), None);
+        a.alias(&[(
+            IpAddr::V4(Ipv4Addr::from(A)),
+            IpAddr::V4(Ipv4Addr::from(public)),
+        )]);
+        assert_eq!(
+            a.classify(&udp(B, A, 40000, 5001)),
+            Some((FlowIdx(3), DropKind::Packet))
+        );
+        assert_eq!(
+            a.classify(&udp(A, B, 5001, 40000)),
+            Some((FlowIdx(3), DropKind::Packet))
+        );
+    }
+
+    #[test]
     fn later_fragments_follow_their_first_fragment() {
         let mut a = Attribution::new(&[plan()]);
         // Addressed from a public address (as after NAT): no address entry knows
         // the port-less fragments, only the alias knows the first one's ports.
         let public = [54, 1, 2, 3];
-        a.alias(
+        a.alias(&[(
             IpAddr::V4(Ipv4Addr::from(A)),
             IpAddr::V4(Ipv4Addr::from(public)),
-        );
+        )]);
         let mut big = Vec::new();
         PacketBuilder::ethernet2([2; 6], [4; 6])
             .ipv4(public, B, 64)

@@ -17,6 +17,7 @@ use super::{
 use crate::host::{FlowStats, GeneratorTimeouts, Host};
 use crate::model::{DropReason, Network};
 use crate::output::{Conservation, FlowReport, RunTotals};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How to run.
@@ -101,11 +102,12 @@ pub fn run(
 ) -> Result<RunResult, SetupError> {
     let setup = setup::build(net, config.seed)?;
     let mut attribution = Attribution::new(&setup.plans);
-    for eni in &net.enis {
-        if let Some(public) = eni.public_ip {
-            attribution.alias(eni.private_ip.into(), public.into());
-        }
-    }
+    let public_ips: Vec<(IpAddr, IpAddr)> = net
+        .enis
+        .iter()
+        .filter_map(|eni| Some((eni.private_ip.into(), eni.public_ip?.into())))
+        .collect();
+    attribution.alias(&public_ips);
     let mut nodes: Vec<Node> = setup
         .hosts
         .into_iter()
