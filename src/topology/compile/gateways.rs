@@ -4,7 +4,7 @@
 
 use super::super::format::{EndpointSpec, IgwSpec, NatSpec, PeeringSpec, VgwSpec};
 use super::super::suggest;
-use super::{obj, Compiler, Kind};
+use super::{obj, settings, unicast, Compiler, Kind};
 use crate::model::*;
 
 /// Default one-way latency from a VGW to on-premises hosts.
@@ -80,6 +80,36 @@ pub fn check_ip_in_subnet(
     true
 }
 
+/// Check that `ip` may be a public or Elastic IP (`what`): a public unicast
+/// address (see `unicast`), outside every VPC's blocks.
+pub fn check_public_ip(
+    c: &mut Compiler<'_>,
+    o: &str,
+    what: &str,
+    ip: std::net::Ipv4Addr,
+    span: std::ops::Range<usize>,
+) -> bool {
+    if let Some(problem) = unicast::public_problem(ip) {
+        let msg = format!(
+            "{what} {ip} is {problem}; AWS's public and Elastic IPs are public unicast addresses"
+        );
+        c.err("public-ip", span, o, msg);
+        return false;
+    }
+    let inside = c.net.vpcs.iter().find_map(|v| {
+        v.cidrs
+            .iter()
+            .find(|b| b.contains(&ip))
+            .map(|b| (v.id.clone(), *b))
+    });
+    if let Some((vpc, block)) = inside {
+        let msg = format!("{what} {ip} is inside {vpc}'s block {block}; a public or Elastic IP lies outside every VPC");
+        c.err("public-ip", span, o, msg);
+        return false;
+    }
+    true
+}
+
 pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
     for n in specs {
         let id = n.id.get_ref().clone();
@@ -90,7 +120,9 @@ pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
         let (Some(subnet), Some(ip), Some(eip)) = (subnet, ip, eip) else {
             continue;
         };
-        if !check_ip_in_subnet(c, &o, subnet, ip, n.private_ip.span()) {
+        if !check_ip_in_subnet(c, &o, subnet, ip, n.private_ip.span())
+            || !check_public_ip(c, &o, "Elastic IP", eip, n.elastic_ip.span())
+        {
             continue;
         }
         c.register(Kind::Nat, &id, c.net.nat_gateways.len());
@@ -132,15 +164,15 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             continue;
         }
         let ms = g.latency_ms.unwrap_or(DEFAULT_VPN_LATENCY_MS);
-        if !(ms.is_finite() && ms >= 0.0) {
+        let Some(latency_ns) = settings::ms_to_ns(ms) else {
             c.err(
                 "latency",
                 g.id.span(),
                 &o,
-                "latency_ms must be a non-negative number",
+                settings::latency_range("latency_ms"),
             );
             continue;
-        }
+        };
         c.register(Kind::Vgw, &id, c.net.vpn_gateways.len());
         c.spans
             .vgw_vpc
@@ -149,7 +181,7 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             id,
             vpc,
             onprem_cidrs: cidrs,
-            latency_ns: (ms * 1e6).round() as u64,
+            latency_ns,
             mtu: VPN_MTU,
         });
     }
@@ -241,6 +273,9 @@ pub fn endpoints(c: &mut Compiler<'_>, specs: &[EndpointSpec]) {
     for e in specs {
         let id = e.id.get_ref().clone();
         let o = obj(Kind::Vpce, &id);
+        if !c.check_name(Some(&e.service), &o) {
+            continue;
+        }
         let vpc = c.resolve(Kind::Vpc, &e.vpc, &o).map(VpcIdx);
         let pl = c.resolve(Kind::PrefixList, &e.prefix_list, &o).map(PlIdx);
         let (Some(vpc), Some(pl)) = (vpc, pl) else {
@@ -271,7 +306,7 @@ pub fn endpoints(c: &mut Compiler<'_>, specs: &[EndpointSpec]) {
         c.net.gateway_endpoints.push(GatewayEndpoint {
             id,
             vpc,
-            service: e.service.clone(),
+            service: e.service.get_ref().clone(),
             prefix_list: pl,
         });
     }
