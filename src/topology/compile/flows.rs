@@ -73,10 +73,10 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
             }
             site = ExternalSite::OnPrem(g);
         }
-        if let Some(inside) = c.net.vpcs.iter().find(|v| v.contains(ip)) {
+        if let Some((inside, _)) = c.vpc_holding(ip) {
             let msg = format!(
                 "{ip} is inside {}; an external host needs an address outside every VPC",
-                inside.id
+                c.net.vpcs[inside.ix()].id
             );
             c.err("host-in-vpc", h.ip.span(), &o, msg);
             continue;

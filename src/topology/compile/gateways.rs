@@ -96,13 +96,8 @@ pub fn check_public_ip(
         c.err("public-ip", span, o, msg);
         return false;
     }
-    let inside = c.net.vpcs.iter().find_map(|v| {
-        v.cidrs
-            .iter()
-            .find(|b| b.contains(&ip))
-            .map(|b| (v.id.clone(), *b))
-    });
-    if let Some((vpc, block)) = inside {
+    if let Some((vpc, block)) = c.vpc_holding(std::net::IpAddr::V4(ip)) {
+        let vpc = &c.net.vpcs[vpc.ix()].id;
         let msg = format!("{what} {ip} is inside {vpc}'s block {block}; a public or Elastic IP lies outside every VPC");
         c.err("public-ip", span, o, msg);
         return false;
@@ -140,6 +135,8 @@ pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
 }
 
 pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
+    // VPC → its attached VGW (index), so the one-per-VPC rule is one lookup.
+    let mut attached: std::collections::HashMap<VpcIdx, usize> = std::collections::HashMap::new();
     for g in specs {
         let id = g.id.get_ref().clone();
         let o = obj(Kind::Vgw, &id);
@@ -148,8 +145,9 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             let Some(v) = c.resolve(Kind::Vpc, r, &o).map(VpcIdx) else {
                 continue;
             };
-            if let Some(other) = c.net.vpn_gateways.iter().find(|x| x.vpc == Some(v)) {
-                let msg = format!("{} already has VPN gateway {}; a VPC can have only one virtual private gateway attached", c.net.vpcs[v.ix()].id, other.id);
+            if let Some(&other) = attached.get(&v) {
+                let other = &c.net.vpn_gateways[other].id;
+                let msg = format!("{} already has VPN gateway {other}; a VPC can have only one virtual private gateway attached", c.net.vpcs[v.ix()].id);
                 c.err("vgw-per-vpc", r.span(), &o, msg);
                 continue;
             }
@@ -173,6 +171,9 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             );
             continue;
         };
+        if let Some(v) = vpc {
+            attached.insert(v, c.net.vpn_gateways.len());
+        }
         c.register(Kind::Vgw, &id, c.net.vpn_gateways.len());
         c.spans
             .vgw_vpc
@@ -188,6 +189,9 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
 }
 
 pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
+    // Live (active or pending) peerings by VPC pair: one lookup per peering.
+    let mut live_pairs: std::collections::HashMap<(VpcIdx, VpcIdx), usize> =
+        std::collections::HashMap::new();
     for p in specs {
         let id = p.id.get_ref().clone();
         let o = obj(Kind::Peering, &id);
@@ -229,14 +233,10 @@ pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
         let live = |s: PeeringStatus| {
             matches!(s, PeeringStatus::Active | PeeringStatus::PendingAcceptance)
         };
+        let pair = (req.min(acc), req.max(acc));
         if live(status) {
-            if let Some(other) = c
-                .net
-                .peerings
-                .iter()
-                .find(|x| live(x.status) && x.other_side(req) == Some(acc))
-            {
-                let msg = format!("{} and {} are already peered by {}; AWS allows at most one peering connection between two VPCs", c.net.vpcs[req.ix()].id, c.net.vpcs[acc.ix()].id, other.id);
+            if let Some(&other) = live_pairs.get(&pair) {
+                let msg = format!("{} and {} are already peered by {}; AWS allows at most one peering connection between two VPCs", c.net.vpcs[req.ix()].id, c.net.vpcs[acc.ix()].id, c.net.peerings[other].id);
                 c.err("peering-duplicate", p.id.span(), &o, msg);
                 continue;
             }
@@ -256,6 +256,9 @@ pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
                 continue;
             }
         };
+        if live(status) {
+            live_pairs.insert(pair, c.net.peerings.len());
+        }
         c.register(Kind::Peering, &id, c.net.peerings.len());
         c.spans.peering_id.push(p.id.span());
         c.net.peerings.push(Peering {

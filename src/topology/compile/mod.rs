@@ -111,6 +111,16 @@ pub struct Compiler<'d> {
     suggestions: usize,
     /// Names of the built objects per kind, sorted, for suggestions (built lazily).
     candidates: HashMap<Vec<Kind>, Vec<String>>,
+    /// Every VPC block → its VPC, for "which VPC holds this address" in one lookup
+    /// (built on first use, once all VPCs are compiled; rebuilt if more appear).
+    vpc_blocks: Option<VpcBlocks>,
+}
+
+/// The VPCs' blocks as longest-prefix-match tables (see `Compiler::vpc_holding`).
+struct VpcBlocks {
+    vpcs: usize,
+    v4: crate::lpm::Lpm4<u32>,
+    v6: crate::lpm::Lpm6<u32>,
 }
 
 /// How many unknown references get a "did you mean": each suggestion compares the
@@ -131,6 +141,7 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
         implied_by: HashMap::new(),
         suggestions: 0,
         candidates: HashMap::new(),
+        vpc_blocks: None,
     };
     c.net.name = doc.name.clone().unwrap_or_else(|| default_name.to_string());
     c.declare_all(&doc);
@@ -383,6 +394,42 @@ impl Compiler<'_> {
     fn resolve(&mut self, kind: Kind, r: &S<String>, object: &str) -> Option<u32> {
         self.resolve_any(&[kind], r, object, kind.word())
             .map(|(_, ix)| ix)
+    }
+
+    /// A VPC whose blocks hold `ip`, with that block: one table lookup instead of
+    /// a scan of every VPC (a generated file has tens of thousands).
+    fn vpc_holding(&mut self, ip: std::net::IpAddr) -> Option<(VpcIdx, ipnet::IpNet)> {
+        let stale = self
+            .vpc_blocks
+            .as_ref()
+            .is_none_or(|b| b.vpcs != self.net.vpcs.len());
+        if stale {
+            let vpcs = &self.net.vpcs;
+            let v4 = vpcs
+                .iter()
+                .zip(0u32..)
+                .flat_map(|(v, i)| v.cidrs.iter().map(move |&n| (n, i)));
+            let v6 = vpcs
+                .iter()
+                .zip(0u32..)
+                .filter_map(|(v, i)| v.ipv6.map(|n| (n, i)));
+            self.vpc_blocks = Some(VpcBlocks {
+                vpcs: vpcs.len(),
+                v4: crate::lpm::Lpm4::from_routes(v4),
+                v6: crate::lpm::Lpm6::from_routes(v6),
+            });
+        }
+        let b = self.vpc_blocks.as_ref()?;
+        match ip {
+            std::net::IpAddr::V4(a) => {
+                b.v4.lookup_prefix(a)
+                    .map(|(n, &i)| (VpcIdx(i), ipnet::IpNet::V4(n)))
+            }
+            std::net::IpAddr::V6(a) => {
+                b.v6.lookup_prefix(a)
+                    .map(|(n, &i)| (VpcIdx(i), ipnet::IpNet::V6(n)))
+            }
+        }
     }
 
     /// Check an optional name (see `names`); report it and return false if bad.

@@ -223,6 +223,13 @@ fn allow_all(ipv6: bool) -> Vec<NaclRule> {
 
 /// Main route table (unless one is marked `main`), default NACL and default SG.
 pub fn implicit_objects(c: &mut Compiler<'_>) {
+    // The main tables the file marked, by VPC (one pass, not one scan per VPC).
+    let mut mains = std::collections::HashMap::new();
+    for (i, t) in c.net.route_tables.iter().enumerate() {
+        if t.is_main {
+            mains.entry(t.vpc).or_insert(i);
+        }
+    }
     for vi in 0..c.net.vpcs.len() {
         let vpc = VpcIdx(vi as u32);
         let (id, ipv6) = {
@@ -232,12 +239,7 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
         let sfx = suffix(&id).to_string();
         // The implicit objects' ids; a clash with any other id was reported by
         // `Compiler::define_implicit_ids` (they are never silently renamed).
-        let main = c
-            .net
-            .route_tables
-            .iter()
-            .position(|t| t.vpc == vpc && t.is_main);
-        let main = match main {
+        let main = match mains.get(&vpc).copied() {
             Some(p) => p,
             None => {
                 let rid = format!("rtb-main-{sfx}");

@@ -319,3 +319,41 @@ fn only_the_first_unknown_references_get_suggestions() {
         .count();
     assert_eq!(suggested, MAX_SUGGESTIONS);
 }
+
+/// The indexed overlap check (a range query plus one lookup per shorter prefix)
+/// finds every shape of overlap: a block inside an earlier one, an earlier block
+/// inside it, the same block; and not blocks of another VPC.
+#[test]
+fn subnet_overlaps_of_every_shape_are_found() {
+    let sub = |id: &str, vpc: &str, cidr: &str| {
+        format!("\n[[subnet]]\nid = \"{id}\"\nvpc = \"{vpc}\"\naz = \"us-east-1a\"\ncidr = \"{cidr}\"\n")
+    };
+    let other = vpc("vpc-c", "us-east-1", "10.0.0.0/16", "");
+    for (first, second) in [
+        ("10.0.0.0/20", "10.0.4.0/24"),
+        ("10.0.4.0/24", "10.0.0.0/20"),
+        ("10.0.4.0/24", "10.0.4.0/24"),
+        ("10.0.4.16/28", "10.0.4.0/26"),
+    ] {
+        let d = only(
+            &format!(
+                "{VPC_A}{}{}",
+                sub("s1", "vpc-a", first),
+                sub("s2", "vpc-a", second)
+            ),
+            "subnet-overlap",
+        );
+        assert_eq!(d.diag.object, "subnet s2");
+        // The same blocks in two VPCs do not overlap.
+        ok(&format!(
+            "{VPC_A}{other}{}{}",
+            sub("s1", "vpc-a", first),
+            sub("s2", "vpc-c", second)
+        ));
+    }
+    ok(&format!(
+        "{VPC_A}{}{}",
+        sub("s1", "vpc-a", "10.0.4.0/24"),
+        sub("s2", "vpc-a", "10.0.5.0/24")
+    ));
+}
