@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod dataplane;
+pub mod escape;
 pub mod host;
 pub mod lpm;
 pub mod model;

@@ -72,12 +72,15 @@ pub fn main(args: Args) -> u8 {
             }
         },
         (None, n) => {
+            let n = n.unwrap_or(if args.v6 { FULL_V6 } else { FULL_V4 });
+            if let Err(msg) = synthetic_fits(n, args.v6, available_memory()) {
+                eprintln!("peeremu bench: {msg}");
+                return EXIT_INVALID;
+            }
             let origin = format!("synthetic, seed {}", args.seed);
             if args.v6 {
-                let n = n.unwrap_or(FULL_V6);
                 (Vec::new(), generate::synthetic_v6(n, args.seed), origin)
             } else {
-                let n = n.unwrap_or(FULL_V4);
                 (generate::synthetic_v4(n, args.seed), Vec::new(), origin)
             }
         }
@@ -93,6 +96,55 @@ pub fn main(args: Args) -> u8 {
         bench_v4(&v4, &origin, &args);
     }
     EXIT_OK
+}
+
+/// Largest `--synthetic` table: 20 million prefixes, 22 times a full IPv4 table
+/// and 125 times a full IPv6 one (the IPv4 unicast /24s alone number 14.6 million,
+/// so far more could not be distinct anyway).
+const MAX_SYNTHETIC: usize = 20_000_000;
+/// Peak memory per synthetic prefix while generating and building, measured with
+/// `/usr/bin/time` (maximum resident size over prefixes, 1M and 4M prefixes,
+/// 2026-12-06: IPv4 about 105 bytes, IPv6 about 250), rounded up for margin.
+const PEAK_BYTES_PER_V4_PREFIX: u64 = 128;
+const PEAK_BYTES_PER_V6_PREFIX: u64 = 320;
+
+/// Refuse a synthetic table that cannot be built: more than [`MAX_SYNTHETIC`]
+/// prefixes, or an estimated peak over half the available memory (`available`,
+/// when known), instead of aborting out of memory part-way.
+fn synthetic_fits(n: usize, v6: bool, available: Option<u64>) -> Result<(), String> {
+    if n == 0 {
+        return Err("--synthetic must be at least 1".to_string());
+    }
+    if n > MAX_SYNTHETIC {
+        return Err(format!(
+            "--synthetic {n} is more than the {MAX_SYNTHETIC} prefixes a synthetic table may have"
+        ));
+    }
+    let per = if v6 {
+        PEAK_BYTES_PER_V6_PREFIX
+    } else {
+        PEAK_BYTES_PER_V4_PREFIX
+    };
+    let need = (n as u64).saturating_mul(per);
+    if let Some(avail) = available {
+        if need > avail / 2 {
+            return Err(format!(
+                "--synthetic {n} needs about {} MiB ({per} bytes per prefix) but only {} MiB of memory is available; use at most {}",
+                need >> 20,
+                avail >> 20,
+                avail / 2 / per
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes (`None` where there is no such file).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
 }
 
 fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
@@ -345,4 +397,22 @@ fn print_ns(n: u64, independent: Duration, dependent: Duration) {
         ns(independent),
         ns(dependent)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_sizes_that_cannot_fit_are_refused() {
+        assert!(synthetic_fits(FULL_V4, false, Some(16 << 30)).is_ok());
+        assert!(synthetic_fits(FULL_V6, true, None).is_ok());
+        let e = synthetic_fits(100_000_000, false, None).unwrap_err();
+        assert!(e.contains("more than the 20000000"), "{e}");
+        assert!(synthetic_fits(0, false, None).is_err());
+        // 10 M IPv4 prefixes need about 1.2 GiB: refused with 1 GiB available.
+        let e = synthetic_fits(10_000_000, false, Some(1 << 30)).unwrap_err();
+        assert!(e.contains("MiB of memory is available"), "{e}");
+        assert!(synthetic_fits(10_000_000, false, Some(4 << 30)).is_ok());
+    }
 }

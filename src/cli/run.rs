@@ -280,7 +280,8 @@ fn parse_seconds(s: &str) -> Result<u64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+    // At most the latest virtual time any input may ask for (1e9 s).
+    if !secs.is_finite() || secs <= 0.0 || secs * 1e9 > crate::model::MAX_VIRTUAL_NS as f64 {
         return Err(format!("{s:?}: expected seconds between 0 and 1e9"));
     }
     // At least one virtual nanosecond: a positive duration never rounds to zero.

@@ -112,3 +112,8 @@ impl RequestResponse {
             .saturating_mul(self.request_bytes.saturating_add(self.response_bytes))
     }
 }
+
+/// The latest virtual time any input may ask for: 10^18 ns, about 31.7 years (a
+/// flow's last send, `--duration`). Virtual time is u64 nanoseconds (584 years),
+/// so adding latencies, timeouts and the end-of-run tail to it cannot overflow.
+pub const MAX_VIRTUAL_NS: u64 = 1_000_000_000_000_000_000;

@@ -3,6 +3,7 @@
 //! Diagnostics stay structured until the end so they can be sorted by position and
 //! tested by rule; `render` formats them as `file:line:col: object: message`.
 
+use crate::escape::Escaped;
 use std::ops::Range;
 
 /// One problem found in a topology.
@@ -29,11 +30,13 @@ pub struct Located {
 
 impl std::fmt::Display for Located {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.col)?;
+        // Objects and messages quote the input (ids, values, serde's excerpts):
+        // printed escaped, so a hostile file cannot split lines or drive the terminal.
+        write!(f, "{}:{}:{}: ", Escaped(&self.file), self.line, self.col)?;
         if !self.diag.object.is_empty() {
-            write!(f, "{}: ", self.diag.object)?;
+            write!(f, "{}: ", Escaped(&self.diag.object))?;
         }
-        f.write_str(&self.diag.message)
+        write!(f, "{}", Escaped(&self.diag.message))
     }
 }
 
@@ -66,20 +69,46 @@ impl Diags {
 
 /// 1-based line and column (in characters) of byte offset `at` in `src`.
 pub fn line_col(src: &str, at: usize) -> (usize, usize) {
-    let at = at.min(src.len());
-    let before = src.get(..at).unwrap_or(src);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
+    Lines::new(src).line_col(at)
+}
+
+/// The byte offset of every line start, so placing each of many diagnostics is a
+/// binary search rather than a scan of the file (400,000 errors in a 30 MB file
+/// would otherwise be quadratic).
+pub struct Lines<'s> {
+    src: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> Lines<'s> {
+    pub fn new(src: &'s str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { src, starts }
+    }
+
+    /// 1-based line and column (in characters) of byte offset `at`.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let mut at = at.min(self.src.len());
+        while !self.src.is_char_boundary(at) {
+            at -= 1;
+        }
+        // `starts[0] == 0 <= at`, so the partition point is at least 1.
+        let line = self.starts.partition_point(|&s| s <= at);
+        let line_start = self.starts[line - 1];
+        let col = self.src[line_start..at].chars().count() + 1;
+        (line, col)
+    }
 }
 
 /// Place and sort diagnostics (by position, then message), dropping exact repeats.
 pub fn locate(file: &str, src: &str, diags: Vec<Diagnostic>) -> Vec<Located> {
+    let lines = Lines::new(src);
     let mut out: Vec<Located> = diags
         .into_iter()
         .map(|d| {
-            let (line, col) = line_col(src, d.span.start);
+            let (line, col) = lines.line_col(d.span.start);
             Located {
                 file: file.to_string(),
                 line,

@@ -216,7 +216,7 @@ pub struct NaclRuleSpec {
 pub struct SgSpec {
     pub id: S<String>,
     pub vpc: S<String>,
-    pub name: Option<String>,
+    pub name: Option<S<String>>,
     #[serde(default)]
     pub ingress: Vec<S<SgRuleSpec>>,
     /// `None` (key absent) = AWS's default allow-all egress; `[]` = no egress.
@@ -233,14 +233,14 @@ pub struct SgRuleSpec {
     pub cidr: Option<S<String>>,
     pub prefix_list: Option<S<String>>,
     pub group: Option<S<String>>,
-    pub description: Option<String>,
+    pub description: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrefixListSpec {
     pub id: S<String>,
-    pub name: Option<String>,
+    pub name: Option<S<String>>,
     pub cidrs: Vec<S<String>>,
 }
 
@@ -344,7 +344,7 @@ pub struct VgwSpec {
 pub struct EndpointSpec {
     pub id: S<String>,
     pub vpc: S<String>,
-    pub service: String,
+    pub service: S<String>,
     pub prefix_list: S<String>,
     #[serde(default)]
     pub route_tables: Vec<S<String>>,

@@ -9,6 +9,7 @@
 mod compile;
 pub mod diag;
 pub mod format;
+pub mod names;
 mod parse;
 mod suggest;
 mod validate;
@@ -47,23 +48,49 @@ impl LoadError {
     }
 }
 
+/// Largest topology file read (64 MiB): a 400,000-flow file is about 30 MB. The
+/// limit keeps `/dev/zero`, a FIFO or a mistaken multi-gigabyte file from hanging
+/// or exhausting memory before a single line is checked.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// Read, parse, validate and compile a topology file.
 pub fn load_file(path: &Path) -> Result<Network, LoadError> {
-    let shown = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let shown = crate::escape::escape(&path.display().to_string()).into_owned();
+    let fail = |why: String| LoadError {
+        messages: vec![format!("{shown}: cannot read the topology file: {why}")],
+        diagnostics: Vec::new(),
+    };
+    let text = match read_bounded(path) {
         Ok(t) => t,
-        Err(e) => {
-            return Err(LoadError {
-                messages: vec![format!("{shown}: cannot read the topology file: {e}")],
-                diagnostics: Vec::new(),
-            })
-        }
+        Err(e) => return Err(fail(e)),
     };
     let stem = path.file_stem().map_or_else(
         || "topology".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    load_named(&text, &shown, &stem)
+    load_named(&text, &path.display().to_string(), &stem)
+}
+
+/// The file's text, read through a reader that stops one byte past the limit.
+fn read_bounded(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "it is larger than {} MiB, the most a topology may be",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Load a topology from text; `file_name` is used in messages and, without its

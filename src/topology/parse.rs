@@ -32,7 +32,13 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
         let vspan = value.span();
         match k {
             "name" => match value.get_ref().as_str() {
-                Some(s) => doc.name = Some(s.to_string()),
+                // The topology's name names the output folder and the report.
+                Some(s) => match super::names::name_problem(s) {
+                    Some(problem) => {
+                        diags.push("name-syntax", vspan, "", format!("`name`: {problem}"))
+                    }
+                    None => doc.name = Some(s.to_string()),
+                },
                 None => diags.push("type", vspan, "", "`name` must be a string"),
             },
             "latency" => doc.latency = one(value, "latency", diags),

@@ -2,11 +2,12 @@
 //! flows with their expectations (`delivered` or `dropped:<REASON>`).
 
 use super::super::format::{FlowSpec, HostSpec, S};
+use super::super::names;
 use super::super::suggest;
 use super::flow_numbers::{inapplicable_keys, numbers, request_response};
-use super::{obj, Compiler, Kind};
+use super::{obj, schedule, unicast, Compiler, Kind};
 use crate::model::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The name of the host that stands for "the internet".
@@ -17,31 +18,44 @@ pub const INTERNET_HOST_IP: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 const EXTERNAL_MTU: u16 = 1500;
 
 pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
+    // address → host name, so uniqueness is one lookup per host.
+    let mut by_ip: HashMap<IpAddr, String> = HashMap::new();
     for h in specs {
         let name = h.name.get_ref().clone();
         let o = obj(Kind::Host, &name);
-        let taken = c.lookup(Kind::Host, &name).is_some()
-            || c.lookup(Kind::Instance, &name).is_some()
-            || c.defined_at.contains_key(&name);
-        if taken {
+        if let Some(problem) = names::name_problem(&name) {
+            c.err("name-syntax", h.name.span(), &o, problem);
+            continue;
+        }
+        let taken = if c.lookup(Kind::Host, &name).is_some() {
+            Some("the name of another host".to_string())
+        } else if c.lookup(Kind::Instance, &name).is_some() {
+            Some("the name of an instance".to_string())
+        } else if c.defined_at.contains_key(&name) {
+            Some(format!("the id of {}", c.describe(&name)))
+        } else {
+            None
+        };
+        if let Some(other) = taken {
             c.err(
                 "duplicate-id",
                 h.name.span(),
                 &o,
-                format!(
-                    "name `{name}` is already used by another object; names must be unambiguous"
-                ),
+                format!("name `{name}` is already {other}; names must be unambiguous"),
             );
             continue;
         }
         let Some(ip) = c.values(&o).ip(&h.ip) else {
             continue;
         };
-        if let Some(other) = c.net.external_hosts.iter().find(|x| x.ip == ip) {
-            let msg = format!(
-                "{ip} is already the address of host {}; host addresses are unique",
-                other.name
-            );
+        if let Some(what) = unicast::address_problem(ip) {
+            let msg = format!("{ip} is {what}; a host needs a unicast address");
+            c.err("ip-not-unicast", h.ip.span(), &o, msg);
+            continue;
+        }
+        if let Some(other) = by_ip.get(&ip) {
+            let msg =
+                format!("{ip} is already the address of host {other}; host addresses are unique");
             c.err("ip-duplicate", h.ip.span(), &o, msg);
             continue;
         }
@@ -59,10 +73,10 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
             }
             site = ExternalSite::OnPrem(g);
         }
-        if let Some(inside) = c.net.vpcs.iter().find(|v| v.contains(ip)) {
+        if let Some((inside, _)) = c.vpc_holding(ip) {
             let msg = format!(
                 "{ip} is inside {}; an external host needs an address outside every VPC",
-                inside.id
+                c.net.vpcs[inside.ix()].id
             );
             c.err("host-in-vpc", h.ip.span(), &o, msg);
             continue;
@@ -81,6 +95,7 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
             }
         };
         c.register(Kind::Host, &name, c.net.external_hosts.len());
+        by_ip.insert(ip, name.clone());
         c.net.external_hosts.push(ExternalHost {
             name,
             ip,
@@ -167,6 +182,10 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
     for f in specs {
         let name = f.name.get_ref().clone();
         let o = obj(Kind::Flow, &name);
+        if let Some(problem) = names::flow_name_problem(&name) {
+            c.err("name-syntax", f.name.span(), &o, problem);
+            continue;
+        }
         if !seen.insert(name.clone()) {
             c.err(
                 "duplicate-id",
@@ -208,6 +227,9 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
         else {
             continue;
         };
+        if !schedule::check(c, f, &o, kind, n.count, n.rate_pps, n.start_ns) {
+            continue;
+        }
         if src == dst {
             c.err(
                 "flow-endpoints",

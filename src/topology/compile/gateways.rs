@@ -4,7 +4,7 @@
 
 use super::super::format::{EndpointSpec, IgwSpec, NatSpec, PeeringSpec, VgwSpec};
 use super::super::suggest;
-use super::{obj, Compiler, Kind};
+use super::{obj, settings, unicast, Compiler, Kind};
 use crate::model::*;
 
 /// Default one-way latency from a VGW to on-premises hosts.
@@ -80,6 +80,31 @@ pub fn check_ip_in_subnet(
     true
 }
 
+/// Check that `ip` may be a public or Elastic IP (`what`): a public unicast
+/// address (see `unicast`), outside every VPC's blocks.
+pub fn check_public_ip(
+    c: &mut Compiler<'_>,
+    o: &str,
+    what: &str,
+    ip: std::net::Ipv4Addr,
+    span: std::ops::Range<usize>,
+) -> bool {
+    if let Some(problem) = unicast::public_problem(ip) {
+        let msg = format!(
+            "{what} {ip} is {problem}; AWS's public and Elastic IPs are public unicast addresses"
+        );
+        c.err("public-ip", span, o, msg);
+        return false;
+    }
+    if let Some((vpc, block)) = c.vpc_holding(std::net::IpAddr::V4(ip)) {
+        let vpc = &c.net.vpcs[vpc.ix()].id;
+        let msg = format!("{what} {ip} is inside {vpc}'s block {block}; a public or Elastic IP lies outside every VPC");
+        c.err("public-ip", span, o, msg);
+        return false;
+    }
+    true
+}
+
 pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
     for n in specs {
         let id = n.id.get_ref().clone();
@@ -90,7 +115,9 @@ pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
         let (Some(subnet), Some(ip), Some(eip)) = (subnet, ip, eip) else {
             continue;
         };
-        if !check_ip_in_subnet(c, &o, subnet, ip, n.private_ip.span()) {
+        if !check_ip_in_subnet(c, &o, subnet, ip, n.private_ip.span())
+            || !check_public_ip(c, &o, "Elastic IP", eip, n.elastic_ip.span())
+        {
             continue;
         }
         c.register(Kind::Nat, &id, c.net.nat_gateways.len());
@@ -108,6 +135,8 @@ pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
 }
 
 pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
+    // VPC → its attached VGW (index), so the one-per-VPC rule is one lookup.
+    let mut attached: std::collections::HashMap<VpcIdx, usize> = std::collections::HashMap::new();
     for g in specs {
         let id = g.id.get_ref().clone();
         let o = obj(Kind::Vgw, &id);
@@ -116,8 +145,9 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             let Some(v) = c.resolve(Kind::Vpc, r, &o).map(VpcIdx) else {
                 continue;
             };
-            if let Some(other) = c.net.vpn_gateways.iter().find(|x| x.vpc == Some(v)) {
-                let msg = format!("{} already has VPN gateway {}; a VPC can have only one virtual private gateway attached", c.net.vpcs[v.ix()].id, other.id);
+            if let Some(&other) = attached.get(&v) {
+                let other = &c.net.vpn_gateways[other].id;
+                let msg = format!("{} already has VPN gateway {other}; a VPC can have only one virtual private gateway attached", c.net.vpcs[v.ix()].id);
                 c.err("vgw-per-vpc", r.span(), &o, msg);
                 continue;
             }
@@ -132,14 +162,17 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             continue;
         }
         let ms = g.latency_ms.unwrap_or(DEFAULT_VPN_LATENCY_MS);
-        if !(ms.is_finite() && ms >= 0.0) {
+        let Some(latency_ns) = settings::ms_to_ns(ms) else {
             c.err(
                 "latency",
                 g.id.span(),
                 &o,
-                "latency_ms must be a non-negative number",
+                settings::latency_range("latency_ms"),
             );
             continue;
+        };
+        if let Some(v) = vpc {
+            attached.insert(v, c.net.vpn_gateways.len());
         }
         c.register(Kind::Vgw, &id, c.net.vpn_gateways.len());
         c.spans
@@ -149,13 +182,16 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
             id,
             vpc,
             onprem_cidrs: cidrs,
-            latency_ns: (ms * 1e6).round() as u64,
+            latency_ns,
             mtu: VPN_MTU,
         });
     }
 }
 
 pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
+    // Live (active or pending) peerings by VPC pair: one lookup per peering.
+    let mut live_pairs: std::collections::HashMap<(VpcIdx, VpcIdx), usize> =
+        std::collections::HashMap::new();
     for p in specs {
         let id = p.id.get_ref().clone();
         let o = obj(Kind::Peering, &id);
@@ -197,14 +233,10 @@ pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
         let live = |s: PeeringStatus| {
             matches!(s, PeeringStatus::Active | PeeringStatus::PendingAcceptance)
         };
+        let pair = (req.min(acc), req.max(acc));
         if live(status) {
-            if let Some(other) = c
-                .net
-                .peerings
-                .iter()
-                .find(|x| live(x.status) && x.other_side(req) == Some(acc))
-            {
-                let msg = format!("{} and {} are already peered by {}; AWS allows at most one peering connection between two VPCs", c.net.vpcs[req.ix()].id, c.net.vpcs[acc.ix()].id, other.id);
+            if let Some(&other) = live_pairs.get(&pair) {
+                let msg = format!("{} and {} are already peered by {}; AWS allows at most one peering connection between two VPCs", c.net.vpcs[req.ix()].id, c.net.vpcs[acc.ix()].id, c.net.peerings[other].id);
                 c.err("peering-duplicate", p.id.span(), &o, msg);
                 continue;
             }
@@ -224,6 +256,9 @@ pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
                 continue;
             }
         };
+        if live(status) {
+            live_pairs.insert(pair, c.net.peerings.len());
+        }
         c.register(Kind::Peering, &id, c.net.peerings.len());
         c.spans.peering_id.push(p.id.span());
         c.net.peerings.push(Peering {
@@ -241,6 +276,9 @@ pub fn endpoints(c: &mut Compiler<'_>, specs: &[EndpointSpec]) {
     for e in specs {
         let id = e.id.get_ref().clone();
         let o = obj(Kind::Vpce, &id);
+        if !c.check_name(Some(&e.service), &o) {
+            continue;
+        }
         let vpc = c.resolve(Kind::Vpc, &e.vpc, &o).map(VpcIdx);
         let pl = c.resolve(Kind::PrefixList, &e.prefix_list, &o).map(PlIdx);
         let (Some(vpc), Some(pl)) = (vpc, pl) else {
@@ -271,7 +309,7 @@ pub fn endpoints(c: &mut Compiler<'_>, specs: &[EndpointSpec]) {
         c.net.gateway_endpoints.push(GatewayEndpoint {
             id,
             vpc,
-            service: e.service.clone(),
+            service: e.service.get_ref().clone(),
             prefix_list: pl,
         });
     }

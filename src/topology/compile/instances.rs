@@ -3,13 +3,28 @@
 //! at most `sgs_per_eni`, default: the VPC's default group), source/dest check.
 
 use super::super::format::{EniSpec, InstanceSpec, S};
-use super::gateways::check_ip_in_subnet;
-use super::{obj, Compiler, Kind};
+use super::super::names;
+use super::gateways::{check_ip_in_subnet, check_public_ip};
+use super::{implicit_eni_id, obj, Compiler, Kind};
 use crate::model::*;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// AWS's MTU for current-generation instances.
 pub const DEFAULT_ENI_MTU: u16 = 9001;
+
+/// Whether `ip` is one of the five IPv6 addresses AWS reserves in `subnet` (the
+/// first four and the last, as for IPv4).
+fn reserved_role_v6(subnet: ipnet::Ipv6Net, ip: std::net::Ipv6Addr) -> Option<&'static str> {
+    let offset = u128::from(ip) - u128::from(subnet.network());
+    let last = u128::from(subnet.broadcast()) - u128::from(subnet.network());
+    match offset {
+        0 => Some("the subnet-router anycast address"),
+        1..=3 => Some("reserved by AWS"),
+        x if x == last => Some("reserved by AWS (the last address)"),
+        _ => None,
+    }
+}
 
 struct Built {
     eni: Eni,
@@ -46,7 +61,13 @@ fn eni(
     if let Some(s) = &e.ipv6 {
         let a = c.values(o).v6(s)?;
         match subnet_v6 {
-            Some(n) if n.contains(&a) => ipv6 = Some(a),
+            Some(n) if n.contains(&a) => {
+                if let Some(role) = reserved_role_v6(n, a) {
+                    c.err("ip-reserved", s.span(), o, format!("IPv6 address {a} is {role} of subnet {sid} ({n}); AWS reserves the first four IPv6 addresses and the last one of every subnet"));
+                    return None;
+                }
+                ipv6 = Some(a);
+            }
             Some(n) => {
                 c.err(
                     "ip-outside-subnet",
@@ -70,7 +91,13 @@ fn eni(
         }
     }
     let public_ip = match &e.public_ip {
-        Some(s) => Some(c.values(o).v4(s)?),
+        Some(s) => {
+            let ip = c.values(o).v4(s)?;
+            if !check_public_ip(c, o, "public IP", ip, s.span()) {
+                return None;
+            }
+            Some(ip)
+        }
         None => None,
     };
     let mtu = match &e.mtu {
@@ -152,23 +179,32 @@ fn security_groups(
 /// Instance names are references (flows, routes) like ids: they must not be
 /// ambiguous with another instance's name or with another object's id.
 fn check_names(c: &mut Compiler<'_>, specs: &[InstanceSpec]) {
-    let mut names: Vec<&str> = Vec::new();
+    // name → the instance that has it (a map: a generated file has many instances).
+    let mut names: HashMap<&str, &str> = HashMap::new();
     for spec in specs {
         let Some(n) = &spec.name else { continue };
         let name = n.get_ref().as_str();
-        let clash_id = name != spec.id.get_ref() && c.defined_at.contains_key(name);
-        if names.contains(&name) || clash_id {
-            let o = obj(Kind::Instance, spec.id.get_ref());
+        let o = obj(Kind::Instance, spec.id.get_ref());
+        if let Some(problem) = names::name_problem(name) {
+            c.err("name-syntax", n.span(), &o, problem);
+            continue;
+        }
+        let other = match names.get(name) {
+            Some(first) => Some(format!("the name of instance {first}")),
+            None if name != spec.id.get_ref() && c.defined_at.contains_key(name) => {
+                Some(format!("the id of {}", c.describe(name)))
+            }
+            None => None,
+        };
+        if let Some(other) = other {
             c.err(
                 "duplicate-id",
                 n.span(),
                 &o,
-                format!(
-                    "name `{name}` is already used by another object; names must be unambiguous"
-                ),
+                format!("name `{name}` is already {other}; names must be unambiguous"),
             );
         }
-        names.push(name);
+        names.entry(name).or_insert(spec.id.get_ref());
     }
 }
 
@@ -197,13 +233,11 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
             continue;
         }
         let inst = InstanceIdx(c.net.instances.len() as u32);
-        let base = id.strip_prefix("i-").unwrap_or(&id).to_string();
         let mut built = Vec::new();
         for (k, (eid, e, span)) in enis.iter().enumerate() {
             let eni_id = match eid {
                 Some(s) => s.get_ref().clone(),
-                None if k == 0 => format!("eni-{base}"),
-                None => format!("eni-{base}-{k}"),
+                None => implicit_eni_id(&id, k),
             };
             if let Some(b) = eni(c, &o, e, eni_id, span.clone(), inst) {
                 built.push(b);

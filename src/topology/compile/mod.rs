@@ -12,13 +12,15 @@ mod gateways;
 mod instances;
 mod routes;
 mod rules;
+mod schedule;
 mod settings;
+mod unicast;
 mod values;
 mod vpcs;
 
 use super::diag::Diags;
 use super::format::{Document, S};
-use super::suggest;
+use super::{names, suggest};
 use crate::model::*;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -100,9 +102,31 @@ pub struct Compiler<'d> {
     declared: HashSet<(Kind, String)>,
     /// Built objects by kind and id (instances also by name).
     index: HashMap<(Kind, String), u32>,
-    /// First place each id was defined (ids are unique across kinds, as in AWS).
+    /// First place each id was defined (ids are unique across kinds, as in AWS),
+    /// the ids of implicit objects included.
     defined_at: HashMap<String, (Kind, Range<usize>)>,
+    /// For an implicit id in `defined_at`: the object that implies it (`vpc vpc-a`).
+    implied_by: HashMap<String, String>,
+    /// Unknown references reported so far with a "did you mean" (see `resolve_any`).
+    suggestions: usize,
+    /// Names of the built objects per kind, sorted, for suggestions (built lazily).
+    candidates: HashMap<Vec<Kind>, Vec<String>>,
+    /// Every VPC block → its VPC, for "which VPC holds this address" in one lookup
+    /// (built on first use, once all VPCs are compiled; rebuilt if more appear).
+    vpc_blocks: Option<VpcBlocks>,
 }
+
+/// The VPCs' blocks as longest-prefix-match tables (see `Compiler::vpc_holding`).
+struct VpcBlocks {
+    vpcs: usize,
+    v4: crate::lpm::Lpm4<u32>,
+    v6: crate::lpm::Lpm6<u32>,
+}
+
+/// How many unknown references get a "did you mean": each suggestion compares the
+/// name with every candidate, so a file with 400,000 unknown references would
+/// otherwise take minutes. Past the first errors, a suggestion helps nobody.
+pub const MAX_SUGGESTIONS: usize = 100;
 
 /// Compile a parsed document. Errors go to `diags`; the network is meaningful only
 /// when no error was reported.
@@ -114,6 +138,10 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
         declared: HashSet::new(),
         index: HashMap::new(),
         defined_at: HashMap::new(),
+        implied_by: HashMap::new(),
+        suggestions: 0,
+        candidates: HashMap::new(),
+        vpc_blocks: None,
     };
     c.net.name = doc.name.clone().unwrap_or_else(|| default_name.to_string());
     c.declare_all(&doc);
@@ -165,6 +193,7 @@ impl Compiler<'_> {
             self.declared.insert((kind, id.get_ref().clone()));
             self.define(kind, id);
         }
+        self.define_implicit_ids(doc);
         // Instance names are references too (flows, routes).
         for i in &doc.instances {
             if let Some(n) = &i.name {
@@ -179,9 +208,13 @@ impl Compiler<'_> {
     /// Record that `id` is defined here; a second definition is an error.
     fn define(&mut self, kind: Kind, id: &S<String>) {
         let name = id.get_ref();
-        if name.trim().is_empty() {
-            self.diags
-                .push("empty-id", id.span(), kind.word(), "an id cannot be empty");
+        if let Some(problem) = names::id_problem(name) {
+            let (rule, object) = if name.is_empty() {
+                ("empty-id", kind.word().to_string())
+            } else {
+                ("id-syntax", obj(kind, name))
+            };
+            self.diags.push(rule, id.span(), object, problem);
             return;
         }
         if let Some((k0, _)) = self.defined_at.get(name) {
@@ -201,8 +234,107 @@ impl Compiler<'_> {
         }
     }
 
+    /// `ENI eni-a`, or `ENI eni-a (implied by instance i-a)` for an implicit id.
+    fn describe(&self, id: &str) -> String {
+        let Some((kind, _)) = self.defined_at.get(id) else {
+            return format!("`{id}`");
+        };
+        match self.implied_by.get(id) {
+            Some(owner) => format!("{} (implied by {owner})", obj(*kind, id)),
+            None => obj(*kind, id),
+        }
+    }
+
+    /// The ids of the objects AWS (and we) create implicitly, each checked against
+    /// every explicit id and every implicit id before it: a VPC's main route table
+    /// (unless the file marks one `main`), default network ACL and default security
+    /// group; an instance's unnamed ENIs; the `internet` host unless declared.
+    fn define_implicit_ids(&mut self, doc: &Document) {
+        let mut seen = HashSet::new();
+        for v in &doc.vpcs {
+            let id = v.id.get_ref();
+            if !seen.insert(id.as_str()) || names::id_problem(id).is_some() {
+                continue; // a duplicate or bad id was reported; it implies nothing new
+            }
+            let sfx = suffix(id);
+            let has_main = doc
+                .route_tables
+                .iter()
+                .any(|t| t.main && t.vpc.get_ref() == id);
+            let owner = obj(Kind::Vpc, id);
+            if !has_main {
+                self.define_implicit(
+                    Kind::RouteTable,
+                    format!("rtb-main-{sfx}"),
+                    &owner,
+                    v.id.span(),
+                );
+            }
+            self.define_implicit(
+                Kind::Nacl,
+                format!("acl-default-{sfx}"),
+                &owner,
+                v.id.span(),
+            );
+            self.define_implicit(Kind::Sg, format!("sg-default-{sfx}"), &owner, v.id.span());
+        }
+        let mut seen = HashSet::new();
+        for i in &doc.instances {
+            let id = i.id.get_ref();
+            if !seen.insert(id.as_str()) || names::id_problem(id).is_some() {
+                continue;
+            }
+            let owner = obj(Kind::Instance, id);
+            if i.has_shorthand() {
+                if i.enis.is_empty() {
+                    self.define_implicit(Kind::Eni, implicit_eni_id(id, 0), &owner, i.id.span());
+                }
+                continue; // both forms at once: reported by `instances`
+            }
+            for (k, e) in i.enis.iter().enumerate() {
+                if e.get_ref().id.is_none() {
+                    self.define_implicit(Kind::Eni, implicit_eni_id(id, k), &owner, e.span());
+                }
+            }
+        }
+        let internet = flows::INTERNET_HOST;
+        if !doc.hosts.iter().any(|h| h.name.get_ref() == internet) {
+            if let Some((kind, span)) = self.defined_at.get(internet).cloned() {
+                let other = self.describe(internet);
+                self.diags.push(
+                    "duplicate-id",
+                    span,
+                    obj(kind, internet),
+                    format!(
+                        "`{internet}` is also the name of the implicit internet host (created when no [[host]] is called so); rename {other}"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Record the implicit id `id` of `owner` (reported at `at`).
+    fn define_implicit(&mut self, kind: Kind, id: String, owner: &str, at: Range<usize>) {
+        if self.defined_at.contains_key(&id) {
+            let other = self.describe(&id);
+            self.diags.push(
+                "duplicate-id",
+                at,
+                owner,
+                format!(
+                    "the {} id `{id}` it implies is already taken by {other}; ids must be unique, implicit ones included",
+                    kind.word()
+                ),
+            );
+            return;
+        }
+        self.defined_at.insert(id.clone(), (kind, at));
+        self.implied_by.insert(id, owner.to_string());
+    }
+
     /// Register a built object under its id (the first definition wins).
     fn register(&mut self, kind: Kind, id: &str, ix: usize) {
+        self.candidates.clear(); // suggestions see every object built so far
         self.index
             .entry((kind, id.to_string()))
             .or_insert(ix as u32);
@@ -234,15 +366,22 @@ impl Compiler<'_> {
         if kinds.iter().any(|&k| self.is_declared(k, name)) {
             return None; // broken object, already reported
         }
-        let candidates: Vec<&str> = self
-            .index
-            .keys()
-            .filter(|(k, _)| kinds.contains(k))
-            .map(|(_, n)| n.as_str())
-            .collect();
-        let mut sorted = candidates;
-        sorted.sort_unstable();
-        let hint = suggest::did_you_mean(name, sorted.iter().copied());
+        let hint = if self.suggestions < MAX_SUGGESTIONS {
+            self.suggestions += 1;
+            let index = &self.index;
+            let sorted = self.candidates.entry(kinds.to_vec()).or_insert_with(|| {
+                let mut v: Vec<String> = index
+                    .keys()
+                    .filter(|(k, _)| kinds.contains(k))
+                    .map(|(_, n)| n.clone())
+                    .collect();
+                v.sort_unstable();
+                v
+            });
+            suggest::did_you_mean(name, sorted.iter().map(String::as_str))
+        } else {
+            String::new()
+        };
         self.diags.push(
             "unknown-reference",
             r.span(),
@@ -255,6 +394,52 @@ impl Compiler<'_> {
     fn resolve(&mut self, kind: Kind, r: &S<String>, object: &str) -> Option<u32> {
         self.resolve_any(&[kind], r, object, kind.word())
             .map(|(_, ix)| ix)
+    }
+
+    /// A VPC whose blocks hold `ip`, with that block: one table lookup instead of
+    /// a scan of every VPC (a generated file has tens of thousands).
+    fn vpc_holding(&mut self, ip: std::net::IpAddr) -> Option<(VpcIdx, ipnet::IpNet)> {
+        let stale = self
+            .vpc_blocks
+            .as_ref()
+            .is_none_or(|b| b.vpcs != self.net.vpcs.len());
+        if stale {
+            let vpcs = &self.net.vpcs;
+            let v4 = vpcs
+                .iter()
+                .zip(0u32..)
+                .flat_map(|(v, i)| v.cidrs.iter().map(move |&n| (n, i)));
+            let v6 = vpcs
+                .iter()
+                .zip(0u32..)
+                .filter_map(|(v, i)| v.ipv6.map(|n| (n, i)));
+            self.vpc_blocks = Some(VpcBlocks {
+                vpcs: vpcs.len(),
+                v4: crate::lpm::Lpm4::from_routes(v4),
+                v6: crate::lpm::Lpm6::from_routes(v6),
+            });
+        }
+        let b = self.vpc_blocks.as_ref()?;
+        match ip {
+            std::net::IpAddr::V4(a) => {
+                b.v4.lookup_prefix(a)
+                    .map(|(n, &i)| (VpcIdx(i), ipnet::IpNet::V4(n)))
+            }
+            std::net::IpAddr::V6(a) => {
+                b.v6.lookup_prefix(a)
+                    .map(|(n, &i)| (VpcIdx(i), ipnet::IpNet::V6(n)))
+            }
+        }
+    }
+
+    /// Check an optional name (see `names`); report it and return false if bad.
+    fn check_name(&mut self, name: Option<&S<String>>, object: &str) -> bool {
+        let Some(problem) = name.and_then(|n| names::name_problem(n.get_ref())) else {
+            return true;
+        };
+        let span = name.map_or(0..0, |n| n.span());
+        self.diags.push("name-syntax", span, object, problem);
+        false
     }
 
     /// Report an error.
@@ -274,6 +459,17 @@ impl Compiler<'_> {
             diags: self.diags,
             object,
         }
+    }
+}
+
+/// The id of an instance's `k`-th ENI when the file gives none: `eni-<id without
+/// i->` for the first, `eni-<id without i->-<k>` after it.
+fn implicit_eni_id(instance_id: &str, k: usize) -> String {
+    let base = instance_id.strip_prefix("i-").unwrap_or(instance_id);
+    if k == 0 {
+        format!("eni-{base}")
+    } else {
+        format!("eni-{base}-{k}")
     }
 }
 

@@ -19,6 +19,8 @@ const TARGET_KINDS: [Kind; 7] = [
 ];
 
 pub fn route_tables(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
+    // Each VPC's main table so far: one lookup per table, not a scan.
+    let mut mains: std::collections::HashMap<VpcIdx, usize> = std::collections::HashMap::new();
     for t in specs {
         let id = t.id.get_ref().clone();
         let o = obj(Kind::RouteTable, &id);
@@ -26,20 +28,16 @@ pub fn route_tables(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
             continue;
         };
         if t.main {
-            if let Some(other) = c
-                .net
-                .route_tables
-                .iter()
-                .find(|x| x.vpc == vpc && x.is_main)
-            {
+            if let Some(&other) = mains.get(&vpc) {
                 let msg = format!(
                     "{} already has a main route table ({}); a VPC has exactly one",
                     c.net.vpcs[vpc.ix()].id,
-                    other.id
+                    c.net.route_tables[other].id
                 );
                 c.err("main-route-table", t.id.span(), &o, msg);
                 continue;
             }
+            mains.insert(vpc, c.net.route_tables.len());
         }
         c.register(Kind::RouteTable, &id, c.net.route_tables.len());
         c.net.route_tables.push(RouteTable {

@@ -4,7 +4,7 @@
 //! across a same-region active peering, per-direction quotas.
 
 use super::super::format::{NaclRuleSpec, NaclSpec, PrefixListSpec, SgRuleSpec, SgSpec, S};
-use super::super::suggest;
+use super::super::{names, suggest};
 use super::{obj, Compiler, Kind};
 use crate::model::*;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -13,6 +13,9 @@ pub fn prefix_lists(c: &mut Compiler<'_>, specs: &[PrefixListSpec]) {
     for p in specs {
         let id = p.id.get_ref().clone();
         let o = obj(Kind::PrefixList, &id);
+        if !c.check_name(p.name.as_ref(), &o) {
+            continue;
+        }
         let cidrs: Vec<IpNet> = p
             .cidrs
             .iter()
@@ -23,7 +26,10 @@ pub fn prefix_lists(c: &mut Compiler<'_>, specs: &[PrefixListSpec]) {
         }
         c.register(Kind::PrefixList, &id, c.net.prefix_lists.len());
         c.net.prefix_lists.push(PrefixList {
-            name: p.name.clone().unwrap_or_else(|| id.clone()),
+            name: p
+                .name
+                .as_ref()
+                .map_or_else(|| id.clone(), |n| n.get_ref().clone()),
             id,
             cidrs,
         });
@@ -133,12 +139,18 @@ pub fn security_groups(c: &mut Compiler<'_>, specs: &[SgSpec]) {
     for g in specs {
         let id = g.id.get_ref().clone();
         let o = obj(Kind::Sg, &id);
+        if !c.check_name(g.name.as_ref(), &o) {
+            continue;
+        }
         let Some(vpc) = c.resolve(Kind::Vpc, &g.vpc, &o).map(VpcIdx) else {
             continue;
         };
         c.register(Kind::Sg, &id, c.net.security_groups.len());
         c.net.security_groups.push(SecurityGroup {
-            name: g.name.clone().unwrap_or_else(|| id.clone()),
+            name: g
+                .name
+                .as_ref()
+                .map_or_else(|| id.clone(), |n| n.get_ref().clone()),
             id,
             vpc,
             is_default: false,
@@ -164,6 +176,12 @@ fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Opti
         r.icmp_type.as_ref(),
         r.icmp_code.as_ref(),
     );
+    if let Some(d) = &r.description {
+        if let Some(problem) = names::text_problem(d.get_ref(), "a description") {
+            c.err("name-syntax", d.span(), o, problem);
+            return None;
+        }
+    }
     let given = [r.cidr.is_some(), r.prefix_list.is_some(), r.group.is_some()]
         .iter()
         .filter(|&&b| b)
@@ -210,7 +228,11 @@ fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Opti
     Some(SgRule {
         traffic: traffic?,
         peer,
-        description: r.description.clone().unwrap_or_default(),
+        description: r
+            .description
+            .as_ref()
+            .map(|d| d.get_ref().clone())
+            .unwrap_or_default(),
     })
 }
 

@@ -4,8 +4,23 @@ use super::super::format::Document;
 use super::Compiler;
 use crate::model::LatencyTable;
 
-fn ms_to_ns(ms: f64) -> Option<u64> {
-    (ms.is_finite() && ms >= 0.0).then(|| (ms * 1_000_000.0).round() as u64)
+/// Longest one-way latency, in ms: one hour. Far beyond any real path (a
+/// geostationary hop is 0.25 s), and small enough that a path's latencies, summed
+/// and added to the latest start a flow may have, stay inside the virtual clock;
+/// before this bound 1e308 was accepted and saturated.
+pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
+
+/// A latency in ms as virtual nanoseconds, if it is a number from 0 to
+/// [`MAX_LATENCY_MS`].
+pub fn ms_to_ns(ms: f64) -> Option<u64> {
+    (0.0..=MAX_LATENCY_MS)
+        .contains(&ms)
+        .then(|| (ms * 1_000_000.0).round() as u64)
+}
+
+/// The error message for a latency out of range.
+pub fn latency_range(what: &str) -> String {
+    format!("{what} must be a number of milliseconds from 0 to {MAX_LATENCY_MS} (one hour)")
 }
 
 pub fn latency_and_quotas(c: &mut Compiler<'_>, doc: &Document) {
@@ -38,21 +53,11 @@ pub fn latency_and_quotas(c: &mut Compiler<'_>, doc: &Document) {
                         .region_pairs
                         .insert(LatencyTable::key(&pair.a, &pair.b), ns);
                 }
-                None => c.err(
-                    "latency",
-                    p.span(),
-                    "latency",
-                    "one_way_ms must be a non-negative number",
-                ),
+                None => c.err("latency", p.span(), "latency", latency_range("one_way_ms")),
             }
         }
         for (what, span) in bad {
-            c.err(
-                "latency",
-                span,
-                "latency",
-                format!("{what} must be a non-negative number"),
-            );
+            c.err("latency", span, "latency", latency_range(what));
         }
     }
     if let Some(q) = &doc.quotas {

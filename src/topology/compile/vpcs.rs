@@ -3,7 +3,8 @@
 //! default network ACL and default security group.
 
 use super::super::format::{SubnetSpec, VpcSpec};
-use super::{obj, suffix, Compiler, Kind};
+use super::super::names;
+use super::{obj, suffix, unicast, Compiler, Kind};
 use crate::model::*;
 use ipnet::{IpNet, Ipv4Net};
 use std::net::Ipv4Addr;
@@ -71,6 +72,20 @@ fn check_size(
     false
 }
 
+/// A VPC block must hold unicast addresses (see `unicast`).
+fn check_range(c: &mut Compiler<'_>, n: IpNet, span: std::ops::Range<usize>, object: &str) -> bool {
+    let Some(what) = unicast::block_problem(n) else {
+        return true;
+    };
+    c.err(
+        "vpc-cidr-range",
+        span,
+        object,
+        format!("VPC CIDR block {n} is {what}; AWS creates VPCs only in unicast address space"),
+    );
+    false
+}
+
 pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
     for v in specs {
         let id = v.id.get_ref().clone();
@@ -80,10 +95,16 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
             c.err("region", v.region.span(), &o, "region cannot be empty");
             continue;
         }
+        if let Some(problem) = names::id_problem(&region_name) {
+            c.err("region", v.region.span(), &o, format!("region: {problem}"));
+            continue;
+        }
         let Some(primary) = c.values(&o).v4net(&v.cidr) else {
             continue;
         };
-        if !check_size(c, "VPC CIDR block", primary, v.cidr.span(), &o) {
+        if !check_size(c, "VPC CIDR block", primary, v.cidr.span(), &o)
+            || !check_range(c, IpNet::V4(primary), v.cidr.span(), &o)
+        {
             continue;
         }
         let mut cidrs = vec![primary];
@@ -104,7 +125,9 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
             let Some(n) = c.values(&o).v4net(s) else {
                 continue;
             };
-            if !check_size(c, "VPC CIDR block", n, s.span(), &o) {
+            if !check_size(c, "VPC CIDR block", n, s.span(), &o)
+                || !check_range(c, IpNet::V4(n), s.span(), &o)
+            {
                 continue;
             }
             if let Some(other) = cidrs
@@ -143,9 +166,7 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
         let mut ipv6 = None;
         if let Some(s) = &v.ipv6_cidr {
             if let Some(n) = c.values(&o).v6net(s) {
-                if n.prefix_len() == 56 {
-                    ipv6 = Some(n);
-                } else {
+                if n.prefix_len() != 56 {
                     c.err(
                         "ipv6-size",
                         s.span(),
@@ -155,6 +176,8 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
                             n.prefix_len()
                         ),
                     );
+                } else if check_range(c, IpNet::V6(n), s.span(), &o) {
+                    ipv6 = Some(n);
                 }
             }
         }
@@ -200,6 +223,13 @@ fn allow_all(ipv6: bool) -> Vec<NaclRule> {
 
 /// Main route table (unless one is marked `main`), default NACL and default SG.
 pub fn implicit_objects(c: &mut Compiler<'_>) {
+    // The main tables the file marked, by VPC (one pass, not one scan per VPC).
+    let mut mains = std::collections::HashMap::new();
+    for (i, t) in c.net.route_tables.iter().enumerate() {
+        if t.is_main {
+            mains.entry(t.vpc).or_insert(i);
+        }
+    }
     for vi in 0..c.net.vpcs.len() {
         let vpc = VpcIdx(vi as u32);
         let (id, ipv6) = {
@@ -207,25 +237,12 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
             (v.id.clone(), v.ipv6.is_some())
         };
         let sfx = suffix(&id).to_string();
-        // The implicit objects' ids, made unique should the file use them already.
-        let fresh = |c: &Compiler<'_>, base: String| {
-            let mut id = base.clone();
-            let mut n = 1;
-            while c.defined_at.contains_key(&id) || c.index.keys().any(|(_, k)| *k == id) {
-                n += 1;
-                id = format!("{base}-{n}");
-            }
-            id
-        };
-        let main = c
-            .net
-            .route_tables
-            .iter()
-            .position(|t| t.vpc == vpc && t.is_main);
-        let main = match main {
+        // The implicit objects' ids; a clash with any other id was reported by
+        // `Compiler::define_implicit_ids` (they are never silently renamed).
+        let main = match mains.get(&vpc).copied() {
             Some(p) => p,
             None => {
-                let rid = fresh(c, format!("rtb-main-{sfx}"));
+                let rid = format!("rtb-main-{sfx}");
                 c.register(Kind::RouteTable, &rid, c.net.route_tables.len());
                 c.net.route_tables.push(RouteTable {
                     id: rid,
@@ -236,7 +253,7 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
                 c.net.route_tables.len() - 1
             }
         };
-        let nid = fresh(c, format!("acl-default-{sfx}"));
+        let nid = format!("acl-default-{sfx}");
         c.register(Kind::Nacl, &nid, c.net.nacls.len());
         c.net.nacls.push(Nacl {
             id: nid,
@@ -245,7 +262,7 @@ pub fn implicit_objects(c: &mut Compiler<'_>) {
             inbound: allow_all(ipv6),
             outbound: allow_all(ipv6),
         });
-        let sid = fresh(c, format!("sg-default-{sfx}"));
+        let sid = format!("sg-default-{sfx}");
         let six = SgIdx(c.net.security_groups.len() as u32);
         c.register(Kind::Sg, &sid, six.ix());
         let mut egress = vec![SgRule {

@@ -5,6 +5,7 @@ mod compiled;
 mod compiled_features;
 mod rules_cidr;
 mod rules_general;
+mod rules_hostile;
 mod rules_peering;
 mod rules_policy;
 mod rules_routes;

@@ -172,11 +172,14 @@ df = \"yes\"
 
 #[test]
 fn implicit_ids_never_clash_with_the_files_ids() {
+    // Not silently renamed (it used to become `sg-default-a-2`): refused, naming both.
     let mine = "\n[[security_group]]\nid = \"sg-default-a\"\nvpc = \"vpc-a\"\n";
-    let n = ok(&format!("{VPC_A}{mine}"));
-    let default = n.sg(n.vpcs[0].default_sg);
-    assert_eq!(default.id, "sg-default-a-2");
-    assert!(default.is_default);
+    let d = only(&format!("{VPC_A}{mine}"), "duplicate-id");
+    assert_eq!(d.diag.object, "vpc vpc-a");
+    assert!(d
+        .diag
+        .message
+        .contains("already taken by security group sg-default-a"));
 }
 
 #[test]

@@ -1,16 +1,21 @@
 //! Private IPs are unique within a VPC (ENIs and NAT gateways); public and
-//! Elastic IPs are unique everywhere.
+//! Elastic IPs are unique everywhere, and none is an external host's address.
 
 use super::super::compile::Spans;
 use super::super::diag::Diags;
 use crate::model::{Network, VpcIdx};
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 pub fn unique(net: &Network, spans: &Spans, diags: &mut Diags) {
     // (vpc, ip) → the first owner's description
     let mut private: HashMap<(VpcIdx, Ipv4Addr), String> = HashMap::new();
     let mut public: HashMap<Ipv4Addr, String> = HashMap::new();
+    let hosts: HashMap<IpAddr, &str> = net
+        .external_hosts
+        .iter()
+        .map(|h| (h.ip, h.name.as_str()))
+        .collect();
     let owners = net
         .enis
         .iter()
@@ -48,6 +53,10 @@ pub fn unique(net: &Network, spans: &Spans, diags: &mut Diags) {
             }
         }
         if let (Some(p), Some(ps)) = (pub_ip, pub_span) {
+            if let Some(host) = hosts.get(&IpAddr::V4(p)) {
+                diags.push("ip-duplicate", ps, who.clone(), format!("public IP {p} is the address of host {host}; an address belongs to one place"));
+                continue;
+            }
             match public.get(&p) {
                 Some(first) => diags.push("ip-duplicate", ps, who.clone(), format!("public IP {p} is already used by {first}; a public or Elastic IP belongs to one interface")),
                 None => {

@@ -59,16 +59,18 @@ pub fn quotas(net: &Network, spans: &Spans, diags: &mut Diags) {
             "pending_peerings_per_vpc",
         ),
     ] {
-        for (vi, v) in net.vpcs.iter().enumerate() {
-            let mine: Vec<usize> = net
-                .peerings
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| {
-                    p.status == status && (p.requester.ix() == vi || p.accepter.ix() == vi)
-                })
-                .map(|(i, _)| i)
-                .collect();
+        // Each VPC's peerings of this status, in file order: one pass, not one
+        // scan of every peering per VPC.
+        let mut mine: Vec<Vec<usize>> = vec![Vec::new(); net.vpcs.len()];
+        for (i, p) in net.peerings.iter().enumerate() {
+            if p.status == status {
+                mine[p.requester.ix()].push(i);
+                if p.accepter != p.requester {
+                    mine[p.accepter.ix()].push(i);
+                }
+            }
+        }
+        for (v, mine) in net.vpcs.iter().zip(&mine) {
             if mine.len() > quota as usize {
                 let first_over = mine[quota as usize];
                 diags.push(
