@@ -14,8 +14,14 @@ use std::collections::BTreeMap;
 pub struct Summary {
     pub topology: String,
     pub seed: u64,
-    /// True when the run was stopped (Ctrl-C) before its traffic finished.
+    /// True when the run was stopped (Ctrl-C, SIGTERM) before its traffic finished
+    /// or before its histogram files were all written.
     pub interrupted: bool,
+    /// Captures stopped at the `--max-capture` limit (set by the recorder).
+    pub capture_truncated: bool,
+    /// Frames seen at capture points, and dropped frames, after captures stopped:
+    /// counted everywhere else, but in no capture file.
+    pub frames_not_captured: u64,
     pub flows: Vec<FlowSummary>,
     pub expectations: ExpectationTotals,
     pub totals: Totals,
@@ -193,6 +199,8 @@ impl Summary {
             topology: topology.to_string(),
             seed,
             interrupted,
+            capture_truncated: false,
+            frames_not_captured: 0,
             flows,
             expectations: ExpectationTotals { checked, failed },
             totals: totals.into(),
