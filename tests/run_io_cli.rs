@@ -562,3 +562,44 @@ fn snaplen_cuts_captured_frames() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A SIGHUP ignored on entry (`nohup peeremu run …`) stays ignored: the run goes
+/// on after a hangup, and a later SIGTERM is the first signal it reacts to.
+#[cfg(target_os = "linux")]
+#[test]
+fn nohup_keeps_sighup_ignored() {
+    use std::os::unix::process::CommandExt;
+    let dir = temp_dir("nohup");
+    let topology = dir.join("endless.toml");
+    std::fs::write(&topology, ENDLESS).unwrap();
+    let out = dir.join("out");
+    let mut cmd = peeremu();
+    cmd.arg("run")
+        .arg(&topology)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: only an async-signal-safe call between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("spawn peeremu");
+    wait_until("the run writes captures", || run_under_way(&out));
+    signal(&child, "-HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the run"
+    );
+    signal(&child, "-TERM");
+    let (status, stderr) = wait(child);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert_eq!(stderr.matches("interrupted").count(), 1, "{stderr}");
+    assert_eq!(read_summary(&out)["interrupted"], Value::Bool(true));
+    let _ = std::fs::remove_dir_all(dir);
+}
