@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use peeremu::cli;
+use peeremu::output::console;
 use std::process::ExitCode;
 
 /// Packet-level emulator of AWS VPC networking: real frames through virtual VPC
@@ -27,12 +28,25 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help`, `--version` (exit 0) and bad arguments (exit 2), printed without
+        // panicking on a closed or full stdout.
+        Err(e) => {
+            let code = u8::try_from(e.exit_code()).unwrap_or(cli::EXIT_INVALID);
+            if e.use_stderr() {
+                // An error: its status stands whether or not stderr takes the text.
+                let _ = e.print();
+                return ExitCode::from(code);
+            }
+            return ExitCode::from(console::exit_status(console::finish(code, e.print())));
+        }
+    };
     let code = match cli.command {
         Command::Check(args) => cli::check::main(args),
         Command::Run(args) => cli::run::main(args),
         Command::Trace(args) => cli::trace::main(args),
         Command::Bench(args) => cli::bench::main(args),
     };
-    ExitCode::from(code)
+    ExitCode::from(console::exit_status(code))
 }

@@ -49,6 +49,8 @@ fn help_lists_every_option() {
         "--quiet",
         "--json",
         "--account-id",
+        "--max-capture",
+        "--snaplen",
     ] {
         assert!(help.contains(opt), "{opt} missing from\n{help}");
     }

@@ -152,6 +152,8 @@ fn check_key_order(name: &str, out: &Path) {
         "topology",
         "seed",
         "interrupted",
+        "capture_truncated",
+        "frames_not_captured",
         "flows",
         "name",
         "src",

@@ -389,7 +389,46 @@ fn every_captured_frame_goes_between_the_router_and_a_distinct_mac() {
 #[test]
 #[ignore = "needs tshark"]
 fn captures_of_an_interrupted_run_are_complete() {
-    let (dir, out, status, stderr) = run_interrupted("tshark-sigint");
+    interrupted_captures_are_complete("-INT");
+}
+
+/// The same after SIGTERM (before, it cut the captures mid-block).
+#[test]
+#[ignore = "needs tshark"]
+fn captures_of_a_terminated_run_are_complete() {
+    interrupted_captures_are_complete("-TERM");
+}
+
+/// Captures stopped at `--max-capture` end on whole blocks too.
+#[test]
+#[ignore = "needs tshark"]
+fn captures_cut_at_the_size_limit_are_complete() {
+    let dir = temp_dir("tshark-max-capture");
+    let topology = dir.join("finite.toml");
+    std::fs::write(
+        &topology,
+        ENDLESS.replace("count = 100000000", "count = 20000"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = run(&topology, &out, &["--max-capture", "300K"]);
+    let s = read_summary(&out);
+    assert_eq!(
+        s["capture_truncated"],
+        Value::Bool(true),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for file in pcapngs(&out) {
+        let bad = problems(&file);
+        assert!(bad.is_empty(), "{}: tshark reports\n{bad}", file.display());
+    }
+    assert!(frame_count(&out.join("capture.pcapng")) > 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn interrupted_captures_are_complete(signal: &str) {
+    let (dir, out, status, stderr) = run_interrupted_by("tshark-sigint", signal);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert_eq!(read_summary(&out)["interrupted"], Value::Bool(true));
     let files = pcapngs(&out);

@@ -13,6 +13,7 @@ use crate::model::{Network, RouteDestination};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::hint::black_box;
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -48,17 +49,17 @@ pub struct Args {
 
 pub fn main(args: Args) -> u8 {
     if args.lookups == 0 {
-        eprintln!("peeremu bench: --lookups must be at least 1");
+        crate::errln!("peeremu bench: --lookups must be at least 1");
         return EXIT_INVALID;
     }
     if let Some(path) = &args.topology {
         return match crate::topology::load_file(path) {
-            Ok(net) => bench_topology(&net, &args),
+            Ok(net) => finish(bench_topology(&net, &args, &mut io::stdout().lock())),
             Err(e) => {
-                eprint!(
+                crate::output::console::eprint(format_args!(
                     "peeremu bench: cannot benchmark the route tables of {}:\n{e}",
                     path.display()
-                );
+                ));
                 EXIT_INVALID
             }
         };
@@ -67,7 +68,7 @@ pub fn main(args: Args) -> u8 {
         (Some(path), _) => match load::load_file(path) {
             Ok(list) => (list.v4, list.v6, path.display().to_string()),
             Err(e) => {
-                eprintln!("peeremu bench: {e}");
+                crate::errln!("peeremu bench: {e}");
                 return EXIT_INVALID;
             }
         },
@@ -87,15 +88,15 @@ pub fn main(args: Args) -> u8 {
     };
     let family = if args.v6 { "IPv6" } else { "IPv4" };
     if (args.v6 && v6.is_empty()) || (!args.v6 && v4.is_empty()) {
-        eprintln!("peeremu bench: no {family} prefixes in {origin}");
+        crate::errln!("peeremu bench: no {family} prefixes in {origin}");
         return EXIT_INVALID;
     }
-    if args.v6 {
-        bench_v6(&v6, &origin, &args);
+    let out = &mut io::stdout().lock();
+    finish(if args.v6 {
+        bench_v6(&v6, &origin, &args, out)
     } else {
-        bench_v4(&v4, &origin, &args);
-    }
-    EXIT_OK
+        bench_v4(&v4, &origin, &args, out)
+    })
 }
 
 /// Largest `--synthetic` table: 20 million prefixes, 22 times a full IPv4 table
@@ -147,19 +148,26 @@ fn available_memory() -> Option<u64> {
     Some(kib.saturating_mul(1024))
 }
 
-fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
-    println!("table: {} IPv4 prefixes ({origin})", nets.len());
+/// Exit 0, or as [`console::finish`] says for a failed write (a closed pipe
+/// stops the benchmark at its next line instead of running it to the end).
+fn finish(written: io::Result<()>) -> u8 {
+    crate::output::console::finish(EXIT_OK, written)
+}
+
+fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "table: {} IPv4 prefixes ({origin})", nets.len())?;
     let start = Instant::now();
     let table = Lpm4::from_routes(nets.iter().zip(0u32..).map(|(&n, i)| (n, i)));
     print_build(
+        out,
         start.elapsed(),
         table.len(),
         table.memory_bytes(),
         table.stats(),
-    );
+    )?;
     let keys = generate::keys_v4(nets, key_count(args), args.seed);
     let hits = keys.iter().filter(|&&k| table.lookup(k).is_some()).count();
-    print_keys(keys.len(), hits);
+    print_keys(out, keys.len(), hits)?;
     let (ind, dep) = time_lookups(
         &keys,
         args.lookups,
@@ -169,23 +177,24 @@ fn bench_v4(nets: &[Ipv4Net], origin: &str, args: &Args) {
     let batched = time_batched(&keys, args.lookups, |ks, out| {
         table.lookup_batch(ks, out);
     });
-    print_times(args.lookups, ind, dep);
-    print_batched(args.lookups, batched);
+    print_times(out, args.lookups, ind, dep)?;
+    print_batched(out, args.lookups, batched)
 }
 
-fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
-    println!("table: {} IPv6 prefixes ({origin})", nets.len());
+fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "table: {} IPv6 prefixes ({origin})", nets.len())?;
     let start = Instant::now();
     let table = Lpm6::from_routes(nets.iter().zip(0u32..).map(|(&n, i)| (n, i)));
     print_build(
+        out,
         start.elapsed(),
         table.len(),
         table.memory_bytes(),
         table.stats(),
-    );
+    )?;
     let keys = generate::keys_v6(nets, key_count(args), args.seed);
     let hits = keys.iter().filter(|&&k| table.lookup(k).is_some()).count();
-    print_keys(keys.len(), hits);
+    print_keys(out, keys.len(), hits)?;
     let (ind, dep) = time_lookups(
         &keys,
         args.lookups,
@@ -195,16 +204,23 @@ fn bench_v6(nets: &[Ipv6Net], origin: &str, args: &Args) {
     let batched = time_batched(&keys, args.lookups, |ks, out| {
         table.lookup_batch(ks, out);
     });
-    print_times(args.lookups, ind, dep);
-    print_batched(args.lookups, batched);
+    print_times(out, args.lookups, ind, dep)?;
+    print_batched(out, args.lookups, batched)
 }
 
 fn key_count(args: &Args) -> usize {
     usize::try_from(args.lookups).map_or(KEY_POOL, |n| n.min(KEY_POOL))
 }
 
-fn print_build(took: Duration, routes: usize, bytes: usize, stats: Stats) {
-    println!(
+fn print_build(
+    out: &mut impl Write,
+    took: Duration,
+    routes: usize,
+    bytes: usize,
+    stats: Stats,
+) -> io::Result<()> {
+    writeln!(
+        out,
         "build: {:.1} ms, {routes} distinct prefixes; memory {bytes} bytes ({:.1} bytes/prefix; lookup structure {} bytes = {:.1} bytes/prefix, direct 2^{}, {} nodes)",
         took.as_secs_f64() * 1e3,
         bytes as f64 / routes.max(1) as f64,
@@ -212,36 +228,45 @@ fn print_build(took: Duration, routes: usize, bytes: usize, stats: Stats) {
         stats.trie_bytes as f64 / routes.max(1) as f64,
         stats.direct_bits,
         stats.nodes,
-    );
+    )
 }
 
-fn print_keys(n: usize, hits: usize) {
-    println!(
+fn print_keys(out: &mut impl Write, n: usize, hits: usize) -> io::Result<()> {
+    writeln!(
+        out,
         "keys: {n} (half inside table prefixes, half uniform), {:.1} % match a prefix",
         100.0 * hits as f64 / n.max(1) as f64
-    );
+    )
 }
 
-fn print_times(n: u64, independent: Duration, dependent: Duration) {
+fn print_times(
+    out: &mut impl Write,
+    n: u64,
+    independent: Duration,
+    dependent: Duration,
+) -> io::Result<()> {
     for (mode, took) in [("independent", independent), ("dependent", dependent)] {
         let secs = took.as_secs_f64().max(1e-9);
-        println!(
+        writeln!(
+            out,
             "{mode}: {n} lookups in {:.3} s: {:.1} M lookups/s, {:.2} ns/lookup",
             secs,
             n as f64 / secs / 1e6,
             secs * 1e9 / n as f64
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn print_batched(n: u64, took: Duration) {
+fn print_batched(out: &mut impl Write, n: u64, took: Duration) -> io::Result<()> {
     let secs = took.as_secs_f64().max(1e-9);
-    println!(
+    writeln!(
+        out,
         "independent, lookup_batch: {n} lookups in {:.3} s: {:.1} M lookups/s, {:.2} ns/lookup",
         secs,
         n as f64 / secs / 1e6,
         secs * 1e9 / n as f64
-    );
+    )
 }
 
 /// Time `n` independent lookups over `keys` (cycled) through a batched lookup:
@@ -319,10 +344,9 @@ fn time_lookups<K: Copy>(
 }
 
 /// Benchmark every route table of a topology (both families, prefix lists expanded).
-fn bench_topology(net: &Network, args: &Args) -> u8 {
+fn bench_topology(net: &Network, args: &Args, out: &mut impl Write) -> io::Result<()> {
     if net.route_tables.is_empty() {
-        println!("no route tables in this topology");
-        return EXIT_OK;
+        return writeln!(out, "no route tables in this topology");
     }
     for rt in &net.route_tables {
         let mut v4 = Vec::new();
@@ -342,12 +366,13 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                 }
             }
         }
-        println!(
+        writeln!(
+            out,
             "route table {}: {} IPv4 and {} IPv6 destinations",
             rt.id,
             v4.len(),
             v6.len()
-        );
+        )?;
         let n = args.lookups;
         if !v4.is_empty() {
             let nets: Vec<Ipv4Net> = v4.iter().map(|r| r.0).collect();
@@ -364,8 +389,8 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                     |k| t.lookup(k).copied().unwrap_or(0),
                     generate::chain_v4,
                 );
-                print!("  IPv4: {} bytes; ", t.memory_bytes());
-                print_ns(n, ind, dep);
+                write!(out, "  IPv4: {} bytes; ", t.memory_bytes())?;
+                print_ns(out, n, ind, dep)?;
             }
         }
         if !v6.is_empty() {
@@ -382,21 +407,27 @@ fn bench_topology(net: &Network, args: &Args) -> u8 {
                     |k| t.lookup(k).copied().unwrap_or(0),
                     generate::chain_v6,
                 );
-                print!("  IPv6: {} bytes; ", t.memory_bytes());
-                print_ns(n, ind, dep);
+                write!(out, "  IPv6: {} bytes; ", t.memory_bytes())?;
+                print_ns(out, n, ind, dep)?;
             }
         }
     }
-    EXIT_OK
+    Ok(())
 }
 
-fn print_ns(n: u64, independent: Duration, dependent: Duration) {
+fn print_ns(
+    out: &mut impl Write,
+    n: u64,
+    independent: Duration,
+    dependent: Duration,
+) -> io::Result<()> {
     let ns = |d: Duration| d.as_secs_f64() * 1e9 / n as f64;
-    println!(
+    writeln!(
+        out,
         "independent {:.2} ns/lookup, dependent {:.2} ns/lookup",
         ns(independent),
         ns(dependent)
-    );
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! file:line:col, or a one-line summary of what each valid file contains.
 
 use crate::model::{Network, PeeringStatus};
+use crate::output::console;
 use crate::topology;
 use std::path::PathBuf;
 
@@ -62,10 +63,15 @@ pub fn main(args: Args) -> u8 {
     let mut code = super::EXIT_OK;
     for path in &args.topologies {
         match topology::load_file(path) {
-            Ok(net) => println!("{}: OK — {}", path.display(), summary(&net)),
+            Ok(net) => {
+                let line = format!("{}: OK — {}\n", path.display(), summary(&net));
+                if let Err(e) = console::print(&line) {
+                    return console::finish(code, Err(e));
+                }
+            }
             Err(e) => {
-                eprint!("{e}");
-                eprintln!(
+                console::eprint(format_args!("{e}"));
+                crate::errln!(
                     "{}: invalid topology ({})",
                     path.display(),
                     plural(e.messages.len(), "error", "errors")

@@ -1,13 +1,22 @@
 //! `peeremu run TOPO.toml`: load, simulate, and write the run folder (captures,
 //! flow logs, histograms, `summary.json`), then print the table. Exit 0 when every
-//! expectation is met, 1 when one is not, 2 on bad input or unwritable outputs,
-//! 130 when interrupted by Ctrl-C (outputs are still complete).
+//! expectation is met, 1 when one is not, 2 on bad input, unwritable outputs or a
+//! run folder another run is writing, 130 when interrupted by Ctrl-C, SIGTERM or
+//! SIGHUP (outputs of what was done are still complete).
+//!
+//! The run folder is written beside `--out` and put in its place only once whole
+//! (see `output::run_folder`): a run that fails leaves `--out` as it was.
 
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
+use crate::errln;
 use crate::model::Network;
+use crate::output::capture_limit::{parse_size, size_text, CaptureLimits, DEFAULT_MAX_CAPTURE};
+use crate::output::console;
 use crate::output::flowlog::DEFAULT_ACCOUNT_ID;
 use crate::output::interfaces::expected_duration_ns;
 use crate::output::interrupt::EXIT_SIGINT;
+use crate::output::pcap::DEFAULT_SNAPLEN;
+use crate::output::run_folder::RunFolder;
 use crate::output::{
     paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread, RunTotals,
     Summary,
@@ -47,6 +56,14 @@ pub struct Args {
     /// Account id written in flow log lines (12 digits).
     #[arg(long, value_name = "ID", default_value = DEFAULT_ACCOUNT_ID, value_parser = parse_account_id)]
     pub account_id: String,
+    /// Stop capturing once the capture files (capture.pcapng, points/, drops.pcapng)
+    /// reach this size in all: bytes, or K, M, G, T (powers of 1024). Later frames
+    /// are counted in summary.json, not captured [default: 1G].
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_CAPTURE, value_parser = parse_size, hide_default_value = true)]
+    pub max_capture: u64,
+    /// Bytes kept of each captured frame (1-65535; the frame's length is recorded).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SNAPLEN, value_parser = clap::value_parser!(u32).range(1..=65535))]
+    pub snaplen: u32,
 }
 
 /// What the simulation is asked to do.
@@ -90,10 +107,16 @@ fn simulate(req: &SimRequest<'_>, observer: &mut dyn Observer) -> Result<SimResu
 
 pub fn main(args: Args) -> u8 {
     let process_start = Instant::now();
+    // Until outputs are protected a signal exits at once: reading the topology
+    // is not polled, and nothing has been written yet.
+    let interrupt = Interrupt::new();
+    if let Err(e) = interrupt.install_ctrlc() {
+        errln!("peeremu run: warning: Ctrl-C handling unavailable ({e})");
+    }
     let network = match crate::topology::load_file(&args.topology) {
         Ok(n) => n,
         Err(e) => {
-            eprint!("{e}");
+            console::eprint(format_args!("{e}"));
             return EXIT_INVALID;
         }
     };
@@ -101,28 +124,37 @@ pub fn main(args: Args) -> u8 {
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&network, &args.topology));
-    let interrupt = Interrupt::new();
-    if let Err(e) = interrupt.install_ctrlc() {
-        eprintln!("peeremu run: warning: Ctrl-C handling unavailable ({e})");
-    }
+    interrupt.protect_outputs();
+    let folder = match RunFolder::claim(&out_dir) {
+        Ok(f) => f,
+        Err(e) => {
+            errln!("peeremu run: {e}");
+            return EXIT_INVALID;
+        }
+    };
     let config = RecorderConfig {
-        out_dir: out_dir.clone(),
+        out_dir: folder.staging().to_path_buf(),
         capture: !args.no_capture,
         account_id: args.account_id.clone(),
         seed: args.seed,
         progress: !args.quiet && !args.json,
         expected_duration_ns: expected_duration_ns(&network, args.duration),
+        limits: CaptureLimits {
+            max_bytes: args.max_capture,
+            snaplen: args.snaplen,
+        },
     };
-    let recorder = match Recorder::create(&network, &config) {
+    let mut recorder = match Recorder::create(&network, &config) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "peeremu run: cannot write outputs in {}: {e}",
-                out_dir.display()
+                folder.staging().display()
             );
             return EXIT_INVALID;
         }
     };
+    recorder.watch(interrupt.clone());
     let setup_start = Instant::now();
     let request = SimRequest {
         network: &network,
@@ -135,28 +167,29 @@ pub fn main(args: Args) -> u8 {
     let mut observer = match RecorderThread::spawn(recorder) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("peeremu run: cannot start the output thread: {e}");
+            errln!("peeremu run: cannot start the output thread: {e}");
             return EXIT_INVALID;
         }
     };
     let result = match simulate(&request, &mut observer) {
         Ok(r) => r,
         Err(msg) => {
-            eprintln!("peeremu run: {msg}");
+            errln!("peeremu run: {msg}");
             return EXIT_INVALID;
         }
     };
     let loop_end = Instant::now();
     let loop_start = observer.loop_started_at().unwrap_or(setup_start);
+    let unwritten = |e: std::io::Error| {
+        errln!(
+            "peeremu run: writing outputs failed: {e}; {} was left as it was",
+            out_dir.display()
+        );
+        EXIT_INVALID
+    };
     let recorder = match observer.finish() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!(
-                "peeremu run: writing outputs in {} failed: {e}",
-                out_dir.display()
-            );
-            return EXIT_INVALID;
-        }
+        Err(e) => return unwritten(e),
     };
     let mut totals = result.totals;
     // Wall time is measured here so the engine never reads a host clock: the event
@@ -164,25 +197,31 @@ pub fn main(args: Args) -> u8 {
     totals.wall_time_s = loop_end.duration_since(loop_start).as_secs_f64();
     let interrupted = result.interrupted || interrupt.is_set();
     let (summary, written) = recorder.finish(&result.reports, totals, interrupted);
+    // A run folder is complete or not there: `folder` removes what was written.
+    if let Err(e) = written {
+        return unwritten(e);
+    }
+    if let Err(e) = folder.commit() {
+        errln!(
+            "peeremu run: cannot put the outputs in place at {}: {e}",
+            out_dir.display()
+        );
+        return EXIT_INVALID;
+    }
     let phases = WallPhases {
         load_s: setup_start.duration_since(process_start).as_secs_f64(),
         setup_s: loop_start.duration_since(setup_start).as_secs_f64(),
         loop_s: totals.wall_time_s,
         output_s: loop_end.elapsed().as_secs_f64(),
     };
-    report(&args, &summary, &out_dir);
+    let written = report(&args, &summary, &out_dir, &phases);
     warn_conservation(&summary);
-    if !args.quiet && !args.json {
-        println!("{}", phases.line(totals.frames));
-    }
-    if let Err(e) = written {
-        eprintln!(
-            "peeremu run: writing outputs in {} failed: {e}",
-            out_dir.display()
-        );
-        return EXIT_INVALID;
-    }
-    exit_code(&summary)
+    let code = if interrupt.is_set() {
+        EXIT_SIGINT as u8
+    } else {
+        exit_code(&summary)
+    };
+    console::finish(code, written)
 }
 
 /// Where the wall time of a run went.
@@ -220,18 +259,33 @@ impl WallPhases {
 }
 
 /// Print the run's result as asked (table, JSON, or only failures).
-fn report(args: &Args, summary: &Summary, out_dir: &Path) {
+fn report(
+    args: &Args,
+    summary: &Summary,
+    out_dir: &Path,
+    phases: &WallPhases,
+) -> std::io::Result<()> {
     if args.json {
-        print!("{}", summary.to_json());
+        console::print(&summary.to_json())?;
     } else if !args.quiet {
-        print!("{}", table::render(summary));
-        println!("outputs: {}", out_dir.display());
-        return;
+        let mut text = table::render(summary);
+        if summary.capture_truncated {
+            text.push_str(&format!(
+                "captures: stopped at --max-capture ({}); {} frames not captured (counted in the flow logs and summary)\n",
+                size_text(args.max_capture),
+                summary.frames_not_captured
+            ));
+        }
+        text.push_str(&format!("outputs: {}\n", out_dir.display()));
+        text.push_str(&phases.line(summary.totals.frames));
+        text.push('\n');
+        return console::print(&text);
     }
     // Table mode lists failures itself; elsewhere they go to stderr.
     for f in summary.failed_expectations() {
-        eprintln!("{}", table::failure_line(f));
+        errln!("{}", table::failure_line(f));
     }
+    Ok(())
 }
 
 /// The loud warning when the run's frame balance does not add up (DESIGN.md §3):
@@ -240,11 +294,11 @@ fn warn_conservation(summary: &Summary) {
     let Some(warning) = summary.totals.conservation.warning() else {
         return;
     };
-    eprintln!("peeremu run: {warning}");
+    errln!("peeremu run: {warning}");
     for f in summary.flows.iter().filter(|f| f.unaccounted_packets > 0) {
-        eprintln!(
+        errln!(
             "peeremu run: flow {}: {} of {} packets sent neither arrived, nor were dropped with a reason, nor were in flight",
-            f.name.escape_debug(),
+            crate::escape::escape(&f.name),
             f.unaccounted_packets,
             f.sent_packets
         );
@@ -318,6 +372,7 @@ mod tests {
             (a.seed, a.no_capture, a.quiet, a.json, a.duration),
             (1, false, false, false, None)
         );
+        assert_eq!((a.max_capture, a.snaplen), (1 << 30, 65_535));
         assert_eq!(a.account_id, DEFAULT_ACCOUNT_ID);
         let a = parse(&[
             "t.toml",
@@ -329,8 +384,13 @@ mod tests {
             "--duration",
             "1.5",
             "--json",
+            "--max-capture",
+            "100M",
+            "--snaplen",
+            "128",
         ])
         .unwrap();
+        assert_eq!((a.max_capture, a.snaplen), (100 << 20, 128));
         assert_eq!(a.out, Some(PathBuf::from("o")));
         assert_eq!(a.duration, Some(1_500_000_000));
         assert!(a.no_capture && a.json);
@@ -350,6 +410,9 @@ mod tests {
         assert!(parse(&["t.toml", "--duration", "inf"]).is_err());
         assert!(parse(&["t.toml", "--account-id", "12"]).is_err());
         assert!(parse(&["t.toml", "--quiet", "--json"]).is_err());
+        assert!(parse(&["t.toml", "--max-capture", "lots"]).is_err());
+        assert!(parse(&["t.toml", "--snaplen", "0"]).is_err());
+        assert!(parse(&["t.toml", "--snaplen", "65536"]).is_err());
     }
 
     #[test]

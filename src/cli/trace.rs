@@ -79,21 +79,18 @@ pub fn main(args: Args) -> u8 {
     let mut net = match crate::topology::load_file(&args.topology) {
         Ok(n) => n,
         Err(e) => {
-            eprint!("{e}");
+            crate::output::console::eprint(format_args!("{e}"));
             return EXIT_INVALID;
         }
     };
     match run(&mut net, &args) {
         Ok((report, ok)) => {
-            println!("{report}");
-            if ok {
-                EXIT_OK
-            } else {
-                EXIT_FAILED
-            }
+            let code = if ok { EXIT_OK } else { EXIT_FAILED };
+            let written = crate::output::console::printf(format_args!("{report}\n"));
+            crate::output::console::finish(code, written)
         }
         Err(msg) => {
-            eprintln!("peeremu trace: {msg}");
+            crate::errln!("peeremu trace: {msg}");
             EXIT_INVALID
         }
     }

@@ -1,7 +1,9 @@
 //! What a run leaves behind (DESIGN.md §5): pcapng captures, `drops.pcapng`,
 //! HdrHistogram `.hgrm` files, AWS flow log v2 lines, `summary.json`, a terminal table.
 
+pub mod capture_limit;
 pub mod conservation;
+pub mod console;
 pub mod flowlog;
 pub mod hgrm;
 pub mod histogram;
@@ -13,6 +15,7 @@ pub mod points;
 pub mod progress;
 pub mod recorder;
 mod report;
+pub mod run_folder;
 pub mod summary;
 pub mod table;
 pub mod thread;

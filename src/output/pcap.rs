@@ -25,8 +25,13 @@ pub const EPOCH_BASE_S: u64 = 1_700_000_000;
 
 /// `if_tsresol` value meaning 10^-9 s.
 const TSRESOL_NANOSECONDS: u8 = 9;
-/// Larger than any frame we build (9001-byte MTU + Ethernet header).
-const SNAPLEN: u32 = 65_535;
+/// Larger than any frame we build (9001-byte MTU + Ethernet header): the default
+/// `--snaplen` keeps every frame whole.
+pub const DEFAULT_SNAPLEN: u32 = 65_535;
+/// The section header block as written here (type, lengths, byte-order magic,
+/// version, section length, the `shb_userappl` option and its end): at most this
+/// many bytes. Counted in [`PcapngFile::bytes`] instead of measured.
+const SHB_BOUND: u64 = 64;
 /// pcapng option lengths are 16-bit; comments and names are cut well below that.
 const MAX_OPTION_TEXT: usize = 1024;
 
@@ -52,12 +57,26 @@ pub struct CaptureInterface {
 pub struct PcapngFile<W: Write> {
     writer: PcapNgWriter<W>,
     interfaces: u32,
+    /// Frames are cut to this many bytes (`--snaplen`).
+    snaplen: u32,
+    /// Bytes written so far (the section header counted as [`SHB_BOUND`]).
+    bytes: u64,
 }
 
 impl<W: Write> PcapngFile<W> {
     /// Write the section header and one IDB per interface (interface ids are the
-    /// positions in `interfaces`).
+    /// positions in `interfaces`); frames are kept whole.
     pub fn new(inner: W, interfaces: &[CaptureInterface]) -> io::Result<Self> {
+        Self::with_snaplen(inner, interfaces, DEFAULT_SNAPLEN)
+    }
+
+    /// [`PcapngFile::new`] keeping at most `snaplen` bytes of each frame (at least 1).
+    pub fn with_snaplen(
+        inner: W,
+        interfaces: &[CaptureInterface],
+        snaplen: u32,
+    ) -> io::Result<Self> {
+        let snaplen = snaplen.clamp(1, DEFAULT_SNAPLEN);
         let section = SectionHeaderBlock {
             endianness: Endianness::Little,
             options: vec![SectionHeaderOption::UserApplication(Cow::Owned(format!(
@@ -67,10 +86,11 @@ impl<W: Write> PcapngFile<W> {
             ..Default::default()
         };
         let mut writer = PcapNgWriter::with_section_header(inner, section).map_err(to_io)?;
+        let mut bytes = SHB_BOUND;
         for iface in interfaces {
             let idb = InterfaceDescriptionBlock {
                 linktype: DataLink::ETHERNET,
-                snaplen: SNAPLEN,
+                snaplen,
                 options: vec![
                     InterfaceDescriptionOption::IfName(Cow::Owned(clip(&iface.name).into())),
                     InterfaceDescriptionOption::IfDescription(Cow::Owned(
@@ -79,12 +99,34 @@ impl<W: Write> PcapngFile<W> {
                     InterfaceDescriptionOption::IfTsResol(TSRESOL_NANOSECONDS),
                 ],
             };
-            writer.write_pcapng_block(idb).map_err(to_io)?;
+            bytes += writer.write_pcapng_block(idb).map_err(to_io)? as u64;
         }
         Ok(PcapngFile {
             writer,
             interfaces: interfaces.len() as u32,
+            snaplen,
+            bytes,
         })
+    }
+
+    /// Bytes written so far (an upper bound: exact but for the section header).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// At most how many bytes [`PcapngFile::write`] adds for a frame of `frame_len`
+    /// bytes with a comment of `comment_len` bytes (0: none): the block's fixed
+    /// fields (32), the captured bytes padded to 4, the direction flags option (8),
+    /// the comment option (4 + text padded to 4) and the end of options (4).
+    pub fn block_bound(&self, frame_len: usize, comment_len: usize) -> u64 {
+        let pad4 = |n: usize| n.div_ceil(4) as u64 * 4;
+        let captured = frame_len.min(self.snaplen as usize);
+        let comment = if comment_len > 0 {
+            4 + pad4(comment_len.min(MAX_OPTION_TEXT))
+        } else {
+            0
+        };
+        32 + pad4(captured) + 8 + comment + 4
     }
 
     /// Append one frame. `time_ns` is virtual time; [`EPOCH_BASE_S`] is added.
@@ -107,15 +149,17 @@ impl<W: Write> PcapngFile<W> {
         if let Some(d) = dir {
             options.push(EnhancedPacketOption::Flags(direction_flags(d)));
         }
-        let frame = &frame[..frame.len().min(SNAPLEN as usize)];
+        // `original_len` is the frame's length on the wire, whatever was kept.
+        let original_len = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+        let frame = &frame[..frame.len().min(self.snaplen as usize)];
         let epb = EnhancedPacketBlock {
             interface_id: interface,
             timestamp: Duration::from_secs(EPOCH_BASE_S) + Duration::from_nanos(time_ns),
-            original_len: frame.len() as u32,
+            original_len,
             data: Cow::Borrowed(frame),
             options,
         };
-        self.writer.write_pcapng_block(epb).map_err(to_io)?;
+        self.bytes += self.writer.write_pcapng_block(epb).map_err(to_io)? as u64;
         Ok(())
     }
 
@@ -224,6 +268,39 @@ mod tests {
         // Section header block type, then the byte-order magic in little-endian.
         assert_eq!(&a[0..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
         assert_eq!(&a[8..12], &[0x4d, 0x3c, 0x2b, 0x1a]);
+    }
+
+    /// `bytes()` counts what was written (the section header as its bound) and
+    /// `block_bound` is never below what a frame adds; `--snaplen` cuts frames but
+    /// keeps their length on the wire.
+    #[test]
+    fn byte_count_bounds_and_snaplen() {
+        let mut f = PcapngFile::with_snaplen(Vec::new(), &ifaces(), 100).unwrap();
+        let header = f.writer.get_ref().len() as u64;
+        assert!(header <= f.bytes() && f.bytes() <= header + SHB_BOUND);
+        let shb_extra = f.bytes() - header;
+        for (len, comment) in [(60, ""), (61, "NACL_DENY x"), (1514, ""), (9015, "y")] {
+            let bound = f.block_bound(len, comment.len());
+            let before = f.writer.get_ref().len();
+            let c = (!comment.is_empty()).then_some(comment);
+            f.write(0, 1, Some(FrameDirection::Inbound), c, &vec![7u8; len])
+                .unwrap();
+            let added = (f.writer.get_ref().len() - before) as u64;
+            assert!(added <= bound, "{len}: {added} > {bound}");
+            assert!(bound <= added + 8, "{len}: bound {bound} far above {added}");
+        }
+        // Blocks after the section header are counted exactly.
+        assert_eq!(f.bytes() - f.writer.get_ref().len() as u64, shb_extra);
+        let bytes = f.into_inner();
+        let mut r = PcapNgReader::new(&bytes[..]).unwrap();
+        let mut lens = Vec::new();
+        while let Some(b) = r.next_block() {
+            if let Block::EnhancedPacket(p) = b.unwrap() {
+                lens.push((p.data.len(), p.original_len));
+            }
+        }
+        assert_eq!(lens, [(60, 60), (61, 61), (100, 1514), (100, 9015)]);
+        assert_eq!(r.interfaces()[0].snaplen, 100);
     }
 
     #[test]

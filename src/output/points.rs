@@ -31,10 +31,18 @@ pub struct PointCaptures {
     files: Vec<PointFile>,
     open: usize,
     skipped: u64,
+    /// `--snaplen` of every file.
+    snaplen: u32,
+    /// Bytes written into all files (see [`PcapngFile::bytes`]).
+    bytes: u64,
 }
 
+/// At most how many bytes opening a point file writes: the section header and one
+/// interface block whose name and description are each cut to 1 KiB by the writer.
+const OPEN_BOUND: u64 = 4096;
+
 impl PointCaptures {
-    pub fn new(interfaces: Vec<CaptureInterface>) -> io::Result<PointCaptures> {
+    pub fn new(interfaces: Vec<CaptureInterface>, snaplen: u32) -> io::Result<PointCaptures> {
         let mut names = UniqueNames::default();
         let stems = interfaces
             .iter()
@@ -52,7 +60,24 @@ impl PointCaptures {
             files,
             open: 0,
             skipped: 0,
+            snaplen,
+            bytes: 0,
         })
+    }
+
+    /// Bytes written into all files so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// At most how many bytes [`PointCaptures::write`] adds for a frame whose
+    /// block takes at most `block` bytes (more if it opens the point's file).
+    pub fn write_bound(&self, iface: u32, block: u64) -> u64 {
+        match self.files.get(iface as usize) {
+            Some(PointFile::NotYet) if self.open < MAX_POINT_FILES => block + OPEN_BOUND,
+            Some(PointFile::NotYet | PointFile::Open(_)) => block,
+            _ => 0,
+        }
     }
 
     /// Append a frame to interface `iface`'s file, opening it on its first frame.
@@ -75,15 +100,23 @@ impl PointCaptures {
             } else {
                 let path = dir.file(Some(POINTS_DIR), &self.stems[i], ".pcapng")?;
                 let file = BufWriter::new(super::paths::create_file(&path)?);
-                *slot = PointFile::Open(PcapngFile::new(
+                let f = PcapngFile::with_snaplen(
                     file,
                     std::slice::from_ref(&self.interfaces[i]),
-                )?);
+                    self.snaplen,
+                )?;
+                self.bytes += f.bytes();
+                *slot = PointFile::Open(f);
                 self.open += 1;
             }
         }
         match slot {
-            PointFile::Open(f) => f.write(0, time_ns, Some(direction), None, frame),
+            PointFile::Open(f) => {
+                let before = f.bytes();
+                let r = f.write(0, time_ns, Some(direction), None, frame);
+                self.bytes += f.bytes() - before;
+                r
+            }
             _ => Ok(()),
         }
     }
@@ -123,7 +156,7 @@ mod tests {
                 description: String::new(),
             }])
             .collect();
-        let mut points = PointCaptures::new(ifaces).unwrap();
+        let mut points = PointCaptures::new(ifaces, super::super::pcap::DEFAULT_SNAPLEN).unwrap();
         assert_eq!(points.stems[n], "point-".to_string() + &n.to_string());
         points
             .write(&dir, 3, 0, FrameDirection::Inbound, &[0u8; 60])
@@ -143,6 +176,13 @@ mod tests {
             .write(&dir, 10_000, 3, FrameDirection::Outbound, &[0u8; 60])
             .unwrap();
         points.flush().unwrap();
+        let on_disk: u64 = std::fs::read_dir(root.join("points"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        assert!(
+            on_disk <= points.bytes() && points.bytes() <= on_disk + 64 * MAX_POINT_FILES as u64
+        );
         assert_eq!(points.skipped(), 3);
         assert_eq!(
             std::fs::read_dir(root.join("points")).unwrap().count(),

@@ -80,6 +80,18 @@ impl Progress {
         }
     }
 
+    /// A line for the user during the run (above the bar if it is shown); nothing
+    /// when the bar is disabled (`--quiet`, `--json`).
+    pub fn note(&self, line: &str) {
+        if !self.enabled {
+            return;
+        }
+        match &self.bar {
+            Some(bar) => bar.suspend(|| crate::errln!("{line}")),
+            None => crate::errln!("{line}"),
+        }
+    }
+
     /// Remove the bar (before the table is printed).
     pub fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {

@@ -20,12 +20,18 @@
 //! AWS logs it; a drop attributed to the receiving ENI adds a `REJECT` there.
 //!
 //! Observer calls cannot return errors, so the first I/O error is kept, further
-//! capture writes stop, and [`Recorder::finish`] reports it after writing what it can.
+//! capture writes stop, the run is asked to stop (through the [`Interrupt`] it
+//! watches, if any: a full disk should not simulate on for minutes), and
+//! [`Recorder::finish`] reports the error after writing what it can.
+//!
+//! Captures stop for good at the `--max-capture` limit (see `capture_limit`).
 
+use super::capture_limit::{size_text, CaptureBudget, CaptureLimits};
 use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
 use super::hgrm::write_percentile_distribution;
 use super::histogram::LatencyHistogram;
 use super::interfaces::capture_interfaces;
+use super::interrupt::Interrupt;
 use super::paths::{create_file, write_file, OutputDir, UniqueNames};
 use super::pcap::{CaptureInterface, PcapngFile};
 use super::points::PointCaptures;
@@ -53,7 +59,8 @@ pub const RESPONSE_DIR: &str = "response";
 /// How a run's outputs are written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecorderConfig {
-    /// The run folder (created if missing). Files in it are overwritten.
+    /// The folder to write (created if missing; `peeremu run` passes a fresh
+    /// staging folder, see `run_folder`). Files in it are overwritten.
     pub out_dir: PathBuf,
     /// Write `capture.pcapng` and `drops.pcapng` (`--no-capture` turns both off).
     pub capture: bool,
@@ -65,6 +72,8 @@ pub struct RecorderConfig {
     pub progress: bool,
     /// Virtual time the run is expected to cover (for the bar's length).
     pub expected_duration_ns: Option<u64>,
+    /// `--max-capture` and `--snaplen`.
+    pub limits: CaptureLimits,
 }
 
 impl RecorderConfig {
@@ -76,6 +85,7 @@ impl RecorderConfig {
             seed: 1,
             progress: false,
             expected_duration_ns: None,
+            limits: CaptureLimits::default(),
         }
     }
 }
@@ -109,6 +119,12 @@ pub struct Recorder {
     unparsed: u64,
     /// When the simulation's event loop started (after its setup).
     loop_started: Option<Instant>,
+    /// What is left of `--max-capture`.
+    budget: CaptureBudget,
+    max_capture: u64,
+    /// Set by a signal (checked while writing histograms); set here on an I/O
+    /// error to stop the run.
+    interrupt: Option<Interrupt>,
 }
 
 impl Recorder {
@@ -125,16 +141,28 @@ impl Recorder {
                 name: "vpc-router".into(),
                 description: "drops not attributed to an ENI (links, gateways)".into(),
             });
+            let snaplen = config.limits.snaplen;
             (
-                Some(PcapngFile::new(open(&dir, CAPTURE_FILE)?, &interfaces)?),
-                Some(PcapngFile::new(open(&dir, DROPS_FILE)?, &drop_ifaces)?),
-                Some(PointCaptures::new(interfaces)?),
+                Some(PcapngFile::with_snaplen(
+                    open(&dir, CAPTURE_FILE)?,
+                    &interfaces,
+                    snaplen,
+                )?),
+                Some(PcapngFile::with_snaplen(
+                    open(&dir, DROPS_FILE)?,
+                    &drop_ifaces,
+                    snaplen,
+                )?),
+                Some(PointCaptures::new(interfaces, snaplen)?),
             )
         } else {
             (None, None, None)
         };
         let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
         let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
+        let mut budget = CaptureBudget::new(config.limits.max_bytes);
+        budget.spend(capture.as_ref().map_or(0, PcapngFile::bytes));
+        budget.spend(drops.as_ref().map_or(0, PcapngFile::bytes));
         Ok(Recorder {
             dir,
             topology: network.name.clone(),
@@ -159,7 +187,23 @@ impl Recorder {
             dropped: 0,
             unparsed: 0,
             loop_started: None,
+            budget,
+            max_capture: config.limits.max_bytes,
+            interrupt: None,
         })
+    }
+
+    /// Poll `interrupt` while writing histograms (stopping early, and saying
+    /// `"interrupted": true`, when it is set), and set it on an I/O error so the
+    /// simulation stops.
+    pub fn watch(&mut self, interrupt: Interrupt) {
+        self.interrupt = Some(interrupt);
+    }
+
+    /// Captures stopped at `--max-capture`: frames not captured since, and the
+    /// capture files' size.
+    pub fn capture_budget(&self) -> &CaptureBudget {
+        &self.budget
     }
 
     /// When the simulation's event loop started, if it did.
@@ -221,8 +265,14 @@ impl Recorder {
         };
         keep(self.flowlog.finish());
         keep(self.flush());
-        keep(write_histograms(&self.dir, reports));
-        let summary = Summary::build(
+        keep(write_histograms(
+            &self.dir,
+            reports,
+            self.interrupt.as_ref(),
+        ));
+        // A signal while writing histograms skips the rest of them: say so.
+        let interrupted = interrupted || self.interrupt.as_ref().is_some_and(Interrupt::is_set);
+        let mut summary = Summary::build(
             &self.topology,
             self.seed,
             interrupted,
@@ -230,6 +280,8 @@ impl Recorder {
             &self.flows,
             totals,
         );
+        summary.capture_truncated = self.budget.full_at_ns().is_some();
+        summary.frames_not_captured = self.budget.not_captured();
         keep(open(&self.dir, SUMMARY_FILE).and_then(|mut f| {
             f.write_all(summary.to_json().as_bytes())
                 .and_then(|()| f.flush())
@@ -251,12 +303,33 @@ impl Recorder {
 
     fn keep_error(&mut self, r: io::Result<()>) {
         if let Err(e) = r {
-            // Stop capturing after the first failure (disk full): the run goes on.
+            // Stop capturing after the first failure (disk full), and the run: it
+            // will fail, and a full disk should not keep it simulating for minutes.
             self.capture = None;
             self.points = None;
             self.drops = None;
             self.error.get_or_insert(e);
+            if let Some(i) = &self.interrupt {
+                i.trigger();
+            }
         }
+    }
+
+    /// Whether a write of at most `bound` capture bytes fits `--max-capture`; says
+    /// so once, on the terminal, when captures stop.
+    fn admit(&mut self, time_ns: u64, bound: u64) -> bool {
+        let was_full = self.budget.full_at_ns().is_some();
+        if self.budget.admit(time_ns, bound) {
+            return true;
+        }
+        if !was_full {
+            self.progress.note(&format!(
+                "peeremu run: captures reached --max-capture ({}) at virtual time {}: later frames are counted but not captured",
+                size_text(self.max_capture),
+                super::table::duration(time_ns)
+            ));
+        }
+        false
     }
 
     fn log_flow(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8], action: Action) {
@@ -287,13 +360,16 @@ impl Observer for Recorder {
         self.frames += 1;
         self.progress.update(time_ns);
         let iface = self.capture_iface(point);
-        if let Some(c) = &mut self.capture {
-            let r = c.write(iface, time_ns, Some(dir), None, frame);
-            let r = match &mut self.points {
-                Some(p) => r.and_then(|()| p.write(&self.dir, iface, time_ns, dir, frame)),
-                None => r,
-            };
-            self.keep_error(r);
+        if let Some(c) = &self.capture {
+            let block = c.block_bound(frame.len(), 0);
+            let bound = block
+                + self
+                    .points
+                    .as_ref()
+                    .map_or(0, |p| p.write_bound(iface, block));
+            if self.admit(time_ns, bound) {
+                self.write_frame(iface, time_ns, dir, frame);
+            }
         }
         if let CapturePoint::Eni(eni) = point {
             self.log_flow(time_ns, eni, frame, Action::Accept);
@@ -303,22 +379,53 @@ impl Observer for Recorder {
     fn dropped(&mut self, event: DropEvent<'_>) {
         self.dropped += 1;
         self.progress.update(event.time_ns);
-        if let Some(d) = &mut self.drops {
+        if let Some(d) = &self.drops {
             self.comment.clear();
             let _ = write!(self.comment, "{} {}", event.reason.code(), event.detail);
-            let iface = event.eni.map_or(self.unattributed_drop_iface, |e| e.0);
-            let r = d.write(
-                iface,
-                event.time_ns,
-                None,
-                Some(self.comment.trim_end()),
-                event.frame,
-            );
-            self.keep_error(r);
+            let bound = d.block_bound(event.frame.len(), self.comment.len());
+            if self.admit(event.time_ns, bound) {
+                self.write_drop(&event);
+            }
         }
         if let Some(eni) = event.eni {
             self.log_flow(event.time_ns, eni, event.frame, Action::Reject);
         }
+    }
+}
+
+impl Recorder {
+    /// Write a frame to `capture.pcapng` and its point's file, and count the bytes.
+    fn write_frame(&mut self, iface: u32, time_ns: u64, dir: FrameDirection, frame: &[u8]) {
+        let Some(c) = &mut self.capture else {
+            return;
+        };
+        let before = c.bytes() + self.points.as_ref().map_or(0, PointCaptures::bytes);
+        let r = c.write(iface, time_ns, Some(dir), None, frame);
+        let r = match &mut self.points {
+            Some(p) => r.and_then(|()| p.write(&self.dir, iface, time_ns, dir, frame)),
+            None => r,
+        };
+        let after = c.bytes() + self.points.as_ref().map_or(0, PointCaptures::bytes);
+        self.budget.spend(after - before);
+        self.keep_error(r);
+    }
+
+    /// Write a dropped frame to `drops.pcapng` with the comment in `self.comment`.
+    fn write_drop(&mut self, event: &DropEvent<'_>) {
+        let Some(d) = &mut self.drops else {
+            return;
+        };
+        let before = d.bytes();
+        let iface = event.eni.map_or(self.unattributed_drop_iface, |e| e.0);
+        let r = d.write(
+            iface,
+            event.time_ns,
+            None,
+            Some(self.comment.trim_end()),
+            event.frame,
+        );
+        self.budget.spend(d.bytes() - before);
+        self.keep_error(r);
     }
 }
 
@@ -329,7 +436,14 @@ fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
 
 /// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs,
 /// `response/<flow>.hgrm` for request/response flows.
-fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
+fn write_histograms(
+    dir: &OutputDir,
+    reports: &[FlowReport],
+    interrupt: Option<&Interrupt>,
+) -> io::Result<()> {
+    if interrupt.is_some_and(Interrupt::is_set) {
+        return Ok(());
+    }
     let mut names = UniqueNames::default();
     let latency = dir.subdir(LATENCY_DIR)?;
     let mut rtt_dir = None;
@@ -355,7 +469,7 @@ fn write_histograms(dir: &OutputDir, reports: &[FlowReport]) -> io::Result<()> {
             }
         }
     }
-    write_hgrm_files(&files)
+    write_hgrm_files(&files, interrupt)
 }
 
 /// Below this many files one thread writes them all.
@@ -364,11 +478,18 @@ const FILES_PER_WRITER: usize = 512;
 /// Write each histogram to its file. Thousands of small files cost system calls
 /// (stat, open, write, close: about 13 µs a file here), not CPU, so they are
 /// split between a few threads (measured with 10k flows: 0.135 s of outputs on
-/// one thread). Each file's bytes do not depend on the split.
-fn write_hgrm_files(files: &[(PathBuf, &LatencyHistogram)]) -> io::Result<()> {
+/// one thread). Each file's bytes do not depend on the split. Once `interrupt` is
+/// set the remaining files are skipped (200k files take seconds).
+fn write_hgrm_files(
+    files: &[(PathBuf, &LatencyHistogram)],
+    interrupt: Option<&Interrupt>,
+) -> io::Result<()> {
     let write = |part: &[(PathBuf, &LatencyHistogram)]| -> io::Result<()> {
         let mut text = String::new();
         for (path, h) in part {
+            if interrupt.is_some_and(Interrupt::is_set) {
+                break;
+            }
             text.clear();
             write_percentile_distribution(h, &mut text);
             write_file(path, text.as_bytes())?;
@@ -417,7 +538,12 @@ mod tests {
             .enumerate()
             .map(|(i, h)| (dir.join(format!("f{i}.hgrm")), h))
             .collect();
-        write_hgrm_files(&files).unwrap();
+        // Interrupted: no file is written.
+        let stop = Interrupt::new();
+        stop.trigger();
+        write_hgrm_files(&files, Some(&stop)).unwrap();
+        assert!(!files[0].0.exists());
+        write_hgrm_files(&files, None).unwrap();
         for (path, h) in &files {
             let mut expect = String::new();
             write_percentile_distribution(h, &mut expect);

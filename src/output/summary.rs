@@ -14,8 +14,14 @@ use std::collections::BTreeMap;
 pub struct Summary {
     pub topology: String,
     pub seed: u64,
-    /// True when the run was stopped (Ctrl-C) before its traffic finished.
+    /// True when the run was stopped (Ctrl-C, SIGTERM) before its traffic finished
+    /// or before its histogram files were all written.
     pub interrupted: bool,
+    /// Captures stopped at the `--max-capture` limit (set by the recorder).
+    pub capture_truncated: bool,
+    /// Frames seen at capture points, and dropped frames, after captures stopped:
+    /// counted everywhere else, but in no capture file.
+    pub frames_not_captured: u64,
     pub flows: Vec<FlowSummary>,
     pub expectations: ExpectationTotals,
     pub totals: Totals,
@@ -154,6 +160,15 @@ impl Summary {
         flows: &[Flow],
         totals: RunTotals,
     ) -> Summary {
+        // By name, first of each (as a linear `find` would): 100k flows without
+        // `expect` took seconds to match one by one, and writing outputs after
+        // an interrupt should take a moment.
+        let mut by_name: BTreeMap<&str, &Flow> = BTreeMap::new();
+        if reports.iter().any(|r| r.expectation.is_none()) {
+            for f in flows {
+                by_name.entry(f.name.as_str()).or_insert(f);
+            }
+        }
         let flows: Vec<FlowSummary> = reports
             .iter()
             .map(|r| {
@@ -162,9 +177,8 @@ impl Summary {
                         expected: expected.clone(),
                         met: *met,
                     }),
-                    None => flows
-                        .iter()
-                        .find(|f| f.name == r.name)
+                    None => by_name
+                        .get(r.name.as_str())
                         .and_then(|f| f.expect)
                         .map(|e| ExpectationResult {
                             expected: expectation_text(e),
@@ -204,6 +218,8 @@ impl Summary {
             topology: topology.to_string(),
             seed,
             interrupted,
+            capture_truncated: false,
+            frames_not_captured: 0,
             flows,
             expectations: ExpectationTotals { checked, failed },
             totals: totals.into(),

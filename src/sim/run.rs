@@ -128,7 +128,12 @@ pub fn run(
         .collect();
     let translated = TranslatedSources::new(net, &setup.plans, nodes.len());
     let mut stats: Vec<FlowStats> = setup.plans.iter().map(FlowStats::for_plan).collect();
-    for p in &setup.plans {
+    for (i, p) in setup.plans.iter().enumerate() {
+        // Setting up 100k flows takes about a second: an interrupt stops it here
+        // (the event loop then ends before its first event).
+        if i % 1024 == 0 && config.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            break;
+        }
         nodes[p.dst_host].host.add_server(p);
         nodes[p.src_host]
             .host

@@ -183,6 +183,23 @@ pub fn seen_source(net: &peeremu::model::Network, flow: &peeremu::model::Flow) -
     }
 }
 
+/// The folder a run into `out` is writing: `.<name>.partial-<pid>` beside `out`
+/// (the run is moved into `out` once whole), if one exists.
+pub fn staging_dir(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy().into_owned();
+    let prefix = format!(".{name}.partial-");
+    std::fs::read_dir(out.parent()?)
+        .ok()?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+}
+
+/// A run into `out` has started writing captures.
+pub fn run_under_way(out: &Path) -> bool {
+    staging_dir(out).is_some_and(|d| d.join("capture.pcapng").exists())
+}
+
 /// A topology whose one flow runs for ~1000 s of virtual time: far longer than the
 /// test waits, so Ctrl-C always lands mid-run.
 pub const ENDLESS: &str = r#"
@@ -219,6 +236,14 @@ expect = "delivered"
 /// does) once it is under way, and wait for it to stop. Returns (temp folder, run
 /// folder, exit status, stderr).
 pub fn run_interrupted(name: &str) -> (PathBuf, PathBuf, std::process::ExitStatus, String) {
+    run_interrupted_by(name, "-INT")
+}
+
+/// [`run_interrupted`] with another signal (`-TERM`).
+pub fn run_interrupted_by(
+    name: &str,
+    signal: &str,
+) -> (PathBuf, PathBuf, std::process::ExitStatus, String) {
     use std::process::Stdio;
     use std::time::{Duration, Instant};
     let dir = temp_dir(name);
@@ -235,9 +260,9 @@ pub fn run_interrupted(name: &str) -> (PathBuf, PathBuf, std::process::ExitStatu
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn peeremu");
-    // Wait until the run is under way (the output folder exists), then a bit more.
+    // Wait until the run is under way (it writes its captures), then a bit more.
     let t0 = Instant::now();
-    while !out.join("capture.pcapng").exists() && t0.elapsed() < Duration::from_secs(60) {
+    while !run_under_way(&out) && t0.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(1000));
@@ -246,7 +271,7 @@ pub fn run_interrupted(name: &str) -> (PathBuf, PathBuf, std::process::ExitStatu
         "the endless run finished before Ctrl-C"
     );
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(kill.success());
