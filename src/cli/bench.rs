@@ -75,7 +75,7 @@ pub fn main(args: Args) -> u8 {
         (None, n) => {
             let n = n.unwrap_or(if args.v6 { FULL_V6 } else { FULL_V4 });
             if let Err(msg) = synthetic_fits(n, args.v6, available_memory()) {
-                eprintln!("peeremu bench: {msg}");
+                crate::errln!("peeremu bench: {msg}");
                 return EXIT_INVALID;
             }
             let origin = format!("synthetic, seed {}", args.seed);
