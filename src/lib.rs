@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod dataplane;
 pub mod host;
+pub mod import;
 pub mod lpm;
 pub mod model;
 pub mod output;

@@ -24,6 +24,10 @@ pub const DEFAULT_OUTPUT_ROOT: &str = "pcaps";
 pub struct Args {
     /// Topology file.
     pub topology: PathBuf,
+    /// A second file of [[flow]] and [[host]] tables, added to the topology's
+    /// (e.g. for an imported account, which has none).
+    #[arg(long, value_name = "FILE")]
+    pub flows: Option<PathBuf>,
     /// Output folder [default: pcaps/TOPOLOGY-NAME].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -90,7 +94,7 @@ fn simulate(req: &SimRequest<'_>, observer: &mut dyn Observer) -> Result<SimResu
 
 pub fn main(args: Args) -> u8 {
     let process_start = Instant::now();
-    let network = match crate::topology::load_file(&args.topology) {
+    let network = match crate::topology::load_with_flows(&args.topology, args.flows.as_deref()) {
         Ok(n) => n,
         Err(e) => {
             eprint!("{e}");
