@@ -234,38 +234,23 @@ fn vpcs(m: &mut Mapper<'_>, opts: &Options) -> Result<(), ImportError> {
 }
 
 /// A VPC of another account (or not exported), known from a peering's side.
+/// `false` when the JSON does not say enough about it (AWS prints the CIDR
+/// blocks only for active peerings).
 fn stub_vpc(
     m: &mut Mapper<'_>,
     info: &PeeringVpcInfo,
     r: &Rec<shapes::VpcPeeringConnection>,
     side: &str,
-) -> Result<(), ImportError> {
+) -> Result<bool, ImportError> {
     let pcx = &r.item.vpc_peering_connection_id;
     let field = format!("{side}.CidrBlock");
     let cidr = info
         .cidr_block
         .clone()
-        .or_else(|| info.cidr_block_set.first().map(|c| c.cidr_block.clone()))
-        .ok_or_else(|| {
-            m.err(
-                &r.src,
-                &field,
-                format!(
-                    "peer VPC {} is not in the export and its side of {pcx} has no CidrBlock",
-                    info.vpc_id
-                ),
-            )
-        })?;
-    let region = info.region.clone().ok_or_else(|| {
-        m.err(
-            &r.src,
-            &format!("{side}.Region"),
-            format!(
-                "peer VPC {} is not in the export and its side of {pcx} has no Region",
-                info.vpc_id
-            ),
-        )
-    })?;
+        .or_else(|| info.cidr_block_set.first().map(|c| c.cidr_block.clone()));
+    let (Some(cidr), Some(region)) = (cidr, info.region.clone()) else {
+        return Ok(false);
+    };
     let primary = m.cidr(&cidr, &r.src, &field)?;
     let mut blocks = vec![primary];
     let mut secondary = Vec::new();
@@ -299,7 +284,7 @@ fn stub_vpc(
         notes,
         ..VpcPlan::default()
     });
-    Ok(())
+    Ok(true)
 }
 
 fn peerings(m: &mut Mapper<'_>) -> Result<(), ImportError> {
@@ -339,10 +324,16 @@ fn peerings(m: &mut Mapper<'_>) -> Result<(), ImportError> {
             );
             continue;
         }
+        let mut known = true;
         for (side, info) in sides {
-            if !m.vpc_ix.contains_key(&info.vpc_id) {
-                stub_vpc(m, info, r, side)?;
+            if !m.vpc_ix.contains_key(&info.vpc_id) && !stub_vpc(m, info, r, side)? {
+                known = false;
             }
+        }
+        if !known {
+            let id = p.vpc_peering_connection_id.clone();
+            m.skip(&id, format!("{status} peering with {}, which is not in the export and whose CIDR blocks and region the peering does not print", missing.join(", ")), &r.src);
+            continue;
         }
         let mut notes = m.notes(&r.src, &p.tags);
         if let Some(w) = why {

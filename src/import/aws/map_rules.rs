@@ -6,8 +6,9 @@ use super::map::Mapper;
 use super::plan::*;
 use super::shapes::{IpPermission, RuleAction};
 
-/// The implicit final `*` rule AWS prints (and the topology keeps implicit).
-const NACL_DEFAULT_RULE: i64 = 32767;
+/// The implicit final `*` rules AWS prints, 32767 for IPv4 and 32768 for IPv6
+/// (the topology keeps them implicit).
+const NACL_DEFAULT_RULES: [i64; 2] = [32767, 32768];
 
 /// A NACL protocol (`-1`, `6`, …) or SG protocol (`-1`, `tcp`, `58`, …) as the
 /// topology writes it; `None` if it is neither a known name nor 0-255.
@@ -45,7 +46,7 @@ pub fn nacls(m: &mut Mapper<'_>) -> Result<(), ImportError> {
         let mut inbound = Vec::new();
         let mut outbound = Vec::new();
         for (k, e) in n.entries.iter().enumerate() {
-            if e.rule_number == NACL_DEFAULT_RULE {
+            if NACL_DEFAULT_RULES.contains(&e.rule_number) && e.rule_action == RuleAction::Deny {
                 continue;
             }
             let at = Source {
