@@ -21,17 +21,19 @@ fn read(path: &Path) -> Result<String, LoadError> {
     })
 }
 
-/// Lines of a flows file that are not in a `[[flow]]` or `[[host]]` table.
-fn foreign_tables(text: &str, offset: usize, diags: &mut Diags) {
+/// Report what a flows file may not hold (other tables, top-level keys) and
+/// return its text with those lines blanked (same byte offsets), so they are
+/// reported once, here, and not parsed.
+fn foreign_tables(text: &str, offset: usize, diags: &mut Diags) -> String {
+    let mut kept = String::with_capacity(text.len());
     let mut pos = 0;
+    let mut foreign = false;
     let mut in_table = false;
     for line in text.split_inclusive('\n') {
         let t = line.trim();
         let at = offset + pos + (line.len() - line.trim_start().len());
         pos += line.len();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
+        let mut blank = foreign;
         if t.starts_with('[') {
             let header: String = t
                 .split('#')
@@ -40,11 +42,14 @@ fn foreign_tables(text: &str, offset: usize, diags: &mut Diags) {
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect();
-            in_table = FLOWS_FILE_TABLES.contains(&header.as_str());
-            if !in_table {
+            in_table = true;
+            foreign = !FLOWS_FILE_TABLES.contains(&header.as_str());
+            blank = foreign;
+            if foreign {
                 diags.push("flows-file", at..at + t.len(), "", format!("{header}: a flows file holds only [[flow]] and [[host]] tables (put the network in the topology file)"));
             }
-        } else if !in_table && t.contains('=') {
+        } else if !in_table && !t.is_empty() && !t.starts_with('#') {
+            blank = true;
             diags.push(
                 "flows-file",
                 at..at + t.len(),
@@ -52,7 +57,20 @@ fn foreign_tables(text: &str, offset: usize, diags: &mut Diags) {
                 "a flows file holds only [[flow]] and [[host]] tables (no top-level keys)",
             );
         }
+        if blank {
+            // One space per byte (not per character), so byte offsets stay.
+            for c in line.chars() {
+                if c == '\n' {
+                    kept.push('\n');
+                } else {
+                    kept.extend(std::iter::repeat_n(' ', c.len_utf8()));
+                }
+            }
+        } else {
+            kept.push_str(line);
+        }
     }
+    kept
 }
 
 /// Load `topology`, adding the `[[flow]]` and `[[host]]` tables of `flows`.
@@ -63,17 +81,18 @@ pub fn load_with_flows(topology: &Path, flows: Option<&Path>) -> Result<Network,
     let (topo_text, flows_text) = (read(topology)?, read(flows)?);
     let (topo_name, flows_name) = (topology.display().to_string(), flows.display().to_string());
     let offset = topo_text.len() + 1;
-    let padded = format!("{}\n{flows_text}", " ".repeat(offset - 1));
     let mut topo_diags = Diags::default();
     let mut doc = parse::parse(&topo_text, &mut topo_diags);
     let mut flow_diags = Diags::default();
+    let kept = foreign_tables(&flows_text, offset, &mut flow_diags);
+    let padded = format!("{}\n{kept}", " ".repeat(offset - 1));
     let extra = parse::parse(&padded, &mut flow_diags);
-    foreign_tables(&flows_text, offset, &mut flow_diags);
     let syntax = |d: &Diags| d.list.iter().any(|x| x.rule == "syntax");
-    if syntax(&topo_diags) || syntax(&flow_diags) || !flow_diags.is_empty() {
+    if syntax(&topo_diags) || syntax(&flow_diags) {
+        // As for one file: after a syntax error, only the syntax errors.
         let mut all = topo_diags.list;
-        all.retain(|d| d.rule == "syntax" || !syntax(&flow_diags));
         all.extend(flow_diags.list);
+        all.retain(|d| d.rule == "syntax");
         return Err(place(
             all,
             offset,
@@ -88,6 +107,7 @@ pub fn load_with_flows(topology: &Path, flows: Option<&Path>) -> Result<Network,
         |s| s.to_string_lossy().into_owned(),
     );
     let mut diags = topo_diags;
+    diags.list.extend(flow_diags.list);
     let (net, spans) = compile::compile(doc, &stem, &mut diags);
     validate::validate(&net, &spans, &mut diags);
     if diags.is_empty() {

@@ -167,7 +167,9 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
         serde_path_to_error::Deserializer::new(&mut de, &mut track),
     );
     if let Err(e) = result {
+        // `?` is serde_path_to_error's name for a key not read yet (truncated input).
         let path = track.path().to_string();
+        let path = path.strip_suffix(".?").unwrap_or(&path).to_string();
         return Err(ImportError::at(&shown, &path, e.to_string()));
     }
     if let Err(e) = de.end() {

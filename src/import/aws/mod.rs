@@ -85,7 +85,8 @@ pub fn import(dir: &Path, opts: &Options, out_name: &str) -> Result<Imported, Im
         header.push(format!("{others} files not ending in .json were ignored."));
     }
     let toml = writer::write(&header, &plan);
-    if let Err(e) = crate::topology::load_str(&toml, out_name) {
+    let chk = crate::topology::load_str(&toml, out_name);
+    if let Err(e) = chk {
         return Err(ImportError::file(
             out_name,
             format!(

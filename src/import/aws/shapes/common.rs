@@ -53,7 +53,10 @@ impl<'de> Deserialize<'de> for Unmodelled {
             .find_map(|k| map.get(*k).and_then(|v| v.as_str()))
             .map(|id| Unmodelled { id: id.to_string() })
             .ok_or_else(|| {
-                serde::de::Error::custom(format!("record without an id (expected one of {})", ID_KEYS.join(", ")))
+                serde::de::Error::custom(format!(
+                    "record without an id (expected one of {})",
+                    ID_KEYS.join(", ")
+                ))
             })
     }
 }
