@@ -11,5 +11,6 @@ cargo test --release --quiet --test import_aws synthetic_account >/dev/null
 dir=target/tmp/import_aws/synthetic
 for i in 1 2 3; do
   /usr/bin/time -f "wall %e s, user %U s, sys %S s, max RSS %M KB" \
-    ./target/release/peeremu import aws "$dir" -o target/tmp/import_aws/synthetic.toml | head -1
+    ./target/release/peeremu import aws "$dir" -o target/tmp/import_aws/synthetic.toml >target/tmp/import_aws/synthetic.report
+  head -1 target/tmp/import_aws/synthetic.report
 done

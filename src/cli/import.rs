@@ -3,6 +3,7 @@
 
 use super::{EXIT_INVALID, EXIT_OK};
 use crate::import::aws;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -43,8 +44,9 @@ pub fn main(args: Args) -> u8 {
                 eprintln!("peeremu import: cannot write {name}: {e}");
                 return EXIT_INVALID;
             }
-            println!("{}", done.report());
-            println!("wrote {name}");
+            // A closed stdout (`| head`) is not an error of the import: the file is written.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}\nwrote {name}", done.report());
             EXIT_OK
         }
         Err(e) => {

@@ -246,10 +246,15 @@ pub fn main(args: Args) -> u8 {
             }
         }
         let v = json!({ "protocol": format!("{:?}", args.proto).to_lowercase(), "port": args.port, "ipv6": args.ipv6, "pairs": pairs });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return EXIT_OK;
+        return print(&serde_json::to_string_pretty(&v).unwrap_or_default());
     }
-    println!("{}", render(net, &m, &args));
+    print(&render(net, &m, &args))
+}
+
+/// Print to stdout; a closed stdout (`| head`) ends quietly instead of panicking.
+fn print(text: &str) -> u8 {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
     EXIT_OK
 }
 
