@@ -10,6 +10,7 @@ pub mod cli;
 pub mod dataplane;
 pub mod escape;
 pub mod host;
+pub mod import;
 pub mod lpm;
 pub mod model;
 pub mod output;

@@ -25,6 +25,10 @@ enum Command {
     Trace(cli::trace::Args),
     /// Benchmark longest-prefix-match routing lookups.
     Bench(cli::bench::Args),
+    /// Write a topology from a real network's configuration (`import aws DIR -o topo.toml`).
+    Import(cli::import::Args),
+    /// Which instances can reach which on one protocol/port: a matrix with the drop reason of each failing pair.
+    Reach(cli::reach::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::main(args),
         Command::Trace(args) => cli::trace::main(args),
         Command::Bench(args) => cli::bench::main(args),
+        Command::Import(args) => cli::import::main(args),
+        Command::Reach(args) => cli::reach::main(args),
     };
     ExitCode::from(console::exit_status(code))
 }

@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod check;
+pub mod import;
+pub mod reach;
 pub mod run;
 pub mod trace;
 

@@ -33,6 +33,10 @@ pub const DEFAULT_OUTPUT_ROOT: &str = "pcaps";
 pub struct Args {
     /// Topology file.
     pub topology: PathBuf,
+    /// A second file of [[flow]] and [[host]] tables, added to the topology's
+    /// (e.g. for an imported account, which has none).
+    #[arg(long, value_name = "FILE")]
+    pub flows: Option<PathBuf>,
     /// Output folder [default: pcaps/TOPOLOGY-NAME].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -113,7 +117,7 @@ pub fn main(args: Args) -> u8 {
     if let Err(e) = interrupt.install_ctrlc() {
         errln!("peeremu run: warning: Ctrl-C handling unavailable ({e})");
     }
-    let network = match crate::topology::load_file(&args.topology) {
+    let network = match crate::topology::load_with_flows(&args.topology, args.flows.as_deref()) {
         Ok(n) => n,
         Err(e) => {
             console::eprint(format_args!("{e}"));

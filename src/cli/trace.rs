@@ -30,6 +30,10 @@ pub enum Proto {
 pub struct Args {
     /// Topology file.
     pub topology: PathBuf,
+    /// A second file of [[flow]] and [[host]] tables, added to the topology's
+    /// (e.g. for an imported account, which has none).
+    #[arg(long, value_name = "FILE")]
+    pub flows: Option<PathBuf>,
     /// Source: instance name or id (its first ENI), ENI id, external host name, or an
     /// IP address (an ENI's, an external host's, or any internet/on-premises address).
     #[arg(long)]
@@ -76,7 +80,7 @@ struct Leg {
 }
 
 pub fn main(args: Args) -> u8 {
-    let mut net = match crate::topology::load_file(&args.topology) {
+    let mut net = match crate::topology::load_with_flows(&args.topology, args.flows.as_deref()) {
         Ok(n) => n,
         Err(e) => {
             crate::output::console::eprint(format_args!("{e}"));

@@ -8,6 +8,7 @@
 
 mod compile;
 pub mod diag;
+mod flows_file;
 pub mod format;
 pub mod names;
 mod parse;
@@ -18,6 +19,7 @@ use crate::model::Network;
 use std::path::Path;
 
 pub use diag::{Diagnostic, Located};
+pub use flows_file::load_with_flows;
 
 /// A topology that could not be loaded: every problem found, each already formatted
 /// as `file:line:col: object: message` (see `Display`).

@@ -1,0 +1,58 @@
+//! `peeremu import aws DIR -o topo.toml`: write a topology from the JSON that
+//! `aws ec2 describe-*` prints (see `crate::import::aws`).
+
+use super::{EXIT_INVALID, EXIT_OK};
+use crate::import::aws;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub source: Source,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Source {
+    /// From `aws ec2 describe-*` JSON: one folder, or Batfish's
+    /// aws_configs/<account>/<region>/*.json. Files are recognised by their
+    /// top-level key (Vpcs, Subnets, RouteTables, …), not by name.
+    Aws(AwsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AwsArgs {
+    /// Folder of JSON files.
+    pub dir: PathBuf,
+    /// Topology file to write (nothing is written on error).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Region of VPCs that neither a region folder nor a subnet places.
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+pub fn main(args: Args) -> u8 {
+    let Source::Aws(a) = args.source;
+    let opts = aws::Options {
+        region: a.region.clone(),
+    };
+    let name = a.out.display().to_string();
+    match aws::import(&a.dir, &opts, &name) {
+        Ok(done) => {
+            if let Err(e) = std::fs::write(&a.out, &done.toml) {
+                crate::errln!("peeremu import: cannot write {name}: {e}");
+                return EXIT_INVALID;
+            }
+            // A closed stdout (`| head`) is not an error of the import: the file is
+            // written (exit 0); a full one is reported (exit 2).
+            let written =
+                crate::output::console::printf(format_args!("{}\nwrote {name}\n", done.report()));
+            crate::output::console::finish(EXIT_OK, written)
+        }
+        Err(e) => {
+            crate::errln!("peeremu import: {e}");
+            crate::errln!("nothing written");
+            EXIT_INVALID
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Every record of every file, indexed by AWS id, with where it came from.
+//! Ids are unique across files (as in AWS) except peering connections, which
+//! both regions of an inter-region peering print: those are merged when they
+//! name the same two VPCs.
+
+use super::error::ImportError;
+use super::files::File;
+use super::shapes::*;
+use std::collections::HashMap;
+
+/// Where a record came from: its file and JSON path (`Vpcs[2]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub file: u32,
+    pub path: String,
+}
+
+/// A record with its source (and the region of its file, if known).
+#[derive(Debug, Clone)]
+pub struct Rec<T> {
+    pub item: T,
+    pub src: Source,
+    pub region: Option<String>,
+}
+
+/// The whole export, indexed.
+#[derive(Debug, Default)]
+pub struct Account {
+    /// Files as shown, indexed by `Source::file`.
+    pub files: Vec<String>,
+    pub vpcs: Vec<Rec<Vpc>>,
+    pub subnets: Vec<Rec<Subnet>>,
+    pub route_tables: Vec<Rec<RouteTable>>,
+    pub nacls: Vec<Rec<NetworkAcl>>,
+    pub sgs: Vec<Rec<SecurityGroup>>,
+    pub instances: Vec<Rec<Instance>>,
+    pub enis: Vec<Rec<InstanceEni>>,
+    pub addresses: Vec<Rec<Address>>,
+    pub igws: Vec<Rec<InternetGateway>>,
+    pub eigws: Vec<Rec<EgressOnlyInternetGateway>>,
+    pub nats: Vec<Rec<NatGateway>>,
+    pub vgws: Vec<Rec<VpnGateway>>,
+    pub vpns: Vec<Rec<VpnConnection>>,
+    pub cgws: Vec<Rec<CustomerGateway>>,
+    pub peerings: Vec<Rec<VpcPeeringConnection>>,
+    pub endpoints: Vec<Rec<VpcEndpoint>>,
+    pub prefix_lists: Vec<Rec<PrefixList>>,
+    /// (id, why, source) of records of kinds not modelled.
+    pub unmodelled: Vec<(String, &'static str, Source)>,
+    /// Every id defined, with its source (for duplicates and references).
+    pub ids: HashMap<String, Source>,
+}
+
+impl Account {
+    /// `file.json Vpcs[2]`, for comments and messages.
+    pub fn show(&self, s: &Source) -> String {
+        format!("{} {}", self.files[s.file as usize], s.path)
+    }
+
+    fn define(&mut self, id: &str, src: &Source, id_key: &str) -> Result<(), ImportError> {
+        let file = &self.files[src.file as usize];
+        let at = format!("{}.{id_key}", src.path);
+        if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ImportError::at(file, &at, format!("invalid id {id:?}")));
+        }
+        if let Some(first) = self.ids.get(id) {
+            return Err(ImportError::at(
+                file,
+                &at,
+                format!(
+                    "duplicate id `{id}`: already defined in {}; ids are unique in an AWS account",
+                    self.show(first)
+                ),
+            ));
+        }
+        self.ids.insert(id.to_string(), src.clone());
+        Ok(())
+    }
+
+    /// Add one parsed file.
+    pub fn add(&mut self, f: File) -> Result<(), ImportError> {
+        let fi = self.files.len() as u32;
+        self.files.push(f.shown.clone());
+        let region = f.region.clone();
+        let src = |key: &str, i: usize| Source {
+            file: fi,
+            path: format!("{key}[{i}]"),
+        };
+        macro_rules! take {
+            ($list:expr, $into:ident, $key:literal, $idf:ident, $idkey:literal) => {
+                for (i, item) in $list.into_iter().enumerate() {
+                    let s = src($key, i);
+                    self.define(&item.$idf, &s, $idkey)?;
+                    self.$into.push(Rec {
+                        item,
+                        src: s,
+                        region: region.clone(),
+                    });
+                }
+            };
+        }
+        take!(f.vpcs, vpcs, "Vpcs", vpc_id, "VpcId");
+        take!(f.subnets, subnets, "Subnets", subnet_id, "SubnetId");
+        take!(
+            f.route_tables,
+            route_tables,
+            "RouteTables",
+            route_table_id,
+            "RouteTableId"
+        );
+        take!(
+            f.network_acls,
+            nacls,
+            "NetworkAcls",
+            network_acl_id,
+            "NetworkAclId"
+        );
+        take!(
+            f.security_groups,
+            sgs,
+            "SecurityGroups",
+            group_id,
+            "GroupId"
+        );
+        take!(f.addresses, addresses, "Addresses", public_ip, "PublicIp");
+        take!(
+            f.internet_gateways,
+            igws,
+            "InternetGateways",
+            internet_gateway_id,
+            "InternetGatewayId"
+        );
+        take!(
+            f.egress_only_gateways,
+            eigws,
+            "EgressOnlyInternetGateways",
+            egress_only_internet_gateway_id,
+            "EgressOnlyInternetGatewayId"
+        );
+        take!(
+            f.nat_gateways,
+            nats,
+            "NatGateways",
+            nat_gateway_id,
+            "NatGatewayId"
+        );
+        take!(
+            f.vpn_gateways,
+            vgws,
+            "VpnGateways",
+            vpn_gateway_id,
+            "VpnGatewayId"
+        );
+        take!(
+            f.vpn_connections,
+            vpns,
+            "VpnConnections",
+            vpn_connection_id,
+            "VpnConnectionId"
+        );
+        take!(
+            f.customer_gateways,
+            cgws,
+            "CustomerGateways",
+            customer_gateway_id,
+            "CustomerGatewayId"
+        );
+        take!(
+            f.endpoints,
+            endpoints,
+            "VpcEndpoints",
+            vpc_endpoint_id,
+            "VpcEndpointId"
+        );
+        take!(
+            f.prefix_lists,
+            prefix_lists,
+            "PrefixLists",
+            prefix_list_id,
+            "PrefixListId"
+        );
+        for (r, res) in f.reservations.into_iter().enumerate() {
+            for (i, item) in res.instances.into_iter().enumerate() {
+                let s = Source {
+                    file: fi,
+                    path: format!("Reservations[{r}].Instances[{i}]"),
+                };
+                self.define(&item.instance_id, &s, "InstanceId")?;
+                self.instances.push(Rec {
+                    item,
+                    src: s,
+                    region: region.clone(),
+                });
+            }
+        }
+        // ENIs are also nested in their instances: describe-network-interfaces
+        // adds the others (NAT gateways', endpoints', load balancers', …).
+        for (i, item) in f.network_interfaces.into_iter().enumerate() {
+            let s = src("NetworkInterfaces", i);
+            self.enis.push(Rec {
+                item,
+                src: s,
+                region: region.clone(),
+            });
+        }
+        for (i, item) in f.peerings.into_iter().enumerate() {
+            let s = src("VpcPeeringConnections", i);
+            let id = item.vpc_peering_connection_id.clone();
+            if let Some(first) = self
+                .peerings
+                .iter()
+                .find(|p| p.item.vpc_peering_connection_id == id)
+            {
+                let same = first.item.requester_vpc_info.vpc_id == item.requester_vpc_info.vpc_id
+                    && first.item.accepter_vpc_info.vpc_id == item.accepter_vpc_info.vpc_id;
+                if same {
+                    continue; // the other region's view of the same peering
+                }
+                return Err(ImportError::at(
+                    &self.files[fi as usize],
+                    &format!("{}.VpcPeeringConnectionId", s.path),
+                    format!(
+                        "peering `{id}` connects other VPCs than in {}",
+                        self.show(&first.src)
+                    ),
+                ));
+            }
+            self.define(&id, &s, "VpcPeeringConnectionId")?;
+            self.peerings.push(Rec {
+                item,
+                src: s,
+                region: region.clone(),
+            });
+        }
+        for (key, why, ids) in f.unmodelled {
+            for (i, id) in ids.into_iter().enumerate() {
+                self.unmodelled.push((
+                    id,
+                    why,
+                    Source {
+                        file: fi,
+                        path: format!("{key}[{i}]"),
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,179 @@
+//! The topology the mapper builds, in the shape of the topology format (one
+//! struct per `[[table]]`), with the comments the writer puts beside each object.
+
+/// Where an object came from and what the reader should know about it.
+#[derive(Debug, Clone, Default)]
+pub struct Notes {
+    /// `us-east-1/Vpcs.json Vpcs[0]`.
+    pub source: String,
+    /// The `Name` tag, if any.
+    pub name_tag: Option<String>,
+    /// One line each: what was adapted or left out.
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// `[quotas]` raised to what the account uses: (key, value, why).
+    pub quotas: Vec<(&'static str, u32, String)>,
+    pub prefix_lists: Vec<PrefixListPlan>,
+    pub vpcs: Vec<VpcPlan>,
+    pub peerings: Vec<PeeringPlan>,
+    pub skipped: Vec<Skip>,
+    /// Objects written (VPCs, subnets, tables, …; each instance counts once).
+    pub imported: usize,
+}
+
+/// Something not imported (or imported only in part), and why.
+#[derive(Debug, Clone)]
+pub struct Skip {
+    pub id: String,
+    pub why: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrefixListPlan {
+    pub id: String,
+    pub name: Option<String>,
+    pub cidrs: Vec<String>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VpcPlan {
+    pub id: String,
+    pub region: String,
+    pub cidr: String,
+    pub secondary: Vec<String>,
+    pub ipv6: Option<String>,
+    pub notes: Notes,
+    pub subnets: Vec<SubnetPlan>,
+    pub route_tables: Vec<RouteTablePlan>,
+    pub nacls: Vec<NaclPlan>,
+    pub sgs: Vec<SgPlan>,
+    pub igws: Vec<IgwPlan>,
+    pub nats: Vec<NatPlan>,
+    pub vgws: Vec<VgwPlan>,
+    pub endpoints: Vec<EndpointPlan>,
+    pub instances: Vec<InstancePlan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubnetPlan {
+    pub id: String,
+    pub az: String,
+    pub cidr: String,
+    pub ipv6: Option<String>,
+    pub route_table: Option<String>,
+    pub nacl: Option<String>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteTablePlan {
+    pub id: String,
+    pub main: bool,
+    pub routes: Vec<RoutePlan>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoutePlan {
+    pub destination: String,
+    pub target: String,
+    /// Written as a comment after the route.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NaclPlan {
+    pub id: String,
+    pub inbound: Vec<RulePlan>,
+    pub outbound: Vec<RulePlan>,
+    pub notes: Notes,
+}
+
+/// A NACL or security group rule (NACL rules have `rule` and `action`).
+#[derive(Debug, Clone, Default)]
+pub struct RulePlan {
+    pub rule: Option<i64>,
+    pub protocol: String,
+    pub ports: Option<(i64, i64)>,
+    pub icmp: Option<(i64, i64)>,
+    /// `cidr`, `prefix_list` or `group`, and its value.
+    pub peer: (&'static str, String),
+    pub action: Option<&'static str>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SgPlan {
+    pub id: String,
+    pub name: Option<String>,
+    pub ingress: Vec<RulePlan>,
+    pub egress: Vec<RulePlan>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct IgwPlan {
+    pub id: String,
+    /// `None`: detached.
+    pub vpc: Option<String>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct NatPlan {
+    pub id: String,
+    pub subnet: String,
+    pub private_ip: String,
+    pub elastic_ip: String,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct VgwPlan {
+    pub id: String,
+    pub vpc: Option<String>,
+    pub onprem_cidrs: Vec<String>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct EndpointPlan {
+    pub id: String,
+    pub service: String,
+    pub prefix_list: String,
+    pub route_tables: Vec<String>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct InstancePlan {
+    pub id: String,
+    pub name: Option<String>,
+    pub enis: Vec<EniPlan>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct EniPlan {
+    pub id: String,
+    pub subnet: String,
+    pub private_ip: String,
+    pub ipv6: Option<String>,
+    pub public_ip: Option<String>,
+    pub security_groups: Vec<String>,
+    pub source_dest_check: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PeeringPlan {
+    pub id: String,
+    pub requester: String,
+    pub accepter: String,
+    pub status: &'static str,
+    pub notes: Notes,
+}

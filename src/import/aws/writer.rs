@@ -1,0 +1,282 @@
+//! [`Plan`] → topology TOML text: grouped by VPC, each object headed by a
+//! comment naming its source file and JSON path, notes as comments, and the
+//! skipped objects listed at the end.
+
+use super::error::printable;
+use super::plan::*;
+use std::fmt::Write;
+
+/// A TOML basic string (quoted and escaped by the toml crate).
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn list(items: &[String]) -> String {
+    let v: Vec<String> = items.iter().map(|s| q(s)).collect();
+    format!("[{}]", v.join(", "))
+}
+
+fn notes(out: &mut String, n: &Notes) {
+    let name = n
+        .name_tag
+        .as_ref()
+        .map(|t| format!(" (Name: {})", printable(t)))
+        .unwrap_or_default();
+    let _ = writeln!(out, "# from {}{name}", printable(&n.source));
+    for l in &n.lines {
+        let _ = writeln!(out, "# {}", printable(l));
+    }
+}
+
+/// Header text (already one comment line per entry) and the plan.
+pub fn write(header: &[String], plan: &Plan) -> String {
+    let mut o = String::with_capacity(1 << 16);
+    for h in header {
+        let _ = writeln!(o, "# {}", printable(h));
+    }
+    o.push('\n');
+    if !plan.quotas.is_empty() {
+        o.push_str("# The account uses more than AWS's default quotas; raised here to what it uses.\n[quotas]\n");
+        for (k, v, why) in &plan.quotas {
+            let _ = writeln!(o, "{k} = {v}  # {}", printable(why));
+        }
+        o.push('\n');
+    }
+    for p in &plan.prefix_lists {
+        notes(&mut o, &p.notes);
+        let _ = writeln!(o, "[[prefix_list]]\nid = {}", q(&p.id));
+        if let Some(n) = &p.name {
+            let _ = writeln!(o, "name = {}", q(n));
+        }
+        let _ = writeln!(o, "cidrs = {}\n", list(&p.cidrs));
+    }
+    for v in &plan.vpcs {
+        vpc(&mut o, v);
+    }
+    if !plan.peerings.is_empty() {
+        o.push_str("# ======== Peering connections ========\n\n");
+    }
+    for p in &plan.peerings {
+        notes(&mut o, &p.notes);
+        let _ = writeln!(
+            o,
+            "[[peering]]\nid = {}\nrequester = {}\naccepter = {}\nstatus = {}\n",
+            q(&p.id),
+            q(&p.requester),
+            q(&p.accepter),
+            q(p.status)
+        );
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(
+            o,
+            "# ======== Not imported ({}) ========",
+            plan.skipped.len()
+        );
+        for s in &plan.skipped {
+            let _ = writeln!(
+                o,
+                "# {}: {} ({})",
+                printable(&s.id),
+                printable(&s.why),
+                printable(&s.source)
+            );
+        }
+    }
+    o
+}
+
+fn vpc(o: &mut String, v: &VpcPlan) {
+    let title = v
+        .notes
+        .name_tag
+        .as_ref()
+        .map(|n| format!(" \"{}\"", printable(n)))
+        .unwrap_or_default();
+    let _ = writeln!(o, "# ======== {}{title} ({}) ========\n", v.id, v.region);
+    notes(o, &v.notes);
+    let _ = writeln!(
+        o,
+        "[[vpc]]\nid = {}\nregion = {}\ncidr = {}",
+        q(&v.id),
+        q(&v.region),
+        q(&v.cidr)
+    );
+    if !v.secondary.is_empty() {
+        let _ = writeln!(o, "secondary_cidrs = {}", list(&v.secondary));
+    }
+    if let Some(x) = &v.ipv6 {
+        let _ = writeln!(o, "ipv6_cidr = {}", q(x));
+    }
+    o.push('\n');
+    for s in &v.subnets {
+        notes(o, &s.notes);
+        let _ = writeln!(
+            o,
+            "[[subnet]]\nid = {}\nvpc = {}\naz = {}\ncidr = {}",
+            q(&s.id),
+            q(&v.id),
+            q(&s.az),
+            q(&s.cidr)
+        );
+        if let Some(x) = &s.ipv6 {
+            let _ = writeln!(o, "ipv6_cidr = {}", q(x));
+        }
+        if let Some(x) = &s.route_table {
+            let _ = writeln!(o, "route_table = {}", q(x));
+        }
+        if let Some(x) = &s.nacl {
+            let _ = writeln!(o, "nacl = {}", q(x));
+        }
+        o.push('\n');
+    }
+    for t in &v.route_tables {
+        notes(o, &t.notes);
+        let _ = writeln!(o, "[[route_table]]\nid = {}\nvpc = {}", q(&t.id), q(&v.id));
+        if t.main {
+            o.push_str("main = true\n");
+        }
+        o.push_str("routes = [\n");
+        for r in &t.routes {
+            let note = r
+                .note
+                .as_ref()
+                .map(|n| format!("  # {}", printable(n)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {{ destination = {}, target = {} }},{note}",
+                q(&r.destination),
+                q(&r.target)
+            );
+        }
+        o.push_str("]\n\n");
+    }
+    for n in &v.nacls {
+        notes(o, &n.notes);
+        let _ = writeln!(o, "[[network_acl]]\nid = {}\nvpc = {}", q(&n.id), q(&v.id));
+        rules(o, "inbound", &n.inbound);
+        rules(o, "outbound", &n.outbound);
+        o.push('\n');
+    }
+    for s in &v.sgs {
+        notes(o, &s.notes);
+        let _ = writeln!(
+            o,
+            "[[security_group]]\nid = {}\nvpc = {}",
+            q(&s.id),
+            q(&v.id)
+        );
+        if let Some(n) = &s.name {
+            let _ = writeln!(o, "name = {}", q(n));
+        }
+        rules(o, "ingress", &s.ingress);
+        rules(o, "egress", &s.egress);
+        o.push('\n');
+    }
+    for g in &v.igws {
+        notes(o, &g.notes);
+        let _ = writeln!(o, "[[internet_gateway]]\nid = {}", q(&g.id));
+        if let Some(x) = &g.vpc {
+            let _ = writeln!(o, "vpc = {}", q(x));
+        }
+        o.push('\n');
+    }
+    for n in &v.nats {
+        notes(o, &n.notes);
+        let _ = writeln!(
+            o,
+            "[[nat_gateway]]\nid = {}\nsubnet = {}\nprivate_ip = {}\nelastic_ip = {}\n",
+            q(&n.id),
+            q(&n.subnet),
+            q(&n.private_ip),
+            q(&n.elastic_ip)
+        );
+    }
+    for g in &v.vgws {
+        notes(o, &g.notes);
+        let _ = writeln!(o, "[[vpn_gateway]]\nid = {}", q(&g.id));
+        if let Some(x) = &g.vpc {
+            let _ = writeln!(o, "vpc = {}", q(x));
+        }
+        let _ = writeln!(o, "onprem_cidrs = {}\n", list(&g.onprem_cidrs));
+    }
+    for e in &v.endpoints {
+        notes(o, &e.notes);
+        let _ = writeln!(
+            o,
+            "[[gateway_endpoint]]\nid = {}\nvpc = {}\nservice = {}\nprefix_list = {}\nroute_tables = {}\n",
+            q(&e.id),
+            q(&v.id),
+            q(&e.service),
+            q(&e.prefix_list),
+            list(&e.route_tables)
+        );
+    }
+    for i in &v.instances {
+        notes(o, &i.notes);
+        let _ = writeln!(o, "[[instance]]\nid = {}", q(&i.id));
+        if let Some(n) = &i.name {
+            let _ = writeln!(o, "name = {}", q(n));
+        }
+        o.push_str("enis = [\n");
+        for e in &i.enis {
+            let mut line = format!(
+                "  {{ id = {}, subnet = {}, private_ip = {}",
+                q(&e.id),
+                q(&e.subnet),
+                q(&e.private_ip)
+            );
+            if let Some(x) = &e.ipv6 {
+                let _ = write!(line, ", ipv6 = {}", q(x));
+            }
+            if let Some(x) = &e.public_ip {
+                let _ = write!(line, ", public_ip = {}", q(x));
+            }
+            let _ = write!(line, ", security_groups = {}", list(&e.security_groups));
+            if !e.source_dest_check {
+                line.push_str(", source_dest_check = false");
+            }
+            line.push_str(" },");
+            let _ = writeln!(o, "{line}");
+        }
+        o.push_str("]\n\n");
+    }
+}
+
+fn rules(o: &mut String, key: &str, rules: &[RulePlan]) {
+    if rules.is_empty() {
+        let _ = writeln!(o, "{key} = []");
+        return;
+    }
+    let _ = writeln!(o, "{key} = [");
+    for r in rules {
+        let mut parts = Vec::new();
+        if let Some(n) = r.rule {
+            parts.push(format!("rule = {n}"));
+        }
+        match r.protocol.parse::<u8>() {
+            Ok(n) => parts.push(format!("protocol = {n}")),
+            Err(_) => parts.push(format!("protocol = {}", q(&r.protocol))),
+        }
+        if let Some((a, b)) = r.ports {
+            if a == b {
+                parts.push(format!("ports = {a}"));
+            } else {
+                parts.push(format!("ports = \"{a}-{b}\""));
+            }
+        }
+        if let Some((t, c)) = r.icmp {
+            parts.push(format!("icmp_type = {t}, icmp_code = {c}"));
+        }
+        parts.push(format!("{} = {}", r.peer.0, q(&r.peer.1)));
+        if let Some(a) = r.action {
+            parts.push(format!("action = {}", q(a)));
+        }
+        if let Some(d) = &r.description {
+            parts.push(format!("description = {}", q(d)));
+        }
+        let _ = writeln!(o, "  {{ {} }},", parts.join(", "));
+    }
+    o.push_str("]\n");
+}

@@ -1,0 +1,620 @@
+//! `peeremu import aws`: the fixtures under tests/data/aws import into
+//! topologies that pass `check` and give AWS's verdicts; exported example
+//! topologies import back to the same verdicts; bad input names file and JSON
+//! path; a 1,000-VPC account imports (its time is printed, not asserted).
+
+mod import_support;
+
+use import_support::{scratch, write_json};
+use peeremu::cli::reach::{matrix, Cell};
+use peeremu::cli::trace::Proto;
+use peeremu::import::aws::{import, ImportError, Imported, Options};
+use peeremu::model::{Network, RouteTarget};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BATFISH: &str = "tests/data/aws/batfish-two-regions";
+const FLAT: &str = "tests/data/aws/flat-one-vpc";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_peeremu"))
+}
+
+fn import_ok(dir: &str) -> (Imported, Network) {
+    let done = import(Path::new(dir), &Options::default(), "imported.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let net =
+        peeremu::topology::load_str(&done.toml, "imported.toml").unwrap_or_else(|e| panic!("{e}"));
+    (done, net)
+}
+
+fn instance(net: &Network, id: &str) -> usize {
+    net.instances
+        .iter()
+        .position(|i| i.id == id || i.name == id)
+        .unwrap_or_else(|| panic!("no instance {id}"))
+}
+
+fn cell(net: &Network, m: &[Vec<Cell>], from: &str, to: &str) -> String {
+    m[instance(net, from)][instance(net, to)].short()
+}
+
+#[test]
+fn batfish_fixture_imports_every_modelled_object_and_reports_the_rest() {
+    let (done, net) = import_ok(BATFISH);
+    // 4 exported VPCs + the partner account's VPC known from its active peering.
+    assert_eq!(net.vpcs.len(), 5);
+    assert!(net.vpcs.iter().any(|v| v.id == "vpc-0f9e8d7c6b5a40005"));
+    assert_eq!(
+        net.instances.len(),
+        7,
+        "the stopped instance is not imported"
+    );
+    assert_eq!(net.regions.len(), 2);
+    let prod = net
+        .vpcs
+        .iter()
+        .find(|v| v.id == "vpc-0a1b2c3d4e5f60001")
+        .expect("prod");
+    assert_eq!(
+        prod.cidrs.len(),
+        2,
+        "secondary block imported, the disassociated one not"
+    );
+    assert!(prod.ipv6.is_some());
+    // Both regions print the inter-region peering: imported once.
+    assert_eq!(
+        net.peerings
+            .iter()
+            .filter(|p| p.id == "pcx-0d1e2f30405060003")
+            .count(),
+        1
+    );
+    let statuses: Vec<&str> = net.peerings.iter().map(|p| p.status.as_str()).collect();
+    for s in [
+        "active",
+        "pending-acceptance",
+        "rejected",
+        "deleted",
+        "failed",
+    ] {
+        assert!(statuses.contains(&s), "{s} missing from {statuses:?}");
+    }
+    // Names from unique Name tags only ("app" is on two instances).
+    assert_eq!(
+        net.instances[instance(&net, "i-0aaa000000000web1")].name,
+        "web"
+    );
+    assert_eq!(
+        net.instances[instance(&net, "i-0aaa000000000app1")].name,
+        "i-0aaa000000000app1"
+    );
+    assert_eq!(net.nat_gateways.len(), 1);
+    assert_eq!(net.vpn_gateways[0].onprem_cidrs.len(), 2);
+    assert_eq!(net.gateway_endpoints.len(), 1);
+    let report = done.report();
+    for (id, why) in [
+        ("tgw-0a1b2c3d4e5f67890", "transit gateway"),
+        ("eigw-0123456789abcdef0", "egress-only"),
+        ("vpce-0ee55ff66aa77bb88", "Interface endpoint"),
+        ("i-0aaa000000000old1", "stopped"),
+        ("pcx-0d1e2f30405060007", "expired"),
+        ("nat-0000000000deleted", "deleted"),
+        ("loadbalancer/app/prod-alb", "load balancers"),
+        ("sg-0aa11000000000db0", "another account"),
+        ("eni-0aaa00000000db01", "secondary private IPs"),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+    assert!(report.starts_with(&format!(
+        "{} objects imported from 27 files, {} skipped:",
+        done.imported,
+        done.skipped.len()
+    )));
+    // Each skipped object is also a comment in the file; each object names its source.
+    assert!(done
+        .toml
+        .contains("# tgw-0a1b2c3d4e5f67890: transit gateways are not modelled yet"));
+    assert!(done
+        .toml
+        .contains("# from aws_configs/111122223333/us-east-1/Vpcs.json Vpcs[0] (Name: prod)"));
+    assert!(done.toml.contains(
+        "target = \"blackhole\" },  # transit gateway tgw-0a1b2c3d4e5f67890 not modelled"
+    ));
+}
+
+#[test]
+fn batfish_fixture_verdicts_match_aws() {
+    let (_, net) = import_ok(BATFISH);
+    let m = matrix(&net, Proto::Tcp, 5432, false);
+    assert_eq!(cell(&net, &m, "i-0aaa000000000app1", "db"), "ok");
+    assert_eq!(
+        cell(&net, &m, "i-0aaa00000000quar1", "db"),
+        "NACL_DENY",
+        "rule 90 denies 10.0.1.128/25"
+    );
+    assert_eq!(
+        cell(&net, &m, "tools", "db"),
+        "ok",
+        "peer VPC's group referenced across an active same-region peering"
+    );
+    assert_eq!(cell(&net, &m, "web", "db"), "SG_NO_MATCH");
+    assert_eq!(
+        cell(&net, &m, "i-0aaa000000000app1", "staging-web"),
+        "PEERING_NOT_ACTIVE"
+    );
+    assert_eq!(
+        cell(&net, &m, "etl", "db"),
+        "NO_ROUTE",
+        "analytics routes only 10.0.0.0/16, db is in 10.1.0.0/16"
+    );
+    let m = matrix(&net, Proto::Tcp, 443, false);
+    assert_eq!(cell(&net, &m, "etl", "web"), "ok", "inter-region peering");
+    assert_eq!(cell(&net, &m, "staging-web", "web"), "NO_ROUTE");
+    // The whole run with posed flows and their expectations (exit 0 = all met).
+    let out = scratch("batfish-run");
+    let topo = out.join("prod.toml");
+    let st = bin()
+        .args(["import", "aws", BATFISH, "-o"])
+        .arg(&topo)
+        .output()
+        .expect("import");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let run = bin()
+        .arg("run")
+        .arg(&topo)
+        .args([
+            "--flows",
+            &format!("{BATFISH}/flows.toml"),
+            "--no-capture",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.join("run"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for (to, expect) in [
+        ("10.40.1.1", "BLACKHOLE_ROUTE"),
+        ("52.216.8.1", "delivered both ways"),
+    ] {
+        let t = bin()
+            .arg("trace")
+            .arg(&topo)
+            .args(["--from", "i-0aaa000000000app1", "--to", to])
+            .output()
+            .expect("trace");
+        let text = String::from_utf8_lossy(&t.stdout);
+        assert!(text.contains(expect), "{to}: {text}");
+    }
+}
+
+#[test]
+fn flat_folder_recognised_by_keys_not_names() {
+    let (done, net) = import_ok(FLAT);
+    assert!(done
+        .toml
+        .contains("# 1 files not ending in .json were ignored."));
+    assert_eq!(
+        net.regions[0].name, "us-east-1",
+        "the region from the subnets' zones"
+    );
+    let fw = &net.instances[instance(&net, "fw")];
+    assert_eq!(fw.enis.len(), 2);
+    assert!(!net.enis[fw.enis[0].ix()].source_dest_check);
+    // The dead peering's route is a blackhole, as AWS shows it.
+    let main = net
+        .route_tables
+        .iter()
+        .find(|t| t.id == "rtb-0f1a700000000m000")
+        .expect("main");
+    assert!(main
+        .routes
+        .iter()
+        .any(|r| r.target == RouteTarget::Blackhole));
+    let m = matrix(&net, Proto::Udp, 53, false);
+    assert_eq!(
+        cell(&net, &m, "client", "server"),
+        "NACL_DENY",
+        "lab-back rule 50 denies udp 53 from 172.16.1.0/24"
+    );
+    assert_eq!(
+        cell(&net, &m, "server", "client"),
+        "ok",
+        "the rule is on port 53, the reply goes to 49152"
+    );
+    // The middlebox route (more specific than the local route) goes to the firewall's ENI.
+    let front = net
+        .route_tables
+        .iter()
+        .find(|t| t.id == "rtb-0f1a700000000a001")
+        .expect("front");
+    let fw_eni = net
+        .enis
+        .iter()
+        .position(|e| e.id == "eni-0f1a7000000fw001")
+        .expect("fw eni");
+    assert!(front
+        .routes
+        .iter()
+        .any(|r| r.target == RouteTarget::Eni(peeremu::model::EniIdx(fw_eni as u32))));
+}
+
+fn error_of(files: &[(&str, serde_json::Value)], raw: &[(&str, &str)]) -> ImportError {
+    let name = files
+        .first()
+        .map(|f| f.0)
+        .or(raw.first().map(|f| f.0))
+        .unwrap_or("x");
+    let dir = scratch(&format!("bad-{}", name.replace(['/', '.'], "-")));
+    for (f, v) in files {
+        write_json(&dir, f, v);
+    }
+    for (f, t) in raw {
+        std::fs::write(dir.join(f), t).expect("write");
+    }
+    import(
+        &dir,
+        &Options {
+            region: Some("us-east-1".into()),
+        },
+        "out.toml",
+    )
+    .expect_err("must fail")
+}
+
+fn vpc(id: &str, cidr: &str) -> serde_json::Value {
+    json!({"VpcId": id, "CidrBlock": cidr, "State": "available"})
+}
+
+#[test]
+fn invalid_json_names_file_and_path() {
+    let e = error_of(&[], &[("truncated.json", "{\"Vpcs\": [{\"VpcId\": \"vpc-1\", \"CidrBlock\": \"10.0.0.0/16\"}, {\"VpcId\": \"vpc-2\", \"Cidr")]);
+    assert_eq!(e.file, "truncated.json");
+    assert_eq!(e.path, "Vpcs[1]");
+    assert!(e.message.contains("EOF"), "{e}");
+    let e = error_of(
+        &[],
+        &[(
+            "syntax.json",
+            "{\"Subnets\": [ {\"SubnetId\": \"subnet-1\",, } ] }",
+        )],
+    );
+    assert_eq!(e.file, "syntax.json");
+    assert!(e.path.starts_with("Subnets[0]"), "{e}");
+    assert!(
+        e.to_string().starts_with("syntax.json: at Subnets[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_top_level_key_is_an_error() {
+    let e = error_of(&[("vpcs.json", json!({"Vpcz": []}))], &[]);
+    assert_eq!(e.file, "vpcs.json");
+    assert!(e.message.contains("unknown top-level key `Vpcz`"), "{e}");
+    assert!(e.message.contains("Vpcs, Subnets"), "{e}");
+    let e = error_of(&[("empty.json", json!({"NextToken": null}))], &[]);
+    assert!(
+        e.message.contains("no `aws ec2 describe-*` output key"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_id_is_an_error_at_its_record() {
+    let e = error_of(
+        &[(
+            "v.json",
+            json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/16"), {"CidrBlock": "10.1.0.0/16"}]}),
+        )],
+        &[],
+    );
+    assert_eq!((e.file.as_str(), e.path.as_str()), ("v.json", "Vpcs[1]"));
+    assert!(e.message.contains("missing field `VpcId`"), "{e}");
+}
+
+#[test]
+fn duplicate_ids_across_files_are_an_error() {
+    let e = error_of(
+        &[
+            ("a.json", json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/16")]})),
+            (
+                "b.json",
+                json!({"Vpcs": [vpc("vpc-2", "10.1.0.0/16"), vpc("vpc-1", "10.2.0.0/16")]}),
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(
+        (e.file.as_str(), e.path.as_str()),
+        ("b.json", "Vpcs[1].VpcId")
+    );
+    assert!(
+        e.message
+            .contains("duplicate id `vpc-1`: already defined in a.json Vpcs[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_enum_values_are_errors() {
+    let nacl = json!({"NetworkAcls": [{"NetworkAclId": "acl-1", "VpcId": "vpc-1", "IsDefault": true,
+        "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "permit", "Egress": false, "CidrBlock": "0.0.0.0/0"}]}]});
+    let e = error_of(&[("acl.json", nacl)], &[]);
+    assert_eq!(e.path, "NetworkAcls[0].Entries[0].RuleAction");
+    assert!(
+        e.message
+            .contains("unknown variant `permit`, expected `allow` or `deny`"),
+        "{e}"
+    );
+    let pcx = json!({"VpcPeeringConnections": [{"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": "half-open"},
+        "RequesterVpcInfo": {"VpcId": "vpc-1"}, "AccepterVpcInfo": {"VpcId": "vpc-2"}}]});
+    let e = error_of(&[("pcx.json", pcx)], &[]);
+    assert_eq!(e.path, "VpcPeeringConnections[0].Status.Code");
+    assert!(e.message.contains("unknown variant `half-open`"), "{e}");
+    let sg = json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/16")], "SecurityGroups": [{"GroupId": "sg-1", "VpcId": "vpc-1", "IpPermissions": [{"IpProtocol": "tcpp"}]}]});
+    let e = error_of(&[("sg.json", sg)], &[]);
+    assert_eq!(e.path, "SecurityGroups[0].IpPermissions[0].IpProtocol");
+}
+
+#[test]
+fn references_to_missing_ids_are_errors() {
+    let e = error_of(
+        &[(
+            "s.json",
+            json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-9", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "us-east-1a"}]}),
+        )],
+        &[],
+    );
+    assert_eq!(
+        (e.file.as_str(), e.path.as_str()),
+        ("s.json", "Subnets[0].VpcId")
+    );
+    assert!(
+        e.message
+            .contains("references VPC `vpc-9`, which no file defines"),
+        "{e}"
+    );
+    let rt = json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/16")], "RouteTables": [{"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Associations": [{"Main": true}],
+        "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-404", "State": "active"}]}]});
+    let e = error_of(&[("rt.json", rt)], &[]);
+    assert_eq!(e.path, "RouteTables[0].Routes[0].GatewayId");
+    let bad_cidr = json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/33")]});
+    let e = error_of(&[("cidr.json", bad_cidr)], &[]);
+    assert_eq!(e.path, "Vpcs[0].CidrBlock");
+}
+
+#[test]
+fn cli_writes_nothing_and_exits_2_on_bad_input() {
+    let dir = scratch("cli-bad");
+    std::fs::write(dir.join("x.json"), "{\"Vpcs\": [").expect("write");
+    let out = dir.join("out.toml");
+    let r = bin()
+        .args(["import", "aws"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("x.json: at Vpcs"), "{err}");
+    assert!(err.contains("nothing written"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn flows_file_errors_name_the_flows_file() {
+    let dir = scratch("flows-errors");
+    let topo = dir.join("t.toml");
+    let r = bin()
+        .args(["import", "aws", FLAT, "-o"])
+        .arg(&topo)
+        .output()
+        .expect("import");
+    assert!(r.status.success());
+    let flows = dir.join("f.toml");
+    std::fs::write(&flows, "# flows\n[[flow]]\nname = \"x\"\nkind = \"tcp\"\nfrom = \"client\"\nto = \"nobody\"\n\n[[vpc]]\nid = \"v\"\n").expect("write");
+    let r = bin()
+        .arg("trace")
+        .arg(&topo)
+        .arg("--flows")
+        .arg(&flows)
+        .args(["--from", "client", "--to", "server"])
+        .output()
+        .expect("trace");
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    let f = flows.display().to_string();
+    assert!(
+        err.contains(&format!("{f}:6:6: flow x: unknown flow endpoint")),
+        "{err}"
+    );
+    assert!(
+        !err.contains("missing key `region`"),
+        "the [[vpc]] table is reported once: {err}"
+    );
+    assert!(
+        err.contains(&format!("{f}:8:1: [[vpc]]: a flows file holds only")),
+        "{err}"
+    );
+    // A valid flows file: one command answers "can client reach server on 22?"
+    std::fs::write(&flows, "[[flow]]\nname = \"ssh\"\nkind = \"tcp\"\nfrom = \"server\"\nto = \"fw\"\nport = 22\nexpect = \"delivered\"\n").expect("write");
+    let r = bin()
+        .arg("run")
+        .arg(&topo)
+        .arg("--flows")
+        .arg(&flows)
+        .args(["--no-capture", "--quiet", "--out"])
+        .arg(dir.join("run"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+#[test]
+fn reach_prints_the_matrix_with_reasons() {
+    let dir = scratch("reach");
+    let topo = dir.join("t.toml");
+    assert!(bin()
+        .args(["import", "aws", BATFISH, "-o"])
+        .arg(&topo)
+        .output()
+        .expect("import")
+        .status
+        .success());
+    let r = bin()
+        .arg("reach")
+        .arg(&topo)
+        .args(["--proto", "tcp", "--port", "5432"])
+        .output()
+        .expect("reach");
+    assert_eq!(r.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("Reachability, tcp port 5432"), "{text}");
+    assert!(
+        text.contains("NACL_DENY")
+            && text.contains("SG_NO_MATCH")
+            && text.contains("PEERING_NOT_ACTIVE"),
+        "{text}"
+    );
+    assert!(text.contains("request dropped:"), "{text}");
+    let r = bin()
+        .arg("reach")
+        .arg(&topo)
+        .args(["--proto", "tcp", "--port", "5432", "--json"])
+        .output()
+        .expect("reach");
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).expect("json");
+    assert_eq!(
+        v["pairs"].as_array().map(Vec::len),
+        Some(42),
+        "7 instances, 42 ordered pairs"
+    );
+}
+
+/// The example flows' outcome, per flow name, from `run --json`.
+fn outcomes(topo: &Path, flows: Option<&Path>, out: &Path) -> Vec<(String, String)> {
+    let mut c = bin();
+    c.arg("run")
+        .arg(topo)
+        .args(["--no-capture", "--json", "--out"])
+        .arg(out);
+    if let Some(f) = flows {
+        c.arg("--flows").arg(f);
+    }
+    let r = c.output().expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&r.stderr)));
+    let mut o: Vec<(String, String)> = v["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap_or("").to_string(),
+                f["outcome"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    o.sort();
+    o
+}
+
+#[test]
+fn examples_round_trip_through_describe_json() {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir("topologies")
+        .expect("topologies")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 5);
+    for ex in examples {
+        let stem = ex
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("x")
+            .to_string();
+        let net = peeremu::topology::load_file(&ex).unwrap_or_else(|e| panic!("{e}"));
+        let dir = scratch(&format!("round-{stem}"));
+        import_support::export::export(&net, &dir.join("aws_configs"));
+        let done = import(&dir.join("aws_configs"), &Options::default(), "back.toml")
+            .unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let topo = dir.join("back.toml");
+        std::fs::write(&topo, &done.toml).expect("write");
+        // The example's hosts and flows, as a flows file for the imported network.
+        let text = std::fs::read_to_string(&ex).expect("read");
+        let table: toml::Table = text.parse().expect("toml");
+        let mut extra = toml::Table::new();
+        for k in ["host", "flow"] {
+            if let Some(v) = table.get(k) {
+                extra.insert(k.to_string(), v.clone());
+            }
+        }
+        let flows = dir.join("flows.toml");
+        std::fs::write(&flows, toml::to_string(&extra).expect("toml")).expect("write");
+        let back = peeremu::topology::load_with_flows(&topo, Some(&flows))
+            .unwrap_or_else(|e| panic!("{stem}: {e}"));
+        assert_eq!(back.instances.len(), net.instances.len(), "{stem}");
+        assert_eq!(back.flows.len(), net.flows.len(), "{stem}");
+        // Same verdict for every instance pair (tcp 443, icmp) and every example flow.
+        for proto in [Proto::Tcp, Proto::Icmp] {
+            let a = matrix(&net, proto, 443, false);
+            let b = matrix(&back, proto, 443, false);
+            let short = |m: &[Vec<Cell>]| {
+                m.iter()
+                    .map(|r| r.iter().map(Cell::short).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(short(&a), short(&b), "{stem} {proto:?}");
+        }
+        let want = outcomes(&ex, None, &dir.join("run-a"));
+        let got = outcomes(&topo, Some(&flows), &dir.join("run-b"));
+        assert_eq!(
+            want, got,
+            "{stem}: flow outcomes differ after the round trip"
+        );
+    }
+}
+
+#[test]
+fn synthetic_account_of_1000_vpcs_and_100000_rules() {
+    let dir = scratch("synthetic");
+    import_support::synthetic::write(&dir, 1000);
+    let start = std::time::Instant::now();
+    let done =
+        import(&dir, &Options::default(), "synthetic.toml").unwrap_or_else(|e| panic!("{e}"));
+    let took = start.elapsed();
+    // Printed, not asserted (no wall-clock asserts): scripts/import-bench.sh shows it.
+    println!(
+        "import of 1,000 VPCs, 100,000 rules, 2,000 instances: {:.3} s (self-check included)",
+        took.as_secs_f64()
+    );
+    assert!(done.skipped.is_empty(), "{}", done.report());
+    let rules = done.toml.matches("action = ").count()
+        + done.toml.matches("{ protocol = \"tcp\", ports = ").count();
+    assert_eq!(rules, 100_000);
+    assert_eq!(done.toml.matches("[[vpc]]").count(), 1000);
+    assert_eq!(done.toml.matches("[[peering]]").count(), 999);
+    assert!(done.toml.contains("nacl_rules_per_direction = 20") || !done.toml.contains("[quotas]"));
+}
