@@ -9,8 +9,8 @@ use crate::output::flowlog::DEFAULT_ACCOUNT_ID;
 use crate::output::interfaces::expected_duration_ns;
 use crate::output::interrupt::EXIT_SIGINT;
 use crate::output::{
-    paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread, RunTotals,
-    Summary,
+    paths, report_html, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread,
+    RunTotals, Summary,
 };
 use crate::sim::Observer;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,9 @@ pub struct Args {
     /// Print summary.json on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Do not write report.html (the run's page: topology drawn, flow paths, plots).
+    #[arg(long)]
+    pub no_report: bool,
     /// Account id written in flow log lines (12 digits).
     #[arg(long, value_name = "ID", default_value = DEFAULT_ACCOUNT_ID, value_parser = parse_account_id)]
     pub account_id: String,
@@ -164,6 +167,9 @@ pub fn main(args: Args) -> u8 {
     totals.wall_time_s = loop_end.duration_since(loop_start).as_secs_f64();
     let interrupted = result.interrupted || interrupt.is_set();
     let (summary, written) = recorder.finish(&result.reports, totals, interrupted);
+    if !args.no_report {
+        write_report(&network, &summary, &result.reports, &out_dir);
+    }
     let phases = WallPhases {
         load_s: setup_start.duration_since(process_start).as_secs_f64(),
         setup_s: loop_start.duration_since(setup_start).as_secs_f64(),
@@ -182,6 +188,23 @@ pub fn main(args: Args) -> u8 {
         return EXIT_INVALID;
     }
     exit_code(&summary)
+}
+
+/// `report.html` in the run folder (also after Ctrl-C). A failure is a warning:
+/// the run's other outputs are complete without it.
+fn write_report(network: &Network, summary: &Summary, reports: &[FlowReport], out_dir: &Path) {
+    let input = report_html::ReportInput {
+        network,
+        summary,
+        reports,
+    };
+    if let Err(e) = report_html::write_report(&input, out_dir) {
+        eprintln!(
+            "peeremu run: warning: cannot write {} in {}: {e}",
+            report_html::REPORT_FILE,
+            out_dir.display()
+        );
+    }
 }
 
 /// Where the wall time of a run went.

@@ -33,6 +33,7 @@ mod hint;
 mod ingress;
 mod nat;
 mod pipeline;
+pub mod probe;
 mod routes;
 mod trace;
 

@@ -12,6 +12,7 @@ pub mod points;
 pub mod progress;
 pub mod recorder;
 mod report;
+pub mod report_html;
 pub mod summary;
 pub mod table;
 pub mod thread;
