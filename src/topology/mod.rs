@@ -10,6 +10,7 @@ mod compile;
 pub mod diag;
 pub mod format;
 mod parse;
+pub mod schema;
 mod suggest;
 mod validate;
 

@@ -20,6 +20,10 @@ use std::net::IpAddr;
 
 /// Packet numbers listed per flow and per drop-table row (the rest are counted).
 const PACKETS_LISTED: usize = 10;
+/// Flows whose details carry the full hop list and plots (failed expectations
+/// first, then flows with drops, then file order); the others get a compact
+/// block, so a 1,000-flow report stays under 2 MB.
+pub const DETAILED_FLOWS: usize = 200;
 
 const CSS: &str = "\
 body{font:14px/1.4 system-ui,sans-serif;margin:16px 24px;color:#222}\
@@ -216,6 +220,17 @@ fn percentiles(p: &Option<crate::output::summary::Percentiles>) -> String {
     }
 }
 
+/// The flows given full details (see [`DETAILED_FLOWS`]), sorted.
+fn detailed_flows(summary: &crate::output::Summary) -> BTreeSet<usize> {
+    let mut order: Vec<usize> = (0..summary.flows.len()).collect();
+    order.sort_by_key(|&i| {
+        let f = &summary.flows[i];
+        let failed = f.expectation.as_ref().is_some_and(|e| !e.met);
+        (!failed, f.dropped_packets == 0, i)
+    });
+    order.into_iter().take(DETAILED_FLOWS).collect()
+}
+
 /// The whole page.
 pub fn render(
     input: &ReportInput<'_>,
@@ -316,8 +331,18 @@ pub fn render(
     h.push_str("</table>\n");
 
     // Details per flow.
+    let detailed = detailed_flows(summary);
     h.push_str("<h2 id=\"details\">Flow details</h2>\n");
+    if detailed.len() < summary.flows.len() {
+        let _ = writeln!(
+            h,
+            "<p>Hops and plots are shown for {} of the {} flows (unmet expectations and drops first); <code>peeremu trace</code> gives any flow's hops, and <code>latency/FLOW.hgrm</code> its distribution.</p>",
+            detailed.len(),
+            summary.flows.len()
+        );
+    }
     for (i, f) in summary.flows.iter().enumerate() {
+        let full = detailed.contains(&i);
         let _ = write!(
             h,
             "<details id=\"detail-{i}\"{}><summary><b>{}</b> {} → {} ({}): {} · {}</summary>\n",
@@ -341,15 +366,17 @@ pub fn render(
             h.push_str("</p>\n");
         }
         if let Some(t) = traced.get(i).and_then(|t| t.as_ref()) {
-            let _ = write!(
-                h,
-                "<p>Representative packet ({} {} → {}{}, as <code>peeremu trace</code>):</p><pre>{}</pre>\n",
-                t.probe.protocol.as_str(),
-                t.probe.src_ip,
-                t.probe.dst_ip,
-                if t.probe.protocol == ProbeProtocol::Icmp { String::new() } else { format!(" port {}", t.probe.dst_port) },
-                escape(&hops_text(net, &t.result))
-            );
+            if full {
+                let _ = write!(
+                    h,
+                    "<p>Representative packet ({} {} → {}{}, as <code>peeremu trace</code>):</p><pre>{}</pre>\n",
+                    t.probe.protocol.as_str(),
+                    t.probe.src_ip,
+                    t.probe.dst_ip,
+                    if t.probe.protocol == ProbeProtocol::Icmp { String::new() } else { format!(" port {}", t.probe.dst_port) },
+                    escape(&hops_text(net, &t.result))
+                );
+            }
             let _ = write!(
                 h,
                 "<p>display filter: <code>{}</code>",
@@ -398,7 +425,7 @@ pub fn render(
         for note in &f.notes {
             let _ = writeln!(h, "<p>note: {}</p>", escape(note));
         }
-        if let Some(r) = input.reports.get(i) {
+        if let Some(r) = input.reports.get(i).filter(|_| full) {
             h.push_str("<div class=\"plots\">");
             h.push_str(&percentile_plot("one-way latency", &r.latency_ns));
             if let Some(rtt) = &r.rtt_ns {
