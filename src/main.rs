@@ -1,7 +1,7 @@
 //! The `peeremu` command line. Only argument parsing lives here; every subcommand
 //! is library code in `peeremu::cli`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use peeremu::cli;
 use std::process::ExitCode;
 
@@ -24,6 +24,15 @@ enum Command {
     Trace(cli::trace::Args),
     /// Benchmark longest-prefix-match routing lookups.
     Bench(cli::bench::Args),
+    /// Print the topology format's JSON Schema (for editors: Taplo, Even Better TOML).
+    Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff: `peeremu man | man -l -`).
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -33,6 +42,9 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::main(args),
         Command::Trace(args) => cli::trace::main(args),
         Command::Bench(args) => cli::bench::main(args),
+        Command::Schema => cli::docs::schema(),
+        Command::Completions { shell } => cli::docs::completions(shell, &mut Cli::command()),
+        Command::Man => cli::docs::man(Cli::command()),
     };
     ExitCode::from(code)
 }

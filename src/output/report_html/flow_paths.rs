@@ -130,6 +130,12 @@ pub fn leg_points(
         }
     }
     let drop_at = drop_at.map(|p| p.or(pts.last().copied()).unwrap_or((0, 0)));
+    // The packet travelled up to the object that dropped it.
+    if let Some(p) = drop_at {
+        if pts.last() != Some(&p) {
+            pts.push(p);
+        }
+    }
     (pts, drop_at)
 }
 
