@@ -236,8 +236,11 @@ fn headless(args: &[&str], page: &Path) -> std::process::Output {
             "--disable-gpu",
             "--hide-scrollbars",
         ])
-        .args(["--no-first-run", "--disable-extensions", "--user-data-dir"])
-        .arg(page.parent().unwrap().join("chromium-profile"))
+        .args(["--no-first-run", "--disable-extensions"])
+        .arg(format!(
+            "--user-data-dir={}",
+            page.parent().unwrap().join("chromium-profile").display()
+        ))
         .args(args)
         .arg(format!("file://{}", page.display()))
         .output()
@@ -268,7 +271,7 @@ fn every_report_opens_clean_in_headless_chromium() {
             html.contains("<div id=\"errors\" hidden=\"\"></div>"),
             "{name}: errors shown"
         );
-        for bad in ["Uncaught", "CONSOLE(", "console.error"] {
+        for bad in ["Uncaught", "CONSOLE"] {
             assert!(
                 !log.contains(bad),
                 "{name}: {bad} in the console log\n{log}"

@@ -41,7 +41,8 @@ code{background:#f2f2f2;padding:0 3px}.plots svg{margin:4px 8px 4px 0}\
 .plot text{font:11px sans-serif}.plot .pt{font-weight:bold}\
 #errors{background:#fdd;border:1px solid #c00;padding:6px;white-space:pre-wrap}";
 
-/// Show one flow's path when its row is clicked; record load success (an element
+/// Show one flow's path when its row is clicked (on load: the first flow whose
+/// expectation failed, else the first with drops, else the first); record load success (an element
 /// `#report-loaded`) or any error (into `#errors`) so a headless browser can tell.
 const SCRIPT: &str = r#"window.addEventListener('error',function(e){var d=document.getElementById('errors');d.hidden=false;d.textContent+='error: '+e.message+'\n';});
 (function(){
@@ -49,7 +50,7 @@ var paths=document.querySelector('svg.topology .paths');
 function show(id){if(!paths)return;paths.querySelectorAll('g.on').forEach(function(g){g.classList.remove('on');});var g=document.getElementById(id);if(g)g.classList.add('on');}
 document.querySelectorAll('tr.flow').forEach(function(tr){tr.addEventListener('click',function(){show(tr.getAttribute('data-path'));document.querySelectorAll('tr.sel').forEach(function(x){x.classList.remove('sel');});tr.classList.add('sel');});});
 var all=document.getElementById('showall');if(all&&paths)all.addEventListener('click',function(){paths.classList.toggle('all');});
-var first=document.querySelector('tr.flow.failed')||document.querySelector('tr.flow');if(first)first.click();
+var first=document.querySelector('tr.flow.failed')||document.querySelector('tr.flow.dropped')||document.querySelector('tr.flow');if(first)first.click();
 var ok=document.createElement('div');ok.id='report-loaded';ok.hidden=true;ok.textContent='report loaded';document.body.appendChild(ok);
 })();"#;
 
@@ -313,8 +314,9 @@ pub fn render(
             .map_or_else(|| "—".to_string(), |t| path_summary(net, &t.result));
         let _ = writeln!(
             h,
-            "<tr class=\"flow{}\" id=\"flow-{i}\" data-path=\"path-{i}\"><td><a href=\"#detail-{i}\">{}</a></td><td>{} → {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"flow{}{}\" id=\"flow-{i}\" data-path=\"path-{i}\"><td><a href=\"#detail-{i}\">{}</a></td><td>{} → {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if failed { " failed" } else { "" },
+            if f.dropped_packets > 0 { " dropped" } else { "" },
             escape(&f.name),
             escape(&f.src),
             escape(&f.dst),

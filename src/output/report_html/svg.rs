@@ -51,7 +51,8 @@ text.pl{font-size:11px;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px
 /// script shows them one at a time).
 pub fn topology_svg(net: &Network, layout: &Layout, paths: &[DrawnPath], show_all: bool) -> String {
     let mut s = String::with_capacity(512 + layout.boxes.len() * 220 + paths.len() * 160);
-    let (w, h) = (layout.width.max(200), layout.height.max(60));
+    // Room on the right for a drop's label next to the rightmost boxes.
+    let (w, h) = (layout.width.max(200) + 100, layout.height.max(60));
     // Writing into a String cannot fail: the results are ignored.
     let _ = write!(
         s,
