@@ -80,12 +80,11 @@ fn egress_box(layout: &Layout, to: Egress) -> Option<usize> {
     }
 }
 
+/// A point on the drawing.
+type Point = (i32, i32);
+
 /// The points one packet passed, and where it was dropped.
-pub fn leg_points(
-    net: &Network,
-    layout: &Layout,
-    leg: &Leg,
-) -> (Vec<(i32, i32)>, Option<(i32, i32)>) {
+pub fn leg_points(net: &Network, layout: &Layout, leg: &Leg) -> (Vec<Point>, Option<Point>) {
     let mut pts: Vec<(i32, i32)> = Vec::new();
     let push = |p: Option<(i32, i32)>, pts: &mut Vec<(i32, i32)>| {
         if let Some(p) = p {

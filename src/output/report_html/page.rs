@@ -345,9 +345,9 @@ pub fn render(
     }
     for (i, f) in summary.flows.iter().enumerate() {
         let full = detailed.contains(&i);
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<details id=\"detail-{i}\"{}><summary><b>{}</b> {} → {} ({}): {} · {}</summary>\n",
+            "<details id=\"detail-{i}\"{}><summary><b>{}</b> {} → {} ({}): {} · {}</summary>",
             if f.expectation.as_ref().is_some_and(|e| !e.met) {
                 " open"
             } else {
@@ -369,9 +369,9 @@ pub fn render(
         }
         if let Some(t) = traced.get(i).and_then(|t| t.as_ref()) {
             if full {
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<p>Representative packet ({} {} → {}{}, as <code>peeremu trace</code>):</p><pre>{}</pre>\n",
+                    "<p>Representative packet ({} {} → {}{}, as <code>peeremu trace</code>):</p><pre>{}</pre>",
                     t.probe.protocol.as_str(),
                     t.probe.src_ip,
                     t.probe.dst_ip,

@@ -54,12 +54,12 @@ pub fn topology_svg(net: &Network, layout: &Layout, paths: &[DrawnPath], show_al
     // Room on the right for a drop's label next to the rightmost boxes.
     let (w, h) = (layout.width.max(200) + 100, layout.height.max(60));
     // Writing into a String cannot fail: the results are ignored.
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"topology\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
          <style>{STYLE}</style>\
          <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\">\
-         <path d=\"M0 0L10 5L0 10z\" fill=\"#1f5fd6\"/></marker></defs>\n"
+         <path d=\"M0 0L10 5L0 10z\" fill=\"#1f5fd6\"/></marker></defs>"
     );
     for (i, b) in layout.boxes.iter().enumerate() {
         let r = b.rect;
@@ -102,11 +102,11 @@ pub fn topology_svg(net: &Network, layout: &Layout, paths: &[DrawnPath], show_al
             p.from.0 + (p.to.0 - p.from.0) * 3 / 4,
             p.from.1 + (p.to.1 - p.from.1) * 3 / 4,
         );
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<g class=\"peering\" id=\"pcx-{}\"><title>{} {} ({}, MTU {})</title>\
              <line class=\"pcx {class}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>\
-             <text class=\"pl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{} {}</text></g>\n",
+             <text class=\"pl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{} {}</text></g>",
             p.pcx,
             escape(&pcx.id),
             pcx.status.as_str(),
