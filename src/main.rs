@@ -1,7 +1,7 @@
 //! The `peeremu` command line. Only argument parsing lives here; every subcommand
 //! is library code in `peeremu::cli`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use peeremu::cli;
 use peeremu::output::console;
 use std::process::ExitCode;
@@ -29,6 +29,15 @@ enum Command {
     Import(cli::import::Args),
     /// Which instances can reach which on one protocol/port: a matrix with the drop reason of each failing pair.
     Reach(cli::reach::Args),
+    /// Print the topology format's JSON Schema (for editors: Taplo, Even Better TOML).
+    Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff: `peeremu man | man -l -`).
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -53,6 +62,9 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::main(args),
         Command::Import(args) => cli::import::main(args),
         Command::Reach(args) => cli::reach::main(args),
+        Command::Schema => cli::docs::schema(),
+        Command::Completions { shell } => cli::docs::completions(shell, &mut Cli::command()),
+        Command::Man => cli::docs::man(Cli::command()),
     };
     ExitCode::from(console::exit_status(code))
 }

@@ -62,6 +62,10 @@ fn every_example_topology_is_valid() {
         // Each example is headed by a comment saying what it shows.
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
             .expect("read example");
+        // After the editor's schema directive (Taplo / Even Better TOML).
+        let text = text
+            .strip_prefix("#:schema ../schema/topology.schema.json\n")
+            .unwrap_or_else(|| panic!("{f} must start with the #:schema line"));
         assert!(text.starts_with("# "), "{f} must start with a comment");
         assert!(text.contains("Expect"), "{f} must say what to expect");
     }

@@ -18,8 +18,8 @@ use crate::output::interrupt::EXIT_SIGINT;
 use crate::output::pcap::DEFAULT_SNAPLEN;
 use crate::output::run_folder::RunFolder;
 use crate::output::{
-    paths, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread, RunTotals,
-    Summary,
+    paths, report_html, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread,
+    RunTotals, Summary,
 };
 use crate::sim::Observer;
 use std::path::{Path, PathBuf};
@@ -57,6 +57,9 @@ pub struct Args {
     /// Print summary.json on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Do not write report.html (the run's page: topology drawn, flow paths, plots).
+    #[arg(long)]
+    pub no_report: bool,
     /// Account id written in flow log lines (12 digits).
     #[arg(long, value_name = "ID", default_value = DEFAULT_ACCOUNT_ID, value_parser = parse_account_id)]
     pub account_id: String,
@@ -205,6 +208,9 @@ pub fn main(args: Args) -> u8 {
     if let Err(e) = written {
         return unwritten(e);
     }
+    if !args.no_report {
+        write_report(&network, &summary, &result.reports, folder.staging());
+    }
     if let Err(e) = folder.commit() {
         errln!(
             "peeremu run: cannot put the outputs in place at {}: {e}",
@@ -226,6 +232,23 @@ pub fn main(args: Args) -> u8 {
         exit_code(&summary)
     };
     console::finish(code, written)
+}
+
+/// `report.html` in the run folder (also after Ctrl-C). A failure is a warning:
+/// the run's other outputs are complete without it.
+fn write_report(network: &Network, summary: &Summary, reports: &[FlowReport], out_dir: &Path) {
+    let input = report_html::ReportInput {
+        network,
+        summary,
+        reports,
+    };
+    if let Err(e) = report_html::write_report(&input, out_dir) {
+        errln!(
+            "peeremu run: warning: cannot write {} in {}: {e}",
+            report_html::REPORT_FILE,
+            out_dir.display()
+        );
+    }
 }
 
 /// Where the wall time of a run went.

@@ -6,11 +6,10 @@
 
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
 use crate::dataplane::explain::{egress_label, hop_json, hop_text};
-use crate::dataplane::{
-    Action, Dataplane, DropDetail, Egress, Hop, Ingress, EXTERNAL_MAC, ROUTER_MAC,
-};
+use crate::dataplane::probe::{probe, Leg, Probe, ProbeProtocol, ProbeResult};
+use crate::dataplane::{Dataplane, Hop};
 use crate::model::{Endpoint, ExternalHost, ExternalSite, HostIdx, Network, VgwIdx};
-use crate::wire::{build_packet, parse_frame, FlowKey, PacketSpec, Transport};
+use crate::output::report_html;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -59,24 +58,30 @@ pub struct Args {
     /// Use the IPv6 addresses of instances named by --from/--to.
     #[arg(long)]
     pub ipv6: bool,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Print JSON instead of text (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Output: text (default), json, svg (the topology with the packet's path drawn),
+    /// or html (the drawing and the hops in one self-contained page).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 /// One end of the trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Eni(crate::model::EniIdx),
-    Host(HostIdx),
-}
+type End = Endpoint;
 
-/// What happened to one packet.
-struct Leg {
-    key: FlowKey,
-    hops: Vec<Hop>,
-    delivered: Option<(Egress, Vec<u8>, u64)>,
-    drop: Option<DropDetail>,
+/// How `trace` prints its result.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Numbered hops, the fix hint under a drop.
+    #[default]
+    Text,
+    /// The same as JSON (as `--json`).
+    Json,
+    /// The topology drawn with the packet's path on it (SVG).
+    Svg,
+    /// The drawing and the hops in one self-contained HTML page.
+    Html,
 }
 
 pub fn main(args: Args) -> u8 {
@@ -104,13 +109,7 @@ pub fn main(args: Args) -> u8 {
 /// premises when a VPN gateway's CIDRs hold it, else on the internet).
 fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> {
     if let Some(e) = net.endpoint_by_name(s) {
-        return Ok((
-            match e {
-                Endpoint::Eni(e) => End::Eni(e),
-                Endpoint::External(h) => End::Host(h),
-            },
-            None,
-        ));
+        return Ok((e, None));
     }
     let ip: IpAddr = s
         .parse()
@@ -124,7 +123,7 @@ fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> 
         })
         .collect();
     match owners.as_slice() {
-        [one] => return Ok((End::Eni(crate::model::EniIdx(*one as u32)), Some(ip))),
+        [one] => return Ok((Endpoint::Eni(crate::model::EniIdx(*one as u32)), Some(ip))),
         [] => {}
         _ => {
             return Err(format!(
@@ -133,7 +132,7 @@ fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> 
         }
     }
     if let Some(h) = net.external_hosts.iter().position(|h| h.ip == ip) {
-        return Ok((End::Host(HostIdx(h as u32)), Some(ip)));
+        return Ok((Endpoint::External(HostIdx(h as u32)), Some(ip)));
     }
     let vgw = net
         .vpn_gateways
@@ -148,7 +147,7 @@ fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> 
         mtu: 1500,
     });
     Ok((
-        End::Host(HostIdx(net.external_hosts.len() as u32 - 1)),
+        Endpoint::External(HostIdx(net.external_hosts.len() as u32 - 1)),
         Some(ip),
     ))
 }
@@ -164,8 +163,8 @@ fn address(
         return Ok(ip);
     }
     match end {
-        End::Host(h) => Ok(net.external_hosts[h.ix()].ip),
-        End::Eni(e) => {
+        Endpoint::External(h) => Ok(net.external_hosts[h.ix()].ip),
+        Endpoint::Eni(e) => {
             let eni = &net.enis[e.ix()];
             if ipv6 {
                 return eni
@@ -178,20 +177,6 @@ fn address(
                 _ => IpAddr::V4(eni.private_ip),
             })
         }
-    }
-}
-
-fn ingress_of(end: End) -> Ingress {
-    match end {
-        End::Eni(e) => Ingress::Eni(e),
-        End::Host(h) => Ingress::External(h),
-    }
-}
-
-fn mac_of(net: &Network, end: End) -> [u8; 6] {
-    match end {
-        End::Eni(e) => net.enis[e.ix()].mac,
-        End::Host(_) => EXTERNAL_MAC,
     }
 }
 
@@ -217,103 +202,47 @@ fn payload_len(proto: Proto, v6: bool, size: Option<u16>) -> Result<usize, Strin
     }
 }
 
-fn send(dp: &mut Dataplane, now: u64, from: Ingress, frame: Vec<u8>) -> Result<Leg, String> {
-    let key = parse_frame(&frame).map_err(|m| m.to_string())?;
-    let mut hops = Vec::new();
-    let mut out = Vec::new();
-    dp.process_traced(now, from, frame, &mut out, &mut hops);
-    let mut leg = Leg {
-        key,
-        hops,
-        delivered: None,
-        drop: None,
-    };
-    for a in out {
-        match a {
-            Action::Deliver {
-                to,
-                frame,
-                latency_ns,
-                ..
-            } if leg.delivered.is_none() => leg.delivered = Some((to, frame, latency_ns)),
-            Action::Drop { detail, .. } if leg.drop.is_none() => leg.drop = Some(detail),
-            _ => {}
-        }
-    }
-    Ok(leg)
-}
-
 fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
     let (src, src_ip) = resolve(net, &args.from)?;
     let (dst, dst_ip) = resolve(net, &args.to)?;
-    if matches!((src, dst), (End::Host(_), End::Host(_))) {
+    if matches!((src, dst), (Endpoint::External(_), Endpoint::External(_))) {
         return Err("one end must be inside a VPC (both are external hosts)".into());
     }
     if src == dst {
         return Err("--from and --to are the same endpoint".into());
     }
-    let from_internet =
-        matches!(src, End::Host(h) if net.external_hosts[h.ix()].site == ExternalSite::Internet);
+    let from_internet = matches!(src, Endpoint::External(h) if net.external_hosts[h.ix()].site == ExternalSite::Internet);
     let s = address(net, src, src_ip, args.ipv6, false)?;
     let d = address(net, dst, dst_ip, args.ipv6, from_internet)?;
     if s.is_ipv4() != d.is_ipv4() {
         return Err(format!("{s} and {d} are not the same address family"));
     }
     let payload = payload_len(args.proto, d.is_ipv6(), args.size)?;
-    let df = args.df || args.proto == Proto::Tcp;
-    // `id`: the echo identifier (a NAT gateway translates it like a port).
-    let transport = |reply: bool, sport: u16, dport: u16, id: u16| match args.proto {
-        Proto::Tcp => Transport::Tcp {
-            src_port: sport,
-            dst_port: dport,
-            flags: if reply { 0x12 } else { 0x02 },
-            seq: 1,
-            ack: u32::from(reply) * 2,
-        },
-        Proto::Udp => Transport::Udp {
-            src_port: sport,
-            dst_port: dport,
-        },
-        Proto::Icmp => Transport::Echo { id, seq: 1, reply },
+    let protocol = match args.proto {
+        Proto::Tcp => ProbeProtocol::Tcp,
+        Proto::Udp => ProbeProtocol::Udp,
+        Proto::Icmp => ProbeProtocol::Icmp,
     };
-    let spec = PacketSpec {
-        src_mac: mac_of(net, src),
-        dst_mac: ROUTER_MAC,
-        src: s,
-        dst: d,
-        transport: transport(false, TRACE_SOURCE_PORT, args.port, 1),
+    let df = args.df || args.proto == Proto::Tcp;
+    let p = Probe {
+        src,
+        dst,
+        src_ip: s,
+        dst_ip: d,
+        protocol,
+        src_port: TRACE_SOURCE_PORT,
+        dst_port: args.port,
         payload_len: payload,
         dont_fragment: df,
-        identification: 1,
-        ttl: 64,
     };
-    let frame = build_packet(&spec).map_err(|m| m.to_string())?;
     let mut dp = Dataplane::new(net);
-    let request = send(&mut dp, 0, ingress_of(src), frame)?;
-    let reached = match &request.delivered {
-        Some((to, _, _)) => *to == egress_of(dst),
-        None => false,
-    };
-    let reply = match (&request.delivered, reached) {
-        (Some((_, got, latency)), true) => {
-            let k = parse_frame(got).map_err(|m| m.to_string())?;
-            let spec = PacketSpec {
-                src_mac: mac_of(net, dst),
-                src: k.dst,
-                dst: k.src,
-                transport: transport(true, k.dst_port, k.src_port, k.icmp_id),
-                identification: 2,
-                ..spec
-            };
-            let frame = build_packet(&spec).map_err(|m| m.to_string())?;
-            Some(send(&mut dp, *latency, ingress_of(dst), frame)?)
-        }
-        _ => None,
-    };
-    let back = reply
-        .as_ref()
-        .and_then(|r| r.delivered.as_ref())
-        .is_some_and(|(to, _, _)| *to == egress_of(src));
+    let result = probe(&mut dp, &p)?;
+    let (request, reply, reached, back) = (
+        &result.request,
+        result.reply.as_ref(),
+        result.reached,
+        result.back,
+    );
     let ok = reached && back;
     let title = format!(
         "{} -> {}: {} {} -> {}, {} bytes{}",
@@ -326,39 +255,45 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
         if df && d.is_ipv4() { ", DF" } else { "" }
     );
     let net = dp.network();
-    let verdict = verdict(&request, reply.as_ref(), reached, back);
-    if args.json {
-        let v = json!({
-            "from": args.from, "to": args.to, "protocol": proto_name(args.proto),
-            "src": s.to_string(), "dst": d.to_string(),
-            "port": if args.proto == Proto::Icmp { Value::Null } else { json!(args.port) },
-            "size": request.key.ip_len, "df": df && d.is_ipv4(),
-            "request": leg_json(net, &request),
-            "reply": reply.as_ref().map(|r| leg_json(net, r)),
-            "delivered": ok,
-            "verdict": verdict.0,
-            "reason": verdict.1,
-        });
-        return Ok((
-            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
-            ok,
-        ));
+    let verdict = verdict(request, reply, reached, back);
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Json => {
+            let v = json!({
+                "from": args.from, "to": args.to, "protocol": proto_name(args.proto),
+                "src": s.to_string(), "dst": d.to_string(),
+                "port": if args.proto == Proto::Icmp { Value::Null } else { json!(args.port) },
+                "size": request.key.ip_len, "df": df && d.is_ipv4(),
+                "request": leg_json(net, request),
+                "reply": reply.map(|r| leg_json(net, r)),
+                "delivered": ok,
+                "verdict": verdict.0,
+                "reason": verdict.1,
+            });
+            Ok((
+                serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
+                ok,
+            ))
+        }
+        Format::Text => Ok((text_report(net, &title, &result, &verdict.2), ok)),
+        Format::Svg => Ok((report_html::trace_svg(net, &result), ok)),
+        Format::Html => {
+            let text = text_report(net, &title, &result, &verdict.2);
+            Ok((report_html::trace_page(net, &title, &result, &text), ok))
+        }
     }
-    let mut text = format!("Trace {title}\n\nRequest:\n");
-    leg_text(net, &request, &mut text);
-    if let Some(r) = &reply {
-        text.push_str("\nReply:\n");
-        leg_text(net, r, &mut text);
-    }
-    text.push_str(&format!("\nResult: {}", verdict.2));
-    Ok((text, ok))
 }
 
-fn egress_of(end: End) -> Egress {
-    match end {
-        End::Eni(e) => Egress::Eni(e),
-        End::Host(h) => Egress::External(h),
+/// The text report: numbered hops of the request and the reply, then the verdict.
+fn text_report(net: &Network, title: &str, r: &ProbeResult, verdict: &str) -> String {
+    let mut text = format!("Trace {title}\n\nRequest:\n");
+    leg_text(net, &r.request, &mut text);
+    if let Some(reply) = &r.reply {
+        text.push_str("\nReply:\n");
+        leg_text(net, reply, &mut text);
     }
+    text.push_str(&format!("\nResult: {verdict}"));
+    text
 }
 
 /// (`delivered`|`dropped`|`misdelivered`, reason code, sentence).
@@ -417,17 +352,10 @@ fn endpoint(ip: IpAddr, proto: Proto, port: u16) -> String {
 
 fn leg_text(net: &Network, leg: &Leg, text: &mut String) {
     let v6 = leg.key.dst.is_ipv6();
-    // The packet a drop is about: the traced one, until the router answers it
-    // with an ICMP error; drops after that are the error's (a PMTUD black hole).
-    let mut packet = leg.key;
-    for (i, hop) in leg.hops.iter().enumerate() {
+    for (i, (hop, packet)) in leg.hops_with_packet().enumerate() {
         text.push_str(&format!("  {:>2}. {}\n", i + 1, hop_text(net, hop, v6)));
-        match hop {
-            Hop::IcmpError { packet: p, .. } => packet = *p,
-            Hop::Drop { detail } => {
-                text.push_str(&format!("      fix: {}\n", detail.hint(net, &packet)));
-            }
-            _ => {}
+        if let Hop::Drop { detail } = hop {
+            text.push_str(&format!("      fix: {}\n", detail.hint(net, &packet)));
         }
     }
 }
@@ -442,7 +370,7 @@ fn leg_json(net: &Network, leg: &Leg) -> Value {
         "drop": leg.drop.map(|d| json!({
             "reason": d.reason().code(),
             "detail": d.display(net).to_string(),
-            "hint": d.hint(net, &leg.key),
+            "hint": d.hint(net, &leg.dropped_packet()),
         })),
     })
 }

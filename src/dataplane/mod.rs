@@ -34,6 +34,7 @@ mod ingress;
 mod middlebox;
 mod nat;
 mod pipeline;
+pub mod probe;
 mod routes;
 mod trace;
 

@@ -15,6 +15,7 @@ pub mod points;
 pub mod progress;
 pub mod recorder;
 mod report;
+pub mod report_html;
 pub mod run_folder;
 pub mod summary;
 pub mod table;

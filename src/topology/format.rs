@@ -55,18 +55,23 @@ pub struct Document {
     pub flows: Vec<FlowSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LatencySpec {
+    #[schemars(with = "Option<f64>")]
     pub same_az_ms: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
     pub cross_az_ms: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
     pub internet_ms: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
     pub inter_region_default_ms: Option<S<f64>>,
     #[serde(default)]
+    #[schemars(with = "Vec<RegionPairSpec>")]
     pub region_pairs: Vec<S<RegionPairSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionPairSpec {
     pub a: String,
@@ -75,7 +80,7 @@ pub struct RegionPairSpec {
 }
 
 /// `[quotas]`: every field of `model::Quotas`, each optional (AWS default otherwise).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotasSpec {
     pub active_peerings_per_vpc: Option<u32>,
@@ -88,33 +93,47 @@ pub struct QuotasSpec {
     pub conntrack_entries_per_eni: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VpcSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub region: S<String>,
+    #[schemars(with = "String")]
     pub cidr: S<String>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub secondary_cidrs: Vec<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub ipv6_cidr: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubnetSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub vpc: S<String>,
+    #[schemars(with = "String")]
     pub az: S<String>,
+    #[schemars(with = "String")]
     pub cidr: S<String>,
+    #[schemars(with = "Option<String>")]
     pub ipv6_cidr: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub route_table: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub nacl: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteTableSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub vpc: S<String>,
     #[serde(default)]
     pub main: bool,
@@ -122,12 +141,14 @@ pub struct RouteTableSpec {
     pub routes: Vec<RouteSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSpec {
     /// A CIDR, or a prefix list id (`pl-…`).
+    #[schemars(with = "String")]
     pub destination: S<String>,
     /// `local`, `blackhole`, or the id of a pcx/igw/nat/vgw/vpce/eni/instance.
+    #[schemars(with = "String")]
     pub target: S<String>,
 }
 
@@ -188,91 +209,134 @@ number_or_string!(
     Range
 );
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NaclSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub vpc: S<String>,
     #[serde(default)]
+    #[schemars(with = "Vec<NaclRuleSpec>")]
     pub inbound: Vec<S<NaclRuleSpec>>,
     #[serde(default)]
+    #[schemars(with = "Vec<NaclRuleSpec>")]
     pub outbound: Vec<S<NaclRuleSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NaclRuleSpec {
+    #[schemars(with = "i64")]
     pub rule: S<i64>,
+    #[schemars(with = "ProtocolValue")]
     pub protocol: S<ProtocolValue>,
+    #[schemars(with = "Option<PortsValue>")]
     pub ports: Option<S<PortsValue>>,
+    #[schemars(with = "Option<i64>")]
     pub icmp_type: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub icmp_code: Option<S<i64>>,
+    #[schemars(with = "String")]
     pub cidr: S<String>,
+    #[schemars(with = "String")]
     pub action: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SgSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub vpc: S<String>,
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<SgRuleSpec>")]
     pub ingress: Vec<S<SgRuleSpec>>,
     /// `None` (key absent) = AWS's default allow-all egress; `[]` = no egress.
+    #[schemars(with = "Option<Vec<SgRuleSpec>>")]
     pub egress: Option<Vec<S<SgRuleSpec>>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SgRuleSpec {
+    #[schemars(with = "ProtocolValue")]
     pub protocol: S<ProtocolValue>,
+    #[schemars(with = "Option<PortsValue>")]
     pub ports: Option<S<PortsValue>>,
+    #[schemars(with = "Option<i64>")]
     pub icmp_type: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub icmp_code: Option<S<i64>>,
+    #[schemars(with = "Option<String>")]
     pub cidr: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub prefix_list: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub group: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub description: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrefixListSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
+    #[schemars(with = "Vec<String>")]
     pub cidrs: Vec<S<String>>,
 }
 
 /// The ENI fields, shared by `[[instance]]` (single-ENI shorthand) and `enis = [...]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EniSpec {
+    #[schemars(with = "Option<String>")]
     pub id: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub subnet: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub private_ip: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub ipv6: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub public_ip: Option<S<String>>,
+    #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub security_groups: Option<Vec<S<String>>>,
     pub source_dest_check: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
     // The single-ENI shorthand (serde's `flatten` cannot be combined with
     // `deny_unknown_fields` nor with spans, hence the repetition of `EniSpec`).
+    #[schemars(with = "Option<String>")]
     pub subnet: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub private_ip: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub ipv6: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub public_ip: Option<S<String>>,
+    #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub security_groups: Option<Vec<S<String>>>,
     pub source_dest_check: Option<bool>,
     #[serde(default)]
+    #[schemars(with = "Vec<EniSpec>")]
     pub enis: Vec<S<EniSpec>>,
 }
 
@@ -303,82 +367,120 @@ impl InstanceSpec {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeeringSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub requester: S<String>,
+    #[schemars(with = "String")]
     pub accepter: S<String>,
+    #[schemars(with = "Option<String>")]
     pub status: Option<S<String>>,
+    #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IgwSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "Option<String>")]
     pub vpc: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NatSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub subnet: S<String>,
+    #[schemars(with = "String")]
     pub private_ip: S<String>,
+    #[schemars(with = "String")]
     pub elastic_ip: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VgwSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "Option<String>")]
     pub vpc: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub onprem_cidrs: Vec<S<String>>,
     pub latency_ms: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub vpc: S<String>,
+    #[schemars(with = "String")]
     pub service: S<String>,
+    #[schemars(with = "String")]
     pub prefix_list: S<String>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub route_tables: Vec<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "String")]
     pub ip: S<String>,
     /// On premises behind this VGW; absent = on the internet.
+    #[schemars(with = "Option<String>")]
     pub vgw: Option<S<String>>,
+    #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "String")]
     pub kind: S<String>,
+    #[schemars(with = "String")]
     pub from: S<String>,
+    #[schemars(with = "String")]
     pub to: S<String>,
+    #[schemars(with = "Option<i64>")]
     pub port: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub size: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub count: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub bytes: Option<S<i64>>,
     /// TCP request/response: number of requests (excludes `bytes`).
+    #[schemars(with = "Option<i64>")]
     pub requests: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub request_bytes: Option<S<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub response_bytes: Option<S<i64>>,
+    #[schemars(with = "Option<f64>")]
     pub rate_pps: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
     pub start_ms: Option<S<f64>>,
+    #[schemars(with = "Option<bool>")]
     pub df: Option<S<bool>>,
     #[serde(default)]
     pub ipv6: bool,
+    #[schemars(with = "Option<String>")]
     pub expect: Option<S<String>>,
 }

@@ -12,6 +12,7 @@ mod flows_file;
 pub mod format;
 pub mod names;
 mod parse;
+pub mod schema;
 mod suggest;
 mod validate;
 

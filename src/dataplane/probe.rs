@@ -1,0 +1,218 @@
+//! One synthetic packet and its reply through the router, every decision recorded:
+//! what `peeremu trace` prints and what the run report draws for each flow.
+//!
+//! The request leaves at virtual time 0; the reply is built from the frame the
+//! destination actually received (after any NAT) and sent back when it arrives.
+
+use super::{Action, Dataplane, DropDetail, Egress, Hop, Ingress, EXTERNAL_MAC, ROUTER_MAC};
+use crate::model::{Endpoint, Network};
+use crate::wire::{build_packet, parse_frame, FlowKey, PacketSpec, Transport};
+use std::net::IpAddr;
+
+/// What the probe carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeProtocol {
+    /// A TCP SYN, answered by a SYN-ACK.
+    Tcp,
+    Udp,
+    /// An ICMP echo request, answered by an echo reply.
+    Icmp,
+}
+
+impl ProbeProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeProtocol::Tcp => "tcp",
+            ProbeProtocol::Udp => "udp",
+            ProbeProtocol::Icmp => "icmp",
+        }
+    }
+}
+
+/// One packet to send from `src` to `dst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub src_ip: IpAddr,
+    pub dst_ip: IpAddr,
+    pub protocol: ProbeProtocol,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// Transport payload bytes.
+    pub payload_len: usize,
+    pub dont_fragment: bool,
+}
+
+/// What happened to one packet.
+#[derive(Debug, Clone)]
+pub struct Leg {
+    pub key: FlowKey,
+    pub hops: Vec<Hop>,
+    /// Where it was delivered, the frame as delivered, and the one-way latency.
+    pub delivered: Option<(Egress, Vec<u8>, u64)>,
+    pub drop: Option<DropDetail>,
+}
+
+impl Leg {
+    /// Each hop with the packet a drop there is about: the traced one, until the
+    /// router answers it with an ICMP error; the error's after that (a path-MTU
+    /// black hole drops the router's "fragmentation needed", not the traced packet).
+    pub fn hops_with_packet(&self) -> impl Iterator<Item = (&Hop, FlowKey)> + '_ {
+        let mut packet = self.key;
+        self.hops.iter().map(move |hop| {
+            if let Hop::IcmpError { packet: p, .. } = hop {
+                packet = *p;
+            }
+            (hop, packet)
+        })
+    }
+
+    /// The packet this leg's drop is about (see [`Leg::hops_with_packet`]).
+    pub fn dropped_packet(&self) -> FlowKey {
+        self.hops_with_packet()
+            .last()
+            .map_or(self.key, |(_, packet)| packet)
+    }
+}
+
+/// The request, the reply (when the request reached its destination) and whether
+/// each arrived where it should.
+#[derive(Debug, Clone)]
+pub struct ProbeResult {
+    pub request: Leg,
+    pub reply: Option<Leg>,
+    /// The request was delivered to `dst`.
+    pub reached: bool,
+    /// The reply was delivered back to `src`.
+    pub back: bool,
+}
+
+impl ProbeResult {
+    /// The drop that stopped the exchange, if one did.
+    pub fn drop(&self) -> Option<(&Leg, DropDetail)> {
+        if !self.reached {
+            return self.request.drop.map(|d| (&self.request, d));
+        }
+        self.reply
+            .as_ref()
+            .and_then(|r| r.drop.map(|d| (r, d)).filter(|_| !self.back))
+    }
+}
+
+pub fn ingress_of(end: Endpoint) -> Ingress {
+    match end {
+        Endpoint::Eni(e) => Ingress::Eni(e),
+        Endpoint::External(h) => Ingress::External(h),
+    }
+}
+
+pub fn egress_of(end: Endpoint) -> Egress {
+    match end {
+        Endpoint::Eni(e) => Egress::Eni(e),
+        Endpoint::External(h) => Egress::External(h),
+    }
+}
+
+fn mac_of(net: &Network, end: Endpoint) -> [u8; 6] {
+    match end {
+        Endpoint::Eni(e) => net.enis.get(e.ix()).map_or(EXTERNAL_MAC, |e| e.mac),
+        Endpoint::External(_) => EXTERNAL_MAC,
+    }
+}
+
+fn send(dp: &mut Dataplane, now: u64, from: Ingress, frame: Vec<u8>) -> Result<Leg, String> {
+    let key = parse_frame(&frame).map_err(|m| m.to_string())?;
+    let mut hops = Vec::new();
+    let mut out = Vec::new();
+    dp.process_traced(now, from, frame, &mut out, &mut hops);
+    let mut leg = Leg {
+        key,
+        hops,
+        delivered: None,
+        drop: None,
+    };
+    for a in out {
+        match a {
+            Action::Deliver {
+                to,
+                frame,
+                latency_ns,
+                ..
+            } if leg.delivered.is_none() => leg.delivered = Some((to, frame, latency_ns)),
+            Action::Drop { detail, .. } if leg.drop.is_none() => leg.drop = Some(detail),
+            _ => {}
+        }
+    }
+    Ok(leg)
+}
+
+/// Send `p` through `dp` and, if it reaches its destination, the reply.
+pub fn probe(dp: &mut Dataplane, p: &Probe) -> Result<ProbeResult, String> {
+    if p.src_ip.is_ipv4() != p.dst_ip.is_ipv4() {
+        return Err(format!(
+            "{} and {} are not the same address family",
+            p.src_ip, p.dst_ip
+        ));
+    }
+    // `id`: the echo identifier (a NAT gateway translates it like a port).
+    let transport = |reply: bool, sport: u16, dport: u16, id: u16| match p.protocol {
+        ProbeProtocol::Tcp => Transport::Tcp {
+            src_port: sport,
+            dst_port: dport,
+            flags: if reply { 0x12 } else { 0x02 },
+            seq: 1,
+            ack: u32::from(reply) * 2,
+        },
+        ProbeProtocol::Udp => Transport::Udp {
+            src_port: sport,
+            dst_port: dport,
+        },
+        ProbeProtocol::Icmp => Transport::Echo { id, seq: 1, reply },
+    };
+    let net = dp.network();
+    let spec = PacketSpec {
+        src_mac: mac_of(net, p.src),
+        dst_mac: ROUTER_MAC,
+        src: p.src_ip,
+        dst: p.dst_ip,
+        transport: transport(false, p.src_port, p.dst_port, 1),
+        payload_len: p.payload_len,
+        dont_fragment: p.dont_fragment,
+        identification: 1,
+        ttl: 64,
+    };
+    let dst_mac = mac_of(net, p.dst);
+    let frame = build_packet(&spec).map_err(|m| m.to_string())?;
+    let request = send(dp, 0, ingress_of(p.src), frame)?;
+    let reached = request
+        .delivered
+        .as_ref()
+        .is_some_and(|(to, _, _)| *to == egress_of(p.dst));
+    let reply = match (&request.delivered, reached) {
+        (Some((_, got, latency)), true) => {
+            let k = parse_frame(got).map_err(|m| m.to_string())?;
+            let spec = PacketSpec {
+                src_mac: dst_mac,
+                src: k.dst,
+                dst: k.src,
+                transport: transport(true, k.dst_port, k.src_port, k.icmp_id),
+                identification: 2,
+                ..spec
+            };
+            let frame = build_packet(&spec).map_err(|m| m.to_string())?;
+            Some(send(dp, *latency, ingress_of(p.dst), frame)?)
+        }
+        _ => None,
+    };
+    let back = reply
+        .as_ref()
+        .and_then(|r| r.delivered.as_ref())
+        .is_some_and(|(to, _, _)| *to == egress_of(p.src));
+    Ok(ProbeResult {
+        request,
+        reply,
+        reached,
+        back,
+    })
+}
