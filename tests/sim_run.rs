@@ -255,7 +255,7 @@ fn udp_datagrams_above_the_eni_mtu_are_fragmented_and_reassembled() {
     let u = &r.reports[0];
     assert_eq!(u.outcome, Outcome::Delivered, "{:?}", u.drops);
     assert_eq!(u.bytes_delivered, 5 * 12_000); // `size` is the UDP payload
-    // Two fragments per datagram, each seen leaving and arriving.
+                                               // Two fragments per datagram, each seen leaving and arriving.
     assert_eq!(tape.frames, 5 * 2 * 2);
     assert_eq!(r.totals.frames, 10);
 }

@@ -89,7 +89,11 @@ fn assert_all_delivered(reports: &[FlowReport]) {
         }
     }
     let udp = &reports[1];
-    assert_eq!(udp.bytes_delivered, 5 * 200, "UDP payload bytes (size is the payload)");
+    assert_eq!(
+        udp.bytes_delivered,
+        5 * 200,
+        "UDP payload bytes (size is the payload)"
+    );
     let bulk = &reports[2];
     assert_eq!(bulk.bytes_delivered, 50_000, "TCP bulk stream bytes");
     let rr = &reports[3];

@@ -338,8 +338,31 @@ pub fn export(net: &Network, dir: &Path) {
             super::write_json(
                 &dir.join(ACCOUNT).join(&region),
                 &format!("{key}.json"),
-                &Value::Object(obj),
+                &aws_ids(Value::Object(obj)),
             );
         }
+    }
+}
+
+/// The ids the topology gives a VPC's implicit objects (`acl-default-a`,
+/// `sg-default-a`, `rtb-main-a`) renamed as AWS would name real ones
+/// (`acl-0default-a`, …): the importer writes AWS's default NACL and group
+/// explicitly, and a VPC of the imported file still implies objects of those
+/// names, which an explicit id may not take.
+fn aws_ids(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(
+            [
+                ("acl-default-", "acl-0default-"),
+                ("sg-default-", "sg-0default-"),
+                ("rtb-main-", "rtb-0main-"),
+            ]
+            .iter()
+            .find_map(|(from, to)| s.strip_prefix(from).map(|rest| format!("{to}{rest}")))
+            .unwrap_or(s),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(aws_ids).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, aws_ids(v))).collect()),
+        other => other,
     }
 }
