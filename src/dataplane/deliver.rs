@@ -209,7 +209,7 @@ impl Dataplane {
     /// Send a router-generated ICMP error back to the source. To an ENI it must
     /// pass the source subnet's NACL inbound (the classic PMTUD black hole when it
     /// does not); the security group admits it as related to the tracked flow.
-    fn send_icmp_error<T: Tracer>(
+    pub(super) fn send_icmp_error<T: Tracer>(
         &mut self,
         src: Source,
         mut icmp: Vec<u8>,

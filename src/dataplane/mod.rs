@@ -35,6 +35,7 @@ mod nat;
 mod pipeline;
 mod routes;
 mod trace;
+mod transit_gateway;
 
 #[doc(hidden)]
 pub mod test_net;
@@ -55,7 +56,8 @@ pub use routes::{CompiledRoutes, RouteLookup};
 pub use trace::{Gateway, Hop, MtuDecision, NoTrace, SgVerdict, Tracer};
 
 pub use detail::{
-    eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, vgw_id, vpce_id,
+    eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, tgw_att_id, tgw_id,
+    tgw_rtb_id, vgw_id, vpce_id,
 };
 
 use crate::model::*;
@@ -160,6 +162,9 @@ pub struct Dataplane {
     /// Per NACL (same index), its packet-independent verdicts; rebuilt when its
     /// rules change.
     nacl_shortcuts: Vec<NaclShortcut>,
+    /// Transit gateway route tables and attachment maps (used only by frames
+    /// routed to a TGW).
+    tgw: transit_gateway::TgwPlane,
 }
 
 impl Dataplane {
@@ -222,6 +227,7 @@ impl Dataplane {
             region_latency,
             scratch: Vec::new(),
             nacl_shortcuts: net.nacls.iter().map(NaclShortcut::of).collect(),
+            tgw: transit_gateway::TgwPlane::compile(&net),
             net,
         };
         dp.compile_security_groups();

@@ -20,11 +20,18 @@ pub enum DropReason {
     ConntrackFull,
     QueueOverflow,
     Malformed,
+    /// The transit gateway route table has no route (or the attachment has no
+    /// associated route table).
+    TgwNoRoute,
+    TgwBlackhole,
+    TgwAttachmentNotAvailable,
+    /// The VPC attachment has no subnet in the source instance's AZ.
+    TgwNoAttachmentInAz,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 13] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -38,6 +45,10 @@ impl DropReason {
         DropReason::ConntrackFull,
         DropReason::QueueOverflow,
         DropReason::Malformed,
+        DropReason::TgwNoRoute,
+        DropReason::TgwBlackhole,
+        DropReason::TgwAttachmentNotAvailable,
+        DropReason::TgwNoAttachmentInAz,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -56,6 +67,10 @@ impl DropReason {
             DropReason::ConntrackFull => "CONNTRACK_FULL",
             DropReason::QueueOverflow => "QUEUE_OVERFLOW",
             DropReason::Malformed => "MALFORMED",
+            DropReason::TgwNoRoute => "TGW_NO_ROUTE",
+            DropReason::TgwBlackhole => "TGW_BLACKHOLE",
+            DropReason::TgwAttachmentNotAvailable => "TGW_ATTACHMENT_NOT_AVAILABLE",
+            DropReason::TgwNoAttachmentInAz => "TGW_NO_ATTACHMENT_IN_AZ",
         }
     }
 }
