@@ -49,6 +49,8 @@ mod tests_gateways;
 mod tests_icmp;
 #[cfg(test)]
 mod tests_mtu;
+#[cfg(test)]
+mod tests_tgw;
 
 pub use detail::{DetailDisplay, DropDetail, Edge};
 pub use nat::NAT_IDLE_TIMEOUT_NS;

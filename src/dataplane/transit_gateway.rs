@@ -44,11 +44,13 @@ impl TgwTable {
         let rank = |r: &TgwRoute| -> (bool, u8) {
             let kind = match r.target {
                 TgwRouteTarget::Blackhole => 0,
-                TgwRouteTarget::Attachment(a) => match net.tgw_attachments.get(a.ix()).map(|a| &a.kind) {
-                    Some(TgwAttachmentKind::Vpc { .. }) => 0,
-                    Some(TgwAttachmentKind::Peering { .. }) => 1,
-                    _ => 2,
-                },
+                TgwRouteTarget::Attachment(a) => {
+                    match net.tgw_attachments.get(a.ix()).map(|a| &a.kind) {
+                        Some(TgwAttachmentKind::Vpc { .. }) => 0,
+                        Some(TgwAttachmentKind::Peering { .. }) => 1,
+                        _ => 2,
+                    }
+                }
             };
             (r.propagated, if r.propagated { kind } else { 0 })
         };
@@ -206,6 +208,11 @@ impl Dataplane {
                 state: a.state,
             };
             return sink.drop(d, None, frame);
+        }
+        // The VPN tunnel carries at most its MTU, and nothing answers from here.
+        let mtu = a.mtu;
+        if key.ip_len > mtu {
+            return self.tgw_too_big(Source::External(h), tgw, att, mtu, false, &key, frame, sink);
         }
         self.through_tgw(now, Source::External(h), tgw, att, None, key, frame, sink);
     }

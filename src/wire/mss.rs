@@ -18,10 +18,8 @@ const OPT_MSS: u8 = 2;
 /// the TCP checksum. Returns the original MSS when it was changed.
 pub fn clamp_mss(frame: &mut [u8], max: u16) -> Result<Option<u16>, Malformed> {
     let short = Malformed("frame too short for its TCP header");
-    let ethertype = u16::from_be_bytes([
-        *frame.get(12).ok_or(short)?,
-        *frame.get(13).ok_or(short)?,
-    ]);
+    let ethertype =
+        u16::from_be_bytes([*frame.get(12).ok_or(short)?, *frame.get(13).ok_or(short)?]);
     let tcp_at = match ethertype {
         0x0800 => {
             let ihl = usize::from(frame.get(ETH_LEN).ok_or(short)? & 0x0f) * 4;

@@ -170,8 +170,16 @@ impl Compiler<'_> {
         ids.extend(doc.vpn_gateways.iter().map(|x| (Kind::Vgw, &x.id)));
         ids.extend(doc.gateway_endpoints.iter().map(|x| (Kind::Vpce, &x.id)));
         ids.extend(doc.transit_gateways.iter().map(|x| (Kind::Tgw, &x.id)));
-        ids.extend(doc.tgw_attachments.iter().map(|x| (Kind::TgwAttachment, &x.id)));
-        ids.extend(doc.tgw_route_tables.iter().map(|x| (Kind::TgwRouteTable, &x.id)));
+        ids.extend(
+            doc.tgw_attachments
+                .iter()
+                .map(|x| (Kind::TgwAttachment, &x.id)),
+        );
+        ids.extend(
+            doc.tgw_route_tables
+                .iter()
+                .map(|x| (Kind::TgwRouteTable, &x.id)),
+        );
         for (kind, id) in ids {
             self.declared.insert((kind, id.get_ref().clone()));
             self.define(kind, id);

@@ -78,10 +78,15 @@ fn route_tables(c: &mut Compiler<'_>, specs: &[TgwRouteTableSpec]) {
         let Some(tgw) = c.resolve(Kind::Tgw, &t.tgw, &o).map(TgwIdx) else {
             continue;
         };
-        let count = c.net.tgw_route_tables.iter().filter(|x| x.tgw == tgw).count();
+        let count = c
+            .net
+            .tgw_route_tables
+            .iter()
+            .filter(|x| x.tgw == tgw)
+            .count();
         if count >= quota {
             let msg = format!(
-                "{} already has {count} route tables; the quota is {quota} per transit gateway (quotas.route_tables_per_tgw)",
+                "{} already has {count} route table(s), the quota per transit gateway (quotas.route_tables_per_tgw = {quota})",
                 c.net.transit_gateways[tgw.ix()].id
             );
             c.err("tgw-route-table-quota", t.id.span(), &o, msg);
@@ -93,7 +98,8 @@ fn route_tables(c: &mut Compiler<'_>, specs: &[TgwRouteTableSpec]) {
             if let Some(other) = g.default_association.or(g.default_propagation) {
                 let msg = format!(
                     "{} already has default route table {}; a transit gateway has one",
-                    g.id, c.net.tgw_route_tables[other.ix()].id
+                    g.id,
+                    c.net.tgw_route_tables[other.ix()].id
                 );
                 c.err("tgw-default-route-table", t.id.span(), &o, msg);
                 continue;
@@ -186,7 +192,11 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
     };
     let Some(state) = state else { return };
     let subnets_span = a.subnets.as_ref().and_then(|s| s.first()).map(|s| s.span());
-    let onprem_span = a.onprem_cidrs.as_ref().and_then(|s| s.first()).map(|s| s.span());
+    let onprem_span = a
+        .onprem_cidrs
+        .as_ref()
+        .and_then(|s| s.first())
+        .map(|s| s.span());
     let subnets_field = subnets_span.map(|sp| S::new(sp, ()));
     let onprem_field = onprem_span.map(|sp| S::new(sp, ()));
     let appliance_field = a.appliance_mode.map(|_| S::new(a.kind.span(), ()));
@@ -275,7 +285,8 @@ fn vpc_attachment(
     };
     let v = &c.net.vpcs[vpc.ix()];
     if v.region != tgw_region {
-        let msg = format!(
+        let msg =
+            format!(
             "{} is in {}, {tgw_id} in {}; a VPC attachment must be in the transit gateway's region",
             v.id, c.net.regions[v.region.ix()].name, c.net.regions[tgw_region.ix()].name
         );
@@ -286,7 +297,12 @@ fn vpc_attachment(
         matches!(x.kind, TgwAttachmentKind::Vpc { vpc: w, .. } if w == vpc)
             && t.is_none_or(|t| x.tgw == t)
     };
-    if let Some(other) = c.net.tgw_attachments.iter().find(|x| attached(x, Some(tgw))) {
+    if let Some(other) = c
+        .net
+        .tgw_attachments
+        .iter()
+        .find(|x| attached(x, Some(tgw)))
+    {
         let msg = format!(
             "{} is already attached to {tgw_id} by {}; a VPC can be attached to a transit gateway only once",
             c.net.vpcs[vpc.ix()].id, other.id
@@ -295,10 +311,15 @@ fn vpc_attachment(
         return None;
     }
     let quota = c.net.quotas.tgws_per_vpc as usize;
-    let count = c.net.tgw_attachments.iter().filter(|x| attached(x, None)).count();
+    let count = c
+        .net
+        .tgw_attachments
+        .iter()
+        .filter(|x| attached(x, None))
+        .count();
     if count >= quota {
         let msg = format!(
-            "{} is already attached to {count} transit gateways; the quota is {quota} per VPC (quotas.tgws_per_vpc)",
+            "{} is already attached to {count} transit gateway(s), the quota per VPC (quotas.tgws_per_vpc = {quota})",
             c.net.vpcs[vpc.ix()].id
         );
         c.err("tgw-quota", vr.span(), o, msg);
@@ -328,10 +349,7 @@ fn vpc_attachment(
             c.err("tgw-attachment-subnet", s.span(), o, msg);
             return None;
         }
-        if let Some(other) = subnets
-            .iter()
-            .find(|x| c.net.subnets[x.ix()].az == sub.az)
-        {
+        if let Some(other) = subnets.iter().find(|x| c.net.subnets[x.ix()].az == sub.az) {
             let msg = format!(
                 "subnets {} and {} are both in {}; a VPC attachment has at most one subnet per Availability Zone",
                 c.net.subnets[other.ix()].id,
@@ -422,7 +440,7 @@ fn peering_attachment(
             .count();
         if count >= quota {
             let msg = format!(
-                "{} already has {count} peering attachments; the quota is {quota} per transit gateway (quotas.peering_attachments_per_tgw)",
+                "{} already has {count} peering attachment(s), the quota per transit gateway (quotas.peering_attachments_per_tgw = {quota})",
                 c.net.transit_gateways[g.ix()].id
             );
             c.err("tgw-peering-quota", pr.span(), o, msg);
