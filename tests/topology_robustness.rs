@@ -7,13 +7,15 @@
 use proptest::prelude::*;
 use std::path::Path;
 
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 8] = [
     "two-vpc-peering.toml",
     "inter-region-mtu.toml",
     "transitive-peering.toml",
     "edge-to-edge.toml",
     "nacl-ephemeral.toml",
     "shared-services.toml",
+    "tgw-hub-spokes.toml",
+    "tgw-segmented.toml",
 ];
 
 fn example(i: usize) -> String {
