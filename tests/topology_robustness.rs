@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use std::path::Path;
 
-const EXAMPLES: [&str; 8] = [
+const EXAMPLES: [&str; 10] = [
     "two-vpc-peering.toml",
     "inter-region-mtu.toml",
     "transitive-peering.toml",
@@ -16,6 +16,8 @@ const EXAMPLES: [&str; 8] = [
     "shared-services.toml",
     "tgw-hub-spokes.toml",
     "tgw-segmented.toml",
+    "tgw-vpn.toml",
+    "tgw-peering-inter-region.toml",
 ];
 
 fn example(i: usize) -> String {
