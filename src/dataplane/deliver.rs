@@ -79,6 +79,7 @@ impl Dataplane {
             frame,
             latency_ns,
             via_peering: via,
+            via_tgw: None,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -115,6 +116,7 @@ impl Dataplane {
                 frame: f,
                 latency_ns,
                 via_peering: via,
+                via_tgw: None,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });

@@ -103,6 +103,9 @@ pub enum Action {
         latency_ns: u64,
         /// The peering link it crossed (a capture point).
         via_peering: Option<PcxIdx>,
+        /// The transit gateway attachments it entered and left by (capture
+        /// points), when it crossed a TGW.
+        via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
     },
     /// Dropped; `eni` is the interface on whose behalf (flow logs: REJECT).
     Drop {

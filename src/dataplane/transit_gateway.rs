@@ -15,7 +15,7 @@
 use super::pipeline::{Leg, Sink, Source};
 use super::routes::RouteLookup;
 use super::trace::{Hop, MtuDecision, Tracer};
-use super::{Dataplane, DropDetail, Egress, EXTERNAL_MAC, ROUTER_MAC};
+use super::{Action, Dataplane, DropDetail, Egress, EXTERNAL_MAC, ROUTER_MAC};
 use crate::lpm::{Lpm4, Lpm6};
 use crate::model::*;
 use crate::policy::conntrack::FxBuild;
@@ -134,6 +134,18 @@ struct Fabric {
     hops_ns: u64,
     /// Region crossings over TGW peerings.
     cross_ns: u64,
+    /// The attachments the frame entered the TGW fabric by and left it by (the
+    /// capture points).
+    via: Option<(TgwAttIdx, TgwAttIdx)>,
+}
+
+/// Record on the deliveries just pushed which TGW attachments they crossed.
+fn mark_via_tgw(actions: &mut [Action], via: Option<(TgwAttIdx, TgwAttIdx)>) {
+    for a in actions {
+        if let Action::Deliver { via_tgw, .. } = a {
+            *via_tgw = via;
+        }
+    }
 }
 
 impl Dataplane {
@@ -241,6 +253,7 @@ impl Dataplane {
             TgwAttachmentKind::Vpc { .. }
         );
         let mut fabric = Fabric::default();
+        let first = ingress;
         for _ in 0..MAX_TGW_HOPS {
             let g = &self.net.transit_gateways[tgw.ix()];
             fabric.hops_ns += g.latency_ns;
@@ -292,6 +305,7 @@ impl Dataplane {
                 link,
                 decision: MtuDecision::Fits,
             });
+            fabric.via = Some((first, out));
             match oa.kind.clone() {
                 TgwAttachmentKind::Peering { .. } => {
                     let Some(next) = oa.peer_of(tgw) else {
@@ -412,7 +426,9 @@ impl Dataplane {
             latency_ns: base + fabric.hops_ns,
             via: None,
         };
-        self.deliver_eni(now, leg, dst, key, frame, sink)
+        let start = sink.out.len();
+        self.deliver_eni(now, leg, dst, key, frame, sink);
+        mark_via_tgw(&mut sink.out[start..], fabric.via);
     }
 
     /// Out of the TGW over a VPN attachment to an on-premises host.
@@ -452,7 +468,9 @@ impl Dataplane {
             .get(vgw.ix())
             .map_or(0, |g| g.latency_ns);
         let latency = vpn_ns + fabric.hops_ns + fabric.cross_ns;
+        let start = sink.out.len();
         self.emit(Egress::External(h), frame, latency, None, None, sink);
+        mark_via_tgw(&mut sink.out[start..], fabric.via);
     }
 
     /// A packet larger than the TGW's MTU towards attachment `out`: dropped (the
