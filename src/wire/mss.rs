@@ -79,3 +79,67 @@ pub fn clamp_mss(frame: &mut [u8], max: u16) -> Result<Option<u16>, Malformed> {
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::test_support::{frame, tcp};
+    use crate::wire::verify_checksums;
+
+    /// A TCP frame whose options are `opts` (a multiple of 4 bytes), checksums fixed.
+    fn with_options(v6: bool, opts: &[u8]) -> Vec<u8> {
+        let mut f = frame(v6, tcp(0x02), opts.len());
+        let tcp_at = if v6 { 54 } else { 34 };
+        f[tcp_at + 12] = (((20 + opts.len()) / 4) << 4) as u8;
+        f[tcp_at + 20..tcp_at + 20 + opts.len()].copy_from_slice(opts);
+        // Recompute the TCP checksum over the pseudo-header the slow way.
+        f[tcp_at + 16..tcp_at + 18].copy_from_slice(&[0, 0]);
+        let mut sum: u32 = 0;
+        let mut add = |b: &[u8]| {
+            for c in b.chunks(2) {
+                sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+            }
+        };
+        let seg_len = f.len() - tcp_at;
+        if v6 {
+            add(&f[22..54]);
+            add(&(seg_len as u32).to_be_bytes());
+            add(&[0, 6]);
+        } else {
+            add(&f[26..34]);
+            add(&[0, 6]);
+            add(&(seg_len as u16).to_be_bytes());
+        }
+        add(&f[tcp_at..]);
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        let c = !(sum as u16);
+        f[tcp_at + 16..tcp_at + 18].copy_from_slice(&c.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn clamps_a_larger_mss_and_keeps_the_checksum_valid() {
+        for v6 in [false, true] {
+            // NOP, NOP, MSS 8961, then window scale 7 + NOP.
+            let mut f = with_options(v6, &[1, 1, 2, 4, 0x23, 0x01, 3, 3, 7, 1, 0, 0]);
+            assert!(verify_checksums(&f).is_ok(), "fixture v6={v6}");
+            assert_eq!(clamp_mss(&mut f, 8460), Ok(Some(8961)));
+            assert!(verify_checksums(&f).is_ok(), "v6={v6}");
+            // Already small enough: untouched.
+            assert_eq!(clamp_mss(&mut f, 9000), Ok(None));
+        }
+    }
+
+    #[test]
+    fn leaves_segments_without_mss_alone_and_rejects_bad_options() {
+        let mut f = with_options(false, &[1, 1, 1, 0]);
+        let before = f.clone();
+        assert_eq!(clamp_mss(&mut f, 1000), Ok(None));
+        assert_eq!(f, before);
+        let mut bad = with_options(false, &[2, 9, 0, 0]);
+        assert!(clamp_mss(&mut bad, 1000).is_err());
+        assert!(clamp_mss(&mut [0u8; 10], 1000).is_err());
+    }
+}
