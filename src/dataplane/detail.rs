@@ -81,13 +81,17 @@ pub enum DropDetail {
     },
     /// The ingress named an ENI or host that does not exist.
     UnknownIngress,
-    /// No route for `dst` in the TGW route table associated with attachment `att`
-    /// (`rtb` is `None` when the attachment has no associated route table).
+    /// No route for `dst` in TGW route table `rtb` (the one associated with the
+    /// attachment the frame came in on). Kept as small as `NoRoute`, so that
+    /// `DropDetail` (and every `Action`) does not grow for the VPC hot path.
     TgwNoRoute {
-        tgw: TgwIdx,
-        rtb: Option<TgwRtbIdx>,
-        att: TgwAttIdx,
+        rtb: TgwRtbIdx,
         dst: IpAddr,
+    },
+    /// Attachment `att` is associated with no route table of `tgw`.
+    TgwNotAssociated {
+        tgw: TgwIdx,
+        att: TgwAttIdx,
     },
     /// A path through more transit gateways than any sane design (a loop of
     /// static routes over TGW peerings).
@@ -135,7 +139,9 @@ impl DropDetail {
             EdgeToEdge { .. } => DropReason::EdgeToEdge,
             MtuExceeded { .. } => DropReason::MtuExceeded,
             UnknownDestination { .. } => DropReason::UnknownDestination,
-            TgwNoRoute { .. } | TgwRoutingLoop { .. } => DropReason::TgwNoRoute,
+            TgwNoRoute { .. } | TgwNotAssociated { .. } | TgwRoutingLoop { .. } => {
+                DropReason::TgwNoRoute
+            }
             TgwBlackhole { .. } => DropReason::TgwBlackhole,
             TgwAttachmentNotAvailable { .. } => DropReason::TgwAttachmentNotAvailable,
             TgwNoAttachmentInAz { .. } => DropReason::TgwNoAttachmentInAz,
@@ -280,21 +286,21 @@ impl fmt::Display for DetailDisplay<'_> {
                 "{}: NAT gateway passes only UDP fragments",
                 nat_id(net, nat)
             ),
-            TgwNoRoute { tgw, rtb, att, dst } => match rtb {
-                Some(r) => write!(
+            TgwNoRoute { rtb, dst } => {
+                let tgw = net.tgw_route_tables.get(rtb.ix()).map(|t| t.tgw);
+                write!(
                     f,
-                    "{} route table {} (associated with {}) has no route for {dst}",
-                    tgw_id(net, tgw),
-                    tgw_rtb_id(net, r),
-                    tgw_att_id(net, att)
-                ),
-                None => write!(
-                    f,
-                    "{} attachment {} is not associated with a route table",
-                    tgw_id(net, tgw),
-                    tgw_att_id(net, att)
-                ),
-            },
+                    "{} route table {} has no route for {dst}",
+                    tgw.map_or("?", |t| tgw_id(net, t)),
+                    tgw_rtb_id(net, rtb)
+                )
+            }
+            TgwNotAssociated { tgw, att } => write!(
+                f,
+                "{} attachment {} is not associated with a route table",
+                tgw_id(net, tgw),
+                tgw_att_id(net, att)
+            ),
             TgwRoutingLoop { tgw } => write!(
                 f,
                 "{}: more than 8 transit gateways on the path (routing loop)",

@@ -120,12 +120,12 @@ impl DropDetail {
                 "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",
                 nat_id(net, nat)
             ),
-            TgwNoRoute { rtb: Some(r), dst, .. } => format!(
+            TgwNoRoute { rtb: r, dst } => format!(
                 "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
                 tgw_rtb_id(net, r),
                 tgw_rtb_id(net, r)
             ),
-            TgwNoRoute { tgw, rtb: None, att, .. } => format!(
+            TgwNotAssociated { tgw, att } => format!(
                 "associate {} with a route table of {} (or enable default_route_table_association)",
                 tgw_att_id(net, att),
                 tgw_id(net, tgw)

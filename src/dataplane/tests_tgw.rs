@@ -586,3 +586,11 @@ routes = [{{ destination = "10.1.0.0/16", target = "tgw-attach-peer" }}]
         Some(DropReason::TgwNoRoute)
     );
 }
+
+#[test]
+fn tgw_drop_details_do_not_grow_the_actions_of_the_vpc_hot_path() {
+    // Every `Action` carries a `DropDetail`; the TGW variants must not make it
+    // larger than the VPC ones (`NoRoute`: a table index and an address).
+    assert!(std::mem::size_of::<DropDetail>() <= 24);
+    assert!(std::mem::size_of::<Action>() <= 64);
+}

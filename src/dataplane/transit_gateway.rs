@@ -258,21 +258,11 @@ impl Dataplane {
             let g = &self.net.transit_gateways[tgw.ix()];
             fabric.hops_ns += g.latency_ns;
             let Some(rtb) = self.net.tgw_attachments[ingress.ix()].association_on(tgw) else {
-                let d = DropDetail::TgwNoRoute {
-                    tgw,
-                    rtb: None,
-                    att: ingress,
-                    dst: key.dst,
-                };
+                let d = DropDetail::TgwNotAssociated { tgw, att: ingress };
                 return sink.drop(d, eni, frame);
             };
             let Some((prefix, route)) = self.tgw.tables[rtb.ix()].lookup(key.dst) else {
-                let d = DropDetail::TgwNoRoute {
-                    tgw,
-                    rtb: Some(rtb),
-                    att: ingress,
-                    dst: key.dst,
-                };
+                let d = DropDetail::TgwNoRoute { rtb, dst: key.dst };
                 return sink.drop(d, eni, frame);
             };
             sink.tr.hop(Hop::TgwRoute { rtb, prefix, route });
