@@ -332,6 +332,18 @@ proptest! {
 
     #[test]
     fn random_topologies_conserve_frames(s in spec()) {
+        // Known gap, left out here: with its default route to the NAT gateway, an
+        // instance with a public IP answers the internet from the NAT gateway's
+        // address; the internet host then discards the reply without a reason
+        // (as a real one would), and the run flags those packets as unaccounted
+        // (`asymmetric_nat_replies_are_flagged_not_silent` below).
+        let asymmetric = s.nat
+            && s.app_public_ip
+            && s.flows.iter().any(|f| {
+                ENDPOINTS[f.from] == "internet"
+                    && ENDPOINTS[(f.from + 1 + f.to % (ENDPOINTS.len() - 1)) % ENDPOINTS.len()] == "app"
+            });
+        prop_assume!(!asymmetric);
         let text = topology(&s);
         // A flow from an endpoint to itself, or another combination the rules
         // refuse, is a load error: those cases test nothing here.
@@ -367,4 +379,40 @@ fn random_topologies_mostly_load() {
         }
     }
     assert!(loaded >= 25, "only {loaded} of 50 random topologies load");
+}
+
+/// The known gap above is loud, not silent: the run's own check counts the
+/// replies the internet host discarded as unaccounted, so summary.json says the
+/// balance does not hold and the flow carries a note.
+#[test]
+fn asymmetric_nat_replies_are_flagged_not_silent() {
+    let s = Spec {
+        nat: true,
+        app_public_ip: true,
+        middlebox_route: false,
+        middlebox_check: false,
+        peering_active: false,
+        open_groups: true,
+        nacl_deny: false,
+        flows: vec![FlowSpec {
+            kind: 0,
+            from: 2,
+            to: 2,
+            port: 22,
+            size: 56,
+            count: 3,
+            bytes: 1,
+            requests: 1,
+        }],
+        limit_ms: None,
+    };
+    let net = peeremu::topology::load_str(&topology(&s), "asymmetric.toml").expect("loads");
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("runs");
+    assert_eq!(r.reports[0].delivered_packets, 0);
+    assert!(!r.totals.conservation.holds);
+    assert_eq!(r.reports[0].unaccounted_packets, 3);
+    assert!(r.reports[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("may be wrong")));
 }

@@ -27,7 +27,7 @@ const PROBLEMS: &str = "_ws.malformed or _ws.expert.severity >= \"Error\" \
     or ((tcp.checksum.status == \"Bad\" or udp.checksum.status == \"Bad\") and not icmpv6.type == 2)";
 
 /// Drop reason codes (DESIGN §3).
-const REASONS: [&str; 15] = [
+const REASONS: [&str; 19] = [
     "NO_ROUTE",
     "BLACKHOLE_ROUTE",
     "PEERING_NOT_ACTIVE",
@@ -43,6 +43,10 @@ const REASONS: [&str; 15] = [
     "MALFORMED",
     "NAT_FRAGMENT",
     "NOT_FORWARDED",
+    "TGW_NO_ROUTE",
+    "TGW_BLACKHOLE",
+    "TGW_ATTACHMENT_NOT_AVAILABLE",
+    "TGW_NO_ATTACHMENT_IN_AZ",
 ];
 
 /// Run tshark on `file` with checksum validation on; stdout. Fails on any stderr

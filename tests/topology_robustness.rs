@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use std::path::Path;
 
-const EXAMPLES: [&str; 7] = [
+const EXAMPLES: [&str; 11] = [
     "two-vpc-peering.toml",
     "inter-region-mtu.toml",
     "transitive-peering.toml",
@@ -15,6 +15,10 @@ const EXAMPLES: [&str; 7] = [
     "nacl-ephemeral.toml",
     "shared-services.toml",
     "internet-egress.toml",
+    "tgw-hub-spokes.toml",
+    "tgw-segmented.toml",
+    "tgw-vpn.toml",
+    "tgw-peering-inter-region.toml",
 ];
 
 fn example(i: usize) -> String {

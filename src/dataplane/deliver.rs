@@ -91,6 +91,7 @@ impl Dataplane {
             frame,
             latency_ns,
             via_peering: via,
+            via_tgw: None,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -127,6 +128,7 @@ impl Dataplane {
                 frame: f,
                 latency_ns,
                 via_peering: via,
+                via_tgw: None,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });
@@ -226,7 +228,7 @@ impl Dataplane {
     /// Send a router-generated ICMP error back to the source. To an ENI it must
     /// pass the source subnet's NACL inbound (the classic PMTUD black hole when it
     /// does not); the security group admits it as related to the tracked flow.
-    fn send_icmp_error<T: Tracer>(
+    pub(super) fn send_icmp_error<T: Tracer>(
         &mut self,
         src: Source,
         mut icmp: Vec<u8>,

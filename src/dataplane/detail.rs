@@ -90,6 +90,45 @@ pub enum DropDetail {
     },
     /// The ingress named an ENI or host that does not exist.
     UnknownIngress,
+    /// No route for `dst` in TGW route table `rtb` (the one associated with the
+    /// attachment the frame came in on). Kept as small as `NoRoute`, so that
+    /// `DropDetail` (and every `Action`) does not grow for the VPC hot path.
+    TgwNoRoute {
+        rtb: TgwRtbIdx,
+        dst: IpAddr,
+    },
+    /// Attachment `att` is associated with no route table of `tgw`.
+    TgwNotAssociated {
+        tgw: TgwIdx,
+        att: TgwAttIdx,
+    },
+    /// A path through more transit gateways than any sane design (a loop of
+    /// static routes over TGW peerings).
+    TgwRoutingLoop {
+        tgw: TgwIdx,
+    },
+    TgwBlackhole {
+        rtb: TgwRtbIdx,
+        route: u32,
+    },
+    TgwAttachmentNotAvailable {
+        att: TgwAttIdx,
+        state: TgwAttachmentState,
+    },
+    /// The VPC attachment has no subnet in the sender's AZ `az`.
+    TgwNoAttachmentInAz {
+        att: TgwAttIdx,
+        az: AzIdx,
+    },
+    /// Larger than the TGW's MTU towards attachment `att` (the TGW never
+    /// fragments); `icmp`: an ICMP error went back to the sender.
+    TgwMtuExceeded {
+        tgw: TgwIdx,
+        att: TgwAttIdx,
+        link_mtu: u16,
+        packet: u16,
+        icmp: bool,
+    },
 }
 
 impl DropDetail {
@@ -111,6 +150,13 @@ impl DropDetail {
             EdgeToEdge { .. } => DropReason::EdgeToEdge,
             MtuExceeded { .. } => DropReason::MtuExceeded,
             UnknownDestination { .. } => DropReason::UnknownDestination,
+            TgwNoRoute { .. } | TgwNotAssociated { .. } | TgwRoutingLoop { .. } => {
+                DropReason::TgwNoRoute
+            }
+            TgwBlackhole { .. } => DropReason::TgwBlackhole,
+            TgwAttachmentNotAvailable { .. } => DropReason::TgwAttachmentNotAvailable,
+            TgwNoAttachmentInAz { .. } => DropReason::TgwNoAttachmentInAz,
+            TgwMtuExceeded { .. } => DropReason::MtuExceeded,
         }
     }
 
@@ -136,6 +182,25 @@ id_fn!(nat_id, NatIdx, nat_gateways);
 id_fn!(igw_id, IgwIdx, internet_gateways);
 id_fn!(vgw_id, VgwIdx, vpn_gateways);
 id_fn!(vpce_id, VpceIdx, gateway_endpoints);
+id_fn!(tgw_id, TgwIdx, transit_gateways);
+id_fn!(tgw_att_id, TgwAttIdx, tgw_attachments);
+id_fn!(tgw_rtb_id, TgwRtbIdx, tgw_route_tables);
+
+/// The target id of route number `route` in TGW route table `rtb`, and whether
+/// the route was propagated.
+pub fn tgw_route_target(net: &Network, rtb: TgwRtbIdx, route: u32) -> (String, bool) {
+    net.tgw_route_tables
+        .get(rtb.ix())
+        .and_then(|t| t.routes.get(route as usize))
+        .map(|r| {
+            let t = match r.target {
+                TgwRouteTarget::Attachment(a) => tgw_att_id(net, a).to_string(),
+                TgwRouteTarget::Blackhole => "blackhole".to_string(),
+            };
+            (t, r.propagated)
+        })
+        .unwrap_or_default()
+}
 
 /// The id of the instance an ENI belongs to (`?` if unknown).
 pub fn instance_id(net: &Network, eni: EniIdx) -> &str {
@@ -156,6 +221,7 @@ pub fn target_id(net: &Network, t: RouteTarget) -> String {
         RouteTarget::GatewayEndpoint(e) => vpce_id(net, e).into(),
         RouteTarget::Eni(e) => eni_id(net, e).into(),
         RouteTarget::Blackhole => "blackhole".into(),
+        RouteTarget::TransitGateway(t) => tgw_id(net, t).into(),
     }
 }
 
@@ -246,6 +312,62 @@ impl fmt::Display for DetailDisplay<'_> {
                 "{} ({}) does not forward packets addressed to others",
                 eni_id(net, eni),
                 instance_id(net, eni)
+            ),
+            TgwNoRoute { rtb, dst } => {
+                let tgw = net.tgw_route_tables.get(rtb.ix()).map(|t| t.tgw);
+                write!(
+                    f,
+                    "{} route table {} has no route for {dst}",
+                    tgw.map_or("?", |t| tgw_id(net, t)),
+                    tgw_rtb_id(net, rtb)
+                )
+            }
+            TgwNotAssociated { tgw, att } => write!(
+                f,
+                "{} attachment {} is not associated with a route table",
+                tgw_id(net, tgw),
+                tgw_att_id(net, att)
+            ),
+            TgwRoutingLoop { tgw } => write!(
+                f,
+                "{}: more than 8 transit gateways on the path (routing loop)",
+                tgw_id(net, tgw)
+            ),
+            TgwBlackhole { rtb, route } => {
+                let (target, _) = tgw_route_target(net, rtb, route);
+                let prefix = net
+                    .tgw_route_tables
+                    .get(rtb.ix())
+                    .and_then(|t| t.routes.get(route as usize))
+                    .map(|r| r.destination.to_string())
+                    .unwrap_or_default();
+                write!(f, "{} route {prefix} -> {target}", tgw_rtb_id(net, rtb))
+            }
+            TgwAttachmentNotAvailable { att, state } => {
+                write!(f, "{} is {}", tgw_att_id(net, att), state.as_str())
+            }
+            TgwNoAttachmentInAz { att, az } => write!(
+                f,
+                "{} has no subnet in {}",
+                tgw_att_id(net, att),
+                net.azs.get(az.ix()).map_or("?", |a| a.name.as_str())
+            ),
+            TgwMtuExceeded {
+                tgw,
+                att,
+                link_mtu,
+                packet,
+                icmp,
+            } => write!(
+                f,
+                "{packet} bytes > {} MTU {link_mtu} towards {} ({})",
+                tgw_id(net, tgw),
+                tgw_att_id(net, att),
+                if icmp {
+                    "ICMP sent back"
+                } else {
+                    "dropped silently"
+                }
             ),
         }
     }

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 impl Dataplane {
     /// The external host at `dst` on `site` (internet, or behind a given VGW).
-    fn host_at(&self, dst: IpAddr, on_prem: Option<VgwIdx>) -> Option<(HostIdx, u16)> {
+    pub(super) fn host_at(&self, dst: IpAddr, on_prem: Option<VgwIdx>) -> Option<(HostIdx, u16)> {
         let h = self.host_by_ip(dst)?;
         let host = &self.net.external_hosts[h.ix()];
         let ok = match (host.site, on_prem) {

@@ -275,6 +275,32 @@ pub fn hop_text(net: &Network, hop: &Hop, v6: bool) -> String {
             packet.src,
             egress_label(net, to, false)
         ),
+        Hop::TgwAttachment { att, tgw, dir } => {
+            let a = net.tgw_attachments.get(att.ix());
+            format!(
+                "transit gateway {} {} attachment {} ({}, {}, MTU {})",
+                tgw_id(net, tgw),
+                match dir {
+                    Direction::Inbound => "receives from",
+                    Direction::Outbound => "forwards to",
+                },
+                tgw_att_id(net, att),
+                a.map_or("?", |a| a.kind_str()),
+                a.map_or("?", |a| a.state.as_str()),
+                a.map_or(0, |a| a.mtu)
+            )
+        }
+        Hop::TgwRoute { rtb, prefix, route } => {
+            let (target, propagated) = tgw_route_target(net, rtb, route);
+            format!(
+                "transit gateway route table {}: {prefix} -> {target} ({})",
+                tgw_rtb_id(net, rtb),
+                if propagated { "propagated" } else { "static" }
+            )
+        }
+        Hop::MssClamp { from, to } => {
+            format!("transit gateway clamps the TCP MSS from {from} to {to}")
+        }
     }
 }
 
@@ -334,5 +360,20 @@ pub fn hop_json(net: &Network, hop: &Hop, v6: bool) -> Value {
             "kind": "icmp_error", "mtu": mtu, "src": packet.src.to_string(),
             "icmp_type": packet.icmp_type, "icmp_code": packet.icmp_code, "text": text
         }),
+        Hop::TgwAttachment { att, tgw, dir } => json!({
+            "kind": "tgw_attachment", "transit_gateway": tgw_id(net, tgw),
+            "attachment": tgw_att_id(net, att), "direction": dir.as_str(), "text": text
+        }),
+        Hop::TgwRoute { rtb, prefix, route } => {
+            let (target, propagated) = tgw_route_target(net, rtb, route);
+            json!({
+                "kind": "tgw_route", "tgw_route_table": tgw_rtb_id(net, rtb),
+                "destination": prefix.to_string(), "target": target,
+                "propagated": propagated, "text": text
+            })
+        }
+        Hop::MssClamp { from, to } => {
+            json!({"kind": "mss_clamp", "from": from, "to": to, "text": text})
+        }
     }
 }

@@ -149,6 +149,40 @@ impl DropDetail {
                 "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",
                 nat_id(net, nat)
             ),
+            TgwNoRoute { rtb: r, dst } => format!(
+                "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
+                tgw_rtb_id(net, r),
+                tgw_rtb_id(net, r)
+            ),
+            TgwNotAssociated { tgw, att } => format!(
+                "associate {} with a route table of {} (or enable default_route_table_association)",
+                tgw_att_id(net, att),
+                tgw_id(net, tgw)
+            ),
+            TgwRoutingLoop { .. } => "the TGW route tables send the packet round in a loop over peering attachments: fix the static routes".into(),
+            TgwBlackhole { rtb, .. } => format!(
+                "{} has a blackhole route for {}: remove it or point it at an attachment (if the isolation is intended, this drop is correct)",
+                tgw_rtb_id(net, rtb),
+                key.dst
+            ),
+            TgwAttachmentNotAvailable { att, state } => format!(
+                "{} is {}: only an available attachment carries traffic (accept or recreate it)",
+                tgw_att_id(net, att),
+                state.as_str()
+            ),
+            TgwNoAttachmentInAz { att, az } => format!(
+                "add a subnet in {} to {} (a VPC attachment carries traffic only from the AZs it has a subnet in)",
+                net.azs.get(az.ix()).map_or("the sender's AZ", |a| a.name.as_str()),
+                tgw_att_id(net, att)
+            ),
+            TgwMtuExceeded { link_mtu, icmp, .. } => format!(
+                "a transit gateway never fragments: send packets of at most {link_mtu} bytes (interface MTU or TCP MSS){}",
+                if icmp {
+                    "; let the ICMP \"fragmentation needed\" back in (path MTU discovery)"
+                } else {
+                    "; no ICMP comes back on this attachment, so path MTU discovery cannot help"
+                }
+            ),
         }
     }
 }

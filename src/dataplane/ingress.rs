@@ -38,6 +38,9 @@ impl Dataplane {
             };
             let (vpc, mtu, latency_ns) = (vgw.vpc, vgw.mtu, vgw.latency_ns);
             let Some(vpc) = vpc else {
+                if let Some(att) = self.tgw.vpn_attachment(g) {
+                    return self.in_tgw_vpn(now, h, att, key, frame, sink);
+                }
                 return sink.drop(unknown, None, frame);
             };
             sink.tr.hop(Hop::Gateway {

@@ -37,6 +37,7 @@ mod pipeline;
 pub mod probe;
 mod routes;
 mod trace;
+mod transit_gateway;
 
 #[doc(hidden)]
 pub mod test_net;
@@ -50,6 +51,8 @@ mod tests_gateways;
 mod tests_icmp;
 #[cfg(test)]
 mod tests_mtu;
+#[cfg(test)]
+mod tests_tgw;
 
 pub use detail::{DetailDisplay, DropDetail, Edge};
 pub use nat::NAT_IDLE_TIMEOUT_NS;
@@ -57,7 +60,8 @@ pub use routes::{CompiledRoutes, RouteLookup};
 pub use trace::{Gateway, Hop, MtuDecision, NoTrace, SgVerdict, Tracer};
 
 pub use detail::{
-    eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, vgw_id, vpce_id,
+    eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, tgw_att_id, tgw_id,
+    tgw_rtb_id, vgw_id, vpce_id,
 };
 
 use crate::model::*;
@@ -101,6 +105,9 @@ pub enum Action {
         latency_ns: u64,
         /// The peering link it crossed (a capture point).
         via_peering: Option<PcxIdx>,
+        /// The transit gateway attachments it entered and left by (capture
+        /// points), when it crossed a TGW.
+        via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
     },
     /// Dropped; `eni` is the interface on whose behalf (flow logs: REJECT).
     Drop {
@@ -162,6 +169,9 @@ pub struct Dataplane {
     /// Per NACL (same index), its packet-independent verdicts; rebuilt when its
     /// rules change.
     nacl_shortcuts: Vec<NaclShortcut>,
+    /// Transit gateway route tables and attachment maps (used only by frames
+    /// routed to a TGW).
+    tgw: transit_gateway::TgwPlane,
 }
 
 impl Dataplane {
@@ -224,6 +234,7 @@ impl Dataplane {
             region_latency,
             scratch: Vec::new(),
             nacl_shortcuts: net.nacls.iter().map(NaclShortcut::of).collect(),
+            tgw: transit_gateway::TgwPlane::compile(&net),
             net,
         };
         dp.compile_security_groups();

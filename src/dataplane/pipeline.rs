@@ -199,6 +199,9 @@ impl Dataplane {
             RouteTarget::GatewayEndpoint(e) => {
                 self.out_vpce(now, src, e, not_attached, key, frame, sink)
             }
+            RouteTarget::TransitGateway(t) => {
+                self.out_tgw(now, src, t, not_attached, key, frame, sink)
+            }
         }
     }
 

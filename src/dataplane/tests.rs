@@ -39,6 +39,7 @@ pub(super) fn delivered(actions: &[Action]) -> (Egress, &[u8], u64, Option<PcxId
             frame,
             latency_ns,
             via_peering,
+            ..
         }] => (*to, frame, *latency_ns, *via_peering),
         other => panic!("expected one delivery, got {}", summary(other)),
     }

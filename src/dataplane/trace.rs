@@ -4,7 +4,8 @@
 
 use super::{DropDetail, Egress};
 use crate::model::{
-    Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, VgwIdx, VpceIdx,
+    Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, TgwAttIdx,
+    TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
 };
 use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
 use crate::wire::FlowKey;
@@ -113,6 +114,25 @@ pub enum Hop {
         to: Egress,
         mtu: u16,
         packet: FlowKey,
+    },
+    /// The packet enters (`Inbound`) or leaves (`Outbound`) transit gateway `tgw`
+    /// through attachment `att`.
+    TgwAttachment {
+        att: TgwAttIdx,
+        tgw: TgwIdx,
+        dir: Direction,
+    },
+    /// The TGW route table lookup: route number `route` of `rtb` (static or
+    /// propagated, to an attachment or a blackhole).
+    TgwRoute {
+        rtb: TgwRtbIdx,
+        prefix: IpNet,
+        route: u32,
+    },
+    /// A forwarded TCP SYN's MSS option lowered from `from` to `to`.
+    MssClamp {
+        from: u16,
+        to: u16,
     },
 }
 

@@ -51,4 +51,10 @@ index_type!(
     HostIdx,
     /// Index into `Network::flows`.
     FlowIdx,
+    /// Index into `Network::transit_gateways`.
+    TgwIdx,
+    /// Index into `Network::tgw_attachments`.
+    TgwAttIdx,
+    /// Index into `Network::tgw_route_tables`.
+    TgwRtbIdx,
 );

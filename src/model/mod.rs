@@ -10,6 +10,7 @@ mod objects;
 mod reason;
 mod rules;
 mod traffic;
+mod transit_gateway;
 
 pub use index::*;
 pub use network::*;
@@ -17,3 +18,4 @@ pub use objects::*;
 pub use reason::*;
 pub use rules::*;
 pub use traffic::*;
+pub use transit_gateway::*;

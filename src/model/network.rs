@@ -25,6 +25,9 @@ pub struct Network {
     pub vpn_gateways: Vec<VpnGateway>,
     pub gateway_endpoints: Vec<GatewayEndpoint>,
     pub external_hosts: Vec<ExternalHost>,
+    pub transit_gateways: Vec<TransitGateway>,
+    pub tgw_attachments: Vec<TgwAttachment>,
+    pub tgw_route_tables: Vec<TgwRouteTable>,
     pub flows: Vec<Flow>,
     pub latency: LatencyTable,
     pub quotas: Quotas,
@@ -172,6 +175,12 @@ pub struct Quotas {
     pub secondary_cidrs_per_vpc: u32,
     /// Connection-tracking entries per ENI before `CONNTRACK_FULL`.
     pub conntrack_entries_per_eni: u32,
+    /// Transit gateways a VPC may be attached to.
+    pub tgws_per_vpc: u32,
+    pub route_tables_per_tgw: u32,
+    /// Static and propagated routes across all route tables of one TGW.
+    pub routes_per_tgw: u32,
+    pub peering_attachments_per_tgw: u32,
 }
 
 impl Default for Quotas {
@@ -185,6 +194,10 @@ impl Default for Quotas {
             sgs_per_eni: 5,
             secondary_cidrs_per_vpc: 4,
             conntrack_entries_per_eni: 65_536,
+            tgws_per_vpc: 5,
+            route_tables_per_tgw: 20,
+            routes_per_tgw: 10_000,
+            peering_attachments_per_tgw: 50,
         }
     }
 }

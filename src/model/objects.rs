@@ -70,6 +70,8 @@ pub enum RouteTarget {
     GatewayEndpoint(VpceIdx),
     Eni(EniIdx),
     Blackhole,
+    /// A transit gateway the VPC is attached to.
+    TransitGateway(TgwIdx),
 }
 
 #[derive(Debug, Clone, PartialEq)]

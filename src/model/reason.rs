@@ -26,11 +26,18 @@ pub enum DropReason {
     /// An instance received a packet addressed to someone else (a route targets
     /// its ENI, whose source/destination check is off) and does not forward it.
     NotForwarded,
+    /// The transit gateway route table has no route (or the attachment has no
+    /// associated route table).
+    TgwNoRoute,
+    TgwBlackhole,
+    TgwAttachmentNotAvailable,
+    /// The VPC attachment has no subnet in the source instance's AZ.
+    TgwNoAttachmentInAz,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 15] = [
+    pub const ALL: [DropReason; 19] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -46,6 +53,10 @@ impl DropReason {
         DropReason::Malformed,
         DropReason::NatFragment,
         DropReason::NotForwarded,
+        DropReason::TgwNoRoute,
+        DropReason::TgwBlackhole,
+        DropReason::TgwAttachmentNotAvailable,
+        DropReason::TgwNoAttachmentInAz,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -66,6 +77,10 @@ impl DropReason {
             DropReason::Malformed => "MALFORMED",
             DropReason::NatFragment => "NAT_FRAGMENT",
             DropReason::NotForwarded => "NOT_FORWARDED",
+            DropReason::TgwNoRoute => "TGW_NO_ROUTE",
+            DropReason::TgwBlackhole => "TGW_BLACKHOLE",
+            DropReason::TgwAttachmentNotAvailable => "TGW_ATTACHMENT_NOT_AVAILABLE",
+            DropReason::TgwNoAttachmentInAz => "TGW_NO_ATTACHMENT_IN_AZ",
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The capture interfaces of a network: one per ENI, per peering link, per external
-//! host, in that order (their positions are the pcapng interface ids), and the
+//! host, per transit gateway attachment, in that order (their positions are the pcapng interface ids), and the
 //! virtual time a run is expected to cover.
 
 use super::pcap::CaptureInterface;
 use crate::model::{FlowKind, Network};
 
-/// One interface per ENI, per peering link, per external host, in that order.
+/// One interface per ENI, per peering link, per external host, per transit gateway
+/// attachment, in that order.
 pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
     let mut v = Vec::with_capacity(
         network.enis.len() + network.peerings.len() + network.external_hosts.len(),
@@ -43,6 +44,21 @@ pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
         v.push(CaptureInterface {
             name: h.name.clone(),
             description: format!("external host {}", h.ip),
+        });
+    }
+    for a in &network.tgw_attachments {
+        let tgw = network
+            .transit_gateways
+            .get(a.tgw.ix())
+            .map_or("?", |t| t.id.as_str());
+        v.push(CaptureInterface {
+            name: a.id.clone(),
+            description: format!(
+                "transit gateway attachment of {tgw} ({}, {}, MTU {})",
+                a.kind_str(),
+                a.state.as_str(),
+                a.mtu
+            ),
         });
     }
     v

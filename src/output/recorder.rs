@@ -104,6 +104,8 @@ pub struct Recorder {
     flowlog: FlowLog<FileWriter>,
     /// Interface id offsets in `capture.pcapng`: ENIs, then peerings, then hosts.
     peering_base: u32,
+    /// The first TGW attachment interface (after the external hosts).
+    tgw_base: u32,
     host_base: u32,
     /// Interface id in `drops.pcapng` for drops not attributed to an ENI.
     unattributed_drop_iface: u32,
@@ -135,6 +137,7 @@ impl Recorder {
         let n_enis = network.enis.len() as u32;
         let peering_base = n_enis;
         let host_base = peering_base + network.peerings.len() as u32;
+        let tgw_base = host_base + network.external_hosts.len() as u32;
         let (capture, drops, points) = if config.capture {
             let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
             drop_ifaces.push(CaptureInterface {
@@ -173,6 +176,7 @@ impl Recorder {
             drops,
             flowlog,
             peering_base,
+            tgw_base,
             host_base,
             unattributed_drop_iface: n_enis,
             eni_addrs: network
@@ -298,6 +302,7 @@ impl Recorder {
             CapturePoint::Eni(e) => e.0,
             CapturePoint::Peering(p) => self.peering_base + p.0,
             CapturePoint::External(h) => self.host_base + h.0,
+            CapturePoint::TgwAttachment(a) => self.tgw_base + a.0,
         }
     }
 

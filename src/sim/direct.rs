@@ -130,6 +130,7 @@ impl Fabric for DirectFabric {
                         frame: icmp,
                         latency_ns: self.latency_ns,
                         via_peering: None,
+                        via_tgw: None,
                     }),
                 }
             }
@@ -141,6 +142,7 @@ impl Fabric for DirectFabric {
             frame,
             latency_ns: self.latency_ns,
             via_peering: None,
+            via_tgw: None,
         });
     }
 }

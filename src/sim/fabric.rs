@@ -2,7 +2,7 @@
 //! out. The VPC router (`dataplane`) implements it through a thin adapter; tests use
 //! [`DirectFabric`](super::DirectFabric).
 
-use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx};
+use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx, TgwAttIdx};
 use std::net::IpAddr;
 
 /// Where a frame enters or leaves the fabric.
@@ -23,6 +23,9 @@ pub enum FabricAction {
         latency_ns: u64,
         /// The peering link it crossed (captured on that link).
         via_peering: Option<PcxIdx>,
+        /// The transit gateway attachments it entered and left by (captured on
+        /// each).
+        via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
     },
     /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
     Drop {

@@ -1,7 +1,7 @@
 //! What the simulation reports as it runs; `output` implements [`Observer`] to write
 //! captures and flow logs. Frames are borrowed: observers copy what they keep.
 
-use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx};
+use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx, TgwAttIdx};
 
 /// Where a frame was seen (one pcapng interface each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -11,6 +11,9 @@ pub enum CapturePoint {
     Peering(PcxIdx),
     /// An external host (internet or on-premises).
     External(HostIdx),
+    /// A transit gateway attachment (frames entering the TGW by it are inbound,
+    /// leaving by it outbound).
+    TgwAttachment(TgwAttIdx),
 }
 
 /// Direction relative to the capture point (pcapng `epb_flags` inbound/outbound).

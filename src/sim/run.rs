@@ -477,6 +477,7 @@ impl Engine {
                 frame,
                 latency_ns,
                 via_peering,
+                via_tgw,
             } => {
                 if let Some(p) = via_peering.filter(|_| !self.eni_frames_only) {
                     observer.frame(
@@ -485,6 +486,12 @@ impl Engine {
                         FrameDirection::Outbound,
                         &frame,
                     );
+                }
+                if let Some((a, b)) = via_tgw.filter(|_| !self.eni_frames_only) {
+                    let i = FrameDirection::Inbound;
+                    observer.frame(t, CapturePoint::TgwAttachment(a), i, &frame);
+                    let o = FrameDirection::Outbound;
+                    observer.frame(t, CapturePoint::TgwAttachment(b), o, &frame);
                 }
                 match self.host_of.get(to) {
                     Some(h) => {

@@ -53,11 +53,13 @@ impl Fabric for VpcFabric<'_> {
                     frame,
                     latency_ns,
                     via_peering,
+                    via_tgw,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
                     latency_ns,
                     via_peering,
+                    via_tgw,
                 },
                 Action::IcmpError {
                     to,
@@ -68,6 +70,7 @@ impl Fabric for VpcFabric<'_> {
                     frame,
                     latency_ns,
                     via_peering: None,
+                    via_tgw: None,
                 },
                 Action::Drop {
                     reason,

@@ -30,6 +30,9 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "vpn_gateway",
     "gateway_endpoint",
     "host",
+    "transit_gateway",
+    "tgw_attachment",
+    "tgw_route_table",
     "flow",
 ];
 
@@ -52,6 +55,9 @@ pub struct Document {
     pub vpn_gateways: Vec<VgwSpec>,
     pub gateway_endpoints: Vec<EndpointSpec>,
     pub hosts: Vec<HostSpec>,
+    pub transit_gateways: Vec<TgwSpec>,
+    pub tgw_attachments: Vec<TgwAttachmentSpec>,
+    pub tgw_route_tables: Vec<TgwRouteTableSpec>,
     pub flows: Vec<FlowSpec>,
 }
 
@@ -91,6 +97,10 @@ pub struct QuotasSpec {
     pub sgs_per_eni: Option<u32>,
     pub secondary_cidrs_per_vpc: Option<u32>,
     pub conntrack_entries_per_eni: Option<u32>,
+    pub tgws_per_vpc: Option<u32>,
+    pub route_tables_per_tgw: Option<u32>,
+    pub routes_per_tgw: Option<u32>,
+    pub peering_attachments_per_tgw: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -483,4 +493,54 @@ pub struct FlowSpec {
     pub ipv6: bool,
     #[schemars(with = "Option<String>")]
     pub expect: Option<S<String>>,
+}
+
+/// `[[transit_gateway]]`: a regional router between attachments.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TgwSpec {
+    pub id: S<String>,
+    pub region: S<String>,
+    /// Associate attachments with the default route table unless a
+    /// `[[tgw_route_table]]` lists them (AWS default: enabled).
+    pub default_route_table_association: Option<bool>,
+    /// Propagate VPC and VPN attachments into the default route table (AWS
+    /// default: enabled).
+    pub default_route_table_propagation: Option<bool>,
+    /// Extra one-way delay of a hop through the TGW (default: the same-AZ latency).
+    pub latency_ms: Option<S<f64>>,
+}
+
+/// `[[tgw_attachment]]`: `kind = "vpc"` (with `vpc`, `subnets`), `"vpn"` (with
+/// `onprem_cidrs`) or `"peering"` (with `peer_tgw`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TgwAttachmentSpec {
+    pub id: S<String>,
+    pub tgw: S<String>,
+    pub kind: S<String>,
+    pub state: Option<S<String>>,
+    pub vpc: Option<S<String>>,
+    pub subnets: Option<Vec<S<String>>>,
+    pub appliance_mode: Option<bool>,
+    pub onprem_cidrs: Option<Vec<S<String>>>,
+    pub latency_ms: Option<S<f64>>,
+    pub peer_tgw: Option<S<String>>,
+}
+
+/// `[[tgw_route_table]]`: associations, propagations and static routes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TgwRouteTableSpec {
+    pub id: S<String>,
+    pub tgw: S<String>,
+    /// The TGW's default association and propagation route table.
+    #[serde(default)]
+    pub default: bool,
+    #[serde(default)]
+    pub associations: Vec<S<String>>,
+    #[serde(default)]
+    pub propagations: Vec<S<String>>,
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
 }

@@ -56,6 +56,9 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             "vpn_gateway" => doc.vpn_gateways = many(value, k, diags),
             "gateway_endpoint" => doc.gateway_endpoints = many(value, k, diags),
             "host" => doc.hosts = many(value, k, diags),
+            "transit_gateway" => doc.transit_gateways = many(value, k, diags),
+            "tgw_attachment" => doc.tgw_attachments = many(value, k, diags),
+            "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags),
             "flow" => doc.flows = many(value, k, diags),
             other => diags.push(
                 "unknown-key",

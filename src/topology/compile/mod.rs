@@ -14,6 +14,7 @@ mod routes;
 mod rules;
 mod schedule;
 mod settings;
+mod transit_gateway;
 mod unicast;
 mod values;
 mod vpcs;
@@ -45,6 +46,9 @@ pub enum Kind {
     Vpce,
     Host,
     Flow,
+    Tgw,
+    TgwAttachment,
+    TgwRouteTable,
 }
 
 impl Kind {
@@ -66,6 +70,9 @@ impl Kind {
             Kind::Vpce => "gateway endpoint",
             Kind::Host => "host",
             Kind::Flow => "flow",
+            Kind::Tgw => "transit gateway",
+            Kind::TgwAttachment => "transit gateway attachment",
+            Kind::TgwRouteTable => "transit gateway route table",
         }
     }
 }
@@ -157,6 +164,7 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     gateways::nat_gateways(&mut c, &doc.nat_gateways);
     gateways::vpn_gateways(&mut c, &doc.vpn_gateways);
     gateways::peerings(&mut c, &doc.peerings);
+    transit_gateway::compile(&mut c, &doc);
     instances::instances(&mut c, doc.instances);
     gateways::endpoints(&mut c, &doc.gateway_endpoints);
     routes::routes(&mut c, &doc.route_tables);
@@ -189,6 +197,17 @@ impl Compiler<'_> {
         ids.extend(doc.nat_gateways.iter().map(|x| (Kind::Nat, &x.id)));
         ids.extend(doc.vpn_gateways.iter().map(|x| (Kind::Vgw, &x.id)));
         ids.extend(doc.gateway_endpoints.iter().map(|x| (Kind::Vpce, &x.id)));
+        ids.extend(doc.transit_gateways.iter().map(|x| (Kind::Tgw, &x.id)));
+        ids.extend(
+            doc.tgw_attachments
+                .iter()
+                .map(|x| (Kind::TgwAttachment, &x.id)),
+        );
+        ids.extend(
+            doc.tgw_route_tables
+                .iter()
+                .map(|x| (Kind::TgwRouteTable, &x.id)),
+        );
         for (kind, id) in ids {
             self.declared.insert((kind, id.get_ref().clone()));
             self.define(kind, id);

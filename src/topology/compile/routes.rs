@@ -8,7 +8,8 @@ use crate::model::*;
 use ipnet::IpNet;
 
 /// Every kind a route may target (besides `local` and `blackhole`).
-const TARGET_KINDS: [Kind; 7] = [
+const TARGET_KINDS: [Kind; 8] = [
+    Kind::Tgw,
     Kind::Peering,
     Kind::Igw,
     Kind::Nat,
@@ -73,7 +74,10 @@ fn local_routes(v: &Vpc) -> Vec<Route> {
 /// The VPC a target belongs to (`None`: detached, or no VPC).
 fn target_vpc(net: &Network, t: RouteTarget) -> Option<VpcIdx> {
     match t {
-        RouteTarget::Local | RouteTarget::Blackhole | RouteTarget::Peering(_) => None,
+        RouteTarget::Local
+        | RouteTarget::Blackhole
+        | RouteTarget::Peering(_)
+        | RouteTarget::TransitGateway(_) => None,
         RouteTarget::InternetGateway(i) => net.internet_gateways[i.ix()].vpc,
         RouteTarget::NatGateway(i) => Some(net.nat_gateways[i.ix()].vpc),
         RouteTarget::VpnGateway(i) => net.vpn_gateways[i.ix()].vpc,
@@ -99,6 +103,7 @@ fn target(c: &mut Compiler<'_>, r: &RouteSpec, o: &str) -> Option<RouteTarget> {
         Kind::Vgw => RouteTarget::VpnGateway(VgwIdx(ix)),
         Kind::Vpce => RouteTarget::GatewayEndpoint(VpceIdx(ix)),
         Kind::Eni => RouteTarget::Eni(EniIdx(ix)),
+        Kind::Tgw => RouteTarget::TransitGateway(TgwIdx(ix)),
         _ => RouteTarget::Eni(*c.net.instances[ix as usize].enis.first()?),
     })
 }
@@ -159,6 +164,15 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
                     })
                 }
                 RouteTarget::Blackhole | RouteTarget::Local => None,
+                RouteTarget::TransitGateway(g) => {
+                    let attached = c.net.tgw_attachments.iter().any(|a| {
+                        a.tgw == g
+                            && matches!(a.kind, TgwAttachmentKind::Vpc { vpc: v, .. } if v == vpc)
+                    });
+                    (!attached).then(|| {
+                        format!("{vpc_id} has no attachment to transit gateway {tname}; attach the VPC (a [[tgw_attachment]] of kind \"vpc\") before routing to it")
+                    })
+                }
                 RouteTarget::GatewayEndpoint(_) => Some(format!("routes to gateway endpoint {tname} are added by the endpoint itself (its `route_tables`), not written by hand")),
                 t => match target_vpc(&c.net, t) {
                     Some(v) if v == vpc => None,

@@ -78,5 +78,12 @@ pub fn latency_and_quotas(c: &mut Compiler<'_>, doc: &Document) {
             &mut d.conntrack_entries_per_eni,
             q.conntrack_entries_per_eni,
         );
+        set(&mut d.tgws_per_vpc, q.tgws_per_vpc);
+        set(&mut d.route_tables_per_tgw, q.route_tables_per_tgw);
+        set(&mut d.routes_per_tgw, q.routes_per_tgw);
+        set(
+            &mut d.peering_attachments_per_tgw,
+            q.peering_attachments_per_tgw,
+        );
     }
 }

@@ -30,7 +30,7 @@ fn restricted_range(n: Ipv4Net) -> Option<&'static str> {
 }
 
 impl Compiler<'_> {
-    fn region(&mut self, name: &str) -> RegionIdx {
+    pub(super) fn region(&mut self, name: &str) -> RegionIdx {
         if let Some(p) = self.net.regions.iter().position(|r| r.name == name) {
             return RegionIdx(p as u32);
         }

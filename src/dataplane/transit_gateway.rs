@@ -1,0 +1,532 @@
+//! The transit gateway: a router hop of its own between attachments (AWS
+//! Transit Gateway). A frame reaches it from a VPC route whose target is `tgw-…`
+//! (through the attachment's subnet in the sender's AZ) or from on premises over
+//! a VPN attachment; the route table associated with the attachment it entered on
+//! decides where it goes: another VPC, a VPN, or over a peering to another TGW,
+//! where the same happens again. Routing is transitive; the TGW never fragments
+//! (8500 bytes, 1500 through a VPN): a too-big packet that entered on a VPC
+//! attachment gets an ICMP "fragmentation needed" / "packet too big" back, on
+//! other attachments it is silently dropped. TCP SYNs it forwards have their MSS
+//! clamped to its MTU.
+//!
+//! None of this runs for frames that do not go to a TGW: the VPC pipeline only
+//! gained one `match` arm.
+
+use super::pipeline::{Leg, Sink, Source};
+use super::routes::RouteLookup;
+use super::trace::{Hop, MtuDecision, Tracer};
+use super::{Action, Dataplane, DropDetail, Egress, EXTERNAL_MAC, ROUTER_MAC};
+use crate::lpm::{Lpm4, Lpm6};
+use crate::model::*;
+use crate::policy::conntrack::FxBuild;
+use crate::wire::{self, FlowKey, FragmentKind};
+use ipnet::IpNet;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// At most this many TGWs on one path (a loop of static routes over peerings
+/// would otherwise never end); beyond it the frame is dropped as unroutable.
+const MAX_TGW_HOPS: u32 = 8;
+const TCP_SYN: u8 = 0x02;
+
+/// One TGW route table compiled into LPM tables of route indices.
+#[derive(Debug, Clone, Default)]
+struct TgwTable {
+    v4: Lpm4<u32>,
+    v6: Lpm6<u32>,
+}
+
+impl TgwTable {
+    /// Longest prefix wins; for one prefix a static route beats a propagated one,
+    /// and among propagated ones a VPC attachment beats a VPN (AWS's route
+    /// priority); then the first listed.
+    fn compile(net: &Network, t: &TgwRouteTable) -> TgwTable {
+        let rank = |r: &TgwRoute| -> (bool, u8) {
+            let kind = match r.target {
+                TgwRouteTarget::Blackhole => 0,
+                TgwRouteTarget::Attachment(a) => {
+                    match net.tgw_attachments.get(a.ix()).map(|a| &a.kind) {
+                        Some(TgwAttachmentKind::Vpc { .. }) => 0,
+                        Some(TgwAttachmentKind::Peering { .. }) => 1,
+                        _ => 2,
+                    }
+                }
+            };
+            (r.propagated, if r.propagated { kind } else { 0 })
+        };
+        let mut best: BTreeMap<IpNet, ((bool, u8), u32)> = BTreeMap::new();
+        for (i, r) in t.routes.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            let cand = (rank(r), i);
+            let n = r.destination.trunc();
+            if best.get(&n).is_none_or(|old| cand.0 < old.0) {
+                best.insert(n, cand);
+            }
+        }
+        let mut c = TgwTable::default();
+        for (n, (_, i)) in best {
+            match n {
+                IpNet::V4(n) => {
+                    c.v4.insert(n, i);
+                }
+                IpNet::V6(n) => {
+                    c.v6.insert(n, i);
+                }
+            }
+        }
+        c
+    }
+
+    fn lookup(&self, dst: IpAddr) -> Option<(IpNet, u32)> {
+        match dst {
+            IpAddr::V4(a) => self.v4.lookup_prefix(a).map(|(n, &r)| (IpNet::V4(n), r)),
+            IpAddr::V6(a) => self.v6.lookup_prefix(a).map(|(n, &r)| (IpNet::V6(n), r)),
+        }
+    }
+}
+
+/// Everything the TGW hop needs, compiled once from the network.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TgwPlane {
+    /// Per `TgwRtbIdx`.
+    tables: Vec<TgwTable>,
+    /// (VPC, TGW) → the VPC's attachment to that TGW.
+    by_vpc: HashMap<(VpcIdx, TgwIdx), TgwAttIdx, FxBuild>,
+    /// The VPN gateway entry standing for a VPN attachment's customer side → it.
+    by_vgw: HashMap<VgwIdx, TgwAttIdx, FxBuild>,
+}
+
+impl TgwPlane {
+    pub fn compile(net: &Network) -> TgwPlane {
+        let mut p = TgwPlane {
+            tables: net
+                .tgw_route_tables
+                .iter()
+                .map(|t| TgwTable::compile(net, t))
+                .collect(),
+            ..TgwPlane::default()
+        };
+        for (i, a) in net.tgw_attachments.iter().enumerate() {
+            let ix = TgwAttIdx(i as u32);
+            match a.kind {
+                TgwAttachmentKind::Vpc { vpc, .. } => {
+                    p.by_vpc.insert((vpc, a.tgw), ix);
+                }
+                TgwAttachmentKind::Vpn { vgw } => {
+                    p.by_vgw.insert(vgw, ix);
+                }
+                TgwAttachmentKind::Peering { .. } => {}
+            }
+        }
+        p
+    }
+
+    /// The VPN attachment whose customer side is `vgw`.
+    pub fn vpn_attachment(&self, vgw: VgwIdx) -> Option<TgwAttIdx> {
+        self.by_vgw.get(&vgw).copied()
+    }
+}
+
+/// Delay accumulated inside the TGW fabric.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fabric {
+    /// Per-hop TGW delays.
+    hops_ns: u64,
+    /// Region crossings over TGW peerings.
+    cross_ns: u64,
+    /// The attachments the frame entered the TGW fabric by and left it by (the
+    /// capture points).
+    via: Option<(TgwAttIdx, TgwAttIdx)>,
+}
+
+/// Record on the deliveries just pushed which TGW attachments they crossed.
+fn mark_via_tgw(actions: &mut [Action], via: Option<(TgwAttIdx, TgwAttIdx)>) {
+    for a in actions {
+        if let Action::Deliver { via_tgw, .. } = a {
+            *via_tgw = via;
+        }
+    }
+}
+
+impl Dataplane {
+    /// From an ENI whose route table sent the frame to TGW `t`: enter through the
+    /// VPC's attachment, in the sender's AZ.
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    pub(super) fn out_tgw<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: EniIdx,
+        t: TgwIdx,
+        not_attached: DropDetail,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let vpc = self.net.enis[src.ix()].vpc;
+        let Some(&att) = self.tgw.by_vpc.get(&(vpc, t)) else {
+            return sink.drop(not_attached, Some(src), frame);
+        };
+        sink.tr.hop(Hop::TgwAttachment {
+            att,
+            tgw: t,
+            dir: Direction::Inbound,
+        });
+        let a = &self.net.tgw_attachments[att.ix()];
+        if a.state != TgwAttachmentState::Available {
+            let d = DropDetail::TgwAttachmentNotAvailable {
+                att,
+                state: a.state,
+            };
+            return sink.drop(d, Some(src), frame);
+        }
+        let az = self.net.eni_az(src);
+        let in_az = match &a.kind {
+            TgwAttachmentKind::Vpc { subnets, .. } => {
+                subnets.iter().any(|s| self.net.subnets[s.ix()].az == az)
+            }
+            _ => false,
+        };
+        if !in_az {
+            let d = DropDetail::TgwNoAttachmentInAz { att, az };
+            return sink.drop(d, Some(src), frame);
+        }
+        self.through_tgw(now, Source::Eni(src), t, att, Some(az), key, frame, sink);
+    }
+
+    /// From an on-premises host behind VPN attachment `att`.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn in_tgw_vpn<T: Tracer>(
+        &mut self,
+        now: u64,
+        h: HostIdx,
+        att: TgwAttIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let a = &self.net.tgw_attachments[att.ix()];
+        let tgw = a.tgw;
+        sink.tr.hop(Hop::TgwAttachment {
+            att,
+            tgw,
+            dir: Direction::Inbound,
+        });
+        if a.state != TgwAttachmentState::Available {
+            let d = DropDetail::TgwAttachmentNotAvailable {
+                att,
+                state: a.state,
+            };
+            return sink.drop(d, None, frame);
+        }
+        // The VPN tunnel carries at most its MTU, and nothing answers from here.
+        let mtu = a.mtu;
+        if key.ip_len > mtu {
+            return self.tgw_too_big(Source::External(h), tgw, att, mtu, false, &key, frame, sink);
+        }
+        self.through_tgw(now, Source::External(h), tgw, att, None, key, frame, sink);
+    }
+
+    /// Route through TGW `tgw` (and on over peerings) a frame that entered on
+    /// attachment `ingress`; `az` is the sender's AZ (VPC senders).
+    #[allow(clippy::too_many_arguments)]
+    fn through_tgw<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: Source,
+        mut tgw: TgwIdx,
+        mut ingress: TgwAttIdx,
+        az: Option<AzIdx>,
+        key: FlowKey,
+        mut frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let eni = match src {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        };
+        // PMTUD answers only for what entered the TGW on a VPC attachment.
+        let first_is_vpc = matches!(
+            self.net.tgw_attachments[ingress.ix()].kind,
+            TgwAttachmentKind::Vpc { .. }
+        );
+        let mut fabric = Fabric::default();
+        let first = ingress;
+        for _ in 0..MAX_TGW_HOPS {
+            let g = &self.net.transit_gateways[tgw.ix()];
+            fabric.hops_ns += g.latency_ns;
+            let Some(rtb) = self.net.tgw_attachments[ingress.ix()].association_on(tgw) else {
+                let d = DropDetail::TgwNotAssociated { tgw, att: ingress };
+                return sink.drop(d, eni, frame);
+            };
+            let Some((prefix, route)) = self.tgw.tables[rtb.ix()].lookup(key.dst) else {
+                let d = DropDetail::TgwNoRoute { rtb, dst: key.dst };
+                return sink.drop(d, eni, frame);
+            };
+            sink.tr.hop(Hop::TgwRoute { rtb, prefix, route });
+            let out = match self.net.tgw_route_tables[rtb.ix()].routes[route as usize].target {
+                TgwRouteTarget::Blackhole => {
+                    return sink.drop(DropDetail::TgwBlackhole { rtb, route }, eni, frame)
+                }
+                TgwRouteTarget::Attachment(o) => o,
+            };
+            sink.tr.hop(Hop::TgwAttachment {
+                att: out,
+                tgw,
+                dir: Direction::Outbound,
+            });
+            let oa = &self.net.tgw_attachments[out.ix()];
+            if oa.state != TgwAttachmentState::Available {
+                let d = DropDetail::TgwAttachmentNotAvailable {
+                    att: out,
+                    state: oa.state,
+                };
+                return sink.drop(d, eni, frame);
+            }
+            let link = TGW_MTU.min(oa.mtu);
+            if key.ip_len > link {
+                let icmp = first_is_vpc && (key.dont_fragment || key.dst.is_ipv6());
+                return self.tgw_too_big(src, tgw, out, link, icmp, &key, frame, sink);
+            }
+            sink.tr.hop(Hop::Mtu {
+                packet: key.ip_len,
+                link,
+                decision: MtuDecision::Fits,
+            });
+            fabric.via = Some((first, out));
+            match oa.kind.clone() {
+                TgwAttachmentKind::Peering { .. } => {
+                    let Some(next) = oa.peer_of(tgw) else {
+                        return sink.drop(DropDetail::TgwRoutingLoop { tgw }, eni, frame);
+                    };
+                    let (ra, rb) = (
+                        self.net.transit_gateways[tgw.ix()].region,
+                        self.net.transit_gateways[next.ix()].region,
+                    );
+                    fabric.cross_ns += self.region_pair_ns(ra, rb);
+                    sink.tr.hop(Hop::TgwAttachment {
+                        att: out,
+                        tgw: next,
+                        dir: Direction::Inbound,
+                    });
+                    ingress = out;
+                    tgw = next;
+                }
+                TgwAttachmentKind::Vpc { vpc, subnets, .. } => {
+                    self.clamp_syn(link, &key, &mut frame, sink);
+                    return self.tgw_to_vpc(now, src, vpc, &subnets, az, fabric, key, frame, sink);
+                }
+                TgwAttachmentKind::Vpn { vgw } => {
+                    self.clamp_syn(link, &key, &mut frame, sink);
+                    return self.tgw_to_vpn(src, vgw, fabric, key, frame, sink);
+                }
+            }
+        }
+        sink.drop(DropDetail::TgwRoutingLoop { tgw }, eni, frame)
+    }
+
+    fn region_pair_ns(&self, a: RegionIdx, b: RegionIdx) -> u64 {
+        if a == b {
+            return 0;
+        }
+        let n = self.net.regions.len();
+        self.region_latency
+            .get(a.ix() * n + b.ix())
+            .copied()
+            .unwrap_or(self.net.latency.inter_region_default_ns)
+    }
+
+    /// Clamp the MSS of a TCP SYN (or SYN-ACK) to fit `link` (AWS: the TGW clamps
+    /// the MSS of SYNs it forwards).
+    fn clamp_syn<T: Tracer>(
+        &self,
+        link: u16,
+        key: &FlowKey,
+        frame: &mut [u8],
+        sink: &mut Sink<'_, T>,
+    ) {
+        if key.protocol != proto::TCP
+            || key.tcp_flags & TCP_SYN == 0
+            || key.fragment != FragmentKind::Whole
+        {
+            return;
+        }
+        let headers = if key.dst.is_ipv6() { 60 } else { 40 };
+        let max = link.saturating_sub(headers);
+        if let Ok(Some(from)) = wire::clamp_mss(frame, max) {
+            sink.tr.hop(Hop::MssClamp { from, to: max });
+        }
+    }
+
+    /// Out of the TGW into a VPC: the attachment subnet's route table routes the
+    /// packet (in the sender's AZ when the attachment has a subnet there).
+    #[allow(clippy::too_many_arguments)]
+    fn tgw_to_vpc<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: Source,
+        vpc: VpcIdx,
+        subnets: &[SubnetIdx],
+        az: Option<AzIdx>,
+        fabric: Fabric,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let eni = match src {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        };
+        let Some(&subnet) = subnets
+            .iter()
+            .find(|s| Some(self.net.subnets[s.ix()].az) == az)
+            .or(subnets.first())
+        else {
+            return sink.drop_unknown(key.dst, eni, frame);
+        };
+        let rtb = self.net.subnets[subnet.ix()].route_table;
+        let Some((prefix, route)) = self.routes[rtb.ix()].route_for(key.dst) else {
+            return sink.drop(DropDetail::NoRoute { rtb, dst: key.dst }, eni, frame);
+        };
+        sink.tr.hop(Hop::Route { rtb, prefix, route });
+        let dst = match self.net.route_tables[rtb.ix()].routes[route as usize].target {
+            RouteTarget::Local => self.eni_in_vpc(vpc, key.dst),
+            RouteTarget::Eni(t) => {
+                Some(t).filter(|t| self.net.enis.get(t.ix()).is_some_and(|e| e.vpc == vpc))
+            }
+            RouteTarget::Blackhole => {
+                return sink.drop(DropDetail::Blackhole { rtb, route }, eni, frame)
+            }
+            // Onward out of the VPC (centralised egress through a NAT gateway,
+            // another TGW, ...) is not modelled: say so rather than guess.
+            _ => None,
+        };
+        let Some(dst) = dst else {
+            return sink.drop_unknown(key.dst, eni, frame);
+        };
+        let base = match src {
+            Source::Eni(e) | Source::Hairpin(e) => self.eni_latency(e, dst),
+            Source::External(h) => self.host_latency(h) + fabric.cross_ns,
+        };
+        let leg = Leg {
+            src,
+            mtu: TGW_MTU,
+            latency_ns: base + fabric.hops_ns,
+            via: None,
+        };
+        let start = sink.out.len();
+        self.deliver_eni(now, leg, dst, key, frame, sink);
+        mark_via_tgw(&mut sink.out[start..], fabric.via);
+    }
+
+    /// Out of the TGW over a VPN attachment to an on-premises host.
+    fn tgw_to_vpn<T: Tracer>(
+        &mut self,
+        src: Source,
+        vgw: VgwIdx,
+        fabric: Fabric,
+        key: FlowKey,
+        mut frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let eni = match src {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        };
+        let Some((h, host_mtu)) = self.host_at(key.dst, Some(vgw)) else {
+            return sink.drop_unknown(key.dst, eni, frame);
+        };
+        if key.ip_len > host_mtu {
+            let d = DropDetail::MtuExceeded {
+                link_mtu: host_mtu,
+                packet: key.ip_len,
+            };
+            return sink.drop(d, eni, frame);
+        }
+        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
+            return sink.drop(DropDetail::Malformed(m.0), eni, frame);
+        }
+        sink.tr.hop(Hop::External {
+            host: h,
+            dir: Direction::Inbound,
+        });
+        let vpn_ns = self
+            .net
+            .vpn_gateways
+            .get(vgw.ix())
+            .map_or(0, |g| g.latency_ns);
+        let latency = vpn_ns + fabric.hops_ns + fabric.cross_ns;
+        let start = sink.out.len();
+        self.emit(Egress::External(h), frame, latency, None, None, sink);
+        mark_via_tgw(&mut sink.out[start..], fabric.via);
+    }
+
+    /// A packet larger than the TGW's MTU towards attachment `out`: dropped (the
+    /// TGW never fragments), with an ICMP error back when it entered on a VPC
+    /// attachment (`icmp`).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    fn tgw_too_big<T: Tracer>(
+        &mut self,
+        src: Source,
+        tgw: TgwIdx,
+        out: TgwAttIdx,
+        link: u16,
+        icmp: bool,
+        key: &FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        sink.tr.hop(Hop::Mtu {
+            packet: key.ip_len,
+            link,
+            decision: MtuDecision::TooBig,
+        });
+        let eni = match src {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        };
+        let error = match (icmp, eni) {
+            (true, Some(e)) => {
+                let sn = &self.net.subnets[self.net.enis[e.ix()].subnet.ix()];
+                if key.dst.is_ipv6() {
+                    let ip = sn
+                        .ipv6
+                        .map(|n| Ipv6Addr::from(u128::from(n.network()) + 1))
+                        .unwrap_or(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1));
+                    wire::icmpv6_packet_too_big(&frame, ip, u32::from(link)).ok()
+                } else {
+                    let ip = Ipv4Addr::from(u32::from(sn.cidr.network()).wrapping_add(1));
+                    wire::icmpv4_frag_needed(&frame, ip, link).ok()
+                }
+            }
+            _ => None,
+        };
+        let d = DropDetail::TgwMtuExceeded {
+            tgw,
+            att: out,
+            link_mtu: link,
+            packet: key.ip_len,
+            icmp: error.is_some(),
+        };
+        sink.drop(d, eni, frame);
+        if let (Some(icmp), Some(e)) = (error, eni) {
+            // Keyed like the VPC router's own ICMP errors (`deliver.rs`): the NACL
+            // check on the way back is the error's, not the traced packet's.
+            match wire::parse_frame(&icmp) {
+                Ok(packet) => {
+                    sink.tr.hop(Hop::IcmpError {
+                        to: Egress::Eni(e),
+                        mtu: link,
+                        packet,
+                    });
+                    self.send_icmp_error(src, icmp, &packet, sink);
+                }
+                Err(m) => sink.drop(DropDetail::Malformed(m.0), eni, icmp),
+            }
+        }
+    }
+}
