@@ -69,12 +69,15 @@ fn format_reference_snippets_form_a_valid_topology() {
     assert!(net.flows.len() >= 2);
     // The second flow is the request/response example.
     assert!(net.flows[1].request_response.is_some());
+    // Every top-level key is documented, in the format page or a page of its own
+    // (transit gateways).
+    let all: String = pages().iter().map(|p| read(p)).collect();
     for key in peeremu::topology::format::TOP_LEVEL_KEYS {
         let table = format!("[[{key}]]");
         let single = format!("[{key}]");
         assert!(
-            text.contains(&table) || text.contains(&single) || text.contains(&format!("{key} =")),
-            "docs/topology-format.md does not document `{key}`"
+            all.contains(&table) || all.contains(&single) || all.contains(&format!("{key} =")),
+            "no page of docs/ documents `{key}`"
         );
     }
 }
@@ -86,7 +89,7 @@ impl Helps {
     fn get(&mut self, sub: &str) -> &str {
         self.0.entry(sub.to_string()).or_insert_with(|| {
             let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
-                .args([sub, "--help"])
+                .args(sub.split(' ').chain(["--help"]))
                 .output()
                 .expect("peeremu runs");
             assert!(out.status.success(), "peeremu {sub} --help fails");
@@ -105,8 +108,9 @@ fn flags(command_line: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The subcommand a line runs (`peeremu run …`, `cargo run --release -- run …`).
-fn subcommand(line: &str) -> Option<String> {
+/// The subcommand a line runs (`peeremu run …`, `cargo run --release -- run …`)
+/// and the rest of the line after it (where its flags are).
+fn subcommand(line: &str) -> Option<(String, &str)> {
     let rest = if let Some(i) = line.find("peeremu ") {
         &line[i + "peeremu ".len()..]
     } else if let Some(i) = line.find("cargo run --release -- ") {
@@ -115,9 +119,10 @@ fn subcommand(line: &str) -> Option<String> {
         return None;
     };
     let word = rest.split_whitespace().next()?;
+    let after = &rest[rest.find(word).unwrap_or(0) + word.len()..];
     word.chars()
         .all(|c| c.is_ascii_lowercase())
-        .then(|| word.to_string())
+        .then(|| (word.to_string(), after))
 }
 
 /// The subcommands `peeremu --help` lists.
@@ -133,6 +138,7 @@ fn subcommands() -> Vec<String> {
         .expect("peeremu --help lists its commands");
     let subs: Vec<String> = list
         .lines()
+        .skip(1) // the rest of the "Commands:" line
         .take_while(|l| !l.trim().is_empty())
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| *w != "help")
@@ -158,17 +164,27 @@ fn every_flag_the_docs_name_exists() {
             } else if line.starts_with("# ") || line.starts_with("## ") {
                 section_sub = None;
             }
-            let sub = subcommand(line).or_else(|| {
+            let found = subcommand(line).or_else(|| {
                 line.starts_with("| `--")
-                    .then(|| section_sub.clone())
+                    .then(|| section_sub.clone().map(|s| (s, line)))
                     .flatten()
             });
-            let Some(sub) = sub else { continue };
+            let Some((sub, rest)) = found else { continue };
             if !subs.contains(&sub) {
                 continue; // prose such as "peeremu is …"
             }
-            let help = helps.get(&sub).to_string();
-            for flag in flags(line) {
+            // A nested subcommand (`import aws`) has flags of its own.
+            let mut help = helps.get(&sub).to_string();
+            if let Some(next) = rest.split_whitespace().next() {
+                let listed = help
+                    .split("Commands:")
+                    .nth(1)
+                    .is_some_and(|l| l.lines().any(|x| x.split_whitespace().next() == Some(next)));
+                if listed {
+                    help = helps.get(&format!("{sub} {next}")).to_string();
+                }
+            }
+            for flag in flags(rest) {
                 assert!(
                     help.contains(&format!("{flag} "))
                         || help.contains(&format!("{flag}\n"))
@@ -214,6 +230,18 @@ fn the_docs_point_to_nothing_outside_the_repository() {
             !text.contains("DESIGN.md"),
             "{} refers to DESIGN.md, which is not in the repository (docs/aws-behaviour.md is)",
             page.display()
+        );
+    }
+}
+
+#[test]
+fn every_drop_reason_is_documented() {
+    let text = read(&repo().join("docs/topology-format.md"));
+    for r in peeremu::model::DropReason::ALL {
+        assert!(
+            text.contains(&format!("`{}`", r.code())),
+            "docs/topology-format.md does not list the reason {}",
+            r.code()
         );
     }
 }

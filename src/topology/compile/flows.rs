@@ -162,7 +162,7 @@ fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectati
             return Some(Expectation::Dropped(r));
         }
         let hint = suggest::did_you_mean(code.trim(), DropReason::ALL.iter().map(|r| r.code()));
-        c.err("unknown-reason", s.span(), o, format!("unknown drop reason `{}` (reasons are the codes of DESIGN.md §3: NO_ROUTE, NACL_DENY, …){hint}", code.trim()));
+        c.err("unknown-reason", s.span(), o, format!("unknown drop reason `{}` (reasons are the codes listed in docs/topology-format.md: NO_ROUTE, NACL_DENY, …){hint}", code.trim()));
         return None;
     }
     let all = expectations();
