@@ -12,6 +12,9 @@
 #   PROPTEST_RNG_SEED=<seed> PEEREMU_FUZZ_CASES=<cases> cargo test --release --test <target>
 # (proptest also records the shrunk case in tests/<target>.proptest-regressions).
 #
+# FUZZ_SEED fixes the first round's seed (default: the clock) and FUZZ_ROUNDS caps the
+# rounds, so a run can be repeated exactly (CI does: the same seeds on every machine).
+#
 # Usage: scripts/fuzz.sh [MINUTES] [CASES_PER_ROUND]   (default 2 minutes, 2,000 cases;
 # CI runs the default; a long local run: scripts/fuzz.sh 30)
 set -euo pipefail
@@ -25,7 +28,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 end=$((SECONDS + minutes * 60))
 round=0
+max_rounds=${FUZZ_ROUNDS:-0}
 while [ "$SECONDS" -lt "$end" ]; do
+  if [ "$max_rounds" -gt 0 ] && [ "$round" -ge "$max_rounds" ]; then break; fi
   round=$((round + 1))
   seed=$((base + round))
   echo "fuzz: round $round, PROPTEST_RNG_SEED=$seed, $cases cases per target"
@@ -36,4 +41,4 @@ while [ "$SECONDS" -lt "$end" ]; do
     exit 1
   fi
 done
-echo "fuzz: $round rounds of $cases cases per target in ${minutes} min, no failure"
+echo "fuzz: $round rounds of $cases cases per target in ${SECONDS} s, no failure"
