@@ -117,6 +117,9 @@ fn route(net: &Network, r: &Route) -> Value {
             v["InstanceId"] = json!(net.instances[eni.instance.ix()].id);
             v["InstanceOwnerId"] = json!(ACCOUNT);
         }
+        RouteTarget::TransitGateway(t) => {
+            v["TransitGatewayId"] = json!(net.transit_gateways[t.ix()].id)
+        }
         RouteTarget::Blackhole => {
             // AWS keeps the deleted target's id and marks the route blackhole.
             v["NatGatewayId"] = json!("nat-0deleted00000000");
