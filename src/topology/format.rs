@@ -496,10 +496,12 @@ pub struct FlowSpec {
 }
 
 /// `[[transit_gateway]]`: a regional router between attachments.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TgwSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub region: S<String>,
     /// Associate attachments with the default route table unless a
     /// `[[tgw_route_table]]` lists them (AWS default: enabled).
@@ -508,38 +510,52 @@ pub struct TgwSpec {
     /// default: enabled).
     pub default_route_table_propagation: Option<bool>,
     /// Extra one-way delay of a hop through the TGW (default: the same-AZ latency).
+    #[schemars(with = "Option<f64>")]
     pub latency_ms: Option<S<f64>>,
 }
 
 /// `[[tgw_attachment]]`: `kind = "vpc"` (with `vpc`, `subnets`), `"vpn"` (with
 /// `onprem_cidrs`) or `"peering"` (with `peer_tgw`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TgwAttachmentSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub tgw: S<String>,
+    #[schemars(with = "String")]
     pub kind: S<String>,
+    #[schemars(with = "Option<String>")]
     pub state: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub vpc: Option<S<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub subnets: Option<Vec<S<String>>>,
     pub appliance_mode: Option<bool>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub onprem_cidrs: Option<Vec<S<String>>>,
+    #[schemars(with = "Option<f64>")]
     pub latency_ms: Option<S<f64>>,
+    #[schemars(with = "Option<String>")]
     pub peer_tgw: Option<S<String>>,
 }
 
 /// `[[tgw_route_table]]`: associations, propagations and static routes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TgwRouteTableSpec {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "String")]
     pub tgw: S<String>,
     /// The TGW's default association and propagation route table.
     #[serde(default)]
     pub default: bool,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub associations: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub propagations: Vec<S<String>>,
     #[serde(default)]
     pub routes: Vec<RouteSpec>,

@@ -38,6 +38,9 @@ pub struct TopologyFile {
     gateway_endpoint: Option<Vec<EndpointSpec>>,
     host: Option<Vec<HostSpec>>,
     flow: Option<Vec<FlowSpec>>,
+    transit_gateway: Option<Vec<TgwSpec>>,
+    tgw_attachment: Option<Vec<TgwAttachmentSpec>>,
+    tgw_route_table: Option<Vec<TgwRouteTableSpec>>,
 }
 
 impl JsonSchema for ProtocolValue {
