@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per frame, counted by callgrind (repeatable on a shared machine, unlike
-# wall time): the 1,000 flows x 200 packets hub-and-spokes run with --no-capture.
+# wall time): the 1,000 flows x 200 packets hub-and-spokes run with --no-capture --no-report.
 # Prints the event-loop thread's figure (the main thread, which loads the topology,
 # sets up the hosts and runs the event loop; the loop is nearly all of it at this
 # size) and the whole process's (every thread: the output thread too), each divided
@@ -26,7 +26,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo run --release --quiet --example gen_hub_spokes -- --flows "$flows" --packets "$packets" >"$work/topo.toml"
 valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.out" \
-  "$bin" run "$work/topo.toml" --no-capture --quiet --out "$work/out" >/dev/null 2>"$work/valgrind.log" || {
+  "$bin" run "$work/topo.toml" --no-capture --no-report --quiet --out "$work/out" >/dev/null 2>"$work/valgrind.log" || {
   status=$?
   # Exit 1 is an unmet expectation of the generated topology, not a failure here.
   [ "$status" = 1 ] || { cat "$work/valgrind.log" >&2; exit "$status"; }
