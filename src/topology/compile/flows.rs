@@ -248,6 +248,11 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             );
             continue;
         }
+        // As `sim::setup` addresses it: from the internet, an instance's public IPv4.
+        if let Some(problem) = unreachable_from_internet(&c.net, src, dst, f.ipv6) {
+            c.err("flow-endpoints", f.to.span(), &o, problem);
+            continue;
+        }
         c.net.flows.push(Flow {
             name,
             kind,
@@ -272,4 +277,25 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             request_response: rr,
         });
     }
+}
+
+/// Why `dst` cannot be reached from `src` over IPv4 when `src` is on the
+/// internet: the internet addresses an instance only at its public IP (through its
+/// VPC's internet gateway), and this one has none.
+fn unreachable_from_internet(
+    net: &Network,
+    src: Endpoint,
+    dst: Endpoint,
+    ipv6: bool,
+) -> Option<String> {
+    let from_internet = matches!(src, Endpoint::External(h)
+        if net.external_hosts.get(h.ix()).is_some_and(|x| x.site == ExternalSite::Internet));
+    let Endpoint::Eni(e) = dst else { return None };
+    let eni = net.enis.get(e.ix())?;
+    (from_internet && !ipv6 && eni.public_ip.is_none()).then(|| {
+        format!(
+            "the internet reaches an instance only at its public IP, and {} has none: give it `public_ip` (its VPC needs an internet gateway), or send the flow the other way",
+            crate::escape::escape(&eni.id)
+        )
+    })
 }
