@@ -10,9 +10,9 @@
 
 use super::trace::{Proto, TRACE_SOURCE_PORT};
 use super::{EXIT_INVALID, EXIT_OK};
-use crate::dataplane::{Action, Dataplane, DropDetail, Egress, Ingress, ROUTER_MAC};
-use crate::model::{EniIdx, Network};
-use crate::wire::{build_packet, parse_frame, PacketSpec, Transport};
+use crate::dataplane::probe::{Leg, Probe};
+use crate::dataplane::{Dataplane, DropDetail};
+use crate::model::{Endpoint, EniIdx, Network};
 use serde_json::json;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -75,106 +75,44 @@ fn address(net: &Network, e: EniIdx, v6: bool) -> Option<IpAddr> {
     }
 }
 
-/// Send one frame; where it was delivered, or why it was dropped.
-fn send(
-    dp: &mut Dataplane,
-    now: u64,
-    from: EniIdx,
-    frame: Vec<u8>,
-    out: &mut Vec<Action>,
-) -> Result<(Egress, Vec<u8>, u64), Option<DropDetail>> {
-    out.clear();
-    dp.process(now, Ingress::Eni(from), frame, out);
-    let mut drop = None;
-    for a in out.drain(..) {
-        match a {
-            Action::Deliver {
-                to,
-                frame,
-                latency_ns,
-                ..
-            } => return Ok((to, frame, latency_ns)),
-            Action::Drop { detail, .. } if drop.is_none() => drop = Some(detail),
-            _ => {}
-        }
-    }
-    Err(drop)
-}
-
-/// The verdict for `a` → `b`.
-pub fn probe(
-    dp: &mut Dataplane,
-    now: u64,
-    a: EniIdx,
-    b: EniIdx,
-    proto: Proto,
-    port: u16,
-    v6: bool,
-) -> Cell {
+/// The verdict for `a` → `b`: the request and reply `peeremu trace` sends,
+/// through the same [`probe`](crate::dataplane::probe::probe).
+pub fn probe(dp: &mut Dataplane, a: EniIdx, b: EniIdx, proto: Proto, port: u16, v6: bool) -> Cell {
     let net = dp.network();
     let (Some(s), Some(d)) = (address(net, a, v6), address(net, b, v6)) else {
         return Cell::NotApplicable;
     };
     // The request's source port must differ from every destination port, so no
     // pair's request looks like another pair's reply to connection tracking.
-    let sport = if port == TRACE_SOURCE_PORT {
+    let src_port = if port == TRACE_SOURCE_PORT {
         TRACE_SOURCE_PORT + 1
     } else {
         TRACE_SOURCE_PORT
     };
-    let transport = |reply: bool, sp: u16, dp: u16, id: u16| match proto {
-        Proto::Tcp => Transport::Tcp {
-            src_port: sp,
-            dst_port: dp,
-            flags: if reply { 0x12 } else { 0x02 },
-            seq: 1,
-            ack: u32::from(reply) * 2,
-        },
-        Proto::Udp => Transport::Udp {
-            src_port: sp,
-            dst_port: dp,
-        },
-        Proto::Icmp => Transport::Echo { id, seq: 1, reply },
-    };
-    let spec = PacketSpec {
-        src_mac: net.enis[a.ix()].mac,
-        dst_mac: ROUTER_MAC,
-        src: s,
-        dst: d,
-        transport: transport(false, sport, port, 1),
+    let p = Probe {
+        src: Endpoint::Eni(a),
+        dst: Endpoint::Eni(b),
+        src_ip: s,
+        dst_ip: d,
+        protocol: proto.into(),
+        src_port,
+        dst_port: port,
         payload_len: if proto == Proto::Icmp { 56 } else { 0 },
         dont_fragment: proto == Proto::Tcp,
-        identification: 1,
-        ttl: 64,
     };
-    let dst_mac = net.enis[b.ix()].mac;
-    let Ok(frame) = build_packet(&spec) else {
+    let Ok(r) = crate::dataplane::probe::probe(dp, &p) else {
         return Cell::NotApplicable;
     };
-    let mut out = Vec::new();
-    let (got, latency) = match send(dp, now, a, frame, &mut out) {
-        Ok((Egress::Eni(e), got, l)) if e == b => (got, l),
-        Ok(_) | Err(None) => return Cell::Elsewhere,
-        Err(Some(d)) => return Cell::Request(d),
+    // A leg that did not arrive: dropped (with its reason) or delivered elsewhere.
+    let missed = |leg: &Leg, dropped: fn(DropDetail) -> Cell| match (&leg.delivered, leg.drop) {
+        (None, Some(d)) => dropped(d),
+        _ => Cell::Elsewhere,
     };
-    let Ok(k) = parse_frame(&got) else {
-        return Cell::Elsewhere;
-    };
-    let reply = PacketSpec {
-        src_mac: dst_mac,
-        src: k.dst,
-        dst: k.src,
-        transport: transport(true, k.dst_port, k.src_port, k.icmp_id),
-        identification: 2,
-        ..spec
-    };
-    let Ok(frame) = build_packet(&reply) else {
-        return Cell::NotApplicable;
-    };
-    match send(dp, now + latency, b, frame, &mut out) {
-        Ok((Egress::Eni(e), _, _)) if e == a => Cell::Ok,
-        Ok(_) | Err(None) => Cell::Elsewhere,
-        Err(Some(d)) => Cell::Reply(d),
+    match (&r.reply, r.reached, r.back) {
+        (_, true, true) => Cell::Ok,
+        (Some(reply), true, false) => missed(reply, Cell::Reply),
+        (None, true, _) => Cell::Elsewhere,
+        (_, false, _) => missed(&r.request, Cell::Request),
     }
 }
 
@@ -186,17 +124,13 @@ pub fn matrix(net: &Network, proto: Proto, port: u16, v6: bool) -> Vec<Vec<Cell>
         .iter()
         .map(|i| i.enis.first().copied())
         .collect();
-    let mut now = 0;
     firsts
         .iter()
         .map(|a| {
             firsts
                 .iter()
                 .map(|b| match (a, b) {
-                    (Some(a), Some(b)) if a != b => {
-                        now += 1_000_000;
-                        probe(&mut dp, now, *a, *b, proto, port, v6)
-                    }
+                    (Some(a), Some(b)) if a != b => probe(&mut dp, *a, *b, proto, port, v6),
                     _ => Cell::NotApplicable,
                 })
                 .collect()

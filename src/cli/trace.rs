@@ -24,6 +24,16 @@ pub enum Proto {
     Icmp,
 }
 
+impl From<Proto> for ProbeProtocol {
+    fn from(p: Proto) -> Self {
+        match p {
+            Proto::Tcp => ProbeProtocol::Tcp,
+            Proto::Udp => ProbeProtocol::Udp,
+            Proto::Icmp => ProbeProtocol::Icmp,
+        }
+    }
+}
+
 /// Trace one packet (and its reply) from A to B.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -218,11 +228,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
         return Err(format!("{s} and {d} are not the same address family"));
     }
     let payload = payload_len(args.proto, d.is_ipv6(), args.size)?;
-    let protocol = match args.proto {
-        Proto::Tcp => ProbeProtocol::Tcp,
-        Proto::Udp => ProbeProtocol::Udp,
-        Proto::Icmp => ProbeProtocol::Icmp,
-    };
+    let protocol = ProbeProtocol::from(args.proto);
     let df = args.df || args.proto == Proto::Tcp;
     let p = Probe {
         src,
