@@ -144,3 +144,42 @@ fn several_files_exit_2_if_any_is_invalid() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("two-vpc-peering.toml: OK"));
 }
+
+#[test]
+fn five_independent_mistakes_in_five_objects_are_reported_in_one_pass() {
+    // topologies/invalid/one-pass.toml: an unknown key in a subnet, overlapping
+    // subnets, an unknown route target, a port out of range in a security group
+    // rule, a reserved address on an instance.
+    let out = peeremu(&["check", "topologies/invalid/one-pass.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.contains("invalid topology"))
+        .collect();
+    assert_eq!(errors.len(), 5, "{stderr}");
+    for (rule_words, object) in [
+        ("unknown key `route_tabel`", "subnet subnet-app"),
+        ("overlaps", "subnet subnet-web"),
+        ("unknown route target `igw-nope`", "route table rtb-app"),
+        ("out of range", "security group sg-app"),
+        ("reserved by AWS", "instance i-db"),
+    ] {
+        assert!(
+            errors
+                .iter()
+                .any(|l| l.contains(object) && l.contains(rule_words)),
+            "no `{rule_words}` for {object}:\n{stderr}"
+        );
+    }
+    // Nothing that only follows from them: the subnet with the unknown key is
+    // kept, so the instance and NAT gateway in it are not "unknown subnet".
+    assert!(!stderr.contains("unknown subnet"), "{stderr}");
+    // Each is file:line:col.
+    for l in &errors {
+        let mut parts = l.split(':');
+        assert_eq!(parts.next(), Some("topologies/invalid/one-pass.toml"));
+        assert!(parts.next().is_some_and(|x| x.parse::<usize>().is_ok()));
+        assert!(parts.next().is_some_and(|x| x.parse::<usize>().is_ok()));
+    }
+}

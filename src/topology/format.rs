@@ -59,6 +59,22 @@ pub struct Document {
     pub tgw_attachments: Vec<TgwAttachmentSpec>,
     pub tgw_route_tables: Vec<TgwRouteTableSpec>,
     pub flows: Vec<FlowSpec>,
+    /// Objects whose table could not be read (reported already): references to
+    /// them are not reported again as unknown.
+    pub broken: Vec<Broken>,
+}
+
+/// An object whose table could not be read: what references to it may name.
+#[derive(Debug, Clone, Default)]
+pub struct Broken {
+    /// The top-level key (`subnet`, `instance`, …).
+    pub table: String,
+    /// Its `id` (or, for hosts and flows, its `name`), when it is a string.
+    pub id: Option<String>,
+    /// An instance's `name`, which references may use too.
+    pub name: Option<String>,
+    /// The ids of ENIs declared inside it (`enis = [{ id = … }]`).
+    pub enis: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -43,23 +43,23 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             },
             "latency" => doc.latency = one(value, "latency", diags),
             "quotas" => doc.quotas = one(value, "quotas", diags),
-            "vpc" => doc.vpcs = many(value, k, diags),
-            "subnet" => doc.subnets = many(value, k, diags),
-            "route_table" => doc.route_tables = many(value, k, diags),
-            "network_acl" => doc.network_acls = many(value, k, diags),
-            "security_group" => doc.security_groups = many(value, k, diags),
-            "prefix_list" => doc.prefix_lists = many(value, k, diags),
-            "instance" => doc.instances = many(value, k, diags),
-            "peering" => doc.peerings = many(value, k, diags),
-            "internet_gateway" => doc.internet_gateways = many(value, k, diags),
-            "nat_gateway" => doc.nat_gateways = many(value, k, diags),
-            "vpn_gateway" => doc.vpn_gateways = many(value, k, diags),
-            "gateway_endpoint" => doc.gateway_endpoints = many(value, k, diags),
-            "host" => doc.hosts = many(value, k, diags),
-            "transit_gateway" => doc.transit_gateways = many(value, k, diags),
-            "tgw_attachment" => doc.tgw_attachments = many(value, k, diags),
-            "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags),
-            "flow" => doc.flows = many(value, k, diags),
+            "vpc" => doc.vpcs = many(value, k, diags, &mut doc.broken),
+            "subnet" => doc.subnets = many(value, k, diags, &mut doc.broken),
+            "route_table" => doc.route_tables = many(value, k, diags, &mut doc.broken),
+            "network_acl" => doc.network_acls = many(value, k, diags, &mut doc.broken),
+            "security_group" => doc.security_groups = many(value, k, diags, &mut doc.broken),
+            "prefix_list" => doc.prefix_lists = many(value, k, diags, &mut doc.broken),
+            "instance" => doc.instances = many(value, k, diags, &mut doc.broken),
+            "peering" => doc.peerings = many(value, k, diags, &mut doc.broken),
+            "internet_gateway" => doc.internet_gateways = many(value, k, diags, &mut doc.broken),
+            "nat_gateway" => doc.nat_gateways = many(value, k, diags, &mut doc.broken),
+            "vpn_gateway" => doc.vpn_gateways = many(value, k, diags, &mut doc.broken),
+            "gateway_endpoint" => doc.gateway_endpoints = many(value, k, diags, &mut doc.broken),
+            "host" => doc.hosts = many(value, k, diags, &mut doc.broken),
+            "transit_gateway" => doc.transit_gateways = many(value, k, diags, &mut doc.broken),
+            "tgw_attachment" => doc.tgw_attachments = many(value, k, diags, &mut doc.broken),
+            "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags, &mut doc.broken),
+            "flow" => doc.flows = many(value, k, diags, &mut doc.broken),
             other => diags.push(
                 "unknown-key",
                 key.span(),
@@ -88,13 +88,14 @@ fn one<T: DeserializeOwned>(
         );
         return None;
     }
-    deserialize(value, key, diags)
+    deserialize(value, key, diags, &mut Vec::new())
 }
 
 fn many<T: DeserializeOwned>(
     value: &toml::Spanned<DeValue<'_>>,
     key: &str,
     diags: &mut Diags,
+    broken: &mut Vec<Broken>,
 ) -> Vec<T> {
     let Some(items) = value.get_ref().as_array() else {
         diags.push(
@@ -107,25 +108,102 @@ fn many<T: DeserializeOwned>(
     };
     items
         .iter()
-        .filter_map(|item| deserialize(item, key, diags))
+        .filter_map(|item| deserialize(item, key, diags, broken))
         .collect()
 }
 
+/// Most bad keys one object may have before the rest are not looked for (each
+/// costs a fresh deserialisation of the object).
+const MAX_BAD_KEYS: usize = 32;
+
+/// Deserialise one table. A bad key (unknown, or a value of the wrong type) is
+/// reported and then left out, and the table deserialised again: the object
+/// survives with its other keys when the bad one was optional, so its own other
+/// mistakes are still checked and references to it do not turn into misleading
+/// "unknown …" errors elsewhere. A table that still fails is recorded in
+/// `broken` (its id and name), so references to it stay quiet.
 fn deserialize<T: DeserializeOwned>(
     value: &toml::Spanned<DeValue<'_>>,
     key: &str,
     diags: &mut Diags,
+    broken: &mut Vec<Broken>,
 ) -> Option<T> {
-    let de = ValueDeserializer::from(value.clone());
-    match T::deserialize(de) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let span: Range<usize> = e.span().unwrap_or_else(|| value.span());
-            let msg = clean(e.message());
-            let (rule, msg) = explain(&msg);
-            diags.push(rule, span, object_label(value, key), msg);
-            None
+    let label = object_label(value, key);
+    let mut value = value.clone();
+    // Keys left out, and the keys an unknown one was probably meant to be
+    // (`cdir` → `cidr`): a "missing key" for one of them only repeats a message.
+    let mut gone: Vec<String> = Vec::new();
+    for _ in 0..=MAX_BAD_KEYS {
+        let de = ValueDeserializer::from(value.clone());
+        let e = match T::deserialize(de) {
+            Ok(v) => return Some(v),
+            Err(e) => e,
+        };
+        let span: Range<usize> = e.span().unwrap_or_else(|| value.span());
+        let msg = clean(e.message());
+        let (rule, text, meant) = explain(&msg);
+        let follow_on =
+            rule == "missing-key" && gone.iter().any(|m| text.contains(&format!("`{m}`")));
+        if !follow_on {
+            diags.push(rule, span.clone(), label.clone(), text);
         }
+        if rule == "missing-key" || span == value.span() {
+            break; // nothing to leave out
+        }
+        match remove_entry_at(&mut value, &span) {
+            Some(name) => {
+                gone.push(name);
+                gone.extend(meant);
+            }
+            None => break,
+        }
+    }
+    broken.push(broken_of(&value, key));
+    None
+}
+
+/// Remove the entry whose key starts at `span` or whose value is `span` from
+/// whichever table (at any depth) holds it; its key.
+fn remove_entry_at(value: &mut toml::Spanned<DeValue<'_>>, span: &Range<usize>) -> Option<String> {
+    match value.get_mut() {
+        DeValue::Table(t) => {
+            let name = t
+                .iter()
+                .find(|(k, v)| k.span().start == span.start || v.span() == *span)
+                .map(|(k, _)| k.get_ref().to_string());
+            if let Some(name) = name {
+                t.remove(name.as_str());
+                return Some(name);
+            }
+            t.iter_mut().find_map(|(_, v)| remove_entry_at(v, span))
+        }
+        DeValue::Array(a) => a.iter_mut().find_map(|v| remove_entry_at(v, span)),
+        _ => None,
+    }
+}
+
+/// What references to the object in `value` (a `key` table) may name.
+fn broken_of(value: &toml::Spanned<DeValue<'_>>, key: &str) -> Broken {
+    let text = |v: &toml::Spanned<DeValue<'_>>, k: &str| {
+        v.get_ref()
+            .get(k)
+            .and_then(|x| x.get_ref().as_str().map(str::to_string))
+    };
+    let (id, name) = match key {
+        "host" | "flow" => (text(value, "name"), None),
+        _ => (text(value, "id"), text(value, "name")),
+    };
+    let enis = value
+        .get_ref()
+        .get("enis")
+        .and_then(|e| e.get_ref().as_array())
+        .map(|a| a.iter().filter_map(|e| text(e, "id")).collect())
+        .unwrap_or_default();
+    Broken {
+        table: key.to_string(),
+        id,
+        name,
+        enis,
     }
 }
 
@@ -149,23 +227,29 @@ fn object_label(value: &toml::Spanned<DeValue<'_>>, key: &str) -> String {
     }
 }
 
-/// Serde's message, one line, with a "did you mean" for unknown fields and variants.
-fn explain(msg: &str) -> (&'static str, String) {
+/// Serde's message, one line, with a "did you mean" for unknown fields and
+/// variants; and for an unknown key, the key it was probably meant to be.
+fn explain(msg: &str) -> (&'static str, String, Option<String>) {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some((name, tail)) = rest.split_once('`') {
             let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
             let hint = suggest::did_you_mean(name, expected.iter().copied());
-            return ("unknown-key", format!("unknown key `{name}`{hint}"));
+            let meant = hint.split('`').nth(1).map(str::to_string);
+            return ("unknown-key", format!("unknown key `{name}`{hint}"), meant);
         }
     }
     if msg.starts_with("missing field") {
-        return ("missing-key", msg.replace("missing field", "missing key"));
+        return (
+            "missing-key",
+            msg.replace("missing field", "missing key"),
+            None,
+        );
     }
     // Serde names our structs (`expected struct SubnetSpec`): say what the user wrote.
     if let Some((head, _)) = msg.split_once("expected struct ") {
-        return ("type", format!("{head}expected a table"));
+        return ("type", format!("{head}expected a table"), None);
     }
-    ("type", msg.to_string())
+    ("type", msg.to_string(), None)
 }
 
 fn clean(msg: &str) -> String {
@@ -195,7 +279,9 @@ name = "x"
 "#;
         let mut d = Diags::default();
         let doc = parse(src, &mut d);
-        assert!(doc.vpcs.is_empty());
+        // vpc-a survives without its unknown key; vpc-b's region is required.
+        assert_eq!(doc.vpcs.len(), 1);
+        assert_eq!(doc.broken.len(), 1);
         let msgs: Vec<_> = d.list.iter().map(|x| x.message.clone()).collect();
         assert_eq!(d.list.len(), 3, "{msgs:?}");
         assert!(msgs

@@ -115,9 +115,10 @@ pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
         let (Some(subnet), Some(ip), Some(eip)) = (subnet, ip, eip) else {
             continue;
         };
-        if !check_ip_in_subnet(c, &o, subnet, ip, n.private_ip.span())
-            || !check_public_ip(c, &o, "Elastic IP", eip, n.elastic_ip.span())
-        {
+        // Both checks run: independent mistakes are reported together.
+        let ip_ok = check_ip_in_subnet(c, &o, subnet, ip, n.private_ip.span());
+        let eip_ok = check_public_ip(c, &o, "Elastic IP", eip, n.elastic_ip.span());
+        if !(ip_ok && eip_ok) {
             continue;
         }
         c.register(Kind::Nat, &id, c.net.nat_gateways.len());

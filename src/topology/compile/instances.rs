@@ -48,56 +48,60 @@ fn eni(
         c.err("missing-key", at, o, "missing key `private_ip`");
         return None;
     };
-    let subnet = SubnetIdx(c.resolve(Kind::Subnet, subnet_ref, o)?);
-    let ip = c.values(o).v4(ip_ref)?;
-    if !check_ip_in_subnet(c, o, subnet, ip, ip_ref.span()) {
-        return None;
+    // Every check whose inputs are known runs, so an instance's independent
+    // mistakes are all reported at once; the ENI is built only if all passed.
+    let subnet = c.resolve(Kind::Subnet, subnet_ref, o).map(SubnetIdx);
+    let ip = c.values(o).v4(ip_ref);
+    let mut ok = subnet.is_some() && ip.is_some();
+    if let (Some(subnet), Some(ip)) = (subnet, ip) {
+        ok &= check_ip_in_subnet(c, o, subnet, ip, ip_ref.span());
     }
-    let (vpc, subnet_v6, sid) = {
-        let s = &c.net.subnets[subnet.ix()];
+    let subnet_info = subnet.map(|sn| {
+        let s = &c.net.subnets[sn.ix()];
         (s.vpc, s.ipv6, s.id.clone())
-    };
+    });
     let mut ipv6 = None;
-    if let Some(s) = &e.ipv6 {
-        let a = c.values(o).v6(s)?;
-        match subnet_v6 {
-            Some(n) if n.contains(&a) => {
-                if let Some(role) = reserved_role_v6(n, a) {
-                    c.err("ip-reserved", s.span(), o, format!("IPv6 address {a} is {role} of subnet {sid} ({n}); AWS reserves the first four IPv6 addresses and the last one of every subnet"));
-                    return None;
+    if let (Some(s), Some((_, subnet_v6, sid))) = (&e.ipv6, &subnet_info) {
+        ok = false;
+        if let Some(a) = c.values(o).v6(s) {
+            match *subnet_v6 {
+                Some(n) if n.contains(&a) => {
+                    if let Some(role) = reserved_role_v6(n, a) {
+                        c.err("ip-reserved", s.span(), o, format!("IPv6 address {a} is {role} of subnet {sid} ({n}); AWS reserves the first four IPv6 addresses and the last one of every subnet"));
+                    } else {
+                        ipv6 = Some(a);
+                        ok = true;
+                    }
                 }
-                ipv6 = Some(a);
-            }
-            Some(n) => {
-                c.err(
-                    "ip-outside-subnet",
-                    s.span(),
-                    o,
-                    format!("IPv6 address {a} is not inside subnet {sid}'s {n}"),
-                );
-                return None;
-            }
-            None => {
-                c.err(
-                    "ip-outside-subnet",
-                    s.span(),
-                    o,
-                    format!(
-                        "subnet {sid} has no IPv6 block, so the ENI cannot have an IPv6 address"
-                    ),
-                );
-                return None;
+                Some(n) => {
+                    c.err(
+                        "ip-outside-subnet",
+                        s.span(),
+                        o,
+                        format!("IPv6 address {a} is not inside subnet {sid}'s {n}"),
+                    );
+                }
+                None => {
+                    c.err(
+                        "ip-outside-subnet",
+                        s.span(),
+                        o,
+                        format!(
+                            "subnet {sid} has no IPv6 block, so the ENI cannot have an IPv6 address"
+                        ),
+                    );
+                }
             }
         }
     }
     let public_ip = match &e.public_ip {
-        Some(s) => {
-            let ip = c.values(o).v4(s)?;
-            if !check_public_ip(c, o, "public IP", ip, s.span()) {
-                return None;
+        Some(s) => match c.values(o).v4(s) {
+            Some(ip) if check_public_ip(c, o, "public IP", ip, s.span()) => Some(ip),
+            _ => {
+                ok = false;
+                None
             }
-            Some(ip)
-        }
+        },
         None => None,
     };
     let mtu = match &e.mtu {
@@ -113,10 +117,16 @@ fn eni(
                     m.get_ref()
                 ),
             );
-            return None;
+            ok = false;
+            DEFAULT_ENI_MTU
         }
     };
-    let groups = security_groups(c, o, vpc, e.security_groups.as_deref(), at)?;
+    let vpc = subnet_info.map(|(v, _, _)| v);
+    let groups = security_groups(c, o, vpc, e.security_groups.as_deref(), at);
+    let (true, Some(subnet), Some(vpc), Some(ip), Some(groups)) = (ok, subnet, vpc, ip, groups)
+    else {
+        return None;
+    };
     Some(Built {
         eni: Eni {
             id,
@@ -136,15 +146,17 @@ fn eni(
     })
 }
 
+/// The ENI's groups; `vpc` is `None` when its subnet is unknown (the groups are
+/// then only resolved, so a misspelt one is still reported).
 fn security_groups(
     c: &mut Compiler<'_>,
     o: &str,
-    vpc: VpcIdx,
+    vpc: Option<VpcIdx>,
     refs: Option<&[S<String>]>,
     at: Range<usize>,
 ) -> Option<Vec<SgIdx>> {
     let Some(refs) = refs else {
-        return Some(vec![c.net.vpcs[vpc.ix()].default_sg]);
+        return vpc.map(|v| vec![c.net.vpcs[v.ix()].default_sg]);
     };
     if refs.is_empty() {
         c.err("sg-per-eni", at, o, "an ENI needs at least one security group; omit `security_groups` to use the VPC's default group");
@@ -163,6 +175,10 @@ fn security_groups(
             continue;
         };
         let gv = c.net.security_groups[g.ix()].vpc;
+        let Some(vpc) = vpc else {
+            ok = false;
+            continue;
+        };
         if gv != vpc {
             let msg = format!("security group {} belongs to {}, but this ENI is in {}; an ENI can only use its own VPC's groups", r.get_ref(), c.net.vpcs[gv.ix()].id, c.net.vpcs[vpc.ix()].id);
             c.err("sg-other-vpc", r.span(), o, msg);

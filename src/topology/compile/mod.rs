@@ -222,6 +222,59 @@ impl Compiler<'_> {
         for h in &doc.hosts {
             self.declared.insert((Kind::Host, h.name.get_ref().clone()));
         }
+        self.declare_broken(&doc.broken);
+    }
+
+    /// Placeholders for the objects whose table could not be read: their ids
+    /// (and the ids AWS would have created with them) count as declared, so a
+    /// reference to one is not reported again as "unknown".
+    fn declare_broken(&mut self, broken: &[super::format::Broken]) {
+        for b in broken {
+            let kind = match b.table.as_str() {
+                "vpc" => Kind::Vpc,
+                "subnet" => Kind::Subnet,
+                "route_table" => Kind::RouteTable,
+                "network_acl" => Kind::Nacl,
+                "security_group" => Kind::Sg,
+                "prefix_list" => Kind::PrefixList,
+                "instance" => Kind::Instance,
+                "peering" => Kind::Peering,
+                "internet_gateway" => Kind::Igw,
+                "nat_gateway" => Kind::Nat,
+                "vpn_gateway" => Kind::Vgw,
+                "gateway_endpoint" => Kind::Vpce,
+                "host" => Kind::Host,
+                "flow" => Kind::Flow,
+                "transit_gateway" => Kind::Tgw,
+                "tgw_attachment" => Kind::TgwAttachment,
+                "tgw_route_table" => Kind::TgwRouteTable,
+                _ => continue,
+            };
+            let Some(id) = &b.id else { continue };
+            self.declared.insert((kind, id.clone()));
+            if let Some(n) = &b.name {
+                self.declared.insert((kind, n.clone()));
+            }
+            match kind {
+                Kind::Vpc => {
+                    let sfx = suffix(id);
+                    for (k, implied) in [
+                        (Kind::RouteTable, format!("rtb-main-{sfx}")),
+                        (Kind::Nacl, format!("acl-default-{sfx}")),
+                        (Kind::Sg, format!("sg-default-{sfx}")),
+                    ] {
+                        self.declared.insert((k, implied));
+                    }
+                }
+                Kind::Instance => {
+                    self.declared.insert((Kind::Eni, implicit_eni_id(id, 0)));
+                    for e in &b.enis {
+                        self.declared.insert((Kind::Eni, e.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Record that `id` is defined here; a second definition is an error.

@@ -141,17 +141,15 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
             let destination = if c.lookup(Kind::PrefixList, dest_text).is_some()
                 || dest_text.starts_with("pl-")
             {
-                match c.resolve(Kind::PrefixList, &r.destination, &o) {
-                    Some(p) => RouteDestination::PrefixList(PlIdx(p)),
-                    None => continue,
-                }
+                c.resolve(Kind::PrefixList, &r.destination, &o)
+                    .map(|p| RouteDestination::PrefixList(PlIdx(p)))
             } else {
-                match c.values(&o).ipnet(&r.destination) {
-                    Some(n) => RouteDestination::Cidr(n),
-                    None => continue,
-                }
+                c.values(&o).ipnet(&r.destination).map(RouteDestination::Cidr)
             };
-            let Some(target) = target(c, r, &o) else {
+            // The target is checked even when the destination is bad: both are
+            // reported in one pass.
+            let target = target(c, r, &o);
+            let (Some(destination), Some(target)) = (destination, target) else {
                 continue;
             };
             // The target must belong to this VPC.

@@ -306,9 +306,10 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
         let Some(cidr) = c.values(&o).v4net(&s.cidr) else {
             continue;
         };
-        if !check_size(c, "subnet CIDR block", cidr, s.cidr.span(), &o) {
-            continue;
-        }
+        // From here on a mistake is reported but the subnet is still built (the
+        // network is discarded anyway), so the instances and gateways in it are
+        // checked in the same pass instead of after this error is fixed.
+        check_size(c, "subnet CIDR block", cidr, s.cidr.span(), &o);
         let (vpc_id, vpc_cidrs, vpc_v6, region) = {
             let v = &c.net.vpcs[vpc.ix()];
             (v.id.clone(), v.cidrs.clone(), v.ipv6, v.region)
@@ -321,7 +322,6 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
                 &o,
                 format!("{cidr} is not inside any CIDR block of {vpc_id} ({}); a subnet must lie within one block of its VPC", blocks.join(", ")),
             );
-            continue;
         }
         let region_name = c.net.regions[region.ix()].name.clone();
         let az_name = s.az.get_ref().trim().to_string();
@@ -337,7 +337,6 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
                 &o,
                 format!("availability zone `{az_name}` is not in {vpc_id}'s region {region_name} (expected e.g. `{region_name}a`); a subnet lives in one AZ of its VPC's region"),
             );
-            continue;
         }
         let mut ipv6 = None;
         if let Some(sp) = &s.ipv6_cidr {
@@ -356,10 +355,9 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
                 Some(t) if c.net.route_tables[t.ix()].vpc != vpc => {
                     let other = c.net.vpcs[c.net.route_tables[t.ix()].vpc.ix()].id.clone();
                     c.err("association-other-vpc", r.span(), &o, format!("route table {} belongs to {other}, not {vpc_id}; a subnet can only use its own VPC's route tables", r.get_ref()));
-                    continue;
                 }
                 Some(t) => route_table = t,
-                None => continue,
+                None => {}
             }
         }
         let mut nacl = c.net.vpcs[vpc.ix()].default_nacl;
@@ -368,10 +366,9 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
                 Some(n) if c.net.nacls[n.ix()].vpc != vpc => {
                     let other = c.net.vpcs[c.net.nacls[n.ix()].vpc.ix()].id.clone();
                     c.err("association-other-vpc", r.span(), &o, format!("network ACL {} belongs to {other}, not {vpc_id}; a subnet can only use its own VPC's network ACLs", r.get_ref()));
-                    continue;
                 }
                 Some(n) => nacl = n,
-                None => continue,
+                None => {}
             }
         }
         let az = c.az(&az_name, region);

@@ -129,7 +129,8 @@ fn parse_errors_have_line_and_column() {
 
 #[test]
 fn every_error_is_reported_with_its_position() {
-    // Three independent mistakes in three objects, plus a parse error in a fourth.
+    // Three independent mistakes in three objects, plus a wrong type in a fourth
+    // (an optional key: the flow is still checked, its unknown endpoints too).
     let src = "\
 [[vpc]]
 id = \"vpc-a\"
@@ -162,6 +163,8 @@ df = \"yes\"
             (4, 8, "cidr-size"),
             (10, 20, "secondary-cidr-rfc1918"),
             (15, 12, "peering-self"),
+            (20, 8, "unknown-reference"),
+            (21, 6, "unknown-reference"),
             (22, 6, "type"),
         ]
     );
