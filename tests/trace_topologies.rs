@@ -83,6 +83,15 @@ fn check_topology(path: &Path) -> usize {
                 assert_eq!(out.status.code(), Some(1), "{what}");
                 assert_eq!(v["reason"], reason.code(), "{what}");
             }
+            Expectation::DroppedAnyOf(reasons) => {
+                assert_eq!(out.status.code(), Some(1), "{what}");
+                let code = v["reason"].as_str().unwrap_or_default();
+                assert!(
+                    reasons.iter().any(|r| r.code() == code),
+                    "{what}: {code} not in {}",
+                    reasons.text()
+                );
+            }
         }
         checked += 1;
     }

@@ -9,7 +9,7 @@
 
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
 use crate::errln;
-use crate::model::Network;
+use crate::model::{FlowIdx, Network};
 use crate::output::capture_limit::{parse_size, size_text, CaptureLimits, DEFAULT_MAX_CAPTURE};
 use crate::output::console;
 use crate::output::flowlog::DEFAULT_ACCOUNT_ID;
@@ -21,7 +21,9 @@ use crate::output::{
     paths, report_html, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread,
     RunTotals, Summary,
 };
+use crate::sim::explain::{ExplainFabric, ExplainObserver, ExplainedDrop, Explainer};
 use crate::sim::Observer;
+use crate::wire::FlowKey;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -71,6 +73,11 @@ pub struct Args {
     /// Bytes kept of each captured frame (1-65535; the frame's length is recorded).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SNAPLEN, value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub snaplen: u32,
+    /// Print the router's decisions, as `peeremu trace` prints them, for the first
+    /// packet of this flow the run dropped (after the table; on stderr with --json
+    /// or --quiet).
+    #[arg(long, value_name = "FLOW")]
+    pub explain: Option<String>,
 }
 
 /// What the simulation is asked to do.
@@ -81,6 +88,8 @@ pub struct SimRequest<'a> {
     pub duration_limit_ns: Option<u64>,
     /// Set by Ctrl-C; the event loop polls it and stops at an event boundary.
     pub stop: &'a AtomicBool,
+    /// `--explain`: the flow whose first dropped packet to trace.
+    pub explain: Option<FlowIdx>,
 }
 
 /// What the simulation hands back.
@@ -89,6 +98,8 @@ pub struct SimResult {
     pub totals: RunTotals,
     /// The run stopped because `stop` was set.
     pub interrupted: bool,
+    /// `--explain`: the flow's first dropped packet, if one was.
+    pub explained: Option<ExplainedDrop>,
 }
 
 /// The one call into the simulation engine.
@@ -104,12 +115,91 @@ fn simulate(req: &SimRequest<'_>, observer: &mut dyn Observer) -> Result<SimResu
         stop: Some(req.stop),
         ..Default::default()
     };
-    let r = crate::sim::run_network(req.network, &config, observer).map_err(|e| e.to_string())?;
+    let mut explained = None;
+    let r = match req.explain {
+        None => crate::sim::run_network(req.network, &config, observer),
+        Some(flow) => {
+            let shared = Explainer::default();
+            let mut fabric = ExplainFabric::new(req.network, shared.clone());
+            let mut traced = ExplainObserver {
+                inner: observer,
+                flow,
+                shared: shared.clone(),
+            };
+            let r = crate::sim::run(req.network, &config, &mut fabric, &mut traced);
+            explained = shared.found();
+            r
+        }
+    }
+    .map_err(|e| e.to_string())?;
     Ok(SimResult {
         reports: r.reports,
         totals: r.totals,
         interrupted: r.interrupted,
+        explained,
     })
+}
+
+/// The flow `--explain` names, or the error (with a suggestion) when none has
+/// that name.
+fn explained_flow(network: &Network, name: &str) -> Result<FlowIdx, String> {
+    if let Some(i) = network.flows.iter().position(|f| f.name == name) {
+        return Ok(FlowIdx(i as u32));
+    }
+    let hint =
+        crate::topology::suggest::did_you_mean(name, network.flows.iter().map(|f| f.name.as_str()));
+    Err(format!(
+        "--explain: no flow is named '{}'{hint}",
+        crate::escape::escape(name)
+    ))
+}
+
+/// What `--explain` prints: the first dropped packet of `name` and the router's
+/// decisions for it, as `peeremu trace` prints them (hop times are offsets from
+/// when the packet entered the router).
+pub fn explain_text(network: &Network, name: &str, found: Option<&ExplainedDrop>) -> String {
+    let name = crate::escape::escape(name);
+    let Some(d) = found else {
+        return format!("explain flow {name:?}: none of its packets was dropped\n");
+    };
+    let packet = d
+        .key
+        .map_or_else(String::new, |k| format!(" {}", packet_text(&k)));
+    let mut text = format!(
+        "explain flow {name:?}: first dropped packet{packet}, at {:.6} s virtual: {} {}\n",
+        d.time_ns as f64 / 1e9,
+        d.reason,
+        crate::escape::escape(&d.detail)
+    );
+    match &d.leg {
+        Some(leg) => {
+            let origin = leg.times.first().copied().unwrap_or(d.time_ns);
+            crate::dataplane::explain::leg_text(network, leg, origin, &mut text);
+        }
+        None => text.push_str("  dropped on the host's link, before the VPC router\n"),
+    }
+    text
+}
+
+/// `tcp 10.0.1.10:49152 -> 10.0.2.10:5432`, `icmp 10.0.1.10 -> 10.0.2.10`.
+fn packet_text(k: &FlowKey) -> String {
+    let name = match k.protocol {
+        crate::model::proto::TCP => "tcp",
+        crate::model::proto::UDP => "udp",
+        crate::model::proto::ICMP => "icmp",
+        crate::model::proto::ICMPV6 => "icmpv6",
+        _ => return format!("protocol {} {} -> {}", k.protocol, k.src, k.dst),
+    };
+    let end = |ip: std::net::IpAddr, port: u16| match (k.protocol, ip) {
+        (crate::model::proto::ICMP | crate::model::proto::ICMPV6, _) => ip.to_string(),
+        (_, std::net::IpAddr::V4(_)) => format!("{ip}:{port}"),
+        (_, std::net::IpAddr::V6(_)) => format!("[{ip}]:{port}"),
+    };
+    format!(
+        "{name} {} -> {}",
+        end(k.src, k.src_port),
+        end(k.dst, k.dst_port)
+    )
 }
 
 pub fn main(args: Args) -> u8 {
@@ -124,6 +214,14 @@ pub fn main(args: Args) -> u8 {
         Ok(n) => n,
         Err(e) => {
             console::eprint(format_args!("{e}"));
+            return EXIT_INVALID;
+        }
+    };
+    let explain = match args.explain.as_deref().map(|n| explained_flow(&network, n)) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            errln!("peeremu run: {e}");
             return EXIT_INVALID;
         }
     };
@@ -168,6 +266,7 @@ pub fn main(args: Args) -> u8 {
         seed: args.seed,
         duration_limit_ns: args.duration,
         stop: interrupt.flag(),
+        explain,
     };
     // Captures and flow logs are written on a second thread while the simulation
     // runs (same files, same order: see `output::thread`).
@@ -224,7 +323,11 @@ pub fn main(args: Args) -> u8 {
         loop_s: totals.wall_time_s,
         output_s: loop_end.elapsed().as_secs_f64(),
     };
-    let written = report(&args, &summary, &out_dir, &phases);
+    let explained = args
+        .explain
+        .as_deref()
+        .map(|name| explain_text(&network, name, result.explained.as_ref()));
+    let written = report(&args, &summary, &out_dir, &phases, explained.as_deref());
     warn_conservation(&summary);
     let code = if interrupt.is_set() {
         EXIT_SIGINT as u8
@@ -291,11 +394,22 @@ fn report(
     summary: &Summary,
     out_dir: &Path,
     phases: &WallPhases,
+    explained: Option<&str>,
 ) -> std::io::Result<()> {
+    if args.json || args.quiet {
+        if let Some(e) = explained {
+            console::eprint(format_args!("{e}"));
+        }
+    }
     if args.json {
         console::print(&summary.to_json())?;
     } else if !args.quiet {
         let mut text = table::render(summary);
+        if let Some(e) = explained {
+            text.push('\n');
+            text.push_str(e);
+            text.push('\n');
+        }
         if summary.capture_truncated {
             text.push_str(&format!(
                 "captures: stopped at --max-capture ({}); {} frames not captured (counted in the flow logs and summary)\n",

@@ -5,9 +5,9 @@
 //! destination actually received (after any NAT) and sent back when it arrives.
 
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
-use crate::dataplane::explain::{egress_label, hop_json, hop_text};
+use crate::dataplane::explain::{egress_label, hop_json, leg_text};
 use crate::dataplane::probe::{probe, Leg, Probe, ProbeProtocol, ProbeResult};
-use crate::dataplane::{Dataplane, Hop};
+use crate::dataplane::Dataplane;
 use crate::model::{Endpoint, ExternalHost, ExternalSite, HostIdx, Network, VgwIdx};
 use crate::output::report_html;
 use serde_json::{json, Value};
@@ -121,9 +121,7 @@ fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> 
     if let Some(e) = net.endpoint_by_name(s) {
         return Ok((e, None));
     }
-    let ip: IpAddr = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not an instance, ENI, external host or IP address"))?;
+    let ip: IpAddr = s.parse().map_err(|_| unknown_endpoint(net, s))?;
     let owners: Vec<usize> = (0..net.enis.len())
         .filter(|&i| {
             let e = &net.enis[i];
@@ -148,6 +146,11 @@ fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> 
         .vpn_gateways
         .iter()
         .position(|g| g.onprem_cidrs.iter().any(|c| c.contains(&ip)));
+    if vgw.is_none() {
+        if let Some(why) = unreachable_private(net, ip) {
+            return Err(why);
+        }
+    }
     net.external_hosts.push(ExternalHost {
         name: ip.to_string(),
         ip,
@@ -160,6 +163,43 @@ fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> 
         Endpoint::External(HostIdx(net.external_hosts.len() as u32 - 1)),
         Some(ip),
     ))
+}
+
+/// `'web-1' is not an instance, …; did you mean `web1`?`, the candidates being
+/// every name `--from`/`--to` accept (as `check` suggests for flow endpoints).
+fn unknown_endpoint(net: &Network, s: &str) -> String {
+    let names = net
+        .instances
+        .iter()
+        .flat_map(|i| [i.name.as_str(), i.id.as_str()])
+        .chain(net.enis.iter().map(|e| e.id.as_str()))
+        .chain(net.external_hosts.iter().map(|h| h.name.as_str()))
+        .filter(|n| !n.is_empty());
+    let hint = crate::topology::suggest::did_you_mean(s, names);
+    format!(
+        "'{}' is not an instance, ENI, external host or IP address{hint}",
+        crate::escape::escape(s)
+    )
+}
+
+/// Why an address no ENI, host or VPN owns cannot stand for an internet host:
+/// it is private (RFC 1918, RFC 6598, IPv6 unique local) or inside a VPC.
+fn unreachable_private(net: &Network, ip: IpAddr) -> Option<String> {
+    if let Some(v) = net.vpcs.iter().find(|v| v.contains(ip)) {
+        return Some(format!(
+            "{ip} is inside {} but no ENI has it: name an instance or ENI, or use one of its addresses",
+            v.id
+        ));
+    }
+    let private = match ip {
+        IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64),
+        IpAddr::V6(a) => a.segments()[0] & 0xfe00 == 0xfc00,
+    };
+    private.then(|| {
+        format!(
+            "{ip} is a private address and no ENI, host or VPN gateway's on-premises CIDR has it: a private address is not reachable from the internet"
+        )
+    })
 }
 
 fn address(
@@ -293,10 +333,10 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
 /// The text report: numbered hops of the request and the reply, then the verdict.
 fn text_report(net: &Network, title: &str, r: &ProbeResult, verdict: &str) -> String {
     let mut text = format!("Trace {title}\n\nRequest:\n");
-    leg_text(net, &r.request, &mut text);
+    leg_text(net, &r.request, 0, &mut text);
     if let Some(reply) = &r.reply {
         text.push_str("\nReply:\n");
-        leg_text(net, reply, &mut text);
+        leg_text(net, reply, 0, &mut text);
     }
     text.push_str(&format!("\nResult: {verdict}"));
     text
@@ -356,19 +396,16 @@ fn endpoint(ip: IpAddr, proto: Proto, port: u16) -> String {
     }
 }
 
-fn leg_text(net: &Network, leg: &Leg, text: &mut String) {
-    let v6 = leg.key.dst.is_ipv6();
-    for (i, (hop, packet)) in leg.hops_with_packet().enumerate() {
-        text.push_str(&format!("  {:>2}. {}\n", i + 1, hop_text(net, hop, v6)));
-        if let Hop::Drop { detail } = hop {
-            text.push_str(&format!("      fix: {}\n", detail.hint(net, &packet)));
-        }
-    }
-}
-
 fn leg_json(net: &Network, leg: &Leg) -> Value {
     let v6 = leg.key.dst.is_ipv6();
-    let hops: Vec<Value> = leg.hops.iter().map(|h| hop_json(net, h, v6)).collect();
+    let hops: Vec<Value> = leg
+        .timed_hops()
+        .map(|(h, t)| {
+            let mut v = hop_json(net, h, v6);
+            v["time_ns"] = json!(t);
+            v
+        })
+        .collect();
     json!({
         "hops": hops,
         "delivered_to": leg.delivered.as_ref().map(|(to, _, _)| egress_label(net, *to, v6)),

@@ -29,6 +29,8 @@ impl Dataplane {
         else {
             return;
         };
+        // What follows happens at the destination's end of the link.
+        sink.tr.at(leg.latency_ns);
         // Not addressed to this ENI: it came by a route targeting the ENI
         // (middlebox routing), which AWS delivers only with the check off.
         if !owned && sdc {

@@ -74,6 +74,13 @@ pub enum DropDetail {
     UnknownDestination {
         dst: IpAddr,
     },
+    /// A packet from the internet to a private address (RFC 1918, RFC 6598,
+    /// IPv6 ULA, or inside a VPC's IPv4 CIDR): the internet does not route it to
+    /// the VPC. `owner`: the ENI whose private address it is, if one.
+    PrivateFromInternet {
+        dst: IpAddr,
+        owner: Option<EniIdx>,
+    },
     /// NAT gateways pass fragments of UDP only.
     NatFragment {
         nat: NatIdx,
@@ -149,7 +156,9 @@ impl DropDetail {
             NonTransitive { .. } => DropReason::NonTransitivePeering,
             EdgeToEdge { .. } => DropReason::EdgeToEdge,
             MtuExceeded { .. } => DropReason::MtuExceeded,
-            UnknownDestination { .. } => DropReason::UnknownDestination,
+            UnknownDestination { .. } | PrivateFromInternet { .. } => {
+                DropReason::UnknownDestination
+            }
             TgwNoRoute { .. } | TgwNotAssociated { .. } | TgwRoutingLoop { .. } => {
                 DropReason::TgwNoRoute
             }
@@ -302,6 +311,16 @@ impl fmt::Display for DetailDisplay<'_> {
             }
             MtuExceeded { link_mtu, packet } => write!(f, "{packet} bytes > link MTU {link_mtu}"),
             UnknownDestination { dst } => write!(f, "no interface owns {dst}"),
+            PrivateFromInternet { dst, owner } => {
+                write!(
+                    f,
+                    "{dst} is a private address, not reachable from the internet"
+                )?;
+                match owner {
+                    Some(e) => write!(f, " (the private address of {})", eni_id(net, e)),
+                    None => Ok(()),
+                }
+            }
             NatFragment { nat } => write!(
                 f,
                 "{}: NAT gateway passes only UDP fragments",

@@ -10,6 +10,40 @@ use crate::model::*;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
 
+/// The trace hop of a source translation to `ip` (and `port`, when the
+/// translation maps one): an ICMP query's identifier is its port; an error's
+/// port is its quote's, so it shows none.
+pub(super) fn source_translation(key: &FlowKey, ip: Ipv4Addr, port: Option<u16>) -> Hop {
+    let (from_port, to_port) = match key.icmp_kind() {
+        Some(IcmpKind::Request | IcmpKind::Reply) => (key.icmp_id, port.unwrap_or(key.icmp_id)),
+        Some(_) => (0, 0),
+        None => (key.src_port, port.unwrap_or(key.src_port)),
+    };
+    Hop::Translate {
+        from: key.src,
+        from_port,
+        to: IpAddr::V4(ip),
+        to_port,
+    }
+}
+
+/// `key` with its source translated to `ip` (and `port`), as the NAT gateway's
+/// subnet sees it.
+fn translated_source(key: &FlowKey, ip: Ipv4Addr, port: Option<u16>) -> FlowKey {
+    let mut k = FlowKey {
+        src: IpAddr::V4(ip),
+        ..*key
+    };
+    if let Some(p) = port {
+        match key.icmp_kind() {
+            Some(IcmpKind::Request | IcmpKind::Reply) => k.icmp_id = p,
+            Some(_) => {}
+            None => k.src_port = p,
+        }
+    }
+    k
+}
+
 impl Dataplane {
     /// The external host at `dst` on `site` (internet, or behind a given VGW).
     pub(super) fn host_at(&self, dst: IpAddr, on_prem: Option<VgwIdx>) -> Option<(HostIdx, u16)> {
@@ -46,24 +80,12 @@ impl Dataplane {
             if let Err(m) = wire::rewrite_ipv4(&mut frame, Some((ip, port)), None) {
                 return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
             }
-            // An ICMP query's identifier is its port; an error's port is its quote's.
-            let (from_port, to_port) = match key.icmp_kind() {
-                Some(IcmpKind::Request | IcmpKind::Reply) => {
-                    (key.icmp_id, port.unwrap_or(key.icmp_id))
-                }
-                Some(_) => (0, 0),
-                None => (key.src_port, port.unwrap_or(key.src_port)),
-            };
-            sink.tr.hop(Hop::Translate {
-                from: key.src,
-                from_port,
-                to: IpAddr::V4(ip),
-                to_port,
-            });
+            sink.tr.hop(source_translation(key, ip, port));
         }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
             return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
         }
+        sink.tr.at(latency_ns);
         sink.tr.hop(Hop::External {
             host: h,
             dir: Direction::Inbound,
@@ -218,6 +240,18 @@ impl Dataplane {
             return sink.drop(not_attached, Some(src), frame);
         };
         let (nat_subnet, nat_private, nat_public) = (nat.subnet, nat.private_ip, nat.public_ip);
+        // In the order the frame meets them (AWS: the NAT gateway is an ENI in its
+        // own subnet, one hop away): the NAT subnet's NACL inbound on the way in,
+        // before translation; the NAT gateway translates the source to its private
+        // address and a port; the NAT subnet's route table and NACL outbound see
+        // the translated packet; the internet gateway maps the private address to
+        // the Elastic IP (1:1, as for any instance's public IP).
+        sink.tr.at(self.net.latency.same_az_ns);
+        if nat_subnet != src_subnet {
+            if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &key, sink) {
+                return sink.drop(d, Some(src), frame);
+            }
+        }
         sink.tr.hop(Hop::Gateway {
             gateway: Gateway::Nat(n),
         });
@@ -227,51 +261,6 @@ impl Dataplane {
         if key.fragment != FragmentKind::Whole && key.protocol != proto::UDP {
             return sink.drop(DropDetail::NatFragment { nat: n }, Some(src), frame);
         }
-        if nat_subnet != src_subnet {
-            if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &key, sink) {
-                return sink.drop(d, Some(src), frame);
-            }
-        }
-        // The NAT gateway's own subnet routes the translated packet.
-        let rtb = self.net.subnets[nat_subnet.ix()].route_table;
-        let Some((prefix, route)) = self.routes[rtb.ix()].route_for(key.dst) else {
-            return sink.drop(DropDetail::NoRoute { rtb, dst: key.dst }, Some(src), frame);
-        };
-        sink.tr.hop(Hop::Route { rtb, prefix, route });
-        let g = match self.net.route_tables[rtb.ix()].routes[route as usize].target {
-            RouteTarget::InternetGateway(g)
-                if self
-                    .net
-                    .internet_gateways
-                    .get(g.ix())
-                    .is_some_and(|i| i.vpc == Some(vpc)) =>
-            {
-                g
-            }
-            RouteTarget::Blackhole => {
-                return sink.drop(DropDetail::Blackhole { rtb, route }, Some(src), frame)
-            }
-            _ => {
-                return sink.drop(
-                    DropDetail::TargetNotAttached { rtb, route },
-                    Some(src),
-                    frame,
-                )
-            }
-        };
-        let translated = FlowKey {
-            src: IpAddr::V4(nat_private),
-            ..key
-        };
-        if let Err(d) = self.nacl_check(nat_subnet, Direction::Outbound, &translated, sink) {
-            return sink.drop(d, Some(src), frame);
-        }
-        sink.tr.hop(Hop::Gateway {
-            gateway: Gateway::Internet(g),
-        });
-        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
-            return sink.drop_unknown(key.dst, Some(src), frame);
-        };
         let table = &mut self.nat[n.ix()];
         let port = match (key.fragment, key.icmp_kind()) {
             (FragmentKind::NonFirst, _) => None,
@@ -313,13 +302,53 @@ impl Dataplane {
                 None
             }
         };
+        sink.tr.hop(source_translation(&key, nat_private, port));
+        let translated = translated_source(&key, nat_private, port);
+        // The NAT gateway's own subnet routes the translated packet.
+        let rtb = self.net.subnets[nat_subnet.ix()].route_table;
+        let Some((prefix, route)) = self.routes[rtb.ix()].route_for(key.dst) else {
+            return sink.drop(DropDetail::NoRoute { rtb, dst: key.dst }, Some(src), frame);
+        };
+        sink.tr.hop(Hop::Route { rtb, prefix, route });
+        let g = match self.net.route_tables[rtb.ix()].routes[route as usize].target {
+            RouteTarget::InternetGateway(g)
+                if self
+                    .net
+                    .internet_gateways
+                    .get(g.ix())
+                    .is_some_and(|i| i.vpc == Some(vpc)) =>
+            {
+                g
+            }
+            RouteTarget::Blackhole => {
+                return sink.drop(DropDetail::Blackhole { rtb, route }, Some(src), frame)
+            }
+            _ => {
+                return sink.drop(
+                    DropDetail::TargetNotAttached { rtb, route },
+                    Some(src),
+                    frame,
+                )
+            }
+        };
+        if let Err(d) = self.nacl_check(nat_subnet, Direction::Outbound, &translated, sink) {
+            return sink.drop(d, Some(src), frame);
+        }
+        sink.tr.hop(Hop::Gateway {
+            gateway: Gateway::Internet(g),
+        });
+        let Some((h, host_mtu)) = self.host_at(key.dst, None) else {
+            return sink.drop_unknown(key.dst, Some(src), frame);
+        };
         let latency = self.net.latency.same_az_ns + self.net.latency.internet_ns;
+        // The frame is rewritten once, to the Elastic IP and the port; the trace
+        // shows the internet gateway's step from the NAT's private address.
         self.deliver_external(
             src,
             h,
             INTERNET_MTU.min(host_mtu),
             latency,
-            &key,
+            &translated,
             frame,
             Some((nat_public, port)),
             sink,

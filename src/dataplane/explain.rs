@@ -58,7 +58,15 @@ pub fn sg_rule_text(net: &Network, sg: SgIdx, dir: Direction, index: u16) -> Str
     } else {
         "to"
     };
-    format!("{} {word} {peer}", traffic_text(&rule.traffic))
+    match rule.description.as_str() {
+        "" => format!("{} {word} {peer}", traffic_text(&rule.traffic)),
+        // The rule's own words, as the console shows them (escaped: from input).
+        d => format!(
+            "{} {word} {peer} \"{}\"",
+            traffic_text(&rule.traffic),
+            crate::escape::escape(d)
+        ),
+    }
 }
 
 fn nacl_rule_text(net: &Network, nacl: NaclIdx, dir: Direction, number: Option<u16>) -> String {
@@ -300,6 +308,25 @@ pub fn hop_text(net: &Network, hop: &Hop, v6: bool) -> String {
         }
         Hop::MssClamp { from, to } => {
             format!("transit gateway clamps the TCP MSS from {from} to {to}")
+        }
+    }
+}
+
+/// The numbered lines of a leg's hops, each with its virtual time as an offset
+/// from `origin_ns` (`  3. +0.050 ms  network ACL …`), and the fix hint under a
+/// drop (what `peeremu trace` and `peeremu run --explain` print).
+pub fn leg_text(net: &Network, leg: &super::probe::Leg, origin_ns: u64, text: &mut String) {
+    let v6 = leg.key.dst.is_ipv6();
+    for (i, ((hop, packet), (_, t))) in leg.hops_with_packet().zip(leg.timed_hops()).enumerate() {
+        let offset = t.saturating_sub(origin_ns);
+        text.push_str(&format!(
+            "  {:>2}. +{:.3} ms  {}\n",
+            i + 1,
+            offset as f64 / 1e6,
+            hop_text(net, hop, v6)
+        ));
+        if let Hop::Drop { detail } = hop {
+            text.push_str(&format!("      fix: {}\n", detail.hint(net, &packet)));
         }
     }
 }

@@ -137,6 +137,15 @@ impl DropDetail {
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
             UnknownDestination { dst } => format!("nothing owns {dst}: check the destination address"),
+            PrivateFromInternet { owner, .. } => {
+                let public = owner
+                    .and_then(|e| net.enis.get(e.ix()))
+                    .and_then(|e| e.public_ip);
+                match public {
+                    Some(p) => format!("address the instance by its public IP {p} (the internet gateway translates it to the private address)"),
+                    None => "give the instance a public IP (or an Elastic IP) and address that, or reach it from inside the VPC, over a VPN or a peering".to_string(),
+                }
+            }
             NotForwarded { eni } => format!(
                 "the instance does not forward: {} ({}) got a packet for {} because a route targets it, and peeremu instances do not route or NAT yet; route {} to where it lives (local, a peering or a gateway) instead of to {}",
                 instance_id(net, eni),

@@ -43,6 +43,7 @@ impl Dataplane {
                 }
                 return sink.drop(unknown, None, frame);
             };
+            sink.tr.at(latency_ns);
             sink.tr.hop(Hop::Gateway {
                 gateway: Gateway::Vpn(g),
             });
@@ -74,11 +75,13 @@ impl Dataplane {
                 let Some(g) = self.net.vpcs[eni.vpc.ix()].internet_gateway else {
                     return sink.drop(unknown, None, frame);
                 };
+                sink.tr.at(internet);
                 sink.tr.hop(Hop::Gateway {
                     gateway: Gateway::Internet(g),
                 });
                 let latency = self.net.latency.internet_ns;
-                return self.in_translated(now, (h, latency), e, key, (private, None), frame, sink);
+                let to = (private, None);
+                return self.in_translated(now, (h, latency), e, key, to, true, frame, sink);
             }
             if let Some(&n) = self.nat_by_public_ip.get(&d) {
                 return self.in_via_nat(now, h, n, key, frame, sink);
@@ -92,6 +95,7 @@ impl Dataplane {
             };
             if key.dst.is_ipv6() {
                 if let Some(g) = v.internet_gateway {
+                    sink.tr.at(internet);
                     sink.tr.hop(Hop::Gateway {
                         gateway: Gateway::Internet(g),
                     });
@@ -113,6 +117,7 @@ impl Dataplane {
                         .is_some_and(|pl| pl.cidrs.iter().any(|c| c.contains(&key.src)))
             });
             if let Some(ep) = endpoint {
+                sink.tr.at(self.net.latency.same_az_ns);
                 sink.tr.hop(Hop::Gateway {
                     gateway: Gateway::Endpoint(VpceIdx(ep as u32)),
                 });
@@ -125,7 +130,39 @@ impl Dataplane {
                 return self.deliver_eni(now, leg, e, key, frame, sink);
             }
         }
+        if site == ExternalSite::Internet {
+            if let Some(d) = self.private_from_internet(key.dst) {
+                return sink.drop(d, None, frame);
+            }
+        }
         sink.drop(unknown, None, frame)
+    }
+
+    /// The drop of a packet from the internet to `dst` when `dst` is a private
+    /// address: the ranges no internet router forwards (RFC 1918, RFC 6598 shared
+    /// space, IPv6 unique local) or an address inside a VPC's IPv4 CIDR. Drop
+    /// path only.
+    #[cold]
+    fn private_from_internet(&self, dst: IpAddr) -> Option<DropDetail> {
+        let private_range = match dst {
+            IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64),
+            IpAddr::V6(a) => a.segments()[0] & 0xfe00 == 0xfc00,
+        };
+        let in_vpc = self
+            .net
+            .vpcs
+            .iter()
+            .any(|v| dst.is_ipv4() && super::pipeline::vpc_contains(v, dst));
+        if !private_range && !in_vpc {
+            return None;
+        }
+        let owner = self
+            .net
+            .enis
+            .iter()
+            .position(|e| super::pipeline::owns(e, dst))
+            .map(|i| EniIdx(i as u32));
+        Some(DropDetail::PrivateFromInternet { dst, owner })
     }
 
     /// Translate the destination to a private address and deliver.
@@ -137,6 +174,7 @@ impl Dataplane {
         e: EniIdx,
         key: FlowKey,
         to: (Ipv4Addr, Option<u16>),
+        traced: bool,
         mut frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
@@ -163,12 +201,15 @@ impl Dataplane {
                 )
             }
         };
-        sink.tr.hop(Hop::Translate {
-            from: key.dst,
-            from_port,
-            to: IpAddr::V4(to.0),
-            to_port,
-        });
+        // `traced` false: the caller recorded the translation where it happened.
+        if traced {
+            sink.tr.hop(Hop::Translate {
+                from: key.dst,
+                from_port,
+                to: IpAddr::V4(to.0),
+                to_port,
+            });
+        }
         let key = FlowKey {
             dst: IpAddr::V4(to.0),
             ..key
@@ -193,15 +234,33 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) {
         let nat = &self.net.nat_gateways[n.ix()];
-        let (vpc, nat_subnet) = (nat.vpc, nat.subnet);
+        let (vpc, nat_subnet, nat_private) = (nat.vpc, nat.subnet, nat.private_ip);
         let unknown = DropDetail::UnknownDestination { dst: key.dst };
         let IpAddr::V4(remote) = key.src else {
             return sink.drop(unknown, None, frame);
         };
+        // In the order the frame meets them: the internet gateway maps the Elastic
+        // IP to the NAT gateway's private address; the NAT subnet's NACL inbound
+        // sees that, before the NAT gateway translates the destination back to
+        // the instance; the NAT subnet's NACL outbound sees the translated packet.
+        sink.tr.at(self.net.latency.internet_ns);
         if let Some(g) = self.net.vpcs[vpc.ix()].internet_gateway {
             sink.tr.hop(Hop::Gateway {
                 gateway: Gateway::Internet(g),
             });
+        }
+        sink.tr.hop(Hop::Translate {
+            from: key.dst,
+            from_port: 0,
+            to: IpAddr::V4(nat_private),
+            to_port: 0,
+        });
+        let at_nat = FlowKey {
+            dst: IpAddr::V4(nat_private),
+            ..key
+        };
+        if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &at_nat, sink) {
+            return sink.drop(d, None, frame);
         }
         sink.tr.hop(Hop::Gateway {
             gateway: Gateway::Nat(n),
@@ -244,9 +303,6 @@ impl Dataplane {
         if key.fragment == FragmentKind::First {
             table.note_first_fragment(remote, private.0);
         }
-        if let Err(d) = self.nacl_check(nat_subnet, Direction::Inbound, &key, sink) {
-            return sink.drop(d, None, frame);
-        }
         let Some(e) = self.eni_in_vpc(vpc, IpAddr::V4(private.0)) else {
             return sink.drop(unknown, None, frame);
         };
@@ -255,12 +311,27 @@ impl Dataplane {
             dst_port: private.1.unwrap_or(key.dst_port),
             ..key
         };
+        let port_of = |k: &FlowKey| match k.icmp_kind() {
+            Some(IcmpKind::Request | IcmpKind::Reply) => k.icmp_id,
+            Some(_) => 0,
+            None => k.dst_port,
+        };
+        sink.tr.hop(Hop::Translate {
+            from: IpAddr::V4(nat_private),
+            from_port: port_of(&key),
+            to: IpAddr::V4(private.0),
+            to_port: match key.icmp_kind() {
+                Some(IcmpKind::Request | IcmpKind::Reply) => private.1.unwrap_or(key.icmp_id),
+                Some(_) => 0,
+                None => translated.dst_port,
+            },
+        });
         if self.net.enis[e.ix()].subnet != nat_subnet {
             if let Err(d) = self.nacl_check(nat_subnet, Direction::Outbound, &translated, sink) {
                 return sink.drop(d, Some(e), frame);
             }
         }
         let latency = self.net.latency.internet_ns + self.net.latency.same_az_ns;
-        self.in_translated(now, (h, latency), e, key, private, frame, sink)
+        self.in_translated(now, (h, latency), e, key, private, false, frame, sink)
     }
 }

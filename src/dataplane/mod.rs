@@ -57,7 +57,7 @@ mod tests_tgw;
 pub use detail::{DetailDisplay, DropDetail, Edge};
 pub use nat::NAT_IDLE_TIMEOUT_NS;
 pub use routes::{CompiledRoutes, RouteLookup};
-pub use trace::{Gateway, Hop, MtuDecision, NoTrace, SgVerdict, Tracer};
+pub use trace::{Gateway, Hop, MtuDecision, NoTrace, SgVerdict, TimedHops, Tracer};
 
 pub use detail::{
     eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, tgw_att_id, tgw_id,

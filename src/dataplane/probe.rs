@@ -4,6 +4,7 @@
 //! The request leaves at virtual time 0; the reply is built from the frame the
 //! destination actually received (after any NAT) and sent back when it arrives.
 
+use super::trace::TimedHops;
 use super::{Action, Dataplane, DropDetail, Egress, Hop, Ingress, EXTERNAL_MAC, ROUTER_MAC};
 use crate::model::{Endpoint, Network};
 use crate::wire::{build_packet, parse_frame, FlowKey, PacketSpec, Transport};
@@ -49,6 +50,9 @@ pub struct Probe {
 pub struct Leg {
     pub key: FlowKey,
     pub hops: Vec<Hop>,
+    /// When each hop happened, virtual ns from the request leaving its source
+    /// (the reply's start at the request's arrival).
+    pub times: Vec<u64>,
     /// Where it was delivered, the frame as delivered, and the one-way latency.
     pub delivered: Option<(Egress, Vec<u8>, u64)>,
     pub drop: Option<DropDetail>,
@@ -66,6 +70,13 @@ impl Leg {
             }
             (hop, packet)
         })
+    }
+
+    /// Each hop with when it happened (see `times`).
+    pub fn timed_hops(&self) -> impl Iterator<Item = (&Hop, u64)> + '_ {
+        self.hops
+            .iter()
+            .zip(self.times.iter().copied().chain(std::iter::repeat(0)))
     }
 
     /// The packet this leg's drop is about (see [`Leg::hops_with_packet`]).
@@ -123,12 +134,13 @@ fn mac_of(net: &Network, end: Endpoint) -> [u8; 6] {
 
 fn send(dp: &mut Dataplane, now: u64, from: Ingress, frame: Vec<u8>) -> Result<Leg, String> {
     let key = parse_frame(&frame).map_err(|m| m.to_string())?;
-    let mut hops = Vec::new();
+    let mut traced = TimedHops::starting_at(now);
     let mut out = Vec::new();
-    dp.process_traced(now, from, frame, &mut out, &mut hops);
+    dp.process_traced(now, from, frame, &mut out, &mut traced);
     let mut leg = Leg {
         key,
-        hops,
+        hops: traced.hops,
+        times: traced.times,
         delivered: None,
         drop: None,
     };

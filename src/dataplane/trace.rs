@@ -139,6 +139,11 @@ pub enum Hop {
 /// Receives the pipeline's decisions.
 pub trait Tracer {
     fn hop(&mut self, hop: Hop);
+    /// The hops that follow happen `offset_ns` of virtual time after the frame
+    /// entered the router (its one-way latency so far: the NAT gateway one AZ hop
+    /// away, the far side of a link). Offsets never go back.
+    #[inline(always)]
+    fn at(&mut self, _offset_ns: u64) {}
 }
 
 /// Records nothing; compiles to nothing.
@@ -148,6 +153,48 @@ pub struct NoTrace;
 impl Tracer for NoTrace {
     #[inline(always)]
     fn hop(&mut self, _: Hop) {}
+}
+
+/// Records every hop with the virtual time it happens at: `start_ns` (when the
+/// frame entered the router) plus the offset the pipeline reported (see
+/// [`Tracer::at`]).
+#[derive(Debug, Default, Clone)]
+pub struct TimedHops {
+    pub hops: Vec<Hop>,
+    /// `times[i]` is when `hops[i]` happened, in virtual ns.
+    pub times: Vec<u64>,
+    start_ns: u64,
+    offset_ns: u64,
+}
+
+impl TimedHops {
+    /// An empty record for a frame entering the router at `start_ns`.
+    pub fn starting_at(start_ns: u64) -> TimedHops {
+        TimedHops {
+            start_ns,
+            ..TimedHops::default()
+        }
+    }
+
+    /// Forget the hops, keep the buffers (one frame after another).
+    pub fn restart(&mut self, start_ns: u64) {
+        self.hops.clear();
+        self.times.clear();
+        self.start_ns = start_ns;
+        self.offset_ns = 0;
+    }
+}
+
+impl Tracer for TimedHops {
+    fn hop(&mut self, hop: Hop) {
+        self.hops.push(hop);
+        self.times
+            .push(self.start_ns.saturating_add(self.offset_ns));
+    }
+
+    fn at(&mut self, offset_ns: u64) {
+        self.offset_ns = self.offset_ns.max(offset_ns);
+    }
 }
 
 /// Records every hop in order.

@@ -85,6 +85,45 @@ impl DropReason {
     }
 }
 
+/// A set of drop reasons (`expect = "dropped:A|B"`), one bit per position in
+/// [`DropReason::ALL`]; `Copy` like the reasons themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DropReasons(u32);
+
+impl DropReasons {
+    /// Every reason (`expect = "dropped"`).
+    pub const ANY: DropReasons = DropReasons((1 << DropReason::ALL.len()) - 1);
+
+    fn bit(r: DropReason) -> u32 {
+        let i = DropReason::ALL.iter().position(|&x| x == r).unwrap_or(0);
+        1 << i
+    }
+
+    /// This set with `r` added.
+    pub fn with(self, r: DropReason) -> DropReasons {
+        DropReasons(self.0 | Self::bit(r))
+    }
+
+    pub fn contains(self, r: DropReason) -> bool {
+        self.0 & Self::bit(r) != 0
+    }
+
+    /// The reasons, in [`DropReason::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = DropReason> {
+        DropReason::ALL
+            .into_iter()
+            .filter(move |&r| self.contains(r))
+    }
+
+    /// `NACL_DENY|SG_NO_MATCH`, or `*` for every reason.
+    pub fn text(self) -> String {
+        if self == Self::ANY {
+            return "*".to_string();
+        }
+        self.iter().map(|r| r.code()).collect::<Vec<_>>().join("|")
+    }
+}
+
 impl fmt::Display for DropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -111,5 +150,19 @@ mod tests {
             assert_eq!(r.code().parse::<DropReason>(), Ok(r));
         }
         assert!("NACL".parse::<DropReason>().is_err());
+    }
+
+    #[test]
+    fn reason_sets() {
+        let s = DropReasons::default()
+            .with(DropReason::SgNoMatch)
+            .with(DropReason::NaclDeny);
+        assert!(s.contains(DropReason::NaclDeny) && s.contains(DropReason::SgNoMatch));
+        assert!(!s.contains(DropReason::NoRoute));
+        assert_eq!(s.text(), "NACL_DENY|SG_NO_MATCH");
+        assert!(DropReason::ALL
+            .iter()
+            .all(|&r| DropReasons::ANY.contains(r)));
+        assert_eq!(DropReasons::ANY.text(), "*");
     }
 }

@@ -1,6 +1,6 @@
 //! Traffic flows declared in a topology and the expectations they carry.
 
-use super::{DropReason, EniIdx, HostIdx};
+use super::{DropReason, DropReasons, EniIdx, HostIdx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowKind {
@@ -35,7 +35,34 @@ pub enum Endpoint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expectation {
     Delivered,
+    /// `dropped:REASON`.
     Dropped(DropReason),
+    /// `dropped` ([`DropReasons::ANY`]) or `dropped:A|B`: dropped for any of these.
+    DroppedAnyOf(DropReasons),
+}
+
+impl Expectation {
+    /// As written in the topology: `delivered`, `dropped`, `dropped:NACL_DENY`,
+    /// `dropped:NACL_DENY|SG_NO_MATCH`.
+    pub fn text(self) -> String {
+        match self {
+            Expectation::Delivered => "delivered".to_string(),
+            Expectation::Dropped(r) => format!("dropped:{}", r.code()),
+            Expectation::DroppedAnyOf(DropReasons::ANY) => "dropped".to_string(),
+            Expectation::DroppedAnyOf(s) => format!("dropped:{}", s.text()),
+        }
+    }
+
+    /// Met by a flow with this outcome (`delivered`: fully delivered) whose frames
+    /// were dropped for `reasons`: `delivered` iff delivered; a drop expectation
+    /// iff not delivered and one of the reasons it names was seen.
+    pub fn met(self, delivered: bool, mut reasons: impl Iterator<Item = DropReason>) -> bool {
+        match self {
+            Expectation::Delivered => delivered,
+            Expectation::Dropped(want) => !delivered && reasons.any(|r| r == want),
+            Expectation::DroppedAnyOf(set) => !delivered && reasons.any(|r| set.contains(r)),
+        }
+    }
 }
 
 /// A traffic flow to run (`peeremu run`) and check.

@@ -44,10 +44,15 @@ pub struct FlowReport {
     pub protocol: &'static str,
     pub sent_packets: u64,
     pub delivered_packets: u64,
+    /// The flow's own packets dropped (either direction), resets not included.
     pub dropped_packets: u64,
+    /// Dropped TCP RSTs and ICMP errors about the flow's packets.
+    pub dropped_resets: u64,
     pub bytes_delivered: u64,
-    /// Drop reason code → count.
+    /// Drop reason code → count (every dropped frame of the flow, resets included).
     pub drops: BTreeMap<String, u64>,
+    /// Drop reason code → the object of the first such drop (`acl-db rule * inbound`).
+    pub drop_objects: BTreeMap<String, String>,
     /// One-way latency of delivered packets, nanoseconds.
     pub latency_ns: LatencyHistogram,
     /// Ping round-trip times, nanoseconds.

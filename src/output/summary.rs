@@ -5,7 +5,7 @@
 
 use super::histogram::LatencyHistogram;
 use super::report::{FlowReport, Outcome, RunTotals};
-use crate::model::{Expectation, Flow};
+use crate::model::{DropReason, Expectation, Flow};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -36,9 +36,14 @@ pub struct FlowSummary {
     pub sent_packets: u64,
     pub delivered_packets: u64,
     pub dropped_packets: u64,
+    /// Dropped RSTs and ICMP errors generated in reply to the flow's packets
+    /// (not in `dropped_packets`).
+    pub dropped_resets: u64,
     pub bytes_delivered: u64,
-    /// Reason code → count, sorted by code.
+    /// Reason code → count, sorted by code (resets included).
     pub drops: BTreeMap<String, u64>,
+    /// Reason code → the object that made the first such drop.
+    pub drop_objects: BTreeMap<String, String>,
     /// `null` when nothing was delivered.
     pub latency_ns: Option<Percentiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,24 +134,22 @@ impl From<RunTotals> for Totals {
 
 /// How an expectation is spelled in the topology file.
 pub fn expectation_text(e: Expectation) -> String {
-    match e {
-        Expectation::Delivered => "delivered".to_string(),
-        Expectation::Dropped(r) => format!("dropped:{}", r.code()),
-    }
+    e.text()
 }
 
 /// Whether a flow did what its `expect` said.
 /// - `delivered`: the outcome is `delivered` (every packet, or every TCP byte).
 /// - `dropped:R`: the flow did not fully deliver and at least one of its packets was
 ///   dropped for reason `R` (a TCP flow black-holed by MTU may have delivered its
-///   handshake, so "nothing delivered" would be too strict).
+///   handshake, so "nothing delivered" would be too strict); `dropped:A|B` for A
+///   or B, `dropped` for any reason.
 pub fn expectation_met(e: Expectation, r: &FlowReport) -> bool {
-    match e {
-        Expectation::Delivered => r.outcome == Outcome::Delivered,
-        Expectation::Dropped(reason) => {
-            r.outcome != Outcome::Delivered && r.drops.get(reason.code()).is_some_and(|&n| n > 0)
-        }
-    }
+    let seen = r
+        .drops
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .filter_map(|(code, _)| code.parse::<DropReason>().ok());
+    e.met(r.outcome == Outcome::Delivered, seen)
 }
 
 impl Summary {
@@ -193,8 +196,10 @@ impl Summary {
                     sent_packets: r.sent_packets,
                     delivered_packets: r.delivered_packets,
                     dropped_packets: r.dropped_packets,
+                    dropped_resets: r.dropped_resets,
                     bytes_delivered: r.bytes_delivered,
                     drops: r.drops.clone(),
+                    drop_objects: r.drop_objects.clone(),
                     latency_ns: Percentiles::of(&r.latency_ns),
                     rtt_ns: r.rtt_ns.as_ref().and_then(Percentiles::of),
                     responses: r.responses,
@@ -263,8 +268,10 @@ pub(crate) mod tests {
             sent_packets: 4 + dropped,
             delivered_packets: if outcome == Outcome::Dropped { 0 } else { 4 },
             dropped_packets: dropped,
+            dropped_resets: 0,
             bytes_delivered: 400,
             drops: drops.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            drop_objects: Default::default(),
             latency_ns,
             rtt_ns: None,
             response_ns: None,

@@ -4,7 +4,7 @@
 use super::summary::{FlowSummary, Summary};
 
 /// Columns of the table.
-const COLUMNS: usize = 13;
+const COLUMNS: usize = 14;
 
 const HEADERS: [&str; COLUMNS] = [
     "flow",
@@ -13,6 +13,7 @@ const HEADERS: [&str; COLUMNS] = [
     "sent",
     "delivered",
     "dropped",
+    "resets",
     "top drop",
     "p50",
     "p99",
@@ -71,7 +72,11 @@ fn row(f: &FlowSummary) -> [String; COLUMNS] {
         .drops
         .iter()
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map_or("-".to_string(), |(k, _)| k.clone());
+        .map_or("-".to_string(), |(k, _)| match f.drop_objects.get(k) {
+            // `NACL_DENY acl-db rule * inbound`: what to look at, not only why.
+            Some(object) => format!("{k} {object}"),
+            None => k.clone(),
+        });
     let (p50, p99) = f
         .latency_ns
         .map_or(("-".to_string(), "-".to_string()), |l| {
@@ -89,6 +94,7 @@ fn row(f: &FlowSummary) -> [String; COLUMNS] {
         f.sent_packets.to_string(),
         f.delivered_packets.to_string(),
         f.dropped_packets.to_string(),
+        f.dropped_resets.to_string(),
         top_drop,
         p50,
         p99,
@@ -107,7 +113,7 @@ fn push_row(out: &mut String, cells: &[String; COLUMNS], widths: &[usize; COLUMN
         }
         let pad = w.saturating_sub(cell.chars().count());
         // Numbers right-aligned, text left-aligned.
-        if (3..=5).contains(&i) || (7..=10).contains(&i) {
+        if (3..=6).contains(&i) || (8..=11).contains(&i) {
             line.extend(std::iter::repeat_n(' ', pad));
             line.push_str(cell);
         } else {
@@ -223,6 +229,22 @@ mod tests {
         assert_eq!(
             lines[4],
             "expectation not met: flow \"blocked-flow\" (web → db): expected delivered, got dropped (0/8 delivered; NACL_DENY 3, SG_NO_MATCH 1)"
+        );
+    }
+
+    #[test]
+    fn top_drop_names_the_object_and_resets_have_a_column() {
+        let mut s = summary();
+        s.flows[1]
+            .drop_objects
+            .insert("NACL_DENY".into(), "acl-db rule * inbound".into());
+        s.flows[1].dropped_resets = 2;
+        let t = render(&s);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[0].contains("dropped  resets  top drop"), "{t}");
+        assert!(
+            lines[2].contains("4       2  NACL_DENY acl-db rule * inbound"),
+            "{t}"
         );
     }
 

@@ -31,6 +31,9 @@ const FRAGMENT_IDS: usize = 4096;
 pub enum DropKind {
     /// A packet of the flow itself (either direction).
     Packet,
+    /// A TCP RST of the flow (either direction): not the flow's data, counted
+    /// apart (`dropped_resets`).
+    Reset,
     /// An ICMP "fragmentation needed"/"packet too big" about the flow's packets.
     PacketTooBig,
     /// Another ICMP error about the flow's packets.
@@ -128,6 +131,9 @@ impl Attribution {
                     DropKind::IcmpError
                 };
                 self.lookup(l4.get(8..)?).map(|f| (f, kind))
+            }
+            Some((_, _, proto::TCP, l4)) if l4.get(13).is_some_and(|f| f & 0x04 != 0) => {
+                self.lookup(ip).map(|f| (f, DropKind::Reset))
             }
             _ => self.lookup(ip).map(|f| (f, DropKind::Packet)),
         }

@@ -28,6 +28,7 @@
 
 mod attribution;
 mod direct;
+pub mod explain;
 mod fabric;
 mod frames;
 mod link;

@@ -1,7 +1,7 @@
 //! What the simulation reports as it runs; `output` implements [`Observer`] to write
 //! captures and flow logs. Frames are borrowed: observers copy what they keep.
 
-use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx, TgwAttIdx};
+use crate::model::{DropReason, EniIdx, FlowIdx, HostIdx, PcxIdx, TgwAttIdx};
 
 /// Where a frame was seen (one pcapng interface each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +54,9 @@ pub trait Observer {
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]);
     /// A frame dropped by the data plane or a link.
     fn dropped(&mut self, event: DropEvent<'_>);
+    /// The frame of the last [`Observer::dropped`] belongs to `flow` (called
+    /// right after it; `peeremu run --explain` keeps the first one of a flow).
+    fn flow_dropped(&mut self, _flow: FlowIdx, _event: DropEvent<'_>) {}
 }
 
 /// An observer that records nothing (captures off, benchmarks).

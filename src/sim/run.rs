@@ -538,23 +538,27 @@ impl Engine {
         observer: &mut dyn Observer,
     ) {
         self.ledger.dropped += 1;
-        observer.dropped(DropEvent {
+        let event = DropEvent {
             time_ns: t,
             reason,
             detail,
             eni,
             frame: &frame,
-        });
+        };
+        observer.dropped(event);
         if let Some((flow, kind)) = self.attribution.classify_drop(&frame) {
+            observer.flow_dropped(flow, event);
             let d = &mut self.drops[flow.ix()];
+            d.note_object(reason, detail);
             match kind {
                 DropKind::Packet => d.count(reason),
+                DropKind::Reset => d.count_reset(reason),
                 DropKind::PacketTooBig => {
-                    d.count(reason);
+                    d.count_reset(reason);
                     d.icmp_too_big_dropped
                         .get_or_insert_with(|| detail.to_string());
                 }
-                DropKind::IcmpError => d.count(reason),
+                DropKind::IcmpError => d.count_reset(reason),
             }
         }
         self.pool.give(frame);

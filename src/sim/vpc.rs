@@ -2,7 +2,7 @@
 //! [`run_network`], the one call that runs a topology end to end.
 
 use super::{run, Attachment, Fabric, FabricAction, Observer, RunResult, SetupError, SimConfig};
-use crate::dataplane::{Action, Dataplane, Egress, Ingress};
+use crate::dataplane::{Action, Dataplane, Egress, Ingress, NoTrace, Tracer};
 use crate::model::Network;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -40,12 +40,31 @@ impl Fabric for VpcFabric<'_> {
         frame: Vec<u8>,
         out: &mut Vec<FabricAction>,
     ) {
+        self.forward_traced(now_ns, from, frame, out, &mut NoTrace);
+    }
+
+    fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
+        self.untranslated(public, protocol, port)
+    }
+}
+
+impl VpcFabric<'_> {
+    /// [`Fabric::forward`], recording the router's decisions in `tr` (`run
+    /// --explain`; `NoTrace` compiles to the untraced pipeline).
+    pub fn forward_traced<T: Tracer>(
+        &mut self,
+        now_ns: u64,
+        from: Attachment,
+        frame: Vec<u8>,
+        out: &mut Vec<FabricAction>,
+        tr: &mut T,
+    ) {
         let ingress = match from {
             Attachment::Eni(i) => Ingress::Eni(i),
             Attachment::External(h) => Ingress::External(h),
         };
         self.dataplane
-            .process(now_ns, ingress, frame, &mut self.actions);
+            .process_traced(now_ns, ingress, frame, &mut self.actions, tr);
         for a in self.actions.drain(..) {
             out.push(match a {
                 Action::Deliver {
@@ -91,7 +110,8 @@ impl Fabric for VpcFabric<'_> {
         }
     }
 
-    fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
+    /// See [`Fabric::untranslate`].
+    pub fn untranslated(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
         let IpAddr::V4(public) = public else {
             return None;
         };

@@ -507,6 +507,8 @@ pub struct FlowSpec {
     pub df: Option<S<bool>>,
     #[serde(default)]
     pub ipv6: bool,
+    /// `delivered`, `dropped` (any reason), `dropped:REASON` or `dropped:A|B` (any
+    /// of the reasons listed).
     #[schemars(with = "Option<String>")]
     pub expect: Option<S<String>>,
 }

@@ -13,7 +13,7 @@ pub mod format;
 pub mod names;
 mod parse;
 pub mod schema;
-mod suggest;
+pub mod suggest;
 mod validate;
 
 use crate::model::Network;

@@ -141,9 +141,10 @@ fn has_ipv6(net: &Network, e: Endpoint) -> bool {
     }
 }
 
-/// Every spelling `expect` accepts.
+/// Every spelling `expect` accepts (for "did you mean").
 fn expectations() -> Vec<String> {
-    std::iter::once("delivered".to_string())
+    ["delivered".to_string(), "dropped".to_string()]
+        .into_iter()
         .chain(
             DropReason::ALL
                 .iter()
@@ -152,18 +153,53 @@ fn expectations() -> Vec<String> {
         .collect()
 }
 
+/// `delivered`, `dropped` (any reason), `dropped:REASON` or `dropped:A|B` (any
+/// of the reasons listed). Each unknown reason is an error of its own, at its
+/// column.
 fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectation> {
-    let text = s.get_ref().trim();
-    if text == "delivered" {
-        return Some(Expectation::Delivered);
+    let raw = s.get_ref();
+    let text = raw.trim();
+    match text {
+        "delivered" => return Some(Expectation::Delivered),
+        "dropped" => return Some(Expectation::DroppedAnyOf(DropReasons::ANY)),
+        _ => {}
     }
-    if let Some(code) = text.strip_prefix("dropped:") {
-        if let Ok(r) = code.trim().parse::<DropReason>() {
-            return Some(Expectation::Dropped(r));
+    if let Some(codes) = text.strip_prefix("dropped:") {
+        // Where `codes` starts inside the string value (the span includes the quote).
+        let mut at = raw.len() - raw.trim_start().len() + "dropped:".len();
+        let mut set = DropReasons::default();
+        let mut first = None;
+        let mut ok = true;
+        for code in codes.split('|') {
+            let name = code.trim();
+            let start = at + (code.len() - code.trim_start().len());
+            at += code.len() + 1;
+            match name.parse::<DropReason>() {
+                Ok(r) => {
+                    set = set.with(r);
+                    first = first.or(Some(r));
+                }
+                Err(()) => {
+                    ok = false;
+                    let hint =
+                        suggest::did_you_mean(name, DropReason::ALL.iter().map(|r| r.code()));
+                    let what = if name.is_empty() {
+                        "empty drop reason (write `dropped` for any reason, or `dropped:A|B`)"
+                            .to_string()
+                    } else {
+                        format!("unknown drop reason `{name}` (reasons are the codes listed in docs/topology-format.md: NO_ROUTE, NACL_DENY, …){hint}")
+                    };
+                    c.err("unknown-reason", inner_span(s, start, name.len()), o, what);
+                }
+            }
         }
-        let hint = suggest::did_you_mean(code.trim(), DropReason::ALL.iter().map(|r| r.code()));
-        c.err("unknown-reason", s.span(), o, format!("unknown drop reason `{}` (reasons are the codes listed in docs/topology-format.md: NO_ROUTE, NACL_DENY, …){hint}", code.trim()));
-        return None;
+        if !ok {
+            return None;
+        }
+        return Some(match (first, codes.contains('|')) {
+            (Some(r), false) => Expectation::Dropped(r),
+            _ => Expectation::DroppedAnyOf(set),
+        });
     }
     let all = expectations();
     let hint = suggest::did_you_mean(text, all.iter().map(|s| s.as_str()));
@@ -171,9 +207,23 @@ fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectati
         "unknown-reason",
         s.span(),
         o,
-        format!("unknown expectation `{text}` (use `delivered` or `dropped:<REASON>`){hint}"),
+        format!("unknown expectation `{text}` (use `delivered`, `dropped`, `dropped:<REASON>` or `dropped:<REASON>|<REASON>`){hint}"),
     );
     None
+}
+
+/// The span of `len` bytes at byte `start` of a string value's text, when the
+/// value is a plain one-line string (`"…"` with no escapes before that point);
+/// else the whole value.
+fn inner_span(s: &S<String>, start: usize, len: usize) -> std::ops::Range<usize> {
+    let span = s.span();
+    let quoted = span.end.saturating_sub(span.start) == s.get_ref().len() + 2;
+    if quoted {
+        let from = span.start + 1 + start;
+        from..from + len.max(1)
+    } else {
+        span
+    }
 }
 
 pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
