@@ -21,15 +21,17 @@
 //! expected fails, which is what a CI check wants.
 
 use crate::host::{FlowPlan, FlowStats, TcpEnd};
-use crate::model::{DropReason, Expectation, FlowKind, Network};
+use crate::model::{DropReason, Expectation, FlowKind, Network, SegmentBytes};
 use crate::output::conservation::unaccounted_packets;
+use crate::output::data_cost::DataCost;
 use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
 use super::setup::endpoint_name;
 use crate::output::LatencyHistogram;
 
-/// Drops attributed to one flow.
+/// What the engine counts per flow beside the hosts: drops, frames in flight,
+/// bytes carried over billable segments.
 #[derive(Debug, Clone, Default)]
 pub struct FlowDrops {
     pub by_reason: BTreeMap<DropReason, u64>,
@@ -41,6 +43,8 @@ pub struct FlowDrops {
     pub finished: bool,
     /// The flow's frames still on a link or in a queue when the run ended.
     pub in_flight: u64,
+    /// IP bytes of the flow's frames carried over each billable segment.
+    pub segment_bytes: SegmentBytes,
 }
 
 impl FlowDrops {
@@ -211,6 +215,8 @@ pub fn build_reports(
                 notes,
                 in_flight_frames: d.in_flight,
                 unaccounted_packets: unaccounted,
+                path_mtu: pmtu,
+                data_cost: DataCost::of(&d.segment_bytes, &net.prices),
             }
         })
         .collect()

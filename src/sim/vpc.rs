@@ -54,12 +54,14 @@ impl Fabric for VpcFabric<'_> {
                     latency_ns,
                     via_peering,
                     via_tgw,
+                    charges,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
                     latency_ns,
                     via_peering,
                     via_tgw,
+                    charges,
                 },
                 Action::IcmpError {
                     to,
@@ -71,6 +73,7 @@ impl Fabric for VpcFabric<'_> {
                     latency_ns,
                     via_peering: None,
                     via_tgw: None,
+                    charges: crate::model::Charges::NONE,
                 },
                 Action::Drop {
                     reason,
