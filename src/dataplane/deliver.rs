@@ -66,7 +66,7 @@ impl Dataplane {
         self.emit(
             Egress::Eni(dst),
             frame,
-            leg.latency_ns,
+            (leg.latency_ns, leg.charges),
             leg.via,
             fragment,
             sink,
@@ -80,13 +80,14 @@ impl Dataplane {
         &mut self,
         to: Egress,
         frame: Vec<u8>,
-        latency_ns: u64,
+        (latency_ns, charges): (u64, Charges),
         via: Option<PcxIdx>,
         fragment: Fragmenting,
         sink: &mut Sink<'_, T>,
     ) {
         if let Some((packet, mtu)) = fragment {
-            return self.emit_fragments(to, frame, latency_ns, via, (packet, mtu), sink);
+            let timing = (latency_ns, charges);
+            return self.emit_fragments(to, frame, timing, via, (packet, mtu), sink);
         }
         sink.out.push(Action::Deliver {
             to,
@@ -94,6 +95,7 @@ impl Dataplane {
             latency_ns,
             via_peering: via,
             via_tgw: None,
+            charges,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -105,7 +107,7 @@ impl Dataplane {
         &mut self,
         to: Egress,
         frame: Vec<u8>,
-        latency_ns: u64,
+        (latency_ns, charges): (u64, Charges),
         via: Option<PcxIdx>,
         (packet, mtu): (u16, u16),
         sink: &mut Sink<'_, T>,
@@ -131,6 +133,7 @@ impl Dataplane {
                 latency_ns,
                 via_peering: via,
                 via_tgw: None,
+                charges,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });

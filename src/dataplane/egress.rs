@@ -64,7 +64,7 @@ impl Dataplane {
         src: EniIdx,
         h: HostIdx,
         mtu: u16,
-        latency_ns: u64,
+        timing: (u64, Charges),
         key: &FlowKey,
         frame: Vec<u8>,
         translate: Option<(Ipv4Addr, Option<u16>)>,
@@ -85,12 +85,12 @@ impl Dataplane {
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
             return sink.drop(DropDetail::Malformed(m.0), Some(src), frame);
         }
-        sink.tr.at(latency_ns);
+        sink.tr.at(timing.0);
         sink.tr.hop(Hop::External {
             host: h,
             dir: Direction::Inbound,
         });
-        self.emit(Egress::External(h), frame, latency_ns, None, fragment, sink);
+        self.emit(Egress::External(h), frame, timing, None, fragment, sink);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -139,11 +139,12 @@ impl Dataplane {
             return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let latency = self.net.latency.internet_ns;
+        let charges = Charges::NONE.with(Segment::InternetEgress);
         self.deliver_external(
             src,
             h,
             INTERNET_MTU.min(host_mtu),
-            latency,
+            (latency, charges),
             &key,
             frame,
             translate,
@@ -208,6 +209,8 @@ impl Dataplane {
             // The round trip through the gateway stays inside the region.
             latency_ns: self.net.latency.cross_az_ns,
             via: None,
+            // Out to the internet and back in: billed as data transfer out.
+            charges: Charges::NONE.with(Segment::InternetEgress),
         };
         match fragment {
             None => self.deliver_eni(now, leg, target, key, frame, sink),
@@ -343,11 +346,16 @@ impl Dataplane {
         let latency = self.net.latency.same_az_ns + self.net.latency.internet_ns;
         // The frame is rewritten once, to the Elastic IP and the port; the trace
         // shows the internet gateway's step from the NAT's private address.
+        let nat_az = self.net.subnets[nat_subnet.ix()].az;
+        let charges = Charges::NONE
+            .with(Segment::NatProcessing)
+            .with(Segment::InternetEgress)
+            .with_if(Segment::CrossAz, self.net.eni_az(src) != nat_az);
         self.deliver_external(
             src,
             h,
             INTERNET_MTU.min(host_mtu),
-            latency,
+            (latency, charges),
             &translated,
             frame,
             Some((nat_public, port)),
@@ -382,7 +390,9 @@ impl Dataplane {
         let Some((h, host_mtu)) = self.host_at(key.dst, Some(g)) else {
             return sink.drop_unknown(key.dst, Some(src), frame);
         };
-        self.deliver_external(src, h, mtu.min(host_mtu), latency, &key, frame, None, sink);
+        // Data transfer out over a VPN is billed like data transfer out.
+        let timing = (latency, Charges::NONE.with(Segment::InternetEgress));
+        self.deliver_external(src, h, mtu.min(host_mtu), timing, &key, frame, None, sink);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -416,7 +426,7 @@ impl Dataplane {
             src,
             h,
             VPC_MTU.min(host_mtu),
-            latency,
+            (latency, Charges::NONE),
             &key,
             frame,
             None,

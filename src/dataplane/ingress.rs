@@ -59,6 +59,8 @@ impl Dataplane {
                         mtu,
                         latency_ns,
                         via: None,
+                        // Data transfer in from on premises is free.
+                        charges: Charges::NONE,
                     },
                     e,
                     key,
@@ -81,7 +83,7 @@ impl Dataplane {
                 });
                 let latency = self.net.latency.internet_ns;
                 let to = (private, None);
-                return self.in_translated(now, (h, latency), e, key, to, true, frame, sink);
+                return self.in_translated(now, (h, latency, Charges::NONE), e, key, to, true, frame, sink);
             }
             if let Some(&n) = self.nat_by_public_ip.get(&d) {
                 return self.in_via_nat(now, h, n, key, frame, sink);
@@ -104,6 +106,7 @@ impl Dataplane {
                         mtu: INTERNET_MTU,
                         latency_ns: internet,
                         via: None,
+                        charges: Charges::NONE,
                     };
                     return self.deliver_eni(now, leg, e, key, frame, sink);
                 }
@@ -126,6 +129,7 @@ impl Dataplane {
                     mtu: VPC_MTU,
                     latency_ns: self.net.latency.same_az_ns,
                     via: None,
+                    charges: Charges::NONE,
                 };
                 return self.deliver_eni(now, leg, e, key, frame, sink);
             }
@@ -170,7 +174,7 @@ impl Dataplane {
     fn in_translated<T: Tracer>(
         &mut self,
         now: u64,
-        (h, latency_ns): (HostIdx, u64),
+        (h, latency_ns, charges): (HostIdx, u64, Charges),
         e: EniIdx,
         key: FlowKey,
         to: (Ipv4Addr, Option<u16>),
@@ -219,6 +223,7 @@ impl Dataplane {
             mtu: INTERNET_MTU,
             latency_ns,
             via: None,
+            charges,
         };
         self.deliver_eni(now, leg, e, key, frame, sink)
     }
@@ -332,6 +337,11 @@ impl Dataplane {
             }
         }
         let latency = self.net.latency.internet_ns + self.net.latency.same_az_ns;
-        self.in_translated(now, (h, latency), e, key, private, false, frame, sink)
+        // The NAT gateway processes replies too, and across AZs to the instance.
+        let nat_az = self.net.subnets[nat_subnet.ix()].az;
+        let charges = Charges::NONE
+            .with(Segment::NatProcessing)
+            .with_if(Segment::CrossAz, self.net.eni_az(e) != nat_az);
+        self.in_translated(now, (h, latency, charges), e, key, private, false, frame, sink)
     }
 }

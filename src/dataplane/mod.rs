@@ -108,6 +108,8 @@ pub enum Action {
         /// The transit gateway attachments it entered and left by (capture
         /// points), when it crossed a TGW.
         via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
+        /// The billable segments the frame crossed (data cost).
+        charges: Charges,
     },
     /// Dropped; `eni` is the interface on whose behalf (flow logs: REJECT).
     Drop {
@@ -357,6 +359,22 @@ impl Dataplane {
             self.net.latency.same_az_ns
         } else {
             self.net.latency.cross_az_ns
+        }
+    }
+
+    /// What carrying a frame between two ENIs directly (within a VPC or over a
+    /// peering) is billed: inter-region transfer between regions, cross-AZ
+    /// transfer between AZs of one region, nothing within one AZ.
+    #[inline]
+    pub fn eni_charges(&self, a: EniIdx, b: EniIdx) -> Charges {
+        match (
+            self.eni_region_az.get(a.ix()),
+            self.eni_region_az.get(b.ix()),
+        ) {
+            (Some(&(ra, aza)), Some(&(rb, azb))) => Charges::NONE
+                .with_if(Segment::InterRegion, ra != rb)
+                .with_if(Segment::CrossAz, ra == rb && aza != azb),
+            _ => Charges::NONE,
         }
     }
 

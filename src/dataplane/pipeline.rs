@@ -31,6 +31,8 @@ pub(super) struct Leg {
     pub mtu: u16,
     pub latency_ns: u64,
     pub via: Option<PcxIdx>,
+    /// The billable segments crossed (data cost).
+    pub charges: Charges,
 }
 
 /// Where actions and trace hops go.
@@ -164,6 +166,7 @@ impl Dataplane {
             mtu: VPC_MTU,
             latency_ns: 0,
             via: None,
+            charges: Charges::NONE,
         };
         let not_attached = DropDetail::TargetNotAttached { rtb, route };
         match target {
@@ -178,6 +181,7 @@ impl Dataplane {
                     Some(d) => {
                         let leg = Leg {
                             latency_ns: self.eni_latency(src, d),
+                            charges: self.eni_charges(src, d),
                             ..leg
                         };
                         self.deliver_eni(now, leg, d, key, frame, sink)
@@ -244,6 +248,7 @@ impl Dataplane {
             mtu,
             latency_ns: self.eni_latency(src, dst),
             via: Some(p),
+            charges: self.eni_charges(src, dst),
         };
         self.deliver_eni(now, leg, dst, key, frame, sink)
     }

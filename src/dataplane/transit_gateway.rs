@@ -134,9 +134,24 @@ struct Fabric {
     hops_ns: u64,
     /// Region crossings over TGW peerings.
     cross_ns: u64,
+    /// A peering crossed into another region (even with a 0 ms latency).
+    regions_crossed: bool,
     /// The attachments the frame entered the TGW fabric by and left it by (the
     /// capture points).
     via: Option<(TgwAttIdx, TgwAttIdx)>,
+}
+
+impl Fabric {
+    /// What crossing the TGW fabric is billed: data processing once, for bytes
+    /// sent into the first TGW from a VPC or VPN (entering a peer TGW is not
+    /// processed again), and inter-region transfer when a peering crossed
+    /// regions. No cross-AZ transfer is billed for TGW traffic.
+    fn charges(&self) -> Charges {
+        Charges::NONE.with(Segment::TgwProcessing).with_if(
+            Segment::InterRegion,
+            self.cross_ns > 0 || self.regions_crossed,
+        )
+    }
 }
 
 /// Record on the deliveries just pushed which TGW attachments they crossed.
@@ -306,6 +321,7 @@ impl Dataplane {
                         self.net.transit_gateways[next.ix()].region,
                     );
                     fabric.cross_ns += self.region_pair_ns(ra, rb);
+                    fabric.regions_crossed |= ra != rb;
                     sink.tr.hop(Hop::TgwAttachment {
                         att: out,
                         tgw: next,
@@ -415,6 +431,7 @@ impl Dataplane {
             mtu: TGW_MTU,
             latency_ns: base + fabric.hops_ns,
             via: None,
+            charges: fabric.charges(),
         };
         let start = sink.out.len();
         self.deliver_eni(now, leg, dst, key, frame, sink);
@@ -459,7 +476,15 @@ impl Dataplane {
             .map_or(0, |g| g.latency_ns);
         let latency = vpn_ns + fabric.hops_ns + fabric.cross_ns;
         let start = sink.out.len();
-        self.emit(Egress::External(h), frame, latency, None, None, sink);
+        let charges = fabric.charges().with(Segment::InternetEgress);
+        self.emit(
+            Egress::External(h),
+            frame,
+            (latency, charges),
+            None,
+            None,
+            sink,
+        );
         mark_via_tgw(&mut sink.out[start..], fabric.via);
     }
 

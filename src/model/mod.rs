@@ -4,6 +4,7 @@
 //! (`dataplane`, `sim`, `host`, `output`) reads it. Ids (`vpc-…`, `sg-…`) are kept
 //! only for messages and outputs.
 
+mod data_cost;
 mod index;
 mod network;
 mod objects;
@@ -12,6 +13,7 @@ mod rules;
 mod traffic;
 mod transit_gateway;
 
+pub use data_cost::*;
 pub use index::*;
 pub use network::*;
 pub use objects::*;

@@ -31,6 +31,8 @@ pub struct Network {
     pub flows: Vec<Flow>,
     pub latency: LatencyTable,
     pub quotas: Quotas,
+    /// `[prices]`: what each billable segment costs (data cost estimates).
+    pub prices: Prices,
 }
 
 impl Network {

@@ -4,6 +4,7 @@
 pub mod capture_limit;
 pub mod conservation;
 pub mod console;
+pub mod data_cost;
 pub mod flowlog;
 pub mod hgrm;
 pub mod histogram;

@@ -27,6 +27,7 @@
 //! Captures stop for good at the `--max-capture` limit (see `capture_limit`).
 
 use super::capture_limit::{size_text, CaptureBudget, CaptureLimits};
+use super::data_cost::PricesUsed;
 use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
 use super::hgrm::write_percentile_distribution;
 use super::histogram::LatencyHistogram;
@@ -97,6 +98,8 @@ pub struct Recorder {
     topology: String,
     seed: u64,
     flows: Vec<Flow>,
+    /// Data cost prices, written in the summary.
+    prices: crate::model::Prices,
     capture: Option<PcapngFile<FileWriter>>,
     /// `points/<id>.pcapng` (present when capturing).
     points: Option<PointCaptures>,
@@ -171,6 +174,7 @@ impl Recorder {
             topology: network.name.clone(),
             seed: config.seed,
             flows: network.flows.clone(),
+            prices: network.prices,
             capture,
             points,
             drops,
@@ -284,6 +288,7 @@ impl Recorder {
             &self.flows,
             totals,
         );
+        summary.prices = Some(PricesUsed::of(&self.prices));
         summary.capture_truncated = self.budget.full_at_ns().is_some();
         summary.frames_not_captured = self.budget.not_captured();
         keep(open(&self.dir, SUMMARY_FILE).and_then(|mut f| {

@@ -75,6 +75,11 @@ pub struct FlowReport {
     /// Packets that neither arrived nor were dropped with a reason nor were in
     /// flight: a peeremu defect, 0 in a correct run (see [`super::conservation`]).
     pub unaccounted_packets: u64,
+    /// The path MTU the source learned from ICMP fragmentation-needed / packet
+    /// too big, if any.
+    pub path_mtu: Option<u16>,
+    /// Bytes carried over billable segments, and their estimated cost.
+    pub data_cost: super::data_cost::DataCost,
 }
 
 /// Totals for the run (`summary.json` top level).

@@ -3,6 +3,7 @@
 //! below and the same run writes the same bytes — except `totals.wall_time_s`, the
 //! one field measured on the host's clock (determinism checks mask it).
 
+use super::data_cost::{DataCost, PricesUsed};
 use super::histogram::LatencyHistogram;
 use super::report::{FlowReport, Outcome, RunTotals};
 use crate::model::{DropReason, Expectation, Flow};
@@ -22,6 +23,9 @@ pub struct Summary {
     /// Frames seen at capture points, and dropped frames, after captures stopped:
     /// counted everywhere else, but in no capture file.
     pub frames_not_captured: u64,
+    /// The prices data costs are estimated with (set by the recorder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices: Option<PricesUsed>,
     pub flows: Vec<FlowSummary>,
     pub expectations: ExpectationTotals,
     pub totals: Totals,
@@ -68,6 +72,10 @@ pub struct FlowSummary {
     /// Packets neither delivered, dropped with a reason, nor in flight: 0 unless
     /// peeremu has a defect (see `totals.conservation`).
     pub unaccounted_packets: u64,
+    /// The path MTU the source learned from ICMP (`null`: none learned).
+    pub path_mtu: Option<u16>,
+    /// Estimated data cost of the flow's bytes (both directions) at `prices`.
+    pub data_cost: DataCost,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -211,6 +219,8 @@ impl Summary {
                     notes: r.notes.clone(),
                     in_flight_frames: r.in_flight_frames,
                     unaccounted_packets: r.unaccounted_packets,
+                    path_mtu: r.path_mtu,
+                    data_cost: r.data_cost,
                 }
             })
             .collect();
@@ -225,6 +235,7 @@ impl Summary {
             interrupted,
             capture_truncated: false,
             frames_not_captured: 0,
+            prices: None,
             flows,
             expectations: ExpectationTotals { checked, failed },
             totals: totals.into(),
@@ -283,6 +294,8 @@ pub(crate) mod tests {
             notes: vec![],
             in_flight_frames: 0,
             unaccounted_packets: 0,
+            path_mtu: None,
+            data_cost: Default::default(),
         }
     }
 

@@ -7,7 +7,7 @@
 use super::{Attachment, Fabric, FabricAction};
 use crate::dataplane::ROUTER_MAC;
 use crate::host::packet::split_ip;
-use crate::model::DropReason;
+use crate::model::{Charges, DropReason};
 use crate::wire::ETHERNET_HEADER_LEN;
 use etherparse::{icmpv4::DestUnreachableHeader, Icmpv4Type, Icmpv6Type, PacketBuilder};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -131,6 +131,7 @@ impl Fabric for DirectFabric {
                         latency_ns: self.latency_ns,
                         via_peering: None,
                         via_tgw: None,
+                        charges: Charges::NONE,
                     }),
                 }
             }
@@ -143,6 +144,7 @@ impl Fabric for DirectFabric {
             latency_ns: self.latency_ns,
             via_peering: None,
             via_tgw: None,
+            charges: Charges::NONE,
         });
     }
 }

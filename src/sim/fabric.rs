@@ -2,7 +2,7 @@
 //! out. The VPC router (`dataplane`) implements it through a thin adapter; tests use
 //! [`DirectFabric`](super::DirectFabric).
 
-use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx, TgwAttIdx};
+use crate::model::{Charges, DropReason, EniIdx, HostIdx, PcxIdx, TgwAttIdx};
 use std::net::IpAddr;
 
 /// Where a frame enters or leaves the fabric.
@@ -26,6 +26,9 @@ pub enum FabricAction {
         /// The transit gateway attachments it entered and left by (captured on
         /// each).
         via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
+        /// The billable segments it crossed: its IP bytes count for its flow's
+        /// data cost.
+        charges: Charges,
     },
     /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
     Drop {

@@ -23,15 +23,17 @@
 //! by the end of the run is not "dropped").
 
 use crate::host::{FlowPlan, FlowStats, TcpEnd};
-use crate::model::{DropReason, FlowKind, Network};
+use crate::model::{DropReason, FlowKind, Network, SegmentBytes};
 use crate::output::conservation::unaccounted_packets;
+use crate::output::data_cost::DataCost;
 use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
 use super::setup::endpoint_name;
 use crate::output::LatencyHistogram;
 
-/// Drops attributed to one flow.
+/// What the engine counts per flow beside the hosts: drops, frames in flight,
+/// bytes carried over billable segments.
 #[derive(Debug, Clone, Default)]
 pub struct FlowDrops {
     /// Every dropped frame of the flow by reason, resets included.
@@ -50,6 +52,8 @@ pub struct FlowDrops {
     pub finished: bool,
     /// The flow's frames still on a link or in a queue when the run ended.
     pub in_flight: u64,
+    /// IP bytes of the flow's frames carried over each billable segment.
+    pub segment_bytes: SegmentBytes,
 }
 
 impl FlowDrops {
@@ -242,6 +246,8 @@ pub fn build_reports(
                 notes,
                 in_flight_frames: d.in_flight,
                 unaccounted_packets: unaccounted,
+                path_mtu: pmtu,
+                data_cost: DataCost::of(&d.segment_bytes, &net.prices),
             }
         })
         .collect()

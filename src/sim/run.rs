@@ -15,7 +15,7 @@ use super::{
     FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
 };
 use crate::host::{FlowStats, GeneratorTimeouts, Host};
-use crate::model::{DropReason, Network};
+use crate::model::{Charges, DropReason, Network};
 use crate::output::{Conservation, FlowReport, RunTotals};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -308,8 +308,16 @@ impl Engine {
                 }
                 let mut actions = std::mem::take(&mut self.actions);
                 for a in actions.drain(..) {
-                    if let FabricAction::Drop { frame, .. } = &a {
-                        self.attribution.learn_translation(frame, &*fabric);
+                    match &a {
+                        FabricAction::Drop { frame, .. } => {
+                            self.attribution.learn_translation(frame, &*fabric)
+                        }
+                        // Billed frames are counted for their flow (a NAT
+                        // gateway's public side included).
+                        FabricAction::Deliver { frame, charges, .. } if !charges.is_empty() => {
+                            self.attribution.learn_translation(frame, &*fabric)
+                        }
+                        FabricAction::Deliver { .. } => {}
                     }
                     self.apply(t, a, sent_ns, observer);
                 }
@@ -478,7 +486,11 @@ impl Engine {
                 latency_ns,
                 via_peering,
                 via_tgw,
+                charges,
             } => {
+                if !charges.is_empty() {
+                    self.charge(charges, &frame);
+                }
                 if let Some(p) = via_peering.filter(|_| !self.eni_frames_only) {
                     observer.frame(
                         t,
@@ -524,6 +536,18 @@ impl Engine {
                 frame,
             } => {
                 self.drop_frame(t, reason, &detail, eni, frame, observer);
+            }
+        }
+    }
+
+    /// Count a delivered frame's IP bytes on the billable segments it crossed,
+    /// for its flow (both directions; an ICMP error about the flow counts too).
+    /// Only frames that crossed a billable segment get here.
+    fn charge(&mut self, charges: Charges, frame: &[u8]) {
+        if let Some((flow, _)) = self.attribution.classify_drop(frame) {
+            let bytes = frame.len().saturating_sub(crate::wire::ETHERNET_HEADER_LEN);
+            if let Some(d) = self.drops.get_mut(flow.ix()) {
+                d.segment_bytes.add(charges, bytes as u64);
             }
         }
     }

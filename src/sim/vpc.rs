@@ -73,12 +73,14 @@ impl VpcFabric<'_> {
                     latency_ns,
                     via_peering,
                     via_tgw,
+                    charges,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
                     latency_ns,
                     via_peering,
                     via_tgw,
+                    charges,
                 },
                 Action::IcmpError {
                     to,
@@ -90,6 +92,7 @@ impl VpcFabric<'_> {
                     latency_ns,
                     via_peering: None,
                     via_tgw: None,
+                    charges: crate::model::Charges::NONE,
                 },
                 Action::Drop {
                     reason,

@@ -17,6 +17,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
     "latency",
     "quotas",
+    "prices",
     "vpc",
     "subnet",
     "route_table",
@@ -42,6 +43,7 @@ pub struct Document {
     pub name: Option<String>,
     pub latency: Option<LatencySpec>,
     pub quotas: Option<QuotasSpec>,
+    pub prices: Option<PricesSpec>,
     pub vpcs: Vec<VpcSpec>,
     pub subnets: Vec<SubnetSpec>,
     pub route_tables: Vec<RouteTableSpec>,
@@ -117,6 +119,23 @@ pub struct QuotasSpec {
     pub route_tables_per_tgw: Option<u32>,
     pub routes_per_tgw: Option<u32>,
     pub peering_attachments_per_tgw: Option<u32>,
+}
+
+/// `[prices]`: USD per GB of each billable segment (`model::Prices`), each
+/// optional (AWS us-east-1 list price otherwise).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PricesSpec {
+    #[schemars(with = "Option<f64>")]
+    pub cross_az_per_gb: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
+    pub tgw_processing_per_gb: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
+    pub inter_region_per_gb: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
+    pub nat_processing_per_gb: Option<S<f64>>,
+    #[schemars(with = "Option<f64>")]
+    pub internet_egress_per_gb: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -43,6 +43,7 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             },
             "latency" => doc.latency = one(value, "latency", diags),
             "quotas" => doc.quotas = one(value, "quotas", diags),
+            "prices" => doc.prices = one(value, "prices", diags),
             "vpc" => doc.vpcs = many(value, k, diags, &mut doc.broken),
             "subnet" => doc.subnets = many(value, k, diags, &mut doc.broken),
             "route_table" => doc.route_tables = many(value, k, diags, &mut doc.broken),
@@ -221,8 +222,8 @@ fn object_label(value: &toml::Spanned<DeValue<'_>>, key: &str) -> String {
             .and_then(|v| v.get_ref().as_str().map(str::to_string))
     });
     match id {
-        Some(id) if !matches!(key, "latency" | "quotas") => format!("{word} {id}"),
-        _ if matches!(key, "latency" | "quotas") => format!("[{key}]"),
+        Some(id) if !matches!(key, "latency" | "quotas" | "prices") => format!("{word} {id}"),
+        _ if matches!(key, "latency" | "quotas" | "prices") => format!("[{key}]"),
         _ => format!("[[{key}]]"),
     }
 }

@@ -24,6 +24,8 @@ pub struct TopologyFile {
     latency: Option<LatencySpec>,
     /// AWS quota overrides.
     quotas: Option<QuotasSpec>,
+    /// Data cost prices, USD per GB (AWS us-east-1 list prices by default).
+    prices: Option<PricesSpec>,
     vpc: Option<Vec<VpcSpec>>,
     subnet: Option<Vec<SubnetSpec>>,
     route_table: Option<Vec<RouteTableSpec>>,

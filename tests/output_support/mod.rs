@@ -160,6 +160,8 @@ pub fn reports() -> Vec<FlowReport> {
             notes: vec![],
             in_flight_frames: 0,
             unaccounted_packets: 0,
+            path_mtu: None,
+            data_cost: Default::default(),
         },
         FlowReport {
             name: "../../escape".into(),
@@ -184,6 +186,8 @@ pub fn reports() -> Vec<FlowReport> {
             notes: vec!["blocked by acl-b".into()],
             in_flight_frames: 0,
             unaccounted_packets: 0,
+            path_mtu: None,
+            data_cost: Default::default(),
         },
     ]
 }

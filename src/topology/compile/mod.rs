@@ -153,6 +153,7 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     c.net.name = doc.name.clone().unwrap_or_else(|| default_name.to_string());
     c.declare_all(&doc);
     settings::latency_and_quotas(&mut c, &doc);
+    settings::prices(&mut c, &doc);
     vpcs::vpcs(&mut c, &doc.vpcs);
     rules::prefix_lists(&mut c, &doc.prefix_lists);
     routes::route_tables(&mut c, &doc.route_tables);

@@ -1,4 +1,5 @@
-//! `[latency]` and `[quotas]`: AWS defaults (DESIGN.md §4), overridden by the file.
+//! `[latency]`, `[quotas]` and `[prices]`: AWS defaults (DESIGN.md §4), overridden
+//! by the file.
 
 use super::super::format::Document;
 use super::Compiler;
@@ -84,6 +85,60 @@ pub fn latency_and_quotas(c: &mut Compiler<'_>, doc: &Document) {
         set(
             &mut d.peering_attachments_per_tgw,
             q.peering_attachments_per_tgw,
+        );
+    }
+}
+
+/// The most a `[prices]` entry may be, USD per GB: far above any AWS price, and
+/// small enough that a run's bytes times it stay a finite number.
+pub const MAX_PRICE_PER_GB: f64 = 1_000_000.0;
+
+pub fn prices(c: &mut Compiler<'_>, doc: &Document) {
+    let Some(p) = &doc.prices else { return };
+    let t = &mut c.net.prices;
+    let mut bad = Vec::new();
+    for (v, slot, what) in [
+        (
+            &p.cross_az_per_gb,
+            &mut t.cross_az_per_gb,
+            "cross_az_per_gb",
+        ),
+        (
+            &p.tgw_processing_per_gb,
+            &mut t.tgw_processing_per_gb,
+            "tgw_processing_per_gb",
+        ),
+        (
+            &p.inter_region_per_gb,
+            &mut t.inter_region_per_gb,
+            "inter_region_per_gb",
+        ),
+        (
+            &p.nat_processing_per_gb,
+            &mut t.nat_processing_per_gb,
+            "nat_processing_per_gb",
+        ),
+        (
+            &p.internet_egress_per_gb,
+            &mut t.internet_egress_per_gb,
+            "internet_egress_per_gb",
+        ),
+    ] {
+        if let Some(v) = v {
+            let usd = *v.get_ref();
+            if (0.0..=MAX_PRICE_PER_GB).contains(&usd) {
+                *slot = usd;
+            } else {
+                bad.push((what, v.span()));
+            }
+        }
+    }
+    for (what, span) in bad {
+        c.err(
+            "prices",
+            span,
+            "prices",
+            format!("{what} must be a number of US dollars per GB from 0 to {MAX_PRICE_PER_GB}"),
         );
     }
 }
