@@ -304,9 +304,6 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
                 {
                     notes.lines.push("Ipv6Support disable: AWS propagates no IPv6 route for this VPC; peeremu propagates its IPv6 block too".into());
                 }
-                if o.dns_support.is_some() {
-                    notes.lines.push("DnsSupport: DNS is not modelled".into());
-                }
                 plan.vpc = Some(vpc.clone());
                 plan.subnets = v.item.subnet_ids.clone();
                 m.tgw_vpcs
