@@ -9,13 +9,14 @@ use import_support::{scratch, write_json};
 use peeremu::cli::reach::{matrix, Cell};
 use peeremu::cli::trace::Proto;
 use peeremu::import::aws::{import, ImportError, Imported, Options};
-use peeremu::model::{Network, RouteTarget};
+use peeremu::model::{Network, RouteTarget, TgwAttachmentKind, TgwRouteTarget};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BATFISH: &str = "tests/data/aws/batfish-two-regions";
 const FLAT: &str = "tests/data/aws/flat-one-vpc";
+const TGW: &str = "tests/data/aws/tgw-hub-spoke";
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_peeremu"))
@@ -95,7 +96,7 @@ fn batfish_fixture_imports_every_modelled_object_and_reports_the_rest() {
     assert_eq!(net.gateway_endpoints.len(), 1);
     let report = done.report();
     for (id, why) in [
-        ("tgw-0a1b2c3d4e5f67890", "transit gateway"),
+        ("tgw-0a1b2c3d4e5f67890", "no imported attachment"),
         ("eigw-0123456789abcdef0", "egress-only"),
         ("vpce-0ee55ff66aa77bb88", "Interface endpoint"),
         ("i-0aaa000000000old1", "stopped"),
@@ -116,14 +117,16 @@ fn batfish_fixture_imports_every_modelled_object_and_reports_the_rest() {
         done.skipped.len()
     )));
     // Each skipped object is also a comment in the file; each object names its source.
+    // The TGW is imported; prod's route to it is a blackhole, as prod has no
+    // attachment to it (AWS would not accept the route otherwise).
     assert!(done
         .toml
-        .contains("# tgw-0a1b2c3d4e5f67890: transit gateways are not modelled yet"));
+        .contains("[[transit_gateway]]\nid = \"tgw-0a1b2c3d4e5f67890\""));
     assert!(done
         .toml
         .contains("# from aws_configs/111122223333/us-east-1/Vpcs.json Vpcs[0] (Name: prod)"));
     assert!(done.toml.contains(
-        "target = \"blackhole\" },  # transit gateway tgw-0a1b2c3d4e5f67890 not modelled"
+        "target = \"blackhole\" },  # transit gateway tgw-0a1b2c3d4e5f67890: to which the VPC has no imported attachment"
     ));
 }
 
@@ -251,6 +254,192 @@ fn flat_folder_recognised_by_keys_not_names() {
         .routes
         .iter()
         .any(|r| r.target == RouteTarget::Eni(peeremu::model::EniIdx(fw_eni as u32))));
+}
+
+#[test]
+fn tgw_hub_spoke_fixture_imports_attachments_tables_and_propagations() {
+    let (done, net) = import_ok(TGW);
+    assert_eq!(net.transit_gateways.len(), 1);
+    let tgw = &net.transit_gateways[0];
+    assert_eq!(tgw.id, "tgw-0c4d5e6f708192a3b");
+    // The export lists every association and propagation: AWS's default options
+    // (which only affect attachments created later) are written off.
+    assert!(tgw.default_association.is_none() && tgw.default_propagation.is_none());
+    assert!(done
+        .toml
+        .contains("default_route_table_association = false"));
+    let att = |id: &str| {
+        net.tgw_attachments
+            .iter()
+            .position(|a| a.id == id)
+            .unwrap_or_else(|| panic!("no attachment {id}"))
+    };
+    // hub, spoke-a, spoke-b (VPC), the VPN; not the deleted, Direct Connect or Connect ones.
+    assert_eq!(net.tgw_attachments.len(), 4, "{}", done.toml);
+    let hub = att("tgw-attach-0e1000000000000a1");
+    assert!(matches!(
+        &net.tgw_attachments[hub].kind,
+        TgwAttachmentKind::Vpc { subnets, appliance_mode: true, .. } if subnets.len() == 2
+    ));
+    let vpn = att("tgw-attach-0e5000000000000a5");
+    let TgwAttachmentKind::Vpn { vgw } = net.tgw_attachments[vpn].kind else {
+        panic!("vpn attachment")
+    };
+    assert_eq!(
+        net.vpn_gateways[vgw.ix()].onprem_cidrs,
+        vec!["172.16.0.0/16".parse::<ipnet::IpNet>().expect("cidr")],
+        "on premises from the VPN's propagated BGP route"
+    );
+    let table = |id: &str| {
+        net.tgw_route_tables
+            .iter()
+            .position(|t| t.id == id)
+            .unwrap_or_else(|| panic!("no table {id}"))
+    };
+    let spokes = table("tgw-rtb-0b1b2b3b4b5b6b7b8");
+    let hub_rtb = table("tgw-rtb-0a1a2a3a4a5a6a7a8");
+    let a = att("tgw-attach-0e2000000000000a2");
+    assert_eq!(
+        net.tgw_attachments[a].association.map(|t| t.ix()),
+        Some(spokes)
+    );
+    assert_eq!(
+        net.tgw_attachments[hub].association.map(|t| t.ix()),
+        Some(hub_rtb)
+    );
+    assert_eq!(
+        net.tgw_attachments[vpn].association.map(|t| t.ix()),
+        Some(hub_rtb)
+    );
+    // Propagated routes became propagations (not static routes): the spokes
+    // table has no propagations file, its propagated routes say which.
+    let spokes_text = done
+        .toml
+        .split("id = \"tgw-rtb-0b1b2b3b4b5b6b7b8\"")
+        .nth(1)
+        .expect("spokes table written");
+    assert!(
+        spokes_text.contains(
+            "propagations = [\"tgw-attach-0e1000000000000a1\", \"tgw-attach-0e5000000000000a5\"]"
+        ),
+        "{spokes_text}"
+    );
+    let routes = &net.tgw_route_tables[spokes].routes;
+    assert!(routes.iter().any(|r| r.propagated
+        && r.target == TgwRouteTarget::Attachment(peeremu::model::TgwAttIdx(hub as u32))));
+    assert!(routes.iter().any(|r| !r.propagated
+        && r.target == TgwRouteTarget::Blackhole
+        && r.destination.to_string() == "10.0.99.0/24"));
+    // The Direct Connect gateway's propagated route stops at the TGW (blackhole).
+    assert!(net.tgw_route_tables[hub_rtb]
+        .routes
+        .iter()
+        .any(|r| r.target == TgwRouteTarget::Blackhole
+            && r.destination.to_string() == "192.168.0.0/16"));
+    let report = done.report();
+    for (id, why) in [
+        (
+            "tgw-attach-0e6000000000000a6",
+            "Direct Connect gateway attachment",
+        ),
+        ("tgw-attach-0e7000000000000a7", "Connect (GRE) attachment"),
+        ("tgw-attach-0e4000000000000a4", "deleted"),
+        (
+            "tgw-rtb-0a1a2a3a4a5a6a7a8",
+            "192.168.0.0/16 to attachment tgw-attach-0e6000000000000a6",
+        ),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+    assert!(done
+        .toml
+        .contains("# tgw-attach-0e6000000000000a6: Direct Connect gateway attachment"));
+}
+
+#[test]
+fn tgw_hub_spoke_fixture_passes_check_and_runs_as_aws_would() {
+    let out = scratch("tgw-run");
+    let topo = out.join("tgw.toml");
+    let st = bin()
+        .args(["import", "aws", TGW, "-o"])
+        .arg(&topo)
+        .output()
+        .expect("import");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let chk = bin().arg("check").arg(&topo).output().expect("check");
+    assert_eq!(
+        chk.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&chk.stderr)
+    );
+    let flows = format!("{TGW}/flows.toml");
+    let got = outcomes(&topo, Some(Path::new(&flows)), &out.join("run"));
+    let want: Vec<(String, String)> = [
+        ("hub-to-spoke-b", "delivered"),
+        ("isolated-to-hub", "dropped"),
+        ("spoke-a-to-dc", "delivered"),
+        ("spoke-a-to-hub", "delivered"),
+        ("spoke-a-to-quarantine", "dropped"),
+        ("spoke-a-to-spoke-b", "dropped"),
+        ("spoke-b2-to-hub", "dropped"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    // The drop reasons: each flow's `expect` (exit 0 = every expectation met).
+    let run = bin()
+        .arg("run")
+        .arg(&topo)
+        .args(["--flows", &flows, "--no-capture", "--quiet", "--out"])
+        .arg(out.join("run-expect"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let t = bin()
+        .arg("trace")
+        .arg(&topo)
+        .args(["--from", "hub-svc", "--to", "192.168.1.1"])
+        .output()
+        .expect("trace");
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert!(text.contains("TGW_BLACKHOLE"), "{text}");
+}
+
+#[test]
+fn tgw_per_table_outputs_need_their_table_and_all_their_routes() {
+    let routes = json!({"Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "Type": "static", "State": "blackhole"}], "AdditionalRoutesAvailable": false});
+    let e = error_of(&[("routes.json", routes)], &[]);
+    assert_eq!(e.file, "routes.json");
+    assert!(
+        e.message
+            .contains("does not say which transit gateway route table"),
+        "{e}"
+    );
+    let part = json!({"Routes": [], "AdditionalRoutesAvailable": true});
+    let e = error_of(&[("tgw-rtb-0abc.routes.json", part)], &[]);
+    assert!(
+        e.message.contains("AdditionalRoutesAvailable is true"),
+        "{e}"
+    );
+    let att = json!({"TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-1", "TransitGatewayId": "tgw-1",
+        "ResourceType": "satellite", "ResourceId": "x", "State": "available"}]});
+    let e = error_of(&[("att.json", att)], &[]);
+    assert_eq!(e.path, "TransitGatewayAttachments[0].ResourceType");
+    assert!(e.message.contains("unknown variant `satellite`"), "{e}");
 }
 
 fn error_of(files: &[(&str, serde_json::Value)], raw: &[(&str, &str)]) -> ImportError {
@@ -556,12 +745,6 @@ fn examples_round_trip_through_describe_json() {
             .unwrap_or("x")
             .to_string();
         let net = peeremu::topology::load_file(&ex).unwrap_or_else(|e| panic!("{e}"));
-        // The importer does not map transit gateways yet (it reports them, and
-        // routes to one become blackholes): those examples cannot come back the same.
-        if !net.transit_gateways.is_empty() {
-            eprintln!("round trip: {stem} skipped (transit gateways are not imported yet)");
-            continue;
-        }
         let dir = scratch(&format!("round-{stem}"));
         import_support::export::export(&net, &dir.join("aws_configs"));
         let done = import(&dir.join("aws_configs"), &Options::default(), "back.toml")
@@ -587,12 +770,20 @@ fn examples_round_trip_through_describe_json() {
         for proto in [Proto::Tcp, Proto::Icmp] {
             let a = matrix(&net, proto, 443, false);
             let b = matrix(&back, proto, 443, false);
-            let short = |m: &[Vec<Cell>]| {
-                m.iter()
-                    .map(|r| r.iter().map(Cell::short).collect::<Vec<_>>())
-                    .collect::<Vec<_>>()
+            // Keyed by instance id: the import groups instances by region and
+            // VPC, so their order may differ from the example's.
+            let short = |n: &Network, m: &[Vec<Cell>]| {
+                let mut v: Vec<(String, String, String)> = Vec::new();
+                for (i, r) in m.iter().enumerate() {
+                    for (j, c) in r.iter().enumerate() {
+                        let id = |k: usize| n.instances[k].id.clone();
+                        v.push((id(i), id(j), c.short()));
+                    }
+                }
+                v.sort();
+                v
             };
-            assert_eq!(short(&a), short(&b), "{stem} {proto:?}");
+            assert_eq!(short(&net, &a), short(&back, &b), "{stem} {proto:?}");
         }
         let want = outcomes(&ex, None, &dir.join("run-a"));
         let got = outcomes(&topo, Some(&flows), &dir.join("run-b"));

@@ -287,7 +287,10 @@ pub fn export(net: &Network, dir: &Path) {
             "NatGatewayAddresses": [{"PrivateIp": n.private_ip.to_string(), "PublicIp": n.public_ip.to_string(), "IsPrimary": true, "Status": "succeeded"}]}),
         );
     }
-    for g in &net.vpn_gateways {
+    // A TGW VPN attachment's customer side is a VPN gateway entry of the
+    // compiled network; AWS describes it as the attachment's VPN connection.
+    let tgw_vpn = |id: &str| net.tgw_attachments.iter().any(|a| a.id == id);
+    for g in net.vpn_gateways.iter().filter(|g| !tgw_vpn(&g.id)) {
         let region = g
             .vpc
             .map_or_else(|| net.regions[0].name.clone(), region_of_vpc);
@@ -334,6 +337,7 @@ pub fn export(net: &Network, dir: &Path) {
             json!({"PrefixListId": p.id, "PrefixListName": p.name, "Cidrs": cidrs}),
         );
     }
+    super::export_tgw::export(net, dir, ACCOUNT, &mut push);
     for (region, keys) in files {
         for (key, records) in keys {
             let mut obj = serde_json::Map::new();

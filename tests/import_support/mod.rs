@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod export;
+pub mod export_tgw;
 pub mod synthetic;
 
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 use super::error::ImportError;
 use super::files::File;
 use super::shapes::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Where a record came from: its file and JSON path (`Vpcs[2]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,21 @@ pub struct Account {
     pub peerings: Vec<Rec<VpcPeeringConnection>>,
     pub endpoints: Vec<Rec<VpcEndpoint>>,
     pub prefix_lists: Vec<Rec<PrefixList>>,
+    pub tgws: Vec<Rec<TransitGateway>>,
+    pub tgw_route_tables: Vec<Rec<TgwRouteTable>>,
+    /// Attachments as `describe-transit-gateway-attachments` prints them. Not
+    /// unique by id: both sides of a TGW peering print it (each with its own
+    /// TGW and association).
+    pub tgw_attachments: Vec<Rec<TgwAttachment>>,
+    pub tgw_vpc_attachments: Vec<Rec<TgwVpcAttachment>>,
+    pub tgw_peering_attachments: Vec<Rec<TgwPeeringAttachment>>,
+    /// Per-table outputs: (route table id, record).
+    pub tgw_routes: Vec<(String, Rec<TgwRoute>)>,
+    pub tgw_associations: Vec<(String, Rec<TgwTableLink>)>,
+    pub tgw_propagations: Vec<(String, Rec<TgwTableLink>)>,
+    /// (route table id, `routes` | `associations` | `propagations`) for every
+    /// per-table output read, empty ones too (an empty list is data).
+    pub tgw_table_outputs: HashSet<(String, &'static str)>,
     /// (id, why, source) of records of kinds not modelled.
     pub unmodelled: Vec<(String, &'static str, Source)>,
     /// Every id defined, with its source (for duplicates and references).
@@ -179,6 +194,81 @@ impl Account {
             prefix_list_id,
             "PrefixListId"
         );
+        take!(
+            f.tgws,
+            tgws,
+            "TransitGateways",
+            transit_gateway_id,
+            "TransitGatewayId"
+        );
+        take!(
+            f.tgw_route_tables,
+            tgw_route_tables,
+            "TransitGatewayRouteTables",
+            transit_gateway_route_table_id,
+            "TransitGatewayRouteTableId"
+        );
+        // An attachment is printed by several outputs (and a peering by both
+        // regions): its id is known, not defined once.
+        macro_rules! attachments {
+            ($list:expr, $into:ident, $key:literal) => {
+                for (i, item) in $list.into_iter().enumerate() {
+                    let s = src($key, i);
+                    let id = &item.transit_gateway_attachment_id;
+                    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                        return Err(ImportError::at(
+                            &self.files[fi as usize],
+                            &format!("{}.TransitGatewayAttachmentId", s.path),
+                            format!("invalid id {id:?}"),
+                        ));
+                    }
+                    self.ids.entry(id.clone()).or_insert_with(|| s.clone());
+                    self.$into.push(Rec {
+                        item,
+                        src: s,
+                        region: region.clone(),
+                    });
+                }
+            };
+        }
+        attachments!(
+            f.tgw_attachments,
+            tgw_attachments,
+            "TransitGatewayAttachments"
+        );
+        attachments!(
+            f.tgw_vpc_attachments,
+            tgw_vpc_attachments,
+            "TransitGatewayVpcAttachments"
+        );
+        attachments!(
+            f.tgw_peering_attachments,
+            tgw_peering_attachments,
+            "TransitGatewayPeeringAttachments"
+        );
+        macro_rules! per_table {
+            ($sets:expr, $into:ident, $what:literal) => {
+                for set in $sets {
+                    self.tgw_table_outputs.insert((set.table.clone(), $what));
+                    for (i, item) in set.items.into_iter().enumerate() {
+                        self.$into.push((
+                            set.table.clone(),
+                            Rec {
+                                item,
+                                src: Source {
+                                    file: fi,
+                                    path: format!("{}[{i}]", set.path),
+                                },
+                                region: region.clone(),
+                            },
+                        ));
+                    }
+                }
+            };
+        }
+        per_table!(f.tgw_routes, tgw_routes, "routes");
+        per_table!(f.tgw_associations, tgw_associations, "associations");
+        per_table!(f.tgw_propagations, tgw_propagations, "propagations");
         for (r, res) in f.reservations.into_iter().enumerate() {
             for (i, item) in res.instances.into_iter().enumerate() {
                 let s = Source {

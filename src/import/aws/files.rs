@@ -10,19 +10,6 @@ use std::path::{Path, PathBuf};
 /// Top-level keys that hold objects peeremu does not model: read for their ids
 /// only, and reported as skipped.
 pub const UNMODELLED_KEYS: &[(&str, &str)] = &[
-    ("TransitGateways", "transit gateways are not modelled yet"),
-    (
-        "TransitGatewayAttachments",
-        "transit gateways are not modelled yet",
-    ),
-    (
-        "TransitGatewayVpcAttachments",
-        "transit gateways are not modelled yet",
-    ),
-    (
-        "TransitGatewayRouteTables",
-        "transit gateways are not modelled yet",
-    ),
     ("LoadBalancers", "load balancers are not modelled"),
     (
         "LoadBalancerDescriptions",
@@ -63,6 +50,16 @@ pub const MODELLED_KEYS: &[&str] = &[
     "VpcPeeringConnections",
     "VpcEndpoints",
     "PrefixLists",
+    "TransitGateways",
+    "TransitGatewayAttachments",
+    "TransitGatewayVpcAttachments",
+    "TransitGatewayPeeringAttachments",
+    "TransitGatewayRouteTables",
+    "Routes",
+    "Associations",
+    "TransitGatewayRouteTablePropagations",
+    "TransitGatewayStaticRoutes",
+    "TransitGatewayPropagations",
 ];
 
 /// One JSON file, parsed.
@@ -89,8 +86,48 @@ pub struct File {
     pub peerings: Vec<VpcPeeringConnection>,
     pub endpoints: Vec<VpcEndpoint>,
     pub prefix_lists: Vec<PrefixList>,
+    pub tgws: Vec<TransitGateway>,
+    pub tgw_attachments: Vec<TgwAttachment>,
+    pub tgw_vpc_attachments: Vec<TgwVpcAttachment>,
+    pub tgw_peering_attachments: Vec<TgwPeeringAttachment>,
+    pub tgw_route_tables: Vec<TgwRouteTable>,
+    /// `search-transit-gateway-routes` output, per route table.
+    pub tgw_routes: Vec<ForTable<TgwRoute>>,
+    /// `get-transit-gateway-route-table-associations` output, per route table.
+    pub tgw_associations: Vec<ForTable<TgwTableLink>>,
+    /// `get-transit-gateway-route-table-propagations` output, per route table.
+    pub tgw_propagations: Vec<ForTable<TgwTableLink>>,
     /// (top-level key, why not modelled, ids).
     pub unmodelled: Vec<(String, &'static str, Vec<String>)>,
+}
+
+/// Records of a per-route-table output, with the table they belong to and the
+/// JSON path of their list (`Routes`, `TransitGatewayStaticRoutes[2].Routes`).
+#[derive(Debug, Clone)]
+pub struct ForTable<T> {
+    pub table: String,
+    pub path: String,
+    pub items: Vec<T>,
+}
+
+/// The route table a per-table output is for, from the path: AWS prints
+/// `search-transit-gateway-routes`, `get-transit-gateway-route-table-associations`
+/// and `-propagations` without the table's id, so the user names the file (or its
+/// folder) after it: `tgw-rtb-0abc.routes.json`, `routes-tgw-rtb-0abc.json` or
+/// `tgw-rtb-0abc/routes.json`. The id runs from `tgw-rtb-` to the first `.`.
+pub fn table_of(shown: &str) -> Option<String> {
+    let p = Path::new(shown);
+    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let folders = p
+        .parent()
+        .into_iter()
+        .flat_map(|d| d.components().rev())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    stem.into_iter().chain(folders).find_map(|c| {
+        let at = c.find("tgw-rtb-")?;
+        let id = c[at..].split('.').next().unwrap_or("");
+        (id.len() > "tgw-rtb-".len()).then(|| id.to_string())
+    })
 }
 
 /// Every `.json` file under `dir`, sorted (so the output is deterministic), and
@@ -158,11 +195,13 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
         ..File::default()
     };
     let mut keys = Vec::new();
+    let table = table_of(&shown);
     let mut track = serde_path_to_error::Track::new();
     let result = serde::de::DeserializeSeed::deserialize(
         FileSeed {
             file: &mut file,
             keys: &mut keys,
+            table: table.as_deref(),
         },
         serde_path_to_error::Deserializer::new(&mut de, &mut track),
     );
@@ -194,6 +233,8 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
 struct FileSeed<'a> {
     file: &'a mut File,
     keys: &'a mut Vec<String>,
+    /// The TGW route table named in the file's path, for per-table outputs.
+    table: Option<&'a str>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for FileSeed<'_> {
@@ -229,6 +270,73 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                 "VpcPeeringConnections" => f.peerings = map.next_value()?,
                 "VpcEndpoints" => f.endpoints = map.next_value()?,
                 "PrefixLists" => f.prefix_lists = map.next_value()?,
+                "TransitGateways" => f.tgws = map.next_value()?,
+                "TransitGatewayAttachments" => f.tgw_attachments = map.next_value()?,
+                "TransitGatewayVpcAttachments" => f.tgw_vpc_attachments = map.next_value()?,
+                "TransitGatewayPeeringAttachments" => {
+                    f.tgw_peering_attachments = map.next_value()?
+                }
+                "TransitGatewayRouteTables" => f.tgw_route_tables = map.next_value()?,
+                "Routes" | "Associations" | "TransitGatewayRouteTablePropagations" => {
+                    let Some(table) = self.table else {
+                        return Err(serde::de::Error::custom(format!(
+                            "`{key}` ({}) does not say which transit gateway route table it is for: name the file or its folder after the table (tgw-rtb-….json, tgw-rtb-…/{key}.json)",
+                            match key.as_str() {
+                                "Routes" => "search-transit-gateway-routes",
+                                "Associations" => "get-transit-gateway-route-table-associations",
+                                _ => "get-transit-gateway-route-table-propagations",
+                            }
+                        )));
+                    };
+                    let table = table.to_string();
+                    let path = key.clone();
+                    match key.as_str() {
+                        "Routes" => f.tgw_routes.push(ForTable {
+                            table,
+                            path,
+                            items: map.next_value()?,
+                        }),
+                        "Associations" => f.tgw_associations.push(ForTable {
+                            table,
+                            path,
+                            items: map.next_value()?,
+                        }),
+                        _ => f.tgw_propagations.push(ForTable {
+                            table,
+                            path,
+                            items: map.next_value()?,
+                        }),
+                    }
+                }
+                "TransitGatewayStaticRoutes" => {
+                    let sets: Vec<WrappedRoutes> = map.next_value()?;
+                    for (i, w) in sets.into_iter().enumerate() {
+                        f.tgw_routes.push(ForTable {
+                            table: w.transit_gateway_route_table_id,
+                            path: format!("{key}[{i}].Routes"),
+                            items: w.routes,
+                        });
+                    }
+                }
+                "TransitGatewayPropagations" => {
+                    let sets: Vec<WrappedPropagations> = map.next_value()?;
+                    for (i, w) in sets.into_iter().enumerate() {
+                        f.tgw_propagations.push(ForTable {
+                            table: w.transit_gateway_route_table_id,
+                            path: format!("{key}[{i}].TransitGatewayRouteTablePropagations"),
+                            items: w.transit_gateway_route_table_propagations,
+                        });
+                    }
+                }
+                "AdditionalRoutesAvailable" => {
+                    // search-transit-gateway-routes prints at most 1,000 routes.
+                    if map.next_value::<Option<bool>>()? == Some(true) {
+                        return Err(serde::de::Error::custom(
+                            "AdditionalRoutesAvailable is true: search-transit-gateway-routes printed only part of the table (at most 1,000 routes); search in parts with --filters (type, route-search.subnet-of-match) and give each part its own file",
+                        ));
+                    }
+                    continue;
+                }
                 k if METADATA_KEYS.contains(&k) => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -265,5 +373,23 @@ mod tests {
         assert!(!looks_like_region("123456789012"));
         assert!(!looks_like_region("aws_configs"));
         assert!(!looks_like_region("us-east-x"));
+    }
+
+    #[test]
+    fn route_table_from_the_path() {
+        assert_eq!(
+            table_of("tgw-rtb-0abc.routes.json").as_deref(),
+            Some("tgw-rtb-0abc")
+        );
+        assert_eq!(
+            table_of("a/us-east-1/routes-tgw-rtb-0abc.json").as_deref(),
+            Some("tgw-rtb-0abc")
+        );
+        assert_eq!(
+            table_of("tgw-rtb-dev-x/Routes.json").as_deref(),
+            Some("tgw-rtb-dev-x")
+        );
+        assert_eq!(table_of("us-east-1/Routes.json"), None);
+        assert_eq!(table_of("tgw-rtb-.json"), None);
     }
 }

@@ -45,6 +45,16 @@ pub struct Mapper<'a> {
     pub endpoint_pl: HashMap<String, String>,
     /// VGW → on-premises CIDRs (VPN static routes, propagated routes).
     pub vgw_cidrs: HashMap<String, BTreeSet<String>>,
+    /// Imported transit gateways → index in `plan.tgws`.
+    pub tgw_ix: HashMap<String, usize>,
+    /// Imported TGW attachments.
+    pub tgw_atts: HashMap<String, super::map_transit::AttInfo>,
+    /// TGW → the VPCs with an imported attachment to it.
+    pub tgw_vpcs: HashMap<String, HashSet<String>>,
+    /// VPN connections imported as TGW VPN attachments.
+    pub tgw_vpn_connections: HashSet<String>,
+    /// TGWs whose default association and propagation tables differ.
+    pub split_default: HashSet<String>,
 }
 
 impl<'a> Mapper<'a> {
@@ -114,6 +124,11 @@ pub fn map(acct: &Account, opts: &Options) -> Result<Plan, ImportError> {
         endpoint_tables: HashMap::new(),
         endpoint_pl: HashMap::new(),
         vgw_cidrs: HashMap::new(),
+        tgw_ix: HashMap::new(),
+        tgw_atts: HashMap::new(),
+        tgw_vpcs: HashMap::new(),
+        tgw_vpn_connections: HashSet::new(),
+        split_default: HashSet::new(),
     };
     vpcs(&mut m, opts)?;
     peerings(&mut m)?;
@@ -121,6 +136,7 @@ pub fn map(acct: &Account, opts: &Options) -> Result<Plan, ImportError> {
     subnets(&mut m)?;
     super::map_gateways::gateways(&mut m)?;
     super::map_compute::instances(&mut m)?;
+    super::map_transit::transit_gateways(&mut m, opts.region.as_deref())?;
     super::map_routes::route_tables(&mut m)?;
     super::map_rules::nacls(&mut m)?;
     super::map_rules::security_groups(&mut m)?;
@@ -138,6 +154,9 @@ pub fn map(acct: &Account, opts: &Options) -> Result<Plan, ImportError> {
 fn count(p: &Plan) -> usize {
     p.prefix_lists.len()
         + p.peerings.len()
+        + p.tgws.len()
+        + p.tgw_attachments.len()
+        + p.tgw_route_tables.len()
         + p.vpcs
             .iter()
             .map(|v| {
@@ -547,5 +566,76 @@ fn quotas(m: &mut Mapper<'_>) {
         d.secondary_cidrs_per_vpc,
         "secondary blocks on one VPC",
     );
+    tgw_quotas(p, &d, &mut raise);
     m.plan.quotas = q;
+}
+
+/// The transit gateway quotas peeremu checks, raised to what the account uses.
+fn tgw_quotas(
+    p: &Plan,
+    d: &crate::model::Quotas,
+    raise: &mut dyn FnMut(&'static str, u32, u32, &str),
+) {
+    let per_tgw =
+        |f: &dyn Fn(&str) -> usize| p.tgws.iter().map(|g| f(&g.id)).max().unwrap_or(0) as u32;
+    let tables = per_tgw(&|g| p.tgw_route_tables.iter().filter(|t| t.tgw == g).count());
+    let peerings = per_tgw(&|g| {
+        p.tgw_attachments
+            .iter()
+            .filter(|a| a.kind == "peering" && (a.tgw == g || a.peer_tgw.as_deref() == Some(g)))
+            .count()
+    });
+    // Static routes plus, per propagation, the blocks the attachment propagates.
+    let blocks = |att: &str| {
+        p.tgw_attachments
+            .iter()
+            .find(|a| a.id == att)
+            .map_or(0, |a| {
+                a.onprem_cidrs.len()
+                    + a.vpc.as_ref().map_or(0, |v| {
+                        p.vpcs
+                            .iter()
+                            .find(|x| &x.id == v)
+                            .map_or(0, |x| 1 + x.secondary.len() + usize::from(x.ipv6.is_some()))
+                    })
+            })
+    };
+    let routes = per_tgw(&|g| {
+        p.tgw_route_tables
+            .iter()
+            .filter(|t| t.tgw == g)
+            .map(|t| t.routes.len() + t.propagations.iter().map(|a| blocks(a)).sum::<usize>())
+            .sum()
+    });
+    let mut vpc_tgws: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for a in &p.tgw_attachments {
+        if let Some(v) = &a.vpc {
+            vpc_tgws.entry(v).or_default().insert(&a.tgw);
+        }
+    }
+    let tgws = vpc_tgws.values().map(BTreeSet::len).max().unwrap_or(0) as u32;
+    raise(
+        "route_tables_per_tgw",
+        tables,
+        d.route_tables_per_tgw,
+        "route tables on one transit gateway",
+    );
+    raise(
+        "peering_attachments_per_tgw",
+        peerings,
+        d.peering_attachments_per_tgw,
+        "peering attachments on one transit gateway",
+    );
+    raise(
+        "routes_per_tgw",
+        routes,
+        d.routes_per_tgw,
+        "routes (static and propagated) on one transit gateway",
+    );
+    raise(
+        "tgws_per_vpc",
+        tgws,
+        d.tgws_per_vpc,
+        "transit gateways attached to one VPC",
+    );
 }

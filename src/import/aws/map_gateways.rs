@@ -122,12 +122,14 @@ pub fn vpn_gateways(m: &mut Mapper<'_>) -> Result<(), ImportError> {
                         .insert(rt.destination_cidr_block.clone());
                 }
             }
-        } else if v.transit_gateway_id.is_some() {
-            m.skip(
-                &v.vpn_connection_id,
-                "VPN connection to a transit gateway (not modelled yet)",
-                &r.src,
-            );
+        } else if let Some(t) = &v.transit_gateway_id {
+            if !m.tgw_vpn_connections.contains(&v.vpn_connection_id) {
+                m.skip(
+                    &v.vpn_connection_id,
+                    format!("VPN connection to transit gateway {t} without an imported VPN attachment (export describe-transit-gateway-attachments; see its attachment above)"),
+                    &r.src,
+                );
+            }
         }
     }
     for r in &acct.vgws {

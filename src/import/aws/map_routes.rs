@@ -1,7 +1,7 @@
 //! Route tables: the main-table association, the routes with their targets,
 //! and what AWS prints that the topology keeps implicit (local routes, gateway
-//! endpoint routes). A route whose target is not modelled (transit gateway,
-//! egress-only gateway, …) is written as `blackhole` with a comment, so traffic
+//! endpoint routes). A route whose target is not modelled (egress-only
+//! gateway, …) or not imported (a transit gateway the VPC has no attachment to) is written as `blackhole` with a comment, so traffic
 //! for it stops there instead of silently following a less specific route.
 
 use super::collect::Source;
@@ -104,6 +104,39 @@ pub fn route_tables(m: &mut Mapper<'_>) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// A route to a transit gateway: to it when the VPC has an imported attachment
+/// to it (AWS requires one), else a blackhole, reported.
+fn tgw_target(
+    m: &mut Mapper<'_>,
+    t: &str,
+    vpc: &str,
+    rtb: &str,
+    dest: &str,
+    at: &Source,
+    blackhole_state: bool,
+) -> Target {
+    let attached = m.tgw_vpcs.get(t).is_some_and(|v| v.contains(vpc));
+    if attached {
+        return Target::To(t.to_string(), None);
+    }
+    let why = if !m.tgw_ix.contains_key(t) {
+        "which is not in the export (or deleted; export describe-transit-gateways)"
+    } else {
+        "to which the VPC has no imported attachment"
+    };
+    if !blackhole_state {
+        m.skip(
+            t,
+            format!("route {dest} in {rtb} to transit gateway {t}, {why}: written as blackhole"),
+            at,
+        );
+    }
+    Target::To(
+        "blackhole".into(),
+        Some(format!("transit gateway {t}: {why}")),
+    )
+}
+
 fn target(
     m: &mut Mapper<'_>,
     route: &Route,
@@ -114,8 +147,10 @@ fn target(
 ) -> Result<Target, ImportError> {
     let blackhole_state = route.state == Some(RouteState::Blackhole);
     let propagated = route.origin == Some(RouteOrigin::EnableVgwRoutePropagation);
+    if let Some(t) = &route.transit_gateway_id {
+        return Ok(tgw_target(m, t, vpc, rtb, dest, at, blackhole_state));
+    }
     let unmodelled = [
-        (&route.transit_gateway_id, "transit gateway"),
         (
             &route.egress_only_internet_gateway_id,
             "egress-only internet gateway",

@@ -16,6 +16,7 @@ mod map_compute;
 mod map_gateways;
 mod map_routes;
 mod map_rules;
+mod map_transit;
 pub mod plan;
 pub mod shapes;
 mod writer;

@@ -19,6 +19,9 @@ pub struct Plan {
     pub prefix_lists: Vec<PrefixListPlan>,
     pub vpcs: Vec<VpcPlan>,
     pub peerings: Vec<PeeringPlan>,
+    pub tgws: Vec<TgwPlan>,
+    pub tgw_attachments: Vec<TgwAttachmentPlan>,
+    pub tgw_route_tables: Vec<TgwRouteTablePlan>,
     pub skipped: Vec<Skip>,
     /// Objects written (VPCs, subnets, tables, …; each instance counts once).
     pub imported: usize,
@@ -175,5 +178,43 @@ pub struct PeeringPlan {
     pub requester: String,
     pub accepter: String,
     pub status: &'static str,
+    pub notes: Notes,
+}
+
+/// `[[transit_gateway]]`.
+#[derive(Debug, Clone)]
+pub struct TgwPlan {
+    pub id: String,
+    pub region: String,
+    pub default_association: bool,
+    pub default_propagation: bool,
+    pub notes: Notes,
+}
+
+/// `[[tgw_attachment]]`: `kind` vpc (with `vpc`, `subnets`), vpn (with
+/// `onprem_cidrs`) or peering (with `peer_tgw`).
+#[derive(Debug, Clone)]
+pub struct TgwAttachmentPlan {
+    pub id: String,
+    pub tgw: String,
+    pub kind: &'static str,
+    pub state: &'static str,
+    pub vpc: Option<String>,
+    pub subnets: Vec<String>,
+    pub appliance_mode: bool,
+    pub onprem_cidrs: Vec<String>,
+    pub peer_tgw: Option<String>,
+    pub notes: Notes,
+}
+
+/// `[[tgw_route_table]]`.
+#[derive(Debug, Clone)]
+pub struct TgwRouteTablePlan {
+    pub id: String,
+    pub tgw: String,
+    pub default: bool,
+    pub associations: Vec<String>,
+    pub propagations: Vec<String>,
+    pub routes: Vec<RoutePlan>,
     pub notes: Notes,
 }

@@ -67,6 +67,7 @@ pub fn write(header: &[String], plan: &Plan) -> String {
             q(p.status)
         );
     }
+    transit(&mut o, plan);
     if !plan.skipped.is_empty() {
         let _ = writeln!(
             o,
@@ -279,4 +280,76 @@ fn rules(o: &mut String, key: &str, rules: &[RulePlan]) {
         let _ = writeln!(o, "  {{ {} }},", parts.join(", "));
     }
     o.push_str("]\n");
+}
+
+fn transit(o: &mut String, plan: &Plan) {
+    if !plan.tgws.is_empty() {
+        o.push_str("# ======== Transit gateways ========\n\n");
+    }
+    for g in &plan.tgws {
+        notes(o, &g.notes);
+        let _ = writeln!(
+            o,
+            "[[transit_gateway]]\nid = {}\nregion = {}\ndefault_route_table_association = {}\ndefault_route_table_propagation = {}\n",
+            q(&g.id),
+            q(&g.region),
+            g.default_association,
+            g.default_propagation
+        );
+        for a in plan.tgw_attachments.iter().filter(|a| a.tgw == g.id) {
+            notes(o, &a.notes);
+            let _ = writeln!(
+                o,
+                "[[tgw_attachment]]\nid = {}\ntgw = {}\nkind = {}",
+                q(&a.id),
+                q(&a.tgw),
+                q(a.kind)
+            );
+            if a.state != "available" {
+                let _ = writeln!(o, "state = {}", q(a.state));
+            }
+            if let Some(v) = &a.vpc {
+                let _ = writeln!(o, "vpc = {}\nsubnets = {}", q(v), list(&a.subnets));
+            }
+            if a.appliance_mode {
+                o.push_str("appliance_mode = true\n");
+            }
+            if a.kind == "vpn" {
+                let _ = writeln!(o, "onprem_cidrs = {}", list(&a.onprem_cidrs));
+            }
+            if let Some(p) = &a.peer_tgw {
+                let _ = writeln!(o, "peer_tgw = {}", q(p));
+            }
+            o.push('\n');
+        }
+        for t in plan.tgw_route_tables.iter().filter(|t| t.tgw == g.id) {
+            notes(o, &t.notes);
+            let _ = writeln!(
+                o,
+                "[[tgw_route_table]]\nid = {}\ntgw = {}",
+                q(&t.id),
+                q(&t.tgw)
+            );
+            if t.default {
+                o.push_str("default = true\n");
+            }
+            let _ = writeln!(o, "associations = {}", list(&t.associations));
+            let _ = writeln!(o, "propagations = {}", list(&t.propagations));
+            o.push_str("routes = [\n");
+            for r in &t.routes {
+                let note = r
+                    .note
+                    .as_ref()
+                    .map(|n| format!("  # {}", printable(n)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    o,
+                    "  {{ destination = {}, target = {} }},{note}",
+                    q(&r.destination),
+                    q(&r.target)
+                );
+            }
+            o.push_str("]\n\n");
+        }
+    }
 }

@@ -10,6 +10,7 @@ mod filters;
 mod gateways;
 mod network;
 mod routing;
+mod transit;
 
 pub use common::*;
 pub use compute::*;
@@ -17,3 +18,4 @@ pub use filters::*;
 pub use gateways::*;
 pub use network::*;
 pub use routing::*;
+pub use transit::*;
