@@ -76,9 +76,9 @@ impl FlowDrops {
     /// Remember what dropped a frame for `reason`, the first time (drops are the
     /// rare path: one string per reason and flow).
     pub fn note_object(&mut self, reason: DropReason, detail: &str) {
-        if !self.objects.contains_key(&reason) {
-            self.objects.insert(reason, detail.to_string());
-        }
+        self.objects
+            .entry(reason)
+            .or_insert_with(|| detail.to_string());
     }
 }
 
