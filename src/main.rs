@@ -21,6 +21,8 @@ enum Command {
     Check(cli::check::Args),
     /// Run a topology's traffic and write captures, histograms, flow logs, a summary.
     Run(cli::run::Args),
+    /// Run the same flows over two designs (e.g. peering vs transit gateway) and compare them flow by flow.
+    Compare(cli::compare::Args),
     /// Send one packet (and its reply) from A to B and print every hop.
     Trace(cli::trace::Args),
     /// Benchmark longest-prefix-match routing lookups.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::main(args),
         Command::Run(args) => cli::run::main(args),
         Command::Trace(args) => cli::trace::main(args),
+        Command::Compare(args) => cli::compare::main(args),
         Command::Bench(args) => cli::bench::main(args),
         Command::Import(args) => cli::import::main(args),
         Command::Reach(args) => cli::reach::main(args),
