@@ -19,4 +19,5 @@ pub mod prefetch;
 pub mod rng;
 pub mod sim;
 pub mod topology;
+pub mod warnings;
 pub mod wire;

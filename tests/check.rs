@@ -183,3 +183,75 @@ fn five_independent_mistakes_in_five_objects_are_reported_in_one_pass() {
         assert!(parts.next().is_some_and(|x| x.parse::<usize>().is_ok()));
     }
 }
+
+/// The `# warning: line:col: object: message` lines of a file's header, as
+/// `check` prints them.
+fn expected_warnings(f: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+        .expect("read example");
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# warning: "))
+        .map(|w| {
+            // `12:5: object: …` → `f:12:5: warning: object: …`
+            let mut parts = w.splitn(3, ':');
+            let (line, col, rest) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("").trim_start(),
+            );
+            format!("{f}:{line}:{col}: warning: {rest}")
+        })
+        .collect()
+}
+
+#[test]
+fn examples_warn_exactly_as_their_headers_say_and_deny_warnings_rejects_them() {
+    let mut files = toml_files("topologies");
+    files.extend(toml_files("topologies/warnings"));
+    let mut warned = 0;
+    for path in &files {
+        let f = rel(path);
+        let expected = expected_warnings(&f);
+        let out = peeremu(&["check", &f]);
+        assert_eq!(out.status.code(), Some(0), "{f}: warnings keep exit 0");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let got: Vec<&str> = stderr.lines().collect();
+        assert_eq!(got, expected, "{f}: warnings differ");
+        let denied = peeremu(&["check", "--deny-warnings", &f]);
+        let want = if expected.is_empty() { 0 } else { 2 };
+        assert_eq!(denied.status.code(), Some(want), "{f} with --deny-warnings");
+        if !expected.is_empty() {
+            warned += 1;
+            assert!(String::from_utf8_lossy(&denied.stderr)
+                .contains("denied by --deny-warnings"));
+        }
+    }
+    // Every warning rule has its example in topologies/warnings/.
+    for rule in peeremu::warnings::RULES {
+        let example = format!("topologies/warnings/{rule}.toml");
+        assert!(
+            expected_warnings(&example)
+                .iter()
+                .any(|w| w.ends_with(&format!("[{rule}]"))),
+            "{example} does not show {rule}"
+        );
+    }
+    assert!(warned >= 4, "only {warned} examples warn");
+}
+
+#[test]
+fn run_prints_warnings_and_deny_warnings_stops_it() {
+    let dir = std::env::temp_dir().join(format!("peeremu-warn-{}", std::process::id()));
+    let out_dir = dir.to_string_lossy().to_string();
+    let f = "topologies/warnings/route-peer-cidr.toml";
+    let denied = peeremu(&["run", "--deny-warnings", "--out", &out_dir, f]);
+    assert_eq!(denied.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(stderr.contains(": warning: route table rtb-a:"), "{stderr}");
+    assert!(!dir.exists(), "nothing is written when warnings are denied");
+    let ran = peeremu(&["run", "--quiet", "--no-report", "--out", &out_dir, f]);
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(stderr.contains("[route-peer-cidr]"), "{stderr}");
+    assert_eq!(ran.status.code(), Some(0), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,6 +11,9 @@ pub struct Args {
     /// Topology file(s) to validate.
     #[arg(required = true)]
     pub topologies: Vec<PathBuf>,
+    /// Treat warnings as errors: a file with warnings is invalid (exit 2).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -62,8 +65,19 @@ pub fn summary(net: &Network) -> String {
 pub fn main(args: Args) -> u8 {
     let mut code = super::EXIT_OK;
     for path in &args.topologies {
-        match topology::load_file(path) {
-            Ok(net) => {
+        match topology::load_file_placed(path) {
+            Ok((net, places)) => {
+                let warnings = crate::warnings::located(&net, &places);
+                let n = crate::warnings::print(&warnings);
+                if n > 0 && args.deny_warnings {
+                    crate::errln!(
+                        "{}: invalid topology ({}, denied by --deny-warnings)",
+                        path.display(),
+                        plural(n, "warning", "warnings")
+                    );
+                    code = super::EXIT_INVALID;
+                    continue;
+                }
                 let line = format!("{}: OK — {}\n", path.display(), summary(&net));
                 if let Err(e) = console::print(&line) {
                     return console::finish(code, Err(e));

@@ -59,6 +59,9 @@ pub struct Args {
     /// Print summary.json on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Treat warnings (printed to stderr before the run) as errors: exit 2 without running.
+    #[arg(long)]
+    pub deny_warnings: bool,
     /// Do not write report.html (the run's page: topology drawn, flow paths, plots).
     #[arg(long)]
     pub no_report: bool,
@@ -210,13 +213,24 @@ pub fn main(args: Args) -> u8 {
     if let Err(e) = interrupt.install_ctrlc() {
         errln!("peeremu run: warning: Ctrl-C handling unavailable ({e})");
     }
-    let network = match crate::topology::load_with_flows(&args.topology, args.flows.as_deref()) {
-        Ok(n) => n,
-        Err(e) => {
-            console::eprint(format_args!("{e}"));
-            return EXIT_INVALID;
-        }
-    };
+    let network =
+        match crate::topology::load_with_flows_placed(&args.topology, args.flows.as_deref()) {
+            Ok((n, places)) => {
+                let warnings = crate::warnings::located(&n, &places);
+                if crate::warnings::print(&warnings) > 0 && args.deny_warnings {
+                    errln!(
+                        "{}: {} warning(s) and --deny-warnings: not running",
+                        args.topology.display()
+                    , warnings.len());
+                    return EXIT_INVALID;
+                }
+                n
+            }
+            Err(e) => {
+                console::eprint(format_args!("{e}"));
+                return EXIT_INVALID;
+            }
+        };
     let explain = match args.explain.as_deref().map(|n| explained_flow(&network, n)) {
         None => None,
         Some(Ok(f)) => Some(f),

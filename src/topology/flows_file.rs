@@ -7,7 +7,7 @@
 //! compiled document, and each diagnostic is placed in the file its span falls in.
 
 use super::diag::{self, Diagnostic, Diags};
-use super::{compile, parse, validate, LoadError};
+use super::{compile, parse, validate, LoadError, Places};
 use crate::model::Network;
 use std::path::Path;
 
@@ -75,8 +75,16 @@ fn foreign_tables(text: &str, offset: usize, diags: &mut Diags) -> String {
 
 /// Load `topology`, adding the `[[flow]]` and `[[host]]` tables of `flows`.
 pub fn load_with_flows(topology: &Path, flows: Option<&Path>) -> Result<Network, LoadError> {
+    load_with_flows_placed(topology, flows).map(|(net, _)| net)
+}
+
+/// [`load_with_flows`], and where each object of the topology file is written.
+pub fn load_with_flows_placed(
+    topology: &Path,
+    flows: Option<&Path>,
+) -> Result<(Network, Places), LoadError> {
     let Some(flows) = flows else {
-        return super::load_file(topology);
+        return super::load_file_placed(topology);
     };
     let (topo_text, flows_text) = (read(topology)?, read(flows)?);
     let (topo_name, flows_name) = (topology.display().to_string(), flows.display().to_string());
@@ -111,7 +119,7 @@ pub fn load_with_flows(topology: &Path, flows: Option<&Path>) -> Result<Network,
     let (net, spans) = compile::compile(doc, &stem, &mut diags);
     validate::validate(&net, &spans, &mut diags);
     if diags.is_empty() {
-        Ok(net)
+        Ok((net, Places::new(&topo_name, &topo_text, spans)))
     } else {
         Err(place(
             diags.list,

@@ -12,6 +12,8 @@ mod flows_file;
 pub mod format;
 pub mod names;
 mod parse;
+pub mod places;
+pub mod regions;
 pub mod schema;
 pub mod suggest;
 mod validate;
@@ -20,7 +22,8 @@ use crate::model::Network;
 use std::path::Path;
 
 pub use diag::{Diagnostic, Located};
-pub use flows_file::load_with_flows;
+pub use flows_file::{load_with_flows, load_with_flows_placed};
+pub use places::{Anchor, Places};
 
 /// A topology that could not be loaded: every problem found, each already formatted
 /// as `file:line:col: object: message` (see `Display`).
@@ -58,6 +61,11 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Read, parse, validate and compile a topology file.
 pub fn load_file(path: &Path) -> Result<Network, LoadError> {
+    load_file_placed(path).map(|(net, _)| net)
+}
+
+/// [`load_file`], and where each object is written (for warnings).
+pub fn load_file_placed(path: &Path) -> Result<(Network, Places), LoadError> {
     let shown = crate::escape::escape(&path.display().to_string()).into_owned();
     let fail = |why: String| LoadError {
         messages: vec![format!("{shown}: cannot read the topology file: {why}")],
@@ -99,6 +107,11 @@ fn read_bounded(path: &Path) -> Result<String, String> {
 /// Load a topology from text; `file_name` is used in messages and, without its
 /// extension, as the default topology name.
 pub fn load_str(text: &str, file_name: &str) -> Result<Network, LoadError> {
+    load_str_placed(text, file_name).map(|(net, _)| net)
+}
+
+/// [`load_str`], and where each object is written (for warnings).
+pub fn load_str_placed(text: &str, file_name: &str) -> Result<(Network, Places), LoadError> {
     let stem = Path::new(file_name).file_stem().map_or_else(
         || "topology".to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -106,7 +119,7 @@ pub fn load_str(text: &str, file_name: &str) -> Result<Network, LoadError> {
     load_named(text, file_name, &stem)
 }
 
-fn load_named(text: &str, file_name: &str, stem: &str) -> Result<Network, LoadError> {
+fn load_named(text: &str, file_name: &str, stem: &str) -> Result<(Network, Places), LoadError> {
     let mut diags = diag::Diags::default();
     let doc = parse::parse(text, &mut diags);
     if diags.list.iter().any(|d| d.rule == "syntax") {
@@ -120,7 +133,7 @@ fn load_named(text: &str, file_name: &str, stem: &str) -> Result<Network, LoadEr
     let (net, spans) = compile::compile(doc, stem, &mut diags);
     validate::validate(&net, &spans, &mut diags);
     if diags.is_empty() {
-        Ok(net)
+        Ok((net, Places::new(file_name, text, spans)))
     } else {
         Err(LoadError::from_located(diag::locate(
             file_name, text, diags.list,

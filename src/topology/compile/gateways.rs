@@ -122,6 +122,9 @@ pub fn nat_gateways(c: &mut Compiler<'_>, specs: &[NatSpec]) {
             continue;
         }
         c.register(Kind::Nat, &id, c.net.nat_gateways.len());
+        c.spans
+            .nat_id
+            .insert(c.net.nat_gateways.len() as u32, n.id.span());
         c.spans.nat_ip.push(n.private_ip.span());
         c.spans.nat_eip.push(n.elastic_ip.span());
         let vpc = c.net.subnets[subnet.ix()].vpc;

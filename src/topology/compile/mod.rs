@@ -98,6 +98,14 @@ pub struct Spans {
     pub nat_eip: Vec<Range<usize>>,
     pub igw_vpc: Vec<Range<usize>>,
     pub vgw_vpc: Vec<Range<usize>>,
+    /// Ids of the objects the file defines, by index (implicit ones are absent:
+    /// they are placed at their VPC's id). For warnings (`topology::places`).
+    pub rtb_id: HashMap<u32, Range<usize>>,
+    pub nacl_id: HashMap<u32, Range<usize>>,
+    pub sg_id: HashMap<u32, Range<usize>>,
+    pub nat_id: HashMap<u32, Range<usize>>,
+    /// Each written route's destination, by (route table, destination).
+    pub route_dest: HashMap<(u32, String), Range<usize>>,
 }
 
 /// The compiler's state: the network being built and the name tables.

@@ -3,6 +3,7 @@
 //! attached to this VPC; no duplicate destinations; routes-per-table quota.
 
 use super::super::format::{RouteSpec, RouteTableSpec};
+use super::super::places::route_key;
 use super::{obj, Compiler, Kind};
 use crate::model::*;
 use ipnet::IpNet;
@@ -41,6 +42,9 @@ pub fn route_tables(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
             mains.insert(vpc, c.net.route_tables.len());
         }
         c.register(Kind::RouteTable, &id, c.net.route_tables.len());
+        c.spans
+            .rtb_id
+            .insert(c.net.route_tables.len() as u32, t.id.span());
         c.net.route_tables.push(RouteTable {
             id,
             vpc,
@@ -225,6 +229,9 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
                 );
                 continue;
             }
+            c.spans
+                .route_dest
+                .insert((ti, route_key(&destination)), r.destination.span());
             user.push(Route {
                 destination,
                 target,

@@ -124,6 +124,7 @@ pub fn nacls(c: &mut Compiler<'_>, specs: &[NaclSpec]) {
             continue;
         };
         c.register(Kind::Nacl, &id, c.net.nacls.len());
+        c.spans.nacl_id.insert(c.net.nacls.len() as u32, n.id.span());
         c.net.nacls.push(Nacl {
             id,
             vpc,
@@ -146,6 +147,9 @@ pub fn security_groups(c: &mut Compiler<'_>, specs: &[SgSpec]) {
             continue;
         };
         c.register(Kind::Sg, &id, c.net.security_groups.len());
+        c.spans
+            .sg_id
+            .insert(c.net.security_groups.len() as u32, g.id.span());
         c.net.security_groups.push(SecurityGroup {
             name: g
                 .name

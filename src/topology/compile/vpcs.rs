@@ -3,7 +3,7 @@
 //! default network ACL and default security group.
 
 use super::super::format::{SubnetSpec, VpcSpec};
-use super::super::names;
+use super::super::{names, regions, suggest};
 use super::{obj, suffix, unicast, Compiler, Kind};
 use crate::model::*;
 use ipnet::{IpNet, Ipv4Net};
@@ -98,6 +98,20 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
         if let Some(problem) = names::id_problem(&region_name) {
             c.err("region", v.region.span(), &o, format!("region: {problem}"));
             continue;
+        }
+        if regions::region(&region_name).is_none() {
+            // Reported, but the VPC is still built: its subnets and instances are
+            // checked in the same pass (their AZs only once the region is known).
+            let hint = suggest::did_you_mean(
+                &region_name,
+                regions::REGIONS.iter().map(|r| r.code),
+            );
+            c.err(
+                "region",
+                v.region.span(),
+                &o,
+                format!("unknown region `{region_name}`: AWS has no such region{hint}"),
+            );
         }
         let Some(primary) = c.values(&o).v4net(&v.cidr) else {
             continue;
@@ -325,18 +339,11 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
         }
         let region_name = c.net.regions[region.ix()].name.clone();
         let az_name = s.az.get_ref().trim().to_string();
-        let az_ok = az_name.len() > region_name.len()
-            && az_name.starts_with(&region_name)
-            && az_name[region_name.len()..]
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
-        if !az_ok {
-            c.err(
-                "az-region",
-                s.az.span(),
-                &o,
-                format!("availability zone `{az_name}` is not in {vpc_id}'s region {region_name} (expected e.g. `{region_name}a`); a subnet lives in one AZ of its VPC's region"),
-            );
+        // An unknown region was reported on the VPC; its AZs cannot be checked.
+        let az_problem = regions::region(&region_name)
+            .and_then(|r| regions::az_problem(r, &az_name, &vpc_id));
+        if let Some(problem) = az_problem {
+            c.err("az-region", s.az.span(), &o, problem);
         }
         let mut ipv6 = None;
         if let Some(sp) = &s.ipv6_cidr {
