@@ -41,6 +41,9 @@ pub struct FlowDrops {
     pub finished: bool,
     /// The flow's frames still on a link or in a queue when the run ended.
     pub in_flight: u64,
+    /// Per reason a receiving host discarded frames of this flow for: the first
+    /// such drop's object and fix hint.
+    pub host_notes: BTreeMap<DropReason, String>,
 }
 
 impl FlowDrops {
@@ -134,6 +137,12 @@ fn notes(
     }
     if plan.kind == FlowKind::Tcp && outcome == Outcome::Dropped {
         notes.push("connection never established".to_string());
+    }
+    for (reason, note) in &d.host_notes {
+        let n = d.by_reason.get(reason).copied().unwrap_or(0);
+        notes.push(format!(
+            "{n} frames discarded by the receiving host ({reason}): {note}"
+        ));
     }
     notes
 }
