@@ -136,6 +136,22 @@ pub enum DropDetail {
         packet: u16,
         icmp: bool,
     },
+    /// The receiving host's stack had no socket for the packet: nothing listens
+    /// on its port or is connected to its source (see `host::discard`).
+    HostNoSocket {
+        host: Endpoint,
+    },
+    /// The receiving host already reassembled as many datagrams as its stack holds.
+    HostReassemblyLimit {
+        host: Endpoint,
+    },
+    /// `nat` rewrote the source of a reply from `eni` (whose subnet routes the
+    /// requester's address to `nat`), though the request reached `eni` through
+    /// its public IP: the requester has no socket for the gateway's address.
+    AsymmetricNatReply {
+        nat: NatIdx,
+        eni: Option<EniIdx>,
+    },
 }
 
 impl DropDetail {
@@ -166,6 +182,9 @@ impl DropDetail {
             TgwAttachmentNotAvailable { .. } => DropReason::TgwAttachmentNotAvailable,
             TgwNoAttachmentInAz { .. } => DropReason::TgwNoAttachmentInAz,
             TgwMtuExceeded { .. } => DropReason::MtuExceeded,
+            HostNoSocket { .. } => DropReason::HostNoSocket,
+            HostReassemblyLimit { .. } => DropReason::HostReassemblyLimit,
+            AsymmetricNatReply { .. } => DropReason::AsymmetricNatReply,
         }
     }
 
@@ -217,6 +236,17 @@ pub fn instance_id(net: &Network, eni: EniIdx) -> &str {
         .get(eni.ix())
         .and_then(|e| net.instances.get(e.instance.ix()))
         .map_or("?", |i| i.id.as_str())
+}
+
+/// An endpoint as people know it: `eni-… (i-…)` or the external host's name.
+pub fn endpoint_label(net: &Network, end: Endpoint) -> String {
+    match end {
+        Endpoint::Eni(e) => format!("{} ({})", eni_id(net, e), instance_id(net, e)),
+        Endpoint::External(h) => net
+            .external_hosts
+            .get(h.ix())
+            .map_or("?".to_string(), |x| x.name.clone()),
+    }
 }
 
 /// The id of a route target (`pcx-…`, `local`, `blackhole`).
@@ -388,6 +418,35 @@ impl fmt::Display for DetailDisplay<'_> {
                     "dropped silently"
                 }
             ),
+            HostNoSocket { host } => write!(
+                f,
+                "{} has no socket for it (nothing listens on the port or is connected to the sender)",
+                endpoint_label(net, host)
+            ),
+            HostReassemblyLimit { host } => write!(
+                f,
+                "{} is already reassembling {} datagrams",
+                endpoint_label(net, host),
+                crate::host::REASSEMBLY_SLOTS
+            ),
+            AsymmetricNatReply { nat, eni } => {
+                let eip = net.nat_gateways.get(nat.ix()).map(|n| n.public_ip);
+                write!(
+                    f,
+                    "{} rewrote the reply's source to its Elastic IP {}",
+                    nat_id(net, nat),
+                    eip.map_or("?".to_string(), |a| a.to_string())
+                )?;
+                if let Some((i, e)) = eni.and_then(|i| Some((i, net.enis.get(i.ix())?))) {
+                    write!(
+                        f,
+                        "; the request reached {} through its public IP {}",
+                        instance_id(net, i),
+                        e.public_ip.map_or("?".to_string(), |a| a.to_string())
+                    )?;
+                }
+                write!(f, ", so the requester has no socket for it")
+            }
         }
     }
 }

@@ -158,6 +158,18 @@ impl DropDetail {
                 "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",
                 nat_id(net, nat)
             ),
+            HostNoSocket { host } => format!(
+                "nothing on {} listens on {} or is connected to {} (the host answers TCP with a RST and UDP with ICMP port unreachable, as Linux does): check the flow's port and addresses",
+                endpoint_label(net, host),
+                traffic(key),
+                key.src
+            ),
+            HostReassemblyLimit { host } => format!(
+                "{} holds at most {} datagrams in reassembly, each until it is complete or 60 s after its first fragment (a datagram that lost a fragment keeps its slot the full 60 s): send datagrams that fit the path MTU, or fewer at once",
+                endpoint_label(net, host),
+                crate::host::REASSEMBLY_SLOTS
+            ),
+            AsymmetricNatReply { nat, eni } => asymmetric_nat_hint(net, nat, eni, key),
             TgwNoRoute { rtb: r, dst } => format!(
                 "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
                 tgw_rtb_id(net, r),
@@ -268,6 +280,32 @@ fn no_route_hint(net: &Network, rtb: RtbIdx, dst: IpAddr) -> String {
 
 /// `tcp 5432`, `udp 53`, `icmp type 8`; an ICMP error with its code, as a NACL
 /// rule would name it (`icmp type 3 code 4`, `icmpv6 type 2 code 0`).
+/// Replies must leave the way their request came in: through the internet
+/// gateway that owns the instance's public IP, not the NAT gateway its subnet's
+/// route sends them to.
+fn asymmetric_nat_hint(net: &Network, nat: NatIdx, eni: Option<EniIdx>, key: &FlowKey) -> String {
+    let e = eni.and_then(|i| Some((i, net.enis.get(i.ix())?)));
+    let rtb = e
+        .and_then(|(_, e)| net.subnets.get(e.subnet.ix()))
+        .map(|s| s.route_table);
+    let igw = e.and_then(|(_, e)| {
+        net.internet_gateways
+            .iter()
+            .find(|g| g.vpc == Some(e.vpc))
+            .map(|g| g.id.as_str())
+    });
+    let who = e.map_or("the instance".to_string(), |(i, _)| {
+        instance_id(net, i).to_string()
+    });
+    format!(
+        "{who} answers {} through {} ({} routes it there), so its reply arrives from the gateway's address, not the public IP the request was sent to: route the instance's internet traffic to {} (a public subnet), or reach it without its public IP",
+        key.dst,
+        nat_id(net, nat),
+        rtb.map_or("its route table".to_string(), |r| rtb_id(net, r).to_string()),
+        igw.unwrap_or("the internet gateway")
+    )
+}
+
 fn traffic(key: &FlowKey) -> String {
     let error = key.icmp_kind() == Some(crate::wire::IcmpKind::Error);
     match key.protocol {

@@ -6,9 +6,12 @@
 
 use super::trace::TimedHops;
 use super::{Action, Dataplane, DropDetail, Egress, Hop, Ingress, EXTERNAL_MAC, ROUTER_MAC};
-use crate::model::{Endpoint, Network};
+use crate::model::{Endpoint, NatIdx, Network};
 use crate::wire::{build_packet, parse_frame, FlowKey, PacketSpec, Transport};
 use std::net::IpAddr;
+
+/// The echo identifier of a ping probe.
+const REQUEST_ECHO_ID: u16 = 1;
 
 /// What the probe carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +191,7 @@ pub fn probe(dp: &mut Dataplane, p: &Probe) -> Result<ProbeResult, String> {
         dst_mac: ROUTER_MAC,
         src: p.src_ip,
         dst: p.dst_ip,
-        transport: transport(false, p.src_port, p.dst_port, 1),
+        transport: transport(false, p.src_port, p.dst_port, REQUEST_ECHO_ID),
         payload_len: p.payload_len,
         dont_fragment: p.dont_fragment,
         identification: 1,
@@ -217,14 +220,51 @@ pub fn probe(dp: &mut Dataplane, p: &Probe) -> Result<ProbeResult, String> {
         }
         _ => None,
     };
-    let back = reply
+    let mut reply = reply;
+    let mut back = reply
         .as_ref()
         .and_then(|r| r.delivered.as_ref())
         .is_some_and(|(to, _, _)| *to == egress_of(p.src));
+    if let Some(r) = reply.as_mut().filter(|_| back) {
+        if let Some(detail) = unmatched_reply(dp.network(), p, r) {
+            r.hops.push(Hop::Drop { detail });
+            r.drop = Some(detail);
+            back = false;
+        }
+    }
     Ok(ProbeResult {
         request,
         reply,
         reached,
         back,
+    })
+}
+
+/// The requester's stack has no socket for a reply from another source than the
+/// request went to (TCP), or with another echo identifier (ping): a Linux host
+/// answers the segment with a RST and ignores the echo reply, as smoltcp does in
+/// `run`. A UDP socket takes a datagram from any source on its port. The usual
+/// cause is a NAT gateway on the reply's way only (`ASYMMETRIC_NAT_REPLY`).
+fn unmatched_reply(net: &Network, p: &Probe, reply: &Leg) -> Option<DropDetail> {
+    let (_, frame, _) = reply.delivered.as_ref()?;
+    let k = parse_frame(frame).ok()?;
+    let matches = match p.protocol {
+        ProbeProtocol::Tcp => k.src == p.dst_ip && k.src_port == p.dst_port,
+        ProbeProtocol::Icmp => k.icmp_id == REQUEST_ECHO_ID,
+        ProbeProtocol::Udp => true,
+    };
+    if matches {
+        return None;
+    }
+    let nat = net
+        .nat_gateways
+        .iter()
+        .position(|n| IpAddr::V4(n.public_ip) == k.src);
+    Some(match (nat, p.dst) {
+        (Some(n), Endpoint::Eni(e)) => DropDetail::AsymmetricNatReply {
+            nat: NatIdx(n as u32),
+            eni: Some(e),
+        },
+        _ => DropDetail::HostNoSocket { host: p.src },
     })
 }

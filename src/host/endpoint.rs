@@ -2,6 +2,7 @@
 //! the generators and servers of the flows it takes part in.
 
 use super::device::VirtualDevice;
+use super::discard::{self, Discard, Reassembly};
 use super::packet::{self, endpoint_key_of, fix_ipv4_header, packet_too_big_l4, resegment_tcp};
 use super::ping::{request_tag, PingClient};
 use super::pmtu::PathMtuCache;
@@ -144,6 +145,13 @@ pub struct Host {
     /// Frames the generators could not send (see [`super::oversize`]), Ethernet
     /// header written, for the engine to drop with a reason.
     refused: Vec<Vec<u8>>,
+    /// Echo identifiers of this host's ping generators, sorted: an echo reply
+    /// with another one matches no socket.
+    ping_idents: Vec<u16>,
+    /// smoltcp's reassembly slots, mirrored (see [`super::discard`]).
+    reassembly: Reassembly,
+    /// What smoltcp will do with the frame being received: `None`, take it.
+    discard: Option<Discard>,
 }
 
 /// Whether a TCP segment (`l4`) has RST set.
@@ -209,6 +217,9 @@ impl Host {
             big_rx: false,
             smol_pending: true,
             refused: Vec::new(),
+            ping_idents: Vec::new(),
+            reassembly: Reassembly::default(),
+            discard: None,
         }
     }
 
@@ -230,6 +241,8 @@ impl Host {
                     let at = self.generators.len() as u32;
                     self.short_pings.push((plan.local_port, at));
                 }
+                let at = self.ping_idents.partition_point(|&i| i <= plan.local_port);
+                self.ping_idents.insert(at, plan.local_port);
                 let mtu = self.config.mtu;
                 Generator::Ping(PingClient::new(
                     plan,
@@ -359,13 +372,29 @@ impl Host {
         self.pmtu.get(dst, now_ns)
     }
 
-    /// A frame arrives (`sent_ns`: when its source put it on the wire).
-    pub fn receive(&mut self, frame: Vec<u8>, now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
+    /// A frame arrives (`sent_ns`: when its source put it on the wire). When the
+    /// host's stack will discard it (see [`super::discard`]), returns why and a
+    /// copy of it (from `pool`) for the engine to drop with a reason; smoltcp
+    /// still reads the frame itself, and answers it as it would.
+    pub fn receive(
+        &mut self,
+        frame: Vec<u8>,
+        now_ns: u64,
+        sent_ns: u64,
+        stats: &mut [FlowStats],
+        pool: &mut BufferPool,
+    ) -> Option<(Discard, Vec<u8>)> {
         self.rx_sent_ns = sent_ns;
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
+        let discarded = self.discard.take().map(|d| {
+            let mut copy = pool.take();
+            copy.extend_from_slice(&frame);
+            (d, copy)
+        });
         self.device.rx.push_back(frame);
+        discarded
     }
 
     fn account_ingress(&mut self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
@@ -384,8 +413,12 @@ impl Host {
                 .is_some_and(|f| f[0] & 0x20 != 0 || (f[0] & 0x1f) | f[1] != 0);
         if fragment {
             self.all_sinks_dirty = true;
+            // smoltcp reads it at this instant: the engine polls the host at once.
+            if !self.reassembly.admit(ip, (now_ns / 1000) as i64) {
+                self.discard = Some(Discard::ReassemblyLimit);
+            }
         }
-        let Some((src, _, protocol, l4)) = packet::split_ip(ip) else {
+        let Some((src, dst, protocol, l4)) = packet::split_ip(ip) else {
             // Unknown to us (a later fragment...): a full poll, every socket read.
             self.big_rx = true;
             self.icmp_rx = true;
@@ -420,6 +453,17 @@ impl Host {
                 }
             }
         }
+        let echo_reply = match protocol {
+            proto::ICMP => l4.first() == Some(&0),
+            proto::ICMPV6 => l4.first() == Some(&129),
+            _ => false,
+        };
+        if echo_reply && l4.len() >= 8 {
+            let ident = u16::from_be_bytes([l4[4], l4[5]]);
+            if self.ping_idents.binary_search(&ident).is_err() {
+                self.discarded(Discard::NoSocket);
+            }
+        }
         match protocol {
             proto::UDP if l4.len() >= 4 => self.note_udp(l4, stats),
             // An echo reply to a ping too short for a tag: its sender times it.
@@ -449,8 +493,11 @@ impl Host {
             proto::TCP if l4.len() >= 20 => {
                 let sport = u16::from_be_bytes([l4[0], l4[1]]);
                 let dport = u16::from_be_bytes([l4[2], l4[3]]);
-                let flow = self.tcp_keys.get(&(src, protocol, dport, sport));
-                if let Some(&(flow, false, _, _)) = flow.filter(|_| !is_rst(l4)) {
+                let flow = self.tcp_keys.get(&(src, protocol, dport, sport)).copied();
+                if flow.is_none() && !self.tcp_taken(l4, (src, sport), (dst, dport), now_ns) {
+                    self.discarded(Discard::NoSocket);
+                }
+                if let Some((flow, false, _, _)) = flow.filter(|_| !is_rst(l4)) {
                     // Every segment counted as delivered (SYN, ACK, data; not the
                     // RST that ends the flow) has its one-way latency recorded, as
                     // for ping and UDP: the histogram's count is
@@ -466,23 +513,71 @@ impl Host {
         }
     }
 
+    /// The frame being received will be discarded by smoltcp (a reassembly
+    /// limit, found first, is the reason that stands).
+    #[cold]
+    fn discarded(&mut self, why: Discard) {
+        self.discard.get_or_insert(why);
+    }
+
+    /// Whether a socket takes a TCP segment of no known connection: one that
+    /// accepts it now, or a listener this poll opens before smoltcp reads it.
+    #[cold]
+    fn tcp_taken(
+        &self,
+        l4: &[u8],
+        (src, sport): (IpAddr, u16),
+        (dst, dport): (IpAddr, u16),
+        now_ns: u64,
+    ) -> bool {
+        let ack = l4.get(13).is_some_and(|f| f & 0x10 != 0);
+        let rst = is_rst(l4);
+        let listening = !ack
+            && !rst
+            && self
+                .pending_listens
+                .iter()
+                .any(|p| p.start_ns <= now_ns && p.port == dport);
+        listening
+            || discard::tcp_accepts(
+                &self.sockets,
+                (super::udp::smol_addr(src), sport),
+                (super::udp::smol_addr(dst), dport),
+                ack,
+                rst,
+            )
+    }
+
+    /// Whether a UDP client of this host sends from `port` (its socket is bound
+    /// there, so it takes datagrams to that port).
+    #[cold]
+    fn udp_client_on(&self, port: u16) -> bool {
+        self.generators
+            .iter()
+            .any(|g| matches!(g, Generator::Udp(u) if u.plan.local_port == port))
+    }
+
     /// A UDP datagram (`l4`: at least the ports) arrived: mark its sink for draining.
     #[inline]
     fn note_udp(&mut self, l4: &[u8], stats: &[FlowStats]) {
         let port = u16::from_be_bytes([l4[2], l4[3]]);
-        if let Some(&i) = self.sink_by_port.get(&port) {
-            if !self.dirty_sinks.contains(&i) {
-                self.dirty_sinks.push(i);
+        let Some(&i) = self.sink_by_port.get(&port) else {
+            if !self.udp_client_on(port) {
+                self.discarded(Discard::NoSocket);
             }
-            // The sink will count this datagram for the flow its tag names once
-            // smoltcp has delivered it: start loading that flow's counters now (a
-            // hint only; the sink checks the tag itself).
-            if let Some(tag) = l4.get(8..).and_then(Tag::read) {
-                // With thousands of flows interleaved, per-flow counters are cold;
-                // loading them while smoltcp processes the frame hides that miss.
-                if let Some(st) = stats.get(tag.flow as usize) {
-                    crate::prefetch::prefetch(st);
-                }
+            return;
+        };
+        if !self.dirty_sinks.contains(&i) {
+            self.dirty_sinks.push(i);
+        }
+        // The sink will count this datagram for the flow its tag names once
+        // smoltcp has delivered it: start loading that flow's counters now (a
+        // hint only; the sink checks the tag itself).
+        if let Some(tag) = l4.get(8..).and_then(Tag::read) {
+            // With thousands of flows interleaved, per-flow counters are cold;
+            // loading them while smoltcp processes the frame hides that miss.
+            if let Some(st) = stats.get(tag.flow as usize) {
+                crate::prefetch::prefetch(st);
             }
         }
     }

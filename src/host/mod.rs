@@ -8,6 +8,7 @@
 //! the virtual NIC.
 
 mod device;
+mod discard;
 mod endpoint;
 mod exchange;
 mod oversize;
@@ -22,6 +23,7 @@ mod tcp;
 mod udp;
 
 pub use device::VirtualDevice;
+pub use discard::{Discard, REASSEMBLY_SLOTS};
 pub use endpoint::{GeneratorTimeouts, Host, HostConfig};
 pub use plan::FlowPlan;
 pub use stats::{new_histogram, FlowStats, TcpEnd};

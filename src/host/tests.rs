@@ -126,7 +126,7 @@ impl Wire {
             while i < self.in_flight.len() {
                 if self.in_flight[i].0 <= t {
                     let (_, sent, to, frame) = self.in_flight.remove(i);
-                    self.hosts[to].receive(frame, t, sent, &mut self.stats);
+                    let _ = self.hosts[to].receive(frame, t, sent, &mut self.stats, &mut self.pool);
                     self.wake[to] = Some(t);
                 } else {
                     i += 1;
@@ -417,5 +417,81 @@ fn udp_payloads_carry_their_tag_and_the_pattern_datagram_after_datagram() {
         assert_eq!(w.udp_datagrams, w.stats[0].sent_packets, "size {size}");
         assert!(w.udp_datagrams >= 2, "size {size}");
         assert_eq!(w.bad_payload, 0, "size {size}");
+    }
+}
+
+/// A frame from A to B, built by etherparse (`l4`: the transport step).
+fn frame_a_to_b(
+    l4: impl FnOnce(
+        etherparse::PacketBuilderStep<etherparse::IpHeaders>,
+        &mut Vec<u8>,
+    ) -> Result<(), etherparse::err::packet::BuildWriteError>,
+) -> Vec<u8> {
+    let mut frame = Vec::new();
+    let ip = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 0xfe], [2, 0, 0, 0, 0, 2]).ipv4(
+        A.octets(),
+        B.octets(),
+        64,
+    );
+    l4(ip, &mut frame).expect("builds");
+    frame
+}
+
+/// Hand `frame` to `host` and poll it: what it reported, and what it sent.
+fn receive_and_poll(host: &mut Host, frame: Vec<u8>) -> (Option<Discard>, Vec<Vec<u8>>) {
+    let (mut stats, mut pool, mut out) = (Vec::new(), BufferPool::default(), Vec::new());
+    let copy = frame.clone();
+    let got = host.receive(frame, 1_000, 0, &mut stats, &mut pool);
+    if let Some((_, c)) = &got {
+        assert_eq!(*c, copy, "the copy for drops.pcapng is the frame");
+    }
+    host.poll(1_000, &mut pool, &mut stats, &mut out);
+    (got.map(|g| g.0), out)
+}
+
+#[test]
+fn frames_no_socket_takes_are_reported_and_answered_as_linux_does() {
+    let mut b = Host::new(config(1, B));
+    // A UDP datagram to a port nothing is bound to: ICMP port unreachable back.
+    let udp = frame_a_to_b(|ip, f| ip.udp(40000, 9999).write(f, &[1, 2, 3]));
+    let (why, out) = receive_and_poll(&mut b, udp);
+    assert_eq!(why, Some(Discard::NoSocket));
+    let icmp = &out[0][ETHERNET_HEADER_LEN + 20..];
+    assert_eq!((icmp[0], icmp[1]), (3, 3), "port unreachable");
+    // A SYN to a closed port: a RST back.
+    let syn = frame_a_to_b(|ip, f| ip.tcp(40000, 22, 1, 1000).syn().write(f, &[]));
+    let (why, out) = receive_and_poll(&mut b, syn);
+    assert_eq!(why, Some(Discard::NoSocket));
+    assert_eq!(out[0][ETHERNET_HEADER_LEN + 20 + 13] & 0x04, 0x04, "RST");
+    // An echo reply no ping of this host waits for: ignored.
+    let reply = frame_a_to_b(|ip, f| ip.icmpv4_echo_reply(77, 1).write(f, &[0; 8]));
+    let (why, out) = receive_and_poll(&mut b, reply);
+    assert_eq!((why, out.len()), (Some(Discard::NoSocket), 0));
+    // An echo request is answered, not discarded.
+    let request = frame_a_to_b(|ip, f| ip.icmpv4_echo_request(77, 1).write(f, &[0; 8]));
+    let (why, out) = receive_and_poll(&mut b, request);
+    assert_eq!((why, out.len()), (None, 1));
+}
+
+#[test]
+fn a_fragment_beyond_the_reassembly_slots_is_reported() {
+    let mut b = Host::new(config(1, B));
+    let plan = FlowPlan {
+        kind: FlowKind::Udp,
+        size: 3000,
+        ..tcp_plan(0, None)
+    };
+    b.add_server(&plan);
+    // First fragments only: every datagram stays in reassembly.
+    for ident in 0..=REASSEMBLY_SLOTS as u16 {
+        let mut frame = frame_a_to_b(|ip, f| ip.udp(40000, plan.port).write(f, &[5; 3000]));
+        let mut p = Ipv4Packet::new_unchecked(&mut frame[ETHERNET_HEADER_LEN..]);
+        p.set_ident(ident);
+        p.fill_checksum();
+        let mut pieces = Vec::new();
+        crate::wire::fragment_ipv4(&frame, 1500, &mut pieces).expect("fragments");
+        let (why, _) = receive_and_poll(&mut b, pieces.swap_remove(0));
+        let want = (usize::from(ident) == REASSEMBLY_SLOTS).then_some(Discard::ReassemblyLimit);
+        assert_eq!(why, want, "datagram {ident}");
     }
 }

@@ -33,11 +33,22 @@ pub enum DropReason {
     TgwAttachmentNotAvailable,
     /// The VPC attachment has no subnet in the source instance's AZ.
     TgwNoAttachmentInAz,
+    /// The receiving host's stack had no socket for the packet (no listener or
+    /// connection on its port): a TCP segment is answered with a RST, a UDP
+    /// datagram with ICMP port unreachable, an echo reply is ignored (as Linux does).
+    HostNoSocket,
+    /// A fragment reached a host already reassembling as many datagrams as its
+    /// stack holds at once (32), so it was discarded.
+    HostReassemblyLimit,
+    /// A reply left through a NAT gateway (its instance's default route) although
+    /// the request came in through the instance's public IP: the requester sees
+    /// the gateway's Elastic IP as the source, has no socket for it and discards it.
+    AsymmetricNatReply,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 19] = [
+    pub const ALL: [DropReason; 22] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -57,6 +68,9 @@ impl DropReason {
         DropReason::TgwBlackhole,
         DropReason::TgwAttachmentNotAvailable,
         DropReason::TgwNoAttachmentInAz,
+        DropReason::HostNoSocket,
+        DropReason::HostReassemblyLimit,
+        DropReason::AsymmetricNatReply,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -81,6 +95,9 @@ impl DropReason {
             DropReason::TgwBlackhole => "TGW_BLACKHOLE",
             DropReason::TgwAttachmentNotAvailable => "TGW_ATTACHMENT_NOT_AVAILABLE",
             DropReason::TgwNoAttachmentInAz => "TGW_NO_ATTACHMENT_IN_AZ",
+            DropReason::HostNoSocket => "HOST_NO_SOCKET",
+            DropReason::HostReassemblyLimit => "HOST_REASSEMBLY_LIMIT",
+            DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
         }
     }
 }

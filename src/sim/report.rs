@@ -54,6 +54,9 @@ pub struct FlowDrops {
     pub in_flight: u64,
     /// IP bytes of the flow's frames carried over each billable segment.
     pub segment_bytes: SegmentBytes,
+    /// Per reason a receiving host discarded frames of this flow for: the first
+    /// such drop's object and fix hint.
+    pub host_notes: BTreeMap<DropReason, String>,
 }
 
 impl FlowDrops {
@@ -166,6 +169,12 @@ fn notes(
     }
     if plan.kind == FlowKind::Tcp && outcome == Outcome::Dropped {
         notes.push("connection never established".to_string());
+    }
+    for (reason, note) in &d.host_notes {
+        let n = d.by_reason.get(reason).copied().unwrap_or(0);
+        notes.push(format!(
+            "{n} frames discarded by the receiving host ({reason}): {note}"
+        ));
     }
     notes
 }

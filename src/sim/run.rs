@@ -14,9 +14,11 @@ use super::{
     Attachment, BufferPool, CapturePoint, DropEvent, EventQueue, Fabric, FabricAction,
     FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
 };
-use crate::host::{FlowStats, GeneratorTimeouts, Host};
-use crate::model::{Charges, DropReason, Network};
+use crate::dataplane::DropDetail;
+use crate::host::{Discard, FlowStats, GeneratorTimeouts, Host};
+use crate::model::{proto, Charges, DropReason, EniIdx, NatIdx, Network};
 use crate::output::{Conservation, FlowReport, RunTotals};
+use crate::wire::{parse_frame, FlowKey};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -147,6 +149,7 @@ pub fn run(
         .unwrap_or(0);
 
     let mut e = Engine {
+        net,
         queue: EventQueue::new(),
         slab: FrameSlab::default(),
         pool: BufferPool::default(),
@@ -256,7 +259,8 @@ impl HostOf {
     }
 }
 
-struct Engine {
+struct Engine<'n> {
+    net: &'n Network,
     queue: EventQueue<Event>,
     slab: FrameSlab,
     pool: BufferPool,
@@ -278,7 +282,7 @@ struct Engine {
     ledger: Conservation,
 }
 
-impl Engine {
+impl Engine<'_> {
     fn handle(
         &mut self,
         t: u64,
@@ -364,7 +368,11 @@ impl Engine {
                 }
                 self.translated
                     .observe(host as usize, &bytes, &*fabric, &mut n.host);
-                n.host.receive(bytes, t, sent_ns, stats);
+                if let Some((why, copy)) = n.host.receive(bytes, t, sent_ns, stats, &mut self.pool)
+                {
+                    let at = n.attachment;
+                    self.host_discard(t, at, why, copy, fabric, observer);
+                }
                 self.poll(t, host as usize, nodes, stats, observer);
             }
         }
@@ -552,6 +560,45 @@ impl Engine {
         }
     }
 
+    /// A host's stack discards a frame it received (`frame` is a copy; smoltcp
+    /// reads the original and answers it as a Linux host would): counted
+    /// dropped, with the reason, instead of delivered.
+    #[cold]
+    fn host_discard(
+        &mut self,
+        t: u64,
+        at: Attachment,
+        why: Discard,
+        frame: Vec<u8>,
+        fabric: &dyn Fabric,
+        observer: &mut dyn Observer,
+    ) {
+        self.ledger.delivered -= 1;
+        self.attribution.learn_translation(&frame, fabric);
+        let (host, eni) = match at {
+            Attachment::Eni(e) => (crate::model::Endpoint::Eni(e), Some(e)),
+            Attachment::External(h) => (crate::model::Endpoint::External(h), None),
+        };
+        let key = parse_frame(&frame).ok();
+        let detail = match why {
+            Discard::ReassemblyLimit => DropDetail::HostReassemblyLimit { host },
+            Discard::NoSocket => key
+                .and_then(|k| asymmetric_nat_reply(self.net, &k, fabric))
+                .unwrap_or(DropDetail::HostNoSocket { host }),
+        };
+        let text = detail.display(self.net).to_string();
+        if let Some(k) = key {
+            if let Some((flow, _)) = self.attribution.classify(&frame) {
+                let reason = detail.reason();
+                self.drops[flow.ix()]
+                    .host_notes
+                    .entry(reason)
+                    .or_insert_with(|| format!("{text}; fix: {}", detail.hint(self.net, &k)));
+            }
+        }
+        self.drop_frame(t, detail.reason(), &text, eni, frame, observer);
+    }
+
     fn drop_frame(
         &mut self,
         t: u64,
@@ -587,4 +634,33 @@ impl Engine {
         }
         self.pool.give(frame);
     }
+}
+
+/// A frame no socket took that is a reply (a TCP segment with ACK, an echo reply)
+/// from a NAT gateway's Elastic IP, sent by an instance with a public IP: the
+/// request came in through that public IP and the reply left through the NAT
+/// gateway the instance's subnet routes to, so its source is not the one the
+/// requester expects.
+fn asymmetric_nat_reply(net: &Network, k: &FlowKey, fabric: &dyn Fabric) -> Option<DropDetail> {
+    let nat = net
+        .nat_gateways
+        .iter()
+        .position(|n| IpAddr::V4(n.public_ip) == k.src)?;
+    let (reply, port) = match k.protocol {
+        proto::TCP => (k.tcp_flags & 0x10 != 0, k.src_port),
+        proto::ICMP => (k.icmp_type == 0, k.icmp_id),
+        _ => (false, 0),
+    };
+    if !reply {
+        return None;
+    }
+    let (private, _) = fabric.untranslate(k.src, k.protocol, port)?;
+    let eni = net
+        .enis
+        .iter()
+        .position(|e| IpAddr::V4(e.private_ip) == private && e.public_ip.is_some())?;
+    Some(DropDetail::AsymmetricNatReply {
+        nat: NatIdx(nat as u32),
+        eni: Some(EniIdx(eni as u32)),
+    })
 }

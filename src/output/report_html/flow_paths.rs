@@ -167,7 +167,7 @@ fn drop_point(
             .iter()
             .find(|p| p.pcx == pcx.ix())
             .map(|p| p.midpoint()),
-        NatFragment { nat } | NatPortsExhausted { nat } => {
+        NatFragment { nat } | NatPortsExhausted { nat } | AsymmetricNatReply { nat, .. } => {
             box_center(layout, layout.nat.get(nat.ix()).copied())
         }
         _ => None,
