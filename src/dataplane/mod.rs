@@ -109,7 +109,8 @@ pub enum Action {
         /// points), when it crossed a TGW.
         via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
     },
-    /// Dropped; `eni` is the interface on whose behalf (flow logs: REJECT).
+    /// Dropped; `eni` is the interface on whose behalf (flow logs: `REJECT` when
+    /// its security group or NACL refused it, see [`DropReason::flow_log_effect`]).
     Drop {
         reason: DropReason,
         detail: DropDetail,

@@ -14,10 +14,14 @@
 //! ```
 //!
 //! Flow logs assume what the simulation does: a frame leaving an ENI is reported
-//! (`Outbound`) when the instance sends it, before the VPC router's checks. So a drop
-//! attributed to the ENI that sent the frame (its security group egress, its subnet's
-//! NACL outbound, its uplink queue) turns that packet's `ACCEPT` into a `REJECT`, as
-//! AWS logs it; a drop attributed to the receiving ENI adds a `REJECT` there.
+//! (`Outbound`) when the instance sends it, before the VPC router's checks. AWS
+//! logs at the interface, and `REJECT` only what the ENI's security group or its
+//! subnet's NACL refused ([`DropReason::flow_log_effect`], with AWS's pages): so a
+//! security group or NACL drop attributed to the ENI that sent the frame turns that
+//! packet's `ACCEPT` into a `REJECT`, one attributed to the receiving ENI adds a
+//! `REJECT` there; a frame the sender's own uplink queue dropped never reached the
+//! interface and is taken out of the log; a frame the ENI let out and a router
+//! dropped later (no route, MTU, edge to edge, transit gateway, ...) stays `ACCEPT`.
 //!
 //! Observer calls cannot return errors, so the first I/O error is kept, further
 //! capture writes stop, the run is asked to stop (through the [`Interrupt`] it
@@ -38,7 +42,7 @@ use super::points::PointCaptures;
 use super::progress::Progress;
 use super::report::{FlowReport, RunTotals};
 use super::summary::Summary;
-use crate::model::{EniIdx, Flow, Network};
+use crate::model::{EniIdx, Flow, FlowLogEffect, Network};
 use crate::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -349,6 +353,16 @@ impl Recorder {
         self.keep_error(r);
     }
 
+    /// Take a frame `eni` sent back out of the flow log (it never reached the
+    /// interface).
+    fn unlog_sent(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8]) {
+        if let Ok(key) = crate::wire::parse_frame(frame) {
+            if self.is_sender(eni, key.src) {
+                self.flowlog.retract_accept(time_ns, eni, &key);
+            }
+        }
+    }
+
     fn is_sender(&self, eni: EniIdx, src: IpAddr) -> bool {
         self.eni_addrs
             .get(eni.ix())
@@ -393,7 +407,13 @@ impl Observer for Recorder {
             }
         }
         if let Some(eni) = event.eni {
-            self.log_flow(event.time_ns, eni, event.frame, Action::Reject);
+            match event.reason.flow_log_effect() {
+                FlowLogEffect::Reject => {
+                    self.log_flow(event.time_ns, eni, event.frame, Action::Reject)
+                }
+                FlowLogEffect::NotLogged => self.unlog_sent(event.time_ns, eni, event.frame),
+                FlowLogEffect::Accepted => {}
+            }
         }
     }
 }

@@ -33,7 +33,9 @@ pub struct DropEvent<'a> {
     pub reason: DropReason,
     /// The object that caused it, human readable (`acl-0a1 rule * inbound`).
     pub detail: &'a str,
-    /// The ENI on whose behalf the frame was dropped (flow logs: REJECT), if any.
+    /// The ENI on whose behalf the frame was dropped, if any (flow logs: a
+    /// `REJECT` there when `reason` is a security group or NACL's, see
+    /// [`DropReason::flow_log_effect`]).
     pub eni: Option<EniIdx>,
     pub frame: &'a [u8],
 }
