@@ -92,6 +92,7 @@ impl Dataplane {
             latency_ns,
             via_peering: via,
             via_tgw: None,
+            via_nat: None,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -129,6 +130,7 @@ impl Dataplane {
                 latency_ns,
                 via_peering: via,
                 via_tgw: None,
+                via_nat: None,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });

@@ -314,6 +314,7 @@ impl Dataplane {
             }
         };
         let latency = self.net.latency.same_az_ns + self.net.latency.internet_ns;
+        let start = sink.out.len();
         self.deliver_external(
             src,
             h,
@@ -324,6 +325,16 @@ impl Dataplane {
             Some((nat_public, port)),
             sink,
         );
+        let before_port = port.map(|_| match key.icmp_kind() {
+            Some(_) => key.icmp_id,
+            None => key.src_port,
+        });
+        let crossing = super::NatCrossing {
+            nat: n,
+            outbound: true,
+            before: (sip, before_port),
+        };
+        super::nat::mark_via_nat(&mut sink.out[start..], crossing);
     }
 
     #[allow(clippy::too_many_arguments)]

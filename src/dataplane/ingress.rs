@@ -261,6 +261,20 @@ impl Dataplane {
             }
         }
         let latency = self.net.latency.internet_ns + self.net.latency.same_az_ns;
-        self.in_translated(now, (h, latency), e, key, private, frame, sink)
+        let IpAddr::V4(public) = key.dst else {
+            return sink.drop(unknown, None, frame);
+        };
+        let before_port = private.1.map(|_| match key.icmp_kind() {
+            Some(_) => key.icmp_id,
+            None => key.dst_port,
+        });
+        let start = sink.out.len();
+        self.in_translated(now, (h, latency), e, key, private, frame, sink);
+        let crossing = super::NatCrossing {
+            nat: n,
+            outbound: false,
+            before: (public, before_port),
+        };
+        super::nat::mark_via_nat(&mut sink.out[start..], crossing);
     }
 }

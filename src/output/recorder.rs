@@ -2,7 +2,8 @@
 //! the run folder:
 //!
 //! ```text
-//! <out>/capture.pcapng   one interface per ENI, per peering link, per external host
+//! <out>/capture.pcapng   one interface per ENI, per peering link, per external host,
+//!                        per NAT gateway's network interface, per TGW attachment
 //! <out>/points/<id>.pcapng  the same frames, one file per capture point (opened when
 //!                        the point first sees a frame; at most MAX_POINT_FILES), so
 //!                        Wireshark's TCP analysis and IP reassembly see each copy once
@@ -108,8 +109,12 @@ pub struct Recorder {
     flowlog: FlowLog<FileWriter>,
     /// Interface id offsets in `capture.pcapng`: ENIs, then peerings, then hosts.
     peering_base: u32,
-    /// The first TGW attachment interface (after the external hosts).
+    /// The first TGW attachment interface (after the NAT gateways').
     tgw_base: u32,
+    /// The first NAT gateway interface (after the external hosts).
+    nat_base: u32,
+    /// Each NAT gateway's private IP (its interface's address in the flow log).
+    nat_private_ips: Vec<std::net::Ipv4Addr>,
     host_base: u32,
     /// Interface id in `drops.pcapng` for drops not attributed to an ENI.
     unattributed_drop_iface: u32,
@@ -141,7 +146,8 @@ impl Recorder {
         let n_enis = network.enis.len() as u32;
         let peering_base = n_enis;
         let host_base = peering_base + network.peerings.len() as u32;
-        let tgw_base = host_base + network.external_hosts.len() as u32;
+        let nat_base = host_base + network.external_hosts.len() as u32;
+        let tgw_base = nat_base + network.nat_gateways.len() as u32;
         let (capture, drops, points) = if config.capture {
             let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
             drop_ifaces.push(CaptureInterface {
@@ -165,7 +171,13 @@ impl Recorder {
         } else {
             (None, None, None)
         };
-        let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
+        // NAT gateways' interfaces follow the instances' in the flow log.
+        let eni_ids = network
+            .enis
+            .iter()
+            .map(|e| e.id.clone())
+            .chain(network.nat_gateways.iter().map(|n| n.eni_id()))
+            .collect();
         let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
         let mut budget = CaptureBudget::new(config.limits.max_bytes);
         budget.spend(capture.as_ref().map_or(0, PcapngFile::bytes));
@@ -181,6 +193,8 @@ impl Recorder {
             flowlog,
             peering_base,
             tgw_base,
+            nat_base,
+            nat_private_ips: network.nat_gateways.iter().map(|n| n.private_ip).collect(),
             host_base,
             unattributed_drop_iface: n_enis,
             eni_addrs: network
@@ -307,6 +321,7 @@ impl Recorder {
             CapturePoint::Peering(p) => self.peering_base + p.0,
             CapturePoint::External(h) => self.host_base + h.0,
             CapturePoint::TgwAttachment(a) => self.tgw_base + a.0,
+            CapturePoint::NatGateway(n) => self.nat_base + n.0,
         }
     }
 
@@ -353,6 +368,37 @@ impl Recorder {
         self.keep_error(r);
     }
 
+    /// A frame at NAT gateway `n`'s interface, logged as AWS logs it there in the
+    /// default (version 2) format: `dstaddr` of what arrives and `srcaddr` of what
+    /// leaves are the interface's own private IP (AWS's `pkt-srcaddr` /
+    /// `pkt-dstaddr` fields, not in the default format, would hold the packet's
+    /// addresses; VPC User Guide, "Flow log record examples", traffic through a NAT
+    /// gateway: <https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>).
+    /// So the instance's private address shows on one side and the gateway's on
+    /// the other; the gateway's Elastic IP is the internet gateway's business.
+    fn log_nat(
+        &mut self,
+        time_ns: u64,
+        n: crate::model::NatIdx,
+        dir: FrameDirection,
+        frame: &[u8],
+    ) {
+        let Ok(mut key) = crate::wire::parse_frame(frame) else {
+            self.unparsed += 1;
+            return;
+        };
+        let Some(&own) = self.nat_private_ips.get(n.ix()) else {
+            return;
+        };
+        match dir {
+            FrameDirection::Inbound => key.dst = IpAddr::V4(own),
+            FrameDirection::Outbound => key.src = IpAddr::V4(own),
+        }
+        let eni = EniIdx(self.eni_addrs.len() as u32 + n.0);
+        let r = self.flowlog.record(time_ns, eni, &key, Action::Accept);
+        self.keep_error(r);
+    }
+
     /// Take a frame `eni` sent back out of the flow log (it never reached the
     /// interface).
     fn unlog_sent(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8]) {
@@ -390,8 +436,10 @@ impl Observer for Recorder {
                 self.write_frame(iface, time_ns, dir, frame);
             }
         }
-        if let CapturePoint::Eni(eni) = point {
-            self.log_flow(time_ns, eni, frame, Action::Accept);
+        match point {
+            CapturePoint::Eni(eni) => self.log_flow(time_ns, eni, frame, Action::Accept),
+            CapturePoint::NatGateway(n) => self.log_nat(time_ns, n, dir, frame),
+            _ => {}
         }
     }
 

@@ -131,6 +131,7 @@ impl Fabric for DirectFabric {
                         latency_ns: self.latency_ns,
                         via_peering: None,
                         via_tgw: None,
+                        via_nat: None,
                     }),
                 }
             }
@@ -143,6 +144,7 @@ impl Fabric for DirectFabric {
             latency_ns: self.latency_ns,
             via_peering: None,
             via_tgw: None,
+            via_nat: None,
         });
     }
 }

@@ -26,6 +26,9 @@ pub enum FabricAction {
         /// The transit gateway attachments it entered and left by (captured on
         /// each).
         via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
+        /// The NAT gateway that translated it (captured on its interface, both
+        /// sides).
+        via_nat: Option<crate::dataplane::NatCrossing>,
     },
     /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
     Drop {

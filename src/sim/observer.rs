@@ -1,7 +1,7 @@
 //! What the simulation reports as it runs; `output` implements [`Observer`] to write
 //! captures and flow logs. Frames are borrowed: observers copy what they keep.
 
-use crate::model::{DropReason, EniIdx, HostIdx, PcxIdx, TgwAttIdx};
+use crate::model::{DropReason, EniIdx, HostIdx, NatIdx, PcxIdx, TgwAttIdx};
 
 /// Where a frame was seen (one pcapng interface each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,6 +14,9 @@ pub enum CapturePoint {
     /// A transit gateway attachment (frames entering the TGW by it are inbound,
     /// leaving by it outbound).
     TgwAttachment(TgwAttIdx),
+    /// A NAT gateway's network interface: each translated frame is seen twice,
+    /// arriving as it was (inbound) and leaving translated (outbound).
+    NatGateway(NatIdx),
 }
 
 /// Direction relative to the capture point (pcapng `epb_flags` inbound/outbound).

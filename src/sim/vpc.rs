@@ -54,12 +54,14 @@ impl Fabric for VpcFabric<'_> {
                     latency_ns,
                     via_peering,
                     via_tgw,
+                    via_nat,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
                     latency_ns,
                     via_peering,
                     via_tgw,
+                    via_nat,
                 },
                 Action::IcmpError {
                     to,
@@ -71,6 +73,7 @@ impl Fabric for VpcFabric<'_> {
                     latency_ns,
                     via_peering: None,
                     via_tgw: None,
+                    via_nat: None,
                 },
                 Action::Drop {
                     reason,
