@@ -146,3 +146,73 @@ fn the_learned_path_mtu_expires_after_600_seconds() {
     // 700 s later it has expired: jumbo segments again, ICMP again, relearned.
     assert!(second_flow_mtu_drops(700_000_000_000) > 0);
 }
+
+/// The sender's security group admits nothing unsolicited inbound (TCP replies
+/// ride the tracked flow), with or without the ICMP 3/4 rule AWS documents for
+/// path MTU discovery; NACLs are the default (allow all).
+fn network_sg(pmtud_rule: bool) -> Network {
+    use peeremu::dataplane::test_net::sg_pmtud;
+    let mut t = TestNet::new();
+    let a = t.vpc_in(0, "10.10.0.0/16");
+    let b = t.vpc_in(1, "10.20.0.0/16");
+    let sa = t.subnet(a, "10.10.1.0/24", 0);
+    let sb = t.subnet(b, "10.20.1.0/24", 2);
+    let ingress = if pmtud_rule {
+        vec![sg_pmtud(false)]
+    } else {
+        vec![]
+    };
+    let ga = t.sg(a, ingress, vec![sg_all("0.0.0.0/0")]);
+    let gb = t.sg(b, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    t.peer_subnets(sa, sb);
+    let sender = t.eni(sa, "10.10.1.10", &[ga]);
+    let receiver = t.eni(sb, "10.20.1.10", &[gb]);
+    let mut net = t.build();
+    net.flows.push(Flow {
+        bytes: 500_000,
+        ..Flow::new(
+            "bulk",
+            FlowKind::Tcp,
+            Endpoint::Eni(sender),
+            Endpoint::Eni(receiver),
+        )
+    });
+    net
+}
+
+/// AWS: path MTU discovery needs an inbound security group rule for ICMP type 3
+/// code 4; the router's "fragmentation needed" is not admitted as related to the
+/// TCP flow. With the rule the transfer learns the path MTU and completes.
+#[test]
+fn security_group_with_the_icmp_3_4_rule_lets_pmtud_work() {
+    let r =
+        run_network(&network_sg(true), &SimConfig::default(), &mut NullObserver).expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Delivered, "{:?} {:?}", f.drops, f.notes);
+    assert_eq!(f.bytes_delivered, 500_000);
+    assert!(f.drops.contains_key("MTU_EXCEEDED"), "{:?}", f.drops);
+    assert!(!f.drops.contains_key("SG_NO_MATCH"), "{:?}", f.drops);
+}
+
+/// Without the rule: the classic black hole. The handshake passes, the first
+/// full-sized segments are too big, their ICMP is dropped by the sender's group
+/// (SG_NO_MATCH), and the transfer stalls with a note naming the group.
+#[test]
+fn security_group_without_the_icmp_3_4_rule_is_a_pmtud_black_hole() {
+    let net = network_sg(false);
+    let sender_group = net.enis[0].security_groups[0];
+    let group = net.security_groups[sender_group.ix()].id.clone();
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Stalled, "{:?} {:?}", f.drops, f.notes);
+    assert!(f.bytes_delivered < 500_000);
+    assert!(f.drops.contains_key("MTU_EXCEEDED"), "{:?}", f.drops);
+    assert!(f.drops.contains_key("SG_NO_MATCH"), "{:?}", f.drops);
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.starts_with("stalled: path MTU discovery black hole") && n.contains(&group)),
+        "{:?}",
+        f.notes
+    );
+}

@@ -79,6 +79,42 @@ fn check_topology(path: &Path) -> usize {
                 assert_eq!(out.status.code(), Some(0), "{what}");
                 assert_eq!(v["verdict"], "delivered", "{what}");
             }
+            // A TCP transfer that passes its handshake and then stalls (the path
+            // MTU black hole) is dropped only once segments are full-sized: trace
+            // one of the sender's MTU, and find the reason among its drops (the
+            // router's ICMP error is dropped after the segment itself).
+            Expectation::Dropped(reason)
+                if flow.kind == FlowKind::Tcp && v["verdict"] == "delivered" =>
+            {
+                let mtu = match flow.src {
+                    Endpoint::Eni(e) => net.enis[e.ix()].mtu,
+                    Endpoint::External(_) => 1500,
+                };
+                let out = peeremu()
+                    .arg("trace")
+                    .arg(path)
+                    .args(["--json", "--df", "--proto", "tcp"])
+                    .args(["--from", &name_of(&net, flow.src)])
+                    .args(["--to", &name_of(&net, flow.dst)])
+                    .args(["--port", &flow.port.to_string()])
+                    .args(["--size", &mtu.to_string()])
+                    .output()
+                    .expect("peeremu runs");
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let v: serde_json::Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("{what}: full-size trace not JSON: {e}"));
+                let drops: Vec<&str> = v["request"]["hops"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|h| h["kind"] == "drop")
+                    .filter_map(|h| h["reason"].as_str())
+                    .collect();
+                assert!(
+                    drops.contains(&reason.code()),
+                    "{what}\nfull-size: {stdout}"
+                );
+            }
             Expectation::Dropped(reason) => {
                 assert_eq!(out.status.code(), Some(1), "{what}");
                 assert_eq!(v["reason"], reason.code(), "{what}");

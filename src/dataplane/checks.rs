@@ -85,7 +85,8 @@ impl Dataplane {
     /// of rules; otherwise a rule must allow it, and a tracked rule opens a flow.
     /// An ICMP error passes as *related* when the packet it quotes (read from
     /// `frame`) belongs to a tracked flow; otherwise it needs a rule, and it never
-    /// opens a flow (nor does an ICMP query reply).
+    /// opens a flow (nor does an ICMP query reply). Inbound path MTU discovery
+    /// messages are the exception: they always need a rule ([`needs_pmtud_rule`]).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn sg_check<T: Tracer>(
         &mut self,
@@ -105,7 +106,10 @@ impl Dataplane {
             return Ok(());
         }
         let error = key.icmp_kind() == Some(IcmpKind::Error);
-        if error && wire::quoted_flow(frame).is_ok_and(|q| ct.related(now, &q)) {
+        if error
+            && !needs_pmtud_rule(dir, key)
+            && wire::quoted_flow(frame).is_ok_and(|q| ct.related(now, &q))
+        {
             let verdict = SgVerdict::Related;
             sink.tr.hop(Hop::Sg { eni, dir, verdict });
             return Ok(());
@@ -129,6 +133,52 @@ impl Dataplane {
         sink.tr.hop(Hop::Sg { eni, dir, verdict });
         Ok(())
     }
+}
+
+impl Dataplane {
+    /// The security group check of a router-generated ICMP "fragmentation
+    /// needed" / "packet too big" arriving at `eni`: an inbound rule must allow it
+    /// ([`needs_pmtud_rule`]). An ICMP error never opens a tracked flow, so this is
+    /// the rule evaluation of [`Dataplane::sg_check`] without its connection table.
+    pub(super) fn pmtud_sg_check<T: Tracer>(
+        &self,
+        eni: EniIdx,
+        key: &FlowKey,
+        sink: &mut Sink<'_, T>,
+    ) -> Result<(), DropDetail> {
+        let dir = Direction::Inbound;
+        let Some(m) = self
+            .sgs
+            .get(eni.ix())
+            .and_then(|g| sg::evaluate(g, dir, key.src, key))
+        else {
+            return Err(DropDetail::SgNoMatch { eni, dir });
+        };
+        let verdict = SgVerdict::Rule(m);
+        sink.tr.hop(Hop::Sg { eni, dir, verdict });
+        Ok(())
+    }
+}
+
+/// Whether `key` is an inbound ICMP "fragmentation needed" (type 3 code 4) or
+/// ICMPv6 "packet too big" (type 2), which a security group admits only by an
+/// inbound rule, never as related to a tracked flow.
+///
+/// AWS documents it so (EC2 User Guide, "Network maximum transmission unit (MTU)
+/// for your EC2 instance", Path MTU Discovery,
+/// <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/network_mtu.html#path_mtu_discovery>):
+/// security groups allow no inbound ICMP by default, and without an inbound rule
+/// for "Destination Unreachable: fragmentation needed" (ICMPv6: "Packet Too Big")
+/// path MTU discovery is blocked. NACLs, being stateless, need their own rule
+/// anyway (VPC User Guide, "Path MTU Discovery").
+#[inline]
+pub(super) fn needs_pmtud_rule(dir: Direction, key: &FlowKey) -> bool {
+    dir == Direction::Inbound
+        && key.fragment != FragmentKind::NonFirst
+        && matches!(
+            (key.protocol, key.icmp_type, key.icmp_code),
+            (crate::model::proto::ICMP, 3, 4) | (crate::model::proto::ICMPV6, 2, _)
+        )
 }
 
 /// The trace hop of a NACL's verdict.

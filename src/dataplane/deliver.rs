@@ -2,7 +2,7 @@
 //! source), destination checks, MAC rewrite and hand-off (DESIGN.md §3 steps 5-6).
 
 use super::pipeline::{owns, Fragmenting, Leg, Sink, Source};
-use super::trace::{Hop, MtuDecision, SgVerdict, Tracer};
+use super::trace::{Hop, MtuDecision, Tracer};
 use super::{Action, Dataplane, DropDetail, Egress, ROUTER_MAC};
 use crate::model::*;
 use crate::wire::{self, FlowKey};
@@ -96,6 +96,7 @@ impl Dataplane {
             via_peering: via,
             via_tgw: None,
             charges,
+            via_nat: None,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -134,6 +135,7 @@ impl Dataplane {
                 via_peering: via,
                 via_tgw: None,
                 charges,
+                via_nat: None,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });
@@ -231,8 +233,10 @@ impl Dataplane {
     }
 
     /// Send a router-generated ICMP error back to the source. To an ENI it must
-    /// pass the source subnet's NACL inbound (the classic PMTUD black hole when it
-    /// does not); the security group admits it as related to the tracked flow.
+    /// pass the source subnet's NACL inbound and an inbound rule of the ENI's
+    /// security groups (AWS: path MTU discovery needs an inbound rule for ICMP
+    /// 3/4 or ICMPv6 2, see `checks::needs_pmtud_rule`): the classic PMTUD black
+    /// hole when either is missing.
     pub(super) fn send_icmp_error<T: Tracer>(
         &mut self,
         src: Source,
@@ -247,11 +251,9 @@ impl Dataplane {
                 if let Err(d) = self.nacl_check(subnet, Direction::Inbound, key, sink) {
                     return sink.drop(d, Some(e), icmp);
                 }
-                sink.tr.hop(Hop::Sg {
-                    eni: e,
-                    dir: Direction::Inbound,
-                    verdict: SgVerdict::Related,
-                });
+                if let Err(d) = self.pmtud_sg_check(e, key, sink) {
+                    return sink.drop(d, Some(e), icmp);
+                }
                 let _ = wire::set_macs(&mut icmp, ROUTER_MAC, mac);
                 let latency_ns = self.net.latency.same_az_ns;
                 sink.out.push(Action::IcmpError {

@@ -351,6 +351,7 @@ impl Dataplane {
             .with(Segment::NatProcessing)
             .with(Segment::InternetEgress)
             .with_if(Segment::CrossAz, self.net.eni_az(src) != nat_az);
+        let start = sink.out.len();
         self.deliver_external(
             src,
             h,
@@ -361,6 +362,16 @@ impl Dataplane {
             Some((nat_public, port)),
             sink,
         );
+        let before_port = port.map(|_| match key.icmp_kind() {
+            Some(_) => key.icmp_id,
+            None => key.src_port,
+        });
+        let crossing = super::NatCrossing {
+            nat: n,
+            outbound: true,
+            before: (sip, before_port),
+        };
+        super::nat::mark_via_nat(&mut sink.out[start..], crossing);
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -34,6 +34,14 @@ impl DropDetail {
                     .unwrap_or_default();
                 let first = groups.first().copied().unwrap_or("a security group");
                 match dir {
+                    // AWS: path MTU discovery needs an inbound rule for the
+                    // router's ICMP 3/4 (ICMPv6 2); from anywhere, as AWS's
+                    // example rule has it (the router's address is internal).
+                    Direction::Inbound if super::checks::needs_pmtud_rule(dir, key) => format!(
+                        "add an ingress rule to {first} allowing {what} from {}{}",
+                        if key.src.is_ipv4() { "0.0.0.0/0" } else { "::/0" },
+                        pmtud_note(key)
+                    ),
                     Direction::Inbound => format!(
                         "add an ingress rule to {first} allowing {what} from {}/{}",
                         key.src,

@@ -342,6 +342,20 @@ impl Dataplane {
         let charges = Charges::NONE
             .with(Segment::NatProcessing)
             .with_if(Segment::CrossAz, self.net.eni_az(e) != nat_az);
-        self.in_translated(now, (h, latency, charges), e, key, private, false, frame, sink)
+        let IpAddr::V4(public) = key.dst else {
+            return sink.drop(unknown, None, frame);
+        };
+        let before_port = private.1.map(|_| match key.icmp_kind() {
+            Some(_) => key.icmp_id,
+            None => key.dst_port,
+        });
+        let start = sink.out.len();
+        self.in_translated(now, (h, latency, charges), e, key, private, false, frame, sink);
+        let crossing = super::NatCrossing {
+            nat: n,
+            outbound: false,
+            before: (public, before_port),
+        };
+        super::nat::mark_via_nat(&mut sink.out[start..], crossing);
     }
 }

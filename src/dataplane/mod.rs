@@ -110,8 +110,12 @@ pub enum Action {
         via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
         /// The billable segments the frame crossed (data cost).
         charges: Charges,
+        /// The NAT gateway that translated it (a capture point and flow log
+        /// interface of its own), and what it changed.
+        via_nat: Option<NatCrossing>,
     },
-    /// Dropped; `eni` is the interface on whose behalf (flow logs: REJECT).
+    /// Dropped; `eni` is the interface on whose behalf (flow logs: `REJECT` when
+    /// its security group or NACL refused it, see [`DropReason::flow_log_effect`]).
     Drop {
         reason: DropReason,
         detail: DropDetail,
@@ -125,6 +129,21 @@ pub enum Action {
         frame: Vec<u8>,
         latency_ns: u64,
     },
+}
+
+/// A frame a NAT gateway translated: enough to rebuild the frame as it was before
+/// (the outbound frame's private source, or the inbound frame's public
+/// destination), so the gateway's interface shows both sides without the router
+/// keeping a copy of every frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NatCrossing {
+    pub nat: NatIdx,
+    /// From the instance towards the internet (else a reply coming back).
+    pub outbound: bool,
+    /// Outbound: the source (address, port or echo identifier) before
+    /// translation; inbound: the destination before translation (the gateway's
+    /// Elastic IP and public port). `None` port: only the address changed.
+    pub before: (Ipv4Addr, Option<u16>),
 }
 
 /// An address inside a VPC: IPv4 as its IPv4-mapped IPv6 bits, so families never

@@ -191,6 +191,15 @@ impl NatTable {
     }
 }
 
+/// Mark the frames just delivered (`actions`) as translated by a NAT gateway.
+pub(super) fn mark_via_nat(actions: &mut [super::Action], crossing: super::NatCrossing) {
+    for a in actions {
+        if let super::Action::Deliver { via_nat, .. } = a {
+            *via_nat = Some(crossing);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,40 @@ pub fn sg_all(cidr: &str) -> SgRule {
     }
 }
 
+/// The inbound SG rule AWS tells users to add for path MTU discovery: ICMP type 3
+/// code 4 ("fragmentation needed"), or with `v6` ICMPv6 type 2 ("packet too big"),
+/// from anywhere.
+pub fn sg_pmtud(v6: bool) -> SgRule {
+    let (protocol, icmp, cidr) = if v6 {
+        (
+            proto::ICMPV6,
+            IcmpMatch {
+                icmp_type: Some(2),
+                code: None,
+            },
+            "::/0",
+        )
+    } else {
+        (
+            proto::ICMP,
+            IcmpMatch {
+                icmp_type: Some(3),
+                code: Some(4),
+            },
+            "0.0.0.0/0",
+        )
+    };
+    SgRule {
+        traffic: TrafficMatch {
+            protocol: ProtocolMatch::Number(protocol),
+            ports: PortRange::ALL,
+            icmp,
+        },
+        peer: SgPeer::Cidr(cidr.parse().unwrap()),
+        description: String::new(),
+    }
+}
+
 /// An SG rule allowing one TCP port from/to `peer`.
 pub fn sg_tcp(port: u16, peer: SgPeer) -> SgRule {
     sg_port(proto::TCP, port, peer)

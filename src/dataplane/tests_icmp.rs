@@ -1,8 +1,9 @@
 //! ICMP identity through the pipeline: echo flows keyed by identifier and
-//! requester, errors admitted as related to the flow they quote, and NAT (IGW 1:1
+//! requester, errors admitted as related to the flow they quote (except path MTU
+//! discovery's, which need an inbound rule, as AWS documents), and NAT (IGW 1:1
 //! and NAT gateway) translating echo identifiers and error quotes.
 
-use super::test_net::{frames, sg_all, TestNet};
+use super::test_net::{frames, sg_all, sg_pmtud, TestNet};
 use super::test_net::{internet, Internet};
 use super::tests::{delivered, dropped, run};
 use super::tests_edges::{ip, key};
@@ -93,14 +94,26 @@ fn nat_gateway_keeps_two_pings_to_one_remote_apart() {
 
 /// A "fragmentation needed" error from `from` to `to`, quoting `about`.
 fn frag_needed(from: &str, to: &str, about: &[u8]) -> Vec<u8> {
+    unreachable(
+        from,
+        to,
+        about,
+        DestUnreachableHeader::FragmentationNeeded { next_hop_mtu: 1400 },
+    )
+}
+
+/// A "port unreachable" error from `from` to `to`, quoting `about`.
+fn port_unreachable(from: &str, to: &str, about: &[u8]) -> Vec<u8> {
+    unreachable(from, to, about, DestUnreachableHeader::Port)
+}
+
+fn unreachable(from: &str, to: &str, about: &[u8], what: DestUnreachableHeader) -> Vec<u8> {
     let (from, to): (Ipv4Addr, Ipv4Addr) = (from.parse().unwrap(), to.parse().unwrap());
     let packet = ip_packet(about).unwrap();
     let quote = &packet[..(usize::from(packet[0] & 0x0f) * 4 + 8).min(packet.len())];
     let b = PacketBuilder::ethernet2(EXTERNAL_MAC, ROUTER_MAC)
         .ipv4(from.octets(), to.octets(), 64)
-        .icmpv4(Icmpv4Type::DestinationUnreachable(
-            DestUnreachableHeader::FragmentationNeeded { next_hop_mtu: 1400 },
-        ));
+        .icmpv4(Icmpv4Type::DestinationUnreachable(what));
     let mut out = Vec::new();
     b.write(&mut out, quote).unwrap();
     out
@@ -122,8 +135,8 @@ fn icmp_error_back_through_the_nat_gateway_is_translated_and_related() {
     let out = run(&mut dp, 0, Ingress::Eni(i.private_eni), udp);
     let (_, sent, _, _) = delivered(&out);
     let public_port = key(sent).src_port;
-    // A router on the way (here: the remote) answers the translated packet.
-    let error = frag_needed("93.184.216.34", "54.0.0.5", sent);
+    // The remote answers the translated packet.
+    let error = port_unreachable("93.184.216.34", "54.0.0.5", sent);
     let out = run(&mut dp, 1, Ingress::External(i.host), error);
     let (to, frame, _, _) = delivered(&out);
     assert_eq!(
@@ -135,6 +148,16 @@ fn icmp_error_back_through_the_nat_gateway_is_translated_and_related() {
     let q = quoted_flow(frame).unwrap();
     assert_eq!((q.src, q.src_port), (ip("10.0.1.10"), 40000));
     verify_checksums(frame).unwrap();
+    // A "fragmentation needed" about the same flow is translated too, but needs
+    // an inbound rule (AWS: path MTU discovery is not admitted as related).
+    let error = frag_needed("93.184.216.34", "54.0.0.5", sent);
+    assert_eq!(
+        dropped(&run(&mut dp, 1, Ingress::External(i.host), error)),
+        DropDetail::SgNoMatch {
+            eni: i.private_eni,
+            dir: Direction::Inbound
+        }
+    );
     // An error about a port the gateway never mapped goes nowhere.
     let mut unmapped = sent.to_vec();
     let other = public_port.wrapping_add(1);
@@ -153,7 +176,7 @@ fn icmp_error_back_through_the_internet_gateway_is_related_only_to_its_flow() {
     let syn = frames::tcp("10.0.0.10", "93.184.216.34", 40000, 443, 0x02, 0);
     let out = run(&mut dp, 0, Ingress::Eni(i.public_eni), syn);
     let (_, sent, _, _) = delivered(&out);
-    let error = frag_needed("93.184.216.34", "54.0.0.10", sent);
+    let error = port_unreachable("93.184.216.34", "54.0.0.10", sent);
     let out = run(&mut dp, 1, Ingress::External(i.host), error);
     let (to, frame, _, _) = delivered(&out);
     assert_eq!(to, Egress::Eni(i.public_eni));
@@ -165,7 +188,7 @@ fn icmp_error_back_through_the_internet_gateway_is_related_only_to_its_flow() {
     verify_checksums(frame).unwrap();
     // The same error about a flow that was never opened needs a rule.
     let other = frames::tcp("54.0.0.10", "93.184.216.34", 40001, 443, 0x02, 0);
-    let error = frag_needed("93.184.216.34", "54.0.0.10", &other);
+    let error = port_unreachable("93.184.216.34", "54.0.0.10", &other);
     assert_eq!(
         dropped(&run(&mut dp, 2, Ingress::External(i.host), error)),
         DropDetail::SgNoMatch {
@@ -173,6 +196,28 @@ fn icmp_error_back_through_the_internet_gateway_is_related_only_to_its_flow() {
             dir: Direction::Inbound
         }
     );
+    // "Fragmentation needed" about the tracked flow needs the rule AWS documents
+    // for path MTU discovery, and passes once the group has it.
+    let error = frag_needed("93.184.216.34", "54.0.0.10", sent);
+    assert_eq!(
+        dropped(&run(&mut dp, 3, Ingress::External(i.host), error.clone())),
+        DropDetail::SgNoMatch {
+            eni: i.public_eni,
+            dir: Direction::Inbound
+        }
+    );
+    let mut net = i.t.net.clone();
+    let sg = net.enis[i.public_eni.ix()].security_groups[0];
+    net.security_groups[sg.ix()].ingress.push(sg_pmtud(false));
+    let mut dp = Dataplane::new(&net);
+    run(
+        &mut dp,
+        0,
+        Ingress::Eni(i.public_eni),
+        frames::tcp("10.0.0.10", "93.184.216.34", 40000, 443, 0x02, 0),
+    );
+    let out = run(&mut dp, 1, Ingress::External(i.host), error);
+    assert_eq!(delivered(&out).0, Egress::Eni(i.public_eni));
 }
 
 #[test]

@@ -1,19 +1,74 @@
 //! MTU tests inside one VPC: fragmentation, ICMP errors (and the NACL that can
 //! swallow them), IPv6 Packet Too Big, and fragments of tracked flows.
 
-use super::test_net::{frames, sg_all, sg_udp};
+use super::test_net::{frames, sg_all, sg_pmtud, sg_udp};
 use super::tests::{delivered, dropped, fixture, run, summary, Fixture};
 use super::*;
 use crate::wire::parse_frame;
 
-/// The fixture with the database ENI's MTU at 1500 and its group open to the VPC.
+/// The fixture with the database ENI's MTU at 1500 and its group open to the VPC,
+/// and app's group admitting "fragmentation needed" (the rule AWS documents for
+/// path MTU discovery).
 fn db_open_at_1500() -> Fixture {
+    let mut f = db_open_at_1500_without_pmtud_rule();
+    f.net.net.security_groups[f.app_sg.ix()]
+        .ingress
+        .push(sg_pmtud(false));
+    f
+}
+
+fn db_open_at_1500_without_pmtud_rule() -> Fixture {
     let mut f = fixture();
     f.net.net.enis[f.db.ix()].mtu = 1500;
     f.net.net.security_groups[f.db_sg.ix()]
         .ingress
         .push(sg_all("10.0.0.0/16"));
     f
+}
+
+/// AWS: path MTU discovery needs an inbound security group rule for ICMP 3/4; the
+/// router's "fragmentation needed" is not admitted as related to the flow it
+/// quotes, even a tracked one.
+#[test]
+fn frag_needed_without_an_inbound_sg_rule_is_dropped_naming_the_group() {
+    let f = db_open_at_1500_without_pmtud_rule();
+    let mut dp = Dataplane::new(&f.net.net);
+    // The flow is tracked at app (its egress rule opened it)...
+    let small = frames::udp("10.0.1.10", "10.0.2.20", 5000, 9000, 100, true);
+    delivered(&run(&mut dp, 0, Ingress::Eni(f.app), small));
+    // ...but its too-big packet's ICMP still needs an inbound rule.
+    let big = frames::udp("10.0.1.10", "10.0.2.20", 5000, 9000, 3000, true);
+    let out = run(&mut dp, 1, Ingress::Eni(f.app), big);
+    assert_eq!(out.len(), 2, "{}", summary(&out));
+    let Action::Drop {
+        detail, eni, frame, ..
+    } = &out[1]
+    else {
+        panic!("{}", summary(&out))
+    };
+    assert_eq!(
+        *detail,
+        DropDetail::SgNoMatch {
+            eni: f.app,
+            dir: Direction::Inbound
+        }
+    );
+    assert_eq!(*eni, Some(f.app));
+    let k = parse_frame(frame).unwrap();
+    assert_eq!((k.icmp_type, k.icmp_code), (3, 4));
+    let net = dp.network();
+    let text = detail.display(net).to_string();
+    assert!(
+        text.contains(&net.security_groups[f.app_sg.ix()].id),
+        "{text}"
+    );
+    let hint = detail.hint(net, &k);
+    assert!(
+        hint.contains("icmp type 3 code 4")
+            && hint.contains("0.0.0.0/0")
+            && hint.contains("path MTU"),
+        "{hint}"
+    );
 }
 
 #[test]
@@ -123,6 +178,10 @@ fn ipv6_too_big_gets_packet_too_big() {
     f.net.net.security_groups[f.app_sg.ix()]
         .egress
         .push(sg_all("::/0"));
+    let without_rule = Dataplane::new(&f.net.net);
+    f.net.net.security_groups[f.app_sg.ix()]
+        .ingress
+        .push(sg_pmtud(true));
     let mut dp = Dataplane::new(&f.net.net);
     let big = frames::udp(
         "2600:1f18:0:1::10",
@@ -139,6 +198,24 @@ fn ipv6_too_big_gets_packet_too_big() {
     };
     let k = parse_frame(frame).unwrap();
     assert_eq!((k.protocol, k.icmp_type), (proto::ICMPV6, 2));
+    // Without the inbound ICMPv6 type 2 rule the Packet Too Big is dropped.
+    let mut dp_without = without_rule;
+    let big = frames::udp(
+        "2600:1f18:0:1::10",
+        "2600:1f18:0:2::20",
+        5000,
+        9000,
+        3000,
+        false,
+    );
+    let out = run(&mut dp_without, 0, Ingress::Eni(f.app), big);
+    assert_eq!(
+        dropped(&out[1..]),
+        DropDetail::SgNoMatch {
+            eni: f.app,
+            dir: Direction::Inbound
+        }
+    );
     let small = frames::udp(
         "2600:1f18:0:1::10",
         "2600:1f18:0:2::20",

@@ -207,6 +207,14 @@ pub struct NatGateway {
     pub public_ip: Ipv4Addr,
 }
 
+impl NatGateway {
+    /// The id of the gateway's network interface (AWS gives every NAT gateway one,
+    /// in its subnet, with its private IP): `eni-` and the gateway's id.
+    pub fn eni_id(&self) -> String {
+        format!("eni-{}", self.id)
+    }
+}
+
 /// A virtual private gateway and the on-premises network behind its VPN.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VpnGateway {

@@ -141,6 +141,42 @@ impl DropReasons {
     }
 }
 
+/// What a drop attributed to an ENI does to that ENI's flow log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowLogEffect {
+    /// The ENI's security group or its subnet's NACL refused the packet: `REJECT`
+    /// at that ENI (and not `ACCEPT` when it was the sender's).
+    Reject,
+    /// The packet never reached the interface (the instance's own queue): not
+    /// logged at all.
+    NotLogged,
+    /// The ENI let the packet through and a router dropped it later (no route,
+    /// MTU, edge to edge, transit gateway, ...): it stays `ACCEPT` where it was
+    /// logged, as AWS logs at the interface.
+    Accepted,
+}
+
+impl DropReason {
+    /// How AWS's flow logs show a packet dropped for this reason at the ENI it is
+    /// attributed to. AWS documents `REJECT` as "the traffic was not allowed by the
+    /// security groups or network ACLs" (VPC User Guide, "Flow log records", field
+    /// `action`: <https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html>;
+    /// examples of both: <https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>),
+    /// and records traffic at the network interface: what the interface let out
+    /// and a router dropped later was accepted there.
+    ///
+    /// `CONNTRACK_FULL` (also a NAT gateway out of ports) and `SOURCE_DEST_CHECK`
+    /// are not rule rejections: AWS does not document them as `REJECT`, so the
+    /// packet keeps the record it had.
+    pub fn flow_log_effect(self) -> FlowLogEffect {
+        match self {
+            DropReason::NaclDeny | DropReason::SgNoMatch => FlowLogEffect::Reject,
+            DropReason::QueueOverflow => FlowLogEffect::NotLogged,
+            _ => FlowLogEffect::Accepted,
+        }
+    }
+}
+
 impl fmt::Display for DropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

@@ -5,8 +5,8 @@
 use super::pcap::CaptureInterface;
 use crate::model::{FlowKind, Network};
 
-/// One interface per ENI, per peering link, per external host, per transit gateway
-/// attachment, in that order.
+/// One interface per ENI, per peering link, per external host, per NAT gateway's
+/// network interface, per transit gateway attachment, in that order.
 pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
     let mut v = Vec::with_capacity(
         network.enis.len() + network.peerings.len() + network.external_hosts.len(),
@@ -44,6 +44,19 @@ pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
         v.push(CaptureInterface {
             name: h.name.clone(),
             description: format!("external host {}", h.ip),
+        });
+    }
+    for n in &network.nat_gateways {
+        let subnet = network
+            .subnets
+            .get(n.subnet.ix())
+            .map_or("?", |s| s.id.as_str());
+        v.push(CaptureInterface {
+            name: n.eni_id(),
+            description: format!(
+                "network interface of NAT gateway {} in {subnet}, {} (Elastic IP {}): frames as they arrive (inbound) and leave translated (outbound)",
+                n.id, n.private_ip, n.public_ip
+            ),
         });
     }
     for a in &network.tgw_attachments {

@@ -2,7 +2,8 @@
 //! the run folder:
 //!
 //! ```text
-//! <out>/capture.pcapng   one interface per ENI, per peering link, per external host
+//! <out>/capture.pcapng   one interface per ENI, per peering link, per external host,
+//!                        per NAT gateway's network interface, per TGW attachment
 //! <out>/points/<id>.pcapng  the same frames, one file per capture point (opened when
 //!                        the point first sees a frame; at most MAX_POINT_FILES), so
 //!                        Wireshark's TCP analysis and IP reassembly see each copy once
@@ -14,10 +15,14 @@
 //! ```
 //!
 //! Flow logs assume what the simulation does: a frame leaving an ENI is reported
-//! (`Outbound`) when the instance sends it, before the VPC router's checks. So a drop
-//! attributed to the ENI that sent the frame (its security group egress, its subnet's
-//! NACL outbound, its uplink queue) turns that packet's `ACCEPT` into a `REJECT`, as
-//! AWS logs it; a drop attributed to the receiving ENI adds a `REJECT` there.
+//! (`Outbound`) when the instance sends it, before the VPC router's checks. AWS
+//! logs at the interface, and `REJECT` only what the ENI's security group or its
+//! subnet's NACL refused ([`DropReason::flow_log_effect`], with AWS's pages): so a
+//! security group or NACL drop attributed to the ENI that sent the frame turns that
+//! packet's `ACCEPT` into a `REJECT`, one attributed to the receiving ENI adds a
+//! `REJECT` there; a frame the sender's own uplink queue dropped never reached the
+//! interface and is taken out of the log; a frame the ENI let out and a router
+//! dropped later (no route, MTU, edge to edge, transit gateway, ...) stays `ACCEPT`.
 //!
 //! Observer calls cannot return errors, so the first I/O error is kept, further
 //! capture writes stop, the run is asked to stop (through the [`Interrupt`] it
@@ -39,7 +44,7 @@ use super::points::PointCaptures;
 use super::progress::Progress;
 use super::report::{FlowReport, RunTotals};
 use super::summary::Summary;
-use crate::model::{EniIdx, Flow, Network};
+use crate::model::{EniIdx, Flow, FlowLogEffect, Network};
 use crate::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -107,8 +112,12 @@ pub struct Recorder {
     flowlog: FlowLog<FileWriter>,
     /// Interface id offsets in `capture.pcapng`: ENIs, then peerings, then hosts.
     peering_base: u32,
-    /// The first TGW attachment interface (after the external hosts).
+    /// The first TGW attachment interface (after the NAT gateways').
     tgw_base: u32,
+    /// The first NAT gateway interface (after the external hosts).
+    nat_base: u32,
+    /// Each NAT gateway's private IP (its interface's address in the flow log).
+    nat_private_ips: Vec<std::net::Ipv4Addr>,
     host_base: u32,
     /// Interface id in `drops.pcapng` for drops not attributed to an ENI.
     unattributed_drop_iface: u32,
@@ -140,7 +149,8 @@ impl Recorder {
         let n_enis = network.enis.len() as u32;
         let peering_base = n_enis;
         let host_base = peering_base + network.peerings.len() as u32;
-        let tgw_base = host_base + network.external_hosts.len() as u32;
+        let nat_base = host_base + network.external_hosts.len() as u32;
+        let tgw_base = nat_base + network.nat_gateways.len() as u32;
         let (capture, drops, points) = if config.capture {
             let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
             drop_ifaces.push(CaptureInterface {
@@ -164,7 +174,13 @@ impl Recorder {
         } else {
             (None, None, None)
         };
-        let eni_ids = network.enis.iter().map(|e| e.id.clone()).collect();
+        // NAT gateways' interfaces follow the instances' in the flow log.
+        let eni_ids = network
+            .enis
+            .iter()
+            .map(|e| e.id.clone())
+            .chain(network.nat_gateways.iter().map(|n| n.eni_id()))
+            .collect();
         let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
         let mut budget = CaptureBudget::new(config.limits.max_bytes);
         budget.spend(capture.as_ref().map_or(0, PcapngFile::bytes));
@@ -181,6 +197,8 @@ impl Recorder {
             flowlog,
             peering_base,
             tgw_base,
+            nat_base,
+            nat_private_ips: network.nat_gateways.iter().map(|n| n.private_ip).collect(),
             host_base,
             unattributed_drop_iface: n_enis,
             eni_addrs: network
@@ -308,6 +326,7 @@ impl Recorder {
             CapturePoint::Peering(p) => self.peering_base + p.0,
             CapturePoint::External(h) => self.host_base + h.0,
             CapturePoint::TgwAttachment(a) => self.tgw_base + a.0,
+            CapturePoint::NatGateway(n) => self.nat_base + n.0,
         }
     }
 
@@ -354,6 +373,47 @@ impl Recorder {
         self.keep_error(r);
     }
 
+    /// A frame at NAT gateway `n`'s interface, logged as AWS logs it there in the
+    /// default (version 2) format: `dstaddr` of what arrives and `srcaddr` of what
+    /// leaves are the interface's own private IP (AWS's `pkt-srcaddr` /
+    /// `pkt-dstaddr` fields, not in the default format, would hold the packet's
+    /// addresses; VPC User Guide, "Flow log record examples", traffic through a NAT
+    /// gateway: <https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>).
+    /// So the instance's private address shows on one side and the gateway's on
+    /// the other; the gateway's Elastic IP is the internet gateway's business.
+    fn log_nat(
+        &mut self,
+        time_ns: u64,
+        n: crate::model::NatIdx,
+        dir: FrameDirection,
+        frame: &[u8],
+    ) {
+        let Ok(mut key) = crate::wire::parse_frame(frame) else {
+            self.unparsed += 1;
+            return;
+        };
+        let Some(&own) = self.nat_private_ips.get(n.ix()) else {
+            return;
+        };
+        match dir {
+            FrameDirection::Inbound => key.dst = IpAddr::V4(own),
+            FrameDirection::Outbound => key.src = IpAddr::V4(own),
+        }
+        let eni = EniIdx(self.eni_addrs.len() as u32 + n.0);
+        let r = self.flowlog.record(time_ns, eni, &key, Action::Accept);
+        self.keep_error(r);
+    }
+
+    /// Take a frame `eni` sent back out of the flow log (it never reached the
+    /// interface).
+    fn unlog_sent(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8]) {
+        if let Ok(key) = crate::wire::parse_frame(frame) {
+            if self.is_sender(eni, key.src) {
+                self.flowlog.retract_accept(time_ns, eni, &key);
+            }
+        }
+    }
+
     fn is_sender(&self, eni: EniIdx, src: IpAddr) -> bool {
         self.eni_addrs
             .get(eni.ix())
@@ -381,8 +441,10 @@ impl Observer for Recorder {
                 self.write_frame(iface, time_ns, dir, frame);
             }
         }
-        if let CapturePoint::Eni(eni) = point {
-            self.log_flow(time_ns, eni, frame, Action::Accept);
+        match point {
+            CapturePoint::Eni(eni) => self.log_flow(time_ns, eni, frame, Action::Accept),
+            CapturePoint::NatGateway(n) => self.log_nat(time_ns, n, dir, frame),
+            _ => {}
         }
     }
 
@@ -398,7 +460,13 @@ impl Observer for Recorder {
             }
         }
         if let Some(eni) = event.eni {
-            self.log_flow(event.time_ns, eni, event.frame, Action::Reject);
+            match event.reason.flow_log_effect() {
+                FlowLogEffect::Reject => {
+                    self.log_flow(event.time_ns, eni, event.frame, Action::Reject)
+                }
+                FlowLogEffect::NotLogged => self.unlog_sent(event.time_ns, eni, event.frame),
+                FlowLogEffect::Accepted => {}
+            }
         }
     }
 }

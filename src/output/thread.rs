@@ -218,7 +218,7 @@ impl Observer for RecorderThread {
     #[inline]
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
         let kept = if self.headers_only {
-            if !matches!(point, CapturePoint::Eni(_)) {
+            if !matches!(point, CapturePoint::Eni(_) | CapturePoint::NatGateway(_)) {
                 return;
             }
             &frame[..flow_log_snap(frame)]

@@ -132,6 +132,7 @@ impl Fabric for DirectFabric {
                         via_peering: None,
                         via_tgw: None,
                         charges: Charges::NONE,
+                        via_nat: None,
                     }),
                 }
             }
@@ -145,6 +146,7 @@ impl Fabric for DirectFabric {
             via_peering: None,
             via_tgw: None,
             charges: Charges::NONE,
+            via_nat: None,
         });
     }
 }

@@ -29,6 +29,9 @@ pub enum FabricAction {
         /// The billable segments it crossed: its IP bytes count for its flow's
         /// data cost.
         charges: Charges,
+        /// The NAT gateway that translated it (captured on its interface, both
+        /// sides).
+        via_nat: Option<crate::dataplane::NatCrossing>,
     },
     /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
     Drop {

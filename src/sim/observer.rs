@@ -1,7 +1,7 @@
 //! What the simulation reports as it runs; `output` implements [`Observer`] to write
 //! captures and flow logs. Frames are borrowed: observers copy what they keep.
 
-use crate::model::{DropReason, EniIdx, FlowIdx, HostIdx, PcxIdx, TgwAttIdx};
+use crate::model::{DropReason, EniIdx, FlowIdx, HostIdx, NatIdx, PcxIdx, TgwAttIdx};
 
 /// Where a frame was seen (one pcapng interface each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,6 +14,9 @@ pub enum CapturePoint {
     /// A transit gateway attachment (frames entering the TGW by it are inbound,
     /// leaving by it outbound).
     TgwAttachment(TgwAttIdx),
+    /// A NAT gateway's network interface: each translated frame is seen twice,
+    /// arriving as it was (inbound) and leaving translated (outbound).
+    NatGateway(NatIdx),
 }
 
 /// Direction relative to the capture point (pcapng `epb_flags` inbound/outbound).
@@ -33,7 +36,9 @@ pub struct DropEvent<'a> {
     pub reason: DropReason,
     /// The object that caused it, human readable (`acl-0a1 rule * inbound`).
     pub detail: &'a str,
-    /// The ENI on whose behalf the frame was dropped (flow logs: REJECT), if any.
+    /// The ENI on whose behalf the frame was dropped, if any (flow logs: a
+    /// `REJECT` there when `reason` is a security group or NACL's, see
+    /// [`DropReason::flow_log_effect`]).
     pub eni: Option<EniIdx>,
     pub frame: &'a [u8],
 }

@@ -154,6 +154,7 @@ pub fn run(
         slab: FrameSlab::default(),
         pool: BufferPool::default(),
         out: Vec::new(),
+        nat_scratch: Vec::new(),
         actions: Vec::new(),
         drops: vec![FlowDrops::default(); setup.plans.len()],
         attribution,
@@ -265,6 +266,8 @@ struct Engine<'n> {
     slab: FrameSlab,
     pool: BufferPool,
     out: Vec<Vec<u8>>,
+    /// A frame as it was before a NAT gateway translated it (reused).
+    nat_scratch: Vec<u8>,
     actions: Vec<FabricAction>,
     drops: Vec<FlowDrops>,
     attribution: Attribution,
@@ -382,7 +385,7 @@ impl Engine<'_> {
     /// [`Observer::eni_frames_only`]).
     #[inline]
     fn observes(&self, point: CapturePoint) -> bool {
-        !self.eni_frames_only || matches!(point, CapturePoint::Eni(_))
+        !self.eni_frames_only || matches!(point, CapturePoint::Eni(_) | CapturePoint::NatGateway(_))
     }
 
     /// The run's frame counts, with the frames still travelling counted in
@@ -486,6 +489,30 @@ impl Engine<'_> {
         }
     }
 
+    /// Show a frame a NAT gateway translated on the gateway's interface: as it
+    /// arrived (rebuilt in a reused buffer from the translated frame and what the
+    /// gateway changed) and as it left.
+    fn observe_nat(
+        &mut self,
+        t: u64,
+        c: crate::dataplane::NatCrossing,
+        frame: &[u8],
+        observer: &mut dyn Observer,
+    ) {
+        let point = CapturePoint::NatGateway(c.nat);
+        self.nat_scratch.clear();
+        self.nat_scratch.extend_from_slice(frame);
+        let (src, dst) = if c.outbound {
+            (Some(c.before), None)
+        } else {
+            (None, Some(c.before))
+        };
+        if crate::wire::rewrite_ipv4(&mut self.nat_scratch, src, dst).is_ok() {
+            observer.frame(t, point, FrameDirection::Inbound, &self.nat_scratch);
+        }
+        observer.frame(t, point, FrameDirection::Outbound, frame);
+    }
+
     fn apply(&mut self, t: u64, action: FabricAction, sent_ns: u64, observer: &mut dyn Observer) {
         match action {
             FabricAction::Deliver {
@@ -495,9 +522,13 @@ impl Engine<'_> {
                 via_peering,
                 via_tgw,
                 charges,
+                via_nat,
             } => {
                 if !charges.is_empty() {
                     self.charge(charges, &frame);
+                }
+                if let Some(c) = via_nat {
+                    self.observe_nat(t, c, &frame, observer);
                 }
                 if let Some(p) = via_peering.filter(|_| !self.eni_frames_only) {
                     observer.frame(

@@ -74,6 +74,7 @@ impl VpcFabric<'_> {
                     via_peering,
                     via_tgw,
                     charges,
+                    via_nat,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
@@ -81,6 +82,7 @@ impl VpcFabric<'_> {
                     via_peering,
                     via_tgw,
                     charges,
+                    via_nat,
                 },
                 Action::IcmpError {
                     to,
@@ -93,6 +95,7 @@ impl VpcFabric<'_> {
                     via_peering: None,
                     via_tgw: None,
                     charges: crate::model::Charges::NONE,
+                    via_nat: None,
                 },
                 Action::Drop {
                     reason,
