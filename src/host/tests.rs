@@ -29,6 +29,7 @@ fn config(i: u8, ip: Ipv4Addr) -> HostConfig {
         ipv6: None,
         mtu: 9001,
         seed: 7 + i as u64,
+        tcp: crate::model::TcpBuffers::LINUX,
     }
 }
 

@@ -348,6 +348,12 @@ pub struct InstanceSpec {
     #[serde(default)]
     #[schemars(with = "Vec<EniSpec>")]
     pub enis: Vec<S<EniSpec>>,
+    /// Linux `net.ipv4.tcp_rmem` max (bytes); default 6291456.
+    #[schemars(with = "Option<i64>")]
+    pub tcp_rmem_max: Option<S<i64>>,
+    /// Linux `net.ipv4.tcp_wmem` max (bytes); default 4194304.
+    #[schemars(with = "Option<i64>")]
+    pub tcp_wmem_max: Option<S<i64>>,
 }
 
 impl InstanceSpec {

@@ -205,3 +205,24 @@ fn request_response_keys_compile_with_defaults_and_replace_bytes() {
         e[0]
     );
 }
+
+#[test]
+fn tcp_buffer_maxima_are_instance_keys_with_linux_defaults() {
+    let src = format!(
+        "{}{}{}",
+        vpc("vpc-a", "us-east-1", "10.0.0.0/16", ""),
+        "[[subnet]]\nid = \"subnet-a\"\nvpc = \"vpc-a\"\naz = \"us-east-1a\"\ncidr = \"10.0.1.0/24\"\n",
+        inst("i-a", "10.0.1.10", "tcp_rmem_max = 16777216\ntcp_wmem_max = 8388608\n")
+            + &inst("i-b", "10.0.1.11", ""),
+    );
+    let net = ok(&src);
+    assert_eq!(
+        net.instances[0].tcp,
+        TcpBuffers {
+            rmem_max: 16_777_216,
+            wmem_max: 8_388_608
+        }
+    );
+    assert_eq!(net.instances[1].tcp, TcpBuffers::LINUX);
+    assert_eq!(TcpBuffers::LINUX.rmem_max, 6_291_456);
+}
