@@ -157,7 +157,13 @@ impl TcpClient {
             };
             (s.state(), s.send_queue() as u64, read)
         };
-        if read > 0 {
+        // Waiting for the next request's time is idleness, not a stall.
+        if read > 0
+            || self
+                .exchange
+                .as_ref()
+                .is_some_and(|ex| ex.next_due(now_ns).is_some())
+        {
             self.last_progress_ns = now_ns;
         }
         if state == tcp::State::Established {
@@ -218,7 +224,12 @@ impl TcpClient {
         } else if self.handle.is_none() {
             Some(self.plan.start_ns)
         } else {
-            Some(self.last_progress_ns + self.stall_timeout_ns)
+            let stall = self.last_progress_ns + self.stall_timeout_ns;
+            let due = self
+                .exchange
+                .as_ref()
+                .and_then(|ex| ex.next_due(self.last_progress_ns));
+            Some(due.map_or(stall, |d| d.min(stall)))
         }
     }
 }

@@ -489,6 +489,9 @@ pub struct FlowSpec {
     pub request_bytes: Option<S<i64>>,
     #[schemars(with = "Option<i64>")]
     pub response_bytes: Option<S<i64>>,
+    /// TCP request/response: milliseconds from one request's start to the next's.
+    #[schemars(with = "Option<f64>")]
+    pub interval_ms: Option<S<f64>>,
     #[schemars(with = "Option<f64>")]
     pub rate_pps: Option<S<f64>>,
     #[schemars(with = "Option<f64>")]

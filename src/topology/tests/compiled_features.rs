@@ -185,6 +185,7 @@ fn request_response_keys_compile_with_defaults_and_replace_bytes() {
             requests: 7,
             request_bytes: 100,
             response_bytes: 9000,
+            interval_ns: 0,
         })
     );
     assert_eq!(f.bytes, 0, "no bulk transfer alongside");
@@ -196,6 +197,11 @@ fn request_response_keys_compile_with_defaults_and_replace_bytes() {
     assert_eq!(rules("bytes = 10\nrequests = 2"), ["flow-keys"]);
     assert_eq!(rules("request_bytes = 10"), ["flow-keys"]);
     assert_eq!(rules("requests = 2\nresponse_bytes = 0"), ["flow-value"]);
+    let spaced = ok(&flow("requests = 3\ninterval_ms = 15000"));
+    let rr = spaced.flows[0].request_response.expect("request/response");
+    assert_eq!(rr.interval_ns, 15_000_000_000);
+    assert_eq!(rules("requests = 2\ninterval_ms = -1"), ["flow-value"]);
+    assert_eq!(rules("interval_ms = 10"), ["flow-keys"]);
     let udp = flow("requests = 2").replace("kind = \"tcp\"", "kind = \"udp\"");
     let e = errors(&udp);
     assert_eq!(e.len(), 1);
