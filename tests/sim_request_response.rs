@@ -44,6 +44,7 @@ fn network(server_port_open: bool) -> Network {
             requests: REQUESTS,
             request_bytes: REQUEST_BYTES,
             response_bytes: RESPONSE_BYTES,
+            interval_ns: 0,
         }),
         ..Flow::new(
             "api",
@@ -141,6 +142,7 @@ fn a_long_exchange_runs_to_its_end() {
         requests: MANY,
         request_bytes: 10,
         response_bytes: 10,
+        interval_ns: 0,
     });
     let (r, _) = run(&net, 1);
     let f = &r.reports[0];
@@ -151,4 +153,47 @@ fn a_long_exchange_runs_to_its_end() {
         "{}",
         r.totals.sim_time_ns
     );
+}
+
+/// Requests every 15 s (a Prometheus scrape), longer than the 20 s stall timeout in
+/// total and each gap longer than the default 1 s of smoltcp's timers: every
+/// request is answered, each one starts on its schedule (the flow ends one
+/// response time after the last request's start), the idle gaps are not a stall,
+/// and the response time excludes the gap.
+#[test]
+fn requests_can_be_spaced_by_an_interval() {
+    const N: u64 = 4;
+    const INTERVAL_NS: u64 = 15_000_000_000;
+    let mut net = network(true);
+    let f = &mut net.flows[0];
+    f.request_response = Some(RequestResponse {
+        requests: N,
+        request_bytes: 100,
+        response_bytes: 2000,
+        interval_ns: INTERVAL_NS,
+    });
+    let (r, _) = run(&net, 1);
+    let f = &r.reports[0];
+    assert_eq!(f.outcome, Outcome::Delivered, "{:?}", f.notes);
+    assert_eq!(f.responses, Some(N));
+    let done = f.completion_ns.expect("completed");
+    // The last request starts 45 s after the first (itself one handshake after the
+    // flow's start); cross-AZ round trips are about a millisecond.
+    let last_start = (N - 1) * INTERVAL_NS;
+    assert!(done > last_start, "{done}");
+    assert!(done < last_start + 10_000_000, "{done}");
+    let slowest = f.response_ns.as_ref().expect("timed").max();
+    assert!(slowest < 10_000_000, "{slowest}");
+    // Back to back, the same exchange takes a few milliseconds.
+    let mut quick = network(true);
+    quick.flows[0].request_response = Some(RequestResponse {
+        interval_ns: 0,
+        ..f_rr(&net)
+    });
+    let (q, _) = run(&quick, 1);
+    assert!(q.reports[0].completion_ns.expect("completed") < 10_000_000);
+}
+
+fn f_rr(net: &Network) -> RequestResponse {
+    net.flows[0].request_response.expect("request/response")
 }

@@ -52,11 +52,13 @@ fn net(flows: Vec<Flow>) -> Network {
                 id: "i-a".into(),
                 name: "a".into(),
                 enis: vec![EniIdx(0)],
+                tcp: TcpBuffers::default(),
             },
             Instance {
                 id: "i-b".into(),
                 name: "b".into(),
                 enis: vec![EniIdx(1)],
+                tcp: TcpBuffers::default(),
             },
         ],
         flows,

@@ -35,6 +35,7 @@ fn flows(prefix: &str, eni: EniIdx, host: HostIdx) -> Vec<Flow> {
         requests: 4,
         request_bytes: 300,
         response_bytes: 5_000,
+        interval_ns: 0,
     });
     let mut udp = base("udp", FlowKind::Udp);
     udp.port = 5353;

@@ -248,6 +248,7 @@ impl TestNet {
             id: format!("i-{}", i.0),
             name: format!("host{}", i.0),
             enis: vec![e],
+            tcp: TcpBuffers::default(),
         });
         self.net.enis.push(Eni {
             id: format!("eni-{}", e.0),

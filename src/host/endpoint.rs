@@ -41,6 +41,8 @@ pub struct HostConfig {
     pub mtu: u16,
     /// smoltcp's random seed (ISNs, ephemeral choices): derived from `--seed`.
     pub seed: u64,
+    /// The TCP buffer maxima of the host's kernel (see [`super::tcp`]).
+    pub tcp: crate::model::TcpBuffers,
 }
 
 /// Timing knobs for the generators.
@@ -274,7 +276,7 @@ impl Host {
                     (plan.dst_ip, proto, plan.local_port, plan.port),
                     (plan.flow, true, cap, template),
                 );
-                Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns))
+                Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns, self.config.tcp))
             }
         };
         self.generators.push(g);
@@ -598,7 +600,7 @@ impl Host {
             .is_some_and(|p| p.start_ns <= now_ns)
         {
             if let Some(p) = self.pending_listens.pop() {
-                self.servers.listen(&p, &mut self.sockets);
+                self.servers.listen(&p, self.config.tcp, &mut self.sockets);
                 self.smol_pending = true;
             }
         }

@@ -53,6 +53,9 @@ pub struct ExchangeClient {
     response_read: u64,
     /// When the current request's first byte was handed to the socket.
     started_ns: u64,
+    /// When the first request started: later ones are due every `interval_ns`
+    /// after it.
+    first_ns: Option<u64>,
 }
 
 impl ExchangeClient {
@@ -63,7 +66,20 @@ impl ExchangeClient {
             request_written: 0,
             response_read: 0,
             started_ns: 0,
+            first_ns: None,
         }
+    }
+
+    /// When the next request is due, while the client waits for it (the last
+    /// response is in and `interval_ns` has not elapsed since that request's
+    /// schedule): `None` when it is not waiting.
+    pub fn next_due(&self, now_ns: u64) -> Option<u64> {
+        let first = self.first_ns?;
+        if self.complete() || self.request_written > 0 || self.rr.interval_ns == 0 {
+            return None;
+        }
+        let due = first.saturating_add(self.answered.saturating_mul(self.rr.interval_ns));
+        (due > now_ns).then_some(due)
     }
 
     /// Every response came back.
@@ -75,7 +91,10 @@ impl ExchangeClient {
     /// (`stream_offset`: request bytes written on the connection so far, to continue
     /// the payload pattern).
     pub fn write(&mut self, now_ns: u64, s: &mut tcp::Socket, stream_offset: u64) -> u64 {
-        if self.complete() || self.request_written >= self.rr.request_bytes {
+        if self.complete()
+            || self.request_written >= self.rr.request_bytes
+            || self.next_due(now_ns).is_some()
+        {
             return 0;
         }
         let n = send_pattern(
@@ -85,6 +104,7 @@ impl ExchangeClient {
         );
         if n > 0 && self.request_written == 0 {
             self.started_ns = now_ns;
+            self.first_ns.get_or_insert(now_ns);
         }
         self.request_written += n;
         n

@@ -41,8 +41,13 @@ impl FlowPlan {
             .saturating_add(i.saturating_mul(self.interval_ns))
     }
 
-    /// When the last packet is due.
+    /// When the last packet (ping/UDP) or the last request of a request/response
+    /// flow with an `interval_ms` is due.
     pub fn last_send_ns(&self) -> u64 {
+        if let Some(rr) = &self.request_response {
+            let gaps = rr.requests.saturating_sub(1).saturating_mul(rr.interval_ns);
+            return self.start_ns.saturating_add(gaps);
+        }
         self.send_time(self.count.saturating_sub(1))
     }
 

@@ -9,19 +9,41 @@ use super::exchange::{drain, send_pattern, ExchangeClient, ExchangeServer};
 use super::stats::{FlowStats, TcpEnd};
 use super::udp::smol_addr;
 use super::FlowPlan;
-use crate::model::RequestResponse;
+use crate::model::{RequestResponse, TcpBuffers};
 use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::wire::IpEndpoint;
 
-/// Socket buffer per direction (window scaling makes larger useful; 256 KiB covers
-/// 10 Gbit/s × 0.2 ms in a region).
-pub const TCP_BUFFER: usize = 256 * 1024;
+/// The smallest buffer a connection direction gets: a short flow's sockets stay
+/// small (memory follows the bytes a flow moves, not Linux's maxima).
+pub const MIN_BUFFER: usize = 2048;
 
-fn socket() -> tcp::Socket<'static> {
+/// smoltcp buffer sizes (receive, send) for a connection that will send `sends`
+/// and receive `receives` bytes (at a time: a request/response flow has one
+/// request outstanding), on a host with `limits`.
+///
+/// Linux autotunes a connection's buffers up to `tcp_rmem`/`tcp_wmem` max and
+/// advertises at most half of the receive buffer as window (`tcp_adv_win_scale =
+/// 1`: the other half pays for socket-buffer overhead that smoltcp does not
+/// have). smoltcp's buffers are fixed rings whose size also fixes the window scale
+/// (the shift is chosen from the receive buffer's capacity), so they are sized
+/// once, at the socket's creation: the bytes the flow moves, capped at what Linux
+/// would reach (half of `tcp_rmem` max as receive window, `tcp_wmem` max as send
+/// buffer). A transfer smaller than the cap fits in one window either way, so the
+/// throughput is the one Linux's maxima give, while a short flow's sockets cost a
+/// few KB instead of megabytes.
+pub fn buffer_sizes(limits: TcpBuffers, sends: u64, receives: u64) -> (usize, usize) {
+    let cap = |bytes: u64, max: u32| bytes.min(u64::from(max)).max(MIN_BUFFER as u64) as usize;
+    (
+        cap(receives, limits.rmem_max / 2),
+        cap(sends, limits.wmem_max),
+    )
+}
+
+fn socket((rx, tx): (usize, usize)) -> tcp::Socket<'static> {
     let mut s = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0u8; TCP_BUFFER]),
-        tcp::SocketBuffer::new(vec![0u8; TCP_BUFFER]),
+        tcp::SocketBuffer::new(vec![0u8; rx]),
+        tcp::SocketBuffer::new(vec![0u8; tx]),
     );
     s.set_nagle_enabled(false);
     s
@@ -52,11 +74,18 @@ pub struct TcpClient {
     retired: Option<SocketHandle>,
     /// Request/response state; `None` for a bulk transfer.
     exchange: Option<ExchangeClient>,
+    /// The socket's (receive, send) buffer sizes (see [`buffer_sizes`]).
+    buffers: (usize, usize),
 }
 
 impl TcpClient {
-    pub fn new(plan: FlowPlan, stall_timeout_ns: u64) -> Self {
+    pub fn new(plan: FlowPlan, stall_timeout_ns: u64, limits: TcpBuffers) -> Self {
+        let buffers = match plan.request_response {
+            Some(rr) => buffer_sizes(limits, rr.request_bytes, rr.response_bytes),
+            None => buffer_sizes(limits, plan.bytes, 0),
+        };
         TcpClient {
+            buffers,
             last_progress_ns: plan.start_ns,
             exchange: plan.request_response.map(ExchangeClient::new),
             plan,
@@ -78,7 +107,7 @@ impl TcpClient {
             return;
         }
         if self.handle.is_none() && st.tcp_end.is_none() {
-            let mut s = socket();
+            let mut s = socket(self.buffers);
             let remote = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
             if s.connect(cx, remote, self.plan.local_port).is_err() {
                 st.tcp_end = Some(TcpEnd::Closed);
@@ -128,7 +157,13 @@ impl TcpClient {
             };
             (s.state(), s.send_queue() as u64, read)
         };
-        if read > 0 {
+        // Waiting for the next request's time is idleness, not a stall.
+        if read > 0
+            || self
+                .exchange
+                .as_ref()
+                .is_some_and(|ex| ex.next_due(now_ns).is_some())
+        {
             self.last_progress_ns = now_ns;
         }
         if state == tcp::State::Established {
@@ -189,7 +224,12 @@ impl TcpClient {
         } else if self.handle.is_none() {
             Some(self.plan.start_ns)
         } else {
-            Some(self.last_progress_ns + self.stall_timeout_ns)
+            let stall = self.last_progress_ns + self.stall_timeout_ns;
+            let due = self
+                .exchange
+                .as_ref()
+                .and_then(|ex| ex.next_due(self.last_progress_ns));
+            Some(due.map_or(stall, |d| d.min(stall)))
         }
     }
 }
@@ -228,8 +268,17 @@ pub struct TcpServers {
 
 impl TcpServers {
     /// Listen for `plan` (called when the flow starts).
-    pub fn listen(&mut self, plan: &FlowPlan, sockets: &mut SocketSet<'static>) {
-        let mut s = socket();
+    pub fn listen(
+        &mut self,
+        plan: &FlowPlan,
+        limits: TcpBuffers,
+        sockets: &mut SocketSet<'static>,
+    ) {
+        let sizes = match plan.request_response {
+            Some(rr) => buffer_sizes(limits, rr.response_bytes, rr.request_bytes),
+            None => buffer_sizes(limits, 0, plan.bytes),
+        };
+        let mut s = socket(sizes);
         if s.listen(plan.port).is_ok() {
             self.conns.push(ServerConn {
                 handle: sockets.add(s),
@@ -332,5 +381,27 @@ impl TcpServers {
             i += 1;
         }
         work
+    }
+}
+
+#[cfg(test)]
+mod buffer_tests {
+    use super::*;
+
+    #[test]
+    fn buffers_follow_the_flow_up_to_linux_maxima() {
+        let linux = TcpBuffers::LINUX;
+        // A 50 MB upload: the receive window reaches half of tcp_rmem max, the
+        // send buffer tcp_wmem max.
+        assert_eq!(buffer_sizes(linux, 50_000_000, 0), (MIN_BUFFER, 4_194_304));
+        assert_eq!(buffer_sizes(linux, 0, 50_000_000), (3_145_728, MIN_BUFFER));
+        // A short flow: a few KB, not megabytes.
+        assert_eq!(buffer_sizes(linux, 300, 1500), (MIN_BUFFER, MIN_BUFFER));
+        assert_eq!(buffer_sizes(linux, 100_000, 10_000), (10_000, 100_000));
+        let small = TcpBuffers {
+            rmem_max: 4096,
+            wmem_max: 4096,
+        };
+        assert_eq!(buffer_sizes(small, 1 << 20, 1 << 20), (2048, 4096));
     }
 }

@@ -29,6 +29,7 @@ fn config(i: u8, ip: Ipv4Addr) -> HostConfig {
         ipv6: None,
         mtu: 9001,
         seed: 7 + i as u64,
+        tcp: crate::model::TcpBuffers::LINUX,
     }
 }
 
@@ -252,6 +253,7 @@ fn exchange(
         requests,
         request_bytes,
         response_bytes,
+        interval_ns: 0,
     };
     let mut w = Wire::new(tcp_plan(0, Some(rr)));
     w.link_mtu = link_mtu;
@@ -283,6 +285,7 @@ fn the_server_socket_closes_when_the_client_ends() {
             requests: 3,
             request_bytes: 10,
             response_bytes: 10,
+            interval_ns: 0,
         }),
     ] {
         let mut w = Wire::new(tcp_plan(100_000, rr));

@@ -132,6 +132,35 @@ pub struct Instance {
     /// The user's name for it, or the id.
     pub name: String,
     pub enis: Vec<EniIdx>,
+    /// Its operating system's TCP buffer limits (Linux sysctls).
+    pub tcp: TcpBuffers,
+}
+
+/// The TCP buffer maxima of an instance's (Linux) kernel: the third values of
+/// `net.ipv4.tcp_rmem` and `net.ipv4.tcp_wmem`, up to which Linux autotunes a
+/// connection's receive and send buffers. See `host::tcp` for how a connection's
+/// smoltcp buffers follow from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpBuffers {
+    /// `tcp_rmem` max, bytes.
+    pub rmem_max: u32,
+    /// `tcp_wmem` max, bytes.
+    pub wmem_max: u32,
+}
+
+impl TcpBuffers {
+    /// Linux's defaults: `tcp_rmem = 4096 131072 6291456`, `tcp_wmem = 4096 16384
+    /// 4194304` (Documentation/networking/ip-sysctl.rst).
+    pub const LINUX: TcpBuffers = TcpBuffers {
+        rmem_max: 6_291_456,
+        wmem_max: 4_194_304,
+    };
+}
+
+impl Default for TcpBuffers {
+    fn default() -> Self {
+        TcpBuffers::LINUX
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -130,6 +130,10 @@ pub struct RequestResponse {
     pub request_bytes: u64,
     /// Bytes per response (at least 1).
     pub response_bytes: u64,
+    /// Nanoseconds from one request's start to the next's (a scrape interval);
+    /// 0: back to back. A response slower than that delays the next request (one
+    /// is outstanding at a time).
+    pub interval_ns: u64,
 }
 
 impl RequestResponse {

@@ -91,9 +91,20 @@ impl Link {
                 backlog_bytes: backlog,
             });
         }
+        Ok(self.enqueue(now_ns, bytes))
+    }
+
+    /// Queue a frame of `bytes` at `now_ns` whatever the backlog; returns the time
+    /// its last bit arrives at the far end. For a sending host's own TCP segments:
+    /// Linux's TCP Small Queues stop a socket from filling the qdisc and the NIC
+    /// ring, so TCP waits for room instead of losing its own segments; waiting in
+    /// the queue gives the same departure times (the link drains at its rate
+    /// either way) without holding segments back in the host.
+    #[inline]
+    pub fn enqueue(&mut self, now_ns: u64, bytes: usize) -> u64 {
         let start = self.busy_until_ns.max(now_ns);
         self.busy_until_ns = start + self.serialization_ns(bytes);
-        Ok(self.busy_until_ns + self.params.latency_ns)
+        self.busy_until_ns + self.params.latency_ns
     }
 }
 
@@ -130,6 +141,15 @@ mod tests {
         assert_eq!(err.backlog_bytes, 3000);
         // Half drained: room again.
         assert!(l.send(12_000, 1000).is_ok());
+    }
+
+    #[test]
+    fn enqueue_waits_instead_of_dropping() {
+        let mut l = link(1_000_000_000, 1000, 0);
+        assert_eq!(l.enqueue(0, 1000), 8_000);
+        assert!(l.send(0, 1000).is_err());
+        assert_eq!(l.enqueue(0, 1000), 16_000);
+        assert_eq!(l.backlog_bytes(0), 2000);
     }
 
     #[test]

@@ -423,7 +423,14 @@ impl Engine<'_> {
             if observed {
                 observer.frame(t, n.point, FrameDirection::Outbound, &frame);
             }
-            match n.uplink.send(t, frame.len()) {
+            // The host's own TCP segments wait for room (TCP Small Queues: see
+            // `Link::enqueue`); other frames meet the drop-tail queue.
+            let sent = if is_tcp(&frame) {
+                Ok(n.uplink.enqueue(t, frame.len()))
+            } else {
+                n.uplink.send(t, frame.len())
+            };
+            match sent {
                 Ok(at) => {
                     let id = self.slab.insert_stamped(frame, t);
                     self.queue.push(
@@ -694,4 +701,15 @@ fn asymmetric_nat_reply(net: &Network, k: &FlowKey, fabric: &dyn Fabric) -> Opti
         nat: NatIdx(nat as u32),
         eni: Some(EniIdx(eni as u32)),
     })
+}
+
+/// Whether an Ethernet frame carries TCP (IPv4, or IPv6 without extension headers).
+#[inline]
+fn is_tcp(frame: &[u8]) -> bool {
+    use crate::wire::ETHERNET_HEADER_LEN as E;
+    match frame.get(E).map(|b| b >> 4) {
+        Some(4) => frame.get(E + 9) == Some(&crate::model::proto::TCP),
+        Some(6) => frame.get(E + 6) == Some(&crate::model::proto::TCP),
+        _ => false,
+    }
 }

@@ -4,7 +4,7 @@
 use super::Attachment;
 use crate::dataplane::{EXTERNAL_MAC, ROUTER_MAC};
 use crate::host::{FlowPlan, HostConfig};
-use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network};
+use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network, TcpBuffers};
 use crate::rng::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -78,6 +78,10 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
                 }),
                 mtu: eni.mtu,
                 seed: SplitMix64::derive(seed, 1, i.0 as u64),
+                tcp: net
+                    .instances
+                    .get(eni.instance.ix())
+                    .map_or(TcpBuffers::LINUX, |inst| inst.tcp),
             })
         }
         Attachment::External(h) => {
@@ -99,6 +103,8 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
                 },
                 mtu: x.mtu,
                 seed: SplitMix64::derive(seed, 2, h.0 as u64),
+                // Servers on the internet or on premises: Linux's defaults.
+                tcp: TcpBuffers::LINUX,
             })
         }
     }

@@ -383,6 +383,12 @@ pub struct InstanceSpec {
     #[serde(default)]
     #[schemars(with = "Vec<EniSpec>")]
     pub enis: Vec<S<EniSpec>>,
+    /// Linux `net.ipv4.tcp_rmem` max (bytes); default 6291456.
+    #[schemars(with = "Option<i64>")]
+    pub tcp_rmem_max: Option<S<i64>>,
+    /// Linux `net.ipv4.tcp_wmem` max (bytes); default 4194304.
+    #[schemars(with = "Option<i64>")]
+    pub tcp_wmem_max: Option<S<i64>>,
 }
 
 impl InstanceSpec {
@@ -518,6 +524,9 @@ pub struct FlowSpec {
     pub request_bytes: Option<S<i64>>,
     #[schemars(with = "Option<i64>")]
     pub response_bytes: Option<S<i64>>,
+    /// TCP request/response: milliseconds from one request's start to the next's.
+    #[schemars(with = "Option<f64>")]
+    pub interval_ms: Option<S<f64>>,
     #[schemars(with = "Option<f64>")]
     pub rate_pps: Option<S<f64>>,
     #[schemars(with = "Option<f64>")]

@@ -76,11 +76,13 @@ pub fn network() -> Network {
                 id: "i-a".into(),
                 name: "web".into(),
                 enis: vec![EniIdx(0)],
+                tcp: TcpBuffers::default(),
             },
             Instance {
                 id: "i-b".into(),
                 name: "db".into(),
                 enis: vec![EniIdx(1)],
+                tcp: TcpBuffers::default(),
             },
         ],
         enis: vec![

@@ -206,10 +206,15 @@ pub(super) fn request_response(
     kind: Option<FlowKind>,
     o: &str,
 ) -> Option<Option<RequestResponse>> {
+    let interval_span = f.interval_ms.as_ref().map(|v| v.span());
     let keys = [
-        ("requests", &f.requests),
-        ("request_bytes", &f.request_bytes),
-        ("response_bytes", &f.response_bytes),
+        ("requests", f.requests.as_ref().map(|v| v.span())),
+        ("request_bytes", f.request_bytes.as_ref().map(|v| v.span())),
+        (
+            "response_bytes",
+            f.response_bytes.as_ref().map(|v| v.span()),
+        ),
+        ("interval_ms", interval_span.clone()),
     ];
     if !keys.iter().any(|(_, v)| v.is_some()) {
         return Some(None);
@@ -217,23 +222,23 @@ pub(super) fn request_response(
     let mut ok = true;
     if let Some(k) = kind.filter(|&k| k != FlowKind::Tcp) {
         for (key, v) in keys {
-            if let Some(v) = v {
+            if let Some(span) = v {
                 let msg = format!(
                     "`{key}` applies only to tcp flows (this flow is {})",
                     k.as_str()
                 );
-                c.err("flow-keys", v.span(), o, msg);
+                c.err("flow-keys", span, o, msg);
             }
         }
         return None;
     }
     if f.requests.is_none() {
         for (key, v) in &keys[1..] {
-            if let Some(v) = v {
+            if let Some(span) = v {
                 let msg = format!(
                     "`{key}` needs `requests` (the number of requests of a request/response flow)"
                 );
-                c.err("flow-keys", v.span(), o, msg);
+                c.err("flow-keys", span.clone(), o, msg);
             }
         }
         ok = false;
@@ -264,12 +269,31 @@ pub(super) fn request_response(
         DEFAULT_RESPONSE_BYTES,
         MAX_MESSAGE_BYTES,
     );
-    match (ok, requests, request_bytes, response_bytes) {
-        (true, Some(requests), Some(request_bytes), Some(response_bytes)) => {
+    let interval_ns = match &f.interval_ms {
+        None => Some(0),
+        Some(s) if (0.0..=MAX_START_MS).contains(s.get_ref()) => {
+            Some((s.get_ref() * 1e6).round() as u64)
+        }
+        Some(s) => {
+            c.err(
+                "flow-value",
+                s.span(),
+                o,
+                format!(
+                    "interval_ms must be a number from 0 to {MAX_START_MS:e} \
+                     (milliseconds from one request's start to the next's)"
+                ),
+            );
+            None
+        }
+    };
+    match (ok, requests, request_bytes, response_bytes, interval_ns) {
+        (true, Some(requests), Some(request_bytes), Some(response_bytes), Some(interval_ns)) => {
             Some(Some(RequestResponse {
                 requests,
                 request_bytes,
                 response_bytes,
+                interval_ns,
             }))
         }
         _ => None,

@@ -146,6 +146,38 @@ fn eni(
     })
 }
 
+/// Smallest `tcp_rmem_max`/`tcp_wmem_max` accepted: Linux's minimum buffer
+/// (`SOCK_MIN_RCVBUF`/`SOCK_MIN_SNDBUF` are about 2-4 KB; `tcp_rmem`'s own minimum
+/// default is 4096).
+pub const TCP_BUFFER_MIN: i64 = 4096;
+/// Largest accepted: 1 GiB, the largest window TCP window scaling can express
+/// (RFC 7323: shift 14).
+pub const TCP_BUFFER_MAX: i64 = 1 << 30;
+
+/// The instance's `tcp_rmem_max`/`tcp_wmem_max` (Linux's defaults when absent);
+/// an out-of-range value is an error (rule `tcp-buffer`) and the default is kept.
+fn tcp_buffers(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpBuffers {
+    let mut tcp = TcpBuffers::LINUX;
+    for (key, value, slot) in [
+        ("tcp_rmem_max", &spec.tcp_rmem_max, &mut tcp.rmem_max),
+        ("tcp_wmem_max", &spec.tcp_wmem_max, &mut tcp.wmem_max),
+    ] {
+        let Some(v) = value else { continue };
+        let n = *v.get_ref();
+        if (TCP_BUFFER_MIN..=TCP_BUFFER_MAX).contains(&n) {
+            *slot = n as u32;
+        } else {
+            c.err(
+                "tcp-buffer",
+                v.span(),
+                o,
+                format!("{key} = {n} is out of range; it is a byte count from {TCP_BUFFER_MIN} to {TCP_BUFFER_MAX} (1 GiB, the largest TCP window)"),
+            );
+        }
+    }
+    tcp
+}
+
 /// The ENI's groups; `vpc` is `None` when its subnet is unknown (the groups are
 /// then only resolved, so a misspelt one is still reported).
 fn security_groups(
@@ -279,10 +311,12 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
             .map_or_else(|| id.clone(), |n| n.get_ref().clone());
         c.register(Kind::Instance, &id, inst.ix());
         c.register(Kind::Instance, &name, inst.ix());
+        let tcp = tcp_buffers(c, &o, &spec);
         c.net.instances.push(Instance {
             id,
             name,
             enis: ixs,
+            tcp,
         });
     }
 }

@@ -185,6 +185,7 @@ fn request_response_keys_compile_with_defaults_and_replace_bytes() {
             requests: 7,
             request_bytes: 100,
             response_bytes: 9000,
+            interval_ns: 0,
         })
     );
     assert_eq!(f.bytes, 0, "no bulk transfer alongside");
@@ -196,6 +197,11 @@ fn request_response_keys_compile_with_defaults_and_replace_bytes() {
     assert_eq!(rules("bytes = 10\nrequests = 2"), ["flow-keys"]);
     assert_eq!(rules("request_bytes = 10"), ["flow-keys"]);
     assert_eq!(rules("requests = 2\nresponse_bytes = 0"), ["flow-value"]);
+    let spaced = ok(&flow("requests = 3\ninterval_ms = 15000"));
+    let rr = spaced.flows[0].request_response.expect("request/response");
+    assert_eq!(rr.interval_ns, 15_000_000_000);
+    assert_eq!(rules("requests = 2\ninterval_ms = -1"), ["flow-value"]);
+    assert_eq!(rules("interval_ms = 10"), ["flow-keys"]);
     let udp = flow("requests = 2").replace("kind = \"tcp\"", "kind = \"udp\"");
     let e = errors(&udp);
     assert_eq!(e.len(), 1);
@@ -204,4 +210,25 @@ fn request_response_keys_compile_with_defaults_and_replace_bytes() {
         "{}",
         e[0]
     );
+}
+
+#[test]
+fn tcp_buffer_maxima_are_instance_keys_with_linux_defaults() {
+    let src = format!(
+        "{}{}{}",
+        vpc("vpc-a", "us-east-1", "10.0.0.0/16", ""),
+        "[[subnet]]\nid = \"subnet-a\"\nvpc = \"vpc-a\"\naz = \"us-east-1a\"\ncidr = \"10.0.1.0/24\"\n",
+        inst("i-a", "10.0.1.10", "tcp_rmem_max = 16777216\ntcp_wmem_max = 8388608\n")
+            + &inst("i-b", "10.0.1.11", ""),
+    );
+    let net = ok(&src);
+    assert_eq!(
+        net.instances[0].tcp,
+        TcpBuffers {
+            rmem_max: 16_777_216,
+            wmem_max: 8_388_608
+        }
+    );
+    assert_eq!(net.instances[1].tcp, TcpBuffers::LINUX);
+    assert_eq!(TcpBuffers::LINUX.rmem_max, 6_291_456);
 }
