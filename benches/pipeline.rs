@@ -3,6 +3,11 @@
 //! group ingress with conntrack, MAC rewrite. Topology: topologies/two-vpc-peering.toml
 //! (app in vpc-a to db in vpc-b over pcx-ab), flows warmed so conntrack hits.
 //!
+//! The same hop through a transit gateway (VPC → TGW → VPC:
+//! topologies/peering-vs-tgw/tgw.toml, spoke1 to hub) is measured side by side
+//! with the peering hop of the same hub and spoke (peering-vs-tgw/peering.toml):
+//! `tcp_1500_spoke_to_hub_over_peering` and `tcp_1500_spoke_to_hub_over_tgw`.
+//!
 //! `cargo bench --bench pipeline` reports ns per frame (Throughput::Elements(1)).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -13,7 +18,11 @@ use std::hint::black_box;
 use std::path::Path;
 
 fn network() -> Network {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/two-vpc-peering.toml");
+    load("topologies/two-vpc-peering.toml")
+}
+
+fn load(file: &str) -> Network {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     match peeremu::topology::load_file(&path) {
         Ok(n) => n,
         Err(e) => panic!("{e}"),
@@ -55,7 +64,45 @@ fn hop(c: &mut Criterion, name: &str, dp: &mut Dataplane, ingress: Ingress, fram
     }
 }
 
+/// spoke1 → hub in `file` (one of topologies/peering-vs-tgw/): open the flow,
+/// then measure its data segments.
+fn spoke_to_hub(c: &mut Criterion, file: &str, name: &str) {
+    let net = load(file);
+    let (spoke, hub) = (eni(&net, "spoke1"), eni(&net, "hub"));
+    let mut dp = Dataplane::new(&net);
+    let mut out = Vec::new();
+    let (s, h) = ("10.1.1.10", "10.0.1.10");
+    dp.process(
+        0,
+        Ingress::Eni(spoke),
+        frames::tcp(s, h, 40000, 5001, 0x02, 0),
+        &mut out,
+    );
+    dp.process(
+        1,
+        Ingress::Eni(hub),
+        frames::tcp(h, s, 5001, 40000, 0x12, 0),
+        &mut out,
+    );
+    assert!(
+        out.iter().all(|a| matches!(a, Action::Deliver { .. })),
+        "warm-up delivered: {out:?}"
+    );
+    let data = frames::tcp(s, h, 40000, 5001, 0x10, 1448);
+    hop(c, name, &mut dp, Ingress::Eni(spoke), data);
+}
+
 fn bench(c: &mut Criterion) {
+    spoke_to_hub(
+        c,
+        "topologies/peering-vs-tgw/peering.toml",
+        "tcp_1500_spoke_to_hub_over_peering",
+    );
+    spoke_to_hub(
+        c,
+        "topologies/peering-vs-tgw/tgw.toml",
+        "tcp_1500_spoke_to_hub_over_tgw",
+    );
     let net = network();
     let (app, db) = (eni(&net, "app"), eni(&net, "db"));
     let mut dp = Dataplane::new(&net);

@@ -141,3 +141,30 @@ fn compare_without_common_flows_or_with_a_bad_file_is_exit_2() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Both designs meet every expectation their header promises, and their frames
+/// balance (the examples in this folder are not in `topologies/*.toml`'s sweep).
+#[test]
+fn both_designs_meet_their_expectations_and_conserve_frames() {
+    for name in ["peering.toml", "tgw.toml"] {
+        let net = peeremu::topology::load_file(&file(name)).unwrap_or_else(|e| panic!("{e}"));
+        let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("runs");
+        assert!(
+            r.totals.conservation.holds,
+            "{name}: {:?}",
+            r.totals.conservation
+        );
+        for f in &r.reports {
+            let (expected, met) = f
+                .expectation
+                .clone()
+                .expect("every flow has an expectation");
+            assert!(
+                met,
+                "{name}: {} expected {expected}, got {:?}",
+                f.name, f.outcome
+            );
+            assert_eq!(f.unaccounted_packets, 0, "{name}: {}", f.name);
+        }
+    }
+}

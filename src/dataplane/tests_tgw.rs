@@ -594,3 +594,141 @@ fn tgw_drop_details_do_not_grow_the_actions_of_the_vpc_hot_path() {
     assert!(std::mem::size_of::<DropDetail>() <= 24);
     assert!(std::mem::size_of::<Action>() <= 64);
 }
+
+/// An inspection VPC (vpc-a) whose attachment subnets route everything to a
+/// firewall instance in their own AZ (fw-1a 10.1.1.50, fw-1b 10.1.2.50, source/
+/// destination check off); spokes b (us-east-1a) and c (an instance in
+/// us-east-1b) are associated with a table sending everything to vpc-a.
+fn inspection(appliance_mode: bool) -> Network {
+    let extra = format!(
+        r#"
+[[tgw_attachment]]
+id = "tgw-attach-a"
+tgw = "tgw-1"
+kind = "vpc"
+vpc = "vpc-a"
+subnets = ["subnet-a1", "subnet-a2"]
+appliance_mode = {appliance_mode}
+
+[[tgw_attachment]]
+id = "tgw-attach-b"
+tgw = "tgw-1"
+kind = "vpc"
+vpc = "vpc-b"
+subnets = ["subnet-b1"]
+
+[[tgw_attachment]]
+id = "tgw-attach-c"
+tgw = "tgw-1"
+kind = "vpc"
+vpc = "vpc-c"
+subnets = ["subnet-c1", "subnet-c2"]
+
+[[tgw_attachment]]
+id = "tgw-attach-vpn"
+tgw = "tgw-1"
+kind = "vpn"
+onprem_cidrs = ["192.168.0.0/16"]
+
+[[tgw_route_table]]
+id = "tgw-rtb-spokes"
+tgw = "tgw-1"
+associations = ["tgw-attach-b", "tgw-attach-c"]
+routes = [{{ destination = "0.0.0.0/0", target = "tgw-attach-a" }}]
+
+[[tgw_route_table]]
+id = "tgw-rtb-inspection"
+tgw = "tgw-1"
+associations = ["tgw-attach-a"]
+propagations = ["tgw-attach-b", "tgw-attach-c"]
+
+[[route_table]]
+id = "rtb-a1"
+vpc = "vpc-a"
+routes = [{{ destination = "10.0.0.0/8", target = "i-fw-1a" }}]
+
+[[route_table]]
+id = "rtb-a2"
+vpc = "vpc-a"
+routes = [{{ destination = "10.0.0.0/8", target = "i-fw-1b" }}]
+
+[[instance]]
+id = "i-fw-1a"
+subnet = "subnet-a1"
+private_ip = "10.1.1.50"
+source_dest_check = false
+security_groups = ["sg-a"]
+
+[[instance]]
+id = "i-fw-1b"
+subnet = "subnet-a2"
+private_ip = "10.1.2.50"
+source_dest_check = false
+security_groups = ["sg-a"]
+
+[[instance]]
+id = "i-c-1b"
+subnet = "subnet-c2"
+private_ip = "10.3.2.10"
+security_groups = ["sg-c"]
+"#
+    );
+    let text = topo(&extra)
+        .replace(
+            "id = \"subnet-a1\"\n",
+            "id = \"subnet-a1\"\nroute_table = \"rtb-a1\"\n",
+        )
+        .replace(
+            "id = \"subnet-a2\"\n",
+            "id = \"subnet-a2\"\nroute_table = \"rtb-a2\"\n",
+        );
+    load(&text)
+}
+
+/// The firewall a frame between b (us-east-1a) and c's us-east-1b instance
+/// reached: they do not forward, so the frame ends there, naming it.
+fn firewall_reached(dp: &mut Dataplane, net: &Network, frame: Vec<u8>, from: &str) -> EniIdx {
+    let (out, _) = send(dp, Ingress::Eni(eni(net, from)), frame);
+    match drop_of(&out) {
+        Some(DropDetail::NotForwarded { eni }) => eni,
+        other => panic!("expected the frame at a firewall, got {other:?}: {out:?}"),
+    }
+}
+
+#[test]
+fn without_appliance_mode_each_direction_leaves_in_its_senders_az() {
+    let net = inspection(false);
+    let mut dp = Dataplane::new(&net);
+    let there = frames::echo("10.2.1.10", "10.3.2.10", false);
+    let back = frames::echo("10.3.2.10", "10.2.1.10", true);
+    assert_eq!(
+        firewall_reached(&mut dp, &net, there, "10.2.1.10"),
+        eni(&net, "10.1.1.50")
+    );
+    // The reply enters the TGW in us-east-1b and leaves vpc-a's attachment there:
+    // the other firewall, which never saw the request (asymmetric).
+    assert_eq!(
+        firewall_reached(&mut dp, &net, back, "10.3.2.10"),
+        eni(&net, "10.1.2.50")
+    );
+}
+
+#[test]
+fn appliance_mode_keeps_both_directions_of_a_flow_in_one_az() {
+    let net = inspection(true);
+    let mut dp = Dataplane::new(&net);
+    let mut seen = std::collections::BTreeSet::new();
+    for id in 1..=16u16 {
+        let there = frames::echo_id("10.2.1.10", "10.3.2.10", id, false);
+        let back = frames::echo_id("10.3.2.10", "10.2.1.10", id, true);
+        let a = firewall_reached(&mut dp, &net, there, "10.2.1.10");
+        let b = firewall_reached(&mut dp, &net, back, "10.3.2.10");
+        assert_eq!(a, b, "flow {id}: both directions through one firewall");
+        // The same flow again: the same AZ for its life.
+        let again = frames::echo_id("10.2.1.10", "10.3.2.10", id, false);
+        assert_eq!(firewall_reached(&mut dp, &net, again, "10.2.1.10"), a);
+        seen.insert(a);
+    }
+    // Flows are spread over both AZs by their hash, not all pinned to one.
+    assert_eq!(seen.len(), 2, "{seen:?}");
+}

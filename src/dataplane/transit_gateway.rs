@@ -154,6 +154,37 @@ impl Fabric {
     }
 }
 
+/// A hash of a flow's 5-tuple that is the same for both of its directions
+/// (the two ends in a fixed order), and the same on every run.
+fn symmetric_flow_hash(key: &FlowKey) -> u64 {
+    let end = |ip: IpAddr, port: u16| -> (u128, u16) {
+        let bits = match ip {
+            IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
+            IpAddr::V6(a) => u128::from(a),
+        };
+        (bits, port)
+    };
+    let (a, b) = (end(key.src, key.src_port), end(key.dst, key.dst_port));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    // An ICMP query's identifier is the same both ways (its "ports").
+    let mut h = u64::from(key.protocol) | u64::from(key.icmp_id) << 8;
+    for w in [
+        lo.0 as u64,
+        (lo.0 >> 64) as u64,
+        u64::from(lo.1),
+        hi.0 as u64,
+        (hi.0 >> 64) as u64,
+        u64::from(hi.1),
+    ] {
+        // splitmix64 steps: well mixed, deterministic, no allocation.
+        h = (h ^ w).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        h ^= h >> 31;
+    }
+    h
+}
+
 /// Record on the deliveries just pushed which TGW attachments they crossed.
 fn mark_via_tgw(actions: &mut [Action], via: Option<(TgwAttIdx, TgwAttIdx)>) {
     for a in actions {
@@ -311,7 +342,8 @@ impl Dataplane {
                 decision: MtuDecision::Fits,
             });
             fabric.via = Some((first, out));
-            match oa.kind.clone() {
+            // Copies of the attachment's small fields only: nothing allocated.
+            match oa.kind {
                 TgwAttachmentKind::Peering { .. } => {
                     let Some(next) = oa.peer_of(tgw) else {
                         return sink.drop(DropDetail::TgwRoutingLoop { tgw }, eni, frame);
@@ -330,9 +362,10 @@ impl Dataplane {
                     ingress = out;
                     tgw = next;
                 }
-                TgwAttachmentKind::Vpc { vpc, subnets, .. } => {
+                TgwAttachmentKind::Vpc { vpc, .. } => {
                     self.clamp_syn(link, &key, &mut frame, sink);
-                    return self.tgw_to_vpc(now, src, vpc, &subnets, az, fabric, key, frame, sink);
+                    let to = (out, vpc);
+                    return self.tgw_to_vpc(now, src, to, az, fabric, key, frame, sink);
                 }
                 TgwAttachmentKind::Vpn { vgw } => {
                     self.clamp_syn(link, &key, &mut frame, sink);
@@ -376,15 +409,41 @@ impl Dataplane {
         }
     }
 
-    /// Out of the TGW into a VPC: the attachment subnet's route table routes the
-    /// packet (in the sender's AZ when the attachment has a subnet there).
+    /// The attachment subnet (AZ) a frame leaves the TGW by into a VPC. With
+    /// appliance mode on for that attachment, one subnet chosen by a hash of the
+    /// flow that is the same both ways, for the flow's life (AWS: the TGW picks
+    /// one attachment ENI for both directions, so a stateful appliance behind it
+    /// sees the whole flow). Off: the subnet in the AZ the frame entered the TGW
+    /// in (the sender's), else the first — so the two directions of a flow
+    /// between AZs leave by different AZs.
+    fn exit_subnet(&self, att: TgwAttIdx, az: Option<AzIdx>, key: &FlowKey) -> Option<SubnetIdx> {
+        let TgwAttachmentKind::Vpc {
+            subnets,
+            appliance_mode,
+            ..
+        } = &self.net.tgw_attachments.get(att.ix())?.kind
+        else {
+            return None;
+        };
+        if *appliance_mode && !subnets.is_empty() {
+            let i = symmetric_flow_hash(key) % subnets.len() as u64;
+            return subnets.get(i as usize).copied();
+        }
+        subnets
+            .iter()
+            .find(|s| Some(self.net.subnets[s.ix()].az) == az)
+            .or(subnets.first())
+            .copied()
+    }
+
+    /// Out of the TGW into a VPC by attachment `out`: the attachment subnet's
+    /// route table routes the packet (see [`Self::exit_subnet`]).
     #[allow(clippy::too_many_arguments)]
     fn tgw_to_vpc<T: Tracer>(
         &mut self,
         now: u64,
         src: Source,
-        vpc: VpcIdx,
-        subnets: &[SubnetIdx],
+        (out, vpc): (TgwAttIdx, VpcIdx),
         az: Option<AzIdx>,
         fabric: Fabric,
         key: FlowKey,
@@ -395,11 +454,7 @@ impl Dataplane {
             Source::Eni(e) | Source::Hairpin(e) => Some(e),
             Source::External(_) => None,
         };
-        let Some(&subnet) = subnets
-            .iter()
-            .find(|s| Some(self.net.subnets[s.ix()].az) == az)
-            .or(subnets.first())
-        else {
+        let Some(subnet) = self.exit_subnet(out, az, &key) else {
             return sink.drop_unknown(key.dst, eni, frame);
         };
         let rtb = self.net.subnets[subnet.ix()].route_table;
