@@ -216,3 +216,84 @@ fn security_group_without_the_icmp_3_4_rule_is_a_pmtud_black_hole() {
         f.notes
     );
 }
+
+/// The sender's data segments as they leave its ENI: (time, sequence number
+/// relative to the ISN, payload bytes), and the MSS its SYN advertised.
+#[derive(Default)]
+struct Segments {
+    isn: Option<u32>,
+    syn_mss: Option<u16>,
+    data: Vec<(u64, u32, usize)>,
+}
+
+impl peeremu::sim::Observer for Segments {
+    fn frame(
+        &mut self,
+        t: u64,
+        point: peeremu::sim::CapturePoint,
+        dir: peeremu::sim::FrameDirection,
+        frame: &[u8],
+    ) {
+        use etherparse::{SlicedPacket, TcpOptionElement, TransportSlice};
+        if point != peeremu::sim::CapturePoint::Eni(EniIdx(0))
+            || dir != peeremu::sim::FrameDirection::Outbound
+        {
+            return;
+        }
+        let Ok(p) = SlicedPacket::from_ethernet(frame) else {
+            return;
+        };
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else {
+            return;
+        };
+        if tcp.syn() {
+            self.isn = Some(tcp.sequence_number());
+            for o in tcp.options_iterator().flatten() {
+                if let TcpOptionElement::MaximumSegmentSize(m) = o {
+                    self.syn_mss = Some(m);
+                }
+            }
+        }
+        let len = tcp.payload().len();
+        if let (Some(isn), true) = (self.isn, len > 0) {
+            self.data
+                .push((t, tcp.sequence_number().wrapping_sub(isn), len));
+        }
+    }
+    fn dropped(&mut self, _: peeremu::sim::DropEvent<'_>) {}
+}
+
+/// Like Linux: the SYN advertises the MSS of the interface MTU (9001 − 40), and
+/// once ICMP lowered the path MTU to 1500, the data sent after it goes out in
+/// full 1460-byte segments, except the transfer's last: not as each 8961-byte
+/// segment split into 6 × 1460 + 201. (The segments lost before the ICMP came back
+/// are re-sent each split at the new MSS, as Linux's `tcp_fragment` does.)
+#[test]
+fn after_the_path_mtu_drop_segments_are_full_sized_at_the_new_mss() {
+    let mut seen = Segments::default();
+    let r = run_network(&network(false), &SimConfig::default(), &mut seen).expect("setup");
+    assert_eq!(r.reports[0].outcome, Outcome::Delivered);
+    assert_eq!(seen.syn_mss, Some(9001 - 40));
+    // Data first sent after the path MTU was learned: beyond every jumbo segment.
+    let jumbo_end = seen
+        .data
+        .iter()
+        .filter(|d| d.2 > 1460)
+        .map(|d| d.1 + d.2 as u32)
+        .max()
+        .expect("the first window went out in jumbo segments");
+    let mut fresh: Vec<_> = seen.data.iter().filter(|d| d.1 >= jumbo_end).collect();
+    fresh.sort_by_key(|d| d.1);
+    fresh.dedup_by_key(|d| d.1);
+    assert!(fresh.len() > 100, "{}", fresh.len());
+    let (last, full) = fresh.split_last().expect("segments");
+    let short: Vec<_> = full.iter().filter(|d| d.2 != 1460).collect();
+    assert!(short.is_empty(), "not full-sized: {short:?}");
+    assert!(last.2 <= 1460);
+    // Sequence numbers count the SYN: the data ends at ISN + 1 + 500,000.
+    assert_eq!(
+        last.1 + last.2 as u32,
+        500_001,
+        "the last byte of the transfer"
+    );
+}

@@ -604,6 +604,7 @@ impl Host {
                 self.smol_pending = true;
             }
         }
+        self.sync_path_mss(now_ns);
         let now = instant(now_ns);
         let mut full = false;
         self.collect_due(now_ns);
@@ -755,6 +756,33 @@ impl Host {
             pool.give(buf);
         }
         self.next_wake(now_ns, full)
+    }
+
+    /// Like Linux's `tcp_sync_mss`: every TCP connection towards a destination
+    /// with a learned path MTU sends segments of that MTU's MSS (minus 40 bytes of
+    /// IPv4 and TCP headers, 60 for IPv6), and of its own again once the entry
+    /// expired. smoltcp would keep the MSS of the interface MTU, leaving the NIC to
+    /// split each segment into full pieces and a short remainder (8961 bytes into
+    /// 6 × 1460 + 201). Nothing to do until a path MTU is learned.
+    fn sync_path_mss(&mut self, now_ns: u64) {
+        if self.pmtu.is_empty() {
+            return;
+        }
+        for (_, socket) in self.sockets.iter_mut() {
+            let smoltcp::socket::Socket::Tcp(s) = socket else {
+                continue;
+            };
+            let Some(remote) = s.remote_endpoint() else {
+                continue;
+            };
+            let dst = IpAddr::from(remote.addr);
+            let headers = if dst.is_ipv4() { 40 } else { 60 };
+            let mss = self
+                .pmtu
+                .get(dst, now_ns)
+                .map_or(usize::MAX, |mtu| usize::from(mtu).saturating_sub(headers));
+            s.set_path_mss(mss);
+        }
     }
 
     /// `Interface::poll` (maintenance, every received frame, then egress until
