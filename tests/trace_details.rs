@@ -87,6 +87,15 @@ fn the_security_group_rule_description_is_shown() {
         ),
         "{text}"
     );
+    let (_, v) = trace_json(
+        "two-vpc-peering",
+        &["--from", "app", "--to", "db", "--port", "5432"],
+    );
+    let sg = at(hops(&v["request"]), "sg-db", |h| h["sg"] == "sg-db");
+    assert_eq!(
+        hops(&v["request"])[sg]["description"],
+        "postgres from the app tier, across the peering"
+    );
     // A rule without a description shows none.
     assert!(
         text.contains(
