@@ -183,21 +183,14 @@ fn unknown_endpoint(net: &Network, s: &str) -> String {
 }
 
 /// Why an address no ENI, host or VPN owns cannot stand for an internet host:
-/// it is private (RFC 1918, RFC 6598, IPv6 unique local) or inside a VPC.
+/// it is inside a VPC. (Other private addresses may lie beyond a route the
+/// topology does not model, a blackhole or a VPN: they stay ad-hoc hosts, and a
+/// packet from the internet to one is dropped as not reachable from the internet.)
 fn unreachable_private(net: &Network, ip: IpAddr) -> Option<String> {
-    if let Some(v) = net.vpcs.iter().find(|v| v.contains(ip)) {
-        return Some(format!(
+    net.vpcs.iter().find(|v| v.contains(ip)).map(|v| {
+        format!(
             "{ip} is inside {} but no ENI has it: name an instance or ENI, or use one of its addresses",
             v.id
-        ));
-    }
-    let private = match ip {
-        IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64),
-        IpAddr::V6(a) => a.segments()[0] & 0xfe00 == 0xfc00,
-    };
-    private.then(|| {
-        format!(
-            "{ip} is a private address and no ENI, host or VPN gateway's on-premises CIDR has it: a private address is not reachable from the internet"
         )
     })
 }

@@ -76,10 +76,10 @@ pub enum DropDetail {
     },
     /// A packet from the internet to a private address (RFC 1918, RFC 6598,
     /// IPv6 ULA, or inside a VPC's IPv4 CIDR): the internet does not route it to
-    /// the VPC. `owner`: the ENI whose private address it is, if one.
+    /// the VPC. (The ENI whose private address it is, if one, is looked up when
+    /// shown: the detail stays as small as the others.)
     PrivateFromInternet {
         dst: IpAddr,
-        owner: Option<EniIdx>,
     },
     /// NAT gateways pass fragments of UDP only.
     NatFragment {
@@ -341,12 +341,12 @@ impl fmt::Display for DetailDisplay<'_> {
             }
             MtuExceeded { link_mtu, packet } => write!(f, "{packet} bytes > link MTU {link_mtu}"),
             UnknownDestination { dst } => write!(f, "no interface owns {dst}"),
-            PrivateFromInternet { dst, owner } => {
+            PrivateFromInternet { dst } => {
                 write!(
                     f,
                     "{dst} is a private address, not reachable from the internet"
                 )?;
-                match owner {
+                match private_owner(net, dst) {
                     Some(e) => write!(f, " (the private address of {})", eni_id(net, e)),
                     None => Ok(()),
                 }
@@ -449,4 +449,12 @@ impl fmt::Display for DetailDisplay<'_> {
             }
         }
     }
+}
+
+/// The ENI whose private address `dst` is, if one (drop path only).
+pub(super) fn private_owner(net: &Network, dst: IpAddr) -> Option<EniIdx> {
+    net.enis
+        .iter()
+        .position(|e| super::pipeline::owns(e, dst))
+        .map(|i| EniIdx(i as u32))
 }

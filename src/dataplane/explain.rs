@@ -346,7 +346,17 @@ pub fn hop_json(net: &Network, hop: &Hop, v6: bool) -> Value {
                 SgVerdict::Rule(m) => (Some(sg_id(net, m.sg)), Some(m.index), m.tracked),
                 _ => (None, None, true),
             };
-            json!({"kind": "security_group", "eni": eni_id(net, eni), "direction": dir.as_str(), "sg": sg, "rule": rule, "tracked": tracked, "text": text})
+            // The rule's `description`, when it has one.
+            let description = match verdict {
+                SgVerdict::Rule(m) => net
+                    .security_groups
+                    .get(m.sg.ix())
+                    .and_then(|g| g.rules(dir).get(usize::from(m.index)))
+                    .map(|r| r.description.as_str())
+                    .filter(|d| !d.is_empty()),
+                _ => None,
+            };
+            json!({"kind": "security_group", "eni": eni_id(net, eni), "direction": dir.as_str(), "sg": sg, "rule": rule, "description": description, "tracked": tracked, "text": text})
         }
         Hop::Nacl {
             nacl, dir, verdict, ..

@@ -145,8 +145,8 @@ impl DropDetail {
                 "send packets of at most {link_mtu} bytes (lower the MTU/MSS) or clear DF; allow ICMP type 3 code 4 back for path MTU discovery"
             ),
             UnknownDestination { dst } => format!("nothing owns {dst}: check the destination address"),
-            PrivateFromInternet { owner, .. } => {
-                let public = owner
+            PrivateFromInternet { dst } => {
+                let public = super::detail::private_owner(net, dst)
                     .and_then(|e| net.enis.get(e.ix()))
                     .and_then(|e| e.public_ip);
                 match public {

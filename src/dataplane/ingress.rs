@@ -157,16 +157,7 @@ impl Dataplane {
             .vpcs
             .iter()
             .any(|v| dst.is_ipv4() && super::pipeline::vpc_contains(v, dst));
-        if !private_range && !in_vpc {
-            return None;
-        }
-        let owner = self
-            .net
-            .enis
-            .iter()
-            .position(|e| super::pipeline::owns(e, dst))
-            .map(|i| EniIdx(i as u32));
-        Some(DropDetail::PrivateFromInternet { dst, owner })
+        (private_range || in_vpc).then_some(DropDetail::PrivateFromInternet { dst })
     }
 
     /// Translate the destination to a private address and deliver.
