@@ -222,8 +222,7 @@ fn examples_warn_exactly_as_their_headers_say_and_deny_warnings_rejects_them() {
         assert_eq!(denied.status.code(), Some(want), "{f} with --deny-warnings");
         if !expected.is_empty() {
             warned += 1;
-            assert!(String::from_utf8_lossy(&denied.stderr)
-                .contains("denied by --deny-warnings"));
+            assert!(String::from_utf8_lossy(&denied.stderr).contains("denied by --deny-warnings"));
         }
     }
     // Every warning rule has its example in topologies/warnings/.

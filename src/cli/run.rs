@@ -220,8 +220,9 @@ pub fn main(args: Args) -> u8 {
                 if crate::warnings::print(&warnings) > 0 && args.deny_warnings {
                     errln!(
                         "{}: {} warning(s) and --deny-warnings: not running",
-                        args.topology.display()
-                    , warnings.len());
+                        args.topology.display(),
+                        warnings.len()
+                    );
                     return EXIT_INVALID;
                 }
                 n

@@ -49,9 +49,7 @@ fn reached_at(net: &Network, from: Endpoint, to: Endpoint, v6: bool) -> Option<I
     let from_internet = matches!(from, Endpoint::External(h)
         if net.external_hosts.get(h.ix()).is_some_and(|x| x.site == ExternalSite::Internet));
     match to {
-        Endpoint::Eni(i) if from_internet && !v6 => {
-            net.enis.get(i.ix())?.public_ip.map(IpAddr::V4)
-        }
+        Endpoint::Eni(i) if from_internet && !v6 => net.enis.get(i.ix())?.public_ip.map(IpAddr::V4),
         _ => own(net, to, v6),
     }
 }
@@ -70,7 +68,7 @@ fn name(net: &Network, e: Endpoint) -> String {
 
 pub fn blackholes(net: &Network) -> Vec<Warning> {
     let mut out = Vec::new();
-    let mut seen: HashSet<((u8, u32), (u8, u32), bool)> = HashSet::new();
+    let mut seen: HashSet<(EndKey, EndKey, bool)> = HashSet::new();
     let mut dp: Option<Dataplane> = None;
     for f in &net.flows {
         if seen.len() >= MAX_PAIRS {
@@ -90,7 +88,14 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
         // answer follows the request's connection, as a server's would).
         let ways = [
             (f.src, f.dst, src_ip, dst_ip, PROBE_PORT, f.port.max(1)),
-            (f.dst, f.src, own(net, f.dst, f.ipv6).unwrap_or(dst_ip), src_ip, f.port.max(1), PROBE_PORT),
+            (
+                f.dst,
+                f.src,
+                own(net, f.dst, f.ipv6).unwrap_or(dst_ip),
+                src_ip,
+                f.port.max(1),
+                PROBE_PORT,
+            ),
         ];
         for (from, to, s, d, sport, dport) in ways {
             let Endpoint::Eni(sender) = from else {
@@ -136,12 +141,18 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
             let (icmp, toml_rule) = if f.ipv6 {
                 (
                     "ICMPv6 \"packet too big\" (type 2)",
-                    format!("protocol = \"icmpv6\", icmp_type = 2, icmp_code = -1, cidr = \"{}\"", host_cidr(router)),
+                    format!(
+                        "protocol = \"icmpv6\", icmp_type = 2, icmp_code = -1, cidr = \"{}\"",
+                        host_cidr(router)
+                    ),
                 )
             } else {
                 (
                     "ICMP \"fragmentation needed\" (type 3 code 4)",
-                    format!("protocol = \"icmp\", icmp_type = 3, icmp_code = 4, cidr = \"{}\"", host_cidr(router)),
+                    format!(
+                        "protocol = \"icmp\", icmp_type = 3, icmp_code = 4, cidr = \"{}\"",
+                        host_cidr(router)
+                    ),
                 )
             };
             let head = format!(
@@ -180,8 +191,10 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
     out
 }
 
-/// An endpoint as a hashable pair.
-fn key(e: Endpoint) -> (u8, u32) {
+/// An endpoint as a hashable pair (kind, index).
+type EndKey = (u8, u32);
+
+fn key(e: Endpoint) -> EndKey {
     match e {
         Endpoint::Eni(i) => (0, i.0),
         Endpoint::External(h) => (1, h.0),

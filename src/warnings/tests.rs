@@ -103,7 +103,10 @@ outbound = [{ rule = 100, protocol = "all", cidr = "0.0.0.0/0", action = "allow"
     assert_eq!(got.len(), 1, "{got:?}");
     let (rule, text) = &got[0];
     assert_eq!(*rule, "path-mtu-blackhole");
-    assert!(text.starts_with("network ACL acl-tcp: flow db: i-a sends 9001-byte packets"), "{text}");
+    assert!(
+        text.starts_with("network ACL acl-tcp: flow db: i-a sends 9001-byte packets"),
+        "{text}"
+    );
     assert!(text.contains("carries 1500"), "{text}");
     assert!(text.contains("icmp_type = 3, icmp_code = 4"), "{text}");
 }
@@ -117,7 +120,13 @@ fn a_route_into_a_peering_for_someone_elses_cidr_warns() {
     let got = rules(&src);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "route-peer-cidr");
-    assert!(got[0].1.contains("10.2.0.0/16 is outside the blocks of the peer vpc-b (10.1.0.0/16)"), "{}", got[0].1);
+    assert!(
+        got[0]
+            .1
+            .contains("10.2.0.0/16 is outside the blocks of the peer vpc-b (10.1.0.0/16)"),
+        "{}",
+        got[0].1
+    );
 }
 
 #[test]
@@ -131,7 +140,11 @@ routes = [{ destination = "10.1.0.0/16", target = "pcx-ab" }]
     let got = rules(&format!("{TWO_REGIONS}{unused}"));
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "route-table-unused");
-    assert!(got[0].1.starts_with("route table rtb-spare: no subnet"), "{}", got[0].1);
+    assert!(
+        got[0].1.starts_with("route table rtb-spare: no subnet"),
+        "{}",
+        got[0].1
+    );
     let only_local = "\n[[route_table]]\nid = \"rtb-empty\"\nvpc = \"vpc-a\"\n";
     assert_eq!(rules(&format!("{TWO_REGIONS}{only_local}")), vec![]);
 }

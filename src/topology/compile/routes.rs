@@ -148,7 +148,9 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
                 c.resolve(Kind::PrefixList, &r.destination, &o)
                     .map(|p| RouteDestination::PrefixList(PlIdx(p)))
             } else {
-                c.values(&o).ipnet(&r.destination).map(RouteDestination::Cidr)
+                c.values(&o)
+                    .ipnet(&r.destination)
+                    .map(RouteDestination::Cidr)
             };
             // The target is checked even when the destination is bad: both are
             // reported in one pass.

@@ -124,7 +124,9 @@ pub fn nacls(c: &mut Compiler<'_>, specs: &[NaclSpec]) {
             continue;
         };
         c.register(Kind::Nacl, &id, c.net.nacls.len());
-        c.spans.nacl_id.insert(c.net.nacls.len() as u32, n.id.span());
+        c.spans
+            .nacl_id
+            .insert(c.net.nacls.len() as u32, n.id.span());
         c.net.nacls.push(Nacl {
             id,
             vpc,

@@ -102,10 +102,7 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
         if regions::region(&region_name).is_none() {
             // Reported, but the VPC is still built: its subnets and instances are
             // checked in the same pass (their AZs only once the region is known).
-            let hint = suggest::did_you_mean(
-                &region_name,
-                regions::REGIONS.iter().map(|r| r.code),
-            );
+            let hint = suggest::did_you_mean(&region_name, regions::REGIONS.iter().map(|r| r.code));
             c.err(
                 "region",
                 v.region.span(),
@@ -340,8 +337,8 @@ pub fn subnets(c: &mut Compiler<'_>, specs: &[SubnetSpec]) {
         let region_name = c.net.regions[region.ix()].name.clone();
         let az_name = s.az.get_ref().trim().to_string();
         // An unknown region was reported on the VPC; its AZs cannot be checked.
-        let az_problem = regions::region(&region_name)
-            .and_then(|r| regions::az_problem(r, &az_name, &vpc_id));
+        let az_problem =
+            regions::region(&region_name).and_then(|r| regions::az_problem(r, &az_name, &vpc_id));
         if let Some(problem) = az_problem {
             c.err("az-region", s.az.span(), &o, problem);
         }
