@@ -92,7 +92,6 @@ impl Dataplane {
             latency_ns,
             via_peering: via,
             via_tgw: None,
-            via_nat: None,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -130,7 +129,6 @@ impl Dataplane {
                 latency_ns,
                 via_peering: via,
                 via_tgw: None,
-                via_nat: None,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });

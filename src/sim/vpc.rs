@@ -46,7 +46,8 @@ impl Fabric for VpcFabric<'_> {
         };
         self.dataplane
             .process(now_ns, ingress, frame, &mut self.actions);
-        for a in self.actions.drain(..) {
+        let crossings = self.dataplane.nat_crossings();
+        for (i, a) in self.actions.drain(..).enumerate() {
             out.push(match a {
                 Action::Deliver {
                     to,
@@ -54,14 +55,16 @@ impl Fabric for VpcFabric<'_> {
                     latency_ns,
                     via_peering,
                     via_tgw,
-                    via_nat,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
                     latency_ns,
                     via_peering,
                     via_tgw,
-                    via_nat,
+                    via_nat: crossings
+                        .iter()
+                        .find(|&&(at, _)| at as usize == i)
+                        .map(|&(_, c)| c),
                 },
                 Action::IcmpError {
                     to,
