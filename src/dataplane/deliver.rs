@@ -96,7 +96,6 @@ impl Dataplane {
             via_peering: via,
             via_tgw: None,
             charges,
-            via_nat: None,
         });
         sink.tr.hop(Hop::Deliver { to, latency_ns });
     }
@@ -135,7 +134,6 @@ impl Dataplane {
                 via_peering: via,
                 via_tgw: None,
                 charges,
-                via_nat: None,
             });
         }
         sink.tr.hop(Hop::Deliver { to, latency_ns });

@@ -371,7 +371,7 @@ impl Dataplane {
             outbound: true,
             before: (sip, before_port),
         };
-        super::nat::mark_via_nat(&mut sink.out[start..], crossing);
+        super::nat::mark_via_nat(&mut self.nat_crossings, sink.out, start, crossing);
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -347,6 +347,6 @@ impl Dataplane {
             outbound: false,
             before: (public, before_port),
         };
-        super::nat::mark_via_nat(&mut sink.out[start..], crossing);
+        super::nat::mark_via_nat(&mut self.nat_crossings, sink.out, start, crossing);
     }
 }

@@ -110,9 +110,6 @@ pub enum Action {
         via_tgw: Option<(TgwAttIdx, TgwAttIdx)>,
         /// The billable segments the frame crossed (data cost).
         charges: Charges,
-        /// The NAT gateway that translated it (a capture point and flow log
-        /// interface of its own), and what it changed.
-        via_nat: Option<NatCrossing>,
     },
     /// Dropped; `eni` is the interface on whose behalf (flow logs: `REJECT` when
     /// its security group or NACL refused it, see [`DropReason::flow_log_effect`]).
@@ -131,7 +128,8 @@ pub enum Action {
     },
 }
 
-/// A frame a NAT gateway translated: enough to rebuild the frame as it was before
+/// A frame a NAT gateway translated ([`Dataplane::nat_crossings`]; kept beside
+/// the actions, not in them, so that [`Action`] stays within a cache line): enough to rebuild the frame as it was before
 /// (the outbound frame's private source, or the inbound frame's public
 /// destination), so the gateway's interface shows both sides without the router
 /// keeping a copy of every frame.
@@ -193,6 +191,9 @@ pub struct Dataplane {
     /// Transit gateway route tables and attachment maps (used only by frames
     /// routed to a TGW).
     tgw: transit_gateway::TgwPlane,
+    /// The delivered actions of the last `process` call that a NAT gateway
+    /// translated: (index in its `out`, crossing). Reused: no allocation per frame.
+    nat_crossings: Vec<(u32, NatCrossing)>,
 }
 
 impl Dataplane {
@@ -256,6 +257,7 @@ impl Dataplane {
             scratch: Vec::new(),
             nacl_shortcuts: net.nacls.iter().map(NaclShortcut::of).collect(),
             tgw: transit_gateway::TgwPlane::compile(&net),
+            nat_crossings: Vec::new(),
             net,
         };
         dp.compile_security_groups();
@@ -327,6 +329,12 @@ impl Dataplane {
             }
             None => false,
         }
+    }
+
+    /// Which of the actions the last [`Dataplane::process`] call appended were
+    /// frames a NAT gateway translated: (index in its `out`, what changed).
+    pub fn nat_crossings(&self) -> &[(u32, NatCrossing)] {
+        &self.nat_crossings
     }
 
     /// The ENI owning `ip` inside `vpc`.

@@ -191,11 +191,17 @@ impl NatTable {
     }
 }
 
-/// Mark the frames just delivered (`actions`) as translated by a NAT gateway.
-pub(super) fn mark_via_nat(actions: &mut [super::Action], crossing: super::NatCrossing) {
-    for a in actions {
-        if let super::Action::Deliver { via_nat, .. } = a {
-            *via_nat = Some(crossing);
+/// Note the frames just delivered (`actions`, from index `start` of the call's
+/// output) as translated by a NAT gateway, in `crossings`.
+pub(super) fn mark_via_nat(
+    crossings: &mut Vec<(u32, super::NatCrossing)>,
+    actions: &[super::Action],
+    start: usize,
+    crossing: super::NatCrossing,
+) {
+    for (i, a) in actions.iter().enumerate().skip(start) {
+        if matches!(a, super::Action::Deliver { .. }) {
+            crossings.push((i as u32, crossing));
         }
     }
 }

@@ -103,6 +103,7 @@ impl Dataplane {
         out: &mut Vec<Action>,
         tr: &mut T,
     ) {
+        self.nat_crossings.clear();
         let mut sink = Sink { out, tr };
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,

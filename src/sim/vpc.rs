@@ -65,7 +65,8 @@ impl VpcFabric<'_> {
         };
         self.dataplane
             .process_traced(now_ns, ingress, frame, &mut self.actions, tr);
-        for a in self.actions.drain(..) {
+        let crossings = self.dataplane.nat_crossings();
+        for (i, a) in self.actions.drain(..).enumerate() {
             out.push(match a {
                 Action::Deliver {
                     to,
@@ -74,7 +75,6 @@ impl VpcFabric<'_> {
                     via_peering,
                     via_tgw,
                     charges,
-                    via_nat,
                 } => FabricAction::Deliver {
                     to: attachment(to),
                     frame,
@@ -82,7 +82,10 @@ impl VpcFabric<'_> {
                     via_peering,
                     via_tgw,
                     charges,
-                    via_nat,
+                    via_nat: crossings
+                        .iter()
+                        .find(|&&(at, _)| at as usize == i)
+                        .map(|&(_, c)| c),
                 },
                 Action::IcmpError {
                     to,
