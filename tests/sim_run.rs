@@ -177,7 +177,12 @@ fn udp_flood_overflows_the_uplink_queue() {
         u.drops
     );
     assert_eq!(u.outcome, Outcome::Partial);
-    assert!(tape.drops.iter().all(|d| d.0 == DropReason::QueueOverflow));
+    // The 9000-byte datagrams are fragmented: the receiver's reassembly slots fill
+    // with the ones that lost fragments, and it discards the fragments of the next.
+    assert!(tape.drops.iter().all(|d| matches!(
+        d.0,
+        DropReason::QueueOverflow | DropReason::HostReassemblyLimit
+    )));
 }
 
 #[test]

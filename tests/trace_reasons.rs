@@ -479,3 +479,81 @@ fn path_mtu_black_hole_names_the_denied_icmp_error_in_each_family() {
     }
     let _ = std::fs::remove_dir_all(topo.parent().unwrap());
 }
+
+/// An instance with a public IP in a subnet whose default route leads to a NAT
+/// gateway: the internet's request comes in through the internet gateway, the
+/// reply leaves through the NAT gateway with its Elastic IP as source, and the
+/// internet host has no socket for it. `run` and `trace` both say
+/// ASYMMETRIC_NAT_REPLY and point at the route table and the internet gateway.
+#[test]
+fn a_reply_through_a_nat_gateway_is_dropped_at_the_requester_with_a_reason() {
+    let text = format!(
+        "{}{}",
+        include_str!("data/asymmetric-nat-base.toml"),
+        r#"
+[[flow]]
+name = "ping"
+from = "internet"
+to = "app"
+kind = "ping"
+count = 3
+expect = "dropped:ASYMMETRIC_NAT_REPLY"
+
+[[flow]]
+name = "ssh"
+from = "internet"
+to = "app"
+kind = "tcp"
+port = 22
+bytes = 1000
+expect = "dropped:ASYMMETRIC_NAT_REPLY"
+"#
+    );
+    let topo = topology("asymmetric-nat", &text);
+    let out = topo.parent().unwrap().join("out");
+    let o = peeremu()
+        .arg("run")
+        .arg(&topo)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .expect("run");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let s = read_summary(&out);
+    assert_eq!(
+        s["totals"]["conservation"]["holds"], true,
+        "{}",
+        s["totals"]
+    );
+    let ping = &s["flows"][0];
+    assert_eq!(ping["drops"]["ASYMMETRIC_NAT_REPLY"], 3, "{ping}");
+    assert_eq!(ping["unaccounted_packets"], 0, "{ping}");
+    let drops = std::fs::read(out.join("drops.pcapng")).expect("drops.pcapng");
+    let needle = b"ASYMMETRIC_NAT_REPLY nat-a rewrote the reply's source to its Elastic IP 3.3.3.3";
+    assert!(drops.windows(needle.len()).any(|w| w == needle));
+
+    let (code, text) = trace_text(
+        &topo,
+        &[
+            "--from", "internet", "--to", "app", "--proto", "tcp", "--port", "22",
+        ],
+    );
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("Result: request delivered, reply dropped (ASYMMETRIC_NAT_REPLY)"),
+        "{text}"
+    );
+    let fix = line_with(&text, "fix: ");
+    assert!(fix.contains("rtb-priv") && fix.contains("igw-a"), "{fix}");
+    let v = trace_json(
+        &topo,
+        &["--from", "internet", "--to", "app", "--proto", "icmp"],
+    );
+    assert_eq!(v["reason"], "ASYMMETRIC_NAT_REPLY", "{v}");
+}

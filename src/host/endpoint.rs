@@ -375,28 +375,31 @@ impl Host {
     }
 
     /// A frame arrives (`sent_ns`: when its source put it on the wire). When the
-    /// host's stack will discard it (see [`super::discard`]), returns why and a
-    /// copy of it (from `pool`) for the engine to drop with a reason; smoltcp
-    /// still reads the frame itself, and answers it as it would.
-    pub fn receive(
-        &mut self,
-        frame: Vec<u8>,
-        now_ns: u64,
-        sent_ns: u64,
-        stats: &mut [FlowStats],
-        pool: &mut BufferPool,
-    ) -> Option<(Discard, Vec<u8>)> {
+    /// host's stack will discard it (see [`super::discard`]), [`Host::discarding`]
+    /// says so until [`Host::take_discarded`]; smoltcp still reads the frame, and
+    /// answers it as it would.
+    pub fn receive(&mut self, frame: Vec<u8>, now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {
         self.rx_sent_ns = sent_ns;
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
-        let discarded = self.discard.take().map(|d| {
-            let mut copy = pool.take();
-            copy.extend_from_slice(&frame);
-            (d, copy)
-        });
         self.device.rx.push_back(frame);
-        discarded
+    }
+
+    /// The frame just received will be discarded by the host's stack.
+    #[inline]
+    pub fn discarding(&self) -> bool {
+        self.discard.is_some()
+    }
+
+    /// Why the frame just received will be discarded, and a copy of it (from
+    /// `pool`) for the engine to drop with that reason.
+    #[cold]
+    pub fn take_discarded(&mut self, pool: &mut BufferPool) -> Option<(Discard, Vec<u8>)> {
+        let why = self.discard.take()?;
+        let mut copy = pool.take();
+        copy.extend_from_slice(self.device.rx.back()?);
+        Some((why, copy))
     }
 
     fn account_ingress(&mut self, ip: &[u8], now_ns: u64, sent_ns: u64, stats: &mut [FlowStats]) {

@@ -127,7 +127,8 @@ impl Wire {
             while i < self.in_flight.len() {
                 if self.in_flight[i].0 <= t {
                     let (_, sent, to, frame) = self.in_flight.remove(i);
-                    let _ = self.hosts[to].receive(frame, t, sent, &mut self.stats, &mut self.pool);
+                    self.hosts[to].receive(frame, t, sent, &mut self.stats);
+                    let _ = self.hosts[to].take_discarded(&mut self.pool);
                     self.wake[to] = Some(t);
                 } else {
                     i += 1;
@@ -444,7 +445,10 @@ fn frame_a_to_b(
 fn receive_and_poll(host: &mut Host, frame: Vec<u8>) -> (Option<Discard>, Vec<Vec<u8>>) {
     let (mut stats, mut pool, mut out) = (Vec::new(), BufferPool::default(), Vec::new());
     let copy = frame.clone();
-    let got = host.receive(frame, 1_000, 0, &mut stats, &mut pool);
+    host.receive(frame, 1_000, 0, &mut stats);
+    let discarding = host.discarding();
+    let got = host.take_discarded(&mut pool);
+    assert_eq!(discarding, got.is_some());
     if let Some((_, c)) = &got {
         assert_eq!(*c, copy, "the copy for drops.pcapng is the frame");
     }
