@@ -185,6 +185,16 @@ fn summary_histograms_and_safe_names() {
     let hgrm = std::fs::read_to_string(dir.join("latency/web_db.hgrm")).unwrap();
     assert!(hgrm.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
     assert!(hgrm.contains("Total count    =            3]"));
+    // Both flows in one interval log, tagged with their file-safe names.
+    let log = std::fs::read_to_string(dir.join("latency.hlog")).unwrap();
+    let tags: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("Tag="))
+        .map(|l| &l[..l.find(',').unwrap()])
+        .collect();
+    assert_eq!(tags, ["web_db", ".._.._escape"]);
+    let rtt = std::fs::read_to_string(dir.join("rtt.hlog")).unwrap();
+    assert_eq!(rtt.matches("\nTag=").count(), 1);
 }
 
 /// Every file under `dir`, as sorted relative paths.
@@ -213,7 +223,8 @@ fn same_input_gives_identical_files_except_wall_time() {
     record(&b, true, false, 7.5);
     let files_a = files_under(&a);
     assert_eq!(files_a, files_under(&b));
-    assert_eq!(files_a.len(), 11, "{files_a:?}"); // 4 top-level, 4 points, 3 hgrm
+    // 4 top-level, 2 interval logs (latency, rtt), 4 points, 3 hgrm
+    assert_eq!(files_a.len(), 13, "{files_a:?}");
     for f in files_a.iter().filter(|f| f.as_str() != "summary.json") {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),

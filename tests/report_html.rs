@@ -41,8 +41,65 @@ fn assert_everything_shown(name: &str, html: &str, summary: &Value) {
     }
 }
 
+/// `name="…"` of the first tag in `text` that has it.
+fn attr<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = text.find(&key)? + key.len();
+    Some(&text[start..start + text[start..].find('"')?])
+}
+
+/// Every TCP/UDP flow that delivered bytes has a goodput chart in its details
+/// with one point per bucket of its `goodput_series`, carrying that series, whose
+/// bytes add up to the flow's `bytes_delivered`; no other flow has one. Returns
+/// the charts seen.
+fn assert_goodput_charts(name: &str, html: &str, summary: &Value) -> usize {
+    let mut charts = 0;
+    for (i, f) in flows(summary).iter().enumerate() {
+        let fname = f["name"].as_str().unwrap();
+        let start = html
+            .find(&format!("<details id=\"detail-{i}\""))
+            .unwrap_or_else(|| panic!("{name}: details of {fname}"));
+        let details = &html[start..start + html[start..].find("</details>").unwrap()];
+        let chart = details
+            .find("class=\"plot goodput\"")
+            .map(|at| &details[details[..at].rfind("<svg").unwrap()..]);
+        let delivered = f["bytes_delivered"].as_u64().unwrap();
+        let Some(series) = f.get("goodput_series") else {
+            assert!(chart.is_none(), "{name}: {fname} has no series but a chart");
+            continue;
+        };
+        let bytes: Vec<u64> = series["bytes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap())
+            .collect();
+        assert_eq!(bytes.iter().sum::<u64>(), delivered, "{name}: {fname}");
+        let Some(chart) = chart else {
+            assert_eq!(delivered, 0, "{name}: {fname} delivered but has no chart");
+            continue;
+        };
+        let chart = &chart[..chart.find("</svg>").unwrap()];
+        let drawn: Vec<u64> = attr(chart, "data-bytes")
+            .unwrap()
+            .split(',')
+            .map(|b| b.parse().unwrap())
+            .collect();
+        assert_eq!(drawn, bytes, "{name}: {fname} chart carries the series");
+        assert_eq!(
+            attr(chart, "data-bucket-ns").unwrap(),
+            series["bucket_ns"].to_string()
+        );
+        let points = attr(chart, "points").unwrap().split(' ').count();
+        assert_eq!(points, bytes.len(), "{name}: {fname}: one point per bucket");
+        charts += 1;
+    }
+    charts
+}
+
 #[test]
 fn every_example_writes_a_complete_deterministic_report() {
+    let mut charts = 0;
     for (name, topo) in examples() {
         let a = temp_dir(&format!("report-{name}-a"));
         let b = temp_dir(&format!("report-{name}-b"));
@@ -57,6 +114,7 @@ fn every_example_writes_a_complete_deterministic_report() {
             assert!(!html.contains(remote), "{name}: {remote}");
         }
         assert_everything_shown(&name, &html, &summary);
+        charts += assert_goodput_charts(&name, &html, &summary);
         let drops: u64 = flows(&summary)
             .iter()
             .map(|f| f["dropped_packets"].as_u64().unwrap())
@@ -75,6 +133,7 @@ fn every_example_writes_a_complete_deterministic_report() {
         let _ = std::fs::remove_dir_all(&a);
         let _ = std::fs::remove_dir_all(&b);
     }
+    assert!(charts >= 5, "goodput charts drawn: {charts}");
 }
 
 #[test]
@@ -256,6 +315,7 @@ fn headless(args: &[&str], page: &Path) -> std::process::Output {
 fn every_report_opens_clean_in_headless_chromium() {
     let shots = repo().join("target/report-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
+    let mut charts = 0;
     for (name, topo) in examples() {
         let out = temp_dir(&format!("browser-{name}"));
         let summary = run_ok(&name, &topo, &out, &[]);
@@ -278,6 +338,7 @@ fn every_report_opens_clean_in_headless_chromium() {
             );
         }
         assert_everything_shown(&name, &html, &summary);
+        charts += assert_goodput_charts(&name, &html, &summary);
         // The first flow's path is shown on load.
         assert!(html.contains("class=\"on\""), "{name}: no path shown");
         let shot = shots.join(format!("{name}.png"));
@@ -301,6 +362,7 @@ fn every_report_opens_clean_in_headless_chromium() {
         );
         let _ = std::fs::remove_dir_all(&out);
     }
+    assert!(charts >= 5, "goodput charts rendered: {charts}");
 }
 
 // ---- editor support -----------------------------------------------------------

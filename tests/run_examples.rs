@@ -29,6 +29,7 @@ fn every_example_meets_its_expectations_and_writes_a_complete_folder() {
         let net = load(&topo);
         check_flowlogs(&name, &net, &summary, &out);
         check_histograms(&name, &summary, &out);
+        check_interval_logs(&name, &summary, &out);
         for p in ["capture.pcapng", "drops.pcapng"] {
             assert!(out.join(p).is_file(), "{name}: {p} missing");
         }
@@ -345,6 +346,78 @@ fn check_histograms(name: &str, s: &Value, out: &Path) {
         if let Some(responses) = f["responses"].as_u64() {
             let (n, _) = parse_hgrm(&out.join("response").join(format!("{file}.hgrm")));
             assert_eq!(n, responses, "{name}/{flow}: response samples vs responses");
+        }
+    }
+}
+
+/// Each histogram of an interval log (`latency.hlog`…) read back with the
+/// `hdrhistogram` crate: tag → (count, max ns, the line's max column in ms).
+fn read_interval_log(path: &Path) -> Vec<(String, u64, u64, f64)> {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    for entry in IntervalLogIterator::new(&bytes) {
+        let entry = entry.unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        if let LogEntry::Interval(i) = entry {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(i.encoded_histogram())
+                .expect("base64");
+            let h: hdrhistogram::Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+                .deserialize(&mut &raw[..])
+                .expect("a V2 histogram");
+            let tag = i.tag().expect("every line is tagged").as_str().to_string();
+            out.push((tag, h.len(), h.max(), i.max()));
+        }
+    }
+    out
+}
+
+/// `latency.hlog` holds one histogram per flow, in flow order, tagged with the
+/// flow's file-safe name, whose count and maximum are summary.json's (and the
+/// `.hgrm` file's); `rtt.hlog` one per ping flow, `response.hlog` one per
+/// request/response flow with a sample per response.
+fn check_interval_logs(name: &str, s: &Value, out: &Path) {
+    let latency = read_interval_log(&out.join("latency.hlog"));
+    let fl = flows(s);
+    assert_eq!(latency.len(), fl.len(), "{name}: one line per flow");
+    for (f, (tag, count, max, max_ms)) in fl.iter().zip(&latency) {
+        let flow = f["name"].as_str().unwrap();
+        assert_eq!(tag, &sanitize(flow).unwrap(), "{name}/{flow}: tag");
+        let ctx = format!("{name}/{flow}");
+        match f["latency_ns"]["max"].as_u64() {
+            None => assert_eq!(*count, 0, "{ctx}: delivered nothing"),
+            Some(summary_max) => {
+                assert_eq!(*max, summary_max, "{ctx}: max");
+                assert!((max_ms - summary_max as f64 / 1e6).abs() <= 0.0005, "{ctx}");
+                let hgrm = out.join("latency").join(format!("{tag}.hgrm"));
+                assert_eq!(*count, parse_hgrm(&hgrm).0, "{ctx}: count as the .hgrm's");
+                if f["protocol"] != "ping" {
+                    assert_eq!(Some(*count), f["delivered_packets"].as_u64(), "{ctx}");
+                }
+            }
+        }
+    }
+    let pings = fl.iter().filter(|f| f["protocol"] == "ping").count();
+    let rtt_log = out.join("rtt.hlog");
+    assert_eq!(rtt_log.is_file(), pings > 0, "{name}: rtt.hlog");
+    if pings > 0 {
+        let rtt = read_interval_log(&rtt_log);
+        assert_eq!(rtt.len(), pings, "{name}: rtt.hlog lines");
+        for (f, (tag, count, max, _)) in fl.iter().filter(|f| f["protocol"] == "ping").zip(&rtt) {
+            assert_eq!(tag, &sanitize(f["name"].as_str().unwrap()).unwrap());
+            match f["rtt_ns"]["max"].as_u64() {
+                Some(m) => assert_eq!(*max, m, "{name}/{tag}: rtt max"),
+                None => assert_eq!(*count, 0, "{name}/{tag}: no RTT"),
+            }
+        }
+    }
+    let rr: Vec<&Value> = fl.iter().filter(|f| f["responses"].is_u64()).collect();
+    if !rr.is_empty() {
+        let response = read_interval_log(&out.join("response.hlog"));
+        assert_eq!(response.len(), rr.len(), "{name}: response.hlog lines");
+        for (f, (tag, count, _, _)) in rr.iter().zip(&response) {
+            assert_eq!(Some(*count), f["responses"].as_u64(), "{name}/{tag}");
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::output::interrupt::EXIT_SIGINT;
 use crate::output::pcap::DEFAULT_SNAPLEN;
 use crate::output::run_folder::RunFolder;
 use crate::output::{
-    paths, report_html, table, FlowReport, Interrupt, Recorder, RecorderConfig, RecorderThread,
-    RunTotals, Summary,
+    paths, report_html, table, FlowReport, HgrmFiles, Interrupt, Recorder, RecorderConfig,
+    RecorderThread, RunTotals, Summary,
 };
 use crate::sim::explain::{ExplainFabric, ExplainObserver, ExplainedDrop, Explainer};
 use crate::sim::Observer;
@@ -81,6 +81,47 @@ pub struct Args {
     /// or --quiet).
     #[arg(long, value_name = "FLOW")]
     pub explain: Option<String>,
+    /// Write latency/FLOW.hgrm (and rtt/, response/) percentile files for this flow,
+    /// or for `all` or `none` of them; repeatable. Every flow is in latency.hlog
+    /// regardless [default: all flows of runs of up to 100 flows, else none].
+    #[arg(long, value_name = "FLOW|all|none")]
+    pub hgrm: Vec<String>,
+}
+
+/// `--hgrm` values as the recorder's selection; a name that is no flow of the
+/// topology is an error (naming the closest flow name).
+fn hgrm_files(values: &[String], network: &Network) -> Result<HgrmFiles, String> {
+    if values.is_empty() {
+        return Ok(HgrmFiles::Auto);
+    }
+    if values.iter().any(|v| v == "all") {
+        return Ok(HgrmFiles::All);
+    }
+    let names: std::collections::BTreeSet<String> =
+        values.iter().filter(|v| *v != "none").cloned().collect();
+    if names.is_empty() {
+        return Ok(HgrmFiles::None);
+    }
+    for name in &names {
+        if !network.flows.iter().any(|f| &f.name == name) {
+            let closest = network
+                .flows
+                .iter()
+                .map(|f| (strsim::levenshtein(&f.name, name), f.name.as_str()))
+                .min();
+            let hint = match closest {
+                Some((d, c)) if d <= 3 => {
+                    format!(" (did you mean \"{}\"?)", crate::escape::escape(c))
+                }
+                _ => String::new(),
+            };
+            return Err(format!(
+                "--hgrm: no flow named \"{}\" in the topology{hint}",
+                crate::escape::escape(name)
+            ));
+        }
+    }
+    Ok(HgrmFiles::Flows(names))
 }
 
 /// What the simulation is asked to do.
@@ -240,6 +281,13 @@ pub fn main(args: Args) -> u8 {
             return EXIT_INVALID;
         }
     };
+    let hgrm = match hgrm_files(&args.hgrm, &network) {
+        Ok(h) => h,
+        Err(e) => {
+            errln!("peeremu run: {e}");
+            return EXIT_INVALID;
+        }
+    };
     let out_dir = args
         .out
         .clone()
@@ -263,6 +311,7 @@ pub fn main(args: Args) -> u8 {
             max_bytes: args.max_capture,
             snaplen: args.snaplen,
         },
+        hgrm,
     };
     let mut recorder = match Recorder::create(&network, &config) {
         Ok(r) => r,
@@ -550,6 +599,32 @@ mod tests {
         assert_eq!(a.out, Some(PathBuf::from("o")));
         assert_eq!(a.duration, Some(1_500_000_000));
         assert!(a.no_capture && a.json);
+    }
+
+    #[test]
+    fn hgrm_selects_flows_all_or_none() {
+        let net = Network {
+            flows: vec![crate::output::summary::tests::flow("web-db", None)],
+            ..Default::default()
+        };
+        let sel = |v: &[&str]| {
+            let v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+            hgrm_files(&v, &net)
+        };
+        assert_eq!(sel(&[]), Ok(HgrmFiles::Auto));
+        assert_eq!(sel(&["none"]), Ok(HgrmFiles::None));
+        assert_eq!(sel(&["web-db", "all"]), Ok(HgrmFiles::All));
+        assert_eq!(
+            sel(&["web-db"]),
+            Ok(HgrmFiles::Flows(["web-db".to_string()].into()))
+        );
+        let e = sel(&["web-dc"]).unwrap_err();
+        assert!(
+            e.contains("no flow named \"web-dc\"") && e.contains("\"web-db\"?"),
+            "{e}"
+        );
+        let a = parse(&["t.toml", "--hgrm", "a", "--hgrm", "b"]).unwrap();
+        assert_eq!(a.hgrm, ["a", "b"]);
     }
 
     #[test]

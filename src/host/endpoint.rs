@@ -742,7 +742,7 @@ impl Host {
             // A quiet poll leaves TCP sockets untouched (no segment in, no timer):
             // nothing new for the servers to read or close.
             if !quiet {
-                work |= self.servers.after_poll(&mut self.sockets, stats);
+                work |= self.servers.after_poll(now_ns, &mut self.sockets, stats);
             }
             if !work {
                 break;

@@ -114,7 +114,7 @@ impl ExchangeClient {
     /// `responses` in `st`. Returns the bytes read.
     pub fn read(&mut self, now_ns: u64, s: &mut tcp::Socket, st: &mut FlowStats) -> u64 {
         let got = drain(s);
-        st.bytes_delivered += got;
+        st.deliver(now_ns, got);
         // The server answers only complete requests, one at a time: at most the
         // current response can arrive, never bytes of a later one.
         self.response_read += got;

@@ -1,5 +1,6 @@
 //! What the generators and servers measure per flow while a run goes on.
 
+use crate::output::goodput::GoodputSeries;
 use crate::output::LatencyHistogram;
 
 /// A latency histogram: 1 ns resolution, 3 significant digits, up to one hour,
@@ -64,6 +65,9 @@ pub struct FlowStats {
     pub tcp_connected: bool,
     pub tcp_end: Option<TcpEnd>,
     pub completion_ns: Option<u64>,
+    /// TCP and UDP: `bytes_delivered` per interval of virtual time (see
+    /// [`FlowStats::deliver`]); empty for ping.
+    pub goodput: GoodputSeries,
 }
 
 impl FlowStats {
@@ -79,6 +83,14 @@ impl FlowStats {
         if self.pending_len as usize == PENDING {
             self.flush_latency();
         }
+    }
+
+    /// Count `bytes` of application data delivered at `now_ns` (TCP and UDP):
+    /// `bytes_delivered` and the goodput series.
+    #[inline]
+    pub fn deliver(&mut self, now_ns: u64, bytes: u64) {
+        self.bytes_delivered += bytes;
+        self.goodput.record(now_ns, bytes);
     }
 
     fn flush_latency(&mut self) {
@@ -101,6 +113,7 @@ impl FlowStats {
         if plan.request_response.is_some() {
             st.response_ns = Some(new_histogram());
         }
+        st.goodput = GoodputSeries::new(plan.start_ns);
         st
     }
 
@@ -120,6 +133,7 @@ impl FlowStats {
             tcp_connected: false,
             tcp_end: None,
             completion_ns: None,
+            goodput: GoodputSeries::new(0),
         }
     }
 }

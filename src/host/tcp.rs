@@ -325,6 +325,7 @@ impl TcpServers {
     /// (a window opened by reading, a response written, a close).
     pub fn after_poll(
         &mut self,
+        now_ns: u64,
         sockets: &mut SocketSet<'static>,
         stats: &mut [FlowStats],
     ) -> bool {
@@ -352,7 +353,7 @@ impl TcpServers {
             let served = conn.client.and_then(|c| self.clients.get(c));
             let got = drain(s);
             if let Some(st) = served.and_then(|c| stats.get_mut(c.3.ix())) {
-                st.bytes_delivered += got;
+                st.deliver(now_ns, got);
             }
             work |= got > 0;
             if let Some(rr) = served.and_then(|c| c.4.as_ref()) {

@@ -252,7 +252,7 @@ impl UdpSink {
                 continue;
             };
             st.delivered_packets += 1;
-            st.bytes_delivered += data.len() as u64;
+            st.deliver(now_ns, data.len() as u64);
             if let Some(tag) = tag {
                 st.record_latency(now_ns.saturating_sub(tag.sent_ns));
             } else if data.len() < TAG_LEN {

@@ -235,8 +235,9 @@ impl LatencyHistogram {
             .map_or(0, |s| highest_equivalent(value_for(s.end() - 1)))
     }
 
-    /// Non-empty slots in value order: (slot index, count).
-    fn slots(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+    /// Non-empty slots in value order: (slot index in HdrHistogram's counts array
+    /// for 1 ns lowest discernible value and 3 significant digits, count).
+    pub fn slots(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
         self.spans.iter().flat_map(|r| {
             let counts = &self.counts[r.offset as usize..(r.offset + r.len) as usize];
             counts

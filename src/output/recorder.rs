@@ -10,7 +10,10 @@
 //! <out>/drops.pcapng     every dropped frame, commented "REASON object"
 //! <out>/flowlogs.log     VPC flow log v2, per ENI / 5-tuple / 60 s window / action
 //! <out>/summary.json     per-flow statistics and run totals
-//! <out>/latency/<flow>.hgrm, <out>/rtt/<flow>.hgrm   HdrHistogram distributions
+//! <out>/latency.hlog    every flow's latency histogram, one HdrHistogram interval
+//!                        log (tagged per flow); rtt.hlog, response.hlog likewise
+//! <out>/latency/<flow>.hgrm, <out>/rtt/<flow>.hgrm   percentile distributions of
+//!                        the flows [`HgrmFiles`] selects
 //! <out>/response/<flow>.hgrm   response times of TCP request/response flows
 //! ```
 //!
@@ -36,9 +39,10 @@ use super::data_cost::PricesUsed;
 use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
 use super::hgrm::write_percentile_distribution;
 use super::histogram::LatencyHistogram;
+use super::hlog::write_interval_log;
 use super::interfaces::capture_interfaces;
 use super::interrupt::Interrupt;
-use super::paths::{create_file, write_file, OutputDir, UniqueNames};
+use super::paths::{create_file, write_file, CheckedDir, OutputDir, UniqueNames};
 use super::pcap::{CaptureInterface, PcapngFile};
 use super::points::PointCaptures;
 use super::progress::Progress;
@@ -58,9 +62,43 @@ pub const DROPS_FILE: &str = "drops.pcapng";
 pub const FLOWLOG_FILE: &str = "flowlogs.log";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const LATENCY_DIR: &str = "latency";
+/// Every flow's latency histogram (see `hlog`).
+pub const LATENCY_LOG: &str = "latency.hlog";
+/// Ping flows' round-trip times.
+pub const RTT_LOG: &str = "rtt.hlog";
+/// Response times of request/response flows.
+pub const RESPONSE_LOG: &str = "response.hlog";
+/// Up to this many flows, every flow gets its `.hgrm` files by default.
+pub const HGRM_ALL_UP_TO: usize = 100;
 pub const RTT_DIR: &str = "rtt";
 /// Response times of TCP request/response flows.
 pub const RESPONSE_DIR: &str = "response";
+
+/// Which flows get `.hgrm` percentile files (`--hgrm`); every flow is in the
+/// `.hlog` interval logs whatever this says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HgrmFiles {
+    /// Every flow when the run has at most [`HGRM_ALL_UP_TO`] flows, else none:
+    /// a few files are handy, 100k of them took most of a run's output time.
+    #[default]
+    Auto,
+    All,
+    None,
+    /// The flows of these names.
+    Flows(std::collections::BTreeSet<String>),
+}
+
+impl HgrmFiles {
+    /// Whether the flow `name`, of a run of `flows` flows, gets `.hgrm` files.
+    pub fn wants(&self, flows: usize, name: &str) -> bool {
+        match self {
+            HgrmFiles::Auto => flows <= HGRM_ALL_UP_TO,
+            HgrmFiles::All => true,
+            HgrmFiles::None => false,
+            HgrmFiles::Flows(names) => names.contains(name),
+        }
+    }
+}
 
 /// How a run's outputs are written.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +118,8 @@ pub struct RecorderConfig {
     pub expected_duration_ns: Option<u64>,
     /// `--max-capture` and `--snaplen`.
     pub limits: CaptureLimits,
+    /// `--hgrm`: the flows that get `.hgrm` files.
+    pub hgrm: HgrmFiles,
 }
 
 impl RecorderConfig {
@@ -92,6 +132,7 @@ impl RecorderConfig {
             progress: false,
             expected_duration_ns: None,
             limits: CaptureLimits::default(),
+            hgrm: HgrmFiles::Auto,
         }
     }
 }
@@ -139,6 +180,7 @@ pub struct Recorder {
     /// Set by a signal (checked while writing histograms); set here on an I/O
     /// error to stop the run.
     interrupt: Option<Interrupt>,
+    hgrm: HgrmFiles,
 }
 
 impl Recorder {
@@ -216,6 +258,7 @@ impl Recorder {
             budget,
             max_capture: config.limits.max_bytes,
             interrupt: None,
+            hgrm: config.hgrm.clone(),
         })
     }
 
@@ -273,7 +316,8 @@ impl Recorder {
         Ok(())
     }
 
-    /// Close the streaming outputs and write `summary.json` and the `.hgrm` files.
+    /// Close the streaming outputs and write `summary.json`, the `.hlog` interval
+    /// logs and the selected `.hgrm` files.
     /// Everything that can be written is written even after an error; the summary
     /// is returned with the first error (if any).
     pub fn finish(
@@ -294,6 +338,8 @@ impl Recorder {
         keep(write_histograms(
             &self.dir,
             reports,
+            totals.sim_time_ns,
+            &self.hgrm,
             self.interrupt.as_ref(),
         ));
         // A signal while writing histograms skips the rest of them: say so.
@@ -512,42 +558,84 @@ fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
     Ok(BufWriter::new(create_file(&path)?))
 }
 
-/// `latency/<flow>.hgrm` for every flow, `rtt/<flow>.hgrm` for those with RTTs,
-/// `response/<flow>.hgrm` for request/response flows.
+/// `latency.hlog` with every flow, `rtt.hlog` with the ping flows,
+/// `response.hlog` with the request/response flows; and for the flows `hgrm`
+/// selects, `latency/<flow>.hgrm`, `rtt/<flow>.hgrm` (if it has RTTs),
+/// `response/<flow>.hgrm` (request/response). A flow's tag in the logs is the
+/// stem of its `.hgrm` files.
 fn write_histograms(
     dir: &OutputDir,
     reports: &[FlowReport],
+    run_ns: u64,
+    hgrm: &HgrmFiles,
     interrupt: Option<&Interrupt>,
 ) -> io::Result<()> {
     if interrupt.is_some_and(Interrupt::is_set) {
         return Ok(());
     }
     let mut names = UniqueNames::default();
-    let latency = dir.subdir(LATENCY_DIR)?;
+    let stems = reports
+        .iter()
+        .map(|r| names.claim(&r.name))
+        .collect::<Result<Vec<String>, _>>()?;
+    let tagged = |pick: fn(&FlowReport) -> Option<&LatencyHistogram>| {
+        stems
+            .iter()
+            .zip(reports)
+            .filter_map(|(stem, r)| Some((stem.as_str(), pick(r)?)))
+            .collect::<Vec<_>>()
+    };
+    for (file, histograms) in [
+        (LATENCY_LOG, tagged(|r| Some(&r.latency_ns))),
+        (RTT_LOG, tagged(|r| r.rtt_ns.as_ref())),
+        (RESPONSE_LOG, tagged(|r| r.response_ns.as_ref())),
+    ] {
+        if histograms.is_empty() && file != LATENCY_LOG {
+            continue;
+        }
+        let mut out = open(dir, file)?;
+        write_interval_log(&mut out, &histograms, run_ns, interrupt)?;
+        out.flush()?;
+    }
+    let mut latency_dir = None;
     let mut rtt_dir = None;
     let mut response_dir = None;
-    let mut files: Vec<(PathBuf, &LatencyHistogram)> = Vec::with_capacity(reports.len());
-    for r in reports {
-        let stem = names.claim(&r.name)?;
-        files.push((latency.file(&stem, ".hgrm")?, &r.latency_ns));
+    let mut files: Vec<(PathBuf, &LatencyHistogram)> = Vec::new();
+    for (stem, r) in stems.iter().zip(reports) {
+        if !hgrm.wants(reports.len(), &r.name) {
+            continue;
+        }
+        files.push((
+            lazy_subdir(&mut latency_dir, dir, LATENCY_DIR)?.file(stem, ".hgrm")?,
+            &r.latency_ns,
+        ));
         if let Some(rtt) = &r.rtt_ns {
-            if rtt_dir.is_none() {
-                rtt_dir = Some(dir.subdir(RTT_DIR)?);
-            }
-            if let Some(d) = &rtt_dir {
-                files.push((d.file(&stem, ".hgrm")?, rtt));
-            }
+            files.push((
+                lazy_subdir(&mut rtt_dir, dir, RTT_DIR)?.file(stem, ".hgrm")?,
+                rtt,
+            ));
         }
         if let Some(response) = &r.response_ns {
-            if response_dir.is_none() {
-                response_dir = Some(dir.subdir(RESPONSE_DIR)?);
-            }
-            if let Some(d) = &response_dir {
-                files.push((d.file(&stem, ".hgrm")?, response));
-            }
+            files.push((
+                lazy_subdir(&mut response_dir, dir, RESPONSE_DIR)?.file(stem, ".hgrm")?,
+                response,
+            ));
         }
     }
     write_hgrm_files(&files, interrupt)
+}
+
+/// `dir/name`, created the first time it is asked for.
+fn lazy_subdir<'a>(
+    slot: &'a mut Option<CheckedDir>,
+    dir: &OutputDir,
+    name: &str,
+) -> io::Result<&'a CheckedDir> {
+    let d = match slot.take() {
+        Some(d) => d,
+        None => dir.subdir(name)?,
+    };
+    Ok(slot.insert(d))
 }
 
 /// Below this many files one thread writes them all.
@@ -628,5 +716,36 @@ mod tests {
             assert_eq!(std::fs::read_to_string(path).unwrap(), expect, "{path:?}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every flow goes to `latency.hlog`; `.hgrm` files only for the flows
+    /// `--hgrm` selects, all of them by default up to 100 flows.
+    #[test]
+    fn hgrm_files_follow_the_selection_and_the_log_has_every_flow() {
+        use crate::output::summary::tests::report;
+        use crate::output::Outcome;
+        let reports = |n: usize| -> Vec<FlowReport> {
+            (0..n)
+                .map(|i| report(&format!("f {i}"), Outcome::Delivered, &[]))
+                .collect()
+        };
+        let base = std::env::temp_dir().join(format!("peeremu-hsel-{}", std::process::id()));
+        let run = |name: &str, n: usize, sel: HgrmFiles| -> (usize, usize) {
+            let root = base.join(name);
+            let dir = OutputDir::create(&root).unwrap();
+            write_histograms(&dir, &reports(n), 1_000_000_000, &sel, None).unwrap();
+            let log = std::fs::read_to_string(root.join(LATENCY_LOG)).unwrap();
+            let files = std::fs::read_dir(root.join(LATENCY_DIR)).map_or(0, |d| d.count());
+            assert!(!root.join(RTT_LOG).exists(), "no ping flow, no rtt.hlog");
+            (log.matches("\nTag=f_").count(), files)
+        };
+        assert_eq!(run("auto-100", 100, HgrmFiles::Auto), (100, 100));
+        assert_eq!(run("auto-101", 101, HgrmFiles::Auto), (101, 0));
+        assert_eq!(run("all", 101, HgrmFiles::All), (101, 101));
+        assert_eq!(run("none", 3, HgrmFiles::None), (3, 0));
+        let two = HgrmFiles::Flows(["f 7".to_string(), "f 100".to_string()].into());
+        assert_eq!(run("two", 101, two), (101, 2));
+        assert!(base.join("two/latency/f_7.hgrm").is_file());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

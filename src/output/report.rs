@@ -1,5 +1,6 @@
 //! Per-flow results and run totals: what `sim`/`host` hand to `output` at the end.
 
+use super::goodput::GoodputSeries;
 use super::histogram::LatencyHistogram;
 use std::collections::BTreeMap;
 
@@ -65,6 +66,8 @@ pub struct FlowReport {
     pub completion_ns: Option<u64>,
     /// TCP: bytes per second of virtual time.
     pub goodput_bps: Option<f64>,
+    /// TCP and UDP: `bytes_delivered` per interval of virtual time.
+    pub goodput_series: Option<GoodputSeries>,
     pub outcome: Outcome,
     /// The expectation as written (`delivered`, `dropped:NACL_DENY`) and whether met.
     pub expectation: Option<(String, bool)>,

@@ -4,6 +4,7 @@
 //! one field measured on the host's clock (determinism checks mask it).
 
 use super::data_cost::{DataCost, PricesUsed};
+use super::goodput::GoodputSeries;
 use super::histogram::LatencyHistogram;
 use super::report::{FlowReport, Outcome, RunTotals};
 use crate::model::{DropReason, Expectation, Flow};
@@ -62,6 +63,9 @@ pub struct FlowSummary {
     pub completion_ns: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goodput_bps: Option<f64>,
+    /// TCP and UDP: bytes delivered per interval of virtual time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput_series: Option<GoodputSeriesSummary>,
     pub outcome: String,
     /// `null` when the flow has no `expect`.
     pub expectation: Option<ExpectationResult>,
@@ -76,6 +80,38 @@ pub struct FlowSummary {
     pub path_mtu: Option<u16>,
     /// Estimated data cost of the flow's bytes (both directions) at `prices`.
     pub data_cost: DataCost,
+}
+
+/// A flow's goodput over time: `bytes[i]` application bytes were delivered
+/// between `start_ns + i × bucket_ns` and the next bucket's start (see
+/// [`super::goodput`]); the bytes add up to `bytes_delivered`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GoodputSeriesSummary {
+    /// Virtual time the first bucket starts at (the flow's `start`).
+    pub start_ns: u64,
+    pub bucket_ns: u64,
+    /// Up to the last bucket with a delivery (at most 64 values), written on one
+    /// line.
+    #[serde(serialize_with = "one_line")]
+    pub bytes: Vec<u64>,
+}
+
+impl GoodputSeriesSummary {
+    pub fn of(s: &GoodputSeries) -> Self {
+        GoodputSeriesSummary {
+            start_ns: s.origin_ns(),
+            bucket_ns: s.width_ns(),
+            bytes: s.buckets().to_vec(),
+        }
+    }
+}
+
+/// A list of numbers as compact JSON inside the pretty-printed file (one value a
+/// line would make a TCP flow 64 lines longer).
+fn one_line<S: serde::Serializer>(v: &[u64], s: S) -> Result<S::Ok, S::Error> {
+    let text = serde_json::to_string(v).map_err(serde::ser::Error::custom)?;
+    let raw = serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+    raw.serialize(s)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -214,6 +250,7 @@ impl Summary {
                     response_ns: r.response_ns.as_ref().map(Percentiles::of),
                     completion_ns: r.completion_ns,
                     goodput_bps: r.goodput_bps.filter(|g| g.is_finite()),
+                    goodput_series: r.goodput_series.as_ref().map(GoodputSeriesSummary::of),
                     outcome: r.outcome.as_str().to_string(),
                     expectation,
                     notes: r.notes.clone(),
@@ -289,6 +326,7 @@ pub(crate) mod tests {
             responses: None,
             completion_ns: None,
             goodput_bps: None,
+            goodput_series: None,
             outcome,
             expectation: None,
             notes: vec![],

@@ -30,6 +30,7 @@ use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
 use super::setup::endpoint_name;
+use crate::output::goodput::GoodputSeries;
 use crate::output::LatencyHistogram;
 
 /// What the engine counts per flow beside the hosts: drops, frames in flight,
@@ -250,6 +251,8 @@ pub fn build_reports(
                 responses: plan.request_response.map(|_| st.responses),
                 completion_ns: st.completion_ns,
                 goodput_bps,
+                goodput_series: matches!(plan.kind, FlowKind::Tcp | FlowKind::Udp)
+                    .then(|| std::mem::replace(&mut st.goodput, GoodputSeries::new(0))),
                 outcome,
                 expectation,
                 notes,

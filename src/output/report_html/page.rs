@@ -5,7 +5,7 @@
 use super::flow_paths::{drawn, probe_for};
 use super::inputs::{DropRecord, FlowLogCounts};
 use super::layout::layout;
-use super::plots::{format_ns, percentile_plot};
+use super::plots::{format_ns, goodput_plot, percentile_plot};
 use super::svg::{topology_svg, DrawnPath};
 use super::{escape, ReportInput};
 use crate::dataplane::explain::hop_text;
@@ -339,7 +339,7 @@ pub fn render(
     if detailed.len() < summary.flows.len() {
         let _ = writeln!(
             h,
-            "<p>Hops and plots are shown for {} of the {} flows (unmet expectations and drops first); <code>peeremu trace</code> gives any flow's hops, and <code>latency/FLOW.hgrm</code> its distribution.</p>",
+            "<p>Hops and plots are shown for {} of the {} flows (unmet expectations and drops first); <code>peeremu trace</code> gives any flow's hops, and <code>latency.hlog</code> its distribution.</p>",
             detailed.len(),
             summary.flows.len()
         );
@@ -436,6 +436,9 @@ pub fn render(
             }
             if let Some(resp) = &r.response_ns {
                 h.push_str(&percentile_plot("response time", resp));
+            }
+            if let Some(series) = &f.goodput_series {
+                h.push_str(&goodput_plot("goodput", series));
             }
             h.push_str("</div>");
         }

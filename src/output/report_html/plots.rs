@@ -2,9 +2,12 @@
 //! axis is the percentile on a log scale of 1/(1-p) (ticks 0 %, 90 %, 99 %, 99.9 %,
 //! …), so the tail gets as much room as the median; the y axis is the latency.
 //! The points are the histogram's own quantile iteration (what the `.hgrm` files
-//! list), so the plot and the files agree.
+//! list), so the plot and the files agree. Also goodput over time, from a flow's
+//! `goodput_series`.
 
 use super::escape;
+use crate::output::summary::GoodputSeriesSummary;
+use crate::output::table::byte_rate;
 use crate::output::LatencyHistogram;
 use std::fmt::Write as _;
 
@@ -128,9 +131,131 @@ pub fn percentile_plot(title: &str, h: &LatencyHistogram) -> String {
     s
 }
 
+/// Goodput over time: one point per bucket of `series` (at the bucket's middle),
+/// the rate that bucket's bytes make over its width. The `svg` carries the
+/// series itself (`data-start-ns`, `data-bucket-ns`, `data-bytes`) so a test, or a
+/// reader of the page's source, sees exactly what is drawn.
+pub fn goodput_plot(title: &str, series: &GoodputSeriesSummary) -> String {
+    if series.bytes.iter().all(|&b| b == 0) {
+        return format!(
+            "<p class=\"noplot\">{}: no bytes delivered</p>",
+            escape(title)
+        );
+    }
+    let n = series.bytes.len();
+    let width_ns = series.bucket_ns.max(1);
+    let rate = |b: u64| b as f64 * 1e9 / width_ns as f64;
+    let max_rate = series.bytes.iter().map(|&b| rate(b)).fold(0.0, f64::max) * 1.05;
+    let span_ns = width_ns.saturating_mul(n as u64);
+    let pw = f64::from(W - LEFT - RIGHT);
+    let ph = f64::from(H - TOP - BOTTOM);
+    let sx = |ns: f64| LEFT + (ns / span_ns as f64 * pw).round() as i32;
+    let sy = |r: f64| TOP + ph as i32 - (r / max_rate * ph).round() as i32;
+    let mut s = String::with_capacity(2048);
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot goodput\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" data-start-ns=\"{}\" data-bucket-ns=\"{}\" data-bytes=\"",
+        series.start_ns, series.bucket_ns
+    );
+    for (i, b) in series.bytes.iter().enumerate() {
+        let _ = write!(s, "{}{b}", if i == 0 { "" } else { "," });
+    }
+    let _ = write!(
+        s,
+        "\"><text x=\"{LEFT}\" y=\"14\" class=\"pt\">{} ({} buckets of {})</text>\
+         <rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{}\" height=\"{}\" fill=\"#fff\" stroke=\"#999\"/>",
+        escape(title),
+        n,
+        format_ns(width_ns),
+        W - LEFT - RIGHT,
+        H - TOP - BOTTOM
+    );
+    for k in 0..=2 {
+        let t = span_ns as f64 * f64::from(k) / 2.0;
+        let x = sx(t);
+        // The last label ends at the plot's edge (centred, it would be cut off).
+        let anchor = if k == 2 { "end" } else { "middle" };
+        let _ = write!(
+            s,
+            "<line x1=\"{x}\" y1=\"{TOP}\" x2=\"{x}\" y2=\"{}\" stroke=\"#e4e4e4\"/><text x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\" class=\"ax\">{}</text>",
+            H - BOTTOM,
+            H - BOTTOM + 13,
+            format_ns(t as u64)
+        );
+        let r = max_rate * f64::from(k) / 2.0;
+        let y = sy(r);
+        let _ = write!(
+            s,
+            "<line x1=\"{LEFT}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#e4e4e4\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"ax\">{}</text>",
+            W - RIGHT,
+            LEFT - 4,
+            y + 4,
+            byte_rate(r)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"ax\">time since the flow's start</text><polyline fill=\"none\" stroke=\"#17803d\" stroke-width=\"2\" points=\"",
+        LEFT + (W - LEFT - RIGHT) / 2,
+        H - 4
+    );
+    let point = |i: usize| {
+        let mid = (i as f64 + 0.5) * width_ns as f64;
+        (sx(mid), sy(rate(series.bytes[i])))
+    };
+    for i in 0..n {
+        let (x, y) = point(i);
+        let _ = write!(s, "{}{x},{y}", if i == 0 { "" } else { " " });
+    }
+    s.push_str("\"/>");
+    if n == 1 {
+        // A one-point line draws nothing.
+        let (x, y) = point(0);
+        let _ = write!(
+            s,
+            "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"#17803d\"/>"
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goodput_plot_has_a_point_per_bucket_and_carries_the_bytes() {
+        let series = GoodputSeriesSummary {
+            start_ns: 5,
+            bucket_ns: 40_000,
+            bytes: vec![0, 1448, 2896, 0, 1448],
+        };
+        let svg = goodput_plot("goodput <x>", &series);
+        assert!(svg.contains("data-bytes=\"0,1448,2896,0,1448\""), "{svg}");
+        assert!(svg.contains("data-bucket-ns=\"40000\""));
+        assert!(svg.contains("goodput &lt;x&gt; (5 buckets of 40.0 µs)"));
+        let points = svg.split("points=\"").nth(1).unwrap();
+        let points = &points[..points.find('"').unwrap()];
+        assert_eq!(points.split(' ').count(), 5);
+        // The top bucket (2896 B in 40 µs: 72.4 MB/s) is the highest point.
+        let ys: Vec<i32> = points
+            .split(' ')
+            .map(|p| p.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ys.iter().min(), Some(&ys[2]));
+        assert_eq!(ys[0], ys[3]);
+        let one = GoodputSeriesSummary {
+            bytes: vec![9],
+            ..series.clone()
+        };
+        assert!(goodput_plot("g", &one).contains("<circle"));
+        let none = GoodputSeriesSummary {
+            bytes: vec![],
+            ..series
+        };
+        assert!(goodput_plot("g", &none).contains("no bytes delivered"));
+    }
 
     #[test]
     fn spectrum_is_monotonic_and_plot_is_escaped() {
