@@ -83,7 +83,16 @@ impl Dataplane {
                 });
                 let latency = self.net.latency.internet_ns;
                 let to = (private, None);
-                return self.in_translated(now, (h, latency, Charges::NONE), e, key, to, true, frame, sink);
+                return self.in_translated(
+                    now,
+                    (h, latency, Charges::NONE),
+                    e,
+                    key,
+                    to,
+                    true,
+                    frame,
+                    sink,
+                );
             }
             if let Some(&n) = self.nat_by_public_ip.get(&d) {
                 return self.in_via_nat(now, h, n, key, frame, sink);
@@ -341,7 +350,16 @@ impl Dataplane {
             None => key.dst_port,
         });
         let start = sink.out.len();
-        self.in_translated(now, (h, latency, charges), e, key, private, false, frame, sink);
+        self.in_translated(
+            now,
+            (h, latency, charges),
+            e,
+            key,
+            private,
+            false,
+            frame,
+            sink,
+        );
         let crossing = super::NatCrossing {
             nat: n,
             outbound: false,
