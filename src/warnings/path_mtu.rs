@@ -74,6 +74,11 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
         if seen.len() >= MAX_PAIRS {
             break;
         }
+        // TCP sets DF on every segment and stalls when they vanish; a UDP or ping
+        // flow's own size and DF setting decide its fate, shown by the run.
+        if f.kind != FlowKind::Tcp {
+            continue;
+        }
         if !seen.insert((key(f.src), key(f.dst), f.ipv6)) {
             continue;
         }
@@ -101,7 +106,14 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
             let Endpoint::Eni(sender) = from else {
                 continue; // an external host's own firewall is not modelled
             };
-            let mtu = usize::from(net.enis[sender.ix()].mtu);
+            // TCP's segments are the smaller of the two ends' MSS: a far end with a
+            // small MTU (an internet host at 1500) keeps them small, as on Linux.
+            let far_mtu = match to {
+                Endpoint::Eni(e) => net.enis.get(e.ix()).map(|e| e.mtu),
+                Endpoint::External(h) => net.external_hosts.get(h.ix()).map(|h| h.mtu),
+            };
+            let own_mtu = net.enis[sender.ix()].mtu;
+            let mtu = usize::from(far_mtu.map_or(own_mtu, |m| m.min(own_mtu)));
             let headers = if f.ipv6 { 40 + 20 } else { 20 + 20 };
             let p = Probe {
                 src: from,

@@ -52,14 +52,23 @@ main = true
 routes = [{ destination = "10.0.0.0/16", target = "pcx-ab" }]
 
 [[security_group]]
+id = "sg-a"
+vpc = "vpc-a"
+ingress = [{ protocol = "icmp", icmp_type = 3, icmp_code = 4, cidr = "0.0.0.0/0" }]
+
+[[security_group]]
 id = "sg-b"
 vpc = "vpc-b"
-ingress = [{ protocol = "tcp", ports = "5432", cidr = "10.0.0.0/16" }]
+ingress = [
+  { protocol = "tcp", ports = "5432", cidr = "10.0.0.0/16" },
+  { protocol = "icmp", icmp_type = 3, icmp_code = 4, cidr = "0.0.0.0/0" },
+]
 
 [[instance]]
 id = "i-a"
 subnet = "subnet-a"
 private_ip = "10.0.1.10"
+security_groups = ["sg-a"]
 
 [[instance]]
 id = "i-b"
