@@ -274,7 +274,12 @@ impl Fragmenter {
 #[cfg(feature = "_proto-fragmentation")]
 pub(crate) struct Fragmenter {
     /// The buffer that holds the unfragmented 6LoWPAN packet.
-    pub buffer: [u8; FRAGMENTATION_BUFFER_SIZE],
+    ///
+    /// peeremu patch: a `Vec` allocated (zeroed by the allocator) when the first
+    /// packet is fragmented, instead of an inline array zeroed and moved with every
+    /// `Interface`: with a 64 KiB buffer that was most of a host's set-up cost,
+    /// and few hosts ever fragment.
+    pub buffer: alloc::vec::Vec<u8>,
     /// The size of the packet without the IEEE802.15.4 header and the fragmentation headers.
     pub packet_len: usize,
     /// The amount of bytes that already have been transmitted.
@@ -320,7 +325,7 @@ pub(crate) struct SixlowpanFragmenter {
 impl Fragmenter {
     pub(crate) fn new() -> Self {
         Self {
-            buffer: [0u8; FRAGMENTATION_BUFFER_SIZE],
+            buffer: alloc::vec::Vec::new(),
             packet_len: 0,
             sent_bytes: 0,
 

@@ -1319,6 +1319,11 @@ impl InterfaceInner {
                             tx_len += EthernetFrame::<&[u8]>::header_len();
                         }
 
+                        // peeremu patch: the buffer is allocated on first use.
+                        if frag.buffer.is_empty() {
+                            frag.buffer =
+                                alloc::vec![0u8; crate::config::FRAGMENTATION_BUFFER_SIZE];
+                        }
                         if frag.buffer.len() < total_ip_len {
                             net_debug!(
                                 "Fragmentation buffer is too small, at least {} needed. Dropping",
