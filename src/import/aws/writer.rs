@@ -137,21 +137,7 @@ fn vpc(o: &mut String, v: &VpcPlan) {
         if t.main {
             o.push_str("main = true\n");
         }
-        o.push_str("routes = [\n");
-        for r in &t.routes {
-            let note = r
-                .note
-                .as_ref()
-                .map(|n| format!("  # {}", printable(n)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "  {{ destination = {}, target = {} }},{note}",
-                q(&r.destination),
-                q(&r.target)
-            );
-        }
-        o.push_str("]\n\n");
+        write_routes(o, &t.routes);
     }
     for n in &v.nacls {
         notes(o, &n.notes);
@@ -335,21 +321,27 @@ fn transit(o: &mut String, plan: &Plan) {
             }
             let _ = writeln!(o, "associations = {}", list(&t.associations));
             let _ = writeln!(o, "propagations = {}", list(&t.propagations));
-            o.push_str("routes = [\n");
-            for r in &t.routes {
-                let note = r
-                    .note
-                    .as_ref()
-                    .map(|n| format!("  # {}", printable(n)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    o,
-                    "  {{ destination = {}, target = {} }},{note}",
-                    q(&r.destination),
-                    q(&r.target)
-                );
-            }
-            o.push_str("]\n\n");
+            write_routes(o, &t.routes);
         }
     }
+}
+
+/// A table's `routes = [...]` array (VPC and TGW route tables alike), each route's
+/// note as a comment after it.
+fn write_routes(o: &mut String, routes: &[RoutePlan]) {
+    o.push_str("routes = [\n");
+    for r in routes {
+        let note = r
+            .note
+            .as_ref()
+            .map(|n| format!("  # {}", printable(n)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {{ destination = {}, target = {} }},{note}",
+            q(&r.destination),
+            q(&r.target)
+        );
+    }
+    o.push_str("]\n\n");
 }
