@@ -206,8 +206,22 @@ fn expected_warnings(f: &str) -> Vec<String> {
 
 #[test]
 fn examples_warn_exactly_as_their_headers_say_and_deny_warnings_rejects_them() {
+    // Every example folder but `invalid/` (whose files fail `check`).
     let mut files = toml_files("topologies");
-    files.extend(toml_files("topologies/warnings"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("read topologies")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir() && !p.ends_with("invalid"))
+        .collect();
+    folders.sort();
+    for folder in &folders {
+        files.extend(toml_files(&rel(folder)));
+    }
+    assert!(
+        files.iter().any(|f| f.starts_with(root.join("peering-vs-tgw"))),
+        "sub-folders of topologies/ are checked too"
+    );
     let mut warned = 0;
     for path in &files {
         let f = rel(path);
