@@ -329,7 +329,8 @@ impl Compiler<'_> {
     /// The ids of the objects AWS (and we) create implicitly, each checked against
     /// every explicit id and every implicit id before it: a VPC's main route table
     /// (unless the file marks one `main`), default network ACL and default security
-    /// group; an instance's unnamed ENIs; the `internet` host unless declared.
+    /// group; an instance's unnamed ENIs; a NAT gateway's interface; the `internet`
+    /// host unless declared.
     fn define_implicit_ids(&mut self, doc: &Document) {
         let mut seen = HashSet::new();
         for v in &doc.vpcs {
@@ -377,6 +378,16 @@ impl Compiler<'_> {
                     self.define_implicit(Kind::Eni, implicit_eni_id(id, k), &owner, e.span());
                 }
             }
+        }
+        // A NAT gateway's interface, `eni-<nat id>`, is in its captures and flow log.
+        let mut seen = HashSet::new();
+        for n in &doc.nat_gateways {
+            let id = n.id.get_ref();
+            if !seen.insert(id.as_str()) || names::id_problem(id).is_some() {
+                continue;
+            }
+            let owner = obj(Kind::Nat, id);
+            self.define_implicit(Kind::Eni, format!("eni-{id}"), &owner, n.id.span());
         }
         let internet = flows::INTERNET_HOST;
         if !doc.hosts.iter().any(|h| h.name.get_ref() == internet) {
