@@ -213,6 +213,7 @@ fn a_tgw_attachment_with_no_route_table_makes_every_route_to_the_tgw_warn() {
     let got = rules(&src);
     // rtb-a's two routes and rtb-b's one: nothing is associated.
     assert_eq!(got.len(), 3, "{got:?}");
-    assert!(got.iter().all(|(r, t)| *r == "route-tgw-cidr"
-        && t.contains("is associated with no TGW route table")));
+    assert!(got.iter().all(
+        |(r, t)| *r == "route-tgw-cidr" && t.contains("is associated with no TGW route table")
+    ));
 }
