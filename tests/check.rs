@@ -268,3 +268,37 @@ fn run_prints_warnings_and_deny_warnings_stops_it() {
     assert_eq!(ran.status.code(), Some(0), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Security group referencing across a transit gateway needs the switch on the TGW
+/// and on both VPC attachments: turning it off on one attachment of the shipped
+/// example makes the rule an error naming that attachment.
+#[test]
+fn sg_reference_across_a_tgw_needs_the_switch_on_both_attachments() {
+    let f = "topologies/tgw-sg-referencing.toml";
+    let ok = peeremu(&["check", f]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+        .expect("read example");
+    let off = text.replace(
+        "subnets = [\"subnet-data-a\"]\nsecurity_group_referencing = true\n",
+        "subnets = [\"subnet-data-a\"]\nsecurity_group_referencing = false\n",
+    );
+    assert_ne!(off, text, "the example turns the switch on explicitly");
+    let dir = std::env::temp_dir().join(format!("peeremu-sgref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("off.toml");
+    std::fs::write(&path, off).expect("write");
+    let out = peeremu(&["check", &path.to_string_lossy()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("security group sg-db: group sg-app is in vpc-app, which vpc-data reaches only through tgw-hub, where security group referencing is off on tgw-attach-data (`[[tgw_attachment]]`)"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -245,3 +245,50 @@ fn every_drop_reason_is_documented() {
         );
     }
 }
+
+/// Every `peeremu compare` output quoted in README.md or docs/ (a fenced block whose
+/// first line is `$ peeremu compare A B`) is what the command prints today: each
+/// quoted line appears verbatim, in order, in its output (a `…` line stands for
+/// lines left out of a trimmed quote). Latencies, MTUs and costs in the docs thus
+/// cannot drift from the program.
+#[test]
+fn compare_outputs_quoted_in_the_docs_are_what_the_command_prints() {
+    let mut quoted = 0;
+    for page in pages() {
+        let text = read(&page);
+        for block in fenced(&text, "text").into_iter().chain(fenced(&text, "")) {
+            let mut lines = block.lines();
+            let Some(args) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("$ peeremu compare "))
+            else {
+                continue;
+            };
+            let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+                .arg("compare")
+                .args(args.split_whitespace())
+                .current_dir(repo())
+                .output()
+                .expect("run peeremu compare");
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{}: peeremu compare {args}",
+                page.display()
+            );
+            let mut rest = printed.lines();
+            for want in lines.filter(|l| l.trim() != "…") {
+                assert!(
+                    rest.any(|got| got == want),
+                    "{}: `{want}` is not (in this order) in what `peeremu compare {args}` prints:\n{printed}",
+                    page.display()
+                );
+            }
+            quoted += 1;
+        }
+    }
+    assert!(
+        quoted >= 2,
+        "README.md and docs/transit-gateway.md quote it"
+    );
+}

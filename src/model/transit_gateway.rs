@@ -25,6 +25,8 @@ pub struct TransitGateway {
     /// The table VPC and VPN attachments propagate into by default
     /// (`default_route_table_propagation`), if any.
     pub default_propagation: Option<TgwRtbIdx>,
+    /// Security group referencing support (TGW-level switch).
+    pub sg_referencing: bool,
 }
 
 /// What is on the other side of an attachment.
@@ -97,6 +99,9 @@ pub struct TgwAttachment {
     pub peer_association: Option<TgwRtbIdx>,
     /// The attachment's MTU ([`TGW_MTU`], or [`TGW_VPN_MTU`] for VPN).
     pub mtu: u16,
+    /// Security group referencing support on this (VPC) attachment; false for
+    /// other kinds.
+    pub sg_referencing: bool,
 }
 
 impl TgwAttachment {

@@ -558,6 +558,9 @@ pub struct TgwSpec {
     /// Extra one-way delay of a hop through the TGW (default: the same-AZ latency).
     #[schemars(with = "Option<f64>")]
     pub latency_ms: Option<S<f64>>,
+    /// Let inbound security group rules name groups in other VPCs attached to this
+    /// TGW (`SecurityGroupReferencingSupport`; AWS default: disabled on the TGW).
+    pub security_group_referencing: Option<bool>,
 }
 
 /// `[[tgw_attachment]]`: `kind = "vpc"` (with `vpc`, `subnets`), `"vpn"` (with
@@ -584,6 +587,11 @@ pub struct TgwAttachmentSpec {
     pub latency_ms: Option<S<f64>>,
     #[schemars(with = "Option<String>")]
     pub peer_tgw: Option<S<String>>,
+    /// VPC attachments: this VPC's side of security group referencing across the
+    /// TGW (AWS default for a new VPC attachment: enabled; the TGW's own switch
+    /// is off by default).
+    #[schemars(with = "Option<bool>")]
+    pub security_group_referencing: Option<S<bool>>,
 }
 
 /// `[[tgw_route_table]]`: associations, propagations and static routes.

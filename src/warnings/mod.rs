@@ -24,11 +24,12 @@ pub struct Warning {
 }
 
 /// Every rule, for docs and tests.
-pub const RULES: [&str; 4] = [
+pub const RULES: [&str; 5] = [
     "path-mtu-blackhole",
     "route-peer-cidr",
     "route-table-unused",
     "nat-gateway-no-igw",
+    "route-tgw-cidr",
 ];
 
 /// Every warning about `net`, in rule order.
@@ -38,6 +39,7 @@ pub fn find(net: &Network) -> Vec<Warning> {
     out.extend(routes::peering_cidrs(net));
     out.extend(routes::unused_tables(net));
     out.extend(nat_gateway::without_internet_route(net));
+    out.extend(routes::tgw_cidrs(net));
     out
 }
 

@@ -87,3 +87,57 @@ pub fn unused_tables(net: &Network) -> Vec<Warning> {
     }
     out
 }
+
+/// A route into a transit gateway for a destination that no route of the TGW
+/// route table associated with the VPC's attachment overlaps: the VPC hands the
+/// packets to the TGW, which looks them up in that table only and drops them all
+/// (TGW_NO_ROUTE). Peering's half is [`peering_cidrs`]. A summary route that the
+/// TGW table covers only in part (`10.0.0.0/8 → tgw` with one /16 per attached VPC)
+/// is the usual design and is not reported; blackhole routes count as routes
+/// (they drop on purpose).
+pub fn tgw_cidrs(net: &Network) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for (ti, t) in net.route_tables.iter().enumerate() {
+        for r in &t.routes {
+            let (RouteTarget::TransitGateway(g), RouteDestination::Cidr(n)) =
+                (r.target, &r.destination)
+            else {
+                continue;
+            };
+            // The VPC's attachment to that TGW (validation requires one).
+            let Some(att) = net.tgw_attachments.iter().find(|a| {
+                a.tgw == g && matches!(&a.kind, TgwAttachmentKind::Vpc { vpc, .. } if *vpc == t.vpc)
+            }) else {
+                continue;
+            };
+            let tgw_id = &net.transit_gateways[g.ix()].id;
+            let problem = match att.association {
+                None => format!(
+                    "{} (the attachment of {} to {tgw_id}) is associated with no TGW route table",
+                    att.id,
+                    net.vpcs[t.vpc.ix()].id
+                ),
+                Some(rt) => {
+                    let table = &net.tgw_route_tables[rt.ix()];
+                    let overlaps = |d: &IpNet| d.contains(n) || n.contains(d);
+                    if table.routes.iter().any(|x| overlaps(&x.destination)) {
+                        continue;
+                    }
+                    format!(
+                        "no route in {} (the TGW route table {} is associated with) overlaps {n}",
+                        table.id, att.id
+                    )
+                }
+            };
+            out.push(Warning {
+                anchor: Anchor::Route(RtbIdx(ti as u32), r.destination.clone()),
+                rule: "route-tgw-cidr",
+                object: format!("route table {}", t.id),
+                message: format!(
+                    "route {n} → {tgw_id}: {problem}, so the transit gateway drops every packet this route sends it (TGW_NO_ROUTE); add a static route or a propagation for {n} to that table, or route {n} elsewhere"
+                ),
+            });
+        }
+    }
+    out
+}

@@ -178,3 +178,42 @@ elastic_ip = "52.0.0.5"
         );
     assert_eq!(rules(&public), vec![]);
 }
+
+const TGW: &str = include_str!("../../topologies/warnings/route-tgw-cidr.toml");
+
+#[test]
+fn a_route_into_a_transit_gateway_that_its_table_does_not_know_warns() {
+    let got = rules(TGW);
+    // Only the 192.168.0.0/16 route: rtb-b's 10.0.0.0/8 summary route is covered in
+    // part by vpc-a's propagated /16, the usual design.
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "route-tgw-cidr");
+    assert!(
+        got[0].1.starts_with(
+            "route table rtb-a: route 192.168.0.0/16 → tgw-hub: no route in tgw-rtb-hub-default"
+        ),
+        "{}",
+        got[0].1
+    );
+    let fixed = TGW.replace(
+        "  { destination = \"192.168.0.0/16\", target = \"tgw-hub\" },\n",
+        "",
+    );
+    assert_ne!(fixed, TGW);
+    assert_eq!(rules(&fixed), vec![]);
+}
+
+#[test]
+fn a_tgw_attachment_with_no_route_table_makes_every_route_to_the_tgw_warn() {
+    let src = TGW.replace(
+        "id = \"tgw-hub\"\nregion = \"us-east-1\"\n",
+        "id = \"tgw-hub\"\nregion = \"us-east-1\"\ndefault_route_table_association = false\n",
+    );
+    assert_ne!(src, TGW);
+    let got = rules(&src);
+    // rtb-a's two routes and rtb-b's one: nothing is associated.
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.iter().all(
+        |(r, t)| *r == "route-tgw-cidr" && t.contains("is associated with no TGW route table")
+    ));
+}

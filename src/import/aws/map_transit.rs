@@ -298,7 +298,7 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
                     notes.lines.push("ApplianceModeSupport enable: recorded; peeremu does not pin the return path to one AZ yet".into());
                 }
                 if o.security_group_referencing_support == Some(EnableDisable::Enable) {
-                    notes.lines.push("SecurityGroupReferencingSupport enable: security group rules naming groups across the transit gateway are not modelled".into());
+                    notes.lines.push("SecurityGroupReferencingSupport enable: the importer does not write `security_group_referencing` yet, so security group rules naming groups across the transit gateway are left out (stale)".into());
                 }
                 if o.ipv6_support == Some(EnableDisable::Disable) && m.plan.vpcs[vi].ipv6.is_some()
                 {

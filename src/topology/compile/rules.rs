@@ -173,7 +173,63 @@ fn peered(net: &Network, a: VpcIdx, b: VpcIdx) -> bool {
         .any(|p| p.status == PeeringStatus::Active && p.other_side(a) == Some(b))
 }
 
-fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Option<SgRule> {
+/// How two VPCs attached to the same transit gateways stand for security group
+/// referencing across them.
+enum TgwReference {
+    /// No transit gateway has a VPC attachment from both.
+    NotShared,
+    /// A TGW with the switch on, on itself and on both attachments.
+    Enabled,
+    /// Shared TGWs, but on the first one the switch is off where named.
+    Disabled { tgw: String, off: Vec<String> },
+}
+
+/// AWS (Transit Gateway guide, "Security group referencing", 2024): an inbound
+/// rule may name a group of another VPC in the same region attached to the same
+/// TGW when security group referencing support is enabled on the TGW and on both
+/// VPC attachments. A TGW is regional and its VPC attachments are in its region,
+/// so "same region" holds by construction.
+fn tgw_reference(net: &Network, a: VpcIdx, b: VpcIdx) -> TgwReference {
+    let attachment = |t: TgwIdx, v: VpcIdx| {
+        net.tgw_attachments.iter().find(|x| {
+            x.tgw == t && matches!(x.kind, TgwAttachmentKind::Vpc { vpc, .. } if vpc == v)
+        })
+    };
+    let mut first_off = None;
+    for (ti, tgw) in net.transit_gateways.iter().enumerate() {
+        let t = TgwIdx(ti as u32);
+        let (Some(x), Some(y)) = (attachment(t, a), attachment(t, b)) else {
+            continue;
+        };
+        if tgw.sg_referencing && x.sg_referencing && y.sg_referencing {
+            return TgwReference::Enabled;
+        }
+        if first_off.is_none() {
+            let mut off = Vec::new();
+            if !tgw.sg_referencing {
+                off.push(format!("{} (`[[transit_gateway]]`)", tgw.id));
+            }
+            for att in [x, y] {
+                if !att.sg_referencing {
+                    off.push(format!("{} (`[[tgw_attachment]]`)", att.id));
+                }
+            }
+            first_off = Some(TgwReference::Disabled {
+                tgw: tgw.id.clone(),
+                off,
+            });
+        }
+    }
+    first_off.unwrap_or(TgwReference::NotShared)
+}
+
+fn sg_rule(
+    c: &mut Compiler<'_>,
+    o: &str,
+    own: SgIdx,
+    dir: Direction,
+    r: &S<SgRuleSpec>,
+) -> Option<SgRule> {
     let span = r.span();
     let r = r.get_ref();
     let traffic = c.values(o).traffic(
@@ -219,6 +275,26 @@ fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Opti
             );
             let (my_id, their_id) = (my_vpc.id.clone(), their_vpc.id.clone());
             if !peered(&c.net, mine, theirs) {
+                match tgw_reference(&c.net, mine, theirs) {
+                    // Same region by construction (a TGW's VPC attachments are in
+                    // its region).
+                    TgwReference::Enabled if dir == Direction::Inbound => {
+                        return Some(SgRule {
+                            traffic: traffic?,
+                            peer: SgPeer::Group(g),
+                            description: description(r),
+                        });
+                    }
+                    TgwReference::Enabled => {
+                        c.err("sg-reference-tgw-egress", s.span(), o, format!("group {} is in {their_id}, which {my_id} reaches through a transit gateway; AWS supports security group referencing across a transit gateway in inbound rules only: name its addresses (`cidr`, `prefix_list`) in this egress rule", s.get_ref()));
+                        return None;
+                    }
+                    TgwReference::Disabled { tgw, off } => {
+                        c.err("sg-reference-tgw-disabled", s.span(), o, format!("group {} is in {their_id}, which {my_id} reaches only through {tgw}, where security group referencing is off on {}; set `security_group_referencing = true` there (AWS needs it on the transit gateway and on both VPC attachments)", s.get_ref(), off.join(" and ")));
+                        return None;
+                    }
+                    TgwReference::NotShared => {}
+                }
                 c.err("sg-reference-unpeered", s.span(), o, format!("group {} is in {their_id}, which has no active peering with {my_id}; a rule can reference another VPC's group only across an active peering", s.get_ref()));
                 return None;
             }
@@ -234,12 +310,15 @@ fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Opti
     Some(SgRule {
         traffic: traffic?,
         peer,
-        description: r
-            .description
-            .as_ref()
-            .map(|d| d.get_ref().clone())
-            .unwrap_or_default(),
+        description: description(r),
     })
+}
+
+fn description(r: &SgRuleSpec) -> String {
+    r.description
+        .as_ref()
+        .map(|d| d.get_ref().clone())
+        .unwrap_or_default()
 }
 
 pub fn security_group_rules(c: &mut Compiler<'_>, specs: &[SgSpec]) {
@@ -287,7 +366,7 @@ pub fn security_group_rules(c: &mut Compiler<'_>, specs: &[SgSpec]) {
             }
             let compiled: Vec<SgRule> = rules
                 .iter()
-                .filter_map(|r| sg_rule(c, &o, own, r))
+                .filter_map(|r| sg_rule(c, &o, own, dir, r))
                 .collect();
             let sg = &mut c.net.security_groups[own.ix()];
             match dir {

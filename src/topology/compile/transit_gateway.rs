@@ -66,6 +66,7 @@ fn transit_gateways(c: &mut Compiler<'_>, doc: &Document) {
             latency_ns,
             default_association: None,
             default_propagation: None,
+            sg_referencing: t.security_group_referencing.unwrap_or(false),
         });
     }
 }
@@ -200,6 +201,7 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
     let subnets_field = subnets_span.map(|sp| S::new(sp, ()));
     let onprem_field = onprem_span.map(|sp| S::new(sp, ()));
     let appliance_field = a.appliance_mode.map(|_| S::new(a.kind.span(), ()));
+    let sg_ref = &a.security_group_referencing;
     let (kind, mtu) = match a.kind.get_ref().as_str() {
         "vpc" => {
             if !(no_field(c, &onprem_field, "onprem_cidrs", "vpc", &o)
@@ -217,6 +219,7 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
             if !(no_field(c, &subnets_field, "subnets", "vpn", &o)
                 & no_field(c, &a.vpc, "vpc", "vpn", &o)
                 & no_field(c, &appliance_field, "appliance_mode", "vpn", &o)
+                & no_field(c, sg_ref, "security_group_referencing", "vpn", &o)
                 & no_field(c, &a.peer_tgw, "peer_tgw", "vpn", &o))
             {
                 return;
@@ -230,6 +233,7 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
             if !(no_field(c, &subnets_field, "subnets", "peering", &o)
                 & no_field(c, &a.vpc, "vpc", "peering", &o)
                 & no_field(c, &appliance_field, "appliance_mode", "peering", &o)
+                & no_field(c, sg_ref, "security_group_referencing", "peering", &o)
                 & no_field(c, &onprem_field, "onprem_cidrs", "peering", &o)
                 & no_field(c, &a.latency_ms, "latency_ms", "peering", &o))
             {
@@ -251,6 +255,12 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
             return;
         }
     };
+    // AWS enables it by default on a new VPC attachment; it means nothing on the
+    // other kinds (rejected above).
+    let sg_referencing = matches!(kind, TgwAttachmentKind::Vpc { .. })
+        && a.security_group_referencing
+            .as_ref()
+            .is_none_or(|v| *v.get_ref());
     c.register(Kind::TgwAttachment, &id, c.net.tgw_attachments.len());
     c.net.tgw_attachments.push(TgwAttachment {
         id,
@@ -260,6 +270,7 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
         association: None,
         peer_association: None,
         mtu,
+        sg_referencing,
     });
 }
 
