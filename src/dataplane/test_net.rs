@@ -249,6 +249,8 @@ impl TestNet {
             name: format!("host{}", i.0),
             enis: vec![e],
             tcp: TcpBuffers::default(),
+            bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+            placement_group: None,
         });
         self.net.enis.push(Eni {
             id: format!("eni-{}", e.0),

@@ -43,6 +43,9 @@ pub struct HostConfig {
     pub seed: u64,
     /// The TCP buffer maxima of the host's kernel (see [`super::tcp`]).
     pub tcp: crate::model::TcpBuffers,
+    /// The instance's network bandwidth (bits/s, each direction); 0: the
+    /// simulation's default link (external hosts).
+    pub bandwidth_bps: u64,
 }
 
 /// Timing knobs for the generators.
@@ -124,6 +127,11 @@ pub struct Host {
     /// Per TCP connection of this host: what the NIC needs to rebuild a segment
     /// lost to a smaller path MTU (see [`super::retransmit`]).
     tcp_templates: Vec<SegmentTemplate>,
+    /// Per TCP connection (same index): AWS's single-flow bandwidth limit.
+    tcp_pacers: Vec<super::pacing::Pacer>,
+    /// Per frame handed out by the current [`Host::poll`] (same index as `out`):
+    /// the earliest time it may leave the host (its flow's [`super::pacing`]).
+    departures: Vec<u64>,
     /// Segments an ICMP error reported lost for size, to re-send at the next
     /// transmit: (index in `tcp_templates`, segment).
     lost: Vec<(u32, LostSegment)>,
@@ -210,6 +218,8 @@ impl Host {
             ping_targets: Vec::new(),
             tcp_keys: BTreeMap::new(),
             tcp_templates: Vec::new(),
+            tcp_pacers: Vec::new(),
+            departures: Vec::new(),
             lost: Vec::new(),
             no_df: Vec::new(),
             pmtu: PathMtuCache::default(),
@@ -223,6 +233,17 @@ impl Host {
             reassembly: Reassembly::default(),
             discard: None,
         }
+    }
+
+    /// The earliest time frame `i` of the last [`Host::poll`]'s output may leave
+    /// (AWS's single-flow limit, see [`super::pacing`]); `now_ns` if unknown.
+    #[inline]
+    pub fn departure(&self, i: usize, now_ns: u64) -> u64 {
+        self.departures
+            .get(i)
+            .copied()
+            .unwrap_or(now_ns)
+            .max(now_ns)
     }
 
     /// Take the sending side of `plan`.
@@ -272,6 +293,8 @@ impl Host {
                 };
                 let template = self.tcp_templates.len() as u32;
                 self.tcp_templates.push(SegmentTemplate::default());
+                self.tcp_pacers
+                    .push(super::pacing::Pacer::new(plan.flow_cap_bps));
                 self.tcp_keys.insert(
                     (plan.dst_ip, proto, plan.local_port, plan.port),
                     (plan.flow, true, cap, template),
@@ -313,6 +336,8 @@ impl Host {
             FlowKind::Tcp => {
                 let template = self.tcp_templates.len() as u32;
                 self.tcp_templates.push(SegmentTemplate::default());
+                self.tcp_pacers
+                    .push(super::pacing::Pacer::new(plan.flow_cap_bps));
                 self.tcp_keys.insert(
                     (plan.src_ip, proto::TCP, plan.port, plan.local_port),
                     (plan.flow, false, 0, template),
@@ -597,6 +622,7 @@ impl Host {
         out: &mut Vec<Vec<u8>>,
     ) -> Option<u64> {
         std::mem::swap(&mut self.device.pool, pool);
+        self.departures.clear();
         while self
             .pending_listens
             .last()
@@ -961,6 +987,7 @@ impl Host {
                 self.next_ident = self.next_ident.wrapping_add(1);
                 packet::write_ethernet(&mut frame, self.config.mac, self.config.gateway_mac);
                 out.push(frame);
+                self.departures.push(now_ns);
                 continue;
             }
             // One parse for both questions (ICMP is protocol 1 in IPv4 only).
@@ -970,6 +997,7 @@ impl Host {
             let key = split.and_then(|s| endpoint_key_of(s, true));
             let mut tcp_client_flow = None;
             let mut segment_cap = None;
+            let mut pacer = None;
             if let Some((dst, protocol, lport, rport)) = key {
                 clear_df |= self.sends_without_df(dst, protocol, lport);
                 if protocol == proto::TCP {
@@ -985,6 +1013,7 @@ impl Host {
                         if let Some(t) = self.tcp_templates.get_mut(conn as usize) {
                             t.observe(ip, ip.len() - l4.len(), l4);
                         }
+                        pacer = Some(conn as usize);
                     }
                 }
             }
@@ -1008,6 +1037,9 @@ impl Host {
             }
             for f in &mut out[start..] {
                 packet::write_ethernet(f, self.config.mac, self.config.gateway_mac);
+                let p = pacer.and_then(|c| self.tcp_pacers.get_mut(c));
+                self.departures
+                    .push(p.map_or(now_ns, |p| p.depart(now_ns, f.len())));
             }
             // TCP counts segments as they leave the NIC (after re-segmentation).
             if let Some(st) = tcp_client_flow.and_then(|f| stats.get_mut(f.ix())) {

@@ -12,6 +12,7 @@ mod discard;
 mod endpoint;
 mod exchange;
 mod oversize;
+mod pacing;
 pub mod packet;
 mod ping;
 mod plan;

@@ -32,6 +32,9 @@ pub struct FlowPlan {
     pub df: bool,
     /// TCP request/response instead of a bulk transfer of `bytes`.
     pub request_response: Option<RequestResponse>,
+    /// AWS's single-flow bandwidth limit for this flow, bits/s (0: none); applied
+    /// to its TCP segments as they leave the sending host (see `Pacer`).
+    pub flow_cap_bps: u64,
 }
 
 impl FlowPlan {

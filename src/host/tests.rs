@@ -30,6 +30,7 @@ fn config(i: u8, ip: Ipv4Addr) -> HostConfig {
         mtu: 9001,
         seed: 7 + i as u64,
         tcp: crate::model::TcpBuffers::LINUX,
+        bandwidth_bps: 0,
     }
 }
 
@@ -50,6 +51,7 @@ pub fn tcp_plan(bytes: u64, rr: Option<RequestResponse>) -> FlowPlan {
         start_ns: 0,
         df: true,
         request_response: rr,
+        flow_cap_bps: 0,
     }
 }
 

@@ -134,7 +134,21 @@ pub struct Instance {
     pub enis: Vec<EniIdx>,
     /// Its operating system's TCP buffer limits (Linux sysctls).
     pub tcp: TcpBuffers,
+    /// Network bandwidth, bits per second, each direction (`bandwidth_gbps`).
+    pub bandwidth_bps: u64,
+    /// The cluster placement group it is in, if any.
+    pub placement_group: Option<String>,
 }
+
+/// Default instance bandwidth: 10 Gbit/s, the figure of common current-generation
+/// instance types ("up to 10 Gigabit"; AWS, "Amazon EC2 instance network
+/// bandwidth").
+pub const DEFAULT_INSTANCE_BANDWIDTH_BPS: u64 = 10_000_000_000;
+/// AWS's single-flow (5-tuple) limit between instances not in the same cluster
+/// placement group (same page).
+pub const SINGLE_FLOW_BPS: u64 = 5_000_000_000;
+/// The single-flow limit inside one cluster placement group.
+pub const SINGLE_FLOW_CLUSTER_BPS: u64 = 10_000_000_000;
 
 /// The TCP buffer maxima of an instance's (Linux) kernel: the third values of
 /// `net.ipv4.tcp_rmem` and `net.ipv4.tcp_wmem`, up to which Linux autotunes a

@@ -303,6 +303,7 @@ mod tests {
             start_ns: 0,
             df: true,
             request_response: None,
+            flow_cap_bps: 0,
         }
     }
 

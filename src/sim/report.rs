@@ -289,6 +289,7 @@ mod tests {
             start_ns: 0,
             df: false,
             request_response: None,
+            flow_cap_bps: 0,
         }
     }
 

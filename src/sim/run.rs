@@ -118,13 +118,22 @@ pub fn run(
                 Attachment::Eni(e) => CapturePoint::Eni(e),
                 Attachment::External(h) => CapturePoint::External(h),
             };
+            // The instance's own bandwidth (`bandwidth_gbps`), both ways (AWS's
+            // figures apply to inbound and outbound each).
+            let link = match cfg.bandwidth_bps {
+                0 => config.host_link,
+                bps => LinkParams {
+                    bandwidth_bps: bps,
+                    ..config.host_link
+                },
+            };
             Node {
                 attachment: cfg.attachment,
                 host: Box::new(Host::new(cfg)),
                 scheduled_ns: None,
                 point,
-                uplink: Link::new(config.host_link),
-                downlink: Link::new(config.host_link),
+                uplink: Link::new(link),
+                downlink: Link::new(link),
             }
         })
         .collect();
@@ -418,14 +427,15 @@ impl Engine<'_> {
         let next = n.host.poll(t, &mut self.pool, stats, &mut out);
         let observed = self.observes(n.point);
         self.ledger.emitted += out.len() as u64;
-        for frame in out.drain(..) {
+        for (i, frame) in out.drain(..).enumerate() {
             if observed {
                 observer.frame(t, n.point, FrameDirection::Outbound, &frame);
             }
             // The host's own TCP segments wait for room (TCP Small Queues: see
-            // `Link::enqueue`); other frames meet the drop-tail queue.
+            // `Link::enqueue`), and for their flow's share of AWS's single-flow
+            // limit (`host::pacing`); other frames meet the drop-tail queue.
             let sent = if is_tcp(&frame) {
-                Ok(n.uplink.enqueue(t, frame.len()))
+                Ok(n.uplink.enqueue(n.host.departure(i, t), frame.len()))
             } else {
                 n.uplink.send(t, frame.len())
             };

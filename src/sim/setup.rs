@@ -4,7 +4,10 @@
 use super::Attachment;
 use crate::dataplane::{EXTERNAL_MAC, ROUTER_MAC};
 use crate::host::{FlowPlan, HostConfig};
-use crate::model::{Endpoint, ExternalSite, FlowIdx, FlowKind, Network, TcpBuffers};
+use crate::model::{
+    Endpoint, ExternalSite, FlowIdx, FlowKind, Network, TcpBuffers, SINGLE_FLOW_BPS,
+    SINGLE_FLOW_CLUSTER_BPS,
+};
 use crate::rng::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -56,6 +59,24 @@ pub fn endpoint_name(net: &Network, e: Endpoint) -> String {
     }
 }
 
+/// AWS's single-flow (5-tuple) bandwidth limit for a flow between `a` and `b`:
+/// 10 Gbit/s when both are instances in the same cluster placement group, else 5
+/// ("Amazon EC2 instance network bandwidth"; ENA Express is not modelled).
+fn single_flow_cap(net: &Network, a: Endpoint, b: Endpoint) -> u64 {
+    let group = |e: Endpoint| match e {
+        Endpoint::Eni(i) => net
+            .enis
+            .get(i.ix())
+            .and_then(|eni| net.instances.get(eni.instance.ix()))
+            .and_then(|inst| inst.placement_group.as_deref()),
+        _ => None,
+    };
+    match (group(a), group(b)) {
+        (Some(x), Some(y)) if x == y => SINGLE_FLOW_CLUSTER_BPS,
+        _ => SINGLE_FLOW_BPS,
+    }
+}
+
 fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, SetupError> {
     match a {
         Attachment::Eni(i) => {
@@ -82,6 +103,10 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
                     .instances
                     .get(eni.instance.ix())
                     .map_or(TcpBuffers::LINUX, |inst| inst.tcp),
+                bandwidth_bps: net
+                    .instances
+                    .get(eni.instance.ix())
+                    .map_or(0, |inst| inst.bandwidth_bps),
             })
         }
         Attachment::External(h) => {
@@ -105,6 +130,7 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
                 seed: SplitMix64::derive(seed, 2, h.0 as u64),
                 // Servers on the internet or on premises: Linux's defaults.
                 tcp: TcpBuffers::LINUX,
+                bandwidth_bps: 0,
             })
         }
     }
@@ -250,6 +276,7 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
             start_ns: f.start_ns,
             df: f.df,
             request_response: f.request_response,
+            flow_cap_bps: single_flow_cap(net, f.src, f.dst),
         });
     }
     Ok(Setup {

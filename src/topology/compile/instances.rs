@@ -178,6 +178,29 @@ fn tcp_buffers(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpBuffers
     tcp
 }
 
+/// Largest `bandwidth_gbps` accepted: 3200, the largest per-instance figure AWS
+/// lists (p5.48xlarge); a larger one is almost surely a unit mistake.
+pub const BANDWIDTH_GBPS_MAX: f64 = 3200.0;
+
+/// The instance's `bandwidth_gbps` in bits per second (the default when absent);
+/// not a number in (0, 3200] is an error (rule `instance-bandwidth`).
+fn bandwidth(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> u64 {
+    let Some(v) = &spec.bandwidth_gbps else {
+        return DEFAULT_INSTANCE_BANDWIDTH_BPS;
+    };
+    let g = *v.get_ref();
+    if g.is_finite() && g > 0.0 && g <= BANDWIDTH_GBPS_MAX {
+        return (g * 1e9).round().max(1.0) as u64;
+    }
+    c.err(
+        "instance-bandwidth",
+        v.span(),
+        o,
+        format!("bandwidth_gbps = {g} is out of range; it is the instance's network bandwidth in Gbit/s, more than 0 and at most {BANDWIDTH_GBPS_MAX}"),
+    );
+    DEFAULT_INSTANCE_BANDWIDTH_BPS
+}
+
 /// The ENI's groups; `vpc` is `None` when its subnet is unknown (the groups are
 /// then only resolved, so a misspelt one is still reported).
 fn security_groups(
@@ -312,11 +335,18 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
         c.register(Kind::Instance, &id, inst.ix());
         c.register(Kind::Instance, &name, inst.ix());
         let tcp = tcp_buffers(c, &o, &spec);
+        let bandwidth_bps = bandwidth(c, &o, &spec);
+        let placement_group = spec
+            .cluster_placement_group
+            .as_ref()
+            .map(|g| g.get_ref().clone());
         c.net.instances.push(Instance {
             id,
             name,
             enis: ixs,
             tcp,
+            bandwidth_bps,
+            placement_group,
         });
     }
 }

@@ -1,0 +1,100 @@
+//! Instance bandwidth as AWS documents it ("Amazon EC2 instance network
+//! bandwidth"): an instance's aggregate figure (`bandwidth_gbps`, default 10 Gbit/s
+//! each way) and the single-flow limit, 5 Gbit/s per 5-tuple unless both ends are
+//! in the same cluster placement group (10 Gbit/s). A bulk TCP transfer in one AZ,
+//! with buffers large enough that the window never binds, runs at the limit that
+//! applies. Everything is virtual time.
+
+use peeremu::dataplane::test_net::{sg_all, TestNet};
+use peeremu::model::*;
+use peeremu::output::{FlowReport, Outcome};
+use peeremu::sim::{run_network, NullObserver, SimConfig};
+
+const BYTES: u64 = 100_000_000;
+
+/// What one transfer of [`BYTES`] between two instances in one subnet reaches,
+/// in bits per second of payload, after `tweak` set the instances up.
+fn goodput_bps(tweak: impl Fn(&mut Network, InstanceIdx, InstanceIdx)) -> f64 {
+    let mut t = TestNet::new();
+    let v = t.vpc_in(0, "10.10.0.0/16");
+    let s = t.subnet(v, "10.10.1.0/24", 0);
+    let g = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let a = t.eni(s, "10.10.1.10", &[g]);
+    let b = t.eni(s, "10.10.1.20", &[g]);
+    let mut net = t.build();
+    let (ia, ib) = (net.enis[a.ix()].instance, net.enis[b.ix()].instance);
+    // Windows far beyond the bandwidth-delay product: only bandwidth limits.
+    let big = TcpBuffers {
+        rmem_max: 64 << 20,
+        wmem_max: 64 << 20,
+    };
+    net.instances[ia.ix()].tcp = big;
+    net.instances[ib.ix()].tcp = big;
+    tweak(&mut net, ia, ib);
+    net.flows.push(Flow {
+        bytes: BYTES,
+        ..Flow::new("bulk", FlowKind::Tcp, Endpoint::Eni(a), Endpoint::Eni(b))
+    });
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    let f: FlowReport = r.reports.into_iter().next().expect("one flow");
+    assert_eq!(f.outcome, Outcome::Delivered, "{:?} {:?}", f.drops, f.notes);
+    assert_eq!(f.bytes_delivered, BYTES);
+    let done = f.completion_ns.expect("completed");
+    let bps = BYTES as f64 * 8.0 / (done as f64 / 1e9);
+    eprintln!("completed in {done} ns: {:.3} Gbit/s", bps / 1e9);
+    bps
+}
+
+/// Payload share of a full-sized frame on the wire: 9001-byte IP packets, 14
+/// bytes of Ethernet, 40 of IP and TCP headers and 12 of timestamps at most.
+const PAYLOAD_SHARE_MIN: f64 = (9001.0 - 52.0) / 9015.0;
+
+/// Within 90–100 % of `cap_bps` carried at the payload share (the rest: the
+/// handshake, the last window's round trip, ACK spacing).
+fn assert_at_cap(bps: f64, cap_bps: f64) {
+    let ceiling = cap_bps;
+    let floor = cap_bps * PAYLOAD_SHARE_MIN * 0.90;
+    assert!(
+        bps <= ceiling,
+        "{bps} bit/s is faster than the {cap_bps} cap"
+    );
+    assert!(
+        bps >= floor,
+        "{bps} bit/s is under 90 % of the {cap_bps} cap"
+    );
+}
+
+#[test]
+fn one_flow_outside_a_cluster_placement_group_is_held_to_5_gbps() {
+    // A 10 Gbit/s instance (the default), one flow: AWS's 5 Gbit/s per 5-tuple.
+    assert_at_cap(goodput_bps(|_, _, _| {}), 5e9);
+}
+
+#[test]
+fn one_flow_inside_a_cluster_placement_group_reaches_10_gbps() {
+    let bps = goodput_bps(|net, a, b| {
+        for i in [a, b] {
+            net.instances[i.ix()].placement_group = Some("pg-hpc".into());
+        }
+    });
+    assert_at_cap(bps, 10e9);
+    assert!(bps > 6e9, "{bps}: the 5 Gbit/s limit still applies");
+}
+
+#[test]
+fn different_cluster_placement_groups_keep_the_5_gbps_limit() {
+    let bps = goodput_bps(|net, a, b| {
+        net.instances[a.ix()].placement_group = Some("pg-one".into());
+        net.instances[b.ix()].placement_group = Some("pg-two".into());
+    });
+    assert_at_cap(bps, 5e9);
+}
+
+#[test]
+fn a_slower_instance_is_held_to_its_own_bandwidth() {
+    // 2 Gbit/s on the sender, below the single-flow limit. (On the receiver
+    // instead, its downlink queue overflows: smoltcp's TCP has no congestion
+    // control enabled yet, so the sender does not back off; see docs.)
+    let bps = goodput_bps(|net, a, _| net.instances[a.ix()].bandwidth_bps = 2_000_000_000);
+    assert_at_cap(bps, 2e9);
+}
