@@ -8,7 +8,7 @@
 //! neighbours pairwise: a flow ends with between `MAX_BUCKETS / 2` and
 //! `MAX_BUCKETS` buckets whatever its length (fewer only when it is shorter than
 //! `MAX_BUCKETS` first buckets), at most 512 bytes of counts, allocated when it
-//! first delivers and grown per bucket, never per frame. Widths are
+//! first delivers and grown (in powers of two) per bucket, never per frame. Widths are
 //! `FIRST_BUCKET_NS × 2^k`, and every step depends only on virtual time, so the
 //! same run gives the same series.
 
@@ -64,8 +64,11 @@ impl GoodputSeries {
         }
         let index = index as usize;
         if index >= self.buckets.len() {
-            if self.buckets.capacity() == 0 {
-                self.buckets.reserve_exact(MAX_BUCKETS);
+            // Capacity in powers of two up to MAX_BUCKETS: a one-datagram flow
+            // holds 1 bucket, not 64 (512 bytes a flow at 100k flows).
+            let want = (index + 1).next_power_of_two().min(MAX_BUCKETS);
+            if want > self.buckets.capacity() {
+                self.buckets.reserve_exact(want - self.buckets.len());
             }
             self.buckets.resize(index + 1, 0);
         }
@@ -119,6 +122,7 @@ mod tests {
         s.record(1_010_000, 0);
         assert_eq!(s.width_ns(), FIRST_BUCKET_NS);
         assert_eq!(s.buckets(), &[22, 1]);
+        assert_eq!(s.buckets.capacity(), 2, "grown to what it holds");
         // 64 buckets of 10 µs end at 640 µs; 1 ms needs 20 µs buckets.
         s.record(2_000_000, 3);
         assert_eq!(s.width_ns(), 2 * FIRST_BUCKET_NS);

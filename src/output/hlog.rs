@@ -31,6 +31,11 @@ const MAX_VALUE_DIVISOR: f64 = 1_000_000.0;
 /// HdrHistogram's V2 encoding cookies (uncompressed payload, compressed wrapper).
 const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
 const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
+/// Payloads of at least this many bytes are deflated; shorter ones are stored
+/// (see [`zlib_stored`]). A payload this long holds over 2,000 recorded slots, so
+/// the compressor's reset costs under ~150 instructions per slot, and the log of
+/// a run of many short flows costs no reset at all.
+const DEFLATE_FROM: usize = 4096;
 
 /// Write `histograms` (tag, histogram) as an interval log to `out`, each covering
 /// `0 .. run_ns` of virtual time. Stops early, with whole lines, once `interrupt`
@@ -136,18 +141,22 @@ impl V2Encoder {
         c.clear();
         c.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
         c.extend_from_slice(&0u32.to_be_bytes());
-        self.zlib.reset();
-        let mut consumed = 0;
-        loop {
-            c.reserve(p.len() / 2 + 64);
-            let before = self.zlib.total_in();
-            let status = self
-                .zlib
-                .compress_vec(&p[consumed..], c, FlushCompress::Finish)
-                .map_err(io::Error::other)?;
-            consumed += (self.zlib.total_in() - before) as usize;
-            if status == Status::StreamEnd {
-                break;
+        if p.len() < DEFLATE_FROM {
+            zlib_stored(p, c);
+        } else {
+            self.zlib.reset();
+            let mut consumed = 0;
+            loop {
+                c.reserve(p.len() / 2 + 64);
+                let before = self.zlib.total_in();
+                let status = self
+                    .zlib
+                    .compress_vec(&p[consumed..], c, FlushCompress::Finish)
+                    .map_err(io::Error::other)?;
+                consumed += (self.zlib.total_in() - before) as usize;
+                if status == Status::StreamEnd {
+                    break;
+                }
             }
         }
         let zlen = (c.len() - 8) as u32;
@@ -159,6 +168,33 @@ impl V2Encoder {
 
 fn zig_zag(n: i64) -> u64 {
     ((n << 1) ^ (n >> 63)) as u64
+}
+
+/// `data` as a zlib stream (RFC 1950) of stored deflate blocks (RFC 1951 §3.2.4,
+/// `BTYPE` 00): header, blocks of up to 65,535 bytes each with `LEN` and `NLEN`,
+/// Adler-32 of `data`. Any inflater reads it (Java's `Inflater` in HdrHistogram's
+/// log reader, the `hdrhistogram` crate's flate2). Written here because no
+/// compressor offers it without first clearing its ~160 KB of match tables
+/// (miniz_oxide's `reset`, zlib's `deflateReset`): ~300,000 instructions per
+/// histogram, most of a 100k-flow run's output time, to save a few bytes on the
+/// short payloads this is used for.
+fn zlib_stored(data: &[u8], out: &mut Vec<u8>) {
+    // CMF 0x78: deflate, 32 KiB window; FLG 0x01: no dictionary, "fastest"
+    // level, and (0x7801 % 31 == 0) the header check.
+    out.extend_from_slice(&[0x78, 0x01]);
+    let mut blocks = data.chunks(usize::from(u16::MAX)).peekable();
+    if blocks.peek().is_none() {
+        out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+    }
+    while let Some(block) = blocks.next() {
+        let last = blocks.peek().is_none();
+        let len = block.len() as u16;
+        out.push(u8::from(last)); // BFINAL, BTYPE 00
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.extend_from_slice(&adler2::adler32_slice(data).to_be_bytes());
 }
 
 /// HdrHistogram's LEB128-64b9B varint: LEB128 for the first 8 groups of 7 bits,
@@ -236,6 +272,28 @@ mod tests {
             );
             assert!(hdr.iter_recorded().eq(back.iter_recorded()), "case {case}");
         }
+        // Both encodings were exercised: stored (short) and deflated (long).
+        let mut sizes = (usize::MAX, 0);
+        for case in [1u64, 20_000] {
+            let mut h = LatencyHistogram::new();
+            for v in 1..=case {
+                h.record(v * 1_000);
+            }
+            let mut line = String::new();
+            let mut encoder = V2Encoder::new();
+            encoder.encode_base64(&h, &mut line).unwrap();
+            sizes = (
+                sizes.0.min(encoder.payload.len()),
+                sizes.1.max(encoder.payload.len()),
+            );
+            let bytes = STANDARD.decode(&line).unwrap();
+            let back: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+            assert!(h.to_hdr().iter_recorded().eq(back.iter_recorded()));
+        }
+        assert!(
+            sizes.0 < DEFLATE_FROM && sizes.1 >= DEFLATE_FROM,
+            "{sizes:?}"
+        );
         // A tag the format cannot hold is an error, not a broken line.
         assert!(write_interval_log(&mut Vec::new(), &[("a b", &a)], 1, None).is_err());
         // Interrupted: the header only.
@@ -244,5 +302,23 @@ mod tests {
         let mut cut = Vec::new();
         write_interval_log(&mut cut, &[("web-db", &a)], 1, Some(&stop)).unwrap();
         assert!(!String::from_utf8(cut).unwrap().contains("Tag="));
+    }
+
+    #[test]
+    fn stored_zlib_streams_inflate() {
+        use std::io::Read;
+        for n in [0usize, 1, 44, 65_535, 65_536, 140_000] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+            let mut z = Vec::new();
+            zlib_stored(&data, &mut z);
+            assert_eq!(u16::from_be_bytes([z[0], z[1]]) % 31, 0, "header check");
+            let mut back = Vec::new();
+            flate2::read::ZlibDecoder::new(&z[..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, data, "{n} bytes");
+            // Overhead: header, 5 bytes a block, checksum.
+            assert_eq!(z.len(), n + 2 + 5 * n.div_ceil(65_535).max(1) + 4);
+        }
     }
 }

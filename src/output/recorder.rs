@@ -356,8 +356,8 @@ impl Recorder {
         summary.capture_truncated = self.budget.full_at_ns().is_some();
         summary.frames_not_captured = self.budget.not_captured();
         keep(open(&self.dir, SUMMARY_FILE).and_then(|mut f| {
-            f.write_all(summary.to_json().as_bytes())
-                .and_then(|()| f.flush())
+            summary.write_json(&mut f)?;
+            f.flush()
         }));
         let result = match first_error {
             Some(e) => Err(e),

@@ -286,6 +286,13 @@ impl Summary {
             .filter(|f| f.expectation.as_ref().is_some_and(|e| !e.met))
     }
 
+    /// [`Summary::to_json`]'s bytes, streamed to `out`: 100k flows make a
+    /// 120 MB text, which need not be held in memory (twice, while it grows).
+    pub fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
+    }
+
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         // Serializing plain structs, strings and numbers cannot fail.
@@ -416,6 +423,9 @@ pub(crate) mod tests {
             ["blocked"]
         );
         let json = s.to_json();
+        let mut streamed = Vec::new();
+        s.write_json(&mut streamed).unwrap();
+        assert_eq!(streamed, json.as_bytes());
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let f0 = &v["flows"][0];
         assert_eq!(f0["latency_ns"]["p50"], 110_015); // HdrHistogram's equivalent value

@@ -24,6 +24,11 @@ const PACKETS_LISTED: usize = 10;
 /// first, then flows with drops, then file order); the others get a compact
 /// block, so a 1,000-flow report stays under 2 MB.
 pub const DETAILED_FLOWS: usize = 200;
+/// Flows listed at all (row, drawn path, details): a run of more lists this many,
+/// chosen as [`DETAILED_FLOWS`] are, and says so. 100,000 rows made an 80 MB page
+/// no browser opens comfortably, and tracing and drawing every flow took most of
+/// a 100k-flow run's output time; `summary.json` holds every flow.
+pub const LISTED_FLOWS: usize = 1_000;
 
 const CSS: &str = "\
 body{font:14px/1.4 system-ui,sans-serif;margin:16px 24px;color:#222}\
@@ -60,7 +65,7 @@ struct Traced {
     result: ProbeResult,
 }
 
-fn trace_flows(net: &Network, reports: &[FlowReport]) -> Vec<Option<Traced>> {
+fn trace_flows(net: &Network, reports: &[FlowReport], listed: &[bool]) -> Vec<Option<Box<Traced>>> {
     // One router for every flow: each probe has its own source port, so flows do
     // not see each other's connection-tracking or NAT entries.
     let mut dp = Dataplane::new(net);
@@ -72,11 +77,15 @@ fn trace_flows(net: &Network, reports: &[FlowReport]) -> Vec<Option<Traced>> {
         .collect();
     reports
         .iter()
-        .map(|r| {
+        .zip(listed)
+        .map(|(r, &listed)| {
+            if !listed {
+                return None;
+            }
             let i = *by_name.get(r.name.as_str())?;
             let p = probe_for(net, &net.flows[i], i)?;
             let result = probe(&mut dp, &p).ok()?;
-            Some(Traced { probe: p, result })
+            Some(Box::new(Traced { probe: p, result }))
         })
         .collect()
 }
@@ -115,7 +124,7 @@ fn pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
 
 /// Which flow each drop belongs to, by addresses, protocol and port (either
 /// direction). Frames a NAT gateway translated, and ICMP errors, stay unassigned.
-fn assign_drops(traced: &[Option<Traced>], drops: &[DropRecord]) -> Vec<Option<usize>> {
+fn assign_drops(traced: &[Option<Box<Traced>>], drops: &[DropRecord]) -> Vec<Option<usize>> {
     let mut index: BTreeMap<(IpAddr, IpAddr, u8), Vec<usize>> = BTreeMap::new();
     for (i, t) in traced.iter().enumerate() {
         if let Some(t) = t {
@@ -224,13 +233,32 @@ fn percentiles(p: &Option<crate::output::summary::Percentiles>) -> String {
 
 /// The flows given full details (see [`DETAILED_FLOWS`]), sorted.
 fn detailed_flows(summary: &crate::output::Summary) -> BTreeSet<usize> {
+    first_flows(summary, DETAILED_FLOWS).collect()
+}
+
+/// Up to `n` flows: unmet expectations first, then flows with drops, then file
+/// order.
+fn first_flows(summary: &crate::output::Summary, n: usize) -> impl Iterator<Item = usize> {
     let mut order: Vec<usize> = (0..summary.flows.len()).collect();
     order.sort_by_key(|&i| {
         let f = &summary.flows[i];
         let failed = f.expectation.as_ref().is_some_and(|e| !e.met);
         (!failed, f.dropped_packets == 0, i)
     });
-    order.into_iter().take(DETAILED_FLOWS).collect()
+    order.into_iter().take(n)
+}
+
+/// Which flows the page lists (see [`LISTED_FLOWS`]).
+fn listed_flows(summary: &crate::output::Summary) -> Vec<bool> {
+    let n = summary.flows.len();
+    if n <= LISTED_FLOWS {
+        return vec![true; n];
+    }
+    let mut listed = vec![false; n];
+    for i in first_flows(summary, LISTED_FLOWS) {
+        listed[i] = true;
+    }
+    listed
 }
 
 /// The whole page.
@@ -241,7 +269,9 @@ pub fn render(
 ) -> String {
     let net = input.network;
     let summary = input.summary;
-    let traced = trace_flows(net, input.reports);
+    let listed = listed_flows(summary);
+    let listed_count = listed.iter().filter(|&&l| l).count();
+    let traced = trace_flows(net, input.reports, &listed);
     let layout = layout(net);
     let paths: Vec<DrawnPath> = traced
         .iter()
@@ -271,7 +301,7 @@ pub fn render(
         }
     }
 
-    let mut h = String::with_capacity(64 * 1024 + traced.len() * 3000);
+    let mut h = String::with_capacity(64 * 1024 + listed_count * 3000);
     let name = escape(&summary.topology);
     let _ = write!(
         h,
@@ -306,8 +336,19 @@ pub fn render(
     h.push_str("</div>\n");
 
     // Flows table.
-    h.push_str("<h2 id=\"flows\">Flows</h2>\n<table><tr><th>flow</th><th>from → to</th><th>proto</th><th>sent</th><th>delivered</th><th>dropped</th><th>outcome</th><th>expectation</th><th>latency p50 / p99 / max</th><th>representative packet</th></tr>\n");
+    h.push_str("<h2 id=\"flows\">Flows</h2>\n");
+    if listed_count < summary.flows.len() {
+        let _ = writeln!(
+            h,
+            "<p class=\"banner\">{listed_count} of the {} flows are listed (unmet expectations and drops first); <code>summary.json</code> has every flow.</p>",
+            summary.flows.len()
+        );
+    }
+    h.push_str("<table><tr><th>flow</th><th>from → to</th><th>proto</th><th>sent</th><th>delivered</th><th>dropped</th><th>outcome</th><th>expectation</th><th>latency p50 / p99 / max</th><th>representative packet</th></tr>\n");
     for (i, f) in summary.flows.iter().enumerate() {
+        if !listed[i] {
+            continue;
+        }
         let failed = f.expectation.as_ref().is_some_and(|e| !e.met);
         let path = traced
             .get(i)
@@ -345,6 +386,9 @@ pub fn render(
         );
     }
     for (i, f) in summary.flows.iter().enumerate() {
+        if !listed[i] {
+            continue;
+        }
         let full = detailed.contains(&i);
         let _ = writeln!(
             h,
@@ -576,4 +620,26 @@ pub fn trace_page(title: &str, svg: &str, text: &str) -> String {
         escape(text),
         t = escape(title),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::summary::tests::report;
+    use crate::output::{Outcome, RunTotals, Summary};
+
+    #[test]
+    fn a_huge_run_lists_its_first_flows_drops_first() {
+        let n = LISTED_FLOWS + 3;
+        let mut reports: Vec<FlowReport> = (0..n)
+            .map(|i| report(&format!("f{i}"), Outcome::Delivered, &[]))
+            .collect();
+        reports[n - 1] = report("last", Outcome::Dropped, &[("NO_ROUTE", 1)]);
+        let summary = Summary::build("t", 1, false, &reports, &[], RunTotals::default());
+        let listed = listed_flows(&summary);
+        assert_eq!(listed.iter().filter(|&&l| l).count(), LISTED_FLOWS);
+        assert!(listed[0] && listed[n - 1] && !listed[n - 2]);
+        let small = Summary::build("t", 1, false, &reports[..3], &[], RunTotals::default());
+        assert_eq!(listed_flows(&small), [true; 3]);
+    }
 }
