@@ -191,6 +191,12 @@ impl Attribution {
     /// billing asks for every frame that crossed a billable segment.
     #[inline]
     pub fn attribute(&mut self, frame: &[u8], fabric: &dyn Fabric) -> Option<(FlowIdx, DropKind)> {
+        // A plain datagram of a known identity (nearly every billed frame) is no
+        // fragment and needs no translation learned: found with one lookup.
+        let plain = frame.get(ETHERNET_HEADER_LEN..).and_then(plain_ipv4_key);
+        if let Some(&f) = plain.and_then(|(key, _)| self.exact.get(&key)) {
+            return plain.map(|(_, kind)| (f, kind));
+        }
         let found = match self.classify(frame) {
             Some(found) => Some(found),
             None => {
@@ -477,7 +483,7 @@ mod tests {
             kind: FlowKind::Tcp,
             ..plan()
         };
-        let a = Attribution::new(&[plan(), tcp_plan]);
+        let a = Attribution::new(&[plan(), tcp_plan.clone()]);
         let tcp = |flags: u8, payload: usize| {
             let mut out = Vec::new();
             let b = PacketBuilder::ethernet2([2; 6], [4; 6])
@@ -528,11 +534,16 @@ mod tests {
             short_total,
             fragment,
         ];
+        // Billing's `attribute` agrees with `learn_translation` + `classify_drop`.
+        let mut billing = Attribution::new(&[plan(), tcp_plan.clone()]);
+        let mut drops = Attribution::new(&[plan(), tcp_plan]);
         let mut shortcuts = 0;
         for f in &frames {
             let ip = &f[ETHERNET_HEADER_LEN..];
             shortcuts += usize::from(plain_ipv4_key(ip).is_some());
             assert_eq!(a.classify(f), a.classify_ip(ip), "{f:?}");
+            drops.learn_translation(f, &Nat);
+            assert_eq!(billing.attribute(f, &Nat), drops.classify_drop(f), "{f:?}");
         }
         // The shortcut takes the whole UDP, TCP and echo frames (padded too),
         // and leaves the error, the truncated ones and the fragment.
