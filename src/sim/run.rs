@@ -539,19 +539,20 @@ impl Engine<'_> {
         fabric: &dyn Fabric,
         observer: &mut dyn Observer,
     ) {
-        match &a {
-            FabricAction::Drop { frame, .. } => self.attribution.learn_translation(frame, fabric),
-            // Billed frames are counted for their flow (a NAT gateway's public
-            // side included).
-            FabricAction::Deliver { frame, charges, .. } if !charges.is_empty() => {
-                self.attribution.learn_translation(frame, fabric)
-            }
-            FabricAction::Deliver { .. } => {}
+        if let FabricAction::Drop { frame, .. } = &a {
+            self.attribution.learn_translation(frame, fabric);
         }
-        self.apply(t, a, sent_ns, observer);
+        self.apply(t, a, sent_ns, fabric, observer);
     }
 
-    fn apply(&mut self, t: u64, action: FabricAction, sent_ns: u64, observer: &mut dyn Observer) {
+    fn apply(
+        &mut self,
+        t: u64,
+        action: FabricAction,
+        sent_ns: u64,
+        fabric: &dyn Fabric,
+        observer: &mut dyn Observer,
+    ) {
         match action {
             FabricAction::Deliver {
                 to,
@@ -563,7 +564,7 @@ impl Engine<'_> {
                 via_nat,
             } => {
                 if !charges.is_empty() {
-                    self.charge(charges, &frame);
+                    self.charge(charges, &frame, fabric);
                 }
                 if let Some(c) = via_nat {
                     self.observe_nat(t, c, &frame, observer);
@@ -619,9 +620,11 @@ impl Engine<'_> {
 
     /// Count a delivered frame's IP bytes on the billable segments it crossed,
     /// for its flow (both directions; an ICMP error about the flow counts too).
-    /// Only frames that crossed a billable segment get here.
-    fn charge(&mut self, charges: Charges, frame: &[u8]) {
-        if let Some((flow, _)) = self.attribution.classify_drop(frame) {
+    /// Only frames that crossed a billable segment get here. Billed frames are
+    /// counted for their flow, a NAT gateway's public side included (the
+    /// translation is learned from `fabric` when the identity is new).
+    fn charge(&mut self, charges: Charges, frame: &[u8], fabric: &dyn Fabric) {
+        if let Some((flow, _)) = self.attribution.attribute(frame, fabric) {
             let bytes = frame.len().saturating_sub(crate::wire::ETHERNET_HEADER_LEN);
             if let Some(d) = self.drops.get_mut(flow.ix()) {
                 d.segment_bytes.add(charges, bytes as u64);
