@@ -36,7 +36,7 @@ pub fn prefix_lists(c: &mut Compiler<'_>, specs: &[PrefixListSpec]) {
     }
 }
 
-fn nacl_rules(
+pub(super) fn nacl_rules(
     c: &mut Compiler<'_>,
     o: &str,
     dir: Direction,
@@ -173,7 +173,12 @@ fn peered(net: &Network, a: VpcIdx, b: VpcIdx) -> bool {
         .any(|p| p.status == PeeringStatus::Active && p.other_side(a) == Some(b))
 }
 
-fn sg_rule(c: &mut Compiler<'_>, o: &str, own: SgIdx, r: &S<SgRuleSpec>) -> Option<SgRule> {
+pub(super) fn sg_rule(
+    c: &mut Compiler<'_>,
+    o: &str,
+    own: SgIdx,
+    r: &S<SgRuleSpec>,
+) -> Option<SgRule> {
     let span = r.span();
     let r = r.get_ref();
     let traffic = c.values(o).traffic(
