@@ -24,6 +24,9 @@ impl Dataplane {
             return sink.drop_unknown(key.dst, None, frame);
         };
         let (dsubnet, dmac, sdc, owned) = (d.subnet, d.mac, d.source_dest_check, owns(d, key.dst));
+        if self.eni_stopped(dst) {
+            return sink.drop(DropDetail::InstanceStopped { eni: dst }, Some(dst), frame);
+        }
         let mtu = leg.mtu.min(d.mtu);
         let Some((mut frame, fragment)) = self.mtu_step(leg.src, dsubnet, mtu, &key, frame, sink)
         else {

@@ -152,6 +152,10 @@ pub enum DropDetail {
         nat: NatIdx,
         eni: Option<EniIdx>,
     },
+    /// `eni`'s instance is stopped (a `[[change]]`): the frame was to or from it.
+    InstanceStopped {
+        eni: EniIdx,
+    },
 }
 
 impl DropDetail {
@@ -185,6 +189,7 @@ impl DropDetail {
             HostNoSocket { .. } => DropReason::HostNoSocket,
             HostReassemblyLimit { .. } => DropReason::HostReassemblyLimit,
             AsymmetricNatReply { .. } => DropReason::AsymmetricNatReply,
+            InstanceStopped { .. } => DropReason::InstanceStopped,
         }
     }
 
@@ -447,6 +452,12 @@ impl fmt::Display for DetailDisplay<'_> {
                 }
                 write!(f, ", so the requester has no socket for it")
             }
+            InstanceStopped { eni } => write!(
+                f,
+                "{} ({}) is stopped",
+                instance_id(net, eni),
+                eni_id(net, eni)
+            ),
         }
     }
 }

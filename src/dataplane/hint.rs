@@ -93,11 +93,22 @@ impl DropDetail {
                 "the route's target in {} was deleted: point the route at a live target",
                 rtb_id(net, rtb)
             ),
-            PeeringNotActive { pcx, status } => format!(
-                "accept {} (status {})",
-                pcx_id(net, pcx),
-                status.as_str()
-            ),
+            PeeringNotActive { pcx, status } => match status {
+                PeeringStatus::PendingAcceptance => format!(
+                    "accept {} (status {})",
+                    pcx_id(net, pcx),
+                    status.as_str()
+                ),
+                PeeringStatus::InitiatingRequest => format!(
+                    "{} is still being requested: wait until it is pending acceptance, then accept it",
+                    pcx_id(net, pcx)
+                ),
+                _ => format!(
+                    "{} is {}, which AWS never turns active again: create a new peering connection and point the routes at it",
+                    pcx_id(net, pcx),
+                    status.as_str()
+                ),
+            },
             NonTransitive { pcx, onward } => {
                 let vpc_of = |ip: IpAddr| {
                     net.vpcs
@@ -178,6 +189,10 @@ impl DropDetail {
                 crate::host::REASSEMBLY_SLOTS
             ),
             AsymmetricNatReply { nat, eni } => asymmetric_nat_hint(net, nat, eni, key),
+            InstanceStopped { eni } => format!(
+                "start {} (a stopped instance's interfaces neither send nor receive; a [[change]] stopped it)",
+                super::detail::instance_id(net, eni)
+            ),
             TgwNoRoute { rtb: r, dst } => format!(
                 "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
                 tgw_rtb_id(net, r),

@@ -36,6 +36,7 @@ mod nat;
 mod pipeline;
 pub mod probe;
 mod routes;
+mod timeline;
 mod trace;
 mod transit_gateway;
 
@@ -194,6 +195,10 @@ pub struct Dataplane {
     /// The delivered actions of the last `process` call that a NAT gateway
     /// translated: (index in its `out`, crossing). Reused: no allocation per frame.
     nat_crossings: Vec<(u32, NatCrossing)>,
+    /// Per instance: running (a `[[change]]` may stop and start it).
+    running: Vec<bool>,
+    /// Per ENI: its instance is stopped (see `timeline`).
+    stopped: Vec<bool>,
 }
 
 impl Dataplane {
@@ -258,6 +263,8 @@ impl Dataplane {
             nacl_shortcuts: net.nacls.iter().map(NaclShortcut::of).collect(),
             tgw: transit_gateway::TgwPlane::compile(&net),
             nat_crossings: Vec::new(),
+            running: vec![true; net.instances.len()],
+            stopped: vec![false; net.enis.len()],
             net,
         };
         dp.compile_security_groups();

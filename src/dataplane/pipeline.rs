@@ -137,6 +137,9 @@ impl Dataplane {
             eni: src,
             dir: Direction::Outbound,
         });
+        if self.eni_stopped(src) {
+            return sink.drop(DropDetail::InstanceStopped { eni: src }, Some(src), frame);
+        }
         if eni.source_dest_check && !owns(eni, key.src) {
             return sink.drop(
                 DropDetail::SourceDestCheck {

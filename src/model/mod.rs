@@ -10,6 +10,7 @@ mod network;
 mod objects;
 mod reason;
 mod rules;
+mod timeline;
 mod traffic;
 mod transit_gateway;
 
@@ -19,5 +20,6 @@ pub use network::*;
 pub use objects::*;
 pub use reason::*;
 pub use rules::*;
+pub use timeline::*;
 pub use traffic::*;
 pub use transit_gateway::*;

@@ -33,6 +33,9 @@ pub struct Network {
     pub quotas: Quotas,
     /// `[prices]`: what each billable segment costs (data cost estimates).
     pub prices: Prices,
+    /// `[[change]]` and the flows' `expect_windows`: a network that changes
+    /// during the run (empty for most topologies).
+    pub timeline: Timeline,
 }
 
 impl Network {

@@ -185,16 +185,20 @@ pub enum PeeringStatus {
     Expired,
     Failed,
     Deleted,
+    /// Requested but not yet pending acceptance: a `[[change]]` with
+    /// `request_peering` moves it on.
+    InitiatingRequest,
 }
 
 impl PeeringStatus {
-    pub const ALL: [PeeringStatus; 6] = [
+    pub const ALL: [PeeringStatus; 7] = [
         PeeringStatus::PendingAcceptance,
         PeeringStatus::Active,
         PeeringStatus::Rejected,
         PeeringStatus::Expired,
         PeeringStatus::Failed,
         PeeringStatus::Deleted,
+        PeeringStatus::InitiatingRequest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -205,6 +209,7 @@ impl PeeringStatus {
             PeeringStatus::Expired => "expired",
             PeeringStatus::Failed => "failed",
             PeeringStatus::Deleted => "deleted",
+            PeeringStatus::InitiatingRequest => "initiating-request",
         }
     }
 }

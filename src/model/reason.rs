@@ -44,11 +44,14 @@ pub enum DropReason {
     /// the request came in through the instance's public IP: the requester sees
     /// the gateway's Elastic IP as the source, has no socket for it and discards it.
     AsymmetricNatReply,
+    /// The instance behind the ENI was stopped by a `[[change]]`
+    /// (`stop_instance`): its interfaces neither send nor answer until it starts.
+    InstanceStopped,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 22] = [
+    pub const ALL: [DropReason; 23] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -71,6 +74,7 @@ impl DropReason {
         DropReason::HostNoSocket,
         DropReason::HostReassemblyLimit,
         DropReason::AsymmetricNatReply,
+        DropReason::InstanceStopped,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -98,6 +102,7 @@ impl DropReason {
             DropReason::HostNoSocket => "HOST_NO_SOCKET",
             DropReason::HostReassemblyLimit => "HOST_REASSEMBLY_LIMIT",
             DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
+            DropReason::InstanceStopped => "INSTANCE_STOPPED",
         }
     }
 }

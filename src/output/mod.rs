@@ -23,6 +23,7 @@ pub mod run_folder;
 pub mod summary;
 pub mod table;
 pub mod thread;
+pub mod timeline;
 
 pub use report::*;
 

@@ -83,6 +83,8 @@ pub struct FlowReport {
     pub path_mtu: Option<u16>,
     /// Bytes carried over billable segments, and their estimated cost.
     pub data_cost: super::data_cost::DataCost,
+    /// Runs with `[[change]]` or `expect_windows` only (see `output::timeline`).
+    pub timeline: Option<super::timeline::FlowTimeline>,
 }
 
 /// Totals for the run (`summary.json` top level).

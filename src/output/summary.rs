@@ -80,6 +80,10 @@ pub struct FlowSummary {
     pub path_mtu: Option<u16>,
     /// Estimated data cost of the flow's bytes (both directions) at `prices`.
     pub data_cost: DataCost,
+    /// Runs with `[[change]]` or `expect_windows` only: how the outcome changed
+    /// over time and what each window saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<super::timeline::FlowTimeline>,
 }
 
 /// A flow's goodput over time: `bytes[i]` application bytes were delivered
@@ -258,6 +262,7 @@ impl Summary {
                     unaccounted_packets: r.unaccounted_packets,
                     path_mtu: r.path_mtu,
                     data_cost: r.data_cost,
+                    timeline: r.timeline.clone(),
                 }
             })
             .collect();
@@ -341,6 +346,7 @@ pub(crate) mod tests {
             unaccounted_packets: 0,
             path_mtu: None,
             data_cost: Default::default(),
+            timeline: None,
         }
     }
 

@@ -61,4 +61,11 @@ pub trait Fabric {
     fn untranslate(&self, _public: IpAddr, _protocol: u8, _port: u16) -> Option<(IpAddr, u16)> {
         None
     }
+
+    /// Apply a `[[change]]` at its virtual time (the engine calls it as an
+    /// event, never per frame). A fabric that models no changes says so: the
+    /// change is reported "not applied" in the flows' timelines.
+    fn apply_change(&mut self, _change: &crate::model::Change) -> Result<(), String> {
+        Err("this fabric does not model changes".into())
+    }
 }

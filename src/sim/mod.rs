@@ -38,6 +38,7 @@ mod report;
 mod run;
 mod scenario;
 mod setup;
+mod timeline;
 mod translation;
 mod vpc;
 

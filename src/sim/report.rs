@@ -26,6 +26,7 @@ use crate::host::{FlowPlan, FlowStats, TcpEnd};
 use crate::model::{DropReason, FlowKind, Network, SegmentBytes};
 use crate::output::conservation::unaccounted_packets;
 use crate::output::data_cost::DataCost;
+use crate::output::timeline::FlowTimeline;
 use crate::output::{FlowReport, Outcome};
 use std::collections::BTreeMap;
 
@@ -84,6 +85,25 @@ impl FlowDrops {
             .entry(reason)
             .or_insert_with(|| detail.to_string());
     }
+}
+
+/// A flow's expectation with its `expect_windows` folded in: the text lists each
+/// window (`0-1000 ms delivered`), and it is met only if every window is.
+fn with_windows(
+    e: Option<(String, bool)>,
+    timeline: Option<&FlowTimeline>,
+) -> Option<(String, bool)> {
+    let windows = timeline.map_or(&[][..], |t| &t.windows[..]);
+    if windows.is_empty() {
+        return e;
+    }
+    let (mut text, mut met) = e.map_or((Vec::new(), true), |(t, m)| (vec![t], m));
+    for w in windows {
+        let until = w.until_ms.map_or("end".to_string(), |u| format!("{u} ms"));
+        text.push(format!("{} ms-{until}: {}", w.from_ms, w.expected));
+        met &= w.met;
+    }
+    Some((text.join("; "), met))
 }
 
 fn outcome(plan: &FlowPlan, st: &FlowStats, d: &FlowDrops) -> Outcome {
@@ -195,19 +215,22 @@ pub fn build_reports(
     stats: Vec<FlowStats>,
     drops: &[FlowDrops],
     pmtu: &[Option<u16>],
+    timelines: Vec<Option<FlowTimeline>>,
 ) -> Vec<FlowReport> {
     plans
         .iter()
         .zip(stats)
         .zip(drops)
         .zip(pmtu)
-        .map(|(((plan, mut st), d), &pmtu)| {
+        .zip(timelines)
+        .map(|((((plan, mut st), d), &pmtu), timeline)| {
             let flow = &net.flows[plan.flow.ix()];
             let outcome = outcome(plan, &st, d);
             let expectation = flow.expect.map(|e| {
                 let seen = d.by_reason.keys().copied();
                 (e.text(), e.met(outcome == Outcome::Delivered, seen))
             });
+            let expectation = with_windows(expectation, timeline.as_ref());
             let goodput_bps = st.completion_ns.filter(|&ns| ns > 0).map(|ns| {
                 // Request/response: application bytes both ways.
                 let carried = plan
@@ -260,6 +283,7 @@ pub fn build_reports(
                 unaccounted_packets: unaccounted,
                 path_mtu: pmtu,
                 data_cost: DataCost::of(&d.segment_bytes, &net.prices),
+                timeline,
             }
         })
         .collect()

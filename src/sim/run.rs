@@ -9,6 +9,7 @@
 use super::attribution::{Attribution, DropKind};
 use super::report::{build_reports, FlowDrops};
 use super::setup::{self, SetupError};
+use super::timeline::{Counters, TimelineRun};
 use super::translation::TranslatedSources;
 use super::{
     Attachment, BufferPool, CapturePoint, DropEvent, EventQueue, Fabric, FabricAction,
@@ -80,6 +81,9 @@ enum Event {
     /// A frame reaches an endpoint that takes part in no flow (it would ignore it):
     /// captured on arrival, then discarded.
     Absorb { frame: FrameId, point: CapturePoint },
+    /// A time of the topology's timeline: snapshot every flow's counters, then
+    /// apply the changes due (see `sim::timeline`).
+    Mark,
 }
 
 /// One endpoint. The fields every frame touches sit here, together; the smoltcp
@@ -175,7 +179,12 @@ pub fn run(
         last_delivery_ns: 0,
         eni_frames_only: observer.eni_frames_only(),
         ledger: Conservation::default(),
+        timeline: TimelineRun::new(net),
     };
+    // Before the first polls: a change at 0 applies before any frame.
+    for &t in &e.timeline.marks {
+        e.queue.push(t, Event::Mark);
+    }
     for (i, n) in nodes.iter_mut().enumerate() {
         n.scheduled_ns = Some(0);
         e.queue.push(0, Event::Poll(i as u32));
@@ -206,7 +215,13 @@ pub fn run(
     let pmtu = nodes_pmtu(&nodes, &setup.plans);
     drop(nodes);
     let conservation = e.close_ledger(&*fabric);
-    let reports = build_reports(net, &setup.plans, stats, &e.drops, &pmtu);
+    let end: Vec<Counters> = stats
+        .iter()
+        .zip(&e.drops)
+        .map(|(s, d)| Counters::of(s, d, d.in_flight))
+        .collect();
+    let timelines = e.timeline.finish(net, &end);
+    let reports = build_reports(net, &setup.plans, stats, &e.drops, &pmtu, timelines);
     let conservation = Conservation {
         unaccounted_packets: reports.iter().map(|r| r.unaccounted_packets).sum(),
         ..conservation
@@ -292,6 +307,8 @@ struct Engine<'n> {
     eni_frames_only: bool,
     /// Frame counts for the conservation check (a few additions per frame).
     ledger: Conservation,
+    /// The topology's timeline: marks reached, snapshots, changes applied.
+    timeline: TimelineRun,
 }
 
 impl Engine<'_> {
@@ -386,6 +403,36 @@ impl Engine<'_> {
                 }
                 self.poll(t, host as usize, nodes, stats, observer);
             }
+            Event::Mark => self.mark(t, stats, fabric),
+        }
+    }
+
+    /// A time of the timeline: snapshot every flow's counters (with its frames
+    /// in flight), then apply the changes due at `t` to the fabric.
+    #[cold]
+    #[inline(never)]
+    fn mark(&mut self, t: u64, stats: &[FlowStats], fabric: &mut dyn Fabric) {
+        let mut in_flight = vec![0u64; self.drops.len()];
+        for frame in self.slab.live() {
+            if let Some((flow, _)) = self.attribution.classify(frame) {
+                if let Some(n) = in_flight.get_mut(flow.ix()) {
+                    *n += 1;
+                }
+            }
+        }
+        let counters = stats
+            .iter()
+            .zip(&self.drops)
+            .zip(in_flight)
+            .map(|((s, d), n)| Counters::of(s, d, n))
+            .collect();
+        self.timeline.snapshot(counters);
+        for change in self.timeline.due(self.net, t) {
+            let label = match fabric.apply_change(change) {
+                Ok(()) => change.label.clone(),
+                Err(why) => format!("{} (not applied: {why})", change.label),
+            };
+            self.timeline.applied(label);
         }
     }
 

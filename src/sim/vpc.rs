@@ -46,6 +46,10 @@ impl Fabric for VpcFabric<'_> {
     fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
         self.untranslated(public, protocol, port)
     }
+
+    fn apply_change(&mut self, change: &crate::model::Change) -> Result<(), String> {
+        self.dataplane.apply_change(change).map(|_| ())
+    }
 }
 
 impl VpcFabric<'_> {

@@ -35,6 +35,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "tgw_attachment",
     "tgw_route_table",
     "flow",
+    "change",
 ];
 
 /// The whole file, after each table was deserialised on its own (see `parse`).
@@ -61,6 +62,7 @@ pub struct Document {
     pub tgw_attachments: Vec<TgwAttachmentSpec>,
     pub tgw_route_tables: Vec<TgwRouteTableSpec>,
     pub flows: Vec<FlowSpec>,
+    pub changes: Vec<ChangeSpec>,
     /// Objects whose table could not be read (reported already): references to
     /// them are not reported again as unknown.
     pub broken: Vec<Broken>,
@@ -547,6 +549,26 @@ pub struct FlowSpec {
     /// of the reasons listed).
     #[schemars(with = "Option<String>")]
     pub expect: Option<S<String>>,
+    /// What the flow should see between two times of a run that changes
+    /// (`[[change]]`): `[{ from_ms = 0, until_ms = 1000, outcome = "delivered" }]`.
+    #[serde(default)]
+    #[schemars(with = "Vec<ExpectWindowSpec>")]
+    pub expect_windows: Vec<S<ExpectWindowSpec>>,
+}
+
+/// One element of a flow's `expect_windows`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectWindowSpec {
+    /// Start (default 0).
+    #[schemars(with = "Option<f64>")]
+    pub from_ms: Option<S<f64>>,
+    /// End, excluded (default: the end of the run).
+    #[schemars(with = "Option<f64>")]
+    pub until_ms: Option<S<f64>>,
+    /// As `expect`: `delivered`, `dropped`, `dropped:REASON`, `dropped:A|B`.
+    #[schemars(with = "String")]
+    pub outcome: S<String>,
 }
 
 /// `[[transit_gateway]]`: a regional router between attachments.
@@ -621,4 +643,53 @@ pub struct TgwRouteTableSpec {
     pub propagations: Vec<S<String>>,
     #[serde(default)]
     pub routes: Vec<RouteSpec>,
+}
+
+/// `[[change]]`: one timed change during the run (`action` says which; the
+/// other keys name its object and what changes). See docs/topology-format.md.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSpec {
+    /// Virtual time (milliseconds from the start of the run).
+    #[schemars(with = "f64")]
+    pub at_ms: S<f64>,
+    /// `request_peering`, `accept_peering`, `reject_peering`, `expire_peering`,
+    /// `delete_peering`, `add_route`, `remove_route`, `replace_route`,
+    /// `add_nacl_rule`, `remove_nacl_rule`, `add_sg_rule`, `remove_sg_rule`,
+    /// `set_tgw_attachment_state`, `stop_instance`, `start_instance`.
+    #[schemars(with = "String")]
+    pub action: S<String>,
+    #[schemars(with = "Option<String>")]
+    pub peering: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
+    pub route_table: Option<S<String>>,
+    /// Route changes: a CIDR.
+    #[schemars(with = "Option<String>")]
+    pub destination: Option<S<String>>,
+    /// `add_route` / `replace_route`: as a route's `target`.
+    #[schemars(with = "Option<String>")]
+    pub target: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
+    pub network_acl: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
+    pub security_group: Option<S<String>>,
+    /// NACL rules: `inbound` / `outbound`; security group rules: `ingress` / `egress`.
+    #[schemars(with = "Option<String>")]
+    pub direction: Option<S<String>>,
+    /// `add_nacl_rule`: the rule, as in `[[network_acl]]`.
+    #[schemars(with = "Option<NaclRuleSpec>")]
+    pub nacl_rule: Option<S<NaclRuleSpec>>,
+    /// `remove_nacl_rule`: the rule number.
+    #[schemars(with = "Option<i64>")]
+    pub rule_number: Option<S<i64>>,
+    /// `add_sg_rule` / `remove_sg_rule`: the rule, as in `[[security_group]]`.
+    #[schemars(with = "Option<SgRuleSpec>")]
+    pub sg_rule: Option<S<SgRuleSpec>>,
+    #[schemars(with = "Option<String>")]
+    pub tgw_attachment: Option<S<String>>,
+    /// `set_tgw_attachment_state`: an attachment state (`available`, `deleted`, ...).
+    #[schemars(with = "Option<String>")]
+    pub state: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
+    pub instance: Option<S<String>>,
 }

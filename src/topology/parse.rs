@@ -61,6 +61,7 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             "tgw_attachment" => doc.tgw_attachments = many(value, k, diags, &mut doc.broken),
             "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags, &mut doc.broken),
             "flow" => doc.flows = many(value, k, diags, &mut doc.broken),
+            "change" => doc.changes = many(value, k, diags, &mut doc.broken),
             other => diags.push(
                 "unknown-key",
                 key.span(),

@@ -165,6 +165,7 @@ pub fn reports() -> Vec<FlowReport> {
             unaccounted_packets: 0,
             path_mtu: None,
             data_cost: Default::default(),
+            timeline: None,
         },
         FlowReport {
             name: "../../escape".into(),
@@ -192,6 +193,7 @@ pub fn reports() -> Vec<FlowReport> {
             unaccounted_packets: 0,
             path_mtu: None,
             data_cost: Default::default(),
+            timeline: None,
         },
     ]
 }

@@ -156,7 +156,7 @@ fn expectations() -> Vec<String> {
 /// `delivered`, `dropped` (any reason), `dropped:REASON` or `dropped:A|B` (any
 /// of the reasons listed). Each unknown reason is an error of its own, at its
 /// column.
-fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectation> {
+pub(super) fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Option<Expectation> {
     let raw = s.get_ref();
     let text = raw.trim();
     match text {
@@ -326,6 +326,8 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             expect,
             request_response: rr,
         });
+        let flow = (c.net.flows.len() - 1) as u32;
+        super::timeline::windows(c, f, flow, &o);
     }
 }
 

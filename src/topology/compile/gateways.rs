@@ -235,7 +235,12 @@ pub fn peerings(c: &mut Compiler<'_>, specs: &[PeeringSpec]) {
             continue;
         }
         let live = |s: PeeringStatus| {
-            matches!(s, PeeringStatus::Active | PeeringStatus::PendingAcceptance)
+            matches!(
+                s,
+                PeeringStatus::Active
+                    | PeeringStatus::PendingAcceptance
+                    | PeeringStatus::InitiatingRequest
+            )
         };
         let pair = (req.min(acc), req.max(acc));
         if live(status) {

@@ -14,6 +14,7 @@ mod routes;
 mod rules;
 mod schedule;
 mod settings;
+mod timeline;
 mod transit_gateway;
 mod unicast;
 mod values;
@@ -180,6 +181,7 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     rules::security_group_rules(&mut c, &doc.security_groups);
     flows::hosts(&mut c, &doc.hosts);
     flows::flows(&mut c, &doc.flows);
+    timeline::changes(&mut c, &doc.changes);
     (c.net, c.spans)
 }
 

@@ -112,6 +112,41 @@ fn target(c: &mut Compiler<'_>, r: &RouteSpec, o: &str) -> Option<RouteTarget> {
     })
 }
 
+/// A `[[change]]` route's target, resolved and checked to belong to the table's
+/// VPC (as written routes are; see [`routes`]).
+pub(super) fn route_target(
+    c: &mut Compiler<'_>,
+    rtb: RtbIdx,
+    t: &super::super::format::S<String>,
+    o: &str,
+) -> Option<RouteTarget> {
+    let spec = RouteSpec {
+        destination: t.clone(),
+        target: t.clone(),
+    };
+    let target = target(c, &spec, o)?;
+    let vpc = c.net.route_tables[rtb.ix()].vpc;
+    let ok = match target {
+        RouteTarget::Peering(p) => c.net.peerings[p.ix()].other_side(vpc).is_some(),
+        RouteTarget::Blackhole | RouteTarget::Local => true,
+        RouteTarget::TransitGateway(g) => c.net.tgw_attachments.iter().any(|a| {
+            a.tgw == g && matches!(a.kind, TgwAttachmentKind::Vpc { vpc: v, .. } if v == vpc)
+        }),
+        RouteTarget::GatewayEndpoint(_) => false,
+        t => target_vpc(&c.net, t) == Some(vpc),
+    };
+    if !ok {
+        let msg = format!(
+            "target {} is not attached to {} (a route's target must belong to the table's VPC)",
+            t.get_ref(),
+            c.net.vpcs[vpc.ix()].id
+        );
+        c.err("route-target-vpc", t.span(), o, msg);
+        return None;
+    }
+    Some(target)
+}
+
 fn same_destination(a: &RouteDestination, b: &RouteDestination) -> bool {
     a == b
 }

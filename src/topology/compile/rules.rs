@@ -36,7 +36,7 @@ pub fn prefix_lists(c: &mut Compiler<'_>, specs: &[PrefixListSpec]) {
     }
 }
 
-fn nacl_rules(
+pub(super) fn nacl_rules(
     c: &mut Compiler<'_>,
     o: &str,
     dir: Direction,
@@ -223,7 +223,7 @@ fn tgw_reference(net: &Network, a: VpcIdx, b: VpcIdx) -> TgwReference {
     first_off.unwrap_or(TgwReference::NotShared)
 }
 
-fn sg_rule(
+pub(super) fn sg_rule(
     c: &mut Compiler<'_>,
     o: &str,
     own: SgIdx,
