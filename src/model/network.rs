@@ -33,6 +33,9 @@ pub struct Network {
     pub quotas: Quotas,
     /// `[prices]`: what each billable segment costs (data cost estimates).
     pub prices: Prices,
+    /// Amazon DNS and Route 53: zones, resolver rules and endpoints, DNS
+    /// attributes of VPCs and peerings.
+    pub dns: crate::route53::DnsConfig,
 }
 
 impl Network {

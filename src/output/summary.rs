@@ -6,7 +6,7 @@
 use super::data_cost::{DataCost, PricesUsed};
 use super::goodput::GoodputSeries;
 use super::histogram::LatencyHistogram;
-use super::report::{FlowReport, Outcome, RunTotals};
+use super::report::{FlowReport, RunTotals};
 use crate::model::{DropReason, Expectation, Flow};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -80,6 +80,9 @@ pub struct FlowSummary {
     pub path_mtu: Option<u16>,
     /// Estimated data cost of the flow's bytes (both directions) at `prices`.
     pub data_cost: DataCost,
+    /// A flow to a DNS name: the lookup its source made first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<crate::route53::lookup::DnsSummary>,
 }
 
 /// A flow's goodput over time: `bytes[i]` application bytes were delivered
@@ -193,7 +196,7 @@ pub fn expectation_met(e: Expectation, r: &FlowReport) -> bool {
         .iter()
         .filter(|(_, &n)| n > 0)
         .filter_map(|(code, _)| code.parse::<DropReason>().ok());
-    e.met(r.outcome == Outcome::Delivered, seen)
+    e.met_by_outcome(r.outcome.as_str(), seen)
 }
 
 impl Summary {
@@ -216,6 +219,10 @@ impl Summary {
                 by_name.entry(f.name.as_str()).or_insert(f);
             }
         }
+        let lookups: BTreeMap<&str, &crate::route53::DnsLookup> = flows
+            .iter()
+            .filter_map(|f| Some((f.name.as_str(), f.dns.as_deref()?)))
+            .collect();
         let flows: Vec<FlowSummary> = reports
             .iter()
             .map(|r| {
@@ -258,6 +265,9 @@ impl Summary {
                     unaccounted_packets: r.unaccounted_packets,
                     path_mtu: r.path_mtu,
                     data_cost: r.data_cost,
+                    dns: lookups
+                        .get(r.name.as_str())
+                        .map(|l| crate::route53::lookup::DnsSummary::of(l)),
                 }
             })
             .collect();
@@ -299,6 +309,7 @@ impl Summary {
 pub(crate) mod tests {
     use super::*;
     use crate::model::{DropReason, Endpoint, EniIdx, FlowKind};
+    use crate::output::report::Outcome;
 
     pub(crate) fn report(name: &str, outcome: Outcome, drops: &[(&str, u64)]) -> FlowReport {
         let mut latency_ns = LatencyHistogram::new();
@@ -353,6 +364,7 @@ pub(crate) mod tests {
             ipv6: false,
             expect,
             request_response: None,
+            dns: None,
         }
     }
 
