@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn names_follow_the_region() {
         let ip = Ipv4Addr::new(10, 0, 1, 10);
-        assert_eq!(private_hostname(ip, "us-east-1"), "ip-10-0-1-10.ec2.internal");
+        assert_eq!(
+            private_hostname(ip, "us-east-1"),
+            "ip-10-0-1-10.ec2.internal"
+        );
         assert_eq!(
             private_hostname(ip, "eu-west-1"),
             "ip-10-0-1-10.eu-west-1.compute.internal"
@@ -103,14 +106,21 @@ mod tests {
         let regions = ["us-east-1", "eu-west-1"];
         assert_eq!(
             parse_hostname("ip-10-0-1-10.ec2.internal", regions),
-            Some((HostnameKind::Private, Ipv4Addr::new(10, 0, 1, 10), "us-east-1"))
+            Some((
+                HostnameKind::Private,
+                Ipv4Addr::new(10, 0, 1, 10),
+                "us-east-1"
+            ))
         );
         assert_eq!(
             parse_hostname("ec2-3-3-3-3.eu-west-1.compute.amazonaws.com", regions),
             Some((HostnameKind::Public, Ipv4Addr::new(3, 3, 3, 3), "eu-west-1"))
         );
         assert_eq!(parse_hostname("ip-10-0-1-010.ec2.internal", regions), None);
-        assert_eq!(parse_hostname("ip-10-0-1-10.ap-south-1.compute.internal", regions), None);
+        assert_eq!(
+            parse_hostname("ip-10-0-1-10.ap-south-1.compute.internal", regions),
+            None
+        );
         assert_eq!(parse_hostname("db.internal.example", regions), None);
     }
 }

@@ -43,7 +43,14 @@ impl DnsLookup {
 
     /// When the query is sent and when its answer arrives, one-way delay
     /// `one_way_ns` each way (no answer: the stub gives up after its timeout).
-    pub fn timed(name: String, v6: bool, server: Option<IpAddr>, resolution: Resolution, start_ns: u64, one_way_ns: u64) -> DnsLookup {
+    pub fn timed(
+        name: String,
+        v6: bool,
+        server: Option<IpAddr>,
+        resolution: Resolution,
+        start_ns: u64,
+        one_way_ns: u64,
+    ) -> DnsLookup {
         let wait = if resolution.rcode == Rcode::NoResponse {
             STUB_TIMEOUT_NS
         } else {
@@ -85,8 +92,17 @@ pub fn frames(
     let answer = match lookup.resolution.rcode {
         Rcode::NoResponse => None,
         _ => {
-            let a = super::message::response(id, &lookup.name, lookup.v6, &lookup.resolution).ok()?;
-            Some(udp(server_mac, client_mac, server, client, 53, client_port, &a)?)
+            let a =
+                super::message::response(id, &lookup.name, lookup.v6, &lookup.resolution).ok()?;
+            Some(udp(
+                server_mac,
+                client_mac,
+                server,
+                client,
+                53,
+                client_port,
+                &a,
+            )?)
         }
     };
     Some(LookupFrames { query, answer })

@@ -58,7 +58,9 @@ pub fn valid_name(name: &str) -> Result<(), String> {
     }
     for label in n.split('.') {
         if label.is_empty() || label.len() > 63 {
-            return Err(format!("label {label:?}: each label has 1 to 63 characters"));
+            return Err(format!(
+                "label {label:?}: each label has 1 to 63 characters"
+            ));
         }
         if !label
             .bytes()

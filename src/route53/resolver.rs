@@ -129,7 +129,9 @@ pub fn resolve(net: &Network, from: Vantage, name: &str, v6: bool) -> Resolution
             None => return res,
         }
     }
-    res.steps.push(format!("CNAME chain longer than {MAX_CNAME_CHAIN}: stopped"));
+    res.steps.push(format!(
+        "CNAME chain longer than {MAX_CNAME_CHAIN}: stopped"
+    ));
     res
 }
 
@@ -187,9 +189,13 @@ fn step(
                     "resolver rule {} ({}) forwards through outbound endpoint {} ({}) to {sname} ({sip})",
                     r.id, r.domain, r.endpoint, r.endpoint_ip
                 ));
-                return answer_from_zones(net, name, v6, res, |k| {
-                    matches!(k, ZoneKind::OnPremises { server } if r.targets.contains(server))
-                });
+                return answer_from_zones(
+                    net,
+                    name,
+                    v6,
+                    res,
+                    |k| matches!(k, ZoneKind::OnPremises { server } if r.targets.contains(server)),
+                );
             }
             (_, Some((zi, _))) => return answer_zone(net, zi, name, v6, res),
             _ => {}
@@ -271,8 +277,10 @@ fn answer_zone(
     }
     if !found {
         res.rcode = Rcode::NxDomain;
-        res.steps
-            .push(format!("{what} {} ({}) has no {name}: NXDOMAIN", z.name, z.id));
+        res.steps.push(format!(
+            "{what} {} ({}) has no {name}: NXDOMAIN",
+            z.name, z.id
+        ));
         return None;
     }
     let shown: Vec<String> = res

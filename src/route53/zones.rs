@@ -56,7 +56,10 @@ impl DnsConfig {
         self.vpc_attributes.get(v.ix()).copied().unwrap_or_default()
     }
     pub fn peering(&self, p: PcxIdx) -> PeeringDns {
-        self.peering_options.get(p.ix()).copied().unwrap_or_default()
+        self.peering_options
+            .get(p.ix())
+            .copied()
+            .unwrap_or_default()
     }
     /// The inbound endpoint an external host's queries go to, if any.
     pub fn inbound_for(&self, h: HostIdx) -> Option<&InboundEndpoint> {

@@ -4,8 +4,8 @@
 use super::CapturePoint;
 use crate::host::FlowPlan;
 use crate::model::{Endpoint, Network};
-use crate::route53::lookup::{frames, LookupFrames};
 use crate::rng::SplitMix64;
+use crate::route53::lookup::{frames, LookupFrames};
 
 /// One lookup to put on the wire.
 pub struct Lookup {
@@ -16,7 +16,11 @@ pub struct Lookup {
 
 /// Per plan: where the lookup is seen and its frames (`None`: the flow names
 /// its destination by object, or its source has no resolver on the network).
-pub fn frames_for(net: &Network, seed: u64, plans: &[FlowPlan]) -> Vec<Option<(CapturePoint, Lookup)>> {
+pub fn frames_for(
+    net: &Network,
+    seed: u64,
+    plans: &[FlowPlan],
+) -> Vec<Option<(CapturePoint, Lookup)>> {
     plans
         .iter()
         .map(|p| {
@@ -24,7 +28,9 @@ pub fn frames_for(net: &Network, seed: u64, plans: &[FlowPlan]) -> Vec<Option<(C
             let l = f.dns.as_ref()?;
             let (point, mac) = match f.src {
                 Endpoint::Eni(e) => (CapturePoint::Eni(e), net.enis.get(e.ix())?.mac),
-                Endpoint::External(h) => (CapturePoint::External(h), crate::dataplane::EXTERNAL_MAC),
+                Endpoint::External(h) => {
+                    (CapturePoint::External(h), crate::dataplane::EXTERNAL_MAC)
+                }
             };
             // The stub's source port and the message id: drawn per flow from
             // the seed, so reruns are byte-identical.

@@ -181,9 +181,21 @@ pub fn run(
     let lookups = super::dns::frames_for(net, config.seed, &setup.plans);
     for (i, l) in lookups.iter().enumerate() {
         if let Some((_, l)) = l {
-            e.queue.push(l.query_ns, Event::Dns { lookup: i as u32, answer: false });
+            e.queue.push(
+                l.query_ns,
+                Event::Dns {
+                    lookup: i as u32,
+                    answer: false,
+                },
+            );
             if l.frames.answer.is_some() {
-                e.queue.push(l.answer_ns, Event::Dns { lookup: i as u32, answer: true });
+                e.queue.push(
+                    l.answer_ns,
+                    Event::Dns {
+                        lookup: i as u32,
+                        answer: true,
+                    },
+                );
             }
         }
     }
@@ -425,7 +437,10 @@ impl Engine<'_> {
             self.ledger.generated += 1;
             self.ledger.delivered += 1;
             self.last_delivery_ns = t;
-            (FrameDirection::Inbound, l.frames.answer.as_deref().unwrap_or(&[]))
+            (
+                FrameDirection::Inbound,
+                l.frames.answer.as_deref().unwrap_or(&[]),
+            )
         } else {
             self.ledger.emitted += 1;
             if l.frames.answer.is_some() {

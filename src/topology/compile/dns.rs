@@ -44,7 +44,12 @@ pub fn compile(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
     {
         if ids.insert(z.id.get_ref().clone(), ()).is_some() {
             let o = format!("{which} zone {}", z.id.get_ref());
-            c.err("duplicate-id", z.id.span(), &o, format!("duplicate zone id `{}`; ids must be unique", z.id.get_ref()));
+            c.err(
+                "duplicate-id",
+                z.id.span(),
+                &o,
+                format!("duplicate zone id `{}`; ids must be unique", z.id.get_ref()),
+            );
             continue;
         }
         if let Some(zone) = zone(c, z, which) {
@@ -62,7 +67,10 @@ fn attributes(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
             continue;
         };
         let support = v.enable_dns_support.as_ref().is_none_or(|s| *s.get_ref());
-        let hostnames = v.enable_dns_hostnames.as_ref().is_some_and(|s| *s.get_ref());
+        let hostnames = v
+            .enable_dns_hostnames
+            .as_ref()
+            .is_some_and(|s| *s.get_ref());
         if let (Some(h), false) = (&v.enable_dns_hostnames, support) {
             if *h.get_ref() {
                 let o = format!("vpc {}", v.id.get_ref());
@@ -80,8 +88,16 @@ fn attributes(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
         let pcx = c.net.peerings[ix as usize].clone();
         let mut opts = PeeringDns::default();
         for (flag, set, key) in [
-            (&p.requester_allow_dns_resolution_from_remote_vpc, &mut opts.requester, "requester"),
-            (&p.accepter_allow_dns_resolution_from_remote_vpc, &mut opts.accepter, "accepter"),
+            (
+                &p.requester_allow_dns_resolution_from_remote_vpc,
+                &mut opts.requester,
+                "requester",
+            ),
+            (
+                &p.accepter_allow_dns_resolution_from_remote_vpc,
+                &mut opts.accepter,
+                "accepter",
+            ),
         ] {
             let Some(f) = flag else { continue };
             *set = *f.get_ref();
@@ -107,7 +123,15 @@ fn dns_name(c: &mut Compiler<'_>, s: &S<String>, o: &str, what: &str) -> Option<
     match valid_name(raw) {
         Ok(()) => Some(raw.trim_end_matches('.').to_ascii_lowercase()),
         Err(e) => {
-            c.err("dns-name", s.span(), o, format!("{what} `{}` is not a valid DNS name: {e}", crate::escape::escape(raw)));
+            c.err(
+                "dns-name",
+                s.span(),
+                o,
+                format!(
+                    "{what} `{}` is not a valid DNS name: {e}",
+                    crate::escape::escape(raw)
+                ),
+            );
             None
         }
     }
@@ -119,7 +143,12 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
     let kind = match which {
         "private" => {
             if z.vpcs.is_empty() {
-                c.err("zone-vpcs", z.id.span(), &o, "a private hosted zone needs `vpcs`: at least one VPC to associate it with");
+                c.err(
+                    "zone-vpcs",
+                    z.id.span(),
+                    &o,
+                    "a private hosted zone needs `vpcs`: at least one VPC to associate it with",
+                );
             }
             if let Some(s) = &z.server {
                 c.err("zone-keys", s.span(), &o, "`server` is for [[onprem_zone]]; a private zone is answered by the Amazon resolver of its VPCs");
@@ -137,7 +166,12 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
         }
         "public" => {
             if let Some(v) = z.vpcs.first() {
-                c.err("zone-keys", v.span(), &o, "`vpcs` is for [[private_zone]]; a public zone is answered to everyone");
+                c.err(
+                    "zone-keys",
+                    v.span(),
+                    &o,
+                    "`vpcs` is for [[private_zone]]; a public zone is answered to everyone",
+                );
             }
             if let Some(s) = &z.server {
                 c.err("zone-keys", s.span(), &o, "`server` is for [[onprem_zone]]");
@@ -149,7 +183,12 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
                 c.err("zone-keys", v.span(), &o, "`vpcs` is for [[private_zone]]; an on-premises zone is reached by a [[resolver_rule]]");
             }
             let Some(s) = &z.server else {
-                c.err("zone-keys", z.id.span(), &o, "an on-premises zone needs `server`: the [[host]] whose DNS server holds it");
+                c.err(
+                    "zone-keys",
+                    z.id.span(),
+                    &o,
+                    "an on-premises zone needs `server`: the [[host]] whose DNS server holds it",
+                );
                 return None;
             };
             let h = HostIdx(c.resolve(Kind::Host, s, &o)?);
@@ -171,9 +210,17 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
     let name = name?;
     // RFC 1034 §3.6.2: a name with a CNAME has no other data.
     for r in &z.records {
-        let n = r.name.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+        let n = r
+            .name
+            .get_ref()
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         let at: Vec<&ZoneRecord> = records.iter().filter(|x| x.name == n).collect();
-        if at.len() > 1 && at.iter().any(|x| matches!(x.data, RecordData::Cname(_))) && r.kind.get_ref().eq_ignore_ascii_case("CNAME") {
+        if at.len() > 1
+            && at.iter().any(|x| matches!(x.data, RecordData::Cname(_)))
+            && r.kind.get_ref().eq_ignore_ascii_case("CNAME")
+        {
             c.err("cname-other-data", r.name.span(), &o, format!("{n} has a CNAME and other records; a name with a CNAME may have no other record (RFC 1034)"));
             ok = false;
         }
@@ -198,7 +245,15 @@ fn record(c: &mut Compiler<'_>, r: &RecordSpec, zone: Option<&str>, o: &str) -> 
         None => DEFAULT_TTL,
         Some(t) if (0..=2_147_483_647).contains(t.get_ref()) => *t.get_ref() as u32,
         Some(t) => {
-            c.err("dns-ttl", t.span(), o, format!("TTL {} is out of range (0 to 2147483647 seconds)", t.get_ref()));
+            c.err(
+                "dns-ttl",
+                t.span(),
+                o,
+                format!(
+                    "TTL {} is out of range (0 to 2147483647 seconds)",
+                    t.get_ref()
+                ),
+            );
             return None;
         }
     };
@@ -207,24 +262,52 @@ fn record(c: &mut Compiler<'_>, r: &RecordSpec, zone: Option<&str>, o: &str) -> 
         "A" => match value.parse::<IpAddr>() {
             Ok(IpAddr::V4(a)) => RecordData::A(a),
             _ => {
-                c.err("record-value", r.value.span(), o, format!("an A record holds an IPv4 address, not `{}`", crate::escape::escape(value)));
+                c.err(
+                    "record-value",
+                    r.value.span(),
+                    o,
+                    format!(
+                        "an A record holds an IPv4 address, not `{}`",
+                        crate::escape::escape(value)
+                    ),
+                );
                 return None;
             }
         },
         "AAAA" => match value.parse::<IpAddr>() {
             Ok(IpAddr::V6(a)) => RecordData::Aaaa(a),
             _ => {
-                c.err("record-value", r.value.span(), o, format!("an AAAA record holds an IPv6 address, not `{}`", crate::escape::escape(value)));
+                c.err(
+                    "record-value",
+                    r.value.span(),
+                    o,
+                    format!(
+                        "an AAAA record holds an IPv6 address, not `{}`",
+                        crate::escape::escape(value)
+                    ),
+                );
                 return None;
             }
         },
         "CNAME" => RecordData::Cname(dns_name(c, &r.value, o, "CNAME target")?),
         other => {
-            c.err("record-type", r.kind.span(), o, format!("unknown record type `{}` (A, AAAA or CNAME)", crate::escape::escape(other)));
+            c.err(
+                "record-type",
+                r.kind.span(),
+                o,
+                format!(
+                    "unknown record type `{}` (A, AAAA or CNAME)",
+                    crate::escape::escape(other)
+                ),
+            );
             return None;
         }
     };
-    Some(ZoneRecord { name: name?, ttl, data })
+    Some(ZoneRecord {
+        name: name?,
+        ttl,
+        data,
+    })
 }
 
 fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
@@ -236,7 +319,15 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
             "inbound" => true,
             "outbound" => false,
             other => {
-                c.err("resolver-endpoint", e.direction.span(), &o, format!("unknown direction `{}` (inbound or outbound)", crate::escape::escape(other)));
+                c.err(
+                    "resolver-endpoint",
+                    e.direction.span(),
+                    &o,
+                    format!(
+                        "unknown direction `{}` (inbound or outbound)",
+                        crate::escape::escape(other)
+                    ),
+                );
                 continue;
             }
         };
@@ -255,8 +346,16 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
                 continue;
             }
         };
-        if eps.insert(e.id.get_ref().clone(), (inbound, vpc, v4)).is_some() {
-            c.err("duplicate-id", e.id.span(), &o, format!("duplicate resolver endpoint id `{}`", e.id.get_ref()));
+        if eps
+            .insert(e.id.get_ref().clone(), (inbound, vpc, v4))
+            .is_some()
+        {
+            c.err(
+                "duplicate-id",
+                e.id.span(),
+                &o,
+                format!("duplicate resolver endpoint id `{}`", e.id.get_ref()),
+            );
             continue;
         }
         if inbound {
@@ -277,7 +376,15 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
                 None
             }
             None => {
-                c.err("resolver-rule", r.endpoint.span(), &o, format!("unknown resolver endpoint `{}`", crate::escape::escape(r.endpoint.get_ref())));
+                c.err(
+                    "resolver-rule",
+                    r.endpoint.span(),
+                    &o,
+                    format!(
+                        "unknown resolver endpoint `{}`",
+                        crate::escape::escape(r.endpoint.get_ref())
+                    ),
+                );
                 None
             }
         };
@@ -297,7 +404,8 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
             }
         }
         if let (Some(domain), Some((ep_vpc, ip))) = (domain, endpoint) {
-            if targets.len() == r.targets.len() && !targets.is_empty() && vpcs.len() == r.vpcs.len() {
+            if targets.len() == r.targets.len() && !targets.is_empty() && vpcs.len() == r.vpcs.len()
+            {
                 let _ = ep_vpc;
                 c.net.dns.rules.push(ForwardRule {
                     id: r.id.get_ref().clone(),
@@ -319,7 +427,15 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
         };
         match c.net.dns.inbound.iter().position(|e| e.id == *f.get_ref()) {
             Some(i) => c.net.dns.host_resolver[hix as usize] = Some(i),
-            None => c.err("resolver-endpoint", f.span(), &o, format!("`dns_forwarder` names `{}`, which is not an inbound resolver endpoint", crate::escape::escape(f.get_ref()))),
+            None => c.err(
+                "resolver-endpoint",
+                f.span(),
+                &o,
+                format!(
+                    "`dns_forwarder` names `{}`, which is not an inbound resolver endpoint",
+                    crate::escape::escape(f.get_ref())
+                ),
+            ),
         }
     }
 }

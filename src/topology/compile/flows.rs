@@ -309,8 +309,8 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             continue;
         }
         // As `sim::setup` addresses it: from the internet, an instance's public IPv4.
-        if let Some(problem) = unreachable_from_internet(&c.net, src, dst, f.ipv6)
-            .filter(|_| dns.is_none())
+        if let Some(problem) =
+            unreachable_from_internet(&c.net, src, dst, f.ipv6).filter(|_| dns.is_none())
         {
             c.err("flow-endpoints", f.to.span(), &o, problem);
             continue;
@@ -404,7 +404,10 @@ fn lookup(
         Endpoint::Eni(e) => {
             let vpc = net.enis[e.ix()].vpc;
             // The Amazon resolver at the VPC's base address +2.
-            let base = net.vpcs[vpc.ix()].cidrs.first().map(|n| u32::from(n.network()));
+            let base = net.vpcs[vpc.ix()]
+                .cidrs
+                .first()
+                .map(|n| u32::from(n.network()));
             let server = base.map(|b| IpAddr::V4(Ipv4Addr::from(b.wrapping_add(2))));
             (Vantage::Vpc(vpc), server, net.latency.same_az_ns)
         }
@@ -418,7 +421,10 @@ fn lookup(
         },
     };
     let res = resolve(net, vantage, raw, f.ipv6);
-    let start = f.start_ms.as_ref().map_or(0, |s| (s.get_ref().max(0.0) * 1e6) as u64);
+    let start = f
+        .start_ms
+        .as_ref()
+        .map_or(0, |s| (s.get_ref().max(0.0) * 1e6) as u64);
     let l = DnsLookup::timed(raw.to_string(), f.ipv6, server, res, start, one_way);
     let Some(addr) = l.address() else {
         return Some((src, l));
@@ -451,7 +457,10 @@ fn lookup(
     match found {
         Some(d) if d != src => Some((d, l)),
         Some(_) => {
-            let msg = format!("`{}` resolves to {addr}, the flow's own source", crate::escape::escape(raw));
+            let msg = format!(
+                "`{}` resolves to {addr}, the flow's own source",
+                crate::escape::escape(raw)
+            );
             c.err("flow-endpoints", f.to.span(), o, msg);
             None
         }
