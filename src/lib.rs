@@ -17,6 +17,7 @@ pub mod output;
 pub mod policy;
 pub mod prefetch;
 pub mod rng;
+pub mod route53;
 pub mod sim;
 pub mod topology;
 pub mod warnings;

@@ -245,9 +245,94 @@ fn payload_len(proto: Proto, v6: bool, size: Option<u16>) -> Result<usize, Strin
     }
 }
 
+/// `--to` as a DNS name (it has a dot and names no endpoint or address): the
+/// source's resolver answers it first. `None`: `to` is not a name.
+fn lookup(net: &Network, src: End, to: &str, v6: bool) -> Option<crate::route53::Resolution> {
+    use crate::route53::Vantage;
+    if !to.contains('.') || to.parse::<IpAddr>().is_ok() || net.endpoint_by_name(to).is_some() {
+        return None;
+    }
+    crate::route53::message::valid_name(to).ok()?;
+    let vantage = match src {
+        Endpoint::Eni(e) => Vantage::Vpc(net.enis[e.ix()].vpc),
+        Endpoint::External(h) => match net.external_hosts[h.ix()].site {
+            ExternalSite::Internet => Vantage::Internet,
+            ExternalSite::OnPrem(_) => Vantage::OnPremises(h),
+        },
+    };
+    Some(crate::route53::resolve(net, vantage, to, v6))
+}
+
+/// The resolution step as text: the resolver's steps, then the answer.
+fn resolution_text(to: &str, r: &crate::route53::Resolution) -> String {
+    let mut t = format!(
+        "Resolution of {}:
+",
+        crate::escape::escape(to)
+    );
+    for (i, step) in r.steps.iter().enumerate() {
+        t.push_str(&format!(
+            "  {}. {}
+",
+            i + 1,
+            crate::escape::escape(step)
+        ));
+    }
+    match r.address() {
+        Some(a) => t.push_str(&format!(
+            "  answer: {a}
+
+"
+        )),
+        None => t.push_str(&format!(
+            "  answer: none ({})
+
+",
+            r.rcode.as_str()
+        )),
+    }
+    t
+}
+
+fn resolution_json(r: &crate::route53::Resolution) -> Value {
+    json!({
+        "rcode": r.rcode.as_str(),
+        "answers": r.answers.iter().map(|a| json!({
+            "name": a.name, "type": a.data.type_str(), "ttl": a.ttl, "value": a.data.value(),
+        })).collect::<Vec<_>>(),
+        "steps": r.steps,
+    })
+}
+
 fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
     let (src, src_ip) = resolve(net, &args.from)?;
-    let (dst, dst_ip) = resolve(net, &args.to)?;
+    let dns = lookup(net, src, &args.to, args.ipv6);
+    let to = match &dns {
+        Some(r) => match r.address() {
+            Some(a) => a.to_string(),
+            None => {
+                let json = args.json || args.format == Format::Json;
+                let out = if json {
+                    serde_json::to_string_pretty(&json!({
+                        "from": args.from, "to": args.to, "dns": resolution_json(r),
+                        "delivered": false, "verdict": "unresolved", "reason": r.rcode.as_str(),
+                    }))
+                    .map_err(|e| e.to_string())?
+                } else {
+                    format!(
+                        "Trace {} -> {}\n\n{}Result: the name did not resolve ({})",
+                        crate::escape::escape(&args.from),
+                        crate::escape::escape(&args.to),
+                        resolution_text(&args.to, r),
+                        r.rcode.as_str()
+                    )
+                };
+                return Ok((out, false));
+            }
+        },
+        None => args.to.clone(),
+    };
+    let (dst, dst_ip) = resolve(net, &to)?;
     if matches!((src, dst), (Endpoint::External(_), Endpoint::External(_))) {
         return Err("one end must be inside a VPC (both are external hosts)".into());
     }
@@ -308,13 +393,23 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                 "delivered": ok,
                 "verdict": verdict.0,
                 "reason": verdict.1,
+                "dns": dns.as_ref().map(resolution_json),
             });
             Ok((
                 serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
                 ok,
             ))
         }
-        Format::Text => Ok((text_report(net, &title, &result, &verdict.2), ok)),
+        Format::Text => {
+            let mut text = text_report(net, &title, &result, &verdict.2);
+            if let Some(r) = &dns {
+                // The resolution step comes first, as the host asks before it sends.
+                let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
+                text.push_str(&resolution_text(&args.to, r));
+                text.push_str(&body);
+            }
+            Ok((text, ok))
+        }
         Format::Svg => Ok((report_html::trace_svg(net, &result), ok)),
         Format::Html => {
             let text = text_report(net, &title, &result, &verdict.2);

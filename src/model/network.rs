@@ -36,6 +36,9 @@ pub struct Network {
     /// `[[change]]` and the flows' `expect_windows`: a network that changes
     /// during the run (empty for most topologies).
     pub timeline: Timeline,
+    /// Amazon DNS and Route 53: zones, resolver rules and endpoints, DNS
+    /// attributes of VPCs and peerings.
+    pub dns: crate::route53::DnsConfig,
 }
 
 impl Network {

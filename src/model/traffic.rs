@@ -39,6 +39,9 @@ pub enum Expectation {
     Dropped(DropReason),
     /// `dropped` ([`DropReasons::ANY`]) or `dropped:A|B`: dropped for any of these.
     DroppedAnyOf(DropReasons),
+    /// `nxdomain`: the destination's DNS name does not resolve (the flow never
+    /// starts).
+    Nxdomain,
 }
 
 impl Expectation {
@@ -50,6 +53,7 @@ impl Expectation {
             Expectation::Dropped(r) => format!("dropped:{}", r.code()),
             Expectation::DroppedAnyOf(DropReasons::ANY) => "dropped".to_string(),
             Expectation::DroppedAnyOf(s) => format!("dropped:{}", s.text()),
+            Expectation::Nxdomain => "nxdomain".to_string(),
         }
     }
 
@@ -61,6 +65,17 @@ impl Expectation {
             Expectation::Delivered => delivered,
             Expectation::Dropped(want) => !delivered && reasons.any(|r| r == want),
             Expectation::DroppedAnyOf(set) => !delivered && reasons.any(|r| set.contains(r)),
+            // Met by the outcome alone: see `met_by_outcome`.
+            Expectation::Nxdomain => false,
+        }
+    }
+
+    /// Met by a flow whose outcome is `outcome` (as `summary.json` spells it) and
+    /// whose frames were dropped for `reasons`.
+    pub fn met_by_outcome(self, outcome: &str, reasons: impl Iterator<Item = DropReason>) -> bool {
+        match self {
+            Expectation::Nxdomain => outcome == "nxdomain",
+            _ => self.met(outcome == "delivered", reasons),
         }
     }
 }
@@ -92,9 +107,18 @@ pub struct Flow {
     pub expect: Option<Expectation>,
     /// TCP request/response instead of bulk (`None`: bulk transfer of `bytes`).
     pub request_response: Option<RequestResponse>,
+    /// The destination was named by DNS name (`to = "db.internal.example"`): the
+    /// lookup the source makes first. `dst` is where the answer points, or the
+    /// source itself when the name did not resolve (the flow then never starts).
+    pub dns: Option<Box<crate::route53::DnsLookup>>,
 }
 
 impl Flow {
+    /// The destination name did not resolve to an address: the flow never starts.
+    pub fn unresolved(&self) -> bool {
+        self.dns.as_ref().is_some_and(|d| d.address().is_none())
+    }
+
     /// A flow with every number zero, port 5001, DF set only for TCP (as Linux
     /// sets it), no expectation and no request/response: a base for struct-update
     /// syntax where code builds flows without a topology file (tests, generators).
@@ -115,6 +139,7 @@ impl Flow {
             ipv6: false,
             expect: None,
             request_response: None,
+            dns: None,
         }
     }
 }

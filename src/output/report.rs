@@ -20,6 +20,12 @@ pub enum Outcome {
     /// flow not every packet of which was sent or had time to arrive, none of its
     /// frames dropped; a TCP transfer still under way.
     Incomplete,
+    /// The destination was named by DNS name and the resolver answered NXDOMAIN
+    /// (or no address of the family asked): the flow never started.
+    Nxdomain,
+    /// The destination was named by DNS name and no resolver answered (the VPC's
+    /// `enable_dns_support` is off): the flow never started.
+    DnsTimeout,
 }
 
 impl Outcome {
@@ -30,6 +36,8 @@ impl Outcome {
             Outcome::Dropped => "dropped",
             Outcome::Stalled => "stalled",
             Outcome::Incomplete => "incomplete",
+            Outcome::Nxdomain => "nxdomain",
+            Outcome::DnsTimeout => "dns-timeout",
         }
     }
 }

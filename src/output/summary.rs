@@ -6,7 +6,7 @@
 use super::data_cost::{DataCost, PricesUsed};
 use super::goodput::GoodputSeries;
 use super::histogram::LatencyHistogram;
-use super::report::{FlowReport, Outcome, RunTotals};
+use super::report::{FlowReport, RunTotals};
 use crate::model::{DropReason, Expectation, Flow};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -84,6 +84,9 @@ pub struct FlowSummary {
     /// over time and what each window saw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<super::timeline::FlowTimeline>,
+    /// A flow to a DNS name: the lookup its source made first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<crate::route53::lookup::DnsSummary>,
 }
 
 /// A flow's goodput over time: `bytes[i]` application bytes were delivered
@@ -197,7 +200,7 @@ pub fn expectation_met(e: Expectation, r: &FlowReport) -> bool {
         .iter()
         .filter(|(_, &n)| n > 0)
         .filter_map(|(code, _)| code.parse::<DropReason>().ok());
-    e.met(r.outcome == Outcome::Delivered, seen)
+    e.met_by_outcome(r.outcome.as_str(), seen)
 }
 
 impl Summary {
@@ -220,6 +223,10 @@ impl Summary {
                 by_name.entry(f.name.as_str()).or_insert(f);
             }
         }
+        let lookups: BTreeMap<&str, &crate::route53::DnsLookup> = flows
+            .iter()
+            .filter_map(|f| Some((f.name.as_str(), f.dns.as_deref()?)))
+            .collect();
         let flows: Vec<FlowSummary> = reports
             .iter()
             .map(|r| {
@@ -263,6 +270,9 @@ impl Summary {
                     path_mtu: r.path_mtu,
                     data_cost: r.data_cost,
                     timeline: r.timeline.clone(),
+                    dns: lookups
+                        .get(r.name.as_str())
+                        .map(|l| crate::route53::lookup::DnsSummary::of(l)),
                 }
             })
             .collect();
@@ -311,6 +321,7 @@ impl Summary {
 pub(crate) mod tests {
     use super::*;
     use crate::model::{DropReason, Endpoint, EniIdx, FlowKind};
+    use crate::output::report::Outcome;
 
     pub(crate) fn report(name: &str, outcome: Outcome, drops: &[(&str, u64)]) -> FlowReport {
         let mut latency_ns = LatencyHistogram::new();
@@ -366,6 +377,7 @@ pub(crate) mod tests {
             ipv6: false,
             expect,
             request_response: None,
+            dns: None,
         }
     }
 

@@ -28,6 +28,7 @@
 
 mod attribution;
 mod direct;
+mod dns;
 pub mod explain;
 mod fabric;
 mod frames;

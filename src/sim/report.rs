@@ -225,10 +225,14 @@ pub fn build_reports(
         .zip(timelines)
         .map(|((((plan, mut st), d), &pmtu), timeline)| {
             let flow = &net.flows[plan.flow.ix()];
-            let outcome = outcome(plan, &st, d);
+            let outcome = match flow.dns.as_ref().map(|l| l.resolution.rcode) {
+                _ if !flow.unresolved() => outcome(plan, &st, d),
+                Some(crate::route53::Rcode::NoResponse) => Outcome::DnsTimeout,
+                _ => Outcome::Nxdomain,
+            };
             let expectation = flow.expect.map(|e| {
                 let seen = d.by_reason.keys().copied();
-                (e.text(), e.met(outcome == Outcome::Delivered, seen))
+                (e.text(), e.met_by_outcome(outcome.as_str(), seen))
             });
             let expectation = with_windows(expectation, timeline.as_ref());
             let goodput_bps = st.completion_ns.filter(|&ns| ns > 0).map(|ns| {
@@ -250,7 +254,11 @@ pub fn build_reports(
             FlowReport {
                 name: flow.name.clone(),
                 src: endpoint_name(net, flow.src),
-                dst: endpoint_name(net, flow.dst),
+                // An unresolved name has no endpoint: the name stands for it.
+                dst: match &flow.dns {
+                    Some(l) if flow.unresolved() => l.name.clone(),
+                    _ => endpoint_name(net, flow.dst),
+                },
                 protocol: plan.kind.as_str(),
                 sent_packets: st.sent_packets,
                 delivered_packets: st.delivered_packets,

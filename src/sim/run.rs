@@ -84,6 +84,9 @@ enum Event {
     /// A time of the topology's timeline: snapshot every flow's counters, then
     /// apply the changes due (see `sim::timeline`).
     Mark,
+    /// A flow's DNS query leaves its source (`answer = false`), or the answer
+    /// arrives (see `sim::dns`).
+    Dns { lookup: u32, answer: bool },
 }
 
 /// One endpoint. The fields every frame touches sit here, together; the smoltcp
@@ -149,6 +152,9 @@ pub fn run(
         if i % 1024 == 0 && config.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             break;
         }
+        if net.flows[p.flow.ix()].unresolved() {
+            continue; // never starts: its lookup failed
+        }
         nodes[p.dst_host].host.add_server(p);
         nodes[p.src_host]
             .host
@@ -175,7 +181,7 @@ pub fn run(
         host_of: HostOf::new(&setup.host_of),
         events: 0,
         frames: 0,
-        pending_flows: setup.plans.len(),
+        pending_flows: setup.plans.len() - net.flows.iter().filter(|f| f.unresolved()).count(),
         last_delivery_ns: 0,
         eni_frames_only: observer.eni_frames_only(),
         ledger: Conservation::default(),
@@ -188,6 +194,28 @@ pub fn run(
     for (i, n) in nodes.iter_mut().enumerate() {
         n.scheduled_ns = Some(0);
         e.queue.push(0, Event::Poll(i as u32));
+    }
+    // Flows by DNS name: their lookups' frames, at the times compiled.
+    let lookups = super::dns::frames_for(net, config.seed, &setup.plans);
+    for (i, l) in lookups.iter().enumerate() {
+        if let Some((_, l)) = l {
+            e.queue.push(
+                l.query_ns,
+                Event::Dns {
+                    lookup: i as u32,
+                    answer: false,
+                },
+            );
+            if l.frames.answer.is_some() {
+                e.queue.push(
+                    l.answer_ns,
+                    Event::Dns {
+                        lookup: i as u32,
+                        answer: true,
+                    },
+                );
+            }
+        }
     }
     let mut now = 0u64;
     let mut interrupted = false;
@@ -207,7 +235,11 @@ pub fn run(
         }
         now = t;
         e.events += 1;
-        e.handle(t, ev, &mut nodes, &mut stats, fabric, observer);
+        if let Event::Dns { lookup, answer } = ev {
+            e.dns(t, &lookups, lookup, answer, observer);
+        } else {
+            e.handle(t, ev, &mut nodes, &mut stats, fabric, observer);
+        }
         if e.pending_flows == 0 {
             break;
         }
@@ -376,6 +408,8 @@ impl Engine<'_> {
                     }
                 }
             }
+            // Handled by `Engine::dns` (it needs the lookups' frames).
+            Event::Dns { .. } => {}
             Event::Absorb { frame, point } => {
                 let bytes = self.slab.remove(frame);
                 self.ledger.absorbed += 1;
@@ -439,6 +473,44 @@ impl Engine<'_> {
     /// Whether frames seen at `point` go to the observer (see
     /// [`Observer::eni_frames_only`]).
     #[inline]
+    /// A DNS query or answer of a flow by name, seen at the source's interface
+    /// and counted: the query is emitted by the host and taken by the resolver
+    /// (delivered) or by nobody (absorbed); the answer is made by the resolver
+    /// (generated) and delivered to the host.
+    fn dns(
+        &mut self,
+        t: u64,
+        lookups: &[Option<(CapturePoint, super::dns::Lookup)>],
+        i: u32,
+        answer: bool,
+        observer: &mut dyn Observer,
+    ) {
+        let Some(Some((point, l))) = lookups.get(i as usize) else {
+            return;
+        };
+        self.frames += 1;
+        let (dir, bytes) = if answer {
+            self.ledger.generated += 1;
+            self.ledger.delivered += 1;
+            self.last_delivery_ns = t;
+            (
+                FrameDirection::Inbound,
+                l.frames.answer.as_deref().unwrap_or(&[]),
+            )
+        } else {
+            self.ledger.emitted += 1;
+            if l.frames.answer.is_some() {
+                self.ledger.delivered += 1;
+            } else {
+                self.ledger.absorbed += 1;
+            }
+            (FrameDirection::Outbound, &l.frames.query[..])
+        };
+        if self.observes(*point) {
+            observer.frame(t, *point, dir, bytes);
+        }
+    }
+
     fn observes(&self, point: CapturePoint) -> bool {
         !self.eni_frames_only || matches!(point, CapturePoint::Eni(_) | CapturePoint::NatGateway(_))
     }

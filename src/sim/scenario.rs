@@ -88,6 +88,7 @@ impl HubAndSpokes {
                 ipv6: false,
                 expect: Some(Expectation::Delivered),
                 request_response: None,
+                dns: None,
             });
         }
         net

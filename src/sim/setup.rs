@@ -222,13 +222,17 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
     for (i, f) in net.flows.iter().enumerate() {
         let src_host = host_of[&attachment(f.src)];
         let dst_host = host_of[&attachment(f.dst)];
-        if src_host == dst_host {
+        // A flow whose name did not resolve never starts (its "destination" is
+        // its own source, a placeholder).
+        if src_host == dst_host && !f.unresolved() {
             return Err(SetupError(format!(
                 "flow {}: source and destination are the same host",
                 f.name
             )));
         }
         let (src_ip, dst_ip) = addresses(net, f.src, f.dst, f.ipv6, &f.name)?;
+        // A flow by name goes where the answer points (a public address, say).
+        let dst_ip = f.dns.as_ref().and_then(|d| d.address()).unwrap_or(dst_ip);
         let mut attempts = 0u32;
         let local_port = loop {
             attempts += 1;

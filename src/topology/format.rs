@@ -36,6 +36,11 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "tgw_route_table",
     "flow",
     "change",
+    "private_zone",
+    "public_zone",
+    "onprem_zone",
+    "resolver_endpoint",
+    "resolver_rule",
 ];
 
 /// The whole file, after each table was deserialised on its own (see `parse`).
@@ -63,6 +68,11 @@ pub struct Document {
     pub tgw_route_tables: Vec<TgwRouteTableSpec>,
     pub flows: Vec<FlowSpec>,
     pub changes: Vec<ChangeSpec>,
+    pub private_zones: Vec<super::format_dns::ZoneSpec>,
+    pub public_zones: Vec<super::format_dns::ZoneSpec>,
+    pub onprem_zones: Vec<super::format_dns::ZoneSpec>,
+    pub resolver_endpoints: Vec<super::format_dns::ResolverEndpointSpec>,
+    pub resolver_rules: Vec<super::format_dns::ResolverRuleSpec>,
     /// Objects whose table could not be read (reported already): references to
     /// them are not reported again as unknown.
     pub broken: Vec<Broken>,
@@ -154,6 +164,13 @@ pub struct VpcSpec {
     pub secondary_cidrs: Vec<S<String>>,
     #[schemars(with = "Option<String>")]
     pub ipv6_cidr: Option<S<String>>,
+    /// The Amazon resolver answers in this VPC (AWS default: true).
+    #[schemars(with = "Option<bool>")]
+    pub enable_dns_support: Option<S<bool>>,
+    /// Instances with a public IP get a public DNS hostname; private hosted
+    /// zones need it (AWS default for a VPC you create: false).
+    #[schemars(with = "Option<bool>")]
+    pub enable_dns_hostnames: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -441,6 +458,14 @@ pub struct PeeringSpec {
     pub status: Option<S<String>>,
     #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
+    /// Instances in the accepter VPC resolve the requester's public DNS
+    /// hostnames to private addresses (AWS default: false).
+    #[schemars(with = "Option<bool>")]
+    pub requester_allow_dns_resolution_from_remote_vpc: Option<S<bool>>,
+    /// Instances in the requester VPC resolve the accepter's public DNS
+    /// hostnames to private addresses (AWS default: false).
+    #[schemars(with = "Option<bool>")]
+    pub accepter_allow_dns_resolution_from_remote_vpc: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -506,6 +531,10 @@ pub struct HostSpec {
     pub vgw: Option<S<String>>,
     #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
+    /// On premises: the Route 53 Resolver inbound endpoint its DNS server
+    /// forwards the names it does not hold to.
+    #[schemars(with = "Option<String>")]
+    pub dns_forwarder: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -10,6 +10,7 @@ mod compile;
 pub mod diag;
 mod flows_file;
 pub mod format;
+pub mod format_dns;
 pub mod names;
 mod parse;
 pub mod places;

@@ -62,6 +62,11 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags, &mut doc.broken),
             "flow" => doc.flows = many(value, k, diags, &mut doc.broken),
             "change" => doc.changes = many(value, k, diags, &mut doc.broken),
+            "private_zone" => doc.private_zones = many(value, k, diags, &mut doc.broken),
+            "public_zone" => doc.public_zones = many(value, k, diags, &mut doc.broken),
+            "onprem_zone" => doc.onprem_zones = many(value, k, diags, &mut doc.broken),
+            "resolver_endpoint" => doc.resolver_endpoints = many(value, k, diags, &mut doc.broken),
+            "resolver_rule" => doc.resolver_rules = many(value, k, diags, &mut doc.broken),
             other => diags.push(
                 "unknown-key",
                 key.span(),

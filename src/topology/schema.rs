@@ -43,6 +43,16 @@ pub struct TopologyFile {
     transit_gateway: Option<Vec<TgwSpec>>,
     tgw_attachment: Option<Vec<TgwAttachmentSpec>>,
     tgw_route_table: Option<Vec<TgwRouteTableSpec>>,
+    /// Route 53 private hosted zones, answered to the VPCs associated.
+    private_zone: Option<Vec<super::format_dns::ZoneSpec>>,
+    /// Public hosted zones, answered to everyone.
+    public_zone: Option<Vec<super::format_dns::ZoneSpec>>,
+    /// Zones held by DNS servers on premises (reached by resolver rules).
+    onprem_zone: Option<Vec<super::format_dns::ZoneSpec>>,
+    /// Route 53 Resolver inbound and outbound endpoints.
+    resolver_endpoint: Option<Vec<super::format_dns::ResolverEndpointSpec>>,
+    /// Route 53 Resolver forwarding rules.
+    resolver_rule: Option<Vec<super::format_dns::ResolverRuleSpec>>,
 }
 
 impl JsonSchema for ProtocolValue {

@@ -76,8 +76,8 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
         }
         // TCP sets DF on every segment and stalls when they vanish; a UDP or ping
         // flow's own size and DF setting decide its fate, shown by the run.
-        if f.kind != FlowKind::Tcp {
-            continue;
+        if f.kind != FlowKind::Tcp || f.unresolved() {
+            continue; // (a flow by name that did not resolve never sends)
         }
         if !seen.insert((key(f.src), key(f.dst), f.ipv6)) {
             continue;

@@ -25,7 +25,14 @@ pub fn probe_for(net: &Network, flow: &Flow, i: usize) -> Option<Probe> {
     let from_internet = matches!(flow.src, Endpoint::External(h)
         if net.external_hosts.get(h.ix()).is_some_and(|h| h.site == ExternalSite::Internet));
     let src_ip = address(net, flow.src, flow.ipv6, false)?;
-    let dst_ip = address(net, flow.dst, flow.ipv6, from_internet)?;
+    // A flow by name goes where its answer points; an unresolved one nowhere.
+    if flow.unresolved() {
+        return None;
+    }
+    let dst_ip = match flow.dns.as_ref().and_then(|d| d.address()) {
+        Some(a) => a,
+        None => address(net, flow.dst, flow.ipv6, from_internet)?,
+    };
     // `size` is IP payload bytes (transport header included) for ping and UDP.
     let payload_len = match flow.kind {
         FlowKind::Tcp => 0,

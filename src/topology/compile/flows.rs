@@ -161,6 +161,7 @@ pub(super) fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Optio
     let text = raw.trim();
     match text {
         "delivered" => return Some(Expectation::Delivered),
+        "nxdomain" => return Some(Expectation::Nxdomain),
         "dropped" => return Some(Expectation::DroppedAnyOf(DropReasons::ANY)),
         _ => {}
     }
@@ -261,7 +262,16 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             }
         };
         let src = endpoint(c, &f.from, &o);
-        let dst = endpoint(c, &f.to, &o);
+        // A destination named by DNS name: looked up from the source first.
+        let by_name = looks_like_dns_name(c, &f.to);
+        let (dst, mut dns) = match (by_name, src) {
+            (true, Some(s)) => match lookup(c, f, s, &o) {
+                Some((d, l)) => (Some(d), Some(Box::new(l))),
+                None => (None, None),
+            },
+            (true, None) => (None, None),
+            (false, _) => (endpoint(c, &f.to, &o), None),
+        };
         // `None`: the expectation is broken (reported); `Some(None)`: no expectation.
         let expect = match &f.expect {
             Some(s) => expectation(c, s, &o).map(Some),
@@ -280,7 +290,7 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
         if !schedule::check(c, f, &o, kind, n.count, n.rate_pps, n.start_ns) {
             continue;
         }
-        if src == dst {
+        if src == dst && dns.is_none() {
             c.err(
                 "flow-endpoints",
                 f.to.span(),
@@ -299,9 +309,16 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             continue;
         }
         // As `sim::setup` addresses it: from the internet, an instance's public IPv4.
-        if let Some(problem) = unreachable_from_internet(&c.net, src, dst, f.ipv6) {
+        if let Some(problem) =
+            unreachable_from_internet(&c.net, src, dst, f.ipv6).filter(|_| dns.is_none())
+        {
             c.err("flow-endpoints", f.to.span(), &o, problem);
             continue;
+        }
+        if let Some(d) = dns.as_mut() {
+            let wait = d.answer_ns - d.query_ns;
+            d.query_ns = n.start_ns;
+            d.answer_ns = n.start_ns.saturating_add(wait);
         }
         c.net.flows.push(Flow {
             name,
@@ -317,7 +334,8 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
                 0
             },
             rate_pps: n.rate_pps,
-            start_ns: n.start_ns,
+            // A flow by name starts once its answer is in.
+            start_ns: dns.as_ref().map_or(n.start_ns, |d| d.answer_ns),
             df: f
                 .df
                 .as_ref()
@@ -325,6 +343,7 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             ipv6: f.ipv6,
             expect,
             request_response: rr,
+            dns,
         });
         let flow = (c.net.flows.len() - 1) as u32;
         super::timeline::windows(c, f, flow, &o);
@@ -350,4 +369,110 @@ fn unreachable_from_internet(
             crate::escape::escape(&eni.id)
         )
     })
+}
+
+/// `to` names no object and reads as a DNS name (it has a dot): the flow's
+/// source looks it up (see [`lookup`]).
+fn looks_like_dns_name(c: &Compiler<'_>, to: &S<String>) -> bool {
+    let t = to.get_ref();
+    t.contains('.')
+        && t.parse::<IpAddr>().is_err()
+        && [Kind::Instance, Kind::Eni, Kind::Host]
+            .iter()
+            .all(|&k| c.lookup(k, t).is_none() && !c.is_declared(k, t))
+}
+
+/// Look `f.to` up from `src` as its resolver answers; the endpoint the answer
+/// points at (the source itself when the name did not resolve: the flow never
+/// starts) and the lookup.
+fn lookup(
+    c: &mut Compiler<'_>,
+    f: &FlowSpec,
+    src: Endpoint,
+    o: &str,
+) -> Option<(Endpoint, crate::route53::DnsLookup)> {
+    use crate::route53::{resolve, DnsLookup, Vantage};
+    let raw = f.to.get_ref().trim();
+    if let Err(e) = crate::route53::message::valid_name(raw) {
+        let msg = format!(
+            "`to` is neither an instance, ENI or host nor a valid DNS name (`{}`: {e})",
+            crate::escape::escape(raw)
+        );
+        c.err("dns-name", f.to.span(), o, msg);
+        return None;
+    }
+    let net = &c.net;
+    let (vantage, server, one_way) = match src {
+        Endpoint::Eni(e) => {
+            let vpc = net.enis[e.ix()].vpc;
+            // The Amazon resolver at the VPC's base address +2.
+            let base = net.vpcs[vpc.ix()]
+                .cidrs
+                .first()
+                .map(|n| u32::from(n.network()));
+            let server = base.map(|b| IpAddr::V4(Ipv4Addr::from(b.wrapping_add(2))));
+            (Vantage::Vpc(vpc), server, net.latency.same_az_ns)
+        }
+        Endpoint::External(h) => match net.external_hosts[h.ix()].site {
+            ExternalSite::Internet => (Vantage::Internet, None, net.latency.internet_ns),
+            ExternalSite::OnPrem(g) => {
+                let server = net.dns.inbound_for(h).map(|ep| IpAddr::V4(ep.ip));
+                let lat = net.vpn_gateways.get(g.ix()).map_or(0, |v| v.latency_ns);
+                (Vantage::OnPremises(h), server, lat)
+            }
+        },
+    };
+    let res = resolve(net, vantage, raw, f.ipv6);
+    let start = f
+        .start_ms
+        .as_ref()
+        .map_or(0, |s| (s.get_ref().max(0.0) * 1e6) as u64);
+    let l = DnsLookup::timed(raw.to_string(), f.ipv6, server, res, start, one_way);
+    let Some(addr) = l.address() else {
+        return Some((src, l));
+    };
+    let same_vpc = |e: &Eni| matches!(src, Endpoint::Eni(s) if net.enis[s.ix()].vpc == e.vpc);
+    let by_private = |pick: &dyn Fn(&Eni) -> bool| {
+        net.enis.iter().position(|e| {
+            pick(e)
+                && match addr {
+                    IpAddr::V4(v4) => e.private_ip == v4,
+                    IpAddr::V6(v6) => e.ipv6 == Some(v6),
+                }
+        })
+    };
+    let found = by_private(&same_vpc)
+        .or_else(|| by_private(&|_| true))
+        .map(|i| Endpoint::Eni(EniIdx(i as u32)))
+        .or_else(|| {
+            net.enis
+                .iter()
+                .position(|e| matches!(addr, IpAddr::V4(v4) if e.public_ip == Some(v4)))
+                .map(|i| Endpoint::Eni(EniIdx(i as u32)))
+        })
+        .or_else(|| {
+            net.external_hosts
+                .iter()
+                .position(|h| h.ip == addr)
+                .map(|i| Endpoint::External(HostIdx(i as u32)))
+        });
+    match found {
+        Some(d) if d != src => Some((d, l)),
+        Some(_) => {
+            let msg = format!(
+                "`{}` resolves to {addr}, the flow's own source",
+                crate::escape::escape(raw)
+            );
+            c.err("flow-endpoints", f.to.span(), o, msg);
+            None
+        }
+        None => {
+            let msg = format!(
+                "`{}` resolves to {addr}, which no instance or host of the topology has",
+                crate::escape::escape(raw)
+            );
+            c.err("flow-dns-target", f.to.span(), o, msg);
+            None
+        }
+    }
 }

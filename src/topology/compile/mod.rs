@@ -6,6 +6,7 @@
 //! references to them are then silently unresolved rather than reported again as
 //! "unknown", so one mistake gives one message.
 
+mod dns;
 mod flow_numbers;
 mod flows;
 mod gateways;
@@ -180,6 +181,19 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     routes::routes(&mut c, &doc.route_tables);
     rules::security_group_rules(&mut c, &doc.security_groups);
     flows::hosts(&mut c, &doc.hosts);
+    dns::compile(
+        &mut c,
+        &dns::DnsDoc {
+            vpcs: &doc.vpcs,
+            peerings: &doc.peerings,
+            hosts: &doc.hosts,
+            private_zones: &doc.private_zones,
+            public_zones: &doc.public_zones,
+            onprem_zones: &doc.onprem_zones,
+            resolver_endpoints: &doc.resolver_endpoints,
+            resolver_rules: &doc.resolver_rules,
+        },
+    );
     flows::flows(&mut c, &doc.flows);
     timeline::changes(&mut c, &doc.changes);
     (c.net, c.spans)
