@@ -104,6 +104,7 @@ impl Dataplane {
         tr: &mut T,
     ) {
         self.nat_crossings.clear();
+        self.appliance_crossings.clear();
         let mut sink = Sink { out, tr };
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,
@@ -121,7 +122,7 @@ impl Dataplane {
         }
     }
 
-    fn ingress_eni<T: Tracer>(
+    pub(super) fn ingress_eni<T: Tracer>(
         &mut self,
         now: u64,
         src: EniIdx,

@@ -249,6 +249,7 @@ impl TestNet {
             name: format!("host{}", i.0),
             enis: vec![e],
             tcp: TcpBuffers::default(),
+            forward: Forwarding::None,
         });
         self.net.enis.push(Eni {
             id: format!("eni-{}", e.0),

@@ -134,6 +134,36 @@ pub struct Instance {
     pub enis: Vec<EniIdx>,
     /// Its operating system's TCP buffer limits (Linux sysctls).
     pub tcp: TcpBuffers,
+    /// What it does with packets addressed to others (`forward = ...`).
+    pub forward: Forwarding,
+}
+
+/// What an instance's operating system does with a packet that reached one of
+/// its ENIs (a route targeting it, source/destination check off) but is
+/// addressed to someone else: Linux's `ip_forward` and netfilter masquerade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Forwarding {
+    /// `ip_forward = 0`: discarded (`NOT_FORWARDED`). The default.
+    #[default]
+    None,
+    /// `forward = "router"`: passed on unchanged by the instance's own routing,
+    /// TTL decremented (`ip_forward = 1`).
+    Router,
+    /// `forward = "nat"`: as a router, with the source translated to the
+    /// departure ENI's address and a port (netfilter `MASQUERADE`, connection
+    /// tracked: replies are translated back).
+    Nat,
+}
+
+impl Forwarding {
+    /// The topology file's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forwarding::None => "none",
+            Forwarding::Router => "router",
+            Forwarding::Nat => "nat",
+        }
+    }
 }
 
 /// The TCP buffer maxima of an instance's (Linux) kernel: the third values of

@@ -44,11 +44,15 @@ pub enum DropReason {
     /// the request came in through the instance's public IP: the requester sees
     /// the gateway's Elastic IP as the source, has no socket for it and discards it.
     AsymmetricNatReply,
+    /// A forwarding instance (`forward = "router"`/`"nat"`) received a packet
+    /// with TTL (hop limit) 1 or 0: as Linux does, it does not forward it and
+    /// answers with ICMP time exceeded (a routing loop through appliances).
+    TtlExceeded,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 22] = [
+    pub const ALL: [DropReason; 23] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -71,6 +75,7 @@ impl DropReason {
         DropReason::HostNoSocket,
         DropReason::HostReassemblyLimit,
         DropReason::AsymmetricNatReply,
+        DropReason::TtlExceeded,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -98,6 +103,7 @@ impl DropReason {
             DropReason::HostNoSocket => "HOST_NO_SOCKET",
             DropReason::HostReassemblyLimit => "HOST_REASSEMBLY_LIMIT",
             DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
+            DropReason::TtlExceeded => "TTL_EXCEEDED",
         }
     }
 }

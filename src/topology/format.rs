@@ -389,6 +389,10 @@ pub struct InstanceSpec {
     /// Linux `net.ipv4.tcp_wmem` max (bytes); default 4194304.
     #[schemars(with = "Option<i64>")]
     pub tcp_wmem_max: Option<S<i64>>,
+    /// What the instance does with packets addressed to others: "none"
+    /// (default), "router" or "nat" (a middlebox; needs source_dest_check = false).
+    #[schemars(with = "Option<String>")]
+    pub forward: Option<S<String>>,
 }
 
 impl InstanceSpec {

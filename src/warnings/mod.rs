@@ -6,6 +6,7 @@
 //! The list, with what each one means and how to silence it, is in
 //! docs/warnings.md.
 
+mod forwarding;
 mod nat_gateway;
 mod path_mtu;
 mod routes;
@@ -24,11 +25,12 @@ pub struct Warning {
 }
 
 /// Every rule, for docs and tests.
-pub const RULES: [&str; 4] = [
+pub const RULES: [&str; 5] = [
     "path-mtu-blackhole",
     "route-peer-cidr",
     "route-table-unused",
     "nat-gateway-no-igw",
+    "forward-source-dest-check",
 ];
 
 /// Every warning about `net`, in rule order.
@@ -38,6 +40,7 @@ pub fn find(net: &Network) -> Vec<Warning> {
     out.extend(routes::peering_cidrs(net));
     out.extend(routes::unused_tables(net));
     out.extend(nat_gateway::without_internet_route(net));
+    out.extend(forwarding::checked_enis(net));
     out
 }
 

@@ -178,6 +178,31 @@ fn tcp_buffers(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpBuffers
     tcp
 }
 
+/// The instance's `forward` (none when absent); an unknown value is an error
+/// (rule `forward`) and the instance does not forward.
+fn forwarding(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> Forwarding {
+    let Some(v) = &spec.forward else {
+        return Forwarding::None;
+    };
+    match v.get_ref().as_str() {
+        "none" => Forwarding::None,
+        "router" => Forwarding::Router,
+        "nat" => Forwarding::Nat,
+        other => {
+            c.err(
+                "forward",
+                v.span(),
+                o,
+                format!(
+                    "unknown forward `{}`; it is \"none\" (the default), \"router\" (pass packets for others on, TTL decremented) or \"nat\" (a NAT instance: masquerade)",
+                    crate::escape::Escaped(other)
+                ),
+            );
+            Forwarding::None
+        }
+    }
+}
+
 /// The ENI's groups; `vpc` is `None` when its subnet is unknown (the groups are
 /// then only resolved, so a misspelt one is still reported).
 fn security_groups(
@@ -312,11 +337,13 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
         c.register(Kind::Instance, &id, inst.ix());
         c.register(Kind::Instance, &name, inst.ix());
         let tcp = tcp_buffers(c, &o, &spec);
+        let forward = forwarding(c, &o, &spec);
         c.net.instances.push(Instance {
             id,
             name,
             enis: ixs,
             tcp,
+            forward,
         });
     }
 }
