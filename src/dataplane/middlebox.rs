@@ -218,7 +218,9 @@ impl Dataplane {
         sink: &mut Sink<'_, T>,
     ) {
         let start = sink.out.len();
+        self.departing = true;
         self.ingress_eni(now, crossing.departure, key, frame, sink);
+        self.departing = false;
         let mut i = start;
         while i < sink.out.len() {
             let relay = match &sink.out[i] {

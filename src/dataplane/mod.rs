@@ -202,6 +202,9 @@ pub struct Dataplane {
     /// The delivered actions of the last `process` call that crossed a
     /// forwarding instance: (index in its `out`, crossing). Reused.
     appliance_crossings: Vec<(u32, ApplianceCrossing)>,
+    /// Set while a forwarding instance's packet meets its ENI's security group
+    /// outbound (see `checks::sg_check`).
+    departing: bool,
 }
 
 impl Dataplane {
@@ -268,6 +271,7 @@ impl Dataplane {
             nat_crossings: Vec::new(),
             instance_nat: vec![NatTable::default(); net.instances.len()],
             appliance_crossings: Vec::new(),
+            departing: false,
             net,
         };
         dp.compile_security_groups();

@@ -148,7 +148,11 @@ impl Dataplane {
                 frame,
             );
         }
-        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink) {
+        let sg = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink);
+        if self.departing {
+            self.departing = false;
+        }
+        if let Err(d) = sg {
             return sink.drop(d, Some(src), frame);
         }
         let sn = &self.net.subnets[subnet.ix()];
