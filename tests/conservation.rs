@@ -124,6 +124,10 @@ struct Spec {
     app_public_ip: bool,
     middlebox_route: bool,
     middlebox_check: bool,
+    /// What i-mb's kernel does with packets for others: 0 none, 1 router,
+    /// 2 nat (then it has a public IP and, with `nat`, the private subnet's
+    /// default route goes to it instead of the NAT gateway).
+    middlebox_forward: u8,
     peering_active: bool,
     open_groups: bool,
     nacl_deny: bool,
@@ -173,8 +177,10 @@ fn spec() -> impl Strategy<Value = Spec> {
         any::<[bool; 7]>(),
         proptest::collection::vec(flow_spec(), 1..6),
         prop_oneof![Just(None), (1u64..3000).prop_map(Some)],
+        0u8..3,
     )
-        .prop_map(|(b, flows, limit_ms)| Spec {
+        .prop_map(|(b, flows, limit_ms, middlebox_forward)| Spec {
+            middlebox_forward,
             nat: b[0],
             app_public_ip: b[1],
             middlebox_route: b[2],
@@ -252,7 +258,11 @@ main = true
 routes = [ { destination = "0.0.0.0/0", target = "igw-a" }, { destination = "10.2.0.0/16", target = "pcx-ap" } ]
 "#,
     );
-    let default_route = if s.nat { "nat-a" } else { "igw-a" };
+    let default_route = match (s.nat, s.middlebox_forward) {
+        (true, 2) => "i-mb",
+        (true, _) => "nat-a",
+        (false, _) => "igw-a",
+    };
     let peer_route = if s.middlebox_route { "i-mb" } else { "pcx-ap" };
     t.push_str(&format!(
         "[[route_table]]\nid = \"rtb-priv\"\nvpc = \"vpc-a\"\nroutes = [ {{ destination = \"0.0.0.0/0\", target = \"{default_route}\" }}, {{ destination = \"10.2.0.0/16\", target = \"{peer_route}\" }} ]\n"
@@ -302,8 +312,11 @@ routes = [ { destination = "0.0.0.0/0", target = "igw-a" }, { destination = "10.
         groups.0
     ));
     t.push_str(&format!(
-        "[[instance]]\nid = \"i-mb\"\nname = \"mb\"\nsubnet = \"subnet-pub\"\nprivate_ip = \"10.0.0.30\"\nsource_dest_check = {}\n{}",
-        s.middlebox_check, groups.0
+        "[[instance]]\nid = \"i-mb\"\nname = \"mb\"\nsubnet = \"subnet-pub\"\nprivate_ip = \"10.0.0.30\"\nsource_dest_check = {}\nforward = \"{}\"\n{}{}",
+        s.middlebox_check,
+        ["none", "router", "nat"][usize::from(s.middlebox_forward % 3)],
+        if s.middlebox_forward == 2 { "public_ip = \"54.1.2.5\"\n" } else { "" },
+        groups.0
     ));
     t.push_str(&format!(
         "[[instance]]\nid = \"i-peer\"\nname = \"peer\"\nsubnet = \"subnet-p\"\nprivate_ip = \"10.2.1.20\"\n{}",
@@ -400,6 +413,7 @@ fn asymmetric_nat_replies_are_flagged_not_silent() {
         app_public_ip: true,
         middlebox_route: false,
         middlebox_check: false,
+        middlebox_forward: 0,
         peering_active: false,
         open_groups: true,
         nacl_deny: false,

@@ -116,6 +116,16 @@ impl Dataplane {
         }
         let tracked = if error { None } else { ct.lookup(now, key) };
         let verdict = match tracked {
+            // A forwarding instance sends on a packet that came in on this
+            // ENI: the flow it opened inbound does not let it out, its
+            // outbound rules must (AWS: an appliance's group must allow the
+            // forwarded traffic both ways). Replies still pass as tracked.
+            Some(crate::policy::Tracked::Original) if self.departing => {
+                match sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) {
+                    Some(m) => SgVerdict::Rule(m),
+                    None => return Err(DropDetail::SgNoMatch { eni, dir }),
+                }
+            }
             Some(t) => SgVerdict::Tracked(t),
             None => {
                 let Some(m) = sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) else {

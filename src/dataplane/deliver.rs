@@ -60,8 +60,16 @@ impl Dataplane {
             eni: dst,
             dir: Direction::Inbound,
         });
-        if !owned {
-            return self.at_instance(dst, frame, sink);
+        // A NAT instance's replies are addressed to it: asked only when the
+        // check is off, so the common path pays one test of a loaded field.
+        let back = if owned && !sdc {
+            self.nat_instance_return(now, dst, &key, &frame)
+        } else {
+            None
+        };
+        if !owned || back.is_some() {
+            let arrival = (leg.latency_ns, leg.charges);
+            return self.at_instance(now, dst, arrival, key, back, frame, sink);
         }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, dmac) {
             return sink.drop(DropDetail::Malformed(m.0), Some(dst), frame);

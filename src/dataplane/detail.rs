@@ -91,6 +91,11 @@ pub enum DropDetail {
     NotForwarded {
         eni: EniIdx,
     },
+    /// A forwarding instance got a packet with TTL (hop limit) 1 or 0 on `eni`:
+    /// not forwarded, ICMP time exceeded sent back (Linux `ip_forward`).
+    TtlExceeded {
+        eni: EniIdx,
+    },
     /// No free source port on the NAT gateway.
     NatPortsExhausted {
         nat: NatIdx,
@@ -166,6 +171,7 @@ impl DropDetail {
             Malformed(_) | UnknownIngress => DropReason::Malformed,
             NatFragment { .. } => DropReason::NatFragment,
             NotForwarded { .. } => DropReason::NotForwarded,
+            TtlExceeded { .. } => DropReason::TtlExceeded,
             SourceDestCheck { .. } => DropReason::SourceDestCheck,
             SgNoMatch { .. } => DropReason::SgNoMatch,
             ConntrackFull { .. } | NatPortsExhausted { .. } => DropReason::ConntrackFull,
@@ -364,6 +370,12 @@ impl fmt::Display for DetailDisplay<'_> {
             NotForwarded { eni } => write!(
                 f,
                 "{} ({}) does not forward packets addressed to others",
+                eni_id(net, eni),
+                instance_id(net, eni)
+            ),
+            TtlExceeded { eni } => write!(
+                f,
+                "{} ({}) forwards, and the packet arrived with TTL 1: not forwarded, ICMP time exceeded sent back",
                 eni_id(net, eni),
                 instance_id(net, eni)
             ),

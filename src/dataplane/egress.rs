@@ -117,8 +117,16 @@ impl Dataplane {
         sink.tr.hop(Hop::Gateway {
             gateway: Gateway::Internet(g),
         });
+        // The gateway maps the ENI's own private address to its public IP (1:1);
+        // a packet a forwarding instance passes on from another address has no
+        // public IP to go out as (AWS: only addresses with an associated public
+        // IP reach the internet).
+        let own = match key.src {
+            IpAddr::V4(a) => eni.private_ip == a,
+            IpAddr::V6(_) => true,
+        };
         let translate = match key.src {
-            IpAddr::V4(_) => match public {
+            IpAddr::V4(_) => match public.filter(|_| own) {
                 Some(p) => Some((p, None)),
                 None => {
                     return sink.drop(

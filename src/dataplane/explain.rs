@@ -309,6 +309,36 @@ pub fn hop_text(net: &Network, hop: &Hop, v6: bool) -> String {
         Hop::MssClamp { from, to } => {
             format!("transit gateway clamps the TCP MSS from {from} to {to}")
         }
+        Hop::Forward {
+            instance,
+            from,
+            to,
+            ttl,
+            nat,
+        } => {
+            let name = net
+                .instances
+                .get(instance.ix())
+                .map_or("?", |i| i.id.as_str());
+            let how = if nat { "NAT instance" } else { "instance" };
+            if from == to {
+                format!(
+                    "{how} {name} forwards it (TTL now {ttl}) back out of {}",
+                    eni_id(net, to)
+                )
+            } else {
+                format!(
+                    "{how} {name} forwards it (TTL now {ttl}) from {} out of {}",
+                    eni_id(net, from),
+                    eni_id(net, to)
+                )
+            }
+        }
+        Hop::TimeExceeded { eni, packet } => format!(
+            "the instance behind {} answers with ICMP time exceeded to {}",
+            eni_id(net, eni),
+            packet.dst
+        ),
     }
 }
 
@@ -412,5 +442,21 @@ pub fn hop_json(net: &Network, hop: &Hop, v6: bool) -> Value {
         Hop::MssClamp { from, to } => {
             json!({"kind": "mss_clamp", "from": from, "to": to, "text": text})
         }
+        Hop::Forward {
+            instance,
+            from,
+            to,
+            ttl,
+            nat,
+        } => json!({
+            "kind": "forward",
+            "instance": net.instances.get(instance.ix()).map_or("?", |i| i.id.as_str()),
+            "from_eni": eni_id(net, from), "to_eni": eni_id(net, to),
+            "ttl": ttl, "nat": nat, "text": text
+        }),
+        Hop::TimeExceeded { eni, packet } => json!({
+            "kind": "time_exceeded", "eni": eni_id(net, eni),
+            "to": packet.dst.to_string(), "text": text
+        }),
     }
 }

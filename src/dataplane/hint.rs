@@ -20,9 +20,9 @@ impl DropDetail {
                 eni_id(net, eni)
             ),
             // A route targets the ENI: with the check off the packet reaches the
-            // instance, which must forward it (none does yet: NOT_FORWARDED).
+            // instance, which must forward it (`forward`, else NOT_FORWARDED).
             SourceDestCheck { eni, dir: Direction::Inbound } => format!(
-                "a route sends {} to {}, which checks source/destination: route it to where it lives (local, a peering or a gateway), or disable the check on a forwarding instance (peeremu's instances do not forward yet: NOT_FORWARDED)",
+                "a route sends {} to {}, which checks source/destination: route it to where it lives (local, a peering or a gateway), or set `source_dest_check = false` on a forwarding instance (`forward = \"router\"` or \"nat\")",
                 key.dst,
                 eni_id(net, eni)
             ),
@@ -166,12 +166,17 @@ impl DropDetail {
                 }
             }
             NotForwarded { eni } => format!(
-                "the instance does not forward: {} ({}) got a packet for {} because a route targets it, and peeremu instances do not route or NAT yet; route {} to where it lives (local, a peering or a gateway) instead of to {}",
+                "the instance does not forward: {} ({}) got a packet for {} because a route targets it; set `forward = \"router\"` (or \"nat\") on the instance to make it a middlebox, or route {} to where it lives (local, a peering or a gateway) instead of to {}",
                 instance_id(net, eni),
                 eni_id(net, eni),
                 key.dst,
                 key.dst,
                 eni_id(net, eni)
+            ),
+            TtlExceeded { eni } => format!(
+                "a routing loop through forwarding instances ({} is one): check the route tables of the subnets the appliances forward from, so that {} leaves towards its destination instead of coming back",
+                instance_id(net, eni),
+                key.dst
             ),
             NatFragment { nat } => format!(
                 "{}: NAT gateway passes only UDP fragments: lower the MTU/MSS (or let path MTU discovery work, DF set) so TCP and ICMP are never fragmented",

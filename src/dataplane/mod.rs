@@ -47,6 +47,8 @@ mod tests;
 #[cfg(test)]
 mod tests_edges;
 #[cfg(test)]
+mod tests_forwarding;
+#[cfg(test)]
 mod tests_gateways;
 #[cfg(test)]
 mod tests_icmp;
@@ -56,6 +58,7 @@ mod tests_mtu;
 mod tests_tgw;
 
 pub use detail::{DetailDisplay, DropDetail, Edge};
+pub use middlebox::ApplianceCrossing;
 pub use nat::NAT_IDLE_TIMEOUT_NS;
 pub use routes::{CompiledRoutes, RouteLookup};
 pub use trace::{Gateway, Hop, MtuDecision, NoTrace, SgVerdict, TimedHops, Tracer};
@@ -199,6 +202,14 @@ pub struct Dataplane {
     running: Vec<bool>,
     /// Per ENI: its instance is stopped (see `timeline`).
     stopped: Vec<bool>,
+    /// Per instance (same index), a NAT instance's masquerade table.
+    instance_nat: Vec<NatTable>,
+    /// The delivered actions of the last `process` call that crossed a
+    /// forwarding instance: (index in its `out`, crossing). Reused.
+    appliance_crossings: Vec<(u32, ApplianceCrossing)>,
+    /// Set while a forwarding instance's packet meets its ENI's security group
+    /// outbound (see `checks::sg_check`).
+    departing: bool,
 }
 
 impl Dataplane {
@@ -265,6 +276,9 @@ impl Dataplane {
             nat_crossings: Vec::new(),
             running: vec![true; net.instances.len()],
             stopped: vec![false; net.enis.len()],
+            instance_nat: vec![NatTable::default(); net.instances.len()],
+            appliance_crossings: Vec::new(),
+            departing: false,
             net,
         };
         dp.compile_security_groups();
@@ -342,6 +356,36 @@ impl Dataplane {
     /// frames a NAT gateway translated: (index in its `out`, what changed).
     pub fn nat_crossings(&self) -> &[(u32, NatCrossing)] {
         &self.nat_crossings
+    }
+
+    /// Which of the actions the last [`Dataplane::process`] call appended were
+    /// frames a forwarding instance passed on: (index in its `out`, crossing).
+    pub fn appliance_crossings(&self) -> &[(u32, ApplianceCrossing)] {
+        &self.appliance_crossings
+    }
+
+    /// The private (address, port) a NAT instance at `ip` (its ENI's private
+    /// address) masqueraded to `port` (read-only: attributing frames to flows).
+    pub fn instance_nat_private(
+        &self,
+        ip: Ipv4Addr,
+        protocol: u8,
+        port: u16,
+    ) -> Option<(Ipv4Addr, u16)> {
+        // Few instances NAT: a scan of their tables (none at all usually).
+        self.instance_nat
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.is_empty())
+            .filter(|&(i, _)| {
+                self.net.instances[i].enis.iter().any(|e| {
+                    self.net
+                        .enis
+                        .get(e.ix())
+                        .is_some_and(|e| e.private_ip == ip)
+                })
+            })
+            .find_map(|(_, t)| t.private_of(protocol, port))
     }
 
     /// The ENI owning `ip` inside `vpc`.

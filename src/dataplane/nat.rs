@@ -180,6 +180,11 @@ impl NatTable {
         self.back.get(&key).map(|v| (v.0, v.1))
     }
 
+    /// Whether it never translated anything.
+    pub fn is_empty(&self) -> bool {
+        self.back.is_empty()
+    }
+
     /// Remember who the fragments from `remote` belong to.
     pub fn note_first_fragment(&mut self, remote: Ipv4Addr, private: Ipv4Addr) {
         self.fragments_from.insert(remote, private);

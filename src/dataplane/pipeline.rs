@@ -104,6 +104,7 @@ impl Dataplane {
         tr: &mut T,
     ) {
         self.nat_crossings.clear();
+        self.appliance_crossings.clear();
         let mut sink = Sink { out, tr };
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,
@@ -121,7 +122,7 @@ impl Dataplane {
         }
     }
 
-    fn ingress_eni<T: Tracer>(
+    pub(super) fn ingress_eni<T: Tracer>(
         &mut self,
         now: u64,
         src: EniIdx,
@@ -150,7 +151,11 @@ impl Dataplane {
                 frame,
             );
         }
-        if let Err(d) = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink) {
+        let sg = self.sg_check(now, src, Direction::Outbound, key.dst, &key, &frame, sink);
+        if self.departing {
+            self.departing = false;
+        }
+        if let Err(d) = sg {
             return sink.drop(d, Some(src), frame);
         }
         let sn = &self.net.subnets[subnet.ix()];

@@ -68,7 +68,7 @@ impl Leg {
     pub fn hops_with_packet(&self) -> impl Iterator<Item = (&Hop, FlowKey)> + '_ {
         let mut packet = self.key;
         self.hops.iter().map(move |hop| {
-            if let Hop::IcmpError { packet: p, .. } = hop {
+            if let Hop::IcmpError { packet: p, .. } | Hop::TimeExceeded { packet: p, .. } = hop {
                 packet = *p;
             }
             (hop, packet)

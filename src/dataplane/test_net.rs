@@ -251,6 +251,7 @@ impl TestNet {
             tcp: TcpBuffers::default(),
             bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
             placement_group: None,
+            forward: Forwarding::None,
         });
         self.net.enis.push(Eni {
             id: format!("eni-{}", e.0),

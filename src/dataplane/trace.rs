@@ -4,8 +4,8 @@
 
 use super::{DropDetail, Egress};
 use crate::model::{
-    Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, TgwAttIdx,
-    TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
+    Direction, EniIdx, HostIdx, IgwIdx, InstanceIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx,
+    TgwAttIdx, TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
 };
 use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
 use crate::wire::FlowKey;
@@ -133,6 +133,22 @@ pub enum Hop {
     MssClamp {
         from: u16,
         to: u16,
+    },
+    /// A forwarding instance (`forward = "router"`/`"nat"`) passes the packet
+    /// that arrived on `from` on by its own routing, out of `to` (the same ENI,
+    /// or another of its ENIs in the destination's subnet), TTL lowered to `ttl`.
+    Forward {
+        instance: InstanceIdx,
+        from: EniIdx,
+        to: EniIdx,
+        ttl: u8,
+        nat: bool,
+    },
+    /// A forwarding instance answers a packet whose TTL ran out with ICMP time
+    /// exceeded from its ENI `eni`; `packet` is that error's key.
+    TimeExceeded {
+        eni: EniIdx,
+        packet: FlowKey,
     },
 }
 

@@ -186,10 +186,14 @@ fn symmetric_flow_hash(key: &FlowKey) -> u64 {
 }
 
 /// Record on the deliveries just pushed which TGW attachments they crossed.
+/// A frame that crossed the TGW twice (through a forwarding instance on the
+/// way) keeps its last crossing, the one nearest its destination.
 fn mark_via_tgw(actions: &mut [Action], via: Option<(TgwAttIdx, TgwAttIdx)>) {
     for a in actions {
         if let Action::Deliver { via_tgw, .. } = a {
-            *via_tgw = via;
+            if via_tgw.is_none() {
+                *via_tgw = via;
+            }
         }
     }
 }

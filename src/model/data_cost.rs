@@ -118,6 +118,12 @@ impl Charges {
         Charges(self.0 | u8::from(yes) << s as u8)
     }
 
+    /// Every segment of both.
+    #[inline]
+    pub fn union(self, other: Charges) -> Charges {
+        Charges(self.0 | other.0)
+    }
+
     #[inline]
     pub fn has(self, s: Segment) -> bool {
         self.0 & (1 << s as u8) != 0

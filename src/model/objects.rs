@@ -138,6 +138,36 @@ pub struct Instance {
     pub bandwidth_bps: u64,
     /// The cluster placement group it is in, if any.
     pub placement_group: Option<String>,
+    /// What it does with packets addressed to others (`forward = ...`).
+    pub forward: Forwarding,
+}
+
+/// What an instance's operating system does with a packet that reached one of
+/// its ENIs (a route targeting it, source/destination check off) but is
+/// addressed to someone else: Linux's `ip_forward` and netfilter masquerade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Forwarding {
+    /// `ip_forward = 0`: discarded (`NOT_FORWARDED`). The default.
+    #[default]
+    None,
+    /// `forward = "router"`: passed on unchanged by the instance's own routing,
+    /// TTL decremented (`ip_forward = 1`).
+    Router,
+    /// `forward = "nat"`: as a router, with the source translated to the
+    /// departure ENI's address and a port (netfilter `MASQUERADE`, connection
+    /// tracked: replies are translated back).
+    Nat,
+}
+
+impl Forwarding {
+    /// The topology file's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forwarding::None => "none",
+            Forwarding::Router => "router",
+            Forwarding::Nat => "nat",
+        }
+    }
 }
 
 /// Default instance bandwidth: 10 Gbit/s, the figure of common current-generation

@@ -47,6 +47,10 @@ pub enum DropReason {
     /// The instance behind the ENI was stopped by a `[[change]]`
     /// (`stop_instance`): its interfaces neither send nor answer until it starts.
     InstanceStopped,
+    /// A forwarding instance (`forward = "router"`/`"nat"`) received a packet
+    /// with TTL (hop limit) 1 or 0: as Linux does, it does not forward it and
+    /// answers with ICMP time exceeded (a routing loop through appliances).
+    TtlExceeded,
 }
 
 impl DropReason {
@@ -75,6 +79,7 @@ impl DropReason {
         DropReason::HostReassemblyLimit,
         DropReason::AsymmetricNatReply,
         DropReason::InstanceStopped,
+        DropReason::TtlExceeded,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -103,6 +108,7 @@ impl DropReason {
             DropReason::HostReassemblyLimit => "HOST_REASSEMBLY_LIMIT",
             DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
             DropReason::InstanceStopped => "INSTANCE_STOPPED",
+            DropReason::TtlExceeded => "TTL_EXCEEDED",
         }
     }
 }

@@ -133,6 +133,7 @@ impl Fabric for DirectFabric {
                         via_tgw: None,
                         charges: Charges::NONE,
                         via_nat: None,
+                        via_appliance: None,
                     }),
                 }
             }
@@ -147,6 +148,7 @@ impl Fabric for DirectFabric {
             via_tgw: None,
             charges: Charges::NONE,
             via_nat: None,
+            via_appliance: None,
         });
     }
 }

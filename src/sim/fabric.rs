@@ -32,6 +32,9 @@ pub enum FabricAction {
         /// The NAT gateway that translated it (captured on its interface, both
         /// sides).
         via_nat: Option<crate::dataplane::NatCrossing>,
+        /// The forwarding instance it crossed (captured on the appliance's
+        /// ENIs, arrival and departure).
+        via_appliance: Option<crate::dataplane::ApplianceCrossing>,
     },
     /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
     Drop {

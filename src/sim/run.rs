@@ -648,6 +648,63 @@ impl Engine<'_> {
         observer.frame(t, point, FrameDirection::Outbound, frame);
     }
 
+    /// Show a frame a forwarding instance passed on on the instance's ENIs:
+    /// as it arrived (rebuilt in a reused buffer: TTL one higher, the NAT
+    /// instance's translation undone, from the router to the ENI's MAC) and as
+    /// it left (from the ENI's MAC to the router). Flow logs of the appliance's
+    /// ENIs follow from these, as AWS records both legs.
+    fn observe_appliance(
+        &mut self,
+        t: u64,
+        c: crate::dataplane::ApplianceCrossing,
+        frame: &[u8],
+        observer: &mut dyn Observer,
+    ) {
+        use crate::dataplane::ROUTER_MAC;
+        let mac = |e: EniIdx| self.net.enis.get(e.ix()).map(|e| e.mac);
+        if let Some(arrival) = c.arrival.filter(|&a| self.observes(CapturePoint::Eni(a))) {
+            let in_mac = mac(arrival);
+            self.nat_scratch.clear();
+            self.nat_scratch.extend_from_slice(frame);
+            let f = &mut self.nat_scratch;
+            let undone = match c.before {
+                Some((true, ip, port)) => {
+                    crate::wire::rewrite_ipv4(f, Some((ip, Some(port))), None)
+                }
+                Some((false, ip, port)) => {
+                    crate::wire::rewrite_ipv4(f, None, Some((ip, Some(port))))
+                }
+                None => Ok(()),
+            };
+            let ok = undone.is_ok()
+                && crate::wire::increment_ttl(f).is_ok()
+                && in_mac.is_some_and(|m| crate::wire::set_macs(f, ROUTER_MAC, m).is_ok());
+            if ok {
+                observer.frame(t, CapturePoint::Eni(arrival), FrameDirection::Inbound, f);
+            }
+        }
+        let Some(out) = self.net.enis.get(c.departure.ix()) else {
+            return;
+        };
+        let (out_mac, private, public) = (out.mac, out.private_ip, out.public_ip);
+        self.nat_scratch.clear();
+        self.nat_scratch.extend_from_slice(frame);
+        // Towards the internet the internet gateway has already mapped the
+        // instance's address to its public IP: the ENI saw the private one.
+        if let (Some(p), Ok(k)) = (public, parse_frame(frame)) {
+            if k.src == std::net::IpAddr::V4(p) {
+                let _ =
+                    crate::wire::rewrite_ipv4(&mut self.nat_scratch, Some((private, None)), None);
+            }
+        }
+        if crate::wire::set_macs(&mut self.nat_scratch, out_mac, ROUTER_MAC).is_ok()
+            && self.observes(CapturePoint::Eni(c.departure))
+        {
+            let p = CapturePoint::Eni(c.departure);
+            observer.frame(t, p, FrameDirection::Outbound, &self.nat_scratch);
+        }
+    }
+
     /// Carry out one of the fabric's actions for a frame sent at `sent_ns`.
     #[inline]
     fn act(
@@ -681,12 +738,16 @@ impl Engine<'_> {
                 via_tgw,
                 charges,
                 via_nat,
+                via_appliance,
             } => {
                 if !charges.is_empty() {
                     self.charge(charges, &frame, fabric);
                 }
                 if let Some(c) = via_nat {
                     self.observe_nat(t, c, &frame, observer);
+                }
+                if let Some(c) = via_appliance {
+                    self.observe_appliance(t, c, &frame, observer);
                 }
                 if let Some(p) = via_peering.filter(|_| !self.eni_frames_only) {
                     observer.frame(

@@ -45,6 +45,21 @@ impl TranslatedSources {
         t.public
             .extend(net.nat_gateways.iter().map(|n| n.public_ip));
         t.public.extend(net.enis.iter().filter_map(|e| e.public_ip));
+        // NAT instances masquerade to their ENIs' private addresses, for any
+        // VPC that routes to them (peered, through a TGW).
+        let nat_instances: Vec<&crate::model::Instance> = net
+            .instances
+            .iter()
+            .filter(|i| i.forward == crate::model::Forwarding::Nat)
+            .collect();
+        for i in &nat_instances {
+            t.public.extend(
+                i.enis
+                    .iter()
+                    .filter_map(|e| net.enis.get(e.ix()))
+                    .map(|e| e.private_ip),
+            );
+        }
         if t.public.is_empty() {
             return t;
         }
@@ -54,7 +69,8 @@ impl TranslatedSources {
             let Some(eni) = net.enis.get(e.ix()) else {
                 continue;
             };
-            let translatable = eni.public_ip.is_some() || nat_vpcs.contains(&eni.vpc);
+            let translatable =
+                eni.public_ip.is_some() || nat_vpcs.contains(&eni.vpc) || !nat_instances.is_empty();
             if translatable && p.src_ip.is_ipv4() {
                 if let Some(w) = t.watch.get_mut(p.dst_host) {
                     *w = true;

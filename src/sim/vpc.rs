@@ -2,7 +2,9 @@
 //! [`run_network`], the one call that runs a topology end to end.
 
 use super::{run, Attachment, Fabric, FabricAction, Observer, RunResult, SetupError, SimConfig};
-use crate::dataplane::{Action, Dataplane, Egress, Ingress, NatCrossing, NoTrace, Tracer};
+use crate::dataplane::{
+    Action, ApplianceCrossing, Dataplane, Egress, Ingress, NatCrossing, NoTrace, Tracer,
+};
 use crate::model::Network;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -74,12 +76,15 @@ impl VpcFabric<'_> {
         if self.actions.len() == 1 {
             if let Some(a) = self.actions.pop() {
                 let via_nat = nat_crossing(self.dataplane.nat_crossings(), 0);
-                out.push(fabric_action(self.net, a, via_nat));
+                let via_app = appliance_crossing(self.dataplane.appliance_crossings(), 0);
+                out.push(fabric_action(self.net, a, via_nat, via_app));
             }
         } else {
             let crossings = self.dataplane.nat_crossings();
+            let apps = self.dataplane.appliance_crossings();
             for (i, a) in self.actions.drain(..).enumerate() {
-                out.push(fabric_action(self.net, a, nat_crossing(crossings, i)));
+                let app = appliance_crossing(apps, i);
+                out.push(fabric_action(self.net, a, nat_crossing(crossings, i), app));
             }
         }
     }
@@ -91,13 +96,22 @@ impl VpcFabric<'_> {
         };
         // A NAT gateway's Elastic IP and public port, or an instance's public IP
         // (the internet gateway's 1:1 translation keeps the port).
-        self.dataplane
+        let (ip, p) = self
+            .dataplane
             .nat_private_endpoint(public, protocol, port)
             .or_else(|| {
                 let eni = self.dataplane.eni_by_public_ip(public)?;
                 Some((self.net.enis.get(eni.ix())?.private_ip, port))
             })
-            .map(|(ip, p)| (IpAddr::V4(ip), p))
+            .unwrap_or((public, port));
+        // A NAT instance masqueraded it (reached by its private address, or
+        // by its public IP through the internet gateway).
+        let behind = self.dataplane.instance_nat_private(ip, protocol, p);
+        match behind {
+            Some((ip, p)) => Some((IpAddr::V4(ip), p)),
+            None if ip == public => None,
+            None => Some((IpAddr::V4(ip), p)),
+        }
     }
 }
 
@@ -122,7 +136,27 @@ fn nat_crossing(crossings: &[(u32, NatCrossing)], i: usize) -> Option<NatCrossin
         .map(|&(_, c)| c)
 }
 
-fn fabric_action(net: &Network, a: Action, via_nat: Option<NatCrossing>) -> FabricAction {
+/// The forwarding instance the router recorded for its `i`-th action, if any.
+#[inline]
+fn appliance_crossing(
+    crossings: &[(u32, ApplianceCrossing)],
+    i: usize,
+) -> Option<ApplianceCrossing> {
+    if crossings.is_empty() {
+        return None;
+    }
+    crossings
+        .iter()
+        .find(|&&(at, _)| at as usize == i)
+        .map(|&(_, c)| c)
+}
+
+fn fabric_action(
+    net: &Network,
+    a: Action,
+    via_nat: Option<NatCrossing>,
+    via_appliance: Option<ApplianceCrossing>,
+) -> FabricAction {
     match a {
         Action::Deliver {
             to,
@@ -139,6 +173,7 @@ fn fabric_action(net: &Network, a: Action, via_nat: Option<NatCrossing>) -> Fabr
             via_tgw,
             charges,
             via_nat,
+            via_appliance,
         },
         Action::IcmpError {
             to,
@@ -152,6 +187,7 @@ fn fabric_action(net: &Network, a: Action, via_nat: Option<NatCrossing>) -> Fabr
             via_tgw: None,
             charges: crate::model::Charges::NONE,
             via_nat: None,
+            via_appliance: None,
         },
         Action::Drop {
             reason,

@@ -416,6 +416,10 @@ pub struct InstanceSpec {
     /// between two instances of the same group may reach 10 Gbit/s instead of 5.
     #[schemars(with = "Option<String>")]
     pub cluster_placement_group: Option<S<String>>,
+    /// What the instance does with packets addressed to others: "none"
+    /// (default), "router" or "nat" (a middlebox; needs source_dest_check = false).
+    #[schemars(with = "Option<String>")]
+    pub forward: Option<S<String>>,
 }
 
 impl InstanceSpec {

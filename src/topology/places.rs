@@ -18,6 +18,8 @@ pub enum Anchor {
     Nat(NatIdx),
     Nacl(NaclIdx),
     Sg(SgIdx),
+    /// An ENI, placed at its private IP.
+    Eni(EniIdx),
 }
 
 /// A route's destination as a lookup key.
@@ -74,6 +76,7 @@ impl Places {
                 s.sg_id.get(&g.0),
                 net.security_groups.get(g.ix()).map(|x| x.vpc),
             ),
+            Anchor::Eni(e) => or_vpc(s.eni_ip.get(e.ix()), net.enis.get(e.ix()).map(|x| x.vpc)),
         }
     }
 

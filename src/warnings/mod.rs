@@ -6,6 +6,7 @@
 //! The list, with what each one means and how to silence it, is in
 //! docs/warnings.md.
 
+mod forwarding;
 mod nat_gateway;
 mod path_mtu;
 mod routes;
@@ -30,6 +31,7 @@ pub const RULES: [&str; 5] = [
     "route-table-unused",
     "nat-gateway-no-igw",
     "route-tgw-cidr",
+    "forward-source-dest-check",
 ];
 
 /// Every warning about `net`, in rule order.
@@ -40,6 +42,7 @@ pub fn find(net: &Network) -> Vec<Warning> {
     out.extend(routes::unused_tables(net));
     out.extend(nat_gateway::without_internet_route(net));
     out.extend(routes::tgw_cidrs(net));
+    out.extend(forwarding::checked_enis(net));
     out
 }
 

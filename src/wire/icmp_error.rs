@@ -112,12 +112,12 @@ pub fn icmpv6_packet_too_big(
 
 /// ICMP error message types (RFC 1812 §4.3.2.7 lists what counts as an error):
 /// destination unreachable, source quench, redirect, time exceeded, parameter problem.
-fn is_icmpv4_error(icmp_type: u8) -> bool {
+pub(super) fn is_icmpv4_error(icmp_type: u8) -> bool {
     matches!(icmp_type, 3 | 4 | 5 | 11 | 12)
 }
 
 /// (source MAC, destination MAC) of a frame already checked to hold an Ethernet header.
-fn macs(frame: &[u8]) -> ([u8; 6], [u8; 6]) {
+pub(super) fn macs(frame: &[u8]) -> ([u8; 6], [u8; 6]) {
     let mut dst = [0u8; 6];
     let mut src = [0u8; 6];
     dst.copy_from_slice(&frame[0..6]);

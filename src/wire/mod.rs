@@ -30,6 +30,7 @@ mod parse;
 mod quote;
 mod reassemble;
 mod rewrite;
+mod ttl;
 mod verify;
 
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use parse::{ip_packet, parse_frame};
 pub use quote::quoted_flow;
 pub use reassemble::reassemble_ipv4;
 pub use rewrite::rewrite_ipv4;
+pub use ttl::{decrement_ttl, icmp_time_exceeded, increment_ttl, ttl};
 pub use verify::verify_checksums;
 
 use std::net::IpAddr;

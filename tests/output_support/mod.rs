@@ -77,12 +77,14 @@ pub fn network() -> Network {
                 name: "web".into(),
                 enis: vec![EniIdx(0)],
                 tcp: TcpBuffers::default(),
+                forward: Default::default(),
             },
             Instance {
                 id: "i-b".into(),
                 name: "db".into(),
                 enis: vec![EniIdx(1)],
                 tcp: TcpBuffers::default(),
+                forward: Default::default(),
             },
         ],
         enis: vec![

@@ -170,7 +170,20 @@ pub fn seen_source(net: &peeremu::model::Network, flow: &peeremu::model::Flow) -
     match flow.src {
         Endpoint::Eni(i) if to_internet && !flow.ipv6 => {
             let eni = &net.enis[i.0 as usize];
+            // A NAT instance its subnet routes to: its public IP.
+            let rtb = &net.route_tables[net.subnets[eni.subnet.0 as usize].route_table.0 as usize];
+            let nat_instance = rtb.routes.iter().find_map(|r| match r.target {
+                peeremu::model::RouteTarget::Eni(e) => {
+                    let x = &net.enis[e.0 as usize];
+                    (net.instances[x.instance.0 as usize].forward
+                        == peeremu::model::Forwarding::Nat)
+                        .then_some(x.public_ip)
+                        .flatten()
+                }
+                _ => None,
+            });
             eni.public_ip
+                .or(nat_instance)
                 .or_else(|| {
                     net.nat_gateways
                         .iter()

@@ -162,7 +162,8 @@ fn drop_point(
         SourceDestCheck { eni: e, .. }
         | SgNoMatch { eni: e, .. }
         | ConntrackFull { eni: e }
-        | NotForwarded { eni: e } => eni(e),
+        | NotForwarded { eni: e }
+        | TtlExceeded { eni: e } => eni(e),
         NaclDeny { .. } => corner(
             layout,
             last_subnet.and_then(|s| layout.subnet.get(s.ix()).copied()),

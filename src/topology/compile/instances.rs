@@ -201,6 +201,31 @@ fn bandwidth(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> u64 {
     DEFAULT_INSTANCE_BANDWIDTH_BPS
 }
 
+/// The instance's `forward` (none when absent); an unknown value is an error
+/// (rule `forward`) and the instance does not forward.
+fn forwarding(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> Forwarding {
+    let Some(v) = &spec.forward else {
+        return Forwarding::None;
+    };
+    match v.get_ref().as_str() {
+        "none" => Forwarding::None,
+        "router" => Forwarding::Router,
+        "nat" => Forwarding::Nat,
+        other => {
+            c.err(
+                "forward",
+                v.span(),
+                o,
+                format!(
+                    "unknown forward `{}`; it is \"none\" (the default), \"router\" (pass packets for others on, TTL decremented) or \"nat\" (a NAT instance: masquerade)",
+                    crate::escape::Escaped(other)
+                ),
+            );
+            Forwarding::None
+        }
+    }
+}
+
 /// The ENI's groups; `vpc` is `None` when its subnet is unknown (the groups are
 /// then only resolved, so a misspelt one is still reported).
 fn security_groups(
@@ -340,6 +365,7 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
             .cluster_placement_group
             .as_ref()
             .map(|g| g.get_ref().clone());
+        let forward = forwarding(c, &o, &spec);
         c.net.instances.push(Instance {
             id,
             name,
@@ -347,6 +373,7 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
             tcp,
             bandwidth_bps,
             placement_group,
+            forward,
         });
     }
 }
