@@ -4,8 +4,8 @@
 
 use super::{DropDetail, Egress};
 use crate::model::{
-    Direction, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx, TgwAttIdx,
-    TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
+    Direction, DxIdx, EigwIdx, EniIdx, HostIdx, IgwIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx,
+    TgwAttIdx, TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
 };
 use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
 use crate::wire::FlowKey;
@@ -30,6 +30,9 @@ pub enum Gateway {
     Nat(NatIdx),
     Vpn(VgwIdx),
     Endpoint(VpceIdx),
+    EgressOnlyInternet(EigwIdx),
+    /// A Direct Connect connection and its virtual interface (index).
+    DirectConnect(DxIdx, u16),
 }
 
 /// What the MTU step decided.

@@ -44,11 +44,14 @@ pub enum DropReason {
     /// the request came in through the instance's public IP: the requester sees
     /// the gateway's Elastic IP as the source, has no socket for it and discards it.
     AsymmetricNatReply,
+    /// From the internet through an egress-only internet gateway, not a reply to
+    /// a connection an instance opened: the gateway admits replies only.
+    EgressOnlyInbound,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 22] = [
+    pub const ALL: [DropReason; 23] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -71,6 +74,7 @@ impl DropReason {
         DropReason::HostNoSocket,
         DropReason::HostReassemblyLimit,
         DropReason::AsymmetricNatReply,
+        DropReason::EgressOnlyInbound,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -98,6 +102,7 @@ impl DropReason {
             DropReason::HostNoSocket => "HOST_NO_SOCKET",
             DropReason::HostReassemblyLimit => "HOST_REASSEMBLY_LIMIT",
             DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
+            DropReason::EgressOnlyInbound => "EGRESS_ONLY_INBOUND",
         }
     }
 }

@@ -61,6 +61,13 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             "tgw_attachment" => doc.tgw_attachments = many(value, k, diags, &mut doc.broken),
             "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags, &mut doc.broken),
             "flow" => doc.flows = many(value, k, diags, &mut doc.broken),
+            "egress_only_internet_gateway" => {
+                doc.egress_only_internet_gateways = many(value, k, diags, &mut doc.broken)
+            }
+            "direct_connect_gateway" => {
+                doc.direct_connect_gateways = many(value, k, diags, &mut doc.broken)
+            }
+            "direct_connect" => doc.direct_connects = many(value, k, diags, &mut doc.broken),
             other => diags.push(
                 "unknown-key",
                 key.span(),

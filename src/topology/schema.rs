@@ -43,6 +43,9 @@ pub struct TopologyFile {
     transit_gateway: Option<Vec<TgwSpec>>,
     tgw_attachment: Option<Vec<TgwAttachmentSpec>>,
     tgw_route_table: Option<Vec<TgwRouteTableSpec>>,
+    egress_only_internet_gateway: Option<Vec<EigwSpec>>,
+    direct_connect_gateway: Option<Vec<DxGatewaySpec>>,
+    direct_connect: Option<Vec<DirectConnectSpec>>,
 }
 
 impl JsonSchema for ProtocolValue {
