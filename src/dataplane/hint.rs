@@ -198,6 +198,10 @@ impl DropDetail {
                 "start {} (a stopped instance's interfaces neither send nor receive; a [[change]] stopped it)",
                 super::detail::instance_id(net, eni)
             ),
+            EgressOnlyInbound { eigw, dst } => format!(
+                "{} lets the internet answer, never call in: open the connection from the instance ({dst}) instead, or, for a server the internet must reach, attach an internet gateway and route ::/0 to it",
+                eigw_id(net, eigw)
+            ),
             TgwNoRoute { rtb: r, dst } => format!(
                 "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
                 tgw_rtb_id(net, r),

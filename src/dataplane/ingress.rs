@@ -32,6 +32,9 @@ impl Dataplane {
         let unknown = DropDetail::UnknownDestination { dst: key.dst };
         let src = Source::External(h);
         let internet = self.net.latency.internet_ns;
+        if let ExternalSite::DirectConnect(d) = site {
+            return self.in_direct_connect(now, h, d, key, frame, sink);
+        }
         if let ExternalSite::OnPrem(g) = site {
             let Some(vgw) = self.net.vpn_gateways.get(g.ix()) else {
                 return sink.drop(unknown, None, frame);
@@ -118,6 +121,9 @@ impl Dataplane {
                         charges: Charges::NONE,
                     };
                     return self.deliver_eni(now, leg, e, key, frame, sink);
+                }
+                if let Some(g) = v.egress_only_internet_gateway {
+                    return self.in_eigw(now, h, g, e, key, frame, sink);
                 }
             }
             let endpoint = self.net.gateway_endpoints.iter().position(|ep| {

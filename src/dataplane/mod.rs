@@ -27,7 +27,9 @@
 mod checks;
 mod deliver;
 mod detail;
+mod direct_connect;
 mod egress;
+mod egress_only_igw;
 pub mod explain;
 mod hint;
 mod ingress;
@@ -64,7 +66,7 @@ pub use routes::{CompiledRoutes, RouteLookup};
 pub use trace::{Gateway, Hop, MtuDecision, NoTrace, SgVerdict, TimedHops, Tracer};
 
 pub use detail::{
-    eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, tgw_att_id, tgw_id,
+    eigw_id, eni_id, igw_id, nacl_id, nat_id, pcx_id, rtb_id, sg_id, target_id, tgw_att_id, tgw_id,
     tgw_rtb_id, vgw_id, vpce_id,
 };
 
@@ -210,6 +212,8 @@ pub struct Dataplane {
     /// Set while a forwarding instance's packet meets its ENI's security group
     /// outbound (see `checks::sg_check`).
     departing: bool,
+    /// Each egress-only internet gateway's open flows (same index).
+    eigw: Vec<egress_only_igw::EigwState>,
 }
 
 impl Dataplane {
@@ -279,6 +283,7 @@ impl Dataplane {
             instance_nat: vec![NatTable::default(); net.instances.len()],
             appliance_crossings: Vec::new(),
             departing: false,
+            eigw: vec![Default::default(); net.egress_only_internet_gateways.len()],
             net,
         };
         dp.compile_security_groups();
@@ -459,6 +464,11 @@ impl Dataplane {
     /// One-way latency between the VPC edge and an external host.
     pub fn host_latency(&self, h: HostIdx) -> u64 {
         match self.net.external_hosts.get(h.ix()).map(|h| h.site) {
+            Some(ExternalSite::DirectConnect(d)) => self
+                .net
+                .direct_connects
+                .get(d.ix())
+                .map_or(self.net.latency.internet_ns, |d| d.latency_ns),
             Some(ExternalSite::OnPrem(g)) => self
                 .net
                 .vpn_gateways

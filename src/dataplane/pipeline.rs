@@ -215,6 +215,9 @@ impl Dataplane {
             RouteTarget::TransitGateway(t) => {
                 self.out_tgw(now, src, t, not_attached, key, frame, sink)
             }
+            RouteTarget::EgressOnlyInternetGateway(g) => {
+                self.out_eigw(now, src, g, not_attached, key, frame, sink)
+            }
         }
     }
 
@@ -302,7 +305,8 @@ impl Dataplane {
                     | RouteTarget::InternetGateway(_)
                     | RouteTarget::NatGateway(_)
                     | RouteTarget::VpnGateway(_)
-                    | RouteTarget::GatewayEndpoint(_)),
+                    | RouteTarget::GatewayEndpoint(_)
+                    | RouteTarget::EgressOnlyInternetGateway(_)),
                 ),
             ) => DropDetail::EdgeToEdge { from: edge, to },
             (Edge::Peering(pcx), _) => DropDetail::NonTransitive { pcx, onward: None },

@@ -175,6 +175,7 @@ impl TestNet {
             egress: vec![sg_all("0.0.0.0/0")],
         });
         self.net.vpcs.push(Vpc {
+            egress_only_internet_gateway: None,
             id: format!("vpc-{}", v.0),
             region: RegionIdx(region),
             cidrs: vec![cidr],

@@ -4,7 +4,8 @@
 
 use super::{DropDetail, Egress};
 use crate::model::{
-    Direction, EniIdx, HostIdx, IgwIdx, InstanceIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx, SubnetIdx,
+    Direction, DxIdx, EigwIdx, EniIdx, HostIdx, IgwIdx, InstanceIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx,
+    SubnetIdx,
     TgwAttIdx, TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
 };
 use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
@@ -30,6 +31,9 @@ pub enum Gateway {
     Nat(NatIdx),
     Vpn(VgwIdx),
     Endpoint(VpceIdx),
+    EgressOnlyInternet(EigwIdx),
+    /// A Direct Connect connection and its virtual interface (index).
+    DirectConnect(DxIdx, u16),
 }
 
 /// What the MTU step decided.

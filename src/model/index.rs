@@ -57,4 +57,10 @@ index_type!(
     TgwAttIdx,
     /// Index into `Network::tgw_route_tables`.
     TgwRtbIdx,
+    /// Index into `Network::egress_only_internet_gateways`.
+    EigwIdx,
+    /// Index into `Network::direct_connect_gateways`.
+    DxgwIdx,
+    /// Index into `Network::direct_connects`.
+    DxIdx,
 );

@@ -5,6 +5,8 @@
 //! only for messages and outputs.
 
 mod data_cost;
+mod direct_connect;
+mod egress_only_igw;
 mod index;
 mod network;
 mod objects;
@@ -15,6 +17,8 @@ mod traffic;
 mod transit_gateway;
 
 pub use data_cost::*;
+pub use direct_connect::*;
+pub use egress_only_igw::*;
 pub use index::*;
 pub use network::*;
 pub use objects::*;

@@ -29,6 +29,9 @@ pub struct Network {
     pub tgw_attachments: Vec<TgwAttachment>,
     pub tgw_route_tables: Vec<TgwRouteTable>,
     pub flows: Vec<Flow>,
+    pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    pub direct_connect_gateways: Vec<DirectConnectGateway>,
+    pub direct_connects: Vec<DirectConnect>,
     pub latency: LatencyTable,
     pub quotas: Quotas,
     /// `[prices]`: what each billable segment costs (data cost estimates).

@@ -26,6 +26,8 @@ pub struct Vpc {
     pub default_nacl: NaclIdx,
     pub default_sg: SgIdx,
     pub internet_gateway: Option<IgwIdx>,
+    /// The attached egress-only internet gateway (IPv6 out, replies back).
+    pub egress_only_internet_gateway: Option<EigwIdx>,
 }
 
 impl Vpc {
@@ -72,6 +74,8 @@ pub enum RouteTarget {
     Blackhole,
     /// A transit gateway the VPC is attached to.
     TransitGateway(TgwIdx),
+    /// An egress-only internet gateway (IPv6 destinations only).
+    EgressOnlyInternetGateway(EigwIdx),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +323,8 @@ pub struct GatewayEndpoint {
 pub enum ExternalSite {
     Internet,
     OnPrem(VgwIdx),
+    /// On premises behind a Direct Connect connection.
+    DirectConnect(DxIdx),
 }
 
 /// A host outside the VPCs (the "internet" host, an on-premises server, or an AWS

@@ -51,11 +51,14 @@ pub enum DropReason {
     /// with TTL (hop limit) 1 or 0: as Linux does, it does not forward it and
     /// answers with ICMP time exceeded (a routing loop through appliances).
     TtlExceeded,
+    /// From the internet through an egress-only internet gateway, not a reply to
+    /// a connection an instance opened: the gateway admits replies only.
+    EgressOnlyInbound,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 23] = [
+    pub const ALL: [DropReason; 25] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -80,6 +83,7 @@ impl DropReason {
         DropReason::AsymmetricNatReply,
         DropReason::InstanceStopped,
         DropReason::TtlExceeded,
+        DropReason::EgressOnlyInbound,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -109,6 +113,7 @@ impl DropReason {
             DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
             DropReason::InstanceStopped => "INSTANCE_STOPPED",
             DropReason::TtlExceeded => "TTL_EXCEEDED",
+            DropReason::EgressOnlyInbound => "EGRESS_ONLY_INBOUND",
         }
     }
 }

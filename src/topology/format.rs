@@ -41,6 +41,9 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "onprem_zone",
     "resolver_endpoint",
     "resolver_rule",
+    "egress_only_internet_gateway",
+    "direct_connect_gateway",
+    "direct_connect",
 ];
 
 /// The whole file, after each table was deserialised on its own (see `parse`).
@@ -73,6 +76,9 @@ pub struct Document {
     pub onprem_zones: Vec<super::format_dns::ZoneSpec>,
     pub resolver_endpoints: Vec<super::format_dns::ResolverEndpointSpec>,
     pub resolver_rules: Vec<super::format_dns::ResolverRuleSpec>,
+    pub egress_only_internet_gateways: Vec<EigwSpec>,
+    pub direct_connect_gateways: Vec<DxGatewaySpec>,
+    pub direct_connects: Vec<DirectConnectSpec>,
     /// Objects whose table could not be read (reported already): references to
     /// them are not reported again as unknown.
     pub broken: Vec<Broken>,
@@ -533,6 +539,9 @@ pub struct HostSpec {
     /// On premises behind this VGW; absent = on the internet.
     #[schemars(with = "Option<String>")]
     pub vgw: Option<S<String>>,
+    /// On premises behind this Direct Connect connection (`dxcon-…`).
+    #[schemars(with = "Option<String>")]
+    pub direct_connect: Option<S<String>>,
     #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
     /// On premises: the Route 53 Resolver inbound endpoint its DNS server
@@ -725,4 +734,67 @@ pub struct ChangeSpec {
     pub state: Option<S<String>>,
     #[schemars(with = "Option<String>")]
     pub instance: Option<S<String>>,
+}
+
+/// `[[egress_only_internet_gateway]]`: IPv6 out, replies back, nothing initiated in.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EigwSpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    #[schemars(with = "Option<String>")]
+    pub vpc: Option<S<String>>,
+}
+
+/// `[[direct_connect_gateway]]`: a global gateway joining private virtual
+/// interfaces to the virtual private gateways associated with it.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DxGatewaySpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    /// Associated virtual private gateways (`vgw-…`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub vpn_gateways: Vec<S<String>>,
+}
+
+/// `[[direct_connect]]`: a dedicated connection to an on-premises network, with
+/// its virtual interfaces.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectConnectSpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    /// The on-premises prefixes advertised over BGP on every virtual interface.
+    #[schemars(with = "Vec<String>")]
+    pub onprem_cidrs: Vec<S<String>>,
+    /// One-way latency between the AWS side and the on-premises hosts (default 2).
+    #[schemars(with = "Option<f64>")]
+    pub latency_ms: Option<S<f64>>,
+    /// Port speed in Gbit/s (1, 10, 100; hosted: 0.05 to 25); default 1.
+    #[schemars(with = "Option<f64>")]
+    pub bandwidth_gbps: Option<S<f64>>,
+    #[schemars(with = "Vec<VifSpec>")]
+    pub virtual_interfaces: Vec<S<VifSpec>>,
+}
+
+/// A virtual interface of a Direct Connect connection.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VifSpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    /// `private` (to a VGW or a Direct Connect gateway).
+    #[schemars(with = "String")]
+    pub kind: S<String>,
+    /// A private VIF's virtual private gateway.
+    #[schemars(with = "Option<String>")]
+    pub vgw: Option<S<String>>,
+    /// A private VIF's Direct Connect gateway.
+    #[schemars(with = "Option<String>")]
+    pub dx_gateway: Option<S<String>>,
+    /// 1500 (default) or 9001 (jumbo frames) for a private VIF.
+    #[schemars(with = "Option<i64>")]
+    pub mtu: Option<S<i64>>,
 }

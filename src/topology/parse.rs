@@ -67,6 +67,13 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             "onprem_zone" => doc.onprem_zones = many(value, k, diags, &mut doc.broken),
             "resolver_endpoint" => doc.resolver_endpoints = many(value, k, diags, &mut doc.broken),
             "resolver_rule" => doc.resolver_rules = many(value, k, diags, &mut doc.broken),
+            "egress_only_internet_gateway" => {
+                doc.egress_only_internet_gateways = many(value, k, diags, &mut doc.broken)
+            }
+            "direct_connect_gateway" => {
+                doc.direct_connect_gateways = many(value, k, diags, &mut doc.broken)
+            }
+            "direct_connect" => doc.direct_connects = many(value, k, diags, &mut doc.broken),
             other => diags.push(
                 "unknown-key",
                 key.span(),

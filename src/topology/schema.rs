@@ -53,6 +53,9 @@ pub struct TopologyFile {
     resolver_endpoint: Option<Vec<super::format_dns::ResolverEndpointSpec>>,
     /// Route 53 Resolver forwarding rules.
     resolver_rule: Option<Vec<super::format_dns::ResolverRuleSpec>>,
+    egress_only_internet_gateway: Option<Vec<EigwSpec>>,
+    direct_connect_gateway: Option<Vec<DxGatewaySpec>>,
+    direct_connect: Option<Vec<DirectConnectSpec>>,
 }
 
 impl JsonSchema for ProtocolValue {

@@ -25,7 +25,7 @@ pub struct Warning {
 }
 
 /// Every rule, for docs and tests.
-pub const RULES: [&str; 5] = [
+pub const RULES: [&str; 6] = [
     "path-mtu-blackhole",
     "route-peer-cidr",
     "route-table-unused",

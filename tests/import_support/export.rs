@@ -100,6 +100,9 @@ fn route(net: &Network, r: &Route) -> Value {
         }
         RouteTarget::Peering(p) => v["VpcPeeringConnectionId"] = json!(net.peerings[p.ix()].id),
         RouteTarget::InternetGateway(g) => v["GatewayId"] = json!(net.internet_gateways[g.ix()].id),
+        RouteTarget::EgressOnlyInternetGateway(g) => {
+            v["EgressOnlyInternetGatewayId"] = json!(net.egress_only_internet_gateways[g.ix()].id)
+        }
         RouteTarget::NatGateway(n) => v["NatGatewayId"] = json!(net.nat_gateways[n.ix()].id),
         RouteTarget::VpnGateway(g) => {
             v["GatewayId"] = json!(net.vpn_gateways[g.ix()].id);
@@ -277,6 +280,21 @@ pub fn export(net: &Network, dir: &Path) {
             region,
             "InternetGateways",
             json!({"InternetGatewayId": g.id, "Attachments": attach, "OwnerId": ACCOUNT}),
+        );
+    }
+    for g in &net.egress_only_internet_gateways {
+        let attach: Vec<Value> = g
+            .vpc
+            .iter()
+            .map(|v| json!({"VpcId": net.vpcs[v.ix()].id, "State": "attached"}))
+            .collect();
+        let region = g
+            .vpc
+            .map_or_else(|| net.regions[0].name.clone(), region_of_vpc);
+        push(
+            region,
+            "EgressOnlyInternetGateways",
+            json!({"EgressOnlyInternetGatewayId": g.id, "Attachments": attach}),
         );
     }
     for n in &net.nat_gateways {

@@ -23,6 +23,7 @@ pub fn gateways(m: &mut Mapper<'_>) -> Result<(), ImportError> {
                 m.igw_vpc.insert(&g.internet_gateway_id, v);
                 m.plan.vpcs[vi].igws.push(IgwPlan {
                     id: g.internet_gateway_id.clone(),
+                    egress_only: false,
                     vpc: Some(v.to_string()),
                     notes,
                 });
@@ -35,7 +36,28 @@ pub fn gateways(m: &mut Mapper<'_>) -> Result<(), ImportError> {
         }
     }
     for r in &acct.eigws {
-        m.skip(&r.item.egress_only_internet_gateway_id, "egress-only internet gateways are not modelled (routes to it are written as blackhole)", &r.src);
+        let g = &r.item;
+        let attached = g.attachments.iter().find(|a| a.state.is_attached());
+        let notes = m.notes(&r.src, &g.tags);
+        match attached {
+            Some(a) => {
+                let v = a.vpc_id.as_str();
+                let vi = m.vpc_of(v, &r.src, "Attachments[0].VpcId")?;
+                // Routes to it resolve like routes to an internet gateway.
+                m.igw_vpc.insert(&g.egress_only_internet_gateway_id, v);
+                m.plan.vpcs[vi].igws.push(IgwPlan {
+                    id: g.egress_only_internet_gateway_id.clone(),
+                    egress_only: true,
+                    vpc: Some(v.to_string()),
+                    notes,
+                });
+            }
+            None => m.skip(
+                &g.egress_only_internet_gateway_id,
+                "egress-only internet gateway not attached to a VPC (carries no traffic)",
+                &r.src,
+            ),
+        }
     }
     for r in &acct.nats {
         let n = &r.item;

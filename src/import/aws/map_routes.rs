@@ -150,11 +150,25 @@ fn target(
     if let Some(t) = &route.transit_gateway_id {
         return Ok(tgw_target(m, t, vpc, rtb, dest, at, blackhole_state));
     }
+    if let Some(g) = &route.egress_only_internet_gateway_id {
+        return match m.igw_vpc.get(g.as_str()) {
+            Some(v) if *v == vpc => Ok(Target::To(g.clone(), None)),
+            _ if m.acct.ids.contains_key(g) => Ok(Target::To(
+                "blackhole".into(),
+                Some(format!("{g} is not attached to {vpc}")),
+            )),
+            _ if blackhole_state => Ok(Target::To(
+                "blackhole".into(),
+                Some(format!("State blackhole: {g} is in no file")),
+            )),
+            _ => Err(m.err(
+                at,
+                "EgressOnlyInternetGatewayId",
+                format!("route {dest} targets `{g}`, which no file defines (export describe-egress-only-internet-gateways too)"),
+            )),
+        };
+    }
     let unmodelled = [
-        (
-            &route.egress_only_internet_gateway_id,
-            "egress-only internet gateway",
-        ),
         (&route.carrier_gateway_id, "carrier gateway"),
         (&route.local_gateway_id, "local gateway"),
         (&route.core_network_arn, "Cloud WAN core network"),

@@ -122,6 +122,8 @@ pub struct SgPlan {
 #[derive(Debug, Clone)]
 pub struct IgwPlan {
     pub id: String,
+    /// An egress-only internet gateway (`[[egress_only_internet_gateway]]`).
+    pub egress_only: bool,
     /// `None`: detached.
     pub vpc: Option<String>,
     pub notes: Notes,

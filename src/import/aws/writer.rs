@@ -163,7 +163,12 @@ fn vpc(o: &mut String, v: &VpcPlan) {
     }
     for g in &v.igws {
         notes(o, &g.notes);
-        let _ = writeln!(o, "[[internet_gateway]]\nid = {}", q(&g.id));
+        let table = if g.egress_only {
+            "egress_only_internet_gateway"
+        } else {
+            "internet_gateway"
+        };
+        let _ = writeln!(o, "[[{table}]]\nid = {}", q(&g.id));
         if let Some(x) = &g.vpc {
             let _ = writeln!(o, "vpc = {}", q(x));
         }

@@ -127,6 +127,8 @@ pub fn leg_points(net: &Network, layout: &Layout, leg: &Leg) -> (Vec<Point>, Opt
                     Gateway::Nat(n) => layout.nat.get(n.ix()).copied(),
                     Gateway::Vpn(g) => layout.vgw.get(g.ix()).copied().flatten(),
                     Gateway::Endpoint(e) => layout.vpce.get(e.ix()).copied(),
+                    // Not drawn (no box of its own yet): the path goes on to the host.
+                    Gateway::EgressOnlyInternet(_) | Gateway::DirectConnect(..) => None,
                 };
                 push(box_center(layout, b), &mut pts);
             }

@@ -535,6 +535,12 @@ fn outside_node(net: &Network) -> Option<Node> {
                     "on premises via {}",
                     net.vpn_gateways.get(g.ix()).map_or("?", |g| g.id.as_str())
                 ),
+                ExternalSite::DirectConnect(d) => format!(
+                    "on premises via {}",
+                    net.direct_connects
+                        .get(d.ix())
+                        .map_or("?", |d| d.id.as_str())
+                ),
             };
             Node::leaf(
                 BoxKind::Host,

@@ -73,6 +73,24 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
             }
             site = ExternalSite::OnPrem(g);
         }
+        if let Some(r) = &h.direct_connect {
+            if h.vgw.is_some() {
+                let msg = "a host sits behind one of `vgw` (a VPN) or `direct_connect`, not both; a network reached both ways is the VGW's choice (Direct Connect preferred)";
+                c.err("host-site", r.span(), &o, msg);
+                continue;
+            }
+            let Some(d) = c.resolve(Kind::Dx, r, &o).map(DxIdx) else {
+                continue;
+            };
+            let dx = &c.net.direct_connects[d.ix()];
+            if !dx.onprem_cidrs.iter().any(|n| n.contains(&ip)) {
+                let cidrs: Vec<String> = dx.onprem_cidrs.iter().map(|n| n.to_string()).collect();
+                let msg = format!("{ip} is not in the on-premises networks of {} ({}); an on-premises host must be inside them", dx.id, cidrs.join(", "));
+                c.err("host-onprem", h.ip.span(), &o, msg);
+                continue;
+            }
+            site = ExternalSite::DirectConnect(d);
+        }
         if let Some((inside, _)) = c.vpc_holding(ip) {
             let msg = format!(
                 "{ip} is inside {}; an external host needs an address outside every VPC",
@@ -418,6 +436,11 @@ fn lookup(
             ExternalSite::OnPrem(g) => {
                 let server = net.dns.inbound_for(h).map(|ep| IpAddr::V4(ep.ip));
                 let lat = net.vpn_gateways.get(g.ix()).map_or(0, |v| v.latency_ns);
+                (Vantage::OnPremises(h), server, lat)
+            }
+            ExternalSite::DirectConnect(d) => {
+                let server = net.dns.inbound_for(h).map(|ep| IpAddr::V4(ep.ip));
+                let lat = net.direct_connects.get(d.ix()).map_or(0, |x| x.latency_ns);
                 (Vantage::OnPremises(h), server, lat)
             }
         },

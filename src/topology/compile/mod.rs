@@ -7,6 +7,8 @@
 //! "unknown", so one mistake gives one message.
 
 mod dns;
+mod direct_connect;
+mod egress_only_igw;
 mod flow_numbers;
 mod flows;
 mod gateways;
@@ -51,6 +53,10 @@ pub enum Kind {
     Tgw,
     TgwAttachment,
     TgwRouteTable,
+    Eigw,
+    Dx,
+    DxGateway,
+    Vif,
 }
 
 impl Kind {
@@ -75,6 +81,10 @@ impl Kind {
             Kind::Tgw => "transit gateway",
             Kind::TgwAttachment => "transit gateway attachment",
             Kind::TgwRouteTable => "transit gateway route table",
+            Kind::Eigw => "egress-only internet gateway",
+            Kind::Dx => "Direct Connect connection",
+            Kind::DxGateway => "Direct Connect gateway",
+            Kind::Vif => "virtual interface",
         }
     }
 }
@@ -172,8 +182,10 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     vpcs::implicit_objects(&mut c);
     vpcs::subnets(&mut c, &doc.subnets);
     gateways::internet_gateways(&mut c, &doc.internet_gateways);
+    egress_only_igw::egress_only_internet_gateways(&mut c, &doc.egress_only_internet_gateways);
     gateways::nat_gateways(&mut c, &doc.nat_gateways);
     gateways::vpn_gateways(&mut c, &doc.vpn_gateways);
+    direct_connect::compile(&mut c, &doc);
     gateways::peerings(&mut c, &doc.peerings);
     transit_gateway::compile(&mut c, &doc);
     instances::instances(&mut c, doc.instances);
@@ -219,6 +231,24 @@ impl Compiler<'_> {
         }
         ids.extend(doc.peerings.iter().map(|x| (Kind::Peering, &x.id)));
         ids.extend(doc.internet_gateways.iter().map(|x| (Kind::Igw, &x.id)));
+        ids.extend(
+            doc.egress_only_internet_gateways
+                .iter()
+                .map(|x| (Kind::Eigw, &x.id)),
+        );
+        ids.extend(
+            doc.direct_connect_gateways
+                .iter()
+                .map(|x| (Kind::DxGateway, &x.id)),
+        );
+        ids.extend(doc.direct_connects.iter().map(|x| (Kind::Dx, &x.id)));
+        for d in &doc.direct_connects {
+            ids.extend(
+                d.virtual_interfaces
+                    .iter()
+                    .map(|v| (Kind::Vif, &v.get_ref().id)),
+            );
+        }
         ids.extend(doc.nat_gateways.iter().map(|x| (Kind::Nat, &x.id)));
         ids.extend(doc.vpn_gateways.iter().map(|x| (Kind::Vgw, &x.id)));
         ids.extend(doc.gateway_endpoints.iter().map(|x| (Kind::Vpce, &x.id)));
@@ -265,6 +295,9 @@ impl Compiler<'_> {
                 "instance" => Kind::Instance,
                 "peering" => Kind::Peering,
                 "internet_gateway" => Kind::Igw,
+                "egress_only_internet_gateway" => Kind::Eigw,
+                "direct_connect_gateway" => Kind::DxGateway,
+                "direct_connect" => Kind::Dx,
                 "nat_gateway" => Kind::Nat,
                 "vpn_gateway" => Kind::Vgw,
                 "gateway_endpoint" => Kind::Vpce,

@@ -9,10 +9,11 @@ use crate::model::*;
 use ipnet::IpNet;
 
 /// Every kind a route may target (besides `local` and `blackhole`).
-const TARGET_KINDS: [Kind; 8] = [
+const TARGET_KINDS: [Kind; 9] = [
     Kind::Tgw,
     Kind::Peering,
     Kind::Igw,
+    Kind::Eigw,
     Kind::Nat,
     Kind::Vgw,
     Kind::Vpce,
@@ -83,6 +84,7 @@ fn target_vpc(net: &Network, t: RouteTarget) -> Option<VpcIdx> {
         | RouteTarget::Peering(_)
         | RouteTarget::TransitGateway(_) => None,
         RouteTarget::InternetGateway(i) => net.internet_gateways[i.ix()].vpc,
+        RouteTarget::EgressOnlyInternetGateway(i) => net.egress_only_internet_gateways[i.ix()].vpc,
         RouteTarget::NatGateway(i) => Some(net.nat_gateways[i.ix()].vpc),
         RouteTarget::VpnGateway(i) => net.vpn_gateways[i.ix()].vpc,
         RouteTarget::GatewayEndpoint(i) => Some(net.gateway_endpoints[i.ix()].vpc),
@@ -103,6 +105,7 @@ fn target(c: &mut Compiler<'_>, r: &RouteSpec, o: &str) -> Option<RouteTarget> {
     Some(match kind {
         Kind::Peering => RouteTarget::Peering(PcxIdx(ix)),
         Kind::Igw => RouteTarget::InternetGateway(IgwIdx(ix)),
+        Kind::Eigw => RouteTarget::EgressOnlyInternetGateway(EigwIdx(ix)),
         Kind::Nat => RouteTarget::NatGateway(NatIdx(ix)),
         Kind::Vgw => RouteTarget::VpnGateway(VgwIdx(ix)),
         Kind::Vpce => RouteTarget::GatewayEndpoint(VpceIdx(ix)),
@@ -221,6 +224,15 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
             };
             if let Some(msg) = bad_vpc {
                 c.err("route-target-vpc", r.target.span(), &o, msg);
+                continue;
+            }
+            // AWS: an egress-only internet gateway is for IPv6 traffic only.
+            if let (
+                RouteTarget::EgressOnlyInternetGateway(_),
+                RouteDestination::Cidr(IpNet::V4(n)),
+            ) = (target, &destination)
+            {
+                c.err("eigw-ipv4-route", r.destination.span(), &o, format!("destination {n} is IPv4, but {tname} is an egress-only internet gateway, which carries IPv6 only; route IPv4 to an internet gateway or a NAT gateway (and ::/0 to {tname})"));
                 continue;
             }
             // Local routes cannot be replaced; more specific routes inside a VPC

@@ -209,6 +209,7 @@ pub fn vpcs(c: &mut Compiler<'_>, specs: &[VpcSpec]) {
             default_nacl: NaclIdx(u32::MAX),
             default_sg: SgIdx(u32::MAX),
             internet_gateway: None,
+            egress_only_internet_gateway: None,
         });
     }
 }

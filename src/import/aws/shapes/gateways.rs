@@ -43,6 +43,11 @@ impl AttachmentState {
 #[serde(rename_all = "PascalCase")]
 pub struct EgressOnlyInternetGateway {
     pub egress_only_internet_gateway_id: String,
+    /// State `attached` once attached.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

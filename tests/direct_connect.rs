@@ -1,0 +1,298 @@
+//! Direct Connect end to end (`topologies/direct-connect-jumbo.toml`): jumbo frames
+//! over a 9001-byte private virtual interface, path-MTU effects over a 1500-byte one
+//! (DF datagrams dropped with "fragmentation needed", fragments without DF, TCP
+//! lowering its segments), Direct Connect preferred over the VPN for the same
+//! prefix, each link's latency, and edge-to-edge routing refused through a peering
+//! in both directions. The tshark test checks the bytes on the wire.
+
+mod run_support;
+
+use run_support::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn example() -> std::path::PathBuf {
+    repo().join("topologies/direct-connect-jumbo.toml")
+}
+
+fn flow<'a>(s: &'a Value, name: &str) -> &'a Value {
+    flows(s)
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no flow {name}"))
+}
+
+fn p50_ms(f: &Value) -> f64 {
+    f["latency_ns"]["p50"].as_f64().expect("latency") / 1e6
+}
+
+#[test]
+fn jumbo_vif_carries_9000_bytes_the_1500_vif_does_not_and_dx_beats_the_vpn() {
+    let out = temp_dir("dx-example");
+    let s = run_ok("direct-connect-jumbo", &example(), &out, &[]);
+    for name in [
+        "jumbo-udp-df",
+        "std-udp-frag",
+        "jumbo-tcp",
+        "std-tcp",
+        "both-udp-df",
+        "vpn-ping",
+        "dc-to-app",
+    ] {
+        let f = flow(&s, name);
+        assert_eq!(f["outcome"], "delivered", "{name}: {f}");
+        assert_eq!(f["expectation"]["met"], true, "{name}");
+    }
+    let df = flow(&s, "std-udp-df");
+    assert_eq!(df["delivered_packets"], 0);
+    assert_eq!(df["drops"]["MTU_EXCEEDED"], 5, "{df}");
+    // TCP over the 1500-byte interface: every byte arrives (after PMTUD).
+    assert_eq!(flow(&s, "std-tcp")["bytes_delivered"], 500_000);
+    // One-way latency: the connection's (1 ms, 3 ms), the VPN's 8 ms.
+    let jumbo = p50_ms(flow(&s, "jumbo-udp-df"));
+    assert!((1.0..1.5).contains(&jumbo), "jumbo VIF {jumbo} ms");
+    let std = p50_ms(flow(&s, "std-udp-frag"));
+    assert!((3.0..3.5).contains(&std), "1500 VIF {std} ms");
+    let vpn = p50_ms(flow(&s, "vpn-ping"));
+    assert!((8.0..8.5).contains(&vpn), "VPN {vpn} ms");
+    // dc-both is declared behind the VPN, yet its prefix is reached over DX.
+    let both = p50_ms(flow(&s, "both-udp-df"));
+    assert!((1.0..1.5).contains(&both), "DX preferred: {both} ms");
+    assert_eq!(s["totals"]["conservation"]["holds"], true);
+}
+
+fn trace(topology: &Path, from: &str, to: &str, extra: &[&str]) -> String {
+    let o = peeremu()
+        .args(["trace", "--from", from, "--to", to])
+        .args(extra)
+        .arg(topology)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn trace_shows_the_virtual_interface_and_the_vpn_only_prefix() {
+    let t = trace(
+        &example(),
+        "app",
+        "dc-both",
+        &["--proto", "udp", "--size", "8972"],
+    );
+    let request = t.split("Reply:").next().unwrap();
+    assert!(request.contains("through vgw-app"), "{t}");
+    assert!(request.contains("through dxvif-jumbo"), "{t}");
+    assert!(request.contains("fit the link MTU 9001"), "{t}");
+    let t = trace(
+        &example(),
+        "app",
+        "dc-std",
+        &["--proto", "udp", "--size", "8972"],
+    );
+    assert!(t.contains("through dxvif-std"), "{t}");
+    assert!(t.contains("MTU_EXCEEDED"), "{t}");
+    let t = trace(&example(), "app", "dc-vpn", &[]);
+    assert!(t.contains("through vgw-app") && !t.contains("dxvif"), "{t}");
+}
+
+/// vpc-b peers with vpc-a, whose VGW has a Direct Connect connection: neither
+/// way may the peering and the Direct Connect be chained.
+const EDGE: &str = r#"
+[[vpc]]
+id = "vpc-a"
+region = "us-east-1"
+cidr = "10.0.0.0/16"
+
+[[vpc]]
+id = "vpc-b"
+region = "us-east-1"
+cidr = "10.1.0.0/16"
+
+[[peering]]
+id = "pcx-ab"
+requester = "vpc-b"
+accepter = "vpc-a"
+
+[[vpn_gateway]]
+id = "vgw-a"
+vpc = "vpc-a"
+
+[[direct_connect]]
+id = "dxcon-a"
+onprem_cidrs = ["192.168.0.0/16"]
+virtual_interfaces = [{ id = "dxvif-a", kind = "private", vgw = "vgw-a", mtu = 9001 }]
+
+[[host]]
+name = "dc"
+ip = "192.168.1.10"
+direct_connect = "dxcon-a"
+
+[[subnet]]
+id = "subnet-a"
+vpc = "vpc-a"
+az = "us-east-1a"
+cidr = "10.0.1.0/24"
+
+[[subnet]]
+id = "subnet-b"
+vpc = "vpc-b"
+az = "us-east-1a"
+cidr = "10.1.1.0/24"
+
+[[route_table]]
+id = "rtb-a"
+vpc = "vpc-a"
+main = true
+routes = [
+  { destination = "10.1.0.0/16", target = "pcx-ab" },
+  { destination = "192.168.0.0/16", target = "vgw-a" },
+]
+
+[[route_table]]
+id = "rtb-b"
+vpc = "vpc-b"
+main = true
+routes = [
+  { destination = "10.0.0.0/16", target = "pcx-ab" },
+  { destination = "192.168.0.0/16", target = "pcx-ab" },
+]
+
+[[security_group]]
+id = "sg-a"
+vpc = "vpc-a"
+ingress = [{ protocol = "icmp", cidr = "0.0.0.0/0" }]
+
+[[security_group]]
+id = "sg-b"
+vpc = "vpc-b"
+ingress = [{ protocol = "icmp", cidr = "0.0.0.0/0" }]
+
+[[instance]]
+id = "i-a"
+name = "a"
+subnet = "subnet-a"
+private_ip = "10.0.1.10"
+security_groups = ["sg-a"]
+
+[[instance]]
+id = "i-b"
+name = "b"
+subnet = "subnet-b"
+private_ip = "10.1.1.10"
+security_groups = ["sg-b"]
+
+[[flow]]
+name = "a-to-dc"
+kind = "ping"
+from = "a"
+to = "dc"
+expect = "delivered"
+
+[[flow]]
+name = "b-to-dc"
+kind = "ping"
+from = "b"
+to = "dc"
+expect = "dropped:EDGE_TO_EDGE"
+
+[[flow]]
+name = "dc-to-b"
+kind = "ping"
+from = "dc"
+to = "b"
+expect = "dropped:EDGE_TO_EDGE"
+"#;
+
+#[test]
+fn no_edge_to_edge_routing_between_a_peering_and_direct_connect() {
+    let dir = temp_dir("dx-edge");
+    std::fs::create_dir_all(&dir).unwrap();
+    let topo = dir.join("dx-edge.toml");
+    std::fs::write(&topo, EDGE).unwrap();
+    let out = dir.join("out");
+    let s = run_ok("dx-edge", &topo, &out, &[]);
+    assert_eq!(flow(&s, "a-to-dc")["outcome"], "delivered");
+    for name in ["b-to-dc", "dc-to-b"] {
+        let f = flow(&s, name);
+        assert_eq!(f["drops"]["EDGE_TO_EDGE"], f["sent_packets"], "{name}: {f}");
+    }
+    let t = trace(&topo, "dc", "b", &[]);
+    assert!(t.contains("through dxvif-a"), "{t}");
+    assert!(t.contains("DROPPED EDGE_TO_EDGE"), "{t}");
+}
+
+/// tshark fields of every frame in `file` matching `filter`.
+fn fields(file: &Path, filter: &str, f: &[&str]) -> Vec<String> {
+    let mut c = Command::new("tshark");
+    c.arg("-r").arg(file).args(["-Y", filter, "-T", "fields"]);
+    for x in f {
+        c.args(["-e", x]);
+    }
+    let o = c.output().expect("run tshark");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn max_of(v: &[String]) -> u64 {
+    v.iter().filter_map(|x| x.parse().ok()).max().unwrap_or(0)
+}
+
+#[test]
+#[ignore = "needs tshark"]
+fn tshark_decodes_jumbo_frames_fragments_frag_needed_and_mss() {
+    let out = temp_dir("dx-tshark");
+    run_ok("direct-connect-jumbo", &example(), &out, &[]);
+    let points = out.join("points");
+    // 9000-byte IP packets arrive whole over the jumbo interface.
+    let jumbo = fields(
+        &points.join("dc-jumbo.pcapng"),
+        "udp.dstport == 5001",
+        &["ip.len"],
+    );
+    assert!(
+        !jumbo.is_empty() && jumbo.iter().all(|l| l == "9000"),
+        "{jumbo:?}"
+    );
+    // Over the 1500-byte interface: the datagrams without DF arrive as fragments
+    // of at most 1500 bytes, which tshark reassembles to 8980-byte UDP.
+    let std = points.join("dc-std.pcapng");
+    let frags = fields(&std, "ip.flags.mf == 1 || ip.frag_offset > 0", &["ip.len"]);
+    assert!(frags.len() >= 5 * 7, "{frags:?}");
+    assert!(max_of(&frags) <= 1500, "{frags:?}");
+    let whole = fields(&std, "udp.dstport == 5002", &["udp.length"]);
+    assert!(
+        whole.iter().all(|l| l == "8980") && whole.len() == 5,
+        "{whole:?}"
+    );
+    // The DF datagrams never reach dc-std; app gets "fragmentation needed", MTU 1500.
+    assert!(fields(&std, "udp.dstport == 5001", &["frame.number"]).is_empty());
+    let eni = points.join("eni-app.pcapng");
+    let icmp = fields(&eni, "icmp.type == 3 && icmp.code == 4", &["icmp.mtu"]);
+    assert!(
+        !icmp.is_empty() && icmp.iter().all(|m| m == "1500"),
+        "{icmp:?}"
+    );
+    // Both ends offer MSS 8961 (9001-byte interfaces); over the 1500-byte VIF the
+    // data that reaches dc-std is at most 1460 bytes a segment, over the jumbo one
+    // segments carry more than 8000.
+    let mss = fields(&std, "tcp.flags.syn == 1", &["tcp.options.mss_val"]);
+    assert!(
+        !mss.is_empty() && mss.iter().all(|m| m == "8961"),
+        "{mss:?}"
+    );
+    let std_seg = fields(&std, "tcp.srcport != 443 && tcp.len > 0", &["tcp.len"]);
+    assert!(
+        max_of(&std_seg) <= 1460 && max_of(&std_seg) > 1000,
+        "{std_seg:?}"
+    );
+    let jumbo_seg = fields(
+        &points.join("dc-jumbo.pcapng"),
+        "tcp.srcport != 443 && tcp.len > 0",
+        &["tcp.len"],
+    );
+    assert!(max_of(&jumbo_seg) > 8000, "{jumbo_seg:?}");
+}
