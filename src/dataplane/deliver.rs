@@ -57,6 +57,9 @@ impl Dataplane {
             eni: dst,
             dir: Direction::Inbound,
         });
+        if let Some(role) = self.privatelink_role(dst) {
+            return self.at_privatelink(now, leg, dst, role, key, frame, sink);
+        }
         if !owned {
             return self.at_instance(dst, frame, sink);
         }

@@ -34,6 +34,7 @@ mod ingress;
 mod middlebox;
 mod nat;
 mod pipeline;
+mod privatelink;
 pub mod probe;
 mod routes;
 mod trace;
@@ -194,6 +195,8 @@ pub struct Dataplane {
     /// The delivered actions of the last `process` call that a NAT gateway
     /// translated: (index in its `out`, crossing). Reused: no allocation per frame.
     nat_crossings: Vec<(u32, NatCrossing)>,
+    /// Interface endpoints and NLB nodes, with their live translations.
+    privatelink: privatelink::PrivateLinkPlane,
 }
 
 impl Dataplane {
@@ -258,6 +261,7 @@ impl Dataplane {
             nacl_shortcuts: net.nacls.iter().map(NaclShortcut::of).collect(),
             tgw: transit_gateway::TgwPlane::compile(&net),
             nat_crossings: Vec::new(),
+            privatelink: privatelink::PrivateLinkPlane::compile(&net),
             net,
         };
         dp.compile_security_groups();

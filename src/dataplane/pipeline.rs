@@ -121,7 +121,7 @@ impl Dataplane {
         }
     }
 
-    fn ingress_eni<T: Tracer>(
+    pub(super) fn ingress_eni<T: Tracer>(
         &mut self,
         now: u64,
         src: EniIdx,

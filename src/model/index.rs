@@ -57,4 +57,10 @@ index_type!(
     TgwAttIdx,
     /// Index into `Network::tgw_route_tables`.
     TgwRtbIdx,
+    /// Index into `Network::load_balancers`.
+    LbIdx,
+    /// Index into `Network::endpoint_services`.
+    EpsIdx,
+    /// Index into `Network::interface_endpoints`.
+    IfeIdx,
 );

@@ -44,11 +44,22 @@ pub enum DropReason {
     /// the request came in through the instance's public IP: the requester sees
     /// the gateway's Elastic IP as the source, has no socket for it and discards it.
     AsymmetricNatReply,
+    /// A packet larger than PrivateLink's 8500-byte MTU reached an interface
+    /// endpoint (or came back through the NLB): dropped, no ICMP error.
+    PrivatelinkMtu,
+    /// A packet reached an NLB node from the provider's side that is no reply to
+    /// a consumer's connection: the provider cannot initiate through PrivateLink.
+    PrivatelinkProviderInitiated,
+    /// An interface endpoint got a packet for a protocol and port its service's
+    /// load balancer has no listener for.
+    NlbNoListener,
+    /// The NLB node's listener has no healthy target it may send to.
+    NlbNoHealthyTarget,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 22] = [
+    pub const ALL: [DropReason; 26] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -71,6 +82,10 @@ impl DropReason {
         DropReason::HostNoSocket,
         DropReason::HostReassemblyLimit,
         DropReason::AsymmetricNatReply,
+        DropReason::PrivatelinkMtu,
+        DropReason::PrivatelinkProviderInitiated,
+        DropReason::NlbNoListener,
+        DropReason::NlbNoHealthyTarget,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -98,6 +113,10 @@ impl DropReason {
             DropReason::HostNoSocket => "HOST_NO_SOCKET",
             DropReason::HostReassemblyLimit => "HOST_REASSEMBLY_LIMIT",
             DropReason::AsymmetricNatReply => "ASYMMETRIC_NAT_REPLY",
+            DropReason::PrivatelinkMtu => "PRIVATELINK_MTU",
+            DropReason::PrivatelinkProviderInitiated => "PRIVATELINK_PROVIDER_INITIATED",
+            DropReason::NlbNoListener => "NLB_NO_LISTENER",
+            DropReason::NlbNoHealthyTarget => "NLB_NO_HEALTHY_TARGET",
         }
     }
 }

@@ -46,6 +46,15 @@ impl Fabric for VpcFabric<'_> {
     fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
         self.untranslated(public, protocol, port)
     }
+
+    fn untranslate_service(
+        &self,
+        node: IpAddr,
+        protocol: u8,
+        port: u16,
+    ) -> Option<(IpAddr, u16, IpAddr, u16)> {
+        self.untranslated_service(node, protocol, port)
+    }
 }
 
 impl VpcFabric<'_> {
@@ -94,6 +103,25 @@ impl VpcFabric<'_> {
                 Some((self.net.enis.get(eni.ix())?.private_ip, port))
             })
             .map(|(ip, p)| (IpAddr::V4(ip), p))
+            .or_else(|| {
+                self.untranslated_service(IpAddr::V4(public), protocol, port)
+                    .map(|(c, cp, _, _)| (c, cp))
+            })
+    }
+
+    /// See [`Fabric::untranslate_service`].
+    pub fn untranslated_service(
+        &self,
+        node: IpAddr,
+        protocol: u8,
+        port: u16,
+    ) -> Option<(IpAddr, u16, IpAddr, u16)> {
+        let IpAddr::V4(node) = node else {
+            return None;
+        };
+        self.dataplane
+            .privatelink_consumer(node, protocol, port)
+            .map(|(c, cp, e, lp)| (IpAddr::V4(c), cp, IpAddr::V4(e), lp))
     }
 }
 

@@ -60,6 +60,9 @@ pub fn parse(src: &str, diags: &mut Diags) -> Document {
             "transit_gateway" => doc.transit_gateways = many(value, k, diags, &mut doc.broken),
             "tgw_attachment" => doc.tgw_attachments = many(value, k, diags, &mut doc.broken),
             "tgw_route_table" => doc.tgw_route_tables = many(value, k, diags, &mut doc.broken),
+            "load_balancer" => doc.load_balancers = many(value, k, diags, &mut doc.broken),
+            "endpoint_service" => doc.endpoint_services = many(value, k, diags, &mut doc.broken),
+            "vpc_endpoint" => doc.vpc_endpoints = many(value, k, diags, &mut doc.broken),
             "flow" => doc.flows = many(value, k, diags, &mut doc.broken),
             other => diags.push(
                 "unknown-key",

@@ -43,6 +43,12 @@ pub struct TopologyFile {
     transit_gateway: Option<Vec<TgwSpec>>,
     tgw_attachment: Option<Vec<TgwAttachmentSpec>>,
     tgw_route_table: Option<Vec<TgwRouteTableSpec>>,
+    /// Network Load Balancers (PrivateLink).
+    load_balancer: Option<Vec<LoadBalancerSpec>>,
+    /// PrivateLink endpoint services.
+    endpoint_service: Option<Vec<EndpointServiceSpec>>,
+    /// Interface VPC endpoints (PrivateLink).
+    vpc_endpoint: Option<Vec<VpcEndpointSpec>>,
 }
 
 impl JsonSchema for ProtocolValue {
