@@ -129,6 +129,12 @@ impl Dataplane {
             Some(t) => SgVerdict::Tracked(t),
             None => {
                 let Some(m) = sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) else {
+                    // An NLB without security groups filters nothing (AWS: security
+                    // groups on an NLB are optional); out of line, after no rule matched.
+                    if self.sgs[eni.ix()].groups.is_empty() && self.privatelink_role(eni).is_some()
+                    {
+                        return Ok(());
+                    }
                     return Err(DropDetail::SgNoMatch { eni, dir });
                 };
                 if m.tracked && ConnTrack::opens_flow(key) && ct.insert(now, key).is_err() {

@@ -60,6 +60,9 @@ impl Dataplane {
             eni: dst,
             dir: Direction::Inbound,
         });
+        if let Some(role) = self.privatelink_role(dst) {
+            return self.at_privatelink(now, leg, dst, role, key, frame, sink);
+        }
         // A NAT instance's replies are addressed to it: asked only when the
         // check is off, so the common path pays one test of a loaded field.
         let back = if owned && !sdc {

@@ -167,6 +167,28 @@ pub enum DropDetail {
         eigw: EigwIdx,
         dst: IpAddr,
     },
+    /// A packet of `packet` bytes, larger than PrivateLink's 8500, at interface
+    /// endpoint ENI or NLB node `eni` (no ICMP error: AWS sends none).
+    PrivatelinkMtu {
+        eni: EniIdx,
+        packet: u16,
+    },
+    /// A packet reached NLB node `node` from the provider's side that answers no
+    /// consumer connection.
+    PrivatelinkProviderInitiated {
+        node: EniIdx,
+    },
+    /// Interface endpoint ENI `eni` got a packet for `port` (0: no port, e.g.
+    /// ICMP or a non-first fragment) that no listener of the service's NLB takes.
+    NlbNoListener {
+        eni: EniIdx,
+        port: u16,
+    },
+    /// NLB node `node` has no healthy target for the listener on `port`.
+    NlbNoHealthyTarget {
+        node: EniIdx,
+        port: u16,
+    },
 }
 
 impl DropDetail {
@@ -203,6 +225,10 @@ impl DropDetail {
             AsymmetricNatReply { .. } => DropReason::AsymmetricNatReply,
             InstanceStopped { .. } => DropReason::InstanceStopped,
             EgressOnlyInbound { .. } => DropReason::EgressOnlyInbound,
+            PrivatelinkMtu { .. } => DropReason::PrivatelinkMtu,
+            PrivatelinkProviderInitiated { .. } => DropReason::PrivatelinkProviderInitiated,
+            NlbNoListener { .. } => DropReason::NlbNoListener,
+            NlbNoHealthyTarget { .. } => DropReason::NlbNoHealthyTarget,
         }
     }
 
@@ -484,7 +510,52 @@ impl fmt::Display for DetailDisplay<'_> {
                 "{} admits only replies: {dst} opened no connection to the sender",
                 eigw_id(net, eigw)
             ),
+            PrivatelinkMtu { eni, packet } => write!(
+                f,
+                "{} ({}): {packet} bytes > PrivateLink MTU {} (dropped, no ICMP error)",
+                eni_id(net, eni),
+                privatelink_owner(net, eni),
+                PRIVATELINK_MTU
+            ),
+            PrivatelinkProviderInitiated { node } => write!(
+                f,
+                "{} ({}): not a reply to a consumer's connection; the provider cannot initiate through PrivateLink",
+                eni_id(net, node),
+                privatelink_owner(net, node)
+            ),
+            NlbNoListener { eni, port } => write!(
+                f,
+                "{} ({}): the service's load balancer has no listener for port {port}",
+                eni_id(net, eni),
+                privatelink_owner(net, eni)
+            ),
+            NlbNoHealthyTarget { node, port } => write!(
+                f,
+                "{} ({}): no healthy target for the listener on port {port}",
+                eni_id(net, node),
+                privatelink_owner(net, node)
+            ),
         }
+    }
+}
+
+/// What a requester-managed ENI belongs to: `interface endpoint vpce-…` or
+/// `load balancer nlb-…` (`?` otherwise). Drop path only (a scan).
+pub fn privatelink_owner(net: &Network, eni: EniIdx) -> String {
+    match net.privatelink_role(eni) {
+        Some(PrivateLinkRole::Endpoint(i)) => format!(
+            "interface endpoint {}",
+            net.interface_endpoints
+                .get(i.ix())
+                .map_or("?", |e| e.id.as_str())
+        ),
+        Some(PrivateLinkRole::LbNode(l)) => format!(
+            "load balancer {}",
+            net.load_balancers
+                .get(l.ix())
+                .map_or("?", |e| e.id.as_str())
+        ),
+        None => "?".to_string(),
     }
 }
 

@@ -248,6 +248,28 @@ pub fn hop_text(net: &Network, hop: &Hop, v6: bool) -> String {
             None => "peering ?".into(),
         },
         Hop::Gateway { gateway } => format!("through {}", gateway_id(net, gateway)),
+        Hop::PrivateLink {
+            endpoint,
+            node,
+            target,
+        } => match target {
+            Some(t) => format!(
+                "PrivateLink: {} ({}) -> {} node {} -> target {} ({})",
+                eni_id(net, endpoint),
+                super::detail::privatelink_owner(net, endpoint),
+                super::detail::privatelink_owner(net, node),
+                eni_id(net, node),
+                eni_id(net, t),
+                super::detail::instance_id(net, t)
+            ),
+            None => format!(
+                "PrivateLink reply: {} node {} -> {} ({})",
+                super::detail::privatelink_owner(net, node),
+                eni_id(net, node),
+                eni_id(net, endpoint),
+                super::detail::privatelink_owner(net, endpoint)
+            ),
+        },
         Hop::Translate {
             from,
             from_port,
@@ -414,6 +436,15 @@ pub fn hop_json(net: &Network, hop: &Hop, v6: bool) -> Value {
             json!({"kind": "gateway", "gateway": gateway_id(net, gateway), "text": text})
         }
         Hop::Translate { .. } => json!({"kind": "translate", "text": text}),
+        Hop::PrivateLink {
+            endpoint,
+            node,
+            target,
+        } => json!({
+            "kind": "privatelink", "endpoint_eni": eni_id(net, endpoint),
+            "node_eni": eni_id(net, node),
+            "target_eni": target.map(|t| eni_id(net, t).to_string()), "text": text
+        }),
         Hop::Mtu {
             packet,
             link,

@@ -202,6 +202,25 @@ impl DropDetail {
                 "{} lets the internet answer, never call in: open the connection from the instance ({dst}) instead, or, for a server the internet must reach, attach an internet gateway and route ::/0 to it",
                 eigw_id(net, eigw)
             ),
+            PrivatelinkMtu { .. } => format!(
+                "send packets of at most {} bytes through PrivateLink: lower the MTU to 8500 or the MSS (TCP is clamped; UDP and ICMP are not), or clear DF and let the sender fragment; endpoints send no ICMP error, so path MTU discovery cannot find this",
+                crate::model::PRIVATELINK_MTU
+            ),
+            PrivatelinkProviderInitiated { node } => format!(
+                "PrivateLink carries connections opened by consumers only: {} cannot open one to a consumer through {}; have the consumer connect, or publish an endpoint service in the other direction",
+                key.src,
+                super::detail::privatelink_owner(net, node)
+            ),
+            NlbNoListener { .. } => format!(
+                "add a {} listener on port {} to the service's load balancer (with targets), or send to a port it listens on; an interface endpoint answers nothing else (no ping)",
+                traffic(key),
+                key.dst_port
+            ),
+            NlbNoHealthyTarget { node, .. } => format!(
+                "register a healthy target for the listener in {}'s AZ, or turn on cross-zone load balancing ({})",
+                eni_id(net, node),
+                super::detail::privatelink_owner(net, node)
+            ),
             TgwNoRoute { rtb: r, dst } => format!(
                 "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
                 tgw_rtb_id(net, r),

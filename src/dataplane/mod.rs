@@ -36,6 +36,7 @@ mod ingress;
 mod middlebox;
 mod nat;
 mod pipeline;
+mod privatelink;
 pub mod probe;
 mod routes;
 mod timeline;
@@ -214,6 +215,8 @@ pub struct Dataplane {
     departing: bool,
     /// Each egress-only internet gateway's open flows (same index).
     eigw: Vec<egress_only_igw::EigwState>,
+    /// Interface endpoints and NLB nodes, with their live translations.
+    privatelink: privatelink::PrivateLinkPlane,
 }
 
 impl Dataplane {
@@ -284,6 +287,7 @@ impl Dataplane {
             appliance_crossings: Vec::new(),
             departing: false,
             eigw: vec![Default::default(); net.egress_only_internet_gateways.len()],
+            privatelink: privatelink::PrivateLinkPlane::compile(&net),
             net,
         };
         dp.compile_security_groups();

@@ -92,6 +92,14 @@ pub enum Hop {
     Gateway {
         gateway: Gateway,
     },
+    /// PrivateLink: a consumer's packet at interface endpoint ENI `endpoint`
+    /// leaves NLB node `node` for `target`; `target` `None`: a target's reply at
+    /// `node` goes back out of `endpoint`.
+    PrivateLink {
+        endpoint: EniIdx,
+        node: EniIdx,
+        target: Option<EniIdx>,
+    },
     /// Address translation (IGW 1:1 NAT, NAT gateway).
     Translate {
         from: IpAddr,

@@ -63,4 +63,10 @@ index_type!(
     DxgwIdx,
     /// Index into `Network::direct_connects`.
     DxIdx,
+    /// Index into `Network::load_balancers`.
+    LbIdx,
+    /// Index into `Network::endpoint_services`.
+    EpsIdx,
+    /// Index into `Network::interface_endpoints`.
+    IfeIdx,
 );

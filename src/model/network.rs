@@ -28,6 +28,11 @@ pub struct Network {
     pub transit_gateways: Vec<TransitGateway>,
     pub tgw_attachments: Vec<TgwAttachment>,
     pub tgw_route_tables: Vec<TgwRouteTable>,
+    /// Network Load Balancers (PrivateLink providers' front ends).
+    pub load_balancers: Vec<LoadBalancer>,
+    pub endpoint_services: Vec<EndpointService>,
+    /// Interface endpoints (PrivateLink consumers' side).
+    pub interface_endpoints: Vec<InterfaceEndpoint>,
     pub flows: Vec<Flow>,
     pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
     pub direct_connect_gateways: Vec<DirectConnectGateway>,

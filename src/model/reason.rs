@@ -54,11 +54,22 @@ pub enum DropReason {
     /// From the internet through an egress-only internet gateway, not a reply to
     /// a connection an instance opened: the gateway admits replies only.
     EgressOnlyInbound,
+    /// A packet larger than PrivateLink's 8500-byte MTU reached an interface
+    /// endpoint (or came back through the NLB): dropped, no ICMP error.
+    PrivatelinkMtu,
+    /// A packet reached an NLB node from the provider's side that is no reply to
+    /// a consumer's connection: the provider cannot initiate through PrivateLink.
+    PrivatelinkProviderInitiated,
+    /// An interface endpoint got a packet for a protocol and port its service's
+    /// load balancer has no listener for.
+    NlbNoListener,
+    /// The NLB node's listener has no healthy target it may send to.
+    NlbNoHealthyTarget,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 25] = [
+    pub const ALL: [DropReason; 29] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -84,6 +95,10 @@ impl DropReason {
         DropReason::InstanceStopped,
         DropReason::TtlExceeded,
         DropReason::EgressOnlyInbound,
+        DropReason::PrivatelinkMtu,
+        DropReason::PrivatelinkProviderInitiated,
+        DropReason::NlbNoListener,
+        DropReason::NlbNoHealthyTarget,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -114,6 +129,10 @@ impl DropReason {
             DropReason::InstanceStopped => "INSTANCE_STOPPED",
             DropReason::TtlExceeded => "TTL_EXCEEDED",
             DropReason::EgressOnlyInbound => "EGRESS_ONLY_INBOUND",
+            DropReason::PrivatelinkMtu => "PRIVATELINK_MTU",
+            DropReason::PrivatelinkProviderInitiated => "PRIVATELINK_PROVIDER_INITIATED",
+            DropReason::NlbNoListener => "NLB_NO_LISTENER",
+            DropReason::NlbNoHealthyTarget => "NLB_NO_HEALTHY_TARGET",
         }
     }
 }

@@ -259,15 +259,27 @@ impl Attribution {
             return;
         };
         let icmp = matches!(protocol, proto::ICMP | proto::ICMPV6);
-        // The source translated (on its way out), or the destination (a reply).
-        let private = fabric
-            .untranslate(src, protocol, sport)
-            .map(|(ip, p)| (ip, dst, p, if icmp { p } else { dport }))
+        // PrivateLink translated both ends: the provider's side of a consumer's
+        // request (from an NLB node) or of the target's reply (to one).
+        let service = fabric
+            .untranslate_service(src, protocol, sport)
+            .map(|(c, cp, e, lp)| (c, e, cp, lp))
             .or_else(|| {
                 fabric
-                    .untranslate(dst, protocol, dport)
-                    .map(|(ip, p)| (src, ip, if icmp { p } else { sport }, p))
+                    .untranslate_service(dst, protocol, dport)
+                    .map(|(c, cp, e, lp)| (e, c, lp, cp))
             });
+        // The source translated (on its way out), or the destination (a reply).
+        let private = service.or_else(|| {
+            fabric
+                .untranslate(src, protocol, sport)
+                .map(|(ip, p)| (ip, dst, p, if icmp { p } else { dport }))
+                .or_else(|| {
+                    fabric
+                        .untranslate(dst, protocol, dport)
+                        .map(|(ip, p)| (src, ip, if icmp { p } else { sport }, p))
+                })
+        });
         let Some((s, d, sp, dp)) = private else {
             return;
         };

@@ -110,6 +110,15 @@ impl Fabric for ExplainFabric<'_> {
     fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
         self.inner.untranslated(public, protocol, port)
     }
+
+    fn untranslate_service(
+        &self,
+        node: IpAddr,
+        protocol: u8,
+        port: u16,
+    ) -> Option<(IpAddr, u16, IpAddr, u16)> {
+        self.inner.untranslated_service(node, protocol, port)
+    }
 }
 
 /// Passes everything to `inner`; keeps the first drop of `flow`.

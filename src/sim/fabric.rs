@@ -71,4 +71,16 @@ pub trait Fabric {
     fn apply_change(&mut self, _change: &crate::model::Change) -> Result<(), String> {
         Err("this fabric does not model changes".into())
     }
+
+    /// PrivateLink: the consumer's (address, port) and the interface endpoint's
+    /// (address, listener port) behind an NLB node's address and the port it
+    /// chose (both ends of the frame were translated). Read-only.
+    fn untranslate_service(
+        &self,
+        _node: IpAddr,
+        _protocol: u8,
+        _port: u16,
+    ) -> Option<(IpAddr, u16, IpAddr, u16)> {
+        None
+    }
 }

@@ -5,8 +5,8 @@ use super::Attachment;
 use crate::dataplane::{EXTERNAL_MAC, ROUTER_MAC};
 use crate::host::{FlowPlan, HostConfig};
 use crate::model::{
-    Endpoint, ExternalSite, FlowIdx, FlowKind, Network, TcpBuffers, SINGLE_FLOW_BPS,
-    SINGLE_FLOW_CLUSTER_BPS,
+    flow_hash, proto, Endpoint, EniIdx, ExternalSite, Flow, FlowIdx, FlowKind, Listener, Network,
+    PrivateLinkRole, TcpBuffers, SINGLE_FLOW_BPS, SINGLE_FLOW_CLUSTER_BPS,
 };
 use crate::rng::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,12 +45,14 @@ fn attachment(e: Endpoint) -> Attachment {
 /// A human name for an endpoint (instance name or external host name).
 pub fn endpoint_name(net: &Network, e: Endpoint) -> String {
     match e {
-        Endpoint::Eni(i) => net
-            .enis
-            .get(i.ix())
-            .and_then(|eni| net.instances.get(eni.instance.ix()))
-            .map(|inst| inst.name.clone())
-            .unwrap_or_else(|| format!("eni#{}", i.0)),
+        // Requester-managed ENIs (interface endpoints, NLB nodes) by their id.
+        Endpoint::Eni(i) => match net.enis.get(i.ix()) {
+            Some(eni) => net
+                .instances
+                .get(eni.instance.ix())
+                .map_or_else(|| eni.id.clone(), |inst| inst.name.clone()),
+            None => format!("eni#{}", i.0),
+        },
         Endpoint::External(h) => net
             .external_hosts
             .get(h.ix())
@@ -193,6 +195,52 @@ fn addresses(
     Ok((src_ip, dst_ip))
 }
 
+/// The targets a flow to an interface endpoint may reach: its listener's (empty
+/// for other flows).
+fn service_targets<'n>(net: &'n Network, f: &Flow) -> impl Iterator<Item = EniIdx> + 'n {
+    let listener = endpoint_listener(net, f);
+    listener
+        .into_iter()
+        .flat_map(|l| l.targets.iter().map(|t| t.eni))
+}
+
+fn endpoint_listener<'n>(net: &'n Network, f: &Flow) -> Option<&'n Listener> {
+    let Endpoint::Eni(e) = f.dst else { return None };
+    let Some(PrivateLinkRole::Endpoint(ife)) = net.privatelink_role(e) else {
+        return None;
+    };
+    let (lb, _) = net.node_for_endpoint(ife, e)?;
+    let protocol = match f.kind {
+        FlowKind::Tcp => proto::TCP,
+        FlowKind::Udp => proto::UDP,
+        _ => return None,
+    };
+    net.load_balancers
+        .get(lb.ix())?
+        .listeners
+        .iter()
+        .find(|l| l.protocol == protocol && l.port == f.port)
+}
+
+/// The target the NLB will pick for this flow (the data plane's own choice,
+/// from the same five-tuple hash), if the flow goes to an interface endpoint.
+fn service_target(
+    net: &Network,
+    f: &Flow,
+    src_ip: IpAddr,
+    local_port: u16,
+    dst_ip: IpAddr,
+) -> Option<EniIdx> {
+    let Endpoint::Eni(e) = f.dst else { return None };
+    let Some(PrivateLinkRole::Endpoint(ife)) = net.privatelink_role(e) else {
+        return None;
+    };
+    let (lb, node) = net.node_for_endpoint(ife, e)?;
+    let l = endpoint_listener(net, f)?;
+    let hash = flow_hash(l.protocol, src_ip, local_port, dst_ip, f.port);
+    net.pick_target(lb, node, l.protocol, f.port, hash).ok()
+}
+
 /// Decide hosts and plans. Ports and identifiers come from `seed`, drawn in flow
 /// order, unique per source host.
 pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
@@ -200,6 +248,11 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
     for f in &net.flows {
         host_of.insert(attachment(f.src), 0);
         host_of.insert(attachment(f.dst), 0);
+        // Through an interface endpoint the flow ends at one of the listener's
+        // targets (picked per flow below): each may be a host.
+        for t in service_targets(net, f) {
+            host_of.insert(Attachment::Eni(t), 0);
+        }
     }
     let mut hosts = Vec::with_capacity(host_of.len());
     for (a, slot) in host_of.iter_mut() {
@@ -216,7 +269,13 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
         .flows
         .iter()
         .filter(|f| f.kind != FlowKind::Ping)
-        .map(|f| (host_of[&attachment(f.dst)], f.kind == FlowKind::Tcp, f.port))
+        .flat_map(|f| {
+            let tcp = f.kind == FlowKind::Tcp;
+            let targets = service_targets(net, f).map(|t| host_of[&Attachment::Eni(t)]);
+            std::iter::once(host_of[&attachment(f.dst)])
+                .chain(targets)
+                .map(move |h| (h, tcp, f.port))
+        })
         .collect();
     let mut plans = Vec::with_capacity(net.flows.len());
     for (i, f) in net.flows.iter().enumerate() {
@@ -258,6 +317,10 @@ pub fn build(net: &Network, seed: u64) -> Result<Setup, SetupError> {
             if used.insert((src_host, p), ()).is_none() {
                 break p;
             }
+        };
+        let dst_host = match service_target(net, f, src_ip, local_port, dst_ip) {
+            Some(t) => host_of[&Attachment::Eni(t)],
+            None => dst_host,
         };
         let interval_ns = if f.rate_pps > 0.0 && f.rate_pps.is_finite() {
             (1e9 / f.rate_pps).round().max(1.0) as u64

@@ -60,6 +60,26 @@ impl TranslatedSources {
                     .map(|e| e.private_ip),
             );
         }
+        // PrivateLink: targets see an NLB node's address; watch them.
+        for lb in &net.load_balancers {
+            t.public.extend(
+                lb.nodes
+                    .iter()
+                    .filter_map(|n| net.enis.get(n.ix()))
+                    .map(|e| e.private_ip),
+            );
+        }
+        for (f, p) in net.flows.iter().zip(plans) {
+            let Endpoint::Eni(e) = f.dst else { continue };
+            if matches!(
+                net.privatelink_role(e),
+                Some(crate::model::PrivateLinkRole::Endpoint(_))
+            ) {
+                if let Some(w) = t.watch.get_mut(p.dst_host) {
+                    *w = true;
+                }
+            }
+        }
         if t.public.is_empty() {
             return t;
         }

@@ -52,6 +52,15 @@ impl Fabric for VpcFabric<'_> {
     fn apply_change(&mut self, change: &crate::model::Change) -> Result<(), String> {
         self.dataplane.apply_change(change).map(|_| ())
     }
+
+    fn untranslate_service(
+        &self,
+        node: IpAddr,
+        protocol: u8,
+        port: u16,
+    ) -> Option<(IpAddr, u16, IpAddr, u16)> {
+        self.untranslated_service(node, protocol, port)
+    }
 }
 
 impl VpcFabric<'_> {
@@ -109,9 +118,26 @@ impl VpcFabric<'_> {
         let behind = self.dataplane.instance_nat_private(ip, protocol, p);
         match behind {
             Some((ip, p)) => Some((IpAddr::V4(ip), p)),
-            None if ip == public => None,
+            None if ip == public => self
+                .untranslated_service(IpAddr::V4(public), protocol, port)
+                .map(|(c, cp, _, _)| (c, cp)),
             None => Some((IpAddr::V4(ip), p)),
         }
+    }
+
+    /// See [`Fabric::untranslate_service`].
+    pub fn untranslated_service(
+        &self,
+        node: IpAddr,
+        protocol: u8,
+        port: u16,
+    ) -> Option<(IpAddr, u16, IpAddr, u16)> {
+        let IpAddr::V4(node) = node else {
+            return None;
+        };
+        self.dataplane
+            .privatelink_consumer(node, protocol, port)
+            .map(|(c, cp, e, lp)| (IpAddr::V4(c), cp, IpAddr::V4(e), lp))
     }
 }
 

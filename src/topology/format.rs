@@ -34,6 +34,9 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "transit_gateway",
     "tgw_attachment",
     "tgw_route_table",
+    "load_balancer",
+    "endpoint_service",
+    "vpc_endpoint",
     "flow",
     "change",
     "private_zone",
@@ -69,6 +72,9 @@ pub struct Document {
     pub transit_gateways: Vec<TgwSpec>,
     pub tgw_attachments: Vec<TgwAttachmentSpec>,
     pub tgw_route_tables: Vec<TgwRouteTableSpec>,
+    pub load_balancers: Vec<LoadBalancerSpec>,
+    pub endpoint_services: Vec<EndpointServiceSpec>,
+    pub vpc_endpoints: Vec<VpcEndpointSpec>,
     pub flows: Vec<FlowSpec>,
     pub changes: Vec<ChangeSpec>,
     pub private_zones: Vec<super::format_dns::ZoneSpec>,
@@ -797,4 +803,90 @@ pub struct VifSpec {
     /// 1500 (default) or 9001 (jumbo frames) for a private VIF.
     #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
+}
+
+/// A subnet and the private IP an NLB node or an interface endpoint's network
+/// interface takes in it.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetIpSpec {
+    #[schemars(with = "String")]
+    pub subnet: S<String>,
+    #[schemars(with = "String")]
+    pub ip: S<String>,
+}
+
+/// A load balancer listener: protocol, port and target instances.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerSpec {
+    /// `tcp` or `udp`.
+    #[schemars(with = "String")]
+    pub protocol: S<String>,
+    #[schemars(with = "i64")]
+    pub port: S<i64>,
+    /// Instances (ids or names) or ENIs; they receive on the listener's port.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub targets: Vec<S<String>>,
+}
+
+/// `[[load_balancer]]`: a Network Load Balancer (`kind = "network"`).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerSpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    #[schemars(with = "String")]
+    pub kind: S<String>,
+    /// One subnet per AZ, each with the node's private IP.
+    #[schemars(with = "Vec<SubnetIpSpec>")]
+    pub subnets: Vec<S<SubnetIpSpec>>,
+    #[serde(default)]
+    #[schemars(with = "Vec<ListenerSpec>")]
+    pub listeners: Vec<S<ListenerSpec>>,
+    /// Security groups of the nodes (optional: none filters nothing).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub security_groups: Vec<S<String>>,
+    /// Cross-zone load balancing (default off, as for an NLB).
+    #[serde(default)]
+    pub cross_zone: bool,
+    /// Targets whose health check fails (instances or ENIs).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub unhealthy_targets: Vec<S<String>>,
+}
+
+/// `[[endpoint_service]]`: a PrivateLink endpoint service fronted by an NLB.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointServiceSpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    #[schemars(with = "String")]
+    pub load_balancer: S<String>,
+    /// Recorded; endpoints are modelled as accepted.
+    #[serde(default)]
+    pub acceptance_required: bool,
+}
+
+/// `[[vpc_endpoint]]` of `type = "interface"`: a network interface per subnet.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VpcEndpointSpec {
+    #[schemars(with = "String")]
+    pub id: S<String>,
+    #[serde(rename = "type")]
+    #[schemars(with = "String")]
+    pub kind: S<String>,
+    #[schemars(with = "String")]
+    pub service: S<String>,
+    /// One subnet per AZ, each with the interface's private IP.
+    #[schemars(with = "Vec<SubnetIpSpec>")]
+    pub subnets: Vec<S<SubnetIpSpec>>,
+    /// The interfaces' security groups (default: the VPC's default group).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub security_groups: Vec<S<String>>,
 }

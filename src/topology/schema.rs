@@ -56,6 +56,12 @@ pub struct TopologyFile {
     egress_only_internet_gateway: Option<Vec<EigwSpec>>,
     direct_connect_gateway: Option<Vec<DxGatewaySpec>>,
     direct_connect: Option<Vec<DirectConnectSpec>>,
+    /// Network Load Balancers (PrivateLink).
+    load_balancer: Option<Vec<LoadBalancerSpec>>,
+    /// PrivateLink endpoint services.
+    endpoint_service: Option<Vec<EndpointServiceSpec>>,
+    /// Interface VPC endpoints (PrivateLink).
+    vpc_endpoint: Option<Vec<VpcEndpointSpec>>,
 }
 
 impl JsonSchema for ProtocolValue {

@@ -13,6 +13,7 @@ mod flow_numbers;
 mod flows;
 mod gateways;
 mod instances;
+mod privatelink;
 mod routes;
 mod rules;
 mod schedule;
@@ -57,6 +58,9 @@ pub enum Kind {
     Dx,
     DxGateway,
     Vif,
+    LoadBalancer,
+    EndpointService,
+    InterfaceEndpoint,
 }
 
 impl Kind {
@@ -85,6 +89,9 @@ impl Kind {
             Kind::Dx => "Direct Connect connection",
             Kind::DxGateway => "Direct Connect gateway",
             Kind::Vif => "virtual interface",
+            Kind::LoadBalancer => "load balancer",
+            Kind::EndpointService => "endpoint service",
+            Kind::InterfaceEndpoint => "interface endpoint",
         }
     }
 }
@@ -189,6 +196,12 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     gateways::peerings(&mut c, &doc.peerings);
     transit_gateway::compile(&mut c, &doc);
     instances::instances(&mut c, doc.instances);
+    privatelink::compile(
+        &mut c,
+        &doc.load_balancers,
+        &doc.endpoint_services,
+        &doc.vpc_endpoints,
+    );
     gateways::endpoints(&mut c, &doc.gateway_endpoints);
     routes::routes(&mut c, &doc.route_tables);
     rules::security_group_rules(&mut c, &doc.security_groups);
@@ -263,6 +276,21 @@ impl Compiler<'_> {
                 .iter()
                 .map(|x| (Kind::TgwRouteTable, &x.id)),
         );
+        ids.extend(
+            doc.load_balancers
+                .iter()
+                .map(|x| (Kind::LoadBalancer, &x.id)),
+        );
+        ids.extend(
+            doc.endpoint_services
+                .iter()
+                .map(|x| (Kind::EndpointService, &x.id)),
+        );
+        ids.extend(
+            doc.vpc_endpoints
+                .iter()
+                .map(|x| (Kind::InterfaceEndpoint, &x.id)),
+        );
         for (kind, id) in ids {
             self.declared.insert((kind, id.get_ref().clone()));
             self.define(kind, id);
@@ -306,6 +334,9 @@ impl Compiler<'_> {
                 "transit_gateway" => Kind::Tgw,
                 "tgw_attachment" => Kind::TgwAttachment,
                 "tgw_route_table" => Kind::TgwRouteTable,
+                "load_balancer" => Kind::LoadBalancer,
+                "endpoint_service" => Kind::EndpointService,
+                "vpc_endpoint" => Kind::InterfaceEndpoint,
                 _ => continue,
             };
             let Some(id) = &b.id else { continue };
