@@ -77,12 +77,16 @@ pub fn network() -> Network {
                 name: "web".into(),
                 enis: vec![EniIdx(0)],
                 tcp: TcpBuffers::default(),
+                bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+                placement_group: None,
             },
             Instance {
                 id: "i-b".into(),
                 name: "db".into(),
                 enis: vec![EniIdx(1)],
                 tcp: TcpBuffers::default(),
+                bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+                placement_group: None,
             },
         ],
         enis: vec![
