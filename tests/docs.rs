@@ -246,30 +246,38 @@ fn every_drop_reason_is_documented() {
     }
 }
 
-/// Every `peeremu compare` output quoted in README.md or docs/ (a fenced block whose
-/// first line is `$ peeremu compare A B`) is what the command prints today: each
-/// quoted line appears verbatim, in order, in its output (a `…` line stands for
-/// lines left out of a trimmed quote). Latencies, MTUs and costs in the docs thus
+/// Every `peeremu compare` or `peeremu run` output quoted in README.md or docs/ (a
+/// fenced block whose first line is `$ peeremu compare A B` or `$ peeremu run F`)
+/// is what the command prints today: each
+/// quoted line appears verbatim, in order, in its output (a line with `…` stands
+/// for lines left out of a trimmed quote, or has wall-clock figures, and is not
+/// compared). Latencies, MTUs and costs in the docs thus
 /// cannot drift from the program.
 #[test]
-fn compare_outputs_quoted_in_the_docs_are_what_the_command_prints() {
+fn command_outputs_quoted_in_the_docs_are_what_the_commands_print() {
     let mut quoted = 0;
     for page in pages() {
         let text = read(&page);
         for block in fenced(&text, "text").into_iter().chain(fenced(&text, "")) {
             let mut lines = block.lines();
-            let Some(args) = lines
-                .next()
-                .and_then(|l| l.strip_prefix("$ peeremu compare "))
-            else {
+            let first = lines.next().unwrap_or("");
+            let out_dir = std::env::temp_dir().join(format!("peeremu-docs-{}", std::process::id()));
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_peeremu"));
+            let args = if let Some(a) = first.strip_prefix("$ peeremu compare ") {
+                cmd.arg("compare");
+                a
+            } else if let Some(a) = first.strip_prefix("$ peeremu run ") {
+                cmd.args(["run", "--no-report", "--out"]).arg(&out_dir);
+                a
+            } else {
                 continue;
             };
-            let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
-                .arg("compare")
+            let out = cmd
                 .args(args.split_whitespace())
                 .current_dir(repo())
                 .output()
-                .expect("run peeremu compare");
+                .expect("run peeremu");
+            let _ = std::fs::remove_dir_all(&out_dir);
             let printed = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
@@ -277,10 +285,15 @@ fn compare_outputs_quoted_in_the_docs_are_what_the_command_prints() {
                 page.display()
             );
             let mut rest = printed.lines();
-            for want in lines.filter(|l| l.trim() != "…") {
+            // `…` stands for lines left out, or for figures that vary from run to
+            // run (wall-clock rates): such lines are not compared, nor `run`'s
+            // output folder (the test writes to a temporary one) and wall time.
+            let varies =
+                |l: &str| l.contains('…') || l.starts_with("outputs: ") || l.starts_with("wall ");
+            for want in lines.filter(|l| !varies(l)) {
                 assert!(
                     rest.any(|got| got == want),
-                    "{}: `{want}` is not (in this order) in what `peeremu compare {args}` prints:\n{printed}",
+                    "{}: `{want}` is not (in this order) in what `{first}` prints:\n{printed}",
                     page.display()
                 );
             }

@@ -54,6 +54,8 @@ fn net(flows: Vec<Flow>) -> Network {
                 enis: vec![EniIdx(0)],
                 tcp: TcpBuffers::default(),
                 forward: Default::default(),
+                bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+                placement_group: None,
             },
             Instance {
                 id: "i-b".into(),
@@ -61,6 +63,8 @@ fn net(flows: Vec<Flow>) -> Network {
                 enis: vec![EniIdx(1)],
                 tcp: TcpBuffers::default(),
                 forward: Default::default(),
+                bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+                placement_group: None,
             },
         ],
         flows,

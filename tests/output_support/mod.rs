@@ -78,6 +78,8 @@ pub fn network() -> Network {
                 enis: vec![EniIdx(0)],
                 tcp: TcpBuffers::default(),
                 forward: Default::default(),
+                bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+                placement_group: None,
             },
             Instance {
                 id: "i-b".into(),
@@ -85,6 +87,8 @@ pub fn network() -> Network {
                 enis: vec![EniIdx(1)],
                 tcp: TcpBuffers::default(),
                 forward: Default::default(),
+                bandwidth_bps: DEFAULT_INSTANCE_BANDWIDTH_BPS,
+                placement_group: None,
             },
         ],
         enis: vec![
