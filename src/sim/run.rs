@@ -172,6 +172,7 @@ pub fn run(
         last_delivery_ns: 0,
         eni_frames_only: observer.eni_frames_only(),
         ledger: Conservation::default(),
+        dns_left: 0,
     };
     for (i, n) in nodes.iter_mut().enumerate() {
         n.scheduled_ns = Some(0);
@@ -181,6 +182,7 @@ pub fn run(
     let lookups = super::dns::frames_for(net, config.seed, &setup.plans);
     for (i, l) in lookups.iter().enumerate() {
         if let Some((_, l)) = l {
+            e.dns_left += 1 + usize::from(l.frames.answer.is_some());
             e.queue.push(
                 l.query_ns,
                 Event::Dns {
@@ -222,7 +224,7 @@ pub fn run(
         } else {
             e.handle(t, ev, &mut nodes, &mut stats, fabric, observer);
         }
-        if e.pending_flows == 0 {
+        if e.pending_flows == 0 && e.dns_left == 0 {
             break;
         }
     }
@@ -315,6 +317,10 @@ struct Engine<'n> {
     eni_frames_only: bool,
     /// Frame counts for the conservation check (a few additions per frame).
     ledger: Conservation,
+    /// DNS lookup frames still to put on the wire (the run does not end before:
+    /// a flow whose name did not resolve is finished from the start, but its
+    /// query is still sent).
+    dns_left: usize,
 }
 
 impl Engine<'_> {
@@ -432,6 +438,7 @@ impl Engine<'_> {
         let Some(Some((point, l))) = lookups.get(i as usize) else {
             return;
         };
+        self.dns_left = self.dns_left.saturating_sub(1);
         self.frames += 1;
         let (dir, bytes) = if answer {
             self.ledger.generated += 1;
