@@ -11,7 +11,7 @@ use std::process::Command;
 /// Two VPCs in `region` peered by pcx-ab (vpc-b's side option `opt`), an IGW in
 /// each, app in vpc-a (public 3.80.2.30), db in vpc-b (public 3.80.1.20)
 /// admitting 5432 from vpc-a only; then `extra` and the flows.
-fn net(region: &str, opt: bool, extra: &str) -> String {
+fn topo(region: &str, opt: bool, extra: &str) -> String {
     format!(
         r#"
 [[vpc]]
@@ -128,7 +128,7 @@ fn public_hostname_is_private_across_a_peering_only_with_the_option() {
         (true, "10.1.1.20", "delivered"),
         (false, "3.80.1.20", "dropped"),
     ] {
-        let (net, r) = run(&net("us-east-1", opt, &flow("f", "app", name)));
+        let (net, r) = run(&topo("us-east-1", opt, &flow("f", "app", name)));
         assert_eq!(answer(&net, "f").as_deref(), Some(want), "option {opt}");
         // Off: through igw-a to the public address; sg-db admits vpc-a's
         // private range only, so the classic failure.
@@ -145,7 +145,7 @@ fn public_hostname_is_private_across_a_peering_only_with_the_option() {
 
 #[test]
 fn ec2_hostnames_follow_aws_names_and_views() {
-    let (net, _) = run(&net("us-east-1", false, ""));
+    let (net, _) = run(&topo("us-east-1", false, ""));
     let a = Vantage::Vpc(peeremu::model::VpcIdx(0));
     let b = Vantage::Vpc(peeremu::model::VpcIdx(1));
     let addr = |v, n: &str| resolve(&net, v, n, false).address().map(|a| a.to_string());
@@ -175,7 +175,7 @@ fn ec2_hostnames_follow_aws_names_and_views() {
         Some("10.1.1.20")
     );
     // Elsewhere than us-east-1: <region>.compute.internal / .compute.amazonaws.com.
-    let (net, _) = run(&net("eu-west-1", true, ""));
+    let (net, _) = run(&topo("eu-west-1", true, ""));
     let a = Vantage::Vpc(peeremu::model::VpcIdx(0));
     let b = Vantage::Vpc(peeremu::model::VpcIdx(1));
     assert_eq!(
@@ -206,7 +206,7 @@ fn ec2_hostnames_follow_aws_names_and_views() {
 #[test]
 fn vpc_dns_attributes_behave_as_documented() {
     // enable_dns_hostnames off in vpc-b: no public hostname (NXDOMAIN).
-    let text = net(
+    let text = topo(
         "us-east-1",
         false,
         &flow("f", "app", "ec2-3-80-1-20.compute-1.amazonaws.com"),
@@ -219,7 +219,7 @@ fn vpc_dns_attributes_behave_as_documented() {
     let (_, r) = run(&text);
     assert_eq!(outcome(&r, "f"), "nxdomain");
     // enable_dns_support off in vpc-a: nobody answers; the stub gives up.
-    let text = net(
+    let text = topo(
         "us-east-1",
         false,
         &flow("f", "app", "ec2-3-80-1-20.compute-1.amazonaws.com"),
@@ -264,7 +264,7 @@ records = [{ name = "db.example.com", type = "A", value = "3.80.1.20" }, { name 
         flow("b", "db", "nothere.example.org"),
         flow("www", "app", "www.example.com"),
     ];
-    let text = net("us-east-1", false, &format!("{zones}{}", flows.concat()));
+    let text = topo("us-east-1", false, &format!("{zones}{}", flows.concat()));
     let (net, r) = run(&text);
     // vpc-a: the private zone, the CNAME followed inside it.
     assert_eq!(answer(&net, "a").as_deref(), Some("10.1.1.20"));
@@ -343,7 +343,7 @@ endpoint = "rslvr-out"
 targets = ["corp-dns"]
 vpcs = ["vpc-a"]
 "#;
-    let (net, _) = run(&net("us-east-1", false, extra));
+    let (net, _) = run(&topo("us-east-1", false, extra));
     let a = Vantage::Vpc(peeremu::model::VpcIdx(0));
     let b = Vantage::Vpc(peeremu::model::VpcIdx(1));
     // Outbound: vpc-a's queries for corp.example go to corp-dns.
@@ -470,29 +470,33 @@ fn dns_messages_decode_clean_in_tshark() {
         .output()
         .expect("tshark runs");
     let text = String::from_utf8_lossy(&t.stdout);
-    let lines: Vec<&str> = text.lines().collect();
+    // tshark prints booleans as 0/1 or False/True depending on its version.
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.replacen("True\t", "1\t", 1).replacen("False\t", "0\t", 1))
+        .collect();
     // Five queries from instances (the internet host's lookup is public DNS,
     // off the modelled network) and five answers, NXDOMAIN included.
     assert_eq!(
-        lines.iter().filter(|l| l.starts_with("False")).count(),
+        lines.iter().filter(|l| l.starts_with("0\t")).count(),
         5,
         "{text}"
     );
     assert_eq!(
-        lines.iter().filter(|l| l.starts_with("True")).count(),
+        lines.iter().filter(|l| l.starts_with("1\t")).count(),
         5,
         "{text}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("True\tec2-3-80-1-20.compute-1.amazonaws.com\t0\t10.1.1.20")),
+            .any(|l| l.starts_with("1\tec2-3-80-1-20.compute-1.amazonaws.com\t0\t10.1.1.20")),
         "{text}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("True\tdb.internal.example\t3")),
+            .any(|l| l.starts_with("1\tdb.internal.example\t3")),
         "{text}"
     );
     let bad = Command::new("tshark")

@@ -186,6 +186,7 @@ pub fn run(
         eni_frames_only: observer.eni_frames_only(),
         ledger: Conservation::default(),
         timeline: TimelineRun::new(net),
+        dns_left: 0,
     };
     // Before the first polls: a change at 0 applies before any frame.
     for &t in &e.timeline.marks {
@@ -199,6 +200,7 @@ pub fn run(
     let lookups = super::dns::frames_for(net, config.seed, &setup.plans);
     for (i, l) in lookups.iter().enumerate() {
         if let Some((_, l)) = l {
+            e.dns_left += 1 + usize::from(l.frames.answer.is_some());
             e.queue.push(
                 l.query_ns,
                 Event::Dns {
@@ -240,7 +242,7 @@ pub fn run(
         } else {
             e.handle(t, ev, &mut nodes, &mut stats, fabric, observer);
         }
-        if e.pending_flows == 0 {
+        if e.pending_flows == 0 && e.dns_left == 0 {
             break;
         }
     }
@@ -341,6 +343,10 @@ struct Engine<'n> {
     ledger: Conservation,
     /// The topology's timeline: marks reached, snapshots, changes applied.
     timeline: TimelineRun,
+    /// DNS lookup frames still to put on the wire (the run does not end before:
+    /// a flow whose name did not resolve is finished from the start, but its
+    /// query is still sent).
+    dns_left: usize,
 }
 
 impl Engine<'_> {
@@ -488,6 +494,7 @@ impl Engine<'_> {
         let Some(Some((point, l))) = lookups.get(i as usize) else {
             return;
         };
+        self.dns_left = self.dns_left.saturating_sub(1);
         self.frames += 1;
         let (dir, bytes) = if answer {
             self.ledger.generated += 1;

@@ -370,7 +370,7 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
         let o = format!("resolver rule {}", r.id.get_ref());
         let domain = dns_name(c, &r.domain, &o, "rule domain");
         let endpoint = match eps.get(r.endpoint.get_ref()) {
-            Some(&(false, vpc, ip)) => Some((vpc, ip)),
+            Some(&(false, _, ip)) => Some(ip),
             Some(_) => {
                 c.err("resolver-rule", r.endpoint.span(), &o, format!("{} is an inbound endpoint; a forwarding rule sends queries out through an outbound endpoint", r.endpoint.get_ref()));
                 None
@@ -403,10 +403,9 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
                 vpcs.push(VpcIdx(ix));
             }
         }
-        if let (Some(domain), Some((ep_vpc, ip))) = (domain, endpoint) {
+        if let (Some(domain), Some(ip)) = (domain, endpoint) {
             if targets.len() == r.targets.len() && !targets.is_empty() && vpcs.len() == r.vpcs.len()
             {
-                let _ = ep_vpc;
                 c.net.dns.rules.push(ForwardRule {
                     id: r.id.get_ref().clone(),
                     domain,
