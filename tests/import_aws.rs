@@ -760,6 +760,16 @@ fn examples_round_trip_through_describe_json() {
             );
             continue;
         }
+        // Whether an instance forwards (ip_forward, iptables) is its operating
+        // system's setting: the EC2 API does not describe it, so such examples
+        // cannot come back the same.
+        if net
+            .instances
+            .iter()
+            .any(|i| i.forward != peeremu::model::Forwarding::None)
+        {
+            continue;
+        }
         let dir = scratch(&format!("round-{stem}"));
         import_support::export::export(&net, &dir.join("aws_configs"));
         let done = import(&dir.join("aws_configs"), &Options::default(), "back.toml")

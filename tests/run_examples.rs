@@ -305,9 +305,20 @@ fn check_flowlogs(name: &str, net: &peeremu::model::Network, s: &Value, out: &Pa
                 // The REJECT is on the ENI that sent or would have received the
                 // frame (a denied reply travels the other way, so either direction
                 // counts; a denied ICMP error comes back to the sender).
+                // A forwarding instance's group or subnet may refuse it on the way
+                // (its ENI then logs the REJECT).
+                let appliance = |eni: &str| {
+                    net.enis.iter().any(|e| {
+                        e.id == eni
+                            && net.instances[e.instance.0 as usize].forward
+                                != peeremu::model::Forwarding::None
+                    })
+                };
                 assert!(
                     lines.iter().any(|l| l.action == "REJECT"
-                        && (Some(&l.eni) == src_eni.as_ref() || Some(&l.eni) == dst_eni.as_ref())
+                        && (Some(&l.eni) == src_eni.as_ref()
+                            || Some(&l.eni) == dst_eni.as_ref()
+                            || appliance(&l.eni))
                         && ((l.src, l.dst) == (src_ip, dst_ip)
                             || (l.src, l.dst) == (dst_ip, src_ip)
                             || (Some(&l.eni) == src_eni.as_ref() && l.dst == src_ip))),
