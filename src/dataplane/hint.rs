@@ -100,8 +100,9 @@ impl DropDetail {
                     status.as_str()
                 ),
                 PeeringStatus::InitiatingRequest => format!(
-                    "{} is still being requested: wait until it is pending acceptance, then accept it",
-                    pcx_id(net, pcx)
+                    "{} is {} (still being requested): wait until it is pending acceptance, then accept it",
+                    pcx_id(net, pcx),
+                    status.as_str()
                 ),
                 _ => format!(
                     "{} is {}, which AWS never turns active again: create a new peering connection and point the routes at it",

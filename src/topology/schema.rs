@@ -40,6 +40,7 @@ pub struct TopologyFile {
     gateway_endpoint: Option<Vec<EndpointSpec>>,
     host: Option<Vec<HostSpec>>,
     flow: Option<Vec<FlowSpec>>,
+    change: Option<Vec<ChangeSpec>>,
     transit_gateway: Option<Vec<TgwSpec>>,
     tgw_attachment: Option<Vec<TgwAttachmentSpec>>,
     tgw_route_table: Option<Vec<TgwRouteTableSpec>>,
