@@ -91,7 +91,11 @@ fn trace_shows_the_virtual_interface_and_the_vpn_only_prefix() {
         &["--proto", "udp", "--size", "8972"],
     );
     assert!(t.contains("through dxvif-std"), "{t}");
-    assert!(t.contains("MTU_EXCEEDED"), "{t}");
+    // trace sends without DF: fragmented to the 1500-byte interface.
+    assert!(
+        t.contains("MTU: 8972 bytes > 1500, DF clear: fragmented into 7"),
+        "{t}"
+    );
     let t = trace(&example(), "app", "dc-vpn", &[]);
     assert!(t.contains("through vgw-app") && !t.contains("dxvif"), "{t}");
 }
