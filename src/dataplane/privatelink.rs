@@ -192,14 +192,14 @@ impl Dataplane {
         }
         match role {
             PrivateLinkRole::Endpoint(ife) => {
-                self.into_service(now, leg, eni, ife, key, frame, sink)
+                self.through_service(now, leg, eni, ife, key, frame, sink)
             }
             PrivateLinkRole::LbNode(_) => self.back_to_consumer(now, leg, eni, key, frame, sink),
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn into_service<T: Tracer>(
+    fn through_service<T: Tracer>(
         &mut self,
         now: u64,
         leg: Leg,

@@ -41,6 +41,9 @@ fn groups(c: &mut Compiler<'_>, o: &str, vpc: VpcIdx, refs: &[S<String>]) -> Opt
     Some(out)
 }
 
+/// A subnet, the private IP taken in it, and where the IP was written.
+type Placement = (SubnetIdx, std::net::Ipv4Addr, std::ops::Range<usize>);
+
 /// The subnets and private IPs of an NLB's nodes or an endpoint's interfaces:
 /// one subnet per AZ, all in one VPC. `None` after reporting a mistake.
 fn placements(
@@ -48,10 +51,7 @@ fn placements(
     o: &str,
     subnets: &[S<SubnetIpSpec>],
     at: std::ops::Range<usize>,
-) -> Option<(
-    VpcIdx,
-    Vec<(SubnetIdx, std::net::Ipv4Addr, std::ops::Range<usize>)>,
-)> {
+) -> Option<(VpcIdx, Vec<Placement>)> {
     if subnets.is_empty() {
         c.err(
             "privatelink-subnets",
@@ -113,7 +113,7 @@ fn placements(
 fn push_eni(
     c: &mut Compiler<'_>,
     id: String,
-    (subnet, ip, span): (SubnetIdx, std::net::Ipv4Addr, std::ops::Range<usize>),
+    (subnet, ip, span): Placement,
     security_groups: Vec<SgIdx>,
 ) -> EniIdx {
     let ix = c.net.enis.len();
