@@ -140,13 +140,16 @@ impl DropReason {
 /// A set of drop reasons (`expect = "dropped:A|B"`), one bit per position in
 /// [`DropReason::ALL`]; `Copy` like the reasons themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DropReasons(u32);
+pub struct DropReasons(u64);
+
+// One bit per reason: a 65th reason needs a wider set.
+const _: () = assert!(DropReason::ALL.len() < 64);
 
 impl DropReasons {
     /// Every reason (`expect = "dropped"`).
     pub const ANY: DropReasons = DropReasons((1 << DropReason::ALL.len()) - 1);
 
-    fn bit(r: DropReason) -> u32 {
+    fn bit(r: DropReason) -> u64 {
         let i = DropReason::ALL.iter().position(|&x| x == r).unwrap_or(0);
         1 << i
     }
