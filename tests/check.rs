@@ -219,7 +219,9 @@ fn examples_warn_exactly_as_their_headers_say_and_deny_warnings_rejects_them() {
         files.extend(toml_files(&rel(folder)));
     }
     assert!(
-        files.iter().any(|f| f.starts_with(root.join("peering-vs-tgw"))),
+        files
+            .iter()
+            .any(|f| f.starts_with(root.join("peering-vs-tgw"))),
         "sub-folders of topologies/ are checked too"
     );
     let mut warned = 0;

@@ -6,11 +6,13 @@
 //! the TTL and translated addresses on the wire.
 
 mod run_support;
+mod tshark_support;
 
 use run_support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tshark_support::CHECKSUMS;
 
 fn example(name: &str) -> PathBuf {
     repo().join("topologies").join(format!("{name}.toml"))
@@ -148,16 +150,6 @@ fn trace_shows_the_appliance_hops() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("SOURCE_DEST_CHECK"), "{text}");
 }
-
-/// Options that make tshark verify IPv4, TCP and UDP checksums.
-const CHECKSUMS: [&str; 6] = [
-    "-o",
-    "ip.check_checksum:TRUE",
-    "-o",
-    "tcp.check_checksum:TRUE",
-    "-o",
-    "udp.check_checksum:TRUE",
-];
 
 fn tshark_fields(file: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     let mut c = Command::new("tshark");

@@ -94,10 +94,14 @@ fn batfish_fixture_imports_every_modelled_object_and_reports_the_rest() {
     assert_eq!(net.nat_gateways.len(), 1);
     assert_eq!(net.vpn_gateways[0].onprem_cidrs.len(), 2);
     assert_eq!(net.gateway_endpoints.len(), 1);
+    // Egress-only internet gateways are imported, and routes to them kept.
+    assert!(net
+        .egress_only_internet_gateways
+        .iter()
+        .any(|g| g.id == "eigw-0123456789abcdef0"));
     let report = done.report();
     for (id, why) in [
         ("tgw-0a1b2c3d4e5f67890", "no imported attachment"),
-        ("eigw-0123456789abcdef0", "egress-only"),
         ("vpce-0ee55ff66aa77bb88", "Interface endpoint"),
         ("i-0aaa000000000old1", "stopped"),
         ("pcx-0d1e2f30405060007", "expired"),
@@ -642,7 +646,8 @@ fn flows_file_errors_name_the_flows_file() {
         "{err}"
     );
     // A valid flows file: one command answers "can client reach server on 22?"
-    std::fs::write(&flows, "[[flow]]\nname = \"ssh\"\nkind = \"tcp\"\nfrom = \"server\"\nto = \"fw\"\nport = 22\nexpect = \"delivered\"\n").expect("write");
+    // (a flow's own sub-tables, here its expectation windows, belong to it).
+    std::fs::write(&flows, "[[flow]]\nname = \"ssh\"\nkind = \"tcp\"\nfrom = \"server\"\nto = \"fw\"\nport = 22\nexpect = \"delivered\"\n\n[[flow.expect_windows]]\noutcome = \"delivered\"\n").expect("write");
     let r = bin()
         .arg("run")
         .arg(&topo)
@@ -758,6 +763,20 @@ fn examples_round_trip_through_describe_json() {
                 stem, "direct-connect-jumbo",
                 "only the DX example is skipped"
             );
+            continue;
+        }
+        // Interface endpoints and NLBs are reported by the importer, not mapped
+        // (PrivateLink import is not written yet).
+        if !net.interface_endpoints.is_empty() || !net.load_balancers.is_empty() {
+            continue;
+        }
+        // A timeline of changes is not in any describe-* output.
+        if !net.timeline.changes.is_empty() {
+            continue;
+        }
+        // Route 53 zones and resolver rules come from Route 53's API, not EC2's
+        // describe-* output the importer reads: flows by name cannot come back.
+        if net.flows.iter().any(|f| f.dns.is_some()) {
             continue;
         }
         // Whether an instance forwards (ip_forward, iptables) is its operating

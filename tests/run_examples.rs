@@ -310,8 +310,10 @@ fn check_flowlogs(name: &str, net: &peeremu::model::Network, s: &Value, out: &Pa
                 let appliance = |eni: &str| {
                     net.enis.iter().any(|e| {
                         e.id == eni
-                            && net.instances[e.instance.0 as usize].forward
-                                != peeremu::model::Forwarding::None
+                            && net
+                                .instances
+                                .get(e.instance.0 as usize)
+                                .is_some_and(|i| i.forward != peeremu::model::Forwarding::None)
                     })
                 };
                 assert!(
@@ -321,7 +323,10 @@ fn check_flowlogs(name: &str, net: &peeremu::model::Network, s: &Value, out: &Pa
                             || appliance(&l.eni))
                         && ((l.src, l.dst) == (src_ip, dst_ip)
                             || (l.src, l.dst) == (dst_ip, src_ip)
-                            || (Some(&l.eni) == src_eni.as_ref() && l.dst == src_ip))),
+                            || (Some(&l.eni) == src_eni.as_ref() && l.dst == src_ip)
+                            // Through an internet gateway or NAT the receiver
+                            // sees a translated source.
+                            || (Some(&l.eni) == dst_eni.as_ref() && l.dst == dst_ip))),
                     "{ctx}: no REJECT record\n{text}"
                 );
             }

@@ -35,6 +35,9 @@ fn check_topology(path: &Path) -> usize {
     let mut checked = 0;
     for flow in &net.flows {
         let Some(expect) = flow.expect else { continue };
+        if expect == Expectation::Nxdomain {
+            continue; // a name that does not resolve: tests/dns.rs traces names
+        }
         let mut cmd = peeremu();
         cmd.arg("trace").arg(path).arg("--json");
         cmd.args([
@@ -119,6 +122,7 @@ fn check_topology(path: &Path) -> usize {
                 assert_eq!(out.status.code(), Some(1), "{what}");
                 assert_eq!(v["reason"], reason.code(), "{what}");
             }
+            Expectation::Nxdomain => unreachable!("skipped above"),
             Expectation::DroppedAnyOf(reasons) => {
                 assert_eq!(out.status.code(), Some(1), "{what}");
                 let code = v["reason"].as_str().unwrap_or_default();

@@ -4,9 +4,8 @@
 
 use super::{DropDetail, Egress};
 use crate::model::{
-    Direction, DxIdx, EigwIdx, EniIdx, HostIdx, IgwIdx, InstanceIdx, NaclIdx, NatIdx, PcxIdx, RtbIdx,
-    SubnetIdx,
-    TgwAttIdx, TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
+    Direction, DxIdx, EigwIdx, EniIdx, HostIdx, IgwIdx, InstanceIdx, NaclIdx, NatIdx, PcxIdx,
+    RtbIdx, SubnetIdx, TgwAttIdx, TgwIdx, TgwRtbIdx, VgwIdx, VpceIdx,
 };
 use crate::policy::{MatchedRule, NaclExempt, NaclVerdict, Tracked};
 use crate::wire::FlowKey;

@@ -43,7 +43,11 @@ fn foreign_tables(text: &str, offset: usize, diags: &mut Diags) -> String {
                 .filter(|c| !c.is_whitespace())
                 .collect();
             in_table = true;
-            foreign = !FLOWS_FILE_TABLES.contains(&header.as_str());
+            // A flow's or host's own sub-tables (`[[flow.expect_windows]]`) are theirs.
+            let sub_table = ["[[flow.", "[flow.", "[[host.", "[host."]
+                .iter()
+                .any(|p| header.starts_with(p));
+            foreign = !FLOWS_FILE_TABLES.contains(&header.as_str()) && !sub_table;
             blank = foreign;
             if foreign {
                 diags.push("flows-file", at..at + t.len(), "", format!("{header}: a flows file holds only [[flow]] and [[host]] tables (put the network in the topology file)"));

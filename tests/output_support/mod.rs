@@ -54,6 +54,7 @@ pub fn network() -> Network {
         default_nacl: NaclIdx(0),
         default_sg: SgIdx(0),
         internet_gateway: None,
+        egress_only_internet_gateway: None,
     };
     let subnet = |id: &str, vpc: u32, cidr: &str| Subnet {
         id: id.into(),

@@ -1,5 +1,8 @@
 //! What the tshark-checking tests share.
 
+// Each test binary uses part of it.
+#![allow(dead_code)]
+
 use std::process::Command;
 
 /// Options that make tshark verify IPv4, TCP and UDP checksums (off by default).

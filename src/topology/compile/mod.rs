@@ -6,8 +6,8 @@
 //! references to them are then silently unresolved rather than reported again as
 //! "unknown", so one mistake gives one message.
 
-mod dns;
 mod direct_connect;
+mod dns;
 mod egress_only_igw;
 mod flow_numbers;
 mod flows;
