@@ -28,10 +28,26 @@ fn name_of(net: &Network, e: Endpoint) -> String {
     }
 }
 
-/// Trace every flow of `path`; returns how many were checked.
-fn check_topology(path: &Path) -> usize {
+/// Trace every flow of `path`; returns how many were checked, or `None` for a
+/// network that changes during the run (`[[change]]`: trace sees it as written,
+/// before the changes, and tests/timeline.rs covers those runs) or has interface
+/// endpoints.
+fn check_topology(path: &Path) -> Option<usize> {
     let net =
         peeremu::topology::load_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if !net.timeline.changes.is_empty() {
+        eprintln!("{}: skipped (it changes during the run)", path.display());
+        return None;
+    }
+    // Known gap: `trace --to` does not take an interface endpoint's id yet
+    // (tests/privatelink.rs runs these flows).
+    if !net.interface_endpoints.is_empty() {
+        eprintln!(
+            "{}: skipped (trace to an interface endpoint)",
+            path.display()
+        );
+        return None;
+    }
     let mut checked = 0;
     for flow in &net.flows {
         let Some(expect) = flow.expect else { continue };
@@ -44,7 +60,11 @@ fn check_topology(path: &Path) -> usize {
             "--from",
             &name_of(&net, flow.src),
             "--to",
-            &name_of(&net, flow.dst),
+            // A flow to a DNS name: trace resolves the same name.
+            &flow
+                .dns
+                .as_ref()
+                .map_or_else(|| name_of(&net, flow.dst), |d| d.name.clone()),
         ]);
         let proto = match flow.kind {
             FlowKind::Ping => "icmp",
@@ -78,6 +98,11 @@ fn check_topology(path: &Path) -> usize {
         let v: serde_json::Value =
             serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what}: not JSON: {e}"));
         match expect {
+            // A UDP flow is one-way: trace also shows the reply it would meet
+            // (dropped here or not), which the flow never sends.
+            Expectation::Delivered if flow.kind == FlowKind::Udp => {
+                assert!(v["request"]["drop"].is_null(), "{what}");
+            }
             Expectation::Delivered => {
                 assert_eq!(out.status.code(), Some(0), "{what}");
                 assert_eq!(v["verdict"], "delivered", "{what}");
@@ -135,7 +160,7 @@ fn check_topology(path: &Path) -> usize {
         }
         checked += 1;
     }
-    checked
+    Some(checked)
 }
 
 #[test]
@@ -144,7 +169,7 @@ fn every_example_topology_flow_traces_as_expected() {
     assert!(files.len() >= 5, "example topologies present: {files:?}");
     let mut total = 0;
     for f in &files {
-        let n = check_topology(f);
+        let Some(n) = check_topology(f) else { continue };
         assert!(
             n > 0,
             "{} declares no flow with an expectation",
