@@ -30,8 +30,7 @@ fn name_of(net: &Network, e: Endpoint) -> String {
 
 /// Trace every flow of `path`; returns how many were checked, or `None` for a
 /// network that changes during the run (`[[change]]`: trace sees it as written,
-/// before the changes, and tests/timeline.rs covers those runs) or has interface
-/// endpoints.
+/// before the changes, and tests/timeline.rs covers those runs).
 fn check_topology(path: &Path) -> Option<usize> {
     let net =
         peeremu::topology::load_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

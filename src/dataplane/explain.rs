@@ -104,11 +104,11 @@ fn nacl_rule_text(net: &Network, nacl: NaclIdx, dir: Direction, number: Option<u
 fn eni_label(net: &Network, eni: EniIdx, v6: bool) -> String {
     match net.enis.get(eni.ix()) {
         Some(e) => {
-            let inst = net
-                .instances
-                .get(e.instance.ix())
-                .map(|i| i.name.as_str())
-                .unwrap_or("?");
+            // PrivateLink's interfaces belong to no instance: name their owner.
+            let inst = match net.instances.get(e.instance.ix()) {
+                Some(i) => i.name.clone(),
+                None => super::detail::privatelink_owner(net, eni),
+            };
             match e.ipv6.filter(|_| v6) {
                 Some(a) => format!("{} ({inst}, {a})", e.id),
                 None => format!("{} ({inst}, {})", e.id, e.private_ip),

@@ -200,15 +200,27 @@ pub fn probe(dp: &mut Dataplane, p: &Probe) -> Result<ProbeResult, String> {
     let dst_mac = mac_of(net, p.dst);
     let frame = build_packet(&spec).map_err(|m| m.to_string())?;
     let request = send(dp, 0, ingress_of(p.src), frame)?;
+    // To an interface endpoint, the request is delivered to a target of the
+    // service's load balancer, and that target answers.
+    let to_endpoint = matches!(p.dst, Endpoint::Eni(e)
+        if matches!(dp.network().privatelink_role(e), Some(crate::model::PrivateLinkRole::Endpoint(_))));
+    let answerer = match &request.delivered {
+        Some((Egress::Eni(t), _, _)) if to_endpoint => Endpoint::Eni(*t),
+        _ => p.dst,
+    };
     let reached = request
         .delivered
         .as_ref()
-        .is_some_and(|(to, _, _)| *to == egress_of(p.dst));
+        .is_some_and(|(to, _, _)| *to == egress_of(answerer));
     let reply = match (&request.delivered, reached) {
         (Some((_, got, latency)), true) => {
             let k = parse_frame(got).map_err(|m| m.to_string())?;
             let spec = PacketSpec {
-                src_mac: dst_mac,
+                src_mac: if answerer == p.dst {
+                    dst_mac
+                } else {
+                    mac_of(dp.network(), answerer)
+                },
                 src: k.dst,
                 dst: k.src,
                 transport: transport(true, k.dst_port, k.src_port, k.icmp_id),
@@ -216,7 +228,7 @@ pub fn probe(dp: &mut Dataplane, p: &Probe) -> Result<ProbeResult, String> {
                 ..spec
             };
             let frame = build_packet(&spec).map_err(|m| m.to_string())?;
-            Some(send(dp, *latency, ingress_of(p.dst), frame)?)
+            Some(send(dp, *latency, ingress_of(answerer), frame)?)
         }
         _ => None,
     };

@@ -108,6 +108,22 @@ impl Network {
         if let Some(p) = self.enis.iter().position(|e| e.id == name) {
             return Some(Endpoint::Eni(EniIdx(p as u32)));
         }
+        // An interface endpoint or a network load balancer: its first interface,
+        // as a flow's `to` names it.
+        let first = self
+            .interface_endpoints
+            .iter()
+            .find(|x| x.id == name)
+            .map(|x| &x.enis)
+            .or_else(|| {
+                self.load_balancers
+                    .iter()
+                    .find(|x| x.id == name)
+                    .map(|x| &x.nodes)
+            });
+        if let Some(&e) = first.and_then(|enis| enis.first()) {
+            return Some(Endpoint::Eni(e));
+        }
         self.external_hosts
             .iter()
             .position(|h| h.name == name)
