@@ -97,6 +97,26 @@ impl Network {
     }
 
     /// Look an object up by id or name: instance (first ENI), ENI, or external host.
+    /// An endpoint's own address in the family (`v6`): an ENI's private IPv4 or
+    /// its IPv6, an external host's address if it is of that family.
+    pub fn endpoint_address(&self, e: Endpoint, v6: bool) -> Option<IpAddr> {
+        match e {
+            Endpoint::Eni(i) => {
+                let eni = self.enis.get(i.ix())?;
+                if v6 {
+                    eni.ipv6.map(IpAddr::V6)
+                } else {
+                    Some(IpAddr::V4(eni.private_ip))
+                }
+            }
+            Endpoint::External(h) => self
+                .external_hosts
+                .get(h.ix())
+                .map(|x| x.ip)
+                .filter(|ip| ip.is_ipv6() == v6),
+        }
+    }
+
     pub fn endpoint_by_name(&self, name: &str) -> Option<Endpoint> {
         if let Some(inst) = self
             .instances

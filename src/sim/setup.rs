@@ -146,23 +146,7 @@ fn addresses(
     v6: bool,
     flow: &str,
 ) -> Result<(IpAddr, IpAddr), SetupError> {
-    let own = |e: Endpoint| -> Option<IpAddr> {
-        match e {
-            Endpoint::Eni(i) => {
-                let eni = net.enis.get(i.ix())?;
-                if v6 {
-                    eni.ipv6.map(IpAddr::V6)
-                } else {
-                    Some(IpAddr::V4(eni.private_ip))
-                }
-            }
-            Endpoint::External(h) => net
-                .external_hosts
-                .get(h.ix())
-                .map(|x| x.ip)
-                .filter(|ip| ip.is_ipv6() == v6),
-        }
-    };
+    let own = |e: Endpoint| net.endpoint_address(e, v6);
     let family = if v6 { "IPv6" } else { "IPv4" };
     let src_ip = own(src).ok_or_else(|| {
         SetupError(format!(

@@ -25,32 +25,14 @@ const MAX_PAIRS: usize = 10_000;
 /// Source port of the probes (any ephemeral port).
 const PROBE_PORT: u16 = 49_152;
 
-/// An endpoint's own address in the family, and the address others reach it at
-/// (from the internet: an instance's public IPv4), as `run` uses them.
-fn own(net: &Network, e: Endpoint, v6: bool) -> Option<IpAddr> {
-    match e {
-        Endpoint::Eni(i) => {
-            let eni = net.enis.get(i.ix())?;
-            if v6 {
-                eni.ipv6.map(IpAddr::V6)
-            } else {
-                Some(IpAddr::V4(eni.private_ip))
-            }
-        }
-        Endpoint::External(h) => net
-            .external_hosts
-            .get(h.ix())
-            .map(|x| x.ip)
-            .filter(|ip| ip.is_ipv6() == v6),
-    }
-}
-
+/// The address `from` reaches `to` at, as `run` uses it (from the internet: an
+/// instance's public IPv4).
 fn reached_at(net: &Network, from: Endpoint, to: Endpoint, v6: bool) -> Option<IpAddr> {
     let from_internet = matches!(from, Endpoint::External(h)
         if net.external_hosts.get(h.ix()).is_some_and(|x| x.site == ExternalSite::Internet));
     match to {
         Endpoint::Eni(i) if from_internet && !v6 => net.enis.get(i.ix())?.public_ip.map(IpAddr::V4),
-        _ => own(net, to, v6),
+        _ => net.endpoint_address(to, v6),
     }
 }
 
@@ -83,7 +65,7 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
             continue;
         }
         let (Some(src_ip), Some(dst_ip)) = (
-            own(net, f.src, f.ipv6),
+            net.endpoint_address(f.src, f.ipv6),
             reached_at(net, f.src, f.dst, f.ipv6),
         ) else {
             continue;
@@ -96,7 +78,7 @@ pub fn blackholes(net: &Network) -> Vec<Warning> {
             (
                 f.dst,
                 f.src,
-                own(net, f.dst, f.ipv6).unwrap_or(dst_ip),
+                net.endpoint_address(f.dst, f.ipv6).unwrap_or(dst_ip),
                 src_ip,
                 f.port.max(1),
                 PROBE_PORT,
