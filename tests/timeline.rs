@@ -139,14 +139,23 @@ fn peering_lifecycle_example_carries_traffic_only_while_active() {
             ),
             (
                 2000.0,
-                "dropped:PEERING_NOT_ACTIVE".into(),
+                "dropped:BLACKHOLE_ROUTE".into(),
                 Some("delete_peering pcx-ab".into())
             ),
         ]
     );
-    // 10 datagrams a second: those of the active second arrive.
+    // 10 datagrams a second: those of the active second arrive; the ten
+    // before the acceptance meet a peering not active yet, the ten after the
+    // deletion a route that is now a blackhole (AWS: a route to a deleted
+    // peering is `blackhole`), named with the deleted peering.
     assert_eq!(udp.delivered_packets, 10);
-    assert_eq!(udp.drops.get("PEERING_NOT_ACTIVE"), Some(&20));
+    assert_eq!(udp.drops.get("PEERING_NOT_ACTIVE"), Some(&10));
+    assert_eq!(udp.drops.get("BLACKHOLE_ROUTE"), Some(&10));
+    let why = &udp.drop_objects["BLACKHOLE_ROUTE"];
+    assert!(
+        why.contains("rtb-a route") && why.contains("pcx-ab") && why.contains("deleted"),
+        "{why}"
+    );
     // The TCP flow's SYNs were dropped until the acceptance; a retransmitted
     // SYN then opened it.
     let tcp = flow(&r, "app-to-db-tcp");
@@ -314,8 +323,16 @@ peering = "pcx-ab"
             f.drop_objects["PEERING_NOT_ACTIVE"].contains("pending-acceptance"),
             "the first drop was before the {step}"
         );
+        // Rejected and expired are final: the route to the peering is a
+        // blackhole from then on, naming the peering and its status.
         let last = steps(f).pop().expect("a step");
-        assert_eq!(last.1, "dropped:PEERING_NOT_ACTIVE", "{status}");
+        assert_eq!(last.1, "dropped:BLACKHOLE_ROUTE", "{status}");
+        assert!(
+            f.drop_objects["BLACKHOLE_ROUTE"]
+                .contains(&format!("pcx-ab (blackhole: the peering is {status})")),
+            "{:?}",
+            f.drop_objects
+        );
     }
 }
 
@@ -332,21 +349,70 @@ fn a_failing_window_fails_the_flow() {
     assert_eq!((w.outcome.as_str(), w.met), ("delivered", false));
 }
 
-#[test]
-fn a_tgw_attachment_deleted_mid_run_drops_with_its_state() {
+/// tgw-hub-spokes with `changes` appended and the app → data ping replaced by
+/// ten pings a second for one second, checked by `windows`.
+fn hub_spokes_with(extra: &str, windows: &str) -> String {
     let text = std::fs::read_to_string("topologies/tgw-hub-spokes.toml").expect("example");
-    let text = format!(
-        "{text}\n[[change]]\nat_ms = 250\naction = \"set_tgw_attachment_state\"\ntgw_attachment = \"tgw-attach-data\"\nstate = \"deleted\"\n"
-    )
-    .replace(
+    let text = format!("{text}\n{extra}\n").replace(
         "name = \"app-to-data-ping\"\nkind = \"ping\"\nfrom = \"app\"\nto = \"data\"\ncount = 5\nexpect = \"delivered\"",
-        "name = \"app-to-data-ping\"\nkind = \"ping\"\nfrom = \"app\"\nto = \"data\"\ncount = 5\nexpect_windows = [{ until_ms = 250, outcome = \"delivered\" }, { from_ms = 250, outcome = \"dropped:TGW_ATTACHMENT_NOT_AVAILABLE\" }]",
+        &format!("name = \"app-to-data-ping\"\nkind = \"ping\"\nfrom = \"app\"\nto = \"data\"\ncount = 10\nrate_pps = 10\nexpect_windows = [{windows}]"),
     );
     assert!(text.contains("expect_windows"), "the flow was rewritten");
-    let r = run(&text);
+    text
+}
+
+fn state_change(at_ms: u32, state: &str) -> String {
+    format!(
+        "[[change]]\nat_ms = {at_ms}\naction = \"set_tgw_attachment_state\"\ntgw_attachment = \"tgw-attach-data\"\nstate = \"{state}\"\n"
+    )
+}
+
+#[test]
+fn a_static_tgw_route_to_a_deleted_attachment_stays_and_drops_with_its_state() {
+    // vpc-app's attachment looks up a table of its own with a static route to
+    // vpc-data's attachment: the route stays when the attachment is deleted,
+    // and the drop names the attachment's state.
+    let table = "[[tgw_route_table]]\nid = \"tgw-rtb-app\"\ntgw = \"tgw-hub\"\nassociations = [\"tgw-attach-app\"]\nroutes = [{ destination = \"10.2.0.0/16\", target = \"tgw-attach-data\" }]\n";
+    let r = run(&hub_spokes_with(
+        &format!("{table}\n{}", state_change(250, "deleted")),
+        r#"{ until_ms = 250, outcome = "delivered" }, { from_ms = 250, outcome = "dropped:TGW_ATTACHMENT_NOT_AVAILABLE" }"#,
+    ));
     let f = flow(&r, "app-to-data-ping");
     let (text, met) = f.expectation.clone().expect("an expectation");
     assert!(met, "{text}: {:?}", f.timeline);
+    assert!(!f.drops.contains_key("TGW_NO_ROUTE"), "{:?}", f.drops);
+    assert!(r.totals.conservation.holds);
+}
+
+#[test]
+fn propagated_tgw_routes_are_withdrawn_while_the_attachment_is_not_available() {
+    // Default propagation: vpc-data's CIDR is in the hub's table while its
+    // attachment is available. Pending from 300 ms: withdrawn, so the TGW has
+    // no route for it (naming the withdrawn propagation); available again at
+    // 600 ms: propagated again, delivered.
+    let r = run(&hub_spokes_with(
+        &format!(
+            "{}\n{}",
+            state_change(300, "pending"),
+            state_change(600, "available")
+        ),
+        r#"{ until_ms = 300, outcome = "delivered" }, { from_ms = 300, until_ms = 600, outcome = "dropped:TGW_NO_ROUTE" }, { from_ms = 600, outcome = "delivered" }"#,
+    ));
+    let f = flow(&r, "app-to-data-ping");
+    let (text, met) = f.expectation.clone().expect("an expectation");
+    assert!(met, "{text}: {:?}", f.timeline);
+    assert!(
+        !f.drops.contains_key("TGW_ATTACHMENT_NOT_AVAILABLE"),
+        "{:?}",
+        f.drops
+    );
+    let why = &f.drop_objects["TGW_NO_ROUTE"];
+    assert!(
+        why.contains("propagated by tgw-attach-data is withdrawn: the attachment is pending"),
+        "{why}"
+    );
+    let outcomes: Vec<String> = steps(f).into_iter().map(|s| s.1).collect();
+    assert_eq!(outcomes, ["delivered", "dropped:TGW_NO_ROUTE", "delivered"]);
     assert!(r.totals.conservation.holds);
 }
 

@@ -319,6 +319,40 @@ pub fn route_target_id(net: &Network, rtb: RtbIdx, route: u16) -> String {
         .unwrap_or_default()
 }
 
+/// The peering a route points at when that peering will never be active
+/// again (deleted, rejected, expired, failed): AWS shows the route as
+/// `blackhole`.
+pub fn blackhole_peering(net: &Network, rtb: RtbIdx, route: u16) -> Option<&Peering> {
+    let r = net
+        .route_tables
+        .get(rtb.ix())?
+        .routes
+        .get(usize::from(route))?;
+    match r.target {
+        RouteTarget::Peering(p) => net.peerings.get(p.ix()).filter(|p| p.status.terminal()),
+        _ => None,
+    }
+}
+
+/// The attachment whose propagated route in `rtb` would cover `dst` but is
+/// withdrawn because the attachment is not `available` (drop path only).
+pub fn withdrawn_propagation(net: &Network, rtb: TgwRtbIdx, dst: IpAddr) -> Option<TgwAttIdx> {
+    let t = net.tgw_route_tables.get(rtb.ix())?;
+    t.routes
+        .iter()
+        .filter(|r| r.propagated && r.destination.contains(&dst))
+        .max_by_key(|r| r.destination.prefix_len())
+        .and_then(|r| match r.target {
+            TgwRouteTarget::Attachment(a) => Some(a),
+            TgwRouteTarget::Blackhole => None,
+        })
+        .filter(|a| {
+            net.tgw_attachments
+                .get(a.ix())
+                .is_some_and(|x| x.state != TgwAttachmentState::Available)
+        })
+}
+
 /// See [`DropDetail::display`].
 pub struct DetailDisplay<'a> {
     detail: &'a DropDetail,
@@ -358,9 +392,17 @@ impl fmt::Display for DetailDisplay<'_> {
                 dir.as_str()
             ),
             NoRoute { rtb, dst } => write!(f, "{} has no route for {dst}", rtb_id(net, rtb)),
-            TargetNotAttached { rtb, route } | Blackhole { rtb, route } => {
+            TargetNotAttached { rtb, route } => {
                 let target = route_target_id(net, rtb, route);
                 write!(f, "{} route {route} -> {target}", rtb_id(net, rtb))
+            }
+            Blackhole { rtb, route } => {
+                let target = route_target_id(net, rtb, route);
+                write!(f, "{} route {route} -> {target}", rtb_id(net, rtb))?;
+                match blackhole_peering(net, rtb, route) {
+                    Some(p) => write!(f, " (blackhole: the peering is {})", p.status.as_str()),
+                    None => Ok(()),
+                }
             }
             NoPublicIp { eni, igw } => write!(
                 f,
@@ -421,7 +463,16 @@ impl fmt::Display for DetailDisplay<'_> {
                     "{} route table {} has no route for {dst}",
                     tgw.map_or("?", |t| tgw_id(net, t)),
                     tgw_rtb_id(net, rtb)
-                )
+                )?;
+                match withdrawn_propagation(net, rtb, dst) {
+                    Some(a) => write!(
+                        f,
+                        " (the route propagated by {} is withdrawn: the attachment is {})",
+                        tgw_att_id(net, a),
+                        net.tgw_attachments[a.ix()].state.as_str()
+                    ),
+                    None => Ok(()),
+                }
             }
             TgwNotAssociated { tgw, att } => write!(
                 f,

@@ -231,7 +231,15 @@ pub fn hop_text(net: &Network, hop: &Hop, v6: bool) -> String {
         ),
         Hop::Route { rtb, prefix, route } => {
             let target = route_target_id(net, rtb, route);
-            format!("route table {}: {prefix} -> {target}", rtb_id(net, rtb))
+            // AWS's route state: a route to a peering that is gone is `blackhole`.
+            let state = match super::detail::blackhole_peering(net, rtb, route) {
+                Some(p) => format!(" (state blackhole: the peering is {})", p.status.as_str()),
+                None => String::new(),
+            };
+            format!(
+                "route table {}: {prefix} -> {target}{state}",
+                rtb_id(net, rtb)
+            )
         }
         Hop::Peering { pcx } => match net.peerings.get(pcx.ix()) {
             Some(p) => format!(

@@ -89,10 +89,18 @@ impl DropDetail {
                 "assign a public or Elastic IP to {} (or route 0.0.0.0/0 through a NAT gateway)",
                 eni_id(net, eni)
             ),
-            Blackhole { rtb, .. } => format!(
-                "the route's target in {} was deleted: point the route at a live target",
-                rtb_id(net, rtb)
-            ),
+            Blackhole { rtb, route } => match super::detail::blackhole_peering(net, rtb, route) {
+                Some(p) => format!(
+                    "{} is {}, so the route to it in {} is a blackhole (AWS never turns it active again): create a new peering and point the route at it, or remove the route",
+                    crate::escape::escape(&p.id),
+                    p.status.as_str(),
+                    rtb_id(net, rtb)
+                ),
+                None => format!(
+                    "the route's target in {} was deleted: point the route at a live target",
+                    rtb_id(net, rtb)
+                ),
+            },
             PeeringNotActive { pcx, status } => match status {
                 PeeringStatus::PendingAcceptance => format!(
                     "accept {} (status {})",
@@ -222,11 +230,18 @@ impl DropDetail {
                 eni_id(net, node),
                 super::detail::privatelink_owner(net, node)
             ),
-            TgwNoRoute { rtb: r, dst } => format!(
-                "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
-                tgw_rtb_id(net, r),
-                tgw_rtb_id(net, r)
-            ),
+            TgwNoRoute { rtb: r, dst } => match withdrawn_propagation(net, r, dst) {
+                Some(a) => format!(
+                    "{} propagates {dst} into {} only while it is available: make it available again, or add a static route",
+                    tgw_att_id(net, a),
+                    tgw_rtb_id(net, r)
+                ),
+                None => format!(
+                    "add a route for {dst} to {} (static to an attachment) or propagate the attachment that holds it into {}",
+                    tgw_rtb_id(net, r),
+                    tgw_rtb_id(net, r)
+                ),
+            },
             TgwNotAssociated { tgw, att } => format!(
                 "associate {} with a route table of {} (or enable default_route_table_association)",
                 tgw_att_id(net, att),

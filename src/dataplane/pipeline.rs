@@ -237,9 +237,19 @@ impl Dataplane {
             return sink.drop(not_attached, Some(src), frame);
         };
         if pcx.status != PeeringStatus::Active {
-            let d = DropDetail::PeeringNotActive {
-                pcx: p,
-                status: pcx.status,
+            // AWS shows a route to a peering that is not active as `blackhole`.
+            // One that can still become active (requested, pending acceptance)
+            // is reported as the peering's state, which says what to do; one
+            // that never will (deleted, rejected, expired, failed) as the
+            // route's blackhole, naming the route and the peering.
+            let d = match (pcx.status.terminal(), not_attached) {
+                (true, DropDetail::TargetNotAttached { rtb, route }) => {
+                    DropDetail::Blackhole { rtb, route }
+                }
+                _ => DropDetail::PeeringNotActive {
+                    pcx: p,
+                    status: pcx.status,
+                },
             };
             return sink.drop(d, Some(src), frame);
         }

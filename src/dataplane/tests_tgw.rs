@@ -328,7 +328,24 @@ fn only_available_attachments_carry_traffic() {
         "id = \"tgw-attach-b\"\ntgw = \"tgw-1\"",
         "id = \"tgw-attach-b\"\ntgw = \"tgw-1\"\nstate = \"pending-acceptance\"",
     ));
+    // b propagates nothing until it is available: the default table has no
+    // route for vpc-b, and the drop names the withdrawn propagation.
     let net = load(&text);
+    let mut dp = Dataplane::new(&net);
+    let out = ping(&mut dp, &net, "10.1.1.10", "10.2.1.10");
+    let d = drop_of(&out).unwrap();
+    assert!(matches!(d, DropDetail::TgwNoRoute { .. }), "{d:?}");
+    let shown = d.display(&net).to_string();
+    assert!(
+        shown.contains(
+            "propagated by tgw-attach-b is withdrawn: the attachment is pending-acceptance"
+        ),
+        "{shown}"
+    );
+    // A static route to it stays, and drops at the attachment with its state.
+    let net = load(&format!(
+        "{text}\n[[tgw_route_table]]\nid = \"tgw-rtb-a\"\ntgw = \"tgw-1\"\nassociations = [\"tgw-attach-a\"]\nroutes = [{{ destination = \"10.2.0.0/16\", target = \"tgw-attach-b\" }}]\n"
+    ));
     let mut dp = Dataplane::new(&net);
     let out = ping(&mut dp, &net, "10.1.1.10", "10.2.1.10");
     assert_eq!(

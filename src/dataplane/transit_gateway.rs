@@ -54,9 +54,23 @@ impl TgwTable {
             };
             (r.propagated, if r.propagated { kind } else { 0 })
         };
+        // AWS: an attachment propagates its routes while it is `available`;
+        // when it leaves that state (or is deleted) they are withdrawn from
+        // the tables it propagates to, and come back when it is available
+        // again. Static routes to it stay (and drop at the attachment).
+        let withdrawn = |r: &TgwRoute| match r.target {
+            TgwRouteTarget::Attachment(a) if r.propagated => net
+                .tgw_attachments
+                .get(a.ix())
+                .is_some_and(|a| a.state != TgwAttachmentState::Available),
+            _ => false,
+        };
         let mut best: BTreeMap<IpNet, ((bool, u8), u32)> = BTreeMap::new();
         for (i, r) in t.routes.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
+            if withdrawn(r) {
+                continue;
+            }
             let cand = (rank(r), i);
             let n = r.destination.trunc();
             if best.get(&n).is_none_or(|old| cand.0 < old.0) {

@@ -246,6 +246,18 @@ impl PeeringStatus {
             PeeringStatus::InitiatingRequest => "initiating-request",
         }
     }
+
+    /// A status AWS never turns active again (the VPC peering lifecycle):
+    /// routes to such a peering are `blackhole` for good.
+    pub fn terminal(self) -> bool {
+        matches!(
+            self,
+            PeeringStatus::Deleted
+                | PeeringStatus::Rejected
+                | PeeringStatus::Expired
+                | PeeringStatus::Failed
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -86,14 +86,21 @@ impl VpcFabric<'_> {
             if let Some(a) = self.actions.pop() {
                 let via_nat = nat_crossing(self.dataplane.nat_crossings(), 0);
                 let via_app = appliance_crossing(self.dataplane.appliance_crossings(), 0);
-                out.push(fabric_action(self.net, a, via_nat, via_app));
+                // Drop details are rendered against the router's own network: after a
+                // `[[change]]` its route tables and statuses are the current ones.
+                out.push(fabric_action(self.dataplane.network(), a, via_nat, via_app));
             }
         } else {
             let crossings = self.dataplane.nat_crossings();
             let apps = self.dataplane.appliance_crossings();
             for (i, a) in self.actions.drain(..).enumerate() {
                 let app = appliance_crossing(apps, i);
-                out.push(fabric_action(self.net, a, nat_crossing(crossings, i), app));
+                out.push(fabric_action(
+                    self.dataplane.network(),
+                    a,
+                    nat_crossing(crossings, i),
+                    app,
+                ));
             }
         }
     }
