@@ -339,3 +339,117 @@ fn same_input_same_bytes() {
     assert!(!first.is_empty());
     assert_eq!(first, run());
 }
+
+/// `trace --at`: the network as it is at a time of the run, after the
+/// `[[change]]`s due by then (peering-lifecycle: requested at 200 ms, accepted
+/// at 1000 ms, deleted at 2000 ms).
+#[test]
+fn trace_at_a_time_sees_the_changes_due_by_then() {
+    let args = [
+        "--from", "app", "--to", "db", "--proto", "udp", "--port", "9000",
+    ];
+    let at = |t: &str| {
+        let mut a = args.to_vec();
+        a.extend(["--at", t]);
+        trace("peering-lifecycle", &a)
+    };
+    // As written (and at 0.1 s): the peering is still being requested.
+    let (code, v) = trace("peering-lifecycle", &args);
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("PEERING_NOT_ACTIVE"))
+    );
+    assert!(
+        v["at_ms"].is_null() && v["changes_applied"].is_null(),
+        "{v}"
+    );
+    let (code, v) = at("0.1");
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("PEERING_NOT_ACTIVE"))
+    );
+    assert_eq!(v["at_ms"], 100.0);
+    assert_eq!(v["changes_applied"], serde_json::json!([]));
+    // 1.5 s: accepted, so the datagram crosses the peering.
+    let (_, v) = at("1500ms");
+    assert!(v["request"]["drop"].is_null(), "{v}");
+    assert_eq!(
+        v["changes_applied"],
+        serde_json::json!(["request_peering pcx-ab", "accept_peering pcx-ab"])
+    );
+    // 2 s: the change at 2000 ms is due (at or before): deleted, and the route
+    // to it is a blackhole, named with the route and the deleted peering.
+    let (code, v) = at("2s");
+    assert_eq!((code, v["reason"].as_str()), (1, Some("BLACKHOLE_ROUTE")));
+    let drop = &v["request"]["drop"];
+    assert_eq!(
+        drop["detail"], "rtb-a route 1 -> pcx-ab (blackhole: the peering is deleted)",
+        "{v}"
+    );
+    assert!(
+        drop["hint"]
+            .as_str()
+            .unwrap()
+            .contains("create a new peering"),
+        "{v}"
+    );
+    let route = v["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "route")
+        .expect("a route hop");
+    assert!(
+        route["text"]
+            .as_str()
+            .unwrap()
+            .contains("(state blackhole: the peering is deleted)"),
+        "{route}"
+    );
+    // One instant before the deletion it still crosses.
+    let (_, v) = at("1999.999ms");
+    assert!(v["request"]["drop"].is_null(), "{v}");
+    // The text names the changes applied.
+    let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+        .arg("trace")
+        .arg(topo("peering-lifecycle"))
+        .args(args)
+        .args(["--at", "2.5"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("At 2500 ms of the run: after request_peering pcx-ab, accept_peering pcx-ab, delete_peering pcx-ab"),
+        "{text}"
+    );
+    // A bad time is bad input.
+    for bad in ["soon", "-1", "3 fortnights", "1e99"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+            .arg("trace")
+            .arg(topo("peering-lifecycle"))
+            .args(args)
+            .args(["--at", bad])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "--at {bad}");
+    }
+}
+
+/// `trace --at` sees security group changes: the rule admitting 5432 is
+/// removed at 500 ms, so a new connection is refused after it.
+#[test]
+fn trace_at_sees_security_group_changes() {
+    let args = [
+        "--from", "app", "--to", "db", "--proto", "tcp", "--port", "5432",
+    ];
+    let (code, _) = trace("sg-change-tracked", &args);
+    assert_eq!(code, 0);
+    let mut a = args.to_vec();
+    a.extend(["--at", "600ms"]);
+    let (code, v) = trace("sg-change-tracked", &a);
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("SG_NO_MATCH")),
+        "{v}"
+    );
+}

@@ -75,6 +75,84 @@ pub struct Args {
     /// or html (the drawing and the hops in one self-contained page).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Trace the network as it is at this virtual time of a run: after every
+    /// [[change]] whose `at_ms` is at or before it, applied in order. Seconds
+    /// (`2.5`) or a number with a unit (`2500ms`, `2.5s`, `1m`). Default: the
+    /// network as written.
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<u64>,
+}
+
+/// `--at`: virtual nanoseconds from seconds or a number with a unit (ns, us,
+/// ms, s, m), the units of the topology's times (`at_ms`).
+fn parse_at(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1e9,
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "m" | "min" => 60e9,
+        _ => {
+            return Err(format!(
+                "{s:?}: expected seconds (2.5) or a number with a unit: ns, us, ms, s, m (2500ms)"
+            ))
+        }
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected seconds (2.5) or a number with a unit (2500ms)"))?;
+    let ns = n * scale;
+    if !ns.is_finite() || ns < 0.0 || ns > crate::model::MAX_VIRTUAL_NS as f64 {
+        return Err(format!("{s:?}: expected a time between 0 and 1e9 s"));
+    }
+    Ok(ns.round() as u64)
+}
+
+/// Apply the topology's changes due at `at_ns` (at or before it) to `net`, as
+/// the run applies them; the labels of those applied and the instances they
+/// left stopped.
+fn changes_until(
+    net: &mut Network,
+    at_ns: u64,
+) -> Result<(Vec<String>, Vec<crate::model::InstanceIdx>), String> {
+    let mut running = vec![true; net.instances.len()];
+    let due: Vec<crate::model::Change> = net
+        .timeline
+        .changes
+        .iter()
+        .take_while(|c| c.at_ns <= at_ns)
+        .cloned()
+        .collect();
+    let mut labels = Vec::with_capacity(due.len());
+    for c in &due {
+        c.apply(net, &mut running)
+            .map_err(|e| format!("--at: {}: {e}", crate::escape::escape(&c.label)))?;
+        labels.push(c.label.clone());
+    }
+    let stopped = (0..running.len())
+        .filter(|&i| !running[i])
+        .map(|i| crate::model::InstanceIdx(i as u32))
+        .collect();
+    Ok((labels, stopped))
+}
+
+/// The line saying which network the trace saw (`--at`).
+fn at_text(at_ns: u64, labels: &[String]) -> String {
+    let when = format!("At {} ms of the run", at_ns as f64 / 1e6);
+    if labels.is_empty() {
+        format!("{when}: no change applied yet (the network as written)\n\n")
+    } else {
+        let list: Vec<String> = labels
+            .iter()
+            .map(|l| crate::escape::escape(l).into_owned())
+            .collect();
+        format!("{when}: after {}\n\n", list.join(", "))
+    }
 }
 
 /// One end of the trace.
@@ -305,6 +383,11 @@ fn resolution_json(r: &crate::route53::Resolution) -> Value {
 }
 
 fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
+    // The network at `--at`: names resolve and packets go as they would then.
+    let (applied, stopped) = match args.at {
+        Some(t) => changes_until(net, t)?,
+        None => (Vec::new(), Vec::new()),
+    };
     let (src, src_ip) = resolve(net, &args.from)?;
     let dns = lookup(net, src, &args.to, args.ipv6);
     let to = match &dns {
@@ -360,6 +443,18 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
         dont_fragment: df,
     };
     let mut dp = Dataplane::new(net);
+    for &instance in &stopped {
+        // The data plane keeps which instances run: stop them as the run does.
+        let stop = crate::model::Change {
+            at_ns: 0,
+            action: crate::model::ChangeAction::Instance {
+                instance,
+                running: false,
+            },
+            label: String::new(),
+        };
+        dp.apply_change(&stop)?;
+    }
     let result = probe(&mut dp, &p)?;
     let (request, reply, reached, back) = (
         &result.request,
@@ -394,6 +489,8 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                 "verdict": verdict.0,
                 "reason": verdict.1,
                 "dns": dns.as_ref().map(resolution_json),
+                "at_ms": args.at.map(|t| t as f64 / 1e6),
+                "changes_applied": args.at.map(|_| &applied),
             });
             Ok((
                 serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
@@ -406,6 +503,11 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                 // The resolution step comes first, as the host asks before it sends.
                 let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
                 text.push_str(&resolution_text(&args.to, r));
+                text.push_str(&body);
+            }
+            if let Some(t) = args.at {
+                let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
+                text.push_str(&at_text(t, &applied));
                 text.push_str(&body);
             }
             Ok((text, ok))
