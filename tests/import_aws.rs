@@ -340,8 +340,33 @@ fn tgw_hub_spoke_fixture_imports_attachments_tables_and_propagations() {
         .iter()
         .any(|r| r.target == TgwRouteTarget::Blackhole
             && r.destination.to_string() == "192.168.0.0/16"));
+    // SecurityGroupReferencingSupport: on for the TGW, the hub's and spoke-b's
+    // attachments, off on spoke-a's; the rule of spoke-b's group naming the hub's
+    // group is kept, spoke-a's identical one is stale (left out, reported).
+    assert!(tgw.sg_referencing);
+    assert!(net.tgw_attachments[hub].sg_referencing);
+    assert!(!net.tgw_attachments[a].sg_referencing);
+    assert!(done.toml.contains("security_group_referencing = true\n"));
+    assert!(done.toml.contains("security_group_referencing = false\n"));
+    let sg = |id: &str| {
+        net.security_groups
+            .iter()
+            .find(|g| g.id == id)
+            .unwrap_or_else(|| panic!("no group {id}"))
+    };
+    let names_hub = |g: &peeremu::model::SecurityGroup| {
+        g.ingress.iter().any(|r| {
+            matches!(r.peer, peeremu::model::SgPeer::Group(x) if net.security_groups[x.ix()].id == "sg-0e1000000000000h1")
+        })
+    };
+    assert!(names_hub(sg("sg-0e3000000000000s2")));
+    assert!(!names_hub(sg("sg-0e2000000000000s1")));
     let report = done.report();
     for (id, why) in [
+        (
+            "sg-0e2000000000000s1",
+            "SecurityGroupReferencingSupport is disabled on tgw-0c4d5e6f708192a3b",
+        ),
         (
             "tgw-attach-0e6000000000000a6",
             "Direct Connect gateway attachment",
@@ -387,6 +412,7 @@ fn tgw_hub_spoke_fixture_passes_check_and_runs_as_aws_would() {
     let flows = format!("{TGW}/flows.toml");
     let got = outcomes(&topo, Some(Path::new(&flows)), &out.join("run"));
     let want: Vec<(String, String)> = [
+        ("hub-to-spoke-a", "dropped"),
         ("hub-to-spoke-b", "delivered"),
         ("isolated-to-hub", "dropped"),
         ("spoke-a-to-dc", "delivered"),
@@ -749,12 +775,6 @@ fn examples_round_trip_through_describe_json() {
             .and_then(|s| s.to_str())
             .unwrap_or("x")
             .to_string();
-        // Known gap: the importer does not read SecurityGroupReferencingSupport
-        // yet (src/import/aws/map_transit.rs notes it), so the cross-TGW group rule
-        // of this example is left out after the round trip.
-        if stem == "tgw-sg-referencing" {
-            continue;
-        }
         let net = peeremu::topology::load_file(&ex).unwrap_or_else(|e| panic!("{e}"));
         // Direct Connect (describe-direct-connect-gateways, -virtual-interfaces) is
         // not imported yet: its hosts could not be placed in the imported network.

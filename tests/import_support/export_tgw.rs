@@ -71,7 +71,7 @@ pub fn export(
             "DefaultRouteTablePropagation": onoff(g.default_propagation),
             "VpnEcmpSupport": "enable",
             "DnsSupport": "enable",
-            "SecurityGroupReferencingSupport": "disable",
+            "SecurityGroupReferencingSupport": if g.sg_referencing { "enable" } else { "disable" },
             "MulticastSupport": "disable"
         });
         if let Some(t) = g.default_association {
@@ -115,7 +115,7 @@ pub fn export(
                         "VpcId": v.id, "VpcOwnerId": account, "State": state(a.state),
                         "SubnetIds": subnets.iter().map(|s| net.subnets[s.ix()].id.clone()).collect::<Vec<_>>(),
                         "CreationTime": "2026-01-01T00:00:00.000Z",
-                        "Options": {"DnsSupport": "enable", "SecurityGroupReferencingSupport": "disable",
+                        "Options": {"DnsSupport": "enable", "SecurityGroupReferencingSupport": onoff(a.sg_referencing),
                             "Ipv6Support": onoff(v.ipv6.is_some()), "ApplianceModeSupport": onoff(*appliance_mode)},
                         "Tags": []}),
                 );

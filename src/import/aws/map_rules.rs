@@ -157,6 +157,31 @@ fn may_reference(m: &Mapper<'_>, a: &str, b: &str) -> bool {
             || m.active.contains(&(b.to_string(), a.to_string())))
 }
 
+/// The transit gateway through which `a` may reference `b`'s groups in an
+/// inbound rule: both VPCs attached to it, and `SecurityGroupReferencingSupport`
+/// on for the TGW and both VPC attachments (an attachment that does not say is
+/// on, AWS's default for a new attachment), as `peeremu check` requires.
+/// `Err(tgw)`: they share a TGW, but the switch is off somewhere.
+fn tgw_reference(m: &Mapper<'_>, a: &str, b: &str) -> Option<Result<String, String>> {
+    let p = &m.plan;
+    let mut off = None;
+    for g in &p.tgws {
+        let att = |v: &str| {
+            p.tgw_attachments
+                .iter()
+                .find(|x| x.tgw == g.id && x.vpc.as_deref() == Some(v))
+        };
+        let (Some(x), Some(y)) = (att(a), att(b)) else {
+            continue;
+        };
+        if g.sg_referencing && x.sg_referencing != Some(false) && y.sg_referencing != Some(false) {
+            return Some(Ok(g.id.clone()));
+        }
+        off.get_or_insert_with(|| g.id.clone());
+    }
+    off.map(Err)
+}
+
 fn permissions(
     m: &mut Mapper<'_>,
     perms: &[IpPermission],
@@ -248,7 +273,26 @@ fn permissions(
                     format!("references security group `{other}`, which no file defines"),
                 ));
             };
-            if !may_reference(m, vpc, their_vpc) {
+            let across_tgw = if may_reference(m, vpc, their_vpc) {
+                None
+            } else {
+                tgw_reference(m, vpc, their_vpc)
+            };
+            if let Some(Ok(tgw)) = &across_tgw {
+                if key == "IpPermissionsEgress" {
+                    let why = format!("{key} rule of {group} referencing group {other} in {their_vpc} across {tgw} left out: AWS supports referencing across a transit gateway in inbound rules only");
+                    notes.lines.push(why.clone());
+                    m.skip(group, why, &at);
+                    continue;
+                }
+            }
+            if let Some(Err(tgw)) = &across_tgw {
+                let why = format!("{key} rule of {group} referencing group {other} in {their_vpc} left out: stale, as SecurityGroupReferencingSupport is disabled on {tgw} or on one of its VPC attachments (and there is no active same-region peering)");
+                notes.lines.push(why.clone());
+                m.skip(group, why, &at);
+                continue;
+            }
+            if across_tgw.is_none() && !may_reference(m, vpc, their_vpc) {
                 let why = format!("{key} rule of {group} referencing group {other} in {their_vpc} left out: stale (no active same-region peering), AWS ignores it");
                 notes.lines.push(why.clone());
                 m.skip(group, why, &at);

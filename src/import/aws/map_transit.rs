@@ -146,6 +146,7 @@ pub fn transit_gateways(
             region,
             default_association: o.default_route_table_association != Some(EnableDisable::Disable),
             default_propagation: o.default_route_table_propagation != Some(EnableDisable::Disable),
+            sg_referencing: o.security_group_referencing_support == Some(EnableDisable::Enable),
             notes: m.notes(&r.src, &g.tags),
         });
     }
@@ -268,6 +269,7 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
             vpc: None,
             subnets: Vec::new(),
             appliance_mode: false,
+            sg_referencing: None,
             onprem_cidrs: Vec::new(),
             peer_tgw: None,
             notes: Notes::default(),
@@ -297,9 +299,9 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
                 if plan.appliance_mode {
                     notes.lines.push("ApplianceModeSupport enable: recorded; peeremu does not pin the return path to one AZ yet".into());
                 }
-                if o.security_group_referencing_support == Some(EnableDisable::Enable) {
-                    notes.lines.push("SecurityGroupReferencingSupport enable: the importer does not write `security_group_referencing` yet, so security group rules naming groups across the transit gateway are left out (stale)".into());
-                }
+                plan.sg_referencing = o
+                    .security_group_referencing_support
+                    .map(|x| x == EnableDisable::Enable);
                 if o.ipv6_support == Some(EnableDisable::Disable) && m.plan.vpcs[vi].ipv6.is_some()
                 {
                     notes.lines.push("Ipv6Support disable: AWS propagates no IPv6 route for this VPC; peeremu propagates its IPv6 block too".into());

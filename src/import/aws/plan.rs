@@ -190,6 +190,8 @@ pub struct TgwPlan {
     pub region: String,
     pub default_association: bool,
     pub default_propagation: bool,
+    /// `SecurityGroupReferencingSupport` (`security_group_referencing`).
+    pub sg_referencing: bool,
     pub notes: Notes,
 }
 
@@ -204,6 +206,9 @@ pub struct TgwAttachmentPlan {
     pub vpc: Option<String>,
     pub subnets: Vec<String>,
     pub appliance_mode: bool,
+    /// VPC attachments: `Options.SecurityGroupReferencingSupport` when the
+    /// export says it (`None`: AWS's default for a new attachment, enable).
+    pub sg_referencing: Option<bool>,
     pub onprem_cidrs: Vec<String>,
     pub peer_tgw: Option<String>,
     pub notes: Notes,

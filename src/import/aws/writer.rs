@@ -287,6 +287,11 @@ fn transit(o: &mut String, plan: &Plan) {
             g.default_association,
             g.default_propagation
         );
+        if g.sg_referencing {
+            // After the blank line above: still the same table (nothing else between).
+            o.pop();
+            o.push_str("security_group_referencing = true\n\n");
+        }
         for a in plan.tgw_attachments.iter().filter(|a| a.tgw == g.id) {
             notes(o, &a.notes);
             let _ = writeln!(
@@ -304,6 +309,9 @@ fn transit(o: &mut String, plan: &Plan) {
             }
             if a.appliance_mode {
                 o.push_str("appliance_mode = true\n");
+            }
+            if let Some(x) = a.sg_referencing {
+                let _ = writeln!(o, "security_group_referencing = {x}");
             }
             if a.kind == "vpn" {
                 let _ = writeln!(o, "onprem_cidrs = {}", list(&a.onprem_cidrs));

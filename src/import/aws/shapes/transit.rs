@@ -37,6 +37,8 @@ pub struct TransitGatewayOptions {
     pub association_default_route_table_id: Option<String>,
     pub default_route_table_propagation: Option<EnableDisable>,
     pub propagation_default_route_table_id: Option<String>,
+    /// Security group referencing across the TGW (TGW-level switch; AWS's default disable).
+    pub security_group_referencing_support: Option<EnableDisable>,
 }
 
 /// What is on the other side of an attachment (`ResourceType`).
