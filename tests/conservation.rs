@@ -177,13 +177,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         any::<[bool; 7]>(),
         proptest::collection::vec(flow_spec(), 1..6),
         prop_oneof![Just(None), (1u64..3000).prop_map(Some)],
-        // KNOWN DEFECT, found by CI's fuzz seeds on 2026-12-06: with a NAT
-        // instance (`forward = "nat"`, value 2) as the private subnet's default
-        // route, a frame can end unaccounted (a one-packet flow through the
-        // instance to a peered VPC: sent 1, delivered 0, dropped 0). Until it is
-        // fixed the randomized topologies use "none" and "router" only; the
-        // examples and tests/forwarding_instances.rs still cover NAT instances.
-        0u8..2,
+        0u8..3,
     )
         .prop_map(|(b, flows, limit_ms, middlebox_forward)| Spec {
             middlebox_forward,
@@ -513,4 +507,47 @@ rate_pps = 100
     assert!(limited > 0, "{:?}", f.drops);
     assert!(f.drops.contains_key("QUEUE_OVERFLOW"), "{:?}", f.drops);
     assert_conserved("reassembly limit", &r);
+}
+
+/// Regression (CI fuzz seed 20261208): a NAT instance (`forward = "nat"`) as the
+/// private subnet's default route, and one 1,500-byte ping through it to the
+/// internet. The internet host fragments its 1,528-byte reply; the instance
+/// used to translate the first fragment back and keep the second for itself, so
+/// the flow's packet ended unaccounted (sent 1, delivered 0, dropped 0). Now
+/// both fragments follow the connection back and the reply arrives.
+#[test]
+fn a_nat_instance_as_default_route_accounts_for_every_frame() {
+    let s = Spec {
+        nat: true,
+        app_public_ip: false,
+        middlebox_route: false,
+        middlebox_check: false,
+        middlebox_forward: 2,
+        peering_active: false,
+        open_groups: false,
+        nacl_deny: false,
+        flows: vec![FlowSpec {
+            kind: 0,
+            from: 0,
+            to: 1,
+            port: 22,
+            size: 1500,
+            count: 1,
+            bytes: 1,
+            requests: 1,
+        }],
+        limit_ms: None,
+    };
+    let text = topology(&s);
+    let net = peeremu::topology::load_str(&text, "nat-instance.toml").expect("loads");
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("runs");
+    assert_conserved(&text, &r);
+    let f = &r.reports[0];
+    assert_eq!(
+        (f.sent_packets, f.delivered_packets, f.dropped_packets),
+        (1, 1, 0),
+        "{:?} {:?}",
+        f.drops,
+        f.notes
+    );
 }

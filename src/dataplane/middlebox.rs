@@ -96,7 +96,18 @@ impl Dataplane {
             None if matches!(key.protocol, proto::TCP | proto::UDP) => Some(key.dst_port),
             None => None,
         };
-        table.inbound(now, key.protocol, port, remote)
+        let back = table.inbound(now, key.protocol, port, remote)?;
+        // A reply's first fragment names the connection; the fragments after
+        // it carry no port or echo id and follow it to the same private host,
+        // as the NAT gateway's do (Linux's conntrack gets there by reassembling
+        // first). Without this note a reply the remote fragmented (a datagram
+        // the instance forwarded whole, split on the internet's 1,500-byte leg)
+        // had its tail delivered to the instance itself, and the flow's
+        // packet was never completed nor dropped (the fuzz defect of #11/#17).
+        if key.fragment == FragmentKind::First {
+            table.note_first_fragment(remote, back.0);
+        }
+        Some(back)
     }
 
     /// The packet passed `eni`'s NACL and security group on arrival and is not
