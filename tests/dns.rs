@@ -568,3 +568,249 @@ fn trace_accepts_a_name_and_shows_the_resolution_step() {
     assert_eq!(v["dns"]["answers"][0]["value"], "10.1.1.20");
     assert_eq!(v["dst"], "10.1.1.20");
 }
+
+/// A private zone whose `pool.internal.example` has 40 A records (the last one
+/// db's address: the flow goes there), and three flows by name: one from app
+/// to that name (its answer is over 512 bytes: truncated, retried over TCP),
+/// one from app asking 169.254.169.253 for db's private hostname, and one from
+/// the internet host asking its own resolver `192.0.2.53` for db's public
+/// hostname (an internet host's lookup has frames when its resolver is named).
+fn large_and_link_local() -> String {
+    let mut records: Vec<String> = (100..139)
+        .map(|i| {
+            format!("{{ name = \"pool.internal.example\", type = \"A\", value = \"10.1.1.{i}\" }}")
+        })
+        .collect();
+    records
+        .push("{ name = \"pool.internal.example\", type = \"A\", value = \"10.1.1.20\" }".into());
+    let extra = format!(
+        r#"
+[[private_zone]]
+id = "Z-POOL"
+name = "internal.example"
+vpcs = ["vpc-a"]
+records = [{}]
+
+[[host]]
+name = "internet"
+ip = "203.0.113.10"
+
+[[flow]]
+name = "pool"
+kind = "tcp"
+from = "app"
+to = "pool.internal.example"
+port = 5432
+bytes = 10000
+expect = "delivered"
+
+[[flow]]
+name = "link-local"
+kind = "tcp"
+from = "app"
+to = "ec2-3-80-1-20.compute-1.amazonaws.com"
+dns_server = "169.254.169.253"
+port = 5432
+bytes = 10000
+start_ms = 100
+expect = "delivered"
+
+[[flow]]
+name = "from-internet"
+kind = "ping"
+from = "internet"
+to = "ec2-3-80-2-30.compute-1.amazonaws.com"
+dns_server = "192.0.2.53"
+count = 1
+start_ms = 200
+"#,
+        records.join(", ")
+    );
+    topo("us-east-1", true, &extra)
+}
+
+#[test]
+fn a_large_answer_is_truncated_and_retried_over_tcp() {
+    let (net, r) = run(&large_and_link_local());
+    let l = net.flows[0].dns.as_ref().expect("a flow by name");
+    assert_eq!(l.resolution.answers.len(), 40);
+    assert!(l.truncated, "40 A records do not fit 512 bytes");
+    // Three round trips: UDP (answer truncated), the TCP handshake, the query
+    // over TCP; the flow starts when the full answer is in.
+    assert_eq!(l.answer_ns - l.query_ns, 6 * l.one_way_ns);
+    assert_eq!(net.flows[0].start_ns, l.answer_ns);
+    assert_eq!(answer(&net, "pool").as_deref(), Some("10.1.1.20"));
+    assert_eq!(outcome(&r, "pool"), "delivered");
+    // A small answer is not truncated.
+    let small = net.flows[1].dns.as_ref().unwrap();
+    assert!(!small.truncated);
+    assert_eq!(small.answer_ns - small.query_ns, 2 * small.one_way_ns);
+    // Every lookup frame is counted: the run's own check balances.
+    assert!(r.totals.conservation.holds);
+}
+
+#[test]
+fn the_link_local_resolver_answers_like_base_plus_two() {
+    let (net, r) = run(&large_and_link_local());
+    let f = &net.flows[1];
+    let l = f.dns.as_ref().unwrap();
+    assert_eq!(
+        l.server.map(|s| s.to_string()).as_deref(),
+        Some("169.254.169.253")
+    );
+    // The same answer base +2 gives (the peering lets vpc-a resolve db's public
+    // hostname to its private address).
+    let base2 = resolve(
+        &net,
+        Vantage::Vpc(peeremu::model::VpcIdx(0)),
+        &l.name,
+        false,
+    );
+    assert_eq!(l.resolution.answers, base2.answers);
+    assert_eq!(answer(&net, "link-local").as_deref(), Some("10.1.1.20"));
+    assert_eq!(outcome(&r, "link-local"), "delivered");
+    // The internet host asks the resolver it was given; the public address.
+    let i = net.flows[2].dns.as_ref().unwrap();
+    assert_eq!(
+        i.server.map(|s| s.to_string()).as_deref(),
+        Some("192.0.2.53")
+    );
+    assert_eq!(answer(&net, "from-internet").as_deref(), Some("3.80.2.30"));
+}
+
+#[test]
+fn dns_server_is_checked() {
+    for (server, from, to, says) in [
+        (
+            "10.0.0.53",
+            "app",
+            "db.example.org",
+            "base +2 (10.0.0.2) or at 169.254.169.253",
+        ),
+        (
+            "10.0.0.2",
+            "app",
+            "db",
+            "`dns_server` is for a flow whose `to` is a DNS name",
+        ),
+        (
+            "dns.example",
+            "internet",
+            "db.example.org",
+            "not an IP address",
+        ),
+    ] {
+        let text = topo(
+            "us-east-1",
+            false,
+            &format!(
+                "\n[[host]]\nname = \"internet\"\nip = \"203.0.113.10\"\n\n[[flow]]\nname = \"f\"\nkind = \"ping\"\nfrom = \"{from}\"\nto = \"{to}\"\ndns_server = \"{server}\"\n"
+            ),
+        );
+        let e = load_str(&text, "t.toml").expect_err("rejected").to_string();
+        assert!(e.contains(says) && e.contains("flow f"), "{server}: {e}");
+    }
+    // The VPC's own base +2 is accepted.
+    let text = topo(
+        "us-east-1",
+        false,
+        "\n[[flow]]\nname = \"f\"\nkind = \"ping\"\nfrom = \"app\"\nto = \"db.example.org\"\ndns_server = \"10.0.0.2\"\n",
+    );
+    assert!(load_str(&text, "t.toml").is_ok());
+}
+
+#[test]
+#[ignore = "needs tshark"]
+fn dns_over_tcp_and_the_link_local_resolver_decode_clean_in_tshark() {
+    let dir = std::env::temp_dir().join(format!("peeremu-dns-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let topo_file = dir.join("dns-tcp.toml");
+    std::fs::write(&topo_file, large_and_link_local()).unwrap();
+    let out = dir.join("out");
+    let o = peeremu(&[
+        "run",
+        topo_file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-report",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["flows"][0]["dns"]["truncated"], true);
+    assert_eq!(summary["flows"][1]["dns"]["truncated"], false);
+    assert_eq!(summary["flows"][1]["dns"]["server"], "169.254.169.253");
+    assert_eq!(summary["totals"]["conservation"]["holds"], true);
+    let cap = out.join("capture.pcapng");
+    let fields = |filter: &str, f: &[&str]| -> Vec<String> {
+        let mut args = vec!["-r", cap.to_str().unwrap(), "-Y", filter, "-T", "fields"];
+        for x in f {
+            args.extend(["-e", x]);
+        }
+        let t = Command::new("tshark")
+            .args(&args)
+            .output()
+            .expect("tshark runs");
+        String::from_utf8_lossy(&t.stdout)
+            .lines()
+            .map(|l| l.replace("True", "1").replace("False", "0"))
+            .collect()
+    };
+    // Over UDP: the query, and the answer with TC set and no records.
+    let udp = fields(
+        "udp && dns.qry.name == \"pool.internal.example\" && dns.flags.response == 1",
+        &["dns.flags.truncated", "dns.count.answers"],
+    );
+    assert_eq!(udp, ["1\t0"], "UDP answer: TC, no records");
+    // Over TCP port 53: the same query, answered in full (40 A records).
+    let tcp = fields(
+        "tcp.port == 53 && dns.qry.name == \"pool.internal.example\"",
+        &[
+            "dns.flags.response",
+            "dns.flags.truncated",
+            "dns.count.answers",
+        ],
+    );
+    assert_eq!(tcp, ["0\t0\t0", "1\t0\t40"], "TCP query and full answer");
+    // The TCP connection: SYN, SYN-ACK, ACK, the query, the answer (one
+    // segment), the stub's ACK and FIN, the resolver's FIN, the last ACK.
+    let segs = fields("tcp.port == 53", &["tcp.flags.str"]);
+    assert_eq!(segs.len(), 9, "{segs:?}");
+    assert!(segs[0].contains('S') && !segs[0].contains('A'), "{segs:?}");
+    assert!(segs.iter().any(|s| s.contains('F')), "{segs:?}");
+    // The link-local resolver: the query to 169.254.169.253 port 53 and its
+    // answer from there.
+    let ll = fields(
+        "udp.port == 53 && ip.addr == 169.254.169.253",
+        &["ip.src", "ip.dst", "dns.flags.response", "dns.a"],
+    );
+    assert_eq!(
+        ll,
+        [
+            "10.0.1.10\t169.254.169.253\t0\t",
+            "169.254.169.253\t10.0.1.10\t1\t10.1.1.20"
+        ],
+        "link-local query and answer"
+    );
+    // The internet host's lookup, at its own resolver.
+    let inet = fields(
+        "dns && ip.addr == 192.0.2.53",
+        &["ip.src", "dns.flags.response", "dns.a"],
+    );
+    assert_eq!(
+        inet,
+        ["203.0.113.10\t0\t", "192.0.2.53\t1\t3.80.2.30"],
+        "internet host's lookup"
+    );
+    let bad = fields(
+        "(dns || tcp.port == 53) && (_ws.malformed || _ws.expert.severity >= \"Warning\" || tcp.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\" || ip.checksum.status == \"Bad\" || tcp.analysis.flags)",
+        &["frame.number", "_ws.expert.message"],
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

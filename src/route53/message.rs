@@ -44,6 +44,24 @@ pub fn response(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Vec<u
     m.to_vec().map_err(|e| e.to_string())
 }
 
+/// The response over UDP when the full one does not fit: the header with TC
+/// set and the question, no records (the stub asks again over TCP).
+pub fn truncated(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Vec<u8>, String> {
+    let mut m = Message::new();
+    m.set_id(id)
+        .set_message_type(MessageType::Response)
+        .set_op_code(OpCode::Query)
+        .set_recursion_desired(true)
+        .set_recursion_available(true)
+        .set_truncated(true)
+        .set_response_code(match res.rcode {
+            Rcode::NxDomain => ResponseCode::NXDomain,
+            Rcode::NoError | Rcode::NoResponse => ResponseCode::NoError,
+        })
+        .add_query(Query::query(fqdn(name)?, qtype(v6)));
+    m.to_vec().map_err(|e| e.to_string())
+}
+
 /// Decode a message (tests, `trace`).
 pub fn decode(bytes: &[u8]) -> Result<Message, String> {
     Message::from_vec(bytes).map_err(|e| e.to_string())

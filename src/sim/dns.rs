@@ -10,8 +10,6 @@ use crate::route53::lookup::{frames, LookupFrames};
 /// One lookup to put on the wire.
 pub struct Lookup {
     pub frames: LookupFrames,
-    pub query_ns: u64,
-    pub answer_ns: u64,
 }
 
 /// Per plan: where the lookup is seen and its frames (`None`: the flow names
@@ -45,15 +43,10 @@ pub fn frames_for(
                 },
                 std::net::IpAddr::V6(_) => p.src_ip,
             };
-            let fr = frames(l, client, mac, crate::dataplane::ROUTER_MAC, port, id)?;
-            Some((
-                point,
-                Lookup {
-                    frames: fr,
-                    query_ns: l.query_ns,
-                    answer_ns: l.answer_ns,
-                },
-            ))
+            // The TCP retry's initial sequence numbers (client, server).
+            let isn = rng.next_u64();
+            let fr = frames(l, client, mac, crate::dataplane::ROUTER_MAC, port, id, isn)?;
+            Some((point, Lookup { frames: fr }))
         })
         .collect()
 }

@@ -84,9 +84,9 @@ enum Event {
     /// A time of the topology's timeline: snapshot every flow's counters, then
     /// apply the changes due (see `sim::timeline`).
     Mark,
-    /// A flow's DNS query leaves its source (`answer = false`), or the answer
-    /// arrives (see `sim::dns`).
-    Dns { lookup: u32, answer: bool },
+    /// Frame `frame` of a flow's DNS lookup: a query or segment leaves its
+    /// source, or an answer or segment reaches it (see `sim::dns`).
+    Dns { lookup: u32, frame: u32 },
 }
 
 /// One endpoint. The fields every frame touches sit here, together; the smoltcp
@@ -200,20 +200,13 @@ pub fn run(
     let lookups = super::dns::frames_for(net, config.seed, &setup.plans);
     for (i, l) in lookups.iter().enumerate() {
         if let Some((_, l)) = l {
-            e.dns_left += 1 + usize::from(l.frames.answer.is_some());
-            e.queue.push(
-                l.query_ns,
-                Event::Dns {
-                    lookup: i as u32,
-                    answer: false,
-                },
-            );
-            if l.frames.answer.is_some() {
+            e.dns_left += l.frames.frames.len();
+            for (k, f) in l.frames.frames.iter().enumerate() {
                 e.queue.push(
-                    l.answer_ns,
+                    f.at_ns,
                     Event::Dns {
                         lookup: i as u32,
-                        answer: true,
+                        frame: k as u32,
                     },
                 );
             }
@@ -237,8 +230,8 @@ pub fn run(
         }
         now = t;
         e.events += 1;
-        if let Event::Dns { lookup, answer } = ev {
-            e.dns(t, &lookups, lookup, answer, observer);
+        if let Event::Dns { lookup, frame } = ev {
+            e.dns(t, &lookups, lookup, frame, observer);
         } else {
             e.handle(t, ev, &mut nodes, &mut stats, fabric, observer);
         }
@@ -479,42 +472,42 @@ impl Engine<'_> {
     /// Whether frames seen at `point` go to the observer (see
     /// [`Observer::eni_frames_only`]).
     #[inline]
-    /// A DNS query or answer of a flow by name, seen at the source's interface
-    /// and counted: the query is emitted by the host and taken by the resolver
-    /// (delivered) or by nobody (absorbed); the answer is made by the resolver
-    /// (generated) and delivered to the host.
+    /// A frame of a flow's DNS lookup, seen at the source's interface and
+    /// counted: a frame the host sends is taken by the resolver (delivered) or
+    /// by nobody (absorbed); one the resolver sends is generated and delivered
+    /// to the host.
     fn dns(
         &mut self,
         t: u64,
         lookups: &[Option<(CapturePoint, super::dns::Lookup)>],
         i: u32,
-        answer: bool,
+        k: u32,
         observer: &mut dyn Observer,
     ) {
         let Some(Some((point, l))) = lookups.get(i as usize) else {
             return;
         };
+        let Some(f) = l.frames.frames.get(k as usize) else {
+            return;
+        };
         self.dns_left = self.dns_left.saturating_sub(1);
         self.frames += 1;
-        let (dir, bytes) = if answer {
-            self.ledger.generated += 1;
-            self.ledger.delivered += 1;
-            self.last_delivery_ns = t;
-            (
-                FrameDirection::Inbound,
-                l.frames.answer.as_deref().unwrap_or(&[]),
-            )
-        } else {
+        let dir = if f.from_host {
             self.ledger.emitted += 1;
-            if l.frames.answer.is_some() {
+            if f.taken {
                 self.ledger.delivered += 1;
             } else {
                 self.ledger.absorbed += 1;
             }
-            (FrameDirection::Outbound, &l.frames.query[..])
+            FrameDirection::Outbound
+        } else {
+            self.ledger.generated += 1;
+            self.ledger.delivered += 1;
+            self.last_delivery_ns = t;
+            FrameDirection::Inbound
         };
         if self.observes(*point) {
-            observer.frame(t, *point, dir, bytes);
+            observer.frame(t, *point, dir, &f.bytes);
         }
     }
 

@@ -593,6 +593,12 @@ pub struct FlowSpec {
     pub df: Option<S<bool>>,
     #[serde(default)]
     pub ipv6: bool,
+    /// A flow by DNS name: the resolver its source asks. An instance: the
+    /// Amazon resolver at its VPC's base +2 (default) or `169.254.169.253`; an
+    /// internet host: the address of its resolver (without it the lookup has
+    /// no frames).
+    #[schemars(with = "Option<String>")]
+    pub dns_server: Option<S<String>>,
     /// `delivered`, `dropped` (any reason), `dropped:REASON` or `dropped:A|B` (any
     /// of the reasons listed).
     #[schemars(with = "Option<String>")]

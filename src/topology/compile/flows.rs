@@ -288,7 +288,17 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
                 None => (None, None),
             },
             (true, None) => (None, None),
-            (false, _) => (endpoint(c, &f.to, &o), None),
+            (false, _) => {
+                if let Some(d) = &f.dns_server {
+                    c.err(
+                        "flow-dns-server",
+                        d.span(),
+                        &o,
+                        "`dns_server` is for a flow whose `to` is a DNS name (the resolver its source asks)",
+                    );
+                }
+                (endpoint(c, &f.to, &o), None)
+            }
         };
         // `None`: the expectation is broken (reported); `Some(None)`: no expectation.
         let expect = match &f.expect {
@@ -389,6 +399,48 @@ fn unreachable_from_internet(
     })
 }
 
+/// The Amazon resolver's link-local address, which answers like the VPC's
+/// base +2 (Amazon VPC User Guide, "Amazon DNS server").
+pub const LINK_LOCAL_RESOLVER: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
+
+/// A flow's `dns_server`: for an instance, the Amazon resolver at its VPC's
+/// base +2 (`default`) or at 169.254.169.253; for an internet host, the
+/// resolver on the internet it asks (any address of its family); an
+/// on-premises host asks its own DNS server (`dns_forwarder` on the host).
+fn dns_server(
+    c: &mut Compiler<'_>,
+    d: &S<String>,
+    src: Endpoint,
+    default: Option<IpAddr>,
+    o: &str,
+) -> Option<IpAddr> {
+    let text = d.get_ref().trim();
+    let ip = text.parse::<IpAddr>().ok();
+    let problem = match src {
+        Endpoint::Eni(_) => match (ip, default) {
+            (Some(IpAddr::V4(a)), _) if a == LINK_LOCAL_RESOLVER => return ip,
+            (Some(a), Some(b)) if a == b => return ip,
+            (_, b) => format!(
+                "an instance asks the Amazon resolver at its VPC's base +2{} or at 169.254.169.253, not `{}`",
+                b.map_or(String::new(), |b| format!(" ({b})")),
+                crate::escape::escape(text)
+            ),
+        },
+        Endpoint::External(h) => match c.net.external_hosts.get(h.ix()) {
+            Some(x) if x.site == ExternalSite::Internet => match ip {
+                Some(a) if a.is_ipv4() == x.ip.is_ipv4() => return ip,
+                _ => format!(
+                    "`{}` is not an IP address of the internet host's family (the resolver it asks, e.g. \"192.0.2.53\")",
+                    crate::escape::escape(text)
+                ),
+            },
+            _ => "an on-premises host asks its own DNS server: set `dns_forwarder` on the host to a Route 53 Resolver inbound endpoint".to_string(),
+        },
+    };
+    c.err("flow-dns-server", d.span(), o, problem);
+    None
+}
+
 /// `to` names no object and reads as a DNS name (it has a dot): the flow's
 /// source looks it up (see [`lookup`]).
 fn looks_like_dns_name(c: &Compiler<'_>, to: &S<String>) -> bool {
@@ -445,6 +497,11 @@ fn lookup(
             }
         },
     };
+    let server = match &f.dns_server {
+        None => server,
+        Some(d) => Some(dns_server(c, d, src, server, o)?),
+    };
+    let net = &c.net;
     let res = resolve(net, vantage, raw, f.ipv6);
     let start = f
         .start_ms
