@@ -10,6 +10,7 @@ use peeremu::cli::reach::{matrix, Cell};
 use peeremu::cli::trace::Proto;
 use peeremu::import::aws::{import, ImportError, Imported, Options};
 use peeremu::model::{Network, RouteTarget, TgwAttachmentKind, TgwRouteTarget};
+use peeremu::route53::ZoneKind;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +18,7 @@ use std::process::Command;
 const BATFISH: &str = "tests/data/aws/batfish-two-regions";
 const FLAT: &str = "tests/data/aws/flat-one-vpc";
 const TGW: &str = "tests/data/aws/tgw-hub-spoke";
+const DNS: &str = "tests/data/aws/dns-private-zones";
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_peeremu"))
@@ -243,6 +245,21 @@ fn flat_folder_recognised_by_keys_not_names() {
         "ok",
         "the rule is on port 53, the reply goes to 49152"
     );
+    // The firewall is a route target with SourceDestCheck false: it forwards
+    // (as a router: AWS does not say whether it NATs; the report says how).
+    assert_eq!(fw.forward, peeremu::model::Forwarding::Router);
+    assert!(done.toml.contains("forward = \"router\""));
+    let report = done.report();
+    assert!(
+        report.lines().any(|l| l.contains("i-0f1a70000000000fw")
+            && l.contains("eni-0f1a7000000fw001")
+            && l.contains("set forward = \"nat\"")),
+        "{report}"
+    );
+    // client → vault (172.16.2.140) takes the route to the firewall, which
+    // forwards it out of its ENI in vault's subnet: NACL rule 50 of that subnet
+    // (which drops client → server) is not crossed, as in AWS (same subnet).
+    assert_eq!(cell(&net, &m, "client", "vault"), "ok");
     // The middlebox route (more specific than the local route) goes to the firewall's ENI.
     let front = net
         .route_tables
@@ -447,6 +464,121 @@ fn tgw_hub_spoke_fixture_passes_check_and_runs_as_aws_would() {
         .expect("trace");
     let text = String::from_utf8_lossy(&t.stdout);
     assert!(text.contains("TGW_BLACKHOLE"), "{text}");
+}
+
+#[test]
+fn dns_fixture_imports_attributes_peering_options_and_zones() {
+    let (done, net) = import_ok(DNS);
+    for (vi, _) in net.vpcs.iter().enumerate() {
+        let a = net.dns.vpc(peeremu::model::VpcIdx(vi as u32));
+        assert!(a.support && a.hostnames, "describe-vpc-attribute read");
+    }
+    assert_eq!(net.peerings.len(), 1);
+    let o = net.dns.peering_options[0];
+    assert!(o.accepter && !o.requester, "AccepterVpcInfo.PeeringOptions");
+    let zone = |id: &str| {
+        net.dns
+            .zones
+            .iter()
+            .find(|z| z.id == id)
+            .unwrap_or_else(|| panic!("no zone {id}:\n{}", done.toml))
+    };
+    let vpc = |id: &str| {
+        peeremu::model::VpcIdx(net.vpcs.iter().position(|v| v.id == id).expect("vpc") as u32)
+    };
+    let internal = zone("Z0123456789INTERNAL");
+    assert_eq!(internal.name, "internal.example");
+    assert!(
+        matches!(&internal.kind, ZoneKind::Private { vpcs } if *vpcs == vec![vpc("vpc-0d1000000000000a1")])
+    );
+    // SOA and NS of the apex are implicit; MX, alias, weighted and wildcard are reported.
+    assert_eq!(internal.records.len(), 2, "{:?}", internal.records);
+    // db.example: private, its VPC known only from list-hosted-zones-by-vpc.
+    assert!(
+        matches!(&zone("Z0987654321DBZONE").kind, ZoneKind::Private { vpcs } if *vpcs == vec![vpc("vpc-0d2000000000000b1")])
+    );
+    assert!(matches!(zone("Z05550000PUBLIC").kind, ZoneKind::Public));
+    let report = done.report();
+    for (id, why) in [
+        ("Z0123456789INTERNAL", "MX record not modelled"),
+        ("Z0123456789INTERNAL", "alias record not modelled"),
+        ("Z0123456789INTERNAL", "routing policy"),
+        ("Z0123456789INTERNAL", "\\052.internal.example"),
+        (
+            "rslvr-out-0d1000000000000a1",
+            "Resolver endpoints are not imported",
+        ),
+        (
+            "rslvr-rr-0d1000000000000a1",
+            "Resolver rules are not imported",
+        ),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn dns_fixture_runs_flows_by_name_as_aws_would() {
+    let out = scratch("dns-run");
+    let topo = out.join("dns.toml");
+    let st = bin()
+        .args(["import", "aws", DNS, "-o"])
+        .arg(&topo)
+        .output()
+        .expect("import");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let flows = format!("{DNS}/flows.toml");
+    let got = outcomes(&topo, Some(Path::new(&flows)), &out.join("run"));
+    let want: Vec<(String, String)> = [
+        ("app-to-db-by-cname", "delivered"),
+        ("app-to-db-by-private-name", "delivered"),
+        ("app-to-db-zone", "nxdomain"),
+        ("db-to-app-by-db-zone", "delivered"),
+        ("db-to-internal-name", "nxdomain"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn dns_outputs_that_do_not_name_their_object_are_errors_naming_the_file() {
+    // describe-vpc-attribute names its VPC; without it the attribute is for nobody.
+    let e = error_of(
+        &[("attr.json", json!({"EnableDnsSupport": {"Value": true}}))],
+        &[],
+    );
+    assert_eq!(e.file, "attr.json");
+    assert!(e.message.contains("without its `VpcId`"), "{e}");
+    let e = error_of(
+        &[(
+            "attr.json",
+            json!({"VpcId": "vpc-1", "EnableDnsSupport": {"Value": "yes"}}),
+        )],
+        &[],
+    );
+    assert_eq!(e.path, "EnableDnsSupport.Value", "{e}");
+    // list-resource-record-sets and list-hosted-zones-by-vpc print no zone / VPC id.
+    let e = error_of(&[("records.json", json!({"ResourceRecordSets": []}))], &[]);
+    assert!(e.message.contains("which hosted zone"), "{e}");
+    let e = error_of(&[("zones.json", json!({"HostedZoneSummaries": []}))], &[]);
+    assert!(e.message.contains("which VPC"), "{e}");
+    let e = error_of(
+        &[(
+            "Z0123456789AB.records.json",
+            json!({"ResourceRecordSets": [], "IsTruncated": true}),
+        )],
+        &[],
+    );
+    assert!(e.message.contains("IsTruncated is true"), "{e}");
 }
 
 #[test]
@@ -794,27 +926,37 @@ fn examples_round_trip_through_describe_json() {
         if !net.timeline.changes.is_empty() {
             continue;
         }
-        // Route 53 zones and resolver rules come from Route 53's API, not EC2's
-        // describe-* output the importer reads: flows by name cannot come back.
-        if net.flows.iter().any(|f| f.dns.is_some()) {
-            continue;
-        }
-        // Whether an instance forwards (ip_forward, iptables) is its operating
-        // system's setting: the EC2 API does not describe it, so such examples
-        // cannot come back the same.
-        if net
-            .instances
-            .iter()
-            .any(|i| i.forward != peeremu::model::Forwarding::None)
-        {
+        // Resolver endpoints and forwarding rules are reported, not imported
+        // (the on-premises zones and servers they reach are not in AWS's API).
+        if !net.dns.rules.is_empty() || !net.dns.inbound.is_empty() {
             continue;
         }
         let dir = scratch(&format!("round-{stem}"));
         import_support::export::export(&net, &dir.join("aws_configs"));
         let done = import(&dir.join("aws_configs"), &Options::default(), "back.toml")
             .unwrap_or_else(|e| panic!("{stem}: {e}"));
+        // Whether a forwarding instance NATs is its OS's setting, which AWS does
+        // not describe: the import writes `forward = "router"` and says how to
+        // make it a NAT instance; apply that hint, as a user would.
+        let mut text_back = done.toml.clone();
+        for i in &net.instances {
+            if i.forward == peeremu::model::Forwarding::Nat {
+                let report = done.report();
+                assert!(
+                    report
+                        .lines()
+                        .any(|l| l.contains(&i.id) && l.contains("set forward = \"nat\"")),
+                    "{stem}: {} not reported:\n{report}",
+                    i.id
+                );
+                let from = format!("id = \"{}\"\nforward = \"router\"", i.id);
+                assert!(text_back.contains(&from), "{stem}: {from}");
+                text_back =
+                    text_back.replace(&from, &format!("id = \"{}\"\nforward = \"nat\"", i.id));
+            }
+        }
         let topo = dir.join("back.toml");
-        std::fs::write(&topo, &done.toml).expect("write");
+        std::fs::write(&topo, &text_back).expect("write");
         // The example's hosts and flows, as a flows file for the imported network.
         let text = std::fs::read_to_string(&ex).expect("read");
         let table: toml::Table = text.parse().expect("toml");

@@ -242,7 +242,7 @@ pub fn export(net: &Network, dir: &Path) {
             json!({"ReservationId": format!("r-{}", i.id), "OwnerId": ACCOUNT, "Instances": [inst]}),
         );
     }
-    for p in &net.peerings {
+    for (pi, p) in net.peerings.iter().enumerate() {
         let info = |v: VpcIdx| {
             let vpc = &net.vpcs[v.ix()];
             let mut j = json!({"VpcId": vpc.id, "OwnerId": ACCOUNT, "Region": net.regions[vpc.region.ix()].name});
@@ -256,7 +256,13 @@ pub fn export(net: &Network, dir: &Path) {
             }
             j
         };
-        let j = json!({"VpcPeeringConnectionId": p.id, "RequesterVpcInfo": info(p.requester), "AccepterVpcInfo": info(p.accepter), "Status": {"Code": p.status.as_str(), "Message": p.status.as_str()}});
+        let mut j = json!({"VpcPeeringConnectionId": p.id, "RequesterVpcInfo": info(p.requester), "AccepterVpcInfo": info(p.accepter), "Status": {"Code": p.status.as_str(), "Message": p.status.as_str()}});
+        if p.status == PeeringStatus::Active {
+            let o = net.dns.peering_options.get(pi).copied().unwrap_or_default();
+            let opts = |on: bool| json!({"AllowDnsResolutionFromRemoteVpc": on, "AllowEgressFromLocalClassicLinkToRemoteVpc": false, "AllowEgressFromLocalVpcToRemoteClassicLink": false});
+            j["RequesterVpcInfo"]["PeeringOptions"] = opts(o.requester);
+            j["AccepterVpcInfo"]["PeeringOptions"] = opts(o.accepter);
+        }
         // Both regions of an inter-region peering describe it.
         push(
             region_of_vpc(p.requester),
@@ -356,6 +362,7 @@ pub fn export(net: &Network, dir: &Path) {
         );
     }
     super::export_tgw::export(net, dir, ACCOUNT, &mut push);
+    super::export_dns::export(net, dir, ACCOUNT);
     for (region, keys) in files {
         for (key, records) in keys {
             let mut obj = serde_json::Map::new();

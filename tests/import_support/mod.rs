@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod export;
+pub mod export_dns;
 pub mod export_tgw;
 pub mod synthetic;
 

@@ -60,6 +60,14 @@ pub struct Account {
     /// (route table id, `routes` | `associations` | `propagations`) for every
     /// per-table output read, empty ones too (an empty list is data).
     pub tgw_table_outputs: HashSet<(String, &'static str)>,
+    /// describe-vpc-attribute outputs: (VpcId, EnableDnsSupport, EnableDnsHostnames).
+    pub vpc_attributes: Vec<Rec<(String, Option<bool>, Option<bool>)>>,
+    /// Hosted zones (get-hosted-zone with its VPCs, list-hosted-zones without).
+    pub zones: Vec<Rec<(HostedZone, Option<Vec<HostedZoneVpc>>)>>,
+    /// list-hosted-zones-by-vpc: (VPC from the file's path, zone).
+    pub zone_summaries: Vec<(String, Rec<HostedZoneSummary>)>,
+    /// list-resource-record-sets: (zone id candidates from the path, `|`-separated, record).
+    pub record_sets: Vec<(String, Rec<ResourceRecordSet>)>,
     /// (id, why, source) of records of kinds not modelled.
     pub unmodelled: Vec<(String, &'static str, Source)>,
     /// Every id defined, with its source (for duplicates and references).
@@ -321,6 +329,58 @@ impl Account {
                 src: s,
                 region: region.clone(),
             });
+        }
+        if let Some(a) = f.vpc_attribute {
+            self.vpc_attributes.push(Rec {
+                item: a,
+                src: Source {
+                    file: fi,
+                    path: String::new(),
+                },
+                region: region.clone(),
+            });
+        }
+        for (i, z) in f.zones.into_iter().enumerate() {
+            let path = if z.1.is_some() {
+                "HostedZone".to_string()
+            } else {
+                format!("HostedZones[{i}]")
+            };
+            self.zones.push(Rec {
+                item: z,
+                src: Source { file: fi, path },
+                region: region.clone(),
+            });
+        }
+        for set in f.zone_summaries {
+            for (i, item) in set.items.into_iter().enumerate() {
+                self.zone_summaries.push((
+                    set.table.clone(),
+                    Rec {
+                        item,
+                        src: Source {
+                            file: fi,
+                            path: format!("{}[{i}]", set.path),
+                        },
+                        region: region.clone(),
+                    },
+                ));
+            }
+        }
+        for set in f.record_sets {
+            for (i, item) in set.items.into_iter().enumerate() {
+                self.record_sets.push((
+                    set.table.clone(),
+                    Rec {
+                        item,
+                        src: Source {
+                            file: fi,
+                            path: format!("{}[{i}]", set.path),
+                        },
+                        region: region.clone(),
+                    },
+                ));
+            }
         }
         for (key, why, ids) in f.unmodelled {
             for (i, id) in ids.into_iter().enumerate() {

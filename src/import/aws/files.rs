@@ -26,10 +26,42 @@ pub const UNMODELLED_KEYS: &[(&str, &str)] = &[
     ("FlowLogs", "flow log settings do not change forwarding"),
     ("AvailabilityZones", "zones are taken from the subnets"),
     ("Regions", "regions are taken from the folders and subnets"),
+    (
+        "ResolverEndpoints",
+        "Route 53 Resolver endpoints are not imported yet: add [[resolver_endpoint]] by hand",
+    ),
+    (
+        "IpAddresses",
+        "Route 53 Resolver endpoint addresses are not imported yet: add [[resolver_endpoint]] by hand",
+    ),
+    (
+        "ResolverRules",
+        "Route 53 Resolver rules are not imported: the on-premises zone and DNS server a rule forwards to are not in AWS's API; add [[host]], [[onprem_zone]] and [[resolver_rule]] by hand",
+    ),
+    (
+        "ResolverRuleAssociations",
+        "Route 53 Resolver rule associations are not imported (nor are the rules)",
+    ),
 ];
 
 /// Keys every `describe-*` output may carry besides its records.
-const METADATA_KEYS: &[&str] = &["NextToken", "ResponseMetadata"];
+const METADATA_KEYS: &[&str] = &[
+    "NextToken",
+    "ResponseMetadata",
+    // route53's paging and get-hosted-zone's name servers.
+    "MaxItems",
+    "Marker",
+    "NextMarker",
+    "NextRecordName",
+    "NextRecordType",
+    "NextRecordIdentifier",
+    "MaxResults",
+    "DelegationSet",
+    "HostedZoneId",
+];
+
+/// The largest file read (1 GiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// Top-level keys read as objects.
 pub const MODELLED_KEYS: &[&str] = &[
@@ -60,6 +92,12 @@ pub const MODELLED_KEYS: &[&str] = &[
     "TransitGatewayRouteTablePropagations",
     "TransitGatewayStaticRoutes",
     "TransitGatewayPropagations",
+    "EnableDnsSupport",
+    "EnableDnsHostnames",
+    "HostedZone",
+    "HostedZones",
+    "HostedZoneSummaries",
+    "ResourceRecordSets",
 ];
 
 /// One JSON file, parsed.
@@ -97,6 +135,18 @@ pub struct File {
     pub tgw_associations: Vec<ForTable<TgwTableLink>>,
     /// `get-transit-gateway-route-table-propagations` output, per route table.
     pub tgw_propagations: Vec<ForTable<TgwTableLink>>,
+    /// describe-vpc-attribute: (VpcId, EnableDnsSupport, EnableDnsHostnames).
+    pub vpc_attribute: Option<(String, Option<bool>, Option<bool>)>,
+    /// get-hosted-zone (with its `VPCs`) and list-hosted-zones (without).
+    pub zones: Vec<(HostedZone, Option<Vec<HostedZoneVpc>>)>,
+    /// list-hosted-zones-by-vpc output, for the VPC named in the file's path.
+    pub zone_summaries: Vec<ForTable<HostedZoneSummary>>,
+    /// list-resource-record-sets output, for the zone named in the file's path
+    /// (`table`: the path's `Z…` candidates, `|`-separated, resolved in `collect`).
+    pub record_sets: Vec<ForTable<ResourceRecordSet>>,
+    /// get-hosted-zone's two halves, joined after the file is read.
+    pub zone_pending: Option<HostedZone>,
+    pub zone_vpcs_pending: Option<Vec<HostedZoneVpc>>,
     /// (top-level key, why not modelled, ids).
     pub unmodelled: Vec<(String, &'static str, Vec<String>)>,
 }
@@ -128,6 +178,51 @@ pub fn table_of(shown: &str) -> Option<String> {
         let id = c[at..].split('.').next().unwrap_or("");
         (id.len() > "tgw-rtb-".len()).then(|| id.to_string())
     })
+}
+
+/// The VPC a per-VPC output is for (list-hosted-zones-by-vpc prints no VPC id):
+/// the first `vpc-…` in the file's name or its folders, up to the first `.`
+/// (`vpc-0abc.zones.json`, `vpc-0abc/HostedZoneSummaries.json`).
+pub fn vpc_of_path(shown: &str) -> Option<String> {
+    path_parts(shown).find_map(|c| {
+        let at = c.find("vpc-")?;
+        let id = c[at..].split('.').next().unwrap_or("");
+        (id.len() > "vpc-".len()).then(|| id.to_string())
+    })
+}
+
+/// The hosted zone ids a per-zone output (list-resource-record-sets, which
+/// prints no zone id) may be for: the words of the file's name and folders that
+/// look like a Route 53 zone id (`Z` and at least five capital letters or
+/// digits), e.g. `Z0123456789ABC.records.json` or `Z0123456789ABC/records.json`.
+/// `collect` keeps the one that names an exported zone.
+pub fn zone_candidates(shown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in path_parts(shown) {
+        for w in c.split(['.', '-', '_', ' ']) {
+            if w.len() >= 6
+                && w.starts_with('Z')
+                && w.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                && !out.iter().any(|x| x == w)
+            {
+                out.push(w.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The file's stem, then its folders from the nearest.
+fn path_parts(shown: &str) -> impl Iterator<Item = String> + '_ {
+    let p = Path::new(shown);
+    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let folders = p
+        .parent()
+        .into_iter()
+        .flat_map(|d| d.components().rev())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    stem.into_iter().chain(folders)
 }
 
 /// Every `.json` file under `dir`, sorted (so the output is deterministic), and
@@ -181,6 +276,20 @@ pub fn looks_like_region(s: &str) -> bool {
 
 /// Read and parse one file. `shown` names it in errors.
 pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
+    // A describe-* output of the largest accounts is tens of MB; refuse what
+    // would only exhaust memory, before reading it.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(ImportError::file(
+                &shown,
+                format!(
+                    "{} bytes: larger than the {} MiB an import reads per file; split the output (--filters, or one call per VPC)",
+                    meta.len(),
+                    MAX_FILE_BYTES >> 20
+                ),
+            ));
+        }
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| ImportError::file(&shown, format!("cannot read: {e}")))?;
     let region = path
@@ -196,10 +305,12 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
     };
     let mut keys = Vec::new();
     let table = table_of(&shown);
+    let shown_for_seed = shown.clone();
     let mut track = serde_path_to_error::Track::new();
     let result = serde::de::DeserializeSeed::deserialize(
         FileSeed {
             file: &mut file,
+            shown: &shown_for_seed,
             keys: &mut keys,
             table: table.as_deref(),
         },
@@ -213,6 +324,45 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
     }
     if let Err(e) = de.end() {
         return Err(ImportError::at(&shown, ".", e.to_string()));
+    }
+    let attr_keys = keys
+        .iter()
+        .filter(|k| matches!(k.as_str(), "EnableDnsSupport" | "EnableDnsHostnames"))
+        .count();
+    // An attribute read before (or without) its `VpcId` leaves the id empty.
+    let attr_vpc = file
+        .vpc_attribute
+        .as_ref()
+        .map(|a| a.0.clone())
+        .filter(|v| !v.is_empty());
+    match (&attr_vpc, attr_keys) {
+        (Some(v), 0) => {
+            return Err(ImportError::at(
+                &shown,
+                ".",
+                format!("`VpcId` {v} without an attribute: expected describe-vpc-attribute output (EnableDnsSupport or EnableDnsHostnames)"),
+            ))
+        }
+        (None, n) if n > 0 => {
+            return Err(ImportError::at(
+                &shown,
+                ".",
+                "describe-vpc-attribute output without its `VpcId`: which VPC the attribute is for is ambiguous (print it as the AWS CLI does, with VpcId)",
+            ))
+        }
+        _ => {}
+    }
+    if file.zone_pending.is_some() || file.zone_vpcs_pending.is_some() {
+        match (file.zone_pending.take(), file.zone_vpcs_pending.take()) {
+            (Some(z), vpcs) => file.zones.push((z, vpcs)),
+            (None, _) => {
+                return Err(ImportError::at(
+                    &shown,
+                    ".",
+                    "`VPCs` without its `HostedZone`: expected route53 get-hosted-zone output",
+                ))
+            }
+        }
     }
     if keys.is_empty() {
         return Err(ImportError::at(
@@ -232,6 +382,8 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
 /// records are read straight into their typed models, with paths tracked).
 struct FileSeed<'a> {
     file: &'a mut File,
+    /// The file as shown, for per-VPC and per-zone outputs.
+    shown: &'a str,
     keys: &'a mut Vec<String>,
     /// The TGW route table named in the file's path, for per-table outputs.
     table: Option<&'a str>,
@@ -327,6 +479,67 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                             items: w.transit_gateway_route_table_propagations,
                         });
                     }
+                }
+                "VpcId" => {
+                    let v: String = map.next_value()?;
+                    let entry = f.vpc_attribute.get_or_insert((String::new(), None, None));
+                    entry.0 = v;
+                    continue;
+                }
+                "EnableDnsSupport" | "EnableDnsHostnames" => {
+                    let v: BoolValue = map.next_value()?;
+                    let entry = f.vpc_attribute.get_or_insert((String::new(), None, None));
+                    if key == "EnableDnsSupport" {
+                        entry.1 = Some(v.value);
+                    } else {
+                        entry.2 = Some(v.value);
+                    }
+                }
+                "EnableNetworkAddressUsageMetrics" => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                "HostedZone" => f.zone_pending = Some(map.next_value()?),
+                "VPCs" => {
+                    f.zone_vpcs_pending = Some(map.next_value()?);
+                    continue;
+                }
+                "HostedZones" => {
+                    let zones: Vec<HostedZone> = map.next_value()?;
+                    f.zones.extend(zones.into_iter().map(|z| (z, None)));
+                }
+                "HostedZoneSummaries" => {
+                    let Some(vpc) = vpc_of_path(self.shown) else {
+                        return Err(serde::de::Error::custom(
+                            "`HostedZoneSummaries` (route53 list-hosted-zones-by-vpc) does not say which VPC it is for: name the file or its folder after the VPC (vpc-….zones.json, vpc-…/zones.json)",
+                        ));
+                    };
+                    f.zone_summaries.push(ForTable {
+                        table: vpc,
+                        path: key.clone(),
+                        items: map.next_value()?,
+                    });
+                }
+                "ResourceRecordSets" => {
+                    let zones = zone_candidates(self.shown);
+                    if zones.is_empty() {
+                        return Err(serde::de::Error::custom(
+                            "`ResourceRecordSets` (route53 list-resource-record-sets) does not say which hosted zone it is for: name the file or its folder after the zone id (Z….records.json, Z…/records.json)",
+                        ));
+                    }
+                    f.record_sets.push(ForTable {
+                        table: zones.join("|"),
+                        path: key.clone(),
+                        items: map.next_value()?,
+                    });
+                }
+                "IsTruncated" => {
+                    if map.next_value::<Option<bool>>()? == Some(true) {
+                        return Err(serde::de::Error::custom(
+                            "IsTruncated is true: the route53 output is only part of the list; run the AWS CLI without --max-items (it pages through everything)",
+                        ));
+                    }
+                    continue;
                 }
                 "AdditionalRoutesAvailable" => {
                     // search-transit-gateway-routes prints at most 1,000 routes.

@@ -138,10 +138,12 @@ pub fn map(acct: &Account, opts: &Options) -> Result<Plan, ImportError> {
     super::map_compute::instances(&mut m)?;
     super::map_transit::transit_gateways(&mut m, opts.region.as_deref())?;
     super::map_routes::route_tables(&mut m)?;
+    super::map_compute::forwarders(&mut m);
     super::map_rules::nacls(&mut m)?;
     super::map_rules::security_groups(&mut m)?;
     super::map_gateways::vpn_gateways(&mut m)?;
     super::map_gateways::endpoints(&mut m)?;
+    super::map_dns::dns(&mut m)?;
     for (id, why, src) in &acct.unmodelled {
         m.skip(id, *why, src);
     }
@@ -157,6 +159,7 @@ fn count(p: &Plan) -> usize {
         + p.tgws.len()
         + p.tgw_attachments.len()
         + p.tgw_route_tables.len()
+        + p.zones.len()
         + p.vpcs
             .iter()
             .map(|v| {
@@ -380,6 +383,8 @@ fn peerings(m: &mut Mapper<'_>) -> Result<(), ImportError> {
             requester: p.requester_vpc_info.vpc_id.clone(),
             accepter: p.accepter_vpc_info.vpc_id.clone(),
             status,
+            requester_dns: false,
+            accepter_dns: false,
             notes,
         });
     }

@@ -167,6 +167,7 @@ pub fn instances(m: &mut Mapper<'_>) -> Result<(), ImportError> {
         m.plan.vpcs[vi].instances.push(InstancePlan {
             id: id.clone(),
             name,
+            forward: None,
             enis: out,
             notes,
         });
@@ -200,5 +201,53 @@ pub fn other_enis(m: &mut Mapper<'_>) {
             format!("network interface not on an imported instance ({owner})"),
             &r.src,
         );
+    }
+}
+
+/// Instances that forward: an ENI with `SourceDestCheck: false` that a VPC route
+/// targets is there to pass traffic on (a firewall, a NAT instance). Whether
+/// and how the instance forwards is its operating system's setting
+/// (`ip_forward`, iptables), which no AWS API describes, so the importer writes
+/// `forward = "router"` (AWS's "appliance" pattern) and reports it, saying how
+/// to make it a NAT instance. A route target with its check on is left as it
+/// is: AWS drops there (`SOURCE_DEST_CHECK`), and so does peeremu.
+pub fn forwarders(m: &mut Mapper<'_>) {
+    use std::collections::BTreeMap;
+    // ENI → the route tables whose routes target it.
+    let mut targeted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in &m.plan.vpcs {
+        for t in &v.route_tables {
+            for r in &t.routes {
+                let e = targeted.entry(r.target.clone()).or_default();
+                if !e.contains(&t.id) {
+                    e.push(t.id.clone());
+                }
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for v in &mut m.plan.vpcs {
+        for i in &mut v.instances {
+            let hit: Vec<(&EniPlan, &Vec<String>)> = i
+                .enis
+                .iter()
+                .filter(|e| !e.source_dest_check)
+                .filter_map(|e| Some((e, targeted.get(&e.id)?)))
+                .collect();
+            let Some((eni, tables)) = hit.first() else {
+                continue;
+            };
+            let why = format!(
+                "written forward = \"router\": {} has SourceDestCheck false and is the target of routes in {}; AWS does not describe what the instance's OS does with the traffic (ip_forward, iptables): if it is a NAT instance, set forward = \"nat\" on this [[instance]]",
+                eni.id,
+                tables.join(", ")
+            );
+            i.forward = Some("router");
+            i.notes.lines.push(why.clone());
+            reports.push((i.id.clone(), why, i.notes.source.clone()));
+        }
+    }
+    for (id, why, source) in reports {
+        m.plan.skipped.push(Skip { id, why, source });
     }
 }

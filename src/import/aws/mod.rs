@@ -13,6 +13,7 @@ pub mod error;
 mod files;
 mod map;
 mod map_compute;
+mod map_dns;
 mod map_gateways;
 mod map_routes;
 mod map_rules;

@@ -22,6 +22,8 @@ pub struct Plan {
     pub tgws: Vec<TgwPlan>,
     pub tgw_attachments: Vec<TgwAttachmentPlan>,
     pub tgw_route_tables: Vec<TgwRouteTablePlan>,
+    /// `[[private_zone]]` and `[[public_zone]]`.
+    pub zones: Vec<ZonePlan>,
     pub skipped: Vec<Skip>,
     /// Objects written (VPCs, subnets, tables, …; each instance counts once).
     pub imported: usize,
@@ -50,6 +52,10 @@ pub struct VpcPlan {
     pub cidr: String,
     pub secondary: Vec<String>,
     pub ipv6: Option<String>,
+    /// describe-vpc-attribute, when exported (else peeremu's defaults, AWS's
+    /// for a VPC you create: support on, hostnames off).
+    pub enable_dns_support: Option<bool>,
+    pub enable_dns_hostnames: Option<bool>,
     pub notes: Notes,
     pub subnets: Vec<SubnetPlan>,
     pub route_tables: Vec<RouteTablePlan>,
@@ -159,6 +165,9 @@ pub struct EndpointPlan {
 pub struct InstancePlan {
     pub id: String,
     pub name: Option<String>,
+    /// `forward = "router"` for an instance that is a route target with its
+    /// check off (see `map_compute::forwarders`).
+    pub forward: Option<&'static str>,
     pub enis: Vec<EniPlan>,
     pub notes: Notes,
 }
@@ -180,6 +189,9 @@ pub struct PeeringPlan {
     pub requester: String,
     pub accepter: String,
     pub status: &'static str,
+    /// `PeeringOptions.AllowDnsResolutionFromRemoteVpc` of each side.
+    pub requester_dns: bool,
+    pub accepter_dns: bool,
     pub notes: Notes,
 }
 
@@ -224,4 +236,23 @@ pub struct TgwRouteTablePlan {
     pub propagations: Vec<String>,
     pub routes: Vec<RoutePlan>,
     pub notes: Notes,
+}
+
+/// A Route 53 hosted zone: private (with `vpcs`) or public.
+#[derive(Debug, Clone)]
+pub struct ZonePlan {
+    pub id: String,
+    pub private: bool,
+    pub name: String,
+    pub vpcs: Vec<String>,
+    pub records: Vec<RecordPlan>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordPlan {
+    pub name: String,
+    pub kind: String,
+    pub value: String,
+    pub ttl: Option<i64>,
 }

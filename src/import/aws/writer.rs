@@ -66,8 +66,19 @@ pub fn write(header: &[String], plan: &Plan) -> String {
             q(&p.accepter),
             q(p.status)
         );
+        if p.requester_dns || p.accepter_dns {
+            o.pop();
+            if p.requester_dns {
+                o.push_str("requester_allow_dns_resolution_from_remote_vpc = true\n");
+            }
+            if p.accepter_dns {
+                o.push_str("accepter_allow_dns_resolution_from_remote_vpc = true\n");
+            }
+            o.push('\n');
+        }
     }
     transit(&mut o, plan);
+    zones(&mut o, plan);
     if !plan.skipped.is_empty() {
         let _ = writeln!(
             o,
@@ -108,6 +119,12 @@ fn vpc(o: &mut String, v: &VpcPlan) {
     }
     if let Some(x) = &v.ipv6 {
         let _ = writeln!(o, "ipv6_cidr = {}", q(x));
+    }
+    if let Some(x) = v.enable_dns_support {
+        let _ = writeln!(o, "enable_dns_support = {x}");
+    }
+    if let Some(x) = v.enable_dns_hostnames {
+        let _ = writeln!(o, "enable_dns_hostnames = {x}");
     }
     o.push('\n');
     for s in &v.subnets {
@@ -208,6 +225,9 @@ fn vpc(o: &mut String, v: &VpcPlan) {
     for i in &v.instances {
         notes(o, &i.notes);
         let _ = writeln!(o, "[[instance]]\nid = {}", q(&i.id));
+        if let Some(f) = i.forward {
+            let _ = writeln!(o, "forward = {}", q(f));
+        }
         if let Some(n) = &i.name {
             let _ = writeln!(o, "name = {}", q(n));
         }
@@ -357,4 +377,34 @@ fn write_routes(o: &mut String, routes: &[RoutePlan]) {
         );
     }
     o.push_str("]\n\n");
+}
+
+fn zones(o: &mut String, plan: &Plan) {
+    if !plan.zones.is_empty() {
+        o.push_str("# ======== Route 53 hosted zones ========\n\n");
+    }
+    for z in &plan.zones {
+        notes(o, &z.notes);
+        let table = if z.private {
+            "private_zone"
+        } else {
+            "public_zone"
+        };
+        let _ = writeln!(o, "[[{table}]]\nid = {}\nname = {}", q(&z.id), q(&z.name));
+        if z.private {
+            let _ = writeln!(o, "vpcs = {}", list(&z.vpcs));
+        }
+        o.push_str("records = [\n");
+        for r in &z.records {
+            let ttl = r.ttl.map(|t| format!(", ttl = {t}")).unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {{ name = {}, type = {}, value = {}{ttl} }},",
+                q(&r.name),
+                q(&r.kind),
+                q(&r.value)
+            );
+        }
+        o.push_str("]\n\n");
+    }
 }

@@ -34,6 +34,8 @@ const ID_KEYS: &[&str] = &[
     "FlowLogId",
     "ZoneName",
     "RegionName",
+    "IpId",
+    "Id",
 ];
 
 /// A record that is known but not modelled (load balancers, transit gateways,

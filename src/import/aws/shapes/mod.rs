@@ -6,6 +6,7 @@
 
 mod common;
 mod compute;
+mod dns;
 mod filters;
 mod gateways;
 mod network;
@@ -14,6 +15,7 @@ mod transit;
 
 pub use common::*;
 pub use compute::*;
+pub use dns::*;
 pub use filters::*;
 pub use gateways::*;
 pub use network::*;

@@ -91,6 +91,8 @@ pub struct PeeringVpcInfo {
     pub cidr_block_set: Vec<CidrOnly>,
     #[serde(default)]
     pub ipv6_cidr_block_set: Vec<Ipv6Only>,
+    /// `AllowDnsResolutionFromRemoteVpc` of this side (active peerings).
+    pub peering_options: Option<super::PeeringOptions>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
