@@ -814,3 +814,34 @@ fn dns_over_tcp_and_the_link_local_resolver_decode_clean_in_tshark() {
     assert!(bad.is_empty(), "{bad:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn trace_says_when_the_answer_goes_over_tcp() {
+    let dir = std::env::temp_dir().join(format!("peeremu-dns-trace-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let topo_file = dir.join("dns-tcp.toml");
+    std::fs::write(&topo_file, large_and_link_local()).unwrap();
+    let t = topo_file.to_str().unwrap();
+    let base = ["trace", t, "--from", "app", "--port", "5432"];
+    let o = peeremu(&[&base[..], &["--to", "pool.internal.example"]].concat());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("truncated over UDP (TC), asked again over TCP port 53")
+            && text.contains("answer: 10.1.1.20"),
+        "{text}"
+    );
+    let o = peeremu(&[&base[..], &["--to", "pool.internal.example", "--json"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["dns"]["truncated"], true);
+    // A small answer fits UDP.
+    let o = peeremu(
+        &[
+            &base[..],
+            &["--to", "ec2-3-80-1-20.compute-1.amazonaws.com", "--json"],
+        ]
+        .concat(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["dns"]["truncated"], false);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -342,7 +342,17 @@ fn lookup(net: &Network, src: End, to: &str, v6: bool) -> Option<crate::route53:
 }
 
 /// The resolution step as text: the resolver's steps, then the answer.
-fn resolution_text(to: &str, r: &crate::route53::Resolution) -> String {
+/// The size of the answer when it does not fit a UDP message without EDNS0
+/// (the stub then asks again over TCP, as `run` puts on the wire).
+fn truncated_size(to: &str, v6: bool, r: &crate::route53::Resolution) -> Option<usize> {
+    if r.rcode == crate::route53::Rcode::NoResponse {
+        return None;
+    }
+    let n = crate::route53::message::response(0, to, v6, r).ok()?.len();
+    (n > crate::route53::lookup::UDP_MESSAGE_LIMIT).then_some(n)
+}
+
+fn resolution_text(to: &str, v6: bool, r: &crate::route53::Resolution) -> String {
     let mut t = format!(
         "Resolution of {}:
 ",
@@ -354,6 +364,12 @@ fn resolution_text(to: &str, r: &crate::route53::Resolution) -> String {
 ",
             i + 1,
             crate::escape::escape(step)
+        ));
+    }
+    if let Some(n) = truncated_size(to, v6, r) {
+        t.push_str(&format!(
+            "  the answer is {n} bytes, over {}: truncated over UDP (TC), asked again over TCP port 53\n",
+            crate::route53::lookup::UDP_MESSAGE_LIMIT
         ));
     }
     match r.address() {
@@ -372,9 +388,10 @@ fn resolution_text(to: &str, r: &crate::route53::Resolution) -> String {
     t
 }
 
-fn resolution_json(r: &crate::route53::Resolution) -> Value {
+fn resolution_json(to: &str, v6: bool, r: &crate::route53::Resolution) -> Value {
     json!({
         "rcode": r.rcode.as_str(),
+        "truncated": truncated_size(to, v6, r).is_some(),
         "answers": r.answers.iter().map(|a| json!({
             "name": a.name, "type": a.data.type_str(), "ttl": a.ttl, "value": a.data.value(),
         })).collect::<Vec<_>>(),
@@ -397,8 +414,10 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                 let json = args.json || args.format == Format::Json;
                 let out = if json {
                     serde_json::to_string_pretty(&json!({
-                        "from": args.from, "to": args.to, "dns": resolution_json(r),
+                        "from": args.from, "to": args.to, "dns": resolution_json(&args.to, args.ipv6, r),
                         "delivered": false, "verdict": "unresolved", "reason": r.rcode.as_str(),
+                        "at_ms": args.at.map(|t| t as f64 / 1e6),
+                        "changes_applied": args.at.map(|_| &applied),
                     }))
                     .map_err(|e| e.to_string())?
                 } else {
@@ -406,7 +425,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                         "Trace {} -> {}\n\n{}Result: the name did not resolve ({})",
                         crate::escape::escape(&args.from),
                         crate::escape::escape(&args.to),
-                        resolution_text(&args.to, r),
+                        resolution_text(&args.to, args.ipv6, r),
                         r.rcode.as_str()
                     )
                 };
@@ -488,7 +507,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
                 "delivered": ok,
                 "verdict": verdict.0,
                 "reason": verdict.1,
-                "dns": dns.as_ref().map(resolution_json),
+                "dns": dns.as_ref().map(|r| resolution_json(&args.to, args.ipv6, r)),
                 "at_ms": args.at.map(|t| t as f64 / 1e6),
                 "changes_applied": args.at.map(|_| &applied),
             });
@@ -502,7 +521,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
             if let Some(r) = &dns {
                 // The resolution step comes first, as the host asks before it sends.
                 let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
-                text.push_str(&resolution_text(&args.to, r));
+                text.push_str(&resolution_text(&args.to, args.ipv6, r));
                 text.push_str(&body);
             }
             if let Some(t) = args.at {
