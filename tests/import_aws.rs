@@ -582,6 +582,70 @@ fn dns_outputs_that_do_not_name_their_object_are_errors_naming_the_file() {
 }
 
 #[test]
+fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
+    let dir = scratch("dx-elb-reported");
+    write_json(
+        &dir,
+        "vpcs.json",
+        &json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/16")]}),
+    );
+    write_json(
+        &dir,
+        "dx-vifs.json",
+        &json!({"virtualInterfaces": [
+        {"ownerAccount": "111122223333", "virtualInterfaceId": "dxvif-ffabc123", "location": "EqDC2", "connectionId": "dxcon-fgabc123",
+         "virtualInterfaceType": "private", "virtualInterfaceName": "dc1", "vlan": 101, "asn": 65000, "mtu": 9001, "jumboFrameCapable": true,
+         "virtualInterfaceState": "available", "virtualGatewayId": "vgw-1", "directConnectGatewayId": "", "routeFilterPrefixes": [], "bgpPeers": []},
+        {"virtualInterfaceId": "dxvif-transit1", "connectionId": "dxcon-fgabc123", "virtualInterfaceType": "transit", "vlan": 102, "mtu": 8500,
+         "virtualInterfaceState": "available", "directConnectGatewayId": "dxgw-1"}]}),
+    );
+    write_json(
+        &dir,
+        "dx-connections.json",
+        &json!({"connections": [{"ownerAccount": "111122223333", "connectionId": "dxcon-fgabc123",
+        "connectionName": "dc1", "connectionState": "available", "region": "us-east-1", "location": "EqDC2", "bandwidth": "10Gbps", "jumboFrameCapable": true}]}),
+    );
+    write_json(
+        &dir,
+        "listeners.json",
+        &json!({"Listeners": [{"ListenerArn": "arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/net/nlb/50dc6c495c0c9188/f2f7dc8efc522ab2",
+        "LoadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/nlb/50dc6c495c0c9188", "Port": 80, "Protocol": "TCP"}]}),
+    );
+    write_json(
+        &dir,
+        "health.json",
+        &json!({"TargetHealthDescriptions": [{"Target": {"Id": "i-0f76fade", "Port": 80}, "HealthCheckPort": "80", "TargetHealth": {"State": "healthy"}}]}),
+    );
+    let done = import(
+        &dir,
+        &Options {
+            region: Some("us-east-1".into()),
+        },
+        "out.toml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = done.report();
+    for (id, why) in [
+        ("dxvif-ffabc123", "virtual interfaces are not imported yet"),
+        ("dxvif-transit1", "transit VIFs are not modelled"),
+        ("dxcon-fgabc123", "Direct Connect is not imported yet"),
+        (
+            "listener/net/nlb",
+            "load balancers are not modelled by the import yet",
+        ),
+        (
+            "i-0f76fade",
+            "load balancers are not modelled by the import yet",
+        ),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+}
+
+#[test]
 fn tgw_per_table_outputs_need_their_table_and_all_their_routes() {
     let routes = json!({"Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "Type": "static", "State": "blackhole"}], "AdditionalRoutesAvailable": false});
     let e = error_of(&[("routes.json", routes)], &[]);

@@ -27,6 +27,34 @@ pub const UNMODELLED_KEYS: &[(&str, &str)] = &[
     ("AvailabilityZones", "zones are taken from the subnets"),
     ("Regions", "regions are taken from the folders and subnets"),
     (
+        "Listeners",
+        "load balancers are not modelled by the import yet (PrivateLink: write [[load_balancer]] by hand)",
+    ),
+    (
+        "TargetHealthDescriptions",
+        "load balancers are not modelled by the import yet (PrivateLink: write [[load_balancer]] by hand)",
+    ),
+    (
+        "ServiceConfigurations",
+        "endpoint services are not imported yet (PrivateLink: write [[endpoint_service]] by hand)",
+    ),
+    (
+        "connections",
+        "Direct Connect is not imported yet: write [[direct_connect]] by hand (the on-premises networks it advertises are not in AWS's API)",
+    ),
+    (
+        "virtualInterfaces",
+        "Direct Connect virtual interfaces are not imported yet (private VIFs: write them in [[direct_connect]] by hand; transit VIFs are not modelled)",
+    ),
+    (
+        "directConnectGateways",
+        "Direct Connect gateways are not imported yet: write [[direct_connect_gateway]] by hand",
+    ),
+    (
+        "directConnectGatewayAssociations",
+        "Direct Connect gateway associations are not imported yet: write [[direct_connect_gateway]] vpn_gateways by hand",
+    ),
+    (
         "ResolverEndpoints",
         "Route 53 Resolver endpoints are not imported yet: add [[resolver_endpoint]] by hand",
     ),
@@ -47,6 +75,8 @@ pub const UNMODELLED_KEYS: &[(&str, &str)] = &[
 /// Keys every `describe-*` output may carry besides its records.
 const METADATA_KEYS: &[&str] = &[
     "NextToken",
+    // directconnect's paging (camelCase).
+    "nextToken",
     "ResponseMetadata",
     // route53's paging and get-hosted-zone's name servers.
     "MaxItems",

@@ -23,6 +23,7 @@ const ID_KEYS: &[&str] = &[
     "TransitGatewayAttachmentId",
     "TransitGatewayRouteTableId",
     "TransitGatewayId",
+    "ListenerArn",
     "LoadBalancerArn",
     "LoadBalancerName",
     "TargetGroupArn",
@@ -36,6 +37,11 @@ const ID_KEYS: &[&str] = &[
     "RegionName",
     "IpId",
     "Id",
+    "ServiceId",
+    "virtualInterfaceId",
+    "connectionId",
+    "associationId",
+    "directConnectGatewayId",
 ];
 
 /// A record that is known but not modelled (load balancers, transit gateways,
@@ -53,6 +59,8 @@ impl<'de> Deserialize<'de> for Unmodelled {
         ID_KEYS
             .iter()
             .find_map(|k| map.get(*k).and_then(|v| v.as_str()))
+            // describe-target-health names each record by its target.
+            .or_else(|| map.get("Target")?.get("Id")?.as_str())
             .map(|id| Unmodelled { id: id.to_string() })
             .ok_or_else(|| {
                 serde::de::Error::custom(format!(
