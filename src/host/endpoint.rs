@@ -43,8 +43,9 @@ pub struct HostConfig {
     pub seed: u64,
     /// The TCP buffer maxima of the host's kernel (see [`super::tcp`]).
     pub tcp: crate::model::TcpBuffers,
-    /// The instance's network bandwidth (bits/s, each direction); 0: the
-    /// simulation's default link (external hosts).
+    /// The instance's network bandwidth, or an on-premises host's Direct
+    /// Connect port speed (bits/s, each direction); 0: the simulation's
+    /// default link (other external hosts).
     pub bandwidth_bps: u64,
 }
 

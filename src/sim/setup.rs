@@ -132,7 +132,16 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
                 seed: SplitMix64::derive(seed, 2, h.0 as u64),
                 // Servers on the internet or on premises: Linux's defaults.
                 tcp: TcpBuffers::LINUX,
-                bandwidth_bps: 0,
+                // Behind a Direct Connect connection: its port speed, each way
+                // (the connection is the host's only way in and out); else the
+                // simulation's default link.
+                bandwidth_bps: match x.site {
+                    ExternalSite::DirectConnect(d) => net
+                        .direct_connects
+                        .get(d.ix())
+                        .map_or(0, |c| c.bandwidth_bps),
+                    ExternalSite::Internet | ExternalSite::OnPrem(_) => 0,
+                },
             })
         }
     }
