@@ -159,3 +159,63 @@ fn without_congestion_control_a_slower_receiver_stalls() {
     assert_eq!(f.outcome, Outcome::Stalled, "{:?} {:?}", f.drops, f.notes);
     assert!(f.drops.get("QUEUE_OVERFLOW").copied().unwrap_or(0) > 0);
 }
+
+/// A UDP flow of `count` 8972-byte datagrams (9000-byte IP packets) at `rate_pps`
+/// between two instances in one subnet, after `tweak`.
+fn udp_flow(
+    rate_pps: f64,
+    count: u64,
+    tweak: impl Fn(&mut Network, InstanceIdx, InstanceIdx),
+) -> FlowReport {
+    let mut t = TestNet::new();
+    let v = t.vpc_in(0, "10.10.0.0/16");
+    let s = t.subnet(v, "10.10.1.0/24", 0);
+    let g = t.sg(v, vec![sg_all("0.0.0.0/0")], vec![sg_all("0.0.0.0/0")]);
+    let a = t.eni(s, "10.10.1.10", &[g]);
+    let b = t.eni(s, "10.10.1.20", &[g]);
+    let mut net = t.build();
+    let (ia, ib) = (net.enis[a.ix()].instance, net.enis[b.ix()].instance);
+    tweak(&mut net, ia, ib);
+    net.flows.push(Flow {
+        size: 8972,
+        count,
+        rate_pps,
+        ..Flow::new("udp", FlowKind::Udp, Endpoint::Eni(a), Endpoint::Eni(b))
+    });
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("setup");
+    r.reports.into_iter().next().expect("one flow")
+}
+
+#[test]
+fn a_udp_flow_over_the_single_flow_limit_queues_then_overflows() {
+    // AWS: "a single-flow is considered a unique 5-tuple TCP or UDP flow". 100,000
+    // datagrams of 9014 bytes on the wire a second are 7.2 Gbit/s, on a 10 Gbit/s
+    // instance: the flow's 5 Gbit/s queue fills and about 5/7.2 of the datagrams
+    // get through; the rest are QUEUE_OVERFLOW drops, counted for the flow.
+    let count = 20_000;
+    let f = udp_flow(100_000.0, count, |_, _, _| {});
+    assert_eq!(f.sent_packets, count);
+    let overflow = f.drops.get("QUEUE_OVERFLOW").copied().unwrap_or(0);
+    eprintln!("{} delivered, {overflow} overflows", f.delivered_packets);
+    assert_eq!(f.delivered_packets + overflow, count, "{:?}", f.drops);
+    let share = f.delivered_packets as f64 / count as f64;
+    let expected = 5e9 / (100_000.0 * 9014.0 * 8.0);
+    assert!(
+        (share - expected).abs() < 0.03,
+        "{share:.3} of the datagrams delivered, expected about {expected:.3}"
+    );
+    // Its latency shows the queue: 1.25 MB at 5 Gbit/s is 2 ms.
+    assert!(f.latency_ns.value_at_quantile(0.99) > 1_500_000);
+
+    // Under the limit (4.3 Gbit/s): everything is delivered, no queue.
+    let f = udp_flow(60_000.0, count, |_, _, _| {});
+    assert_eq!(f.delivered_packets, count, "{:?}", f.drops);
+
+    // Inside one cluster placement group the limit is 10 Gbit/s: 7.2 passes.
+    let f = udp_flow(100_000.0, count, |net, a, b| {
+        for i in [a, b] {
+            net.instances[i.ix()].placement_group = Some("pg-hpc".into());
+        }
+    });
+    assert_eq!(f.delivered_packets, count, "{:?}", f.drops);
+}
