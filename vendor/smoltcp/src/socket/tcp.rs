@@ -2368,6 +2368,15 @@ impl<'a> Socket<'a> {
         // Can we send at least 1 full segment?
         let can_send_full = max_send >= effective_mss;
 
+        // peeremu patch: Linux counts the congestion window in segments, so it never
+        // sends the sliver of a segment a byte-counted window has left while more
+        // data waits: with data in flight, wait until the window has room for a
+        // full segment (or for all that is left to send).
+        let cwnd_room = self.cwnd_remaining();
+        if data_in_flight && cwnd_room < effective_mss && cwnd_room < capped_send_seq {
+            can_send = false;
+        }
+
         // Do we have to send a FIN?
         let want_fin = match self.state {
             State::FinWait1 => true,
