@@ -133,6 +133,9 @@ pub struct Host {
     /// Per frame handed out by the current [`Host::poll`] (same index as `out`):
     /// the earliest time it may leave the host (its flow's [`super::pacing`]).
     departures: Vec<u64>,
+    /// AWS's single-flow limit for the UDP flows this host sends: (destination,
+    /// local port, pacer). Searched like `no_df` (a host has few flows).
+    udp_pacers: Vec<(IpAddr, u16, super::pacing::Pacer)>,
     /// Segments an ICMP error reported lost for size, to re-send at the next
     /// transmit: (index in `tcp_templates`, segment).
     lost: Vec<(u32, LostSegment)>,
@@ -221,6 +224,7 @@ impl Host {
             tcp_templates: Vec::new(),
             tcp_pacers: Vec::new(),
             departures: Vec::new(),
+            udp_pacers: Vec::new(),
             lost: Vec::new(),
             no_df: Vec::new(),
             pmtu: PathMtuCache::default(),
@@ -276,6 +280,13 @@ impl Host {
                 ))
             }
             FlowKind::Udp => {
+                if plan.flow_cap_bps > 0 {
+                    self.udp_pacers.push((
+                        plan.dst_ip,
+                        plan.local_port,
+                        super::pacing::Pacer::new(plan.flow_cap_bps),
+                    ));
+                }
                 let mtu = self.config.mtu;
                 Generator::Udp(UdpClient::new(
                     plan,
@@ -962,6 +973,22 @@ impl Host {
             .any(|&(d, p, l)| l == lport && p == protocol && d == dst)
     }
 
+    /// When a UDP frame of `bytes` to `dst` from `lport` may leave under AWS's
+    /// single-flow limit, or [`super::pacing::OVER_FLOW_LIMIT`] when the flow's
+    /// queue is full (the frame is dropped); `now_ns` for a flow without a limit.
+    fn udp_departure(&mut self, dst: IpAddr, lport: u16, now_ns: u64, bytes: usize) -> u64 {
+        match self
+            .udp_pacers
+            .iter_mut()
+            .find(|(d, l, _)| *l == lport && *d == dst)
+        {
+            Some((_, _, p)) => p
+                .depart_bounded(now_ns, bytes)
+                .unwrap_or(super::pacing::OVER_FLOW_LIMIT),
+            None => now_ns,
+        }
+    }
+
     /// DF/identification fixes, PMTU re-segmentation and Ethernet headers.
     fn finish_tx(&mut self, now_ns: u64, stats: &mut [FlowStats], out: &mut Vec<Vec<u8>>) {
         // Half the polls (a frame received and nothing answered) send nothing.
@@ -979,6 +1006,7 @@ impl Host {
         // With no path MTU learned, a plain UDP or ICMP packet is only numbered (DF
         // cleared where asked): one look at its header instead of the general path.
         let no_pmtu = self.pmtu.is_empty();
+        let mut udp_carry: Option<(IpAddr, u16)> = None;
         for mut frame in tx.drain(..) {
             let ip = &mut frame[ETHERNET_HEADER_LEN..];
             if let Some(p) = packet::plain_ipv4(ip).filter(|_| no_pmtu) {
@@ -987,8 +1015,14 @@ impl Host {
                 packet::number_plain_ipv4(ip, self.next_ident, clear_df);
                 self.next_ident = self.next_ident.wrapping_add(1);
                 packet::write_ethernet(&mut frame, self.config.mac, self.config.gateway_mac);
+                let at = match p.protocol {
+                    proto::UDP => {
+                        self.udp_departure(IpAddr::V4(p.dst), p.local_port, now_ns, frame.len())
+                    }
+                    _ => now_ns,
+                };
                 out.push(frame);
-                self.departures.push(now_ns);
+                self.departures.push(at);
                 continue;
             }
             // One parse for both questions (ICMP is protocol 1 in IPv4 only).
@@ -999,8 +1033,16 @@ impl Host {
             let mut tcp_client_flow = None;
             let mut segment_cap = None;
             let mut pacer = None;
+            // A UDP datagram's fragments after the first carry no ports: they
+            // follow the first (smoltcp sends them back to back) through its pacer.
+            let mut udp_at = key.is_none().then_some(udp_carry).flatten();
+            udp_carry = None;
             if let Some((dst, protocol, lport, rport)) = key {
                 clear_df |= self.sends_without_df(dst, protocol, lport);
+                if protocol == proto::UDP {
+                    udp_at = Some((dst, lport));
+                    udp_carry = udp_at;
+                }
                 if protocol == proto::TCP {
                     if let Some(&(flow, client, cap, conn)) =
                         self.tcp_keys.get(&(dst, protocol, lport, rport))
@@ -1038,9 +1080,14 @@ impl Host {
             }
             for f in &mut out[start..] {
                 packet::write_ethernet(f, self.config.mac, self.config.gateway_mac);
-                let p = pacer.and_then(|c| self.tcp_pacers.get_mut(c));
-                self.departures
-                    .push(p.map_or(now_ns, |p| p.depart(now_ns, f.len())));
+                let at = match udp_at {
+                    Some((dst, lport)) => self.udp_departure(dst, lport, now_ns, f.len()),
+                    None => {
+                        let p = pacer.and_then(|c| self.tcp_pacers.get_mut(c));
+                        p.map_or(now_ns, |p| p.depart(now_ns, f.len()))
+                    }
+                };
+                self.departures.push(at);
             }
             // TCP counts segments as they leave the NIC (after re-segmentation).
             if let Some(st) = tcp_client_flow.and_then(|f| stats.get_mut(f.ix())) {

@@ -26,6 +26,7 @@ mod udp;
 pub use device::VirtualDevice;
 pub use discard::{Discard, REASSEMBLY_SLOTS};
 pub use endpoint::{GeneratorTimeouts, Host, HostConfig};
+pub use pacing::OVER_FLOW_LIMIT;
 pub use plan::FlowPlan;
 pub use stats::{new_histogram, FlowStats, TcpEnd};
 pub use tag::{Tag, TAG_LEN};

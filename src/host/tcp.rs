@@ -9,7 +9,7 @@ use super::exchange::{drain, send_pattern, ExchangeClient, ExchangeServer};
 use super::stats::{FlowStats, TcpEnd};
 use super::udp::smol_addr;
 use super::FlowPlan;
-use crate::model::{RequestResponse, TcpBuffers};
+use crate::model::{RequestResponse, TcpBuffers, TcpCongestion};
 use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::wire::IpEndpoint;
@@ -40,13 +40,25 @@ pub fn buffer_sizes(limits: TcpBuffers, sends: u64, receives: u64) -> (usize, us
     )
 }
 
-fn socket((rx, tx): (usize, usize)) -> tcp::Socket<'static> {
+fn socket((rx, tx): (usize, usize), congestion: TcpCongestion) -> tcp::Socket<'static> {
     let mut s = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0u8; rx]),
         tcp::SocketBuffer::new(vec![0u8; tx]),
     );
     s.set_nagle_enabled(false);
+    s.set_congestion_control(congestion_control(congestion));
     s
+}
+
+/// smoltcp's implementation of the kernel's `tcp_congestion_control`. smoltcp's
+/// controllers take the time from the caller (the simulation's virtual clock) and
+/// read no clock of their own, so runs stay deterministic.
+pub fn congestion_control(c: TcpCongestion) -> tcp::CongestionControl {
+    match c {
+        TcpCongestion::Cubic => tcp::CongestionControl::Cubic,
+        TcpCongestion::Reno => tcp::CongestionControl::Reno,
+        TcpCongestion::None => tcp::CongestionControl::None,
+    }
 }
 
 /// A deterministic payload pattern. Every TCP stream of the simulation carries it
@@ -76,6 +88,8 @@ pub struct TcpClient {
     exchange: Option<ExchangeClient>,
     /// The socket's (receive, send) buffer sizes (see [`buffer_sizes`]).
     buffers: (usize, usize),
+    /// The host kernel's congestion control.
+    congestion: TcpCongestion,
 }
 
 impl TcpClient {
@@ -86,6 +100,7 @@ impl TcpClient {
         };
         TcpClient {
             buffers,
+            congestion: limits.congestion,
             last_progress_ns: plan.start_ns,
             exchange: plan.request_response.map(ExchangeClient::new),
             plan,
@@ -107,7 +122,7 @@ impl TcpClient {
             return;
         }
         if self.handle.is_none() && st.tcp_end.is_none() {
-            let mut s = socket(self.buffers);
+            let mut s = socket(self.buffers, self.congestion);
             let remote = IpEndpoint::new(smol_addr(self.plan.dst_ip), self.plan.port);
             if s.connect(cx, remote, self.plan.local_port).is_err() {
                 st.tcp_end = Some(TcpEnd::Closed);
@@ -278,7 +293,7 @@ impl TcpServers {
             Some(rr) => buffer_sizes(limits, rr.response_bytes, rr.request_bytes),
             None => buffer_sizes(limits, 0, plan.bytes),
         };
-        let mut s = socket(sizes);
+        let mut s = socket(sizes, limits.congestion);
         if s.listen(plan.port).is_ok() {
             self.conns.push(ServerConn {
                 handle: sockets.add(s),
@@ -402,6 +417,7 @@ mod buffer_tests {
         let small = TcpBuffers {
             rmem_max: 4096,
             wmem_max: 4096,
+            ..linux
         };
         assert_eq!(buffer_sizes(small, 1 << 20, 1 << 20), (2048, 4096));
     }

@@ -184,24 +184,53 @@ pub const SINGLE_FLOW_BPS: u64 = 5_000_000_000;
 /// The single-flow limit inside one cluster placement group.
 pub const SINGLE_FLOW_CLUSTER_BPS: u64 = 10_000_000_000;
 
-/// The TCP buffer maxima of an instance's (Linux) kernel: the third values of
-/// `net.ipv4.tcp_rmem` and `net.ipv4.tcp_wmem`, up to which Linux autotunes a
-/// connection's receive and send buffers. See `host::tcp` for how a connection's
-/// smoltcp buffers follow from them.
+/// The TCP settings of an instance's (Linux) kernel: the buffer maxima (the third
+/// values of `net.ipv4.tcp_rmem` and `net.ipv4.tcp_wmem`, up to which Linux
+/// autotunes a connection's receive and send buffers; see `host::tcp` for how a
+/// connection's smoltcp buffers follow from them) and its congestion control
+/// (`net.ipv4.tcp_congestion_control`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpBuffers {
     /// `tcp_rmem` max, bytes.
     pub rmem_max: u32,
     /// `tcp_wmem` max, bytes.
     pub wmem_max: u32,
+    /// `tcp_congestion_control`.
+    pub congestion: TcpCongestion,
+}
+
+/// A TCP congestion control algorithm (`tcp_congestion = ...` on an instance),
+/// as smoltcp implements them (`host::tcp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TcpCongestion {
+    /// CUBIC (RFC 9438), Linux's default since 2.6.19. The default.
+    #[default]
+    Cubic,
+    /// NewReno-style AIMD (RFC 5681), Linux's `reno`.
+    Reno,
+    /// No congestion window: the sender is held only by the receive window (and
+    /// the send buffer). Not something Linux offers; for comparison.
+    None,
+}
+
+impl TcpCongestion {
+    /// The topology file's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcpCongestion::Cubic => "cubic",
+            TcpCongestion::Reno => "reno",
+            TcpCongestion::None => "none",
+        }
+    }
 }
 
 impl TcpBuffers {
     /// Linux's defaults: `tcp_rmem = 4096 131072 6291456`, `tcp_wmem = 4096 16384
-    /// 4194304` (Documentation/networking/ip-sysctl.rst).
+    /// 4194304`, `tcp_congestion_control = cubic` (Documentation/networking/ip-sysctl.rst).
     pub const LINUX: TcpBuffers = TcpBuffers {
         rmem_max: 6_291_456,
         wmem_max: 4_194_304,
+        congestion: TcpCongestion::Cubic,
     };
 }
 

@@ -16,7 +16,7 @@ use super::{
     FrameDirection, FrameId, FrameSlab, Link, LinkParams, Observer,
 };
 use crate::dataplane::DropDetail;
-use crate::host::{Discard, FlowStats, GeneratorTimeouts, Host};
+use crate::host::{Discard, FlowStats, GeneratorTimeouts, Host, OVER_FLOW_LIMIT};
 use crate::model::{proto, Charges, DropReason, EniIdx, NatIdx, Network};
 use crate::output::{Conservation, FlowReport, RunTotals};
 use crate::wire::{parse_frame, FlowKey};
@@ -552,11 +552,17 @@ impl Engine<'_> {
             }
             // The host's own TCP segments wait for room (TCP Small Queues: see
             // `Link::enqueue`), and for their flow's share of AWS's single-flow
-            // limit (`host::pacing`); other frames meet the drop-tail queue.
-            let sent = if is_tcp(&frame) {
-                Ok(n.uplink.enqueue(n.host.departure(i, t), frame.len()))
+            // limit (`host::pacing`); other frames meet the drop-tail queue, a UDP
+            // flow's after its own share of that limit.
+            let at = n.host.departure(i, t);
+            let sent = if at == OVER_FLOW_LIMIT {
+                Err("single-flow limit queue full")
+            } else if is_tcp(&frame) {
+                Ok(n.uplink.enqueue(at, frame.len()))
             } else {
-                n.uplink.send(t, frame.len())
+                n.uplink
+                    .send(at, frame.len())
+                    .map_err(|_| "uplink queue full")
             };
             match sent {
                 Ok(at) => {
@@ -569,19 +575,12 @@ impl Engine<'_> {
                         },
                     );
                 }
-                Err(_) => {
+                Err(detail) => {
                     let eni = match n.attachment {
                         Attachment::Eni(e) => Some(e),
                         Attachment::External(_) => None,
                     };
-                    self.drop_frame(
-                        t,
-                        DropReason::QueueOverflow,
-                        "uplink queue full",
-                        eni,
-                        frame,
-                        observer,
-                    );
+                    self.drop_frame(t, DropReason::QueueOverflow, detail, eni, frame, observer);
                 }
             }
         }

@@ -420,6 +420,10 @@ pub struct InstanceSpec {
     /// Linux `net.ipv4.tcp_wmem` max (bytes); default 4194304.
     #[schemars(with = "Option<i64>")]
     pub tcp_wmem_max: Option<S<i64>>,
+    /// Linux `net.ipv4.tcp_congestion_control`: "cubic" (default), "reno" or
+    /// "none" (no congestion window).
+    #[schemars(with = "Option<String>")]
+    pub tcp_congestion: Option<S<String>>,
     /// The instance's network bandwidth in Gbit/s, each direction (its instance
     /// type's figure); default 10.
     #[schemars(with = "Option<f64>")]

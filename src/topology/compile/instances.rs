@@ -158,6 +158,7 @@ pub const TCP_BUFFER_MAX: i64 = 1 << 30;
 /// an out-of-range value is an error (rule `tcp-buffer`) and the default is kept.
 fn tcp_buffers(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpBuffers {
     let mut tcp = TcpBuffers::LINUX;
+    tcp.congestion = congestion(c, o, spec);
     for (key, value, slot) in [
         ("tcp_rmem_max", &spec.tcp_rmem_max, &mut tcp.rmem_max),
         ("tcp_wmem_max", &spec.tcp_wmem_max, &mut tcp.wmem_max),
@@ -176,6 +177,31 @@ fn tcp_buffers(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpBuffers
         }
     }
     tcp
+}
+
+/// The instance's `tcp_congestion` (cubic, Linux's default, when absent); an
+/// unknown value is an error (rule `tcp-congestion`) and cubic is kept.
+fn congestion(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpCongestion {
+    let Some(v) = &spec.tcp_congestion else {
+        return TcpCongestion::Cubic;
+    };
+    match v.get_ref().as_str() {
+        "cubic" => TcpCongestion::Cubic,
+        "reno" => TcpCongestion::Reno,
+        "none" => TcpCongestion::None,
+        other => {
+            c.err(
+                "tcp-congestion",
+                v.span(),
+                o,
+                format!(
+                    "unknown tcp_congestion `{}`; it is \"cubic\" (Linux's default), \"reno\" or \"none\" (no congestion window)",
+                    crate::escape::Escaped(other)
+                ),
+            );
+            TcpCongestion::Cubic
+        }
+    }
 }
 
 /// Largest `bandwidth_gbps` accepted: 3200, the largest per-instance figure AWS

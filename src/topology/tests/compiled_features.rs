@@ -219,16 +219,22 @@ fn tcp_buffer_maxima_are_instance_keys_with_linux_defaults() {
         vpc("vpc-a", "us-east-1", "10.0.0.0/16", ""),
         "[[subnet]]\nid = \"subnet-a\"\nvpc = \"vpc-a\"\naz = \"us-east-1a\"\ncidr = \"10.0.1.0/24\"\n",
         inst("i-a", "10.0.1.10", "tcp_rmem_max = 16777216\ntcp_wmem_max = 8388608\n")
-            + &inst("i-b", "10.0.1.11", ""),
+            + &inst("i-b", "10.0.1.11", "")
+            + &inst("i-c", "10.0.1.12", "tcp_congestion = \"reno\"\n")
+            + &inst("i-d", "10.0.1.13", "tcp_congestion = \"none\"\n"),
     );
     let net = ok(&src);
     assert_eq!(
         net.instances[0].tcp,
         TcpBuffers {
             rmem_max: 16_777_216,
-            wmem_max: 8_388_608
+            wmem_max: 8_388_608,
+            congestion: TcpCongestion::Cubic,
         }
     );
     assert_eq!(net.instances[1].tcp, TcpBuffers::LINUX);
     assert_eq!(TcpBuffers::LINUX.rmem_max, 6_291_456);
+    assert_eq!(TcpBuffers::LINUX.congestion, TcpCongestion::Cubic);
+    assert_eq!(net.instances[2].tcp.congestion, TcpCongestion::Reno);
+    assert_eq!(net.instances[3].tcp.congestion, TcpCongestion::None);
 }

@@ -145,14 +145,18 @@ const RTTE_INITIAL_RTO: u32 = 1000;
 
 // Minimum "safety margin" for the RTO that kicks in when the
 // variance gets very low.
-const RTTE_MIN_MARGIN: u32 = 5;
+// peeremu patch: 200 ms, Linux's `TCP_RTO_MIN` (Linux's RTO is srtt plus a
+// deviation term of at least `tcp_rto_min`); was 5.
+const RTTE_MIN_MARGIN: u32 = 200;
 
 /// K, according to RFC 6298
 const RTTE_K: u32 = 4;
 
 // RFC 6298 (2.4): Whenever RTO is computed, if it is less than 1 second, then the
 // RTO SHOULD be rounded up to 1 second.
-const RTTE_MIN_RTO: u32 = 1000;
+// peeremu patch: 200 ms, as Linux (`TCP_RTO_MIN`), which does not follow that
+// SHOULD; was 1000.
+const RTTE_MIN_RTO: u32 = 200;
 
 // RFC 6298 (2.5) A maximum value MAY be placed on RTO provided it is at least 60
 // seconds
@@ -903,7 +907,14 @@ impl<'a> Socket<'a> {
     /// (`usize::MAX`: no cap, the path MTU entry expired). smoltcp itself fixes
     /// its send MSS from the interface MTU and the peer's MSS option.
     pub fn set_path_mss(&mut self, mss: usize) {
-        self.path_mss = mss.max(MIN_REMOTE_MSS);
+        let mss = mss.max(MIN_REMOTE_MSS);
+        if mss != self.path_mss {
+            self.path_mss = mss;
+            // peeremu patch: the congestion window counts segments of this size.
+            self.congestion_controller
+                .inner_mut()
+                .set_mss(self.remote_mss.min(mss));
+        }
     }
 
     /// Return the connection state, in terms of the TCP state machine.
@@ -1919,7 +1930,7 @@ impl<'a> Socket<'a> {
                         self.remote_mss = (max_seg_size as usize).max(MIN_REMOTE_MSS);
                         self.congestion_controller
                             .inner_mut()
-                            .set_mss(self.remote_mss);
+                            .set_mss(self.remote_mss.min(self.path_mss));
                     }
                 }
 
@@ -1972,7 +1983,7 @@ impl<'a> Socket<'a> {
                         self.remote_mss = (max_seg_size as usize).max(MIN_REMOTE_MSS);
                         self.congestion_controller
                             .inner_mut()
-                            .set_mss(self.remote_mss);
+                            .set_mss(self.remote_mss.min(self.path_mss));
                     }
                 }
 
@@ -2356,6 +2367,15 @@ impl<'a> Socket<'a> {
         let mut can_send = max_send != 0;
         // Can we send at least 1 full segment?
         let can_send_full = max_send >= effective_mss;
+
+        // peeremu patch: Linux counts the congestion window in segments, so it never
+        // sends the sliver of a segment a byte-counted window has left while more
+        // data waits: with data in flight, wait until the window has room for a
+        // full segment (or for all that is left to send).
+        let cwnd_room = self.cwnd_remaining();
+        if data_in_flight && cwnd_room < effective_mss && cwnd_room < capped_send_seq {
+            can_send = false;
+        }
 
         // Do we have to send a FIN?
         let want_fin = match self.state {

@@ -10,6 +10,22 @@ pub(super) mod cubic;
 #[cfg(feature = "socket-tcp-reno")]
 pub(super) mod reno;
 
+/// peeremu patch: Linux's initial congestion window, 10 segments (RFC 6928,
+/// `TCP_INIT_CWND`); smoltcp's is 2048 bytes.
+#[allow(dead_code)]
+pub(super) const INITIAL_WINDOW_SEGMENTS: usize = 10;
+
+/// peeremu patch: Linux counts the congestion window in segments, so a new MSS
+/// (the handshake's, or a lower one from path MTU discovery) keeps a byte count's
+/// number of segments: `bytes` at `old` MSS becomes the same count at `new`.
+#[allow(dead_code)]
+pub(super) fn rescale(bytes: usize, old: usize, new: usize) -> usize {
+    if bytes == usize::MAX || old == 0 {
+        return bytes;
+    }
+    ((bytes as u128 * new as u128) / old as u128).min(usize::MAX as u128) as usize
+}
+
 #[allow(unused_variables)]
 pub(super) trait Controller {
     /// Returns the number of bytes that can be sent.

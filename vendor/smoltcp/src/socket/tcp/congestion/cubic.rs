@@ -1,6 +1,6 @@
 use crate::{socket::tcp::RttEstimator, time::Instant};
 
-use super::Controller;
+use super::{rescale, Controller, INITIAL_WINDOW_SEGMENTS};
 
 // Constants for the Cubic congestion control algorithm.
 // See RFC 9438.
@@ -34,15 +34,16 @@ pub struct Cubic {
 
 impl Cubic {
     pub fn new() -> Cubic {
+        // peeremu patch: an initial window of 10 segments, as Linux (was 2).
         let mut cubic = Cubic {
-            w_max: DEFAULT_MSS * 2,
-            cwnd: DEFAULT_MSS * 2,
+            w_max: DEFAULT_MSS * INITIAL_WINDOW_SEGMENTS,
+            cwnd: DEFAULT_MSS * INITIAL_WINDOW_SEGMENTS,
             mss: DEFAULT_MSS,
             rwnd: 64 * DEFAULT_MSS,
             ssthresh: usize::MAX,
             k: 0.0,
-            w_est: (DEFAULT_MSS * 2) as f64,
-            cwnd_prior: DEFAULT_MSS * 2,
+            w_est: (DEFAULT_MSS * INITIAL_WINDOW_SEGMENTS) as f64,
+            cwnd_prior: DEFAULT_MSS * INITIAL_WINDOW_SEGMENTS,
 
             recovery_start: None,
             in_fast_recovery: false,
@@ -104,10 +105,14 @@ impl Controller for Cubic {
             self.w_est = self.cwnd as f64;
             return;
         } else if self.cwnd < self.ssthresh {
-            // Slow start: increase `cwnd` by 1 MSS per ACK.
+            // Slow start: increase `cwnd` by the bytes ACKed, up to ssthresh
+            // (peeremu patch: Linux's `tcp_slow_start` adds every segment an ACK
+            // covers, so a delayed or stretch ACK does not slow the doubling per
+            // round trip; was 1 MSS per ACK).
             self.cwnd = self
                 .cwnd
-                .saturating_add(segment)
+                .saturating_add(len)
+                .min(self.ssthresh)
                 .min(self.rwnd)
                 .max(self.mss);
             return;
@@ -231,6 +236,13 @@ impl Controller for Cubic {
     }
 
     fn set_mss(&mut self, mss: usize) {
+        // peeremu patch: keep the windows' segment counts (see `rescale`).
+        let old = self.mss;
+        self.cwnd = rescale(self.cwnd, old, mss).max(mss);
+        self.ssthresh = rescale(self.ssthresh, old, mss);
+        self.w_max = rescale(self.w_max, old, mss);
+        self.cwnd_prior = rescale(self.cwnd_prior, old, mss);
+        self.w_est = self.w_est * mss as f64 / old.max(1) as f64;
         self.mss = mss;
         self.recompute_k();
     }

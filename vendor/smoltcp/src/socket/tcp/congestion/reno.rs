@@ -1,6 +1,6 @@
 use crate::{socket::tcp::RttEstimator, time::Instant};
 
-use super::Controller;
+use super::{rescale, Controller, INITIAL_WINDOW_SEGMENTS};
 
 const DEFAULT_MSS: usize = 1024;
 
@@ -21,8 +21,9 @@ pub struct Reno {
 
 impl Reno {
     pub fn new() -> Self {
+        // peeremu patch: an initial window of 10 segments, as Linux (was 2).
         Reno {
-            cwnd: DEFAULT_MSS * 2,
+            cwnd: DEFAULT_MSS * INITIAL_WINDOW_SEGMENTS,
             mss: DEFAULT_MSS,
             ssthresh: usize::MAX,
             rwnd: 64 * DEFAULT_MSS,
@@ -57,8 +58,9 @@ impl Controller for Reno {
         }
 
         let inc = if self.cwnd < self.ssthresh {
-            // Slow start: increase `cwnd` by 1 MSS per ACK.
-            len.min(self.mss)
+            // Slow start: increase `cwnd` by the bytes ACKed, up to ssthresh
+            // (peeremu patch: as Linux's `tcp_slow_start`; was 1 MSS per ACK).
+            len.min(self.ssthresh - self.cwnd)
         } else {
             // Congestion avoidance: increase by ~1 MSS per RTT.
             (self.mss * self.mss / self.cwnd).max(1)
@@ -100,6 +102,9 @@ impl Controller for Reno {
     }
 
     fn set_mss(&mut self, mss: usize) {
+        // peeremu patch: keep the windows' segment counts (see `rescale`).
+        self.cwnd = rescale(self.cwnd, self.mss, mss).max(mss);
+        self.ssthresh = rescale(self.ssthresh, self.mss, mss);
         self.mss = mss;
     }
 
