@@ -12,12 +12,7 @@ use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint};
 
 fn udp_socket(port: u16) -> udp::Socket<'static> {
-    let buf = || {
-        udp::PacketBuffer::new(
-            vec![udp::PacketMetadata::EMPTY; 4],
-            vec![0u8; 4 * 256],
-        )
-    };
+    let buf = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 4], vec![0u8; 4 * 256]);
     let mut s = udp::Socket::new(buf(), buf());
     s.bind(port).expect("bind");
     s
@@ -83,7 +78,11 @@ fn a_write_to_one_of_many_idle_sockets_is_sent_and_delivered() {
         let (data, meta) = rx.recv().expect("the datagram arrived");
         assert_eq!(data, b"hello");
         assert_eq!(meta.endpoint.port, 10_000 + (round * 397) % 1000);
-        assert_eq!(iface.poll_at(t, &set), None, "idle again after round {round}");
+        assert_eq!(
+            iface.poll_at(t, &set),
+            None,
+            "idle again after round {round}"
+        );
     }
 }
 
@@ -95,7 +94,9 @@ fn tcp_connects_and_carries_data_beside_many_udp_sockets() {
         set.add(udp_socket(20_000 + p));
     }
     let server = set.add(tcp_socket());
-    set.get_mut::<tcp::Socket>(server).listen(80).expect("listen");
+    set.get_mut::<tcp::Socket>(server)
+        .listen(80)
+        .expect("listen");
     let client = set.add(tcp_socket());
     let cx = iface.context();
     set.get_mut::<tcp::Socket>(client)

@@ -1078,7 +1078,9 @@ impl Host {
     fn sends_without_df(&self, dst: IpAddr, protocol: u8, lport: u16) -> bool {
         // The local port first: it tells flows apart at the cost of one compare,
         // where the address is a wider enum compare.
-        let from = self.no_df.partition_point(|e| (e.0, e.1) < (lport, protocol));
+        let from = self
+            .no_df
+            .partition_point(|e| (e.0, e.1) < (lport, protocol));
         self.no_df[from..]
             .iter()
             .take_while(|e| e.0 == lport && e.1 == protocol)
@@ -1217,7 +1219,15 @@ impl Host {
                 None => break None,
             }
         };
-        let tcp = self.tcp_gens.iter().map(|&i| self.slots[i as usize].wake).min();
-        queued.into_iter().chain(tcp).min().filter(|&w| w != u64::MAX)
+        let tcp = self
+            .tcp_gens
+            .iter()
+            .map(|&i| self.slots[i as usize].wake)
+            .min();
+        queued
+            .into_iter()
+            .chain(tcp)
+            .min()
+            .filter(|&w| w != u64::MAX)
     }
 }
