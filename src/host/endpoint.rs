@@ -20,7 +20,8 @@ use crate::wire::ETHERNET_HEADER_LEN;
 use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Packet};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// (remote address, protocol, local port, remote port).
@@ -87,6 +88,10 @@ struct GeneratorSlot {
     kind: FlowKind,
     /// Its flow's `done` has been handed out by [`Host::take_finished`].
     finished_seen: bool,
+    /// The wake time of this ping/UDP generator's live entry in
+    /// [`Host::wake_queue`], `u64::MAX` for none (an entry whose time differs is
+    /// stale).
+    queued: u64,
 }
 
 /// A host in virtual time.
@@ -105,11 +110,26 @@ pub struct Host {
     /// generator order: found once per poll, then walked by every pass over the
     /// generators instead of each pass testing all of them.
     due: Vec<u32>,
+    /// Ping and UDP generators by wake time, earliest first (time, generator),
+    /// with stale entries skipped (see [`GeneratorSlot::queued`]): a poll finds the
+    /// due ones, and the host's next wake, without a scan of every generator.
+    /// Used once the host has more than [`SCAN_GENERATORS`] generators (below
+    /// that, a scan of `slots` costs less than the queue's upkeep).
+    wake_queue: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Whether `wake_queue` is in use (see there).
+    queued_wakes: bool,
+    /// TCP generators: every poll concerns them (see [`Host::collect_due`]).
+    tcp_gens: Vec<u32>,
+    /// Ping generators, ascending.
+    ping_gens: Vec<u32>,
     /// Flows whose generator finished since the last [`Host::take_finished`].
     finished: Vec<FlowIdx>,
-    /// An ICMP message arrived since the last poll: ping generators read their
-    /// sockets.
+    /// An ICMP message other than an echo arrived since the last poll: every ping
+    /// generator reads its socket.
     icmp_rx: bool,
+    /// Ping generators an echo request or reply with their identifier reached
+    /// since the last poll (only their sockets can have taken it).
+    icmp_due: Vec<u32>,
     sinks: Vec<UdpSink>,
     /// Sinks that may hold datagrams (a frame for their port arrived), so a poll
     /// drains only those; `all_sinks_dirty` after a fragment (ports unknown).
@@ -139,8 +159,9 @@ pub struct Host {
     /// Segments an ICMP error reported lost for size, to re-send at the next
     /// transmit: (index in `tcp_templates`, segment).
     lost: Vec<(u32, LostSegment)>,
-    /// (destination, protocol, local port) of flows that send with DF clear.
-    no_df: Vec<(IpAddr, u8, u16)>,
+    /// (local port, protocol, destination) of flows that send with DF clear,
+    /// sorted: looked up for every frame sent.
+    no_df: Vec<(u16, u8, IpAddr)>,
     /// Per-destination path MTU learned from ICMP (Linux's route cache).
     pmtu: PathMtuCache,
     next_ident: u16,
@@ -159,13 +180,27 @@ pub struct Host {
     /// Frames the generators could not send (see [`super::oversize`]), Ethernet
     /// header written, for the engine to drop with a reason.
     refused: Vec<Vec<u8>>,
-    /// Echo identifiers of this host's ping generators, sorted: an echo reply
-    /// with another one matches no socket.
-    ping_idents: Vec<u16>,
+    /// (echo identifier, generator) of this host's ping generators, sorted: an
+    /// echo reply with another identifier matches no socket.
+    ping_idents: Vec<(u16, u32)>,
     /// smoltcp's reassembly slots, mirrored (see [`super::discard`]).
     reassembly: Reassembly,
     /// What smoltcp will do with the frame being received: `None`, take it.
     discard: Option<Discard>,
+}
+
+/// Up to this many generators a host finds its due ones, and its next wake, by a
+/// scan of its generator slots (16 bytes each); above it, by its wake queue.
+const SCAN_GENERATORS: usize = 32;
+
+/// The identifier of a whole ICMP or ICMPv6 echo request or reply (`l4`).
+fn echo_ident(protocol: u8, l4: &[u8]) -> Option<u16> {
+    let echo = match protocol {
+        proto::ICMP => matches!(l4.first(), Some(0) | Some(8)),
+        proto::ICMPV6 => matches!(l4.first(), Some(128) | Some(129)),
+        _ => false,
+    };
+    (echo && l4.len() >= 8).then(|| u16::from_be_bytes([l4[4], l4[5]]))
 }
 
 /// Whether a TCP segment (`l4`) has RST set.
@@ -211,8 +246,13 @@ impl Host {
             generators: Vec::new(),
             slots: Vec::new(),
             due: Vec::new(),
+            wake_queue: BinaryHeap::new(),
+            queued_wakes: false,
+            tcp_gens: Vec::new(),
+            ping_gens: Vec::new(),
             finished: Vec::new(),
             icmp_rx: false,
+            icmp_due: Vec::new(),
             sinks: Vec::new(),
             dirty_sinks: Vec::new(),
             sink_by_port: BTreeMap::new(),
@@ -261,7 +301,9 @@ impl Host {
             (FlowKind::Tcp, _) => proto::TCP,
         };
         if !plan.df && plan.kind != FlowKind::Tcp {
-            self.no_df.push((plan.dst_ip, proto, plan.local_port));
+            let entry = (plan.local_port, proto, plan.dst_ip);
+            let at = self.no_df.partition_point(|e| *e <= entry);
+            self.no_df.insert(at, entry);
         }
         let g = match plan.kind {
             FlowKind::Ping => {
@@ -269,8 +311,9 @@ impl Host {
                     let at = self.generators.len() as u32;
                     self.short_pings.push((plan.local_port, at));
                 }
-                let at = self.ping_idents.partition_point(|&i| i <= plan.local_port);
-                self.ping_idents.insert(at, plan.local_port);
+                let entry = (plan.local_port, self.generators.len() as u32);
+                let at = self.ping_idents.partition_point(|e| *e <= entry);
+                self.ping_idents.insert(at, entry);
                 let mtu = self.config.mtu;
                 Generator::Ping(PingClient::new(
                     plan,
@@ -314,12 +357,40 @@ impl Host {
                 Generator::Tcp(TcpClient::new(plan, t.tcp_stall_ns, self.config.tcp))
             }
         };
+        let index = self.generators.len() as u32;
         self.generators.push(g);
+        let queued = match plan_kind {
+            FlowKind::Tcp => {
+                self.tcp_gens.push(index);
+                u64::MAX
+            }
+            FlowKind::Ping | FlowKind::Udp => {
+                if plan_kind == FlowKind::Ping {
+                    self.ping_gens.push(index);
+                }
+                if self.queued_wakes {
+                    self.wake_queue.push(Reverse((0, index)));
+                }
+                0
+            }
+        };
         self.slots.push(GeneratorSlot {
             wake: 0,
             kind: plan_kind,
             finished_seen: false,
+            queued,
         });
+        if !self.queued_wakes && self.slots.len() > SCAN_GENERATORS {
+            // Switch to the queue: every ping/UDP generator's wake in it.
+            self.queued_wakes = true;
+            for (i, slot) in self.slots.iter_mut().enumerate() {
+                slot.queued = u64::MAX;
+                if slot.kind != FlowKind::Tcp && slot.wake != u64::MAX {
+                    slot.queued = slot.wake;
+                    self.wake_queue.push(Reverse((slot.wake, i as u32)));
+                }
+            }
+        }
     }
 
     /// Take the receiving side of `plan`.
@@ -468,8 +539,21 @@ impl Host {
         };
         if fragment || !matches!(protocol, proto::UDP | proto::TCP) {
             // Echo replies, ICMP errors, or a fragment of either: ping generators
-            // read their sockets.
-            self.icmp_rx = true;
+            // read their sockets. A whole echo request or reply can only reach the
+            // sockets bound to its identifier (smoltcp's ICMP sockets take no
+            // other echo), so only their generators read.
+            match echo_ident(protocol, l4).filter(|_| !fragment) {
+                Some(ident) => {
+                    let from = self.ping_idents.partition_point(|e| e.0 < ident);
+                    for &(id, g) in &self.ping_idents[from..] {
+                        if id != ident {
+                            break;
+                        }
+                        self.icmp_due.push(g);
+                    }
+                }
+                None => self.icmp_rx = true,
+            }
         }
         // Only UDP datagrams and ICMP echoes that fit leave smoltcp's egress work
         // unchanged; anything else (TCP segments, ICMP errors a TCP socket may act
@@ -502,7 +586,8 @@ impl Host {
         };
         if echo_reply && l4.len() >= 8 {
             let ident = u16::from_be_bytes([l4[4], l4[5]]);
-            if self.ping_idents.binary_search(&ident).is_err() {
+            let at = self.ping_idents.partition_point(|e| e.0 < ident);
+            if self.ping_idents.get(at).is_none_or(|e| e.0 != ident) {
                 self.discarded(Discard::NoSocket);
             }
         }
@@ -792,6 +877,7 @@ impl Host {
         self.finish_tx(now_ns, stats, out);
         self.update_wakes(stats);
         self.icmp_rx = false;
+        self.icmp_due.clear();
         std::mem::swap(&mut self.device.pool, pool);
         for buf in self.device.rx_spent.drain(..) {
             pool.give(buf);
@@ -925,23 +1011,53 @@ impl Host {
         self.finished.drain(..)
     }
 
-    /// The generators this poll concerns: ping and UDP ones that are due, every
-    /// TCP one, and every ping one when ICMP arrived (it reads its socket). `wake`
-    /// and `icmp_rx` stay as they are until the poll ends, so the set holds for
-    /// the whole poll.
+    /// The generators this poll concerns, in generator order: ping and UDP ones
+    /// that are due, every TCP one, and every ping one when ICMP arrived (it reads
+    /// its socket; for an echo, those with its identifier). `wake` and `icmp_rx`
+    /// stay as they are until the poll ends, so the set holds for the whole poll.
+    /// Found from the wake queue and the per-kind lists: a poll costs the
+    /// generators it concerns, not every flow of the host.
     fn collect_due(&mut self, now_ns: u64) {
         self.due.clear();
-        for (i, slot) in self.slots.iter().enumerate() {
-            let concerned = slot.wake <= now_ns
-                || match slot.kind {
-                    FlowKind::Tcp => true,
-                    FlowKind::Ping => self.icmp_rx,
-                    FlowKind::Udp => false,
-                };
-            if concerned {
-                self.due.push(i as u32);
+        if !self.queued_wakes {
+            for (i, slot) in self.slots.iter().enumerate() {
+                let concerned = slot.wake <= now_ns
+                    || match slot.kind {
+                        FlowKind::Tcp => true,
+                        FlowKind::Ping => self.icmp_rx,
+                        FlowKind::Udp => false,
+                    };
+                if concerned {
+                    self.due.push(i as u32);
+                }
+            }
+            if !self.icmp_rx && !self.icmp_due.is_empty() {
+                self.due.extend_from_slice(&self.icmp_due);
+                self.due.sort_unstable();
+                self.due.dedup();
+            }
+            return;
+        }
+        while let Some(&Reverse((w, i))) = self.wake_queue.peek() {
+            if w > now_ns {
+                break;
+            }
+            self.wake_queue.pop();
+            let slot = &mut self.slots[i as usize];
+            if slot.queued == w {
+                // Live: re-queued by `update_wakes` with its next time.
+                slot.queued = u64::MAX;
+                self.due.push(i);
             }
         }
+        self.due.extend_from_slice(&self.tcp_gens);
+        if self.icmp_rx {
+            self.due.extend_from_slice(&self.ping_gens);
+        } else {
+            self.due.extend_from_slice(&self.icmp_due);
+        }
+        self.due.sort_unstable();
+        self.due.dedup();
     }
 
     /// Refresh the wake time of every generator this poll concerned (`due`),
@@ -956,6 +1072,12 @@ impl Host {
             };
             let slot = &mut self.slots[i];
             slot.wake = next.unwrap_or(u64::MAX);
+            if self.queued_wakes && slot.kind != FlowKind::Tcp && slot.queued != slot.wake {
+                slot.queued = slot.wake;
+                if slot.wake != u64::MAX {
+                    self.wake_queue.push(Reverse((slot.wake, i as u32)));
+                }
+            }
             if !slot.finished_seen && stats[flow.ix()].done {
                 slot.finished_seen = true;
                 self.finished.push(flow);
@@ -968,9 +1090,13 @@ impl Host {
     fn sends_without_df(&self, dst: IpAddr, protocol: u8, lport: u16) -> bool {
         // The local port first: it tells flows apart at the cost of one compare,
         // where the address is a wider enum compare.
-        self.no_df
+        let from = self
+            .no_df
+            .partition_point(|e| (e.0, e.1) < (lport, protocol));
+        self.no_df[from..]
             .iter()
-            .any(|&(d, p, l)| l == lport && p == protocol && d == dst)
+            .take_while(|e| e.0 == lport && e.1 == protocol)
+            .any(|e| e.2 == dst)
     }
 
     /// When a UDP frame of `bytes` to `dst` from `lport` may leave under AWS's
@@ -1109,12 +1235,17 @@ impl Host {
         };
         self.smol_pending = smol.is_some();
 
-        let gens = self
-            .slots
-            .iter()
-            .map(|s| s.wake)
-            .min()
-            .filter(|&w| w != u64::MAX);
+        // The earliest live entry of the wake queue (stale ones dropped on the
+        // way), and the TCP generators' own; or a scan of them all.
+        let gens = if self.queued_wakes {
+            self.queued_next_wake()
+        } else {
+            self.slots
+                .iter()
+                .map(|s| s.wake)
+                .min()
+                .filter(|&w| w != u64::MAX)
+        };
         let listens = self.pending_listens.last().map(|p| p.start_ns);
         let next = smol.into_iter().chain(gens).chain(listens).min()?;
         // smoltcp counts in microseconds: never ask for a time already passed.
@@ -1123,5 +1254,28 @@ impl Host {
         } else {
             (now_ns / 1000 + 1) * 1000
         })
+    }
+
+    /// The earliest wake of this host's generators, from the wake queue.
+    fn queued_next_wake(&mut self) -> Option<u64> {
+        let queued = loop {
+            match self.wake_queue.peek() {
+                Some(&Reverse((w, i))) if self.slots[i as usize].queued != w => {
+                    self.wake_queue.pop();
+                }
+                Some(&Reverse((w, _))) => break Some(w),
+                None => break None,
+            }
+        };
+        let tcp = self
+            .tcp_gens
+            .iter()
+            .map(|&i| self.slots[i as usize].wake)
+            .min();
+        queued
+            .into_iter()
+            .chain(tcp)
+            .min()
+            .filter(|&w| w != u64::MAX)
     }
 }

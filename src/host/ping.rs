@@ -208,7 +208,8 @@ impl PingClient {
         sockets: &mut SocketSet<'static>,
         st: &mut FlowStats,
     ) {
-        let socket = sockets.get_mut::<icmp::Socket>(self.handle);
+        // Only reading: the socket gets nothing to send (see smoltcp's patch).
+        let socket = sockets.get_mut_for_recv::<icmp::Socket>(self.handle);
         // `can_recv` first: a failed `recv` (one per drain) costs more than the check.
         while socket.can_recv() {
             let Ok((payload, _)) = socket.recv() else {

@@ -348,6 +348,25 @@ impl TcpServers {
         let mut i = 0;
         while i < self.conns.len() {
             let conn = &mut self.conns[i];
+            // A connection of a known bulk flow with nothing received and no
+            // state to act on needs nothing: looked at without `get_mut`, which
+            // would give smoltcp's egress the socket to visit (see its patch).
+            let bulk = conn
+                .client
+                .and_then(|c| self.clients.get(c))
+                .is_some_and(|c| c.4.is_none());
+            if bulk {
+                let s = sockets.get::<tcp::Socket>(conn.handle);
+                if !s.can_recv()
+                    && !matches!(
+                        s.state(),
+                        tcp::State::CloseWait | tcp::State::Closed | tcp::State::Listen
+                    )
+                {
+                    i += 1;
+                    continue;
+                }
+            }
             let s = sockets.get_mut::<tcp::Socket>(conn.handle);
             if conn.client.is_none() {
                 if let (Some(r), Some(l)) = (s.remote_endpoint(), s.local_endpoint()) {

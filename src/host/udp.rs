@@ -238,7 +238,8 @@ impl UdpSink {
         sockets: &mut SocketSet<'static>,
         stats: &mut [FlowStats],
     ) {
-        let socket = sockets.get_mut::<udp::Socket>(self.handle);
+        // Only reading: the socket gets nothing to send (see smoltcp's patch).
+        let socket = sockets.get_mut_for_recv::<udp::Socket>(self.handle);
         // `can_recv` first: a failed `recv` (one per drain) costs more than the check.
         while socket.can_recv() {
             let Ok((data, meta)) = socket.recv() else {

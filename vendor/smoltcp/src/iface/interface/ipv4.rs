@@ -330,10 +330,16 @@ impl InterfaceInner {
         let mut handled_by_icmp_socket = false;
 
         #[cfg(all(feature = "socket-icmp", feature = "proto-ipv4"))]
-        for icmp_socket in _sockets
-            .items_mut()
-            .filter_map(|i| icmp::Socket::downcast_mut(&mut i.socket))
-        {
+        // peeremu patch: only the ICMP sockets, in handle order (see
+        // `SocketSet::icmp`); a message received gives an ICMP socket no egress work.
+        for k in 0.._sockets.icmp.len() {
+            let index = _sockets.icmp[k];
+            let Some(icmp_socket) = _sockets
+                .item_mut(index)
+                .and_then(|i| icmp::Socket::downcast_mut(&mut i.socket))
+            else {
+                continue;
+            };
             if icmp_socket.accepts_v4(self, &ip_repr, &icmp_repr) {
                 icmp_socket.process_v4(self, &ip_repr, &icmp_repr);
                 handled_by_icmp_socket = true;

@@ -385,10 +385,16 @@ impl InterfaceInner {
         #[cfg(feature = "socket-icmp")]
         {
             use crate::socket::icmp::Socket as IcmpSocket;
-            for icmp_socket in _sockets
-                .items_mut()
-                .filter_map(|i| IcmpSocket::downcast_mut(&mut i.socket))
-            {
+            // peeremu patch: only the ICMP sockets, in handle order (see
+            // `SocketSet::icmp`).
+            for k in 0.._sockets.icmp.len() {
+                let index = _sockets.icmp[k];
+                let Some(icmp_socket) = _sockets
+                    .item_mut(index)
+                    .and_then(|i| IcmpSocket::downcast_mut(&mut i.socket))
+                else {
+                    continue;
+                };
                 if icmp_socket.accepts_v6(self, &ip_repr, &icmp_repr) {
                     icmp_socket.process_v6(self, &ip_repr, &icmp_repr);
                     handled_by_icmp_socket = true;

@@ -599,10 +599,18 @@ impl Interface {
             return Some(Instant::from_millis(0));
         }
 
+        // peeremu patch: only the sockets that may have egress work (see
+        // `SocketSet::pending`): every other one's `poll_at` is `Ingress`.
         #[allow(unused_mut)]
         let mut res = sockets
-            .items()
+            .pending
+            .iter()
+            .filter_map(|&index| sockets.item(index))
             .filter_map(|item| {
+                // Sockets waiting on a timer: their time (below).
+                if item.timed.is_some() {
+                    return None;
+                }
                 let socket_poll_at = item.socket.poll_at(&mut self.inner);
                 match item.meta.poll_at(
                     socket_poll_at,
@@ -615,6 +623,9 @@ impl Interface {
                 }
             })
             .min();
+        if let Some(&(at, _)) = sockets.timed.first() {
+            res = Some(res.map_or(at, |r| r.min(at)));
+        }
 
         #[cfg(feature = "proto-ipv6-slaac")]
         if self.inner.slaac_enabled {
@@ -722,11 +733,39 @@ impl Interface {
         }
 
         let mut result = PollResult::None;
-        for item in sockets.items_mut() {
+        // peeremu patch: the sockets that may have egress work (see
+        // `SocketSet::pending`), in handle order as the release walks them all;
+        // a socket left with nothing to send (`poll_at` `Ingress`) leaves the list.
+        let mut pending = core::mem::take(&mut sockets.pending);
+        // Sockets whose timer is due join them.
+        while let Some(&(at, index)) = sockets.timed.first() {
+            if at > self.inner.now {
+                break;
+            }
+            sockets.timed.pop_first();
+            if let Some(item) = sockets.item_mut(index) {
+                item.timed = None;
+                if !item.pending {
+                    item.pending = true;
+                    pending.push(index);
+                }
+            }
+        }
+        pending.sort_unstable();
+        let mut keep = 0;
+        let mut next = 0;
+        while next < pending.len() {
+            let index = pending[next];
+            next += 1;
+            let Some(item) = sockets.item_mut(index) else {
+                continue;
+            };
             if !item
                 .meta
                 .egress_permitted(self.inner.now, |ip_addr| self.inner.has_neighbor(&ip_addr))
             {
+                pending[keep] = index;
+                keep += 1;
                 continue;
             }
 
@@ -807,8 +846,8 @@ impl Interface {
                 }),
             };
 
-            match result {
-                Err(EgressError::Exhausted) => break, // Device buffer full.
+            let exhausted = match result {
+                Err(EgressError::Exhausted) => true, // Device buffer full.
                 Err(EgressError::Dispatch) => {
                     // `NeighborCache` already takes care of rate limiting the neighbor discovery
                     // requests from the socket. However, without an additional rate limiting
@@ -818,10 +857,41 @@ impl Interface {
                         self.inner.now,
                         neighbor_addr.expect("non-IP response packet"),
                     );
+                    false
                 }
-                Ok(()) => {}
+                Ok(()) => false,
+            };
+            let now = self.inner.now;
+            let socket_poll_at = item.socket.poll_at(&mut self.inner);
+            let poll_at = item.meta.poll_at(
+                socket_poll_at,
+                |ip_addr| self.inner.has_neighbor(&ip_addr),
+                now,
+            );
+            match poll_at {
+                PollAt::Ingress if !exhausted => item.pending = false,
+                PollAt::Time(at) if at > now && !exhausted => {
+                    item.pending = false;
+                    item.timed = Some(at);
+                    sockets.timed.insert((at, index));
+                }
+                _ => {
+                    pending[keep] = index;
+                    keep += 1;
+                }
+            }
+            if exhausted {
+                break;
             }
         }
+        // Those not reached (the device was full) stay.
+        while next < pending.len() {
+            pending[keep] = pending[next];
+            keep += 1;
+            next += 1;
+        }
+        pending.truncate(keep);
+        sockets.pending = pending;
         result
     }
 }

@@ -29,11 +29,21 @@ impl InterfaceInner {
             &self.caps.checksum
         ));
 
-        for tcp_socket in sockets
-            .items_mut()
-            .filter_map(|i| Socket::downcast_mut(&mut i.socket))
-        {
+        // peeremu patch: only the TCP sockets, in handle order (see
+        // `SocketSet::tcp`); the one that takes the segment may have egress work.
+        for k in 0..sockets.tcp.len() {
+            let index = sockets.tcp[k];
+            let Some(tcp_socket) = sockets
+                .item_mut(index)
+                .and_then(|i| Socket::downcast_mut(&mut i.socket))
+            else {
+                continue;
+            };
             if tcp_socket.accepts(self, &ip_repr, &tcp_repr) {
+                sockets.mark_pending(index);
+                let tcp_socket = sockets
+                    .item_mut(index)
+                    .and_then(|i| Socket::downcast_mut(&mut i.socket))?;
                 return tcp_socket
                     .process(self, &ip_repr, &tcp_repr)
                     .map(|(ip, tcp)| Packet::new(ip, IpPayload::Tcp(tcp)));

@@ -24,11 +24,17 @@ impl InterfaceInner {
             &self.caps.checksum
         ));
 
+        // peeremu patch: only the UDP sockets, in handle order (see
+        // `SocketSet::udp`); a datagram received gives a UDP socket no egress work.
         #[cfg(feature = "socket-udp")]
-        for udp_socket in sockets
-            .items_mut()
-            .filter_map(|i| UdpSocket::downcast_mut(&mut i.socket))
-        {
+        for k in 0..sockets.udp.len() {
+            let index = sockets.udp[k];
+            let Some(udp_socket) = sockets
+                .item_mut(index)
+                .and_then(|i| UdpSocket::downcast_mut(&mut i.socket))
+            else {
+                continue;
+            };
             if udp_socket.accepts(self, &ip_repr, &udp_repr) {
                 udp_socket.process(self, meta, &ip_repr, &udp_repr, udp_packet.payload());
                 return None;
