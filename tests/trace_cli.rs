@@ -453,3 +453,39 @@ fn trace_at_sees_security_group_changes() {
         "{v}"
     );
 }
+
+/// `trace --at` stops an instance as the run does: after `stop_instance` the
+/// instance's ENI sends nothing (`INSTANCE_STOPPED`), before it the path is
+/// what the other changes made it.
+#[test]
+fn trace_at_sees_a_stopped_instance() {
+    let text = std::fs::read_to_string(topo("peering-lifecycle")).expect("example");
+    let text = format!(
+        "{text}\n[[change]]\nat_ms = 1500\naction = \"stop_instance\"\ninstance = \"app\"\n"
+    );
+    let dir = std::env::temp_dir().join(format!("peeremu-trace-at-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stopped.toml");
+    std::fs::write(&file, text).unwrap();
+    let at = |t: &str| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_peeremu"))
+            .arg("trace")
+            .arg(&file)
+            .args([
+                "--from", "app", "--to", "db", "--proto", "udp", "--port", "9000",
+            ])
+            .args(["--at", t, "--json"])
+            .output()
+            .expect("runs");
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    assert!(at("1.2")["request"]["drop"].is_null());
+    let v = at("1.6");
+    assert_eq!(v["reason"], "INSTANCE_STOPPED", "{v}");
+    assert_eq!(
+        v["changes_applied"].as_array().map(|a| a.len()),
+        Some(3),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
