@@ -1085,3 +1085,19 @@ fn synthetic_account_of_1000_vpcs_and_100000_rules() {
     assert_eq!(done.toml.matches("[[peering]]").count(), 999);
     assert!(done.toml.contains("nacl_rules_per_direction = 20") || !done.toml.contains("[quotas]"));
 }
+
+#[test]
+fn a_file_too_large_to_be_an_export_is_an_error_naming_it() {
+    let dir = scratch("huge");
+    write_json(
+        &dir,
+        "vpcs.json",
+        &json!({"Vpcs": [vpc("vpc-1", "10.0.0.0/16")]}),
+    );
+    // Sparse: takes no disk space, but its length is what the import checks.
+    let f = std::fs::File::create(dir.join("huge.json")).expect("create");
+    f.set_len((1 << 30) + 1).expect("set_len");
+    let e = import(&dir, &Options::default(), "out.toml").expect_err("must fail");
+    assert_eq!(e.file, "huge.json");
+    assert!(e.message.contains("larger than the 1024 MiB"), "{e}");
+}

@@ -61,9 +61,9 @@ pub struct Account {
     /// per-table output read, empty ones too (an empty list is data).
     pub tgw_table_outputs: HashSet<(String, &'static str)>,
     /// describe-vpc-attribute outputs: (VpcId, EnableDnsSupport, EnableDnsHostnames).
-    pub vpc_attributes: Vec<Rec<(String, Option<bool>, Option<bool>)>>,
+    pub vpc_attributes: Vec<Rec<super::files::VpcAttribute>>,
     /// Hosted zones (get-hosted-zone with its VPCs, list-hosted-zones without).
-    pub zones: Vec<Rec<(HostedZone, Option<Vec<HostedZoneVpc>>)>>,
+    pub zones: Vec<Rec<super::files::ZoneWithVpcs>>,
     /// list-hosted-zones-by-vpc: (VPC from the file's path, zone).
     pub zone_summaries: Vec<(String, Rec<HostedZoneSummary>)>,
     /// list-resource-record-sets: (zone id candidates from the path, `|`-separated, record).

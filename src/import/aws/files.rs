@@ -130,6 +130,12 @@ pub const MODELLED_KEYS: &[&str] = &[
     "ResourceRecordSets",
 ];
 
+/// describe-vpc-attribute: (VpcId, EnableDnsSupport, EnableDnsHostnames).
+pub type VpcAttribute = (String, Option<bool>, Option<bool>);
+
+/// A hosted zone, with its VPCs when the output prints them (get-hosted-zone).
+pub type ZoneWithVpcs = (HostedZone, Option<Vec<HostedZoneVpc>>);
+
 /// One JSON file, parsed.
 #[derive(Debug, Default)]
 pub struct File {
@@ -166,9 +172,9 @@ pub struct File {
     /// `get-transit-gateway-route-table-propagations` output, per route table.
     pub tgw_propagations: Vec<ForTable<TgwTableLink>>,
     /// describe-vpc-attribute: (VpcId, EnableDnsSupport, EnableDnsHostnames).
-    pub vpc_attribute: Option<(String, Option<bool>, Option<bool>)>,
+    pub vpc_attribute: Option<VpcAttribute>,
     /// get-hosted-zone (with its `VPCs`) and list-hosted-zones (without).
-    pub zones: Vec<(HostedZone, Option<Vec<HostedZoneVpc>>)>,
+    pub zones: Vec<ZoneWithVpcs>,
     /// list-hosted-zones-by-vpc output, for the VPC named in the file's path.
     pub zone_summaries: Vec<ForTable<HostedZoneSummary>>,
     /// list-resource-record-sets output, for the zone named in the file's path

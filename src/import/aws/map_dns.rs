@@ -132,8 +132,8 @@ fn in_zone(name: &str, zone: &str) -> bool {
 fn zones(m: &mut Mapper<'_>) {
     let acct = m.acct;
     // Merge every output that names a zone: id → (zone, source, VPCs, VPCs known).
-    let mut by_id: BTreeMap<String, (&HostedZone, &Source, BTreeSet<String>, bool)> =
-        BTreeMap::new();
+    type Merged<'a> = (&'a HostedZone, &'a Source, BTreeSet<String>, bool);
+    let mut by_id: BTreeMap<String, Merged<'_>> = BTreeMap::new();
     for r in &acct.zones {
         let (z, vpcs) = &r.item;
         let e =
