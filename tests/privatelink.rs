@@ -214,3 +214,84 @@ fn tshark_decodes_the_translated_addresses_on_the_provider_side() {
     assert!(!back.is_empty());
     assert!(back.iter().all(|l| l == "10.0.1.50\t1"), "{back:?}");
 }
+
+/// Decoded by tshark: the PrivateLink interfaces have capture points of their
+/// own (#17). The interface endpoint's ENI shows the consumer's packets as they
+/// arrived (client → endpoint address, port 80) and the replies as they left
+/// (endpoint → client); the NLB node's ENI shows the same connection on the
+/// provider's side, leaving with the node's address as source (the translated
+/// leg), and the targets' replies arriving. Checksums are valid on both legs,
+/// and the flow log has ACCEPT records for both interfaces, as AWS writes for
+/// requester-managed endpoint and load balancer interfaces.
+#[test]
+#[ignore = "needs tshark (run with --include-ignored)"]
+fn tshark_decodes_both_legs_on_the_endpoint_and_nlb_interfaces() {
+    let (out, _) = run_example("pl-legs");
+    let points = out.join("points");
+    let endpoint = points.join("eni-vpce-app-1.pcapng");
+    let fields = [
+        "ip.src",
+        "ip.dst",
+        "tcp.checksum.status",
+        "ip.checksum.status",
+    ];
+    let arrived = tshark(&endpoint, "tcp.dstport == 80", &fields);
+    assert!(!arrived.is_empty(), "no consumer packets at the endpoint");
+    for l in &arrived {
+        let f: Vec<&str> = l.split('\t').collect();
+        // From the client, or from the partner across the peering.
+        assert!(f[0] == "10.0.1.10" || f[0] == "10.2.1.10", "{l}");
+        assert_eq!(&f[1..], ["10.0.1.50", "1", "1"], "{l}");
+    }
+    let left = tshark(&endpoint, "tcp.srcport == 80", &fields);
+    assert!(!left.is_empty(), "no replies leaving the endpoint");
+    assert!(
+        left.iter().all(|l| l.starts_with("10.0.1.50\t")),
+        "{left:?}"
+    );
+    // The NLB node in the endpoint's AZ (or the other one) carries it on.
+    let mut node_rows = Vec::new();
+    for n in ["eni-nlb-app-1", "eni-nlb-app-2"] {
+        let file = points.join(format!("{n}.pcapng"));
+        if file.exists() {
+            node_rows.extend(tshark(&file, "tcp.port == 80", &fields));
+        }
+    }
+    let to_targets: Vec<&String> = node_rows
+        .iter()
+        .filter(|l| l.split('\t').nth(1) != Some("10.0.1.100"))
+        .filter(|l| l.split('\t').nth(1) != Some("10.0.2.100"))
+        .collect();
+    assert!(!to_targets.is_empty(), "no translated leg at the NLB node");
+    for l in &to_targets {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert!(
+            f[0] == "10.0.1.100" || f[0] == "10.0.2.100",
+            "source translated: {l}"
+        );
+        assert!(
+            f[1] == "10.0.1.10" || f[1] == "10.0.2.10",
+            "to a target: {l}"
+        );
+        assert_eq!(&f[2..], ["1", "1"], "{l}");
+    }
+    assert!(
+        node_rows.len() > to_targets.len(),
+        "no reply from a target at the node: {node_rows:?}"
+    );
+    let logs = std::fs::read_to_string(out.join("flowlogs.log")).expect("flow log");
+    let has = |eni: &str, src: &str, dst: &str| {
+        logs.lines().any(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            f.len() > 12 && f[2] == eni && f[3] == src && f[4] == dst && f[12] == "ACCEPT"
+        })
+    };
+    assert!(has("eni-vpce-app-1", "10.0.1.10", "10.0.1.50"), "{logs}");
+    assert!(has("eni-vpce-app-1", "10.0.1.50", "10.0.1.10"), "{logs}");
+    assert!(
+        ["eni-nlb-app-1", "eni-nlb-app-2"]
+            .iter()
+            .any(|n| has(n, "10.0.1.100", "10.0.2.10") || has(n, "10.0.2.100", "10.0.2.10")),
+        "{logs}"
+    );
+}

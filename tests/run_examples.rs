@@ -285,12 +285,8 @@ fn check_flowlogs(name: &str, net: &peeremu::model::Network, s: &Value, out: &Pa
         );
         let (src_eni, src_ip) = endpoint(net, flow.src, flow.ipv6);
         let (dst_eni, dst_ip) = endpoint(net, flow.dst, flow.ipv6);
-        // A flow to an interface endpoint ends at a target: the endpoint's ENI has
-        // no flow log records yet (PrivateLink's capture points and flow logs are
-        // not written: a known gap, docs/aws-behaviour.md#privatelink).
-        let dst_eni = dst_eni.filter(|_| {
-            !matches!(flow.dst, peeremu::model::Endpoint::Eni(i) if net.privatelink_role(i).is_some())
-        });
+        // A flow to an interface endpoint ends at a target; the endpoint's ENI
+        // logs the consumer's packets as they arrived (its capture point).
         let ctx = format!("{name}/{}", flow.name);
         if report["delivered_packets"].as_u64() > Some(0) {
             if let Some(e) = &src_eni {

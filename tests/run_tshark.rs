@@ -251,11 +251,8 @@ fn delivered_tcp_flows_show_a_full_handshake_at_the_receiver() {
             }
             // Through a NAT or internet gateway, from the translated address.
             let src_ip = seen_source(&net, flow);
-            // Known gap: an interface endpoint's ENI has no capture point yet.
-            if matches!(flow.dst, peeremu::model::Endpoint::Eni(e) if net.privatelink_role(e).is_some())
-            {
-                continue;
-            }
+            // To an interface endpoint: the handshake as the endpoint's ENI
+            // saw it (the consumer's packets arriving, the replies leaving).
             let (dst_eni, dst_ip) = endpoint(&net, flow.dst, flow.ipv6);
             let point = match dst_eni {
                 Some(id) => id,

@@ -44,6 +44,11 @@ pub struct ApplianceCrossing {
     /// A NAT instance's translation: `Some((true, address, port))` when the
     /// source was (address, port) before, `Some((false, …))` the destination.
     pub before: Option<(bool, Ipv4Addr, u16)>,
+    /// A PrivateLink crossing (interface endpoint ENI ↔ NLB node ENI, see
+    /// `privatelink.rs`) instead of a forwarding instance: the destination
+    /// (address, port) before, `before` holding the source. Both addresses
+    /// were translated and no TTL was lowered (no instance routed it).
+    pub privatelink: Option<(Ipv4Addr, u16)>,
 }
 
 impl Dataplane {
@@ -209,6 +214,7 @@ impl Dataplane {
             arrival: Some(eni),
             departure: out,
             before,
+            privatelink: None,
         };
         self.depart(now, arrival, crossing, key, frame, sink);
     }
@@ -261,18 +267,24 @@ impl Dataplane {
                 } => {
                     *latency_ns += latency;
                     *c = c.union(charges);
-                    if !self
-                        .appliance_crossings
-                        .iter()
-                        .any(|&(at, _)| at as usize == i)
-                    {
-                        self.appliance_crossings.push((i as u32, crossing));
-                    }
+                    self.note_crossing(i, crossing);
                 }
                 Action::IcmpError { latency_ns, .. } => *latency_ns += latency,
                 Action::Drop { .. } => {}
             }
             i += 1;
+        }
+    }
+
+    /// Record that the delivered action at `i` crossed `crossing`, unless it
+    /// already records one (crossed later on its way: the last one is kept).
+    pub(super) fn note_crossing(&mut self, i: usize, crossing: ApplianceCrossing) {
+        if !self
+            .appliance_crossings
+            .iter()
+            .any(|&(at, _)| at as usize == i)
+        {
+            self.appliance_crossings.push((i as u32, crossing));
         }
     }
 
@@ -361,6 +373,7 @@ impl Dataplane {
             arrival: None,
             departure: eni,
             before: None,
+            privatelink: None,
         };
         self.depart(now, arrival, crossing, k, icmp, sink);
     }

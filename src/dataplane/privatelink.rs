@@ -19,7 +19,7 @@
 
 use super::pipeline::{Leg, Sink};
 use super::trace::{Hop, Tracer};
-use super::{Action, Dataplane, DropDetail};
+use super::{Action, ApplianceCrossing, Dataplane, DropDetail};
 use crate::model::*;
 use crate::policy::conntrack::FxBuild;
 use crate::wire::{self, FlowKey, FragmentKind};
@@ -131,6 +131,21 @@ impl PrivateLinkPlane {
         let c = self.by_node_ip.get(&(node_ip, protocol, port))?;
         let ep = net.enis.get(c.endpoint.ix())?.private_ip;
         Some((c.consumer, c.consumer_port, ep, c.listener_port))
+    }
+}
+
+/// A frame that arrived at PrivateLink ENI `arrival` as `key` (before both
+/// translations) and leaves `departure`.
+fn crossing(arrival: EniIdx, departure: EniIdx, key: &FlowKey) -> ApplianceCrossing {
+    let v4 = |a: IpAddr| match a {
+        IpAddr::V4(a) => a,
+        IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+    };
+    ApplianceCrossing {
+        arrival: Some(arrival),
+        departure,
+        before: Some((true, v4(key.src), key.src_port)),
+        privatelink: Some((v4(key.dst), key.dst_port)),
     }
 }
 
@@ -314,7 +329,8 @@ impl Dataplane {
         {
             return sink.drop(DropDetail::Malformed(m.0), Some(endpoint), frame);
         }
-        self.reinject(now, leg.latency_ns, provider.node, frame, sink);
+        let crossing = crossing(endpoint, provider.node, &key);
+        self.reinject(now, leg.latency_ns, crossing, frame, sink);
     }
 
     fn back_to_consumer<T: Tracer>(
@@ -358,20 +374,25 @@ impl Dataplane {
         if let Err(m) = wire::rewrite_ipv4(&mut frame, src, dst) {
             return sink.drop(DropDetail::Malformed(m.0), Some(node), frame);
         }
-        self.reinject(now, leg.latency_ns, side.endpoint, frame, sink);
+        let crossing = crossing(node, side.endpoint, &key);
+        self.reinject(now, leg.latency_ns, crossing, frame, sink);
     }
 
     /// Send a translated frame on as if `from` (an NLB node or endpoint ENI)
     /// had sent it: its own security groups, NACL and routes apply. TCP SYNs
     /// have their MSS clamped to PrivateLink's MTU.
+    /// Delivered frames record `crossing`, so the simulation shows them on
+    /// both PrivateLink ENIs (captures and flow logs: AWS logs the traffic of
+    /// endpoint and load balancer interfaces).
     fn reinject<T: Tracer>(
         &mut self,
         now: u64,
         latency_ns: u64,
-        from: EniIdx,
+        crossing: ApplianceCrossing,
         mut frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
+        let from = crossing.departure;
         let _ = wire::clamp_mss(&mut frame, PRIVATELINK_MTU - 40);
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,
@@ -381,6 +402,11 @@ impl Dataplane {
         self.ingress_eni(now, from, key, frame, sink);
         if let Some(new) = sink.out.get_mut(start..) {
             add_latency(new, latency_ns);
+        }
+        for i in start..sink.out.len() {
+            if matches!(sink.out[i], Action::Deliver { .. }) {
+                self.note_crossing(i, crossing);
+            }
         }
     }
 }

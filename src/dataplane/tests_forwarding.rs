@@ -60,7 +60,8 @@ fn a_router_instance_forwards_with_the_ttl_lowered_and_records_the_crossing() {
             ApplianceCrossing {
                 arrival: Some(a.fw),
                 departure: a.fw,
-                before: None
+                before: None,
+                privatelink: None,
             }
         )]
     );

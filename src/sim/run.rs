@@ -651,7 +651,9 @@ impl Engine<'_> {
     /// as it arrived (rebuilt in a reused buffer: TTL one higher, the NAT
     /// instance's translation undone, from the router to the ENI's MAC) and as
     /// it left (from the ENI's MAC to the router). Flow logs of the appliance's
-    /// ENIs follow from these, as AWS records both legs.
+    /// ENIs follow from these, as AWS records both legs. A PrivateLink crossing
+    /// is shown the same way on the interface endpoint's and the NLB node's
+    /// ENIs (both addresses translated back, TTL as it was).
     fn observe_appliance(
         &mut self,
         t: u64,
@@ -666,17 +668,22 @@ impl Engine<'_> {
             self.nat_scratch.clear();
             self.nat_scratch.extend_from_slice(frame);
             let f = &mut self.nat_scratch;
-            let undone = match c.before {
-                Some((true, ip, port)) => {
+            let undone = match (c.before, c.privatelink) {
+                // PrivateLink: both addresses were translated, no TTL lowered.
+                (Some((_, ip, port)), Some((dip, dport))) => {
+                    crate::wire::rewrite_ipv4(f, Some((ip, Some(port))), Some((dip, Some(dport))))
+                }
+                (Some((true, ip, port)), None) => {
                     crate::wire::rewrite_ipv4(f, Some((ip, Some(port))), None)
                 }
-                Some((false, ip, port)) => {
+                (Some((false, ip, port)), None) => {
                     crate::wire::rewrite_ipv4(f, None, Some((ip, Some(port))))
                 }
-                None => Ok(()),
+                (None, _) => Ok(()),
             };
+            let ttl_ok = c.privatelink.is_some() || crate::wire::increment_ttl(f).is_ok();
             let ok = undone.is_ok()
-                && crate::wire::increment_ttl(f).is_ok()
+                && ttl_ok
                 && in_mac.is_some_and(|m| crate::wire::set_macs(f, ROUTER_MAC, m).is_ok());
             if ok {
                 observer.frame(t, CapturePoint::Eni(arrival), FrameDirection::Inbound, f);
