@@ -625,6 +625,30 @@ mod tests {
     }
 
     #[test]
+    fn vpc_and_zone_from_the_path() {
+        assert_eq!(
+            vpc_of_path("us-east-1/vpc-0abc.zones-by-vpc.json").as_deref(),
+            Some("vpc-0abc")
+        );
+        assert_eq!(
+            vpc_of_path("vpc-0abc/HostedZoneSummaries.json").as_deref(),
+            Some("vpc-0abc")
+        );
+        assert_eq!(vpc_of_path("zones.json"), None);
+        assert_eq!(
+            zone_candidates("Z0123456789AB.records.json"),
+            vec!["Z0123456789AB".to_string()]
+        );
+        assert_eq!(
+            zone_candidates("Z0123456789AB/records.json"),
+            vec!["Z0123456789AB".to_string()]
+        );
+        // Not zone ids: too short, lower case.
+        assert!(zone_candidates("Zone.records.json").is_empty());
+        assert!(zone_candidates("ZABC/z0123456789ab.json").is_empty());
+    }
+
+    #[test]
     fn route_table_from_the_path() {
         assert_eq!(
             table_of("tgw-rtb-0abc.routes.json").as_deref(),
