@@ -22,17 +22,7 @@ pub fn query(id: u16, name: &str, v6: bool) -> Result<Vec<u8>, String> {
 /// The resolver's response to that query: the answers of `res`, its rcode.
 /// (`Rcode::NoResponse` has no message; callers do not ask for one.)
 pub fn response(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Vec<u8>, String> {
-    let mut m = Message::new();
-    m.set_id(id)
-        .set_message_type(MessageType::Response)
-        .set_op_code(OpCode::Query)
-        .set_recursion_desired(true)
-        .set_recursion_available(true)
-        .set_response_code(match res.rcode {
-            Rcode::NxDomain => ResponseCode::NXDomain,
-            Rcode::NoError | Rcode::NoResponse => ResponseCode::NoError,
-        })
-        .add_query(Query::query(fqdn(name)?, qtype(v6)));
+    let mut m = response_header(id, name, v6, res)?;
     for a in &res.answers {
         let rdata = match &a.data {
             RecordData::A(v4) => RData::A(A(*v4)),
@@ -47,19 +37,25 @@ pub fn response(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Vec<u
 /// The response over UDP when the full one does not fit: the header with TC
 /// set and the question, no records (the stub asks again over TCP).
 pub fn truncated(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Vec<u8>, String> {
+    let mut m = response_header(id, name, v6, res)?;
+    m.set_truncated(true);
+    m.to_vec().map_err(|e| e.to_string())
+}
+
+/// A response's header and question, without records.
+fn response_header(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Message, String> {
     let mut m = Message::new();
     m.set_id(id)
         .set_message_type(MessageType::Response)
         .set_op_code(OpCode::Query)
         .set_recursion_desired(true)
         .set_recursion_available(true)
-        .set_truncated(true)
         .set_response_code(match res.rcode {
             Rcode::NxDomain => ResponseCode::NXDomain,
             Rcode::NoError | Rcode::NoResponse => ResponseCode::NoError,
         })
         .add_query(Query::query(fqdn(name)?, qtype(v6)));
-    m.to_vec().map_err(|e| e.to_string())
+    Ok(m)
 }
 
 /// Decode a message (tests, `trace`).

@@ -4,7 +4,7 @@
 //! name the same two VPCs.
 
 use super::error::ImportError;
-use super::files::File;
+use super::files::{File, ForTable};
 use super::shapes::*;
 use std::collections::{HashMap, HashSet};
 
@@ -256,22 +256,10 @@ impl Account {
         );
         macro_rules! per_table {
             ($sets:expr, $into:ident, $what:literal) => {
-                for set in $sets {
+                for set in &$sets {
                     self.tgw_table_outputs.insert((set.table.clone(), $what));
-                    for (i, item) in set.items.into_iter().enumerate() {
-                        self.$into.push((
-                            set.table.clone(),
-                            Rec {
-                                item,
-                                src: Source {
-                                    file: fi,
-                                    path: format!("{}[{i}]", set.path),
-                                },
-                                region: region.clone(),
-                            },
-                        ));
-                    }
                 }
+                self.$into.extend(per_table_records($sets, fi, &region));
             };
         }
         per_table!(f.tgw_routes, tgw_routes, "routes");
@@ -352,36 +340,10 @@ impl Account {
                 region: region.clone(),
             });
         }
-        for set in f.zone_summaries {
-            for (i, item) in set.items.into_iter().enumerate() {
-                self.zone_summaries.push((
-                    set.table.clone(),
-                    Rec {
-                        item,
-                        src: Source {
-                            file: fi,
-                            path: format!("{}[{i}]", set.path),
-                        },
-                        region: region.clone(),
-                    },
-                ));
-            }
-        }
-        for set in f.record_sets {
-            for (i, item) in set.items.into_iter().enumerate() {
-                self.record_sets.push((
-                    set.table.clone(),
-                    Rec {
-                        item,
-                        src: Source {
-                            file: fi,
-                            path: format!("{}[{i}]", set.path),
-                        },
-                        region: region.clone(),
-                    },
-                ));
-            }
-        }
+        self.zone_summaries
+            .extend(per_table_records(f.zone_summaries, fi, &region));
+        self.record_sets
+            .extend(per_table_records(f.record_sets, fi, &region));
         for (key, why, ids) in f.unmodelled {
             for (i, id) in ids.into_iter().enumerate() {
                 self.unmodelled.push((
@@ -396,4 +358,30 @@ impl Account {
         }
         Ok(())
     }
+}
+
+/// The records of outputs AWS prints without the object they are for (a TGW
+/// route table's routes, a VPC's hosted zones, a zone's record sets), each with
+/// that object's id taken from the file's path.
+fn per_table_records<'a, T: 'a>(
+    sets: Vec<ForTable<T>>,
+    fi: u32,
+    region: &'a Option<String>,
+) -> impl Iterator<Item = (String, Rec<T>)> + 'a {
+    sets.into_iter().flat_map(move |set| {
+        let ForTable { table, path, items } = set;
+        items.into_iter().enumerate().map(move |(i, item)| {
+            (
+                table.clone(),
+                Rec {
+                    item,
+                    src: Source {
+                        file: fi,
+                        path: format!("{path}[{i}]"),
+                    },
+                    region: region.clone(),
+                },
+            )
+        })
+    })
 }
