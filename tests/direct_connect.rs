@@ -47,6 +47,12 @@ fn jumbo_vif_carries_9000_bytes_the_1500_vif_does_not_and_dx_beats_the_vpn() {
     let df = flow(&s, "std-udp-df");
     assert_eq!(df["delivered_packets"], 0);
     assert_eq!(df["drops"]["MTU_EXCEEDED"], 5, "{df}");
+    // The drop names the link whose MTU the packet exceeded, not only the sizes.
+    assert_eq!(
+        df["drop_objects"]["MTU_EXCEEDED"],
+        "9000 bytes > link MTU 1500 of dxvif-std (Direct Connect virtual interface)",
+        "{df}"
+    );
     // TCP over the 1500-byte interface: every byte arrives (after PMTUD).
     assert_eq!(flow(&s, "std-tcp")["bytes_delivered"], 500_000);
     // One-way latency: the connection's (1 ms, 3 ms), the VPN's 8 ms.

@@ -162,7 +162,10 @@ fn inter_region_mtu() {
     ];
     let (code, v) = trace("inter-region-mtu", &big_df);
     assert_eq!((code, v["reason"].as_str()), (1, Some("MTU_EXCEEDED")));
-    assert_eq!(v["request"]["drop"]["detail"], "8020 bytes > link MTU 1500");
+    assert_eq!(
+        v["request"]["drop"]["detail"],
+        "8020 bytes > link MTU 1500 of pcx-x (inter-region peering)"
+    );
     assert!(hop_kinds(&v["request"]).contains(&"icmp_error".to_string()));
     let (code, v) = trace("inter-region-mtu", &big_df[..10]);
     assert_eq!(code, 0, "DF clear: fragmented and delivered");

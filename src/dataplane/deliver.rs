@@ -3,7 +3,7 @@
 
 use super::pipeline::{owns, Fragmenting, Leg, Sink, Source};
 use super::trace::{Hop, MtuDecision, Tracer};
-use super::{Action, Dataplane, DropDetail, Egress, ROUTER_MAC};
+use super::{Action, Dataplane, DropDetail, Egress, MtuLink, ROUTER_MAC};
 use crate::model::*;
 use crate::wire::{self, FlowKey};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -27,8 +27,14 @@ impl Dataplane {
         if self.eni_stopped(dst) {
             return sink.drop(DropDetail::InstanceStopped { eni: dst }, Some(dst), frame);
         }
-        let mtu = leg.mtu.min(d.mtu);
-        let Some((mut frame, fragment)) = self.mtu_step(leg.src, dsubnet, mtu, &key, frame, sink)
+        // The link's MTU, or the receiving interface's when that is smaller.
+        let (mtu, link) = if d.mtu < leg.mtu {
+            (d.mtu, MtuLink::Eni(dst))
+        } else {
+            (leg.mtu, leg.link)
+        };
+        let Some((mut frame, fragment)) =
+            self.mtu_step(leg.src, dsubnet, (mtu, link), &key, frame, sink)
         else {
             return;
         };
@@ -156,13 +162,13 @@ impl Dataplane {
     /// Compare the packet with the link MTU. Returns the frame and, when it must be
     /// fragmented, `(packet length, mtu)`; `None` when it was dropped (DF set or
     /// IPv6) and an ICMP error was sent back. `router_subnet` names the router
-    /// that answers when the source is external.
+    /// that answers when the source is external; `link` what set the MTU.
     #[inline]
     pub(super) fn mtu_step<T: Tracer>(
         &mut self,
         src: Source,
         router_subnet: SubnetIdx,
-        mtu: u16,
+        (mtu, link): (u16, MtuLink),
         key: &FlowKey,
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
@@ -175,7 +181,7 @@ impl Dataplane {
             });
             return Some((frame, None));
         }
-        self.mtu_exceeded(src, router_subnet, mtu, key, frame, sink)
+        self.mtu_exceeded(src, router_subnet, (mtu, link), key, frame, sink)
     }
 
     /// [`Dataplane::mtu_step`] of a packet larger than the link MTU: fragment, or
@@ -187,7 +193,7 @@ impl Dataplane {
         &mut self,
         src: Source,
         router_subnet: SubnetIdx,
-        mtu: u16,
+        (mtu, link): (u16, MtuLink),
         key: &FlowKey,
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
@@ -224,6 +230,7 @@ impl Dataplane {
             DropDetail::MtuExceeded {
                 link_mtu: mtu,
                 packet: key.ip_len,
+                link,
             },
             eni,
             frame,
@@ -284,5 +291,15 @@ impl Dataplane {
                 });
             }
         }
+    }
+}
+
+/// The narrower of a link (`mtu`, what set it) and the interface MTU of the
+/// external host `h` at its end (the link on a tie).
+pub(super) fn towards_host(link: (u16, MtuLink), h: HostIdx, host_mtu: u16) -> (u16, MtuLink) {
+    if host_mtu < link.0 {
+        (host_mtu, MtuLink::Host(h))
+    } else {
+        link
     }
 }

@@ -1,6 +1,7 @@
 //! The exact object behind every drop, by index (no allocation per drop), with a
 //! human-readable rendering (the fix hints for `trace` are in `hint.rs`).
 
+use super::trace::Gateway;
 use crate::model::*;
 use crate::policy::nacl::rule_label;
 use std::fmt;
@@ -11,6 +12,25 @@ use std::net::IpAddr;
 pub enum Edge {
     Peering(PcxIdx),
     Vpn(VgwIdx),
+}
+
+/// What set the MTU a packet exceeded, named in its `MTU_EXCEEDED` detail: an
+/// index, like the rest of [`DropDetail`] (carried in every leg, so no lookup or
+/// allocation on the forwarding path; the id is looked up when shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MtuLink {
+    /// Within a VPC (jumbo frames, 9001 bytes).
+    Vpc(VpcIdx),
+    Peering(PcxIdx),
+    /// An internet, NAT, VPN or egress-only gateway, an endpoint or a Direct
+    /// Connect virtual interface.
+    Gateway(Gateway),
+    /// A transit gateway (8500 bytes towards VPCs).
+    TransitGateway,
+    /// The receiving ENI's interface MTU is the smaller.
+    Eni(EniIdx),
+    /// The external host's interface MTU is the smaller.
+    Host(HostIdx),
 }
 
 /// Why and where a frame was dropped. [`DropDetail::reason`] is its stable code.
@@ -67,9 +87,12 @@ pub enum DropDetail {
         from: Edge,
         to: RouteTarget,
     },
+    /// Larger than the MTU of `link` (what set the MTU: the link crossed, or the
+    /// receiving interface or host when theirs is smaller).
     MtuExceeded {
         link_mtu: u16,
         packet: u16,
+        link: MtuLink,
     },
     UnknownDestination {
         dst: IpAddr,
@@ -427,7 +450,14 @@ impl fmt::Display for DetailDisplay<'_> {
                 };
                 write!(f, "{from} -> {}", target_id(net, to))
             }
-            MtuExceeded { link_mtu, packet } => write!(f, "{packet} bytes > link MTU {link_mtu}"),
+            MtuExceeded {
+                link_mtu,
+                packet,
+                link,
+            } => {
+                write!(f, "{packet} bytes > link MTU {link_mtu} ")?;
+                mtu_link(f, net, link)
+            }
             UnknownDestination { dst } => write!(f, "no interface owns {dst}"),
             PrivateFromInternet { dst } => {
                 write!(
@@ -616,4 +646,46 @@ pub(super) fn private_owner(net: &Network, dst: IpAddr) -> Option<EniIdx> {
         .iter()
         .position(|e| super::pipeline::owns(e, dst))
         .map(|i| EniIdx(i as u32))
+}
+
+/// `of pcx-dr (inter-region peering)`: the object whose MTU a packet exceeded.
+/// Drop path only.
+fn mtu_link(f: &mut fmt::Formatter<'_>, net: &Network, link: MtuLink) -> fmt::Result {
+    match link {
+        MtuLink::Vpc(v) => write!(
+            f,
+            "within {}",
+            net.vpcs.get(v.ix()).map_or("the VPC", |v| v.id.as_str())
+        ),
+        MtuLink::Peering(p) => match net.peerings.get(p.ix()) {
+            Some(pcx) if pcx.inter_region => write!(f, "of {} (inter-region peering)", pcx.id),
+            Some(pcx) => write!(f, "of {} (peering)", pcx.id),
+            None => write!(f, "of a peering"),
+        },
+        MtuLink::Gateway(g) => {
+            let kind = match g {
+                Gateway::Internet(_) => "internet gateway",
+                Gateway::Nat(_) => "NAT gateway",
+                Gateway::Vpn(_) => "site-to-site VPN",
+                Gateway::Endpoint(_) => "gateway endpoint",
+                Gateway::EgressOnlyInternet(_) => "egress-only internet gateway",
+                Gateway::DirectConnect(..) => "Direct Connect virtual interface",
+            };
+            write!(f, "of {} ({kind})", super::explain::gateway_id(net, g))
+        }
+        MtuLink::TransitGateway => write!(f, "of the transit gateway"),
+        MtuLink::Eni(e) => write!(
+            f,
+            "of {} ({}, its interface MTU)",
+            eni_id(net, e),
+            instance_id(net, e)
+        ),
+        MtuLink::Host(h) => write!(
+            f,
+            "of {} (its interface MTU)",
+            net.external_hosts
+                .get(h.ix())
+                .map_or("?", |x| x.name.as_str())
+        ),
+    }
 }

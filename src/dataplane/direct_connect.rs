@@ -13,7 +13,7 @@
 
 use super::pipeline::{vpc_contains, Leg, Sink, Source};
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, Edge};
+use super::{Dataplane, DropDetail, Edge, MtuLink};
 use crate::model::*;
 use crate::wire::FlowKey;
 use std::net::IpAddr;
@@ -142,6 +142,7 @@ impl Dataplane {
         let leg = Leg {
             src: Source::External(h),
             mtu,
+            link: MtuLink::Gateway(Gateway::DirectConnect(d, vif)),
             latency_ns,
             via: None,
             // Data transfer in over Direct Connect is free.

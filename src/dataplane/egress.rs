@@ -2,11 +2,14 @@
 //! (source translation), virtual private gateway (on premises) and gateway
 //! endpoints.
 
+use super::deliver::towards_host;
 use super::direct_connect::OnPremLink;
 use super::pipeline::{Sink, Source};
 use super::routes::RouteLookup;
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, Egress, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU};
+use super::{
+    Dataplane, DropDetail, Egress, MtuLink, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU,
+};
 use crate::model::*;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
@@ -58,13 +61,15 @@ impl Dataplane {
         ok.then_some((h, host.mtu))
     }
 
-    /// Check the MTU towards an external host, rewrite MACs and hand the frame on.
+    /// Check the MTU towards an external host (`mtu`: the narrower of the link
+    /// and the host, and what set it: see `deliver::towards_host`), rewrite MACs
+    /// and hand the frame on.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn deliver_external<T: Tracer>(
         &mut self,
         src: EniIdx,
         h: HostIdx,
-        mtu: u16,
+        mtu: (u16, MtuLink),
         timing: (u64, Charges),
         key: &FlowKey,
         frame: Vec<u8>,
@@ -149,10 +154,11 @@ impl Dataplane {
         };
         let latency = self.net.latency.internet_ns;
         let charges = Charges::NONE.with(Segment::InternetEgress);
+        let igw = (INTERNET_MTU, MtuLink::Gateway(Gateway::Internet(g)));
         self.deliver_external(
             src,
             h,
-            INTERNET_MTU.min(host_mtu),
+            towards_host(igw, h, host_mtu),
             (latency, charges),
             &key,
             frame,
@@ -181,9 +187,15 @@ impl Dataplane {
             return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let subnet = self.net.enis[src.ix()].subnet;
-        let Some((mut frame, fragment)) =
-            self.mtu_step(Source::Eni(src), subnet, INTERNET_MTU, &key, frame, sink)
-        else {
+        let igw = MtuLink::Gateway(Gateway::Internet(g));
+        let Some((mut frame, fragment)) = self.mtu_step(
+            Source::Eni(src),
+            subnet,
+            (INTERNET_MTU, igw),
+            &key,
+            frame,
+            sink,
+        ) else {
             return;
         };
         let to = (private, None);
@@ -215,6 +227,7 @@ impl Dataplane {
         let leg = super::pipeline::Leg {
             src: Source::Hairpin(src),
             mtu: INTERNET_MTU,
+            link: igw,
             // The round trip through the gateway stays inside the region.
             latency_ns: self.net.latency.cross_az_ns,
             via: None,
@@ -361,10 +374,11 @@ impl Dataplane {
             .with(Segment::InternetEgress)
             .with_if(Segment::CrossAz, self.net.eni_az(src) != nat_az);
         let start = sink.out.len();
+        let igw = (INTERNET_MTU, MtuLink::Gateway(Gateway::Internet(g)));
         self.deliver_external(
             src,
             h,
-            INTERNET_MTU.min(host_mtu),
+            towards_host(igw, h, host_mtu),
             (latency, charges),
             &translated,
             frame,
@@ -425,7 +439,12 @@ impl Dataplane {
             latency,
             Charges::NONE.with_if(Segment::InternetEgress, link == OnPremLink::Vpn),
         );
-        self.deliver_external(src, h, mtu.min(host_mtu), timing, &key, frame, None, sink);
+        let gateway = match link {
+            OnPremLink::Dx(d, v) => Gateway::DirectConnect(d, v),
+            OnPremLink::Vpn => Gateway::Vpn(g),
+        };
+        let mtu = towards_host((mtu, MtuLink::Gateway(gateway)), h, host_mtu);
+        self.deliver_external(src, h, mtu, timing, &key, frame, None, sink);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -455,10 +474,11 @@ impl Dataplane {
             return sink.drop_unknown(key.dst, Some(src), frame);
         };
         let latency = self.net.latency.same_az_ns;
+        let vpce = (VPC_MTU, MtuLink::Gateway(Gateway::Endpoint(e)));
         self.deliver_external(
             src,
             h,
-            VPC_MTU.min(host_mtu),
+            towards_host(vpce, h, host_mtu),
             (latency, Charges::NONE),
             &key,
             frame,

@@ -18,7 +18,7 @@
 
 use super::pipeline::{Leg, Sink, Source};
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, INTERNET_MTU, NAT_IDLE_TIMEOUT_NS};
+use super::{Dataplane, DropDetail, MtuLink, INTERNET_MTU, NAT_IDLE_TIMEOUT_NS};
 use crate::model::*;
 use crate::policy::conntrack::FxBuild;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
@@ -142,7 +142,14 @@ impl Dataplane {
         self.deliver_external(
             src,
             h,
-            INTERNET_MTU.min(host_mtu),
+            super::deliver::towards_host(
+                (
+                    INTERNET_MTU,
+                    MtuLink::Gateway(Gateway::EgressOnlyInternet(g)),
+                ),
+                h,
+                host_mtu,
+            ),
             timing,
             &key,
             frame,
@@ -184,6 +191,7 @@ impl Dataplane {
         let leg = Leg {
             src: Source::External(h),
             mtu: INTERNET_MTU,
+            link: MtuLink::Gateway(Gateway::EgressOnlyInternet(g)),
             latency_ns: internet,
             via: None,
             charges: Charges::NONE,

@@ -133,7 +133,7 @@ pub fn egress_label(net: &Network, to: Egress, v6: bool) -> String {
     }
 }
 
-fn gateway_id(net: &Network, g: Gateway) -> &str {
+pub(super) fn gateway_id(net: &Network, g: Gateway) -> &str {
     match g {
         Gateway::Internet(i) => igw_id(net, i),
         Gateway::Nat(n) => nat_id(net, n),

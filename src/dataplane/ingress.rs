@@ -4,7 +4,7 @@
 
 use super::pipeline::{Leg, Sink, Source};
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, Edge, INTERNET_MTU, VPC_MTU};
+use super::{Dataplane, DropDetail, Edge, MtuLink, INTERNET_MTU, VPC_MTU};
 use crate::model::*;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
@@ -60,6 +60,7 @@ impl Dataplane {
                     Leg {
                         src,
                         mtu,
+                        link: MtuLink::Gateway(Gateway::Vpn(g)),
                         latency_ns,
                         via: None,
                         // Data transfer in from on premises is free.
@@ -116,6 +117,7 @@ impl Dataplane {
                     let leg = Leg {
                         src,
                         mtu: INTERNET_MTU,
+                        link: MtuLink::Gateway(Gateway::Internet(g)),
                         latency_ns: internet,
                         via: None,
                         charges: Charges::NONE,
@@ -142,6 +144,7 @@ impl Dataplane {
                 let leg = Leg {
                     src,
                     mtu: VPC_MTU,
+                    link: MtuLink::Gateway(Gateway::Endpoint(VpceIdx(ep as u32))),
                     latency_ns: self.net.latency.same_az_ns,
                     via: None,
                     charges: Charges::NONE,
@@ -224,9 +227,16 @@ impl Dataplane {
             dst: IpAddr::V4(to.0),
             ..key
         };
+        // In through the internet gateway of the receiving ENI's VPC.
+        let vpc = self.net.enis.get(e.ix()).map(|x| x.vpc);
+        let link = match vpc.and_then(|v| self.net.vpcs[v.ix()].internet_gateway) {
+            Some(g) => MtuLink::Gateway(Gateway::Internet(g)),
+            None => MtuLink::Vpc(vpc.unwrap_or(VpcIdx(0))),
+        };
         let leg = Leg {
             src: Source::External(h),
             mtu: INTERNET_MTU,
+            link,
             latency_ns,
             via: None,
             charges,

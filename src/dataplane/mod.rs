@@ -60,7 +60,7 @@ mod tests_mtu;
 #[cfg(test)]
 mod tests_tgw;
 
-pub use detail::{DetailDisplay, DropDetail, Edge};
+pub use detail::{DetailDisplay, DropDetail, Edge, MtuLink};
 pub use middlebox::ApplianceCrossing;
 pub use nat::NAT_IDLE_TIMEOUT_NS;
 pub use routes::{CompiledRoutes, RouteLookup};

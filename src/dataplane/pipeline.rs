@@ -4,7 +4,7 @@
 
 use super::routes::RouteLookup;
 use super::trace::{Hop, Tracer};
-use super::{Action, Dataplane, DropDetail, Edge, Ingress, VPC_MTU};
+use super::{Action, Dataplane, DropDetail, Edge, Ingress, MtuLink, VPC_MTU};
 use crate::model::*;
 use crate::policy::net_contains;
 use crate::wire::{self, FlowKey};
@@ -29,6 +29,8 @@ pub(super) enum Source {
 pub(super) struct Leg {
     pub src: Source,
     pub mtu: u16,
+    /// What set `mtu` (named when a packet exceeds it).
+    pub link: MtuLink,
     pub latency_ns: u64,
     pub via: Option<PcxIdx>,
     /// The billable segments crossed (data cost).
@@ -173,6 +175,7 @@ impl Dataplane {
         let leg = Leg {
             src: Source::Eni(src),
             mtu: VPC_MTU,
+            link: MtuLink::Vpc(vpc),
             latency_ns: 0,
             via: None,
             charges: Charges::NONE,
@@ -268,6 +271,7 @@ impl Dataplane {
         let leg = Leg {
             src: Source::Eni(src),
             mtu,
+            link: MtuLink::Peering(p),
             latency_ns: self.eni_latency(src, dst),
             via: Some(p),
             charges: self.eni_charges(src, dst),

@@ -172,16 +172,25 @@ fn inter_region_peering_mtu_and_latency() {
         Ingress::Eni(p.ea),
         frames::udp("10.0.1.10", "10.1.1.10", 5000, 6000, 8000, true),
     );
-    assert!(
-        matches!(
-            big_df[0],
-            Action::Drop {
-                detail: DropDetail::MtuExceeded { link_mtu: 1500, .. },
-                ..
-            }
-        ),
-        "{}",
-        summary(&big_df)
+    let Action::Drop { detail, .. } = &big_df[0] else {
+        panic!("{}", summary(&big_df))
+    };
+    assert_eq!(
+        *detail,
+        DropDetail::MtuExceeded {
+            link_mtu: 1500,
+            packet: 8028,
+            link: MtuLink::Peering(p.pcx),
+        }
+    );
+    // The table, summary.json and trace name the peering, not only the sizes.
+    let net = dp.network();
+    assert_eq!(
+        detail.display(net).to_string(),
+        format!(
+            "8028 bytes > link MTU 1500 of {} (inter-region peering)",
+            net.peerings[p.pcx.ix()].id
+        )
     );
     assert!(matches!(big_df[1], Action::IcmpError { to: Egress::Eni(e), .. } if e == p.ea));
     let big = run(

@@ -53,16 +53,24 @@ fn internet_gateway_needs_a_public_ip_and_has_a_1500_mtu() {
     );
     let big = frames::udp("10.0.0.10", "93.184.216.34", 5000, 6000, 3000, true);
     let out = run(&mut dp, 1, Ingress::Eni(i.public_eni), big);
-    assert!(
-        matches!(
-            out[0],
-            Action::Drop {
-                detail: DropDetail::MtuExceeded { link_mtu: 1500, .. },
-                ..
-            }
-        ),
-        "{}",
-        summary(&out)
+    let Action::Drop { detail, .. } = &out[0] else {
+        panic!("{}", summary(&out))
+    };
+    assert_eq!(
+        *detail,
+        DropDetail::MtuExceeded {
+            link_mtu: 1500,
+            packet: 3028,
+            link: MtuLink::Gateway(Gateway::Internet(i.igw)),
+        }
+    );
+    let net = dp.network();
+    assert_eq!(
+        detail.display(net).to_string(),
+        format!(
+            "3028 bytes > link MTU 1500 of {} (internet gateway)",
+            net.internet_gateways[i.igw.ix()].id
+        )
     );
     // Unsolicited traffic to an address nobody owns.
     let out = run(
@@ -198,9 +206,13 @@ fn vpn_gateway_to_on_premises_and_back_and_no_edge_to_edge() {
     assert!(matches!(
         big[0],
         Action::Drop {
-            detail: DropDetail::MtuExceeded { link_mtu: 1500, .. },
+            detail: DropDetail::MtuExceeded {
+                link_mtu: 1500,
+                link: MtuLink::Gateway(Gateway::Vpn(g)),
+                ..
+            },
             ..
-        }
+        } if g == vgw
     ));
 }
 

@@ -85,8 +85,20 @@ fn df_set_too_big_is_dropped_with_frag_needed_back_to_source() {
         *detail,
         DropDetail::MtuExceeded {
             link_mtu: 1500,
-            packet: 3028
+            packet: 3028,
+            link: MtuLink::Eni(f.db),
         }
+    );
+    // The detail names what set the MTU: here the receiving ENI's own.
+    let net = dp.network();
+    let text = detail.display(net).to_string();
+    let db = super::detail::eni_id(net, f.db);
+    assert_eq!(
+        text,
+        format!(
+            "3028 bytes > link MTU 1500 of {db} ({}, its interface MTU)",
+            super::detail::instance_id(net, f.db)
+        )
     );
     let Action::IcmpError { to, frame, .. } = &out[1] else {
         panic!("{}", summary(&out))

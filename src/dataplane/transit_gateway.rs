@@ -15,7 +15,7 @@
 use super::pipeline::{Leg, Sink, Source};
 use super::routes::RouteLookup;
 use super::trace::{Hop, MtuDecision, Tracer};
-use super::{Action, Dataplane, DropDetail, Egress, EXTERNAL_MAC, ROUTER_MAC};
+use super::{Action, Dataplane, DropDetail, Egress, MtuLink, EXTERNAL_MAC, ROUTER_MAC};
 use crate::lpm::{Lpm4, Lpm6};
 use crate::model::*;
 use crate::policy::conntrack::FxBuild;
@@ -502,6 +502,7 @@ impl Dataplane {
         let leg = Leg {
             src,
             mtu: TGW_MTU,
+            link: MtuLink::TransitGateway,
             latency_ns: base + fabric.hops_ns,
             via: None,
             charges: fabric.charges(),
@@ -532,6 +533,7 @@ impl Dataplane {
             let d = DropDetail::MtuExceeded {
                 link_mtu: host_mtu,
                 packet: key.ip_len,
+                link: MtuLink::Host(h),
             };
             return sink.drop(d, eni, frame);
         }
