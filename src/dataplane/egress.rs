@@ -6,7 +6,9 @@ use super::direct_connect::OnPremLink;
 use super::pipeline::{Sink, Source};
 use super::routes::RouteLookup;
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, Egress, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU};
+use super::{
+    Dataplane, DropDetail, Egress, GatewayCrossing, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU,
+};
 use crate::model::*;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
 use std::net::{IpAddr, Ipv4Addr};
@@ -425,7 +427,16 @@ impl Dataplane {
             latency,
             Charges::NONE.with_if(Segment::InternetEgress, link == OnPremLink::Vpn),
         );
+        let start = sink.out.len();
         self.deliver_external(src, h, mtu.min(host_mtu), timing, &key, frame, None, sink);
+        if let OnPremLink::Dx(dx, vif) = link {
+            let crossing = GatewayCrossing::VirtualInterface {
+                dx,
+                vif,
+                outbound: true,
+            };
+            self.mark_via_gateway(sink.out, start, crossing);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
