@@ -128,3 +128,114 @@ fn tshark_sees_untranslated_ipv6_and_no_inbound_syn_at_the_instance() {
         "{dropped:?}"
     );
 }
+
+/// tshark fields with checksum validation on (status 1 = good).
+fn checked(file: &Path, filter: &str, f: &[&str]) -> Vec<String> {
+    let mut c = Command::new("tshark");
+    c.arg("-r").arg(file);
+    for p in ["tcp", "udp", "ip"] {
+        c.args(["-o", &format!("{p}.check_checksum:TRUE")]);
+    }
+    c.args(["-Y", filter, "-T", "fields"]);
+    for x in f {
+        c.args(["-e", x]);
+    }
+    let o = c.output().expect("run tshark");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Decoded by tshark: the egress-only gateway has a capture point of its own
+/// (`points/eigw-v6.pcapng`, interface `eigw-v6` in capture.pcapng, #17).
+/// Outbound (`epb_flags`, tshark's `frame.p2p_dir` 0) are the instance's IPv6
+/// packets leaving for the internet untranslated, inbound (1) the replies it let
+/// in: every frame the internet host received crossed it, and every frame that
+/// reached the instance's ENI from the internet. The SYNs the internet opened
+/// (dropped at the gateway) are not on it. Checksums are valid, nothing is
+/// malformed, and no flow log record names the gateway (it has no ENI).
+#[test]
+#[ignore = "needs tshark"]
+fn tshark_shows_ipv6_out_and_replies_in_at_the_gateway_point() {
+    let out = temp_dir("eigw-point");
+    run_ok("ipv6-egress-only", &example(), &out, &[]);
+    let point = out.join("points/eigw-v6.pcapng");
+    let f = [
+        "frame.p2p_dir",
+        "ipv6.src",
+        "ipv6.dst",
+        "tcp.checksum.status",
+        "udp.checksum.status",
+        "icmpv6.checksum.status",
+    ];
+    let rows = checked(&point, "frame", &f);
+    let (mut outbound, mut inbound) = (0, 0);
+    for l in &rows {
+        let c: Vec<&str> = l.split('\t').collect();
+        match c[0] {
+            "0" => {
+                assert_eq!(&c[1..3], [APP, MIRROR], "{l}");
+                outbound += 1;
+            }
+            "1" => {
+                assert_eq!(&c[1..3], [MIRROR, APP], "{l}");
+                inbound += 1;
+            }
+            _ => panic!("no direction: {l}"),
+        }
+        let sums: Vec<&&str> = c[3..].iter().filter(|s| !s.is_empty()).collect();
+        assert_eq!(sums, [&"1"], "one valid checksum: {l}");
+    }
+    // Replies of all three kinds came in: echo replies, a SYN-ACK, UDP is one way.
+    let replies = checked(
+        &point,
+        "frame.p2p_dir == 1",
+        &["icmpv6.type", "tcp.flags.syn"],
+    );
+    assert!(
+        replies.iter().any(|l| l.starts_with("129\t")),
+        "{replies:?}"
+    );
+    assert!(replies.iter().any(|l| l.ends_with("\t1")), "{replies:?}");
+    let at = |file: &str, filter: &str| checked(&out.join(file), filter, &["frame.number"]).len();
+    let received = at(
+        "points/mirror.pcapng",
+        &format!("ipv6.dst == {APP} || ipv6.src == {APP}"),
+    );
+    assert!(outbound > 0 && inbound > 0, "{rows:?}");
+    assert_eq!(
+        outbound,
+        at("points/mirror.pcapng", "frame.p2p_dir == 1"),
+        "every frame the internet host received crossed the gateway"
+    );
+    assert!(received > outbound, "mirror's own frames too");
+    assert_eq!(
+        inbound,
+        at(
+            "points/eni-app.pcapng",
+            &format!("frame.p2p_dir == 1 && ipv6.src == {MIRROR}")
+        ),
+        "every frame from the internet that reached the ENI crossed the gateway"
+    );
+    assert_eq!(
+        at("points/eigw-v6.pcapng", "tcp.port == 22"),
+        0,
+        "refused SYNs"
+    );
+    assert_eq!(
+        at(
+            "points/eigw-v6.pcapng",
+            "_ws.malformed || _ws.expert.severity >= 8388608"
+        ),
+        0
+    );
+    // The same frames in capture.pcapng, on the interface named for the gateway.
+    assert_eq!(
+        at("capture.pcapng", "frame.interface_name == \"eigw-v6\""),
+        rows.len()
+    );
+    let logs = std::fs::read_to_string(out.join("flowlogs.log")).unwrap();
+    assert!(!logs.contains("eigw"), "{logs}");
+}

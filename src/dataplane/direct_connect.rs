@@ -13,7 +13,7 @@
 
 use super::pipeline::{vpc_contains, Leg, Sink, Source};
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, Edge, MtuLink};
+use super::{Dataplane, DropDetail, Edge, GatewayCrossing, MtuLink};
 use crate::model::*;
 use crate::wire::FlowKey;
 use std::net::IpAddr;
@@ -148,6 +148,13 @@ impl Dataplane {
             // Data transfer in over Direct Connect is free.
             charges: Charges::NONE,
         };
-        self.deliver_eni(now, leg, e, key, frame, sink)
+        let start = sink.out.len();
+        self.deliver_eni(now, leg, e, key, frame, sink);
+        let crossing = GatewayCrossing::VirtualInterface {
+            dx: d,
+            vif,
+            outbound: false,
+        };
+        self.mark_via_gateway(sink.out, start, crossing);
     }
 }

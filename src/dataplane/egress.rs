@@ -8,7 +8,8 @@ use super::pipeline::{Sink, Source};
 use super::routes::RouteLookup;
 use super::trace::{Gateway, Hop, Tracer};
 use super::{
-    Dataplane, DropDetail, Egress, MtuLink, EXTERNAL_MAC, INTERNET_MTU, ROUTER_MAC, VPC_MTU,
+    Dataplane, DropDetail, Egress, GatewayCrossing, MtuLink, EXTERNAL_MAC, INTERNET_MTU,
+    ROUTER_MAC, VPC_MTU,
 };
 use crate::model::*;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
@@ -444,7 +445,16 @@ impl Dataplane {
             OnPremLink::Vpn => Gateway::Vpn(g),
         };
         let mtu = towards_host((mtu, MtuLink::Gateway(gateway)), h, host_mtu);
+        let start = sink.out.len();
         self.deliver_external(src, h, mtu, timing, &key, frame, None, sink);
+        if let OnPremLink::Dx(dx, vif) = link {
+            let crossing = GatewayCrossing::VirtualInterface {
+                dx,
+                vif,
+                outbound: true,
+            };
+            self.mark_via_gateway(sink.out, start, crossing);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -18,7 +18,7 @@
 
 use super::pipeline::{Leg, Sink, Source};
 use super::trace::{Gateway, Hop, Tracer};
-use super::{Dataplane, DropDetail, MtuLink, INTERNET_MTU, NAT_IDLE_TIMEOUT_NS};
+use super::{Dataplane, DropDetail, GatewayCrossing, MtuLink, INTERNET_MTU, NAT_IDLE_TIMEOUT_NS};
 use crate::model::*;
 use crate::policy::conntrack::FxBuild;
 use crate::wire::{self, FlowKey, FragmentKind, IcmpKind};
@@ -139,6 +139,7 @@ impl Dataplane {
             self.net.latency.internet_ns,
             Charges::NONE.with(Segment::InternetEgress),
         );
+        let start = sink.out.len();
         self.deliver_external(
             src,
             h,
@@ -156,6 +157,11 @@ impl Dataplane {
             None,
             sink,
         );
+        let crossing = GatewayCrossing::EgressOnlyIgw {
+            eigw: g,
+            outbound: true,
+        };
+        self.mark_via_gateway(sink.out, start, crossing);
     }
 
     /// From the internet to an IPv6 address in a VPC whose only way in is its
@@ -196,7 +202,13 @@ impl Dataplane {
             via: None,
             charges: Charges::NONE,
         };
-        self.deliver_eni(now, leg, e, key, frame, sink)
+        let start = sink.out.len();
+        self.deliver_eni(now, leg, e, key, frame, sink);
+        let crossing = GatewayCrossing::EgressOnlyIgw {
+            eigw: g,
+            outbound: false,
+        };
+        self.mark_via_gateway(sink.out, start, crossing);
     }
 }
 

@@ -31,6 +31,7 @@ mod direct_connect;
 mod egress;
 mod egress_only_igw;
 pub mod explain;
+mod gateway_point;
 mod hint;
 mod ingress;
 mod middlebox;
@@ -61,6 +62,7 @@ mod tests_mtu;
 mod tests_tgw;
 
 pub use detail::{DetailDisplay, DropDetail, Edge, MtuLink};
+pub use gateway_point::GatewayCrossing;
 pub use middlebox::ApplianceCrossing;
 pub use nat::NAT_IDLE_TIMEOUT_NS;
 pub use routes::{CompiledRoutes, RouteLookup};
@@ -210,6 +212,9 @@ pub struct Dataplane {
     /// The delivered actions of the last `process` call that crossed a
     /// forwarding instance: (index in its `out`, crossing). Reused.
     appliance_crossings: Vec<(u32, ApplianceCrossing)>,
+    /// The delivered actions of the last `process` call that crossed an
+    /// egress-only gateway or a Direct Connect virtual interface. Reused.
+    gateway_crossings: Vec<(u32, GatewayCrossing)>,
     /// Set while a forwarding instance's packet meets its ENI's security group
     /// outbound (see `checks::sg_check`).
     departing: bool,
@@ -285,6 +290,7 @@ impl Dataplane {
             stopped: vec![false; net.enis.len()],
             instance_nat: vec![NatTable::default(); net.instances.len()],
             appliance_crossings: Vec::new(),
+            gateway_crossings: Vec::new(),
             departing: false,
             eigw: vec![Default::default(); net.egress_only_internet_gateways.len()],
             privatelink: privatelink::PrivateLinkPlane::compile(&net),

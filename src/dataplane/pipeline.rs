@@ -107,6 +107,7 @@ impl Dataplane {
     ) {
         self.nat_crossings.clear();
         self.appliance_crossings.clear();
+        self.gateway_crossings.clear();
         let mut sink = Sink { out, tr };
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,

@@ -74,6 +74,31 @@ pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
             ),
         });
     }
+    // Gateways without an ENI (after every other point: the interface ids
+    // above stay as they were).
+    for g in &network.egress_only_internet_gateways {
+        let vpc = g
+            .vpc
+            .and_then(|i| network.vpcs.get(i.ix()))
+            .map_or("?", |v| v.id.as_str());
+        v.push(CaptureInterface {
+            name: g.id.clone(),
+            description: format!(
+                "egress-only internet gateway of {vpc}: IPv6 frames leaving for the internet (outbound) and replies coming in (inbound)"
+            ),
+        });
+    }
+    for dx in &network.direct_connects {
+        for vif in &dx.virtual_interfaces {
+            v.push(CaptureInterface {
+                name: vif.id.clone(),
+                description: format!(
+                    "private virtual interface of Direct Connect {} (MTU {}): frames to on premises (outbound) and from it (inbound)",
+                    dx.id, vif.mtu
+                ),
+            });
+        }
+    }
     v
 }
 

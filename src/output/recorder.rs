@@ -160,6 +160,12 @@ pub struct Recorder {
     /// Each NAT gateway's private IP (its interface's address in the flow log).
     nat_private_ips: Vec<std::net::Ipv4Addr>,
     host_base: u32,
+    /// The first egress-only internet gateway interface (after the TGW
+    /// attachments').
+    eigw_base: u32,
+    /// Per Direct Connect connection, its first virtual interface's interface
+    /// (after the egress-only gateways').
+    vif_bases: Vec<u32>,
     /// Interface id in `drops.pcapng` for drops not attributed to an ENI.
     unattributed_drop_iface: u32,
     /// Each ENI's private IPv4 and IPv6 address (is it the sender of a frame?).
@@ -195,6 +201,17 @@ impl Recorder {
         let host_base = peering_base + network.peerings.len() as u32;
         let nat_base = host_base + network.external_hosts.len() as u32;
         let tgw_base = nat_base + network.nat_gateways.len() as u32;
+        let eigw_base = tgw_base + network.tgw_attachments.len() as u32;
+        let mut next = eigw_base + network.egress_only_internet_gateways.len() as u32;
+        let vif_bases = network
+            .direct_connects
+            .iter()
+            .map(|dx| {
+                let base = next;
+                next += dx.virtual_interfaces.len() as u32;
+                base
+            })
+            .collect();
         let (capture, drops, points) = if config.capture {
             let mut drop_ifaces: Vec<CaptureInterface> = interfaces[..network.enis.len()].to_vec();
             drop_ifaces.push(CaptureInterface {
@@ -244,6 +261,8 @@ impl Recorder {
             nat_base,
             nat_private_ips: network.nat_gateways.iter().map(|n| n.private_ip).collect(),
             host_base,
+            eigw_base,
+            vif_bases,
             unattributed_drop_iface: n_enis,
             eni_addrs: network
                 .enis
@@ -383,6 +402,10 @@ impl Recorder {
             CapturePoint::External(h) => self.host_base + h.0,
             CapturePoint::TgwAttachment(a) => self.tgw_base + a.0,
             CapturePoint::NatGateway(n) => self.nat_base + n.0,
+            CapturePoint::EgressOnlyIgw(g) => self.eigw_base + g.0,
+            CapturePoint::VirtualInterface(d, v) => {
+                self.vif_bases.get(d.ix()).copied().unwrap_or(0) + u32::from(v)
+            }
         }
     }
 

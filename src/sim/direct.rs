@@ -134,6 +134,7 @@ impl Fabric for DirectFabric {
                         charges: Charges::NONE,
                         via_nat: None,
                         via_appliance: None,
+                        via_gateway: None,
                     }),
                 }
             }
@@ -149,6 +150,7 @@ impl Fabric for DirectFabric {
             charges: Charges::NONE,
             via_nat: None,
             via_appliance: None,
+            via_gateway: None,
         });
     }
 }

@@ -35,6 +35,9 @@ pub enum FabricAction {
         /// The forwarding instance it crossed (captured on the appliance's
         /// ENIs, arrival and departure).
         via_appliance: Option<crate::dataplane::ApplianceCrossing>,
+        /// The egress-only internet gateway or Direct Connect virtual
+        /// interface it crossed (captured there).
+        via_gateway: Option<crate::dataplane::GatewayCrossing>,
     },
     /// Drop `frame`; `detail` names the object responsible (`acl-1 rule 100 inbound`).
     Drop {

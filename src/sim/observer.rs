@@ -1,7 +1,9 @@
 //! What the simulation reports as it runs; `output` implements [`Observer`] to write
 //! captures and flow logs. Frames are borrowed: observers copy what they keep.
 
-use crate::model::{DropReason, EniIdx, FlowIdx, HostIdx, NatIdx, PcxIdx, TgwAttIdx};
+use crate::model::{
+    DropReason, DxIdx, EigwIdx, EniIdx, FlowIdx, HostIdx, NatIdx, PcxIdx, TgwAttIdx,
+};
 
 /// Where a frame was seen (one pcapng interface each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,6 +19,12 @@ pub enum CapturePoint {
     /// A NAT gateway's network interface: each translated frame is seen twice,
     /// arriving as it was (inbound) and leaving translated (outbound).
     NatGateway(NatIdx),
+    /// An egress-only internet gateway: IPv6 frames leaving for the internet
+    /// (outbound) and the replies it lets in (inbound).
+    EgressOnlyIgw(EigwIdx),
+    /// A Direct Connect private virtual interface (connection, index of the
+    /// interface): frames to on premises (outbound) and from it (inbound).
+    VirtualInterface(DxIdx, u16),
 }
 
 /// Direction relative to the capture point (pcapng `epb_flags` inbound/outbound).

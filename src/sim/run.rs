@@ -745,6 +745,7 @@ impl Engine<'_> {
                 charges,
                 via_nat,
                 via_appliance,
+                via_gateway,
             } => {
                 if !charges.is_empty() {
                     self.charge(charges, &frame, fabric);
@@ -762,6 +763,9 @@ impl Engine<'_> {
                         FrameDirection::Outbound,
                         &frame,
                     );
+                }
+                if let Some(c) = via_gateway.filter(|_| !self.eni_frames_only) {
+                    observe_gateway(t, c, &frame, observer);
                 }
                 if let Some((a, b)) = via_tgw.filter(|_| !self.eni_frames_only) {
                     let i = FrameDirection::Inbound;
@@ -932,4 +936,27 @@ fn is_tcp(frame: &[u8]) -> bool {
         Some(6) => frame.get(E + 6) == Some(&crate::model::proto::TCP),
         _ => false,
     }
+}
+
+/// Show a frame that crossed an egress-only internet gateway or a Direct
+/// Connect virtual interface there (outbound: leaving AWS; inbound: coming in).
+fn observe_gateway(
+    t: u64,
+    c: crate::dataplane::GatewayCrossing,
+    frame: &[u8],
+    observer: &mut dyn Observer,
+) {
+    use crate::dataplane::GatewayCrossing as G;
+    let (point, outbound) = match c {
+        G::EgressOnlyIgw { eigw, outbound } => (CapturePoint::EgressOnlyIgw(eigw), outbound),
+        G::VirtualInterface { dx, vif, outbound } => {
+            (CapturePoint::VirtualInterface(dx, vif), outbound)
+        }
+    };
+    let dir = if outbound {
+        FrameDirection::Outbound
+    } else {
+        FrameDirection::Inbound
+    };
+    observer.frame(t, point, dir, frame);
 }

@@ -3,7 +3,8 @@
 
 use super::{run, Attachment, Fabric, FabricAction, Observer, RunResult, SetupError, SimConfig};
 use crate::dataplane::{
-    Action, ApplianceCrossing, Dataplane, Egress, Ingress, NatCrossing, NoTrace, Tracer,
+    Action, ApplianceCrossing, Dataplane, Egress, GatewayCrossing, Ingress, NatCrossing, NoTrace,
+    Tracer,
 };
 use crate::model::Network;
 use std::fmt::Write as _;
@@ -86,13 +87,16 @@ impl VpcFabric<'_> {
             if let Some(a) = self.actions.pop() {
                 let via_nat = nat_crossing(self.dataplane.nat_crossings(), 0);
                 let via_app = appliance_crossing(self.dataplane.appliance_crossings(), 0);
+                let via_gw = gateway_crossing(self.dataplane.gateway_crossings(), 0);
                 // Drop details are rendered against the router's own network: after a
                 // `[[change]]` its route tables and statuses are the current ones.
-                out.push(fabric_action(self.dataplane.network(), a, via_nat, via_app));
+                let net = self.dataplane.network();
+                out.push(fabric_action(net, a, via_nat, via_app, via_gw));
             }
         } else {
             let crossings = self.dataplane.nat_crossings();
             let apps = self.dataplane.appliance_crossings();
+            let gws = self.dataplane.gateway_crossings();
             for (i, a) in self.actions.drain(..).enumerate() {
                 let app = appliance_crossing(apps, i);
                 out.push(fabric_action(
@@ -100,6 +104,7 @@ impl VpcFabric<'_> {
                     a,
                     nat_crossing(crossings, i),
                     app,
+                    gateway_crossing(gws, i),
                 ));
             }
         }
@@ -184,11 +189,24 @@ fn appliance_crossing(
         .map(|&(_, c)| c)
 }
 
+/// The gateway without an ENI the router recorded for its `i`-th action.
+#[inline]
+fn gateway_crossing(crossings: &[(u32, GatewayCrossing)], i: usize) -> Option<GatewayCrossing> {
+    if crossings.is_empty() {
+        return None;
+    }
+    crossings
+        .iter()
+        .find(|&&(at, _)| at as usize == i)
+        .map(|&(_, c)| c)
+}
+
 fn fabric_action(
     net: &Network,
     a: Action,
     via_nat: Option<NatCrossing>,
     via_appliance: Option<ApplianceCrossing>,
+    via_gateway: Option<GatewayCrossing>,
 ) -> FabricAction {
     match a {
         Action::Deliver {
@@ -207,6 +225,7 @@ fn fabric_action(
             charges,
             via_nat,
             via_appliance,
+            via_gateway,
         },
         Action::IcmpError {
             to,
@@ -221,6 +240,7 @@ fn fabric_action(
             charges: crate::model::Charges::NONE,
             via_nat: None,
             via_appliance: None,
+            via_gateway: None,
         },
         Action::Drop {
             reason,
