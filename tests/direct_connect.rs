@@ -6,11 +6,12 @@
 //! in both directions. The tshark test checks the bytes on the wire.
 
 mod run_support;
+mod tshark_support;
 
 use run_support::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
+use tshark_support::{checked_lines as checked, lines as fields};
 
 fn example() -> std::path::PathBuf {
     repo().join("topologies/direct-connect-jumbo.toml")
@@ -232,21 +233,6 @@ fn no_edge_to_edge_routing_between_a_peering_and_direct_connect() {
     assert!(t.contains("DROPPED EDGE_TO_EDGE"), "{t}");
 }
 
-/// tshark fields of every frame in `file` matching `filter`.
-fn fields(file: &Path, filter: &str, f: &[&str]) -> Vec<String> {
-    let mut c = Command::new("tshark");
-    c.arg("-r").arg(file).args(["-Y", filter, "-T", "fields"]);
-    for x in f {
-        c.args(["-e", x]);
-    }
-    let o = c.output().expect("run tshark");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 fn max_of(v: &[String]) -> u64 {
     v.iter().filter_map(|x| x.parse().ok()).max().unwrap_or(0)
 }
@@ -305,25 +291,6 @@ fn tshark_decodes_jumbo_frames_fragments_frag_needed_and_mss() {
         &["tcp.len"],
     );
     assert!(max_of(&jumbo_seg) > 8000, "{jumbo_seg:?}");
-}
-
-/// tshark fields with checksum validation on (status 1 = good).
-fn checked(file: &Path, filter: &str, f: &[&str]) -> Vec<String> {
-    let mut c = Command::new("tshark");
-    c.arg("-r").arg(file);
-    for p in ["tcp", "udp", "ip"] {
-        c.args(["-o", &format!("{p}.check_checksum:TRUE")]);
-    }
-    c.args(["-Y", filter, "-T", "fields"]);
-    for x in f {
-        c.args(["-e", x]);
-    }
-    let o = c.output().expect("run tshark");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 /// Decoded by tshark: each private virtual interface has a capture point of

@@ -10,8 +10,7 @@ mod tshark_support;
 
 use run_support::*;
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
+use tshark_support::{checked_lines as checked, lines as fields};
 
 const APP: &str = "2600:1f18:4a00:1::10";
 const MIRROR: &str = "2a05:d018:0:1::20";
@@ -80,21 +79,6 @@ fn trace_names_the_gateway_and_the_fix() {
     assert!(text.contains("attach an internet gateway"), "{text}");
 }
 
-/// tshark fields of every frame in `file` matching `filter`.
-fn fields(file: &Path, filter: &str, f: &[&str]) -> Vec<String> {
-    let mut c = Command::new("tshark");
-    c.arg("-r").arg(file).args(["-Y", filter, "-T", "fields"]);
-    for x in f {
-        c.args(["-e", x]);
-    }
-    let o = c.output().expect("run tshark");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 #[ignore = "needs tshark"]
 fn tshark_sees_untranslated_ipv6_and_no_inbound_syn_at_the_instance() {
@@ -127,25 +111,6 @@ fn tshark_sees_untranslated_ipv6_and_no_inbound_syn_at_the_instance() {
         dropped.iter().all(|c| c.contains("EGRESS_ONLY_INBOUND")),
         "{dropped:?}"
     );
-}
-
-/// tshark fields with checksum validation on (status 1 = good).
-fn checked(file: &Path, filter: &str, f: &[&str]) -> Vec<String> {
-    let mut c = Command::new("tshark");
-    c.arg("-r").arg(file);
-    for p in ["tcp", "udp", "ip"] {
-        c.args(["-o", &format!("{p}.check_checksum:TRUE")]);
-    }
-    c.args(["-Y", filter, "-T", "fields"]);
-    for x in f {
-        c.args(["-e", x]);
-    }
-    let o = c.output().expect("run tshark");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 /// Decoded by tshark: the egress-only gateway has a capture point of its own
