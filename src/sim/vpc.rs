@@ -85,9 +85,9 @@ impl VpcFabric<'_> {
         // costs about as much as moving the action).
         if self.actions.len() == 1 {
             if let Some(a) = self.actions.pop() {
-                let via_nat = nat_crossing(self.dataplane.nat_crossings(), 0);
-                let via_app = appliance_crossing(self.dataplane.appliance_crossings(), 0);
-                let via_gw = gateway_crossing(self.dataplane.gateway_crossings(), 0);
+                let via_nat = crossing_at(self.dataplane.nat_crossings(), 0);
+                let via_app = crossing_at(self.dataplane.appliance_crossings(), 0);
+                let via_gw = crossing_at(self.dataplane.gateway_crossings(), 0);
                 // Drop details are rendered against the router's own network: after a
                 // `[[change]]` its route tables and statuses are the current ones.
                 let net = self.dataplane.network();
@@ -98,13 +98,13 @@ impl VpcFabric<'_> {
             let apps = self.dataplane.appliance_crossings();
             let gws = self.dataplane.gateway_crossings();
             for (i, a) in self.actions.drain(..).enumerate() {
-                let app = appliance_crossing(apps, i);
+                let app = crossing_at(apps, i);
                 out.push(fabric_action(
                     self.dataplane.network(),
                     a,
-                    nat_crossing(crossings, i),
+                    crossing_at(crossings, i),
                     app,
-                    gateway_crossing(gws, i),
+                    crossing_at(gws, i),
                 ));
             }
         }
@@ -163,44 +163,19 @@ pub fn run_network(
     run(net, config, &mut fabric, observer)
 }
 
+/// What the router recorded for its `i`-th action, if anything: the NAT gateway,
+/// forwarding instance or gateway without an ENI it crossed. The router keeps
+/// each kind in its own short list of (action index, crossing); most are empty.
+#[inline]
+fn crossing_at<C: Copy>(crossings: &[(u32, C)], i: usize) -> Option<C> {
+    crossings
+        .iter()
+        .find(|&&(at, _)| at as usize == i)
+        .map(|&(_, c)| c)
+}
+
 /// The engine's view of one of the data plane's actions (drop details rendered to
 /// text).
-#[inline]
-/// The NAT crossing the router recorded for its `i`-th action, if any.
-fn nat_crossing(crossings: &[(u32, NatCrossing)], i: usize) -> Option<NatCrossing> {
-    crossings
-        .iter()
-        .find(|&&(at, _)| at as usize == i)
-        .map(|&(_, c)| c)
-}
-
-/// The forwarding instance the router recorded for its `i`-th action, if any.
-#[inline]
-fn appliance_crossing(
-    crossings: &[(u32, ApplianceCrossing)],
-    i: usize,
-) -> Option<ApplianceCrossing> {
-    if crossings.is_empty() {
-        return None;
-    }
-    crossings
-        .iter()
-        .find(|&&(at, _)| at as usize == i)
-        .map(|&(_, c)| c)
-}
-
-/// The gateway without an ENI the router recorded for its `i`-th action.
-#[inline]
-fn gateway_crossing(crossings: &[(u32, GatewayCrossing)], i: usize) -> Option<GatewayCrossing> {
-    if crossings.is_empty() {
-        return None;
-    }
-    crossings
-        .iter()
-        .find(|&&(at, _)| at as usize == i)
-        .map(|&(_, c)| c)
-}
-
 fn fabric_action(
     net: &Network,
     a: Action,
