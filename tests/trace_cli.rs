@@ -492,3 +492,55 @@ fn trace_at_sees_a_stopped_instance() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `trace --at` in the drawing formats: the SVG carries the `--at` line as a
+/// caption above the unchanged drawing, and the HTML page's text says it as the
+/// text format does.
+#[test]
+fn trace_at_is_stated_in_the_svg_and_html_formats() {
+    let run = |format: &str, at: Option<&str>| -> String {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_peeremu"));
+        cmd.arg("trace")
+            .arg(topo("peering-lifecycle"))
+            .args([
+                "--from", "app", "--to", "db", "--proto", "udp", "--port", "9000",
+            ])
+            .args(["--format", format]);
+        if let Some(t) = at {
+            cmd.args(["--at", t]);
+        }
+        let out = cmd.output().expect("runs");
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let line = "At 2500 ms of the run: after request_peering pcx-ab, accept_peering pcx-ab, delete_peering pcx-ab";
+    let plain = run("svg", None);
+    assert!(
+        plain.starts_with("<svg") && !plain.contains("At "),
+        "{plain}"
+    );
+    let svg = run("svg", Some("2.5"));
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
+    assert!(svg.contains(&format!(">{line}</text>")), "{svg}");
+    // The drawing itself is nested whole under the caption (at 0.1 s no
+    // change is due, so it is the network as written).
+    let early = run("svg", Some("0.1"));
+    assert!(
+        early.contains(">At 100 ms of the run: no change applied yet"),
+        "{early}"
+    );
+    assert!(
+        early.contains(plain.trim_end()),
+        "the drawing changed under the caption"
+    );
+    let html = run("html", Some("2.5"));
+    assert!(html.contains(line), "{html}");
+    let html = run("html", Some("0.1"));
+    assert!(
+        html.contains("At 100 ms of the run: no change applied yet"),
+        "{html}"
+    );
+}

@@ -517,26 +517,45 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
             ))
         }
         Format::Text => {
-            let mut text = text_report(net, &title, &result, &verdict.2);
-            if let Some(r) = &dns {
-                // The resolution step comes first, as the host asks before it sends.
-                let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
-                text.push_str(&resolution_text(&args.to, args.ipv6, r));
-                text.push_str(&body);
-            }
-            if let Some(t) = args.at {
-                let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
-                text.push_str(&at_text(t, &applied));
-                text.push_str(&body);
-            }
-            Ok((text, ok))
+            let text = text_report(net, &title, &result, &verdict.2);
+            Ok((with_preamble(text, args, dns.as_ref(), &applied), ok))
         }
-        Format::Svg => Ok((report_html::trace_svg(net, &result), ok)),
+        Format::Svg => {
+            // The drawing says which network it shows when `--at` chose one.
+            let caption = args.at.map(|t| at_text(t, &applied));
+            Ok((
+                report_html::trace_svg_captioned(net, &result, caption.as_deref().map(str::trim)),
+                ok,
+            ))
+        }
         Format::Html => {
             let text = text_report(net, &title, &result, &verdict.2);
+            let text = with_preamble(text, args, dns.as_ref(), &applied);
             Ok((report_html::trace_page(net, &title, &result, &text), ok))
         }
     }
+}
+
+/// The text report with what comes before the hops: the `--at` line (which
+/// network the trace saw), then the name resolution, as the host asks before it
+/// sends. Shared by the text and HTML formats so they say the same.
+fn with_preamble(
+    mut text: String,
+    args: &Args,
+    dns: Option<&crate::route53::Resolution>,
+    applied: &[String],
+) -> String {
+    if let Some(r) = dns {
+        let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
+        text.push_str(&resolution_text(&args.to, args.ipv6, r));
+        text.push_str(&body);
+    }
+    if let Some(t) = args.at {
+        let body = text.split_off(text.find("\n\n").map_or(0, |i| i + 2));
+        text.push_str(&at_text(t, applied));
+        text.push_str(&body);
+    }
+    text
 }
 
 /// The text report: numbered hops of the request and the reply, then the verdict.

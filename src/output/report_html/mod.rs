@@ -72,6 +72,37 @@ pub fn trace_svg(net: &Network, r: &ProbeResult) -> String {
     svg::topology_svg(net, &layout, &[path], true)
 }
 
+/// `peeremu trace --format svg --at T`: the drawing under a caption line saying
+/// which network it shows (the changes applied by then). The drawing is nested
+/// unchanged in an outer SVG one caption line taller, so its own coordinates hold.
+pub fn trace_svg_captioned(net: &Network, r: &ProbeResult, caption: Option<&str>) -> String {
+    let drawing = trace_svg(net, r);
+    let Some(caption) = caption else {
+        return drawing;
+    };
+    let size = |attr: &str| -> u32 {
+        let key = format!(" {attr}=\"");
+        drawing
+            .find(&key)
+            .and_then(|i| {
+                let rest = &drawing[i + key.len()..];
+                rest[..rest.find('"')?].parse().ok()
+            })
+            .unwrap_or(200)
+    };
+    let (w, h) = (size("width"), size("height") + CAPTION_HEIGHT);
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"trace\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
+         <text class=\"caption\" x=\"6\" y=\"16\" font-family=\"sans-serif\" font-size=\"13\">{}</text>\
+         <g transform=\"translate(0 {CAPTION_HEIGHT})\">{}</g></svg>\n",
+        escape(caption),
+        drawing.trim_end()
+    )
+}
+
+/// Room above a captioned trace drawing for its one line of text.
+const CAPTION_HEIGHT: u32 = 24;
+
 /// `peeremu trace --format html`: the drawing and the text report in one page.
 pub fn trace_page(net: &Network, title: &str, r: &ProbeResult, text: &str) -> String {
     page::trace_page(title, &trace_svg(net, r), text)
