@@ -49,6 +49,31 @@ pub fn summary(net: &Network) -> String {
             "gateway endpoint",
             "gateway endpoints",
         ),
+        // What later stops added (before stop 14 a file of transit gateways or
+        // Direct Connect read as if it had none).
+        (
+            net.egress_only_internet_gateways.len(),
+            "egress-only internet gateway",
+            "egress-only internet gateways",
+        ),
+        (
+            net.transit_gateways.len(),
+            "transit gateway",
+            "transit gateways",
+        ),
+        (
+            net.direct_connects.len(),
+            "Direct Connect connection",
+            "Direct Connect connections",
+        ),
+        (net.load_balancers.len(), "load balancer", "load balancers"),
+        (
+            net.interface_endpoints.len(),
+            "interface endpoint",
+            "interface endpoints",
+        ),
+        (net.dns.zones.len(), "hosted zone", "hosted zones"),
+        (net.timeline.changes.len(), "change", "changes"),
     ] {
         if n > 0 {
             parts.push(plural(n, one, many));

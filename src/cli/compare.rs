@@ -173,7 +173,19 @@ pub fn render(c: &Comparison) -> String {
         let stem = Path::new(&d.file).file_stem().map(|s| s.to_string_lossy());
         escape(&stem.unwrap_or_else(|| d.topology.as_str().into())).into_owned()
     };
-    let (la, lb) = (label(&c.a), label(&c.b));
+    let (mut la, mut lb) = (label(&c.a), label(&c.b));
+    // Two files of one name (`v1/topo.toml`, `v2/topo.toml`): their paths, or
+    // the same file twice: A and B; before stop 14 both lines said `topo`.
+    if la == lb {
+        (la, lb) = if c.a.file == c.b.file {
+            (format!("{la} (A)"), format!("{lb} (B)"))
+        } else {
+            (
+                escape(&c.a.file).into_owned(),
+                escape(&c.b.file).into_owned(),
+            )
+        };
+    }
     let mut rows: Vec<[String; 8]> = Vec::new();
     for r in &c.flows {
         for (i, (l, s)) in [(&la, &r.a), (&lb, &r.b)].into_iter().enumerate() {

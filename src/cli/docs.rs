@@ -22,7 +22,7 @@ pub fn completions(shell: clap_complete::Shell, cmd: &mut clap::Command) -> u8 {
 pub fn man(cmd: clap::Command) -> u8 {
     let mut out = Vec::new();
     if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
-        eprintln!("peeremu man: {e}");
+        crate::errln!("peeremu man: {e}");
         return EXIT_INVALID;
     }
     print_bytes(&out)
@@ -30,13 +30,8 @@ pub fn man(cmd: clap::Command) -> u8 {
 
 fn print_bytes(b: &[u8]) -> u8 {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(b).and_then(|()| stdout.flush()) {
-        Ok(()) => EXIT_OK,
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(e) => {
-            eprintln!("peeremu: cannot write to stdout: {e}");
-            EXIT_INVALID
-        }
-    }
+    // A closed pipe (`| head`) is not an error worth a message; any other write
+    // error is reported as every subcommand reports it (and `eprintln!`, which
+    // panics when stderr is closed, is not used).
+    crate::output::console::finish(EXIT_OK, stdout.write_all(b).and_then(|()| stdout.flush()))
 }

@@ -104,19 +104,13 @@ fn hgrm_files(values: &[String], network: &Network) -> Result<HgrmFiles, String>
     }
     for name in &names {
         if !network.flows.iter().any(|f| &f.name == name) {
-            let closest = network
-                .flows
-                .iter()
-                .map(|f| (strsim::levenshtein(&f.name, name), f.name.as_str()))
-                .min();
-            let hint = match closest {
-                Some((d, c)) if d <= 3 => {
-                    format!(" (did you mean \"{}\"?)", crate::escape::escape(c))
-                }
-                _ => String::new(),
-            };
+            // Worded as `--explain`'s (see `explained_flow`).
+            let hint = crate::topology::suggest::did_you_mean(
+                name,
+                network.flows.iter().map(|f| f.name.as_str()),
+            );
             return Err(format!(
-                "--hgrm: no flow named \"{}\" in the topology{hint}",
+                "--hgrm: no flow is named '{}'{hint}",
                 crate::escape::escape(name)
             ));
         }
@@ -541,7 +535,9 @@ fn parse_seconds(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     // At most the latest virtual time any input may ask for (1e9 s).
     if !secs.is_finite() || secs <= 0.0 || secs * 1e9 > crate::model::MAX_VIRTUAL_NS as f64 {
-        return Err(format!("{s:?}: expected seconds between 0 and 1e9"));
+        return Err(format!(
+            "{s:?}: expected seconds, more than 0 and at most 1e9"
+        ));
     }
     // At least one virtual nanosecond: a positive duration never rounds to zero.
     Ok(((secs * 1e9).round() as u64).max(1))
@@ -620,7 +616,7 @@ mod tests {
         );
         let e = sel(&["web-dc"]).unwrap_err();
         assert!(
-            e.contains("no flow named \"web-dc\"") && e.contains("\"web-db\"?"),
+            e.contains("no flow is named 'web-dc'") && e.contains("did you mean `web-db`?"),
             "{e}"
         );
         let a = parse(&["t.toml", "--hgrm", "a", "--hgrm", "b"]).unwrap();

@@ -73,7 +73,7 @@ pub fn valid_name(name: &str) -> Result<(), String> {
     for label in n.split('.') {
         if label.is_empty() || label.len() > 63 {
             return Err(format!(
-                "label {label:?}: each label has 1 to 63 characters"
+                "label \"{label}\": each label has 1 to 63 characters"
             ));
         }
         if !label
@@ -81,11 +81,11 @@ pub fn valid_name(name: &str) -> Result<(), String> {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(format!(
-                "label {label:?}: only letters, digits, '-' and '_' are allowed"
+                "label \"{label}\": only letters, digits, '-' and '_' are allowed"
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("label {label:?} may not start or end with '-'"));
+            return Err(format!("label \"{label}\" may not start or end with '-'"));
         }
     }
     fqdn(n).map(|_| ())

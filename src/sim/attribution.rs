@@ -259,33 +259,28 @@ impl Attribution {
             return;
         };
         let icmp = matches!(protocol, proto::ICMP | proto::ICMPV6);
-        // PrivateLink translated both ends: the provider's side of a consumer's
-        // request (from an NLB node) or of the target's reply (to one).
-        let service = fabric
-            .untranslate_service(src, protocol, sport)
-            .map(|(c, cp, e, lp)| (c, e, cp, lp))
-            .or_else(|| {
-                fabric
-                    .untranslate_service(dst, protocol, dport)
-                    .map(|(c, cp, e, lp)| (e, c, lp, cp))
-            });
-        // The source translated (on its way out), or the destination (a reply).
-        let private = service.or_else(|| {
-            fabric
-                .untranslate(src, protocol, sport)
-                .map(|(ip, p)| (ip, dst, p, if icmp { p } else { dport }))
-                .or_else(|| {
-                    fabric
-                        .untranslate(dst, protocol, dport)
-                        .map(|(ip, p)| (src, ip, if icmp { p } else { sport }, p))
-                })
-        });
-        let Some((s, d, sp, dp)) = private else {
-            return;
-        };
-        if let Some(&f) = self.exact.get(&Key(s, d, protocol, sp, dp)) {
-            self.exact.insert(Key(src, dst, protocol, sport, dport), f);
-            self.exact.insert(Key(dst, src, protocol, dport, sport), f);
+        // NAT instances may translate a translated packet again (one masquerading
+        // what another already masqueraded, up to a routing loop between them that
+        // TTL ends): peel one translation at a time until a flow owns the identity.
+        // A packet meets at most 255 translations (one per forwarding hop, each
+        // lowering its TTL), and a mapping that leads back to itself ends the search.
+        let mut at = (src, dst, sport, dport);
+        for _ in 0..MAX_TRANSLATIONS {
+            let Some(next) = untranslate_once(fabric, at, protocol, icmp) else {
+                return;
+            };
+            if next == at {
+                return;
+            }
+            if let Some(&f) = self
+                .exact
+                .get(&Key(next.0, next.1, protocol, next.2, next.3))
+            {
+                self.exact.insert(Key(src, dst, protocol, sport, dport), f);
+                self.exact.insert(Key(dst, src, protocol, dport, sport), f);
+                return;
+            }
+            at = next;
         }
     }
 
@@ -310,6 +305,43 @@ impl Attribution {
             }
         }
     }
+}
+
+/// The most translations [`Attribution::learn_translation`] peels off one
+/// packet: a packet crosses at most 255 routers (its TTL), each translating once.
+const MAX_TRANSLATIONS: usize = 255;
+
+/// One translation undone: (source, destination, source port, destination port)
+/// as they were before the NAT (gateway, instance, internet gateway or
+/// PrivateLink) that wrote one end of `at`; `None` when neither end is a
+/// translated one.
+fn untranslate_once(
+    fabric: &dyn Fabric,
+    (src, dst, sport, dport): (IpAddr, IpAddr, u16, u16),
+    protocol: u8,
+    icmp: bool,
+) -> Option<(IpAddr, IpAddr, u16, u16)> {
+    // PrivateLink translated both ends: the provider's side of a consumer's
+    // request (from an NLB node) or of the target's reply (to one).
+    let service = fabric
+        .untranslate_service(src, protocol, sport)
+        .map(|(c, cp, e, lp)| (c, e, cp, lp))
+        .or_else(|| {
+            fabric
+                .untranslate_service(dst, protocol, dport)
+                .map(|(c, cp, e, lp)| (e, c, lp, cp))
+        });
+    // The source translated (on its way out), or the destination (a reply).
+    service.or_else(|| {
+        fabric
+            .untranslate(src, protocol, sport)
+            .map(|(ip, p)| (ip, dst, p, if icmp { p } else { dport }))
+            .or_else(|| {
+                fabric
+                    .untranslate(dst, protocol, dport)
+                    .map(|(ip, p)| (src, ip, if icmp { p } else { sport }, p))
+            })
+    })
 }
 
 /// The identity of the common frame read straight from its bytes: a whole IPv4

@@ -310,6 +310,51 @@ pub fn looks_like_region(s: &str) -> bool {
         && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
+/// A file's text, read at most [`MAX_FILE_BYTES`] (a FIFO or a link to
+/// `/dev/zero` has no size to check first), as the AWS CLI's output may be saved:
+/// UTF-8, with or without a byte-order mark, or UTF-16 with one (what Windows
+/// PowerShell 5's `aws … > file.json` writes). Before stop 14 a BOM gave
+/// "expected value at line 1 column 1" and UTF-16 "did not contain valid UTF-8".
+fn read_text(path: &Path, shown: &str) -> Result<String, ImportError> {
+    use std::io::Read as _;
+    let cannot = |e: String| ImportError::file(shown, format!("cannot read: {e}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| cannot(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ImportError::file(
+            shown,
+            format!(
+                "larger than the {} MiB an import reads per file; split the output (--filters, or one call per VPC)",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let utf16 = |be: bool| {
+        let units = bytes[2..].chunks(2).map(|c| match (c, be) {
+            ([a, b], true) => u16::from_be_bytes([*a, *b]),
+            ([a, b], false) => u16::from_le_bytes([*a, *b]),
+            _ => 0xFFFF, // an odd byte count: not UTF-16
+        });
+        char::decode_utf16(units)
+            .map(|c| c.ok().filter(|&c| c != '\u{FFFF}'))
+            .collect::<Option<String>>()
+            .ok_or_else(|| {
+                cannot(
+                    "the file starts with a UTF-16 byte-order mark but is not valid UTF-16".into(),
+                )
+            })
+    };
+    match bytes.as_slice() {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()),
+        [0xFF, 0xFE, ..] => return utf16(false),
+        [0xFE, 0xFF, ..] => return utf16(true),
+        _ => String::from_utf8(bytes),
+    }
+    .map_err(|_| cannot("not UTF-8 text (save the AWS CLI's output as UTF-8)".into()))
+}
+
 /// Read and parse one file. `shown` names it in errors.
 pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
     // A describe-* output of the largest accounts is tens of MB; refuse what
@@ -326,8 +371,7 @@ pub fn parse(path: &Path, shown: String) -> Result<File, ImportError> {
             ));
         }
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ImportError::file(&shown, format!("cannot read: {e}")))?;
+    let text = read_text(path, &shown)?;
     let region = path
         .parent()
         .and_then(|p| p.file_name())

@@ -35,6 +35,7 @@ pub struct DnsDoc<'a> {
 pub fn compile(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
     attributes(c, doc);
     let mut ids: HashMap<String, ()> = HashMap::new();
+    let mut private_names: HashMap<(String, VpcIdx), String> = HashMap::new();
     for (z, which) in doc
         .private_zones
         .iter()
@@ -53,6 +54,25 @@ pub fn compile(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
             continue;
         }
         if let Some(zone) = zone(c, z, which) {
+            // AWS associates a VPC with at most one private zone of a name
+            // (ConflictingDomainExists); before stop 14 both passed and one of
+            // them silently answered.
+            if let ZoneKind::Private { vpcs } = &zone.kind {
+                for v in vpcs {
+                    let key = (zone.name.clone(), *v);
+                    if let Some(first) = private_names.get(&key) {
+                        let o = format!("private zone {}", zone.id);
+                        let msg = format!(
+                            "{} is already associated with private zone {first} of the same name {}; AWS associates a VPC with at most one private hosted zone of a name (ConflictingDomainExists)",
+                            c.net.vpcs[v.ix()].id,
+                            zone.name
+                        );
+                        c.err("zone-conflict", z.name.span(), &o, msg);
+                    } else {
+                        private_names.insert(key, zone.id.clone());
+                    }
+                }
+            }
             c.net.dns.zones.push(zone);
         }
     }
@@ -127,10 +147,9 @@ fn dns_name(c: &mut Compiler<'_>, s: &S<String>, o: &str, what: &str) -> Option<
                 "dns-name",
                 s.span(),
                 o,
-                format!(
-                    "{what} `{}` is not a valid DNS name: {e}",
-                    crate::escape::escape(raw)
-                ),
+                // Raw: diagnostics are escaped once, when printed (escaping here
+                // too printed a NUL as `\\0`).
+                format!("{what} `{raw}` is not a valid DNS name: {e}"),
             );
             None
         }
@@ -208,6 +227,15 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
         }
     }
     let name = name?;
+    // Route 53: "You can't create a CNAME record at the zone apex".
+    // (Records that failed are reported; positions pair up only when none did.)
+    let paired = records.len() == z.records.len();
+    for (r, rec) in z.records.iter().zip(&records).filter(|_| paired) {
+        if rec.name == name && matches!(rec.data, RecordData::Cname(_)) {
+            c.err("cname-apex", r.name.span(), &o, format!("a CNAME record at the zone apex {name}; Route 53 allows none there (use an A or AAAA record)"));
+            ok = false;
+        }
+    }
     // RFC 1034 §3.6.2: a name with a CNAME has no other data.
     for r in &z.records {
         let n = r

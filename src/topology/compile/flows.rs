@@ -139,6 +139,53 @@ pub fn hosts(c: &mut Compiler<'_>, specs: &[HostSpec]) {
 }
 
 fn endpoint(c: &mut Compiler<'_>, r: &S<String>, o: &str) -> Option<Endpoint> {
+    // A flow may name a load balancer or interface endpoint (its first interface);
+    // when that object is broken its error is reported already, and "unknown flow
+    // endpoint" here would only mislead.
+    let name = r.get_ref();
+    let broken_service = [Kind::LoadBalancer, Kind::InterfaceEndpoint]
+        .iter()
+        .any(|&k| c.is_declared(k, name) && c.lookup(k, name).is_none());
+    // Flows are compiled last: an implicit ENI id (`eni-vpce-app-1`) that is
+    // defined but was not built belongs to an object whose error is reported.
+    let broken_implicit = c.defined_at.get(name).is_some_and(|(k, _)| *k == Kind::Eni)
+        && c.implied_by.contains_key(name);
+    if (broken_service || broken_implicit) && c.lookup(Kind::Eni, name).is_none() {
+        return None;
+    }
+    // An address where a name belongs (`to = "10.1.1.20"`, what a new user
+    // tries first): say whose address it is.
+    let named = [Kind::Instance, Kind::Eni, Kind::Host]
+        .iter()
+        .any(|&k| c.lookup(k, name).is_some());
+    if let (Ok(ip), false) = (name.trim().parse::<std::net::IpAddr>(), named) {
+        // A scan per such error, so bounded like suggestions (a file of 400,000
+        // flows by address must not check in quadratic time).
+        let scan = c.suggestions < super::MAX_SUGGESTIONS;
+        c.suggestions += 1;
+        let eni = c.net.enis.iter().filter(|_| scan).find(|e| {
+            IpAddr::V4(e.private_ip) == ip
+                || e.ipv6.map(IpAddr::V6) == Some(ip)
+                || e.public_ip.map(IpAddr::V4) == Some(ip)
+        });
+        let owner = match eni {
+            Some(e) => Some(format!("ENI {}", e.id)),
+            None => c
+                .net
+                .external_hosts
+                .iter()
+                .filter(|_| scan)
+                .find(|h| h.ip == ip)
+                .map(|h| format!("host {}", h.name)),
+        };
+        let msg = match owner {
+            None if !scan => format!("a flow names its ends (instance, ENI or host), not addresses like {ip}"),
+            Some(owner) => format!("a flow names its ends, not addresses: {ip} is {owner}; write that id (or the instance's id or name)"),
+            None => format!("a flow names its ends, not addresses, and no ENI or host of the topology has {ip}; declare a [[host]] with `ip = \"{ip}\"` and name it"),
+        };
+        c.err("unknown-reference", r.span(), o, msg);
+        return None;
+    }
     let (kind, ix) = c.resolve_any(
         &[Kind::Instance, Kind::Eni, Kind::Host],
         r,
@@ -336,6 +383,22 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             );
             continue;
         }
+        // Linux refuses (EMSGSIZE) a DF datagram larger than its own interface's
+        // MTU rather than send it; before stop 14 the host fragmented it and
+        // dropped DF without a word.
+        let df = f.df.as_ref().filter(|d| *d.get_ref());
+        if let (Some(d), false, FlowKind::Ping | FlowKind::Udp) = (df, f.ipv6, kind) {
+            let mtu = match src {
+                Endpoint::Eni(e) => c.net.enis[e.ix()].mtu,
+                Endpoint::External(h) => c.net.external_hosts[h.ix()].mtu,
+            };
+            let packet = u64::from(n.size) + 28; // IPv4 and UDP/ICMP headers
+            if packet > u64::from(mtu) {
+                let msg = format!("`df = true` with {} bytes of payload makes {packet}-byte packets, larger than the sender's MTU {mtu}: Linux refuses to send them (EMSGSIZE); lower `size` to at most {} or set `df = false`", n.size, u64::from(mtu) - 28);
+                c.err("flow-df-size", d.span(), &o, msg);
+                continue;
+            }
+        }
         // As `sim::setup` addresses it: from the internet, an instance's public IPv4.
         if let Some(problem) =
             unreachable_from_internet(&c.net, src, dst, f.ipv6).filter(|_| dns.is_none())
@@ -464,10 +527,9 @@ fn lookup(
     use crate::route53::{resolve, DnsLookup, Vantage};
     let raw = f.to.get_ref().trim();
     if let Err(e) = crate::route53::message::valid_name(raw) {
-        let msg = format!(
-            "`to` is neither an instance, ENI or host nor a valid DNS name (`{}`: {e})",
-            crate::escape::escape(raw)
-        );
+        // Raw: diagnostics are escaped once, when printed.
+        let msg =
+            format!("`to` is neither an instance, ENI or host nor a valid DNS name (`{raw}`: {e})");
         c.err("dns-name", f.to.span(), o, msg);
         return None;
     }

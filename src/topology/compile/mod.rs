@@ -469,6 +469,52 @@ impl Compiler<'_> {
             let owner = obj(Kind::Nat, id);
             self.define_implicit(Kind::Eni, format!("eni-{id}"), &owner, n.id.span());
         }
+        // PrivateLink interfaces, `eni-<load balancer or endpoint id>-<n>`: a flow,
+        // target, capture and flow log name them, so they are ids like any other
+        // (before stop 14 an explicit `eni-vpce-x-1` elsewhere passed `check`).
+        let mut seen = HashSet::new();
+        let lbs = doc
+            .load_balancers
+            .iter()
+            .map(|l| (Kind::LoadBalancer, &l.id, l.subnets.len()));
+        let endpoints = doc
+            .vpc_endpoints
+            .iter()
+            .map(|e| (Kind::InterfaceEndpoint, &e.id, e.subnets.len()));
+        for (kind, id, n) in lbs.chain(endpoints) {
+            let name = id.get_ref();
+            if !seen.insert(name.as_str()) || names::id_problem(name).is_some() {
+                continue;
+            }
+            let owner = obj(kind, name);
+            for k in 1..=n {
+                self.define_implicit(Kind::Eni, format!("eni-{name}-{k}"), &owner, id.span());
+            }
+        }
+        // A transit gateway's implicit default route table (when no table is
+        // marked `default` and it associates or propagates by default).
+        let mut seen = HashSet::new();
+        for t in &doc.transit_gateways {
+            let name = t.id.get_ref();
+            if !seen.insert(name.as_str()) || names::id_problem(name).is_some() {
+                continue;
+            }
+            let explicit = doc
+                .tgw_route_tables
+                .iter()
+                .any(|r| r.default && r.tgw.get_ref() == name);
+            let by_default = t.default_route_table_association.unwrap_or(true)
+                || t.default_route_table_propagation.unwrap_or(true);
+            if !explicit && by_default {
+                let implied = transit_gateway::default_table_id(name);
+                self.define_implicit(
+                    Kind::TgwRouteTable,
+                    implied,
+                    &obj(Kind::Tgw, name),
+                    t.id.span(),
+                );
+            }
+        }
         let internet = flows::INTERNET_HOST;
         if !doc.hosts.iter().any(|h| h.name.get_ref() == internet) {
             if let Some((kind, span)) = self.defined_at.get(internet).cloned() {
@@ -554,11 +600,17 @@ impl Compiler<'_> {
         } else {
             String::new()
         };
+        // An id of another kind (`instance = "sg-a"`) is a wrong reference, not a
+        // missing one: say what it is, so the fix is obvious.
+        let kind_of = match self.defined_at.get(name) {
+            Some((k, _)) if !kinds.contains(k) => format!(" (that id names {})", obj(*k, name)),
+            _ => String::new(),
+        };
         self.diags.push(
             "unknown-reference",
             r.span(),
             object,
-            format!("unknown {what} `{name}`{hint}"),
+            format!("unknown {what} `{name}`{kind_of}{hint}"),
         );
         None
     }

@@ -201,6 +201,19 @@ fn load_balancers(c: &mut Compiler<'_>, specs: &[LoadBalancerSpec]) {
                 ok = false;
                 continue;
             }
+            if listeners
+                .iter()
+                .any(|x: &Listener| x.protocol == protocol && x.port == port as u16)
+            {
+                // AWS: CreateListener fails with DuplicateListener.
+                let msg = format!(
+                    "two listeners on {} {port}; a load balancer has one listener per protocol and port (AWS: DuplicateListener)",
+                    l.protocol.get_ref().to_ascii_lowercase()
+                );
+                c.err("listener-duplicate", l.port.span(), &o, msg);
+                ok = false;
+                continue;
+            }
             if l.targets.is_empty() {
                 let msg = format!(
                     "the listener on {} {port} has no targets: give `targets = [\"i-…\"]` (an NLB with no registered target drops every connection)",

@@ -154,6 +154,44 @@ fn same_destination(a: &RouteDestination, b: &RouteDestination) -> bool {
     a == b
 }
 
+/// What AWS refuses about a route's destination given its target (rule, message):
+/// IPv4 to an egress-only internet gateway, the local route replaced, or a route
+/// more specific than the local route to anything but an interface or NAT
+/// gateway. Shared by written routes and `[[change]]` routes.
+pub(super) fn destination_problem(
+    net: &crate::model::Network,
+    vpc: crate::model::VpcIdx,
+    target: RouteTarget,
+    n: IpNet,
+    tname: &str,
+) -> Option<(&'static str, String)> {
+    let vpc_id = &net.vpcs[vpc.ix()].id;
+    // AWS: an egress-only internet gateway is for IPv6 traffic only.
+    if let (RouteTarget::EgressOnlyInternetGateway(_), IpNet::V4(n)) = (target, n) {
+        return Some(("eigw-ipv4-route", format!("destination {n} is IPv4, but {tname} is an egress-only internet gateway, which carries IPv6 only; route IPv4 to an internet gateway or a NAT gateway (and ::/0 to {tname})")));
+    }
+    // Local routes cannot be replaced; more specific routes inside a VPC block
+    // may only go to a network interface or NAT gateway (AWS's middlebox routing).
+    let v = &net.vpcs[vpc.ix()];
+    let locals: Vec<IpNet> = v
+        .cidrs
+        .iter()
+        .map(|&b| IpNet::V4(b))
+        .chain(v.ipv6.map(IpNet::V6))
+        .collect();
+    if let Some(l) = locals.iter().find(|l| **l == n) {
+        return Some(("local-route", format!("destination {n} is the local route of {vpc_id} ({l}); the local route cannot be removed or replaced")));
+    }
+    let inside = locals.iter().find(|l| l.contains(&n));
+    if let (Some(l), false) = (
+        inside,
+        matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_)),
+    ) {
+        return Some(("local-route", format!("destination {n} lies inside {vpc_id}'s local route {l}; a route more specific than the local route may only target a network interface or NAT gateway")));
+    }
+    None
+}
+
 pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
     // Local routes first, in every table (implicit ones included).
     for t in 0..c.net.route_tables.len() {
@@ -226,36 +264,9 @@ pub fn routes(c: &mut Compiler<'_>, specs: &[RouteTableSpec]) {
                 c.err("route-target-vpc", r.target.span(), &o, msg);
                 continue;
             }
-            // AWS: an egress-only internet gateway is for IPv6 traffic only.
-            if let (
-                RouteTarget::EgressOnlyInternetGateway(_),
-                RouteDestination::Cidr(IpNet::V4(n)),
-            ) = (target, &destination)
-            {
-                c.err("eigw-ipv4-route", r.destination.span(), &o, format!("destination {n} is IPv4, but {tname} is an egress-only internet gateway, which carries IPv6 only; route IPv4 to an internet gateway or a NAT gateway (and ::/0 to {tname})"));
-                continue;
-            }
-            // Local routes cannot be replaced; more specific routes inside a VPC
-            // block may only go to a network interface or NAT gateway (AWS's
-            // middlebox routing).
             if let RouteDestination::Cidr(n) = destination {
-                let v = &c.net.vpcs[vpc.ix()];
-                let locals: Vec<IpNet> = v
-                    .cidrs
-                    .iter()
-                    .map(|&b| IpNet::V4(b))
-                    .chain(v.ipv6.map(IpNet::V6))
-                    .collect();
-                if let Some(l) = locals.iter().find(|l| **l == n) {
-                    c.err("local-route", r.destination.span(), &o, format!("destination {n} is the local route of {vpc_id} ({l}); the local route cannot be removed or replaced"));
-                    continue;
-                }
-                let inside = locals.iter().find(|l| l.contains(&n));
-                if let (Some(l), false) = (
-                    inside,
-                    matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_)),
-                ) {
-                    c.err("local-route", r.destination.span(), &o, format!("destination {n} lies inside {vpc_id}'s local route {l}; a route more specific than the local route may only target a network interface or NAT gateway"));
+                if let Some((rule, msg)) = destination_problem(&c.net, vpc, target, n, tname) {
+                    c.err(rule, r.destination.span(), &o, msg);
                     continue;
                 }
             }

@@ -78,6 +78,21 @@ fn given(s: &ChangeSpec) -> Vec<(&'static str, Range<usize>)> {
     v
 }
 
+/// The objects a change names (as written), to tell which later changes an
+/// invalid one would mislead.
+fn objects_of(s: &ChangeSpec) -> impl Iterator<Item = &str> {
+    [
+        &s.peering,
+        &s.route_table,
+        &s.network_acl,
+        &s.security_group,
+        &s.tgw_attachment,
+        &s.instance,
+    ]
+    .into_iter()
+    .filter_map(|x| x.as_ref().map(|x| x.get_ref().as_str()))
+}
+
 /// The latest time a change may take effect: the run lasts at least until
 /// `sim::DEFAULT_TAIL_NS` after the last flow's last scheduled send (a change
 /// later than that might never happen).
@@ -97,7 +112,23 @@ fn run_end_ns(net: &Network) -> u64 {
             }
         })
         .max();
-    last.map_or(0, |l| l.saturating_add(crate::sim::DEFAULT_TAIL_NS))
+    // No flows: a run ends at once, but `trace --at` still shows the network at
+    // any time (an imported account with its planned changes), so every time is
+    // allowed; before stop 14 every change was "after the run (0 ms: … plus the
+    // 60 s tail)".
+    last.map_or(MAX_VIRTUAL_NS, |l| {
+        l.saturating_add(crate::sim::DEFAULT_TAIL_NS)
+    })
+}
+
+/// A time in milliseconds as written, short: `1e308`, not its 309 digits, and
+/// `1.8446744073709552e19` for what was `u64::MAX` in the file.
+fn ms_text(ms: f64) -> String {
+    if ms.is_finite() && ms.abs() >= 1e15 {
+        format!("{ms:e}")
+    } else {
+        format!("{ms}")
+    }
 }
 
 /// A time in milliseconds, checked: finite, not negative, not after `end_ns`.
@@ -108,7 +139,10 @@ fn time_ns(c: &mut Compiler<'_>, t: &S<f64>, o: &str, key: &str, end_ns: u64) ->
             "change-time",
             t.span(),
             o,
-            format!("{key} = {ms} is not a time in the run; times count milliseconds from 0"),
+            format!(
+                "{key} = {} is not a time in the run; times count milliseconds from 0",
+                ms_text(ms)
+            ),
         );
         return None;
     }
@@ -119,7 +153,8 @@ fn time_ns(c: &mut Compiler<'_>, t: &S<f64>, o: &str, key: &str, end_ns: u64) ->
             t.span(),
             o,
             format!(
-                "{key} = {ms} is after the run can be sure to last ({} ms: the last flow's last scheduled send plus the 60 s tail); nothing would see it",
+                "{key} = {} is after the run can be sure to last ({} ms: the last flow's last scheduled send plus the 60 s tail); nothing would see it",
+                ms_text(ms),
                 end_ns / 1_000_000
             ),
         );
@@ -177,10 +212,15 @@ fn need<'s, T>(
 pub fn changes(c: &mut Compiler<'_>, specs: &[ChangeSpec]) {
     let end_ns = run_end_ns(&c.net);
     // (change, span of its action) for the lifecycle pass.
-    let mut out: Vec<(Change, Range<usize>)> = Vec::new();
+    let mut out: Vec<(Change, Range<usize>, &ChangeSpec)> = Vec::new();
+    // Objects named by a change that was itself invalid: the lifecycle of such an
+    // object is not checked, since every later step would be judged without
+    // the missing one (before stop 14 an `at_ms = -1` on `request_peering` also
+    // reported the accept and delete after it as out of order).
+    let mut invalid: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for s in specs {
         let action = s.action.get_ref().as_str();
-        let o = format!("change {action} at {} ms", s.at_ms.get_ref());
+        let o = format!("change {action} at {} ms", ms_text(*s.at_ms.get_ref()));
         if !ACTIONS.contains(&action) {
             let hint = suggest::did_you_mean(action, ACTIONS);
             c.err(
@@ -206,6 +246,7 @@ pub fn changes(c: &mut Compiler<'_>, specs: &[ChangeSpec]) {
         }
         let what = compile_action(c, s, &o);
         let (Some(at_ns), Some((action, label)), true) = (at, what, ok) else {
+            invalid.extend(objects_of(s));
             continue;
         };
         out.push((
@@ -215,19 +256,23 @@ pub fn changes(c: &mut Compiler<'_>, specs: &[ChangeSpec]) {
                 label,
             },
             s.action.span(),
+            s,
         ));
     }
     // Stable: changes at one time apply in file order.
-    out.sort_by_key(|(ch, _)| ch.at_ns);
+    out.sort_by_key(|(ch, _, _)| ch.at_ns);
     let mut net = c.net.clone();
     let mut running = vec![true; net.instances.len()];
-    for (ch, span) in &out {
+    for (ch, span, s) in &out {
         if let Err(why) = ch.apply(&mut net, &mut running) {
+            if objects_of(s).any(|x| invalid.contains(x)) {
+                continue;
+            }
             let o = format!("change {} at {} ms", ch.label, ch.at_ns as f64 / 1e6);
             c.err("change-lifecycle", span.clone(), &o, why);
         }
     }
-    c.net.timeline.changes = out.into_iter().map(|(ch, _)| ch).collect();
+    c.net.timeline.changes = out.into_iter().map(|(ch, _, _)| ch).collect();
 }
 
 /// The action and its label (`accept_peering pcx-ab`), or `None` (reported).
@@ -257,7 +302,23 @@ fn compile_action(c: &mut Compiler<'_>, s: &ChangeSpec, o: &str) -> Option<(Chan
             if action == "remove_route" {
                 return Some((ChangeAction::RemoveRoute { rtb, destination }, label));
             }
-            let target = route_target(c, rtb, target?, o)?;
+            let target_ref = target?;
+            let target = route_target(c, rtb, target_ref, o)?;
+            // The rules a written route meets (before stop 14 a change could
+            // route IPv4 to an egress-only gateway, or a subnet of the VPC to a
+            // peering).
+            let vpc = c.net.route_tables[rtb.ix()].vpc;
+            let problem = super::routes::destination_problem(
+                &c.net,
+                vpc,
+                target,
+                destination,
+                target_ref.get_ref(),
+            );
+            if let Some((rule, msg)) = problem {
+                c.err(rule, d?.span(), o, msg);
+                return None;
+            }
             let route = Route {
                 destination: RouteDestination::Cidr(destination),
                 target,

@@ -34,21 +34,23 @@ struct Explicit {
     propagations: Vec<(TgwRtbIdx, TgwAttIdx)>,
 }
 
+/// A TGW's or attachment's `latency_ms`, bounded like every other latency (before
+/// stop 14 a TGW took any finite value, 1e308 included, and saturated the clock).
 fn ms_to_ns(c: &mut Compiler<'_>, v: &Option<S<f64>>, default_ns: u64, o: &str) -> u64 {
     match v {
         None => default_ns,
-        Some(ms) if ms.get_ref().is_finite() && *ms.get_ref() >= 0.0 => {
-            (ms.get_ref() * 1e6).round() as u64
-        }
-        Some(ms) => {
-            c.err(
-                "latency",
-                ms.span(),
-                o,
-                "latency_ms must be a non-negative number",
-            );
-            default_ns
-        }
+        Some(ms) => match super::settings::ms_to_ns(*ms.get_ref()) {
+            Some(ns) => ns,
+            None => {
+                c.err(
+                    "latency",
+                    ms.span(),
+                    o,
+                    super::settings::latency_range("latency_ms"),
+                );
+                default_ns
+            }
+        },
     }
 }
 
@@ -134,7 +136,7 @@ fn implicit_default_tables(c: &mut Compiler<'_>, doc: &Document) {
         let g = &c.net.transit_gateways[tgw.ix()];
         let mut default = g.default_association;
         if default.is_none() && (assoc || prop) {
-            let id = format!("tgw-rtb-{}-default", suffix_of(&g.id));
+            let id = default_table_id(&g.id);
             let ix = TgwRtbIdx(c.net.tgw_route_tables.len() as u32);
             c.register(Kind::TgwRouteTable, &id, ix.ix());
             c.net.tgw_route_tables.push(TgwRouteTable {
@@ -148,6 +150,11 @@ fn implicit_default_tables(c: &mut Compiler<'_>, doc: &Document) {
         g.default_association = default.filter(|_| assoc);
         g.default_propagation = default.filter(|_| prop);
     }
+}
+
+/// The id of a TGW's implicit default route table, `tgw-rtb-<name>-default`.
+pub(super) fn default_table_id(tgw_id: &str) -> String {
+    format!("tgw-rtb-{}-default", suffix_of(tgw_id))
 }
 
 fn suffix_of(tgw_id: &str) -> &str {
