@@ -101,6 +101,8 @@ impl Dataplane {
                     .direct_connect_gateways
                     .get(x.ix())
                     .map_or(&[], |x| x.vpn_gateways.as_slice()),
+                // Through the transit gateway (`in_dx_transit`).
+                VifTarget::Transit(_) => &[],
             };
             for &g in vgws {
                 let Some(vpc) = self.net.vpn_gateways.get(g.ix()).and_then(|x| x.vpc) else {

@@ -130,6 +130,7 @@ impl TgwPlane {
                     p.by_vgw.insert(vgw, ix);
                 }
                 TgwAttachmentKind::Peering { .. } => {}
+                TgwAttachmentKind::DirectConnectGateway { .. } => {}
             }
         }
         p
@@ -388,6 +389,9 @@ impl Dataplane {
                 TgwAttachmentKind::Vpn { vgw } => {
                     self.clamp_syn(link, &key, &mut frame, sink);
                     return self.tgw_to_vpn(src, vgw, fabric, key, frame, sink);
+                }
+                TgwAttachmentKind::DirectConnectGateway { .. } => {
+                    return sink.drop_unknown(key.dst, eni, frame);
                 }
             }
         }
