@@ -212,6 +212,12 @@ pub enum DropDetail {
         node: EniIdx,
         port: u16,
     },
+    /// From on premises over a transit VIF to `dst`, in no allowed prefix of
+    /// Direct Connect gateway attachment `att` (the DX gateway's association).
+    DxPrefixNotAllowed {
+        att: TgwAttIdx,
+        dst: IpAddr,
+    },
 }
 
 impl DropDetail {
@@ -252,6 +258,7 @@ impl DropDetail {
             PrivatelinkProviderInitiated { .. } => DropReason::PrivatelinkProviderInitiated,
             NlbNoListener { .. } => DropReason::NlbNoListener,
             NlbNoHealthyTarget { .. } => DropReason::NlbNoHealthyTarget,
+            DxPrefixNotAllowed { .. } => DropReason::DxPrefixNotAllowed,
         }
     }
 
@@ -616,6 +623,24 @@ impl fmt::Display for DetailDisplay<'_> {
                 eni_id(net, node),
                 privatelink_owner(net, node)
             ),
+            DxPrefixNotAllowed { att, dst } => {
+                let a = net.tgw_attachments.get(att.ix());
+                let (dxgw, tgw) = match a.map(|a| &a.kind) {
+                    Some(TgwAttachmentKind::DirectConnectGateway { dxgw, .. }) => (
+                        net.direct_connect_gateways
+                            .get(dxgw.ix())
+                            .map_or("?", |g| g.id.as_str()),
+                        a.and_then(|a| net.transit_gateways.get(a.tgw.ix()))
+                            .map_or("?", |t| t.id.as_str()),
+                    ),
+                    _ => ("?", "?"),
+                };
+                write!(
+                    f,
+                    "{dst} is in no allowed prefix of {} ({dxgw}'s association with {tgw}): on premises has no route to it over Direct Connect",
+                    a.map_or("?", |a| a.id.as_str())
+                )
+            }
         }
     }
 }

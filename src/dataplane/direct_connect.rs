@@ -101,6 +101,8 @@ impl Dataplane {
                     .direct_connect_gateways
                     .get(x.ix())
                     .map_or(&[], |x| x.vpn_gateways.as_slice()),
+                // Through the transit gateway (`in_dx_transit`).
+                VifTarget::Transit(_) => &[],
             };
             for &g in vgws {
                 let Some(vpc) = self.net.vpn_gateways.get(g.ix()).and_then(|x| x.vpc) else {
@@ -115,6 +117,20 @@ impl Dataplane {
             }
         }
         sink.tr.at(latency_ns);
+        if chosen.is_none() {
+            // Not in a VPC a private VIF reaches: over a transit VIF when an
+            // association of its Direct Connect gateway allows the address.
+            match self.dx_transit_route(d, key.dst) {
+                super::transit_vif::TransitRoute::Via { vif, att } => {
+                    return self.in_dx_transit(now, h, d, (vif, att), key, frame, sink);
+                }
+                super::transit_vif::TransitRoute::NotAllowed(att) if first.is_none() => {
+                    let detail = DropDetail::DxPrefixNotAllowed { att, dst: key.dst };
+                    return sink.drop(detail, None, frame);
+                }
+                _ => {}
+            }
+        }
         let Some((vif, mtu, g, vpc)) = chosen else {
             // Not in any VPC the connection reaches: what the first one would do
             // with it (a peering or a gateway there is edge to edge).

@@ -230,6 +230,10 @@ impl DropDetail {
                 eni_id(net, node),
                 super::detail::privatelink_owner(net, node)
             ),
+            DxPrefixNotAllowed { att, dst } => format!(
+                "add a prefix holding {dst} to `allowed_prefixes` of {} (the Direct Connect gateway's association with the transit gateway): AWS advertises to on premises exactly the allowed prefixes, nothing else",
+                net.tgw_attachments.get(att.ix()).map_or("?", |a| a.id.as_str())
+            ),
             TgwNoRoute { rtb: r, dst } => match withdrawn_propagation(net, r, dst) {
                 Some(a) => format!(
                     "{} propagates {dst} into {} only while it is available: make it available again, or add a static route",

@@ -43,6 +43,7 @@ mod routes;
 mod timeline;
 mod trace;
 mod transit_gateway;
+mod transit_vif;
 
 #[doc(hidden)]
 pub mod test_net;

@@ -130,6 +130,7 @@ impl TgwPlane {
                     p.by_vgw.insert(vgw, ix);
                 }
                 TgwAttachmentKind::Peering { .. } => {}
+                TgwAttachmentKind::DirectConnectGateway { .. } => {}
             }
         }
         p
@@ -271,8 +272,24 @@ impl Dataplane {
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
+        let tgw = self.net.tgw_attachments[att.ix()].tgw;
+        self.in_tgw_attachment(now, Source::External(h), tgw, att, key, frame, sink);
+    }
+
+    /// From on premises into TGW `tgw` by attachment `att` (a VPN, or a Direct
+    /// Connect gateway over a transit VIF).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn in_tgw_attachment<T: Tracer>(
+        &mut self,
+        now: u64,
+        src: Source,
+        tgw: TgwIdx,
+        att: TgwAttIdx,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
         let a = &self.net.tgw_attachments[att.ix()];
-        let tgw = a.tgw;
         sink.tr.hop(Hop::TgwAttachment {
             att,
             tgw,
@@ -288,9 +305,9 @@ impl Dataplane {
         // The VPN tunnel carries at most its MTU, and nothing answers from here.
         let mtu = a.mtu;
         if key.ip_len > mtu {
-            return self.tgw_too_big(Source::External(h), tgw, att, mtu, false, &key, frame, sink);
+            return self.tgw_too_big(src, tgw, att, mtu, false, &key, frame, sink);
         }
-        self.through_tgw(now, Source::External(h), tgw, att, None, key, frame, sink);
+        self.through_tgw(now, src, tgw, att, None, key, frame, sink);
     }
 
     /// Route through TGW `tgw` (and on over peerings) a frame that entered on
@@ -349,7 +366,13 @@ impl Dataplane {
                 };
                 return sink.drop(d, eni, frame);
             }
-            let link = TGW_MTU.min(oa.mtu);
+            let link = match oa.kind {
+                // The transit VIF towards the destination host (1500 or 8500).
+                TgwAttachmentKind::DirectConnectGateway { dxgw, .. } => {
+                    self.dx_transit_mtu(dxgw, key.dst)
+                }
+                _ => TGW_MTU.min(oa.mtu),
+            };
             if key.ip_len > link {
                 let icmp = first_is_vpc && (key.dont_fragment || key.dst.is_ipv6());
                 return self.tgw_too_big(src, tgw, out, link, icmp, &key, frame, sink);
@@ -388,6 +411,10 @@ impl Dataplane {
                 TgwAttachmentKind::Vpn { vgw } => {
                     self.clamp_syn(link, &key, &mut frame, sink);
                     return self.tgw_to_vpn(src, vgw, fabric, key, frame, sink);
+                }
+                TgwAttachmentKind::DirectConnectGateway { dxgw, .. } => {
+                    self.clamp_syn(link, &key, &mut frame, sink);
+                    return self.tgw_to_dx(src, dxgw, fabric, key, frame, sink);
                 }
             }
         }
@@ -561,6 +588,62 @@ impl Dataplane {
             sink,
         );
         mark_via_tgw(&mut sink.out[start..], fabric.via);
+    }
+
+    /// Out of the TGW by a Direct Connect gateway attachment, over the transit
+    /// VIF of the connection the destination host is behind.
+    fn tgw_to_dx<T: Tracer>(
+        &mut self,
+        src: Source,
+        dxgw: DxgwIdx,
+        fabric: Fabric,
+        key: FlowKey,
+        mut frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
+        let eni = match src {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        };
+        let Some((h, host_mtu, d, vif)) = self.dx_transit_host(dxgw, key.dst) else {
+            return sink.drop_unknown(key.dst, eni, frame);
+        };
+        let gateway = super::trace::Gateway::DirectConnect(d, vif);
+        sink.tr.hop(Hop::Gateway { gateway });
+        if key.ip_len > host_mtu {
+            let d = DropDetail::MtuExceeded {
+                link_mtu: host_mtu,
+                packet: key.ip_len,
+                link: MtuLink::Host(h),
+            };
+            return sink.drop(d, eni, frame);
+        }
+        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
+            return sink.drop(DropDetail::Malformed(m.0), eni, frame);
+        }
+        sink.tr.hop(Hop::External {
+            host: h,
+            dir: Direction::Inbound,
+        });
+        let latency = self.host_latency(h) + fabric.hops_ns + fabric.cross_ns;
+        let start = sink.out.len();
+        // Data transfer out over Direct Connect is billed at its own rate, which
+        // the data cost estimate does not model (as for private VIFs).
+        self.emit(
+            Egress::External(h),
+            frame,
+            (latency, fabric.charges()),
+            None,
+            None,
+            sink,
+        );
+        mark_via_tgw(&mut sink.out[start..], fabric.via);
+        let crossing = super::GatewayCrossing::VirtualInterface {
+            dx: d,
+            vif,
+            outbound: true,
+        };
+        self.mark_via_gateway(sink.out, start, crossing);
     }
 
     /// A packet larger than the TGW's MTU towards attachment `out`: dropped (the

@@ -65,11 +65,15 @@ pub enum DropReason {
     NlbNoListener,
     /// The NLB node's listener has no healthy target it may send to.
     NlbNoHealthyTarget,
+    /// From on premises over a transit virtual interface to an address in no
+    /// allowed prefix of the Direct Connect gateway's transit gateway
+    /// association: on premises never learned a route to it over Direct Connect.
+    DxPrefixNotAllowed,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (for tables and "did you mean").
-    pub const ALL: [DropReason; 29] = [
+    pub const ALL: [DropReason; 30] = [
         DropReason::NoRoute,
         DropReason::BlackholeRoute,
         DropReason::PeeringNotActive,
@@ -99,6 +103,7 @@ impl DropReason {
         DropReason::PrivatelinkProviderInitiated,
         DropReason::NlbNoListener,
         DropReason::NlbNoHealthyTarget,
+        DropReason::DxPrefixNotAllowed,
     ];
 
     /// The stable code, e.g. `NACL_DENY`.
@@ -133,6 +138,7 @@ impl DropReason {
             DropReason::PrivatelinkProviderInitiated => "PRIVATELINK_PROVIDER_INITIATED",
             DropReason::NlbNoListener => "NLB_NO_LISTENER",
             DropReason::NlbNoHealthyTarget => "NLB_NO_HEALTHY_TARGET",
+            DropReason::DxPrefixNotAllowed => "DX_PREFIX_NOT_ALLOWED",
         }
     }
 }

@@ -45,6 +45,14 @@ pub enum TgwAttachmentKind {
     Vpn { vgw: VgwIdx },
     /// A peering with another transit gateway (static routes only).
     Peering { peer: TgwIdx },
+    /// A Direct Connect gateway associated with this TGW (AWS resource type
+    /// `direct-connect-gateway`). Its hosts are the on-premises hosts behind
+    /// connections with a transit virtual interface to `dxgw`; it propagates
+    /// their `onprem_cidrs`, and on premises learns only `allowed_prefixes`.
+    DirectConnectGateway {
+        dxgw: DxgwIdx,
+        allowed_prefixes: Vec<IpNet>,
+    },
 }
 
 /// An attachment's state; only `available` carries traffic.
@@ -129,6 +137,7 @@ impl TgwAttachment {
             TgwAttachmentKind::Vpc { .. } => "vpc",
             TgwAttachmentKind::Vpn { .. } => "vpn",
             TgwAttachmentKind::Peering { .. } => "peering",
+            TgwAttachmentKind::DirectConnectGateway { .. } => "direct-connect-gateway",
         }
     }
 }

@@ -93,8 +93,8 @@ pub fn capture_interfaces(network: &Network) -> Vec<CaptureInterface> {
             v.push(CaptureInterface {
                 name: vif.id.clone(),
                 description: format!(
-                    "private virtual interface of Direct Connect {} (MTU {}): frames to on premises (outbound) and from it (inbound)",
-                    dx.id, vif.mtu
+                    "{} virtual interface of Direct Connect {} (MTU {}): frames to on premises (outbound) and from it (inbound)",
+                    vif.target.kind_str(), dx.id, vif.mtu
                 ),
             });
         }

@@ -652,7 +652,9 @@ pub struct TgwSpec {
 }
 
 /// `[[tgw_attachment]]`: `kind = "vpc"` (with `vpc`, `subnets`), `"vpn"` (with
-/// `onprem_cidrs`) or `"peering"` (with `peer_tgw`).
+/// `onprem_cidrs`), `"peering"` (with `peer_tgw`) or `"direct-connect-gateway"`
+/// (with `dx_gateway` and `allowed_prefixes`: the Direct Connect gateway's
+/// association with this TGW and the attachment AWS creates for it).
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TgwAttachmentSpec {
@@ -680,6 +682,15 @@ pub struct TgwAttachmentSpec {
     /// is off by default).
     #[schemars(with = "Option<bool>")]
     pub security_group_referencing: Option<S<bool>>,
+    /// `direct-connect-gateway` attachments: the Direct Connect gateway (`dxgw-…`)
+    /// associated with this TGW.
+    #[schemars(with = "Option<String>")]
+    pub dx_gateway: Option<S<String>>,
+    /// `direct-connect-gateway` attachments: the association's allowed prefixes
+    /// (`allowedPrefixesToDirectConnectGateway`), the AWS-side prefixes advertised
+    /// to on premises over the transit virtual interfaces.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub allowed_prefixes: Option<Vec<S<String>>>,
 }
 
 /// `[[tgw_route_table]]`: associations, propagations and static routes.
@@ -801,16 +812,18 @@ pub struct DirectConnectSpec {
 pub struct VifSpec {
     #[schemars(with = "String")]
     pub id: S<String>,
-    /// `private` (to a VGW or a Direct Connect gateway).
+    /// `private` (to a VGW or a Direct Connect gateway) or `transit` (to a
+    /// Direct Connect gateway associated with a transit gateway).
     #[schemars(with = "String")]
     pub kind: S<String>,
     /// A private VIF's virtual private gateway.
     #[schemars(with = "Option<String>")]
     pub vgw: Option<S<String>>,
-    /// A private VIF's Direct Connect gateway.
+    /// A private or transit VIF's Direct Connect gateway.
     #[schemars(with = "Option<String>")]
     pub dx_gateway: Option<S<String>>,
-    /// 1500 (default) or 9001 (jumbo frames) for a private VIF.
+    /// 1500 (default) or 9001 (jumbo frames) for a private VIF; 1500 (default)
+    /// or 8500 for a transit VIF.
     #[schemars(with = "Option<i64>")]
     pub mtu: Option<S<i64>>,
 }

@@ -39,6 +39,10 @@ fn resource(net: &Network, a: &TgwAttachment, side: TgwIdx) -> (&'static str, St
                 .id
                 .clone(),
         ),
+        TgwAttachmentKind::DirectConnectGateway { dxgw, .. } => (
+            "direct-connect-gateway",
+            net.direct_connect_gateways[dxgw.ix()].id.clone(),
+        ),
     }
 }
 
@@ -144,6 +148,9 @@ pub fn export(
                     push(region(*peer), "TransitGatewayPeeringAttachments", j);
                 }
             }
+            // Its allowed prefixes are in `aws directconnect
+            // describe-direct-connect-gateway-associations`, not an EC2 output.
+            TgwAttachmentKind::DirectConnectGateway { .. } => {}
         }
     }
     for (ti, t) in net.tgw_route_tables.iter().enumerate() {

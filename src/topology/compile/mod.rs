@@ -195,6 +195,7 @@ pub fn compile(doc: Document, default_name: &str, diags: &mut Diags) -> (Network
     direct_connect::compile(&mut c, &doc);
     gateways::peerings(&mut c, &doc.peerings);
     transit_gateway::compile(&mut c, &doc);
+    direct_connect::transit_checks(&mut c, &doc);
     instances::instances(&mut c, doc.instances);
     privatelink::compile(
         &mut c,

@@ -1,4 +1,5 @@
-//! Transit gateways, their attachments (VPC, VPN, peering) and route tables
+//! Transit gateways, their attachments (VPC, VPN, peering, Direct Connect
+//! gateway) and route tables
 //! (associations, propagations, static and blackhole routes), with AWS's rules:
 //! one subnet per AZ, a VPC attached once per TGW and to at most
 //! `quotas.tgws_per_vpc` TGWs, attachments in the TGW's region, peering with
@@ -209,7 +210,36 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
     let onprem_field = onprem_span.map(|sp| S::new(sp, ()));
     let appliance_field = a.appliance_mode.map(|_| S::new(a.kind.span(), ()));
     let sg_ref = &a.security_group_referencing;
-    let (kind, mtu) = match a.kind.get_ref().as_str() {
+    let allowed_field = a
+        .allowed_prefixes
+        .as_ref()
+        .and_then(|s| s.first())
+        .map(|s| S::new(s.span(), ()));
+    let kind_str = a.kind.get_ref().as_str();
+    if kind_str != "direct-connect-gateway"
+        && !(no_field(c, &a.dx_gateway, "dx_gateway", kind_str, &o)
+            & no_field(c, &allowed_field, "allowed_prefixes", kind_str, &o))
+    {
+        return;
+    }
+    let (kind, mtu) = match kind_str {
+        "direct-connect-gateway" => {
+            let k = "direct-connect-gateway";
+            if !(no_field(c, &subnets_field, "subnets", k, &o)
+                & no_field(c, &a.vpc, "vpc", k, &o)
+                & no_field(c, &appliance_field, "appliance_mode", k, &o)
+                & no_field(c, sg_ref, "security_group_referencing", k, &o)
+                & no_field(c, &a.peer_tgw, "peer_tgw", k, &o)
+                & no_field(c, &onprem_field, "onprem_cidrs", k, &o)
+                & no_field(c, &a.latency_ms, "latency_ms", k, &o))
+            {
+                return;
+            }
+            let Some(kind) = dx_gateway_attachment(c, a, tgw, &o) else {
+                return;
+            };
+            (kind, TGW_MTU)
+        }
         "vpc" => {
             if !(no_field(c, &onprem_field, "onprem_cidrs", "vpc", &o)
                 & no_field(c, &a.peer_tgw, "peer_tgw", "vpc", &o)
@@ -252,7 +282,8 @@ fn attachment(c: &mut Compiler<'_>, a: &TgwAttachmentSpec) {
             (kind, TGW_MTU)
         }
         other => {
-            let hint = suggest::did_you_mean(other, ["vpc", "vpn", "peering"]);
+            let hint =
+                suggest::did_you_mean(other, ["vpc", "vpn", "peering", "direct-connect-gateway"]);
             c.err(
                 "tgw-attachment-kind",
                 a.kind.span(),
@@ -421,6 +452,67 @@ fn vpn_attachment(
         mtu: TGW_VPN_MTU,
     });
     Some(TgwAttachmentKind::Vpn { vgw })
+}
+
+/// A Direct Connect gateway's association with this TGW, as the TGW attachment
+/// AWS creates for it (resource type `direct-connect-gateway`). AWS requires
+/// the allowed prefixes for a transit gateway association
+/// (`addAllowedPrefixesToDirectConnectGateway`, CreateDirectConnectGatewayAssociation).
+fn dx_gateway_attachment(
+    c: &mut Compiler<'_>,
+    a: &TgwAttachmentSpec,
+    tgw: TgwIdx,
+    o: &str,
+) -> Option<TgwAttachmentKind> {
+    let Some(gr) = &a.dx_gateway else {
+        c.err(
+            "tgw-attachment-field",
+            a.kind.span(),
+            o,
+            "a direct-connect-gateway attachment needs `dx_gateway` (the Direct Connect gateway associated with the transit gateway) and `allowed_prefixes`",
+        );
+        return None;
+    };
+    let dxgw = c.resolve(Kind::DxGateway, gr, o).map(DxgwIdx)?;
+    let specs = a.allowed_prefixes.as_deref().unwrap_or(&[]);
+    if specs.is_empty() {
+        c.err(
+            "tgw-attachment-field",
+            gr.span(),
+            o,
+            "a direct-connect-gateway attachment needs `allowed_prefixes`: the prefixes on premises learns over the transit virtual interfaces (AWS requires them for a transit gateway association)",
+        );
+        return None;
+    }
+    let allowed_prefixes: Vec<IpNet> = specs.iter().filter_map(|s| c.values(o).ipnet(s)).collect();
+    if allowed_prefixes.len() != specs.len() {
+        return None;
+    }
+    let g = &c.net.direct_connect_gateways[dxgw.ix()];
+    if let Some(v) = g.vpn_gateways.first() {
+        let msg = format!(
+            "{} is associated with virtual private gateway {}; AWS does not associate a Direct Connect gateway with a transit gateway while it is associated with a virtual private gateway",
+            g.id, c.net.vpn_gateways[v.ix()].id
+        );
+        c.err("dxgw-association-mixed", gr.span(), o, msg);
+        return None;
+    }
+    let tgw_id = &c.net.transit_gateways[tgw.ix()].id;
+    if let Some(other) = c.net.tgw_attachments.iter().find(|x| {
+        x.tgw == tgw
+            && matches!(x.kind, TgwAttachmentKind::DirectConnectGateway { dxgw: d, .. } if d == dxgw)
+    }) {
+        let msg = format!(
+            "{} is already associated with {tgw_id} by {}; a Direct Connect gateway is associated with a transit gateway once",
+            g.id, other.id
+        );
+        c.err("tgw-attachment-duplicate", gr.span(), o, msg);
+        return None;
+    }
+    Some(TgwAttachmentKind::DirectConnectGateway {
+        dxgw,
+        allowed_prefixes,
+    })
 }
 
 fn peering_attachment(
@@ -610,8 +702,9 @@ fn defaults(c: &mut Compiler<'_>, ex: &Explicit) {
     }
 }
 
-/// The CIDRs an attachment propagates: its VPC's blocks, or the on-premises
-/// networks behind its VPN.
+/// The CIDRs an attachment propagates: its VPC's blocks, the on-premises
+/// networks behind its VPN, or those the Direct Connect gateway learns over its
+/// transit virtual interfaces.
 fn attachment_cidrs(net: &Network, a: TgwAttIdx) -> Vec<IpNet> {
     match &net.tgw_attachments[a.ix()].kind {
         TgwAttachmentKind::Vpc { vpc, .. } => {
@@ -624,6 +717,7 @@ fn attachment_cidrs(net: &Network, a: TgwAttIdx) -> Vec<IpNet> {
         }
         TgwAttachmentKind::Vpn { vgw } => net.vpn_gateways[vgw.ix()].onprem_cidrs.clone(),
         TgwAttachmentKind::Peering { .. } => Vec::new(),
+        TgwAttachmentKind::DirectConnectGateway { dxgw, .. } => net.dx_gateway_onprem_cidrs(*dxgw),
     }
 }
 
