@@ -156,6 +156,8 @@ pub struct Host {
     /// AWS's single-flow limit for the UDP flows this host sends: (destination,
     /// local port, pacer). Searched like `no_df` (a host has few flows).
     udp_pacers: Vec<(IpAddr, u16, super::pacing::Pacer)>,
+    /// The index in `udp_pacers` the last UDP frame sent used (tried first).
+    udp_pacer_hint: usize,
     /// Segments an ICMP error reported lost for size, to re-send at the next
     /// transmit: (index in `tcp_templates`, segment).
     lost: Vec<(u32, LostSegment)>,
@@ -265,6 +267,7 @@ impl Host {
             tcp_pacers: Vec::new(),
             departures: Vec::new(),
             udp_pacers: Vec::new(),
+            udp_pacer_hint: 0,
             lost: Vec::new(),
             no_df: Vec::new(),
             pmtu: PathMtuCache::default(),
@@ -973,10 +976,12 @@ impl Host {
     /// something to send (a due generator's socket not drained, or a fragment
     /// sent, so more of its datagram waits in the fragmenter).
     fn egress_left(&self, now_ns: u64, sent_from: usize) -> bool {
+        // An IPv4 packet with MF set: version nibble and flags byte read directly
+        // (smoltcp built these packets; the full header parse cost more than the
+        // rest of this check).
         let fragmented = self.device.tx[sent_from..].iter().any(|f| {
-            f.get(ETHERNET_HEADER_LEN..)
-                .and_then(|ip| Ipv4Packet::new_checked(ip).ok())
-                .is_some_and(|p| p.version() == 4 && p.more_frags())
+            let ip = f.get(ETHERNET_HEADER_LEN..).unwrap_or(&[]);
+            ip.len() >= 20 && ip[0] >> 4 == 4 && ip[6] & 0x20 != 0
         });
         fragmented
             || self.due.iter().any(|&i| {
@@ -1088,6 +1093,10 @@ impl Host {
     /// Whether the flow sending from `lport` to `dst` has DF clear (`df = false`).
     #[inline]
     fn sends_without_df(&self, dst: IpAddr, protocol: u8, lport: u16) -> bool {
+        // Most hosts send every flow with DF set (the default).
+        if self.no_df.is_empty() {
+            return false;
+        }
         // The local port first: it tells flows apart at the cost of one compare,
         // where the address is a wider enum compare.
         let from = self
@@ -1103,14 +1112,23 @@ impl Host {
     /// single-flow limit, or [`super::pacing::OVER_FLOW_LIMIT`] when the flow's
     /// queue is full (the frame is dropped); `now_ns` for a flow without a limit.
     fn udp_departure(&mut self, dst: IpAddr, lport: u16, now_ns: u64, bytes: usize) -> u64 {
-        match self
-            .udp_pacers
-            .iter_mut()
-            .find(|(d, l, _)| *l == lport && *d == dst)
-        {
-            Some((_, _, p)) => p
-                .depart_bounded(now_ns, bytes)
-                .unwrap_or(super::pacing::OVER_FLOW_LIMIT),
+        // The pacer the last datagram used first: a host's datagrams come in runs
+        // of one flow (a poll sends what one generator wrote), so the search over
+        // its flows is mostly skipped.
+        let hint = self.udp_pacer_hint;
+        let at = match self.udp_pacers.get(hint) {
+            Some((d, l, _)) if *l == lport && *d == dst => Some(hint),
+            _ => self
+                .udp_pacers
+                .iter()
+                .position(|(d, l, _)| *l == lport && *d == dst),
+        };
+        match at.and_then(|i| Some((i, self.udp_pacers.get_mut(i)?))) {
+            Some((i, (_, _, p))) => {
+                self.udp_pacer_hint = i;
+                p.depart_bounded(now_ns, bytes)
+                    .unwrap_or(super::pacing::OVER_FLOW_LIMIT)
+            }
             None => now_ns,
         }
     }

@@ -188,12 +188,40 @@ pub fn plain_ipv4_udp(ip: &[u8]) -> Option<&[u8]> {
 /// [`fix_ipv4_header`] for a packet [`plain_ipv4`] accepted (so without its checks).
 #[inline]
 pub fn number_plain_ipv4(ip: &mut [u8], ident: u16, clear_df: bool) {
-    let mut p = Ipv4Packet::new_unchecked(ip);
+    let mut p = Ipv4Packet::new_unchecked(&mut *ip);
     p.set_ident(ident);
     if clear_df {
         p.set_dont_frag(false);
     }
-    p.fill_checksum();
+    fill_header_checksum(ip);
+}
+
+/// Fill an IPv4 header's checksum. The common 20-byte header (no options) is
+/// summed as five 32-bit words: the one's-complement sum does not depend on byte
+/// order or on the width of the words added (RFC 1071, 2.(B) and 2.(C)), so this
+/// is the checksum smoltcp's `fill_checksum` computes 16 bits at a time, in about
+/// a third of the instructions (it runs for every packet a host sends). Other
+/// headers take smoltcp's.
+#[inline]
+pub fn fill_header_checksum(ip: &mut [u8]) {
+    let Some(h) = ip.get_mut(..20).filter(|h| h[0] & 0x0f == 5) else {
+        Ipv4Packet::new_unchecked(ip).fill_checksum();
+        return;
+    };
+    h[10] = 0;
+    h[11] = 0;
+    let mut sum = 0u64;
+    for w in h.chunks_exact(4) {
+        sum += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    // Five 32-bit words: below 2^35. Fold to 32 bits, then to 16 (twice each:
+    // a fold's carry can carry again).
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    let checksum = !(sum as u16);
+    h[10..12].copy_from_slice(&checksum.to_ne_bytes());
 }
 
 /// Whether this IPv4 packet is an ICMP echo reply (Linux sends those with DF clear).
@@ -303,6 +331,24 @@ mod tests {
     use smoltcp::phy::ChecksumCapabilities;
     use smoltcp::wire::{IpProtocol, Ipv4Repr, TcpControl, TcpSeqNumber};
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn header_checksum_matches_smoltcp_on_every_header() {
+        let mut rng = crate::rng::SplitMix64::new(11);
+        for i in 0..2000 {
+            let mut a = [0u8; 24];
+            for b in a.iter_mut() {
+                *b = rng.next_u64() as u8;
+            }
+            // 20-byte headers mostly, some with 4 bytes of options (smoltcp's path).
+            a[0] = if i % 5 == 0 { 0x46 } else { 0x45 };
+            let mut b = a;
+            fill_header_checksum(&mut a);
+            Ipv4Packet::new_unchecked(&mut b[..]).fill_checksum();
+            assert_eq!(a, b, "header {i}");
+            assert!(Ipv4Packet::new_unchecked(&a[..]).verify_checksum());
+        }
+    }
 
     /// A frame (14 reserved bytes + IPv4 + TCP) with `len` payload bytes and FIN+PSH.
     fn tcp_frame(len: usize) -> Vec<u8> {
