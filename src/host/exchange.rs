@@ -82,6 +82,14 @@ impl ExchangeClient {
         (due > now_ns).then_some(due)
     }
 
+    /// Whether [`ExchangeClient::write`] has request bytes to write at `now_ns`
+    /// (it writes nothing otherwise).
+    pub fn wants_to_write(&self, now_ns: u64) -> bool {
+        !self.complete()
+            && self.request_written < self.rr.request_bytes
+            && self.next_due(now_ns).is_none()
+    }
+
     /// Every response came back.
     pub fn complete(&self) -> bool {
         self.answered >= self.rr.requests
@@ -91,10 +99,7 @@ impl ExchangeClient {
     /// (`stream_offset`: request bytes written on the connection so far, to continue
     /// the payload pattern).
     pub fn write(&mut self, now_ns: u64, s: &mut tcp::Socket, stream_offset: u64) -> u64 {
-        if self.complete()
-            || self.request_written >= self.rr.request_bytes
-            || self.next_due(now_ns).is_some()
-        {
+        if !self.wants_to_write(now_ns) {
             return 0;
         }
         let n = send_pattern(

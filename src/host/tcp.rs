@@ -139,6 +139,17 @@ impl TcpClient {
     /// buffer takes; whether anything was.
     fn fill(&mut self, now_ns: u64, sockets: &mut SocketSet<'static>) -> bool {
         let Some(h) = self.handle else { return false };
+        // Only a write changes the socket: looked at first without `get_mut`,
+        // which would give smoltcp's egress the socket to visit (see its patch)
+        // on every poll of this host while the connection waits for an ACK.
+        let writes = sockets.get::<tcp::Socket>(h).can_send()
+            && match &self.exchange {
+                Some(ex) => ex.wants_to_write(now_ns),
+                None => self.written < self.plan.bytes,
+            };
+        if !writes {
+            return false;
+        }
         let s = sockets.get_mut::<tcp::Socket>(h);
         let n = match &mut self.exchange {
             // Requests go out once the connection is open: the response time of
@@ -164,13 +175,18 @@ impl TcpClient {
             sockets.remove(h);
         }
         let Some(h) = self.handle else { return false };
-        let (state, queued, read) = {
+        // Reading (it may open the window: an update to send) is the only change
+        // here; with nothing received the socket is only looked at (see `fill`).
+        let (state, queued, read) = if sockets.get::<tcp::Socket>(h).can_recv() {
             let s = sockets.get_mut::<tcp::Socket>(h);
             let read = match &mut self.exchange {
                 Some(ex) => ex.read(now_ns, s, st),
                 None => drain(s),
             };
             (s.state(), s.send_queue() as u64, read)
+        } else {
+            let s = sockets.get::<tcp::Socket>(h);
+            (s.state(), s.send_queue() as u64, 0)
         };
         // Waiting for the next request's time is idleness, not a stall.
         if read > 0
