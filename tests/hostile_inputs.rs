@@ -459,3 +459,28 @@ fn zone_and_resolver_ids_are_ids() {
         has(&errors(&text), msg);
     }
 }
+
+/// Before: `reach --port 0` drew a matrix for port 0, which `trace` refuses.
+#[test]
+fn reach_refuses_port_zero_as_trace_does() {
+    let out = peeremu(&["reach", "topologies/two-vpc-peering.toml", "--port", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid value '0' for '--port <PORT>'"),
+        "{stderr}"
+    );
+}
+
+/// Before: `expect = "nxdomain"` passed `check` on a flow that looks no name up,
+/// and could only fail after the run.
+#[test]
+fn nxdomain_is_expected_only_of_a_flow_by_name() {
+    let base = example("peering-lifecycle.toml");
+    let text = base.replacen("expect = \"delivered\"", "expect = \"nxdomain\"", 1);
+    assert_ne!(text, base);
+    has(
+        &errors(&text),
+        "`nxdomain` is the outcome of a flow whose `to` is a DNS name",
+    );
+}
