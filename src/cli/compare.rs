@@ -301,7 +301,7 @@ pub fn main(args: Args) -> u8 {
     let written = match &args.json {
         Some(p) if p.as_os_str() == "-" => console::print(&json),
         Some(p) => {
-            if let Err(e) = std::fs::write(p, &json) {
+            if let Err(e) = crate::output::whole_file::write(p, json.as_bytes()) {
                 crate::errln!("peeremu compare: cannot write {}: {e}", p.display());
                 return EXIT_INVALID;
             }

@@ -39,8 +39,9 @@ pub fn main(args: Args) -> u8 {
     let name = a.out.display().to_string();
     match aws::import(&a.dir, &opts, &name) {
         Ok(done) => {
-            if let Err(e) = std::fs::write(&a.out, &done.toml) {
-                crate::errln!("peeremu import: cannot write {name}: {e}");
+            // Whole or not at all: a full disk must not leave a truncated topology.
+            if let Err(e) = crate::output::whole_file::write(&a.out, done.toml.as_bytes()) {
+                crate::errln!("peeremu import: cannot write {name}: {e}; nothing written");
                 return EXIT_INVALID;
             }
             // A closed stdout (`| head`) is not an error of the import: the file is

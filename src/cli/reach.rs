@@ -27,8 +27,10 @@ pub struct Args {
     /// Protocol: a TCP SYN (answered by SYN-ACK), a UDP datagram, or an ICMP echo.
     #[arg(long, value_enum, default_value = "tcp")]
     pub proto: Proto,
-    /// Destination port for tcp/udp.
-    #[arg(long, default_value_t = 443)]
+    /// Destination port for tcp/udp, 1 to 65535.
+    // As `trace`'s: port 0 is no port a socket listens on (before stop 14 reach
+    // took it).
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
     /// Use the instances' IPv6 addresses (pairs without one are `n/a`).
     #[arg(long)]

@@ -24,6 +24,7 @@ pub mod summary;
 pub mod table;
 pub mod thread;
 pub mod timeline;
+pub mod whole_file;
 
 pub use report::*;
 

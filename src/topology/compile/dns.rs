@@ -43,6 +43,9 @@ pub fn compile(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
         .chain(doc.public_zones.iter().map(|z| (z, "public")))
         .chain(doc.onprem_zones.iter().map(|z| (z, "onprem")))
     {
+        if !valid_id(c, &z.id, &format!("{which} zone")) {
+            continue;
+        }
         if ids.insert(z.id.get_ref().clone(), ()).is_some() {
             let o = format!("{which} zone {}", z.id.get_ref());
             c.err(
@@ -338,10 +341,29 @@ fn record(c: &mut Compiler<'_>, r: &RecordSpec, zone: Option<&str>, o: &str) -> 
     })
 }
 
+/// Whether a zone's, resolver endpoint's or rule's id is one AWS could give
+/// (printable ASCII, no spaces), as every other id; reported when not. Before
+/// stop 14 these took anything, an empty string and newlines included.
+fn valid_id(c: &mut Compiler<'_>, id: &S<String>, what: &str) -> bool {
+    let Some(problem) = super::super::names::id_problem(id.get_ref()) else {
+        return true;
+    };
+    let (rule, o) = if id.get_ref().is_empty() {
+        ("empty-id", what.to_string())
+    } else {
+        ("id-syntax", format!("{what} {}", id.get_ref()))
+    };
+    c.err(rule, id.span(), &o, problem);
+    false
+}
+
 fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
     // id → (inbound?, vpc, ip)
     let mut eps: HashMap<String, (bool, VpcIdx, std::net::Ipv4Addr)> = HashMap::new();
     for e in doc.resolver_endpoints {
+        if !valid_id(c, &e.id, "resolver endpoint") {
+            continue;
+        }
         let o = format!("resolver endpoint {}", e.id.get_ref());
         let inbound = match e.direction.get_ref().as_str() {
             "inbound" => true,
@@ -395,6 +417,9 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
         }
     }
     for r in doc.resolver_rules {
+        if !valid_id(c, &r.id, "resolver rule") {
+            continue;
+        }
         let o = format!("resolver rule {}", r.id.get_ref());
         let domain = dns_name(c, &r.domain, &o, "rule domain");
         let endpoint = match eps.get(r.endpoint.get_ref()) {

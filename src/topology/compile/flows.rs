@@ -273,7 +273,7 @@ pub(super) fn expectation(c: &mut Compiler<'_>, s: &S<String>, o: &str) -> Optio
         "unknown-reason",
         s.span(),
         o,
-        format!("unknown expectation `{text}` (use `delivered`, `dropped`, `dropped:<REASON>` or `dropped:<REASON>|<REASON>`){hint}"),
+        format!("unknown expectation `{text}` (use `delivered`, `dropped`, `dropped:<REASON>`, `dropped:<REASON>|<REASON>` or, for a flow to a DNS name, `nxdomain`){hint}"),
     );
     None
 }
@@ -404,6 +404,17 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
             unreachable_from_internet(&c.net, src, dst, f.ipv6).filter(|_| dns.is_none())
         {
             c.err("flow-endpoints", f.to.span(), &o, problem);
+            continue;
+        }
+        // `nxdomain` can only be met by a flow that looks a name up; before
+        // stop 14 it was accepted on any flow and failed after the run.
+        if let (Some(Expectation::Nxdomain), None, Some(e)) = (&expect, &dns, &f.expect) {
+            c.err(
+                "expect-nxdomain",
+                e.span(),
+                &o,
+                "`nxdomain` is the outcome of a flow whose `to` is a DNS name; this flow names its destination directly",
+            );
             continue;
         }
         if let Some(d) = dns.as_mut() {
