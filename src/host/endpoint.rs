@@ -134,7 +134,10 @@ pub struct Host {
     /// Sinks that may hold datagrams (a frame for their port arrived), so a poll
     /// drains only those; `all_sinks_dirty` after a fragment (ports unknown).
     dirty_sinks: Vec<usize>,
-    sink_by_port: BTreeMap<u16, usize>,
+    /// (port, index in `sinks`), sorted by port: looked up for every datagram
+    /// received (a host has a few sink ports; a bisection of this array costs
+    /// less than a `BTreeMap` walk).
+    sink_by_port: Vec<(u16, usize)>,
     all_sinks_dirty: bool,
     servers: TcpServers,
     /// TCP flows to start listening for, by start time.
@@ -257,7 +260,7 @@ impl Host {
             icmp_due: Vec::new(),
             sinks: Vec::new(),
             dirty_sinks: Vec::new(),
-            sink_by_port: BTreeMap::new(),
+            sink_by_port: Vec::new(),
             all_sinks_dirty: false,
             servers: TcpServers::default(),
             pending_listens: Vec::new(),
@@ -405,13 +408,15 @@ impl Host {
                 self.ping_targets.insert(at, plan.flow);
             }
             FlowKind::Udp => {
-                let idx = match self.sink_by_port.get(&plan.port) {
-                    Some(&i) => i,
+                let idx = match self.sink_on(plan.port) {
+                    Some(i) => i,
                     None => {
                         let sink =
                             UdpSink::new(plan.port, self.config.mtu as usize, &mut self.sockets);
                         self.sinks.push(sink);
-                        self.sink_by_port.insert(plan.port, self.sinks.len() - 1);
+                        let at = self.sink_by_port.partition_point(|e| e.0 < plan.port);
+                        self.sink_by_port
+                            .insert(at, (plan.port, self.sinks.len() - 1));
                         self.sinks.len() - 1
                     }
                 };
@@ -451,7 +456,7 @@ impl Host {
     ) {
         match protocol {
             proto::UDP => {
-                if let Some(&i) = self.sink_by_port.get(&local_port) {
+                if let Some(i) = self.sink_on(local_port) {
                     self.sinks[i].alias(seen, original);
                 }
             }
@@ -687,11 +692,21 @@ impl Host {
             .any(|g| matches!(g, Generator::Udp(u) if u.plan.local_port == port))
     }
 
+    /// The index in `sinks` of the sink on `port`.
+    #[inline]
+    fn sink_on(&self, port: u16) -> Option<usize> {
+        let i = self
+            .sink_by_port
+            .binary_search_by_key(&port, |e| e.0)
+            .ok()?;
+        self.sink_by_port.get(i).map(|e| e.1)
+    }
+
     /// A UDP datagram (`l4`: at least the ports) arrived: mark its sink for draining.
     #[inline]
     fn note_udp(&mut self, l4: &[u8], stats: &[FlowStats]) {
         let port = u16::from_be_bytes([l4[2], l4[3]]);
-        let Some(&i) = self.sink_by_port.get(&port) else {
+        let Some(i) = self.sink_on(port) else {
             if !self.udp_client_on(port) {
                 self.discarded(Discard::NoSocket);
             }
@@ -1265,7 +1280,7 @@ impl Host {
                 .filter(|&w| w != u64::MAX)
         };
         let listens = self.pending_listens.last().map(|p| p.start_ns);
-        let next = smol.into_iter().chain(gens).chain(listens).min()?;
+        let next = earliest(earliest(smol, gens), listens)?;
         // smoltcp counts in microseconds: never ask for a time already passed.
         Some(if next > now_ns {
             next
@@ -1290,10 +1305,17 @@ impl Host {
             .iter()
             .map(|&i| self.slots[i as usize].wake)
             .min();
-        queued
-            .into_iter()
-            .chain(tcp)
-            .min()
-            .filter(|&w| w != u64::MAX)
+        earliest(queued, tcp).filter(|&w| w != u64::MAX)
+    }
+}
+
+/// The earlier of two optional times (a plain match: this runs in every poll,
+/// where chained `Option` iterators cost several times as much).
+#[inline]
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
     }
 }

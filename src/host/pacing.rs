@@ -59,6 +59,10 @@ impl Pacer {
             return Some(now_ns);
         }
         let waiting_ns = self.free_ns.saturating_sub(now_ns);
+        if waiting_ns == 0 {
+            // Nothing waiting (the common case): no 128-bit division.
+            return Some(self.depart(now_ns, bytes));
+        }
         let waiting_bytes = (waiting_ns as u128 * self.cap_bps as u128 / 8_000_000_000) as u64;
         if waiting_bytes > 0 && waiting_bytes + bytes as u64 > FLOW_QUEUE_BYTES {
             return None;

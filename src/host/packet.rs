@@ -143,29 +143,35 @@ pub struct PlainIpv4 {
 }
 
 /// An unfragmented IPv4 packet with a 20-byte header (no options): what
-/// [`plain_ipv4`] and [`plain_ipv4_udp`] read in one look.
+/// [`plain_ipv4`] and [`plain_ipv4_udp`] read in one look. Returns the header,
+/// the protocol and the transport bytes (up to the total length). Read from the
+/// bytes directly: the same checks as smoltcp's `Ipv4Packet::new_checked` (length
+/// at least the header, total length between header and buffer), without its
+/// wrappers (this runs twice per frame, at the sender and the receiver).
 #[inline]
-fn plain_header(ip: &[u8]) -> Option<Ipv4Packet<&[u8]>> {
-    if ip.first() != Some(&0x45) {
+fn plain_header(ip: &[u8]) -> Option<(&[u8; 20], u8, &[u8])> {
+    let h = ip.first_chunk::<20>()?;
+    // Version 4, IHL 5; MF clear and fragment offset 0 (DF may be set).
+    if h[0] != 0x45 || h[6] & 0x3f != 0 || h[7] != 0 {
         return None;
     }
-    let p = Ipv4Packet::new_checked(ip).ok()?;
-    (!p.more_frags() && p.frag_offset() == 0).then_some(p)
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let l4 = ip.get(20..total)?;
+    Some((h, h[9], l4))
 }
 
 /// See [`PlainIpv4`].
 #[inline]
 pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
-    let p = plain_header(ip)?;
-    let protocol = u8::from(p.next_header());
-    let l4 = p.payload().get(..8)?;
+    let (h, protocol, l4) = plain_header(ip)?;
+    let l4 = l4.get(..8)?;
     let (local_port, echo_reply) = match protocol {
         proto::UDP => (u16::from_be_bytes([l4[0], l4[1]]), false),
         proto::ICMP => (u16::from_be_bytes([l4[4], l4[5]]), l4[0] == 0),
         _ => return None,
     };
     Some(PlainIpv4 {
-        dst: p.dst_addr(),
+        dst: Ipv4Addr::new(h[16], h[17], h[18], h[19]),
         protocol,
         local_port,
         echo_reply,
@@ -177,12 +183,8 @@ pub fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4> {
 /// recognised in one look (`None` for anything else, which [`split_ip`] handles).
 #[inline]
 pub fn plain_ipv4_udp(ip: &[u8]) -> Option<&[u8]> {
-    let p = plain_header(ip)?;
-    if u8::from(p.next_header()) != proto::UDP {
-        return None;
-    }
-    let total = p.total_len() as usize;
-    ip.get(20..total).filter(|l4| l4.len() >= 8)
+    let (_, protocol, l4) = plain_header(ip)?;
+    (protocol == proto::UDP && l4.len() >= 8).then_some(l4)
 }
 
 /// [`fix_ipv4_header`] for a packet [`plain_ipv4`] accepted (so without its checks).
@@ -196,32 +198,20 @@ pub fn number_plain_ipv4(ip: &mut [u8], ident: u16, clear_df: bool) {
     fill_header_checksum(ip);
 }
 
-/// Fill an IPv4 header's checksum. The common 20-byte header (no options) is
-/// summed as five 32-bit words: the one's-complement sum does not depend on byte
-/// order or on the width of the words added (RFC 1071, 2.(B) and 2.(C)), so this
-/// is the checksum smoltcp's `fill_checksum` computes 16 bits at a time, in about
-/// a third of the instructions (it runs for every packet a host sends). Other
-/// headers take smoltcp's.
+/// Fill an IPv4 header's checksum: the common 20-byte header (no options) by
+/// [`crate::wire::ipv4_header20_sum`] (it runs for every packet a host sends),
+/// others by smoltcp's `fill_checksum`.
 #[inline]
 pub fn fill_header_checksum(ip: &mut [u8]) {
-    let Some(h) = ip.get_mut(..20).filter(|h| h[0] & 0x0f == 5) else {
-        Ipv4Packet::new_unchecked(ip).fill_checksum();
-        return;
-    };
-    h[10] = 0;
-    h[11] = 0;
-    let mut sum = 0u64;
-    for w in h.chunks_exact(4) {
-        sum += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    match ip.first_chunk_mut::<20>() {
+        Some(h) if h[0] & 0x0f == 5 => {
+            h[10] = 0;
+            h[11] = 0;
+            let checksum = !crate::wire::ipv4_header20_sum(h);
+            h[10..12].copy_from_slice(&checksum.to_ne_bytes());
+        }
+        _ => Ipv4Packet::new_unchecked(ip).fill_checksum(),
     }
-    // Five 32-bit words: below 2^35. Fold to 32 bits, then to 16 (twice each:
-    // a fold's carry can carry again).
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    let checksum = !(sum as u16);
-    h[10..12].copy_from_slice(&checksum.to_ne_bytes());
 }
 
 /// Whether this IPv4 packet is an ICMP echo reply (Linux sends those with DF clear).

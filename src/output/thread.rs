@@ -67,7 +67,13 @@ impl Batch {
 
     /// Append `bytes`; returns the arena offset after them.
     fn push_bytes(&mut self, bytes: &[u8]) -> u32 {
-        self.arena.extend_from_slice(bytes);
+        // The headers of an IPv4 UDP or ICMP frame (Ethernet, IP, 8 bytes), the
+        // commonest snap without captures: a copy of known length, inlined,
+        // instead of a `memcpy` call for every frame observed.
+        match <&[u8; 42]>::try_from(bytes) {
+            Ok(headers) => self.arena.extend_from_slice(headers),
+            Err(_) => self.arena.extend_from_slice(bytes),
+        }
         self.arena.len() as u32
     }
 

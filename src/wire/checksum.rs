@@ -29,6 +29,27 @@ pub(crate) fn incremental_update(checksum: u16, old: &[u8], new: &[u8]) -> u16 {
     !(sum as u16)
 }
 
+/// The one's-complement sum (folded to 16 bits, in native byte order) of a
+/// 20-byte IPv4 header, added as five 32-bit words. The sum does not depend on
+/// byte order or on the width of the words added (RFC 1071, 2.(B) and 2.(C)), so
+/// this is what `Sum16BitWords` computes 16 bits at a time, in about a third of
+/// the instructions: every frame's header is checked by the router and numbered
+/// by its sending host, so it runs twice per frame.
+#[inline]
+pub(crate) fn ipv4_header20_sum(h: &[u8; 20]) -> u16 {
+    let mut sum = 0u64;
+    for w in h.chunks_exact(4) {
+        sum += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    // Five 32-bit words: below 2^35. Fold to 32 bits, then to 16 (twice each:
+    // a fold's carry can carry again).
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum as u16
+}
+
 /// Read the big-endian 16-bit word at `at`.
 pub(crate) fn read_u16(bytes: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([bytes[at], bytes[at + 1]])
@@ -48,6 +69,28 @@ mod tests {
             .add_slice(words)
             .ones_complement()
             .to_be()
+    }
+
+    #[test]
+    fn header_sum_by_32_bit_words_matches_etherparse() {
+        let mut rng = crate::rng::SplitMix64::new(5);
+        for _ in 0..2000 {
+            let mut h = [0u8; 20];
+            for b in h.iter_mut() {
+                *b = rng.next_u64() as u8;
+            }
+            // Random (almost always invalid), then with its checksum filled.
+            assert_eq!(
+                ipv4_header20_sum(&h) == 0xffff,
+                sums_to_valid(Sum16BitWords::new().add_slice(&h))
+            );
+            h[10..12].fill(0);
+            let c = full(&h).to_be_bytes();
+            assert_eq!((!ipv4_header20_sum(&h)).to_ne_bytes(), c);
+            h[10..12].copy_from_slice(&c);
+            assert_eq!(ipv4_header20_sum(&h), 0xffff);
+            assert!(sums_to_valid(Sum16BitWords::new().add_slice(&h)));
+        }
     }
 
     #[test]

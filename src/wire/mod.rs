@@ -37,6 +37,7 @@ mod verify;
 mod test_support;
 
 pub use build::{build_packet, payload_byte};
+pub(crate) use checksum::ipv4_header20_sum;
 pub use flow_key::*;
 pub use fragment::{fragment_ipv4, MIN_IPV4_MTU};
 pub use icmp_error::{icmpv4_frag_needed, icmpv6_packet_too_big};
