@@ -273,6 +273,7 @@ pub fn main(args: Args) -> u8 {
                 return EXIT_INVALID;
             }
         };
+    let memory = crate::output::memory::MemoryProbe::after_load();
     let explain = match args.explain.as_deref().map(|n| explained_flow(&network, n)) {
         None => None,
         Some(Ok(f)) => Some(f),
@@ -392,6 +393,9 @@ pub fn main(args: Args) -> u8 {
         loop_s: totals.wall_time_s,
         output_s: loop_end.elapsed().as_secs_f64(),
     };
+    if let Some(line) = memory.as_ref().and_then(|m| m.report()) {
+        errln!("{line}");
+    }
     let explained = args
         .explain
         .as_deref()
