@@ -267,6 +267,7 @@ pub fn main(args: Args) -> u8 {
                 return EXIT_INVALID;
             }
         };
+    let memory = crate::output::memory::MemoryProbe::after_load();
     let explain = match args.explain.as_deref().map(|n| explained_flow(&network, n)) {
         None => None,
         Some(Ok(f)) => Some(f),
@@ -360,13 +361,18 @@ pub fn main(args: Args) -> u8 {
     // loop alone (setup and output writing are reported apart, below).
     totals.wall_time_s = loop_end.duration_since(loop_start).as_secs_f64();
     let interrupted = result.interrupted || interrupt.is_set();
-    let (summary, written) = recorder.finish(&result.reports, totals, interrupted);
+    // report.html (it reads the flow log) is written beside summary.json, on the
+    // recorder's second output thread (see `Recorder::finish_with`).
+    let reports = &result.reports;
+    let staging = folder.staging();
+    let (summary, written) = recorder.finish_with(reports, totals, interrupted, |summary| {
+        if !args.no_report {
+            write_report(&network, summary, reports, staging);
+        }
+    });
     // A run folder is complete or not there: `folder` removes what was written.
     if let Err(e) = written {
         return unwritten(e);
-    }
-    if !args.no_report {
-        write_report(&network, &summary, &result.reports, folder.staging());
     }
     if let Err(e) = folder.commit() {
         errln!(
@@ -381,6 +387,9 @@ pub fn main(args: Args) -> u8 {
         loop_s: totals.wall_time_s,
         output_s: loop_end.elapsed().as_secs_f64(),
     };
+    if let Some(line) = memory.as_ref().and_then(|m| m.report()) {
+        errln!("{line}");
+    }
     let explained = args
         .explain
         .as_deref()

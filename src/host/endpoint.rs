@@ -118,7 +118,10 @@ pub struct Host {
     wake_queue: BinaryHeap<Reverse<(u64, u32)>>,
     /// Whether `wake_queue` is in use (see there).
     queued_wakes: bool,
-    /// TCP generators: every poll concerns them (see [`Host::collect_due`]).
+    /// TCP generators every poll concerns (see [`Host::collect_due`]), ascending:
+    /// all of them while generators are scanned; with the wake queue, those with
+    /// a socket (segments may arrive at any time), so that flows not started or
+    /// finished cost nothing per poll (issue #18).
     tcp_gens: Vec<u32>,
     /// Ping generators, ascending.
     ping_gens: Vec<u32>,
@@ -366,11 +369,12 @@ impl Host {
         let index = self.generators.len() as u32;
         self.generators.push(g);
         let queued = match plan_kind {
-            FlowKind::Tcp => {
+            // Below SCAN_GENERATORS every poll scans every generator anyway.
+            FlowKind::Tcp if !self.queued_wakes => {
                 self.tcp_gens.push(index);
                 u64::MAX
             }
-            FlowKind::Ping | FlowKind::Udp => {
+            FlowKind::Tcp | FlowKind::Ping | FlowKind::Udp => {
                 if plan_kind == FlowKind::Ping {
                     self.ping_gens.push(index);
                 }
@@ -396,6 +400,8 @@ impl Host {
                     self.wake_queue.push(Reverse((slot.wake, i as u32)));
                 }
             }
+            // TCP generators stay in `tcp_gens` until their next poll, which
+            // keeps there only those with a socket (see `update_wakes`).
         }
     }
 
@@ -1085,14 +1091,31 @@ impl Host {
     fn update_wakes(&mut self, stats: &[FlowStats]) {
         for &i in &self.due {
             let i = i as usize;
-            let (flow, next) = match &self.generators[i] {
-                Generator::Ping(p) => (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()])),
-                Generator::Udp(u) => (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()])),
-                Generator::Tcp(t) => (t.plan.flow, t.next_wake(&stats[t.plan.flow.ix()])),
+            let (flow, next, live_tcp) = match &self.generators[i] {
+                Generator::Ping(p) => (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]), false),
+                Generator::Udp(u) => (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()]), false),
+                Generator::Tcp(t) => (
+                    t.plan.flow,
+                    t.next_wake(&stats[t.plan.flow.ix()]),
+                    t.has_socket(),
+                ),
             };
             let slot = &mut self.slots[i];
             slot.wake = next.unwrap_or(u64::MAX);
-            if self.queued_wakes && slot.kind != FlowKind::Tcp && slot.queued != slot.wake {
+            if self.queued_wakes && slot.kind == FlowKind::Tcp {
+                // A TCP generator with a socket is concerned by every poll (see
+                // `tcp_gens`); before its start it waits in the queue like the
+                // others, and once finished it is in neither.
+                let at = self.tcp_gens.binary_search(&(i as u32));
+                match (live_tcp, at) {
+                    (true, Err(at)) => self.tcp_gens.insert(at, i as u32),
+                    (false, Ok(at)) => {
+                        self.tcp_gens.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            if self.queued_wakes && !live_tcp && slot.queued != slot.wake {
                 slot.queued = slot.wake;
                 if slot.wake != u64::MAX {
                     self.wake_queue.push(Reverse((slot.wake, i as u32)));

@@ -12,6 +12,7 @@ pub mod histogram;
 pub mod hlog;
 pub mod interfaces;
 pub mod interrupt;
+pub mod memory;
 pub mod paths;
 pub mod pcap;
 pub mod points;
