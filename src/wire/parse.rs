@@ -34,11 +34,51 @@ const ICMP_HEADER_LEN: usize = 8;
 /// [`super::verify_checksums`]). `ip_len` saturates at 65535 for IPv6.
 /// Never allocates, never panics.
 pub fn parse_frame(frame: &[u8]) -> Result<FlowKey, Malformed> {
+    if let Some(key) = plain_ipv4_udp_key(frame) {
+        return Ok(key);
+    }
     match ethertype(frame)? {
         ETHERTYPE_IPV4 => parse_ipv4(&frame[ETHERNET_HEADER_LEN..]),
         ETHERTYPE_IPV6 => parse_ipv6(&frame[ETHERNET_HEADER_LEN..]),
         _ => Err(Malformed("ethertype is neither IPv4 nor IPv6")),
     }
+}
+
+/// The commonest frame, read in one look: IPv4 with a 20-byte header, not a
+/// fragment, a valid header checksum, its total length within the frame, carrying
+/// a UDP datagram whose length field fits. The same key [`parse_frame`]'s general
+/// path gives (tested: `plain_udp_fast_path_agrees_with_the_general_path`), in
+/// about a third of the instructions (the router parses every frame it forwards);
+/// `None` for anything else, which the general path decides, errors included.
+#[inline]
+fn plain_ipv4_udp_key(frame: &[u8]) -> Option<FlowKey> {
+    let f = frame.first_chunk::<{ ETHERNET_HEADER_LEN + 28 }>()?;
+    if f[12..15] != [0x08, 0x00, 0x45] || f[ETHERNET_HEADER_LEN + 9] != ip_number::UDP.0 {
+        return None;
+    }
+    let ip = &frame[ETHERNET_HEADER_LEN..];
+    let h = ip.first_chunk::<20>()?;
+    // MF clear and fragment offset 0 (DF may be set).
+    if h[6] & 0x3f != 0 || h[7] != 0 {
+        return None;
+    }
+    let total = u16::from_be_bytes([h[2], h[3]]);
+    let udp = ip.get(20..usize::from(total)).filter(|u| u.len() >= 8)?;
+    let udp_len = usize::from(u16::from_be_bytes([udp[4], udp[5]]));
+    if udp_len < 8 || udp_len > udp.len() || super::checksum::ipv4_header20_sum(h) != 0xffff {
+        return None;
+    }
+    let mut key = FlowKey::ip_level(
+        IpAddr::V4(std::net::Ipv4Addr::new(h[12], h[13], h[14], h[15])),
+        IpAddr::V4(std::net::Ipv4Addr::new(h[16], h[17], h[18], h[19])),
+        ip_number::UDP.0,
+        FragmentKind::Whole,
+        h[6] & 0x40 != 0,
+        total,
+    );
+    key.src_port = u16::from_be_bytes([udp[0], udp[1]]);
+    key.dst_port = u16::from_be_bytes([udp[2], udp[3]]);
+    Some(key)
 }
 
 /// The IP packet after the Ethernet header, trimmed to the length its header declares

@@ -269,3 +269,41 @@ fn icmp_query_identifiers_are_read() {
     let tcp = parse_frame(&frame(false, tcp(0x02), 8)).unwrap();
     assert_eq!((tcp.icmp_id, tcp.icmp_kind()), (0, None));
 }
+
+/// `parse_frame`'s fast path for plain IPv4 UDP gives what the general path gives,
+/// on valid datagrams and on every single-byte change of their first 50 bytes.
+#[test]
+fn plain_udp_fast_path_agrees_with_the_general_path() {
+    let general = |f: &[u8]| -> Result<FlowKey, Malformed> {
+        match ethertype(f)? {
+            ETHERTYPE_IPV4 => parse_ipv4(&f[ETHERNET_HEADER_LEN..]),
+            ETHERTYPE_IPV6 => parse_ipv6(&f[ETHERNET_HEADER_LEN..]),
+            _ => Err(Malformed("ethertype is neither IPv4 nor IPv6")),
+        }
+    };
+    let mut rng = crate::rng::SplitMix64::new(3);
+    let mut fast = 0;
+    for len in [0usize, 1, 7, 8, 33, 200] {
+        let base = frame(false, UDP, len);
+        assert!(
+            plain_ipv4_udp_key(&base).is_some(),
+            "a plain datagram of {len}"
+        );
+        for i in 0..base.len().min(50) {
+            for _ in 0..24 {
+                let mut f = base.clone();
+                f[i] = rng.next_u64() as u8;
+                if let Some(key) = plain_ipv4_udp_key(&f) {
+                    fast += 1;
+                    assert_eq!(general(&f), Ok(key), "byte {i} of a {len}-byte datagram");
+                }
+                assert_eq!(parse_frame(&f), general(&f));
+            }
+        }
+        // Cut short (Ethernet padding the other way): never read past the end.
+        for cut in 0..base.len() {
+            assert_eq!(parse_frame(&base[..cut]), general(&base[..cut]));
+        }
+    }
+    assert!(fast > 1000, "the fast path was taken {fast} times");
+}
