@@ -28,6 +28,7 @@
 
 mod attribution;
 mod direct;
+mod direct_connect_port;
 mod dns;
 pub mod explain;
 mod fabric;

@@ -7,6 +7,7 @@
 //! own timers (smoltcp's `poll_at`, generator schedules) are due.
 
 use super::attribution::{Attribution, DropKind};
+use super::direct_connect_port::DxPorts;
 use super::report::{build_reports, FlowDrops};
 use super::setup::{self, SetupError};
 use super::timeline::{Counters, TimelineRun};
@@ -97,6 +98,8 @@ struct Node {
     point: CapturePoint,
     uplink: Link,
     downlink: Link,
+    /// The Direct Connect port the host is behind (see [`DxPorts`]), if any.
+    port: Option<u32>,
     /// The time of the poll event currently scheduled (lazy deletion of others).
     scheduled_ns: Option<u64>,
     host: Box<Host>,
@@ -117,6 +120,7 @@ pub fn run(
         .filter_map(|eni| Some((eni.private_ip.into(), eni.public_ip?.into())))
         .collect();
     attribution.alias(&public_ips);
+    let mut ports = DxPorts::default();
     let mut nodes: Vec<Node> = setup
         .hosts
         .into_iter()
@@ -125,11 +129,19 @@ pub fn run(
                 Attachment::Eni(e) => CapturePoint::Eni(e),
                 Attachment::External(h) => CapturePoint::External(h),
             };
+            // Behind a Direct Connect connection: its port, shared with the
+            // other hosts behind it, sets the rate; the host's own link is
+            // infinitely fast.
+            let port = ports.port_of(net, cfg.attachment, config.host_link);
             // The instance's own bandwidth (`bandwidth_gbps`), both ways (AWS's
             // figures apply to inbound and outbound each).
-            let link = match cfg.bandwidth_bps {
-                0 => config.host_link,
-                bps => LinkParams {
+            let link = match (port, cfg.bandwidth_bps) {
+                (Some(_), _) => LinkParams {
+                    bandwidth_bps: 0,
+                    ..config.host_link
+                },
+                (None, 0) => config.host_link,
+                (None, bps) => LinkParams {
                     bandwidth_bps: bps,
                     ..config.host_link
                 },
@@ -141,6 +153,7 @@ pub fn run(
                 point,
                 uplink: Link::new(link),
                 downlink: Link::new(link),
+                port,
             }
         })
         .collect();
@@ -187,6 +200,7 @@ pub fn run(
         ledger: Conservation::default(),
         timeline: TimelineRun::new(net),
         dns_left: 0,
+        ports,
     };
     // Before the first polls: a change at 0 applies before any frame.
     for &t in &e.timeline.marks {
@@ -340,6 +354,8 @@ struct Engine<'n> {
     /// a flow whose name did not resolve is finished from the start, but its
     /// query is still sent).
     dns_left: usize,
+    /// The Direct Connect ports hosts share.
+    ports: DxPorts,
 }
 
 impl Engine<'_> {
@@ -387,23 +403,23 @@ impl Engine<'_> {
             Event::ToDownlink { frame, host } => {
                 let len = self.slab_len(frame);
                 let n = &mut nodes[host as usize];
-                match n.downlink.send(t, len) {
+                let sent = match n.port {
+                    None => n.downlink.send(t, len).map_err(|_| "downlink queue full"),
+                    Some(p) => self
+                        .ports
+                        .down(p, t, len)
+                        .and_then(|at| n.downlink.send(at, len).map_err(|_| "downlink queue full")),
+                };
+                match sent {
                     Ok(at) => self.queue.push(at, Event::ToHost { frame, host }),
-                    Err(_) => {
+                    Err(detail) => {
                         let bytes = self.slab.remove(frame);
                         self.attribution.learn_translation(&bytes, &*fabric);
                         let eni = match n.attachment {
                             Attachment::Eni(e) => Some(e),
                             Attachment::External(_) => None,
                         };
-                        self.drop_frame(
-                            t,
-                            DropReason::QueueOverflow,
-                            "downlink queue full",
-                            eni,
-                            bytes,
-                            observer,
-                        );
+                        self.drop_frame(t, DropReason::QueueOverflow, detail, eni, bytes, observer);
                     }
                 }
             }
@@ -555,15 +571,19 @@ impl Engine<'_> {
             // limit (`host::pacing`); other frames meet the drop-tail queue, a UDP
             // flow's after its own share of that limit.
             let at = n.host.departure(i, t);
-            let sent = if at == OVER_FLOW_LIMIT {
+            let tcp = is_tcp(&frame);
+            let mut sent = if at == OVER_FLOW_LIMIT {
                 Err("single-flow limit queue full")
-            } else if is_tcp(&frame) {
+            } else if tcp {
                 Ok(n.uplink.enqueue(at, frame.len()))
             } else {
                 n.uplink
                     .send(at, frame.len())
                     .map_err(|_| "uplink queue full")
             };
+            if let (Ok(at), Some(p)) = (sent, n.port) {
+                sent = self.ports.up(p, at, frame.len(), tcp);
+            }
             match sent {
                 Ok(at) => {
                     let id = self.slab.insert_stamped(frame, t);

@@ -133,8 +133,9 @@ fn host_config(net: &Network, a: Attachment, seed: u64) -> Result<HostConfig, Se
                 // Servers on the internet or on premises: Linux's defaults.
                 tcp: TcpBuffers::LINUX,
                 // Behind a Direct Connect connection: its port speed, each way
-                // (the connection is the host's only way in and out); else the
-                // simulation's default link.
+                // (the connection is the host's only way in and out; the run
+                // shares one port among the hosts behind it, `DxPorts`); else
+                // the simulation's default link.
                 bandwidth_bps: match x.site {
                     ExternalSite::DirectConnect(d) => net
                         .direct_connects
