@@ -582,7 +582,7 @@ fn dns_outputs_that_do_not_name_their_object_are_errors_naming_the_file() {
 }
 
 #[test]
-fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
+fn dx_and_elbv2_records_about_objects_not_in_the_export_are_reported() {
     let dir = scratch("dx-elb-reported");
     write_json(
         &dir,
@@ -597,7 +597,11 @@ fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
          "virtualInterfaceType": "private", "virtualInterfaceName": "dc1", "vlan": 101, "asn": 65000, "mtu": 9001, "jumboFrameCapable": true,
          "virtualInterfaceState": "available", "virtualGatewayId": "vgw-1", "directConnectGatewayId": "", "routeFilterPrefixes": [], "bgpPeers": []},
         {"virtualInterfaceId": "dxvif-transit1", "connectionId": "dxcon-fgabc123", "virtualInterfaceType": "transit", "vlan": 102, "mtu": 8500,
-         "virtualInterfaceState": "available", "directConnectGatewayId": "dxgw-1"}]}),
+         "virtualInterfaceState": "available", "directConnectGatewayId": "dxgw-1"},
+        {"virtualInterfaceId": "dxvif-public1", "connectionId": "dxcon-fgabc123", "virtualInterfaceType": "public", "vlan": 103,
+         "virtualInterfaceState": "available", "routeFilterPrefixes": [{"cidr": "203.0.113.0/24"}]},
+        {"virtualInterfaceId": "dxvif-orphan1", "connectionId": "dxcon-notexported", "virtualInterfaceType": "private", "vlan": 104,
+         "virtualInterfaceState": "available", "virtualGatewayId": "vgw-1"}]}),
     );
     write_json(
         &dir,
@@ -613,36 +617,59 @@ fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
     );
     write_json(
         &dir,
-        "health.json",
+        "target-groups.json",
+        &json!({"TargetGroups": [{"TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/73e2d6bc24d8a067",
+        "TargetGroupName": "web", "Protocol": "TCP", "Port": 80, "VpcId": "vpc-1", "TargetType": "instance"}]}),
+    );
+    write_json(
+        &dir,
+        "web.health.json",
         &json!({"TargetHealthDescriptions": [{"Target": {"Id": "i-0f76fade", "Port": 80}, "HealthCheckPort": "80", "TargetHealth": {"State": "healthy"}}]}),
     );
     let done = import(
         &dir,
         &Options {
             region: Some("us-east-1".into()),
+            ..Options::default()
         },
         "out.toml",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let report = done.report();
     for (id, why) in [
-        ("dxvif-ffabc123", "virtual interfaces are not imported yet"),
-        ("dxvif-transit1", "transit VIFs are not modelled"),
-        ("dxcon-fgabc123", "Direct Connect is not imported yet"),
+        ("dxvif-ffabc123", "to vgw-1, which is not imported"),
+        ("dxvif-transit1", "transit virtual interface"),
+        ("dxvif-public1", "public virtual interface: not modelled"),
         (
-            "listener/net/nlb",
-            "load balancers are not modelled by the import yet",
+            "dxvif-orphan1",
+            "dxcon-notexported, which is not in the export",
         ),
         (
-            "i-0f76fade",
-            "load balancers are not modelled by the import yet",
+            "dxcon-fgabc123",
+            "without an imported private virtual interface",
         ),
+        ("listener/net/nlb", "not in the export"),
+        ("targetgroup/web", "used by no imported listener"),
     ] {
         assert!(
             report.lines().any(|l| l.contains(id) && l.contains(why)),
             "{id} ({why}) not reported:\n{report}"
         );
     }
+    // describe-target-health does not name its target group: a file whose
+    // path names none of the exported ones is an error naming the file.
+    write_json(
+        &dir,
+        "health.json",
+        &json!({"TargetHealthDescriptions": [{"Target": {"Id": "i-0f76fade", "Port": 80}, "TargetHealth": {"State": "healthy"}}]}),
+    );
+    let opts = Options {
+        region: Some("us-east-1".into()),
+        ..Options::default()
+    };
+    let e = import(&dir, &opts, "out.toml").expect_err("unnamed health file");
+    assert_eq!(e.file, "health.json", "{e}");
+    assert!(e.message.contains("<TargetGroupName>.health.json"), "{e}");
 }
 
 #[test]
@@ -685,6 +712,7 @@ fn error_of(files: &[(&str, serde_json::Value)], raw: &[(&str, &str)]) -> Import
         &dir,
         &Options {
             region: Some("us-east-1".into()),
+            ..Options::default()
         },
         "out.toml",
     )
