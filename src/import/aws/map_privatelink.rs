@@ -28,8 +28,9 @@ struct Places {
     /// (VPC, private IP) → the target to write: the instance for its primary
     /// ENI (as an `instance` target group registers it), else the ENI.
     eni_by_ip: HashMap<(String, IpAddr), String>,
-    /// Every private address taken (for addresses the import must assign).
-    used: HashSet<IpAddr>,
+    /// Every private address taken, per VPC (for addresses the import must
+    /// assign; VPCs may overlap).
+    used: HashSet<(String, IpAddr)>,
 }
 
 fn places(m: &Mapper<'_>) -> Places {
@@ -52,19 +53,19 @@ fn places(m: &Mapper<'_>) -> Places {
                 if let Ok(a) = e.private_ip.parse::<IpAddr>() {
                     let t = if k == 0 { &i.id } else { &e.id };
                     p.eni_by_ip.insert((v.id.clone(), a), t.clone());
-                    p.used.insert(a);
+                    p.used.insert((v.id.clone(), a));
                 }
             }
         }
         for n in &v.nats {
             if let Ok(a) = n.private_ip.parse::<IpAddr>() {
-                p.used.insert(a);
+                p.used.insert((v.id.clone(), a));
             }
         }
     }
     for r in &m.acct.enis {
         if let Ok(a) = r.item.private_ip_address.parse::<IpAddr>() {
-            p.used.insert(a);
+            p.used.insert((r.item.vpc_id.clone(), a));
         }
     }
     p
@@ -73,7 +74,7 @@ fn places(m: &Mapper<'_>) -> Places {
 /// A free address in `subnet` for an interface the export does not describe:
 /// the highest one not reserved by AWS (the last address is) and not taken.
 /// Hand-written: no crate assigns addresses the way AWS reserves them.
-fn assign(p: &mut Places, subnet: &IpNet) -> Option<String> {
+fn assign(p: &mut Places, vpc: &str, subnet: &IpNet) -> Option<String> {
     let IpNet::V4(n) = subnet else {
         return None;
     };
@@ -82,8 +83,8 @@ fn assign(p: &mut Places, subnet: &IpNet) -> Option<String> {
     let a = (first..=last)
         .rev()
         .map(|x| IpAddr::V4(x.into()))
-        .find(|a| !p.used.contains(a))?;
-    p.used.insert(a);
+        .find(|a| !p.used.contains(&(vpc.to_string(), *a)))?;
+    p.used.insert((vpc.to_string(), a));
     Some(a.to_string())
 }
 
@@ -295,7 +296,7 @@ pub fn privatelink(m: &mut Mapper<'_>) -> Result<(), ImportError> {
             {
                 Some(a)
             } else {
-                let a = assign(&mut p, &cidr);
+                let a = assign(&mut p, vpc, &cidr);
                 if let Some(a) = &a {
                     notes.lines.push(format!("node in {} ({az}): address {a} assigned by the import (its network interface, described \"{desc}\", is not in the export: add describe-network-interfaces for the real one)", z.subnet_id));
                 }
@@ -767,7 +768,7 @@ fn interface_endpoints(
                     Some(x.item.private_ip_address.clone())
                 }
                 None => {
-                    let a = assign(p, &cidr);
+                    let a = assign(p, &svpc, &cidr);
                     if let Some(a) = &a {
                         notes.lines.push(format!("interface in {sid}: address {a} assigned by the import (its network interface {} is not in the export: add describe-network-interfaces for the real one)", e.network_interface_ids.get(i).map_or("(unnamed)", String::as_str)));
                     }
