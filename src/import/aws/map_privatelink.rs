@@ -258,7 +258,7 @@ pub fn privatelink(m: &mut Mapper<'_>) -> Result<(), ImportError> {
         };
         m.vpc_of(vpc, &r.src, "VpcId")?;
         let mut notes = m.notes(&r.src, &[]);
-        notes.lines.push(format!("{arn}"));
+        notes.lines.push(arn.to_string());
         if lb.scheme.as_deref() == Some("internet-facing") {
             notes.lines.push("internet-facing: its public addresses are not modelled (PrivateLink reaches its nodes' private addresses)".into());
         }
