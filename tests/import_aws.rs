@@ -1309,7 +1309,8 @@ fn direct_connect_fixture_imports_connections_vifs_and_the_gateway() {
     };
     let done = import(Path::new(DX), &opts, "dx.toml").unwrap_or_else(|e| panic!("{e}"));
     let net = peeremu::topology::load_str(&done.toml, "dx.toml").unwrap_or_else(|e| panic!("{e}"));
-    let dx: Vec<(String, Vec<String>, u64, Vec<(String, u16)>)> = net
+    type Dx = (String, Vec<String>, u64, Vec<(String, u16)>);
+    let dx: Vec<Dx> = net
         .direct_connects
         .iter()
         .map(|d| {
