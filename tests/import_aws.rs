@@ -19,6 +19,13 @@ const BATFISH: &str = "tests/data/aws/batfish-two-regions";
 const FLAT: &str = "tests/data/aws/flat-one-vpc";
 const TGW: &str = "tests/data/aws/tgw-hub-spoke";
 const DNS: &str = "tests/data/aws/dns-private-zones";
+const PRIVATELINK: &str = "tests/data/aws/privatelink-service";
+const DX: &str = "tests/data/aws/direct-connect";
+/// The two prefixes the DX fixture's flows.toml says to give (see its header).
+const DX_ONPREM: [&str; 2] = [
+    "dxcon-ffre0ec3=192.168.10.0/24",
+    "dxvif-fg5678ab=192.168.20.0/24",
+];
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_peeremu"))
@@ -582,7 +589,7 @@ fn dns_outputs_that_do_not_name_their_object_are_errors_naming_the_file() {
 }
 
 #[test]
-fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
+fn dx_and_elbv2_records_about_objects_not_in_the_export_are_reported() {
     let dir = scratch("dx-elb-reported");
     write_json(
         &dir,
@@ -597,7 +604,11 @@ fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
          "virtualInterfaceType": "private", "virtualInterfaceName": "dc1", "vlan": 101, "asn": 65000, "mtu": 9001, "jumboFrameCapable": true,
          "virtualInterfaceState": "available", "virtualGatewayId": "vgw-1", "directConnectGatewayId": "", "routeFilterPrefixes": [], "bgpPeers": []},
         {"virtualInterfaceId": "dxvif-transit1", "connectionId": "dxcon-fgabc123", "virtualInterfaceType": "transit", "vlan": 102, "mtu": 8500,
-         "virtualInterfaceState": "available", "directConnectGatewayId": "dxgw-1"}]}),
+         "virtualInterfaceState": "available", "directConnectGatewayId": "dxgw-1"},
+        {"virtualInterfaceId": "dxvif-public1", "connectionId": "dxcon-fgabc123", "virtualInterfaceType": "public", "vlan": 103,
+         "virtualInterfaceState": "available", "routeFilterPrefixes": [{"cidr": "203.0.113.0/24"}]},
+        {"virtualInterfaceId": "dxvif-orphan1", "connectionId": "dxcon-notexported", "virtualInterfaceType": "private", "vlan": 104,
+         "virtualInterfaceState": "available", "virtualGatewayId": "vgw-1"}]}),
     );
     write_json(
         &dir,
@@ -613,36 +624,59 @@ fn direct_connect_and_privatelink_outputs_are_reported_not_errors() {
     );
     write_json(
         &dir,
-        "health.json",
+        "target-groups.json",
+        &json!({"TargetGroups": [{"TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/73e2d6bc24d8a067",
+        "TargetGroupName": "web", "Protocol": "TCP", "Port": 80, "VpcId": "vpc-1", "TargetType": "instance"}]}),
+    );
+    write_json(
+        &dir,
+        "web.health.json",
         &json!({"TargetHealthDescriptions": [{"Target": {"Id": "i-0f76fade", "Port": 80}, "HealthCheckPort": "80", "TargetHealth": {"State": "healthy"}}]}),
     );
     let done = import(
         &dir,
         &Options {
             region: Some("us-east-1".into()),
+            ..Options::default()
         },
         "out.toml",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let report = done.report();
     for (id, why) in [
-        ("dxvif-ffabc123", "virtual interfaces are not imported yet"),
-        ("dxvif-transit1", "transit VIFs are not modelled"),
-        ("dxcon-fgabc123", "Direct Connect is not imported yet"),
+        ("dxvif-ffabc123", "to vgw-1, which is not imported"),
+        ("dxvif-transit1", "transit virtual interface"),
+        ("dxvif-public1", "public virtual interface: not modelled"),
         (
-            "listener/net/nlb",
-            "load balancers are not modelled by the import yet",
+            "dxvif-orphan1",
+            "dxcon-notexported, which is not in the export",
         ),
         (
-            "i-0f76fade",
-            "load balancers are not modelled by the import yet",
+            "dxcon-fgabc123",
+            "without an imported private virtual interface",
         ),
+        ("listener/net/nlb", "not in the export"),
+        ("targetgroup/web", "used by no imported listener"),
     ] {
         assert!(
             report.lines().any(|l| l.contains(id) && l.contains(why)),
             "{id} ({why}) not reported:\n{report}"
         );
     }
+    // describe-target-health does not name its target group: a file whose
+    // path names none of the exported ones is an error naming the file.
+    write_json(
+        &dir,
+        "health.json",
+        &json!({"TargetHealthDescriptions": [{"Target": {"Id": "i-0f76fade", "Port": 80}, "TargetHealth": {"State": "healthy"}}]}),
+    );
+    let opts = Options {
+        region: Some("us-east-1".into()),
+        ..Options::default()
+    };
+    let e = import(&dir, &opts, "out.toml").expect_err("unnamed health file");
+    assert_eq!(e.file, "health.json", "{e}");
+    assert!(e.message.contains("<TargetGroupName>.health.json"), "{e}");
 }
 
 #[test]
@@ -685,6 +719,7 @@ fn error_of(files: &[(&str, serde_json::Value)], raw: &[(&str, &str)]) -> Import
         &dir,
         &Options {
             region: Some("us-east-1".into()),
+            ..Options::default()
         },
         "out.toml",
     )
@@ -1100,4 +1135,318 @@ fn a_file_too_large_to_be_an_export_is_an_error_naming_it() {
     let e = import(&dir, &Options::default(), "out.toml").expect_err("must fail");
     assert_eq!(e.file, "huge.json");
     assert!(e.message.contains("larger than the 1024 MiB"), "{e}");
+}
+
+/// `peeremu import aws DIR -o OUT ARGS…`, then `check` and `run --flows`; the
+/// outcomes per flow, and whether every expectation of the flows file was met.
+fn import_check_run(
+    dir: &str,
+    name: &str,
+    args: &[&str],
+) -> (String, Vec<(String, String)>, Option<i32>) {
+    let out = scratch(name);
+    let topo = out.join("imported.toml");
+    let st = bin()
+        .args(["import", "aws", dir, "-o"])
+        .arg(&topo)
+        .args(args)
+        .output()
+        .expect("import");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let chk = bin().arg("check").arg(&topo).output().expect("check");
+    assert_eq!(
+        chk.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&chk.stderr)
+    );
+    let flows = format!("{dir}/flows.toml");
+    let got = outcomes(&topo, Some(Path::new(&flows)), &out.join("run"));
+    let run = bin()
+        .arg("run")
+        .arg(&topo)
+        .args(["--flows", &flows, "--no-capture", "--quiet", "--out"])
+        .arg(out.join("run-expect"))
+        .output()
+        .expect("run");
+    (
+        String::from_utf8_lossy(&st.stdout).into_owned(),
+        got,
+        run.status.code(),
+    )
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn privatelink_fixture_imports_the_nlb_its_service_and_the_endpoint() {
+    let (done, net) = import_ok(PRIVATELINK);
+    assert_eq!(net.load_balancers.len(), 1, "{}", done.toml);
+    let lb = &net.load_balancers[0];
+    assert_eq!(lb.id, "svc-nlb");
+    assert!(lb.cross_zone, "from svc-nlb.attributes.json");
+    // The nodes' addresses come from the NLB's network interfaces.
+    let ips: Vec<String> = lb
+        .nodes
+        .iter()
+        .map(|e| net.enis[e.ix()].private_ip.to_string())
+        .collect();
+    assert_eq!(ips, ["10.0.1.100", "10.0.2.100"]);
+    // TCP 443, and TCP_UDP 53 as two listeners; the TLS listener is reported.
+    let ls: Vec<(u8, u16, usize)> = lb
+        .listeners
+        .iter()
+        .map(|l| (l.protocol, l.port, l.targets.len()))
+        .collect();
+    assert_eq!(ls, [(6, 443, 2), (6, 53, 1), (17, 53, 1)], "{}", done.toml);
+    // web-b is unhealthy in svc-dns only: left out of the 53 listeners.
+    assert!(lb
+        .listeners
+        .iter()
+        .flat_map(|l| &l.targets)
+        .all(|t| t.healthy));
+    assert_eq!(net.endpoint_services.len(), 1);
+    assert!(net.endpoint_services[0].acceptance_required);
+    assert_eq!(net.interface_endpoints.len(), 1);
+    let ep = &net.interface_endpoints[0];
+    assert_eq!(ep.id, "vpce-0f1e2d3c4b5a69788");
+    let ips: Vec<String> = ep
+        .enis
+        .iter()
+        .map(|e| net.enis[e.ix()].private_ip.to_string())
+        .collect();
+    assert_eq!(ips, ["10.0.1.50", "10.0.2.50"]);
+    let report = done.report();
+    for (id, why) in [
+        ("listener/net/svc-nlb", "TLS listener: not modelled"),
+        ("loadbalancer/app/admin-alb", "Application Load Balancer"),
+        ("targetgroup/admin-http", "used by no imported listener"),
+        (
+            "vpce-0d9c8b7a6f5e4d321",
+            "AWS service com.amazonaws.us-east-1.ssm",
+        ),
+        ("vpce-0e1f2a3b4c5d6e7f8", "pendingAcceptance"),
+        ("eni-0c00000000000e5a1", "not on an imported instance"),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+    // The imported interfaces are not reported as stray ENIs.
+    for eni in ["eni-0a00000000000n0a1", "eni-0c00000000000e0a1"] {
+        assert!(!report.contains(eni), "{eni}:\n{report}");
+    }
+    assert!(done.toml.contains("allowed principals"), "{}", done.toml);
+}
+
+#[test]
+fn privatelink_fixture_runs_as_aws_would() {
+    let (_, got, code) = import_check_run(PRIVATELINK, "pl-run", &[]);
+    assert_eq!(
+        got,
+        pairs(&[
+            ("client-c-https", "delivered"),
+            ("client-dns-udp", "delivered"),
+            ("client-https", "delivered"),
+            ("client-ssh", "dropped"),
+        ])
+    );
+    assert_eq!(code, Some(0), "an expectation of flows.toml was not met");
+}
+
+#[test]
+fn privatelink_without_network_interfaces_assigns_addresses_and_says_so() {
+    let dir = scratch("pl-no-enis");
+    for f in std::fs::read_dir(PRIVATELINK).expect("fixture") {
+        let p = f.expect("entry").path();
+        if p.file_name()
+            .is_some_and(|n| n != "network-interfaces.json")
+        {
+            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let done = import(&dir, &Options::default(), "out.toml").unwrap_or_else(|e| panic!("{e}"));
+    let net = peeremu::topology::load_str(&done.toml, "out.toml").unwrap_or_else(|e| panic!("{e}"));
+    // The highest free address of each subnet (AWS reserves the last one).
+    let node: Vec<String> = net.load_balancers[0]
+        .nodes
+        .iter()
+        .map(|e| net.enis[e.ix()].private_ip.to_string())
+        .collect();
+    assert_eq!(node, ["10.0.1.254", "10.0.2.254"]);
+    let ep: Vec<String> = net.interface_endpoints[0]
+        .enis
+        .iter()
+        .map(|e| net.enis[e.ix()].private_ip.to_string())
+        .collect();
+    assert_eq!(ep, ["10.0.1.254", "10.0.2.254"]);
+    assert_eq!(
+        done.toml.matches("assigned by the import").count(),
+        4,
+        "{}",
+        done.toml
+    );
+}
+
+#[test]
+fn direct_connect_fixture_imports_connections_vifs_and_the_gateway() {
+    let opts = Options {
+        onprem_cidrs: DX_ONPREM
+            .iter()
+            .filter_map(|s| s.split_once('='))
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        ..Options::default()
+    };
+    let done = import(Path::new(DX), &opts, "dx.toml").unwrap_or_else(|e| panic!("{e}"));
+    let net = peeremu::topology::load_str(&done.toml, "dx.toml").unwrap_or_else(|e| panic!("{e}"));
+    type Dx = (String, Vec<String>, u64, Vec<(String, u16)>);
+    let dx: Vec<Dx> = net
+        .direct_connects
+        .iter()
+        .map(|d| {
+            (
+                d.id.clone(),
+                d.onprem_cidrs.iter().map(|c| c.to_string()).collect(),
+                d.bandwidth_bps,
+                d.virtual_interfaces
+                    .iter()
+                    .map(|v| (v.id.clone(), v.mtu))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dx,
+        [
+            (
+                "dxcon-ffre0ec3".to_string(),
+                vec!["192.168.10.0/24".to_string()],
+                10_000_000_000,
+                vec![("dxvif-fgq0jdbh".to_string(), 9001)]
+            ),
+            (
+                "dxcon-fgh12345".to_string(),
+                vec!["192.168.20.0/24".to_string()],
+                500_000_000,
+                vec![("dxvif-fg5678ab".to_string(), 1500)]
+            ),
+        ]
+    );
+    assert_eq!(net.direct_connect_gateways.len(), 1);
+    assert_eq!(net.direct_connect_gateways[0].vpn_gateways.len(), 1);
+    // The VGW keeps its static VPN's prefix only: the others are Direct Connect's.
+    let cidrs: Vec<String> = net.vpn_gateways[0]
+        .onprem_cidrs
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(cidrs, ["172.16.0.0/16"]);
+    let report = done.report();
+    for (id, why) in [
+        ("dxvif-fgpub001", "public virtual interface: not modelled"),
+        ("dxcon-fh6ayh1d", "down"),
+        ("dxvif-fgold001", "which is down"),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+    assert!(!report.contains("ambiguous"), "{report}");
+}
+
+#[test]
+fn direct_connect_fixture_runs_as_aws_would_with_the_onprem_prefixes_given() {
+    let args: Vec<&str> = DX_ONPREM
+        .iter()
+        .flat_map(|s| ["--onprem-cidr", *s])
+        .collect();
+    let (_, got, code) = import_check_run(DX, "dx-run", &args);
+    assert_eq!(
+        got,
+        pairs(&[
+            ("branch-ping", "delivered"),
+            ("dc-to-app", "delivered"),
+            ("jumbo-udp-df", "delivered"),
+            ("std-udp-df", "dropped"),
+        ])
+    );
+    assert_eq!(code, Some(0), "an expectation of flows.toml was not met");
+}
+
+#[test]
+fn direct_connect_prefixes_that_no_output_attributes_are_reported() {
+    // Two connections reach the VGW: which propagated prefix is whose is not
+    // in AWS's API; each gets all, and the report says how to tell the import.
+    let done =
+        import(Path::new(DX), &Options::default(), "dx.toml").unwrap_or_else(|e| panic!("{e}"));
+    let report = done.report();
+    for c in ["dxcon-ffre0ec3", "dxcon-fgh12345"] {
+        assert!(
+            report.lines().any(|l| l.contains(c)
+                && l.contains("ambiguous")
+                && l.contains(&format!("--onprem-cidr {c}=CIDR"))),
+            "{c}:\n{report}"
+        );
+    }
+    // No propagated route at all: imported with no prefixes, and said what to add.
+    let dir = scratch("dx-no-propagation");
+    for f in std::fs::read_dir(DX).expect("fixture") {
+        let p = f.expect("entry").path();
+        std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+    }
+    let rt = std::fs::read_to_string(dir.join("route-tables.json")).expect("read");
+    let mut v: serde_json::Value = serde_json::from_str(&rt).expect("json");
+    v["RouteTables"][0]["Routes"]
+        .as_array_mut()
+        .expect("routes")
+        .retain(|r| r["Origin"] != "EnableVgwRoutePropagation");
+    write_json(&dir, "route-tables.json", &v);
+    let done = import(&dir, &Options::default(), "dx.toml").unwrap_or_else(|e| panic!("{e}"));
+    let net = peeremu::topology::load_str(&done.toml, "dx.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(net
+        .direct_connects
+        .iter()
+        .all(|d| d.onprem_cidrs.is_empty()));
+    let report = done.report();
+    assert!(
+        report.lines().any(|l| l.contains("dxcon-ffre0ec3")
+            && l.contains("without on-premises prefixes")
+            && l.contains("--onprem-cidr dxcon-ffre0ec3=CIDR")),
+        "{report}"
+    );
+}
+
+#[test]
+fn onprem_cidr_option_errors_exit_2_naming_the_option() {
+    let out = scratch("dx-bad-option");
+    for (arg, want) in [
+        (
+            "dxcon-nope=10.1.0.0/16",
+            "is not a Direct Connect connection",
+        ),
+        ("dxcon-ffre0ec3=10.1.0.0/99", "is not a CIDR block"),
+        ("dxcon-ffre0ec3", "expected ID=CIDR"),
+    ] {
+        let r = bin()
+            .args(["import", "aws", DX, "-o"])
+            .arg(out.join("x.toml"))
+            .args(["--onprem-cidr", arg])
+            .output()
+            .expect("import");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{arg}: {err}");
+        assert!(err.contains(want), "{arg}: {err}");
+        assert!(!out.join("x.toml").exists(), "{arg}: nothing written");
+    }
 }

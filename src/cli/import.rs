@@ -29,12 +29,31 @@ pub struct AwsArgs {
     /// Region of VPCs that neither a region folder nor a subnet places.
     #[arg(long)]
     pub region: Option<String>,
+    /// On-premises prefix behind a Direct Connect connection (or virtual
+    /// interface): ID=CIDR, repeatable. AWS's API does not describe them; without
+    /// it they are recovered from VGW-propagated routes, if any.
+    #[arg(long = "onprem-cidr", value_name = "ID=CIDR", value_parser = parse_onprem)]
+    pub onprem_cidr: Vec<(String, String)>,
+}
+
+/// `dxcon-…=192.168.0.0/16` → (id, CIDR); the CIDR is checked by the import.
+fn parse_onprem(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((id, cidr)) if !id.trim().is_empty() && !cidr.trim().is_empty() => {
+            Ok((id.trim().to_string(), cidr.trim().to_string()))
+        }
+        _ => Err(format!(
+            "expected ID=CIDR (a dxcon-… or dxvif-… id and a prefix), got `{}`",
+            s.escape_debug()
+        )),
+    }
 }
 
 pub fn main(args: Args) -> u8 {
     let Source::Aws(a) = args.source;
     let opts = aws::Options {
         region: a.region.clone(),
+        onprem_cidrs: a.onprem_cidr.clone(),
     };
     let name = a.out.display().to_string();
     match aws::import(&a.dir, &opts, &name) {

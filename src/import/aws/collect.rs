@@ -68,6 +68,24 @@ pub struct Account {
     pub zone_summaries: Vec<(String, Rec<HostedZoneSummary>)>,
     /// list-resource-record-sets: (zone id candidates from the path, `|`-separated, record).
     pub record_sets: Vec<(String, Rec<ResourceRecordSet>)>,
+    /// elbv2 load balancers (by ARN), listeners, target groups.
+    pub load_balancers: Vec<Rec<LoadBalancer>>,
+    pub listeners: Vec<Rec<Listener>>,
+    pub target_groups: Vec<Rec<TargetGroup>>,
+    /// describe-target-health: (candidate target group names from the path, record).
+    pub target_health: Vec<(String, Rec<TargetHealthDescription>)>,
+    /// describe-load-balancer-attributes: (candidate names from the path, record).
+    pub lb_attributes: Vec<(String, Rec<LbAttribute>)>,
+    pub service_configurations: Vec<Rec<ServiceConfiguration>>,
+    /// (service id from the path, or empty: the record's `ServiceId`, record).
+    pub allowed_principals: Vec<(String, Rec<AllowedPrincipal>)>,
+    pub dx_connections: Vec<Rec<DxConnection>>,
+    pub dx_vifs: Vec<Rec<DxVirtualInterface>>,
+    /// Direct Connect gateways are global: every region's folder may print the
+    /// same ones; the first is kept (as are associations and attachments).
+    pub dx_gateways: Vec<Rec<DxGateway>>,
+    pub dx_associations: Vec<Rec<DxGatewayAssociation>>,
+    pub dx_attachments: Vec<Rec<DxGatewayAttachment>>,
     /// (id, why, source) of records of kinds not modelled.
     pub unmodelled: Vec<(String, &'static str, Source)>,
     /// Every id defined, with its source (for duplicates and references).
@@ -216,6 +234,101 @@ impl Account {
             transit_gateway_route_table_id,
             "TransitGatewayRouteTableId"
         );
+        take!(
+            f.load_balancers,
+            load_balancers,
+            "LoadBalancers",
+            load_balancer_arn,
+            "LoadBalancerArn"
+        );
+        take!(
+            f.listeners,
+            listeners,
+            "Listeners",
+            listener_arn,
+            "ListenerArn"
+        );
+        take!(
+            f.target_groups,
+            target_groups,
+            "TargetGroups",
+            target_group_arn,
+            "TargetGroupArn"
+        );
+        take!(
+            f.service_configurations,
+            service_configurations,
+            "ServiceConfigurations",
+            service_id,
+            "ServiceId"
+        );
+        take!(
+            f.dx_connections,
+            dx_connections,
+            "connections",
+            connection_id,
+            "connectionId"
+        );
+        take!(
+            f.dx_vifs,
+            dx_vifs,
+            "virtualInterfaces",
+            virtual_interface_id,
+            "virtualInterfaceId"
+        );
+        for (i, item) in f.dx_gateways.into_iter().enumerate() {
+            let id = item.direct_connect_gateway_id.clone();
+            if self
+                .dx_gateways
+                .iter()
+                .any(|g| g.item.direct_connect_gateway_id == id)
+            {
+                continue; // another region's view of the same global gateway
+            }
+            let s = src("directConnectGateways", i);
+            self.define(&id, &s, "directConnectGatewayId")?;
+            self.dx_gateways.push(Rec {
+                item,
+                src: s,
+                region: region.clone(),
+            });
+        }
+        for (i, item) in f.dx_associations.into_iter().enumerate() {
+            let same = |a: &DxGatewayAssociation| {
+                a.direct_connect_gateway_id == item.direct_connect_gateway_id
+                    && a.association_id == item.association_id
+                    && a.associated_gateway.as_ref().map(|g| &g.id)
+                        == item.associated_gateway.as_ref().map(|g| &g.id)
+                    && a.virtual_gateway_id == item.virtual_gateway_id
+            };
+            if self.dx_associations.iter().any(|a| same(&a.item)) {
+                continue;
+            }
+            self.dx_associations.push(Rec {
+                item,
+                src: src("directConnectGatewayAssociations", i),
+                region: region.clone(),
+            });
+        }
+        for (i, item) in f.dx_attachments.into_iter().enumerate() {
+            if self.dx_attachments.iter().any(|a| {
+                a.item.direct_connect_gateway_id == item.direct_connect_gateway_id
+                    && a.item.virtual_interface_id == item.virtual_interface_id
+            }) {
+                continue;
+            }
+            self.dx_attachments.push(Rec {
+                item,
+                src: src("directConnectGatewayAttachments", i),
+                region: region.clone(),
+            });
+        }
+        self.target_health
+            .extend(per_table_records(f.target_health, fi, &region));
+        self.lb_attributes
+            .extend(per_table_records(f.lb_attributes, fi, &region));
+        self.allowed_principals
+            .extend(per_table_records(f.allowed_principals, fi, &region));
         // An attachment is printed by several outputs (and a peering by both
         // regions): its id is known, not defined once.
         macro_rules! attachments {

@@ -10,12 +10,10 @@ use std::path::{Path, PathBuf};
 /// Top-level keys that hold objects peeremu does not model: read for their ids
 /// only, and reported as skipped.
 pub const UNMODELLED_KEYS: &[(&str, &str)] = &[
-    ("LoadBalancers", "load balancers are not modelled"),
     (
         "LoadBalancerDescriptions",
         "load balancers are not modelled",
     ),
-    ("TargetGroups", "load balancers are not modelled"),
     ("Firewalls", "AWS Network Firewall is not modelled"),
     ("CarrierGateways", "carrier gateways are not modelled"),
     (
@@ -26,34 +24,6 @@ pub const UNMODELLED_KEYS: &[(&str, &str)] = &[
     ("FlowLogs", "flow log settings do not change forwarding"),
     ("AvailabilityZones", "zones are taken from the subnets"),
     ("Regions", "regions are taken from the folders and subnets"),
-    (
-        "Listeners",
-        "load balancers are not modelled by the import yet (PrivateLink: write [[load_balancer]] by hand)",
-    ),
-    (
-        "TargetHealthDescriptions",
-        "load balancers are not modelled by the import yet (PrivateLink: write [[load_balancer]] by hand)",
-    ),
-    (
-        "ServiceConfigurations",
-        "endpoint services are not imported yet (PrivateLink: write [[endpoint_service]] by hand)",
-    ),
-    (
-        "connections",
-        "Direct Connect is not imported yet: write [[direct_connect]] by hand (the on-premises networks it advertises are not in AWS's API)",
-    ),
-    (
-        "virtualInterfaces",
-        "Direct Connect virtual interfaces are not imported yet (private VIFs: write them in [[direct_connect]] by hand; transit VIFs are not modelled)",
-    ),
-    (
-        "directConnectGateways",
-        "Direct Connect gateways are not imported yet: write [[direct_connect_gateway]] by hand",
-    ),
-    (
-        "directConnectGatewayAssociations",
-        "Direct Connect gateway associations are not imported yet: write [[direct_connect_gateway]] vpn_gateways by hand",
-    ),
     (
         "ResolverEndpoints",
         "Route 53 Resolver endpoints are not imported yet: add [[resolver_endpoint]] by hand",
@@ -128,6 +98,18 @@ pub const MODELLED_KEYS: &[&str] = &[
     "HostedZones",
     "HostedZoneSummaries",
     "ResourceRecordSets",
+    "LoadBalancers",
+    "Listeners",
+    "TargetGroups",
+    "TargetHealthDescriptions",
+    "Attributes",
+    "ServiceConfigurations",
+    "AllowedPrincipals",
+    "connections",
+    "virtualInterfaces",
+    "directConnectGateways",
+    "directConnectGatewayAssociations",
+    "directConnectGatewayAttachments",
 ];
 
 /// describe-vpc-attribute: (VpcId, EnableDnsSupport, EnableDnsHostnames).
@@ -183,6 +165,25 @@ pub struct File {
     /// get-hosted-zone's two halves, joined after the file is read.
     pub zone_pending: Option<HostedZone>,
     pub zone_vpcs_pending: Option<Vec<HostedZoneVpc>>,
+    /// elbv2 describe-load-balancers, -listeners, -target-groups.
+    pub load_balancers: Vec<LoadBalancer>,
+    pub listeners: Vec<Listener>,
+    pub target_groups: Vec<TargetGroup>,
+    /// describe-target-health, for the target group named in the file's path
+    /// (`table`: the path's candidate names, `|`-separated, resolved in `map`).
+    pub target_health: Vec<ForTable<TargetHealthDescription>>,
+    /// describe-load-balancer-attributes (or -target-group-attributes), for the
+    /// object named in the path (candidates as for `target_health`).
+    pub lb_attributes: Vec<ForTable<LbAttribute>>,
+    pub service_configurations: Vec<ServiceConfiguration>,
+    /// describe-vpc-endpoint-service-permissions, with the service of each
+    /// (its `ServiceId`, else the `vpce-svc-…` of the file's path).
+    pub allowed_principals: Vec<ForTable<AllowedPrincipal>>,
+    pub dx_connections: Vec<DxConnection>,
+    pub dx_vifs: Vec<DxVirtualInterface>,
+    pub dx_gateways: Vec<DxGateway>,
+    pub dx_associations: Vec<DxGatewayAssociation>,
+    pub dx_attachments: Vec<DxGatewayAttachment>,
     /// (top-level key, why not modelled, ids).
     pub unmodelled: Vec<(String, &'static str, Vec<String>)>,
 }
@@ -247,6 +248,32 @@ pub fn zone_candidates(shown: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The names a per-object elbv2 output (describe-target-health,
+/// describe-load-balancer-attributes: neither prints its object) may be for:
+/// the file's name up to its first `.`, and each folder's name
+/// (`web-tg.health.json`, `web-tg/health.json`). `map` keeps the one that
+/// names an exported target group or load balancer.
+pub fn name_candidates(shown: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in path_parts(shown) {
+        let w = c.split('.').next().unwrap_or("").to_string();
+        if !w.is_empty() && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// The endpoint service a per-service output is for: the first `vpce-svc-…`
+/// of the file's name or folders, up to the first `.`.
+pub fn service_of_path(shown: &str) -> Option<String> {
+    path_parts(shown).find_map(|c| {
+        let at = c.find("vpce-svc-")?;
+        let id = c[at..].split('.').next().unwrap_or("");
+        (id.len() > "vpce-svc-".len()).then(|| id.to_string())
+    })
 }
 
 /// The file's stem, then its folders from the nearest.
@@ -613,6 +640,46 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                         items: map.next_value()?,
                     });
                 }
+                "LoadBalancers" => f.load_balancers = map.next_value()?,
+                "Listeners" => f.listeners = map.next_value()?,
+                "TargetGroups" => f.target_groups = map.next_value()?,
+                "TargetHealthDescriptions" | "Attributes" => {
+                    let names = name_candidates(self.shown).join("|");
+                    let path = key.clone();
+                    if key == "Attributes" {
+                        f.lb_attributes.push(ForTable {
+                            table: names,
+                            path,
+                            items: map.next_value()?,
+                        });
+                    } else {
+                        f.target_health.push(ForTable {
+                            table: names,
+                            path,
+                            items: map.next_value()?,
+                        });
+                    }
+                }
+                "ServiceConfigurations" => f.service_configurations = map.next_value()?,
+                "AllowedPrincipals" => {
+                    let items: Vec<AllowedPrincipal> = map.next_value()?;
+                    let from_path = service_of_path(self.shown);
+                    if from_path.is_none() && items.iter().any(|p| p.service_id.is_none()) {
+                        return Err(serde::de::Error::custom(
+                            "`AllowedPrincipals` (describe-vpc-endpoint-service-permissions) without `ServiceId` does not say which endpoint service it is for: name the file or its folder after the service (vpce-svc-….permissions.json)",
+                        ));
+                    }
+                    f.allowed_principals.push(ForTable {
+                        table: from_path.unwrap_or_default(),
+                        path: key.clone(),
+                        items,
+                    });
+                }
+                "connections" => f.dx_connections = map.next_value()?,
+                "virtualInterfaces" => f.dx_vifs = map.next_value()?,
+                "directConnectGateways" => f.dx_gateways = map.next_value()?,
+                "directConnectGatewayAssociations" => f.dx_associations = map.next_value()?,
+                "directConnectGatewayAttachments" => f.dx_attachments = map.next_value()?,
                 "IsTruncated" => {
                     if map.next_value::<Option<bool>>()? == Some(true) {
                         return Err(serde::de::Error::custom(

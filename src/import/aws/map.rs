@@ -15,6 +15,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 pub struct Options {
     /// Region of VPCs whose files are not in a region folder and that have no subnet.
     pub region: Option<String>,
+    /// On-premises prefixes of Direct Connect connections, which no AWS output
+    /// describes: (connection or virtual interface id, CIDR), from
+    /// `--onprem-cidr ID=CIDR`.
+    pub onprem_cidrs: Vec<(String, String)>,
 }
 
 /// The mapper's state: lookups built once, and the plan being filled.
@@ -55,6 +59,8 @@ pub struct Mapper<'a> {
     pub tgw_vpn_connections: HashSet<String>,
     /// TGWs whose default association and propagation tables differ.
     pub split_default: HashSet<String>,
+    /// Network interfaces imported as NLB nodes or interface endpoints.
+    pub managed_enis: HashSet<String>,
 }
 
 impl<'a> Mapper<'a> {
@@ -129,6 +135,7 @@ pub fn map(acct: &Account, opts: &Options) -> Result<Plan, ImportError> {
         tgw_vpcs: HashMap::new(),
         tgw_vpn_connections: HashSet::new(),
         split_default: HashSet::new(),
+        managed_enis: HashSet::new(),
     };
     vpcs(&mut m, opts)?;
     peerings(&mut m)?;
@@ -144,6 +151,8 @@ pub fn map(acct: &Account, opts: &Options) -> Result<Plan, ImportError> {
     super::map_gateways::vpn_gateways(&mut m)?;
     super::map_gateways::endpoints(&mut m)?;
     super::map_dns::dns(&mut m)?;
+    super::map_privatelink::privatelink(&mut m)?;
+    super::map_direct_connect::direct_connect(&mut m, opts)?;
     for (id, why, src) in &acct.unmodelled {
         m.skip(id, *why, src);
     }
@@ -160,6 +169,11 @@ fn count(p: &Plan) -> usize {
         + p.tgw_attachments.len()
         + p.tgw_route_tables.len()
         + p.zones.len()
+        + p.load_balancers.len()
+        + p.endpoint_services.len()
+        + p.interface_endpoints.len()
+        + p.direct_connects.len()
+        + p.dx_gateways.len()
         + p.vpcs
             .iter()
             .map(|v| {

@@ -181,7 +181,9 @@ pub fn other_enis(m: &mut Mapper<'_>) {
     let acct = m.acct;
     for r in &acct.enis {
         let e = &r.item;
-        if m.enis.contains_key(&e.network_interface_id) {
+        if m.enis.contains_key(&e.network_interface_id)
+            || m.managed_enis.contains(&e.network_interface_id)
+        {
             continue;
         }
         let kind = e.interface_type.as_deref().unwrap_or("interface");

@@ -204,12 +204,16 @@ pub fn vpn_gateways(m: &mut Mapper<'_>) -> Result<(), ImportError> {
 }
 
 /// Gateway endpoints (S3, DynamoDB): their prefix list and route tables.
-/// Interface and load-balancer endpoints are not modelled.
+/// Interface endpoints are `map_privatelink`'s; load-balancer endpoints are
+/// not modelled.
 pub fn endpoints(m: &mut Mapper<'_>) -> Result<(), ImportError> {
     let acct = m.acct;
     for r in &acct.endpoints {
         let e = &r.item;
         let id = &e.vpc_endpoint_id;
+        if e.vpc_endpoint_type == EndpointType::Interface {
+            continue; // see map_privatelink
+        }
         if e.vpc_endpoint_type != EndpointType::Gateway {
             m.skip(
                 id,

@@ -24,6 +24,13 @@ pub struct Plan {
     pub tgw_route_tables: Vec<TgwRouteTablePlan>,
     /// `[[private_zone]]` and `[[public_zone]]`.
     pub zones: Vec<ZonePlan>,
+    /// PrivateLink: NLBs, endpoint services and interface endpoints.
+    pub load_balancers: Vec<LoadBalancerPlan>,
+    pub endpoint_services: Vec<EndpointServicePlan>,
+    pub interface_endpoints: Vec<InterfaceEndpointPlan>,
+    /// Direct Connect connections and gateways.
+    pub direct_connects: Vec<DirectConnectPlan>,
+    pub dx_gateways: Vec<DxGatewayPlan>,
     pub skipped: Vec<Skip>,
     /// Objects written (VPCs, subnets, tables, …; each instance counts once).
     pub imported: usize,
@@ -255,4 +262,78 @@ pub struct RecordPlan {
     pub kind: String,
     pub value: String,
     pub ttl: Option<i64>,
+}
+
+/// `[[load_balancer]]` (a Network Load Balancer fronting an endpoint service).
+#[derive(Debug, Clone)]
+pub struct LoadBalancerPlan {
+    /// The load balancer's name (AWS gives it no shorter id; unique per Region).
+    pub id: String,
+    /// (subnet, node's private IP), one per AZ.
+    pub subnets: Vec<(String, String)>,
+    pub listeners: Vec<ListenerPlan>,
+    pub cross_zone: bool,
+    pub security_groups: Vec<String>,
+    pub unhealthy_targets: Vec<String>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListenerPlan {
+    pub protocol: &'static str,
+    pub port: i64,
+    /// Instance ids or ENI ids.
+    pub targets: Vec<String>,
+    /// Written as a comment after the listener.
+    pub note: Option<String>,
+}
+
+/// `[[endpoint_service]]`.
+#[derive(Debug, Clone)]
+pub struct EndpointServicePlan {
+    pub id: String,
+    pub load_balancer: String,
+    pub acceptance_required: bool,
+    pub notes: Notes,
+}
+
+/// `[[vpc_endpoint]]` of `type = "interface"`.
+#[derive(Debug, Clone)]
+pub struct InterfaceEndpointPlan {
+    pub id: String,
+    pub service: String,
+    /// (subnet, the interface's private IP), one per AZ.
+    pub subnets: Vec<(String, String)>,
+    pub security_groups: Vec<String>,
+    pub notes: Notes,
+}
+
+/// `[[direct_connect]]`.
+#[derive(Debug, Clone)]
+pub struct DirectConnectPlan {
+    pub id: String,
+    pub onprem_cidrs: Vec<String>,
+    pub bandwidth_gbps: Option<f64>,
+    pub vifs: Vec<VifPlan>,
+    pub notes: Notes,
+}
+
+/// A virtual interface of a `[[direct_connect]]`.
+#[derive(Debug, Clone)]
+pub struct VifPlan {
+    pub id: String,
+    pub kind: &'static str,
+    pub vgw: Option<String>,
+    pub dx_gateway: Option<String>,
+    pub mtu: Option<i64>,
+    /// Written as a comment after the interface.
+    pub note: Option<String>,
+}
+
+/// `[[direct_connect_gateway]]`.
+#[derive(Debug, Clone)]
+pub struct DxGatewayPlan {
+    pub id: String,
+    pub vpn_gateways: Vec<String>,
+    pub notes: Notes,
 }

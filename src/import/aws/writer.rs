@@ -79,6 +79,8 @@ pub fn write(header: &[String], plan: &Plan) -> String {
     }
     transit(&mut o, plan);
     zones(&mut o, plan);
+    privatelink(&mut o, plan);
+    direct_connect(&mut o, plan);
     if !plan.skipped.is_empty() {
         let _ = writeln!(
             o,
@@ -404,6 +406,124 @@ fn zones(o: &mut String, plan: &Plan) {
                 q(&r.kind),
                 q(&r.value)
             );
+        }
+        o.push_str("]\n\n");
+    }
+}
+
+/// `[{ subnet = "…", ip = "…" }, …]`.
+fn subnet_ips(items: &[(String, String)]) -> String {
+    let v: Vec<String> = items
+        .iter()
+        .map(|(s, ip)| format!("{{ subnet = {}, ip = {} }}", q(s), q(ip)))
+        .collect();
+    format!("[{}]", v.join(", "))
+}
+
+fn privatelink(o: &mut String, plan: &Plan) {
+    if !plan.load_balancers.is_empty() || !plan.interface_endpoints.is_empty() {
+        o.push_str("# ======== PrivateLink ========\n\n");
+    }
+    for lb in &plan.load_balancers {
+        notes(o, &lb.notes);
+        let _ = writeln!(
+            o,
+            "[[load_balancer]]\nid = {}\nkind = \"network\"\nsubnets = {}\ncross_zone = {}",
+            q(&lb.id),
+            subnet_ips(&lb.subnets),
+            lb.cross_zone
+        );
+        if !lb.security_groups.is_empty() {
+            let _ = writeln!(o, "security_groups = {}", list(&lb.security_groups));
+        }
+        if !lb.unhealthy_targets.is_empty() {
+            let _ = writeln!(o, "unhealthy_targets = {}", list(&lb.unhealthy_targets));
+        }
+        o.push_str("listeners = [\n");
+        for l in &lb.listeners {
+            let note = l
+                .note
+                .as_ref()
+                .map(|n| format!("  # {}", printable(n)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {{ protocol = {}, port = {}, targets = {} }},{note}",
+                q(l.protocol),
+                l.port,
+                list(&l.targets)
+            );
+        }
+        o.push_str("]\n\n");
+    }
+    for s in &plan.endpoint_services {
+        notes(o, &s.notes);
+        let _ = writeln!(
+            o,
+            "[[endpoint_service]]\nid = {}\nload_balancer = {}\nacceptance_required = {}\n",
+            q(&s.id),
+            q(&s.load_balancer),
+            s.acceptance_required
+        );
+    }
+    for e in &plan.interface_endpoints {
+        notes(o, &e.notes);
+        let _ = writeln!(
+            o,
+            "[[vpc_endpoint]]\nid = {}\ntype = \"interface\"\nservice = {}\nsubnets = {}\nsecurity_groups = {}\n",
+            q(&e.id),
+            q(&e.service),
+            subnet_ips(&e.subnets),
+            list(&e.security_groups)
+        );
+    }
+}
+
+fn direct_connect(o: &mut String, plan: &Plan) {
+    if !plan.direct_connects.is_empty() || !plan.dx_gateways.is_empty() {
+        o.push_str("# ======== Direct Connect ========\n\n");
+    }
+    for g in &plan.dx_gateways {
+        notes(o, &g.notes);
+        let _ = writeln!(
+            o,
+            "[[direct_connect_gateway]]\nid = {}\nvpn_gateways = {}\n",
+            q(&g.id),
+            list(&g.vpn_gateways)
+        );
+    }
+    for d in &plan.direct_connects {
+        notes(o, &d.notes);
+        let _ = writeln!(
+            o,
+            "[[direct_connect]]\nid = {}\nonprem_cidrs = {}",
+            q(&d.id),
+            list(&d.onprem_cidrs)
+        );
+        if let Some(b) = d.bandwidth_gbps {
+            let _ = writeln!(o, "bandwidth_gbps = {b}");
+        }
+        o.push_str("virtual_interfaces = [\n");
+        for v in &d.vifs {
+            let mut parts = vec![
+                format!("id = {}", q(&v.id)),
+                format!("kind = {}", q(v.kind)),
+            ];
+            if let Some(g) = &v.vgw {
+                parts.push(format!("vgw = {}", q(g)));
+            }
+            if let Some(g) = &v.dx_gateway {
+                parts.push(format!("dx_gateway = {}", q(g)));
+            }
+            if let Some(x) = v.mtu {
+                parts.push(format!("mtu = {x}"));
+            }
+            let note = v
+                .note
+                .as_ref()
+                .map(|n| format!("  # {}", printable(n)))
+                .unwrap_or_default();
+            let _ = writeln!(o, "  {{ {} }},{note}", parts.join(", "));
         }
         o.push_str("]\n\n");
     }

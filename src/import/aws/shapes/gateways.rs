@@ -106,6 +106,14 @@ pub struct VpnConnection {
     /// routes are not in the JSON (they show as propagated routes instead).
     #[serde(default)]
     pub routes: Vec<VpnStaticRoute>,
+    pub options: Option<VpnOptions>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpnOptions {
+    /// `true`: the connection's routes are its static `Routes` only (no BGP).
+    pub static_routes_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +139,15 @@ pub struct VpcEndpoint {
     pub state: Option<String>,
     #[serde(default)]
     pub route_table_ids: Vec<String>,
+    /// Interface endpoints: one subnet per AZ, the network interfaces AWS made
+    /// in them, their security groups, and whether private DNS is on.
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub network_interface_ids: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<super::GroupRef>,
+    pub private_dns_enabled: Option<bool>,
     #[serde(default)]
     pub tags: Vec<Tag>,
 }

@@ -6,18 +6,22 @@
 
 mod common;
 mod compute;
+mod direct_connect;
 mod dns;
 mod filters;
 mod gateways;
 mod network;
+mod privatelink;
 mod routing;
 mod transit;
 
 pub use common::*;
 pub use compute::*;
+pub use direct_connect::*;
 pub use dns::*;
 pub use filters::*;
 pub use gateways::*;
 pub use network::*;
+pub use privatelink::*;
 pub use routing::*;
 pub use transit::*;
