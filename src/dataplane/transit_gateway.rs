@@ -546,7 +546,7 @@ impl Dataplane {
         vgw: VgwIdx,
         fabric: Fabric,
         key: FlowKey,
-        mut frame: Vec<u8>,
+        frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
         let eni = match src {
@@ -556,21 +556,9 @@ impl Dataplane {
         let Some((h, host_mtu)) = self.host_at(key.dst, Some(vgw)) else {
             return sink.drop_unknown(key.dst, eni, frame);
         };
-        if key.ip_len > host_mtu {
-            let d = DropDetail::MtuExceeded {
-                link_mtu: host_mtu,
-                packet: key.ip_len,
-                link: MtuLink::Host(h),
-            };
-            return sink.drop(d, eni, frame);
-        }
-        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
-            return sink.drop(DropDetail::Malformed(m.0), eni, frame);
-        }
-        sink.tr.hop(Hop::External {
-            host: h,
-            dir: Direction::Inbound,
-        });
+        let Some(frame) = to_external_host(h, host_mtu, key, eni, frame, sink) else {
+            return;
+        };
         let vpn_ns = self
             .net
             .vpn_gateways
@@ -598,7 +586,7 @@ impl Dataplane {
         dxgw: DxgwIdx,
         fabric: Fabric,
         key: FlowKey,
-        mut frame: Vec<u8>,
+        frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
         let eni = match src {
@@ -610,21 +598,9 @@ impl Dataplane {
         };
         let gateway = super::trace::Gateway::DirectConnect(d, vif);
         sink.tr.hop(Hop::Gateway { gateway });
-        if key.ip_len > host_mtu {
-            let d = DropDetail::MtuExceeded {
-                link_mtu: host_mtu,
-                packet: key.ip_len,
-                link: MtuLink::Host(h),
-            };
-            return sink.drop(d, eni, frame);
-        }
-        if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
-            return sink.drop(DropDetail::Malformed(m.0), eni, frame);
-        }
-        sink.tr.hop(Hop::External {
-            host: h,
-            dir: Direction::Inbound,
-        });
+        let Some(frame) = to_external_host(h, host_mtu, key, eni, frame, sink) else {
+            return;
+        };
         let latency = self.host_latency(h) + fabric.hops_ns + fabric.cross_ns;
         let start = sink.out.len();
         // Data transfer out over Direct Connect is billed at its own rate, which
@@ -712,4 +688,35 @@ impl Dataplane {
             }
         }
     }
+}
+
+/// The last step out of the TGW towards an on-premises host (over a VPN or a
+/// transit VIF): the host's own MTU, the frame re-addressed from the router to
+/// the outside, the hop recorded. `None` when the frame was dropped here.
+fn to_external_host<T: Tracer>(
+    h: HostIdx,
+    host_mtu: u16,
+    key: FlowKey,
+    eni: Option<EniIdx>,
+    mut frame: Vec<u8>,
+    sink: &mut Sink<'_, T>,
+) -> Option<Vec<u8>> {
+    if key.ip_len > host_mtu {
+        let d = DropDetail::MtuExceeded {
+            link_mtu: host_mtu,
+            packet: key.ip_len,
+            link: MtuLink::Host(h),
+        };
+        sink.drop(d, eni, frame);
+        return None;
+    }
+    if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, EXTERNAL_MAC) {
+        sink.drop(DropDetail::Malformed(m.0), eni, frame);
+        return None;
+    }
+    sink.tr.hop(Hop::External {
+        host: h,
+        dir: Direction::Inbound,
+    });
+    Some(frame)
 }
