@@ -230,6 +230,10 @@ pub struct TgwAttachmentPlan {
     pub sg_referencing: Option<bool>,
     pub onprem_cidrs: Vec<String>,
     pub peer_tgw: Option<String>,
+    /// `direct-connect-gateway` attachments: the Direct Connect gateway and
+    /// its association's allowed prefixes.
+    pub dx_gateway: Option<String>,
+    pub allowed_prefixes: Vec<String>,
     pub notes: Notes,
 }
 
