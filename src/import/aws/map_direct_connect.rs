@@ -472,7 +472,7 @@ fn connection(
         });
     }
     if out.is_empty() {
-        m.skip(id, "Direct Connect connection without an imported private or transit virtual interface: reaches no VPC", &r.src);
+        m.skip(id, "Direct Connect connection without an imported private virtual interface or transit virtual interface: reaches no VPC", &r.src);
         return;
     }
     // What each reached VGW propagates beyond its VPN connections' static
