@@ -215,7 +215,8 @@ pub struct TgwPlan {
 }
 
 /// `[[tgw_attachment]]`: `kind` vpc (with `vpc`, `subnets`), vpn (with
-/// `onprem_cidrs`) or peering (with `peer_tgw`).
+/// `onprem_cidrs`), peering (with `peer_tgw`) or direct-connect-gateway (with
+/// `dx_gateway`, `allowed_prefixes`).
 #[derive(Debug, Clone)]
 pub struct TgwAttachmentPlan {
     pub id: String,
