@@ -21,6 +21,10 @@ const TGW: &str = "tests/data/aws/tgw-hub-spoke";
 const DNS: &str = "tests/data/aws/dns-private-zones";
 const PRIVATELINK: &str = "tests/data/aws/privatelink-service";
 const DX: &str = "tests/data/aws/direct-connect";
+const DXT: &str = "tests/data/aws/direct-connect-transit";
+/// The fixture's Direct Connect gateway and its TGW attachment.
+const DXT_GW: &str = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const DXT_ATT: &str = "tgw-attach-0fd000000000000dx";
 /// The two prefixes the DX fixture's flows.toml says to give (see its header).
 const DX_ONPREM: [&str; 2] = [
     "dxcon-ffre0ec3=192.168.10.0/24",
@@ -1449,4 +1453,136 @@ fn onprem_cidr_option_errors_exit_2_naming_the_option() {
         assert!(err.contains(want), "{arg}: {err}");
         assert!(!out.join("x.toml").exists(), "{arg}: nothing written");
     }
+}
+
+#[test]
+fn direct_connect_transit_fixture_imports_the_transit_vif_and_the_tgw_attachment() {
+    let (done, net) = import_ok(DXT);
+    assert_eq!(net.direct_connects.len(), 1);
+    let d = &net.direct_connects[0];
+    assert_eq!(d.id, "dxcon-fgt0a1b2");
+    // From the route the DX gateway attachment propagates into the TGW table.
+    let cidrs: Vec<String> = d.onprem_cidrs.iter().map(|c| c.to_string()).collect();
+    assert_eq!(cidrs, ["192.168.0.0/16"]);
+    let vifs: Vec<(&str, &str, u16)> = d
+        .virtual_interfaces
+        .iter()
+        .map(|v| (v.id.as_str(), v.target.kind_str(), v.mtu))
+        .collect();
+    assert_eq!(vifs, [("dxvif-fgt3c4d5", "transit", 8500)]);
+    assert_eq!(net.direct_connect_gateways.len(), 1);
+    assert_eq!(net.direct_connect_gateways[0].id, DXT_GW);
+    let att = net
+        .tgw_attachments
+        .iter()
+        .find(|a| a.id == DXT_ATT)
+        .expect("the Direct Connect gateway attachment is imported");
+    match &att.kind {
+        TgwAttachmentKind::DirectConnectGateway {
+            dxgw,
+            allowed_prefixes,
+        } => {
+            assert_eq!(net.direct_connect_gateways[dxgw.ix()].id, DXT_GW);
+            let p: Vec<String> = allowed_prefixes.iter().map(|c| c.to_string()).collect();
+            assert_eq!(p, ["10.1.0.0/16"]);
+        }
+        k => panic!("{DXT_ATT} imported as {k:?}"),
+    }
+    // Its propagated route is a propagation, not a blackhole.
+    assert!(
+        done.toml.contains(&format!("\"{DXT_ATT}\"]")) && !done.toml.contains("blackhole"),
+        "{}",
+        done.toml
+    );
+    let report = done.report();
+    assert!(
+        !report.contains("dxvif-") && !report.contains(DXT_ATT) && !report.contains("dxcon-"),
+        "nothing Direct Connect is skipped:\n{report}"
+    );
+}
+
+#[test]
+fn direct_connect_transit_fixture_runs_as_aws_would() {
+    let (_, got, code) = import_check_run(DXT, "dxt-run", &[]);
+    assert_eq!(
+        got,
+        pairs(&[
+            ("a-to-dc-tcp", "delivered"),
+            ("dc-to-a", "delivered"),
+            ("dc-to-c", "dropped"),
+        ])
+    );
+    // dc-to-c's expectation is dropped:DX_PREFIX_NOT_ALLOWED (10.3.0.0/16 is
+    // not an allowed prefix): met, as every other one.
+    assert_eq!(code, Some(0), "an expectation of flows.toml was not met");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("import_aws/dxt-run");
+    let sum: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("run-expect/summary.json")).expect("summary"),
+    )
+    .expect("summary.json");
+    let c = sum["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .find(|f| f["name"] == "dc-to-c")
+        .expect("dc-to-c");
+    assert_eq!(c["drops"]["DX_PREFIX_NOT_ALLOWED"], 3, "{c}");
+}
+
+/// The fixture copied to a scratch folder without `drop`, and the import.
+fn dxt_without(name: &str, drop: &str, opts: &Options) -> Imported {
+    let dir = scratch(name);
+    for e in std::fs::read_dir(DXT).expect("fixture") {
+        let p = e.expect("entry").path();
+        let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        if f.ends_with(".json") && f != drop {
+            std::fs::copy(&p, dir.join(f)).expect("copy");
+        }
+    }
+    import(&dir, opts, "out.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn transit_vif_without_what_aws_prints_about_it_is_reported_or_given() {
+    // No association: the attachment, the VIF and the connection are reported.
+    let done = dxt_without(
+        "dxt-no-assoc",
+        "dx-gateway-associations.json",
+        &Options::default(),
+    );
+    let report = done.report();
+    for (id, why) in [
+        (DXT_ATT, "association of"),
+        ("dxvif-fgt3c4d5", "no imported transit gateway attachment"),
+        ("dxcon-fgt0a1b2", "reaches no VPC"),
+    ] {
+        assert!(
+            report.lines().any(|l| l.contains(id) && l.contains(why)),
+            "{id} ({why}) not reported:\n{report}"
+        );
+    }
+    peeremu::topology::load_str(&done.toml, "out.toml").unwrap_or_else(|e| panic!("{e}"));
+    // No search-transit-gateway-routes output: no prefixes, and the report says
+    // how to give them; --onprem-cidr gives them.
+    let routes = "tgw-rtb-0f1e2d3c4b5a69781.routes.json";
+    let done = dxt_without("dxt-no-routes", routes, &Options::default());
+    let report = done.report();
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("dxcon-fgt0a1b2") && l.contains("--onprem-cidr dxcon-fgt0a1b2=")),
+        "{report}"
+    );
+    let opts = Options {
+        onprem_cidrs: vec![("dxvif-fgt3c4d5".into(), "192.168.10.0/24".into())],
+        ..Options::default()
+    };
+    let done = dxt_without("dxt-given", routes, &opts);
+    let net = peeremu::topology::load_str(&done.toml, "out.toml").unwrap_or_else(|e| panic!("{e}"));
+    let cidrs: Vec<String> = net.direct_connects[0]
+        .onprem_cidrs
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(cidrs, ["192.168.10.0/24"]);
 }

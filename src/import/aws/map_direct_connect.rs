@@ -1,5 +1,5 @@
-//! Direct Connect: connections, private virtual interfaces, Direct Connect
-//! gateways and their VGW associations (directconnect describe-*) →
+//! Direct Connect: connections, private and transit virtual interfaces,
+//! Direct Connect gateways and their VGW associations (directconnect describe-*) →
 //! `[[direct_connect]]` and `[[direct_connect_gateway]]`.
 //!
 //! The on-premises prefixes a connection carries are what the customer's
@@ -14,7 +14,9 @@ use super::collect::Rec;
 use super::error::ImportError;
 use super::map::{Mapper, Options};
 use super::plan::*;
-use super::shapes::{DxConnection, DxVirtualInterface, RouteOrigin, RouteState};
+use super::shapes::{
+    DxConnection, DxVirtualInterface, RouteOrigin, RouteState, TgwRouteState, TgwRouteType,
+};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// `1Gbps`, `500Mbps` → Gbit/s.
@@ -77,6 +79,8 @@ pub fn direct_connect(m: &mut Mapper<'_>, opts: &Options) -> Result<(), ImportEr
     }
     // Direct Connect gateways and their VGW associations.
     let mut dxgw_vgws: HashMap<String, Vec<String>> = HashMap::new();
+    // Direct Connect gateway → its imported transit gateway attachment.
+    let mut dxgw_tgw_att: HashMap<String, String> = HashMap::new();
     for r in &acct.dx_gateways {
         let g = &r.item;
         let id = &g.direct_connect_gateway_id;
@@ -123,7 +127,23 @@ pub fn direct_connect(m: &mut Mapper<'_>, opts: &Options) -> Result<(), ImportEr
                 continue;
             }
             if kind == "transitGateway" || gw.starts_with("tgw-") {
-                m.skip(gw, format!("association of {id} with transit gateway {gw}: transit virtual interfaces are not imported (not modelled by this import)"), &a.src);
+                // Written as the TGW's `direct-connect-gateway` attachment (map_transit).
+                let att = m
+                    .plan
+                    .tgw_attachments
+                    .iter()
+                    .find(|t| t.tgw == gw && t.dx_gateway.as_deref() == Some(id.as_str()));
+                match att {
+                    Some(t) => {
+                        notes.lines.push(format!(
+                            "associated with transit gateway {gw}: attachment {} (allowed prefixes {})",
+                            t.id,
+                            t.allowed_prefixes.join(", ")
+                        ));
+                        dxgw_tgw_att.insert(id.clone(), t.id.clone());
+                    }
+                    None => m.skip(gw, format!("association of {id} with transit gateway {gw}: no imported attachment of resource type direct-connect-gateway (export describe-transit-gateways and describe-transit-gateway-attachments); transit virtual interfaces to {id} are not imported"), &a.src),
+                }
                 continue;
             }
             if !vgws.contains(gw) {
@@ -225,17 +245,32 @@ pub fn direct_connect(m: &mut Mapper<'_>, opts: &Options) -> Result<(), ImportEr
     // VGW → (the prefixes it propagates that Direct Connect carries, the
     // connections given them without --onprem-cidr).
     let mut taken: HashMap<String, (BTreeSet<String>, Vec<String>)> = HashMap::new();
+    // Routes each Direct Connect gateway attachment propagates into TGW route
+    // tables (search-transit-gateway-routes): what on premises advertises.
+    for (_, x) in &acct.tgw_routes {
+        let route = &x.item;
+        if route.kind != TgwRouteType::Propagated || route.state != TgwRouteState::Active {
+            continue;
+        }
+        let (Some(dest), Some(a)) = (
+            route.destination_cidr_block.as_deref(),
+            route
+                .transit_gateway_attachments
+                .first()
+                .and_then(|a| a.transit_gateway_attachment_id.as_deref()),
+        ) else {
+            continue;
+        };
+        if dxgw_tgw_att.values().any(|x| x == a) {
+            propagated.entry(a).or_default().insert(dest.to_string());
+        }
+    }
+    let dx = DxGateways {
+        vgws: &dxgw_vgws,
+        tgw_att: &dxgw_tgw_att,
+    };
     for r in &acct.dx_connections {
-        connection(
-            m,
-            r,
-            &given,
-            &dxgw_vgws,
-            &vgws,
-            &propagated,
-            &vpn_of,
-            &mut taken,
-        );
+        connection(m, r, &given, &dx, &vgws, &propagated, &vpn_of, &mut taken);
     }
     // Several connections to one VGW: which of its propagated prefixes each
     // advertises is not in any output.
@@ -289,12 +324,19 @@ pub fn direct_connect(m: &mut Mapper<'_>, opts: &Options) -> Result<(), ImportEr
     Ok(())
 }
 
+/// Imported Direct Connect gateways: the VGWs associated with each, and the
+/// transit gateway attachment of each associated with a transit gateway.
+struct DxGateways<'a> {
+    vgws: &'a HashMap<String, Vec<String>>,
+    tgw_att: &'a HashMap<String, String>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn connection(
     m: &mut Mapper<'_>,
     r: &Rec<DxConnection>,
     given: &HashMap<String, Vec<String>>,
-    dxgw_vgws: &HashMap<String, Vec<String>>,
+    dx: &DxGateways<'_>,
     vgws: &HashSet<String>,
     propagated: &HashMap<&str, BTreeSet<String>>,
     vpn_of: &HashMap<&str, (BTreeSet<String>, Vec<&str>)>,
@@ -356,7 +398,12 @@ fn connection(
                 continue;
             }
             "transit" => {
-                m.skip(vid, "transit virtual interface (to a Direct Connect gateway associated with a transit gateway): not imported", &vr.src);
+                if let Some(p) = transit_vif(m, vr, dx) {
+                    if let Some(g) = &p.dx_gateway {
+                        reached.insert(dx.tgw_att[g].clone());
+                    }
+                    out.push(p);
+                }
                 continue;
             }
             other => {
@@ -389,8 +436,8 @@ fn connection(
                 reached.insert(g.to_string());
                 (Some(g.to_string()), None)
             }
-            (_, Some(d)) if dxgw_vgws.contains_key(d) => {
-                reached.extend(dxgw_vgws[d].iter().cloned());
+            (_, Some(d)) if dx.vgws.contains_key(d) => {
+                reached.extend(dx.vgws[d].iter().cloned());
                 (None, Some(d.to_string()))
             }
             (Some(g), _) | (None, Some(g)) => {
@@ -412,22 +459,7 @@ fn connection(
                 )),
             ),
         };
-        let mut bits = Vec::new();
-        if let Some(vlan) = v.vlan {
-            bits.push(format!("VLAN {vlan}"));
-        }
-        for p in &v.bgp_peers {
-            bits.push(format!(
-                "BGP {} AS{} {} ↔ {} {}",
-                p.address_family.as_deref().unwrap_or("?"),
-                p.asn.map_or("?".into(), |a| a.to_string()),
-                p.customer_address.as_deref().unwrap_or("?"),
-                p.amazon_address.as_deref().unwrap_or("?"),
-                p.bgp_status.as_deref().unwrap_or("")
-            ));
-        }
-        if !bits.is_empty() {
-            let b = bits.join("; ");
+        if let Some(b) = vif_bits(v) {
             note = Some(note.map_or(b.clone(), |n| format!("{n}; {b}")));
         }
         out.push(VifPlan {
@@ -440,11 +472,12 @@ fn connection(
         });
     }
     if out.is_empty() {
-        m.skip(id, "Direct Connect connection without an imported private virtual interface: reaches no VPC", &r.src);
+        m.skip(id, "Direct Connect connection without an imported private virtual interface or transit virtual interface: reaches no VPC", &r.src);
         return;
     }
     // What each reached VGW propagates beyond its VPN connections' static
-    // routes came over Direct Connect (or a BGP VPN).
+    // routes came over Direct Connect (or a BGP VPN); what a reached Direct
+    // Connect gateway attachment propagates into TGW route tables did.
     let mut recovered = BTreeSet::new();
     for g in &reached {
         let Some(p) = propagated.get(g.as_str()) else {
@@ -472,10 +505,17 @@ fn connection(
                 bgp.join(", ")
             ));
         }
-        notes.lines.push(format!(
-            "on-premises prefixes: the routes {g} propagates ({}), less its VPN connections' static routes",
-            from_dx.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+        notes.lines.push(if g.starts_with("vgw-") {
+            format!(
+                "on-premises prefixes: the routes {g} propagates ({}), less its VPN connections' static routes",
+                from_dx.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "on-premises prefixes: the routes {g} propagates into transit gateway route tables ({})",
+                from_dx.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        });
         recovered.extend(from_dx);
     }
     let cidrs: Vec<String> = if let Some(g) = given.get(id) {
@@ -506,6 +546,81 @@ fn connection(
         vifs: out,
         notes,
     });
+}
+
+/// VLAN and BGP sessions of a virtual interface, for a comment.
+fn vif_bits(v: &DxVirtualInterface) -> Option<String> {
+    let mut bits = Vec::new();
+    if let Some(vlan) = v.vlan {
+        bits.push(format!("VLAN {vlan}"));
+    }
+    for p in &v.bgp_peers {
+        bits.push(format!(
+            "BGP {} AS{} {} ↔ {} {}",
+            p.address_family.as_deref().unwrap_or("?"),
+            p.asn.map_or("?".into(), |a| a.to_string()),
+            p.customer_address.as_deref().unwrap_or("?"),
+            p.amazon_address.as_deref().unwrap_or("?"),
+            p.bgp_status.as_deref().unwrap_or("")
+        ));
+    }
+    (!bits.is_empty()).then(|| bits.join("; "))
+}
+
+/// A transit virtual interface: to a Direct Connect gateway whose transit
+/// gateway attachment is imported; MTU 1500 or 8500 (AWS's two for transit).
+fn transit_vif(
+    m: &mut Mapper<'_>,
+    vr: &Rec<DxVirtualInterface>,
+    dx: &DxGateways<'_>,
+) -> Option<VifPlan> {
+    let v = &vr.item;
+    let vid = &v.virtual_interface_id;
+    if let Some(st) = v
+        .virtual_interface_state
+        .as_deref()
+        .filter(|s| *s != "available")
+    {
+        m.skip(
+            vid,
+            format!("virtual interface {st}: carries no traffic"),
+            &vr.src,
+        );
+        return None;
+    }
+    let Some(g) = empty_none(&v.direct_connect_gateway_id) else {
+        m.skip(
+            vid,
+            "transit virtual interface without a Direct Connect gateway",
+            &vr.src,
+        );
+        return None;
+    };
+    if !dx.tgw_att.contains_key(g) {
+        m.skip(vid, format!("transit virtual interface to {g}, which is not imported or has no imported transit gateway attachment (export directconnect describe-direct-connect-gateways, its associations, and ec2 describe-transit-gateway-attachments)"), &vr.src);
+        return None;
+    }
+    let (mtu, mut note) = match v.mtu {
+        Some(8500) => (8500, None),
+        Some(1500) | None => (1500, None),
+        Some(x) => (
+            1500,
+            Some(format!(
+                "MTU {x} is not a transit VIF's (1500 or 8500): written 1500"
+            )),
+        ),
+    };
+    if let Some(b) = vif_bits(v) {
+        note = Some(note.map_or(b.clone(), |n| format!("{n}; {b}")));
+    }
+    Some(VifPlan {
+        id: vid.clone(),
+        kind: "transit",
+        vgw: None,
+        dx_gateway: Some(g.to_string()),
+        mtu: Some(mtu),
+        note,
+    })
 }
 
 #[cfg(test)]

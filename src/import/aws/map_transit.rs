@@ -10,8 +10,9 @@
 //! options only decide what happens to attachments created later; when the
 //! export says where each attachment is associated (or what propagates), the
 //! option is written off so that the lists written are the whole truth, with a
-//! comment. Attachment kinds peeremu does not model (Direct Connect gateway,
-//! Connect, network function, a VPN whose on-premises networks the export does
+//! comment. A Direct Connect gateway attachment is imported with its
+//! association's allowed prefixes (describe-direct-connect-gateway-associations).
+//! Attachment kinds peeremu does not model (Connect, network function, a VPN whose on-premises networks the export does
 //! not show) are reported by id with the reason, and routes to them become
 //! blackholes (so their traffic stops there instead of following a less
 //! specific route).
@@ -272,6 +273,8 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
             sg_referencing: None,
             onprem_cidrs: Vec::new(),
             peer_tgw: None,
+            dx_gateway: None,
+            allowed_prefixes: Vec::new(),
             notes: Notes::default(),
         };
         match kind {
@@ -335,11 +338,32 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
                 plan.kind = "peering";
                 plan.peer_tgw = Some(peer);
             }
-            Ty::DirectConnectGateway | Ty::Connect | Ty::NetworkFunction => {
-                let what = match kind {
-                    Ty::DirectConnectGateway => {
-                        "Direct Connect gateway attachment: Direct Connect is not modelled"
+            Ty::DirectConnectGateway => {
+                let res = first
+                    .and_then(|g| g.resource_id.clone())
+                    .unwrap_or_default();
+                match dx_association(m, &res, &tgw) {
+                    Ok(prefixes) => {
+                        if prefixes.is_empty() {
+                            notes.lines.push("the association lists no allowed prefixes: on premises learns no route to the VPCs".into());
+                        }
+                        notes.lines.push(format!("Direct Connect gateway {res}: allowed prefixes from describe-direct-connect-gateway-associations (what AWS advertises to on premises)"));
+                        plan.kind = "direct-connect-gateway";
+                        plan.dx_gateway = Some(res);
+                        plan.allowed_prefixes = prefixes;
                     }
+                    Err(why) => {
+                        m.skip(
+                            &id,
+                            format!("Direct Connect gateway attachment (resource {res}): {why}; routes to it are written as blackhole"),
+                            &src,
+                        );
+                        continue;
+                    }
+                }
+            }
+            Ty::Connect | Ty::NetworkFunction => {
+                let what = match kind {
                     Ty::Connect => "Connect (GRE) attachment: not modelled",
                     _ => "network function attachment (Cloud WAN): not modelled",
                 };
@@ -363,6 +387,48 @@ fn attachments(m: &mut Mapper<'_>) -> Result<(), ImportError> {
         m.plan.tgw_attachments.push(plan);
     }
     Ok(())
+}
+
+/// The allowed prefixes of Direct Connect gateway `dxgw`'s association with
+/// transit gateway `tgw` (`describe-direct-connect-gateway-associations`), or
+/// why the attachment cannot be imported: the gateway or the association is
+/// missing from the export, or not in a state that carries traffic.
+fn dx_association(m: &Mapper<'_>, dxgw: &str, tgw: &str) -> Result<Vec<String>, String> {
+    let acct = m.acct;
+    let Some(g) = acct
+        .dx_gateways
+        .iter()
+        .find(|g| g.item.direct_connect_gateway_id == dxgw)
+    else {
+        return Err(format!("{dxgw} is not in the export (export directconnect describe-direct-connect-gateways and its associations)"));
+    };
+    if let Some(st) = g
+        .item
+        .direct_connect_gateway_state
+        .as_deref()
+        .filter(|s| *s != "available")
+    {
+        return Err(format!("{dxgw} is {st}"));
+    }
+    let assoc = acct.dx_associations.iter().find(|a| {
+        a.item.direct_connect_gateway_id == dxgw
+            && a.item
+                .associated_gateway
+                .as_ref()
+                .is_some_and(|g| g.id == tgw)
+    });
+    let Some(a) = assoc else {
+        return Err(format!("the association of {dxgw} with {tgw} is not in the export (export directconnect describe-direct-connect-gateway-associations --direct-connect-gateway-id {dxgw})"));
+    };
+    let state = a.item.association_state.as_deref().unwrap_or("associated");
+    if !matches!(state, "associated" | "updating") {
+        return Err(format!("the association of {dxgw} with {tgw} is {state}"));
+    }
+    Ok(a.item
+        .allowed_prefixes_to_direct_connect_gateway
+        .iter()
+        .map(|p| p.cidr.clone())
+        .collect())
 }
 
 fn route_tables(m: &mut Mapper<'_>) -> Result<(), ImportError> {

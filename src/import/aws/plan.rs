@@ -215,7 +215,8 @@ pub struct TgwPlan {
 }
 
 /// `[[tgw_attachment]]`: `kind` vpc (with `vpc`, `subnets`), vpn (with
-/// `onprem_cidrs`) or peering (with `peer_tgw`).
+/// `onprem_cidrs`), peering (with `peer_tgw`) or direct-connect-gateway (with
+/// `dx_gateway`, `allowed_prefixes`).
 #[derive(Debug, Clone)]
 pub struct TgwAttachmentPlan {
     pub id: String,
@@ -230,6 +231,10 @@ pub struct TgwAttachmentPlan {
     pub sg_referencing: Option<bool>,
     pub onprem_cidrs: Vec<String>,
     pub peer_tgw: Option<String>,
+    /// `direct-connect-gateway` attachments: the Direct Connect gateway and
+    /// its association's allowed prefixes.
+    pub dx_gateway: Option<String>,
+    pub allowed_prefixes: Vec<String>,
     pub notes: Notes,
 }
 

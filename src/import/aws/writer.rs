@@ -341,6 +341,14 @@ fn transit(o: &mut String, plan: &Plan) {
             if let Some(p) = &a.peer_tgw {
                 let _ = writeln!(o, "peer_tgw = {}", q(p));
             }
+            if let Some(d) = &a.dx_gateway {
+                let _ = writeln!(
+                    o,
+                    "dx_gateway = {}\nallowed_prefixes = {}",
+                    q(d),
+                    list(&a.allowed_prefixes)
+                );
+            }
             o.push('\n');
         }
         for t in plan.tgw_route_tables.iter().filter(|t| t.tgw == g.id) {
