@@ -541,10 +541,10 @@ fn import_given_a_file_says_it_expects_a_folder() {
         .map(|e| e.expect("entry").path())
         .find(|p| p.extension().is_some_and(|e| e == "json"))
         .expect("a json file");
-    let err = import(&file, &Options::default(), "out.toml")
-        .err()
-        .expect("a file is refused")
-        .to_string();
+    let Err(err) = import(&file, &Options::default(), "out.toml") else {
+        panic!("a file is refused");
+    };
+    let err = err.to_string();
     assert!(
         err.contains("is a file; `import aws` expects a folder of describe-* outputs"),
         "{err}"

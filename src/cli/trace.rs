@@ -98,9 +98,11 @@ fn parse_at(s: &str) -> Result<u64, String> {
         "ms" => 1e6,
         "m" | "min" => 60e9,
         "h" => 3600e9,
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "{s:?}: expected seconds (2.5) or a number with a unit: ns, us, ms, s, m, h (2500ms)"
-        )),
+        ))
+        }
     };
     let n: f64 = num
         .parse()
