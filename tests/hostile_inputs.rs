@@ -484,3 +484,101 @@ fn nxdomain_is_expected_only_of_a_flow_by_name() {
         "`nxdomain` is the outcome of a flow whose `to` is a DNS name",
     );
 }
+
+/// Before: a CNAME loop (a -> b -> a) passed `check` and the flow ended
+/// `nxdomain`; a real resolver answers SERVFAIL, and so does this one now.
+#[test]
+fn a_cname_loop_is_answered_servfail() {
+    let text = example("invalid/record-duplicate.toml")
+        .lines()
+        .filter(|l| !l.starts_with("  { name = \"www.example.com\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "records = [",
+            "records = [\n  { name = \"a.example.com\", type = \"CNAME\", value = \"b.example.com\" },\n  { name = \"b.example.com\", type = \"CNAME\", value = \"A.example.com.\" },",
+        )
+        + "\n[[flow]]\nname = \"f\"\nkind = \"udp\"\nfrom = \"i-app\"\nto = \"a.example.com\"\ncount = 1\n";
+    let net = peeremu::topology::load_str(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    let l = net.flows[0].dns.as_ref().expect("a flow by name");
+    assert_eq!(
+        l.resolution.rcode.as_str(),
+        "SERVFAIL",
+        "{:?}",
+        l.resolution
+    );
+    assert!(
+        l.resolution
+            .steps
+            .iter()
+            .any(|s| s.contains("CNAME loop a.example.com -> b.example.com -> a.example.com")),
+        "{:?}",
+        l.resolution.steps
+    );
+    let r = run_network(&net, &SimConfig::default(), &mut NullObserver).expect("runs");
+    assert!(r.totals.conservation.holds, "{:?}", r.totals.conservation);
+    assert_eq!(r.reports[0].outcome.as_str(), "servfail");
+    assert_eq!(r.reports[0].sent_packets, 0);
+}
+
+/// Before: the same record twice passed `check`; Route 53 refuses it.
+#[test]
+fn a_duplicate_record_is_an_error() {
+    has(
+        &errors(&example("invalid/record-duplicate.toml")),
+        "www.example.com A 3.80.1.20 is listed twice",
+    );
+}
+
+/// Before: `import aws` given a file said "cannot read the folder: Not a
+/// directory", not what it wanted instead.
+#[test]
+fn import_given_a_file_says_it_expects_a_folder() {
+    use peeremu::import::aws::{import, Options};
+    let flat = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws/flat-one-vpc");
+    let file = std::fs::read_dir(&flat)
+        .expect("fixture")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a json file");
+    let Err(err) = import(&file, &Options::default(), "out.toml") else {
+        panic!("a file is refused");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("is a file; `import aws` expects a folder of describe-* outputs"),
+        "{err}"
+    );
+}
+
+/// Before: `trace --at 1h` was refused (no `h` unit), though `m` was taken.
+#[test]
+fn trace_at_takes_hours() {
+    let base = [
+        "trace",
+        "topologies/peering-lifecycle.toml",
+        "--from",
+        "app",
+        "--to",
+        "db",
+        "--proto",
+        "udp",
+        "--port",
+        "9000",
+        "--at",
+    ];
+    let hour = peeremu(&[&base[..], &["1h"]].concat());
+    let minutes = peeremu(&[&base[..], &["60m"]].concat());
+    // Exit 0 or 1 (the verdict), never 2 (bad input); the same as `60m`.
+    assert_ne!(
+        hour.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&hour.stderr)
+    );
+    assert_eq!(hour.status.code(), minutes.status.code());
+    assert_eq!(hour.stdout, minutes.stdout);
+    let bad = peeremu(&[&base[..], &["1d"]].concat());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ns, us, ms, s, m, h"));
+}

@@ -77,14 +77,14 @@ pub struct Args {
     pub format: Format,
     /// Trace the network as it is at this virtual time of a run: after every
     /// [[change]] whose `at_ms` is at or before it, applied in order. Seconds
-    /// (`2.5`) or a number with a unit (`2500ms`, `2.5s`, `1m`). Default: the
+    /// (`2.5`) or a number with a unit (`2500ms`, `2.5s`, `1m`, `1h`). Default: the
     /// network as written.
     #[arg(long, value_name = "TIME", value_parser = parse_at)]
     pub at: Option<u64>,
 }
 
 /// `--at`: virtual nanoseconds from seconds or a number with a unit (ns, us,
-/// ms, s, m), the units of the topology's times (`at_ms`).
+/// ms, s, m, h), the units of the topology's times (`at_ms`).
 fn parse_at(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
@@ -97,10 +97,11 @@ fn parse_at(s: &str) -> Result<u64, String> {
         "us" => 1e3,
         "ms" => 1e6,
         "m" | "min" => 60e9,
+        "h" => 3600e9,
         _ => {
             return Err(format!(
-                "{s:?}: expected seconds (2.5) or a number with a unit: ns, us, ms, s, m (2500ms)"
-            ))
+            "{s:?}: expected seconds (2.5) or a number with a unit: ns, us, ms, s, m, h (2500ms)"
+        ))
         }
     };
     let n: f64 = num

@@ -26,6 +26,9 @@ pub enum Outcome {
     /// The destination was named by DNS name and no resolver answered (the VPC's
     /// `enable_dns_support` is off): the flow never started.
     DnsTimeout,
+    /// The destination was named by DNS name and the resolver answered SERVFAIL
+    /// (a CNAME chain that loops or is too long): the flow never started.
+    DnsServfail,
 }
 
 impl Outcome {
@@ -38,6 +41,7 @@ impl Outcome {
             Outcome::Incomplete => "incomplete",
             Outcome::Nxdomain => "nxdomain",
             Outcome::DnsTimeout => "dns-timeout",
+            Outcome::DnsServfail => "servfail",
         }
     }
 }

@@ -52,6 +52,7 @@ fn response_header(id: u16, name: &str, v6: bool, res: &Resolution) -> Result<Me
         .set_recursion_available(true)
         .set_response_code(match res.rcode {
             Rcode::NxDomain => ResponseCode::NXDomain,
+            Rcode::ServFail => ResponseCode::ServFail,
             Rcode::NoError | Rcode::NoResponse => ResponseCode::NoError,
         })
         .add_query(Query::query(fqdn(name)?, qtype(v6)));

@@ -39,6 +39,9 @@ pub enum Vantage {
 pub enum Rcode {
     NoError,
     NxDomain,
+    /// The resolver gave up: a CNAME chain loops or is too long (real resolvers
+    /// answer SERVFAIL, RFC 1034 §3.6.2).
+    ServFail,
     /// Nobody answered (the VPC's `enable_dns_support` is off): a stub resolver
     /// times out.
     NoResponse,
@@ -49,6 +52,7 @@ impl Rcode {
         match self {
             Rcode::NoError => "NOERROR",
             Rcode::NxDomain => "NXDOMAIN",
+            Rcode::ServFail => "SERVFAIL",
             Rcode::NoResponse => "no response",
         }
     }
@@ -84,9 +88,8 @@ impl Resolution {
 
 /// TTL of the records EC2 hostnames resolve to (Amazon DNS answers 60 s).
 pub const EC2_HOSTNAME_TTL: u32 = 60;
-/// CNAME chains longer than this are answered SERVFAIL by real resolvers; here
-/// the chain stops and what was found so far is answered (checked at load: a
-/// loop in a zone is an error).
+/// CNAME chains longer than this are answered SERVFAIL, as real resolvers do
+/// (a loop is answered SERVFAIL as soon as a name comes round again).
 const MAX_CNAME_CHAIN: usize = 8;
 
 /// Resolve `name` (any case, trailing dot optional) for an A (`v6 = false`) or
@@ -123,14 +126,27 @@ pub fn resolve(net: &Network, from: Vantage, name: &str, v6: bool) -> Resolution
             return res;
         }
     }
+    let mut seen = vec![name.clone()];
     for _ in 0..MAX_CNAME_CHAIN {
         match step(net, from, &name, v6, &mut res) {
-            Some(next) => name = next,
+            Some(next) => {
+                let next = next.trim_end_matches('.').to_ascii_lowercase();
+                if seen.contains(&next) {
+                    seen.push(next);
+                    res.rcode = Rcode::ServFail;
+                    res.steps
+                        .push(format!("CNAME loop {}: SERVFAIL", seen.join(" -> ")));
+                    return res;
+                }
+                seen.push(next.clone());
+                name = next;
+            }
             None => return res,
         }
     }
+    res.rcode = Rcode::ServFail;
     res.steps.push(format!(
-        "CNAME chain longer than {MAX_CNAME_CHAIN}: stopped"
+        "CNAME chain longer than {MAX_CNAME_CHAIN}: SERVFAIL"
     ));
     res
 }

@@ -228,6 +228,7 @@ pub fn build_reports(
             let outcome = match flow.dns.as_ref().map(|l| l.resolution.rcode) {
                 _ if !flow.unresolved() => outcome(plan, &st, d),
                 Some(crate::route53::Rcode::NoResponse) => Outcome::DnsTimeout,
+                Some(crate::route53::Rcode::ServFail) => Outcome::DnsServfail,
                 _ => Outcome::Nxdomain,
             };
             let expectation = flow.expect.map(|e| {

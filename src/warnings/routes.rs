@@ -78,9 +78,9 @@ pub fn unused_tables(net: &Network) -> Vec<Warning> {
             rule: "route-table-unused",
             object: format!("route table {}", t.id),
             message: format!(
-                "no subnet is associated with this table and it is not {}'s main table, so its {routes} route{} route nothing; associate it with a subnet (`route_table = \"{}\"`) or remove it",
+                "no subnet is associated with this table and it is not {}'s main table, so its {routes} {} nothing; associate it with a subnet (`route_table = \"{}\"`) or remove it",
                 net.vpcs[t.vpc.ix()].id,
-                if routes == 1 { "" } else { "s" },
+                if routes == 1 { "route routes" } else { "routes route" },
                 t.id
             ),
         });

@@ -293,6 +293,12 @@ fn path_parts(shown: &str) -> impl Iterator<Item = String> + '_ {
 pub fn find(dir: &Path) -> Result<(Vec<PathBuf>, usize), ImportError> {
     let mut out = Vec::new();
     let mut others = 0;
+    if dir.is_file() {
+        return Err(ImportError::file(
+            &dir.display().to_string(),
+            "is a file; `import aws` expects a folder of describe-* outputs (the JSON files the AWS CLI saved, see docs/cli.md)".to_string(),
+        ));
+    }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d).map_err(|e| {

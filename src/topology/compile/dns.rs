@@ -256,6 +256,24 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
             ok = false;
         }
     }
+    // Route 53 refuses a record set holding the same value twice
+    // (InvalidChangeBatch "Duplicate Resource Record"); here each record is one
+    // value, so an exact repeat (name, type, value) is that error.
+    for (i, (r, rec)) in z
+        .records
+        .iter()
+        .zip(&records)
+        .enumerate()
+        .filter(|_| paired)
+    {
+        if records[..i]
+            .iter()
+            .any(|x| x.name == rec.name && x.data == rec.data)
+        {
+            c.err("record-duplicate", r.name.span(), &o, format!("{} {} {} is listed twice; Route 53 refuses a duplicate resource record (InvalidChangeBatch): remove one", rec.name, rec.data.type_str(), rec.data.value()));
+            ok = false;
+        }
+    }
     ok.then(|| Zone {
         id: z.id.get_ref().clone(),
         name,
