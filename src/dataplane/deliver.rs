@@ -222,10 +222,7 @@ impl Dataplane {
             let ip = Ipv4Addr::from(u32::from(sn.cidr.network()).wrapping_add(1));
             wire::icmpv4_frag_needed(&frame, ip, mtu)
         };
-        let eni = match src {
-            Source::Eni(e) | Source::Hairpin(e) => Some(e),
-            Source::External(_) => None,
-        };
+        let eni = src.eni();
         sink.drop(
             DropDetail::MtuExceeded {
                 link_mtu: mtu,

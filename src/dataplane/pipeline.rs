@@ -24,6 +24,16 @@ pub(super) enum Source {
     Hairpin(EniIdx),
 }
 
+impl Source {
+    /// The ENI the packet came from, if it came from one (drops are logged on it).
+    pub(super) fn eni(self) -> Option<EniIdx> {
+        match self {
+            Source::Eni(e) | Source::Hairpin(e) => Some(e),
+            Source::External(_) => None,
+        }
+    }
+}
+
 /// The link a packet crosses to its destination.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Leg {

@@ -324,10 +324,7 @@ impl Dataplane {
         mut frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
-        let eni = match src {
-            Source::Eni(e) | Source::Hairpin(e) => Some(e),
-            Source::External(_) => None,
-        };
+        let eni = src.eni();
         // PMTUD answers only for what entered the TGW on a VPC attachment.
         let first_is_vpc = matches!(
             self.net.tgw_attachments[ingress.ix()].kind,
@@ -495,10 +492,7 @@ impl Dataplane {
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
-        let eni = match src {
-            Source::Eni(e) | Source::Hairpin(e) => Some(e),
-            Source::External(_) => None,
-        };
+        let eni = src.eni();
         let Some(subnet) = self.exit_subnet(out, az, &key) else {
             return sink.drop_unknown(key.dst, eni, frame);
         };
@@ -549,10 +543,7 @@ impl Dataplane {
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
-        let eni = match src {
-            Source::Eni(e) | Source::Hairpin(e) => Some(e),
-            Source::External(_) => None,
-        };
+        let eni = src.eni();
         let Some((h, host_mtu)) = self.host_at(key.dst, Some(vgw)) else {
             return sink.drop_unknown(key.dst, eni, frame);
         };
@@ -589,10 +580,7 @@ impl Dataplane {
         frame: Vec<u8>,
         sink: &mut Sink<'_, T>,
     ) {
-        let eni = match src {
-            Source::Eni(e) | Source::Hairpin(e) => Some(e),
-            Source::External(_) => None,
-        };
+        let eni = src.eni();
         let Some((h, host_mtu, d, vif)) = self.dx_transit_host(dxgw, key.dst) else {
             return sink.drop_unknown(key.dst, eni, frame);
         };
@@ -644,10 +632,7 @@ impl Dataplane {
             link,
             decision: MtuDecision::TooBig,
         });
-        let eni = match src {
-            Source::Eni(e) | Source::Hairpin(e) => Some(e),
-            Source::External(_) => None,
-        };
+        let eni = src.eni();
         let error = match (icmp, eni) {
             (true, Some(e)) => {
                 let sn = &self.net.subnets[self.net.enis[e.ix()].subnet.ix()];
