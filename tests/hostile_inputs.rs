@@ -582,3 +582,234 @@ fn trace_at_takes_hours() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("ns, us, ms, s, m, h"));
 }
+
+// --- stop 15: the gaps stop 14's pass left ---
+
+/// `text` loads without an error.
+fn loads(text: &str) -> bool {
+    peeremu::topology::load_str(text, "t.toml").is_ok()
+}
+
+/// Before: `bandwidth_gbps = 1e-300` passed (instances and Direct Connect) and
+/// every flow over it ended `incomplete`; an error would have printed 1e308 with
+/// its 309 digits. Now an instance takes 0.01 to 3200 Gbit/s, a connection one of
+/// the speeds AWS sells, and every number is printed as written, short.
+#[test]
+fn bandwidths_out_of_range_are_refused_and_printed_short() {
+    let instance = example("invalid/instance-bandwidth.toml");
+    assert!(instance.contains("\nbandwidth_gbps = 1e-300\n"));
+    for (written, shown) in [
+        ("1e-300", "1e-300"),
+        ("0.001", "0.001"),
+        ("0", "0"),
+        ("-1", "-1"),
+        ("1e308", "1e308"),
+        ("nan", "NaN"),
+        ("inf", "inf"),
+    ] {
+        let text = instance.replace(
+            "\nbandwidth_gbps = 1e-300\n",
+            &format!("\nbandwidth_gbps = {written}\n"),
+        );
+        has(
+            &errors(&text),
+            &format!("instance i-a: bandwidth_gbps = {shown} is out of range; it is the instance's network bandwidth in Gbit/s, from 0.01 (10 Mbit/s) to 3200"),
+        );
+    }
+    for ok in ["0.01", "0.032", "10", "3200"] {
+        let text = instance.replace(
+            "\nbandwidth_gbps = 1e-300\n",
+            &format!("\nbandwidth_gbps = {ok}\n"),
+        );
+        assert!(loads(&text), "instance bandwidth {ok}");
+    }
+    let dx = example("direct-connect-jumbo.toml");
+    assert!(dx.contains("\nbandwidth_gbps = 10\n"));
+    for (written, shown) in [
+        ("1e-300", "1e-300"),
+        ("0", "0"),
+        ("0.06", "0.06"),
+        ("3", "3"),
+        ("1000", "1000"),
+        ("1e308", "1e308"),
+        ("nan", "NaN"),
+    ] {
+        let text = dx.replacen(
+            "\nbandwidth_gbps = 10\n",
+            &format!("\nbandwidth_gbps = {written}\n"),
+            1,
+        );
+        has(
+            &errors(&text),
+            &format!("bandwidth_gbps = {shown} is not a port speed AWS sells; a Direct Connect connection runs at 1, 10, 100 or 400 Gbit/s (dedicated)"),
+        );
+    }
+    for ok in [
+        "0.05", "0.1", "0.2", "0.3", "0.4", "0.5", "1", "2", "5", "25", "100", "400",
+    ] {
+        let text = dx.replacen(
+            "\nbandwidth_gbps = 10\n",
+            &format!("\nbandwidth_gbps = {ok}\n"),
+            1,
+        );
+        assert!(loads(&text), "Direct Connect speed {ok}");
+    }
+}
+
+/// A VPC `10.{k}.0.0/16` with a VGW `vgw-{k}` for each `k`, and one Direct
+/// Connect gateway listing `list`.
+fn dx_gateway_topology(vgws: usize, list: &[String]) -> String {
+    let mut t = String::new();
+    for k in 0..vgws {
+        t += &format!(
+            "[[vpc]]\nid = \"vpc-{k}\"\nregion = \"us-east-1\"\ncidr = \"10.{k}.0.0/16\"\n\
+             [[vpn_gateway]]\nid = \"vgw-{k}\"\nvpc = \"vpc-{k}\"\n"
+        );
+    }
+    let quoted: Vec<String> = list.iter().map(|v| format!("\"{v}\"")).collect();
+    t + &format!(
+        "[[direct_connect_gateway]]\nid = \"dxgw-a\"\nvpn_gateways = [{}]\n",
+        quoted.join(", ")
+    )
+}
+
+/// Before: a Direct Connect gateway took a VGW twice, and any number of them.
+/// AWS associates a VGW once, with one Direct Connect gateway, and at most 20
+/// with each. An empty list (no VGW association yet, or a gateway associated
+/// with a transit gateway) stays valid.
+#[test]
+fn a_direct_connect_gateway_takes_each_vgw_once_and_at_most_twenty() {
+    let names = |n: usize| (0..n).map(|k| format!("vgw-{k}")).collect::<Vec<_>>();
+    assert!(loads(&dx_gateway_topology(21, &[])), "an empty list");
+    assert!(loads(&dx_gateway_topology(21, &names(20))), "20 VGWs");
+    has(
+        &errors(&dx_gateway_topology(21, &names(21))),
+        "Direct Connect gateway dxgw-a: 21 virtual private gateways are more than the 20 AWS associates with one Direct Connect gateway (a quota it does not raise)",
+    );
+    let twice = [
+        "vgw-1".to_string(),
+        "vgw-0".to_string(),
+        "vgw-1".to_string(),
+    ];
+    let msgs = errors(&dx_gateway_topology(2, &twice));
+    has(
+        &msgs,
+        "Direct Connect gateway dxgw-a: vgw-1 is listed twice",
+    );
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+}
+
+/// Before: `cluster_placement_group` took `""` and control characters (an ESC
+/// sequence reached the run's outputs); AWS takes 1 to 255 printable ASCII
+/// characters. The message shows the character escaped, once.
+#[test]
+fn a_placement_group_name_is_printable_ascii() {
+    let base = example("invalid/placement-group-name.toml");
+    let valid = base
+        .replace(
+            "cluster_placement_group = \"\"",
+            "cluster_placement_group = \"pg-a\"",
+        )
+        .replace("\"pg\\u001b[31m\"", "\"pg a\\\\b\"");
+    assert!(
+        loads(&valid),
+        "printable ASCII, a space and a backslash inside"
+    );
+    let msgs = errors(&base);
+    has(
+        &msgs,
+        "instance i-a: a placement group name cannot be empty",
+    );
+    has(
+        &msgs,
+        "instance i-b: a placement group name cannot contain a control character (`\\u{1b}`)",
+    );
+    for bad in ["\" pg\"", "\"pgé\"", &format!("\"{}\"", "g".repeat(256))] {
+        let text = base.replace("\"pg\\u001b[31m\"", bad);
+        assert_eq!(errors(&text).len(), 2, "{bad}");
+    }
+}
+
+/// Before: a flow *from* an interface endpoint or an NLB node (by its own id, its
+/// ENI's or the load balancer's) passed `check`, though those interfaces only
+/// answer connections made to them. Flows *to* them stay valid.
+#[test]
+fn a_flow_cannot_start_at_an_interface_endpoint_or_an_nlb_node() {
+    let base = example("privatelink-overlap.toml");
+    assert!(loads(&base));
+    let flow = "from = \"client\"\nto = \"vpce-app\"\nport = 80\nbytes = 1000000";
+    assert!(base.contains(flow));
+    for (from, says) in [
+        ("vpce-app", "`from` names vpce-app, whose first interface eni-vpce-app-1 is a network interface of interface endpoint vpce-app"),
+        ("eni-vpce-app-2", "`from` names eni-vpce-app-2, a network interface of interface endpoint vpce-app"),
+        ("nlb-app", "`from` names nlb-app, whose first interface eni-nlb-app-1 is a node of load balancer nlb-app"),
+        ("eni-nlb-app-2", "`from` names eni-nlb-app-2, a node of load balancer nlb-app"),
+    ] {
+        let text = base.replace(
+            flow,
+            &format!("from = \"{from}\"\nto = \"client\"\nport = 80\nbytes = 1000000"),
+        );
+        let msgs = errors(&text);
+        has(
+            &msgs,
+            &format!("flow client-tcp-via-endpoint: {says}: it answers connections made to it and never starts one; send the flow from an instance or a host"),
+        );
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+    }
+}
+
+/// Before: some messages escaped a value and the printer escaped it again, so a
+/// backslash showed as four and `\u{7}` as `\\u{7}`. Each value here is printed
+/// escaped exactly once.
+#[test]
+fn values_in_messages_are_escaped_once() {
+    let pl = example("privatelink-overlap.toml");
+    let dns = example("dns-peering.toml");
+    let cases = [
+        (
+            &pl,
+            "kind = \"network\"",
+            "kind = \"net\\\\work\\u0007\"",
+            "kind `net\\\\work\\u{7}` is not modelled",
+        ),
+        (
+            &pl,
+            "{ protocol = \"tcp\", port = 80, targets",
+            "{ protocol = \"t\\\\cp\", port = 80, targets",
+            "listener protocol `t\\\\cp` is not modelled",
+        ),
+        (
+            &pl,
+            "type = \"interface\"",
+            "type = \"inter\\\\face\"",
+            "type `inter\\\\face` does not belong here",
+        ),
+        (
+            &dns,
+            "type = \"A\", value = \"10.1.1.20\"",
+            "type = \"A\", value = \"10.1\\\\1.20\"",
+            "an A record holds an IPv4 address, not `10.1\\\\1.20`",
+        ),
+        (
+            &dns,
+            "type = \"A\", value = \"10.1.1.20\"",
+            "type = \"A\\\\\", value = \"10.1.1.20\"",
+            "unknown record type `A\\\\` (A, AAAA or CNAME)",
+        ),
+    ];
+    for (base, from, to, says) in cases {
+        assert!(base.contains(from), "{from}");
+        let msgs = errors(&base.replacen(from, to, 1));
+        has(&msgs, says);
+        assert!(
+            msgs.iter()
+                .all(|m| !m.contains("\\\\\\\\") && !m.contains("\\\\u{")),
+            "escaped twice: {msgs:?}"
+        );
+    }
+    for key in ["forward", "tcp_congestion"] {
+        let text = LOOP.replacen("forward = \"FWD\"", &format!("{key} = \"a\\\\b\""), 1);
+        let text = text.replace("FWD", "router");
+        has(&errors(&text), &format!("unknown {key} `a\\\\b`"));
+    }
+}

@@ -83,6 +83,30 @@ pub fn flow_name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// Why `name` cannot name a cluster placement group, or `None`. AWS: "Up to 255
+/// ASCII characters" (CreatePlacementGroup's `GroupName`); we also refuse an empty
+/// name, control characters and leading or trailing spaces (invisible in every
+/// listing). Before stop 15 any string passed, `""` and control characters too.
+pub fn placement_group_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a placement group name cannot be empty".to_string());
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        let what = if c.is_ascii() {
+            "a control character"
+        } else {
+            "a non-ASCII character"
+        };
+        return Some(format!(
+            "a placement group name cannot contain {what} (`{c}`); AWS takes up to 255 printable ASCII characters"
+        ));
+    }
+    if name.starts_with(' ') || name.ends_with(' ') {
+        return Some("a placement group name cannot start or end with a space".to_string());
+    }
+    too_long(name)
+}
+
 fn too_long(s: &str) -> Option<String> {
     let n = s.chars().count();
     (n > MAX_LEN).then(|| format!("{n} characters is too long (at most {MAX_LEN})"))
@@ -91,6 +115,26 @@ fn too_long(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placement_group_names_are_printable_ascii() {
+        for ok in ["pg-hpc", "my group", "a.b_c:1"] {
+            assert_eq!(placement_group_problem(ok), None, "{ok}");
+        }
+        let long = "g".repeat(256);
+        for bad in [
+            "",
+            " pg",
+            "pg ",
+            "pg\u{1b}[31m",
+            "pg\n",
+            "pgé",
+            "pg\u{202e}",
+            &long,
+        ] {
+            assert!(placement_group_problem(bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn ids_are_printable_ascii_without_whitespace() {

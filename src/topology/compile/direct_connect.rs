@@ -12,27 +12,45 @@
 //! associations"). Those two checks run after the transit gateways
 //! ([`transit_checks`]).
 
-use super::super::format::{Document, VifSpec};
+use super::super::format::{Document, DxGatewaySpec, VifSpec};
 use super::{obj, settings, Compiler, Kind};
 use crate::model::*;
+use std::collections::HashMap;
 
 /// Default one-way latency from the Direct Connect location to on premises.
 const DEFAULT_DX_LATENCY_MS: f64 = 2.0;
 /// Default port speed, Gbit/s.
 const DEFAULT_DX_GBPS: f64 = 1.0;
-/// The fastest dedicated port AWS sells, Gbit/s.
-const MAX_DX_GBPS: f64 = 400.0;
+/// The port speeds AWS sells, Mbit/s: hosted connections at 50, 100, 200, 300,
+/// 400 and 500 Mbps and 1, 2, 5, 10 and 25 Gbps (AllocateHostedConnection's
+/// `bandwidth`), dedicated connections at 1, 10, 100 and 400 Gbps. Before stop 15
+/// any speed up to 400 passed, `1e-300` included, and flows over it ended
+/// `incomplete`.
+const DX_SPEEDS_MBPS: [u32; 13] = [
+    50, 100, 200, 300, 400, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 100_000, 400_000,
+];
+
+/// Whether `gbps` is one of [`DX_SPEEDS_MBPS`] (as written in Gbit/s: `0.05`, `10`).
+fn sold_speed(gbps: f64) -> bool {
+    DX_SPEEDS_MBPS
+        .iter()
+        .any(|&m| (gbps * 1000.0 - f64::from(m)).abs() < 1e-6)
+}
 
 pub fn compile(c: &mut Compiler<'_>, doc: &Document) {
+    // VGW id → the Direct Connect gateway it is associated with.
+    let mut associated: HashMap<&str, &str> = HashMap::new();
     for g in &doc.direct_connect_gateways {
         let id = g.id.get_ref().clone();
         let o = obj(Kind::DxGateway, &id);
+        let mut ok = vgw_associations(c, g, &o, &mut associated);
         let vgws: Vec<VgwIdx> = g
             .vpn_gateways
             .iter()
             .filter_map(|r| c.resolve(Kind::Vgw, r, &o).map(VgwIdx))
             .collect();
-        if vgws.len() != g.vpn_gateways.len() {
+        ok &= vgws.len() == g.vpn_gateways.len();
+        if !ok {
             continue;
         }
         c.register(Kind::DxGateway, &id, c.net.direct_connect_gateways.len());
@@ -64,9 +82,9 @@ pub fn compile(c: &mut Compiler<'_>, doc: &Document) {
             .bandwidth_gbps
             .as_ref()
             .map_or(DEFAULT_DX_GBPS, |b| *b.get_ref());
-        if !(gbps > 0.0 && gbps <= MAX_DX_GBPS) {
+        if !sold_speed(gbps) {
             let span = d.bandwidth_gbps.as_ref().map_or(d.id.span(), |b| b.span());
-            let msg = format!("bandwidth_gbps {gbps} is out of range: a Direct Connect port runs at more than 0 and at most {MAX_DX_GBPS} Gbit/s (dedicated 1, 10, 100, 400; hosted 0.05 to 25)");
+            let msg = format!("bandwidth_gbps = {} is not a port speed AWS sells; a Direct Connect connection runs at 1, 10, 100 or 400 Gbit/s (dedicated) or 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 5, 10 or 25 Gbit/s (hosted)", super::values::number_text(gbps));
             c.err("dx-bandwidth", span, &o, msg);
             ok = false;
         }
@@ -109,6 +127,51 @@ pub fn compile(c: &mut Compiler<'_>, doc: &Document) {
             virtual_interfaces: vifs,
         });
     }
+}
+
+/// Virtual private gateways per Direct Connect gateway: 20 ("You can associate
+/// up to 20 virtual private gateways … directly to an AWS Direct Connect
+/// gateway", AWS Prescriptive Guidance; "Direct Connect quotas": not adjustable).
+pub const MAX_VGWS_PER_DXGW: usize = 20;
+
+/// A Direct Connect gateway's `vpn_gateways`, as AWS associates them: each VGW
+/// once (the list is a set of associations), with at most one Direct Connect
+/// gateway ("The virtual private gateway must … not be associated with another
+/// Direct Connect gateway", CreateDirectConnectGatewayAssociation), and at most
+/// [`MAX_VGWS_PER_DXGW`]. An empty list is a gateway with no VGW association: one
+/// associated with a transit gateway, or one not yet associated. Before stop 15 a
+/// VGW listed twice passed. Whether the ids name VGWs is checked by the caller.
+fn vgw_associations<'d>(
+    c: &mut Compiler<'_>,
+    g: &'d DxGatewaySpec,
+    o: &str,
+    associated: &mut HashMap<&'d str, &'d str>,
+) -> bool {
+    let mut ok = true;
+    let id = g.id.get_ref().as_str();
+    for (k, r) in g.vpn_gateways.iter().enumerate() {
+        let vgw = r.get_ref().as_str();
+        let problem = match associated.get(vgw) {
+            Some(&other) if other == id => Some(format!(
+                "{vgw} is listed twice; a Direct Connect gateway is associated with a virtual private gateway once"
+            )),
+            Some(&other) => Some(format!(
+                "{vgw} is already associated with Direct Connect gateway {other}; AWS associates a virtual private gateway with one Direct Connect gateway"
+            )),
+            None if k == MAX_VGWS_PER_DXGW => Some(format!(
+                "{} virtual private gateways are more than the {MAX_VGWS_PER_DXGW} AWS associates with one Direct Connect gateway (a quota it does not raise)",
+                g.vpn_gateways.len()
+            )),
+            None => None,
+        };
+        if let Some(msg) = problem {
+            c.err("dxgw-vgw-association", r.span(), o, msg);
+            ok = false;
+        } else {
+            associated.insert(vgw, id);
+        }
+    }
+    ok
 }
 
 fn private_target(c: &mut Compiler<'_>, v: &VifSpec, vo: &str) -> Option<VifTarget> {

@@ -215,7 +215,7 @@ fn zone(c: &mut Compiler<'_>, z: &ZoneSpec, which: &str) -> Option<Zone> {
             };
             let h = HostIdx(c.resolve(Kind::Host, s, &o)?);
             if !matches!(c.net.external_hosts[h.ix()].site, ExternalSite::OnPrem(_)) {
-                c.err("zone-keys", s.span(), &o, format!("host {} is on the internet; an on-premises zone's server is a host behind a VPN gateway (`vgw`)", crate::escape::escape(s.get_ref())));
+                c.err("zone-keys", s.span(), &o, format!("host {} is on the internet; an on-premises zone's server is a host behind a VPN gateway (`vgw`)", s.get_ref()));
                 return None;
             }
             ZoneKind::OnPremises { server: h }
@@ -315,10 +315,7 @@ fn record(c: &mut Compiler<'_>, r: &RecordSpec, zone: Option<&str>, o: &str) -> 
                     "record-value",
                     r.value.span(),
                     o,
-                    format!(
-                        "an A record holds an IPv4 address, not `{}`",
-                        crate::escape::escape(value)
-                    ),
+                    format!("an A record holds an IPv4 address, not `{}`", value),
                 );
                 return None;
             }
@@ -330,10 +327,7 @@ fn record(c: &mut Compiler<'_>, r: &RecordSpec, zone: Option<&str>, o: &str) -> 
                     "record-value",
                     r.value.span(),
                     o,
-                    format!(
-                        "an AAAA record holds an IPv6 address, not `{}`",
-                        crate::escape::escape(value)
-                    ),
+                    format!("an AAAA record holds an IPv6 address, not `{}`", value),
                 );
                 return None;
             }
@@ -344,10 +338,7 @@ fn record(c: &mut Compiler<'_>, r: &RecordSpec, zone: Option<&str>, o: &str) -> 
                 "record-type",
                 r.kind.span(),
                 o,
-                format!(
-                    "unknown record type `{}` (A, AAAA or CNAME)",
-                    crate::escape::escape(other)
-                ),
+                format!("unknown record type `{}` (A, AAAA or CNAME)", other),
             );
             return None;
         }
@@ -391,10 +382,7 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
                     "resolver-endpoint",
                     e.direction.span(),
                     &o,
-                    format!(
-                        "unknown direction `{}` (inbound or outbound)",
-                        crate::escape::escape(other)
-                    ),
+                    format!("unknown direction `{}` (inbound or outbound)", other),
                 );
                 continue;
             }
@@ -451,10 +439,7 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
                     "resolver-rule",
                     r.endpoint.span(),
                     &o,
-                    format!(
-                        "unknown resolver endpoint `{}`",
-                        crate::escape::escape(r.endpoint.get_ref())
-                    ),
+                    format!("unknown resolver endpoint `{}`", r.endpoint.get_ref()),
                 );
                 None
             }
@@ -503,7 +488,7 @@ fn endpoints_and_rules(c: &mut Compiler<'_>, doc: &DnsDoc<'_>) {
                 &o,
                 format!(
                     "`dns_forwarder` names `{}`, which is not an inbound resolver endpoint",
-                    crate::escape::escape(f.get_ref())
+                    f.get_ref()
                 ),
             ),
         }

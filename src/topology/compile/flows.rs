@@ -199,6 +199,44 @@ fn endpoint(c: &mut Compiler<'_>, r: &S<String>, o: &str) -> Option<Endpoint> {
     })
 }
 
+/// Whether `src` may start a flow. An interface endpoint's network interfaces and
+/// an NLB's nodes are requester-managed: they answer connections made to them
+/// (and the node opens its own towards a target for each) but never start one, so
+/// a flow from one is refused (rule `flow-source`; before stop 15 it passed).
+fn starts_connections(c: &mut Compiler<'_>, src: Endpoint, r: &S<String>, o: &str) -> bool {
+    let Endpoint::Eni(e) = src else { return true };
+    if c.net
+        .enis
+        .get(e.ix())
+        .is_none_or(|x| x.instance != NO_INSTANCE)
+    {
+        return true;
+    }
+    let what = match c.net.privatelink_role(e) {
+        Some(PrivateLinkRole::Endpoint(i)) => format!(
+            "a network interface of interface endpoint {}",
+            c.net.interface_endpoints[i.ix()].id
+        ),
+        Some(PrivateLinkRole::LbNode(l)) => {
+            format!(
+                "a node of load balancer {}",
+                c.net.load_balancers[l.ix()].id
+            )
+        }
+        None => return true,
+    };
+    let name = r.get_ref();
+    let eni = &c.net.enis[e.ix()].id;
+    let subject = if name == eni {
+        format!("`from` names {eni}, {what}")
+    } else {
+        format!("`from` names {name}, whose first interface {eni} is {what}")
+    };
+    let msg = format!("{subject}: it answers connections made to it and never starts one; send the flow from an instance or a host");
+    c.err("flow-source", r.span(), o, msg);
+    false
+}
+
 fn has_ipv6(net: &Network, e: Endpoint) -> bool {
     match e {
         Endpoint::Eni(i) => net.enis[i.ix()].ipv6.is_some(),
@@ -326,7 +364,7 @@ pub fn flows(c: &mut Compiler<'_>, specs: &[FlowSpec]) {
                 None
             }
         };
-        let src = endpoint(c, &f.from, &o);
+        let src = endpoint(c, &f.from, &o).filter(|&s| starts_connections(c, s, &f.from, &o));
         // A destination named by DNS name: looked up from the source first.
         let by_name = looks_like_dns_name(c, &f.to);
         let (dst, mut dns) = match (by_name, src) {
@@ -468,7 +506,7 @@ fn unreachable_from_internet(
     (from_internet && !ipv6 && eni.public_ip.is_none()).then(|| {
         format!(
             "the internet reaches an instance only at its public IP, and {} has none: give it `public_ip` (its VPC needs an internet gateway), or send the flow the other way",
-            crate::escape::escape(&eni.id)
+            &eni.id
         )
     })
 }
@@ -497,7 +535,7 @@ fn dns_server(
             (_, b) => format!(
                 "an instance asks the Amazon resolver at its VPC's base +2{} or at 169.254.169.253, not `{}`",
                 b.map_or(String::new(), |b| format!(" ({b})")),
-                crate::escape::escape(text)
+                text
             ),
         },
         Endpoint::External(h) => match c.net.external_hosts.get(h.ix()) {
@@ -505,7 +543,7 @@ fn dns_server(
                 Some(a) if a.is_ipv4() == x.ip.is_ipv4() => return ip,
                 _ => format!(
                     "`{}` is not an IP address of the internet host's family (the resolver it asks, e.g. \"192.0.2.53\")",
-                    crate::escape::escape(text)
+                    text
                 ),
             },
             _ => "an on-premises host asks its own DNS server: set `dns_forwarder` on the host to a Route 53 Resolver inbound endpoint".to_string(),
@@ -612,17 +650,14 @@ fn lookup(
     match found {
         Some(d) if d != src => Some((d, l)),
         Some(_) => {
-            let msg = format!(
-                "`{}` resolves to {addr}, the flow's own source",
-                crate::escape::escape(raw)
-            );
+            let msg = format!("`{}` resolves to {addr}, the flow's own source", raw);
             c.err("flow-endpoints", f.to.span(), o, msg);
             None
         }
         None => {
             let msg = format!(
                 "`{}` resolves to {addr}, which no instance or host of the topology has",
-                crate::escape::escape(raw)
+                raw
             );
             c.err("flow-dns-target", f.to.span(), o, msg);
             None

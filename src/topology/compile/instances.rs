@@ -196,7 +196,7 @@ fn congestion(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpCongesti
                 o,
                 format!(
                     "unknown tcp_congestion `{}`; it is \"cubic\" (Linux's default), \"reno\" or \"none\" (no congestion window)",
-                    crate::escape::Escaped(other)
+                    other
                 ),
             );
             TcpCongestion::Cubic
@@ -208,21 +208,30 @@ fn congestion(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> TcpCongesti
 /// lists (p5.48xlarge); a larger one is almost surely a unit mistake.
 pub const BANDWIDTH_GBPS_MAX: f64 = 3200.0;
 
+/// Smallest `bandwidth_gbps` accepted: 0.01 (10 Mbit/s), below the smallest
+/// baseline AWS lists for any instance type (0.032 Gbit/s, t3.nano). Before stop
+/// 15 anything above 0 passed: `1e-300` made every frame take longer than the
+/// run to leave, and flows ended `incomplete` with no hint why.
+pub const BANDWIDTH_GBPS_MIN: f64 = 0.01;
+
 /// The instance's `bandwidth_gbps` in bits per second (the default when absent);
-/// not a number in (0, 3200] is an error (rule `instance-bandwidth`).
+/// not a number in [0.01, 3200] is an error (rule `instance-bandwidth`).
 fn bandwidth(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> u64 {
     let Some(v) = &spec.bandwidth_gbps else {
         return DEFAULT_INSTANCE_BANDWIDTH_BPS;
     };
     let g = *v.get_ref();
-    if g.is_finite() && g > 0.0 && g <= BANDWIDTH_GBPS_MAX {
-        return (g * 1e9).round().max(1.0) as u64;
+    if (BANDWIDTH_GBPS_MIN..=BANDWIDTH_GBPS_MAX).contains(&g) {
+        return (g * 1e9).round() as u64;
     }
     c.err(
         "instance-bandwidth",
         v.span(),
         o,
-        format!("bandwidth_gbps = {g} is out of range; it is the instance's network bandwidth in Gbit/s, more than 0 and at most {BANDWIDTH_GBPS_MAX}"),
+        format!(
+            "bandwidth_gbps = {} is out of range; it is the instance's network bandwidth in Gbit/s, from {BANDWIDTH_GBPS_MIN} (10 Mbit/s) to {BANDWIDTH_GBPS_MAX}",
+            super::values::number_text(g)
+        ),
     );
     DEFAULT_INSTANCE_BANDWIDTH_BPS
 }
@@ -244,7 +253,7 @@ fn forwarding(c: &mut Compiler<'_>, o: &str, spec: &InstanceSpec) -> Forwarding 
                 o,
                 format!(
                     "unknown forward `{}`; it is \"none\" (the default), \"router\" (pass packets for others on, TTL decremented) or \"nat\" (a NAT instance: masquerade)",
-                    crate::escape::Escaped(other)
+                    other
                 ),
             );
             Forwarding::None
@@ -387,10 +396,16 @@ pub fn instances(c: &mut Compiler<'_>, specs: Vec<InstanceSpec>) {
         c.register(Kind::Instance, &name, inst.ix());
         let tcp = tcp_buffers(c, &o, &spec);
         let bandwidth_bps = bandwidth(c, &o, &spec);
-        let placement_group = spec
-            .cluster_placement_group
-            .as_ref()
-            .map(|g| g.get_ref().clone());
+        let placement_group =
+            spec.cluster_placement_group.as_ref().and_then(
+                |g| match names::placement_group_problem(g.get_ref()) {
+                    Some(problem) => {
+                        c.err("placement-group-name", g.span(), &o, problem);
+                        None
+                    }
+                    None => Some(g.get_ref().clone()),
+                },
+            );
         let forward = forwarding(c, &o, &spec);
         c.net.instances.push(Instance {
             id,

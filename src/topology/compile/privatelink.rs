@@ -158,7 +158,7 @@ fn load_balancers(c: &mut Compiler<'_>, specs: &[LoadBalancerSpec]) {
         if lb.kind.get_ref() != "network" {
             let msg = format!(
                 "kind `{}` is not modelled; only `network` (a Network Load Balancer, as PrivateLink needs)",
-                crate::escape::escape(lb.kind.get_ref())
+                lb.kind.get_ref()
             );
             c.err("lb-kind", lb.kind.span(), &o, msg);
             continue;
@@ -187,7 +187,7 @@ fn load_balancers(c: &mut Compiler<'_>, specs: &[LoadBalancerSpec]) {
                 other => {
                     let msg = format!(
                         "listener protocol `{}` is not modelled; use `tcp` or `udp`",
-                        crate::escape::escape(other)
+                        other
                     );
                     c.err("listener-protocol", l.protocol.span(), &o, msg);
                     ok = false;
@@ -297,7 +297,7 @@ fn vpc_endpoints(c: &mut Compiler<'_>, specs: &[VpcEndpointSpec]) {
         if e.kind.get_ref() != "interface" {
             let msg = format!(
                 "type `{}` does not belong here: `[[vpc_endpoint]]` is an interface endpoint (`type = \"interface\"`); gateway endpoints are `[[gateway_endpoint]]`",
-                crate::escape::escape(e.kind.get_ref())
+                e.kind.get_ref()
             );
             c.err("endpoint-type", e.kind.span(), &o, msg);
             continue;

@@ -124,11 +124,7 @@ fn run_end_ns(net: &Network) -> u64 {
 /// A time in milliseconds as written, short: `1e308`, not its 309 digits, and
 /// `1.8446744073709552e19` for what was `u64::MAX` in the file.
 fn ms_text(ms: f64) -> String {
-    if ms.is_finite() && ms.abs() >= 1e15 {
-        format!("{ms:e}")
-    } else {
-        format!("{ms}")
-    }
+    super::values::number_text(ms)
 }
 
 /// A time in milliseconds, checked: finite, not negative, not after `end_ns`.

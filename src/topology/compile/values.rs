@@ -15,6 +15,17 @@ pub struct Values<'a> {
     pub object: &'a str,
 }
 
+/// A number from the file as printed in a message, short: `1e308`, not its 309
+/// digits, and `1e-300`, not 300 zeros (Rust's `{}` writes every digit). Every
+/// message that quotes a number read from the input goes through here.
+pub fn number_text(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Protocol names accepted in rules (AWS console names).
 pub const PROTOCOL_NAMES: &[&str] = &["all", "tcp", "udp", "icmp", "icmpv6"];
 
