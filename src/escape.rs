@@ -57,6 +57,12 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// A path as messages print it: `display()`, escaped (a file may be called
+/// anything, ESC and newlines included).
+pub fn path(p: impl AsRef<std::path::Path>) -> String {
+    escape(&p.as_ref().display().to_string()).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

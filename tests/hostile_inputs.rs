@@ -813,3 +813,72 @@ fn values_in_messages_are_escaped_once() {
         has(&errors(&text), &format!("unknown {key} `a\\\\b`"));
     }
 }
+
+/// The Direct Connect quotas AWS documents, at their limits: 100 on-premises
+/// prefixes of each family per connection (its BGP sessions), 200 allowed
+/// prefixes per transit gateway association, 6 transit gateways per Direct
+/// Connect gateway. One more of each is an error (the invalid examples
+/// `dx-bgp-routes.toml` and `dxgw-quota.toml` show the messages).
+#[test]
+fn direct_connect_quotas_take_their_documented_limits() {
+    let v4 = |n: usize| {
+        (0..n)
+            .map(|k| format!("\"192.168.{k}.0/24\""))
+            .collect::<Vec<_>>()
+    };
+    let v6 = |n: usize| {
+        (0..n)
+            .map(|k| format!("\"fd00:{k:x}::/48\""))
+            .collect::<Vec<_>>()
+    };
+    let connection = |cidrs: Vec<String>| {
+        format!(
+            "[[vpc]]\nid = \"vpc-a\"\nregion = \"us-east-1\"\ncidr = \"10.0.0.0/16\"\n\
+             [[vpn_gateway]]\nid = \"vgw-a\"\nvpc = \"vpc-a\"\n\
+             [[direct_connect]]\nid = \"dxcon-a\"\nonprem_cidrs = [{}]\n\
+             virtual_interfaces = [{{ id = \"dxvif-a\", kind = \"private\", vgw = \"vgw-a\" }}]\n",
+            cidrs.join(", ")
+        )
+    };
+    assert!(loads(&connection([v4(100), v6(100)].concat())));
+    has(
+        &errors(&connection([v4(100), v6(101)].concat())),
+        "101 IPv6 prefixes in onprem_cidrs are more than the 100",
+    );
+    has(
+        &errors(&connection([v6(3), v4(101)].concat())),
+        "101 IPv4 prefixes in onprem_cidrs are more than the 100",
+    );
+    let quota = example("invalid/dxgw-quota.toml");
+    let fixed = quota.replace(", \"172.16.200.0/24\"]", "]").replace(
+        "tgw = \"tgw-7\"\nkind = \"direct-connect-gateway\"\ndx_gateway = \"dxgw-a\"",
+        "tgw = \"tgw-7\"\nkind = \"direct-connect-gateway\"\ndx_gateway = \"dxgw-b\"",
+    );
+    assert_eq!(fixed.matches("dx_gateway = \"dxgw-a\"").count(), 6);
+    assert!(loads(&fixed), "{:?}", errors(&fixed));
+    assert_eq!(errors(&quota).len(), 2);
+}
+
+/// Before: `check` printed the file's name raw in its `OK` and `invalid
+/// topology` lines, so a file called with an escape sequence drove the terminal.
+#[test]
+fn file_names_are_printed_escaped() {
+    let dir = std::env::temp_dir().join(format!("peeremu-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = dir.join("ok\u{1b}[31m.toml");
+    std::fs::write(&good, example("two-vpc-peering.toml")).expect("write");
+    let bad = dir.join("bad\u{1b}[31m.toml");
+    std::fs::write(&bad, "[[vpc]]\nid = 1\n").expect("write");
+    for (file, code, shown) in [
+        (&good, 0, "ok\\u{1b}[31m.toml: OK — "),
+        (&bad, 2, "bad\\u{1b}[31m.toml: invalid topology ("),
+    ] {
+        let out = peeremu(&["check", &file.to_string_lossy()]);
+        assert_eq!(out.status.code(), Some(code));
+        let all = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert!(text.contains(shown), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,7 +58,7 @@ pub fn main(args: Args) -> u8 {
             Err(e) => {
                 crate::output::console::eprint(format_args!(
                     "peeremu bench: cannot benchmark the route tables of {}:\n{e}",
-                    path.display()
+                    crate::escape::path(path)
                 ));
                 EXIT_INVALID
             }
@@ -66,7 +66,7 @@ pub fn main(args: Args) -> u8 {
     }
     let (v4, v6, origin) = match (&args.fib, args.synthetic) {
         (Some(path), _) => match load::load_file(path) {
-            Ok(list) => (list.v4, list.v6, path.display().to_string()),
+            Ok(list) => (list.v4, list.v6, crate::escape::path(path)),
             Err(e) => {
                 crate::errln!("peeremu bench: {e}");
                 return EXIT_INVALID;

@@ -97,13 +97,13 @@ pub fn main(args: Args) -> u8 {
                 if n > 0 && args.deny_warnings {
                     crate::errln!(
                         "{}: invalid topology ({}, denied by --deny-warnings)",
-                        path.display(),
+                        crate::escape::path(path),
                         plural(n, "warning", "warnings")
                     );
                     code = super::EXIT_INVALID;
                     continue;
                 }
-                let line = format!("{}: OK — {}\n", path.display(), summary(&net));
+                let line = format!("{}: OK — {}\n", crate::escape::path(path), summary(&net));
                 if let Err(e) = console::print(&line) {
                     return console::finish(code, Err(e));
                 }
@@ -112,7 +112,7 @@ pub fn main(args: Args) -> u8 {
                 console::eprint(format_args!("{e}"));
                 crate::errln!(
                     "{}: invalid topology ({})",
-                    path.display(),
+                    crate::escape::path(path),
                     plural(e.messages.len(), "error", "errors")
                 );
                 code = super::EXIT_INVALID;

@@ -268,7 +268,7 @@ fn load_and_run(file: &Path, seed: u64) -> Result<(Network, Vec<FlowReport>), St
         ..Default::default()
     };
     let r = run_network(&net, &config, &mut NullObserver)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+        .map_err(|e| format!("{}: {e}", crate::escape::path(file)))?;
     Ok((net, r.reports))
 }
 
@@ -291,8 +291,8 @@ pub fn main(args: Args) -> u8 {
     if c.flows.iter().all(|r| r.a.is_none() || r.b.is_none()) {
         crate::errln!(
             "peeremu compare: {} and {} have no flow name in common: nothing to compare",
-            args.a.display(),
-            args.b.display()
+            crate::escape::path(&args.a),
+            crate::escape::path(&args.b)
         );
         return EXIT_INVALID;
     }
@@ -302,7 +302,10 @@ pub fn main(args: Args) -> u8 {
         Some(p) if p.as_os_str() == "-" => console::print(&json),
         Some(p) => {
             if let Err(e) = crate::output::whole_file::write(p, json.as_bytes()) {
-                crate::errln!("peeremu compare: cannot write {}: {e}", p.display());
+                crate::errln!(
+                    "peeremu compare: cannot write {}: {e}",
+                    crate::escape::path(p)
+                );
                 return EXIT_INVALID;
             }
             console::print(&render(&c))

@@ -56,17 +56,18 @@ pub fn main(args: Args) -> u8 {
         onprem_cidrs: a.onprem_cidr.clone(),
     };
     let name = a.out.display().to_string();
+    let shown = crate::escape::path(&a.out);
     match aws::import(&a.dir, &opts, &name) {
         Ok(done) => {
             // Whole or not at all: a full disk must not leave a truncated topology.
             if let Err(e) = crate::output::whole_file::write(&a.out, done.toml.as_bytes()) {
-                crate::errln!("peeremu import: cannot write {name}: {e}; nothing written");
+                crate::errln!("peeremu import: cannot write {shown}: {e}; nothing written");
                 return EXIT_INVALID;
             }
             // A closed stdout (`| head`) is not an error of the import: the file is
             // written (exit 0); a full one is reported (exit 2).
             let written =
-                crate::output::console::printf(format_args!("{}\nwrote {name}\n", done.report()));
+                crate::output::console::printf(format_args!("{}\nwrote {shown}\n", done.report()));
             crate::output::console::finish(EXIT_OK, written)
         }
         Err(e) => {

@@ -255,7 +255,7 @@ pub fn main(args: Args) -> u8 {
                 if crate::warnings::print(&warnings) > 0 && args.deny_warnings {
                     errln!(
                         "{}: {} warning(s) and --deny-warnings: not running",
-                        args.topology.display(),
+                        crate::escape::path(&args.topology),
                         warnings.len()
                     );
                     return EXIT_INVALID;
@@ -313,7 +313,7 @@ pub fn main(args: Args) -> u8 {
         Err(e) => {
             errln!(
                 "peeremu run: cannot write outputs in {}: {e}",
-                folder.staging().display()
+                crate::escape::path(folder.staging())
             );
             return EXIT_INVALID;
         }
@@ -348,7 +348,7 @@ pub fn main(args: Args) -> u8 {
     let unwritten = |e: std::io::Error| {
         errln!(
             "peeremu run: writing outputs failed: {e}; {} was left as it was",
-            out_dir.display()
+            crate::escape::path(&out_dir)
         );
         EXIT_INVALID
     };
@@ -377,7 +377,7 @@ pub fn main(args: Args) -> u8 {
     if let Err(e) = folder.commit() {
         errln!(
             "peeremu run: cannot put the outputs in place at {}: {e}",
-            out_dir.display()
+            crate::escape::path(&out_dir)
         );
         return EXIT_INVALID;
     }
@@ -416,7 +416,7 @@ fn write_report(network: &Network, summary: &Summary, reports: &[FlowReport], ou
         errln!(
             "peeremu run: warning: cannot write {} in {}: {e}",
             report_html::REPORT_FILE,
-            out_dir.display()
+            crate::escape::path(&out_dir)
         );
     }
 }
@@ -484,7 +484,7 @@ fn report(
                 summary.frames_not_captured
             ));
         }
-        text.push_str(&format!("outputs: {}\n", out_dir.display()));
+        text.push_str(&format!("outputs: {}\n", crate::escape::path(&out_dir)));
         text.push_str(&phases.line(summary.totals.frames));
         text.push('\n');
         return console::print(&text);

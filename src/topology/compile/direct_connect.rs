@@ -12,7 +12,7 @@
 //! associations"). Those two checks run after the transit gateways
 //! ([`transit_checks`]).
 
-use super::super::format::{Document, DxGatewaySpec, VifSpec};
+use super::super::format::{Document, DxGatewaySpec, VifSpec, S};
 use super::{obj, settings, Compiler, Kind};
 use crate::model::*;
 use std::collections::HashMap;
@@ -50,7 +50,7 @@ pub fn compile(c: &mut Compiler<'_>, doc: &Document) {
             .filter_map(|r| c.resolve(Kind::Vgw, r, &o).map(VgwIdx))
             .collect();
         ok &= vgws.len() == g.vpn_gateways.len();
-        if !ok {
+        if !ok || !vpcs_apart(c, g, &vgws, &o) {
             continue;
         }
         c.register(Kind::DxGateway, &id, c.net.direct_connect_gateways.len());
@@ -68,6 +68,7 @@ pub fn compile(c: &mut Compiler<'_>, doc: &Document) {
             .filter_map(|s| c.values(&o).ipnet(s))
             .collect();
         let mut ok = cidrs.len() == d.onprem_cidrs.len();
+        ok &= bgp_routes(c, &d.onprem_cidrs, &cidrs, &o);
         let ms = d
             .latency_ms
             .as_ref()
@@ -129,6 +130,36 @@ pub fn compile(c: &mut Compiler<'_>, doc: &Document) {
     }
 }
 
+/// Prefixes a virtual interface's BGP session takes from on premises, per address
+/// family: "If you advertise more than 100 routes each for IPv4 and IPv6 over the
+/// BGP session, the BGP session will go into an idle state with the BGP session
+/// DOWN" ("Direct Connect quotas"; not adjustable).
+pub const MAX_ONPREM_ROUTES_PER_FAMILY: usize = 100;
+
+/// A connection's `onprem_cidrs` are the routes every one of its virtual
+/// interfaces advertises: over [`MAX_ONPREM_ROUTES_PER_FAMILY`] of one family,
+/// AWS takes the BGP session down and nothing crosses (rule `dx-bgp-routes`, at
+/// the first prefix too many).
+fn bgp_routes(c: &mut Compiler<'_>, specs: &[S<String>], cidrs: &[ipnet::IpNet], o: &str) -> bool {
+    if cidrs.len() != specs.len() {
+        return true; // a prefix is broken (reported); counts would mislead
+    }
+    for (family, v4) in [("IPv4", true), ("IPv6", false)] {
+        let of_family: Vec<usize> = (0..cidrs.len())
+            .filter(|&k| matches!(cidrs[k], ipnet::IpNet::V4(_)) == v4)
+            .collect();
+        if let Some(&k) = of_family.get(MAX_ONPREM_ROUTES_PER_FAMILY) {
+            let msg = format!(
+                "{} {family} prefixes in onprem_cidrs are more than the {MAX_ONPREM_ROUTES_PER_FAMILY} a virtual interface's BGP session takes from on premises; AWS puts the session down (idle) and nothing crosses: summarise them",
+                of_family.len()
+            );
+            c.err("dx-bgp-routes", specs[k].span(), o, msg);
+            return false;
+        }
+    }
+    true
+}
+
 /// Virtual private gateways per Direct Connect gateway: 20 ("You can associate
 /// up to 20 virtual private gateways … directly to an AWS Direct Connect
 /// gateway", AWS Prescriptive Guidance; "Direct Connect quotas": not adjustable).
@@ -172,6 +203,41 @@ fn vgw_associations<'d>(
         }
     }
     ok
+}
+
+/// "The VPCs to which you connect through a Direct Connect gateway cannot have
+/// overlapping CIDR blocks" (Direct Connect User Guide, "Virtual private gateway
+/// associations"): rule `dxgw-vpc-overlap`, at the later VGW of the list. Before
+/// stop 15 two VPCs of one block behind one gateway passed.
+fn vpcs_apart(c: &mut Compiler<'_>, g: &DxGatewaySpec, vgws: &[VgwIdx], o: &str) -> bool {
+    let mut seen: Vec<(VgwIdx, VpcIdx)> = Vec::new();
+    for (k, &v) in vgws.iter().enumerate() {
+        let Some(vpc) = c.net.vpn_gateways[v.ix()].vpc else {
+            continue;
+        };
+        for &(w, other) in &seen {
+            let (a, b) = (&c.net.vpcs[vpc.ix()], &c.net.vpcs[other.ix()]);
+            let clash = a.cidrs.iter().find_map(|x| {
+                b.cidrs
+                    .iter()
+                    .find(|y| x.contains(&y.network()) || y.contains(&x.network()))
+                    .map(|y| (x, y))
+            });
+            if let Some((x, y)) = clash {
+                let msg = format!(
+                    "{x} ({} behind {}) overlaps {y} ({} behind {}); the VPCs behind one Direct Connect gateway cannot have overlapping CIDR blocks",
+                    a.id,
+                    c.net.vpn_gateways[v.ix()].id,
+                    b.id,
+                    c.net.vpn_gateways[w.ix()].id
+                );
+                c.err("dxgw-vpc-overlap", g.vpn_gateways[k].span(), o, msg);
+                return false;
+            }
+        }
+        seen.push((v, vpc));
+    }
+    true
 }
 
 fn private_target(c: &mut Compiler<'_>, v: &VifSpec, vo: &str) -> Option<VifTarget> {
