@@ -882,3 +882,58 @@ fn file_names_are_printed_escaped() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Before: a float where an integer belongs was printed as serde renders it
+/// (`mtu = 1e308`: 309 digits), in Rust's words ("expected i64"), for an object
+/// called "direct connect dxcon-jumbo" where every other message says "Direct
+/// Connect connection"; and `ports = -1` read "port range -1--1".
+#[test]
+fn type_errors_print_numbers_short_and_in_plain_words() {
+    let dx = example("direct-connect-jumbo.toml");
+    let text = dx.replacen(
+        "vgw = \"vgw-app\", mtu = 9001 }",
+        "vgw = \"vgw-app\", mtu = 1e308 }",
+        1,
+    );
+    assert_ne!(text, dx);
+    let msgs = errors(&text);
+    has(
+        &msgs,
+        "Direct Connect connection dxcon-jumbo: invalid type: floating point `1e308`, expected an integer",
+    );
+    assert!(msgs.iter().all(|m| m.len() < 200), "{msgs:?}");
+    let peering = example("two-vpc-peering.toml");
+    for (from, to, says) in [
+        (
+            "port = 5432\n",
+            "port = 1e-300\n",
+            "invalid type: floating point `1e-300`, expected an integer",
+        ),
+        (
+            "ports = \"22\"",
+            "ports = -1",
+            "security group sg-app: port -1 is out of range; ports are 0–65535",
+        ),
+        (
+            "ports = \"22\"",
+            "ports = \"22-70000\"",
+            "port range 22-70000 is out of range",
+        ),
+    ] {
+        let text = peering.replacen(from, to, 1);
+        assert_ne!(text, peering, "{from}");
+        has(&errors(&text), says);
+    }
+}
+
+/// Before: an id of 100,000 characters was printed whole in its error's object
+/// (a 100,000-character line); it is cut after 80 characters, with its length.
+#[test]
+fn a_very_long_id_is_not_printed_whole() {
+    let id = format!("vpc-{}", "a".repeat(100_000));
+    let text = format!("[[vpc]]\nid = \"{id}\"\nregion = \"us-east-1\"\ncidr = \"10.0.0.0/16\"\n");
+    let msgs = errors(&text);
+    has(&msgs, "100004 characters is too long (at most 255)");
+    has(&msgs, "… (100008 characters): ");
+    assert!(msgs.iter().all(|m| m.len() < 400), "{}", msgs[0].len());
+}

@@ -34,10 +34,25 @@ impl std::fmt::Display for Located {
         // printed escaped, so a hostile file cannot split lines or drive the terminal.
         write!(f, "{}:{}:{}: ", Escaped(&self.file), self.line, self.col)?;
         if !self.diag.object.is_empty() {
-            write!(f, "{}: ", Escaped(&self.diag.object))?;
+            write!(f, "{}: ", Escaped(&shortened(&self.diag.object)))?;
         }
         write!(f, "{}", Escaped(&self.diag.message))
     }
+}
+
+/// Longest object label printed whole. Valid ids are at most 255 characters, so
+/// only an object named by an id that is itself the error (too long) is cut.
+const MAX_OBJECT_CHARS: usize = 600;
+
+/// `object`, or its start and its length when it is longer than
+/// [`MAX_OBJECT_CHARS`]: a 100,000-character id made a 100,000-character line.
+fn shortened(object: &str) -> std::borrow::Cow<'_, str> {
+    let n = object.chars().count();
+    if n <= MAX_OBJECT_CHARS {
+        return object.into();
+    }
+    let head: String = object.chars().take(80).collect();
+    format!("{head}… ({n} characters)").into()
 }
 
 /// Collects diagnostics while loading.

@@ -226,11 +226,20 @@ fn broken_of(value: &toml::Spanned<DeValue<'_>>, key: &str) -> Broken {
 
 /// `vpc vpc-a` when the table has an id (or name), else `[[vpc]]`.
 fn object_label(value: &toml::Spanned<DeValue<'_>>, key: &str) -> String {
-    let word = key
-        .replace('_', " ")
-        .replace("network acl", "network ACL")
-        .replace("nat ", "NAT ")
-        .replace("vpn ", "VPN ");
+    // As compiled objects are called (`Kind::word`), so one object has one name.
+    let word = match key {
+        "tgw_attachment" => "transit gateway attachment".to_string(),
+        "tgw_route_table" => "transit gateway route table".to_string(),
+        "direct_connect" => "Direct Connect connection".to_string(),
+        "direct_connect_gateway" => "Direct Connect gateway".to_string(),
+        "vpc_endpoint" => "interface endpoint".to_string(),
+        "egress_only_internet_gateway" => "egress-only internet gateway".to_string(),
+        _ => key
+            .replace('_', " ")
+            .replace("network acl", "network ACL")
+            .replace("nat ", "NAT ")
+            .replace("vpn ", "VPN "),
+    };
     let id = ["id", "name"].iter().find_map(|k| {
         value
             .get_ref()
@@ -269,8 +278,27 @@ fn explain(msg: &str) -> (&'static str, String, Option<String>) {
     ("type", msg.to_string(), None)
 }
 
+/// Serde's message on one line, in a user's words: its Rust type names (`expected
+/// i64`) said plainly, and a float quoted short (`1e308`, not its 309 digits, as
+/// serde prints it).
 fn clean(msg: &str) -> String {
-    msg.trim().replace('\n', " ")
+    let mut m = msg
+        .trim()
+        .replace('\n', " ")
+        .replace("expected i64", "expected an integer")
+        .replace("expected f64", "expected a number")
+        .replace("expected u32", "expected an integer from 0 to 4294967295");
+    if let Some((head, rest)) = m.split_once("floating point `") {
+        if let Some((num, tail)) = rest.split_once('`') {
+            if let Ok(x) = num.parse::<f64>() {
+                m = format!(
+                    "{head}floating point `{}`{tail}",
+                    super::compile::number_text(x)
+                );
+            }
+        }
+    }
+    m
 }
 
 #[cfg(test)]

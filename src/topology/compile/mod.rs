@@ -30,6 +30,7 @@ use super::{names, suggest};
 use crate::model::*;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+pub(super) use values::number_text;
 
 pub use values::Values;
 

@@ -199,7 +199,11 @@ impl Values<'_> {
             self.err(
                 "port-range",
                 p.span(),
-                format!("port range {from}-{to} is out of range; ports are 0–65535"),
+                if from == to {
+                    format!("port {from} is out of range; ports are 0–65535")
+                } else {
+                    format!("port range {from}-{to} is out of range; ports are 0–65535")
+                },
             );
             return None;
         }
