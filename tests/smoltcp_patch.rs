@@ -142,7 +142,9 @@ fn tcp_connects_and_carries_data_beside_many_udp_sockets() {
 fn inject_fragment(device: &mut Loopback, ident: u16, offset: u16, more: bool, part: &[u8]) {
     use smoltcp::phy::{Device, TxToken};
     use smoltcp::wire::{IpProtocol, Ipv4Address, Ipv4Packet};
-    let tx = device.transmit(Instant::ZERO).expect("loopback takes frames");
+    let tx = device
+        .transmit(Instant::ZERO)
+        .expect("loopback takes frames");
     tx.consume(20 + part.len(), |buf| {
         let mut ip = Ipv4Packet::new_unchecked(buf);
         ip.set_version(4);
