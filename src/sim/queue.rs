@@ -45,6 +45,13 @@ pub struct EventQueue<T> {
     occupied: u64,
 }
 
+/// `v.push(e)` where it needs to grow, out of the refill loop (see there).
+#[cold]
+#[inline(never)]
+fn push_grown<E>(v: &mut Vec<E>, e: E) {
+    v.push(e);
+}
+
 /// Bucket `b`'s bit of `occupied`: `b - 1`, and 63 for buckets 0 and 64 (a rotate).
 #[inline]
 fn bit(b: usize) -> u64 {
@@ -132,7 +139,15 @@ impl<T: Copy> EventQueue<T> {
         let buckets = &mut *self.buckets;
         for &(t, p) in &from {
             let b = (64 - (t ^ last).leading_zeros()) as usize;
-            buckets[b].push((t, p));
+            let bucket = &mut buckets[b];
+            // Growing is rare (buckets keep their capacity) and out of line, so
+            // the loop keeps its state in registers instead of saving it around
+            // a call on every move (37 → fewer instructions per event moved).
+            if bucket.len() < bucket.capacity() {
+                bucket.push((t, p));
+            } else {
+                push_grown(bucket, (t, p));
+            }
             landed |= bit(b);
         }
         self.occupied |= landed;
