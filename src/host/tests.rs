@@ -504,3 +504,179 @@ fn a_fragment_beyond_the_reassembly_slots_is_reported() {
         assert_eq!(why, want, "datagram {ident}");
     }
 }
+
+/// A plain UDP datagram from `src`:`sport` to `dst`:`dport` with `payload`,
+/// from the router's MAC (header checksum filled; the UDP checksum is left as
+/// etherparse computes it for A → B, which the host does not verify).
+fn udp_frame(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut frame = frame_a_to_b(|ip, f| ip.udp(sport, dport).write(f, payload));
+    let mut p = Ipv4Packet::new_unchecked(&mut frame[ETHERNET_HEADER_LEN..]);
+    p.set_src_addr(src);
+    p.set_dst_addr(dst);
+    p.fill_checksum();
+    frame
+}
+
+/// Sinks count plain UDP datagrams themselves when smoltcp would only queue them
+/// for the sink to read (`Host::sink_takes_directly`, issue #11). For datagrams
+/// that take that path and for near misses that must not, a host reports,
+/// sends and counts exactly what a host without the direct path does, frame
+/// after frame (the same two hosts throughout, so the sink's socket state
+/// carries over).
+#[test]
+fn sinks_count_datagrams_the_same_with_and_without_smoltcp() {
+    let plan = udp_plan(100, 10);
+    let host = |direct: bool| {
+        let mut b = Host::new(config(1, B));
+        b.add_server(&plan);
+        // A UDP client of B bound to another sink's port: that sink is not the
+        // only socket on its port, so it never takes the direct path.
+        let shared = FlowPlan {
+            flow: FlowIdx(1),
+            src_ip: IpAddr::V4(B),
+            dst_ip: IpAddr::V4(A),
+            local_port: 6001,
+            ..udp_plan(100, 1)
+        };
+        b.add_server(&FlowPlan {
+            flow: FlowIdx(2),
+            port: 6001,
+            ..udp_plan(100, 1)
+        });
+        b.add_client(shared, GeneratorTimeouts::default());
+        b.direct_rx = direct;
+        b
+    };
+    let tagged = |len: usize, flow: u32| {
+        let mut p = vec![0u8; len];
+        super::tag::Tag {
+            flow,
+            seq: 1,
+            sent_ns: 400,
+        }
+        .write(&mut p);
+        p
+    };
+    let bcast = Ipv4Addr::new(10, 0, 2, 255);
+    let mut cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        (
+            "tagged",
+            udp_frame(A, B, 40000, 5001, &tagged(100, 0)),
+            true,
+        ),
+        (
+            "short: timed on arrival",
+            udp_frame(A, B, 40000, 5001, &[7; 5]),
+            true,
+        ),
+        ("empty", udp_frame(A, B, 40000, 5001, &[]), true),
+        (
+            "tag of another flow",
+            udp_frame(A, B, 40000, 5001, &tagged(100, 3)),
+            true,
+        ),
+        (
+            "unknown source",
+            udp_frame(A, B, 40001, 5001, &tagged(100, 0)),
+            true,
+        ),
+        (
+            "no sink on the port",
+            udp_frame(A, B, 40000, 5002, &tagged(100, 0)),
+            false,
+        ),
+        (
+            "a client shares the port",
+            udp_frame(A, B, 40000, 6001, &tagged(100, 2)),
+            false,
+        ),
+        (
+            "to another address",
+            udp_frame(A, Ipv4Addr::new(10, 0, 2, 21), 40000, 5001, &[1; 20]),
+            false,
+        ),
+        (
+            "from the subnet broadcast",
+            udp_frame(bcast, B, 40000, 5001, &[1; 20]),
+            false,
+        ),
+        (
+            "from 255.255.255.255",
+            udp_frame(Ipv4Addr::BROADCAST, B, 40000, 5001, &[1; 20]),
+            false,
+        ),
+        (
+            "from a multicast group",
+            udp_frame(Ipv4Addr::new(224, 0, 0, 5), B, 40000, 5001, &[1; 20]),
+            false,
+        ),
+        (
+            "from 0.0.0.0",
+            udp_frame(Ipv4Addr::UNSPECIFIED, B, 40000, 5001, &[1; 20]),
+            false,
+        ),
+    ];
+    // UDP length fields beyond the packet and below the header; port 0.
+    for (name, len) in [("UDP length too long", 60u16), ("UDP length too short", 7)] {
+        let mut f = udp_frame(A, B, 40000, 5001, &[1; 20]);
+        f[ETHERNET_HEADER_LEN + 24..ETHERNET_HEADER_LEN + 26].copy_from_slice(&len.to_be_bytes());
+        cases.push((name, f, false));
+    }
+    cases.push(("to port 0", udp_frame(A, B, 40000, 0, &[1; 20]), false));
+    // A first fragment (MF set).
+    let mut f = udp_frame(A, B, 40000, 5001, &[1; 20]);
+    f[ETHERNET_HEADER_LEN + 6] |= 0x20;
+    cases.push(("a fragment", f, false));
+    // The same datagram again at the end: the socket state after the misses.
+    cases.push((
+        "tagged, again",
+        udp_frame(A, B, 40000, 5001, &tagged(100, 0)),
+        true,
+    ));
+
+    let (mut fast, mut slow) = (host(true), host(false));
+    let fresh_stats = || {
+        (0..3)
+            .map(|i| {
+                FlowStats::for_plan(&FlowPlan {
+                    flow: FlowIdx(i),
+                    ..plan.clone()
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mut fast_stats, mut slow_stats) = (fresh_stats(), fresh_stats());
+    let mut pool = BufferPool::default();
+    let mut t = 1_000_000u64;
+    for (name, frame, direct) in cases {
+        // The decision alone, on a host with nothing queued.
+        let mut probe = host(true);
+        let mut scratch = fresh_stats();
+        let ip = &frame[ETHERNET_HEADER_LEN..];
+        assert_eq!(
+            probe.sink_takes_directly(ip, t, &mut scratch),
+            direct,
+            "{name}"
+        );
+        let mut run = |h: &mut Host, stats: &mut Vec<FlowStats>| {
+            h.receive(frame.clone(), t, 300, stats);
+            let why = h.take_discarded(&mut pool).map(|d| d.0);
+            let mut out = Vec::new();
+            let next = h.poll(t, &mut pool, stats, &mut out);
+            (why, out, next)
+        };
+        let a = run(&mut fast, &mut fast_stats);
+        let b = run(&mut slow, &mut slow_stats);
+        assert_eq!(a, b, "{name}: what the host reported and sent");
+        t += 1_000;
+    }
+    for (a, b) in fast_stats.iter_mut().zip(&mut slow_stats) {
+        a.latency();
+        b.latency();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+    assert_eq!(
+        fast_stats[0].delivered_packets, 5,
+        "tagged twice, short, empty, other tag"
+    );
+}

@@ -170,6 +170,10 @@ pub struct UdpSink {
     /// ([`source_key`]) rather than `IpAddr` enums, hashed with FxHash (a hub's
     /// sink may serve hundreds of flows; a bisection cost a dozen wide compares).
     by_source: HashMap<SourceKey, FlowIdx, FxBuild>,
+    /// Whether no UDP client of the host is bound to `port` (smoltcp could give
+    /// it a datagram for this port first), as found when the host had the given
+    /// number of generators: see [`UdpSink::sole_on_port`].
+    sole: Option<(usize, bool)>,
 }
 
 /// A datagram's (source address, source port) as integers: address bits, then the
@@ -191,6 +195,7 @@ impl UdpSink {
             port,
             max_datagram,
             by_source: HashMap::default(),
+            sole: None,
         }
     }
 
@@ -245,20 +250,59 @@ impl UdpSink {
             let Ok((data, meta)) = socket.recv() else {
                 break;
             };
-            let key = source_key(meta.endpoint.addr, meta.endpoint.port);
-            let by_src = self.by_source.get(&key).copied();
-            let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
-            let Some(flow) = by_src else { continue };
-            let Some(st) = stats.get_mut(flow.ix()) else {
-                continue;
-            };
-            st.delivered_packets += 1;
-            st.deliver(now_ns, data.len() as u64);
-            if let Some(tag) = tag {
-                st.record_latency(now_ns.saturating_sub(tag.sent_ns));
-            } else if data.len() < TAG_LEN {
-                st.record_latency(now_ns.saturating_sub(rx_sent_ns));
-            }
+            self.count(meta.endpoint, data, now_ns, rx_sent_ns, stats);
         }
+    }
+
+    /// Count one datagram from `from` with payload `data` for the flow it
+    /// belongs to (none: not counted).
+    #[inline]
+    pub fn count(
+        &self,
+        from: IpEndpoint,
+        data: &[u8],
+        now_ns: u64,
+        rx_sent_ns: u64,
+        stats: &mut [FlowStats],
+    ) {
+        let key = source_key(from.addr, from.port);
+        let by_src = self.by_source.get(&key).copied();
+        let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
+        let Some(flow) = by_src else { return };
+        let Some(st) = stats.get_mut(flow.ix()) else {
+            return;
+        };
+        st.delivered_packets += 1;
+        st.deliver(now_ns, data.len() as u64);
+        if let Some(tag) = tag {
+            st.record_latency(now_ns.saturating_sub(tag.sent_ns));
+        } else if data.len() < TAG_LEN {
+            st.record_latency(now_ns.saturating_sub(rx_sent_ns));
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether smoltcp, given a datagram with `len` payload bytes for this
+    /// sink's socket, would queue it whole, so that the next [`UdpSink::after_poll`]
+    /// reads exactly it: its receive queue is empty (so the datagram is the
+    /// next one read, and an empty queue takes any datagram up to its capacity).
+    #[inline]
+    pub fn takes_whole(&self, sockets: &SocketSet<'static>, len: usize) -> bool {
+        let socket = sockets.get::<udp::Socket>(self.handle);
+        !socket.can_recv() && len <= socket.payload_recv_capacity()
+    }
+
+    /// Whether the sink's socket is the only UDP socket on its port, as known
+    /// when the host had `generators` generators (`None`: not known then).
+    #[inline]
+    pub fn sole_on_port(&self, generators: usize) -> Option<bool> {
+        self.sole.filter(|s| s.0 == generators).map(|s| s.1)
+    }
+
+    pub fn set_sole_on_port(&mut self, generators: usize, sole: bool) {
+        self.sole = Some((generators, sole));
     }
 }
