@@ -361,15 +361,16 @@ pub fn main(args: Args) -> u8 {
     // loop alone (setup and output writing are reported apart, below).
     totals.wall_time_s = loop_end.duration_since(loop_start).as_secs_f64();
     let interrupted = result.interrupted || interrupt.is_set();
-    // report.html (it reads the flow log) is written beside summary.json, on the
+    // report.html (with the flow log's counts) is written beside summary.json, on the
     // recorder's second output thread (see `Recorder::finish_with`).
     let reports = &result.reports;
     let staging = folder.staging();
-    let (summary, written) = recorder.finish_with(reports, totals, interrupted, |summary| {
-        if !args.no_report {
-            write_report(&network, summary, reports, staging);
-        }
-    });
+    let (summary, written) =
+        recorder.finish_with(reports, totals, interrupted, |summary, flow_log| {
+            if !args.no_report {
+                write_report(&network, summary, reports, flow_log, staging);
+            }
+        });
     // A run folder is complete or not there: `folder` removes what was written.
     if let Err(e) = written {
         return unwritten(e);
@@ -406,13 +407,19 @@ pub fn main(args: Args) -> u8 {
 
 /// `report.html` in the run folder (also after Ctrl-C). A failure is a warning:
 /// the run's other outputs are complete without it.
-fn write_report(network: &Network, summary: &Summary, reports: &[FlowReport], out_dir: &Path) {
+fn write_report(
+    network: &Network,
+    summary: &Summary,
+    reports: &[FlowReport],
+    flow_log: &crate::output::recorder::FlowLogTally,
+    out_dir: &Path,
+) {
     let input = report_html::ReportInput {
         network,
         summary,
         reports,
     };
-    if let Err(e) = report_html::write_report(&input, out_dir) {
+    if let Err(e) = report_html::write_report_counted(&input, out_dir, Some(flow_log)) {
         errln!(
             "peeremu run: warning: cannot write {} in {}: {e}",
             report_html::REPORT_FILE,

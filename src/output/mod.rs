@@ -22,6 +22,7 @@ mod report;
 pub mod report_html;
 pub mod run_folder;
 pub mod summary;
+mod summary_json;
 pub mod table;
 pub mod thread;
 pub mod timeline;

@@ -36,7 +36,10 @@
 
 use super::capture_limit::{size_text, CaptureBudget, CaptureLimits};
 use super::data_cost::PricesUsed;
-use super::flowlog::{Action, FlowLog, DEFAULT_ACCOUNT_ID};
+use super::flowlog::{Action, FlowLog, FlowLogCounts, DEFAULT_ACCOUNT_ID};
+
+/// Flow log records and packets written, per ENI id (see [`FlowLog::counts_by_eni`]).
+pub type FlowLogTally = std::collections::BTreeMap<String, FlowLogCounts>;
 use super::hgrm::write_percentile_distribution;
 use super::histogram::LatencyHistogram;
 use super::hlog::write_interval_log;
@@ -355,16 +358,21 @@ impl Recorder {
         totals: RunTotals,
         interrupted: bool,
     ) -> (Summary, io::Result<()>) {
-        self.finish_with(reports, totals, interrupted, |_: &Summary| {})
+        self.finish_with(
+            reports,
+            totals,
+            interrupted,
+            |_: &Summary, _: &FlowLogTally| {},
+        )
     }
 
-    /// [`Recorder::finish`], then `after` (e.g. `report.html`, which reads the
-    /// flow log) with the summary. The files are written on two threads: the flow
+    /// [`Recorder::finish`], then `after` (e.g. `report.html`, which shows the
+    /// flow log's records per ENI) with the summary and those records' counts. The files are written on two threads: the flow
     /// log, histogram logs and `after` on one, `summary.json` on the other (at
     /// 100,000 flows each side is about half of the output time); each file's
     /// bytes do not depend on it. A signal while writing histograms (they are then
     /// cut short) marks the summary interrupted, as before: it is written again.
-    pub fn finish_with<F: FnOnce(&Summary) + Send>(
+    pub fn finish_with<F: FnOnce(&Summary, &FlowLogTally) + Send>(
         mut self,
         reports: &[FlowReport],
         totals: RunTotals,
@@ -402,8 +410,9 @@ impl Recorder {
             let summary = &summary;
             let this = &mut self;
             let files = scope.spawn(move || {
+                let flowlog = this.flowlog.finish();
                 let r = [
-                    this.flowlog.finish(),
+                    flowlog,
                     this.flush(),
                     write_histograms(
                         &this.dir,
@@ -418,7 +427,7 @@ impl Recorder {
                 if signalled(this) && !interrupted_before {
                     (r, Some(after))
                 } else {
-                    after(summary);
+                    after(summary, &this.flowlog.counts_by_eni());
                     (r, None)
                 }
             });
@@ -437,7 +446,7 @@ impl Recorder {
         if let Some(after) = after {
             summary.interrupted = true;
             keep(write_summary(&dir, &summary));
-            after(&summary);
+            after(&summary, &self.flowlog.counts_by_eni());
         } else {
             keep(written);
         }

@@ -303,17 +303,19 @@ impl Summary {
 
     /// [`Summary::to_json`]'s bytes, streamed to `out`: 100k flows make a
     /// 120 MB text, which need not be held in memory (twice, while it grows).
+    /// Written by hand ([`super::summary_json`]), byte for byte what the derived
+    /// `Serialize` gives `serde_json::to_writer_pretty`.
     pub fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
-        out.write_all(b"\n")
+        super::summary_json::write(self, out)
     }
 
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        // Serializing plain structs, strings and numbers cannot fail.
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
+        let mut v = Vec::new();
+        // Writing plain structs, strings and numbers to a Vec cannot fail, and
+        // the text is UTF-8 (from `&str`s and ASCII).
+        let _ = self.write_json(&mut v);
+        String::from_utf8(v).unwrap_or_default()
     }
 }
 

@@ -57,26 +57,25 @@ pub fn read_drops(path: &Path) -> io::Result<Option<Vec<DropRecord>>> {
     Ok(Some(out))
 }
 
-/// ACCEPT and REJECT records and packets of one ENI in the flow log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlowLogCounts {
-    pub accept_records: u64,
-    pub accept_packets: u64,
-    pub reject_records: u64,
-    pub reject_packets: u64,
-}
+pub use crate::output::flowlog::FlowLogCounts;
 
 /// Per ENI id, from a flow log v2 file (`version account-id interface-id srcaddr
 /// dstaddr srcport dstport protocol packets bytes start end action log-status`).
-/// Missing file: `Ok(None)`.
+/// Missing file: `Ok(None)`. (A run hands the report the counts its flow log
+/// kept while writing: [`crate::output::flowlog::FlowLog::counts_by_eni`].)
 pub fn read_flow_log(path: &Path) -> io::Result<Option<BTreeMap<String, FlowLogCounts>>> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
+    count_flow_log(BufReader::new(file)).map(Some)
+}
+
+/// [`read_flow_log`] of text already open.
+pub fn count_flow_log(text: impl BufRead) -> io::Result<BTreeMap<String, FlowLogCounts>> {
     let mut out: BTreeMap<String, FlowLogCounts> = BTreeMap::new();
-    for line in BufReader::new(file).lines() {
+    for line in text.lines() {
         let line = line?;
         let f: Vec<&str> = line.split_ascii_whitespace().collect();
         if f.len() < 14 {
@@ -98,7 +97,7 @@ pub fn read_flow_log(path: &Path) -> io::Result<Option<BTreeMap<String, FlowLogC
             _ => {}
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::model::Network;
 use crate::output::paths::write_file;
 use crate::output::recorder::{DROPS_FILE, FLOWLOG_FILE};
 use crate::output::{FlowReport, Summary};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -57,9 +58,19 @@ pub struct ReportInput<'a> {
 /// Write `report.html` into `out_dir` (reading back its `drops.pcapng` and
 /// `flowlogs.log` when present). Returns the file's path.
 pub fn write_report(input: &ReportInput<'_>, out_dir: &Path) -> io::Result<PathBuf> {
-    let drops = inputs::read_drops(&out_dir.join(DROPS_FILE))?;
     let flow_log = inputs::read_flow_log(&out_dir.join(FLOWLOG_FILE))?;
-    let html = page::render(input, drops.as_deref(), flow_log.as_ref());
+    write_report_counted(input, out_dir, flow_log.as_ref())
+}
+
+/// [`write_report`] with the flow log's records already counted per ENI (as
+/// the run's flow log writer counted them), so it is not read back.
+pub fn write_report_counted(
+    input: &ReportInput<'_>,
+    out_dir: &Path,
+    flow_log: Option<&BTreeMap<String, inputs::FlowLogCounts>>,
+) -> io::Result<PathBuf> {
+    let drops = inputs::read_drops(&out_dir.join(DROPS_FILE))?;
+    let html = page::render(input, drops.as_deref(), flow_log);
     let path = out_dir.join(REPORT_FILE);
     write_file(&path, html.as_bytes())?;
     Ok(path)
