@@ -937,3 +937,37 @@ fn a_very_long_id_is_not_printed_whole() {
     has(&msgs, "… (100008 characters): ");
     assert!(msgs.iter().all(|m| m.len() < 400), "{}", msgs[0].len());
 }
+
+/// Before: `[quotas]` took 0 (`conntrack_entries_per_eni = 0` passed `check` and
+/// dropped every flow), and `trace --from` an interface endpoint showed the
+/// endpoint sending, which it never does.
+#[test]
+fn a_zero_quota_and_a_trace_from_an_endpoint_are_refused() {
+    let base = example("invalid/quota-value.toml");
+    has(
+        &errors(&base),
+        "[quotas]: conntrack_entries_per_eni = 0 is not a quota AWS sets",
+    );
+    assert!(loads(&base.replace(
+        "conntrack_entries_per_eni = 0",
+        "conntrack_entries_per_eni = 1"
+    )));
+    for from in ["vpce-app", "10.0.1.50", "eni-nlb-app-2"] {
+        let out = peeremu(&[
+            "trace",
+            "topologies/privatelink-overlap.toml",
+            "--from",
+            from,
+            "--to",
+            "client",
+            "--port",
+            "80",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{from}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("it answers connections made to it and never starts one"),
+            "{stderr}"
+        );
+    }
+}

@@ -194,6 +194,31 @@ pub fn main(args: Args) -> u8 {
     }
 }
 
+/// A trace from an interface endpoint's interface or an NLB node is refused, as a
+/// flow from one is (`flow-source`): those interfaces only answer connections
+/// made to them (before stop 15 the trace showed the endpoint sending).
+fn starts_connections(net: &Network, src: End, from: &str) -> Result<(), String> {
+    use crate::model::PrivateLinkRole;
+    let Endpoint::Eni(e) = src else {
+        return Ok(());
+    };
+    let what = match net.privatelink_role(e) {
+        Some(PrivateLinkRole::Endpoint(i)) => format!(
+            "a network interface of interface endpoint {}",
+            net.interface_endpoints[i.ix()].id
+        ),
+        Some(PrivateLinkRole::LbNode(l)) => {
+            format!("a node of load balancer {}", net.load_balancers[l.ix()].id)
+        }
+        None => return Ok(()),
+    };
+    Err(format!(
+        "--from {}: {} is {what}; it answers connections made to it and never starts one: trace from an instance or a host",
+        crate::escape::escape(from),
+        crate::escape::escape(&net.enis[e.ix()].id)
+    ))
+}
+
 /// Resolve an endpoint; an unknown IP becomes an ad-hoc external host (on
 /// premises when a VPN gateway's CIDRs hold it, else on the internet).
 fn resolve(net: &mut Network, s: &str) -> Result<(End, Option<IpAddr>), String> {
@@ -407,6 +432,7 @@ fn run(net: &mut Network, args: &Args) -> Result<(String, bool), String> {
         None => (Vec::new(), Vec::new()),
     };
     let (src, src_ip) = resolve(net, &args.from)?;
+    starts_connections(net, src, &args.from)?;
     let dns = lookup(net, src, &args.to, args.ipv6);
     let to = match &dns {
         Some(r) => match r.address() {

@@ -131,18 +131,30 @@ pub struct RegionPairSpec {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotasSpec {
-    pub active_peerings_per_vpc: Option<u32>,
-    pub pending_peerings_per_vpc: Option<u32>,
-    pub routes_per_table: Option<u32>,
-    pub nacl_rules_per_direction: Option<u32>,
-    pub sg_rules_per_direction: Option<u32>,
-    pub sgs_per_eni: Option<u32>,
-    pub secondary_cidrs_per_vpc: Option<u32>,
-    pub conntrack_entries_per_eni: Option<u32>,
-    pub tgws_per_vpc: Option<u32>,
-    pub route_tables_per_tgw: Option<u32>,
-    pub routes_per_tgw: Option<u32>,
-    pub peering_attachments_per_tgw: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    pub active_peerings_per_vpc: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub pending_peerings_per_vpc: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub routes_per_table: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub nacl_rules_per_direction: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub sg_rules_per_direction: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub sgs_per_eni: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub secondary_cidrs_per_vpc: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub conntrack_entries_per_eni: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub tgws_per_vpc: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub route_tables_per_tgw: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub routes_per_tgw: Option<S<u32>>,
+    #[schemars(with = "Option<u32>")]
+    pub peering_attachments_per_tgw: Option<S<u32>>,
 }
 
 /// `[prices]`: USD per GB of each billable segment (`model::Prices`), each

@@ -1,7 +1,7 @@
 //! `[latency]`, `[quotas]` and `[prices]`: AWS defaults (DESIGN.md §4), overridden
 //! by the file.
 
-use super::super::format::Document;
+use super::super::format::{Document, S};
 use super::Compiler;
 use crate::model::LatencyTable;
 
@@ -63,29 +63,66 @@ pub fn latency_and_quotas(c: &mut Compiler<'_>, doc: &Document) {
     }
     if let Some(q) = &doc.quotas {
         let d = &mut c.net.quotas;
-        let set = |slot: &mut u32, v: Option<u32>| {
-            if let Some(v) = v {
-                *slot = v;
-            }
+        // AWS quotas are at least 1; a 0 would forbid every such object (or, for
+        // conntrack, drop every flow) rather than model a limit.
+        let mut zero = Vec::new();
+        let mut set = |slot: &mut u32, v: &Option<S<u32>>, key: &'static str| match v {
+            Some(v) if *v.get_ref() == 0 => zero.push((key, v.span())),
+            Some(v) => *slot = *v.get_ref(),
+            None => {}
         };
-        set(&mut d.active_peerings_per_vpc, q.active_peerings_per_vpc);
-        set(&mut d.pending_peerings_per_vpc, q.pending_peerings_per_vpc);
-        set(&mut d.routes_per_table, q.routes_per_table);
-        set(&mut d.nacl_rules_per_direction, q.nacl_rules_per_direction);
-        set(&mut d.sg_rules_per_direction, q.sg_rules_per_direction);
-        set(&mut d.sgs_per_eni, q.sgs_per_eni);
-        set(&mut d.secondary_cidrs_per_vpc, q.secondary_cidrs_per_vpc);
+        set(
+            &mut d.active_peerings_per_vpc,
+            &q.active_peerings_per_vpc,
+            "active_peerings_per_vpc",
+        );
+        set(
+            &mut d.pending_peerings_per_vpc,
+            &q.pending_peerings_per_vpc,
+            "pending_peerings_per_vpc",
+        );
+        set(
+            &mut d.routes_per_table,
+            &q.routes_per_table,
+            "routes_per_table",
+        );
+        set(
+            &mut d.nacl_rules_per_direction,
+            &q.nacl_rules_per_direction,
+            "nacl_rules_per_direction",
+        );
+        set(
+            &mut d.sg_rules_per_direction,
+            &q.sg_rules_per_direction,
+            "sg_rules_per_direction",
+        );
+        set(&mut d.sgs_per_eni, &q.sgs_per_eni, "sgs_per_eni");
+        set(
+            &mut d.secondary_cidrs_per_vpc,
+            &q.secondary_cidrs_per_vpc,
+            "secondary_cidrs_per_vpc",
+        );
         set(
             &mut d.conntrack_entries_per_eni,
-            q.conntrack_entries_per_eni,
+            &q.conntrack_entries_per_eni,
+            "conntrack_entries_per_eni",
         );
-        set(&mut d.tgws_per_vpc, q.tgws_per_vpc);
-        set(&mut d.route_tables_per_tgw, q.route_tables_per_tgw);
-        set(&mut d.routes_per_tgw, q.routes_per_tgw);
+        set(&mut d.tgws_per_vpc, &q.tgws_per_vpc, "tgws_per_vpc");
+        set(
+            &mut d.route_tables_per_tgw,
+            &q.route_tables_per_tgw,
+            "route_tables_per_tgw",
+        );
+        set(&mut d.routes_per_tgw, &q.routes_per_tgw, "routes_per_tgw");
         set(
             &mut d.peering_attachments_per_tgw,
-            q.peering_attachments_per_tgw,
+            &q.peering_attachments_per_tgw,
+            "peering_attachments_per_tgw",
         );
+        for (key, span) in zero {
+            let msg = format!("{key} = 0 is not a quota AWS sets: a quota is at least 1 (0 would forbid every such object); leave it out for AWS's default");
+            c.err("quota-value", span, "[quotas]", msg);
+        }
     }
 }
 
