@@ -2,7 +2,7 @@
 //! [`sanitize`] and [`OutputDir::file`], so a flow called `../../etc/passwd` lands in
 //! `latency/.._.._etc_passwd.hgrm`, never outside the output folder.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -33,6 +33,13 @@ impl From<BadName> for io::Error {
 /// `[A-Za-z0-9._-]` become `_`, long names are cut (on a char boundary, which is
 /// trivially true after the ASCII mapping). Empty, `.` and `..` are refused.
 pub fn sanitize(name: &str) -> Result<String, BadName> {
+    // Most names are safe as they are: one copy, not a char-by-char rebuild
+    // (100,000 flows' stems are claimed for the histogram logs).
+    let safe = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-');
+    let plain = !name.is_empty() && name != "." && name != "..";
+    if plain && name.len() <= MAX_COMPONENT_LEN && name.bytes().all(safe) {
+        return Ok(name.to_string());
+    }
     let mut out: String = name
         .chars()
         .map(|c| {
@@ -170,7 +177,8 @@ fn outside(path: &Path) -> io::Error {
 /// `a_b_2`, in the order asked (deterministic given the flow order).
 #[derive(Debug, Default)]
 pub struct UniqueNames {
-    used: BTreeSet<String>,
+    /// Hashed: only membership matters (the order of claims sets the names).
+    used: HashSet<String, crate::policy::conntrack::FxBuild>,
 }
 
 impl UniqueNames {
