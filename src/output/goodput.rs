@@ -133,7 +133,9 @@ impl GoodputSeries {
         if self.held.is_empty() {
             return Vec::new();
         }
-        let mut all = vec![0; self.first as usize];
+        let first = self.first as usize;
+        let mut all = Vec::with_capacity(first + self.held.len());
+        all.resize(first, 0);
         all.extend_from_slice(&self.held);
         all
     }
