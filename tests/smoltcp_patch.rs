@@ -153,9 +153,7 @@ fn a_socket_slot_is_sized_by_udp_not_tcp() {
     let mut set = SocketSet::new(Vec::new());
     let u = set.add(udp_socket(7));
     let t = set.add(tcp_socket());
-    set.get_mut::<tcp::Socket>(t)
-        .listen(80)
-        .expect("listen");
+    set.get_mut::<tcp::Socket>(t).listen(80).expect("listen");
     assert!(set.get::<tcp::Socket>(t).is_listening());
     assert_eq!(set.get::<udp::Socket>(u).endpoint().port, 7);
     let removed = set.remove(t);

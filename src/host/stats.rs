@@ -156,7 +156,11 @@ mod tests {
     /// (four cache lines: the hot counters, the latency histogram, the rest).
     #[test]
     fn flow_stats_take_four_cache_lines() {
-        assert!(std::mem::size_of::<FlowStats>() <= 256, "{}", std::mem::size_of::<FlowStats>());
+        assert!(
+            std::mem::size_of::<FlowStats>() <= 256,
+            "{}",
+            std::mem::size_of::<FlowStats>()
+        );
     }
 
     #[test]

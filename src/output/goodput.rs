@@ -89,8 +89,7 @@ impl GoodputSeries {
             self.held.resize(at + 1, 0);
         }
         self.held[at] += bytes;
-        self.last_end_ns =
-            self.origin_ns + self.width_ns * (self.first + self.held.len() as u64);
+        self.last_end_ns = self.origin_ns + self.width_ns * (self.first + self.held.len() as u64);
     }
 
     /// Twice as wide buckets: bucket `i` becomes old buckets `2i` and `2i + 1`.
