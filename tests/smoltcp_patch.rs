@@ -229,4 +229,26 @@ fn partial_datagrams_expire_and_free_their_reassembly_slots() {
         assert_eq!(meta.endpoint.port, 7);
         t += Duration::from_secs(1);
     }
+/// Sixth addition: a TCP socket is boxed in its slot, so a slot costs what a UDP
+/// or ICMP socket needs (issue #18: memory per flow), and a boxed TCP socket is
+/// still found, read and written through the set.
+#[test]
+fn a_socket_slot_is_sized_by_udp_not_tcp() {
+    use smoltcp::iface::SocketStorage;
+    use smoltcp::socket::icmp;
+    let small = std::mem::size_of::<udp::Socket>().max(std::mem::size_of::<icmp::Socket>());
+    assert!(std::mem::size_of::<tcp::Socket>() > 2 * small);
+    assert!(
+        std::mem::size_of::<SocketStorage>() <= small + 96,
+        "slot {} bytes, UDP/ICMP socket {small}",
+        std::mem::size_of::<SocketStorage>()
+    );
+    let mut set = SocketSet::new(Vec::new());
+    let u = set.add(udp_socket(7));
+    let t = set.add(tcp_socket());
+    set.get_mut::<tcp::Socket>(t).listen(80).expect("listen");
+    assert!(set.get::<tcp::Socket>(t).is_listening());
+    assert_eq!(set.get::<udp::Socket>(u).endpoint().port, 7);
+    let removed = set.remove(t);
+    assert!(matches!(removed, smoltcp::socket::Socket::Tcp(s) if s.is_listening()));
 }

@@ -344,6 +344,8 @@ pub fn main(args: Args) -> u8 {
         }
     };
     let loop_end = Instant::now();
+    // The hosts are gone: their memory goes back before the outputs take theirs.
+    crate::output::memory::release_freed_memory();
     let loop_start = observer.loop_started_at().unwrap_or(setup_start);
     let unwritten = |e: std::io::Error| {
         errln!(

@@ -228,7 +228,8 @@ pub struct Dataplane {
 impl Dataplane {
     /// Compile everything the pipeline needs from `net`.
     pub fn new(net: &Network) -> Dataplane {
-        let net = net.clone();
+        // Without the flows: the router does not read them (issue #18: memory).
+        let net = net.clone_without_flows();
         let routes = net
             .route_tables
             .iter()

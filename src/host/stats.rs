@@ -54,10 +54,13 @@ pub struct FlowStats {
     pending: [u32; PENDING],
     /// Read through [`FlowStats::latency`], which adds the pending samples.
     latency_ns: LatencyHistogram,
-    pub rtt_ns: Option<LatencyHistogram>,
+    /// Ping: round-trip times. Boxed, like `response_ns`: most flows have neither,
+    /// and two inline histograms made every flow's counters 384 bytes instead of
+    /// 256 (issue #18: memory per flow).
+    pub rtt_ns: Option<Box<LatencyHistogram>>,
     /// TCP request/response: response time of each request (first request byte
     /// written → last response byte read); `Some` for request/response flows only.
-    pub response_ns: Option<LatencyHistogram>,
+    pub response_ns: Option<Box<LatencyHistogram>>,
     /// TCP request/response: responses read in full.
     pub responses: u64,
     /// TCP: bytes acknowledged to the client.
@@ -111,7 +114,7 @@ impl FlowStats {
     pub fn for_plan(plan: &super::FlowPlan) -> Self {
         let mut st = FlowStats::new(plan.kind == crate::model::FlowKind::Ping);
         if plan.request_response.is_some() {
-            st.response_ns = Some(new_histogram());
+            st.response_ns = Some(Box::new(new_histogram()));
         }
         st.goodput = GoodputSeries::new(plan.start_ns);
         st
@@ -126,7 +129,7 @@ impl FlowStats {
             pending_len: 0,
             pending: [0; PENDING],
             latency_ns: new_histogram(),
-            rtt_ns: is_ping.then(new_histogram),
+            rtt_ns: is_ping.then(|| Box::new(new_histogram())),
             response_ns: None,
             responses: 0,
             bytes_acked: 0,
@@ -147,6 +150,17 @@ mod tests {
     fn hot_counters_share_the_first_cache_line() {
         assert_eq!(std::mem::offset_of!(FlowStats, latency_ns), 64);
         assert_eq!(std::mem::align_of::<FlowStats>(), 64);
+    }
+
+    /// Issue #18: every flow has one, so its size is part of the memory per flow
+    /// (four cache lines: the hot counters, the latency histogram, the rest).
+    #[test]
+    fn flow_stats_take_four_cache_lines() {
+        assert!(
+            std::mem::size_of::<FlowStats>() <= 256,
+            "{}",
+            std::mem::size_of::<FlowStats>()
+        );
     }
 
     #[test]

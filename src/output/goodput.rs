@@ -23,10 +23,16 @@ pub const MAX_BUCKETS: usize = 64;
 pub struct GoodputSeries {
     origin_ns: u64,
     width_ns: u64,
-    /// End of the last bucket (`buckets` non-empty), else 0: a delivery before it
+    /// End of the last bucket (`held` non-empty), else 0: a delivery before it
     /// goes to the last bucket without a division.
     last_end_ns: u64,
-    buckets: Vec<u64>,
+    /// Index of `held[0]`: the empty buckets before the first delivery are not
+    /// stored. A one-datagram flow delivered 300 µs after its start held 31 zeros
+    /// and its byte count (256 bytes a flow at 100,000 flows, issue #18); it now
+    /// holds one bucket.
+    first: u64,
+    /// The buckets from `first` on.
+    held: Vec<u64>,
 }
 
 impl GoodputSeries {
@@ -36,7 +42,8 @@ impl GoodputSeries {
             origin_ns,
             width_ns: FIRST_BUCKET_NS,
             last_end_ns: 0,
-            buckets: Vec::new(),
+            first: 0,
+            held: Vec::new(),
         }
     }
 
@@ -48,7 +55,7 @@ impl GoodputSeries {
         if bytes == 0 {
             return;
         }
-        match self.buckets.last_mut() {
+        match self.held.last_mut() {
             Some(last) if now_ns < self.last_end_ns => *last += bytes,
             _ => self.record_slow(now_ns, bytes),
         }
@@ -62,28 +69,50 @@ impl GoodputSeries {
             self.double_width();
             index = since / self.width_ns;
         }
-        let index = index as usize;
-        if index >= self.buckets.len() {
+        if self.held.is_empty() {
+            self.first = index;
+        } else if index < self.first {
+            // Earlier than the first delivery (not done by the callers, whose
+            // time does not go back): the empty buckets in between are stored.
+            let gap = (self.first - index) as usize;
+            self.held.splice(0..0, std::iter::repeat_n(0, gap));
+            self.first = index;
+        }
+        let at = (index - self.first) as usize;
+        if at >= self.held.len() {
             // Capacity in powers of two up to MAX_BUCKETS: a one-datagram flow
             // holds 1 bucket, not 64 (512 bytes a flow at 100k flows).
-            let want = (index + 1).next_power_of_two().min(MAX_BUCKETS);
-            if want > self.buckets.capacity() {
-                self.buckets.reserve_exact(want - self.buckets.len());
+            let want = (at + 1).next_power_of_two().min(MAX_BUCKETS);
+            if want > self.held.capacity() {
+                self.held.reserve_exact(want - self.held.len());
             }
-            self.buckets.resize(index + 1, 0);
+            self.held.resize(at + 1, 0);
         }
-        self.buckets[index] += bytes;
-        self.last_end_ns = self.origin_ns + self.width_ns * self.buckets.len() as u64;
+        self.held[at] += bytes;
+        self.last_end_ns = self.origin_ns + self.width_ns * (self.first + self.held.len() as u64);
     }
 
     /// Twice as wide buckets: bucket `i` becomes old buckets `2i` and `2i + 1`.
     fn double_width(&mut self) {
-        let n = self.buckets.len().div_ceil(2);
-        for i in 0..n {
-            let pair = self.buckets[2 * i] + self.buckets.get(2 * i + 1).copied().unwrap_or(0);
-            self.buckets[i] = pair;
+        let first = self.first as usize;
+        let len = self.held.len();
+        let new_first = first / 2;
+        let new_len = (first + len).div_ceil(2) - new_first;
+        // New bucket `new_first + k` is old buckets `2 (new_first + k)` and the
+        // next, at `held[2 (new_first + k) - first]`: never before `k`, so the
+        // pairs are read before they are overwritten.
+        for k in 0..new_len {
+            let i = 2 * (new_first + k);
+            let mut pair = 0;
+            for j in [i, i + 1] {
+                if let Some(&b) = j.checked_sub(first).and_then(|at| self.held.get(at)) {
+                    pair += b;
+                }
+            }
+            self.held[k] = pair;
         }
-        self.buckets.truncate(n);
+        self.held.truncate(new_len);
+        self.first = new_first as u64;
         self.width_ns *= 2;
     }
 
@@ -97,14 +126,22 @@ impl GoodputSeries {
         self.width_ns
     }
 
-    /// Bytes per bucket, up to the last bucket anything was delivered in.
-    pub fn buckets(&self) -> &[u64] {
-        &self.buckets
+    /// Bytes per bucket from the first, up to the last bucket anything was
+    /// delivered in (empty: nothing delivered).
+    pub fn buckets(&self) -> Vec<u64> {
+        if self.held.is_empty() {
+            return Vec::new();
+        }
+        let first = self.first as usize;
+        let mut all = Vec::with_capacity(first + self.held.len());
+        all.resize(first, 0);
+        all.extend_from_slice(&self.held);
+        all
     }
 
     /// Bytes in all buckets.
     pub fn total(&self) -> u64 {
-        self.buckets.iter().sum()
+        self.held.iter().sum()
     }
 }
 
@@ -122,7 +159,7 @@ mod tests {
         s.record(1_010_000, 0);
         assert_eq!(s.width_ns(), FIRST_BUCKET_NS);
         assert_eq!(s.buckets(), &[22, 1]);
-        assert_eq!(s.buckets.capacity(), 2, "grown to what it holds");
+        assert_eq!(s.held.capacity(), 2, "grown to what it holds");
         // 64 buckets of 10 µs end at 640 µs; 1 ms needs 20 µs buckets.
         s.record(2_000_000, 3);
         assert_eq!(s.width_ns(), 2 * FIRST_BUCKET_NS);
@@ -137,7 +174,7 @@ mod tests {
         assert!((s.width_ns() / FIRST_BUCKET_NS).is_power_of_two());
         assert_eq!(s.buckets()[0], 26);
         assert_eq!(*s.buckets().last().unwrap(), 100);
-        assert!(s.buckets.capacity() <= MAX_BUCKETS);
+        assert!(s.held.capacity() <= MAX_BUCKETS);
     }
 
     #[test]
@@ -157,5 +194,61 @@ mod tests {
         let empty = GoodputSeries::new(5);
         assert!(empty.buckets().is_empty());
         assert_eq!(empty.total(), 0);
+    }
+
+    #[test]
+    fn buckets_before_the_first_delivery_are_not_stored() {
+        let mut s = GoodputSeries::new(1_000_000);
+        // 300 µs after the start: bucket 30 of 10 µs.
+        s.record(1_300_000, 200);
+        assert_eq!(s.held.len(), 1);
+        assert_eq!(s.held.capacity(), 1);
+        let b = s.buckets();
+        assert_eq!(b.len(), 31);
+        assert_eq!(b[30], 200);
+        assert_eq!(b[..30].iter().sum::<u64>(), 0);
+        assert_eq!(s.total(), 200);
+        s.record(1_305_000, 5);
+        assert_eq!(s.buckets().len(), 31);
+        assert_eq!(s.buckets()[30], 205);
+    }
+
+    /// The same deliveries give the same buckets as a series that stores every
+    /// bucket (what the summary shows does not change), across doublings that
+    /// start at odd and even first buckets.
+    #[test]
+    fn skipped_leading_buckets_give_the_same_series_as_stored_ones() {
+        fn reference(origin: u64, deliveries: &[(u64, u64)]) -> (u64, Vec<u64>) {
+            let mut width = FIRST_BUCKET_NS;
+            let mut b: Vec<u64> = Vec::new();
+            for &(t, bytes) in deliveries {
+                let since = t.saturating_sub(origin);
+                while since / width >= MAX_BUCKETS as u64 {
+                    let n = b.len().div_ceil(2);
+                    b = (0..n)
+                        .map(|i| b[2 * i] + b.get(2 * i + 1).copied().unwrap_or(0))
+                        .collect();
+                    width *= 2;
+                }
+                let i = (since / width) as usize;
+                if i >= b.len() {
+                    b.resize(i + 1, 0);
+                }
+                b[i] += bytes;
+            }
+            (width, b)
+        }
+        for start in [0u64, 10_000, 30_000, 333_333, 630_000, 5_000_000] {
+            for step in [1_000u64, 7_777, 40_000, 1_000_000] {
+                let deliveries: Vec<(u64, u64)> =
+                    (0..200).map(|i| (start + i * step, 100 + i)).collect();
+                let mut s = GoodputSeries::new(0);
+                for &(t, bytes) in &deliveries {
+                    s.record(t, bytes);
+                }
+                let (width, b) = reference(0, &deliveries);
+                assert_eq!((s.width_ns(), s.buckets()), (width, b), "{start} {step}");
+            }
+        }
     }
 }

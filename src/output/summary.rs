@@ -108,7 +108,7 @@ impl GoodputSeriesSummary {
         GoodputSeriesSummary {
             start_ns: s.origin_ns(),
             bucket_ns: s.width_ns(),
-            bytes: s.buckets().to_vec(),
+            bytes: s.buckets(),
         }
     }
 }

@@ -278,8 +278,8 @@ pub fn build_reports(
                     .collect(),
                 // Moved, not cloned.
                 latency_ns: std::mem::take::<LatencyHistogram>(st.latency()),
-                rtt_ns: st.rtt_ns.take(),
-                response_ns: st.response_ns.take(),
+                rtt_ns: st.rtt_ns.take().map(|h| *h),
+                response_ns: st.response_ns.take().map(|h| *h),
                 responses: plan.request_response.map(|_| st.responses),
                 completion_ns: st.completion_ns,
                 goodput_bps,

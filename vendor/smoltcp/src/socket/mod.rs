@@ -64,8 +64,11 @@ pub enum Socket<'a> {
     Icmp(icmp::Socket<'a>),
     #[cfg(feature = "socket-udp")]
     Udp(udp::Socket<'a>),
+    /// peeremu patch: boxed, so that a `SocketSet` slot is sized by the UDP and
+    /// ICMP sockets (184 bytes) rather than the TCP one (560): with thousands of
+    /// UDP flows per host, most slots hold small sockets.
     #[cfg(feature = "socket-tcp")]
-    Tcp(tcp::Socket<'a>),
+    Tcp(alloc::boxed::Box<tcp::Socket<'a>>),
     #[cfg(feature = "socket-dhcpv4")]
     Dhcpv4(dhcpv4::Socket<'a>),
     #[cfg(feature = "socket-dns")]
@@ -157,8 +160,29 @@ from_socket!(raw::Socket<'a>, Raw);
 from_socket!(icmp::Socket<'a>, Icmp);
 #[cfg(feature = "socket-udp")]
 from_socket!(udp::Socket<'a>, Udp);
+// peeremu patch: the TCP variant holds a box (see `Socket::Tcp`).
 #[cfg(feature = "socket-tcp")]
-from_socket!(tcp::Socket<'a>, Tcp);
+impl<'a> AnySocket<'a> for tcp::Socket<'a> {
+    fn upcast(self) -> Socket<'a> {
+        Socket::Tcp(alloc::boxed::Box::new(self))
+    }
+
+    fn downcast<'c>(socket: &'c Socket<'a>) -> Option<&'c Self> {
+        #[allow(unreachable_patterns)]
+        match socket {
+            Socket::Tcp(socket) => Some(socket),
+            _ => None,
+        }
+    }
+
+    fn downcast_mut<'c>(socket: &'c mut Socket<'a>) -> Option<&'c mut Self> {
+        #[allow(unreachable_patterns)]
+        match socket {
+            Socket::Tcp(socket) => Some(socket),
+            _ => None,
+        }
+    }
+}
 #[cfg(feature = "socket-dhcpv4")]
 from_socket!(dhcpv4::Socket<'a>, Dhcpv4);
 #[cfg(feature = "socket-dns")]
