@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seed for every random choice (same seed and topology → identical outputs).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Do not write capture.pcapng and drops.pcapng (faster).
     #[arg(long)]
@@ -51,7 +51,7 @@ pub struct Args {
     /// Stop after this many seconds of virtual time [default: when every flow has
     /// finished, or 60 s after both the last scheduled send and the last frame a
     /// host received].
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub duration: Option<u64>,
     /// Print nothing but unmet expectations (on stderr).
     #[arg(long, short, conflicts_with = "json")]
