@@ -416,7 +416,7 @@ fn write_report(network: &Network, summary: &Summary, reports: &[FlowReport], ou
         errln!(
             "peeremu run: warning: cannot write {} in {}: {e}",
             report_html::REPORT_FILE,
-            crate::escape::path(&out_dir)
+            crate::escape::path(out_dir)
         );
     }
 }
@@ -484,7 +484,7 @@ fn report(
                 summary.frames_not_captured
             ));
         }
-        text.push_str(&format!("outputs: {}\n", crate::escape::path(&out_dir)));
+        text.push_str(&format!("outputs: {}\n", crate::escape::path(out_dir)));
         text.push_str(&phases.line(summary.totals.frames));
         text.push('\n');
         return console::print(&text);
