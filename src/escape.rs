@@ -59,8 +59,8 @@ impl fmt::Display for Escaped<'_> {
 
 /// A path as messages print it: `display()`, escaped (a file may be called
 /// anything, ESC and newlines included).
-pub fn path(p: impl AsRef<std::path::Path>) -> String {
-    escape(&p.as_ref().display().to_string()).into_owned()
+pub fn path(p: &std::path::Path) -> String {
+    escape(&p.display().to_string()).into_owned()
 }
 
 #[cfg(test)]

@@ -971,3 +971,43 @@ fn a_zero_quota_and_a_trace_from_an_endpoint_are_refused() {
         );
     }
 }
+
+/// Before: a negative number on the command line (`--port -1`, `--seed -1`,
+/// `--at -5ms`) was taken for an option, with clap's advice to write `-- -1`
+/// (which fails too); and `--at 1e3ms` said "expected a number with a unit". Now
+/// each value reaches its own check and says what range it takes.
+#[test]
+fn negative_and_exponent_values_on_the_command_line_are_judged_as_values() {
+    let t = "topologies/two-vpc-peering.toml";
+    let trace =
+        |extra: &[&str]| peeremu(&[&["trace", t, "--from", "app", "--to", "db"], extra].concat());
+    for (args, says) in [
+        (vec!["--port", "-1"], "-1 is not in 1..=65535"),
+        (
+            vec!["--at", "-5ms"],
+            "\"-5ms\": expected a time between 0 and 1e9 s",
+        ),
+        (
+            vec!["--at", "1e308ms"],
+            "\"1e308ms\": expected a time between 0 and 1e9 s",
+        ),
+    ] {
+        let out = trace(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("to pass"), "{stderr}");
+    }
+    let at = trace(&["--port", "22", "--at", "1e3ms"]);
+    let same = trace(&["--port", "22", "--at", "1s"]);
+    assert_ne!(
+        at.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&at.stderr)
+    );
+    assert_eq!(at.stdout, same.stdout);
+    let out = peeremu(&["run", t, "--seed", "-1", "--out", "/nonexistent-peeremu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value '-1' for '--seed"));
+}

@@ -28,7 +28,7 @@ pub struct Args {
     /// The second design, with flows of the same names (e.g. tgw.toml).
     pub b: PathBuf,
     /// Seed for every random choice, the same for both runs.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Also write the comparison as JSON to FILE (`-`: stdout, instead of the table).
     #[arg(long, value_name = "FILE")]

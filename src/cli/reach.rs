@@ -30,7 +30,7 @@ pub struct Args {
     /// Destination port for tcp/udp, 1 to 65535.
     // As `trace`'s: port 0 is no port a socket listens on (before stop 14 reach
     // took it).
-    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), allow_negative_numbers = true)]
     pub port: u16,
     /// Use the instances' IPv6 addresses (pairs without one are `n/a`).
     #[arg(long)]

@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seed for every random choice (same seed and topology → identical outputs).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Do not write capture.pcapng and drops.pcapng (faster).
     #[arg(long)]
@@ -51,7 +51,7 @@ pub struct Args {
     /// Stop after this many seconds of virtual time [default: when every flow has
     /// finished, or 60 s after both the last scheduled send and the last frame a
     /// host received].
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub duration: Option<u64>,
     /// Print nothing but unmet expectations (on stderr).
     #[arg(long, short, conflicts_with = "json")]
@@ -425,7 +425,7 @@ fn write_report(
         errln!(
             "peeremu run: warning: cannot write {} in {}: {e}",
             report_html::REPORT_FILE,
-            crate::escape::path(&out_dir)
+            crate::escape::path(out_dir)
         );
     }
 }
@@ -493,7 +493,7 @@ fn report(
                 summary.frames_not_captured
             ));
         }
-        text.push_str(&format!("outputs: {}\n", crate::escape::path(&out_dir)));
+        text.push_str(&format!("outputs: {}\n", crate::escape::path(out_dir)));
         text.push_str(&phases.line(summary.totals.frames));
         text.push('\n');
         return console::print(&text);

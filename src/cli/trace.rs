@@ -55,7 +55,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "tcp")]
     pub proto: Proto,
     /// Destination port for tcp/udp, 1 to 65535 (the source port is 49152).
-    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), allow_negative_numbers = true)]
     pub port: u16,
     /// IP packet size in bytes, headers included (what MTUs compare with), from the
     /// protocol's headers alone (TCP 40, UDP and ICMP 28; IPv6 20 more) to 65535; the
@@ -79,7 +79,7 @@ pub struct Args {
     /// [[change]] whose `at_ms` is at or before it, applied in order. Seconds
     /// (`2.5`) or a number with a unit (`2500ms`, `2.5s`, `1m`, `1h`). Default: the
     /// network as written.
-    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    #[arg(long, value_name = "TIME", value_parser = parse_at, allow_hyphen_values = true)]
     pub at: Option<u64>,
 }
 
@@ -87,26 +87,26 @@ pub struct Args {
 /// ms, s, m, h), the units of the topology's times (`at_ms`).
 fn parse_at(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "" | "s" => 1e9,
-        "ns" => 1.0,
-        "us" => 1e3,
-        "ms" => 1e6,
-        "m" | "min" => 60e9,
-        "h" => 3600e9,
-        _ => {
-            return Err(format!(
+    // The unit is a suffix, so a number in exponent form reads (`1e3ms`): `ms`
+    // before `m` and `s`, `min` before `m`.
+    const UNITS: [(&str, f64); 7] = [
+        ("ns", 1.0),
+        ("us", 1e3),
+        ("ms", 1e6),
+        ("min", 60e9),
+        ("h", 3600e9),
+        ("m", 60e9),
+        ("s", 1e9),
+    ];
+    let (num, scale) = UNITS
+        .iter()
+        .find_map(|&(u, k)| t.strip_suffix(u).map(|n| (n, k)))
+        .unwrap_or((t, 1e9));
+    let n: f64 = num.trim().parse().map_err(|_| {
+        format!(
             "{s:?}: expected seconds (2.5) or a number with a unit: ns, us, ms, s, m, h (2500ms)"
-        ))
-        }
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?}: expected seconds (2.5) or a number with a unit (2500ms)"))?;
+        )
+    })?;
     let ns = n * scale;
     if !ns.is_finite() || ns < 0.0 || ns > crate::model::MAX_VIRTUAL_NS as f64 {
         return Err(format!("{s:?}: expected a time between 0 and 1e9 s"));
