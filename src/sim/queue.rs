@@ -114,7 +114,7 @@ impl<T: Copy> EventQueue<T> {
     ///
     /// Not inlined: inside the event loop its moves competed for registers with
     /// the loop's own state (33 instructions per event moved, spilling to the
-    /// stack); on its own the loop keeps everything in registers.
+    /// stack). About two events are moved per event popped.
     #[inline(never)]
     fn refill(&mut self) -> bool {
         self.buckets[0].clear();
