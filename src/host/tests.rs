@@ -680,3 +680,38 @@ fn sinks_count_datagrams_the_same_with_and_without_smoltcp() {
         "tagged twice, short, empty, other tag"
     );
 }
+
+/// Whole exchanges (UDP of several sizes, fragmented UDP, TCP) with the
+/// receiver's shortcut on and off (`Host::sink_takes_directly`): the same
+/// counters, the same frames on the wire, the same finish time.
+#[test]
+fn exchanges_are_the_same_with_and_without_the_receive_shortcut() {
+    let plans = [
+        udp_plan(100, 20),
+        udp_plan(10, 5),
+        udp_plan(12_000, 3),
+        FlowPlan {
+            interval_ns: 0,
+            ..udp_plan(300, 8)
+        },
+        tcp_plan(200_000, None),
+    ];
+    for plan in plans {
+        let run = |direct: bool| {
+            let mut w = Wire::new(plan.clone());
+            w.hosts[0].direct_rx = direct;
+            w.hosts[1].direct_rx = direct;
+            w.run_until(2_000_000_000);
+            w.stats[0].latency();
+            (
+                w.stats[0].delivered_packets,
+                format!("{:?}", w.stats[0]),
+                (w.udp_datagrams, w.data_segments, w.ipv4_sent, w.fragments),
+                w.finished_ns,
+            )
+        };
+        let on = run(true);
+        assert!(on.0 > 0, "{plan:?}: something was delivered");
+        assert_eq!(on, run(false), "{plan:?}");
+    }
+}

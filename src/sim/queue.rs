@@ -114,7 +114,7 @@ impl<T: Copy> EventQueue<T> {
     ///
     /// Not inlined: inside the event loop its moves competed for registers with
     /// the loop's own state (33 instructions per event moved, spilling to the
-    /// stack); on its own the loop keeps everything in registers.
+    /// stack). About two events are moved per event popped.
     #[inline(never)]
     fn refill(&mut self) -> bool {
         self.buckets[0].clear();
@@ -137,16 +137,17 @@ impl<T: Copy> EventQueue<T> {
         // so it lands in a lower bucket, in its original order.
         let mut landed = 0u64;
         let buckets = &mut *self.buckets;
-        for &(t, p) in &from {
-            let b = (64 - (t ^ last).leading_zeros()) as usize;
+        for e in &from {
+            let b = (64 - (e.0 ^ last).leading_zeros()) as usize;
             let bucket = &mut buckets[b];
             // Growing is rare (buckets keep their capacity) and out of line, so
             // the loop keeps its state in registers instead of saving it around
-            // a call on every move (37 → fewer instructions per event moved).
+            // a call on every move. The entry is copied whole (`*e`), not
+            // taken apart into time and payload and put back together.
             if bucket.len() < bucket.capacity() {
-                bucket.push((t, p));
+                bucket.push(*e);
             } else {
-                push_grown(bucket, (t, p));
+                push_grown(bucket, *e);
             }
             landed |= bit(b);
         }
