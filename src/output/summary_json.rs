@@ -261,14 +261,17 @@ fn string(b: &mut Vec<u8>, s: &str) {
 }
 
 fn uint(b: &mut Vec<u8>, n: u64) {
-    // Writing to a Vec cannot fail.
-    let _ = CompactFormatter.write_u64(b, n);
+    // What serde_json's formatter writes (it uses itoa too).
+    b.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// As `serde_json` writes an `f64`: shortest round-trip text, `null` if not
 /// finite.
 fn float(b: &mut Vec<u8>, x: f64) {
-    if x.is_finite() {
+    if x == 0.0 && x.is_sign_positive() {
+        // Most data costs: what the formatter writes for +0.0, without it.
+        b.extend_from_slice(b"0.0");
+    } else if x.is_finite() {
         let _ = CompactFormatter.write_f64(b, x);
     } else {
         b.extend_from_slice(b"null");
@@ -361,6 +364,7 @@ mod tests {
             met: false,
         });
         s.flows[1].goodput_bps = Some(f64::NAN);
+        s.flows[0].data_cost.usd.cross_az = -0.0;
         s.flows[1].timeline = Some(crate::output::timeline::FlowTimeline {
             steps: vec![crate::output::timeline::TimelineStep {
                 at_ms: 0.0,

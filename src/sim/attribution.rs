@@ -81,8 +81,10 @@ pub struct Attribution {
 impl Attribution {
     pub fn new(plans: &[FlowPlan]) -> Self {
         let mut a = Attribution::default();
+        // Two keys a flow (not so `by_addresses`: flows between the same two
+        // hosts share its keys, and sizing it for two a flow cost 10 MB of peak
+        // memory at 100,000 flows).
         a.exact.reserve(2 * plans.len());
-        a.by_addresses.reserve(2 * plans.len());
         for p in plans {
             let protocol = match (p.kind, p.dst_ip) {
                 (FlowKind::Ping, IpAddr::V4(_)) => proto::ICMP,
