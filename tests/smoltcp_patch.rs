@@ -229,6 +229,8 @@ fn partial_datagrams_expire_and_free_their_reassembly_slots() {
         assert_eq!(meta.endpoint.port, 7);
         t += Duration::from_secs(1);
     }
+}
+
 /// Sixth addition: a TCP socket is boxed in its slot, so a slot costs what a UDP
 /// or ICMP socket needs (issue #18: memory per flow), and a boxed TCP socket is
 /// still found, read and written through the set.
