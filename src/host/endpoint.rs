@@ -163,7 +163,9 @@ pub struct Host {
     /// the earliest time it may leave the host (its flow's [`super::pacing`]).
     departures: Vec<u64>,
     /// AWS's single-flow limit for the UDP flows this host sends: (destination,
-    /// local port, pacer). Searched like `no_df` (a host has few flows).
+    /// local port, pacer), sorted by (local port, destination), equal keys in the
+    /// order added: found by binary search, since a host may send thousands of
+    /// flows (a linear search here grew the cost per frame with the flows).
     udp_pacers: Vec<(IpAddr, u16, super::pacing::Pacer)>,
     /// The index in `udp_pacers` the last UDP frame sent used (tried first).
     udp_pacer_hint: usize,
@@ -348,11 +350,16 @@ impl Host {
             }
             FlowKind::Udp => {
                 if plan.flow_cap_bps > 0 {
-                    self.udp_pacers.push((
-                        plan.dst_ip,
-                        plan.local_port,
-                        super::pacing::Pacer::new(plan.flow_cap_bps),
-                    ));
+                    let key = (plan.local_port, plan.dst_ip);
+                    let at = self.udp_pacers.partition_point(|e| (e.1, e.0) <= key);
+                    self.udp_pacers.insert(
+                        at,
+                        (
+                            plan.dst_ip,
+                            plan.local_port,
+                            super::pacing::Pacer::new(plan.flow_cap_bps),
+                        ),
+                    );
                 }
                 let mtu = self.config.mtu;
                 Generator::Udp(UdpClient::new(
@@ -1254,10 +1261,15 @@ impl Host {
         let hint = self.udp_pacer_hint;
         let at = match self.udp_pacers.get(hint) {
             Some((d, l, _)) if *l == lport && *d == dst => Some(hint),
-            _ => self
-                .udp_pacers
-                .iter()
-                .position(|(d, l, _)| *l == lport && *d == dst),
+            _ => {
+                let at = self
+                    .udp_pacers
+                    .partition_point(|e| (e.1, e.0) < (lport, dst));
+                self.udp_pacers
+                    .get(at)
+                    .filter(|(d, l, _)| *l == lport && *d == dst)
+                    .map(|_| at)
+            }
         };
         match at.and_then(|i| Some((i, self.udp_pacers.get_mut(i)?))) {
             Some((i, (_, _, p))) => {
