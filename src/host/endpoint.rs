@@ -15,13 +15,14 @@ use super::tcp::{TcpClient, TcpServers};
 use super::udp::{UdpClient, UdpSink};
 use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
+use crate::policy::conntrack::FxBuild;
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
 use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Cidr, Ipv4Packet};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// (remote address, protocol, local port, remote port).
@@ -163,10 +164,13 @@ pub struct Host {
     /// the earliest time it may leave the host (its flow's [`super::pacing`]).
     departures: Vec<u64>,
     /// AWS's single-flow limit for the UDP flows this host sends: (destination,
-    /// local port, pacer), sorted by (local port, destination), equal keys in the
-    /// order added: found by binary search, since a host may send thousands of
-    /// flows (a linear search here grew the cost per frame with the flows).
+    /// local port, pacer), in the order added.
     udp_pacers: Vec<(IpAddr, u16, super::pacing::Pacer)>,
+    /// Where in `udp_pacers` the first pacer of each (local port, destination)
+    /// is: a host may send thousands of flows, and a linear search there grew
+    /// the cost per frame with the flows (a sorted vector instead would make
+    /// adding flows quadratic on a host sending 100,000 of them).
+    udp_pacer_index: HashMap<(u16, IpAddr), u32, FxBuild>,
     /// The index in `udp_pacers` the last UDP frame sent used (tried first).
     udp_pacer_hint: usize,
     /// Segments an ICMP error reported lost for size, to re-send at the next
@@ -288,6 +292,7 @@ impl Host {
             tcp_pacers: Vec::new(),
             departures: Vec::new(),
             udp_pacers: Vec::new(),
+            udp_pacer_index: HashMap::default(),
             udp_pacer_hint: 0,
             lost: Vec::new(),
             no_df: Vec::new(),
@@ -350,16 +355,15 @@ impl Host {
             }
             FlowKind::Udp => {
                 if plan.flow_cap_bps > 0 {
-                    let key = (plan.local_port, plan.dst_ip);
-                    let at = self.udp_pacers.partition_point(|e| (e.1, e.0) <= key);
-                    self.udp_pacers.insert(
-                        at,
-                        (
-                            plan.dst_ip,
-                            plan.local_port,
-                            super::pacing::Pacer::new(plan.flow_cap_bps),
-                        ),
-                    );
+                    let at = self.udp_pacers.len() as u32;
+                    self.udp_pacer_index
+                        .entry((plan.local_port, plan.dst_ip))
+                        .or_insert(at);
+                    self.udp_pacers.push((
+                        plan.dst_ip,
+                        plan.local_port,
+                        super::pacing::Pacer::new(plan.flow_cap_bps),
+                    ));
                 }
                 let mtu = self.config.mtu;
                 Generator::Udp(UdpClient::new(
@@ -1261,15 +1265,7 @@ impl Host {
         let hint = self.udp_pacer_hint;
         let at = match self.udp_pacers.get(hint) {
             Some((d, l, _)) if *l == lport && *d == dst => Some(hint),
-            _ => {
-                let at = self
-                    .udp_pacers
-                    .partition_point(|e| (e.1, e.0) < (lport, dst));
-                self.udp_pacers
-                    .get(at)
-                    .filter(|(d, l, _)| *l == lport && *d == dst)
-                    .map(|_| at)
-            }
+            _ => self.udp_pacer_index.get(&(lport, dst)).map(|&i| i as usize),
         };
         match at.and_then(|i| Some((i, self.udp_pacers.get_mut(i)?))) {
             Some((i, (_, _, p))) => {
