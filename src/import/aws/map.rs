@@ -89,6 +89,25 @@ impl<'a> Mapper<'a> {
         });
     }
 
+    /// Skip `id` when its `state` is given and is not `available` (the state in
+    /// which AWS's resources carry traffic): "`what` `state`: carries no
+    /// traffic". Returns whether it was skipped.
+    pub fn skip_unavailable(
+        &mut self,
+        id: &str,
+        what: &str,
+        state: Option<&str>,
+        src: &Source,
+    ) -> bool {
+        match state.filter(|s| *s != "available") {
+            Some(st) => {
+                self.skip(id, format!("{what} {st}: carries no traffic"), src);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Check that `s` is a CIDR (IPv4 or IPv6), naming the JSON path if not.
     pub fn cidr(&self, s: &str, src: &Source, field: &str) -> Result<IpNet, ImportError> {
         s.trim()

@@ -84,16 +84,12 @@ pub fn direct_connect(m: &mut Mapper<'_>, opts: &Options) -> Result<(), ImportEr
     for r in &acct.dx_gateways {
         let g = &r.item;
         let id = &g.direct_connect_gateway_id;
-        if let Some(st) = g
-            .direct_connect_gateway_state
-            .as_deref()
-            .filter(|s| *s != "available")
-        {
-            m.skip(
-                id,
-                format!("Direct Connect gateway {st}: carries no traffic"),
-                &r.src,
-            );
+        if m.skip_unavailable(
+            id,
+            "Direct Connect gateway",
+            g.direct_connect_gateway_state.as_deref(),
+            &r.src,
+        ) {
             continue;
         }
         let mut notes = m.notes(&r.src, &[]);
@@ -415,16 +411,12 @@ fn connection(
                 continue;
             }
         }
-        if let Some(st) = v
-            .virtual_interface_state
-            .as_deref()
-            .filter(|s| *s != "available")
-        {
-            m.skip(
-                vid,
-                format!("virtual interface {st}: carries no traffic"),
-                &vr.src,
-            );
+        if m.skip_unavailable(
+            vid,
+            "virtual interface",
+            v.virtual_interface_state.as_deref(),
+            &vr.src,
+        ) {
             continue;
         }
         let (vgw, dxgw) = (
@@ -576,16 +568,12 @@ fn transit_vif(
 ) -> Option<VifPlan> {
     let v = &vr.item;
     let vid = &v.virtual_interface_id;
-    if let Some(st) = v
-        .virtual_interface_state
-        .as_deref()
-        .filter(|s| *s != "available")
-    {
-        m.skip(
-            vid,
-            format!("virtual interface {st}: carries no traffic"),
-            &vr.src,
-        );
+    if m.skip_unavailable(
+        vid,
+        "virtual interface",
+        v.virtual_interface_state.as_deref(),
+        &vr.src,
+    ) {
         return None;
     }
     let Some(g) = empty_none(&v.direct_connect_gateway_id) else {
