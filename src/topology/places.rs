@@ -20,6 +20,8 @@ pub enum Anchor {
     Sg(SgIdx),
     /// An ENI, placed at its private IP.
     Eni(EniIdx),
+    /// The file as a whole (line 1, column 1): a finding about no one object.
+    File,
 }
 
 /// A route's destination as a lookup key.
@@ -77,6 +79,7 @@ impl Places {
                 net.security_groups.get(g.ix()).map(|x| x.vpc),
             ),
             Anchor::Eni(e) => or_vpc(s.eni_ip.get(e.ix()), net.enis.get(e.ix()).map(|x| x.vpc)),
+            Anchor::File => 0..0,
         }
     }
 

@@ -6,6 +6,7 @@
 //! The list, with what each one means and how to silence it, is in
 //! docs/warnings.md.
 
+mod empty;
 mod forwarding;
 mod nat_gateway;
 mod path_mtu;
@@ -25,13 +26,14 @@ pub struct Warning {
 }
 
 /// Every rule, for docs and tests.
-pub const RULES: [&str; 6] = [
+pub const RULES: [&str; 7] = [
     "path-mtu-blackhole",
     "route-peer-cidr",
     "route-table-unused",
     "nat-gateway-no-igw",
     "route-tgw-cidr",
     "forward-source-dest-check",
+    "topology-empty",
 ];
 
 /// Every warning about `net`, in rule order.
@@ -43,6 +45,7 @@ pub fn find(net: &Network) -> Vec<Warning> {
     out.extend(nat_gateway::without_internet_route(net));
     out.extend(routes::tgw_cidrs(net));
     out.extend(forwarding::checked_enis(net));
+    out.extend(empty::without_vpcs(net));
     out
 }
 
