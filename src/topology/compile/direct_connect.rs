@@ -208,12 +208,20 @@ fn vgw_associations<'d>(
 /// "The VPCs to which you connect through a Direct Connect gateway cannot have
 /// overlapping CIDR blocks" (Direct Connect User Guide, "Virtual private gateway
 /// associations"): rule `dxgw-vpc-overlap`, at the later VGW of the list. Before
-/// stop 15 two VPCs of one block behind one gateway passed.
+/// stop 15 two VPCs of one block behind one gateway passed. Each VGW must also be
+/// attached to a VPC ("The virtual private gateway must be attached to a VPC",
+/// CreateDirectConnectGatewayAssociation): rule `dxgw-vgw-association`; before
+/// stop 16 a detached one passed and carried nothing.
 fn vpcs_apart(c: &mut Compiler<'_>, g: &DxGatewaySpec, vgws: &[VgwIdx], o: &str) -> bool {
     let mut seen: Vec<(VgwIdx, VpcIdx)> = Vec::new();
     for (k, &v) in vgws.iter().enumerate() {
         let Some(vpc) = c.net.vpn_gateways[v.ix()].vpc else {
-            continue;
+            let vgw = &c.net.vpn_gateways[v.ix()].id;
+            let msg = format!(
+                "{vgw} is not attached to a VPC; AWS associates a Direct Connect gateway only with a virtual private gateway attached to a VPC (set `vpc` on {vgw})"
+            );
+            c.err("dxgw-vgw-association", g.vpn_gateways[k].span(), o, msg);
+            return false;
         };
         for &(w, other) in &seen {
             let (a, b) = (&c.net.vpcs[vpc.ix()], &c.net.vpcs[other.ix()]);
