@@ -532,7 +532,8 @@ pub struct VgwSpec {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub onprem_cidrs: Vec<S<String>>,
-    pub latency_ms: Option<f64>,
+    #[schemars(with = "Option<f64>")]
+    pub latency_ms: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -165,11 +165,14 @@ pub fn vpn_gateways(c: &mut Compiler<'_>, specs: &[VgwSpec]) {
         if cidrs.len() != g.onprem_cidrs.len() {
             continue;
         }
-        let ms = g.latency_ms.unwrap_or(DEFAULT_VPN_LATENCY_MS);
+        let ms = g
+            .latency_ms
+            .as_ref()
+            .map_or(DEFAULT_VPN_LATENCY_MS, |m| *m.get_ref());
         let Some(latency_ns) = settings::ms_to_ns(ms) else {
             c.err(
                 "latency",
-                g.id.span(),
+                g.latency_ms.as_ref().map_or(g.id.span(), |m| m.span()),
                 &o,
                 settings::latency_range("latency_ms"),
             );
