@@ -450,7 +450,14 @@ impl Engine<'_> {
                         self.host_discard(t, at, why, copy, fabric, observer);
                     }
                 }
-                self.poll(t, host as usize, nodes, stats, observer);
+                // A sink that counted the datagram directly usually leaves the
+                // poll nothing to do: then the host says so, and when it next
+                // needs one, for about a tenth of a poll (see `Host::idle_poll`).
+                let n = &mut nodes[host as usize];
+                match n.host.idle_poll(t, &mut self.pool) {
+                    Some(next) => self.schedule(n, host as usize, next),
+                    None => self.poll(t, host as usize, nodes, stats, observer),
+                }
             }
             Event::Mark => self.mark(t, stats, fabric),
         }
@@ -608,17 +615,23 @@ impl Engine<'_> {
         if n.host.has_refused() {
             self.drop_refused(t, n, observer);
         }
-        if let Some(next) = next {
-            if n.scheduled_ns.is_none_or(|s| next < s) {
-                n.scheduled_ns = Some(next);
-                self.queue.push(next, Event::Poll(h as u32));
-            }
-        }
+        self.schedule(n, h, next);
         for f in n.host.take_finished() {
             let f = f.ix();
             if stats[f].done && !self.drops[f].finished {
                 self.drops[f].finished = true;
                 self.pending_flows -= 1;
+            }
+        }
+    }
+
+    /// Poll host `h` (node `n`) at `next`, unless a poll is scheduled earlier.
+    #[inline]
+    fn schedule(&mut self, n: &mut Node, h: usize, next: Option<u64>) {
+        if let Some(next) = next {
+            if n.scheduled_ns.is_none_or(|s| next < s) {
+                n.scheduled_ns = Some(next);
+                self.queue.push(next, Event::Poll(h as u32));
             }
         }
     }
