@@ -234,6 +234,22 @@ fn count<K: std::hash::Hash + Eq>(
     }
 }
 
+/// Add `c`, the counters of some packets of record `k`, to `map`: the same
+/// record as counting those packets one by one (sums, earliest and latest second).
+fn merge<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Counters, FxBuild>, k: K, c: Counters) {
+    match map.get_mut(&k) {
+        Some(m) => {
+            m.packets += c.packets;
+            m.bytes += c.bytes;
+            m.first_s = m.first_s.min(c.first_s);
+            m.last_s = m.last_s.max(c.last_s);
+        }
+        None => {
+            map.insert(k, c);
+        }
+    }
+}
+
 /// Take one packet out of the record `k` of `map`; whether it was there.
 fn uncount<K: std::hash::Hash + Eq>(
     map: &mut HashMap<K, Counters, FxBuild>,
@@ -262,6 +278,13 @@ pub struct FlowLog<W: Write> {
     /// closed windows, not from iteration order.
     open4: HashMap<Key4, Counters, FxBuild>,
     open6: HashMap<RecordKey, Counters, FxBuild>,
+    /// Per ENI index, the IPv4 record its last packet went to and the packets
+    /// counted for it since, not yet in `open4` (they go there when a packet of
+    /// another record comes, or before anything reads `open4`): an instance
+    /// sending one flow finds its record with a compare instead of a hash table
+    /// lookup for every packet (issue #18). The table ends up with the same
+    /// counters (see [`merge`]).
+    last4: Vec<Option<(Key4, Counters)>>,
     /// The newest window seen; every older window is closed.
     newest_window: u64,
     lines: u64,
@@ -315,12 +338,14 @@ const TEXT_CHUNK: usize = 64 * 1024;
 
 impl<W: Write> FlowLog<W> {
     pub fn new(out: W, account_id: &str, eni_ids: Vec<String>) -> Self {
+        let enis = eni_ids.len();
         FlowLog {
             out,
             account_id: account_id.to_string(),
             eni_ids,
             open4: HashMap::default(),
             open6: HashMap::default(),
+            last4: vec![None; enis],
             newest_window: 0,
             lines: 0,
             written: Vec::new(),
@@ -364,7 +389,7 @@ impl<W: Write> FlowLog<W> {
         }
         let second = second_in_window(time_ns);
         match Key4::new(window, eni, key, action) {
-            Some(k) => count(&mut self.open4, k, key.ip_len, second),
+            Some(k) => self.count4(k, key.ip_len, second),
             None => count(
                 &mut self.open6,
                 RecordKey::new(window, eni, key, action),
@@ -381,6 +406,9 @@ impl<W: Write> FlowLog<W> {
     /// egress rules reject only as `REJECT`. Returns whether a packet was found.
     pub fn retract_accept(&mut self, time_ns: u64, eni: EniIdx, key: &FlowKey) -> bool {
         let window = time_ns / WINDOW_NS;
+        if let Some((k, c)) = self.last4.get_mut(eni.ix()).and_then(Option::take) {
+            merge(&mut self.open4, k, c);
+        }
         for w in [window, window.saturating_sub(1)] {
             let found = match Key4::new(w, eni, key, Action::Accept) {
                 Some(k) => uncount(&mut self.open4, &k, key.ip_len),
@@ -412,7 +440,35 @@ impl<W: Write> FlowLog<W> {
         self.out
     }
 
+    /// Count one IPv4 packet for record `k` (see `last4`).
+    #[inline]
+    fn count4(&mut self, k: Key4, bytes: u16, second: u8) {
+        let Some(slot) = self.last4.get_mut(k.eni as usize) else {
+            count(&mut self.open4, k, bytes, second);
+            return;
+        };
+        match slot {
+            Some((last, c)) if *last == k => c.add(bytes, second),
+            _ => {
+                let fresh = Counters {
+                    packets: 1,
+                    bytes: u64::from(bytes),
+                    first_s: second,
+                    last_s: second,
+                };
+                if let Some((old, c)) = slot.replace((k, fresh)) {
+                    merge(&mut self.open4, old, c);
+                }
+            }
+        }
+    }
+
     fn write_windows_before(&mut self, window: u64) -> io::Result<()> {
+        for slot in &mut self.last4 {
+            if let Some((k, c)) = slot.take_if(|(k, _)| k.window < window) {
+                merge(&mut self.open4, k, c);
+            }
+        }
         let mut closed: Vec<(RecordKey, Counters)> = self
             .open4
             .iter()
