@@ -631,6 +631,69 @@ mod tests {
         );
     }
 
+    /// Issue #18: an ENI's last IPv4 record counted aside (`last4`) and merged
+    /// into the table later writes the same log as counting every packet in
+    /// the table: random packets of a few records on a few ENIs, both actions,
+    /// IPv6 among them, retractions, late reports and windows closing.
+    #[test]
+    fn the_last_record_aside_writes_the_same_log() {
+        let keys = [
+            key("10.0.1.5", "10.0.2.7", 40000, 5432, 60),
+            key("10.0.2.7", "10.0.1.5", 5432, 40000, 1500),
+            key("10.0.1.6", "10.0.2.7", 40001, 5432, 200),
+            key("10.0.1.5", "10.0.2.8", 40000, 53, 90),
+            key("2600:1f18::5", "2600:1f18:0:1::7", 40000, 5432, 80),
+        ];
+        let ids = || vec!["eni-a".into(), "eni-b".into(), "eni-c".into()];
+        let mut aside = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
+        let mut table = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
+        table.last4.clear(); // every packet straight into the table
+        let mut rng = crate::rng::SplitMix64::new(18);
+        let mut t = 0u64;
+        let (mut retracted, mut hits) = (0, 0);
+        for _ in 0..20_000 {
+            let r = rng.next_u64();
+            // Mostly forward, sometimes a late report up to 2 s back.
+            t = match r % 16 {
+                0 => t.saturating_sub(r % 2_000_000_000),
+                _ => t + r % 200_000_000,
+            };
+            // ENI 3 has no id, and no `last4` slot.
+            let eni = EniIdx(((r >> 16) % 4) as u32);
+            // Mostly the ENI's own record (a sender's flow), sometimes any.
+            let k = match (r >> 8) % 8 {
+                0..=5 => &keys[eni.ix()],
+                _ => &keys[((r >> 40) % 5) as usize],
+            };
+            let action = if (r >> 24) % 5 == 0 {
+                Action::Reject
+            } else {
+                Action::Accept
+            };
+            if (r >> 32) % 7 == 0 {
+                let (a, b) = (
+                    aside.retract_accept(t, eni, k),
+                    table.retract_accept(t, eni, k),
+                );
+                assert_eq!(a, b);
+                retracted += usize::from(a);
+            } else {
+                let last = aside.last4.get(eni.ix()).copied().flatten();
+                let same = Key4::new(t / WINDOW_NS, eni, k, action);
+                hits += usize::from(same.is_some() && last.map(|(l, _)| l) == same);
+                aside.record(t, eni, k, action).unwrap();
+                table.record(t, eni, k, action).unwrap();
+            }
+        }
+        aside.finish().unwrap();
+        table.finish().unwrap();
+        assert!(retracted > 100 && hits > 1000, "{retracted} {hits}");
+        assert_eq!(aside.lines(), table.lines());
+        assert!(aside.lines() > 50, "{}", aside.lines());
+        assert_eq!(aside.counts_by_eni(), table.counts_by_eni());
+        assert_eq!(text(aside), text(table));
+    }
+
     /// What the run hands `report.html` equals reading the written log back,
     /// IPv6 lines, unknown ENIs and an ENI id used twice included.
     #[test]
