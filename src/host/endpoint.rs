@@ -1387,6 +1387,8 @@ impl Host {
 
     /// `full`: whether the poll just done was a full one; after a quiet one every
     /// socket waits for ingress, so smoltcp's `poll_at` is `None` without asking.
+    /// Inlined: `idle_poll` asks with `full` false.
+    #[inline]
     fn next_wake(&mut self, now_ns: u64, full: bool) -> Option<u64> {
         let smol = if full {
             self.iface
@@ -1435,6 +1437,67 @@ impl Host {
             .map(|&i| self.slots[i as usize].wake)
             .min();
         earliest(queued, tcp).filter(|&w| w != u64::MAX)
+    }
+
+    /// A poll at `now_ns` that would do nothing observable, done without
+    /// running it (issue #18: the engine polls a host after every frame it
+    /// receives, and a sink that counted a datagram directly leaves that poll
+    /// nothing to do). `None`: a poll is needed. `Some(next)`: what [`Host::poll`]
+    /// would have returned, its bookkeeping done (the frames read go back to
+    /// `pool`). Such a poll reads no frame (none waits), sends none (nothing
+    /// queued, no generator due, smoltcp owes nothing: `poll_at` was `None`
+    /// after the last full poll), leaves every sink and generator as it is, and
+    /// is quiet (not full; no TCP client concerned, no listener due, no path MTU
+    /// to apply); so its only other effects are setting smoltcp's clock and
+    /// expiring reassembly buffers. Both are done again, at a later time, before
+    /// smoltcp next reads a frame or sends: each of the interface's entry points
+    /// sets the clock first (the one other way in, `Interface::context`, serves
+    /// TCP's `connect`, which reads no clock), and expiry at a later time removes
+    /// whatever an earlier one would have.
+    pub fn idle_poll(&mut self, now_ns: u64, pool: &mut BufferPool) -> Option<Option<u64>> {
+        let generator_due = if self.queued_wakes {
+            // A stale entry at or before `now_ns` also counts: poll then.
+            self.wake_queue
+                .peek()
+                .is_some_and(|&Reverse((w, _))| w <= now_ns)
+        } else {
+            self.slots
+                .iter()
+                .any(|s| s.wake <= now_ns || s.kind == FlowKind::Tcp)
+        };
+        let idle = !generator_due
+            && self.device.rx.is_empty()
+            && self.device.tx.is_empty()
+            && !self.smol_pending
+            && !self.big_rx
+            && !self.icmp_rx
+            && !self.all_sinks_dirty
+            && self.dirty_sinks.is_empty()
+            && self.icmp_due.is_empty()
+            && self.discard.is_none()
+            && self.lost.is_empty()
+            && self.refused.is_empty()
+            && self.tcp_gens.is_empty()
+            && self
+                .pending_listens
+                .last()
+                .is_none_or(|p| p.start_ns > now_ns)
+            && self.pmtu.is_empty();
+        if !idle {
+            return None;
+        }
+        // Back to the pool in the order `poll` gives them: nearly always one,
+        // popped (a `Drain` costs more than the rest of this call).
+        if self.device.rx_spent.len() == 1 {
+            if let Some(buf) = self.device.rx_spent.pop() {
+                pool.give(buf);
+            }
+        } else {
+            for buf in self.device.rx_spent.drain(..) {
+                pool.give(buf);
+            }
+        }
+        Some(self.next_wake(now_ns, false))
     }
 }
 

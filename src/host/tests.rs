@@ -715,3 +715,80 @@ fn exchanges_are_the_same_with_and_without_the_receive_shortcut() {
         assert_eq!(on, run(false), "{plan:?}");
     }
 }
+
+/// `Host::idle_poll` (issue #18): a host that skips the polls it says would do
+/// nothing, after each frame it receives, reports, sends and counts exactly what
+/// a host polled every time does: the same frames, the same next wake, the same
+/// counters. Datagrams its sink takes directly (idle), near misses that smoltcp
+/// reads, and a client of its own that falls due between frames (polled).
+#[test]
+fn an_idle_poll_answers_what_the_poll_would() {
+    let plan = udp_plan(100, 10);
+    let client = FlowPlan {
+        flow: FlowIdx(1),
+        src_ip: IpAddr::V4(B),
+        dst_ip: IpAddr::V4(A),
+        local_port: 7000,
+        port: 7001,
+        start_ns: 1_004_500,
+        interval_ns: 3_000,
+        ..udp_plan(100, 3)
+    };
+    let host = || {
+        let mut b = Host::new(config(1, B));
+        b.add_server(&plan);
+        b.add_client(client.clone(), GeneratorTimeouts::default());
+        b
+    };
+    let datagram = || udp_frame(A, B, 40000, 5001, &[7; 40]);
+    let mut fragment = datagram();
+    fragment[ETHERNET_HEADER_LEN + 6] |= 0x20;
+    let mut frames = Vec::new();
+    for i in 0..24 {
+        frames.push(match i % 8 {
+            3 => fragment.clone(),
+            5 => udp_frame(A, B, 40000, 5002, &[7; 40]), // no sink there
+            _ => datagram(),
+        });
+    }
+    let (mut polled, mut skipping) = (host(), host());
+    let stats = || {
+        [plan.clone(), client.clone()]
+            .iter()
+            .map(FlowStats::for_plan)
+            .collect::<Vec<_>>()
+    };
+    let (mut polled_stats, mut skipping_stats) = (stats(), stats());
+    let mut pool = BufferPool::default();
+    let (mut idle, mut busy) = (0, 0);
+    let mut t = 1_000_000u64;
+    for (i, frame) in frames.into_iter().enumerate() {
+        polled.receive(frame.clone(), t, 300, &mut polled_stats);
+        let why = polled.take_discarded(&mut pool).map(|d| d.0);
+        let mut out = Vec::new();
+        let next = polled.poll(t, &mut pool, &mut polled_stats, &mut out);
+        skipping.receive(frame, t, 300, &mut skipping_stats);
+        let why2 = skipping.take_discarded(&mut pool).map(|d| d.0);
+        let mut out2 = Vec::new();
+        let next2 = match skipping.idle_poll(t, &mut pool) {
+            Some(next) => {
+                idle += 1;
+                next
+            }
+            None => {
+                busy += 1;
+                skipping.poll(t, &mut pool, &mut skipping_stats, &mut out2)
+            }
+        };
+        assert_eq!((why, out, next), (why2, out2, next2), "frame {i} at {t}");
+        t += 1_000;
+    }
+    for (a, b) in polled_stats.iter_mut().zip(&mut skipping_stats) {
+        a.latency();
+        b.latency();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+    assert!(polled_stats[0].delivered_packets >= 15);
+    assert_eq!(polled_stats[1].sent_packets, 3);
+    assert!(idle >= 10 && busy >= 5, "idle {idle}, busy {busy}");
+}

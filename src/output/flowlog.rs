@@ -234,6 +234,22 @@ fn count<K: std::hash::Hash + Eq>(
     }
 }
 
+/// Add `c`, the counters of some packets of record `k`, to `map`: the same
+/// record as counting those packets one by one (sums, earliest and latest second).
+fn merge<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Counters, FxBuild>, k: K, c: Counters) {
+    match map.get_mut(&k) {
+        Some(m) => {
+            m.packets += c.packets;
+            m.bytes += c.bytes;
+            m.first_s = m.first_s.min(c.first_s);
+            m.last_s = m.last_s.max(c.last_s);
+        }
+        None => {
+            map.insert(k, c);
+        }
+    }
+}
+
 /// Take one packet out of the record `k` of `map`; whether it was there.
 fn uncount<K: std::hash::Hash + Eq>(
     map: &mut HashMap<K, Counters, FxBuild>,
@@ -262,6 +278,13 @@ pub struct FlowLog<W: Write> {
     /// closed windows, not from iteration order.
     open4: HashMap<Key4, Counters, FxBuild>,
     open6: HashMap<RecordKey, Counters, FxBuild>,
+    /// Per ENI index, the IPv4 record its last packet went to and the packets
+    /// counted for it since, not yet in `open4` (they go there when a packet of
+    /// another record comes, or before anything reads `open4`): an instance
+    /// sending one flow finds its record with a compare instead of a hash table
+    /// lookup for every packet (issue #18). The table ends up with the same
+    /// counters (see [`merge`]).
+    last4: Vec<Option<(Key4, Counters)>>,
     /// The newest window seen; every older window is closed.
     newest_window: u64,
     lines: u64,
@@ -315,12 +338,14 @@ const TEXT_CHUNK: usize = 64 * 1024;
 
 impl<W: Write> FlowLog<W> {
     pub fn new(out: W, account_id: &str, eni_ids: Vec<String>) -> Self {
+        let enis = eni_ids.len();
         FlowLog {
             out,
             account_id: account_id.to_string(),
             eni_ids,
             open4: HashMap::default(),
             open6: HashMap::default(),
+            last4: vec![None; enis],
             newest_window: 0,
             lines: 0,
             written: Vec::new(),
@@ -364,7 +389,7 @@ impl<W: Write> FlowLog<W> {
         }
         let second = second_in_window(time_ns);
         match Key4::new(window, eni, key, action) {
-            Some(k) => count(&mut self.open4, k, key.ip_len, second),
+            Some(k) => self.count4(k, key.ip_len, second),
             None => count(
                 &mut self.open6,
                 RecordKey::new(window, eni, key, action),
@@ -381,6 +406,9 @@ impl<W: Write> FlowLog<W> {
     /// egress rules reject only as `REJECT`. Returns whether a packet was found.
     pub fn retract_accept(&mut self, time_ns: u64, eni: EniIdx, key: &FlowKey) -> bool {
         let window = time_ns / WINDOW_NS;
+        if let Some((k, c)) = self.last4.get_mut(eni.ix()).and_then(Option::take) {
+            merge(&mut self.open4, k, c);
+        }
         for w in [window, window.saturating_sub(1)] {
             let found = match Key4::new(w, eni, key, Action::Accept) {
                 Some(k) => uncount(&mut self.open4, &k, key.ip_len),
@@ -412,7 +440,35 @@ impl<W: Write> FlowLog<W> {
         self.out
     }
 
+    /// Count one IPv4 packet for record `k` (see `last4`).
+    #[inline]
+    fn count4(&mut self, k: Key4, bytes: u16, second: u8) {
+        let Some(slot) = self.last4.get_mut(k.eni as usize) else {
+            count(&mut self.open4, k, bytes, second);
+            return;
+        };
+        match slot {
+            Some((last, c)) if *last == k => c.add(bytes, second),
+            _ => {
+                let fresh = Counters {
+                    packets: 1,
+                    bytes: u64::from(bytes),
+                    first_s: second,
+                    last_s: second,
+                };
+                if let Some((old, c)) = slot.replace((k, fresh)) {
+                    merge(&mut self.open4, old, c);
+                }
+            }
+        }
+    }
+
     fn write_windows_before(&mut self, window: u64) -> io::Result<()> {
+        for slot in &mut self.last4 {
+            if let Some((k, c)) = slot.take_if(|(k, _)| k.window < window) {
+                merge(&mut self.open4, k, c);
+            }
+        }
         let mut closed: Vec<(RecordKey, Counters)> = self
             .open4
             .iter()
@@ -573,6 +629,69 @@ mod tests {
                 "2 123456789012 eni-b 10.0.1.5 10.0.2.7 40000 5432 6 1 60 1700000125 1700000125 ACCEPT OK",
             ]
         );
+    }
+
+    /// Issue #18: an ENI's last IPv4 record counted aside (`last4`) and merged
+    /// into the table later writes the same log as counting every packet in
+    /// the table: random packets of a few records on a few ENIs, both actions,
+    /// IPv6 among them, retractions, late reports and windows closing.
+    #[test]
+    fn the_last_record_aside_writes_the_same_log() {
+        let keys = [
+            key("10.0.1.5", "10.0.2.7", 40000, 5432, 60),
+            key("10.0.2.7", "10.0.1.5", 5432, 40000, 1500),
+            key("10.0.1.6", "10.0.2.7", 40001, 5432, 200),
+            key("10.0.1.5", "10.0.2.8", 40000, 53, 90),
+            key("2600:1f18::5", "2600:1f18:0:1::7", 40000, 5432, 80),
+        ];
+        let ids = || vec!["eni-a".into(), "eni-b".into(), "eni-c".into()];
+        let mut aside = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
+        let mut table = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
+        table.last4.clear(); // every packet straight into the table
+        let mut rng = crate::rng::SplitMix64::new(18);
+        let mut t = 0u64;
+        let (mut retracted, mut hits) = (0, 0);
+        for _ in 0..20_000 {
+            let r = rng.next_u64();
+            // Mostly forward, sometimes a late report up to 2 s back.
+            t = match r % 16 {
+                0 => t.saturating_sub(r % 2_000_000_000),
+                _ => t + r % 200_000_000,
+            };
+            // ENI 3 has no id, and no `last4` slot.
+            let eni = EniIdx(((r >> 16) % 4) as u32);
+            // Mostly the ENI's own record (a sender's flow), sometimes any.
+            let k = match (r >> 8) % 8 {
+                0..=5 => &keys[eni.ix()],
+                _ => &keys[((r >> 40) % 5) as usize],
+            };
+            let action = if (r >> 24) % 5 == 0 {
+                Action::Reject
+            } else {
+                Action::Accept
+            };
+            if (r >> 32) % 7 == 0 {
+                let (a, b) = (
+                    aside.retract_accept(t, eni, k),
+                    table.retract_accept(t, eni, k),
+                );
+                assert_eq!(a, b);
+                retracted += usize::from(a);
+            } else {
+                let last = aside.last4.get(eni.ix()).copied().flatten();
+                let same = Key4::new(t / WINDOW_NS, eni, k, action);
+                hits += usize::from(same.is_some() && last.map(|(l, _)| l) == same);
+                aside.record(t, eni, k, action).unwrap();
+                table.record(t, eni, k, action).unwrap();
+            }
+        }
+        aside.finish().unwrap();
+        table.finish().unwrap();
+        assert!(retracted > 100 && hits > 1000, "{retracted} {hits}");
+        assert_eq!(aside.lines(), table.lines());
+        assert!(aside.lines() > 50, "{}", aside.lines());
+        assert_eq!(aside.counts_by_eni(), table.counts_by_eni());
+        assert_eq!(text(aside), text(table));
     }
 
     /// What the run hands `report.html` equals reading the written log back,

@@ -471,17 +471,25 @@ impl Recorder {
         }
     }
 
+    /// Inlined: called for every frame a flow log records, nearly always `Ok`.
+    #[inline]
     fn keep_error(&mut self, r: io::Result<()>) {
         if let Err(e) = r {
-            // Stop capturing after the first failure (disk full), and the run: it
-            // will fail, and a full disk should not keep it simulating for minutes.
-            self.capture = None;
-            self.points = None;
-            self.drops = None;
-            self.error.get_or_insert(e);
-            if let Some(i) = &self.interrupt {
-                i.trigger();
-            }
+            self.keep_first_error(e);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn keep_first_error(&mut self, e: io::Error) {
+        // Stop capturing after the first failure (disk full), and the run: it
+        // will fail, and a full disk should not keep it simulating for minutes.
+        self.capture = None;
+        self.points = None;
+        self.drops = None;
+        self.error.get_or_insert(e);
+        if let Some(i) = &self.interrupt {
+            i.trigger();
         }
     }
 

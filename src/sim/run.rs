@@ -386,19 +386,15 @@ impl Engine<'_> {
                     0 => self.ledger.vanished += 1,
                     n => self.ledger.generated += n as u64 - 1,
                 }
-                // One action is the common case: popped, without a `Drain` (whose
-                // drop costs about as much as moving the action).
-                if self.actions.len() == 1 {
-                    if let Some(a) = self.actions.pop() {
-                        self.act(t, a, sent_ns, fabric, observer);
-                    }
-                } else {
-                    let mut actions = std::mem::take(&mut self.actions);
-                    for a in actions.drain(..) {
-                        self.act(t, a, sent_ns, fabric, observer);
-                    }
-                    self.actions = actions;
+                // Carried out in place, their frames taken out, then cleared: an
+                // action is large, and moving it out (popped or drained) and on
+                // into `act` cost more than most of the work done with it.
+                let mut actions = std::mem::take(&mut self.actions);
+                for a in &mut actions {
+                    self.act(t, a, sent_ns, fabric, observer);
                 }
+                actions.clear();
+                self.actions = actions;
             }
             Event::ToDownlink { frame, host } => {
                 let len = self.slab_len(frame);
@@ -450,7 +446,14 @@ impl Engine<'_> {
                         self.host_discard(t, at, why, copy, fabric, observer);
                     }
                 }
-                self.poll(t, host as usize, nodes, stats, observer);
+                // A sink that counted the datagram directly usually leaves the
+                // poll nothing to do: then the host says so, and when it next
+                // needs one, at a fraction of a poll's cost (see `Host::idle_poll`).
+                let n = &mut nodes[host as usize];
+                match n.host.idle_poll(t, &mut self.pool) {
+                    Some(next) => self.schedule(n, host as usize, next),
+                    None => self.poll(t, host as usize, nodes, stats, observer),
+                }
             }
             Event::Mark => self.mark(t, stats, fabric),
         }
@@ -608,17 +611,23 @@ impl Engine<'_> {
         if n.host.has_refused() {
             self.drop_refused(t, n, observer);
         }
-        if let Some(next) = next {
-            if n.scheduled_ns.is_none_or(|s| next < s) {
-                n.scheduled_ns = Some(next);
-                self.queue.push(next, Event::Poll(h as u32));
-            }
-        }
+        self.schedule(n, h, next);
         for f in n.host.take_finished() {
             let f = f.ix();
             if stats[f].done && !self.drops[f].finished {
                 self.drops[f].finished = true;
                 self.pending_flows -= 1;
+            }
+        }
+    }
+
+    /// Poll host `h` (node `n`) at `next`, unless a poll is scheduled earlier.
+    #[inline]
+    fn schedule(&mut self, n: &mut Node, h: usize, next: Option<u64>) {
+        if let Some(next) = next {
+            if n.scheduled_ns.is_none_or(|s| next < s) {
+                n.scheduled_ns = Some(next);
+                self.queue.push(next, Event::Poll(h as u32));
             }
         }
     }
@@ -740,12 +749,12 @@ impl Engine<'_> {
     fn act(
         &mut self,
         t: u64,
-        a: FabricAction,
+        a: &mut FabricAction,
         sent_ns: u64,
         fabric: &dyn Fabric,
         observer: &mut dyn Observer,
     ) {
-        if let FabricAction::Drop { frame, .. } = &a {
+        if let FabricAction::Drop { frame, .. } = a {
             self.attribution.learn_translation(frame, fabric);
         }
         self.apply(t, a, sent_ns, fabric, observer);
@@ -754,7 +763,7 @@ impl Engine<'_> {
     fn apply(
         &mut self,
         t: u64,
-        action: FabricAction,
+        action: &mut FabricAction,
         sent_ns: u64,
         fabric: &dyn Fabric,
         observer: &mut dyn Observer,
@@ -771,13 +780,14 @@ impl Engine<'_> {
                 via_appliance,
                 via_gateway,
             } => {
+                let frame = std::mem::take(frame);
                 if !charges.is_empty() {
-                    self.charge(charges, &frame, fabric);
+                    self.charge(*charges, &frame, fabric);
                 }
-                if let Some(c) = via_nat {
+                if let Some(c) = *via_nat {
                     self.observe_nat(t, c, &frame, observer);
                 }
-                if let Some(c) = via_appliance {
+                if let Some(c) = *via_appliance {
                     self.observe_appliance(t, c, &frame, observer);
                 }
                 if let Some(p) = via_peering.filter(|_| !self.eni_frames_only) {
@@ -797,11 +807,11 @@ impl Engine<'_> {
                     let o = FrameDirection::Outbound;
                     observer.frame(t, CapturePoint::TgwAttachment(b), o, &frame);
                 }
-                match self.host_of.get(to) {
+                match self.host_of.get(*to) {
                     Some(h) => {
                         let id = self.slab.insert_stamped(frame, sent_ns);
                         self.queue.push(
-                            t + latency_ns,
+                            t + *latency_ns,
                             Event::ToDownlink {
                                 frame: id,
                                 host: h as u32,
@@ -811,13 +821,13 @@ impl Engine<'_> {
                     // An endpoint that takes part in no flow: it would ignore the
                     // frame, so it is only captured on arrival.
                     None => {
-                        let point = match to {
+                        let point = match *to {
                             Attachment::Eni(e) => CapturePoint::Eni(e),
                             Attachment::External(x) => CapturePoint::External(x),
                         };
                         let id = self.slab.insert(frame);
                         self.queue
-                            .push(t + latency_ns, Event::Absorb { frame: id, point });
+                            .push(t + *latency_ns, Event::Absorb { frame: id, point });
                     }
                 }
             }
@@ -827,7 +837,8 @@ impl Engine<'_> {
                 eni,
                 frame,
             } => {
-                self.drop_frame(t, reason, &detail, eni, frame, observer);
+                let frame = std::mem::take(frame);
+                self.drop_frame(t, *reason, detail, *eni, frame, observer);
             }
         }
     }
