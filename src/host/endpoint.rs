@@ -217,6 +217,10 @@ pub struct Host {
 /// scan of its generator slots (16 bytes each); above it, by its wake queue.
 const SCAN_GENERATORS: usize = 32;
 
+/// Read buffers a host keeps between polls at most before
+/// [`Host::needs_poll_after_receive`] asks for a poll to return them to the pool.
+pub(crate) const MAX_SPENT_UNPOLLED: usize = 32;
+
 /// The identifier of a whole ICMP or ICMPv6 echo request or reply (`l4`).
 fn echo_ident(protocol: u8, l4: &[u8]) -> Option<u16> {
     let echo = match protocol {
@@ -607,14 +611,75 @@ impl Host {
     /// Whether no UDP client of this host is bound to sink `i`'s port (smoltcp
     /// hands a datagram to the first socket bound to its port, in handle
     /// order). Known per sink until a generator is added.
+    #[inline(always)]
     fn sink_sole_on_port(&mut self, i: usize) -> bool {
         let n = self.generators.len();
-        if let Some(sole) = self.sinks[i].sole_on_port(n) {
-            return sole;
+        match self.sinks[i].sole_on_port(n) {
+            Some(sole) => sole,
+            None => self.find_sink_sole_on_port(i, n),
         }
+    }
+
+    /// [`Host::sink_sole_on_port`] when not known for `n` generators.
+    #[cold]
+    fn find_sink_sole_on_port(&mut self, i: usize, n: usize) -> bool {
         let sole = !self.udp_client_on(self.sinks[i].port());
         self.sinks[i].set_sole_on_port(n, sole);
         sole
+    }
+
+    /// Whether a [`Host::poll`] at `now_ns`, right after [`Host::receive`], could
+    /// do anything; `false` only when it provably would not: the frame was
+    /// counted directly by a sink ([`Host::sink_takes_directly`]: nothing waits
+    /// for smoltcp), no generator is due and no TCP one is live (they act in
+    /// every poll), nothing received asks for smoltcp's egress or a socket read
+    /// (`big_rx`, ICMP, dirty sinks), smoltcp's own `poll_at` was `None` after
+    /// the last poll, no listen is due, no path MTU is known (a poll re-syncs
+    /// TCP MSS then), nothing waits to be sent. Such a poll would only set
+    /// smoltcp's clock and expire its reassembly buffers (both done again before
+    /// the next frame is read, at that frame's time: nothing reads them in
+    /// between), and return the wake time the host is already scheduled for
+    /// (its generators are unchanged since the poll that computed it). So the
+    /// engine may skip it with the same frames, in the same order, at the same
+    /// times. A receive-only host (a hub's sinks) then costs no poll per
+    /// datagram (issue #18).
+    ///
+    /// Also `true` once a few read buffers wait to go back to the pool (they
+    /// are returned at the end of a poll), so a host that never needs a poll
+    /// does not hoard them.
+    #[inline]
+    pub fn needs_poll_after_receive(&self, now_ns: u64) -> bool {
+        if !self.device.rx.is_empty()
+            || self.device.rx_spent.len() >= MAX_SPENT_UNPOLLED
+            || self.big_rx
+            || self.smol_pending
+            || self.icmp_rx
+            || !self.icmp_due.is_empty()
+            || !self.dirty_sinks.is_empty()
+            || self.all_sinks_dirty
+            || !self.device.tx.is_empty()
+            || !self.lost.is_empty()
+            || !self.refused.is_empty()
+            || !self.pmtu.is_empty()
+            || self
+                .pending_listens
+                .last()
+                .is_some_and(|p| p.start_ns <= now_ns)
+        {
+            return true;
+        }
+        if self.queued_wakes {
+            // A stale entry due now is taken as due (a poll would drop it).
+            !self.tcp_gens.is_empty()
+                || self
+                    .wake_queue
+                    .peek()
+                    .is_some_and(|&Reverse((w, _))| w <= now_ns)
+        } else {
+            self.slots
+                .iter()
+                .any(|s| s.wake <= now_ns || s.kind == FlowKind::Tcp)
+        }
     }
 
     /// The frame just received will be discarded by the host's stack.
@@ -808,8 +873,13 @@ impl Host {
     }
 
     /// The index in `sinks` of the sink on `port`.
-    #[inline]
+    #[inline(always)]
     fn sink_on(&self, port: u16) -> Option<usize> {
+        // A host has a few sink ports: a scan of them costs less than a
+        // bisection, which was a call of its own for every datagram (issue #18).
+        if self.sink_by_port.len() <= 8 {
+            return self.sink_by_port.iter().find(|e| e.0 == port).map(|e| e.1);
+        }
         let i = self
             .sink_by_port
             .binary_search_by_key(&port, |e| e.0)

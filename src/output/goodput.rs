@@ -65,6 +65,25 @@ impl GoodputSeries {
     fn record_slow(&mut self, now_ns: u64, bytes: u64) {
         let since = now_ns.saturating_sub(self.origin_ns);
         let mut index = since / self.width_ns;
+        // The usual case (half the deliveries of a flow sending every
+        // millisecond): a later bucket of the same width, with room already
+        // allocated. Zeros up to it, then its bytes: what the general path below
+        // does then, without its growth and doubling checks (issue #18).
+        if let Some(at) = index
+            .checked_sub(self.first)
+            .map(|at| at as usize)
+            .filter(|&at| {
+                index < MAX_BUCKETS as u64
+                    && !self.held.is_empty()
+                    && at >= self.held.len()
+                    && at < self.held.capacity()
+            })
+        {
+            self.held.resize(at, 0);
+            self.held.push(bytes);
+            self.last_end_ns = self.origin_ns + self.width_ns * (index + 1);
+            return;
+        }
         while index >= MAX_BUCKETS as u64 {
             self.double_width();
             index = since / self.width_ns;
