@@ -607,11 +607,18 @@ impl Host {
     /// Whether no UDP client of this host is bound to sink `i`'s port (smoltcp
     /// hands a datagram to the first socket bound to its port, in handle
     /// order). Known per sink until a generator is added.
+    #[inline(always)]
     fn sink_sole_on_port(&mut self, i: usize) -> bool {
         let n = self.generators.len();
-        if let Some(sole) = self.sinks[i].sole_on_port(n) {
-            return sole;
+        match self.sinks[i].sole_on_port(n) {
+            Some(sole) => sole,
+            None => self.find_sink_sole_on_port(i, n),
         }
+    }
+
+    /// [`Host::sink_sole_on_port`] when not known for `n` generators.
+    #[cold]
+    fn find_sink_sole_on_port(&mut self, i: usize, n: usize) -> bool {
         let sole = !self.udp_client_on(self.sinks[i].port());
         self.sinks[i].set_sole_on_port(n, sole);
         sole
@@ -808,8 +815,13 @@ impl Host {
     }
 
     /// The index in `sinks` of the sink on `port`.
-    #[inline]
+    #[inline(always)]
     fn sink_on(&self, port: u16) -> Option<usize> {
+        // A host has a few sink ports: a scan of them costs less than a
+        // bisection, which was a call of its own for every datagram (issue #18).
+        if self.sink_by_port.len() <= 8 {
+            return self.sink_by_port.iter().find(|e| e.0 == port).map(|e| e.1);
+        }
         let i = self
             .sink_by_port
             .binary_search_by_key(&port, |e| e.0)

@@ -85,6 +85,11 @@ pub struct Wire {
     /// When the flow finished (its generator reported done).
     pub finished_ns: Option<u64>,
     pub now: u64,
+    /// Poll a host after a frame it received only when [`Host::idle_poll`]
+    /// does not answer for the poll (as the engine does).
+    pub skip_idle_polls: bool,
+    /// Polls so skipped.
+    pub skipped_polls: u64,
 }
 
 impl Wire {
@@ -110,6 +115,8 @@ impl Wire {
             fragments: 0,
             finished_ns: None,
             now: 0,
+            skip_idle_polls: false,
+            skipped_polls: 0,
         }
     }
 
@@ -131,7 +138,16 @@ impl Wire {
                     let (_, sent, to, frame) = self.in_flight.remove(i);
                     self.hosts[to].receive(frame, t, sent, &mut self.stats);
                     let _ = self.hosts[to].take_discarded(&mut self.pool);
-                    self.wake[to] = Some(t);
+                    match self.skip_idle_polls {
+                        true => match self.hosts[to].idle_poll(t, &mut self.pool) {
+                            Some(next) => {
+                                self.skipped_polls += 1;
+                                self.wake[to] = next;
+                            }
+                            None => self.wake[to] = Some(t),
+                        },
+                        false => self.wake[to] = Some(t),
+                    }
                 } else {
                     i += 1;
                 }
@@ -791,4 +807,122 @@ fn an_idle_poll_answers_what_the_poll_would() {
     assert!(polled_stats[0].delivered_packets >= 15);
     assert_eq!(polled_stats[1].sent_packets, 3);
     assert!(idle >= 10 && busy >= 5, "idle {idle}, busy {busy}");
+}
+
+/// A poll right after a receive that [`Host::idle_poll`] calls
+/// idle can be skipped (issue #18): whole exchanges give the same counters, the
+/// same frames on the wire and the same finish time with and without skipping,
+/// including hosts that send and receive at once (datagrams arriving exactly
+/// when the receiver's own generator is due), ping (smoltcp answers) and TCP.
+#[test]
+fn idle_polls_after_a_receive_can_be_skipped() {
+    let ping = FlowPlan {
+        kind: FlowKind::Ping,
+        size: 56,
+        count: 10,
+        interval_ns: 1_000_000,
+        ..tcp_plan(0, None)
+    };
+    let plans = [
+        (udp_plan(100, 20), false),
+        (udp_plan(100, 20), true),
+        (udp_plan(10, 5), false),
+        (udp_plan(12_000, 3), false),
+        (
+            FlowPlan {
+                interval_ns: 0,
+                ..udp_plan(300, 8)
+            },
+            true,
+        ),
+        (ping, false),
+        (tcp_plan(200_000, None), false),
+    ];
+    for (plan, both_ways) in plans {
+        let run = |skip: bool| {
+            let mut w = Wire::new(plan.clone());
+            if both_ways {
+                // B sends back to A, each datagram due exactly when one of A's
+                // arrives (one wire delay after A sent it).
+                let back = FlowPlan {
+                    flow: FlowIdx(1),
+                    src_host: 1,
+                    dst_host: 0,
+                    src_ip: IpAddr::V4(B),
+                    dst_ip: IpAddr::V4(A),
+                    local_port: 40001,
+                    port: 5002,
+                    start_ns: DELAY_NS,
+                    ..plan.clone()
+                };
+                w.hosts[0].add_server(&back);
+                w.hosts[1].add_client(back.clone(), GeneratorTimeouts::default());
+                w.stats.push(FlowStats::for_plan(&back));
+            }
+            w.skip_idle_polls = skip;
+            w.run_until(2_000_000_000);
+            for st in &mut w.stats {
+                st.latency();
+            }
+            let summary = (
+                w.stats[0].delivered_packets,
+                format!("{:?}", w.stats),
+                (w.udp_datagrams, w.data_segments, w.ipv4_sent, w.fragments),
+                w.bad_payload,
+                w.finished_ns,
+            );
+            (summary, w.skipped_polls)
+        };
+        let (skipping, skipped) = run(true);
+        let (polling, _) = run(false);
+        assert!(skipping.0 > 0, "{plan:?}: something was delivered");
+        assert_eq!(skipping, polling, "{plan:?} both ways: {both_ways}");
+        if plan.kind == FlowKind::Udp && plan.size < 9000 && !both_ways {
+            assert!(skipped > 0, "{plan:?}: a receive-only sink skips polls");
+        }
+    }
+}
+
+/// When a poll after a receive is needed: a frame smoltcp must read, a
+/// generator due at that instant.
+#[test]
+fn a_poll_after_a_receive_is_needed_when_it_would_act() {
+    let plan = udp_plan(100, 10);
+    let mut b = Host::new(config(1, B));
+    b.add_server(&plan);
+    // B also sends a flow of its own, first due at 5 ms.
+    let own = FlowPlan {
+        flow: FlowIdx(1),
+        src_ip: IpAddr::V4(B),
+        dst_ip: IpAddr::V4(A),
+        local_port: 40001,
+        port: 5002,
+        start_ns: 5_000_000,
+        ..udp_plan(100, 3)
+    };
+    b.add_client(own.clone(), GeneratorTimeouts::default());
+    let mut stats = vec![FlowStats::for_plan(&plan), FlowStats::for_plan(&own)];
+    let (mut pool, mut out) = (BufferPool::default(), Vec::new());
+    b.poll(0, &mut pool, &mut stats, &mut out);
+    assert!(out.is_empty());
+    let datagram = || udp_frame(A, B, 40000, 5001, &[3; 100]);
+    // Counted directly, nothing due: idle.
+    b.receive(datagram(), 1_000_000, 900_000, &mut stats);
+    assert_eq!(stats[0].delivered_packets, 1);
+    assert!(b.idle_poll(1_000_000, &mut pool).is_some());
+    // The same at B's own send time: its generator acts.
+    b.receive(datagram(), 5_000_000, 4_900_000, &mut stats);
+    assert!(b.idle_poll(5_000_000, &mut pool).is_none());
+    b.poll(5_000_000, &mut pool, &mut stats, &mut out);
+    assert_eq!(out.len(), 1, "B's own datagram");
+    // To a port without a sink: smoltcp reads it (and answers).
+    b.receive(
+        udp_frame(A, B, 40000, 7777, &[3; 100]),
+        5_100_000,
+        5_000_000,
+        &mut stats,
+    );
+    let _ = b.take_discarded(&mut pool);
+    assert!(b.idle_poll(5_100_000, &mut pool).is_none());
+    b.poll(5_100_000, &mut pool, &mut stats, &mut out);
 }

@@ -3,7 +3,7 @@
 
 use super::oversize;
 use super::stats::FlowStats;
-use super::tag::{Tag, TAG_LEN};
+use super::tag::Tag;
 use super::FlowPlan;
 use crate::model::FlowIdx;
 use crate::policy::conntrack::FxBuild;
@@ -266,18 +266,23 @@ impl UdpSink {
         stats: &mut [FlowStats],
     ) {
         let key = source_key(from.addr, from.port);
-        let by_src = self.by_source.get(&key).copied();
-        let tag = Tag::read(data).filter(|t| Some(FlowIdx(t.flow)) == by_src);
-        let Some(flow) = by_src else { return };
+        let Some(&flow) = self.by_source.get(&key) else {
+            return;
+        };
         let Some(st) = stats.get_mut(flow.ix()) else {
             return;
         };
         st.delivered_packets += 1;
         st.deliver(now_ns, data.len() as u64);
-        if let Some(tag) = tag {
-            st.record_latency(now_ns.saturating_sub(tag.sent_ns));
-        } else if data.len() < TAG_LEN {
-            st.record_latency(now_ns.saturating_sub(rx_sent_ns));
+        // Timed by its tag when the tag names this flow; a datagram too short
+        // for a tag, by when its frame was sent; one tagged for another flow is
+        // counted but not timed.
+        match Tag::read(data) {
+            Some(tag) if tag.flow == flow.0 => {
+                st.record_latency(now_ns.saturating_sub(tag.sent_ns));
+            }
+            Some(_) => {}
+            None => st.record_latency(now_ns.saturating_sub(rx_sent_ns)),
         }
     }
 

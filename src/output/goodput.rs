@@ -55,16 +55,52 @@ impl GoodputSeries {
         if bytes == 0 {
             return;
         }
-        match self.held.last_mut() {
-            Some(last) if now_ns < self.last_end_ns => *last += bytes,
-            _ => self.record_slow(now_ns, bytes),
+        let len = self.held.len();
+        if len != 0 {
+            if now_ns < self.last_end_ns {
+                self.held[len - 1] += bytes;
+                return;
+            }
+            // The next bucket, with room allocated for it and below
+            // `MAX_BUCKETS` (no doubling): what `record_slow` would do, without
+            // its call and division (a flow sending every millisecond starts a
+            // new bucket every delivery or two; issue #18).
+            if now_ns - self.last_end_ns < self.width_ns
+                && len < self.held.capacity()
+                && self.first + (len as u64) < MAX_BUCKETS as u64
+            {
+                self.held.push(bytes);
+                self.last_end_ns += self.width_ns;
+                return;
+            }
         }
+        self.record_slow(now_ns, bytes);
     }
 
     /// A delivery past the last bucket: widen until it fits, grow, count.
+    #[inline(never)]
     fn record_slow(&mut self, now_ns: u64, bytes: u64) {
         let since = now_ns.saturating_sub(self.origin_ns);
         let mut index = since / self.width_ns;
+        // The usual case (half the deliveries of a flow sending every
+        // millisecond): a later bucket of the same width, with room already
+        // allocated. Zeros up to it, then its bytes: what the general path below
+        // does then, without its growth and doubling checks (issue #18).
+        if let Some(at) = index
+            .checked_sub(self.first)
+            .map(|at| at as usize)
+            .filter(|&at| {
+                index < MAX_BUCKETS as u64
+                    && !self.held.is_empty()
+                    && at >= self.held.len()
+                    && at < self.held.capacity()
+            })
+        {
+            self.held.resize(at, 0);
+            self.held.push(bytes);
+            self.last_end_ns = self.origin_ns + self.width_ns * (index + 1);
+            return;
+        }
         while index >= MAX_BUCKETS as u64 {
             self.double_width();
             index = since / self.width_ns;
@@ -194,6 +230,27 @@ mod tests {
         let empty = GoodputSeries::new(5);
         assert!(empty.buckets().is_empty());
         assert_eq!(empty.total(), 0);
+    }
+
+    /// Deliveries a bucket apart (the inline next-bucket path), then further
+    /// apart, then a doubling: the same series as the reference below, grown in
+    /// powers of two.
+    #[test]
+    fn deliveries_into_the_next_bucket_keep_the_series_and_its_growth() {
+        let mut s = GoodputSeries::new(0);
+        for i in 0..40u64 {
+            s.record(i * FIRST_BUCKET_NS + 5, 10 + i);
+            assert_eq!(s.buckets().len() as u64, i + 1);
+            assert!(s.held.capacity().is_power_of_two());
+            assert!(s.held.capacity() >= s.held.len());
+        }
+        s.record(50 * FIRST_BUCKET_NS, 1);
+        s.record(64 * FIRST_BUCKET_NS, 2);
+        assert_eq!(s.width_ns(), 2 * FIRST_BUCKET_NS);
+        assert_eq!(s.total(), (10..50).sum::<u64>() + 3);
+        assert_eq!(s.buckets()[0], 10 + 11);
+        assert_eq!(s.buckets()[32], 2);
+        assert!(s.held.capacity() <= MAX_BUCKETS);
     }
 
     #[test]

@@ -145,6 +145,27 @@ impl LatencyHistogram {
     fn record_slow(&mut self, index: u32) {
         // Spans before `at` start at or below `index`.
         let at = self.spans.partition_point(|r| r.start <= index);
+        // The usual cases first, which leave every span's offset as it is:
+        // inside another span than the hint, or a little past the last span
+        // (latencies creeping up as queues fill), whose counts end `counts`.
+        // The same spans as the general path below, without its re-derivation
+        // of every offset and its insertion (issue #18).
+        if let Some(b) = at.checked_sub(1).map(|i| self.spans[i]) {
+            if index < b.end() {
+                self.hint = b;
+                self.counts[(b.offset + index - b.start) as usize] += 1;
+                return;
+            }
+            if at == self.spans.len() && index - b.end() < MAX_GAP {
+                let grow = index + 1 - b.end();
+                self.counts.resize(self.counts.len() + grow as usize, 0);
+                let last = &mut self.spans[at - 1];
+                last.len += grow;
+                self.hint = *last;
+                self.counts[(last.offset + index - last.start) as usize] += 1;
+                return;
+            }
+        }
         let before = at.checked_sub(1).map(|i| self.spans[i]);
         let after = self.spans.get(at).copied();
         let i = match (before, after) {
@@ -453,6 +474,24 @@ mod tests {
         v.extend((0..200).rev().map(|i| 1_000_000 + i * 3_700));
         v.extend((0..50).map(|i| 3_000_000 - i * 90_000));
         assert_same(&v);
+    }
+
+    /// The slow path's shortcuts (issue #18): a value inside a span other than
+    /// the hint, and a value a little past the last span, over and over.
+    #[test]
+    fn matches_hdrhistogram_when_latencies_creep_up_and_alternate() {
+        let creeping: Vec<u64> = (0..5000).map(|i| 100_000 + i * 37).collect();
+        assert_same(&creeping);
+        let alternating: Vec<u64> = (0..4000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    50_000 + i * 3
+                } else {
+                    9_000_000 + i * 900
+                }
+            })
+            .collect();
+        assert_same(&alternating);
     }
 
     #[test]
