@@ -121,6 +121,7 @@ impl Dataplane {
             // outbound rules must (AWS: an appliance's group must allow the
             // forwarded traffic both ways). Replies still pass as tracked.
             Some(crate::policy::Tracked::Original) if self.departing => {
+                self.flow_cache.stop_learning();
                 match sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) {
                     Some(m) => SgVerdict::Rule(m),
                     None => return Err(DropDetail::SgNoMatch { eni, dir }),
@@ -128,6 +129,8 @@ impl Dataplane {
             }
             Some(t) => SgVerdict::Tracked(t),
             None => {
+                // Learned only from packets of flows both groups track.
+                self.flow_cache.stop_learning();
                 let Some(m) = sg::evaluate(&self.sgs[eni.ix()], dir, peer, key) else {
                     // An NLB without security groups filters nothing (AWS: security
                     // groups on an NLB are optional); out of line, after no rule matched.

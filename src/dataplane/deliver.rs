@@ -67,6 +67,7 @@ impl Dataplane {
             dir: Direction::Inbound,
         });
         if let Some(role) = self.privatelink_role(dst) {
+            self.flow_cache.stop_learning();
             return self.at_privatelink(now, leg, dst, role, key, frame, sink);
         }
         // A NAT instance's replies are addressed to it: asked only when the
@@ -77,11 +78,19 @@ impl Dataplane {
             None
         };
         if !owned || back.is_some() {
+            self.flow_cache.stop_learning();
             let arrival = (leg.latency_ns, leg.charges);
             return self.at_instance(now, dst, arrival, key, back, frame, sink);
         }
         if let Err(m) = wire::set_macs(&mut frame, ROUTER_MAC, dmac) {
             return sink.drop(DropDetail::Malformed(m.0), Some(dst), frame);
+        }
+        // A packet both groups tracked, delivered unchanged to an ENI that
+        // checks source and destination: its flow's path may be cached.
+        if let Some(ck) = self.flow_cache.take_learning() {
+            if fragment.is_none() && sdc && matches!(leg.src, Source::Eni(_)) {
+                self.learn_flow(ck, dst, dmac, mtu, leg.latency_ns, leg.via, leg.charges);
+            }
         }
         self.emit(
             Egress::Eni(dst),

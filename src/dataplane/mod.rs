@@ -31,6 +31,7 @@ mod direct_connect;
 mod egress;
 mod egress_only_igw;
 pub mod explain;
+mod flow_cache;
 mod gateway_point;
 mod hint;
 mod ingress;
@@ -51,6 +52,8 @@ pub mod test_net;
 mod tests;
 #[cfg(test)]
 mod tests_edges;
+#[cfg(test)]
+mod tests_flow_cache;
 #[cfg(test)]
 mod tests_forwarding;
 #[cfg(test)]
@@ -223,6 +226,8 @@ pub struct Dataplane {
     eigw: Vec<egress_only_igw::EigwState>,
     /// Interface endpoints and NLB nodes, with their live translations.
     privatelink: privatelink::PrivateLinkPlane,
+    /// Flows' cached paths (see `flow_cache`); emptied by every table change.
+    flow_cache: flow_cache::FlowCache,
 }
 
 impl Dataplane {
@@ -296,6 +301,7 @@ impl Dataplane {
             departing: false,
             eigw: vec![Default::default(); net.egress_only_internet_gateways.len()],
             privatelink: privatelink::PrivateLinkPlane::compile(&net),
+            flow_cache: Default::default(),
             net,
         };
         dp.compile_security_groups();
@@ -333,6 +339,7 @@ impl Dataplane {
         g.ingress = ingress;
         g.egress = egress;
         self.compile_security_groups();
+        self.flow_cache.clear();
         true
     }
 
@@ -355,11 +362,13 @@ impl Dataplane {
         if let Some(s) = self.nacl_shortcuts.get_mut(nacl.ix()) {
             *s = shortcut;
         }
+        self.flow_cache.clear();
         true
     }
 
     /// Change a peering connection's state (accept, delete, ...).
     pub fn set_peering_status(&mut self, pcx: PcxIdx, status: PeeringStatus) -> bool {
+        self.flow_cache.clear();
         match self.net.peerings.get_mut(pcx.ix()) {
             Some(p) => {
                 p.status = status;

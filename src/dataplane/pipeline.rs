@@ -2,6 +2,7 @@
 //! NACL outbound, route lookup and crossing (DESIGN.md §3 steps 1-4); the MTU and
 //! destination steps are in `deliver.rs`, policy checks in `checks.rs`.
 
+use super::flow_cache::Lookup;
 use super::routes::RouteLookup;
 use super::trace::{Hop, Tracer};
 use super::{Action, Dataplane, DropDetail, Edge, Ingress, MtuLink, VPC_MTU};
@@ -129,10 +130,37 @@ impl Dataplane {
                 return sink.drop(DropDetail::Malformed(m.0), eni, frame);
             }
         };
+        let frame = match ingress {
+            Ingress::Eni(e) if !T::RECORDS => match self.cached_hop(now_ns, e, &key, frame) {
+                Lookup::Hit {
+                    to,
+                    frame,
+                    latency_ns,
+                    via,
+                    charges,
+                } => {
+                    sink.out.push(Action::Deliver {
+                        to,
+                        frame,
+                        latency_ns,
+                        via_peering: via,
+                        via_tgw: None,
+                        charges,
+                    });
+                    return;
+                }
+                Lookup::Miss(frame) => frame,
+            },
+            _ => {
+                self.flow_cache.stop_learning();
+                frame
+            }
+        };
         match ingress {
             Ingress::Eni(e) => self.ingress_eni(now_ns, e, key, frame, &mut sink),
             Ingress::External(h) => self.ingress_external(now_ns, h, key, frame, &mut sink),
         }
+        self.flow_cache.stop_learning();
     }
 
     pub(super) fn ingress_eni<T: Tracer>(
@@ -192,6 +220,12 @@ impl Dataplane {
             charges: Charges::NONE,
         };
         let not_attached = DropDetail::TargetNotAttached { rtb, route };
+        if !matches!(
+            target,
+            RouteTarget::Local | RouteTarget::Eni(_) | RouteTarget::Peering(_)
+        ) {
+            self.flow_cache.stop_learning();
+        }
         match target {
             RouteTarget::Local | RouteTarget::Eni(_) => {
                 let dst = match target {

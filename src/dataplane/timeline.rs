@@ -22,6 +22,8 @@ impl Dataplane {
     /// happen in the current state; the loader rejects such timelines, so a run
     /// of a checked topology never sees one.
     pub fn apply_change(&mut self, change: &Change) -> Result<Touched, String> {
+        // Cached paths were decided by the tables before the change.
+        self.flow_cache.clear();
         let touched = change.apply(&mut self.net, &mut self.running)?;
         match touched {
             // Read per packet from the network itself.

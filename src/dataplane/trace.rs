@@ -165,6 +165,10 @@ pub enum Hop {
 
 /// Receives the pipeline's decisions.
 pub trait Tracer {
+    /// Whether hops are recorded: untraced processing may take the router's
+    /// per-flow cache (`flow_cache`), which records no hops.
+    const RECORDS: bool = true;
+
     fn hop(&mut self, hop: Hop);
     /// The hops that follow happen `offset_ns` of virtual time after the frame
     /// entered the router (its one-way latency so far: the NAT gateway one AZ hop
@@ -178,6 +182,8 @@ pub trait Tracer {
 pub struct NoTrace;
 
 impl Tracer for NoTrace {
+    const RECORDS: bool = false;
+
     #[inline(always)]
     fn hop(&mut self, _: Hop) {}
 }

@@ -218,8 +218,32 @@ fn refresh<K: Hash + Eq>(
 fn normalize(key: &FlowKey) -> (NormKey, bool) {
     match normalize_v4_ports(key) {
         Some((k, from_a)) => (NormKey::V4(k), from_a),
-        None => normalize_other(key),
+        None => normalize_v4_icmp_query(key).unwrap_or_else(|| normalize_other(key)),
     }
+}
+
+/// [`normalize_other`] of an IPv4 ICMP query (echo and the like), the other
+/// common case: the same key, packed directly (`ConnKey` then `NormKey::of`
+/// gave the same `V4Key` at several times the cost).
+#[inline]
+fn normalize_v4_icmp_query(key: &FlowKey) -> Option<(NormKey, bool)> {
+    let (IpAddr::V4(src), IpAddr::V4(dst)) = (key.src, key.dst) else {
+        return None;
+    };
+    if key.protocol != proto::ICMP {
+        return None;
+    }
+    let request_type = key.icmp_query_type()?;
+    let request = key.icmp_kind() == Some(IcmpKind::Request);
+    let (requester, responder) = if request { (src, dst) } else { (dst, src) };
+    let k = pack_v4(
+        u32::from(requester),
+        u32::from(responder),
+        key.icmp_id,
+        u16::from(request_type),
+        key.protocol,
+    );
+    Some((NormKey::V4(k), request))
 }
 
 /// [`normalize`] of IPv6 packets and ICMP: out of line, the per-packet path stays
@@ -256,6 +280,27 @@ fn normalize_other(key: &FlowKey) -> (NormKey, bool) {
         }),
         from_a,
     )
+}
+
+/// A packet's normalized conntrack key, its direction and its TCP flags: what
+/// [`ConnTrack::lookup_normalized`] needs, computed once per packet.
+#[derive(Debug, Clone, Copy)]
+pub struct Normalized {
+    key: NormKey,
+    from_a: bool,
+    tcp_flags: u8,
+}
+
+impl Normalized {
+    #[inline(always)]
+    pub fn of(key: &FlowKey) -> Normalized {
+        let (k, from_a) = normalize(key);
+        Normalized {
+            key: k,
+            from_a,
+            tcp_flags: key.tcp_flags,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -366,9 +411,17 @@ impl ConnTrack {
     /// (spills, the key passed through memory) cost as much as the probe.
     #[inline(always)]
     pub fn lookup(&mut self, now_ns: u64, key: &FlowKey) -> Option<Tracked> {
-        match normalize(key) {
-            (NormKey::V4(k4), from_a) => refresh(&mut self.v4, &k4, now_ns, from_a, key.tcp_flags),
-            (NormKey::V6(k6), from_a) => refresh(&mut self.v6, &k6, now_ns, from_a, key.tcp_flags),
+        self.lookup_normalized(now_ns, &Normalized::of(key))
+    }
+
+    /// [`ConnTrack::lookup`] with the key normalized once by the caller: a hop
+    /// meets two ENIs' tables with the same packet (the router's cached path,
+    /// `dataplane::flow_cache`). Exactly the same lookup and refresh.
+    #[inline(always)]
+    pub fn lookup_normalized(&mut self, now_ns: u64, n: &Normalized) -> Option<Tracked> {
+        match n.key {
+            NormKey::V4(k4) => refresh(&mut self.v4, &k4, now_ns, n.from_a, n.tcp_flags),
+            NormKey::V6(k6) => refresh(&mut self.v6, &k6, now_ns, n.from_a, n.tcp_flags),
         }
     }
 

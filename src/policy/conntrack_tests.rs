@@ -263,3 +263,31 @@ fn ipv4_mapped_ipv6_addresses_key_like_ipv4() {
     assert_eq!(ct.lookup(3, &reply(&lo)), Some(Tracked::Reply));
     assert_eq!(ct.lookup(3, &lo), Some(Tracked::Original));
 }
+
+/// The router's cached path (`dataplane::flow_cache`) may refresh the source
+/// ENI's entry, miss at the destination and send the packet through the full
+/// pipeline, which refreshes the source's entry again with the same packet.
+#[test]
+fn refreshing_twice_with_one_packet_is_refreshing_once() {
+    let udp = key(proto::UDP, "10.0.0.1", "10.0.0.2", 40000, 53);
+    let tcp = key(proto::TCP, "10.0.0.1", "10.0.0.2", 40000, 443);
+    let fin = FlowKey {
+        tcp_flags: 0x11,
+        ..reply(&tcp)
+    };
+    for (first, packets) in [
+        (udp, vec![reply(&udp), udp, reply(&udp), udp, reply(&udp)]),
+        (tcp, vec![reply(&tcp), tcp, fin, tcp]),
+    ] {
+        let mut once = ConnTrack::new(16);
+        once.insert(0, &first).unwrap();
+        let mut twice = once.clone();
+        for (i, p) in packets.iter().enumerate() {
+            let now = (i as u64 + 1) * SEC;
+            let a = once.lookup(now, p);
+            assert_eq!(twice.lookup(now, p), a);
+            assert_eq!(twice.lookup(now, p), a);
+            assert_eq!(format!("{once:?}"), format!("{twice:?}"));
+        }
+    }
+}
