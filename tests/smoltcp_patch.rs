@@ -254,3 +254,26 @@ fn a_socket_slot_is_sized_by_udp_not_tcp() {
     let removed = set.remove(t);
     assert!(matches!(removed, smoltcp::socket::Socket::Tcp(s) if s.is_listening()));
 }
+
+/// Eighth addition: `SocketSet::reserve` makes room without changing which
+/// slots `add` takes, also after a removal left a hole to fill first.
+#[test]
+fn reserving_room_keeps_the_handles_add_gives() {
+    let handles = |reserve: bool| {
+        let mut set = SocketSet::new(vec![]);
+        if reserve {
+            set.reserve(64);
+        }
+        let mut out: Vec<_> = (0..40).map(|i| set.add(udp_socket(1000 + i))).collect();
+        set.remove(out[7]);
+        if reserve {
+            set.reserve(64);
+        }
+        out.push(set.add(udp_socket(2000)));
+        out.extend((0..30).map(|i| set.add(udp_socket(3000 + i))));
+        out
+    };
+    let plain = handles(false);
+    assert_eq!(plain[40], plain[7], "the freed slot is taken first");
+    assert_eq!(handles(true), plain);
+}

@@ -336,16 +336,7 @@ impl Recorder {
 
     /// Push buffered capture bytes to disk.
     pub fn flush(&mut self) -> io::Result<()> {
-        if let Some(c) = &mut self.capture {
-            c.flush()?;
-        }
-        if let Some(p) = &mut self.points {
-            p.flush()?;
-        }
-        if let Some(d) = &mut self.drops {
-            d.flush()?;
-        }
-        Ok(())
+        flush_streams(&mut self.capture, &mut self.points, &mut self.drops)
     }
 
     /// Close the streaming outputs and write `summary.json`, the `.hlog` interval
@@ -367,11 +358,15 @@ impl Recorder {
     }
 
     /// [`Recorder::finish`], then `after` (e.g. `report.html`, which shows the
-    /// flow log's records per ENI) with the summary and those records' counts. The files are written on two threads: the flow
-    /// log, histogram logs and `after` on one, `summary.json` on the other (at
-    /// 100,000 flows each side is about half of the output time); each file's
-    /// bytes do not depend on it. A signal while writing histograms (they are then
-    /// cut short) marks the summary interrupted, as before: it is written again.
+    /// flow log's records per ENI) with the summary and those records' counts.
+    /// The work is spread over threads, each file's bytes independent of it:
+    /// one thread closes the flow log and writes the histogram logs from the
+    /// start, while this one builds the summary (at 100,000 flows about a
+    /// fifth of the output work, which the other thread used to wait for); then
+    /// `summary.json` is written on a third thread while `after` runs here once
+    /// the flow log is closed. A signal while writing histograms (they are then
+    /// cut short) marks the summary interrupted, as before: it is written again
+    /// and `after` sees that summary.
     pub fn finish_with<F: FnOnce(&Summary, &FlowLogTally) + Send>(
         mut self,
         reports: &[FlowReport],
@@ -386,67 +381,87 @@ impl Recorder {
                 first_error.get_or_insert(e);
             }
         };
-        let signalled = |r: &Recorder| r.interrupt.as_ref().is_some_and(Interrupt::is_set);
-        let interrupted_before = interrupted || signalled(&self);
-        let mut summary = Summary::build(
-            &self.topology,
-            self.seed,
-            interrupted_before,
-            reports,
-            &self.flows,
-            totals,
-        );
-        summary.prices = Some(PricesUsed::of(&self.prices));
-        summary.capture_truncated = self.budget.full_at_ns().is_some();
-        summary.frames_not_captured = self.budget.not_captured();
+        let signalled = |i: &Option<Interrupt>| i.as_ref().is_some_and(Interrupt::is_set);
+        let interrupted_before = interrupted || signalled(&self.interrupt);
         let write_summary = |dir: &OutputDir, summary: &Summary| {
             open(dir, SUMMARY_FILE).and_then(|mut f| {
                 summary.write_json(&mut f)?;
                 f.flush()
             })
         };
-        let dir = self.dir.clone();
-        let (files, written, after) = std::thread::scope(|scope| {
-            let summary = &summary;
-            let this = &mut self;
+        let Recorder {
+            dir,
+            topology,
+            seed,
+            flows,
+            prices,
+            capture,
+            points,
+            drops,
+            flowlog,
+            budget,
+            interrupt,
+            hgrm,
+            ..
+        } = &mut self;
+        let (dir, interrupt) = (&*dir, &*interrupt);
+        let mut after = Some(after);
+        let (summary, files, written, late_signal) = std::thread::scope(|scope| {
             let files = scope.spawn(move || {
-                let flowlog = this.flowlog.finish();
                 let r = [
-                    flowlog,
-                    this.flush(),
-                    write_histograms(
-                        &this.dir,
-                        reports,
-                        totals.sim_time_ns,
-                        &this.hgrm,
-                        this.interrupt.as_ref(),
-                    ),
+                    flowlog.finish(),
+                    flush_streams(capture, points, drops),
+                    write_histograms(dir, reports, totals.sim_time_ns, hgrm, interrupt.as_ref()),
                 ];
-                // The summary on the other thread says whether the run was
-                // interrupted; `after` needs the same summary.
-                if signalled(this) && !interrupted_before {
-                    (r, Some(after))
-                } else {
-                    after(summary, &this.flowlog.counts_by_eni());
-                    (r, None)
-                }
+                (r, flowlog.counts_by_eni())
             });
-            let written = write_summary(&dir, summary);
-            match files.join() {
-                Ok((r, after)) => (Some(r), written, after),
-                // A panic on the files' thread: report it as an error below.
-                Err(_) => (None, written, None),
+            let mut summary =
+                Summary::build(topology, *seed, interrupted_before, reports, flows, totals);
+            summary.prices = Some(PricesUsed::of(prices));
+            summary.capture_truncated = budget.full_at_ns().is_some();
+            summary.frames_not_captured = budget.not_captured();
+            // Shared with the thread writing it while `after` reads it here.
+            let summary = std::sync::Arc::new(summary);
+            let json = {
+                let summary = summary.clone();
+                scope.spawn(move || write_summary(dir, &summary))
+            };
+            let files = files.join().ok();
+            // The summary says whether the run was interrupted; `after` needs
+            // the same summary, so a signal during the histograms waits for it
+            // to be written again (below).
+            let late_signal = signalled(interrupt) && !interrupted_before;
+            if let (Some((_, counts)), false) = (&files, late_signal) {
+                if let Some(after) = after.take() {
+                    after(&summary, counts);
+                }
             }
+            let written = json
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the summary-writing thread failed")));
+            (summary, files, written, late_signal)
         });
-        match files {
-            Some(r) => r.into_iter().for_each(&mut keep),
-            None => keep(Err(io::Error::other("the output-writing thread failed"))),
-        }
+        // The writer's share ended with its thread (a copy only if it had not).
+        let mut summary =
+            std::sync::Arc::try_unwrap(summary).unwrap_or_else(|shared| (*shared).clone());
+        let counts = match files {
+            Some((r, counts)) => {
+                r.into_iter().for_each(&mut keep);
+                counts
+            }
+            // A panic on the files' thread: report it as an error below.
+            None => {
+                keep(Err(io::Error::other("the output-writing thread failed")));
+                FlowLogTally::new()
+            }
+        };
         // A signal while writing histograms skips the rest of them: say so.
-        if let Some(after) = after {
+        if late_signal {
             summary.interrupted = true;
-            keep(write_summary(&dir, &summary));
-            after(&summary, &self.flowlog.counts_by_eni());
+            keep(write_summary(dir, &summary));
+            if let Some(after) = after.take() {
+                after(&summary, &counts);
+            }
         } else {
             keep(written);
         }
@@ -678,6 +693,25 @@ impl Recorder {
     }
 }
 
+/// Push buffered capture bytes to disk ([`Recorder::flush`] on the fields it
+/// touches, so another thread can build the summary from the others meanwhile).
+fn flush_streams(
+    capture: &mut Option<PcapngFile<FileWriter>>,
+    points: &mut Option<PointCaptures>,
+    drops: &mut Option<PcapngFile<FileWriter>>,
+) -> io::Result<()> {
+    if let Some(c) = capture {
+        c.flush()?;
+    }
+    if let Some(p) = points {
+        p.flush()?;
+    }
+    if let Some(d) = drops {
+        d.flush()?;
+    }
+    Ok(())
+}
+
 fn open(dir: &OutputDir, name: &str) -> io::Result<FileWriter> {
     let path = dir.file(None, name, "")?;
     Ok(BufWriter::new(create_file(&path)?))
@@ -698,16 +732,16 @@ fn write_histograms(
     if interrupt.is_some_and(Interrupt::is_set) {
         return Ok(());
     }
-    let mut names = UniqueNames::default();
+    let mut names = UniqueNames::with_capacity(reports.len());
     let stems = reports
         .iter()
-        .map(|r| names.claim(&r.name))
-        .collect::<Result<Vec<String>, _>>()?;
+        .map(|r| names.claim_str(&r.name))
+        .collect::<Result<Vec<_>, _>>()?;
     let tagged = |pick: fn(&FlowReport) -> Option<&LatencyHistogram>| {
         stems
             .iter()
             .zip(reports)
-            .filter_map(|(stem, r)| Some((stem.as_str(), pick(r)?)))
+            .filter_map(|(stem, r)| Some((stem.as_ref(), pick(r)?)))
             .collect::<Vec<_>>()
     };
     for (file, histograms) in [

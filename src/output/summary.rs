@@ -136,11 +136,12 @@ impl Percentiles {
         if h.is_empty() {
             return None;
         }
+        let [p50, p90, p99] = h.values_at_quantiles([0.5, 0.9, 0.99]);
         Some(Percentiles {
             min: h.min(),
-            p50: h.value_at_quantile(0.5),
-            p90: h.value_at_quantile(0.9),
-            p99: h.value_at_quantile(0.99),
+            p50,
+            p90,
+            p99,
             max: h.max(),
         })
     }

@@ -159,6 +159,10 @@ pub fn run(
         .collect();
     let translated = TranslatedSources::new(net, &setup.plans, nodes.len());
     let mut stats: Vec<FlowStats> = setup.plans.iter().map(FlowStats::for_plan).collect();
+    let counts = setup::clients_per_host(net, &setup.plans, nodes.len());
+    for (n, c) in nodes.iter_mut().zip(counts) {
+        n.host.reserve_clients(c.ping, c.udp, c.paced_udp, c.tcp);
+    }
     for (i, p) in setup.plans.iter().enumerate() {
         // Setting up 100k flows takes about a second: an interrupt stops it here
         // (the event loop then ends before its first event).
