@@ -277,3 +277,45 @@ fn reserving_room_keeps_the_handles_add_gives() {
     assert_eq!(plain[40], plain[7], "the freed slot is taken first");
     assert_eq!(handles(true), plain);
 }
+
+/// Seventh addition: `Interface::note_sent_without_dispatch` stands for packets
+/// an egress sweep would have dispatched. smoltcp advances its IPv4
+/// identification once per packet it dispatches, IPv4 or IPv6 (it is written
+/// only into fragments); noting the same number of packets leaves it where the
+/// sweep would, so later fragments carry the same identification.
+#[test]
+fn packets_sent_without_dispatch_advance_the_ipv4_identification_as_dispatch_does() {
+    let iface = || {
+        let (mut iface, device) = loopback_iface();
+        iface.update_ip_addrs(|a| {
+            a.push(IpCidr::new(IpAddress::v6(0, 0, 0, 0, 0, 0, 0, 1), 128))
+                .expect("address");
+        });
+        (iface, device)
+    };
+    let (mut sent, mut device) = iface();
+    let (mut noted, _) = iface();
+    let start = sent.next_ipv4_ident();
+    assert_eq!(noted.next_ipv4_ident(), start, "same seed, same counter");
+    let mut set = SocketSet::new(Vec::new());
+    let h = set.add(udp_socket(7000));
+    let t = Instant::from_millis(5);
+    let v4 = IpEndpoint::new(IpAddress::v4(127, 0, 0, 1), 7001);
+    let v6 = IpEndpoint::new(IpAddress::v6(0, 0, 0, 0, 0, 0, 0, 1), 7001);
+    for to in [v4, v6, v4] {
+        set.get_mut::<udp::Socket>(h)
+            .send_slice(b"x", to)
+            .expect("send");
+        iface_egress(&mut sent, t, &mut device, &mut set);
+    }
+    assert_eq!(sent.next_ipv4_ident(), start.wrapping_add(3));
+    noted.note_sent_without_dispatch(t, 3);
+    assert_eq!(noted.next_ipv4_ident(), sent.next_ipv4_ident());
+    noted.note_sent_without_dispatch(t, 0x1_0000 - 1);
+    assert_eq!(noted.next_ipv4_ident(), start.wrapping_add(2), "wraps");
+}
+
+/// One egress sweep (the datagram goes into the loopback device, unread).
+fn iface_egress(iface: &mut Interface, t: Instant, device: &mut Loopback, set: &mut SocketSet) {
+    iface.poll_egress(t, device, set);
+}

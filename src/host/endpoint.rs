@@ -18,7 +18,7 @@ use crate::model::{proto, FlowIdx, FlowKind};
 use crate::policy::conntrack::FxBuild;
 use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
-use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
+use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Cidr, Ipv4Packet};
 use std::cmp::Reverse;
@@ -211,6 +211,14 @@ pub struct Host {
     /// Whether [`Host::sink_takes_directly`] is used (turned off only by tests
     /// that compare both paths).
     pub(crate) direct_rx: bool,
+    /// Whether UDP clients' datagrams may be built without smoltcp (see
+    /// [`Host::direct_round`]; turned off only by tests that compare both paths).
+    pub(crate) direct_tx: bool,
+    /// The frames built so in the current round, with their client's socket
+    /// handle (smoltcp's sweep sends in handle order).
+    direct_frames: Vec<(SocketHandle, Vec<u8>)>,
+    /// Frames built without smoltcp so far (tests check the shortcut is taken).
+    pub(crate) direct_sent: u64,
 }
 
 /// Up to this many generators a host finds its due ones, and its next wake, by a
@@ -308,6 +316,9 @@ impl Host {
             discard: None,
             own_ipv4,
             direct_rx: true,
+            direct_tx: true,
+            direct_frames: Vec::new(),
+            direct_sent: 0,
         }
     }
 
@@ -905,12 +916,30 @@ impl Host {
             // loses its later fragments without a trace). So one per egress sweep;
             // another generator with one due waits for the next poll (1 µs on).
             let mut fragmenting = false;
+            let direct = self.direct_round(now_ns);
             for &i in &self.due {
                 let i = i as usize;
                 let wake = self.slots[i].wake;
                 match &mut self.generators[i] {
                     Generator::Ping(p) if p.fragments && fragmenting => {}
                     Generator::Udp(u) if u.fragments && fragmenting => {}
+                    Generator::Udp(u) if direct && wake <= now_ns && u.direct_ok() => {
+                        let src = match u.plan.dst_ip {
+                            IpAddr::V4(_) => self.config.ipv4.map(|a| IpAddress::Ipv4(a.0)),
+                            IpAddr::V6(d) => {
+                                Some(IpAddress::Ipv6(self.iface.get_source_address_ipv6(&d)))
+                            }
+                        };
+                        if let Some(src) = src {
+                            wrote |= u.send_direct(
+                                now_ns,
+                                src,
+                                &mut self.device.pool,
+                                &mut stats[u.plan.flow.ix()],
+                                &mut self.direct_frames,
+                            );
+                        }
+                    }
                     Generator::Ping(p) if wake <= now_ns => {
                         fragmenting |= p.fragments;
                         wrote |= p.before_poll(
@@ -971,7 +1000,20 @@ impl Host {
                     }
                 }
             }
-            if calm && wrote {
+            if direct && wrote {
+                // Only UDP clients wrote, and built their datagrams themselves
+                // (see `direct_round`): they leave after what the ingress calls
+                // above sent, in socket handle order, as the sweep would send them.
+                if self.direct_frames.len() > 1 {
+                    self.direct_frames.sort_by_key(|f| f.0);
+                }
+                let n = self.direct_frames.len();
+                self.direct_sent += n as u64;
+                self.device
+                    .tx
+                    .extend(self.direct_frames.drain(..).map(|f| f.1));
+                self.iface.note_sent_without_dispatch(now, n);
+            } else if calm && wrote {
                 // Only ping/UDP generators wrote (the state is otherwise quiet):
                 // `Interface::poll` would sweep every socket until a sweep sends
                 // nothing, and then `poll_at` would sweep them again. One sweep
@@ -1045,6 +1087,49 @@ impl Host {
             pool.give(buf);
         }
         self.next_wake(now_ns, full)
+    }
+
+    /// Whether this round's due UDP clients build their datagrams themselves
+    /// instead of queueing them in smoltcp ([`UdpClient::send_direct`]). Only
+    /// when smoltcp's egress sweep would send exactly those datagrams and
+    /// nothing else, so the frames, their order and smoltcp's state after it
+    /// are the same: the poll is calm (nothing received that gives smoltcp
+    /// work, no socket left with something to send or a timer after the last
+    /// full poll, no TCP generator concerned, so no TCP socket writes), and
+    /// every generator that writes this round is a UDP client
+    /// [`UdpClient::direct_ok`] allows or one whose datagrams are refused
+    /// before smoltcp (a ping generator writing, or a datagram smoltcp would
+    /// fragment, sends the whole round through smoltcp). The device is
+    /// `Medium::Ip` (no neighbour to resolve, see `device`). Such a sweep
+    /// dispatches each socket's datagram in handle order and advances
+    /// smoltcp's IPv4 identification once per packet: `Host::poll` sends them
+    /// in that order and tells smoltcp (`note_sent_without_dispatch`).
+    fn direct_round(&self, now_ns: u64) -> bool {
+        if !self.direct_tx || self.big_rx || self.smol_pending {
+            return false;
+        }
+        self.due.iter().all(|&i| {
+            let i = i as usize;
+            let due = self.slots[i].wake <= now_ns;
+            match &self.generators[i] {
+                // smoltcp drops an IPv4 datagram silently when the host has no
+                // IPv4 address to send it from: that stays smoltcp's to do.
+                Generator::Udp(u) => {
+                    !due || u.refuses_all()
+                        || (u.direct_ok()
+                            && (u.plan.dst_ip.is_ipv6() || self.config.ipv4.is_some()))
+                }
+                Generator::Ping(_) => !due,
+                Generator::Tcp(_) => false,
+            }
+        })
+    }
+
+    /// smoltcp's IPv4 identification counter (tests compare it across both
+    /// ways of sending).
+    #[cfg(test)]
+    pub(crate) fn smoltcp_ipv4_ident(&self) -> u16 {
+        self.iface.next_ipv4_ident()
     }
 
     /// Like Linux's `tcp_sync_mss`: every TCP connection towards a destination

@@ -17,6 +17,20 @@ static PATTERN: [u8; 256] = {
     p
 };
 
+/// Append bytes `from..to` of the payload pattern (byte `i` is `i as u8`) to
+/// `out`: the part of a payload [`Tag::write`] fills after the tag, for a
+/// payload built by appending (see `UdpClient::send_direct`).
+#[inline]
+pub fn extend_pattern(out: &mut Vec<u8>, from: usize, to: usize) {
+    let mut i = from;
+    while i < to {
+        let start = i % PATTERN.len();
+        let n = (PATTERN.len() - start).min(to - i);
+        out.extend_from_slice(&PATTERN[start..start + n]);
+        i += n;
+    }
+}
+
 /// A decoded tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tag {

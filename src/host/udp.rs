@@ -9,7 +9,7 @@ use crate::model::FlowIdx;
 use crate::policy::conntrack::FxBuild;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp;
-use smoltcp::wire::{IpAddress, IpEndpoint};
+use smoltcp::wire::{checksum, IpAddress, IpEndpoint, IpProtocol};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -51,7 +51,19 @@ pub struct UdpClient {
     oversize: bool,
     /// IPv4 datagrams larger than the interface MTU: smoltcp fragments them.
     pub fragments: bool,
+    /// The ones' complement sum of the payload's pattern (bytes from
+    /// [`TAG_LEN`] on, the same in every datagram), once a datagram was built
+    /// without smoltcp: see [`UdpClient::send_direct`].
+    pattern_sum: Option<u16>,
 }
+
+/// Datagrams a client's smoltcp send buffer holds (see [`UdpClient::new`]): a
+/// poll hands smoltcp at most this many, the rest wait for the next poll.
+const TX_SLOTS: usize = 1;
+
+/// The hop limit smoltcp's UDP socket sends with when none is set (peeremu sets
+/// none): `udp::Socket::dispatch`'s `hop_limit.unwrap_or(64)`.
+const SMOLTCP_HOP_LIMIT: u8 = 64;
 
 impl UdpClient {
     /// `mtu`: the sending interface's.
@@ -66,7 +78,7 @@ impl UdpClient {
         // same metadata and payload bytes are reused for every datagram and stay
         // in cache, where a ring of 16 walked a new cold line per datagram. Were
         // two ever due at once, the second would wait for the next poll.
-        let mut socket = udp::Socket::new(buffer(1, 64), buffer(1, len));
+        let mut socket = udp::Socket::new(buffer(1, 64), buffer(TX_SLOTS, len));
         // Binding fails only for port 0; plans never use it.
         let _ = socket.bind(plan.local_port);
         let handle = sockets.add(socket);
@@ -79,7 +91,138 @@ impl UdpClient {
             handle,
             next_seq: 0,
             linger_ns,
+            pattern_sum: None,
         }
+    }
+
+    /// Whether every datagram it sends is refused before smoltcp (IPv6 larger
+    /// than the interface MTU: see [`super::oversize`]).
+    pub fn refuses_all(&self) -> bool {
+        self.oversize
+    }
+
+    /// Whether its datagrams may be built without smoltcp ([`Self::send_direct`]):
+    /// smoltcp would neither fragment them (IPv4 larger than the MTU) nor refuse
+    /// them (IPv6 larger: see [`super::oversize`]), and `udp::Socket::send`
+    /// accepts the addresses (ports other than 0, a specified destination).
+    pub fn direct_ok(&self) -> bool {
+        !self.fragments
+            && !self.oversize
+            && self.plan.local_port != 0
+            && self.plan.port != 0
+            && !self.plan.dst_ip.is_unspecified()
+    }
+
+    /// [`Self::before_poll`] without smoltcp, for a client [`Self::direct_ok`]
+    /// allows, on a `Medium::Ip` interface whose egress sweep would send only
+    /// what the due UDP clients wrote (see `Host::poll`): the datagrams that are
+    /// due and that smoltcp's send buffer would take ([`TX_SLOTS`]: it is empty
+    /// when a poll starts, every poll's egress drains it) are built here as
+    /// smoltcp's sweep would build them, from `src` (the source address smoltcp
+    /// picks for the destination), and pushed to `tx` with this client's
+    /// socket handle. The bytes are those of `udp::Socket::dispatch` and
+    /// `InterfaceInner::dispatch_ip`: IPv4 version/IHL 0x45, DSCP/ECN 0, ident
+    /// 0, DF set, hop limit 64, header checksum 0 (the host numbers the packet
+    /// and fills it, as it does smoltcp's: see `device`); IPv6 traffic class and
+    /// flow label 0; the UDP checksum computed (smoltcp's `Checksum::Tx`), 0
+    /// sent as 0xffff; the payload the tag and pattern [`Tag::write`] lays down.
+    /// Returns whether any datagram was due, as [`Self::before_poll`] does.
+    pub fn send_direct(
+        &mut self,
+        now_ns: u64,
+        src: IpAddress,
+        pool: &mut crate::sim::BufferPool,
+        st: &mut FlowStats,
+        tx: &mut Vec<(SocketHandle, Vec<u8>)>,
+    ) -> bool {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
+        for _ in 0..TX_SLOTS {
+            if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+                break;
+            }
+            let tag = Tag {
+                flow: self.plan.flow.0,
+                seq: self.next_seq as u32,
+                sent_ns: now_ns,
+            };
+            let mut frame = pool.take();
+            self.build_frame(src, tag, &mut frame);
+            tx.push((self.handle, frame));
+            st.sent_packets += 1;
+            self.next_seq += 1;
+        }
+        true
+    }
+
+    /// One datagram's frame (14 bytes reserved for Ethernet, then the IP
+    /// packet), as smoltcp's device token lays it out: see [`Self::send_direct`].
+    fn build_frame(&mut self, src: IpAddress, tag: Tag, frame: &mut Vec<u8>) {
+        let dst = smol_addr(self.plan.dst_ip);
+        let udp_len = UDP_HEADER + self.len;
+        let udp_len16 = (udp_len as u16).to_be_bytes();
+        frame.clear();
+        frame.extend_from_slice(&[0u8; crate::wire::ETHERNET_HEADER_LEN]);
+        match (src, dst) {
+            (IpAddress::Ipv4(s), IpAddress::Ipv4(d)) => {
+                let total = ((20 + udp_len) as u16).to_be_bytes();
+                let mut h = [0u8; 20];
+                h[0] = 0x45;
+                h[2..4].copy_from_slice(&total);
+                h[6] = 0x40;
+                h[8] = SMOLTCP_HOP_LIMIT;
+                h[9] = u8::from(IpProtocol::Udp);
+                h[12..16].copy_from_slice(&s.octets());
+                h[16..20].copy_from_slice(&d.octets());
+                frame.extend_from_slice(&h);
+            }
+            (IpAddress::Ipv6(s), IpAddress::Ipv6(d)) => {
+                let mut h = [0u8; 40];
+                h[0] = 0x60;
+                h[4..6].copy_from_slice(&udp_len16);
+                h[6] = u8::from(IpProtocol::Udp);
+                h[7] = SMOLTCP_HOP_LIMIT;
+                h[8..24].copy_from_slice(&s.octets());
+                h[24..40].copy_from_slice(&d.octets());
+                frame.extend_from_slice(&h);
+            }
+            // `Host::poll` passes a source of the destination's family.
+            _ => return,
+        }
+        let sport = self.plan.local_port.to_be_bytes();
+        let dport = self.plan.port.to_be_bytes();
+        let udp_at = frame.len();
+        frame.extend_from_slice(&[sport[0], sport[1], dport[0], dport[1]]);
+        frame.extend_from_slice(&udp_len16);
+        frame.extend_from_slice(&[0, 0]);
+        let payload_at = frame.len();
+        // The payload: what `Tag::write` writes, appended rather than written
+        // over zeroes.
+        let mut tag_bytes = [0u8; TAG_LEN];
+        tag.write_tag(&mut tag_bytes);
+        let n = self.len.min(TAG_LEN);
+        frame.extend_from_slice(&tag_bytes[..n]);
+        super::tag::extend_pattern(frame, TAG_LEN, self.len);
+        // The UDP checksum as `UdpPacket::fill_checksum` computes it, from
+        // parts: ones' complement sums add up in any grouping (every part
+        // starts at an even offset), and the pattern's sum is the same in
+        // every datagram.
+        let pattern = match self.pattern_sum {
+            Some(sum) => sum,
+            None => {
+                let sum = checksum::data(&frame[payload_at + n..]);
+                self.pattern_sum = Some(sum);
+                sum
+            }
+        };
+        let sum = !checksum::combine(&[
+            checksum::pseudo_header(&src, &dst, IpProtocol::Udp, udp_len as u32),
+            checksum::data(&frame[udp_at..payload_at + n]),
+            pattern,
+        ]);
+        let sum = if sum == 0 { 0xffff } else { sum };
+        frame[udp_at + 6..udp_at + 8].copy_from_slice(&sum.to_be_bytes());
     }
 
     /// Queue the datagrams that are due; whether any was. Datagrams the host

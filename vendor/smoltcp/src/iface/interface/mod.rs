@@ -308,6 +308,31 @@ impl Interface {
         &mut self.inner
     }
 
+    /// peeremu patch (seventh addition): account for `packets` IP packets the
+    /// application built itself and sent at `timestamp` where an egress sweep
+    /// would have dispatched them (plain UDP datagrams that fit the MTU, on a
+    /// `Medium::Ip` device): the clock is set as `poll_egress` sets it, and the
+    /// IPv4 identification counter advances once per packet, as `dispatch_ip`
+    /// advances it for every packet it sends (IPv4 or IPv6, fragmented or not),
+    /// so the next datagram smoltcp fragments carries the same identification.
+    pub fn note_sent_without_dispatch(&mut self, timestamp: Instant, packets: usize) {
+        self.inner.now = timestamp;
+        #[cfg(feature = "proto-ipv4-fragmentation")]
+        {
+            self.inner.ipv4_id = self.inner.ipv4_id.wrapping_add(packets as u16);
+        }
+        #[cfg(not(feature = "proto-ipv4-fragmentation"))]
+        let _ = packets;
+    }
+
+    /// peeremu patch (seventh addition): the identification the next IPv4
+    /// packet smoltcp fragments would carry, if it dispatched nothing before
+    /// (tests compare it across both ways of sending).
+    #[cfg(feature = "proto-ipv4-fragmentation")]
+    pub fn next_ipv4_ident(&self) -> u16 {
+        self.inner.ipv4_id
+    }
+
     /// Get the HardwareAddress address of the interface.
     ///
     /// # Panics
