@@ -89,7 +89,16 @@ impl Dataplane {
         // checks source and destination: its flow's path may be cached.
         if let Some(ck) = self.flow_cache.take_learning() {
             if fragment.is_none() && sdc && matches!(leg.src, Source::Eni(_)) {
-                self.learn_flow(ck, dst, dmac, mtu, leg.latency_ns, leg.via, leg.charges);
+                self.learn_flow(
+                    ck,
+                    &key,
+                    dst,
+                    dmac,
+                    mtu,
+                    leg.latency_ns,
+                    leg.via,
+                    leg.charges,
+                );
             }
         }
         self.emit(

@@ -73,6 +73,9 @@ fn cache_key(eni: EniIdx, key: &FlowKey) -> Option<CacheKey> {
 /// A flow's cached hop: where it goes and how.
 #[derive(Debug, Clone, Copy)]
 struct Hop {
+    /// The flow's conntrack key and direction (kept: derived from the cache
+    /// key's fields alone).
+    norm: Normalized,
     to: EniIdx,
     mac: [u8; 6],
     /// The narrowest MTU on the way (link or receiving interface).
@@ -82,18 +85,29 @@ struct Hop {
     latency_ns: u64,
 }
 
-/// What the cache answered for a packet.
-pub(super) enum Lookup {
-    /// Forwarded: the frame with its MACs rewritten, where to and how.
-    Hit {
-        to: Egress,
-        frame: Vec<u8>,
-        latency_ns: u64,
-        via: Option<PcxIdx>,
-        charges: Charges,
-    },
-    /// Take the full pipeline (learning from it when its kind is cached).
-    Miss(Vec<u8>),
+/// A frame the cache forwarded: its MACs rewritten, where to and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub to: Egress,
+    pub frame: Vec<u8>,
+    pub latency_ns: u64,
+    pub via_peering: Option<PcxIdx>,
+    pub charges: Charges,
+}
+
+impl Delivery {
+    /// The same as the full pipeline's action.
+    #[inline]
+    pub fn into_action(self) -> super::Action {
+        super::Action::Deliver {
+            to: self.to,
+            frame: self.frame,
+            latency_ns: self.latency_ns,
+            via_peering: self.via_peering,
+            via_tgw: None,
+            charges: self.charges,
+        }
+    }
 }
 
 /// The cache, with the key of the packet being learned from (see
@@ -132,25 +146,30 @@ impl FlowCache {
 }
 
 impl Dataplane {
-    /// The cached path of `key` entering at `src`: deliver it as cached when the
-    /// packet fits the path's MTU and both ENIs' connection tables track its flow.
+    /// The cached path of `key` entering at `ingress`: delivered as cached when
+    /// the packet fits the path's MTU and both ENIs' connection tables track its
+    /// flow; else the frame back, for the full pipeline (which learns from it
+    /// when its kind is cached).
     #[inline]
     pub(super) fn cached_hop(
         &mut self,
         now: u64,
-        src: EniIdx,
+        ingress: super::Ingress,
         key: &FlowKey,
         mut frame: Vec<u8>,
-    ) -> Lookup {
+    ) -> Result<Delivery, Vec<u8>> {
         self.flow_cache.learning = None;
+        let super::Ingress::Eni(src) = ingress else {
+            return Err(frame);
+        };
         let Some(ck) = cache_key(src, key) else {
-            return Lookup::Miss(frame);
+            return Err(frame);
         };
         let Some(&hop) = self.flow_cache.hops.get(&ck) else {
             self.flow_cache.learning = Some(ck);
-            return Lookup::Miss(frame);
+            return Err(frame);
         };
-        let n = Normalized::of(key);
+        let n = hop.norm.with_tcp_flags(key.tcp_flags);
         let tracked = key.ip_len <= hop.mtu
             && !self.departing
             && frame.len() >= crate::wire::ETHERNET_HEADER_LEN
@@ -164,17 +183,17 @@ impl Dataplane {
                 .is_some_and(|ct| ct.lookup_normalized(now, &n).is_some());
         if !tracked {
             self.flow_cache.learning = Some(ck);
-            return Lookup::Miss(frame);
+            return Err(frame);
         }
         // Cannot fail: the length was checked above.
         let _ = crate::wire::set_macs(&mut frame, super::ROUTER_MAC, hop.mac);
-        Lookup::Hit {
+        Ok(Delivery {
             to: Egress::Eni(hop.to),
             frame,
             latency_ns: hop.latency_ns,
-            via: hop.via,
+            via_peering: hop.via,
             charges: hop.charges,
-        }
+        })
     }
 
     /// Remember the path of the packet `ck` (see [`FlowCache::take_learning`]),
@@ -184,6 +203,7 @@ impl Dataplane {
     pub(super) fn learn_flow(
         &mut self,
         ck: CacheKey,
+        key: &FlowKey,
         to: EniIdx,
         mac: [u8; 6],
         mtu: u16,
@@ -197,6 +217,7 @@ impl Dataplane {
         self.flow_cache.hops.insert(
             ck,
             Hop {
+                norm: Normalized::of(key),
                 to,
                 mac,
                 mtu,

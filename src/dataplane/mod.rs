@@ -66,6 +66,7 @@ mod tests_mtu;
 mod tests_tgw;
 
 pub use detail::{DetailDisplay, DropDetail, Edge, MtuLink};
+pub use flow_cache::Delivery;
 pub use gateway_point::GatewayCrossing;
 pub use middlebox::ApplianceCrossing;
 pub use nat::NAT_IDLE_TIMEOUT_NS;

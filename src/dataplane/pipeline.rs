@@ -2,7 +2,7 @@
 //! NACL outbound, route lookup and crossing (DESIGN.md §3 steps 1-4); the MTU and
 //! destination steps are in `deliver.rs`, policy checks in `checks.rs`.
 
-use super::flow_cache::Lookup;
+use super::flow_cache::Delivery;
 use super::routes::RouteLookup;
 use super::trace::{Hop, Tracer};
 use super::{Action, Dataplane, DropDetail, Edge, Ingress, MtuLink, VPC_MTU};
@@ -85,6 +85,21 @@ fn subnet_contains(s: &Subnet, ip: IpAddr) -> bool {
     }
 }
 
+/// Drop a frame that does not parse.
+#[cold]
+fn malformed<T: Tracer>(
+    ingress: Ingress,
+    m: wire::Malformed,
+    frame: Vec<u8>,
+    sink: &mut Sink<'_, T>,
+) {
+    let eni = match ingress {
+        Ingress::Eni(e) => Some(e),
+        Ingress::External(_) => None,
+    };
+    sink.drop(DropDetail::Malformed(m.0), eni, frame);
+}
+
 /// [`Vpc::contains`] with the fast [`net_contains`].
 pub(super) fn vpc_contains(v: &Vpc, ip: IpAddr) -> bool {
     match ip {
@@ -119,46 +134,68 @@ impl Dataplane {
         self.nat_crossings.clear();
         self.appliance_crossings.clear();
         self.gateway_crossings.clear();
-        let mut sink = Sink { out, tr };
+        let key = match wire::parse_frame(&frame) {
+            Ok(k) => k,
+            Err(m) => return malformed(ingress, m, frame, &mut Sink { out, tr }),
+        };
+        let frame = if T::RECORDS {
+            self.flow_cache.stop_learning();
+            frame
+        } else {
+            match self.cached_hop(now_ns, ingress, &key, frame) {
+                Ok(d) => return out.push(d.into_action()),
+                Err(frame) => frame,
+            }
+        };
+        self.process_key(now_ns, ingress, key, frame, &mut Sink { out, tr });
+    }
+
+    /// [`Dataplane::process`] for the engine: a frame the flow cache forwards is
+    /// returned, not appended to `out` (one move less per frame); anything else
+    /// takes the full pipeline into `out` and gives `None`.
+    #[inline]
+    pub fn process_cached(
+        &mut self,
+        now_ns: u64,
+        ingress: Ingress,
+        frame: Vec<u8>,
+        out: &mut Vec<Action>,
+    ) -> Option<Delivery> {
+        self.nat_crossings.clear();
+        self.appliance_crossings.clear();
+        self.gateway_crossings.clear();
+        let mut sink = Sink {
+            out,
+            tr: &mut super::NoTrace,
+        };
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,
             Err(m) => {
-                let eni = match ingress {
-                    Ingress::Eni(e) => Some(e),
-                    Ingress::External(_) => None,
-                };
-                return sink.drop(DropDetail::Malformed(m.0), eni, frame);
+                malformed(ingress, m, frame, &mut sink);
+                return None;
             }
         };
-        let frame = match ingress {
-            Ingress::Eni(e) if !T::RECORDS => match self.cached_hop(now_ns, e, &key, frame) {
-                Lookup::Hit {
-                    to,
-                    frame,
-                    latency_ns,
-                    via,
-                    charges,
-                } => {
-                    sink.out.push(Action::Deliver {
-                        to,
-                        frame,
-                        latency_ns,
-                        via_peering: via,
-                        via_tgw: None,
-                        charges,
-                    });
-                    return;
-                }
-                Lookup::Miss(frame) => frame,
-            },
-            _ => {
-                self.flow_cache.stop_learning();
-                frame
+        match self.cached_hop(now_ns, ingress, &key, frame) {
+            Ok(d) => Some(d),
+            Err(frame) => {
+                self.process_key(now_ns, ingress, key, frame, &mut sink);
+                None
             }
-        };
+        }
+    }
+
+    /// The full pipeline of a parsed frame.
+    fn process_key<T: Tracer>(
+        &mut self,
+        now_ns: u64,
+        ingress: Ingress,
+        key: FlowKey,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) {
         match ingress {
-            Ingress::Eni(e) => self.ingress_eni(now_ns, e, key, frame, &mut sink),
-            Ingress::External(h) => self.ingress_external(now_ns, h, key, frame, &mut sink),
+            Ingress::Eni(e) => self.ingress_eni(now_ns, e, key, frame, sink),
+            Ingress::External(h) => self.ingress_external(now_ns, h, key, frame, sink),
         }
         self.flow_cache.stop_learning();
     }

@@ -301,6 +301,14 @@ impl Normalized {
             tcp_flags: key.tcp_flags,
         }
     }
+
+    /// The same flow and direction with another packet's TCP flags (the key
+    /// depends only on addresses, protocol and ports or ICMP fields, which a
+    /// cache can keep; the flags are per packet).
+    #[inline(always)]
+    pub fn with_tcp_flags(self, tcp_flags: u8) -> Normalized {
+        Normalized { tcp_flags, ..self }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -319,7 +327,9 @@ impl Entry {
         now_ns.saturating_sub(self.last_seen_ns) > self.state.idle_timeout_ns()
     }
 
-    /// Advance the state with a packet; `original` is its direction.
+    /// Advance the state with a packet; `original` is its direction. Inline: it
+    /// runs twice per forwarded packet.
+    #[inline(always)]
     fn update(&mut self, now_ns: u64, from_a: bool, tcp_flags: u8) {
         let original = from_a == self.opened_by_a;
         match self.state {

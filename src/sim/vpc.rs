@@ -3,8 +3,7 @@
 
 use super::{run, Attachment, Fabric, FabricAction, Observer, RunResult, SetupError, SimConfig};
 use crate::dataplane::{
-    Action, ApplianceCrossing, Dataplane, Egress, GatewayCrossing, Ingress, NatCrossing, NoTrace,
-    Tracer,
+    Action, ApplianceCrossing, Dataplane, Egress, GatewayCrossing, Ingress, NatCrossing, Tracer,
 };
 use crate::model::Network;
 use std::fmt::Write as _;
@@ -43,7 +42,29 @@ impl Fabric for VpcFabric<'_> {
         frame: Vec<u8>,
         out: &mut Vec<FabricAction>,
     ) {
-        self.forward_traced(now_ns, from, frame, out, &mut NoTrace);
+        let ingress = match from {
+            Attachment::Eni(i) => Ingress::Eni(i),
+            Attachment::External(h) => Ingress::External(h),
+        };
+        // A flow's cached path (the common case) comes back directly, crossing
+        // nothing: no NAT, appliance or gateway.
+        match self
+            .dataplane
+            .process_cached(now_ns, ingress, frame, &mut self.actions)
+        {
+            Some(d) => out.push(FabricAction::Deliver {
+                to: attachment(d.to),
+                frame: d.frame,
+                latency_ns: d.latency_ns,
+                via_peering: d.via_peering,
+                via_tgw: None,
+                charges: d.charges,
+                via_nat: None,
+                via_appliance: None,
+                via_gateway: None,
+            }),
+            None => self.collect(out),
+        }
     }
 
     fn untranslate(&self, public: IpAddr, protocol: u8, port: u16) -> Option<(IpAddr, u16)> {
@@ -81,6 +102,12 @@ impl VpcFabric<'_> {
         };
         self.dataplane
             .process_traced(now_ns, ingress, frame, &mut self.actions, tr);
+        self.collect(out);
+    }
+
+    /// Move the router's actions of the last frame to `out`, with the crossings
+    /// it recorded.
+    fn collect(&mut self, out: &mut Vec<FabricAction>) {
         // One action is the common case: popped, without a `Drain` (whose drop
         // costs about as much as moving the action).
         if self.actions.len() == 1 {
