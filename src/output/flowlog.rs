@@ -502,7 +502,7 @@ impl<W: Write> FlowLog<W> {
                     UNKNOWN_ENI
                 }
             };
-            line(&mut self.text, &self.account_id, eni, &k, &c);
+            line(&mut self.text, &self.account_id, eni, k, c);
             self.lines += 1;
             if self.text.len() >= TEXT_CHUNK {
                 let r = self.out.write_all(&self.text);
