@@ -3,7 +3,7 @@
 
 use super::oversize;
 use super::stats::FlowStats;
-use super::tag::Tag;
+use super::tag::{Tag, TAG_LEN};
 use super::FlowPlan;
 use crate::model::FlowIdx;
 use crate::policy::conntrack::FxBuild;
