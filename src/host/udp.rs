@@ -51,10 +51,13 @@ pub struct UdpClient {
     oversize: bool,
     /// IPv4 datagrams larger than the interface MTU: smoltcp fragments them.
     pub fragments: bool,
-    /// The ones' complement sum of the payload's pattern (bytes from
-    /// [`TAG_LEN`] on, the same in every datagram), once a datagram was built
-    /// without smoltcp: see [`UdpClient::send_direct`].
-    pattern_sum: Option<u16>,
+    /// The ones' complement sum of what is the same in every datagram it
+    /// builds without smoltcp (see [`UdpClient::send_direct`]): the pseudo
+    /// header (its addresses are fixed: the host's addresses are set once, in
+    /// `Host::new`, and smoltcp picks the source from them and the fixed
+    /// destination), the UDP header without its checksum, and the payload's
+    /// pattern (bytes from [`TAG_LEN`] on). Known once one was built.
+    fixed_sum: Option<u16>,
 }
 
 /// Datagrams a client's smoltcp send buffer holds (see [`UdpClient::new`]): a
@@ -91,7 +94,7 @@ impl UdpClient {
             handle,
             next_seq: 0,
             linger_ns,
-            pattern_sum: None,
+            fixed_sum: None,
         }
     }
 
@@ -206,21 +209,35 @@ impl UdpClient {
         super::tag::extend_pattern(frame, TAG_LEN, self.len);
         // The UDP checksum as `UdpPacket::fill_checksum` computes it, from
         // parts: ones' complement sums add up in any grouping (every part
-        // starts at an even offset), and the pattern's sum is the same in
+        // starts at an even offset, and the pseudo header's is never 0, so the
+        // folded total is the same), and all but the tag's is the same in
         // every datagram.
-        let pattern = match self.pattern_sum {
+        let fixed = match self.fixed_sum {
             Some(sum) => sum,
             None => {
-                let sum = checksum::data(&frame[payload_at + n..]);
-                self.pattern_sum = Some(sum);
+                let sum = checksum::combine(&[
+                    checksum::pseudo_header(&src, &dst, IpProtocol::Udp, udp_len as u32),
+                    checksum::data(&frame[udp_at..payload_at]),
+                    checksum::data(&frame[payload_at + n..]),
+                ]);
+                self.fixed_sum = Some(sum);
                 sum
             }
         };
-        let sum = !checksum::combine(&[
-            checksum::pseudo_header(&src, &dst, IpProtocol::Udp, udp_len as u32),
-            checksum::data(&frame[udp_at..payload_at + n]),
-            pattern,
-        ]);
+        let tag_sum = match tag_bytes.get(..n) {
+            // The whole tag: eight words, summed here (`checksum::data`'s loop
+            // costs more for 16 bytes).
+            Some(t) if n == TAG_LEN => {
+                let mut acc = 0u32;
+                for w in t.chunks_exact(2) {
+                    acc += u32::from(u16::from_be_bytes([w[0], w[1]]));
+                }
+                checksum::combine(&[(acc >> 16) as u16, acc as u16])
+            }
+            Some(t) => checksum::data(t),
+            None => 0,
+        };
+        let sum = !checksum::combine(&[fixed, tag_sum]);
         let sum = if sum == 0 { 0xffff } else { sum };
         frame[udp_at + 6..udp_at + 8].copy_from_slice(&sum.to_be_bytes());
     }
