@@ -444,6 +444,9 @@ impl Recorder {
         // The writer's share ended with its thread (a copy only if it had not).
         let mut summary =
             std::sync::Arc::try_unwrap(summary).unwrap_or_else(|shared| (*shared).clone());
+        // Without the files' thread's counts the report would show none: it is
+        // then not written (the error below says why).
+        let files_written = files.is_some();
         let counts = match files {
             Some((r, counts)) => {
                 r.into_iter().for_each(&mut keep);
@@ -459,7 +462,7 @@ impl Recorder {
         if late_signal {
             summary.interrupted = true;
             keep(write_summary(dir, &summary));
-            if let Some(after) = after.take() {
+            if let Some(after) = after.take().filter(|_| files_written) {
                 after(&summary, &counts);
             }
         } else {
