@@ -1501,8 +1501,9 @@ impl Host {
 
     /// `full`: whether the poll just done was a full one; after a quiet one every
     /// socket waits for ingress, so smoltcp's `poll_at` is `None` without asking.
-    /// Inlined: `idle_poll` asks with `full` false.
-    #[inline]
+    /// Inlined (always: the hint alone left it a call): `idle_poll` asks with
+    /// `full` false, and `poll` is its only other caller.
+    #[inline(always)]
     fn next_wake(&mut self, now_ns: u64, full: bool) -> Option<u64> {
         let smol = if full {
             self.iface

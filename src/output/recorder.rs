@@ -618,17 +618,8 @@ impl Observer for Recorder {
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
         self.frames += 1;
         self.progress.update(time_ns);
-        let iface = self.capture_iface(point);
-        if let Some(c) = &self.capture {
-            let block = c.block_bound(frame.len(), 0);
-            let bound = block
-                + self
-                    .points
-                    .as_ref()
-                    .map_or(0, |p| p.write_bound(iface, block));
-            if self.admit(time_ns, bound) {
-                self.write_frame(iface, time_ns, dir, frame);
-            }
+        if self.capture.is_some() {
+            self.capture_frame(time_ns, point, dir, frame);
         }
         match point {
             CapturePoint::Eni(eni) => self.log_flow(time_ns, eni, frame, Action::Accept),
@@ -662,6 +653,31 @@ impl Observer for Recorder {
 
 impl Recorder {
     /// Write a frame to `capture.pcapng` and its point's file, and count the bytes.
+    /// Write `frame` to the captures, within `--max-capture`. Out of line: without
+    /// captures `Observer::frame` is only the flow log's, and keeps fewer
+    /// registers to save for every frame.
+    #[inline(never)]
+    fn capture_frame(
+        &mut self,
+        time_ns: u64,
+        point: CapturePoint,
+        dir: FrameDirection,
+        frame: &[u8],
+    ) {
+        let iface = self.capture_iface(point);
+        if let Some(c) = &self.capture {
+            let block = c.block_bound(frame.len(), 0);
+            let bound = block
+                + self
+                    .points
+                    .as_ref()
+                    .map_or(0, |p| p.write_bound(iface, block));
+            if self.admit(time_ns, bound) {
+                self.write_frame(iface, time_ns, dir, frame);
+            }
+        }
+    }
+
     fn write_frame(&mut self, iface: u32, time_ns: u64, dir: FrameDirection, frame: &[u8]) {
         let Some(c) = &mut self.capture else {
             return;
