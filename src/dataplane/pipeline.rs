@@ -131,23 +131,10 @@ impl Dataplane {
         out: &mut Vec<Action>,
         tr: &mut T,
     ) {
-        self.nat_crossings.clear();
-        self.appliance_crossings.clear();
-        self.gateway_crossings.clear();
-        let key = match wire::parse_frame(&frame) {
-            Ok(k) => k,
-            Err(m) => return malformed(ingress, m, frame, &mut Sink { out, tr }),
-        };
-        let frame = if T::RECORDS {
-            self.flow_cache.stop_learning();
-            frame
-        } else {
-            match self.cached_hop(now_ns, ingress, &key, frame) {
-                Ok(d) => return out.push(d.into_action()),
-                Err(frame) => frame,
-            }
-        };
-        self.process_key(now_ns, ingress, key, frame, &mut Sink { out, tr });
+        let cached = self.process_in(now_ns, ingress, frame, &mut Sink { out, tr });
+        if let Some(d) = cached {
+            out.push(d.into_action());
+        }
     }
 
     /// [`Dataplane::process`] for the engine: a frame the flow cache forwards is
@@ -161,27 +148,42 @@ impl Dataplane {
         frame: Vec<u8>,
         out: &mut Vec<Action>,
     ) -> Option<Delivery> {
+        let tr = &mut super::NoTrace;
+        self.process_in(now_ns, ingress, frame, &mut Sink { out, tr })
+    }
+
+    /// Both of the above: a frame parsed once, then its flow's cached path
+    /// (untraced only: a tracer that records sees every step) or the full
+    /// pipeline into `sink`.
+    #[inline(always)]
+    fn process_in<T: Tracer>(
+        &mut self,
+        now_ns: u64,
+        ingress: Ingress,
+        frame: Vec<u8>,
+        sink: &mut Sink<'_, T>,
+    ) -> Option<Delivery> {
         self.nat_crossings.clear();
         self.appliance_crossings.clear();
         self.gateway_crossings.clear();
-        let mut sink = Sink {
-            out,
-            tr: &mut super::NoTrace,
-        };
         let key = match wire::parse_frame(&frame) {
             Ok(k) => k,
             Err(m) => {
-                malformed(ingress, m, frame, &mut sink);
+                malformed(ingress, m, frame, sink);
                 return None;
             }
         };
-        match self.cached_hop(now_ns, ingress, &key, frame) {
-            Ok(d) => Some(d),
-            Err(frame) => {
-                self.process_key(now_ns, ingress, key, frame, &mut sink);
-                None
+        let frame = if T::RECORDS {
+            self.flow_cache.stop_learning();
+            frame
+        } else {
+            match self.cached_hop(now_ns, ingress, &key, frame) {
+                Ok(d) => return Some(d),
+                Err(frame) => frame,
             }
-        }
+        };
+        self.process_key(now_ns, ingress, key, frame, sink);
+        None
     }
 
     /// The full pipeline of a parsed frame.

@@ -17,17 +17,29 @@ static PATTERN: [u8; 256] = {
     p
 };
 
-/// Append bytes `from..to` of the payload pattern (byte `i` is `i as u8`) to
-/// `out`: the part of a payload [`Tag::write`] fills after the tag, for a
-/// payload built by appending (see `UdpClient::send_direct`).
+/// Bytes `from..to` of the payload pattern (byte `i` is `i as u8`), as slices of
+/// [`PATTERN`] in order: what [`Tag::write`] lays after the tag, and what
+/// [`extend_pattern`] appends.
+#[inline]
+fn pattern_pieces(from: usize, to: usize) -> impl Iterator<Item = &'static [u8]> {
+    let mut i = from;
+    std::iter::from_fn(move || {
+        (i < to).then(|| {
+            let start = i % PATTERN.len();
+            let n = (PATTERN.len() - start).min(to - i);
+            i += n;
+            &PATTERN[start..start + n]
+        })
+    })
+}
+
+/// Append bytes `from..to` of the payload pattern to `out`: the part of a
+/// payload [`Tag::write`] fills after the tag, for a payload built by appending
+/// (see `UdpClient::send_direct`).
 #[inline]
 pub fn extend_pattern(out: &mut Vec<u8>, from: usize, to: usize) {
-    let mut i = from;
-    while i < to {
-        let start = i % PATTERN.len();
-        let n = (PATTERN.len() - start).min(to - i);
-        out.extend_from_slice(&PATTERN[start..start + n]);
-        i += n;
+    for piece in pattern_pieces(from, to) {
+        out.extend_from_slice(piece);
     }
 }
 
@@ -47,11 +59,9 @@ impl Tag {
     pub fn write(self, payload: &mut [u8]) {
         self.write_tag(payload);
         let mut i = TAG_LEN;
-        while i < payload.len() {
-            let start = i % PATTERN.len();
-            let n = (PATTERN.len() - start).min(payload.len() - i);
-            payload[i..i + n].copy_from_slice(&PATTERN[start..start + n]);
-            i += n;
+        for piece in pattern_pieces(TAG_LEN, payload.len()) {
+            payload[i..i + piece.len()].copy_from_slice(piece);
+            i += piece.len();
         }
     }
 

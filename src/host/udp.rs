@@ -138,13 +138,12 @@ impl UdpClient {
         st: &mut FlowStats,
         tx: &mut Vec<(SocketHandle, Vec<u8>)>,
     ) -> bool {
-        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
-            return false;
-        }
+        let mut due = false;
         for _ in 0..TX_SLOTS {
             if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
                 break;
             }
+            due = true;
             let tag = Tag {
                 flow: self.plan.flow.0,
                 seq: self.next_seq as u32,
@@ -156,7 +155,7 @@ impl UdpClient {
             st.sent_packets += 1;
             self.next_seq += 1;
         }
-        true
+        due
     }
 
     /// One datagram's frame (14 bytes reserved for Ethernet, then the IP
