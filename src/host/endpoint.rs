@@ -20,7 +20,7 @@ use crate::sim::{Attachment, BufferPool};
 use crate::wire::ETHERNET_HEADER_LEN;
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
 use smoltcp::time::Instant;
-use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Cidr, Ipv4Packet};
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Cidr, Ipv4Packet};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -194,6 +194,21 @@ pub struct Host {
     big_rx: bool,
     /// smoltcp's own `poll_at` was due (or unknown) after the last poll.
     smol_pending: bool,
+    /// [`Host::nothing_pending`] is known to hold (issue #18: a hub host answers
+    /// [`Host::idle_poll`] for most frames it receives, and asking again cost
+    /// a dozen loads and branches each time). Set by `idle_poll` when it
+    /// answers, after it checked `nothing_pending` itself (or knew it); cleared
+    /// by everything that can make `nothing_pending` false: a frame for smoltcp
+    /// ([`Host::receive_for_smoltcp`], the one place that sets the receive
+    /// flags, queues, discards, lost segments and path MTUs), every poll (it
+    /// ends in [`Host::next_wake`], which clears it: polls send, refuse and
+    /// set `smol_pending`), and adding flows ([`Host::add_client`],
+    /// [`Host::add_server`]: TCP generators and listeners). A sink's direct
+    /// take changes none of them, and what the engine calls in between
+    /// (`take_discarded`, `take_refused`, `take_finished`, source aliases)
+    /// only empties them or touches none.
+    /// `host::tests::idle_known_only_while_nothing_is_pending` checks it.
+    pub(crate) idle_known: bool,
     /// Frames the generators could not send (see [`super::oversize`]), Ethernet
     /// header written, for the engine to drop with a reason.
     refused: Vec<Vec<u8>>,
@@ -205,9 +220,11 @@ pub struct Host {
     /// What smoltcp will do with the frame being received: `None`, take it.
     discard: Option<Discard>,
     /// The host's IPv4 address and its subnet's broadcast address (smoltcp's
-    /// `Ipv4Cidr::broadcast`: none for /31 and /32), for
-    /// [`Host::sink_takes_directly`].
-    own_ipv4: Option<(Ipv4Addr, Option<Ipv4Addr>)>,
+    /// `Ipv4Cidr::broadcast`; 0 for /31 and /32, which have none), as integers,
+    /// for [`Host::sink_takes_directly`]. 0 stands for "no broadcast address"
+    /// because a source 0.0.0.0 is refused there anyway, so comparing with it
+    /// refuses nothing more.
+    own_ipv4: Option<(u32, u32)>,
     /// Whether [`Host::sink_takes_directly`] is used (turned off only by tests
     /// that compare both paths).
     pub(crate) direct_rx: bool,
@@ -270,9 +287,10 @@ impl Host {
             let _ = iface.routes_mut().add_default_ipv6_route(a);
         }
         let next_ident = (config.seed >> 16) as u16;
-        let own_ipv4 = config
-            .ipv4
-            .map(|(a, len)| (a, Ipv4Cidr::new(a, len).broadcast()));
+        let own_ipv4 = config.ipv4.map(|(a, len)| {
+            let broadcast = Ipv4Cidr::new(a, len).broadcast();
+            (u32::from(a), broadcast.map_or(0, u32::from))
+        });
         Host {
             config,
             iface,
@@ -310,6 +328,7 @@ impl Host {
             short_pings: Vec::new(),
             big_rx: false,
             smol_pending: true,
+            idle_known: false,
             refused: Vec::new(),
             ping_idents: Vec::new(),
             reassembly: Reassembly::default(),
@@ -352,6 +371,7 @@ impl Host {
 
     /// Take the sending side of `plan`.
     pub fn add_client(&mut self, plan: FlowPlan, t: GeneratorTimeouts) {
+        self.idle_known = false;
         let plan_kind = plan.kind;
         let proto = match (plan.kind, plan.dst_ip) {
             (FlowKind::Ping, IpAddr::V4(_)) => proto::ICMP,
@@ -465,6 +485,7 @@ impl Host {
 
     /// Take the receiving side of `plan`.
     pub fn add_server(&mut self, plan: &FlowPlan) {
+        self.idle_known = false;
         match plan.kind {
             FlowKind::Ping => {
                 // Sorted: looked up by binary search for every echo request.
@@ -567,6 +588,23 @@ impl Host {
                 self.device.rx_spent.push(frame);
                 return;
             }
+        }
+        self.receive_for_smoltcp(frame, now_ns, sent_ns, stats);
+    }
+
+    /// The rest of [`Host::receive`]: a frame smoltcp will read. Out of line
+    /// (issue #18): inlined, its many locals made every call of `receive`, the
+    /// direct take included, save and restore every register.
+    #[inline(never)]
+    fn receive_for_smoltcp(
+        &mut self,
+        frame: Vec<u8>,
+        now_ns: u64,
+        sent_ns: u64,
+        stats: &mut [FlowStats],
+    ) {
+        self.idle_known = false;
+        if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
         self.device.rx.push_back(frame);
@@ -602,16 +640,14 @@ impl Host {
         if !self.device.rx.is_empty() || ip.len() > self.config.mtu as usize {
             return false;
         }
-        let Some(l4) = packet::plain_ipv4_udp(ip) else {
+        let (Some(l4), Some(h)) = (packet::plain_ipv4_udp(ip), ip.first_chunk::<20>()) else {
             return false;
         };
-        let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
-        let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
-        if dst != own
-            || src.is_broadcast()
-            || src.is_multicast()
-            || src.is_unspecified()
-            || Some(src) == subnet_broadcast
+        // As integers, what `Ipv4Addr`'s `is_broadcast`, `is_multicast` (224/4)
+        // and `is_unspecified` test.
+        let src = u32::from_be_bytes([h[12], h[13], h[14], h[15]]);
+        let dst = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
+        if dst != own || src == u32::MAX || src >> 28 == 0xe || src == 0 || src == subnet_broadcast
         {
             return false;
         }
@@ -627,8 +663,8 @@ impl Host {
         if !self.sink_sole_on_port(i) || !self.sinks[i].takes_whole(&self.sockets, payload.len()) {
             return false;
         }
-        let from = IpEndpoint::new(IpAddress::Ipv4(src), u16::from_be_bytes([l4[0], l4[1]]));
-        self.sinks[i].count(from, payload, now_ns, self.rx_sent_ns, stats);
+        let sport = u16::from_be_bytes([l4[0], l4[1]]);
+        self.sinks[i].count_ipv4(src, sport, payload, now_ns, self.rx_sent_ns, stats);
         true
     }
 
@@ -1505,6 +1541,8 @@ impl Host {
     /// `full` false, and `poll` is its only other caller.
     #[inline(always)]
     fn next_wake(&mut self, now_ns: u64, full: bool) -> Option<u64> {
+        // Every poll ends here: see `idle_known`.
+        self.idle_known = false;
         let smol = if full {
             self.iface
                 .poll_at(instant(now_ns), &self.sockets)
@@ -1581,23 +1619,11 @@ impl Host {
                 .any(|s| s.wake <= now_ns || s.kind == FlowKind::Tcp)
         };
         let idle = !generator_due
-            && self.device.rx.is_empty()
-            && self.device.tx.is_empty()
-            && !self.smol_pending
-            && !self.big_rx
-            && !self.icmp_rx
-            && !self.all_sinks_dirty
-            && self.dirty_sinks.is_empty()
-            && self.icmp_due.is_empty()
-            && self.discard.is_none()
-            && self.lost.is_empty()
-            && self.refused.is_empty()
-            && self.tcp_gens.is_empty()
             && self
                 .pending_listens
                 .last()
                 .is_none_or(|p| p.start_ns > now_ns)
-            && self.pmtu.is_empty();
+            && (self.idle_known || self.nothing_pending());
         if !idle {
             return None;
         }
@@ -1612,7 +1638,29 @@ impl Host {
                 pool.give(buf);
             }
         }
-        Some(self.next_wake(now_ns, false))
+        let next = self.next_wake(now_ns, false);
+        self.idle_known = true;
+        Some(next)
+    }
+
+    /// What [`Host::idle_poll`] asks besides the time: nothing received for
+    /// smoltcp, nothing to send or re-send, smoltcp owes nothing, no TCP client,
+    /// no path MTU learned.
+    #[inline]
+    pub(crate) fn nothing_pending(&self) -> bool {
+        self.device.rx.is_empty()
+            && self.device.tx.is_empty()
+            && !self.smol_pending
+            && !self.big_rx
+            && !self.icmp_rx
+            && !self.all_sinks_dirty
+            && self.dirty_sinks.is_empty()
+            && self.icmp_due.is_empty()
+            && self.discard.is_none()
+            && self.lost.is_empty()
+            && self.refused.is_empty()
+            && self.tcp_gens.is_empty()
+            && self.pmtu.is_empty()
     }
 }
 

@@ -74,8 +74,9 @@ pub struct FlowStats {
 }
 
 impl FlowStats {
-    /// Record one one-way latency sample.
-    #[inline]
+    /// Record one one-way latency sample (always inlined: once per datagram
+    /// received, issue #18).
+    #[inline(always)]
     pub fn record_latency(&mut self, ns: u64) {
         let Ok(small) = u32::try_from(ns) else {
             self.latency_ns.record(ns);
@@ -90,7 +91,7 @@ impl FlowStats {
 
     /// Count `bytes` of application data delivered at `now_ns` (TCP and UDP):
     /// `bytes_delivered` and the goodput series.
-    #[inline]
+    #[inline(always)]
     pub fn deliver(&mut self, now_ns: u64, bytes: u64) {
         self.bytes_delivered += bytes;
         self.goodput.record(now_ns, bytes);

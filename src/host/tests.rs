@@ -926,3 +926,80 @@ fn a_poll_after_a_receive_is_needed_when_it_would_act() {
     assert!(b.idle_poll(5_100_000, &mut pool).is_none());
     b.poll(5_100_000, &mut pool, &mut stats, &mut out);
 }
+
+/// `Host::idle_known` (issue #18) is set only while `Host::nothing_pending`
+/// holds: after every step the engine takes (a frame received, whatever the
+/// engine then takes back, an idle poll or a poll), a host that says it knows
+/// it is idle is idle. Frames of every kind a host receives: datagrams its
+/// sink takes directly, datagrams to a port with no sink (smoltcp answers),
+/// fragments, an echo request (smoltcp answers), a TCP segment to a closed
+/// port (a RST back), an ICMP error, interleaved with a client of the host's
+/// own falling due.
+#[test]
+fn idle_known_only_while_nothing_is_pending() {
+    let plan = udp_plan(100, 10);
+    let own = FlowPlan {
+        flow: FlowIdx(1),
+        src_ip: IpAddr::V4(B),
+        dst_ip: IpAddr::V4(A),
+        local_port: 7000,
+        port: 7001,
+        start_ns: 1_004_500,
+        interval_ns: 7_000,
+        ..udp_plan(100, 5)
+    };
+    let mut b = Host::new(config(1, B));
+    b.add_server(&plan);
+    b.add_client(own.clone(), GeneratorTimeouts::default());
+    let mut stats = vec![FlowStats::for_plan(&plan), FlowStats::for_plan(&own)];
+    let datagram = || udp_frame(A, B, 40000, 5001, &[7; 40]);
+    let mut fragment = datagram();
+    fragment[ETHERNET_HEADER_LEN + 6] |= 0x20;
+    let others = [
+        fragment,
+        udp_frame(A, B, 40000, 5002, &[7; 40]),
+        frame_a_to_b(|ip, f| ip.icmpv4_echo_request(77, 1).write(f, &[0; 8])),
+        frame_a_to_b(|ip, f| ip.tcp(40000, 22, 1, 1000).syn().write(f, &[])),
+    ];
+    // Last: a path MTU learned keeps every later poll needed.
+    let too_big = frag_needed(
+        &udp_frame(B, A, 7000, 7001, &[7; 1400])[ETHERNET_HEADER_LEN..],
+        1200,
+    );
+    let (mut pool, mut out) = (BufferPool::default(), Vec::new());
+    let (mut known, mut took_shortcut) = (0, 0);
+    let mut t = 1_000_000u64;
+    for i in 0..60 {
+        let frame = match i % 4 {
+            _ if i == 59 => too_big.clone(),
+            3 => others[(i / 4) % others.len()].clone(),
+            _ => datagram(),
+        };
+        let knew_before = b.idle_known;
+        b.receive(frame, t, t - 500, &mut stats);
+        assert!(!b.idle_known || b.nothing_pending(), "after receive {i}");
+        let _ = b.take_discarded(&mut pool);
+        assert!(
+            !b.idle_known || b.nothing_pending(),
+            "after take_discarded {i}"
+        );
+        match b.idle_poll(t, &mut pool) {
+            Some(_) => {
+                assert!(b.idle_known && b.nothing_pending(), "after idle_poll {i}");
+                known += 1;
+                took_shortcut += u32::from(knew_before);
+            }
+            None => {
+                b.poll(t, &mut pool, &mut stats, &mut out);
+                let _ = b.take_refused().count();
+                assert!(!b.idle_known, "after poll {i}");
+            }
+        }
+        out.clear();
+        t += 1_000;
+    }
+    assert!(
+        known >= 20 && took_shortcut >= 10,
+        "{known} {took_shortcut}"
+    );
+}

@@ -324,27 +324,25 @@ pub struct UdpSink {
     /// The largest datagram its receive buffer holds (smoltcp silently discards
     /// a larger one).
     max_datagram: usize,
-    /// (source address, source port) → flow (the first flow added wins a
-    /// duplicate key), looked up for every datagram: keys are plain integers
-    /// ([`source_key`]) rather than `IpAddr` enums, hashed with FxHash (a hub's
-    /// sink may serve hundreds of flows; a bisection cost a dozen wide compares).
-    by_source: HashMap<SourceKey, FlowIdx, FxBuild>,
+    /// (IPv4 source address, source port) → flow (the first flow added wins a
+    /// duplicate key), looked up for every datagram: keys are one integer
+    /// ([`ipv4_key`]) rather than `IpAddr` enums, hashed with FxHash in one
+    /// multiply (a hub's sink may serve hundreds of flows; a bisection cost a
+    /// dozen wide compares, and a 128-bit key for both families three
+    /// multiplies; issue #18).
+    by_ipv4: HashMap<u64, FlowIdx, FxBuild>,
+    /// The same for IPv6 sources: (address, port) → flow.
+    by_ipv6: HashMap<(u128, u16), FlowIdx, FxBuild>,
     /// Whether no UDP client of the host is bound to `port` (smoltcp could give
     /// it a datagram for this port first), as found when the host had the given
     /// number of generators: see [`UdpSink::sole_on_port`].
     sole: Option<(usize, bool)>,
 }
 
-/// A datagram's (source address, source port) as integers: address bits, then the
-/// port with bit 16 set for IPv6.
-type SourceKey = (u128, u32);
-
-#[inline]
-fn source_key(addr: IpAddress, port: u16) -> SourceKey {
-    match addr {
-        IpAddress::Ipv4(a) => (u128::from(u32::from(a)), u32::from(port)),
-        IpAddress::Ipv6(a) => (u128::from(a), u32::from(port) | 1 << 16),
-    }
+/// An IPv4 datagram's (source address, source port) as one integer.
+#[inline(always)]
+fn ipv4_key(addr: u32, port: u16) -> u64 {
+    u64::from(addr) << 16 | u64::from(port)
 }
 
 impl UdpSink {
@@ -353,7 +351,8 @@ impl UdpSink {
             handle: sockets.add(Self::socket(port, max_datagram)),
             port,
             max_datagram,
-            by_source: HashMap::default(),
+            by_ipv4: HashMap::default(),
+            by_ipv6: HashMap::default(),
             sole: None,
         }
     }
@@ -377,17 +376,38 @@ impl UdpSink {
     }
 
     pub fn add_flow(&mut self, plan: &FlowPlan) {
-        let key = source_key(smol_addr(plan.src_ip), plan.local_port);
-        self.by_source.entry(key).or_insert(plan.flow);
+        let (addr, port) = (plan.src_ip, plan.local_port);
+        match addr {
+            IpAddr::V4(a) => {
+                self.by_ipv4
+                    .entry(ipv4_key(u32::from(a), port))
+                    .or_insert(plan.flow);
+            }
+            IpAddr::V6(a) => {
+                self.by_ipv6
+                    .entry((u128::from(a), port))
+                    .or_insert(plan.flow);
+            }
+        }
     }
 
     /// Datagrams from `seen` (a translated source) belong to the flow sent from
     /// `original`, if this sink serves one.
     pub fn alias(&mut self, seen: (IpAddr, u16), original: (IpAddr, u16)) {
-        let from = source_key(smol_addr(original.0), original.1);
-        if let Some(&flow) = self.by_source.get(&from) {
-            self.by_source
-                .insert(source_key(smol_addr(seen.0), seen.1), flow);
+        if let Some(flow) = self.flow_of(smol_addr(original.0), original.1) {
+            match seen.0 {
+                IpAddr::V4(a) => self.by_ipv4.insert(ipv4_key(u32::from(a), seen.1), flow),
+                IpAddr::V6(a) => self.by_ipv6.insert((u128::from(a), seen.1), flow),
+            };
+        }
+    }
+
+    /// The flow datagrams from (`addr`, `port`) belong to.
+    #[inline]
+    fn flow_of(&self, addr: IpAddress, port: u16) -> Option<FlowIdx> {
+        match addr {
+            IpAddress::Ipv4(a) => self.by_ipv4.get(&ipv4_key(u32::from(a), port)).copied(),
+            IpAddress::Ipv6(a) => self.by_ipv6.get(&(u128::from(a), port)).copied(),
         }
     }
 
@@ -424,24 +444,27 @@ impl UdpSink {
         rx_sent_ns: u64,
         stats: &mut [FlowStats],
     ) {
-        let key = source_key(from.addr, from.port);
-        let Some(&flow) = self.by_source.get(&key) else {
-            return;
-        };
-        let Some(st) = stats.get_mut(flow.ix()) else {
-            return;
-        };
-        st.delivered_packets += 1;
-        st.deliver(now_ns, data.len() as u64);
-        // Timed by its tag when the tag names this flow; a datagram too short
-        // for a tag, by when its frame was sent; one tagged for another flow is
-        // counted but not timed.
-        match Tag::read(data) {
-            Some(tag) if tag.flow == flow.0 => {
-                st.record_latency(now_ns.saturating_sub(tag.sent_ns));
-            }
-            Some(_) => {}
-            None => st.record_latency(now_ns.saturating_sub(rx_sent_ns)),
+        if let Some(flow) = self.flow_of(from.addr, from.port) {
+            count_for(flow, data, now_ns, rx_sent_ns, stats);
+        }
+    }
+
+    /// [`UdpSink::count`] for a datagram from IPv4 address `addr` (as an
+    /// integer) and `port`: the receive path's direct take (issue #18). Not
+    /// inlined: in `Host::receive` it made the compiler call the map lookup,
+    /// the goodput record and the latency record out of line.
+    #[inline(never)]
+    pub fn count_ipv4(
+        &self,
+        addr: u32,
+        port: u16,
+        data: &[u8],
+        now_ns: u64,
+        rx_sent_ns: u64,
+        stats: &mut [FlowStats],
+    ) {
+        if let Some(&flow) = self.by_ipv4.get(&ipv4_key(addr, port)) {
+            count_for(flow, data, now_ns, rx_sent_ns, stats);
         }
     }
 
@@ -468,5 +491,25 @@ impl UdpSink {
 
     pub fn set_sole_on_port(&mut self, generators: usize, sole: bool) {
         self.sole = Some((generators, sole));
+    }
+}
+
+/// Count one datagram with payload `data` for `flow` (see [`UdpSink::count`]).
+#[inline(always)]
+fn count_for(flow: FlowIdx, data: &[u8], now_ns: u64, rx_sent_ns: u64, stats: &mut [FlowStats]) {
+    let Some(st) = stats.get_mut(flow.ix()) else {
+        return;
+    };
+    st.delivered_packets += 1;
+    st.deliver(now_ns, data.len() as u64);
+    // Timed by its tag when the tag names this flow; a datagram too short
+    // for a tag, by when its frame was sent; one tagged for another flow is
+    // counted but not timed.
+    match Tag::read(data) {
+        Some(tag) if tag.flow == flow.0 => {
+            st.record_latency(now_ns.saturating_sub(tag.sent_ns));
+        }
+        Some(_) => {}
+        None => st.record_latency(now_ns.saturating_sub(rx_sent_ns)),
     }
 }

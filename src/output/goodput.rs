@@ -49,8 +49,9 @@ impl GoodputSeries {
 
     /// Count `bytes` delivered at `now_ns` (not before the previous delivery:
     /// virtual time does not go back; anything earlier than `origin_ns` counts in
-    /// the first bucket).
-    #[inline]
+    /// the first bucket). Always inlined: it runs for every datagram and
+    /// segment delivered (issue #18).
+    #[inline(always)]
     pub fn record(&mut self, now_ns: u64, bytes: u64) {
         if bytes == 0 {
             return;
@@ -85,7 +86,9 @@ impl GoodputSeries {
         // The usual case (half the deliveries of a flow sending every
         // millisecond): a later bucket of the same width, with room already
         // allocated. Zeros up to it, then its bytes: what the general path below
-        // does then, without its growth and doubling checks (issue #18).
+        // does then, without its growth and doubling checks (issue #18; the
+        // capacity is a power of two or `MAX_BUCKETS`, so `want` below would not
+        // exceed it).
         if let Some(at) = index
             .checked_sub(self.first)
             .map(|at| at as usize)
@@ -131,24 +134,27 @@ impl GoodputSeries {
     /// Twice as wide buckets: bucket `i` becomes old buckets `2i` and `2i + 1`.
     fn double_width(&mut self) {
         let first = self.first as usize;
-        let len = self.held.len();
-        let new_first = first / 2;
-        let new_len = (first + len).div_ceil(2) - new_first;
-        // New bucket `new_first + k` is old buckets `2 (new_first + k)` and the
-        // next, at `held[2 (new_first + k) - first]`: never before `k`, so the
-        // pairs are read before they are overwritten.
-        for k in 0..new_len {
-            let i = 2 * (new_first + k);
-            let mut pair = 0;
-            for j in [i, i + 1] {
-                if let Some(&b) = j.checked_sub(first).and_then(|at| self.held.get(at)) {
-                    pair += b;
-                }
-            }
-            self.held[k] = pair;
+        let held = &mut self.held;
+        let len = held.len();
+        // New bucket `first / 2 + k` is old buckets `2 (first / 2 + k)` and the
+        // next: with `first` odd, the first of them is an unstored zero, so new
+        // bucket 0 is `held[0]` alone. Pairs are read at or after where their
+        // sum goes (`from >= k`), so before they are overwritten. One pass
+        // with plain indices (issue #18: a flow doubles about nine times in its
+        // first milliseconds; `double_width_reference` in the tests is the
+        // definition).
+        let (mut k, mut from) = (first % 2, first % 2);
+        while from + 1 < len {
+            held[k] = held[from] + held[from + 1];
+            k += 1;
+            from += 2;
         }
-        self.held.truncate(new_len);
-        self.first = new_first as u64;
+        if from < len {
+            held[k] = held[from];
+            k += 1;
+        }
+        held.truncate(k);
+        self.first = (first / 2) as u64;
         self.width_ns *= 2;
     }
 
@@ -184,6 +190,96 @@ impl GoodputSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The series as it was recorded before issue #18's shortcuts (the
+    /// definition the shortcuts must match, capacity included): every delivery
+    /// past the last bucket through this general path.
+    fn record_reference(s: &mut GoodputSeries, now_ns: u64, bytes: u64) {
+        if bytes == 0 {
+            return;
+        }
+        let len = s.held.len();
+        if len != 0 && now_ns < s.last_end_ns {
+            s.held[len - 1] += bytes;
+            return;
+        }
+        let since = now_ns.saturating_sub(s.origin_ns);
+        let mut index = since / s.width_ns;
+        while index >= MAX_BUCKETS as u64 {
+            double_width_reference(s);
+            index = since / s.width_ns;
+        }
+        if s.held.is_empty() {
+            s.first = index;
+        } else if index < s.first {
+            let gap = (s.first - index) as usize;
+            s.held.splice(0..0, std::iter::repeat_n(0, gap));
+            s.first = index;
+        }
+        let at = (index - s.first) as usize;
+        if at >= s.held.len() {
+            let want = (at + 1).next_power_of_two().min(MAX_BUCKETS);
+            if want > s.held.capacity() {
+                s.held.reserve_exact(want - s.held.len());
+            }
+            s.held.resize(at + 1, 0);
+        }
+        s.held[at] += bytes;
+        s.last_end_ns = s.origin_ns + s.width_ns * (s.first + s.held.len() as u64);
+    }
+
+    fn double_width_reference(s: &mut GoodputSeries) {
+        let first = s.first as usize;
+        let len = s.held.len();
+        let new_first = first / 2;
+        let new_len = (first + len).div_ceil(2) - new_first;
+        for k in 0..new_len {
+            let i = 2 * (new_first + k);
+            let mut pair = 0;
+            for j in [i, i + 1] {
+                if let Some(&b) = j.checked_sub(first).and_then(|at| s.held.get(at)) {
+                    pair += b;
+                }
+            }
+            s.held[k] = pair;
+        }
+        s.held.truncate(new_len);
+        s.first = new_first as u64;
+        s.width_ns *= 2;
+    }
+
+    /// Issue #18: the shortcuts of `record` (next bucket) and `record_slow`
+    /// (a later bucket) and the one-pass `double_width` give the series the general path gives,
+    /// field for field and capacity for capacity, for deliveries at steps
+    /// that hit every path (same bucket, next, a gap, a doubling from odd and
+    /// even first buckets, several doublings at once).
+    #[test]
+    fn the_shortcuts_record_what_the_general_path_records() {
+        let mut doublings = 0;
+        for origin in [0u64, 3, 1_000_000] {
+            for start in [0u64, 5, 10_000, 30_000, 333_333, 630_000, 5_000_000] {
+                for step in [0u64, 999, 1_000, 7_777, 10_000, 19_999, 40_000, 1_000_000] {
+                    let (mut s, mut r) = (GoodputSeries::new(origin), GoodputSeries::new(origin));
+                    for i in 0..300u64 {
+                        // Now and then a jump far ahead: several doublings at once.
+                        let t = origin + start + i * step + (i / 97) * 300_000_000;
+                        let bytes = (i * 37) % 5;
+                        let width = s.width_ns;
+                        s.record(t, bytes);
+                        record_reference(&mut r, t, bytes);
+                        doublings += u32::from(s.width_ns != width);
+                        assert_eq!(s, r, "{origin} {start} {step} {i}");
+                        assert_eq!(
+                            s.held.capacity(),
+                            r.held.capacity(),
+                            "{origin} {start} {step} {i}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(doublings > 100, "{doublings}");
+    }
 
     #[test]
     fn buckets_start_narrow_and_double_keeping_every_byte() {

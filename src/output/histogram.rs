@@ -143,6 +143,24 @@ impl LatencyHistogram {
     /// `index` is outside the hinted span: find, extend or insert its span, count
     /// it, and make that span the hint.
     fn record_slow(&mut self, index: u32) {
+        // At or past the last span's start (latencies creeping up, the usual
+        // case here): the first case below with `at` the number of spans, found
+        // without the bisection (issue #18).
+        if let Some(last) = self.spans.last_mut().filter(|b| index >= b.start) {
+            if index < last.end() {
+                self.hint = *last;
+                self.counts[(last.offset + index - last.start) as usize] += 1;
+                return;
+            }
+            if index - last.end() < MAX_GAP {
+                let grow = index + 1 - last.end();
+                last.len += grow;
+                self.hint = *last;
+                self.counts.resize(self.counts.len() + grow as usize, 0);
+                self.counts[(self.hint.offset + index - self.hint.start) as usize] += 1;
+                return;
+            }
+        }
         // Spans before `at` start at or below `index`.
         let at = self.spans.partition_point(|r| r.start <= index);
         // The usual cases first, which leave every span's offset as it is:

@@ -26,8 +26,10 @@ impl BufferPool {
         self.spare.pop().unwrap_or_default()
     }
 
-    /// Give a buffer back for reuse.
-    #[inline]
+    /// Give a buffer back for reuse. Always inlined (issue #18): a host's
+    /// receive buffer comes back once per frame, and as a call this spent as
+    /// much on saving registers as on keeping the buffer.
+    #[inline(always)]
     pub fn give(&mut self, mut buf: Vec<u8>) {
         if buf.capacity() <= MAX_POOLED_CAPACITY && self.spare.len() < MAX_POOLED {
             buf.clear();
