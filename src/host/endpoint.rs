@@ -25,6 +25,11 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+// ICMP echoes answered and read without smoltcp: a child module, so that it
+// reads the host's fields (see there).
+#[path = "echo.rs"]
+mod echo;
+
 /// (remote address, protocol, local port, remote port).
 type EndpointKey = (IpAddr, u8, u16, u16);
 
@@ -236,6 +241,9 @@ pub struct Host {
     direct_frames: Vec<(SocketHandle, Vec<u8>)>,
     /// Frames built without smoltcp so far (tests check the shortcut is taken).
     pub(crate) direct_sent: u64,
+    /// Echo requests sent and answered, and echo replies read, without smoltcp
+    /// (see [`echo`]).
+    pub(crate) echo: echo::EchoShortcuts,
 }
 
 /// Up to this many generators a host finds its due ones, and its next wake, by a
@@ -338,6 +346,7 @@ impl Host {
             direct_tx: true,
             direct_frames: Vec::new(),
             direct_sent: 0,
+            echo: echo::EchoShortcuts::default(),
         }
     }
 
@@ -607,6 +616,9 @@ impl Host {
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
+        let Some(frame) = self.echo_directly(frame, now_ns, stats) else {
+            return;
+        };
         self.device.rx.push_back(frame);
     }
 
@@ -976,6 +988,26 @@ impl Host {
                             );
                         }
                     }
+                    Generator::Ping(p) if direct && wake <= now_ns => {
+                        // Only when `direct_round` allowed it (see `send_direct`).
+                        let src = match p.plan.dst_ip {
+                            IpAddr::V4(_) => self.config.ipv4.map(|a| IpAddress::Ipv4(a.0)),
+                            IpAddr::V6(d) => {
+                                Some(IpAddress::Ipv6(self.iface.get_source_address_ipv6(&d)))
+                            }
+                        };
+                        if let Some(src) = src {
+                            let sent = p.send_direct(
+                                now_ns,
+                                src,
+                                &mut self.device.pool,
+                                &mut stats[p.plan.flow.ix()],
+                                &mut self.direct_frames,
+                            );
+                            self.echo.sent += u64::from(sent);
+                            wrote |= sent;
+                        }
+                    }
                     Generator::Ping(p) if wake <= now_ns => {
                         fragmenting |= p.fragments;
                         wrote |= p.before_poll(
@@ -1037,7 +1069,7 @@ impl Host {
                 }
             }
             if direct && wrote {
-                // Only UDP clients wrote, and built their datagrams themselves
+                // Only UDP and ping clients wrote, and built their packets themselves
                 // (see `direct_round`): they leave after what the ingress calls
                 // above sent, in socket handle order, as the sweep would send them.
                 if self.direct_frames.len() > 1 {
@@ -1134,8 +1166,10 @@ impl Host {
     /// full poll, no TCP generator concerned, so no TCP socket writes), and
     /// every generator that writes this round is a UDP client
     /// [`UdpClient::direct_ok`] allows or one whose datagrams are refused
-    /// before smoltcp (a ping generator writing, or a datagram smoltcp would
-    /// fragment, sends the whole round through smoltcp). The device is
+    /// before smoltcp, or a ping generator [`PingClient::direct_ok`] allows
+    /// (one whose requests smoltcp would fragment, or with two due at once,
+    /// or a datagram smoltcp would fragment, sends the whole round through
+    /// smoltcp). The device is
     /// `Medium::Ip` (no neighbour to resolve, see `device`). Such a sweep
     /// dispatches each socket's datagram in handle order and advances
     /// smoltcp's IPv4 identification once per packet: `Host::poll` sends them
@@ -1155,7 +1189,11 @@ impl Host {
                         || (u.direct_ok()
                             && (u.plan.dst_ip.is_ipv6() || self.config.ipv4.is_some()))
                 }
-                Generator::Ping(_) => !due,
+                Generator::Ping(p) => {
+                    !due || (self.echo.on
+                        && p.direct_ok(now_ns)
+                        && (p.plan.dst_ip.is_ipv6() || self.config.ipv4.is_some()))
+                }
                 Generator::Tcp(_) => false,
             }
         })

@@ -32,6 +32,8 @@ pub use stats::{new_histogram, FlowStats, TcpEnd};
 pub use tag::{Tag, TAG_LEN};
 
 #[cfg(test)]
+mod direct_ping_tests;
+#[cfg(test)]
 mod direct_tx_tests;
 #[cfg(test)]
 mod test_segments;

@@ -21,6 +21,9 @@ use std::net::IpAddr;
 /// ICMP header bytes before the echo data.
 const ICMP_ECHO_HEADER: usize = 8;
 
+/// The hop limit smoltcp's ICMP sockets send with (`hop_limit` unset).
+const HOP_LIMIT: u8 = 64;
+
 /// Requests a ping too short for a tag remembers (by sequence number modulo this):
 /// a reply to an older one, still outstanding after 1024 more were sent, is
 /// counted but not timed. A power of two dividing 2^16, the echo sequence space.
@@ -215,33 +218,7 @@ impl PingClient {
             let Ok((payload, _)) = socket.recv() else {
                 break;
             };
-            // Echo reply: type 0 (ICMPv4) or 129 (ICMPv6), ident and seq, then data.
-            let is_reply = matches!(payload.first(), Some(0) | Some(129));
-            if !is_reply || payload.len() < ICMP_ECHO_HEADER {
-                continue;
-            }
-            let ident = u16::from_be_bytes([payload[4], payload[5]]);
-            if ident != self.plan.local_port {
-                continue;
-            }
-            let data = &payload[ICMP_ECHO_HEADER..];
-            st.delivered_packets += 1;
-            st.bytes_delivered += data.len() as u64;
-            if let (Some(tag), Some(rtt)) = (Tag::read(data), st.rtt_ns.as_mut()) {
-                if tag.flow == self.plan.flow.0 {
-                    record(rtt, now_ns.saturating_sub(tag.sent_ns));
-                }
-            } else if let Some(sent) = self.short_slot(u16::from_be_bytes([payload[6], payload[7]]))
-            {
-                let request = *sent;
-                sent.seq = NONE;
-                if let Some(rtt) = st.rtt_ns.as_mut() {
-                    record(rtt, now_ns.saturating_sub(request.sent_ns));
-                }
-                if request.answered_ns != NONE {
-                    st.record_latency(request.answered_ns.saturating_sub(request.sent_ns));
-                }
-            }
+            self.take_reply(payload, now_ns, st);
         }
         if self.next_seq >= self.plan.count
             && (st.delivered_packets >= self.plan.count
@@ -249,6 +226,164 @@ impl PingClient {
         {
             st.done = true;
         }
+    }
+
+    /// One ICMP message read from the socket (or an echo reply read without
+    /// it: see `echo`, where `payload` is the reply's ICMP bytes as received,
+    /// the same as the socket's from byte 4 on): counted and timed if it is an
+    /// echo reply to this generator.
+    #[inline]
+    pub fn take_reply(&mut self, payload: &[u8], now_ns: u64, st: &mut FlowStats) {
+        // Echo reply: type 0 (ICMPv4) or 129 (ICMPv6), ident and seq, then data.
+        let is_reply = matches!(payload.first(), Some(0) | Some(129));
+        if !is_reply || payload.len() < ICMP_ECHO_HEADER {
+            return;
+        }
+        let ident = u16::from_be_bytes([payload[4], payload[5]]);
+        if ident != self.plan.local_port {
+            return;
+        }
+        let data = &payload[ICMP_ECHO_HEADER..];
+        st.delivered_packets += 1;
+        st.bytes_delivered += data.len() as u64;
+        if let (Some(tag), Some(rtt)) = (Tag::read(data), st.rtt_ns.as_mut()) {
+            if tag.flow == self.plan.flow.0 {
+                record(rtt, now_ns.saturating_sub(tag.sent_ns));
+            }
+        } else if let Some(sent) = self.short_slot(u16::from_be_bytes([payload[6], payload[7]])) {
+            let request = *sent;
+            sent.seq = NONE;
+            if let Some(rtt) = st.rtt_ns.as_mut() {
+                record(rtt, now_ns.saturating_sub(request.sent_ns));
+            }
+            if request.answered_ns != NONE {
+                st.record_latency(request.answered_ns.saturating_sub(request.sent_ns));
+            }
+        }
+    }
+
+    /// Whether an ICMP message of `len` bytes read now would be all the
+    /// socket holds, queued whole: its receive queue is empty, and an empty
+    /// ring takes any packet within its capacity (`PacketBuffer::enqueue`
+    /// clears it first).
+    pub fn reply_fits(&self, sockets: &SocketSet<'static>, len: usize) -> bool {
+        let socket = sockets.get::<icmp::Socket>(self.handle);
+        !socket.can_recv() && len <= socket.payload_recv_capacity()
+    }
+
+    /// Whether this round's requests may be built here
+    /// ([`PingClient::send_direct`]) rather than queued in smoltcp: not one
+    /// smoltcp fragments or the host refuses, and at most one due now (the
+    /// socket would hold several, and smoltcp's sweeps send one per socket
+    /// each, interleaved with the other sockets').
+    #[inline]
+    pub fn direct_ok(&self, now_ns: u64) -> bool {
+        let second = self.next_seq + 1;
+        !self.fragments
+            && !self.oversize
+            && !(second < self.plan.count && self.plan.send_time(second) <= now_ns)
+    }
+
+    /// The request due now, if any ([`PingClient::direct_ok`] holds), built
+    /// here as a frame for `tx`, with this socket's handle; whether one was
+    /// due. Only when smoltcp's egress sweep would send exactly this (see
+    /// `Host::direct_round`): the frame is the one the sweep makes of what
+    /// [`PingClient::before_poll`] queues. `icmp::Socket::dispatch` takes the
+    /// source smoltcp chooses for the destination (`src`, from `Host::poll`:
+    /// the host's IPv4 address, or `get_source_address_ipv6`), hop limit 64,
+    /// and re-emits the queued echo from its parsed form; `dispatch_ip` (not
+    /// fragmenting: it fits the MTU) writes the IP header as
+    /// `Ipv4Repr::emit`/`Ipv6Repr::emit` do (IPv4: identification 0, DF set,
+    /// checksum 0, the device computing none; `Host::poll`'s `finish_tx`
+    /// numbers it as every packet) and the echo with its checksum (the
+    /// device's ICMP capabilities are `Tx`), after 14 bytes the device
+    /// reserves for Ethernet. The request's tag, its short-ping log entry and
+    /// the flow's counters are as `before_poll` leaves them; the socket's send
+    /// queue stays empty, as the sweep leaves it.
+    pub fn send_direct(
+        &mut self,
+        now_ns: u64,
+        src: IpAddress,
+        pool: &mut crate::sim::BufferPool,
+        st: &mut FlowStats,
+        tx: &mut Vec<(SocketHandle, Vec<u8>)>,
+    ) -> bool {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return false;
+        }
+        let tag = Tag {
+            flow: self.plan.flow.0,
+            seq: self.next_seq as u32,
+            sent_ns: now_ns,
+        };
+        tag.write_tag(&mut self.data);
+        let ident = self.plan.local_port;
+        let seq_no = self.next_seq as u16;
+        let icmp_len = ICMP_ECHO_HEADER + self.data.len();
+        let mut frame = pool.take();
+        frame.clear();
+        frame.resize(crate::wire::ETHERNET_HEADER_LEN, 0);
+        let caps = ChecksumCapabilities::default();
+        match (src, self.plan.dst_ip) {
+            (IpAddress::Ipv4(s), IpAddr::V4(d)) => {
+                let mut h = [0u8; 20];
+                h[0] = 0x45;
+                h[2..4].copy_from_slice(&((20 + icmp_len) as u16).to_be_bytes());
+                h[6] = 0x40;
+                h[8] = HOP_LIMIT;
+                h[9] = 1;
+                h[12..16].copy_from_slice(&s.octets());
+                h[16..20].copy_from_slice(&d.octets());
+                frame.extend_from_slice(&h);
+                let at = frame.len();
+                frame.resize(at + icmp_len, 0);
+                let repr = Icmpv4Repr::EchoRequest {
+                    ident,
+                    seq_no,
+                    data: &self.data,
+                };
+                repr.emit(&mut Icmpv4Packet::new_unchecked(&mut frame[at..]), &caps);
+            }
+            (IpAddress::Ipv6(s), IpAddr::V6(d)) => {
+                let mut h = [0u8; 40];
+                h[0] = 0x60;
+                h[4..6].copy_from_slice(&(icmp_len as u16).to_be_bytes());
+                h[6] = 58;
+                h[7] = HOP_LIMIT;
+                h[8..24].copy_from_slice(&s.octets());
+                h[24..40].copy_from_slice(&d.octets());
+                frame.extend_from_slice(&h);
+                let at = frame.len();
+                frame.resize(at + icmp_len, 0);
+                let repr = Icmpv6Repr::EchoRequest {
+                    ident,
+                    seq_no,
+                    data: &self.data,
+                };
+                repr.emit(
+                    &s,
+                    &d,
+                    &mut Icmpv6Packet::new_unchecked(&mut frame[at..]),
+                    &caps,
+                );
+            }
+            // `Host::poll` passes a source of the destination's family.
+            _ => {
+                pool.give(frame);
+                return false;
+            }
+        }
+        tx.push((self.handle, frame));
+        if let Some(slot) = self.short.get_mut(self.next_seq as usize % SHORT_LOG) {
+            *slot = ShortSend {
+                seq: self.next_seq,
+                sent_ns: now_ns,
+                answered_ns: NONE,
+            };
+        }
+        st.sent_packets += 1;
+        self.next_seq += 1;
+        true
     }
 
     /// The logged request an echo sequence number answers (the latest sent with
