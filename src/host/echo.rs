@@ -106,6 +106,9 @@ impl Host {
         let Some((own, subnet_broadcast)) = self.own_ipv4 else {
             return Some(frame);
         };
+        // `own_ipv4` holds integers for the UDP receive path; 0 is "no broadcast".
+        let own = Ipv4Addr::from(own);
+        let subnet_broadcast = (subnet_broadcast != 0).then(|| Ipv4Addr::from(subnet_broadcast));
         let ip = &frame[ETHERNET_HEADER_LEN..];
         if !self.device.rx.is_empty()
             || self.discard.is_some()
