@@ -12,7 +12,7 @@ use super::retransmit::{
 use super::stats::FlowStats;
 use super::tag::{Tag, TAG_LEN};
 use super::tcp::{TcpClient, TcpServers};
-use super::udp::{UdpClient, UdpSink};
+use super::udp::{FrameHead, UdpClient, UdpSink, TX_SLOTS};
 use super::FlowPlan;
 use crate::model::{proto, FlowIdx, FlowKind};
 use crate::policy::conntrack::FxBuild;
@@ -101,7 +101,24 @@ struct GeneratorSlot {
     /// [`Host::wake_queue`], `u64::MAX` for none (an entry whose time differs is
     /// stale).
     queued: u64,
+    /// A UDP client whose datagrams the host may build itself (see
+    /// [`Host::direct_poll`]): [`UdpClient::direct_ok`], and the host has an
+    /// address of the destination's family to send from (smoltcp drops an
+    /// IPv4 datagram silently when it has none). Both are fixed once added.
+    direct: bool,
+    /// For a UDP client: the index in [`Host::udp_pacers`] of the pacer
+    /// [`Host::udp_departure`] charges its frames to, [`NO_PACER`] for none,
+    /// [`PACER_UNKNOWN`] until found (see [`Host::flows_seen`]).
+    pacer: u32,
+    /// For a UDP client, once `pacer` is found: whether it sends IPv4 with DF
+    /// clear ([`Host::sends_without_df`]).
+    clear_df: bool,
 }
+
+/// [`GeneratorSlot::pacer`] of a flow without a pacer.
+const NO_PACER: u32 = u32::MAX;
+/// [`GeneratorSlot::pacer`] not looked up yet.
+const PACER_UNKNOWN: u32 = u32::MAX - 1;
 
 /// A host in virtual time.
 pub struct Host {
@@ -244,6 +261,20 @@ pub struct Host {
     /// Echo requests sent and answered, and echo replies read, without smoltcp
     /// (see [`echo`]).
     pub(crate) echo: echo::EchoShortcuts,
+    /// Whether a poll that only sends UDP datagrams may take [`Host::direct_poll`]
+    /// (turned off only by tests that compare it with the general poll).
+    pub(crate) direct_polls_on: bool,
+    /// Polls done by [`Host::direct_poll`] (tests check it is taken).
+    pub(crate) direct_polls: u64,
+    /// The due UDP clients of a [`Host::direct_poll`] with several due, as
+    /// (socket handle, generator), sorted into smoltcp's sweep order.
+    direct_order: Vec<(SocketHandle, u32)>,
+    /// The number of generators when the slots' [`GeneratorSlot::pacer`] and
+    /// [`GeneratorSlot::clear_df`] were last valid: a flow added since (flows
+    /// are added before the first poll) may have added the first pacer of a
+    /// (local port, destination) or a DF-clear entry, so every slot's are
+    /// looked up again.
+    flows_seen: usize,
 }
 
 /// Up to this many generators a host finds its due ones, and its next wake, by a
@@ -347,6 +378,10 @@ impl Host {
             direct_frames: Vec::new(),
             direct_sent: 0,
             echo: echo::EchoShortcuts::default(),
+            direct_polls_on: true,
+            direct_polls: 0,
+            direct_order: Vec::new(),
+            flows_seen: 0,
         }
     }
 
@@ -393,6 +428,7 @@ impl Host {
             let at = self.no_df.partition_point(|e| *e <= entry);
             self.no_df.insert(at, entry);
         }
+        let mut direct = false;
         let g = match plan.kind {
             FlowKind::Ping => {
                 if (plan.size as usize) < TAG_LEN {
@@ -423,12 +459,9 @@ impl Host {
                     ));
                 }
                 let mtu = self.config.mtu;
-                Generator::Udp(UdpClient::new(
-                    plan,
-                    &mut self.sockets,
-                    t.udp_linger_ns,
-                    mtu,
-                ))
+                let u = UdpClient::new(plan, &mut self.sockets, t.udp_linger_ns, mtu);
+                direct = u.direct_ok() && (u.plan.dst_ip.is_ipv6() || self.config.ipv4.is_some());
+                Generator::Udp(u)
             }
             FlowKind::Tcp => {
                 // `size` caps the segment payload, like TCP_MAXSEG: applied on the
@@ -476,6 +509,9 @@ impl Host {
             kind: plan_kind,
             finished_seen: false,
             queued,
+            direct,
+            pacer: PACER_UNKNOWN,
+            clear_df: false,
         });
         if !self.queued_wakes && self.slots.len() > SCAN_GENERATORS {
             // Switch to the queue: every ping/UDP generator's wake in it.
@@ -939,6 +975,11 @@ impl Host {
         stats: &mut [FlowStats],
         out: &mut Vec<Vec<u8>>,
     ) -> Option<u64> {
+        let calm = self.direct_polls_on && self.only_sends(now_ns);
+        self.collect_due(now_ns);
+        if calm && self.due.iter().all(|&i| self.slots[i as usize].direct) {
+            return self.direct_poll(now_ns, pool, stats, out);
+        }
         std::mem::swap(&mut self.device.pool, pool);
         self.departures.clear();
         while self
@@ -954,7 +995,8 @@ impl Host {
         self.sync_path_mss(now_ns);
         let now = instant(now_ns);
         let mut full = false;
-        self.collect_due(now_ns);
+        // The due generators were found above (neither a listen nor a path MSS
+        // changes them).
         for _round in 0..4 {
             let mut wrote = false;
             let mut tcp_active = false;
@@ -1199,6 +1241,198 @@ impl Host {
         })
     }
 
+    /// Whether the host is in the state where a poll can only send what its
+    /// due generators write (see [`Host::direct_poll`]): nothing received waits
+    /// or was received since the last poll that gives smoltcp work (no frame
+    /// in the device, no large or TCP frame, no ICMP for a ping generator, no
+    /// sink to read), smoltcp owed nothing after the last full poll
+    /// (`smol_pending`), nothing is queued to send (no frame in the device, no
+    /// TCP segment to re-send), no TCP generator is concerned by every poll
+    /// and no TCP server connection or listener due (so no TCP socket is
+    /// read or written), and no path MTU is learned (nothing re-segmented,
+    /// every plain packet only numbered).
+    #[inline]
+    fn only_sends(&self, now_ns: u64) -> bool {
+        self.device.rx.is_empty()
+            && !self.big_rx
+            && !self.smol_pending
+            && !self.icmp_rx
+            && self.icmp_due.is_empty()
+            && self.dirty_sinks.is_empty()
+            && !self.all_sinks_dirty
+            && self.tcp_gens.is_empty()
+            && self.device.tx.is_empty()
+            && self.lost.is_empty()
+            && self.pmtu.is_empty()
+            && self.servers.is_empty()
+            && self
+                .pending_listens
+                .last()
+                .is_none_or(|p| p.start_ns > now_ns)
+    }
+
+    /// A poll in which only UDP clients whose datagrams the host builds itself
+    /// are due ([`GeneratorSlot::direct`]), in the state [`Host::only_sends`]
+    /// describes: the general poll's work for that case, without its general
+    /// machinery (issue #18: most polls of a UDP sender are this one). Each due
+    /// client's datagrams are built already finished
+    /// ([`UdpClient::next_direct`] with a [`FrameHead`]) straight into `out`.
+    ///
+    /// The same frames, times and state as the general poll, step by step:
+    /// * The general poll takes the direct round (`direct_round`: calm, every
+    ///   due generator a direct UDP client), builds the same datagrams
+    ///   (`send_direct` is `next_direct` without a head) and sends them in
+    ///   socket handle order (stable: one client's in their order): so here,
+    ///   clients in handle order, [`TX_SLOTS`] datagrams at most each.
+    /// * `finish_tx` then numbers every frame in that order from
+    ///   `next_ident` (an IPv6 frame takes a number too, unwritten), clears DF
+    ///   where [`Host::sends_without_df`] says (no echo reply here), fills the
+    ///   IPv4 header checksum (`number_plain_ipv4`: the bytes `next_direct`
+    ///   writes with a head), writes the Ethernet header
+    ///   (`packet::ethernet_header` is what `write_ethernet` writes), and asks
+    ///   the flow's pacer for each frame's departure, in order: the pacer of
+    ///   (local port, destination), the one [`Host::udp_departure`] finds
+    ///   (the pacer and DF are fixed once the flows are added, and kept in the
+    ///   slot: [`GeneratorSlot::pacer`]). No path MTU is learned,
+    ///   so nothing is re-segmented.
+    /// * smoltcp's IPv4 identification advances by the frames sent and its
+    ///   clock is set (`note_sent_without_dispatch`, as the general poll does).
+    ///   When nothing was due to send (a flow's linger ending) the general poll
+    ///   makes one ingress call on the empty device, which only sets smoltcp's
+    ///   clock and expires reassembly buffers: skipped, as [`Host::idle_poll`]
+    ///   skips the same call (both are redone before smoltcp next reads or
+    ///   sends).
+    /// * Then, as there: every due client's `after_poll` and its wake update
+    ///   (generator order), no sink to read, no TCP server connection
+    ///   (`TcpServers::after_poll` would do nothing), buffers smoltcp read
+    ///   given back to the pool after the frames were taken from it, and the
+    ///   next wake of a quiet (not full) poll.
+    fn direct_poll(
+        &mut self,
+        now_ns: u64,
+        pool: &mut BufferPool,
+        stats: &mut [FlowStats],
+        out: &mut Vec<Vec<u8>>,
+    ) -> Option<u64> {
+        self.direct_polls += 1;
+        // A poll, like the general one: see `idle_known`.
+        self.idle_known = false;
+        self.departures.clear();
+        if self.flows_seen != self.generators.len() {
+            for slot in &mut self.slots {
+                slot.pacer = PACER_UNKNOWN;
+            }
+            self.flows_seen = self.generators.len();
+        }
+        let sent_from = out.len();
+        match self.due.len() {
+            0 => {}
+            1 => self.direct_send(self.due[0], now_ns, pool, stats, out),
+            _ => {
+                let mut order = std::mem::take(&mut self.direct_order);
+                order.clear();
+                for &i in &self.due {
+                    if let Generator::Udp(u) = &self.generators[i as usize] {
+                        order.push((u.handle(), i));
+                    }
+                }
+                order.sort_unstable_by_key(|o| o.0);
+                for &(_, i) in &order {
+                    self.direct_send(i, now_ns, pool, stats, out);
+                }
+                self.direct_order = order;
+            }
+        }
+        let n = out.len() - sent_from;
+        if n > 0 {
+            self.direct_sent += n as u64;
+            self.iface.note_sent_without_dispatch(instant(now_ns), n);
+        }
+        // `after_poll` and `update_wakes`, generator by generator: each reads
+        // and writes only its own client and flow, and the wake queue and the
+        // finished flows get their entries in the same order.
+        for k in 0..self.due.len() {
+            let i = self.due[k] as usize;
+            let Generator::Udp(u) = &mut self.generators[i] else {
+                continue;
+            };
+            let st = &mut stats[u.plan.flow.ix()];
+            u.after_poll(now_ns, st);
+            let (flow, next, done) = (u.plan.flow, u.next_wake(st), st.done);
+            self.set_wake(i, flow, next, false, done);
+        }
+        for buf in self.device.rx_spent.drain(..) {
+            pool.give(buf);
+        }
+        self.next_wake(now_ns, false)
+    }
+
+    /// The datagrams UDP client `i` has due, finished as `finish_tx` would
+    /// finish them (see [`Host::direct_poll`]), into `out` with their
+    /// departures.
+    #[inline]
+    fn direct_send(
+        &mut self,
+        i: u32,
+        now_ns: u64,
+        pool: &mut BufferPool,
+        stats: &mut [FlowStats],
+        out: &mut Vec<Vec<u8>>,
+    ) {
+        let i = i as usize;
+        let Generator::Udp(u) = &mut self.generators[i] else {
+            return;
+        };
+        let (dst, lport) = (u.plan.dst_ip, u.plan.local_port);
+        let slot = &mut self.slots[i];
+        if slot.pacer == PACER_UNKNOWN {
+            // What `udp_departure` finds: the first pacer added for (local
+            // port, destination) (its hint only ever holds such a first one).
+            slot.pacer = self
+                .udp_pacer_index
+                .get(&(lport, dst))
+                .map_or(NO_PACER, |&p| p);
+            // `finish_tx` asks for IPv4 only (no echo reply here).
+            slot.clear_df = dst.is_ipv4()
+                && !self.no_df.is_empty()
+                && Self::no_df_has(&self.no_df, dst, proto::UDP, lport);
+        }
+        let (pacer, clear_df) = (slot.pacer, slot.clear_df);
+        let src = match dst {
+            IpAddr::V4(_) => {
+                let Some((a, _)) = self.config.ipv4 else {
+                    return;
+                };
+                IpAddress::Ipv4(a)
+            }
+            IpAddr::V6(d) => IpAddress::Ipv6(self.iface.get_source_address_ipv6(&d)),
+        };
+        let ethernet =
+            packet::ethernet_header(self.config.mac, self.config.gateway_mac, dst.is_ipv6());
+        let st = &mut stats[u.plan.flow.ix()];
+        for _ in 0..TX_SLOTS {
+            let head = FrameHead {
+                ethernet,
+                ident: self.next_ident,
+                clear_df,
+            };
+            let Some(frame) = u.next_direct(now_ns, src, Some(&head), pool, st) else {
+                break;
+            };
+            self.next_ident = self.next_ident.wrapping_add(1);
+            let at = match self.udp_pacers.get_mut(pacer as usize) {
+                Some((_, _, p)) => {
+                    self.udp_pacer_hint = pacer as usize;
+                    p.depart_bounded(now_ns, frame.len())
+                        .unwrap_or(super::pacing::OVER_FLOW_LIMIT)
+                }
+                None => now_ns,
+            };
+            out.push(frame);
+            self.departures.push(at);
+        }
+    }
+
     /// smoltcp's IPv4 identification counter (tests compare it across both
     /// ways of sending).
     #[cfg(test)]
@@ -1340,6 +1574,7 @@ impl Host {
     /// stay as they are until the poll ends, so the set holds for the whole poll.
     /// Found from the wake queue and the per-kind lists: a poll costs the
     /// generators it concerns, not every flow of the host.
+    #[inline(always)]
     fn collect_due(&mut self, now_ns: u64) {
         self.due.clear();
         if !self.queued_wakes {
@@ -1386,8 +1621,8 @@ impl Host {
     /// Refresh the wake time of every generator this poll concerned (`due`),
     /// noting the flows that finished.
     fn update_wakes(&mut self, stats: &[FlowStats]) {
-        for &i in &self.due {
-            let i = i as usize;
+        for k in 0..self.due.len() {
+            let i = self.due[k] as usize;
             let (flow, next, live_tcp) = match &self.generators[i] {
                 Generator::Ping(p) => (p.plan.flow, p.next_wake(&stats[p.plan.flow.ix()]), false),
                 Generator::Udp(u) => (u.plan.flow, u.next_wake(&stats[u.plan.flow.ix()]), false),
@@ -1397,31 +1632,40 @@ impl Host {
                     t.has_socket(),
                 ),
             };
-            let slot = &mut self.slots[i];
-            slot.wake = next.unwrap_or(u64::MAX);
-            if self.queued_wakes && slot.kind == FlowKind::Tcp {
-                // A TCP generator with a socket is concerned by every poll (see
-                // `tcp_gens`); before its start it waits in the queue like the
-                // others, and once finished it is in neither.
-                let at = self.tcp_gens.binary_search(&(i as u32));
-                match (live_tcp, at) {
-                    (true, Err(at)) => self.tcp_gens.insert(at, i as u32),
-                    (false, Ok(at)) => {
-                        self.tcp_gens.remove(at);
-                    }
-                    _ => {}
+            let done = stats[flow.ix()].done;
+            self.set_wake(i, flow, next, live_tcp, done);
+        }
+    }
+
+    /// [`Host::update_wakes`] for generator `i` of `flow`: its next wake
+    /// `next`, whether it is a TCP generator with a socket, whether its flow
+    /// is done.
+    #[inline(always)]
+    fn set_wake(&mut self, i: usize, flow: FlowIdx, next: Option<u64>, live_tcp: bool, done: bool) {
+        let slot = &mut self.slots[i];
+        slot.wake = next.unwrap_or(u64::MAX);
+        if self.queued_wakes && slot.kind == FlowKind::Tcp {
+            // A TCP generator with a socket is concerned by every poll (see
+            // `tcp_gens`); before its start it waits in the queue like the
+            // others, and once finished it is in neither.
+            let at = self.tcp_gens.binary_search(&(i as u32));
+            match (live_tcp, at) {
+                (true, Err(at)) => self.tcp_gens.insert(at, i as u32),
+                (false, Ok(at)) => {
+                    self.tcp_gens.remove(at);
                 }
+                _ => {}
             }
-            if self.queued_wakes && !live_tcp && slot.queued != slot.wake {
-                slot.queued = slot.wake;
-                if slot.wake != u64::MAX {
-                    self.wake_queue.push(Reverse((slot.wake, i as u32)));
-                }
+        }
+        if self.queued_wakes && !live_tcp && slot.queued != slot.wake {
+            slot.queued = slot.wake;
+            if slot.wake != u64::MAX {
+                self.wake_queue.push(Reverse((slot.wake, i as u32)));
             }
-            if !slot.finished_seen && stats[flow.ix()].done {
-                slot.finished_seen = true;
-                self.finished.push(flow);
-            }
+        }
+        if !slot.finished_seen && done {
+            slot.finished_seen = true;
+            self.finished.push(flow);
         }
     }
 
@@ -1432,12 +1676,16 @@ impl Host {
         if self.no_df.is_empty() {
             return false;
         }
+        Self::no_df_has(&self.no_df, dst, protocol, lport)
+    }
+
+    /// [`Host::sends_without_df`]'s search of `no_df`.
+    #[inline]
+    fn no_df_has(no_df: &[(u16, u8, IpAddr)], dst: IpAddr, protocol: u8, lport: u16) -> bool {
         // The local port first: it tells flows apart at the cost of one compare,
         // where the address is a wider enum compare.
-        let from = self
-            .no_df
-            .partition_point(|e| (e.0, e.1) < (lport, protocol));
-        self.no_df[from..]
+        let from = no_df.partition_point(|e| (e.0, e.1) < (lport, protocol));
+        no_df[from..]
             .iter()
             .take_while(|e| e.0 == lport && e.1 == protocol)
             .any(|e| e.2 == dst)

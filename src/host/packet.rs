@@ -33,14 +33,21 @@ pub fn write_ethernet(frame: &mut [u8], src: [u8; 6], dst: [u8; 6]) {
     if frame.len() <= ETHERNET_HEADER_LEN {
         return;
     }
-    let ethertype = if frame[ETHERNET_HEADER_LEN] >> 4 == 6 {
-        ETHERTYPE_IPV6
-    } else {
-        ETHERTYPE_IPV4
-    };
-    frame[0..6].copy_from_slice(&dst);
-    frame[6..12].copy_from_slice(&src);
-    frame[12..14].copy_from_slice(&ethertype);
+    let ipv6 = frame[ETHERNET_HEADER_LEN] >> 4 == 6;
+    frame[..ETHERNET_HEADER_LEN].copy_from_slice(&ethernet_header(src, dst, ipv6));
+}
+
+/// The Ethernet header [`write_ethernet`] writes in front of an IPv6 (`ipv6`)
+/// or IPv4 packet (any other version nibble), for a frame built with it in
+/// place (`UdpClient::next_direct`).
+#[inline]
+pub fn ethernet_header(src: [u8; 6], dst: [u8; 6], ipv6: bool) -> [u8; ETHERNET_HEADER_LEN] {
+    let ethertype = if ipv6 { ETHERTYPE_IPV6 } else { ETHERTYPE_IPV4 };
+    let mut h = [0u8; ETHERNET_HEADER_LEN];
+    h[0..6].copy_from_slice(&dst);
+    h[6..12].copy_from_slice(&src);
+    h[12..14].copy_from_slice(&ethertype);
+    h
 }
 
 /// The transport identity of an IP packet, seen from the host that sends it

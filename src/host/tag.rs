@@ -38,6 +38,13 @@ fn pattern_pieces(from: usize, to: usize) -> impl Iterator<Item = &'static [u8]>
 /// (see `UdpClient::send_direct`).
 #[inline]
 pub fn extend_pattern(out: &mut Vec<u8>, from: usize, to: usize) {
+    // Within the first period (most payloads): the one piece the walk gives.
+    if to <= PATTERN.len() {
+        if from < to {
+            out.extend_from_slice(&PATTERN[from..to]);
+        }
+        return;
+    }
     for piece in pattern_pieces(from, to) {
         out.extend_from_slice(piece);
     }
@@ -76,6 +83,22 @@ impl Tag {
         bytes[8..16].copy_from_slice(&self.sent_ns.to_be_bytes());
         let n = payload.len().min(TAG_LEN);
         payload[..n].copy_from_slice(&bytes[..n]);
+    }
+
+    /// The sum of the 16 bytes [`Tag::write_tag`] writes, read as eight
+    /// big-endian 16-bit words, unfolded (below 2^19): for a checksum over a
+    /// payload holding the whole tag, from the fields rather than the bytes.
+    #[inline]
+    pub fn word_sum(self) -> u32 {
+        let (f, s, t) = (self.flow, self.seq, self.sent_ns);
+        (f >> 16)
+            + (f & 0xffff)
+            + (s >> 16)
+            + (s & 0xffff)
+            + (t >> 48) as u32
+            + ((t >> 32) & 0xffff) as u32
+            + ((t >> 16) & 0xffff) as u32
+            + (t & 0xffff) as u32
     }
 
     /// Read a tag back; `None` when the payload is too short.
@@ -118,5 +141,52 @@ mod tests {
         let mut long = vec![0u8; 1000];
         t.write(&mut long);
         assert!((TAG_LEN..1000).all(|i| long[i] == i as u8));
+    }
+
+    #[test]
+    fn extending_lays_the_pattern_write_lays() {
+        for len in [0, 1, 15, 16, 17, 200, 255, 256, 257, 511, 512, 513, 1000] {
+            let mut written = vec![0u8; len];
+            Tag::default_for_test().write(&mut written);
+            let mut extended = written[..len.min(TAG_LEN)].to_vec();
+            extend_pattern(&mut extended, TAG_LEN, len);
+            assert_eq!(extended, written, "{len}");
+        }
+    }
+
+    #[test]
+    fn the_word_sum_is_the_sum_of_the_tag_bytes() {
+        let tags = [
+            Tag::default_for_test(),
+            Tag {
+                flow: u32::MAX,
+                seq: u32::MAX,
+                sent_ns: u64::MAX,
+            },
+            Tag {
+                flow: 0x1234_abcd,
+                seq: 0x8000_0001,
+                sent_ns: 0xfedc_ba98_7654_3210,
+            },
+        ];
+        for t in tags {
+            let mut b = [0u8; TAG_LEN];
+            t.write_tag(&mut b);
+            let bytes: u32 = b
+                .chunks_exact(2)
+                .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+                .sum();
+            assert_eq!(t.word_sum(), bytes, "{t:?}");
+        }
+    }
+
+    impl Tag {
+        fn default_for_test() -> Tag {
+            Tag {
+                flow: 7,
+                seq: 9,
+                sent_ns: 123_456_789_000,
+            }
+        }
     }
 }

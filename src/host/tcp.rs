@@ -298,6 +298,12 @@ pub struct TcpServers {
 }
 
 impl TcpServers {
+    /// Whether it holds no connection (listening or not): its
+    /// [`TcpServers::after_poll`] then does nothing.
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+
     /// Listen for `plan` (called when the flow starts).
     pub fn listen(
         &mut self,

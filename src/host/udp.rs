@@ -62,7 +62,20 @@ pub struct UdpClient {
 
 /// Datagrams a client's smoltcp send buffer holds (see [`UdpClient::new`]): a
 /// poll hands smoltcp at most this many, the rest wait for the next poll.
-const TX_SLOTS: usize = 1;
+pub const TX_SLOTS: usize = 1;
+
+/// What the host writes over the front of a frame smoltcp sent (see
+/// `Host::finish_tx`), for a datagram built already finished
+/// ([`UdpClient::next_direct`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameHead {
+    /// The Ethernet header (`packet::ethernet_header`).
+    pub ethernet: [u8; crate::wire::ETHERNET_HEADER_LEN],
+    /// The IPv4 identification (unused for IPv6).
+    pub ident: u16,
+    /// Send an IPv4 datagram with DF clear.
+    pub clear_df: bool,
+}
 
 /// The hop limit smoltcp's UDP socket sends with when none is set (peeremu sets
 /// none): `udp::Socket::dispatch`'s `hop_limit.unwrap_or(64)`.
@@ -116,6 +129,11 @@ impl UdpClient {
             && !self.plan.dst_ip.is_unspecified()
     }
 
+    /// Its smoltcp socket (the order smoltcp's egress sweep visits it in).
+    pub fn handle(&self) -> SocketHandle {
+        self.handle
+    }
+
     /// [`Self::before_poll`] without smoltcp, for a client [`Self::direct_ok`]
     /// allows, on a `Medium::Ip` interface whose egress sweep would send only
     /// what the due UDP clients wrote (see `Host::poll`): the datagrams that are
@@ -140,71 +158,114 @@ impl UdpClient {
     ) -> bool {
         let mut due = false;
         for _ in 0..TX_SLOTS {
-            if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            let Some(frame) = self.next_direct(now_ns, src, None, pool, st) else {
                 break;
-            }
-            due = true;
-            let tag = Tag {
-                flow: self.plan.flow.0,
-                seq: self.next_seq as u32,
-                sent_ns: now_ns,
             };
-            let mut frame = pool.take();
-            self.build_frame(src, tag, &mut frame);
+            due = true;
             tx.push((self.handle, frame));
-            st.sent_packets += 1;
-            self.next_seq += 1;
         }
         due
     }
 
-    /// One datagram's frame (14 bytes reserved for Ethernet, then the IP
-    /// packet), as smoltcp's device token lays it out: see [`Self::send_direct`].
-    fn build_frame(&mut self, src: IpAddress, tag: Tag, frame: &mut Vec<u8>) {
-        let dst = smol_addr(self.plan.dst_ip);
+    /// The next datagram of [`Self::send_direct`], if one is due (counted as
+    /// sent): as smoltcp builds it (`head` `None`), or already finished as the
+    /// host finishes smoltcp's frames (`head`: see [`FrameHead`]). At most
+    /// [`TX_SLOTS`] per poll, as smoltcp's send buffer would take.
+    #[inline]
+    pub fn next_direct(
+        &mut self,
+        now_ns: u64,
+        src: IpAddress,
+        head: Option<&FrameHead>,
+        pool: &mut crate::sim::BufferPool,
+        st: &mut FlowStats,
+    ) -> Option<Vec<u8>> {
+        if !(self.next_seq < self.plan.count && self.plan.send_time(self.next_seq) <= now_ns) {
+            return None;
+        }
+        let tag = Tag {
+            flow: self.plan.flow.0,
+            seq: self.next_seq as u32,
+            sent_ns: now_ns,
+        };
+        let mut frame = pool.take();
+        self.build_frame(src, tag, head, &mut frame);
+        st.sent_packets += 1;
+        self.next_seq += 1;
+        Some(frame)
+    }
+
+    /// One datagram's frame (14 bytes for Ethernet, then the IP packet), as
+    /// smoltcp's device token lays it out (Ethernet bytes zero) when `head` is
+    /// `None`: see [`Self::send_direct`]. With a `head`, the frame as
+    /// `Host::finish_tx` leaves smoltcp's: its Ethernet header, and for IPv4
+    /// the identification, DF cleared if asked, and the header checksum filled
+    /// (what `packet::number_plain_ipv4` writes over smoltcp's header).
+    fn build_frame(
+        &mut self,
+        src: IpAddress,
+        tag: Tag,
+        head: Option<&FrameHead>,
+        frame: &mut Vec<u8>,
+    ) {
+        const ETH: usize = crate::wire::ETHERNET_HEADER_LEN;
         let udp_len = UDP_HEADER + self.len;
         let udp_len16 = (udp_len as u16).to_be_bytes();
-        frame.clear();
-        frame.extend_from_slice(&[0u8; crate::wire::ETHERNET_HEADER_LEN]);
-        match (src, dst) {
-            (IpAddress::Ipv4(s), IpAddress::Ipv4(d)) => {
-                let total = ((20 + udp_len) as u16).to_be_bytes();
-                let mut h = [0u8; 20];
-                h[0] = 0x45;
-                h[2..4].copy_from_slice(&total);
-                h[6] = 0x40;
-                h[8] = SMOLTCP_HOP_LIMIT;
-                h[9] = u8::from(IpProtocol::Udp);
-                h[12..16].copy_from_slice(&s.octets());
-                h[16..20].copy_from_slice(&d.octets());
-                frame.extend_from_slice(&h);
+        // Ethernet, IP and UDP headers and the tag, laid out here and appended
+        // at once.
+        let mut h = [0u8; ETH + 40 + UDP_HEADER + TAG_LEN];
+        if let Some(head) = head {
+            h[..ETH].copy_from_slice(&head.ethernet);
+        }
+        let ip_len = match (src, self.plan.dst_ip) {
+            (IpAddress::Ipv4(s), IpAddr::V4(d)) => {
+                let mut ip = [0u8; 20];
+                ip[0] = 0x45;
+                ip[2..4].copy_from_slice(&((20 + udp_len) as u16).to_be_bytes());
+                ip[6] = 0x40;
+                ip[8] = SMOLTCP_HOP_LIMIT;
+                ip[9] = u8::from(IpProtocol::Udp);
+                ip[12..16].copy_from_slice(&s.octets());
+                ip[16..20].copy_from_slice(&d.octets());
+                if let Some(head) = head {
+                    // `number_plain_ipv4`: identification, DF, checksum.
+                    ip[4..6].copy_from_slice(&head.ident.to_be_bytes());
+                    if head.clear_df {
+                        ip[6] = 0;
+                    }
+                    let sum = !crate::wire::ipv4_header20_sum(&ip);
+                    ip[10..12].copy_from_slice(&sum.to_ne_bytes());
+                }
+                h[ETH..ETH + 20].copy_from_slice(&ip);
+                20
             }
-            (IpAddress::Ipv6(s), IpAddress::Ipv6(d)) => {
-                let mut h = [0u8; 40];
-                h[0] = 0x60;
-                h[4..6].copy_from_slice(&udp_len16);
-                h[6] = u8::from(IpProtocol::Udp);
-                h[7] = SMOLTCP_HOP_LIMIT;
-                h[8..24].copy_from_slice(&s.octets());
-                h[24..40].copy_from_slice(&d.octets());
-                frame.extend_from_slice(&h);
+            (IpAddress::Ipv6(s), IpAddr::V6(d)) => {
+                let ip = &mut h[ETH..ETH + 40];
+                ip[0] = 0x60;
+                ip[4..6].copy_from_slice(&udp_len16);
+                ip[6] = u8::from(IpProtocol::Udp);
+                ip[7] = SMOLTCP_HOP_LIMIT;
+                ip[8..24].copy_from_slice(&s.octets());
+                ip[24..40].copy_from_slice(&d.octets());
+                40
             }
             // `Host::poll` passes a source of the destination's family.
             _ => return,
-        }
-        let sport = self.plan.local_port.to_be_bytes();
-        let dport = self.plan.port.to_be_bytes();
-        let udp_at = frame.len();
-        frame.extend_from_slice(&[sport[0], sport[1], dport[0], dport[1]]);
-        frame.extend_from_slice(&udp_len16);
-        frame.extend_from_slice(&[0, 0]);
-        let payload_at = frame.len();
+        };
+        let udp_at = ETH + ip_len;
+        let u = &mut h[udp_at..udp_at + UDP_HEADER];
+        u[0..2].copy_from_slice(&self.plan.local_port.to_be_bytes());
+        u[2..4].copy_from_slice(&self.plan.port.to_be_bytes());
+        u[4..6].copy_from_slice(&udp_len16);
+        let payload_at = udp_at + UDP_HEADER;
         // The payload: what `Tag::write` writes, appended rather than written
         // over zeroes.
-        let mut tag_bytes = [0u8; TAG_LEN];
-        tag.write_tag(&mut tag_bytes);
         let n = self.len.min(TAG_LEN);
-        frame.extend_from_slice(&tag_bytes[..n]);
+        let tag_bytes = &mut h[payload_at..payload_at + n];
+        tag.write_tag(tag_bytes);
+        frame.clear();
+        frame.reserve(payload_at + self.len);
+        frame.extend_from_slice(&h[..payload_at + n]);
         super::tag::extend_pattern(frame, TAG_LEN, self.len);
         // The UDP checksum as `UdpPacket::fill_checksum` computes it, from
         // parts: ones' complement sums add up in any grouping (every part
@@ -214,6 +275,7 @@ impl UdpClient {
         let fixed = match self.fixed_sum {
             Some(sum) => sum,
             None => {
+                let dst = smol_addr(self.plan.dst_ip);
                 let sum = checksum::combine(&[
                     checksum::pseudo_header(&src, &dst, IpProtocol::Udp, udp_len as u32),
                     checksum::data(&frame[udp_at..payload_at]),
@@ -223,18 +285,13 @@ impl UdpClient {
                 sum
             }
         };
-        let tag_sum = match tag_bytes.get(..n) {
-            // The whole tag: eight words, summed here (`checksum::data`'s loop
-            // costs more for 16 bytes).
-            Some(t) if n == TAG_LEN => {
-                let mut acc = 0u32;
-                for w in t.chunks_exact(2) {
-                    acc += u32::from(u16::from_be_bytes([w[0], w[1]]));
-                }
-                checksum::combine(&[(acc >> 16) as u16, acc as u16])
-            }
-            Some(t) => checksum::data(t),
-            None => 0,
+        let tag_sum = if n == TAG_LEN {
+            // The whole tag: eight words, summed from its fields
+            // (`checksum::data`'s loop costs more for 16 bytes).
+            let acc = tag.word_sum();
+            checksum::combine(&[(acc >> 16) as u16, acc as u16])
+        } else {
+            checksum::data(&frame[payload_at..payload_at + n])
         };
         let sum = !checksum::combine(&[fixed, tag_sum]);
         let sum = if sum == 0 { 0xffff } else { sum };
