@@ -11,7 +11,9 @@
 //! * The per-packet parts are still done per packet: the MTU compare (a packet
 //!   larger than the cached link MTU takes the full pipeline) and both ENIs'
 //!   connection tracking. A hit needs *both* tables to hold the flow, exactly the
-//!   lookup and refresh the full pipeline makes; when either misses, the packet
+//!   lookup and refresh the full pipeline makes (through handles to both entries,
+//!   kept in the cache entry, which skip the hash probes but find what the
+//!   keyed lookup finds: see `conntrack::FlowHandle`); when either misses, the packet
 //!   takes the full pipeline, which evaluates the rules. Refreshing an entry twice
 //!   with one packet (the source ENI's, when only the destination missed) leaves
 //!   it as refreshing it once does (`ConnTrack` tests:
@@ -27,7 +29,7 @@
 
 use super::{Dataplane, Egress};
 use crate::model::{Charges, EniIdx, PcxIdx};
-use crate::policy::conntrack::{fold128, FxBuild, Normalized};
+use crate::policy::conntrack::{fold128, FlowHandle, FxBuild, Normalized};
 use crate::wire::{FlowKey, FragmentKind, IcmpKind};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -76,6 +78,10 @@ struct Hop {
     /// The flow's conntrack key and direction (kept: derived from the cache
     /// key's fields alone).
     norm: Normalized,
+    /// The flow's entries in the source's and the destination's connection
+    /// tables (refreshed through these, no hash probe: see [`FlowHandle`]).
+    src_ct: FlowHandle,
+    dst_ct: FlowHandle,
     to: EniIdx,
     mac: [u8; 6],
     /// The narrowest MTU on the way (link or receiving interface).
@@ -176,11 +182,11 @@ impl Dataplane {
             && self
                 .conntrack
                 .get_mut(src.ix())
-                .is_some_and(|ct| ct.lookup_normalized(now, &n).is_some())
+                .is_some_and(|ct| ct.lookup_handle(now, hop.src_ct, &n).is_some())
             && self
                 .conntrack
                 .get_mut(hop.to.ix())
-                .is_some_and(|ct| ct.lookup_normalized(now, &n).is_some());
+                .is_some_and(|ct| ct.lookup_handle(now, hop.dst_ct, &n).is_some());
         if !tracked {
             self.flow_cache.learning = Some(ck);
             return Err(frame);
@@ -214,10 +220,19 @@ impl Dataplane {
         if self.flow_cache.hops.len() >= MAX_ENTRIES {
             self.flow_cache.hops.clear();
         }
+        let norm = Normalized::of(key);
+        let handle = |e: usize| {
+            self.conntrack
+                .get(e)
+                .map_or(FlowHandle::NONE, |ct| ct.handle(&norm))
+        };
+        let (src_ct, dst_ct) = (handle(ck.0 as usize), handle(to.ix()));
         self.flow_cache.hops.insert(
             ck,
             Hop {
-                norm: Normalized::of(key),
+                norm,
+                src_ct,
+                dst_ct,
                 to,
                 mac,
                 mtu,

@@ -378,11 +378,52 @@ impl FragKey {
     }
 }
 
+/// An IPv4 flow's entry in its slot (see [`FlowHandle`]).
+#[derive(Debug, Clone, Copy)]
+struct V4Slot {
+    key: V4Key,
+    entry: Entry,
+    /// The insertion that filled the slot (0: the slot is free). Ids are never
+    /// reused, so a handle to an entry since removed never matches again.
+    id: u64,
+}
+
+/// Where a flow's entry sits in one ENI's table, for the router's flow cache
+/// (`dataplane::flow_cache`): refreshing through it ([`ConnTrack::lookup_handle`])
+/// is [`ConnTrack::lookup_normalized`] without the hash probe.
+///
+/// Exact: a handle names a slot and the insertion that filled it. While that
+/// insertion's entry lives, the slot holds it and the key finds that slot (an
+/// entry and its key's map entry are added and removed together, and an entry
+/// replaced by `insert` keeps its slot and id), so the refresh is the keyed one.
+/// Once the entry is gone (idle-expired, swept, cleared) the ids differ and the
+/// keyed lookup is made instead. Tested:
+/// `a_handle_refreshes_what_the_key_finds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowHandle {
+    slot: u32,
+    id: u64,
+}
+
+impl FlowHandle {
+    /// Names no entry (a handle to an IPv6 flow, or to a flow not tracked).
+    pub const NONE: FlowHandle = FlowHandle {
+        slot: u32::MAX,
+        id: 0,
+    };
+}
+
 /// One ENI's connection-tracking table.
 #[derive(Debug, Clone)]
 pub struct ConnTrack {
-    /// IPv4 flows (see [`V4Key`]) and IPv6 flows; one capacity covers both.
-    v4: HashMap<V4Key, Entry, FxBuild>,
+    /// IPv4 flows (see [`V4Key`]), each key to its entry's slot in `v4_slots`,
+    /// and IPv6 flows; one capacity covers both.
+    v4: HashMap<V4Key, u32, FxBuild>,
+    v4_slots: Vec<V4Slot>,
+    /// Free slots of `v4_slots`, reused first.
+    v4_free: Vec<u32>,
+    /// The next insertion's id (from 1).
+    next_id: u64,
     v6: HashMap<ConnKey, Entry, FxBuild>,
     /// First fragments that passed, by train, with when they passed.
     fragments: HashMap<FragKey, u64, FxBuild>,
@@ -395,6 +436,9 @@ impl ConnTrack {
     pub fn new(capacity: u32) -> ConnTrack {
         ConnTrack {
             v4: HashMap::default(),
+            v4_slots: Vec::new(),
+            v4_free: Vec::new(),
+            next_id: 1,
             v6: HashMap::default(),
             fragments: HashMap::default(),
             capacity: capacity as usize,
@@ -430,9 +474,63 @@ impl ConnTrack {
     #[inline(always)]
     pub fn lookup_normalized(&mut self, now_ns: u64, n: &Normalized) -> Option<Tracked> {
         match n.key {
-            NormKey::V4(k4) => refresh(&mut self.v4, &k4, now_ns, n.from_a, n.tcp_flags),
+            NormKey::V4(k4) => match self.v4.get(&k4) {
+                Some(&slot) => self.refresh_slot(slot, now_ns, n.from_a, n.tcp_flags),
+                None => None,
+            },
             NormKey::V6(k6) => refresh(&mut self.v6, &k6, now_ns, n.from_a, n.tcp_flags),
         }
+    }
+
+    /// [`ConnTrack::lookup_normalized`] of `n` through `h`, a handle to `n`'s
+    /// entry taken earlier ([`ConnTrack::handle`]): the same refresh without the
+    /// hash probe while the entry lives, the keyed lookup once it is gone.
+    #[inline(always)]
+    pub fn lookup_handle(&mut self, now_ns: u64, h: FlowHandle, n: &Normalized) -> Option<Tracked> {
+        match self.v4_slots.get(h.slot as usize) {
+            Some(s) if s.id == h.id => self.refresh_slot(h.slot, now_ns, n.from_a, n.tcp_flags),
+            _ => self.lookup_normalized(now_ns, n),
+        }
+    }
+
+    /// The handle of `n`'s entry ([`FlowHandle::NONE`] when not tracked or IPv6).
+    pub fn handle(&self, n: &Normalized) -> FlowHandle {
+        let NormKey::V4(k4) = n.key else {
+            return FlowHandle::NONE;
+        };
+        self.v4
+            .get(&k4)
+            .and_then(|&slot| {
+                let id = self.v4_slots.get(slot as usize)?.id;
+                Some(FlowHandle { slot, id })
+            })
+            .unwrap_or(FlowHandle::NONE)
+    }
+
+    /// [`refresh`] of the IPv4 entry in `slot`: an idle-expired entry is removed
+    /// (its key and its slot) and not found.
+    #[inline(always)]
+    fn refresh_slot(
+        &mut self,
+        slot: u32,
+        now_ns: u64,
+        from_a: bool,
+        tcp_flags: u8,
+    ) -> Option<Tracked> {
+        let s = self.v4_slots.get_mut(slot as usize)?;
+        if s.entry.expired(now_ns) {
+            let key = s.key;
+            s.id = 0;
+            self.v4.remove(&key);
+            self.v4_free.push(slot);
+            return None;
+        }
+        s.entry.update(now_ns, from_a, tcp_flags);
+        Some(if from_a == s.entry.opened_by_a {
+            Tracked::Original
+        } else {
+            Tracked::Reply
+        })
     }
 
     /// Whether an ICMP error quoting `quoted` (see [`crate::wire::quoted_flow`]) is
@@ -466,7 +564,18 @@ impl ConnTrack {
     pub fn insert(&mut self, now_ns: u64, key: &FlowKey) -> Result<(), ConntrackFull> {
         let (k, from_a) = normalize(key);
         if self.get(&k).is_none() && self.len() >= self.capacity {
-            self.v4.retain(|_, e| !e.expired(now_ns));
+            let (slots, free) = (&mut self.v4_slots, &mut self.v4_free);
+            self.v4.retain(|_, &mut slot| {
+                let Some(s) = slots.get_mut(slot as usize) else {
+                    return false;
+                };
+                let live = !s.entry.expired(now_ns);
+                if !live {
+                    s.id = 0;
+                    free.push(slot);
+                }
+                live
+            });
             self.v6.retain(|_, e| !e.expired(now_ns));
             if self.len() >= self.capacity {
                 return Err(ConntrackFull);
@@ -487,8 +596,10 @@ impl ConnTrack {
             last_seen_ns: now_ns,
         };
         match k {
-            NormKey::V4(k4) => self.v4.insert(k4, entry),
-            NormKey::V6(k6) => self.v6.insert(k6, entry),
+            NormKey::V4(k4) => self.insert_v4(k4, entry),
+            NormKey::V6(k6) => {
+                self.v6.insert(k6, entry);
+            }
         };
         Ok(())
     }
@@ -516,10 +627,42 @@ impl ConnTrack {
             .is_some_and(|t| now_ns.saturating_sub(*t) <= FRAGMENT_TIMEOUT_NS)
     }
 
+    /// Track `entry` under `k4`: an entry already there is replaced in its slot
+    /// (keeping its id: the key still finds that slot), else a free slot (or a
+    /// new one) takes it under a new id.
+    fn insert_v4(&mut self, k4: V4Key, entry: Entry) {
+        if let Some(&slot) = self.v4.get(&k4) {
+            if let Some(s) = self.v4_slots.get_mut(slot as usize) {
+                s.entry = entry;
+                return;
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let new = V4Slot { key: k4, entry, id };
+        let slot = match self.v4_free.pop() {
+            Some(slot) => {
+                if let Some(s) = self.v4_slots.get_mut(slot as usize) {
+                    *s = new;
+                }
+                slot
+            }
+            None => {
+                self.v4_slots.push(new);
+                (self.v4_slots.len() - 1) as u32
+            }
+        };
+        self.v4.insert(k4, slot);
+    }
+
     #[inline]
     fn get(&self, k: &NormKey) -> Option<&Entry> {
         match k {
-            NormKey::V4(k4) => self.v4.get(k4),
+            NormKey::V4(k4) => self
+                .v4
+                .get(k4)
+                .and_then(|&slot| self.v4_slots.get(slot as usize))
+                .map(|s| &s.entry),
             NormKey::V6(k6) => self.v6.get(k6),
         }
     }
@@ -527,6 +670,8 @@ impl ConnTrack {
     /// Forget everything (an ENI detached).
     pub fn clear(&mut self) {
         self.v4.clear();
+        self.v4_slots.clear();
+        self.v4_free.clear();
         self.v6.clear();
         self.fragments.clear();
     }

@@ -291,3 +291,64 @@ fn refreshing_twice_with_one_packet_is_refreshing_once() {
         }
     }
 }
+
+/// The router's cached path refreshes through handles ([`FlowHandle`]): each
+/// refresh gives what the keyed lookup gives, on a table kept in step by keyed
+/// lookups; once the entry is gone (idle-expired, its slot taken by another
+/// flow, the table cleared) the handle touches no other flow and falls back to
+/// the keyed lookup, which finds the flow again when it is tracked anew.
+#[test]
+fn a_handle_refreshes_what_the_key_finds() {
+    let k = key(proto::UDP, "10.0.0.1", "10.0.0.2", 5000, 53);
+    let other = key(proto::UDP, "10.0.0.3", "10.0.0.4", 6000, 53);
+    let (n, back) = (Normalized::of(&k), Normalized::of(&reply(&k)));
+    let (mut handled, mut keyed) = (ConnTrack::new(4), ConnTrack::new(4));
+    let both = |ct: &mut [&mut ConnTrack; 2], now: u64, f: &FlowKey| {
+        for t in ct.iter_mut() {
+            t.insert(now, f).unwrap();
+        }
+    };
+    both(&mut [&mut handled, &mut keyed], 0, &k);
+    let h = handled.handle(&n);
+    assert_ne!(h, FlowHandle::NONE);
+    assert_eq!(handled.handle(&Normalized::of(&other)), FlowHandle::NONE);
+    let mut now = 0;
+    for p in [back, n, back, n, n] {
+        now += SEC;
+        let want = keyed.lookup_normalized(now, &p);
+        assert!(want.is_some());
+        assert_eq!(handled.lookup_handle(now, h, &p), want);
+        assert_eq!(handled.state(now, &k), keyed.state(now, &k));
+    }
+    // Idle-expired: removed through the handle as by the key.
+    now += 1_000 * SEC;
+    assert_eq!(handled.lookup_handle(now, h, &n), None);
+    assert_eq!(keyed.lookup_normalized(now, &n), None);
+    assert_eq!((handled.len(), keyed.len()), (0, 0));
+    // Another flow takes the freed slot: the old handle must not refresh it.
+    both(&mut [&mut handled, &mut keyed], now, &other);
+    assert_eq!(handled.lookup_handle(now + 1, h, &n), None);
+    let o = Normalized::of(&other);
+    assert_eq!(
+        handled.lookup_handle(now + 2, h, &o),
+        keyed.lookup_normalized(now + 2, &o)
+    );
+    assert_eq!(handled.state(now + 2, &other), keyed.state(now + 2, &other));
+    // Tracked anew: the stale handle falls back to the key and finds it.
+    both(&mut [&mut handled, &mut keyed], now + 3, &k);
+    assert_eq!(
+        handled.lookup_handle(now + 4, h, &back),
+        Some(Tracked::Reply)
+    );
+    assert_eq!(
+        keyed.lookup_normalized(now + 4, &back),
+        Some(Tracked::Reply)
+    );
+    assert_eq!(handled.state(now + 4, &k), keyed.state(now + 4, &k));
+    // Cleared: nothing found through a handle taken before.
+    let fresh = handled.handle(&n);
+    assert_ne!(fresh, h);
+    handled.clear();
+    assert_eq!(handled.lookup_handle(now + 5, fresh, &n), None);
+    assert!(handled.is_empty());
+}
