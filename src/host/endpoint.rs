@@ -231,6 +231,8 @@ pub struct Host {
     /// only empties them or touches none.
     /// `host::tests::idle_known_only_while_nothing_is_pending` checks it.
     pub(crate) idle_known: bool,
+    /// Frames handed to smoltcp so far (see [`UdpSink::takes_whole`]).
+    rx_for_smoltcp: u64,
     /// Frames the generators could not send (see [`super::oversize`]), Ethernet
     /// header written, for the engine to drop with a reason.
     refused: Vec<Vec<u8>>,
@@ -368,6 +370,7 @@ impl Host {
             big_rx: false,
             smol_pending: true,
             idle_known: false,
+            rx_for_smoltcp: 0,
             refused: Vec::new(),
             ping_idents: Vec::new(),
             reassembly: Reassembly::default(),
@@ -649,6 +652,7 @@ impl Host {
         stats: &mut [FlowStats],
     ) {
         self.idle_known = false;
+        self.rx_for_smoltcp += 1;
         if let Some(ip) = frame.get(ETHERNET_HEADER_LEN..) {
             self.account_ingress(ip, now_ns, sent_ns, stats);
         }
@@ -708,7 +712,10 @@ impl Host {
             return false;
         };
         let payload = &l4[8..udp_len];
-        if !self.sink_sole_on_port(i) || !self.sinks[i].takes_whole(&self.sockets, payload.len()) {
+        let epoch = self.rx_for_smoltcp;
+        if !self.sink_sole_on_port(i)
+            || !self.sinks[i].takes_whole(&self.sockets, payload.len(), epoch)
+        {
             return false;
         }
         let sport = u16::from_be_bytes([l4[0], l4[1]]);

@@ -1003,3 +1003,72 @@ fn idle_known_only_while_nothing_is_pending() {
         "{known} {took_shortcut}"
     );
 }
+
+/// A datagram smoltcp queued in a sink's socket and nobody read yet stops the
+/// sink's direct takes until it is read (`UdpSink::takes_whole`, issue #18:
+/// the queue is looked at again only after a frame went to smoltcp). An IPv6
+/// datagram behind a hop-by-hop header does that: the host does not see its
+/// port, so its sink is not drained after the poll. The IPv4 datagram after it
+/// goes through smoltcp, which reads both; taken directly, it would be counted
+/// and the IPv6 one left in the queue.
+#[test]
+fn a_datagram_queued_for_a_sink_stops_direct_takes() {
+    let a6 = std::net::Ipv6Addr::new(0xfd00, 0, 0, 1, 0, 0, 0, 0x10);
+    let b6 = std::net::Ipv6Addr::new(0xfd00, 0, 0, 2, 0, 0, 0, 0x20);
+    let plan = udp_plan(40, 10);
+    let plan6 = FlowPlan {
+        flow: FlowIdx(1),
+        src_ip: IpAddr::V6(a6),
+        dst_ip: IpAddr::V6(b6),
+        ..udp_plan(40, 10)
+    };
+    let mut b = Host::new(HostConfig {
+        ipv6: Some((b6, 64)),
+        ..config(1, B)
+    });
+    b.add_server(&plan);
+    b.add_server(&plan6);
+    let mut stats = vec![FlowStats::for_plan(&plan), FlowStats::for_plan(&plan6)];
+    // Ethernet, IPv6 (next header: hop-by-hop), a hop-by-hop header of one PadN
+    // option (next header: UDP), UDP (the checksum is not verified), payload.
+    let payload = [7u8; 40];
+    let udp_len = 8 + payload.len();
+    let mut v6 = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0xfe, 0x86, 0xdd];
+    v6.extend_from_slice(&[0x60, 0, 0, 0]);
+    v6.extend_from_slice(&((8 + udp_len) as u16).to_be_bytes());
+    v6.extend_from_slice(&[0, 64]);
+    v6.extend_from_slice(&a6.octets());
+    v6.extend_from_slice(&b6.octets());
+    v6.extend_from_slice(&[17, 0, 1, 4, 0, 0, 0, 0]);
+    v6.extend_from_slice(&plan6.local_port.to_be_bytes());
+    v6.extend_from_slice(&plan6.port.to_be_bytes());
+    v6.extend_from_slice(&(udp_len as u16).to_be_bytes());
+    v6.extend_from_slice(&[0x12, 0x34]);
+    v6.extend_from_slice(&payload);
+    let v4 = || udp_frame(A, B, plan.local_port, plan.port, &payload);
+    let (mut pool, mut out) = (BufferPool::default(), Vec::new());
+    let mut step = |b: &mut Host, frame: Vec<u8>, t: u64, stats: &mut Vec<FlowStats>| {
+        b.receive(frame, t, t - 500, stats);
+        let _ = b.take_discarded(&mut pool);
+        if b.idle_poll(t, &mut pool).is_none() {
+            b.poll(t, &mut pool, stats, &mut out);
+        }
+        (stats[0].delivered_packets, stats[1].delivered_packets)
+    };
+    assert_eq!(
+        step(&mut b, v4(), 1_000_000, &mut stats),
+        (1, 0),
+        "taken directly"
+    );
+    assert_eq!(
+        step(&mut b, v6, 1_001_000, &mut stats),
+        (1, 0),
+        "queued, not read"
+    );
+    assert_eq!(
+        step(&mut b, v4(), 1_002_000, &mut stats),
+        (2, 1),
+        "smoltcp reads both"
+    );
+    assert_eq!(step(&mut b, v4(), 1_003_000, &mut stats), (3, 1));
+}
