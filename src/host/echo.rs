@@ -6,7 +6,7 @@
 //! - an IPv4 echo request to the host is answered as smoltcp's ingress answers
 //!   it ([`Host::answer_echo`]);
 //! - an IPv4 echo reply to one of the host's ping generators is read as its
-//!   generator would read it from its ICMP socket ([`Host::read_echo_reply`]).
+//!   generator would read it from its ICMP socket ([`Host::echo_reply_reader`]).
 //!
 //! Each is taken only when smoltcp would do exactly that and nothing else, and
 //! leaves the same frames, times and order, and the same smoltcp state, as the
@@ -127,6 +127,11 @@ impl Host {
                 if let Generator::Ping(p) = &mut self.generators[g] {
                     let flow = p.plan.flow.ix();
                     p.take_reply(icmp, now_ns, &mut stats[flow]);
+                    if !p.finishes(now_ns, &stats[flow]) {
+                        // Its part of the poll that follows is done: see
+                        // `echo_reply_reader`.
+                        self.icmp_due.retain(|&i| i as usize != g);
+                    }
                 }
                 self.echo.read += 1;
                 // Read: the buffer goes back to the pool when the poll ends, as
@@ -215,8 +220,15 @@ impl Host {
     /// a send may reuse the log slot of a short ping's reply). What it reads
     /// is the reply's ICMP bytes as the socket re-emits them, identical from
     /// byte 4 on (the checksum, which it does not read, is recomputed there).
-    /// The generator is among the poll's (`account_ingress` put it in
-    /// `icmp_due`), so it still checks there whether its flow is done.
+    /// `account_ingress` put the generator in `icmp_due` (only it: every
+    /// frame received before was followed by a poll, which empties it, or
+    /// by an idle poll, which needs it empty), so the poll that follows
+    /// would read its empty socket and check whether its flow is done. When
+    /// that check fails now, that part of the poll would change nothing
+    /// (`update_wakes` finds the same wake time, already queued, and no end
+    /// to report), so the generator is taken out of `icmp_due`, and the poll
+    /// may be an idle one (`Host::idle_poll`); when the flow ends with this
+    /// reply, it stays, and the poll marks the flow done as before.
     fn echo_reply_reader(
         &self,
         h: &[u8; 20],

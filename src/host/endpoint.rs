@@ -1099,11 +1099,13 @@ impl Host {
             // receive-heavy hosts.
             let calm = !tcp_active && !self.big_rx && !self.smol_pending;
             let quiet = calm && !wrote;
-            // With nothing received and a generator's egress sweep to follow, the
-            // lone empty ingress call would only set smoltcp's clock (the sweep
-            // sets it to the same instant) and expire reassembly buffers (done
-            // again before any frame is next read, at that frame's time): skipped.
-            let nothing_to_read = wrote && self.device.rx.is_empty();
+            // With nothing received (a generator due, or an echo answered or
+            // read in `receive`), the lone empty ingress call would only set
+            // smoltcp's clock and expire reassembly buffers, and both are done
+            // again before smoltcp next reads or sends (the egress sweep that
+            // may follow sets the clock to the same instant; see
+            // `Host::idle_poll`): skipped.
+            let nothing_to_read = self.device.rx.is_empty();
             if calm && !nothing_to_read {
                 // One frame per call, until the device is empty: the same calls as
                 // looping until smoltcp reports `None`, without that last empty

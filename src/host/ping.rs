@@ -220,12 +220,18 @@ impl PingClient {
             };
             self.take_reply(payload, now_ns, st);
         }
-        if self.next_seq >= self.plan.count
-            && (st.delivered_packets >= self.plan.count
-                || now_ns >= self.plan.last_send_ns() + self.reply_timeout_ns)
-        {
+        if self.finishes(now_ns, st) {
             st.done = true;
         }
+    }
+
+    /// Whether the flow is done at `now_ns` (every request sent, and every
+    /// reply read or the reply timeout past).
+    #[inline]
+    pub fn finishes(&self, now_ns: u64, st: &FlowStats) -> bool {
+        self.next_seq >= self.plan.count
+            && (st.delivered_packets >= self.plan.count
+                || now_ns >= self.plan.last_send_ns() + self.reply_timeout_ns)
     }
 
     /// One ICMP message read from the socket (or an echo reply read without
@@ -279,9 +285,8 @@ impl PingClient {
     #[inline]
     pub fn direct_ok(&self, now_ns: u64) -> bool {
         let second = self.next_seq + 1;
-        !self.fragments
-            && !self.oversize
-            && !(second < self.plan.count && self.plan.send_time(second) <= now_ns)
+        let two_due = second < self.plan.count && self.plan.send_time(second) <= now_ns;
+        !(self.fragments || self.oversize || two_due)
     }
 
     /// The request due now, if any ([`PingClient::direct_ok`] holds), built
