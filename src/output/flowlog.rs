@@ -9,6 +9,7 @@
 //! Lines are sorted by (window, ENI index, src, dst, ports, protocol, action): the
 //! same run always writes the same file.
 
+pub use super::frame_head::Flow4;
 use super::pcap::EPOCH_BASE_S;
 use crate::model::EniIdx;
 use crate::policy::conntrack::FxBuild;
@@ -128,64 +129,83 @@ impl RecordKey {
     }
 }
 
-/// The same identity for an IPv4 packet in 32 bytes (56 with its counters, so a
-/// record usually sits in one cache line): every frame at an ENI looks one up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The same identity for an IPv4 packet in three words (48 bytes with its
+/// counters): every frame at an ENI looks one up, and a record is compared,
+/// hashed (Fx, a word at a time) and copied as three integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key4 {
-    window: u64,
-    src: u32,
-    dst: u32,
-    eni: u32,
-    src_port: u16,
-    dst_port: u16,
-    protocol: u8,
-    action: Action,
+    /// `window << 16 | protocol << 8 | action`. A window is a minute: every
+    /// `u64` time in nanoseconds has its window below 2^29.
+    head: u64,
+    /// `src << 32 | dst`.
+    addrs: u64,
+    /// `eni << 32 | src_port << 16 | dst_port`.
+    ports: u64,
 }
 
-impl std::hash::Hash for Key4 {
-    #[inline]
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u64(u64::from(self.src) << 32 | u64::from(self.dst));
-        h.write_u64(
-            u64::from(self.eni) << 32 | u64::from(self.src_port) << 16 | u64::from(self.dst_port),
-        );
-        h.write_u64(self.window << 16 | u64::from(self.protocol) << 8 | self.action as u64);
-    }
-}
-
-impl Key4 {
+impl Flow4 {
     /// `None` unless both addresses are IPv4.
     #[inline]
-    fn new(window: u64, eni: EniIdx, key: &FlowKey, action: Action) -> Option<Key4> {
+    fn of(key: &FlowKey) -> Option<Flow4> {
         match (key.src, key.dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => Some(Key4 {
-                window,
+            (IpAddr::V4(s), IpAddr::V4(d)) => Some(Flow4 {
                 src: s.into(),
                 dst: d.into(),
-                eni: eni.0,
                 src_port: key.src_port,
                 dst_port: key.dst_port,
                 protocol: key.protocol,
-                action,
+                ip_len: key.ip_len,
             }),
             _ => None,
         }
     }
+}
+
+impl Key4 {
+    /// The first of the two `recent` slots (the set) where this record may
+    /// be, for a cache of `2^(64 - shift)` slots: the top bits of a
+    /// multiplicative hash of the addresses, ENI, ports, protocol and action,
+    /// made even (not the window: a retraction finds the record of either open
+    /// window in one set).
+    #[inline]
+    fn set(&self, shift: u32) -> usize {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let b = self.ports ^ self.head << 48;
+        ((self.addrs.wrapping_mul(K) ^ b).wrapping_mul(K) >> shift) as usize & !1
+    }
+
+    #[inline]
+    fn new(window: u64, eni: EniIdx, f: &Flow4, action: Action) -> Key4 {
+        Key4 {
+            head: window << 16 | u64::from(f.protocol) << 8 | action as u64,
+            addrs: u64::from(f.src) << 32 | u64::from(f.dst),
+            ports: u64::from(eni.0) << 32 | u64::from(f.src_port) << 16 | u64::from(f.dst_port),
+        }
+    }
+
+    #[inline]
+    fn window(&self) -> u64 {
+        self.head >> 16
+    }
 
     fn record_key(&self) -> RecordKey {
-        let v4 = |a: u32| Addr {
+        let v4 = |a: u64| Addr {
             v6: false,
-            bits: u128::from(a),
+            bits: u128::from(a as u32),
         };
         RecordKey {
-            window: self.window,
-            eni: EniIdx(self.eni),
-            src: v4(self.src),
-            dst: v4(self.dst),
-            src_port: self.src_port,
-            dst_port: self.dst_port,
-            protocol: self.protocol,
-            action: self.action,
+            window: self.window(),
+            eni: EniIdx((self.ports >> 32) as u32),
+            src: v4(self.addrs >> 32),
+            dst: v4(self.addrs),
+            src_port: (self.ports >> 16) as u16,
+            dst_port: self.ports as u16,
+            protocol: (self.head >> 8) as u8,
+            action: if self.head & 1 == 0 {
+                Action::Accept
+            } else {
+                Action::Reject
+            },
         }
     }
 }
@@ -278,13 +298,18 @@ pub struct FlowLog<W: Write> {
     /// closed windows, not from iteration order.
     open4: HashMap<Key4, Counters, FxBuild>,
     open6: HashMap<RecordKey, Counters, FxBuild>,
-    /// Per ENI index, the IPv4 record its last packet went to and the packets
-    /// counted for it since, not yet in `open4` (they go there when a packet of
-    /// another record comes, or before anything reads `open4`): an instance
-    /// sending one flow finds its record with a compare instead of a hash table
-    /// lookup for every packet (issue #18). The table ends up with the same
-    /// counters (see [`merge`]).
-    last4: Vec<Option<(Key4, Counters)>>,
+    /// Recently counted IPv4 records, each in the slot its identity hashes to
+    /// ([`Key4::set`]), with the packets counted for it since it came there, not
+    /// yet in `open4`. They go there when another record takes the slot, and
+    /// before anything reads `open4` (a window closing, a retraction): then the
+    /// table holds what counting every packet in it would have given (see
+    /// [`merge`]). A packet of a record in its slot costs a compare instead of a
+    /// hash table lookup (issue #18: a server's ENI interleaves the packets of
+    /// many flows, which defeated the per-ENI last record this replaces). Empty:
+    /// every packet goes to `open4`.
+    recent: Vec<(Key4, Counters)>,
+    /// 64 minus log2 of `recent`'s length: [`Key4::set`]'s shift.
+    recent_shift: u32,
     /// The newest window seen; every older window is closed.
     newest_window: u64,
     lines: u64,
@@ -333,25 +358,60 @@ impl FlowLogCounts {
     }
 }
 
+/// A free slot of the recent-records cache: its key has a window no time has
+/// (see [`Key4`]), so no packet's key equals it.
+const EMPTY_SLOT: (Key4, Counters) = (
+    Key4 {
+        head: u64::MAX,
+        addrs: 0,
+        ports: 0,
+    },
+    Counters {
+        packets: 0,
+        bytes: 0,
+        first_s: 0,
+        last_s: 0,
+    },
+);
+
+/// Slots of the recent-records cache unless [`FlowLog::for_flows`] says otherwise.
+const RECENT_SLOTS_DEFAULT: usize = 256;
+
 /// Formatted lines are handed to the writer once they fill this much.
 const TEXT_CHUNK: usize = 64 * 1024;
 
 impl<W: Write> FlowLog<W> {
     pub fn new(out: W, account_id: &str, eni_ids: Vec<String>) -> Self {
-        let enis = eni_ids.len();
         FlowLog {
             out,
             account_id: account_id.to_string(),
             eni_ids,
             open4: HashMap::default(),
             open6: HashMap::default(),
-            last4: vec![None; enis],
+            recent: vec![EMPTY_SLOT; RECENT_SLOTS_DEFAULT],
+            recent_shift: 64 - RECENT_SLOTS_DEFAULT.trailing_zeros(),
             newest_window: 0,
             lines: 0,
             written: Vec::new(),
             written_unknown: FlowLogCounts::default(),
             text: Vec::new(),
         }
+    }
+
+    /// Size the cache of recent records (`recent`) for a run of `flows` flows:
+    /// about four slots a flow (each flow's records at both of its ENIs, and
+    /// room to spare so that few share a slot), from 256 to 16,384 (56 bytes
+    /// each, in sets of two). `0` flows: no cache (every packet counted in the table).
+    pub fn for_flows(mut self, flows: usize) -> Self {
+        self.merge_recent(|_| true);
+        let slots = match flows {
+            0 => 0,
+            n => n.saturating_mul(4).next_power_of_two().clamp(256, 1 << 14),
+        };
+        self.recent = vec![EMPTY_SLOT; slots];
+        // With no slot every index misses (`get_mut` of an empty vector).
+        self.recent_shift = 64 - slots.max(2).trailing_zeros();
+        self
     }
 
     /// Records and packets written so far per ENI id, ENIs with none left out:
@@ -382,22 +442,46 @@ impl<W: Write> FlowLog<W> {
         key: &FlowKey,
         action: Action,
     ) -> io::Result<()> {
+        if let Some(f) = Flow4::of(key) {
+            return self.record4(time_ns, eni, &f, action);
+        }
+        let window = self.window_of(time_ns)?;
+        count(
+            &mut self.open6,
+            RecordKey::new(window, eni, key, action),
+            key.ip_len,
+            second_in_window(time_ns),
+        );
+        Ok(())
+    }
+
+    /// [`FlowLog::record`] of an IPv4 packet, given as the fields the log reads.
+    #[inline]
+    pub fn record4(
+        &mut self,
+        time_ns: u64,
+        eni: EniIdx,
+        f: &Flow4,
+        action: Action,
+    ) -> io::Result<()> {
+        let window = self.window_of(time_ns)?;
+        self.count4(
+            Key4::new(window, eni, f, action),
+            f.ip_len,
+            second_in_window(time_ns),
+        );
+        Ok(())
+    }
+
+    /// The window of `time_ns`, after writing every window it closes.
+    #[inline]
+    fn window_of(&mut self, time_ns: u64) -> io::Result<u64> {
         let window = time_ns / WINDOW_NS;
         if window > self.newest_window {
             self.newest_window = window;
             self.write_windows_before(window - 1)?;
         }
-        let second = second_in_window(time_ns);
-        match Key4::new(window, eni, key, action) {
-            Some(k) => self.count4(k, key.ip_len, second),
-            None => count(
-                &mut self.open6,
-                RecordKey::new(window, eni, key, action),
-                key.ip_len,
-                second,
-            ),
-        }
-        Ok(())
+        Ok(window)
     }
 
     /// Take back one packet counted as `ACCEPT` for `eni` (in the window of
@@ -406,12 +490,23 @@ impl<W: Write> FlowLog<W> {
     /// egress rules reject only as `REJECT`. Returns whether a packet was found.
     pub fn retract_accept(&mut self, time_ns: u64, eni: EniIdx, key: &FlowKey) -> bool {
         let window = time_ns / WINDOW_NS;
-        if let Some((k, c)) = self.last4.get_mut(eni.ix()).and_then(Option::take) {
-            merge(&mut self.open4, k, c);
+        if let Some(f) = Flow4::of(key) {
+            // The record's set, whatever its window (not part of the hash).
+            let set = Key4::new(window, eni, &f, Action::Accept).set(self.recent_shift);
+            for way in self.recent.iter_mut().skip(set).take(2) {
+                let (k, c) = std::mem::replace(way, EMPTY_SLOT);
+                if k != EMPTY_SLOT.0 {
+                    merge(&mut self.open4, k, c);
+                }
+            }
         }
         for w in [window, window.saturating_sub(1)] {
-            let found = match Key4::new(w, eni, key, Action::Accept) {
-                Some(k) => uncount(&mut self.open4, &k, key.ip_len),
+            let found = match Flow4::of(key) {
+                Some(f) => uncount(
+                    &mut self.open4,
+                    &Key4::new(w, eni, &f, Action::Accept),
+                    key.ip_len,
+                ),
                 None => uncount(
                     &mut self.open6,
                     &RecordKey::new(w, eni, key, Action::Accept),
@@ -440,39 +535,62 @@ impl<W: Write> FlowLog<W> {
         self.out
     }
 
-    /// Count one IPv4 packet for record `k` (see `last4`).
+    /// Count one IPv4 packet for record `k` (see `recent`).
     #[inline]
     fn count4(&mut self, k: Key4, bytes: u16, second: u8) {
-        let Some(slot) = self.last4.get_mut(k.eni as usize) else {
+        let set = k.set(self.recent_shift);
+        if let Some([a, b]) = self.recent.get_mut(set..set + 2) {
+            if a.0 == k {
+                a.1.add(bytes, second);
+                return;
+            }
+            if b.0 == k {
+                b.1.add(bytes, second);
+                return;
+            }
+        }
+        self.count4_missed(set, k, bytes, second);
+    }
+
+    /// [`FlowLog::count4`] of a record not in its set: it takes the set's first
+    /// way, whose record moves to the second, whose record goes to `open4`
+    /// (first in, first out). Out of line: the commonest case, a hit, then
+    /// keeps its few values in registers.
+    #[inline(never)]
+    fn count4_missed(&mut self, set: usize, k: Key4, bytes: u16, second: u8) {
+        let fresh = Counters {
+            packets: 1,
+            bytes: u64::from(bytes),
+            first_s: second,
+            last_s: second,
+        };
+        let Some(ways) = self.recent.get_mut(set..set + 2) else {
             count(&mut self.open4, k, bytes, second);
             return;
         };
-        match slot {
-            Some((last, c)) if *last == k => c.add(bytes, second),
-            _ => {
-                let fresh = Counters {
-                    packets: 1,
-                    bytes: u64::from(bytes),
-                    first_s: second,
-                    last_s: second,
-                };
-                if let Some((old, c)) = slot.replace((k, fresh)) {
-                    merge(&mut self.open4, old, c);
-                }
+        let first = std::mem::replace(&mut ways[0], (k, fresh));
+        let (old, c) = std::mem::replace(&mut ways[1], first);
+        if old != EMPTY_SLOT.0 {
+            merge(&mut self.open4, old, c);
+        }
+    }
+
+    /// Move the recent records `which` picks into `open4`.
+    fn merge_recent(&mut self, which: impl Fn(&Key4) -> bool) {
+        for slot in &mut self.recent {
+            if slot.0 != EMPTY_SLOT.0 && which(&slot.0) {
+                let (k, c) = std::mem::replace(slot, EMPTY_SLOT);
+                merge(&mut self.open4, k, c);
             }
         }
     }
 
     fn write_windows_before(&mut self, window: u64) -> io::Result<()> {
-        for slot in &mut self.last4 {
-            if let Some((k, c)) = slot.take_if(|(k, _)| k.window < window) {
-                merge(&mut self.open4, k, c);
-            }
-        }
+        self.merge_recent(|k| k.window() < window);
         let closed: Vec<(RecordKey, Counters)> = self
             .open4
             .iter()
-            .filter(|(k, _)| k.window < window)
+            .filter(|(k, _)| k.window() < window)
             .map(|(k, c)| (k.record_key(), *c))
             .chain(
                 self.open6
@@ -484,7 +602,7 @@ impl<W: Write> FlowLog<W> {
         if closed.is_empty() {
             return Ok(());
         }
-        self.open4.retain(|k, _| k.window >= window);
+        self.open4.retain(|k, _| k.window() >= window);
         self.open6.retain(|k, _| k.window >= window);
         let order = sorted(&closed);
         if self.written.len() < self.eni_ids.len() {
@@ -690,12 +808,22 @@ mod tests {
         );
     }
 
-    /// Issue #18: an ENI's last IPv4 record counted aside (`last4`) and merged
-    /// into the table later writes the same log as counting every packet in
-    /// the table: random packets of a few records on a few ENIs, both actions,
-    /// IPv6 among them, retractions, late reports and windows closing.
+    /// A log whose recent-records cache has `slots` slots (a power of two).
+    fn with_recent_slots(mut log: FlowLog<Vec<u8>>, slots: usize) -> FlowLog<Vec<u8>> {
+        log.recent = vec![EMPTY_SLOT; slots];
+        log.recent_shift = 64 - slots.max(2).trailing_zeros();
+        log
+    }
+
+    /// Issue #18: IPv4 records counted aside in the recent-records cache
+    /// (`recent`) and merged into the table later write the same log as counting
+    /// every packet in the table: random packets of a few records on a few
+    /// ENIs, both actions, IPv6 among them, retractions, late reports and
+    /// windows closing; with caches small enough for records to evict each
+    /// other all the time (one set of two slots, two sets), and with one where
+    /// few collide.
     #[test]
-    fn the_last_record_aside_writes_the_same_log() {
+    fn records_counted_aside_write_the_same_log() {
         let keys = [
             key("10.0.1.5", "10.0.2.7", 40000, 5432, 60),
             key("10.0.2.7", "10.0.1.5", 5432, 40000, 1500),
@@ -704,53 +832,67 @@ mod tests {
             key("2600:1f18::5", "2600:1f18:0:1::7", 40000, 5432, 80),
         ];
         let ids = || vec!["eni-a".into(), "eni-b".into(), "eni-c".into()];
-        let mut aside = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
-        let mut table = FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
-        table.last4.clear(); // every packet straight into the table
-        let mut rng = crate::rng::SplitMix64::new(18);
-        let mut t = 0u64;
-        let (mut retracted, mut hits) = (0, 0);
-        for _ in 0..20_000 {
-            let r = rng.next_u64();
-            // Mostly forward, sometimes a late report up to 2 s back.
-            t = match r % 16 {
-                0 => t.saturating_sub(r % 2_000_000_000),
-                _ => t + r % 200_000_000,
-            };
-            // ENI 3 has no id, and no `last4` slot.
-            let eni = EniIdx(((r >> 16) % 4) as u32);
-            // Mostly the ENI's own record (a sender's flow), sometimes any.
-            let k = match (r >> 8) % 8 {
-                0..=5 => &keys[eni.ix()],
-                _ => &keys[((r >> 40) % 5) as usize],
-            };
-            let action = if (r >> 24) % 5 == 0 {
-                Action::Reject
-            } else {
-                Action::Accept
-            };
-            if (r >> 32) % 7 == 0 {
-                let (a, b) = (
-                    aside.retract_accept(t, eni, k),
-                    table.retract_accept(t, eni, k),
-                );
-                assert_eq!(a, b);
-                retracted += usize::from(a);
-            } else {
-                let last = aside.last4.get(eni.ix()).copied().flatten();
-                let same = Key4::new(t / WINDOW_NS, eni, k, action);
-                hits += usize::from(same.is_some() && last.map(|(l, _)| l) == same);
-                aside.record(t, eni, k, action).unwrap();
-                table.record(t, eni, k, action).unwrap();
+        for slots in [2, 4, 256] {
+            let log = || FlowLog::new(Vec::new(), DEFAULT_ACCOUNT_ID, ids());
+            let mut aside = with_recent_slots(log(), slots);
+            // Every packet straight into the table.
+            let mut table = log().for_flows(0);
+            assert!(table.recent.is_empty());
+            let mut rng = crate::rng::SplitMix64::new(18);
+            let mut t = 0u64;
+            let (mut retracted, mut hits, mut evictions) = (0, 0, 0);
+            for _ in 0..20_000 {
+                let r = rng.next_u64();
+                // Mostly forward, sometimes a late report up to 2 s back.
+                t = match r % 16 {
+                    0 => t.saturating_sub(r % 2_000_000_000),
+                    _ => t + r % 200_000_000,
+                };
+                // ENI 3 has no id.
+                let eni = EniIdx(((r >> 16) % 4) as u32);
+                // Mostly the ENI's own record (a sender's flow), sometimes any.
+                let k = match (r >> 8) % 8 {
+                    0..=5 => &keys[eni.ix()],
+                    _ => &keys[((r >> 40) % 5) as usize],
+                };
+                let action = if (r >> 24) % 5 == 0 {
+                    Action::Reject
+                } else {
+                    Action::Accept
+                };
+                if (r >> 32) % 7 == 0 {
+                    let (a, b) = (
+                        aside.retract_accept(t, eni, k),
+                        table.retract_accept(t, eni, k),
+                    );
+                    assert_eq!(a, b);
+                    retracted += usize::from(a);
+                } else {
+                    if let Some(f) = Flow4::of(k) {
+                        let k = Key4::new(t / WINDOW_NS, eni, &f, action);
+                        let set = k.set(aside.recent_shift);
+                        let ways = &aside.recent[set..set + 2];
+                        if ways.iter().any(|(cached, _)| *cached == k) {
+                            hits += 1;
+                        } else if ways[1].0 != EMPTY_SLOT.0 {
+                            evictions += 1;
+                        }
+                    }
+                    aside.record(t, eni, k, action).unwrap();
+                    table.record(t, eni, k, action).unwrap();
+                }
             }
+            aside.finish().unwrap();
+            table.finish().unwrap();
+            assert!(
+                retracted > 100 && hits > 1000 && (slots > 4 || evictions > 100),
+                "{slots}: {retracted} {hits} {evictions}"
+            );
+            assert_eq!(aside.lines(), table.lines());
+            assert!(aside.lines() > 50, "{}", aside.lines());
+            assert_eq!(aside.counts_by_eni(), table.counts_by_eni());
+            assert_eq!(text(aside), text(table));
         }
-        aside.finish().unwrap();
-        table.finish().unwrap();
-        assert!(retracted > 100 && hits > 1000, "{retracted} {hits}");
-        assert_eq!(aside.lines(), table.lines());
-        assert!(aside.lines() > 50, "{}", aside.lines());
-        assert_eq!(aside.counts_by_eni(), table.counts_by_eni());
-        assert_eq!(text(aside), text(table));
     }
 
     /// What the run hands `report.html` equals reading the written log back,

@@ -6,6 +6,7 @@ pub mod conservation;
 pub mod console;
 pub mod data_cost;
 pub mod flowlog;
+pub mod frame_head;
 pub mod goodput;
 pub mod hgrm;
 pub mod histogram;

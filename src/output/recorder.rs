@@ -37,6 +37,7 @@
 use super::capture_limit::{size_text, CaptureBudget, CaptureLimits};
 use super::data_cost::PricesUsed;
 use super::flowlog::{Action, FlowLog, FlowLogCounts, DEFAULT_ACCOUNT_ID};
+use super::frame_head::{flow_fields, Flow4, HEAD_LEN};
 
 /// Flow log records and packets written, per ENI id (see [`FlowLog::counts_by_eni`]).
 pub type FlowLogTally = std::collections::BTreeMap<String, FlowLogCounts>;
@@ -245,7 +246,8 @@ impl Recorder {
             .map(|e| e.id.clone())
             .chain(network.nat_gateways.iter().map(|n| n.eni_id()))
             .collect();
-        let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids);
+        let flowlog = FlowLog::new(open(&dir, FLOWLOG_FILE)?, &config.account_id, eni_ids)
+            .for_flows(network.flows.len());
         let mut budget = CaptureBudget::new(config.limits.max_bytes);
         budget.spend(capture.as_ref().map_or(0, PcapngFile::bytes));
         budget.spend(drops.as_ref().map_or(0, PcapngFile::bytes));
@@ -528,6 +530,50 @@ impl Recorder {
         false
     }
 
+    /// A frame seen at `point`, of `len` bytes, given as its first bytes `head`
+    /// (a plain IPv4 UDP or ICMP frame, see `frame_head`), recorded as
+    /// [`Observer::frame`] records the whole frame when the flow log's fields
+    /// can be read from `head` alone. `false` (nothing done) when they cannot, or
+    /// when the frame would be captured: the caller then passes the frame on.
+    #[inline]
+    pub fn head_frame(
+        &mut self,
+        time_ns: u64,
+        point: CapturePoint,
+        head: &[u8; HEAD_LEN],
+        len: u32,
+    ) -> bool {
+        let CapturePoint::Eni(eni) = point else {
+            return false;
+        };
+        if self.capture.is_some() {
+            return false;
+        }
+        let Some(f) = flow_fields(head, len) else {
+            return false;
+        };
+        self.frames += 1;
+        self.progress.update(time_ns);
+        if !self.to_amazon_dns4(eni, &f) {
+            let r = self.flowlog.record4(time_ns, eni, &f, Action::Accept);
+            self.keep_error(r);
+        }
+        true
+    }
+
+    /// [`Recorder::to_amazon_dns`] of an IPv4 packet's fields.
+    #[inline]
+    fn to_amazon_dns4(&self, eni: EniIdx, f: &Flow4) -> bool {
+        let server = if f.dst_port == 53 {
+            f.dst
+        } else if f.src_port == 53 {
+            f.src
+        } else {
+            return false;
+        };
+        self.is_amazon_dns(eni, server.into())
+    }
+
     fn log_flow(&mut self, time_ns: u64, eni: EniIdx, frame: &[u8], action: Action) {
         let Ok(key) = crate::wire::parse_frame(frame) else {
             self.unparsed += 1;
@@ -589,6 +635,11 @@ impl Recorder {
         let IpAddr::V4(server) = server else {
             return false;
         };
+        self.is_amazon_dns(eni, server)
+    }
+
+    /// Whether `server` is the Amazon DNS server as `eni` sees it.
+    fn is_amazon_dns(&self, eni: EniIdx, server: std::net::Ipv4Addr) -> bool {
         server == std::net::Ipv4Addr::new(169, 254, 169, 253)
             || self.amazon_dns.get(eni.ix()).copied().flatten() == Some(server)
     }

@@ -16,6 +16,7 @@
 //! length, which parses to the same flow key (tested below). That keeps the copy,
 //! and the cache it sweeps, small.
 
+use super::frame_head::{plain_ipv4_head, HEAD_LEN};
 use super::recorder::Recorder;
 use crate::model::{DropReason, EniIdx};
 use crate::sim::{CapturePoint, DropEvent, FrameDirection, Observer};
@@ -33,6 +34,16 @@ const BATCHES_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Clone, Copy)]
 enum Record {
+    /// A plain IPv4 UDP or ICMP frame seen at an ENI or NAT gateway without
+    /// captures (see `frame_head`): its first bytes, all the flow log reads, kept
+    /// in the record itself (one store of a fixed size, no arena).
+    Head {
+        time_ns: u64,
+        point: CapturePoint,
+        dir: FrameDirection,
+        len: u32,
+        head: [u8; HEAD_LEN],
+    },
     Frame {
         time_ns: u64,
         point: CapturePoint,
@@ -67,13 +78,7 @@ impl Batch {
 
     /// Append `bytes`; returns the arena offset after them.
     fn push_bytes(&mut self, bytes: &[u8]) -> u32 {
-        // The headers of an IPv4 UDP or ICMP frame (Ethernet, IP, 8 bytes), the
-        // commonest snap without captures: a copy of known length, inlined,
-        // instead of a `memcpy` call for every frame observed.
-        match <&[u8; 42]>::try_from(bytes) {
-            Ok(headers) => self.arena.extend_from_slice(headers),
-            Err(_) => self.arena.extend_from_slice(bytes),
-        }
+        self.arena.extend_from_slice(bytes);
         self.arena.len() as u32
     }
 
@@ -81,6 +86,17 @@ impl Batch {
     fn replay(&self, recorder: &mut Recorder, zeros: &mut Vec<u8>) {
         for r in &self.records {
             match *r {
+                Record::Head {
+                    time_ns,
+                    point,
+                    dir,
+                    len,
+                    ref head,
+                } => {
+                    if !recorder.head_frame(time_ns, point, head, len) {
+                        replay_snapped(recorder, zeros, time_ns, point, dir, head, len);
+                    }
+                }
                 Record::Frame {
                     time_ns,
                     point,
@@ -93,20 +109,7 @@ impl Batch {
                     if bytes.len() == len as usize {
                         recorder.frame(time_ns, point, dir, bytes);
                     } else {
-                        if zeros.len() < len as usize {
-                            zeros.resize(len as usize, 0);
-                        }
-                        // The commonest snap (see `push_bytes`) copied and
-                        // cleared inline, not by `memcpy` and `memset` calls.
-                        match <&[u8; 42]>::try_from(bytes) {
-                            Ok(h) => zeros[..42].copy_from_slice(h),
-                            Err(_) => zeros[..bytes.len()].copy_from_slice(bytes),
-                        }
-                        recorder.frame(time_ns, point, dir, &zeros[..len as usize]);
-                        match bytes.len() {
-                            42 => zeros[..42].copy_from_slice(&[0; 42]),
-                            n => zeros[..n].fill(0),
-                        }
+                        replay_snapped(recorder, zeros, time_ns, point, dir, bytes, len);
                     }
                 }
                 Record::Drop {
@@ -133,6 +136,26 @@ impl Batch {
         self.records.clear();
         self.arena.clear();
     }
+}
+
+/// Replay a frame of `len` bytes of which only the first, `bytes`, were kept: as
+/// those bytes followed by zeros (which parse like the frame: see the tests).
+/// `zeros` is scratch space, all zero between calls.
+fn replay_snapped(
+    recorder: &mut Recorder,
+    zeros: &mut Vec<u8>,
+    time_ns: u64,
+    point: CapturePoint,
+    dir: FrameDirection,
+    bytes: &[u8],
+    len: u32,
+) {
+    if zeros.len() < len as usize {
+        zeros.resize(len as usize, 0);
+    }
+    zeros[..bytes.len()].copy_from_slice(bytes);
+    recorder.frame(time_ns, point, dir, &zeros[..len as usize]);
+    zeros[..bytes.len()].fill(0);
 }
 
 /// An [`Observer`] that forwards everything to a [`Recorder`] on another thread.
@@ -195,6 +218,35 @@ impl RecorderThread {
         }
     }
 
+    /// [`Observer::frame`] of a frame kept as bytes in the arena: whole with
+    /// captures, else its first bytes (see [`flow_log_snap`]). Out of line, so
+    /// that the commonest case (a `Record::Head`) saves fewer registers.
+    #[inline(never)]
+    fn frame_bytes(
+        &mut self,
+        time_ns: u64,
+        point: CapturePoint,
+        dir: FrameDirection,
+        frame: &[u8],
+    ) {
+        let kept = if self.headers_only {
+            &frame[..flow_log_snap(frame)]
+        } else {
+            frame
+        };
+        let start = self.batch.arena.len() as u32;
+        let end = self.batch.push_bytes(kept);
+        self.batch.records.push(Record::Frame {
+            time_ns,
+            point,
+            dir,
+            start,
+            end,
+            len: frame.len() as u32,
+        });
+        self.after_push();
+    }
+
     #[inline]
     fn after_push(&mut self) {
         if self.batch.is_full() {
@@ -231,25 +283,26 @@ impl Observer for RecorderThread {
 
     #[inline]
     fn frame(&mut self, time_ns: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
-        let kept = if self.headers_only {
+        if self.headers_only {
             if !matches!(point, CapturePoint::Eni(_) | CapturePoint::NatGateway(_)) {
                 return;
             }
-            &frame[..flow_log_snap(frame)]
-        } else {
-            frame
-        };
-        let start = self.batch.arena.len() as u32;
-        let end = self.batch.push_bytes(kept);
-        self.batch.records.push(Record::Frame {
-            time_ns,
-            point,
-            dir,
-            start,
-            end,
-            len: frame.len() as u32,
-        });
-        self.after_push();
+            if let Some(head) = plain_ipv4_head(frame) {
+                self.batch.records.push(Record::Head {
+                    time_ns,
+                    point,
+                    dir,
+                    len: frame.len() as u32,
+                    head: *head,
+                });
+                // The arena did not grow: only the records can be full.
+                if self.batch.records.len() >= BATCH_RECORDS {
+                    self.hand_over();
+                }
+                return;
+            }
+        }
+        self.frame_bytes(time_ns, point, dir, frame);
     }
 
     fn dropped(&mut self, event: DropEvent<'_>) {
@@ -391,6 +444,90 @@ mod tests {
                 "snap {n} of {} bytes",
                 f.len()
             );
+        }
+    }
+
+    /// Issue #18: without captures most frames reach the recorder thread as
+    /// their first 42 bytes (`Record::Head`), and the flow log's fields are read
+    /// from those (`frame_head`) instead of parsing the frame; the rest as
+    /// snapped bytes. The flow log written that way is byte for byte the one a
+    /// recorder given every whole frame writes: on examples with UDP, ping, TCP,
+    /// NAT gateways, Amazon DNS queries, rejections and fragments.
+    #[test]
+    fn the_flow_log_behind_the_thread_is_the_one_of_whole_frames() {
+        use crate::output::{RecorderConfig, RunTotals};
+        let topologies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+        let out = std::env::temp_dir().join(format!("peeremu-thread-{}", std::process::id()));
+        let finish = |recorder: Recorder| {
+            let dir = recorder.output_dir().to_path_buf();
+            let unparsed = recorder.counts().2;
+            let totals = RunTotals {
+                events: 0,
+                frames: 0,
+                sim_time_ns: 0,
+                wall_time_s: 0.0,
+                conservation: Default::default(),
+            };
+            recorder.finish(&[], totals, false).1.unwrap();
+            let log =
+                std::fs::read_to_string(dir.join(super::super::recorder::FLOWLOG_FILE)).unwrap();
+            (log, unparsed)
+        };
+        let mut heads = 0;
+        for name in [
+            "shared-services",
+            "nacl-ephemeral",
+            "nat-instance-vs-gateway",
+            "dns-peering",
+            "inter-region-mtu",
+            "sg-change-tracked",
+        ] {
+            let net = crate::topology::load_file(&topologies.join(format!("{name}.toml")))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let config = |which: &str| {
+                let mut c = RecorderConfig::new(out.join(name).join(which));
+                c.capture = false;
+                c
+            };
+            let sim = crate::sim::SimConfig::default();
+            let mut direct = Recorder::create(&net, &config("direct")).unwrap();
+            crate::sim::run_network(&net, &sim, &mut direct).unwrap();
+            let recorder = Recorder::create(&net, &config("thread")).unwrap();
+            let mut thread = RecorderThread::spawn(recorder).unwrap();
+            let mut counted = CountHeads {
+                inner: &mut thread,
+                heads: 0,
+            };
+            crate::sim::run_network(&net, &sim, &mut counted).unwrap();
+            heads += counted.heads;
+            let (expected, threaded) = (finish(direct), finish(thread.finish().unwrap()));
+            assert!(expected.0.lines().count() > 3, "{name}: {}", expected.0);
+            assert_eq!(threaded, expected, "{name}");
+        }
+        assert!(heads > 200, "{heads}");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    /// Passes everything on, counting the ENI frames kept as `Record::Head`.
+    struct CountHeads<'a> {
+        inner: &'a mut RecorderThread,
+        heads: usize,
+    }
+
+    impl Observer for CountHeads<'_> {
+        fn eni_frames_only(&self) -> bool {
+            self.inner.eni_frames_only()
+        }
+        fn frame(&mut self, t: u64, point: CapturePoint, dir: FrameDirection, frame: &[u8]) {
+            let head = crate::output::frame_head::plain_ipv4_head(frame).is_some();
+            self.heads += usize::from(head && matches!(point, CapturePoint::Eni(_)));
+            self.inner.frame(t, point, dir, frame);
+        }
+        fn dropped(&mut self, e: DropEvent<'_>) {
+            self.inner.dropped(e);
+        }
+        fn flow_dropped(&mut self, flow: crate::model::FlowIdx, e: DropEvent<'_>) {
+            self.inner.flow_dropped(flow, e);
         }
     }
 
