@@ -1379,7 +1379,7 @@ impl Host {
     /// The datagrams UDP client `i` has due, finished as `finish_tx` would
     /// finish them (see [`Host::direct_poll`]), into `out` with their
     /// departures.
-    #[inline]
+    #[inline(always)]
     fn direct_send(
         &mut self,
         i: u32,

@@ -171,7 +171,7 @@ impl UdpClient {
     /// sent): as smoltcp builds it (`head` `None`), or already finished as the
     /// host finishes smoltcp's frames (`head`: see [`FrameHead`]). At most
     /// [`TX_SLOTS`] per poll, as smoltcp's send buffer would take.
-    #[inline]
+    #[inline(always)]
     pub fn next_direct(
         &mut self,
         now_ns: u64,
