@@ -52,9 +52,7 @@ pub fn plain_ipv4_head(frame: &[u8]) -> Option<&[u8; HEAD_LEN]> {
 /// frame itself). Only `head` is read: every byte these checks need is in it.
 #[inline]
 pub fn flow_fields(head: &[u8; HEAD_LEN], len: u32) -> Option<Flow4> {
-    let Some((h, transport)) = head[ETH..].split_first_chunk::<20>() else {
-        return None;
-    };
+    let (h, transport) = head[ETH..].split_first_chunk::<20>()?;
     let total = u16::from_be_bytes([h[2], h[3]]);
     // Not a fragment (DF may be set); the IP and transport headers within the
     // total length, and that within the frame.
