@@ -45,6 +45,10 @@ const BUCKETS: usize = 65;
 /// more than the moves saved: 1,000 flows x 200 packets, callgrind).
 const RUN_LIMIT: usize = 64;
 
+/// Popped events a run keeps at its front before a push into it drops them
+/// (see [`EventQueue::push_into_run`]).
+const RUN_RECLAIM: usize = 1024;
+
 /// A deterministic priority queue of timed events (times must not go backwards:
 /// see [`EventQueue::push`]).
 #[derive(Debug)]
@@ -133,6 +137,14 @@ impl<T: Copy> EventQueue<T> {
         if self.head == self.run.len() {
             // A spent run: start it again (it is not left to grow).
             self.run.clear();
+            self.head = 0;
+        } else if self.head >= RUN_RECLAIM && self.head * 2 >= self.run.len() {
+            // A run whose last time is far ahead takes every push until then:
+            // the events already popped are dropped from its front, or it would
+            // grow with the length of the run (tests/sim_memory.rs). At least
+            // half of it is popped, so each event is moved at most once on
+            // average; the order of what is left is unchanged.
+            self.run.drain(..self.head);
             self.head = 0;
         }
         if self.run.last().is_none_or(|e| e.0 <= t) {
@@ -414,6 +426,42 @@ mod tests {
         }
         assert_eq!(popped, expected);
     }
+    /// A run whose last event is far ahead takes every push until then (a
+    /// timer at the end of a long run): it drops what it popped from its front,
+    /// so it stays small, and still pops a stable sort by time.
+    #[test]
+    fn a_run_far_ahead_does_not_grow_with_the_pushes_it_takes() {
+        let mut rng = SplitMix64::new(11);
+        let mut q = EventQueue::new();
+        q.push(0, u64::MAX);
+        assert_eq!(q.pop(), Some((0, u64::MAX)));
+        // A short sorted bucket ending far ahead becomes the run whole (both
+        // times differ from 0 first in bit 26: one bucket).
+        let far = (1 << 27) - 1;
+        q.push(1 << 26, 0);
+        q.push(far, 1);
+        assert_eq!(q.pop(), Some((1 << 26, 0)));
+        let mut reference: Vec<(u64, u64)> = vec![(far, 1)];
+        let mut seq = 2u64;
+        let mut now = 1u64 << 26;
+        for _ in 0..50_000 {
+            // One push a pop (some at `now`, a tie): the queue neither drains
+            // to the far event nor grows.
+            let t = now + rng.next_u64() % 1_000 * (rng.next_u64() % 2);
+            q.push(t, seq);
+            reference.push((t, seq));
+            seq += 1;
+            let Some((t, s)) = q.pop() else { break };
+            let i = (0..reference.len())
+                .min_by_key(|&i| reference[i])
+                .unwrap_or_else(|| unreachable!("the reference holds the same events"));
+            assert_eq!((t, s), reference.swap_remove(i));
+            now = t;
+            assert!(q.run.len() <= 2 * 1024 + q.len(), "run {}", q.run.len());
+        }
+        assert!(now < far && seq > 40_000, "the run took {seq} pushes");
+    }
+
     /// Pushes that fall inside a run taken whole (a short sorted bucket) go
     /// after the run's events at their time or earlier, and before later ones.
     #[test]
