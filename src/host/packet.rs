@@ -321,6 +321,46 @@ fn to_smol(ip: IpAddr) -> IpAddress {
     }
 }
 
+/// The hop limit smoltcp's UDP and ICMP sockets send with when none is set
+/// (peeremu sets none): `udp::Socket::dispatch`'s `hop_limit.unwrap_or(64)`.
+pub const SMOLTCP_HOP_LIMIT: u8 = 64;
+
+/// The IPv4 header smoltcp's `Ipv4Repr::emit` writes for a packet the host
+/// sends (no DSCP/ECN, identification 0, DF set, checksum 0: the host numbers
+/// it and fills the checksum, see `device`), for the frames built without
+/// smoltcp (UDP datagrams and echo requests).
+#[inline]
+pub fn smoltcp_ipv4_header(src: [u8; 4], dst: [u8; 4], protocol: u8, payload: usize) -> [u8; 20] {
+    let mut ip = [0u8; 20];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&((20 + payload) as u16).to_be_bytes());
+    ip[6] = 0x40;
+    ip[8] = SMOLTCP_HOP_LIMIT;
+    ip[9] = protocol;
+    ip[12..16].copy_from_slice(&src);
+    ip[16..20].copy_from_slice(&dst);
+    ip
+}
+
+/// The IPv6 header smoltcp's `Ipv6Repr::emit` writes (traffic class and flow
+/// label 0), as [`smoltcp_ipv4_header`] for IPv4.
+#[inline]
+pub fn smoltcp_ipv6_header(
+    src: [u8; 16],
+    dst: [u8; 16],
+    next_header: u8,
+    payload: usize,
+) -> [u8; 40] {
+    let mut ip = [0u8; 40];
+    ip[0] = 0x60;
+    ip[4..6].copy_from_slice(&(payload as u16).to_be_bytes());
+    ip[6] = next_header;
+    ip[7] = SMOLTCP_HOP_LIMIT;
+    ip[8..24].copy_from_slice(&src);
+    ip[24..40].copy_from_slice(&dst);
+    ip
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,6 @@ use std::net::IpAddr;
 /// ICMP header bytes before the echo data.
 const ICMP_ECHO_HEADER: usize = 8;
 
-/// The hop limit smoltcp's ICMP sockets send with (`hop_limit` unset).
-const HOP_LIMIT: u8 = 64;
-
 /// Requests a ping too short for a tag remembers (by sequence number modulo this):
 /// a reply to an older one, still outstanding after 1024 more were sent, is
 /// counted but not timed. A power of two dividing 2^16, the echo sequence space.
@@ -331,15 +328,12 @@ impl PingClient {
         let caps = ChecksumCapabilities::default();
         match (src, self.plan.dst_ip) {
             (IpAddress::Ipv4(s), IpAddr::V4(d)) => {
-                let mut h = [0u8; 20];
-                h[0] = 0x45;
-                h[2..4].copy_from_slice(&((20 + icmp_len) as u16).to_be_bytes());
-                h[6] = 0x40;
-                h[8] = HOP_LIMIT;
-                h[9] = 1;
-                h[12..16].copy_from_slice(&s.octets());
-                h[16..20].copy_from_slice(&d.octets());
-                frame.extend_from_slice(&h);
+                frame.extend_from_slice(&super::packet::smoltcp_ipv4_header(
+                    s.octets(),
+                    d.octets(),
+                    1,
+                    icmp_len,
+                ));
                 let at = frame.len();
                 frame.resize(at + icmp_len, 0);
                 let repr = Icmpv4Repr::EchoRequest {
@@ -350,14 +344,12 @@ impl PingClient {
                 repr.emit(&mut Icmpv4Packet::new_unchecked(&mut frame[at..]), &caps);
             }
             (IpAddress::Ipv6(s), IpAddr::V6(d)) => {
-                let mut h = [0u8; 40];
-                h[0] = 0x60;
-                h[4..6].copy_from_slice(&(icmp_len as u16).to_be_bytes());
-                h[6] = 58;
-                h[7] = HOP_LIMIT;
-                h[8..24].copy_from_slice(&s.octets());
-                h[24..40].copy_from_slice(&d.octets());
-                frame.extend_from_slice(&h);
+                frame.extend_from_slice(&super::packet::smoltcp_ipv6_header(
+                    s.octets(),
+                    d.octets(),
+                    58,
+                    icmp_len,
+                ));
                 let at = frame.len();
                 frame.resize(at + icmp_len, 0);
                 let repr = Icmpv6Repr::EchoRequest {

@@ -77,10 +77,6 @@ pub struct FrameHead {
     pub clear_df: bool,
 }
 
-/// The hop limit smoltcp's UDP socket sends with when none is set (peeremu sets
-/// none): `udp::Socket::dispatch`'s `hop_limit.unwrap_or(64)`.
-const SMOLTCP_HOP_LIMIT: u8 = 64;
-
 impl UdpClient {
     /// `mtu`: the sending interface's.
     pub fn new(plan: FlowPlan, sockets: &mut SocketSet<'static>, linger_ns: u64, mtu: u16) -> Self {
@@ -219,14 +215,12 @@ impl UdpClient {
         }
         let ip_len = match (src, self.plan.dst_ip) {
             (IpAddress::Ipv4(s), IpAddr::V4(d)) => {
-                let mut ip = [0u8; 20];
-                ip[0] = 0x45;
-                ip[2..4].copy_from_slice(&((20 + udp_len) as u16).to_be_bytes());
-                ip[6] = 0x40;
-                ip[8] = SMOLTCP_HOP_LIMIT;
-                ip[9] = u8::from(IpProtocol::Udp);
-                ip[12..16].copy_from_slice(&s.octets());
-                ip[16..20].copy_from_slice(&d.octets());
+                let mut ip = super::packet::smoltcp_ipv4_header(
+                    s.octets(),
+                    d.octets(),
+                    u8::from(IpProtocol::Udp),
+                    udp_len,
+                );
                 if let Some(head) = head {
                     // `number_plain_ipv4`: identification, DF, checksum.
                     ip[4..6].copy_from_slice(&head.ident.to_be_bytes());
@@ -240,13 +234,12 @@ impl UdpClient {
                 20
             }
             (IpAddress::Ipv6(s), IpAddr::V6(d)) => {
-                let ip = &mut h[ETH..ETH + 40];
-                ip[0] = 0x60;
-                ip[4..6].copy_from_slice(&udp_len16);
-                ip[6] = u8::from(IpProtocol::Udp);
-                ip[7] = SMOLTCP_HOP_LIMIT;
-                ip[8..24].copy_from_slice(&s.octets());
-                ip[24..40].copy_from_slice(&d.octets());
+                h[ETH..ETH + 40].copy_from_slice(&super::packet::smoltcp_ipv6_header(
+                    s.octets(),
+                    d.octets(),
+                    u8::from(IpProtocol::Udp),
+                    udp_len,
+                ));
                 40
             }
             // `Host::poll` passes a source of the destination's family.
