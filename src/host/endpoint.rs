@@ -743,6 +743,16 @@ impl Host {
         sole
     }
 
+    /// Test only: hand `frame` to smoltcp as [`Host::receive_for_smoltcp`] does
+    /// but without the ingress bookkeeping (no sink marked for reading), to build
+    /// states no arrival leaves.
+    #[cfg(test)]
+    pub(crate) fn queue_unmarked_for_smoltcp(&mut self, frame: Vec<u8>) {
+        self.idle_known = false;
+        self.rx_for_smoltcp += 1;
+        self.device.rx.push_back(frame);
+    }
+
     /// The frame just received will be discarded by the host's stack.
     #[inline]
     pub fn discarding(&self) -> bool {
@@ -786,6 +796,18 @@ impl Host {
             self.icmp_rx = true;
             return;
         };
+        if !matches!(
+            protocol,
+            proto::UDP | proto::TCP | proto::ICMP | proto::ICMPV6
+        ) {
+            // An IPv6 extension header (smoltcp reads a hop-by-hop header and
+            // hands what follows to its socket) or a protocol no socket here
+            // takes: whatever sink the packet is for, if any, is not known here,
+            // so every sink reads in the poll that follows (a datagram behind a
+            // hop-by-hop header was otherwise queued in its sink unread, and
+            // counted late or never).
+            self.all_sinks_dirty = true;
+        }
         if fragment || !matches!(protocol, proto::UDP | proto::TCP) {
             // Echo replies, ICMP errors, or a fragment of either: ping generators
             // read their sockets. A whole echo request or reply can only reach the
