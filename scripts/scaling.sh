@@ -16,7 +16,8 @@
 #  "load", "simulation" and "rest" split the process: `topology::load_*`,
 #  `cli::run::simulate` (setup and loop) and everything else (outputs, the output
 #  thread's work during the loop), in % of the process.
-# Wall time and memory: one datagram per flow (`--packets 1`), the run's own
+# Wall time and memory: one datagram per flow (`--packets 1`), SCALING_REPEAT runs (the
+#  median one shown, see below), the run's own
 #  "wall ... in all (load, setup, simulation, outputs)" line, and the peak RSS
 #  from /usr/bin/time -v. Memory per flow: a second run with PEEREMU_MEMORY_REPORT
 #  set prints the resident size once the topology is loaded (after returning the
@@ -29,7 +30,9 @@
 # Usage: scripts/scaling.sh [FLOW COUNTS...]   (default: 1000 10000 100000)
 #   SCALING_CALLGRIND=0 skips the callgrind runs (minutes each at 100,000 flows);
 #   SCALING_PACKETS=N packets per flow for the second callgrind table (0: skip it);
-#   SCALING_BIN=path runs that binary instead of building target/release/peeremu.
+#   SCALING_BIN=path runs that binary instead of building target/release/peeremu;
+#   SCALING_REPEAT=N timed runs per size (default 3): the row shows the run whose
+#   setup + outputs share is the median.
 #   Needs valgrind and /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +40,8 @@ counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(1000 10000 100000)
 callgrind=${SCALING_CALLGRIND:-1}
 per_flow=${SCALING_PACKETS:-20}
+repeat=${SCALING_REPEAT:-3}
+[ "$repeat" -ge 1 ] || { echo "scaling.sh: SCALING_REPEAT must be at least 1" >&2; exit 2; }
 for tool in /usr/bin/time valgrind; do
   if [ "$callgrind" = 1 ] || [ "$tool" != valgrind ]; then
     command -v "$tool" >/dev/null 2>&1 || { echo "scaling.sh: $tool is needed" >&2; exit 2; }
@@ -130,13 +135,22 @@ for n in "${counts[@]}"; do
   "$gen" --flows "$n" --packets 1 >"$work/w.toml"
   /usr/bin/time -v "$bin" check "$work/w.toml" >/dev/null 2>"$work/check.time" ||
     { cat "$work/check.time" >&2; exit 2; }
-  rm -rf "$work/w"
-  run /usr/bin/time -v "$bin" run "$work/w.toml" --no-capture --out "$work/w" >"$work/run.txt" 2>"$work/run.time" ||
-    { cat "$work/run.time" >&2; exit 2; }
-  line=$(grep '^wall ' "$work/run.txt")
+  # `repeat` runs; the row is the one whose setup + outputs share is the median
+  # (wall times on a shared machine vary from run to run; one run could be an
+  # outlier either way).
+  : >"$work/runs.txt"
+  for ((i = 0; i < repeat; i++)); do
+    rm -rf "$work/w"
+    run /usr/bin/time -v "$bin" run "$work/w.toml" --no-capture --out "$work/w" >"$work/run.txt" 2>"$work/run.time.$i" ||
+      { cat "$work/run.time.$i" >&2; exit 2; }
+    # wall T s in all (load L, setup S, simulation M, outputs O): ...
+    grep '^wall ' "$work/run.txt" |
+      sed -E 's/^wall ([0-9.]+) s in all \(load ([0-9.]+), setup ([0-9.]+), simulation ([0-9.]+), outputs ([0-9.]+)\).*/\1 \2 \3 \4 \5/' |
+      awk -v i="$i" '{ printf "%.6f %s %s\n", ($3 + $5) / $1, i, $0 }' >>"$work/runs.txt"
+  done
   frames=$(frames_of "$work/w")
-  # wall T s in all (load L, setup S, simulation M, outputs O): ...
-  read -r total load setup sim outs < <(echo "$line" | sed -E 's/^wall ([0-9.]+) s in all \(load ([0-9.]+), setup ([0-9.]+), simulation ([0-9.]+), outputs ([0-9.]+)\).*/\1 \2 \3 \4 \5/')
+  read -r _ median total load setup sim outs < <(sort -n "$work/runs.txt" | sed -n "$(((repeat + 1) / 2))p")
+  cp "$work/run.time.$median" "$work/run.time"
   # The same run again, measuring its memory beyond the loaded topology.
   rm -rf "$work/w"
   PEEREMU_MEMORY_REPORT=1 run "$bin" run "$work/w.toml" --no-capture --quiet --out "$work/w" 2>"$work/memory.txt" >/dev/null ||
