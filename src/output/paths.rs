@@ -352,6 +352,27 @@ mod tests {
         assert!(names.claim("..").is_err());
     }
 
+    /// Names of every length around the hasher's 8-byte words, and names
+    /// that differ only in their last byte: each claimed twice.
+    #[test]
+    fn names_of_any_length_are_told_apart() {
+        let mut names = UniqueNames::default();
+        let asked: Vec<String> = (0..20)
+            .flat_map(|n| ["a".repeat(n), format!("{}b", "a".repeat(n))])
+            .collect();
+        for name in &asked {
+            let first = names.claim_str(name);
+            if name.is_empty() {
+                assert!(first.is_err());
+                continue;
+            }
+            assert_eq!(first.as_deref(), Ok(name.as_str()));
+        }
+        for name in asked.iter().filter(|n| !n.is_empty()) {
+            assert_eq!(names.claim_str(name), Ok(Cow::Owned(format!("{name}_2"))));
+        }
+    }
+
     /// Borrowed and copied claims share one set: the same names, in the same
     /// order, as `claim` alone gives; only safe, free names are borrowed.
     #[test]

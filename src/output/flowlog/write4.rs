@@ -233,6 +233,22 @@ const PAIRS: [[u8; 2]; 100] = {
     t
 };
 
+/// `" 0"` to `" 99"`, right-aligned, and their lengths.
+const SPACED: [([u8; 3], usize); 100] = {
+    let mut t = [([0u8; 3], 0); 100];
+    let mut i = 0;
+    while i < 100 {
+        let (d, u) = (b'0' + (i / 10) as u8, b'0' + (i % 10) as u8);
+        t[i] = if i >= 10 {
+            ([b' ', d, u], 3)
+        } else {
+            ([0, b' ', u], 2)
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Each octet as a `.` and its digits, right-aligned, and their length.
 const OCTETS: [([u8; 4], usize); 256] = {
     let mut t = [([0u8; 4], 0); 256];
@@ -299,7 +315,8 @@ impl Line {
         };
         if let Some(to) = self.b.get_mut(start..self.at) {
             to.copy_from_slice(piece);
-            self.at -= len.min(N);
+            // Every caller's `len` is at most `N`.
+            self.at = self.at.saturating_sub(len);
         }
     }
 
@@ -336,19 +353,16 @@ impl Line {
         }
     }
 
-    /// ` n` in decimal, two digits at a time from the last.
+    /// ` n` in decimal, two digits at a time from the last, the first one or
+    /// two with the space.
     #[inline]
     fn number(&mut self, mut n: u64) {
         while n >= 100 {
             self.put(&PAIRS[(n % 100) as usize], 2);
             n /= 100;
         }
-        if n >= 10 {
-            self.put(&PAIRS[n as usize], 2);
-        } else {
-            self.put(&[b'0' + n as u8], 1);
-        }
-        self.put(b" ", 1);
+        let (text, len) = &SPACED[n as usize];
+        self.put(text, *len);
     }
 }
 
