@@ -198,11 +198,11 @@ pub(super) fn radix_sort(items: &mut Vec<(u128, u32)>) {
     }
 }
 
-/// Bytes of a line buffer: the longest tail (two dotted quads, two ports, a
-/// protocol, four `u64`s, `REJECT OK`, spaces and newline: 143 bytes), a
-/// prefix of up to [`PREFIX_MAX`] bytes, and room for the fixed-size writes
-/// before the text (see [`Line::put`]).
-const LINE_BUF: usize = 256;
+/// Where a line ends in its buffer, a power of two: room for the longest
+/// tail (two dotted quads, two ports, a protocol, four `u64`s, `REJECT OK`,
+/// spaces and newline: 143 bytes), a prefix of up to [`PREFIX_MAX`] bytes,
+/// and the fixed-size writes before the text (see [`Line::put`]).
+const LINE_END: usize = 256;
 /// Longer `2 <account> <interface-id>` prefixes are appended on their own.
 const PREFIX_MAX: usize = 64;
 
@@ -213,8 +213,9 @@ const PREFIX_MAX: usize = 64;
 /// line's start or are overwritten by the next piece. So numbers need no
 /// digit count and pieces no variable-length copies (a `memcpy` call each).
 struct Line {
-    b: [u8; LINE_BUF],
-    /// Where the text starts; it ends at the buffer's end.
+    /// The text, then room for a piece's write past `LINE_END` (none is).
+    b: [u8; LINE_END + PREFIX_MAX],
+    /// Where the text starts; it ends at `LINE_END`.
     at: usize,
     /// `2 <account> <interface-id>`, right-aligned, and its length (0: too
     /// long, appended separately).
@@ -270,19 +271,19 @@ const OCTETS: [([u8; 4], usize); 256] = {
 impl Line {
     fn new() -> Line {
         Line {
-            b: [0; LINE_BUF],
-            at: LINE_BUF,
+            b: [0; LINE_END + PREFIX_MAX],
+            at: LINE_END,
             prefix: [0; PREFIX_MAX],
             prefix_len: 0,
         }
     }
 
     fn clear(&mut self) {
-        self.at = LINE_BUF;
+        self.at = LINE_END;
     }
 
     fn text(&self) -> &[u8] {
-        &self.b[self.at..]
+        &self.b[self.at.min(LINE_END)..LINE_END]
     }
 
     /// Use `prefix` for the next lines if it fits ([`Line::prefix`]).
@@ -306,18 +307,19 @@ impl Line {
     }
 
     /// Write `piece` ending where the text starts, and start the text `len`
-    /// bytes earlier (its last `len` bytes).
+    /// bytes earlier (its last `len` bytes; `len` is at most `N`). The start
+    /// is masked into the buffer's first `LINE_END` bytes, so the compiler
+    /// sees every write in bounds and checks nothing: a line's tail and the
+    /// prefix's piece fit in `LINE_END`, so the mask changes nothing (bounds-checked
+    /// writes were two thirds of a line's instructions).
     #[inline]
     fn put<const N: usize>(&mut self, piece: &[u8; N], len: usize) {
-        // A line is at most 143 + PREFIX_MAX bytes: there is always room.
-        let Some(start) = self.at.checked_sub(N) else {
-            return;
-        };
-        if let Some(to) = self.b.get_mut(start..self.at) {
+        const { assert!(N <= PREFIX_MAX) };
+        let start = self.at.wrapping_sub(N) & (LINE_END - 1);
+        if let Some(to) = self.b.get_mut(start..start + N) {
             to.copy_from_slice(piece);
-            // Every caller's `len` is at most `N`.
-            self.at = self.at.saturating_sub(len);
         }
+        self.at = (start + N).saturating_sub(len);
     }
 
     /// The fields of the record packed in `p` after the prefix, from ` srcaddr`
@@ -509,6 +511,9 @@ mod tests {
             let mut stamps = Stamps::new();
             line.fields(stamps.of(packing.window(p)), p, &c);
             assert!(line.prefix());
+            // The prefix's piece, written last, fits before the rest
+            // (the masked writes never wrap).
+            assert!(line.text().len() - 12 + PREFIX_MAX <= LINE_END);
             let got = line.text().to_vec();
             assert_eq!(
                 String::from_utf8(got).unwrap(),
