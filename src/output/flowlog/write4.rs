@@ -433,7 +433,12 @@ mod tests {
     /// Keys that share some bytes and differ in others, as a run's do.
     fn keys(rng: &mut SplitMix64, n: usize) -> Vec<(u128, u32)> {
         let shared = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
-        let varying = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+        // A few bits of each byte, so that keys often tie on the higher bytes
+        // and the order rests on every lower one.
+        let mut varying = u128::MAX;
+        for _ in 0..3 {
+            varying &= u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+        }
         (0..n as u32)
             .map(|i| {
                 let k = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
