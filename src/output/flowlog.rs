@@ -9,6 +9,8 @@
 //! Lines are sorted by (window, ENI index, src, dst, ports, protocol, action): the
 //! same run always writes the same file.
 
+mod write4;
+
 pub use super::frame_head::Flow4;
 use super::pcap::EPOCH_BASE_S;
 use crate::model::EniIdx;
@@ -587,6 +589,16 @@ impl<W: Write> FlowLog<W> {
 
     fn write_windows_before(&mut self, window: u64) -> io::Result<()> {
         self.merge_recent(|k| k.window() < window);
+        if let Some(r) = self.write_closed4(window) {
+            return r;
+        }
+        self.write_closed(window)
+    }
+
+    /// Write the records of windows before `window`, whatever their keys:
+    /// sorted as `RecordKey`s (see [`sorted`]), each line by [`line`]. The
+    /// windows' recent records must be in the tables (`merge_recent`).
+    fn write_closed(&mut self, window: u64) -> io::Result<()> {
         let closed: Vec<(RecordKey, Counters)> = self
             .open4
             .iter()
