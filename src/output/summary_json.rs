@@ -14,276 +14,273 @@
 //! a field added to `FlowSummary` or the others stops the build until this file
 //! writes it too; the tests then hold the text to serde_json's.
 
+mod out;
+
 use super::data_cost::{DataCost, PerSegment};
 use super::summary::{ExpectationResult, FlowSummary, GoodputSeriesSummary, Percentiles, Summary};
+use out::Out;
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter};
 use std::io::{self, Write};
 
-/// Bytes gathered before they go to the file (the writer is buffered too, but
-/// one large write a chunk beats thousands of small ones).
-const CHUNK: usize = 256 * 1024;
-
 /// Write `summary` as pretty JSON with a trailing newline.
-pub fn write<W: Write>(summary: &Summary, out: &mut W) -> io::Result<()> {
-    let mut b = Vec::with_capacity(CHUNK + 16 * 1024);
-    b.extend_from_slice(b"{\n  \"topology\": ");
-    string(&mut b, &summary.topology);
-    b.extend_from_slice(b",\n  \"seed\": ");
-    uint(&mut b, summary.seed);
-    b.extend_from_slice(b",\n  \"interrupted\": ");
-    boolean(&mut b, summary.interrupted);
-    b.extend_from_slice(b",\n  \"capture_truncated\": ");
-    boolean(&mut b, summary.capture_truncated);
-    b.extend_from_slice(b",\n  \"frames_not_captured\": ");
-    uint(&mut b, summary.frames_not_captured);
+pub fn write<W: Write>(summary: &Summary, w: &mut W) -> io::Result<()> {
+    let mut b = Out::new();
+    b.put(b"{\n  \"topology\": ");
+    b.string(&summary.topology);
+    b.put(b",\n  \"seed\": ");
+    b.uint(summary.seed);
+    b.put(b",\n  \"interrupted\": ");
+    b.boolean(summary.interrupted);
+    b.put(b",\n  \"capture_truncated\": ");
+    b.boolean(summary.capture_truncated);
+    b.put(b",\n  \"frames_not_captured\": ");
+    b.uint(summary.frames_not_captured);
     if let Some(p) = &summary.prices {
-        b.extend_from_slice(b",\n  \"prices\": ");
+        b.put(b",\n  \"prices\": ");
         nested(&mut b, p, 2)?;
     }
-    b.extend_from_slice(b",\n  \"flows\": [");
+    b.put(b",\n  \"flows\": [");
+    let zero_cost = ZeroCost::new();
     for (i, f) in summary.flows.iter().enumerate() {
-        b.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        flow(&mut b, f)?;
-        if b.len() >= CHUNK {
-            out.write_all(&b)?;
-            b.clear();
-        }
+        b.put(if i == 0 { b"\n    " } else { b",\n    " });
+        flow(&mut b, f, &zero_cost)?;
+        b.flush_if_full(w)?;
     }
     if !summary.flows.is_empty() {
-        b.extend_from_slice(b"\n  ");
+        b.put(b"\n  ");
     }
-    b.extend_from_slice(b"],\n  \"expectations\": ");
+    b.put(b"],\n  \"expectations\": ");
     nested(&mut b, &summary.expectations, 2)?;
-    b.extend_from_slice(b",\n  \"totals\": ");
+    b.put(b",\n  \"totals\": ");
     nested(&mut b, &summary.totals, 2)?;
-    b.extend_from_slice(b"\n}\n");
-    out.write_all(&b)
+    b.put(b"\n}\n");
+    b.flush(w)
 }
 
 /// One element of `flows` (its `{` at 4 spaces, its keys at 6).
-fn flow(b: &mut Vec<u8>, f: &FlowSummary) -> io::Result<()> {
-    b.extend_from_slice(b"{\n      \"name\": ");
-    string(b, &f.name);
-    b.extend_from_slice(b",\n      \"src\": ");
-    string(b, &f.src);
-    b.extend_from_slice(b",\n      \"dst\": ");
-    string(b, &f.dst);
-    b.extend_from_slice(b",\n      \"protocol\": ");
-    string(b, &f.protocol);
-    b.extend_from_slice(b",\n      \"sent_packets\": ");
-    uint(b, f.sent_packets);
-    b.extend_from_slice(b",\n      \"delivered_packets\": ");
-    uint(b, f.delivered_packets);
-    b.extend_from_slice(b",\n      \"dropped_packets\": ");
-    uint(b, f.dropped_packets);
-    b.extend_from_slice(b",\n      \"dropped_resets\": ");
-    uint(b, f.dropped_resets);
-    b.extend_from_slice(b",\n      \"bytes_delivered\": ");
-    uint(b, f.bytes_delivered);
-    b.extend_from_slice(b",\n      \"drops\": ");
-    map(b, f.drops.iter(), |b, n| uint(b, *n));
-    b.extend_from_slice(b",\n      \"drop_objects\": ");
-    map(b, f.drop_objects.iter(), |b, s| string(b, s));
-    b.extend_from_slice(b",\n      \"latency_ns\": ");
+fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &ZeroCost) -> io::Result<()> {
+    b.put(b"{\n      \"name\": ");
+    b.string(&f.name);
+    b.put(b",\n      \"src\": ");
+    b.string(&f.src);
+    b.put(b",\n      \"dst\": ");
+    b.string(&f.dst);
+    b.put(b",\n      \"protocol\": ");
+    b.string(&f.protocol);
+    b.put(b",\n      \"sent_packets\": ");
+    b.uint(f.sent_packets);
+    b.put(b",\n      \"delivered_packets\": ");
+    b.uint(f.delivered_packets);
+    b.put(b",\n      \"dropped_packets\": ");
+    b.uint(f.dropped_packets);
+    b.put(b",\n      \"dropped_resets\": ");
+    b.uint(f.dropped_resets);
+    b.put(b",\n      \"bytes_delivered\": ");
+    b.uint(f.bytes_delivered);
+    b.put(b",\n      \"drops\": ");
+    map(b, f.drops.iter(), |b, n| b.uint(*n));
+    b.put(b",\n      \"drop_objects\": ");
+    map(b, f.drop_objects.iter(), |b, s| b.string(s));
+    b.put(b",\n      \"latency_ns\": ");
     percentiles(b, f.latency_ns.as_ref());
     if let Some(rtt) = &f.rtt_ns {
-        b.extend_from_slice(b",\n      \"rtt_ns\": ");
+        b.put(b",\n      \"rtt_ns\": ");
         percentiles(b, Some(rtt));
     }
     if let Some(n) = f.responses {
-        b.extend_from_slice(b",\n      \"responses\": ");
-        uint(b, n);
+        b.put(b",\n      \"responses\": ");
+        b.uint(n);
     }
     if let Some(r) = &f.response_ns {
-        b.extend_from_slice(b",\n      \"response_ns\": ");
+        b.put(b",\n      \"response_ns\": ");
         percentiles(b, r.as_ref());
     }
     if let Some(n) = f.completion_ns {
-        b.extend_from_slice(b",\n      \"completion_ns\": ");
-        uint(b, n);
+        b.put(b",\n      \"completion_ns\": ");
+        b.uint(n);
     }
     if let Some(g) = f.goodput_bps {
-        b.extend_from_slice(b",\n      \"goodput_bps\": ");
-        float(b, g);
+        b.put(b",\n      \"goodput_bps\": ");
+        b.float(g);
     }
     if let Some(s) = &f.goodput_series {
-        b.extend_from_slice(b",\n      \"goodput_series\": ");
+        b.put(b",\n      \"goodput_series\": ");
         goodput_series(b, s);
     }
-    b.extend_from_slice(b",\n      \"outcome\": ");
-    string(b, &f.outcome);
-    b.extend_from_slice(b",\n      \"expectation\": ");
+    b.put(b",\n      \"outcome\": ");
+    b.string(&f.outcome);
+    b.put(b",\n      \"expectation\": ");
     match &f.expectation {
         Some(e) => {
-            b.extend_from_slice(b"{\n        \"expected\": ");
-            string(b, &e.expected);
-            b.extend_from_slice(b",\n        \"met\": ");
-            boolean(b, e.met);
-            b.extend_from_slice(b"\n      }");
+            b.put(b"{\n        \"expected\": ");
+            b.string(&e.expected);
+            b.put(b",\n        \"met\": ");
+            b.boolean(e.met);
+            b.put(b"\n      }");
         }
-        None => b.extend_from_slice(b"null"),
+        None => b.put(b"null"),
     }
     if !f.notes.is_empty() {
-        b.extend_from_slice(b",\n      \"notes\": [");
+        b.put(b",\n      \"notes\": [");
         for (i, n) in f.notes.iter().enumerate() {
-            b.extend_from_slice(if i == 0 {
+            b.put(if i == 0 {
                 b"\n        "
             } else {
                 b",\n        "
             });
-            string(b, n);
+            b.string(n);
         }
-        b.extend_from_slice(b"\n      ]");
+        b.put(b"\n      ]");
     }
-    b.extend_from_slice(b",\n      \"in_flight_frames\": ");
-    uint(b, f.in_flight_frames);
-    b.extend_from_slice(b",\n      \"unaccounted_packets\": ");
-    uint(b, f.unaccounted_packets);
-    b.extend_from_slice(b",\n      \"path_mtu\": ");
+    b.put(b",\n      \"in_flight_frames\": ");
+    b.uint(f.in_flight_frames);
+    b.put(b",\n      \"unaccounted_packets\": ");
+    b.uint(f.unaccounted_packets);
+    b.put(b",\n      \"path_mtu\": ");
     match f.path_mtu {
-        Some(m) => uint(b, u64::from(m)),
-        None => b.extend_from_slice(b"null"),
+        Some(m) => b.uint(u64::from(m)),
+        None => b.put(b"null"),
     }
-    b.extend_from_slice(b",\n      \"data_cost\": ");
-    data_cost(b, &f.data_cost);
+    b.put(b",\n      \"data_cost\": ");
+    zero_cost.data_cost(b, &f.data_cost);
     if let Some(t) = &f.timeline {
-        b.extend_from_slice(b",\n      \"timeline\": ");
+        b.put(b",\n      \"timeline\": ");
         nested(b, t, 6)?;
     }
     if let Some(d) = &f.dns {
-        b.extend_from_slice(b",\n      \"dns\": ");
+        b.put(b",\n      \"dns\": ");
         nested(b, d, 6)?;
     }
-    b.extend_from_slice(b"\n    }");
+    b.put(b"\n    }");
     Ok(())
 }
 
 /// A flow-level map (`drops`, `drop_objects`): keys at 8 spaces, `{}` if empty.
 fn map<'a, V: 'a>(
-    b: &mut Vec<u8>,
+    b: &mut Out,
     entries: impl Iterator<Item = (&'a String, &'a V)>,
-    mut value: impl FnMut(&mut Vec<u8>, &V),
+    mut value: impl FnMut(&mut Out, &V),
 ) {
     let mut any = false;
     for (k, v) in entries {
-        b.extend_from_slice(if any { b",\n        " } else { b"{\n        " });
+        b.put(if any { b",\n        " } else { b"{\n        " });
         any = true;
-        string(b, k);
-        b.extend_from_slice(b": ");
+        b.string(k);
+        b.put(b": ");
         value(b, v);
     }
-    b.extend_from_slice(if any { b"\n      }" } else { b"{}" });
+    b.put(if any { b"\n      }" } else { b"{}" });
 }
 
 /// A flow-level percentile object (keys at 8 spaces), or `null`.
-fn percentiles(b: &mut Vec<u8>, p: Option<&Percentiles>) {
+fn percentiles(b: &mut Out, p: Option<&Percentiles>) {
     let Some(p) = p else {
-        b.extend_from_slice(b"null");
+        b.put(b"null");
         return;
     };
-    b.extend_from_slice(b"{\n        \"min\": ");
-    uint(b, p.min);
-    b.extend_from_slice(b",\n        \"p50\": ");
-    uint(b, p.p50);
-    b.extend_from_slice(b",\n        \"p90\": ");
-    uint(b, p.p90);
-    b.extend_from_slice(b",\n        \"p99\": ");
-    uint(b, p.p99);
-    b.extend_from_slice(b",\n        \"max\": ");
-    uint(b, p.max);
-    b.extend_from_slice(b"\n      }");
+    b.put(b"{\n        \"min\": ");
+    b.uint(p.min);
+    b.put(b",\n        \"p50\": ");
+    b.uint(p.p50);
+    b.put(b",\n        \"p90\": ");
+    b.uint(p.p90);
+    b.put(b",\n        \"p99\": ");
+    b.uint(p.p99);
+    b.put(b",\n        \"max\": ");
+    b.uint(p.max);
+    b.put(b"\n      }");
 }
 
 /// `goodput_series`, its `bytes` compact on one line.
-fn goodput_series(b: &mut Vec<u8>, s: &GoodputSeriesSummary) {
-    b.extend_from_slice(b"{\n        \"start_ns\": ");
-    uint(b, s.start_ns);
-    b.extend_from_slice(b",\n        \"bucket_ns\": ");
-    uint(b, s.bucket_ns);
-    b.extend_from_slice(b",\n        \"bytes\": [");
+fn goodput_series(b: &mut Out, s: &GoodputSeriesSummary) {
+    b.put(b"{\n        \"start_ns\": ");
+    b.uint(s.start_ns);
+    b.put(b",\n        \"bucket_ns\": ");
+    b.uint(s.bucket_ns);
+    b.put(b",\n        \"bytes\": [");
     for (i, n) in s.bytes.iter().enumerate() {
         if i > 0 {
-            b.push(b',');
+            b.put(b",");
         }
-        uint(b, *n);
+        b.uint(*n);
     }
-    b.extend_from_slice(b"]\n      }");
+    b.put(b"]\n      }");
 }
 
-fn data_cost(b: &mut Vec<u8>, d: &DataCost) {
-    b.extend_from_slice(b"{\n        \"bytes\": ");
-    per_segment(b, &d.bytes, |b, n| uint(b, *n));
-    b.extend_from_slice(b",\n        \"usd\": ");
-    per_segment(b, &d.usd, |b, x| float(b, *x));
-    b.extend_from_slice(b",\n        \"total_usd\": ");
-    float(b, d.total_usd);
-    b.extend_from_slice(b"\n      }");
+/// `data_cost`'s text for a flow that crossed no billable segment (most flows,
+/// 650 bytes of zeros at 6 to 10 spaces), made once by [`data_cost`] itself
+/// and copied whole.
+struct ZeroCost(Vec<u8>);
+
+impl ZeroCost {
+    fn new() -> Self {
+        let mut b = Out::new();
+        data_cost(&mut b, &DataCost::default());
+        ZeroCost(b.bytes().to_vec())
+    }
+
+    /// `d` as [`data_cost`] writes it: the text made once when every figure
+    /// is zero (`+0.0`: `-0.0` is written with its sign).
+    fn data_cost(&self, b: &mut Out, d: &DataCost) {
+        let bytes = &d.bytes;
+        let usd = &d.usd;
+        let zero = (bytes.cross_az
+            | bytes.tgw_processing
+            | bytes.inter_region
+            | bytes.nat_processing
+            | bytes.internet_egress)
+            == 0
+            && (usd.cross_az.to_bits()
+                | usd.tgw_processing.to_bits()
+                | usd.inter_region.to_bits()
+                | usd.nat_processing.to_bits()
+                | usd.internet_egress.to_bits()
+                | d.total_usd.to_bits())
+                == 0;
+        if zero {
+            b.put(&self.0);
+        } else {
+            data_cost(b, d);
+        }
+    }
+}
+
+fn data_cost(b: &mut Out, d: &DataCost) {
+    b.put(b"{\n        \"bytes\": ");
+    per_segment(b, &d.bytes, |b, n| b.uint(*n));
+    b.put(b",\n        \"usd\": ");
+    per_segment(b, &d.usd, |b, x| b.float(*x));
+    b.put(b",\n        \"total_usd\": ");
+    b.float(d.total_usd);
+    b.put(b"\n      }");
 }
 
 /// `data_cost.bytes` / `data_cost.usd` (keys at 10 spaces).
-fn per_segment<T>(b: &mut Vec<u8>, p: &PerSegment<T>, value: impl Fn(&mut Vec<u8>, &T)) {
-    b.extend_from_slice(b"{\n          \"cross_az\": ");
+fn per_segment<T>(b: &mut Out, p: &PerSegment<T>, value: impl Fn(&mut Out, &T)) {
+    b.put(b"{\n          \"cross_az\": ");
     value(b, &p.cross_az);
-    b.extend_from_slice(b",\n          \"tgw_processing\": ");
+    b.put(b",\n          \"tgw_processing\": ");
     value(b, &p.tgw_processing);
-    b.extend_from_slice(b",\n          \"inter_region\": ");
+    b.put(b",\n          \"inter_region\": ");
     value(b, &p.inter_region);
-    b.extend_from_slice(b",\n          \"nat_processing\": ");
+    b.put(b",\n          \"nat_processing\": ");
     value(b, &p.nat_processing);
-    b.extend_from_slice(b",\n          \"internet_egress\": ");
+    b.put(b",\n          \"internet_egress\": ");
     value(b, &p.internet_egress);
-    b.extend_from_slice(b"\n        }");
+    b.put(b"\n        }");
 }
 
 /// `value` pretty-printed by `serde_json`, its lines after the first indented
 /// by `indent` spaces (where it sits in the file).
-fn nested<T: Serialize + ?Sized>(b: &mut Vec<u8>, value: &T, indent: usize) -> io::Result<()> {
+fn nested<T: Serialize + ?Sized>(b: &mut Out, value: &T, indent: usize) -> io::Result<()> {
     let text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     for line in text.split_inclusive(|&c| c == b'\n') {
-        b.extend_from_slice(line);
+        b.put(line);
         if line.ends_with(b"\n") {
-            b.resize(b.len() + indent, b' ');
+            b.spaces(indent);
         }
     }
     Ok(())
-}
-
-/// A JSON string as `serde_json` writes it: quotes, backslashes and control
-/// characters escaped; everything else (all other UTF-8) as it is.
-fn string(b: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
-        // Rare: names are checked; leave the escapes to serde_json itself.
-        // Writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *b, s);
-    } else {
-        b.reserve(s.len() + 2);
-        b.push(b'"');
-        b.extend_from_slice(s.as_bytes());
-        b.push(b'"');
-    }
-}
-
-fn uint(b: &mut Vec<u8>, n: u64) {
-    // What serde_json's formatter writes (it uses itoa too).
-    b.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-/// As `serde_json` writes an `f64`: shortest round-trip text, `null` if not
-/// finite.
-fn float(b: &mut Vec<u8>, x: f64) {
-    if x == 0.0 && x.is_sign_positive() {
-        // Most data costs: what the formatter writes for +0.0, without it.
-        b.extend_from_slice(b"0.0");
-    } else if x.is_finite() {
-        let _ = CompactFormatter.write_f64(b, x);
-    } else {
-        b.extend_from_slice(b"null");
-    }
-}
-
-fn boolean(b: &mut Vec<u8>, v: bool) {
-    b.extend_from_slice(if v { b"true" } else { b"false" });
 }
 
 /// Takes apart each struct this file writes by hand, naming every field and
@@ -330,6 +327,47 @@ mod tests {
         let mut v = Vec::new();
         write(s, &mut v).unwrap();
         v
+    }
+
+    /// The text made once for a zero data cost is what the general path
+    /// writes, and any figure not `+0.0` (a `-0.0` too) goes the general way.
+    #[test]
+    fn zero_cost_is_the_general_text() {
+        let zero = ZeroCost::new();
+        let mut cases = vec![DataCost::default()];
+        for i in 0..6 {
+            let mut d = DataCost::default();
+            *[
+                &mut d.usd.cross_az,
+                &mut d.usd.tgw_processing,
+                &mut d.usd.inter_region,
+                &mut d.usd.nat_processing,
+                &mut d.usd.internet_egress,
+                &mut d.total_usd,
+            ][i] = -0.0;
+            cases.push(d);
+        }
+        for i in 0..5 {
+            let mut d = DataCost::default();
+            *[
+                &mut d.bytes.cross_az,
+                &mut d.bytes.tgw_processing,
+                &mut d.bytes.inter_region,
+                &mut d.bytes.nat_processing,
+                &mut d.bytes.internet_egress,
+            ][i] = 1 << (10 * i);
+            cases.push(d);
+        }
+        for d in cases {
+            let (mut fast, mut general) = (Out::new(), Out::new());
+            zero.data_cost(&mut fast, &d);
+            data_cost(&mut general, &d);
+            assert_eq!(fast.bytes(), general.bytes(), "{d:?}");
+            let via_serde = serde_json::to_string_pretty(&d)
+                .unwrap()
+                .replace('\n', "\n      ");
+            assert_eq!(String::from_utf8_lossy(fast.bytes()), via_serde);
+        }
     }
 
     #[test]

@@ -1,0 +1,357 @@
+//! [`Out`]: the buffer `summary.json` is written into, with the JSON scalars
+//! `serde_json` writes (integers, strings, floats) written straight into it.
+//!
+//! At 100,000 flows the writer made about 60 `Vec` pushes and 30 integers a
+//! flow: each push reloaded the vector and checked its capacity (and grew it
+//! by doubling up to the flush size), each integer went through `itoa`'s own
+//! buffer and a `memcpy` call, and each string was scanned byte by byte for
+//! escapes. Here the buffer is allocated once at its full size and written at
+//! a position (a constant key is a few moves), integers are written in place
+//! and strings are scanned eight bytes at a time (issue #18). Each fast path
+//! sits beside its definition and the tests compare the two.
+
+use serde_json::ser::{CompactFormatter, Formatter};
+use std::io::{self, Write};
+
+/// Bytes gathered before they go to the writer (it is buffered too, but one
+/// large write a chunk beats thousands of small ones).
+pub const CHUNK: usize = 256 * 1024;
+/// Room past [`CHUNK`] so that a flow begun below it ends in the buffer
+/// (a typical flow is 1.3 KB; a larger one grows the buffer once).
+const SLACK: usize = 64 * 1024;
+
+/// An output buffer written at `at`; `buf` is all initialized (zeros), so
+/// writes are plain slice copies.
+pub struct Out {
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl Out {
+    pub fn new() -> Self {
+        Out {
+            buf: vec![0; CHUNK + SLACK],
+            at: 0,
+        }
+    }
+
+    /// The bytes written so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.at]
+    }
+
+    /// Write what is gathered to `w` once there is a chunk of it.
+    pub fn flush_if_full<W: Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.at >= CHUNK {
+            self.flush(w)?;
+        }
+        Ok(())
+    }
+
+    /// Write everything gathered to `w`.
+    pub fn flush<W: Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(&self.buf[..self.at])?;
+        self.at = 0;
+        Ok(())
+    }
+
+    /// `n` bytes at the write position, the buffer grown if they do not fit.
+    #[inline(always)]
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.at + n;
+        if end > self.buf.len() {
+            self.grow(end);
+        }
+        &mut self.buf[self.at..end]
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, end: usize) {
+        self.buf.resize(end.max(self.buf.len() * 2), 0);
+    }
+
+    /// Append `s` (with a constant `s`, a few moves once inlined).
+    #[inline(always)]
+    pub fn put(&mut self, s: &[u8]) {
+        self.room(s.len()).copy_from_slice(s);
+        self.at += s.len();
+    }
+
+    /// Append `n` spaces.
+    pub fn spaces(&mut self, n: usize) {
+        self.room(n).fill(b' ');
+        self.at += n;
+    }
+
+    pub fn boolean(&mut self, v: bool) {
+        self.put(if v { b"true" } else { b"false" });
+    }
+
+    /// `n` in decimal, as `serde_json` (itoa) writes it, its digits written in
+    /// place from the last: [`itoa`] writes them to its own buffer, which
+    /// then needed a copy (see `uint_reference` in the tests).
+    #[inline]
+    pub fn uint(&mut self, n: u64) {
+        if n < 10 {
+            self.put(&[b'0' + n as u8]);
+            return;
+        }
+        let len = decimal_len(n);
+        let d = self.room(len);
+        let mut n = n;
+        let mut end = len;
+        while n >= 100 {
+            let pair = (n % 100) as usize * 2;
+            n /= 100;
+            d[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
+            end -= 2;
+        }
+        if n >= 10 {
+            let pair = n as usize * 2;
+            d[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
+            d[end - 1] = b'0' + n as u8;
+        }
+        self.at += len;
+    }
+
+    /// A JSON string as `serde_json` writes it: quotes, backslashes and
+    /// control characters escaped; everything else (all other UTF-8) as it is.
+    #[inline]
+    pub fn string(&mut self, s: &str) {
+        if needs_escape(s.as_bytes()) {
+            self.string_escaped(s);
+            return;
+        }
+        let n = s.len();
+        let d = self.room(n + 2);
+        d[0] = b'"';
+        d[1..=n].copy_from_slice(s.as_bytes());
+        d[n + 1] = b'"';
+        self.at += n + 2;
+    }
+
+    /// Rare (names are checked): the escapes left to `serde_json` itself.
+    #[cold]
+    #[inline(never)]
+    fn string_escaped(&mut self, s: &str) {
+        let mut v = Vec::with_capacity(s.len() + 8);
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut v, s);
+        self.put(&v);
+    }
+
+    /// As `serde_json` writes an `f64`: shortest round-trip text, `null` if
+    /// not finite.
+    pub fn float(&mut self, x: f64) {
+        if x.to_bits() == 0 {
+            // +0.0, most data costs: what the formatter writes for it.
+            self.put(b"0.0");
+        } else if x.is_finite() {
+            let mut text = [0u8; 32];
+            let mut w = &mut text[..];
+            // 32 bytes hold any f64 the formatter writes (at most 24).
+            let _ = CompactFormatter.write_f64(&mut w, x);
+            let n = 32 - w.len();
+            self.put(&text[..n]);
+        } else {
+            self.put(b"null");
+        }
+    }
+}
+
+/// "00", "01", … "99": two digits at a time, as itoa does.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Digits in `n` (`n >= 1`; 1 for 0 as well).
+#[inline]
+fn decimal_len(n: u64) -> usize {
+    let mut len = 1;
+    let mut bound = 10u64;
+    while len < 20 && n >= bound {
+        len += 1;
+        bound = bound.wrapping_mul(10);
+    }
+    len
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `x` is below 0x20, `"` or `\`: the usual "has a byte
+/// less than n" and "has a zero byte" word tests (exact as a yes/no; bytes
+/// with the top bit set, UTF-8 beyond ASCII, never count).
+#[inline(always)]
+fn word_needs_escape(x: u64) -> bool {
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let q = x ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let b = x ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (control | quote | backslash) & HIGHS != 0
+}
+
+/// Whether `s` has a byte JSON escapes, eight bytes at a time (the last few
+/// padded with a harmless letter); `needs_escape_reference` in the tests is
+/// the definition.
+#[inline]
+fn needs_escape(s: &[u8]) -> bool {
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        if word_needs_escape(u64::from_le_bytes(b)) {
+            return true;
+        }
+    }
+    let rest = words.remainder();
+    let mut b = [b'a'; 8];
+    b[..rest.len()].copy_from_slice(rest);
+    word_needs_escape(u64::from_le_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs_escape_reference(s: &[u8]) -> bool {
+        s.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+    }
+
+    fn uint_reference(n: u64) -> Vec<u8> {
+        itoa::Buffer::new().format(n).as_bytes().to_vec()
+    }
+
+    fn written(f: impl FnOnce(&mut Out)) -> Vec<u8> {
+        let mut o = Out::new();
+        f(&mut o);
+        o.bytes().to_vec()
+    }
+
+    /// Every byte value at every position of strings of length 0 to 20, and
+    /// a few UTF-8 ones: the word test says what the byte loop says.
+    #[test]
+    fn escape_test_matches_the_byte_loop() {
+        for len in 0..=20usize {
+            for at in 0..len.max(1) {
+                for c in 0..=255u8 {
+                    let mut s = vec![b'x'; len];
+                    if len > 0 {
+                        s[at] = c;
+                    }
+                    assert_eq!(
+                        needs_escape(&s),
+                        needs_escape_reference(&s),
+                        "{s:?} (byte {c:#x} at {at})"
+                    );
+                }
+            }
+        }
+        for s in [
+            "héllo wörld, ünïcode",
+            "日本語のフロー名",
+            "a\u{7f}b",
+            "\u{80}\u{ff}",
+        ] {
+            assert_eq!(
+                needs_escape(s.as_bytes()),
+                needs_escape_reference(s.as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn strings_are_serde_jsons() {
+        for s in [
+            "",
+            "flow-1",
+            "i-spoke-1-1",
+            "tab\there",
+            "\"q\"",
+            "back\\",
+            "é\u{1}",
+            "12345678",
+        ] {
+            assert_eq!(
+                written(|o| o.string(s)),
+                serde_json::to_vec(s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn integers_are_itoas() {
+        let mut values: Vec<u64> = (0..=10_100).collect();
+        let mut p = 1u64;
+        for _ in 0..20 {
+            values.extend([p - 1, p, p + 1, p.wrapping_mul(7) / 3]);
+            p = p.saturating_mul(10);
+        }
+        values.extend([
+            u64::MAX,
+            u64::MAX - 1,
+            10_000_000_000_000_000_000,
+            9_999_999_999_999_999_999,
+        ]);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> (x % 64));
+        }
+        for n in values {
+            assert_eq!(written(|o| o.uint(n)), uint_reference(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn floats_are_serde_jsons() {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1234.5678e9,
+            5e-324,
+            f64::MAX,
+            -2.5,
+            1e21,
+            1e-7,
+        ] {
+            assert_eq!(
+                written(|o| o.float(x)),
+                serde_json::to_vec(&x).unwrap(),
+                "{x}"
+            );
+        }
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(written(|o| o.float(x)), b"null");
+        }
+    }
+
+    /// Past the buffer's end it grows; a flush empties it.
+    #[test]
+    fn grows_and_flushes() {
+        let mut o = Out::new();
+        let big = vec![b'z'; CHUNK + SLACK + 10];
+        o.put(b"[");
+        o.put(&big);
+        o.uint(12345);
+        assert_eq!(o.bytes().len(), big.len() + 6);
+        let mut sink = Vec::new();
+        o.flush_if_full(&mut sink).unwrap();
+        assert_eq!(sink.len(), big.len() + 6);
+        assert!(o.bytes().is_empty());
+        o.spaces(3);
+        o.boolean(false);
+        assert_eq!(o.bytes(), b"   false");
+    }
+}
