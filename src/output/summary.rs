@@ -9,6 +9,7 @@ use super::histogram::LatencyHistogram;
 use super::report::{FlowReport, RunTotals};
 use crate::model::{DropReason, Expectation, Flow};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The whole file.
@@ -37,7 +38,8 @@ pub struct FlowSummary {
     pub name: String,
     pub src: String,
     pub dst: String,
-    pub protocol: String,
+    /// `&'static`, as in the report: one allocation less a flow (issue #18).
+    pub protocol: &'static str,
     pub sent_packets: u64,
     pub delivered_packets: u64,
     pub dropped_packets: u64,
@@ -66,7 +68,9 @@ pub struct FlowSummary {
     /// TCP and UDP: bytes delivered per interval of virtual time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goodput_series: Option<GoodputSeriesSummary>,
-    pub outcome: String,
+    /// `&'static`, as the report's outcome spells it: one allocation less a
+    /// flow (issue #18).
+    pub outcome: &'static str,
     /// `null` when the flow has no `expect`.
     pub expectation: Option<ExpectationResult>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -131,8 +135,31 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// `None` for an empty histogram.
+    /// `None` for an empty histogram. A histogram of one slot (a one-datagram
+    /// flow; 100,000 of them in issue #18's run) skips the quantile walk:
+    /// every quantile above 0 is that slot's highest equivalent value, which
+    /// is `max` ([`Percentiles::of_any`] is the definition; the tests hold
+    /// the two equal).
     pub fn of(h: &LatencyHistogram) -> Option<Percentiles> {
+        if h.is_empty() {
+            return None;
+        }
+        let mut slots = h.slots();
+        if slots.next().is_some() && slots.next().is_none() {
+            let max = h.max();
+            return Some(Percentiles {
+                min: h.min(),
+                p50: max,
+                p90: max,
+                p99: max,
+                max,
+            });
+        }
+        Self::of_any(h)
+    }
+
+    /// The percentiles of any histogram, by its quantile walk.
+    fn of_any(h: &LatencyHistogram) -> Option<Percentiles> {
         if h.is_empty() {
             return None;
         }
@@ -149,8 +176,9 @@ impl Percentiles {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectationResult {
-    /// As written in the topology: `delivered` or `dropped:REASON`.
-    pub expected: String,
+    /// As written in the topology: `delivered` or `dropped:REASON` (the
+    /// common texts borrowed, not allocated for each flow: [`expected_text`]).
+    pub expected: Cow<'static, str>,
     pub met: bool,
 }
 
@@ -187,6 +215,18 @@ impl From<RunTotals> for Totals {
 /// How an expectation is spelled in the topology file.
 pub fn expectation_text(e: Expectation) -> String {
     e.text()
+}
+
+/// `text` as [`ExpectationResult::expected`]: the texts most flows share
+/// borrowed, others copied (100,000 flows expecting `delivered` made 100,000
+/// copies of it; issue #18).
+pub fn expected_text(text: &str) -> Cow<'static, str> {
+    match text {
+        "delivered" => Cow::Borrowed("delivered"),
+        "dropped" => Cow::Borrowed("dropped"),
+        "nxdomain" => Cow::Borrowed("nxdomain"),
+        _ => Cow::Owned(text.to_string()),
+    }
 }
 
 /// Whether a flow did what its `expect` said.
@@ -233,14 +273,14 @@ impl Summary {
             .map(|r| {
                 let expectation = match &r.expectation {
                     Some((expected, met)) => Some(ExpectationResult {
-                        expected: expected.clone(),
+                        expected: expected_text(expected),
                         met: *met,
                     }),
                     None => by_name
                         .get(r.name.as_str())
                         .and_then(|f| f.expect)
                         .map(|e| ExpectationResult {
-                            expected: expectation_text(e),
+                            expected: Cow::Owned(expectation_text(e)),
                             met: expectation_met(e, r),
                         }),
                 };
@@ -248,7 +288,7 @@ impl Summary {
                     name: r.name.clone(),
                     src: r.src.clone(),
                     dst: r.dst.clone(),
-                    protocol: r.protocol.to_string(),
+                    protocol: r.protocol,
                     sent_packets: r.sent_packets,
                     delivered_packets: r.delivered_packets,
                     dropped_packets: r.dropped_packets,
@@ -263,7 +303,7 @@ impl Summary {
                     completion_ns: r.completion_ns,
                     goodput_bps: r.goodput_bps.filter(|g| g.is_finite()),
                     goodput_series: r.goodput_series.as_ref().map(GoodputSeriesSummary::of),
-                    outcome: r.outcome.as_str().to_string(),
+                    outcome: r.outcome.as_str(),
                     expectation,
                     notes: r.notes.clone(),
                     in_flight_frames: r.in_flight_frames,
@@ -382,6 +422,46 @@ pub(crate) mod tests {
             request_response: None,
             dns: None,
         }
+    }
+
+    /// The one-slot shortcut gives what the quantile walk gives, for one
+    /// value or many in one slot at every magnitude; histograms of two slots
+    /// take the walk.
+    #[test]
+    fn one_slot_percentiles_match_the_walk() {
+        let mut values = vec![0u64, 1, 2, 999, 1000, 1023, 1024, 2047, 2048, 2049];
+        let mut v = 3u64;
+        while v < super::super::histogram::HISTOGRAM_MAX_NS {
+            values.extend([v, v + 1, v * 2 - 1]);
+            v = v * 3 + 1;
+        }
+        for &v in &values {
+            for repeats in [1, 2, 7] {
+                let mut h = LatencyHistogram::new();
+                for _ in 0..repeats {
+                    h.record(v);
+                }
+                assert_eq!(
+                    Percentiles::of(&h),
+                    Percentiles::of_any(&h),
+                    "{v} x{repeats}"
+                );
+                // A neighbour in the same slot or the next.
+                h.record(v + v / 1000 + 1);
+                assert_eq!(Percentiles::of(&h), Percentiles::of_any(&h), "{v} and next");
+                h.record(v * 5 + 3);
+                assert_eq!(Percentiles::of(&h), Percentiles::of_any(&h), "{v} and far");
+            }
+        }
+        assert_eq!(Percentiles::of(&LatencyHistogram::new()), None);
+    }
+
+    #[test]
+    fn common_expected_texts_are_borrowed() {
+        for t in ["delivered", "dropped", "nxdomain"] {
+            assert!(matches!(expected_text(t), Cow::Borrowed(b) if b == t));
+        }
+        assert_eq!(expected_text("dropped:NO_ROUTE"), "dropped:NO_ROUTE");
     }
 
     #[test]

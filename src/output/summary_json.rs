@@ -40,10 +40,10 @@ pub fn write<W: Write>(summary: &Summary, w: &mut W) -> io::Result<()> {
         nested(&mut b, p, 2)?;
     }
     b.put(b",\n  \"flows\": [");
-    let zero_cost = ZeroCost::new();
+    let mut zero_cost = ZeroCost::new();
     for (i, f) in summary.flows.iter().enumerate() {
         b.put(if i == 0 { b"\n    " } else { b",\n    " });
-        flow(&mut b, f, &zero_cost)?;
+        flow(&mut b, f, &mut zero_cost)?;
         b.flush_if_full(w)?;
     }
     if !summary.flows.is_empty() {
@@ -58,7 +58,7 @@ pub fn write<W: Write>(summary: &Summary, w: &mut W) -> io::Result<()> {
 }
 
 /// One element of `flows` (its `{` at 4 spaces, its keys at 6).
-fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &ZeroCost) -> io::Result<()> {
+fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()> {
     b.put(b"{\n      \"name\": ");
     b.string(&f.name);
     b.put(b",\n      \"src\": ");
@@ -198,49 +198,83 @@ fn goodput_series(b: &mut Out, s: &GoodputSeriesSummary) {
     b.put(b",\n        \"bucket_ns\": ");
     b.uint(s.bucket_ns);
     b.put(b",\n        \"bytes\": [");
-    for (i, n) in s.bytes.iter().enumerate() {
-        if i > 0 {
-            b.put(b",");
-        }
-        b.uint(*n);
-    }
+    compact_list(b, &s.bytes);
     b.put(b"]\n      }");
 }
 
-/// `data_cost`'s text for a flow that crossed no billable segment (most flows,
-/// 650 bytes of zeros at 6 to 10 spaces), made once by [`data_cost`] itself
-/// and copied whole.
-struct ZeroCost(Vec<u8>);
+/// `n,n,…` on one line; runs of zeros (a goodput series' empty buckets
+/// before its first delivery: ten of eleven values for a one-datagram flow)
+/// copied whole. `compact_list_reference` in the tests is the definition.
+fn compact_list(b: &mut Out, values: &[u64]) {
+    let mut i = 0;
+    while i < values.len() {
+        if i > 0 {
+            b.put(b",");
+        }
+        if values[i] == 0 {
+            let run = values[i..].iter().take_while(|&&n| n == 0).count();
+            b.zeros(run);
+            i += run;
+        } else {
+            b.uint(values[i]);
+            i += 1;
+        }
+    }
+}
+
+/// `data_cost`'s text, made by [`data_cost`] itself and copied whole when a
+/// flow's cost is the same to the bit: the zero cost of a flow that crossed
+/// no billable segment (650 bytes of zeros), and the last other cost written
+/// (flows of one size over one path cost the same; half of issue #18's
+/// 100,000 flows cross an AZ, each with eleven figures and six floats to
+/// format).
+struct ZeroCost {
+    zero: Vec<u8>,
+    last: ([u64; 11], Vec<u8>),
+}
+
+/// Every figure of `d` as bits (`-0.0` is not `+0.0`: it is written with its
+/// sign).
+fn cost_bits(d: &DataCost) -> [u64; 11] {
+    let (n, x) = (&d.bytes, &d.usd);
+    [
+        n.cross_az,
+        n.tgw_processing,
+        n.inter_region,
+        n.nat_processing,
+        n.internet_egress,
+        x.cross_az.to_bits(),
+        x.tgw_processing.to_bits(),
+        x.inter_region.to_bits(),
+        x.nat_processing.to_bits(),
+        x.internet_egress.to_bits(),
+        d.total_usd.to_bits(),
+    ]
+}
 
 impl ZeroCost {
     fn new() -> Self {
         let mut b = Out::new();
         data_cost(&mut b, &DataCost::default());
-        ZeroCost(b.bytes().to_vec())
+        ZeroCost {
+            zero: b.bytes().to_vec(),
+            last: (cost_bits(&DataCost::default()), b.bytes().to_vec()),
+        }
     }
 
-    /// `d` as [`data_cost`] writes it: the text made once when every figure
-    /// is zero (`+0.0`: `-0.0` is written with its sign).
-    fn data_cost(&self, b: &mut Out, d: &DataCost) {
-        let bytes = &d.bytes;
-        let usd = &d.usd;
-        let zero = (bytes.cross_az
-            | bytes.tgw_processing
-            | bytes.inter_region
-            | bytes.nat_processing
-            | bytes.internet_egress)
-            == 0
-            && (usd.cross_az.to_bits()
-                | usd.tgw_processing.to_bits()
-                | usd.inter_region.to_bits()
-                | usd.nat_processing.to_bits()
-                | usd.internet_egress.to_bits()
-                | d.total_usd.to_bits())
-                == 0;
-        if zero {
-            b.put(&self.0);
+    /// `d` as [`data_cost`] writes it.
+    fn data_cost(&mut self, b: &mut Out, d: &DataCost) {
+        let bits = cost_bits(d);
+        if bits == [0; 11] {
+            b.put(&self.zero);
+        } else if bits == self.last.0 {
+            b.put(&self.last.1);
         } else {
+            let start = b.bytes().len();
             data_cost(b, d);
+            self.last.0 = bits;
+            self.last.1.clear();
+            self.last.1.extend_from_slice(&b.bytes()[start..]);
         }
     }
 }
@@ -333,7 +367,7 @@ mod tests {
     /// writes, and any figure not `+0.0` (a `-0.0` too) goes the general way.
     #[test]
     fn zero_cost_is_the_general_text() {
-        let zero = ZeroCost::new();
+        let mut zero = ZeroCost::new();
         let mut cases = vec![DataCost::default()];
         for i in 0..6 {
             let mut d = DataCost::default();
@@ -358,7 +392,11 @@ mod tests {
             ][i] = 1 << (10 * i);
             cases.push(d);
         }
-        for d in cases {
+        let twice: Vec<DataCost> = cases
+            .iter()
+            .flat_map(|d| [*d, *d, DataCost::default(), *d])
+            .collect();
+        for d in twice {
             let (mut fast, mut general) = (Out::new(), Out::new());
             zero.data_cost(&mut fast, &d);
             data_cost(&mut general, &d);
@@ -367,6 +405,32 @@ mod tests {
                 .unwrap()
                 .replace('\n', "\n      ");
             assert_eq!(String::from_utf8_lossy(fast.bytes()), via_serde);
+        }
+    }
+
+    fn compact_list_reference(values: &[u64]) -> String {
+        values
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn compact_lists_with_zero_runs() {
+        let mut lists: Vec<Vec<u64>> = vec![vec![], vec![0], vec![7], vec![0, 0, 0, 200]];
+        for run in [1, 2, 10, 63, 64, 65, 130] {
+            lists.push([vec![0; run], vec![5]].concat());
+            lists.push([vec![12], vec![0; run]].concat());
+            lists.push([vec![0; run], vec![1, 0, 0, 3], vec![0; run]].concat());
+        }
+        for l in lists {
+            let mut b = Out::new();
+            compact_list(&mut b, &l);
+            assert_eq!(
+                String::from_utf8_lossy(b.bytes()),
+                compact_list_reference(&l)
+            );
         }
     }
 

@@ -90,14 +90,21 @@ impl Out {
 
     /// `n` in decimal, as `serde_json` (itoa) writes it, its digits written in
     /// place from the last: [`itoa`] writes them to its own buffer, which
-    /// then needed a copy (see `uint_reference` in the tests).
-    #[inline]
+    /// then needed a copy (see `uint_reference` in the tests). One digit
+    /// (most counts) is written where it is called.
+    #[inline(always)]
     pub fn uint(&mut self, n: u64) {
         if n < 10 {
             self.put(&[b'0' + n as u8]);
-            return;
+        } else {
+            self.uint_wide(n);
         }
-        let len = decimal_len(n);
+    }
+
+    /// [`Out::uint`] for `n >= 10`.
+    #[inline(never)]
+    fn uint_wide(&mut self, n: u64) {
+        let len = n.ilog10() as usize + 1;
         let d = self.room(len);
         let mut n = n;
         let mut end = len;
@@ -118,18 +125,54 @@ impl Out {
 
     /// A JSON string as `serde_json` writes it: quotes, backslashes and
     /// control characters escaped; everything else (all other UTF-8) as it is.
-    #[inline]
+    /// Checked and copied in the same pass, eight bytes at a time (the last
+    /// word overlapping the one before; a string under eight bytes byte by
+    /// byte), with no `memcpy` call for these short names.
     pub fn string(&mut self, s: &str) {
-        if needs_escape(s.as_bytes()) {
-            self.string_escaped(s);
-            return;
-        }
-        let n = s.len();
+        let src = s.as_bytes();
+        let n = src.len();
         let d = self.room(n + 2);
         d[0] = b'"';
-        d[1..=n].copy_from_slice(s.as_bytes());
+        if n >= 8 {
+            let mut i = 0;
+            loop {
+                let at = i.min(n - 8);
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&src[at..at + 8]);
+                if word_needs_escape(u64::from_le_bytes(w)) {
+                    return self.string_escaped(s);
+                }
+                d[1 + at..9 + at].copy_from_slice(&w);
+                if at + 8 == n {
+                    break;
+                }
+                i += 8;
+            }
+        } else {
+            for (to, &c) in d[1..=n].iter_mut().zip(src) {
+                if c < 0x20 || c == b'"' || c == b'\\' {
+                    return self.string_escaped(s);
+                }
+                *to = c;
+            }
+        }
         d[n + 1] = b'"';
         self.at += n + 2;
+    }
+
+    /// `"0,0,…,0"`: `run` zeros of a compact list, as [`Out::uint`] and
+    /// commas would write them, copied at most 64 at a time (a goodput
+    /// series' leading empty buckets).
+    pub fn zeros(&mut self, run: usize) {
+        let mut left = run;
+        while left > 0 {
+            let k = left.min(ZEROS.len() / 2);
+            self.put(&ZEROS[..2 * k - 1]);
+            left -= k;
+            if left > 0 {
+                self.put(b",");
+            }
+        }
     }
 
     /// Rare (names are checked): the escapes left to `serde_json` itself.
@@ -169,17 +212,10 @@ const PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Digits in `n` (`n >= 1`; 1 for 0 as well).
-#[inline]
-fn decimal_len(n: u64) -> usize {
-    let mut len = 1;
-    let mut bound = 10u64;
-    while len < 20 && n >= bound {
-        len += 1;
-        bound = bound.wrapping_mul(10);
-    }
-    len
-}
+/// Sixty-four zeros of a compact list with their commas.
+const ZEROS: &[u8; 128] = b"\
+0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\
+0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,";
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -198,9 +234,9 @@ fn word_needs_escape(x: u64) -> bool {
 }
 
 /// Whether `s` has a byte JSON escapes, eight bytes at a time (the last few
-/// padded with a harmless letter); `needs_escape_reference` in the tests is
-/// the definition.
-#[inline]
+/// padded with a harmless letter): the word test [`Out::string`] makes as it
+/// copies, checked here against `needs_escape_reference`, the definition.
+#[cfg(test)]
 fn needs_escape(s: &[u8]) -> bool {
     let mut words = s.chunks_exact(8);
     for w in &mut words {
@@ -266,6 +302,8 @@ mod tests {
         }
     }
 
+    /// Strings of 0 to 40 bytes with each byte needing an escape (or
+    /// not) at each position: what serde_json writes.
     #[test]
     fn strings_are_serde_jsons() {
         for s in [
@@ -283,6 +321,33 @@ mod tests {
                 serde_json::to_vec(s).unwrap(),
                 "{s:?}"
             );
+        }
+        for len in 0..=40usize {
+            for at in 0..len.max(1) {
+                for c in ["x", "\"", "\\", "\u{1f}", "\u{0}", "\n", "\u{7f}", "é", " "] {
+                    let mut s: String = "abcdefghijklmnopqrstuvwxyz0123456789-_.:"[..len].into();
+                    if len > 0 {
+                        s.replace_range(at..at + 1, c);
+                    }
+                    let mut o = Out::new();
+                    o.put(b"[");
+                    o.string(&s);
+                    o.put(b"]");
+                    let want = [b"[".as_slice(), &serde_json::to_vec(&s).unwrap(), b"]"].concat();
+                    assert_eq!(o.bytes(), want, "{s:?}");
+                }
+            }
+        }
+    }
+
+    /// Runs of zeros as the list a loop of `uint` and commas writes.
+    #[test]
+    fn zero_runs_are_the_list() {
+        for run in 1..=200 {
+            let mut o = Out::new();
+            o.zeros(run);
+            let want = vec!["0"; run].join(",");
+            assert_eq!(String::from_utf8_lossy(o.bytes()), want, "{run}");
         }
     }
 
