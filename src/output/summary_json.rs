@@ -181,13 +181,23 @@ fn percentiles(b: &mut Out, p: Option<&Percentiles>) {
     b.put(b"{\n        \"min\": ");
     b.uint(p.min);
     b.put(b",\n        \"p50\": ");
+    let start = b.position();
     b.uint(p.p50);
+    let p50 = start..b.position();
+    // The same value again (all four, one datagram): its text copied.
+    let same_or_new = |b: &mut Out, n: u64| {
+        if n == p.p50 {
+            b.again(p50.clone());
+        } else {
+            b.uint(n);
+        }
+    };
     b.put(b",\n        \"p90\": ");
-    b.uint(p.p90);
+    same_or_new(b, p.p90);
     b.put(b",\n        \"p99\": ");
-    b.uint(p.p99);
+    same_or_new(b, p.p99);
     b.put(b",\n        \"max\": ");
-    b.uint(p.max);
+    same_or_new(b, p.max);
     b.put(b"\n      }");
 }
 

@@ -104,7 +104,7 @@ impl Out {
     /// [`Out::uint`] for `n >= 10`.
     #[inline(never)]
     fn uint_wide(&mut self, n: u64) {
-        let len = n.ilog10() as usize + 1;
+        let len = decimal_len(n);
         let d = self.room(len);
         let mut n = n;
         let mut end = len;
@@ -160,6 +160,30 @@ impl Out {
         self.at += n + 2;
     }
 
+    /// Append again the bytes at `span` (written earlier, before any flush):
+    /// a number written once more, as [`Out::uint`] would write it (a
+    /// one-datagram flow's p50, p90, p99 and max are one value).
+    #[inline]
+    pub fn again(&mut self, span: std::ops::Range<usize>) {
+        let n = span.len();
+        if n <= AGAIN {
+            // A fixed-size move (inlined, no memmove call), the bytes past
+            // `n` overwritten by what comes next.
+            self.room(AGAIN);
+            self.buf
+                .copy_within(span.start..span.start + AGAIN, self.at);
+        } else {
+            self.room(n);
+            self.buf.copy_within(span, self.at);
+        }
+        self.at += n;
+    }
+
+    /// Where the next byte goes (for [`Out::again`]).
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
     /// `"0,0,…,0"`: `run` zeros of a compact list, as [`Out::uint`] and
     /// commas would write them, copied at most 64 at a time (a goodput
     /// series' leading empty buckets).
@@ -211,6 +235,26 @@ const PAIRS: &[u8; 200] = b"\
 4041424344454647484950515253545556575859\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
+
+/// Bytes [`Out::again`] moves at once: any `u64`'s digits.
+const AGAIN: usize = 20;
+
+/// Digits in `n`: ⌊log10 2 × bits⌋ (1233 / 4096) is the count or one more,
+/// one comparison tells which (`u64::ilog10` took 26 instructions).
+#[inline(always)]
+fn decimal_len(n: u64) -> usize {
+    const POW10: [u64; 20] = {
+        let mut p = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    let t = ((64 - (n | 1).leading_zeros()) * 1233 >> 12) as usize;
+    t + 1 - usize::from(n < POW10[t])
+}
 
 /// Sixty-four zeros of a compact list with their commas.
 const ZEROS: &[u8; 128] = b"\
@@ -374,6 +418,27 @@ mod tests {
         }
         for n in values {
             assert_eq!(written(|o| o.uint(n)), uint_reference(n), "{n}");
+        }
+    }
+
+    /// A number written again from its first text, next to others.
+    #[test]
+    fn again_writes_the_same_number() {
+        for n in [0, 7, 10, 100_415, u64::MAX, 12_345_678_901_234_567_890] {
+            let mut o = Out::new();
+            o.put(b"a");
+            let start = o.position();
+            o.uint(n);
+            let span = start..o.position();
+            o.put(b",");
+            o.again(span.clone());
+            o.put(b";");
+            o.again(span);
+            assert_eq!(String::from_utf8_lossy(o.bytes()), format!("a{n},{n};{n}"));
+        }
+        for n in 0..=20u32 {
+            let v = 10u64.saturating_pow(n);
+            assert_eq!(decimal_len(v), uint_reference(v).len(), "{v}");
         }
     }
 
