@@ -18,7 +18,7 @@ mod out;
 
 use super::data_cost::{DataCost, PerSegment};
 use super::summary::{ExpectationResult, FlowSummary, GoodputSeriesSummary, Percentiles, Summary};
-use out::Out;
+use out::{Out, MEMOS};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -57,6 +57,16 @@ pub fn write<W: Write>(summary: &Summary, w: &mut W) -> io::Result<()> {
     b.flush(w)
 }
 
+/// [`Out::uint_memo`]'s places.
+mod memo {
+    pub const BYTES: usize = 0;
+    pub const MIN: usize = 1;
+    pub const P50: usize = 2;
+    pub const BUCKET: usize = 3;
+    pub const BUCKET_BYTES: usize = 4;
+    const _: () = assert!(BUCKET_BYTES < super::MEMOS);
+}
+
 /// One element of `flows` (its `{` at 4 spaces, its keys at 6).
 fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()> {
     b.put(b"{\n      \"name\": ");
@@ -76,11 +86,8 @@ fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()
     b.put(b",\n      \"dropped_resets\": ");
     b.uint(f.dropped_resets);
     b.put(b",\n      \"bytes_delivered\": ");
-    b.uint(f.bytes_delivered);
-    b.put(b",\n      \"drops\": ");
-    map(b, f.drops.iter(), |b, n| b.uint(*n));
-    b.put(b",\n      \"drop_objects\": ");
-    map(b, f.drop_objects.iter(), |b, s| b.string(s));
+    b.uint_memo(memo::BYTES, f.bytes_delivered);
+    drops(b, f);
     b.put(b",\n      \"latency_ns\": ");
     percentiles(b, f.latency_ns.as_ref());
     if let Some(rtt) = &f.rtt_ns {
@@ -155,6 +162,26 @@ fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()
     Ok(())
 }
 
+/// `drops` and `drop_objects`; both empty (a delivered flow) as one text,
+/// [`NO_DROPS`].
+fn drops(b: &mut Out, f: &FlowSummary) {
+    if f.drops.is_empty() && f.drop_objects.is_empty() {
+        b.put(NO_DROPS);
+    } else {
+        drops_any(b, f);
+    }
+}
+
+/// What [`drops_any`] writes for two empty maps (a test holds them equal).
+const NO_DROPS: &[u8] = b",\n      \"drops\": {},\n      \"drop_objects\": {}";
+
+fn drops_any(b: &mut Out, f: &FlowSummary) {
+    b.put(b",\n      \"drops\": ");
+    map(b, f.drops.iter(), |b, n| b.uint(*n));
+    b.put(b",\n      \"drop_objects\": ");
+    map(b, f.drop_objects.iter(), |b, s| b.string(s));
+}
+
 /// A flow-level map (`drops`, `drop_objects`): keys at 8 spaces, `{}` if empty.
 fn map<'a, V: 'a>(
     b: &mut Out,
@@ -179,10 +206,10 @@ fn percentiles(b: &mut Out, p: Option<&Percentiles>) {
         return;
     };
     b.put(b"{\n        \"min\": ");
-    b.uint(p.min);
+    b.uint_memo(memo::MIN, p.min);
     b.put(b",\n        \"p50\": ");
     let start = b.position();
-    b.uint(p.p50);
+    b.uint_memo(memo::P50, p.p50);
     let p50 = start..b.position();
     // The same value again (all four, one datagram): its text copied.
     let same_or_new = |b: &mut Out, n: u64| {
@@ -206,7 +233,7 @@ fn goodput_series(b: &mut Out, s: &GoodputSeriesSummary) {
     b.put(b"{\n        \"start_ns\": ");
     b.uint(s.start_ns);
     b.put(b",\n        \"bucket_ns\": ");
-    b.uint(s.bucket_ns);
+    b.uint_memo(memo::BUCKET, s.bucket_ns);
     b.put(b",\n        \"bytes\": [");
     compact_list(b, &s.bytes);
     b.put(b"]\n      }");
@@ -226,7 +253,7 @@ fn compact_list(b: &mut Out, values: &[u64]) {
             b.zeros(run);
             i += run;
         } else {
-            b.uint(values[i]);
+            b.uint_memo(memo::BUCKET_BYTES, values[i]);
             i += 1;
         }
     }
@@ -424,6 +451,21 @@ mod tests {
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    #[test]
+    fn no_drops_is_the_general_text() {
+        let s = Summary::build(
+            "t",
+            1,
+            false,
+            &[report("x", Outcome::Delivered, &[])],
+            &[],
+            RunTotals::default(),
+        );
+        let mut general = Out::new();
+        drops_any(&mut general, &s.flows[0]);
+        assert_eq!(general.bytes(), NO_DROPS);
     }
 
     #[test]
