@@ -130,28 +130,15 @@ fn shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Erro
 /// 200,000 copies of their names (one allocation each, 240 instructions,
 /// and as many frees at exit); a look-up and a reference count cost about
 /// a quarter of that (issue #18).
-/// The last text asked for is kept aside (a flow's `dst` is often the one
-/// before's; a comparison instead of a hash and a probe).
 #[derive(Default)]
-struct Interned<'a> {
-    all: HashMap<&'a str, Arc<str>, FxBuild>,
-    last: Option<(&'a str, Arc<str>)>,
-}
+struct Interned<'a>(HashMap<&'a str, Arc<str>, FxBuild>);
 
 impl<'a> Interned<'a> {
     fn get(&mut self, text: &'a str) -> Arc<str> {
-        if let Some((t, shared)) = &self.last {
-            if *t == text {
-                return shared.clone();
-            }
-        }
-        let shared = self
-            .all
+        self.0
             .entry(text)
             .or_insert_with(|| Arc::from(text))
-            .clone();
-        self.last = Some((text, shared.clone()));
-        shared
+            .clone()
     }
 }
 

@@ -18,7 +18,7 @@ mod out;
 
 use super::data_cost::{DataCost, PerSegment};
 use super::summary::{ExpectationResult, FlowSummary, GoodputSeriesSummary, Percentiles, Summary};
-use out::{Out, MEMOS};
+use out::{Out, MEMOS, STRING_MEMOS};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -65,6 +65,13 @@ mod memo {
     pub const BUCKET: usize = 3;
     pub const BUCKET_BYTES: usize = 4;
     const _: () = assert!(BUCKET_BYTES < super::MEMOS);
+    // And [`Out::string_memo`]'s.
+    pub const SRC: usize = 0;
+    pub const DST: usize = 1;
+    pub const PROTOCOL: usize = 2;
+    pub const OUTCOME: usize = 3;
+    pub const EXPECTED: usize = 4;
+    const _: () = assert!(EXPECTED < super::STRING_MEMOS);
 }
 
 /// One element of `flows` (its `{` at 4 spaces, its keys at 6).
@@ -72,11 +79,11 @@ fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()
     b.put(b"{\n      \"name\": ");
     b.string(&f.name);
     b.put(b",\n      \"src\": ");
-    b.string(&f.src);
+    b.string_memo(memo::SRC, &f.src);
     b.put(b",\n      \"dst\": ");
-    b.string(&f.dst);
+    b.string_memo(memo::DST, &f.dst);
     b.put(b",\n      \"protocol\": ");
-    b.string(&f.protocol);
+    b.string_memo(memo::PROTOCOL, f.protocol);
     b.put(b",\n      \"sent_packets\": ");
     b.uint(f.sent_packets);
     b.put(b",\n      \"delivered_packets\": ");
@@ -115,12 +122,12 @@ fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()
         goodput_series(b, s);
     }
     b.put(b",\n      \"outcome\": ");
-    b.string(&f.outcome);
+    b.string_memo(memo::OUTCOME, f.outcome);
     b.put(b",\n      \"expectation\": ");
     match &f.expectation {
         Some(e) => {
             b.put(b"{\n        \"expected\": ");
-            b.string(&e.expected);
+            b.string_memo(memo::EXPECTED, &e.expected);
             b.put(b",\n        \"met\": ");
             b.boolean(e.met);
             b.put(b"\n      }");

@@ -27,6 +27,35 @@ pub struct Out {
     at: usize,
     /// The last number written at each [`Out::uint_memo`] place.
     memos: [Memo; MEMOS],
+    /// The last string written at each [`Out::string_memo`] place.
+    strings: [StringMemo; STRING_MEMOS],
+}
+
+/// Places whose string is often the previous flow's very `str` (a shared
+/// host name, a `&'static` protocol, outcome or expectation).
+pub const STRING_MEMOS: usize = 5;
+
+/// Longest string (quotes included) [`Out::string_memo`] keeps.
+const STRING_MEMO: usize = 32;
+
+/// A string's address and length, and its text as written (`len` 0: none).
+#[derive(Clone, Copy)]
+struct StringMemo {
+    ptr: usize,
+    str_len: usize,
+    len: usize,
+    text: [u8; STRING_MEMO],
+}
+
+impl Default for StringMemo {
+    fn default() -> Self {
+        StringMemo {
+            ptr: 0,
+            str_len: 0,
+            len: 0,
+            text: [0; STRING_MEMO],
+        }
+    }
 }
 
 /// Places in a flow whose number is often the previous flow's (bytes
@@ -47,6 +76,7 @@ impl Out {
             buf: vec![0; CHUNK + SLACK],
             at: 0,
             memos: [Memo::default(); MEMOS],
+            strings: [StringMemo::default(); STRING_MEMOS],
         }
     }
 
@@ -223,6 +253,38 @@ impl Out {
     /// Where the next byte goes (for [`Out::again`]).
     pub fn position(&self) -> usize {
         self.at
+    }
+
+    /// [`Out::string`], the text copied when `s` is the very `str` (same
+    /// address and length: the same bytes, as `&str`s are immutable while
+    /// the summary is written) last written at place `slot`: no escape
+    /// check, a fixed-size copy.
+    #[inline(always)]
+    pub fn string_memo(&mut self, slot: usize, s: &str) {
+        let memo = &self.strings[slot];
+        if memo.len != 0 && memo.ptr == s.as_ptr() as usize && memo.str_len == s.len() {
+            let (len, text) = (memo.len, memo.text);
+            self.room(STRING_MEMO).copy_from_slice(&text);
+            self.at += len;
+        } else {
+            self.string_remembered(slot, s);
+        }
+    }
+
+    #[inline(never)]
+    fn string_remembered(&mut self, slot: usize, s: &str) {
+        let start = self.at;
+        self.string(s);
+        let len = self.at - start;
+        let memo = &mut self.strings[slot];
+        if len <= STRING_MEMO {
+            memo.ptr = s.as_ptr() as usize;
+            memo.str_len = s.len();
+            memo.len = len;
+            memo.text[..len].copy_from_slice(&self.buf[start..self.at]);
+        } else {
+            memo.len = 0;
+        }
     }
 
     /// `"0,0,…,0"`: `run` zeros of a compact list, as [`Out::uint`] and
@@ -489,6 +551,31 @@ mod tests {
             }
         }
         assert_eq!(fast.bytes(), plain.bytes());
+    }
+
+    /// Remembered strings are written as `string` writes them: the same
+    /// `str` again, an equal one elsewhere, another, a long one, escapes.
+    #[test]
+    fn string_memos_write_what_string_writes() {
+        let long = "x".repeat(40);
+        let a = String::from("i-hub-0");
+        let a2 = a.clone();
+        let texts: [&str; 12] = [
+            &a, &a, &a2, "udp", "udp", &long, &long, "q\"", "q\"", &a, "", "",
+        ];
+        let (mut fast, mut plain) = (Out::new(), Out::new());
+        for (i, s) in texts.iter().enumerate() {
+            for slot in [i % STRING_MEMOS, 0] {
+                fast.string_memo(slot, s);
+                fast.put(b",");
+                plain.string(s);
+                plain.put(b",");
+            }
+        }
+        assert_eq!(
+            String::from_utf8_lossy(fast.bytes()),
+            String::from_utf8_lossy(plain.bytes())
+        );
     }
 
     /// A number written again from its first text, next to others.
