@@ -355,7 +355,7 @@ fn decimal_len(n: u64) -> usize {
         }
         p
     };
-    let t = ((64 - (n | 1).leading_zeros()) * 1233 >> 12) as usize;
+    let t = (((64 - (n | 1).leading_zeros()) * 1233) >> 12) as usize;
     t + 1 - usize::from(n < POW10[t])
 }
 
