@@ -554,14 +554,15 @@ mod tests {
     }
 
     /// Remembered strings are written as `string` writes them: the same
-    /// `str` again, an equal one elsewhere, another, a long one, escapes.
+    /// `str` again, an equal one elsewhere, others of the same length, a
+    /// long one, escapes.
     #[test]
     fn string_memos_write_what_string_writes() {
         let long = "x".repeat(40);
         let a = String::from("i-hub-0");
         let a2 = a.clone();
-        let texts: [&str; 12] = [
-            &a, &a, &a2, "udp", "udp", &long, &long, "q\"", "q\"", &a, "", "",
+        let texts: [&str; 14] = [
+            &a, &a, &a2, "i-hub-1", "udp", "udp", "tcp", &long, &long, "q\"", "q\"", &a, "", "",
         ];
         let (mut fast, mut plain) = (Out::new(), Out::new());
         for (i, s) in texts.iter().enumerate() {
