@@ -260,6 +260,13 @@ impl LatencyHistogram {
         self.spans.is_empty()
     }
 
+    /// True only if every value recorded is in one slot (a one-datagram
+    /// flow's): one span of one slot. `false` does not say there are several
+    /// (a span may hold empty slots); [`Self::slots`] does.
+    pub fn is_one_slot(&self) -> bool {
+        matches!(self.spans.as_slice(), [s] if s.len == 1)
+    }
+
     /// The lowest value of the smallest slot recorded (0 when empty), as
     /// `Histogram::min`.
     pub fn min(&self) -> u64 {

@@ -8,8 +8,11 @@ use super::goodput::GoodputSeries;
 use super::histogram::LatencyHistogram;
 use super::report::{FlowReport, RunTotals};
 use crate::model::{DropReason, Expectation, Flow};
+use crate::policy::fxhash::FxBuild;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The whole file.
 #[derive(Debug, Clone, Serialize)]
@@ -35,9 +38,13 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowSummary {
     pub name: String,
-    pub src: String,
-    pub dst: String,
-    pub protocol: String,
+    /// Shared by every flow between the same hosts ([`Interned`]).
+    #[serde(serialize_with = "shared_str")]
+    pub src: Arc<str>,
+    #[serde(serialize_with = "shared_str")]
+    pub dst: Arc<str>,
+    /// `&'static`, as in the report: one allocation less a flow (issue #18).
+    pub protocol: &'static str,
     pub sent_packets: u64,
     pub delivered_packets: u64,
     pub dropped_packets: u64,
@@ -66,7 +73,9 @@ pub struct FlowSummary {
     /// TCP and UDP: bytes delivered per interval of virtual time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goodput_series: Option<GoodputSeriesSummary>,
-    pub outcome: String,
+    /// `&'static`, as the report's outcome spells it: one allocation less a
+    /// flow (issue #18).
+    pub outcome: &'static str,
     /// `null` when the flow has no `expect`.
     pub expectation: Option<ExpectationResult>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -113,6 +122,26 @@ impl GoodputSeriesSummary {
     }
 }
 
+fn shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
+/// One `Arc<str>` per distinct text: 100,000 flows between 1,000 hosts made
+/// 200,000 copies of their names (one allocation each, 240 instructions,
+/// and as many frees at exit); a look-up and a reference count cost about
+/// a quarter of that (issue #18).
+#[derive(Default)]
+struct Interned<'a>(HashMap<&'a str, Arc<str>, FxBuild>);
+
+impl<'a> Interned<'a> {
+    fn get(&mut self, text: &'a str) -> Arc<str> {
+        self.0
+            .entry(text)
+            .or_insert_with(|| Arc::from(text))
+            .clone()
+    }
+}
+
 /// A list of numbers as compact JSON inside the pretty-printed file (one value a
 /// line would make a TCP flow 64 lines longer).
 fn one_line<S: serde::Serializer>(v: &[u64], s: S) -> Result<S::Ok, S::Error> {
@@ -131,8 +160,30 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// `None` for an empty histogram.
+    /// `None` for an empty histogram. A histogram of one slot (a one-datagram
+    /// flow; 100,000 of them in issue #18's run) skips the quantile walk:
+    /// every quantile above 0 is that slot's highest equivalent value, which
+    /// is `max` ([`Percentiles::of_any`] is the definition; the tests hold
+    /// the two equal).
     pub fn of(h: &LatencyHistogram) -> Option<Percentiles> {
+        if h.is_empty() {
+            return None;
+        }
+        if h.is_one_slot() {
+            let max = h.max();
+            return Some(Percentiles {
+                min: h.min(),
+                p50: max,
+                p90: max,
+                p99: max,
+                max,
+            });
+        }
+        Self::of_any(h)
+    }
+
+    /// The percentiles of any histogram, by its quantile walk.
+    fn of_any(h: &LatencyHistogram) -> Option<Percentiles> {
         if h.is_empty() {
             return None;
         }
@@ -149,8 +200,9 @@ impl Percentiles {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectationResult {
-    /// As written in the topology: `delivered` or `dropped:REASON`.
-    pub expected: String,
+    /// As written in the topology: `delivered` or `dropped:REASON` (the
+    /// common texts borrowed, not allocated for each flow: [`expected_text`]).
+    pub expected: Cow<'static, str>,
     pub met: bool,
 }
 
@@ -187,6 +239,18 @@ impl From<RunTotals> for Totals {
 /// How an expectation is spelled in the topology file.
 pub fn expectation_text(e: Expectation) -> String {
     e.text()
+}
+
+/// `text` as [`ExpectationResult::expected`]: the texts most flows share
+/// borrowed, others copied (100,000 flows expecting `delivered` made 100,000
+/// copies of it; issue #18).
+pub fn expected_text(text: &str) -> Cow<'static, str> {
+    match text {
+        "delivered" => Cow::Borrowed("delivered"),
+        "dropped" => Cow::Borrowed("dropped"),
+        "nxdomain" => Cow::Borrowed("nxdomain"),
+        _ => Cow::Owned(text.to_string()),
+    }
 }
 
 /// Whether a flow did what its `expect` said.
@@ -228,27 +292,28 @@ impl Summary {
             .iter()
             .filter_map(|f| Some((f.name.as_str(), f.dns.as_deref()?)))
             .collect();
+        let mut hosts = Interned::default();
         let flows: Vec<FlowSummary> = reports
             .iter()
             .map(|r| {
                 let expectation = match &r.expectation {
                     Some((expected, met)) => Some(ExpectationResult {
-                        expected: expected.clone(),
+                        expected: expected_text(expected),
                         met: *met,
                     }),
                     None => by_name
                         .get(r.name.as_str())
                         .and_then(|f| f.expect)
                         .map(|e| ExpectationResult {
-                            expected: expectation_text(e),
+                            expected: Cow::Owned(expectation_text(e)),
                             met: expectation_met(e, r),
                         }),
                 };
                 FlowSummary {
                     name: r.name.clone(),
-                    src: r.src.clone(),
-                    dst: r.dst.clone(),
-                    protocol: r.protocol.to_string(),
+                    src: hosts.get(&r.src),
+                    dst: hosts.get(&r.dst),
+                    protocol: r.protocol,
                     sent_packets: r.sent_packets,
                     delivered_packets: r.delivered_packets,
                     dropped_packets: r.dropped_packets,
@@ -263,9 +328,14 @@ impl Summary {
                     completion_ns: r.completion_ns,
                     goodput_bps: r.goodput_bps.filter(|g| g.is_finite()),
                     goodput_series: r.goodput_series.as_ref().map(GoodputSeriesSummary::of),
-                    outcome: r.outcome.as_str().to_string(),
+                    outcome: r.outcome.as_str(),
                     expectation,
-                    notes: r.notes.clone(),
+                    // An empty list without `clone`'s call (most flows).
+                    notes: if r.notes.is_empty() {
+                        Vec::new()
+                    } else {
+                        r.notes.clone()
+                    },
                     in_flight_frames: r.in_flight_frames,
                     unaccounted_packets: r.unaccounted_packets,
                     path_mtu: r.path_mtu,
@@ -382,6 +452,79 @@ pub(crate) mod tests {
             request_response: None,
             dns: None,
         }
+    }
+
+    /// The one-slot shortcut gives what the quantile walk gives, for one
+    /// value or many in one slot at every magnitude; histograms of two slots
+    /// take the walk.
+    #[test]
+    fn one_slot_percentiles_match_the_walk() {
+        let mut values = vec![0u64, 1, 2, 999, 1000, 1023, 1024, 2047, 2048, 2049];
+        let mut v = 3u64;
+        while v < super::super::histogram::HISTOGRAM_MAX_NS {
+            values.extend([v, v + 1, v * 2 - 1]);
+            v = v * 3 + 1;
+        }
+        for &v in &values {
+            for repeats in [1, 2, 7] {
+                let mut h = LatencyHistogram::new();
+                for _ in 0..repeats {
+                    h.record(v);
+                }
+                assert_eq!(
+                    Percentiles::of(&h),
+                    Percentiles::of_any(&h),
+                    "{v} x{repeats}"
+                );
+                // A neighbour in the same slot or the next.
+                h.record(v + v / 1000 + 1);
+                assert_eq!(Percentiles::of(&h), Percentiles::of_any(&h), "{v} and next");
+                h.record(v * 5 + 3);
+                assert_eq!(Percentiles::of(&h), Percentiles::of_any(&h), "{v} and far");
+            }
+        }
+        assert_eq!(Percentiles::of(&LatencyHistogram::new()), None);
+    }
+
+    #[test]
+    fn hosts_are_shared() {
+        let reports = [
+            report("a", Outcome::Delivered, &[]),
+            report("b", Outcome::Delivered, &[]),
+        ];
+        let s = Summary::build("t", 1, false, &reports, &[], RunTotals::default());
+        assert!(Arc::ptr_eq(&s.flows[0].src, &s.flows[1].src));
+        assert_eq!((&*s.flows[1].src, &*s.flows[1].dst), ("web", "db"));
+        let mut hosts = Interned::default();
+        let texts = [
+            "a",
+            "b",
+            "a",
+            "a",
+            "c",
+            "b",
+            "i-spoke-1-1",
+            "i-spoke-2-1",
+            "i-spoke-1-1",
+            "i-spoke-1",
+            "",
+            "i-spoke-2-1",
+            "",
+        ];
+        let got: Vec<Arc<str>> = texts.iter().map(|t| hosts.get(t)).collect();
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(&*got[i], *t);
+            let first = texts.iter().position(|x| x == t).unwrap();
+            assert!(Arc::ptr_eq(&got[i], &got[first]), "{t}");
+        }
+    }
+
+    #[test]
+    fn common_expected_texts_are_borrowed() {
+        for t in ["delivered", "dropped", "nxdomain"] {
+            assert!(matches!(expected_text(t), Cow::Borrowed(b) if b == t));
+        }
+        assert_eq!(expected_text("dropped:NO_ROUTE"), "dropped:NO_ROUTE");
     }
 
     #[test]

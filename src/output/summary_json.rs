@@ -14,276 +14,351 @@
 //! a field added to `FlowSummary` or the others stops the build until this file
 //! writes it too; the tests then hold the text to serde_json's.
 
+mod out;
+
 use super::data_cost::{DataCost, PerSegment};
 use super::summary::{ExpectationResult, FlowSummary, GoodputSeriesSummary, Percentiles, Summary};
+use out::{Out, MEMOS, STRING_MEMOS};
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter};
 use std::io::{self, Write};
 
-/// Bytes gathered before they go to the file (the writer is buffered too, but
-/// one large write a chunk beats thousands of small ones).
-const CHUNK: usize = 256 * 1024;
-
 /// Write `summary` as pretty JSON with a trailing newline.
-pub fn write<W: Write>(summary: &Summary, out: &mut W) -> io::Result<()> {
-    let mut b = Vec::with_capacity(CHUNK + 16 * 1024);
-    b.extend_from_slice(b"{\n  \"topology\": ");
-    string(&mut b, &summary.topology);
-    b.extend_from_slice(b",\n  \"seed\": ");
-    uint(&mut b, summary.seed);
-    b.extend_from_slice(b",\n  \"interrupted\": ");
-    boolean(&mut b, summary.interrupted);
-    b.extend_from_slice(b",\n  \"capture_truncated\": ");
-    boolean(&mut b, summary.capture_truncated);
-    b.extend_from_slice(b",\n  \"frames_not_captured\": ");
-    uint(&mut b, summary.frames_not_captured);
+pub fn write<W: Write>(summary: &Summary, w: &mut W) -> io::Result<()> {
+    let mut b = Out::new();
+    b.put(b"{\n  \"topology\": ");
+    b.string(&summary.topology);
+    b.put(b",\n  \"seed\": ");
+    b.uint(summary.seed);
+    b.put(b",\n  \"interrupted\": ");
+    b.boolean(summary.interrupted);
+    b.put(b",\n  \"capture_truncated\": ");
+    b.boolean(summary.capture_truncated);
+    b.put(b",\n  \"frames_not_captured\": ");
+    b.uint(summary.frames_not_captured);
     if let Some(p) = &summary.prices {
-        b.extend_from_slice(b",\n  \"prices\": ");
+        b.put(b",\n  \"prices\": ");
         nested(&mut b, p, 2)?;
     }
-    b.extend_from_slice(b",\n  \"flows\": [");
+    b.put(b",\n  \"flows\": [");
+    let mut zero_cost = ZeroCost::new();
     for (i, f) in summary.flows.iter().enumerate() {
-        b.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        flow(&mut b, f)?;
-        if b.len() >= CHUNK {
-            out.write_all(&b)?;
-            b.clear();
-        }
+        b.put(if i == 0 { b"\n    " } else { b",\n    " });
+        flow(&mut b, f, &mut zero_cost)?;
+        b.flush_if_full(w)?;
     }
     if !summary.flows.is_empty() {
-        b.extend_from_slice(b"\n  ");
+        b.put(b"\n  ");
     }
-    b.extend_from_slice(b"],\n  \"expectations\": ");
+    b.put(b"],\n  \"expectations\": ");
     nested(&mut b, &summary.expectations, 2)?;
-    b.extend_from_slice(b",\n  \"totals\": ");
+    b.put(b",\n  \"totals\": ");
     nested(&mut b, &summary.totals, 2)?;
-    b.extend_from_slice(b"\n}\n");
-    out.write_all(&b)
+    b.put(b"\n}\n");
+    b.flush(w)
+}
+
+/// [`Out::uint_memo`]'s places.
+mod memo {
+    pub const BYTES: usize = 0;
+    pub const MIN: usize = 1;
+    pub const P50: usize = 2;
+    pub const BUCKET: usize = 3;
+    pub const BUCKET_BYTES: usize = 4;
+    const _: () = assert!(BUCKET_BYTES < super::MEMOS);
+    // And [`Out::string_memo`]'s.
+    pub const SRC: usize = 0;
+    pub const DST: usize = 1;
+    pub const PROTOCOL: usize = 2;
+    pub const OUTCOME: usize = 3;
+    pub const EXPECTED: usize = 4;
+    const _: () = assert!(EXPECTED < super::STRING_MEMOS);
 }
 
 /// One element of `flows` (its `{` at 4 spaces, its keys at 6).
-fn flow(b: &mut Vec<u8>, f: &FlowSummary) -> io::Result<()> {
-    b.extend_from_slice(b"{\n      \"name\": ");
-    string(b, &f.name);
-    b.extend_from_slice(b",\n      \"src\": ");
-    string(b, &f.src);
-    b.extend_from_slice(b",\n      \"dst\": ");
-    string(b, &f.dst);
-    b.extend_from_slice(b",\n      \"protocol\": ");
-    string(b, &f.protocol);
-    b.extend_from_slice(b",\n      \"sent_packets\": ");
-    uint(b, f.sent_packets);
-    b.extend_from_slice(b",\n      \"delivered_packets\": ");
-    uint(b, f.delivered_packets);
-    b.extend_from_slice(b",\n      \"dropped_packets\": ");
-    uint(b, f.dropped_packets);
-    b.extend_from_slice(b",\n      \"dropped_resets\": ");
-    uint(b, f.dropped_resets);
-    b.extend_from_slice(b",\n      \"bytes_delivered\": ");
-    uint(b, f.bytes_delivered);
-    b.extend_from_slice(b",\n      \"drops\": ");
-    map(b, f.drops.iter(), |b, n| uint(b, *n));
-    b.extend_from_slice(b",\n      \"drop_objects\": ");
-    map(b, f.drop_objects.iter(), |b, s| string(b, s));
-    b.extend_from_slice(b",\n      \"latency_ns\": ");
+fn flow(b: &mut Out, f: &FlowSummary, zero_cost: &mut ZeroCost) -> io::Result<()> {
+    b.put(b"{\n      \"name\": ");
+    b.string(&f.name);
+    b.put(b",\n      \"src\": ");
+    b.string_memo(memo::SRC, &f.src);
+    b.put(b",\n      \"dst\": ");
+    b.string_memo(memo::DST, &f.dst);
+    b.put(b",\n      \"protocol\": ");
+    b.string_memo(memo::PROTOCOL, f.protocol);
+    b.put(b",\n      \"sent_packets\": ");
+    b.uint(f.sent_packets);
+    b.put(b",\n      \"delivered_packets\": ");
+    b.uint(f.delivered_packets);
+    b.put(b",\n      \"dropped_packets\": ");
+    b.uint(f.dropped_packets);
+    b.put(b",\n      \"dropped_resets\": ");
+    b.uint(f.dropped_resets);
+    b.put(b",\n      \"bytes_delivered\": ");
+    b.uint_memo(memo::BYTES, f.bytes_delivered);
+    drops(b, f);
+    b.put(b",\n      \"latency_ns\": ");
     percentiles(b, f.latency_ns.as_ref());
     if let Some(rtt) = &f.rtt_ns {
-        b.extend_from_slice(b",\n      \"rtt_ns\": ");
+        b.put(b",\n      \"rtt_ns\": ");
         percentiles(b, Some(rtt));
     }
     if let Some(n) = f.responses {
-        b.extend_from_slice(b",\n      \"responses\": ");
-        uint(b, n);
+        b.put(b",\n      \"responses\": ");
+        b.uint(n);
     }
     if let Some(r) = &f.response_ns {
-        b.extend_from_slice(b",\n      \"response_ns\": ");
+        b.put(b",\n      \"response_ns\": ");
         percentiles(b, r.as_ref());
     }
     if let Some(n) = f.completion_ns {
-        b.extend_from_slice(b",\n      \"completion_ns\": ");
-        uint(b, n);
+        b.put(b",\n      \"completion_ns\": ");
+        b.uint(n);
     }
     if let Some(g) = f.goodput_bps {
-        b.extend_from_slice(b",\n      \"goodput_bps\": ");
-        float(b, g);
+        b.put(b",\n      \"goodput_bps\": ");
+        b.float(g);
     }
     if let Some(s) = &f.goodput_series {
-        b.extend_from_slice(b",\n      \"goodput_series\": ");
+        b.put(b",\n      \"goodput_series\": ");
         goodput_series(b, s);
     }
-    b.extend_from_slice(b",\n      \"outcome\": ");
-    string(b, &f.outcome);
-    b.extend_from_slice(b",\n      \"expectation\": ");
+    b.put(b",\n      \"outcome\": ");
+    b.string_memo(memo::OUTCOME, f.outcome);
+    b.put(b",\n      \"expectation\": ");
     match &f.expectation {
         Some(e) => {
-            b.extend_from_slice(b"{\n        \"expected\": ");
-            string(b, &e.expected);
-            b.extend_from_slice(b",\n        \"met\": ");
-            boolean(b, e.met);
-            b.extend_from_slice(b"\n      }");
+            b.put(b"{\n        \"expected\": ");
+            b.string_memo(memo::EXPECTED, &e.expected);
+            b.put(b",\n        \"met\": ");
+            b.boolean(e.met);
+            b.put(b"\n      }");
         }
-        None => b.extend_from_slice(b"null"),
+        None => b.put(b"null"),
     }
     if !f.notes.is_empty() {
-        b.extend_from_slice(b",\n      \"notes\": [");
+        b.put(b",\n      \"notes\": [");
         for (i, n) in f.notes.iter().enumerate() {
-            b.extend_from_slice(if i == 0 {
+            b.put(if i == 0 {
                 b"\n        "
             } else {
                 b",\n        "
             });
-            string(b, n);
+            b.string(n);
         }
-        b.extend_from_slice(b"\n      ]");
+        b.put(b"\n      ]");
     }
-    b.extend_from_slice(b",\n      \"in_flight_frames\": ");
-    uint(b, f.in_flight_frames);
-    b.extend_from_slice(b",\n      \"unaccounted_packets\": ");
-    uint(b, f.unaccounted_packets);
-    b.extend_from_slice(b",\n      \"path_mtu\": ");
+    b.put(b",\n      \"in_flight_frames\": ");
+    b.uint(f.in_flight_frames);
+    b.put(b",\n      \"unaccounted_packets\": ");
+    b.uint(f.unaccounted_packets);
+    b.put(b",\n      \"path_mtu\": ");
     match f.path_mtu {
-        Some(m) => uint(b, u64::from(m)),
-        None => b.extend_from_slice(b"null"),
+        Some(m) => b.uint(u64::from(m)),
+        None => b.put(b"null"),
     }
-    b.extend_from_slice(b",\n      \"data_cost\": ");
-    data_cost(b, &f.data_cost);
+    b.put(b",\n      \"data_cost\": ");
+    zero_cost.data_cost(b, &f.data_cost);
     if let Some(t) = &f.timeline {
-        b.extend_from_slice(b",\n      \"timeline\": ");
+        b.put(b",\n      \"timeline\": ");
         nested(b, t, 6)?;
     }
     if let Some(d) = &f.dns {
-        b.extend_from_slice(b",\n      \"dns\": ");
+        b.put(b",\n      \"dns\": ");
         nested(b, d, 6)?;
     }
-    b.extend_from_slice(b"\n    }");
+    b.put(b"\n    }");
     Ok(())
+}
+
+/// `drops` and `drop_objects`; both empty (a delivered flow) as one text,
+/// [`NO_DROPS`].
+fn drops(b: &mut Out, f: &FlowSummary) {
+    if f.drops.is_empty() && f.drop_objects.is_empty() {
+        b.put(NO_DROPS);
+    } else {
+        drops_any(b, f);
+    }
+}
+
+/// What [`drops_any`] writes for two empty maps (a test holds them equal).
+const NO_DROPS: &[u8] = b",\n      \"drops\": {},\n      \"drop_objects\": {}";
+
+fn drops_any(b: &mut Out, f: &FlowSummary) {
+    b.put(b",\n      \"drops\": ");
+    map(b, f.drops.iter(), |b, n| b.uint(*n));
+    b.put(b",\n      \"drop_objects\": ");
+    map(b, f.drop_objects.iter(), |b, s| b.string(s));
 }
 
 /// A flow-level map (`drops`, `drop_objects`): keys at 8 spaces, `{}` if empty.
 fn map<'a, V: 'a>(
-    b: &mut Vec<u8>,
+    b: &mut Out,
     entries: impl Iterator<Item = (&'a String, &'a V)>,
-    mut value: impl FnMut(&mut Vec<u8>, &V),
+    mut value: impl FnMut(&mut Out, &V),
 ) {
     let mut any = false;
     for (k, v) in entries {
-        b.extend_from_slice(if any { b",\n        " } else { b"{\n        " });
+        b.put(if any { b",\n        " } else { b"{\n        " });
         any = true;
-        string(b, k);
-        b.extend_from_slice(b": ");
+        b.string(k);
+        b.put(b": ");
         value(b, v);
     }
-    b.extend_from_slice(if any { b"\n      }" } else { b"{}" });
+    b.put(if any { b"\n      }" } else { b"{}" });
 }
 
 /// A flow-level percentile object (keys at 8 spaces), or `null`.
-fn percentiles(b: &mut Vec<u8>, p: Option<&Percentiles>) {
+fn percentiles(b: &mut Out, p: Option<&Percentiles>) {
     let Some(p) = p else {
-        b.extend_from_slice(b"null");
+        b.put(b"null");
         return;
     };
-    b.extend_from_slice(b"{\n        \"min\": ");
-    uint(b, p.min);
-    b.extend_from_slice(b",\n        \"p50\": ");
-    uint(b, p.p50);
-    b.extend_from_slice(b",\n        \"p90\": ");
-    uint(b, p.p90);
-    b.extend_from_slice(b",\n        \"p99\": ");
-    uint(b, p.p99);
-    b.extend_from_slice(b",\n        \"max\": ");
-    uint(b, p.max);
-    b.extend_from_slice(b"\n      }");
+    b.put(b"{\n        \"min\": ");
+    b.uint_memo(memo::MIN, p.min);
+    b.put(b",\n        \"p50\": ");
+    let start = b.position();
+    b.uint_memo(memo::P50, p.p50);
+    let p50 = start..b.position();
+    // The same value again (all four, one datagram): its text copied.
+    let same_or_new = |b: &mut Out, n: u64| {
+        if n == p.p50 {
+            b.again(p50.clone());
+        } else {
+            b.uint(n);
+        }
+    };
+    b.put(b",\n        \"p90\": ");
+    same_or_new(b, p.p90);
+    b.put(b",\n        \"p99\": ");
+    same_or_new(b, p.p99);
+    b.put(b",\n        \"max\": ");
+    same_or_new(b, p.max);
+    b.put(b"\n      }");
 }
 
 /// `goodput_series`, its `bytes` compact on one line.
-fn goodput_series(b: &mut Vec<u8>, s: &GoodputSeriesSummary) {
-    b.extend_from_slice(b"{\n        \"start_ns\": ");
-    uint(b, s.start_ns);
-    b.extend_from_slice(b",\n        \"bucket_ns\": ");
-    uint(b, s.bucket_ns);
-    b.extend_from_slice(b",\n        \"bytes\": [");
-    for (i, n) in s.bytes.iter().enumerate() {
-        if i > 0 {
-            b.push(b',');
-        }
-        uint(b, *n);
-    }
-    b.extend_from_slice(b"]\n      }");
+fn goodput_series(b: &mut Out, s: &GoodputSeriesSummary) {
+    b.put(b"{\n        \"start_ns\": ");
+    b.uint(s.start_ns);
+    b.put(b",\n        \"bucket_ns\": ");
+    b.uint_memo(memo::BUCKET, s.bucket_ns);
+    b.put(b",\n        \"bytes\": [");
+    compact_list(b, &s.bytes);
+    b.put(b"]\n      }");
 }
 
-fn data_cost(b: &mut Vec<u8>, d: &DataCost) {
-    b.extend_from_slice(b"{\n        \"bytes\": ");
-    per_segment(b, &d.bytes, |b, n| uint(b, *n));
-    b.extend_from_slice(b",\n        \"usd\": ");
-    per_segment(b, &d.usd, |b, x| float(b, *x));
-    b.extend_from_slice(b",\n        \"total_usd\": ");
-    float(b, d.total_usd);
-    b.extend_from_slice(b"\n      }");
+/// `n,n,…` on one line; runs of zeros (a goodput series' empty buckets
+/// before its first delivery: ten of eleven values for a one-datagram flow)
+/// copied whole. `compact_list_reference` in the tests is the definition.
+fn compact_list(b: &mut Out, values: &[u64]) {
+    let mut i = 0;
+    while i < values.len() {
+        if i > 0 {
+            b.put(b",");
+        }
+        if values[i] == 0 {
+            let run = values[i..].iter().take_while(|&&n| n == 0).count();
+            b.zeros(run);
+            i += run;
+        } else {
+            b.uint_memo(memo::BUCKET_BYTES, values[i]);
+            i += 1;
+        }
+    }
+}
+
+/// `data_cost`'s text, made by [`data_cost`] itself and copied whole when a
+/// flow's cost is the same to the bit: the zero cost of a flow that crossed
+/// no billable segment (650 bytes of zeros), and the last other cost written
+/// (flows of one size over one path cost the same; half of issue #18's
+/// 100,000 flows cross an AZ, each with eleven figures and six floats to
+/// format).
+struct ZeroCost {
+    zero: Vec<u8>,
+    last: ([u64; 11], Vec<u8>),
+}
+
+/// Every figure of `d` as bits (`-0.0` is not `+0.0`: it is written with its
+/// sign).
+fn cost_bits(d: &DataCost) -> [u64; 11] {
+    let (n, x) = (&d.bytes, &d.usd);
+    [
+        n.cross_az,
+        n.tgw_processing,
+        n.inter_region,
+        n.nat_processing,
+        n.internet_egress,
+        x.cross_az.to_bits(),
+        x.tgw_processing.to_bits(),
+        x.inter_region.to_bits(),
+        x.nat_processing.to_bits(),
+        x.internet_egress.to_bits(),
+        d.total_usd.to_bits(),
+    ]
+}
+
+impl ZeroCost {
+    fn new() -> Self {
+        let mut b = Out::new();
+        data_cost(&mut b, &DataCost::default());
+        ZeroCost {
+            zero: b.bytes().to_vec(),
+            last: (cost_bits(&DataCost::default()), b.bytes().to_vec()),
+        }
+    }
+
+    /// `d` as [`data_cost`] writes it.
+    fn data_cost(&mut self, b: &mut Out, d: &DataCost) {
+        let bits = cost_bits(d);
+        if bits == [0; 11] {
+            b.put(&self.zero);
+        } else if bits == self.last.0 {
+            b.put(&self.last.1);
+        } else {
+            let start = b.bytes().len();
+            data_cost(b, d);
+            self.last.0 = bits;
+            self.last.1.clear();
+            self.last.1.extend_from_slice(&b.bytes()[start..]);
+        }
+    }
+}
+
+fn data_cost(b: &mut Out, d: &DataCost) {
+    b.put(b"{\n        \"bytes\": ");
+    per_segment(b, &d.bytes, |b, n| b.uint(*n));
+    b.put(b",\n        \"usd\": ");
+    per_segment(b, &d.usd, |b, x| b.float(*x));
+    b.put(b",\n        \"total_usd\": ");
+    b.float(d.total_usd);
+    b.put(b"\n      }");
 }
 
 /// `data_cost.bytes` / `data_cost.usd` (keys at 10 spaces).
-fn per_segment<T>(b: &mut Vec<u8>, p: &PerSegment<T>, value: impl Fn(&mut Vec<u8>, &T)) {
-    b.extend_from_slice(b"{\n          \"cross_az\": ");
+fn per_segment<T>(b: &mut Out, p: &PerSegment<T>, value: impl Fn(&mut Out, &T)) {
+    b.put(b"{\n          \"cross_az\": ");
     value(b, &p.cross_az);
-    b.extend_from_slice(b",\n          \"tgw_processing\": ");
+    b.put(b",\n          \"tgw_processing\": ");
     value(b, &p.tgw_processing);
-    b.extend_from_slice(b",\n          \"inter_region\": ");
+    b.put(b",\n          \"inter_region\": ");
     value(b, &p.inter_region);
-    b.extend_from_slice(b",\n          \"nat_processing\": ");
+    b.put(b",\n          \"nat_processing\": ");
     value(b, &p.nat_processing);
-    b.extend_from_slice(b",\n          \"internet_egress\": ");
+    b.put(b",\n          \"internet_egress\": ");
     value(b, &p.internet_egress);
-    b.extend_from_slice(b"\n        }");
+    b.put(b"\n        }");
 }
 
 /// `value` pretty-printed by `serde_json`, its lines after the first indented
 /// by `indent` spaces (where it sits in the file).
-fn nested<T: Serialize + ?Sized>(b: &mut Vec<u8>, value: &T, indent: usize) -> io::Result<()> {
+fn nested<T: Serialize + ?Sized>(b: &mut Out, value: &T, indent: usize) -> io::Result<()> {
     let text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     for line in text.split_inclusive(|&c| c == b'\n') {
-        b.extend_from_slice(line);
+        b.put(line);
         if line.ends_with(b"\n") {
-            b.resize(b.len() + indent, b' ');
+            b.spaces(indent);
         }
     }
     Ok(())
-}
-
-/// A JSON string as `serde_json` writes it: quotes, backslashes and control
-/// characters escaped; everything else (all other UTF-8) as it is.
-fn string(b: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
-        // Rare: names are checked; leave the escapes to serde_json itself.
-        // Writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *b, s);
-    } else {
-        b.reserve(s.len() + 2);
-        b.push(b'"');
-        b.extend_from_slice(s.as_bytes());
-        b.push(b'"');
-    }
-}
-
-fn uint(b: &mut Vec<u8>, n: u64) {
-    // What serde_json's formatter writes (it uses itoa too).
-    b.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-/// As `serde_json` writes an `f64`: shortest round-trip text, `null` if not
-/// finite.
-fn float(b: &mut Vec<u8>, x: f64) {
-    if x == 0.0 && x.is_sign_positive() {
-        // Most data costs: what the formatter writes for +0.0, without it.
-        b.extend_from_slice(b"0.0");
-    } else if x.is_finite() {
-        let _ = CompactFormatter.write_f64(b, x);
-    } else {
-        b.extend_from_slice(b"null");
-    }
-}
-
-fn boolean(b: &mut Vec<u8>, v: bool) {
-    b.extend_from_slice(if v { b"true" } else { b"false" });
 }
 
 /// Takes apart each struct this file writes by hand, naming every field and
@@ -330,6 +405,92 @@ mod tests {
         let mut v = Vec::new();
         write(s, &mut v).unwrap();
         v
+    }
+
+    /// The text made once for a zero data cost is what the general path
+    /// writes, and any figure not `+0.0` (a `-0.0` too) goes the general way.
+    #[test]
+    fn zero_cost_is_the_general_text() {
+        let mut zero = ZeroCost::new();
+        let mut cases = vec![DataCost::default()];
+        for i in 0..6 {
+            let mut d = DataCost::default();
+            *[
+                &mut d.usd.cross_az,
+                &mut d.usd.tgw_processing,
+                &mut d.usd.inter_region,
+                &mut d.usd.nat_processing,
+                &mut d.usd.internet_egress,
+                &mut d.total_usd,
+            ][i] = -0.0;
+            cases.push(d);
+        }
+        for i in 0..5 {
+            let mut d = DataCost::default();
+            *[
+                &mut d.bytes.cross_az,
+                &mut d.bytes.tgw_processing,
+                &mut d.bytes.inter_region,
+                &mut d.bytes.nat_processing,
+                &mut d.bytes.internet_egress,
+            ][i] = 1 << (10 * i);
+            cases.push(d);
+        }
+        let twice: Vec<DataCost> = cases
+            .iter()
+            .flat_map(|d| [*d, *d, DataCost::default(), *d])
+            .collect();
+        for d in twice {
+            let (mut fast, mut general) = (Out::new(), Out::new());
+            zero.data_cost(&mut fast, &d);
+            data_cost(&mut general, &d);
+            assert_eq!(fast.bytes(), general.bytes(), "{d:?}");
+            let via_serde = serde_json::to_string_pretty(&d)
+                .unwrap()
+                .replace('\n', "\n      ");
+            assert_eq!(String::from_utf8_lossy(fast.bytes()), via_serde);
+        }
+    }
+
+    fn compact_list_reference(values: &[u64]) -> String {
+        values
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn no_drops_is_the_general_text() {
+        let s = Summary::build(
+            "t",
+            1,
+            false,
+            &[report("x", Outcome::Delivered, &[])],
+            &[],
+            RunTotals::default(),
+        );
+        let mut general = Out::new();
+        drops_any(&mut general, &s.flows[0]);
+        assert_eq!(general.bytes(), NO_DROPS);
+    }
+
+    #[test]
+    fn compact_lists_with_zero_runs() {
+        let mut lists: Vec<Vec<u64>> = vec![vec![], vec![0], vec![7], vec![0, 0, 0, 200]];
+        for run in [1, 2, 10, 63, 64, 65, 130] {
+            lists.push([vec![0; run], vec![5]].concat());
+            lists.push([vec![12], vec![0; run]].concat());
+            lists.push([vec![0; run], vec![1, 0, 0, 3], vec![0; run]].concat());
+        }
+        for l in lists {
+            let mut b = Out::new();
+            compact_list(&mut b, &l);
+            assert_eq!(
+                String::from_utf8_lossy(b.bytes()),
+                compact_list_reference(&l)
+            );
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn render(summary: &Summary) -> String {
 
 /// `expectation not met: flow "x": expected dropped:NACL_DENY, got delivered (...)`.
 pub fn failure_line(f: &FlowSummary) -> String {
-    let expected = f.expectation.as_ref().map_or("", |e| e.expected.as_str());
+    let expected = f.expectation.as_ref().map_or("", |e| &*e.expected);
     let drops = if f.drops.is_empty() {
         "no drops".to_string()
     } else {
@@ -89,7 +89,7 @@ fn row(f: &FlowSummary) -> [String; COLUMNS] {
     };
     [
         f.name.clone(),
-        f.protocol.clone(),
+        f.protocol.to_string(),
         format!("{} → {}", f.src, f.dst),
         f.sent_packets.to_string(),
         f.delivered_packets.to_string(),
@@ -100,7 +100,7 @@ fn row(f: &FlowSummary) -> [String; COLUMNS] {
         p99,
         f.completion_ns.map_or("-".to_string(), duration),
         f.goodput_bps.map_or("-".to_string(), byte_rate),
-        f.outcome.clone(),
+        f.outcome.to_string(),
         expect,
     ]
 }

@@ -367,11 +367,11 @@ pub fn render(
             escape(&f.name),
             escape(&f.src),
             escape(&f.dst),
-            escape(&f.protocol),
+            escape(f.protocol),
             f.sent_packets,
             f.delivered_packets,
             f.dropped_packets,
-            escape(&f.outcome),
+            escape(f.outcome),
             expectation_cell(f),
             percentiles(&f.latency_ns),
             path
@@ -406,8 +406,8 @@ pub fn render(
             escape(&f.name),
             escape(&f.src),
             escape(&f.dst),
-            escape(&f.protocol),
-            escape(&f.outcome),
+            escape(f.protocol),
+            escape(f.outcome),
             expectation_cell(f)
         );
         if !f.drops.is_empty() {
