@@ -633,13 +633,24 @@ impl<W: Write> FlowLog<W> {
                 }
             };
             line(&mut self.text, &self.account_id, eni, k, c);
-            self.lines += 1;
-            if self.text.len() >= TEXT_CHUNK {
-                let r = self.out.write_all(&self.text);
-                self.text.clear();
-                r?;
-            }
+            self.line_written()?;
         }
+        self.write_text()
+    }
+
+    /// Count the line just added to `text`, and write `text` out once it
+    /// holds a chunk.
+    #[inline]
+    fn line_written(&mut self) -> io::Result<()> {
+        self.lines += 1;
+        if self.text.len() >= TEXT_CHUNK {
+            return self.write_text();
+        }
+        Ok(())
+    }
+
+    /// Write out what `text` holds (it is emptied even if writing fails).
+    fn write_text(&mut self) -> io::Result<()> {
         let r = self.out.write_all(&self.text);
         self.text.clear();
         r
